@@ -1,0 +1,206 @@
+"""The one typed configuration of the pipeline.
+
+The CDK stack, the inference function's environment and the local emulator are all built from a
+`PipelineConfig`, so what runs locally and what is deployed cannot drift apart. Values come from CDK
+context (`cdk.json` defaults, `-c key=value` overrides) and are validated once, with errors that name
+the key and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".JPG", ".JPEG", ".PNG")
+"""Object key suffixes that trigger inference; S3 suffix filters are case-sensitive."""
+
+RESULT_SUFFIX = ".json"
+
+MODEL_ARN_PATTERN = re.compile(
+    r"^arn:aws[a-z-]*:rekognition:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"project/(?P<project>[a-zA-Z0-9_.\-]{1,255})/version/(?P<version>[a-zA-Z0-9_.\-]{1,255})/\d{13}$"
+)
+MODEL_ARN_EXAMPLE = (
+    "arn:aws:rekognition:eu-west-1:123456789012:project/bees/version/bees.2021-03-11T15.05.33/1615479933000"
+)
+
+# The values CloudWatch Logs accepts for a log group's retention.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+                      2922, 3288, 3653)
+REMOVAL_POLICIES = ("retain", "destroy")
+VISIBILITY_TIMEOUT_FACTOR = 6
+"""AWS guidance: an SQS event source's visibility timeout should be at least 6x the function timeout."""
+
+
+class ConfigError(ValueError):
+    """Raised with every problem found in the configuration, each naming the key and the fix."""
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Every setting of the pipeline; see the README's configuration table for what each one does."""
+
+    model_arn: str
+    min_confidence: float | None = None
+    input_prefix: str = "test_images/"
+    results_prefix: str | None = None
+    batch_size: int = 10
+    max_concurrency: int = 5
+    max_receive_count: int = 5
+    log_retention_days: int = 30
+    removal_policy: str = "retain"
+    function_timeout_seconds: int = 60
+    function_memory_mb: int = 512
+
+    def __post_init__(self) -> None:
+        problems = _problems(self)
+        if problems:
+            raise ConfigError("Invalid pipeline configuration:\n  - " + "\n  - ".join(problems))
+
+    @classmethod
+    def from_context(cls, get: Callable[[str], Any]) -> PipelineConfig:
+        """Build from CDK context: `get` is `node.try_get_context`; strings from `-c` are converted."""
+        raw = {f.name: get(f.name) for f in fields(cls)}
+        if raw["model_arn"] in (None, ""):
+            raise ConfigError(
+                "Invalid pipeline configuration:\n  - model_arn is required to synthesize a deployable stack. "
+                f"Fix: pass -c model_arn=<project version ARN>, for example -c model_arn={MODEL_ARN_EXAMPLE}"
+            )
+        return cls.from_mapping({k: v for k, v in raw.items() if v is not None})
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> PipelineConfig:
+        """Build from plain values (JSON types or the strings `-c key=value` gives)."""
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ConfigError(
+                f"Invalid pipeline configuration:\n  - unknown key(s) {', '.join(unknown)}. "
+                f"Fix: use one of {', '.join(known)}"
+            )
+        problems: list[str] = []
+        converted: dict[str, Any] = {}
+        for name, value in values.items():
+            try:
+                converted[name] = _convert(name, value)
+            except ValueError as error:
+                problems.append(str(error))
+        if problems:
+            raise ConfigError("Invalid pipeline configuration:\n  - " + "\n  - ".join(problems))
+        return cls(**converted)
+
+    @property
+    def effective_results_prefix(self) -> str:
+        """Where results go: by default beside the images (`a/b.jpg` -> `a/b.jpg.json`)."""
+        return self.input_prefix if self.results_prefix is None else self.results_prefix
+
+    @property
+    def region(self) -> str:
+        """The model's region: Rekognition reads images only from a bucket in its own region."""
+        return MODEL_ARN_PATTERN.match(self.model_arn)["region"]
+
+    @property
+    def account(self) -> str:
+        return MODEL_ARN_PATTERN.match(self.model_arn)["account"]
+
+    @property
+    def visibility_timeout_seconds(self) -> int:
+        return VISIBILITY_TIMEOUT_FACTOR * self.function_timeout_seconds
+
+    def function_environment(self) -> dict[str, str]:
+        """The inference function's environment variables; the local runner sets the same ones."""
+        return {
+            "MODEL_ARN": self.model_arn,
+            "MIN_CONFIDENCE": "" if self.min_confidence is None else repr(float(self.min_confidence)),
+            "INPUT_PREFIX": self.input_prefix,
+            "RESULTS_PREFIX": self.effective_results_prefix,
+            "BATCH_WORKERS": str(self.batch_size),
+            "POWERTOOLS_SERVICE_NAME": "customlabels-inference",
+            "POWERTOOLS_METRICS_NAMESPACE": "CustomLabelsPipeline",
+        }
+
+
+_INT_KEYS = {"batch_size", "max_concurrency", "max_receive_count", "log_retention_days",
+             "function_timeout_seconds", "function_memory_mb"}
+
+
+def _convert(name: str, value: Any) -> Any:
+    if name in _INT_KEYS:
+        if isinstance(value, bool):
+            raise ValueError(f"{name}={value!r} is not a whole number. Fix: -c {name}=<integer>")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name}={value!r} is not a whole number. Fix: -c {name}=<integer>") from None
+        if not number.is_integer():
+            raise ValueError(f"{name}={value!r} is not a whole number. Fix: -c {name}=<integer>")
+        return int(number)
+    if name == "min_confidence":
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null")):
+            return None
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"min_confidence={value!r} is not a number. Fix: -c min_confidence=<0-100>, or leave it unset "
+                "to use the model's assumed per-label thresholds"
+            ) from None
+    if name == "results_prefix" and isinstance(value, str) and value.strip().lower() in ("", "none", "null"):
+        return None
+    if name == "removal_policy" and isinstance(value, str):
+        return value.strip().lower()
+    return value
+
+
+def _check_prefix(name: str, prefix: Any) -> list[str]:
+    if not isinstance(prefix, str) or not prefix or prefix.startswith("/") or not prefix.endswith("/"):
+        return [f"{name}={prefix!r} must be a key prefix like 'test_images/': not empty, no leading '/', "
+                f"ending in '/'. Fix: -c {name}=test_images/"]
+    return []
+
+
+def _check_range(config: PipelineConfig, name: str, low: int, high: int, why: str) -> list[str]:
+    value = getattr(config, name)
+    if not isinstance(value, int) or not low <= value <= high:
+        return [f"{name}={value!r} is out of range: {why} accepts {low}-{high}. Fix: -c {name}=<{low}-{high}>"]
+    return []
+
+
+def _problems(config: PipelineConfig) -> list[str]:
+    problems: list[str] = []
+    if not isinstance(config.model_arn, str) or not MODEL_ARN_PATTERN.match(config.model_arn):
+        problems.append(
+            f"model_arn={config.model_arn!r} is not a Rekognition Custom Labels project version ARN. "
+            f"Fix: copy the model version ARN from the console or `aws rekognition describe-project-versions`, "
+            f"shaped like {MODEL_ARN_EXAMPLE}"
+        )
+    if config.min_confidence is not None and (
+        isinstance(config.min_confidence, bool)
+        or not isinstance(config.min_confidence, (int, float))
+        or not 0 <= config.min_confidence <= 100
+    ):
+        problems.append(
+            f"min_confidence={config.min_confidence!r} is out of range: DetectCustomLabels accepts 0-100. "
+            "Fix: -c min_confidence=<0-100>, or leave it unset to use the model's assumed thresholds"
+        )
+    problems += _check_prefix("input_prefix", config.input_prefix)
+    if config.results_prefix is not None:
+        problems += _check_prefix("results_prefix", config.results_prefix)
+    problems += _check_range(config, "batch_size", 1, 10, "an SQS event source without a batching window")
+    problems += _check_range(config, "max_concurrency", 2, 1000, "the SQS event source's maximum concurrency")
+    problems += _check_range(config, "max_receive_count", 1, 1000, "an SQS redrive policy")
+    problems += _check_range(config, "function_timeout_seconds", 10, 900, "Lambda (with 6x for the queue)")
+    problems += _check_range(config, "function_memory_mb", 128, 10240, "Lambda")
+    if config.log_retention_days not in LOG_RETENTION_DAYS:
+        problems.append(
+            f"log_retention_days={config.log_retention_days!r} is not a CloudWatch Logs retention. "
+            f"Fix: -c log_retention_days=<one of {', '.join(map(str, LOG_RETENTION_DAYS))}>"
+        )
+    if config.removal_policy not in REMOVAL_POLICIES:
+        problems.append(
+            f"removal_policy={config.removal_policy!r} is unknown. Fix: -c removal_policy=retain (keep data "
+            "when the stack is deleted, the default) or -c removal_policy=destroy (development stacks)"
+        )
+    return problems

@@ -1,0 +1,45 @@
+"""Lambda entry point of the inference function: wiring only, the logic lives in `inference.py`."""
+
+import os
+from functools import cache
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+
+from inference import Dependencies, PipelineMetrics, Settings, handle_event
+
+logger = Logger()
+metrics = Metrics()
+
+
+@cache
+def dependencies() -> Dependencies:
+    """Clients built once per execution environment and reused by every invocation."""
+    settings = Settings.from_environ(os.environ)
+    # Endpoints come from boto3's own AWS_ENDPOINT_URL_<SERVICE> variables, which is how the local
+    # pipeline points this same code at its emulators.
+    client_config = Config(
+        retries={"mode": "standard", "max_attempts": 4},
+        connect_timeout=5,
+        read_timeout=30,
+        max_pool_connections=max(10, settings.batch_workers),
+    )
+    return Dependencies(
+        settings=settings,
+        s3=boto3.client("s3", config=client_config),
+        rekognition=boto3.client("rekognition", config=client_config),
+        metrics=PipelineMetrics(metrics),
+        logger=logger,
+    )
+
+
+if "AWS_LAMBDA_FUNCTION_NAME" in os.environ:
+    dependencies()  # in Lambda, pay for the clients during init rather than in the first invocation
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> dict:
+    return handle_event(event, context, dependencies())

@@ -1,0 +1,25 @@
+"""Builds the CDK app: configuration from context, the stack in the model's region, cdk-nag checks."""
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import App, Environment, Validations
+from cdk_nag import AwsSolutionsChecks
+
+from customlabels.config import PipelineConfig
+from stacks.pipeline_stack import PipelineStack
+
+DEFAULT_STACK_NAME = "CustomLabelsPipeline"
+
+
+def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = None) -> App:
+    """The App with one `PipelineStack`; `context` adds to (and in tests replaces) the CLI's context."""
+    app = App(context=dict(context or {}), outdir=outdir or os.environ.get("CDK_OUTDIR", "cdk.out"))
+    config = PipelineConfig.from_context(app.node.try_get_context)
+    stack_name = app.node.try_get_context("stack_name") or DEFAULT_STACK_NAME
+    # Rekognition reads images only from a bucket in the model's own region, so the stack goes there.
+    PipelineStack(app, stack_name, config=config, env=Environment(account=config.account, region=config.region),
+                  description="S3-triggered Rekognition Custom Labels inference pipeline")
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return app

@@ -1,0 +1,33 @@
+"""Docker-free bundling of a Python Lambda folder: pip installs its requirements for the Lambda platform."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import jsii
+from aws_cdk import ILocalBundling
+
+
+@jsii.implements(ILocalBundling)
+class PipInstallBundling:
+    """Installs `requirements.txt` as manylinux wheels for the target runtime and architecture, then copies
+    the function's own modules. Only wheels are accepted, so nothing is compiled for the wrong platform."""
+
+    def __init__(self, source: Path, python_version: str, platform: str = "manylinux2014_aarch64") -> None:
+        self.source = source
+        self.python_version = python_version
+        self.platform = platform
+
+    def try_bundle(self, output_dir: str, **_options: object) -> bool:
+        requirements = self.source / "requirements.txt"
+        if requirements.exists():
+            subprocess.run(
+                [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                 "--target", output_dir, "--implementation", "cp", "--python-version", self.python_version,
+                 "--platform", self.platform, "--only-binary=:all:", "--requirement", str(requirements)],
+                check=True,
+            )
+        shutil.copytree(self.source, output_dir, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "requirements.txt"))
+        return True

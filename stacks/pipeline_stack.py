@@ -1,0 +1,38 @@
+"""The pipeline stack: wires the key, storage, queues and the inference function together."""
+
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_kms as kms
+from constructs import Construct
+
+from customlabels.config import PipelineConfig
+from stacks.inference import InferenceFunction
+from stacks.queueing import WorkQueues
+from stacks.storage import ImageStorage, acknowledge_bucket_helpers
+
+
+class PipelineStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.config = config
+        self.key = kms.Key(
+            self, "Key",
+            description="Encrypts the images, results and queues of the Custom Labels pipeline",
+            enable_key_rotation=True,
+            pending_window=Duration.days(7 if config.removal_policy == "destroy" else 30),
+            removal_policy=RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN,
+        )
+        self.storage = ImageStorage(self, "Storage", config=config, key=self.key)
+        self.queues = WorkQueues(self, "Queues", config=config, key=self.key)
+        self.storage.notify(self.queues.queue, self.key, config, self.account)
+        self.inference = InferenceFunction(self, "Inference", config=config, bucket=self.storage.bucket,
+                                           queue=self.queues.queue, key=self.key)
+        acknowledge_bucket_helpers(self)
+
+        CfnOutput(self, "BucketName", value=self.storage.bucket.bucket_name,
+                  description="Upload images here, under UploadPrefix")
+        CfnOutput(self, "UploadPrefix", value=config.input_prefix)
+        CfnOutput(self, "ResultsPrefix", value=config.effective_results_prefix)
+        CfnOutput(self, "QueueUrl", value=self.queues.queue.queue_url)
+        CfnOutput(self, "DeadLetterQueueUrl", value=self.queues.dead_letter_queue.queue_url,
+                  description="Images that failed every retry; see the README to redrive them")
+        CfnOutput(self, "FunctionName", value=self.inference.function.function_name)

@@ -1,0 +1,42 @@
+"""The work queue S3 notifies, and its dead-letter queue."""
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from customlabels.config import PipelineConfig
+from stacks.nag import acknowledge
+
+QUEUE_RETENTION = Duration.days(4)
+DLQ_RETENTION = Duration.days(14)
+"""SQS keeps a message's original enqueue time when it moves to the DLQ: the DLQ keeps it 10+ more days."""
+
+
+class WorkQueues(Construct):
+    """KMS-encrypted, TLS-only queue and DLQ; the visibility timeout follows the function timeout."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, key: kms.IKey) -> None:
+        super().__init__(scope, construct_id)
+        removal_policy = RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN
+        self.dead_letter_queue = sqs.Queue(
+            self, "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            enforce_ssl=True,
+            retention_period=DLQ_RETENTION,
+            removal_policy=removal_policy,
+        )
+        acknowledge(self.dead_letter_queue, "AwsSolutions-SQS3",
+                    "This is the dead-letter queue of the work queue; a DLQ of a DLQ has no reader.")
+        self.queue = sqs.Queue(
+            self, "Queue",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=key,
+            enforce_ssl=True,
+            retention_period=QUEUE_RETENTION,
+            visibility_timeout=Duration.seconds(config.visibility_timeout_seconds),
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=config.max_receive_count,
+                                                  queue=self.dead_letter_queue),
+            removal_policy=removal_policy,
+        )
