@@ -1,0 +1,45 @@
+# The two commands: `make test` and (with the local pipeline) `make demo`. Each installs what it needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CDK := node_modules/.bin/cdk
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := 1
+export CDK_DISABLE_VERSION_CHECK := 1
+CDK_FLAGS := --no-notices $(if $(MODEL_ARN),-c model_arn=$(MODEL_ARN))
+
+.PHONY: help install test lint synth deploy diff clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(CDK): package.json package-lock.json
+	npm ci --no-fund --no-audit --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed $(CDK)  ## Create .venv and install the pinned CDK CLI
+
+lint: $(VENV)/.installed  ## ruff
+	$(VENV)/bin/ruff check .
+
+test: install lint  ## Run every test (template, cdk-nag, cfn-lint, handler, packaging)
+	$(PY) -m pytest -n 2
+
+synth: install  ## Synthesize: make synth MODEL_ARN=arn:aws:rekognition:...
+	$(CDK) synth $(CDK_FLAGS) $(CDK_ARGS) --quiet
+
+diff: install  ## Compare with the deployed stack: make diff MODEL_ARN=...
+	$(CDK) diff $(CDK_FLAGS)
+
+deploy: install  ## Deploy: make deploy MODEL_ARN=... (other settings: -c via CDK_ARGS="-c min_confidence=90")
+	$(CDK) deploy $(CDK_FLAGS) $(CDK_ARGS)
+
+clean:  ## Remove build outputs (keeps .venv and node_modules)
+	rm -rf cdk.out .pytest_cache build

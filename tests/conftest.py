@@ -1,0 +1,52 @@
+"""Shared fixtures: an offline environment, synthesized templates, and moto S3/SQS."""
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+INFERENCE_DIR = ROOT / "lambdas" / "inference"
+sys.path[:0] = [str(ROOT), str(INFERENCE_DIR)]
+
+# Offline and deterministic: fake credentials, a fixed region, Powertools outside Lambda, quiet jsii.
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "POWERTOOLS_SERVICE_NAME": "customlabels-inference-test",
+    "POWERTOOLS_METRICS_NAMESPACE": "CustomLabelsPipelineTest",
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+})
+for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_REKOGNITION"):
+    os.environ.pop(variable, None)
+
+MODEL_ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bees/version/bees.2021-03-11T15.05.33/1615479933000"
+
+
+def cdk_json_context() -> dict:
+    return json.loads((ROOT / "cdk.json").read_text())["context"]
+
+
+def synth_context(**overrides) -> dict:
+    """cdk.json's context plus a model ARN, with Lambda bundling skipped (tests/test_packaging.py bundles)."""
+    return {**cdk_json_context(), "model_arn": MODEL_ARN, "aws:cdk:bundling-stacks": [], **overrides}
+
+
+def synth_template(tmp_path: Path, **overrides):
+    """Synthesize the app (cdk-nag included) and return the stack's `Template`."""
+    from aws_cdk.assertions import Template
+
+    from stacks.application import build_app
+
+    app = build_app(synth_context(**overrides), outdir=str(tmp_path / "cdk.out"))
+    assembly = app.synth()
+    return Template.from_json(assembly.stacks[0].template)
+
+
+@pytest.fixture(scope="session")
+def default_template(tmp_path_factory):
+    return synth_template(tmp_path_factory.mktemp("default"))
