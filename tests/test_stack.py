@@ -289,9 +289,9 @@ def test_outputs_tell_operators_where_things_are(default_template):
 
 
 def test_stack_is_deployed_to_the_models_region_and_account(tmp_path):
-    from stacks.application import build_app
-
     from conftest import synth_context
+
+    from stacks.application import build_app
 
     app = build_app(synth_context(), outdir=str(tmp_path))
     [stack] = app.synth().stacks
