@@ -19,13 +19,14 @@ class PipInstallBundling:
         self.python_version = python_version
         self.platform = platform
 
-    def try_bundle(self, output_dir: str, **_options: object) -> bool:
+    def try_bundle(self, output_dir: str, _options: object = None) -> bool:
         requirements = self.source / "requirements.txt"
         if requirements.exists():
             subprocess.run(
                 [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                  "--target", output_dir, "--implementation", "cp", "--python-version", self.python_version,
-                 "--platform", self.platform, "--only-binary=:all:", "--requirement", str(requirements)],
+                 "--platform", self.platform, "--only-binary=:all:", "--no-compile",
+                 "--requirement", str(requirements)],
                 check=True,
             )
         shutil.copytree(self.source, output_dir, dirs_exist_ok=True,
