@@ -36,9 +36,9 @@ def _draw_flower(draw: ImageDraw.ImageDraw, rng: random.Random, cx: int, cy: int
 
 def _draw_bee(draw: ImageDraw.ImageDraw, rng: random.Random, cx: int, cy: int, size: int) -> Box:
     width, height = size, int(size * 0.6)
-    wing = (220, 235, 255)
-    draw.ellipse((cx - width * 0.3, cy - height, cx + width * 0.1, cy - height * 0.2), fill=wing, outline=(90, 90, 90))
-    draw.ellipse((cx - width * 0.05, cy - height, cx + width * 0.35, cy - height * 0.2), fill=wing, outline=(90, 90, 90))
+    for wing_left, wing_right in ((-0.3, 0.1), (-0.05, 0.35)):
+        draw.ellipse((cx + width * wing_left, cy - height, cx + width * wing_right, cy - height * 0.2),
+                     fill=(220, 235, 255), outline=(90, 90, 90))
     left, top = cx - width / 2, cy - height / 2
     draw.ellipse((left, top, left + width, top + height), fill=(250, 200, 30), outline=(40, 30, 0), width=2)
     for stripe in (0.35, 0.55, 0.75):
