@@ -9,15 +9,18 @@ export CDK_DISABLE_CLI_TELEMETRY := 1
 export CDK_DISABLE_VERSION_CHECK := 1
 CDK_FLAGS := --no-notices $(if $(MODEL_ARN),-c model_arn=$(MODEL_ARN))
 
-.PHONY: help install test lint synth deploy diff clean
+DEMO := demo-output
+
+.PHONY: help install test lint demo synth deploy diff clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --editable .
 	touch $@
 
 $(CDK): package.json package-lock.json
@@ -32,6 +35,11 @@ lint: $(VENV)/.installed  ## ruff
 test: install lint  ## Run every test (template, cdk-nag, cfn-lint, handler, packaging)
 	$(PY) -m pytest -n 2
 
+demo: $(VENV)/.installed  ## Run the whole pipeline locally on a generated sample data set (no AWS account)
+	$(VENV)/bin/customlabels sample-data $(DEMO)/sample
+	$(VENV)/bin/customlabels local run --images $(DEMO)/sample/images \
+		--model manifest:$(DEMO)/sample/manifest.jsonl --out $(DEMO)/results
+
 synth: install  ## Synthesize: make synth MODEL_ARN=arn:aws:rekognition:...
 	$(CDK) synth $(CDK_FLAGS) $(CDK_ARGS) --quiet
 
@@ -42,4 +50,4 @@ deploy: install  ## Deploy: make deploy MODEL_ARN=... (other settings: -c via CD
 	$(CDK) deploy $(CDK_FLAGS) $(CDK_ARGS)
 
 clean:  ## Remove build outputs (keeps .venv and node_modules)
-	rm -rf cdk.out .pytest_cache build
+	rm -rf cdk.out .pytest_cache build $(DEMO)

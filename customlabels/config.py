@@ -30,6 +30,9 @@ MODEL_ARN_EXAMPLE = (
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                       2922, 3288, 3653)
 REMOVAL_POLICIES = ("retain", "destroy")
+QUEUE_RETENTION_DAYS = 4
+DLQ_RETENTION_DAYS = 14
+"""SQS keeps a message's original enqueue time when it moves to the DLQ: the DLQ keeps it 10+ more days."""
 VISIBILITY_TIMEOUT_FACTOR = 6
 """AWS guidance: an SQS event source's visibility timeout should be at least 6x the function timeout."""
 

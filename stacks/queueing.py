@@ -5,12 +5,8 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from customlabels.config import PipelineConfig
+from customlabels.config import DLQ_RETENTION_DAYS, QUEUE_RETENTION_DAYS, PipelineConfig
 from stacks.nag import acknowledge
-
-QUEUE_RETENTION = Duration.days(4)
-DLQ_RETENTION = Duration.days(14)
-"""SQS keeps a message's original enqueue time when it moves to the DLQ: the DLQ keeps it 10+ more days."""
 
 
 class WorkQueues(Construct):
@@ -24,7 +20,7 @@ class WorkQueues(Construct):
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=key,
             enforce_ssl=True,
-            retention_period=DLQ_RETENTION,
+            retention_period=Duration.days(DLQ_RETENTION_DAYS),
             removal_policy=removal_policy,
         )
         acknowledge(self.dead_letter_queue, "AwsSolutions-SQS3",
@@ -34,7 +30,7 @@ class WorkQueues(Construct):
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=key,
             enforce_ssl=True,
-            retention_period=QUEUE_RETENTION,
+            retention_period=Duration.days(QUEUE_RETENTION_DAYS),
             visibility_timeout=Duration.seconds(config.visibility_timeout_seconds),
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=config.max_receive_count,
                                                   queue=self.dead_letter_queue),

@@ -1,0 +1,7 @@
+"""`python -m customlabels` is the `customlabels` command."""
+
+import sys
+
+from customlabels.cli import main
+
+sys.exit(main())

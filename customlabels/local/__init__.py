@@ -1,0 +1,1 @@
+"""The pipeline on this machine: emulated AWS, the Rekognition emulator and the real handler."""

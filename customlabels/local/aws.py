@@ -1,0 +1,88 @@
+"""Emulated AWS (moto's server on 127.0.0.1) provisioned like the CDK stack, from the same configuration."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from customlabels.config import DLQ_RETENTION_DAYS, IMAGE_SUFFIXES, QUEUE_RETENTION_DAYS, PipelineConfig
+
+DAY_SECONDS = 24 * 3600
+
+FAKE_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+
+
+@dataclass(frozen=True)
+class LocalResources:
+    """What `provision` created; the same names the deployed stack's outputs give."""
+
+    endpoint: str
+    region: str
+    bucket: str
+    queue_url: str
+    queue_arn: str
+    dead_letter_queue_url: str
+    dead_letter_queue_arn: str
+    key_id: str
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_moto() -> tuple[ThreadedMotoServer, str]:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    return server, f"http://127.0.0.1:{port}"
+
+
+def client(service: str, endpoint: str, region: str) -> Any:
+    return boto3.client(service, endpoint_url=endpoint, region_name=region, **FAKE_CREDENTIALS)
+
+
+def provision(config: PipelineConfig, endpoint: str, *, bucket: str = "customlabels-local",
+              visibility_timeout: int | None = None) -> LocalResources:
+    """Key, versioned SSE-KMS bucket, queue with DLQ and redrive, and one notification per image suffix.
+
+    `visibility_timeout` overrides the configuration's (6x the function timeout) to rehearse retries
+    in seconds rather than minutes; left unset, it is exactly what the deployed queue gets.
+    """
+    region = config.region
+    kms, s3, sqs = (client(name, endpoint, region) for name in ("kms", "s3", "sqs"))
+    key_id = kms.create_key(Description="customlabels local pipeline")["KeyMetadata"]["KeyId"]
+
+    s3.create_bucket(Bucket=bucket, **({} if region == "us-east-1" else
+                                       {"CreateBucketConfiguration": {"LocationConstraint": region}}))
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [{
+        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_id},
+        "BucketKeyEnabled": True}]})
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+
+    dlq_url = sqs.create_queue(QueueName=f"{bucket}-dlq", Attributes={
+        "KmsMasterKeyId": key_id, "MessageRetentionPeriod": str(DLQ_RETENTION_DAYS * DAY_SECONDS)})["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_url = sqs.create_queue(QueueName=f"{bucket}-queue", Attributes={
+        "KmsMasterKeyId": key_id,
+        "MessageRetentionPeriod": str(QUEUE_RETENTION_DAYS * DAY_SECONDS),
+        "VisibilityTimeout": str(visibility_timeout or config.visibility_timeout_seconds),
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": config.max_receive_count}),
+    })["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [
+        {"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"], "Filter": {"Key": {"FilterRules": [
+            {"Name": "prefix", "Value": config.input_prefix}, {"Name": "suffix", "Value": suffix}]}}}
+        for suffix in IMAGE_SUFFIXES]})
+    return LocalResources(endpoint, region, bucket, queue_url, queue_arn, dlq_url, dlq_arn, key_id)

@@ -1,0 +1,223 @@
+"""The whole pipeline on this machine: upload -> S3 notification -> SQS -> real handler -> emulated model -> result.
+
+`LocalPipeline` starts moto's server, provisions it from the `PipelineConfig`, serves the Rekognition
+emulator and starts the event source mapping; `run_local` drives one run of a folder of images.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from customlabels.config import IMAGE_SUFFIXES, RESULT_SUFFIX, PipelineConfig
+from customlabels.emulator.rekognition import CustomLabelsService, DetectionBackend, serve
+from customlabels.local.aws import FAKE_CREDENTIALS, LocalResources, client, provision, start_moto
+from customlabels.local.esm import EventSourceMapping, Invocation, handler_modules_on_path
+
+handler_modules_on_path()
+from inference import image_events  # noqa: E402 - the handler's own decoder of S3 events
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LOCAL_MODEL_ARN = ("arn:aws:rekognition:us-east-1:123456789012:project/local-model/version/"
+                   "local-model.2026-11-22T10.00.00/1795341600000")
+
+
+def load_config(**overrides: Any) -> PipelineConfig:
+    """The deployed configuration (cdk.json's context) with a local model ARN and the given overrides."""
+    cdk_json = REPO_ROOT / "cdk.json"
+    context = json.loads(cdk_json.read_text())["context"] if cdk_json.exists() else {}
+    known = PipelineConfig.__dataclass_fields__
+    values = {key: value for key, value in context.items() if key in known and value is not None}
+    values["model_arn"] = LOCAL_MODEL_ARN
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    return PipelineConfig.from_mapping(values)
+
+
+@dataclass
+class ModelOptions:
+    """How the emulated model behaves (see `CustomLabelsService`)."""
+
+    running: bool = True
+    inference_units: int = 1
+    start_delay: float = 0.0
+    tps_per_inference_unit: float = 5.0
+    latency: float = 0.0
+    faults: dict[str, float] = field(default_factory=dict)
+    assumed_thresholds: dict[str, float] = field(default_factory=dict)
+    seed: int = 0
+
+
+class LocalPipeline:
+    """Context manager running the emulated stack; `resources` names what was provisioned."""
+
+    def __init__(self, config: PipelineConfig, backend: DetectionBackend | None = None, *,
+                 model: ModelOptions | None = None, visibility_timeout: int | None = None,
+                 log_path: Path | None = None) -> None:
+        self.config = config
+        self.backend = backend
+        self.model_options = model or ModelOptions()
+        self.visibility_timeout = visibility_timeout
+        self.log_path = log_path or Path(tempfile.mkstemp(prefix="customlabels-lambda-", suffix=".log")[1])
+        self.resources: LocalResources | None = None
+        self.service: CustomLabelsService | None = None
+        self.esm: EventSourceMapping | None = None
+
+    def __enter__(self) -> LocalPipeline:
+        self._moto, endpoint = start_moto()
+        try:
+            self.resources = provision(self.config, endpoint, visibility_timeout=self.visibility_timeout)
+            self.s3 = client("s3", endpoint, self.config.region)
+            self.sqs = client("sqs", endpoint, self.config.region)
+            options = self.model_options
+            self.service = CustomLabelsService(
+                read_s3_object=self._read_object, start_delay=options.start_delay,
+                tps_per_inference_unit=options.tps_per_inference_unit, latency=options.latency,
+                faults=options.faults, seed=options.seed)
+            self.service.add_model(self.config.model_arn, backend=self.backend, running=options.running,
+                                   inference_units=options.inference_units,
+                                   assumed_thresholds=options.assumed_thresholds)
+            self._emulator = serve(self.service)
+            self.rekognition_endpoint = f"http://127.0.0.1:{self._emulator.server_address[1]}"
+            self.esm = EventSourceMapping(
+                environment=self.function_environment(), queue_url=self.resources.queue_url,
+                queue_arn=self.resources.queue_arn, region=self.config.region, batch_size=self.config.batch_size,
+                max_concurrency=self.config.max_concurrency, memory_mb=self.config.function_memory_mb,
+                timeout_seconds=self.config.function_timeout_seconds, log_path=self.log_path).start()
+        except BaseException:
+            self._moto.stop()
+            raise
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.esm:
+            self.esm.stop()
+        self._emulator.shutdown()
+        self._moto.stop()
+
+    def _read_object(self, bucket: str, key: str, version: str | None) -> bytes:
+        extra = {"VersionId": version} if version else {}
+        return self.s3.get_object(Bucket=bucket, Key=key, **extra)["Body"].read()
+
+    def function_environment(self) -> dict[str, str]:
+        """What the handler's environment holds here: the deployed variables plus the local endpoints."""
+        return {
+            **self.config.function_environment(),
+            "AWS_ENDPOINT_URL_S3": self.resources.endpoint,
+            "AWS_ENDPOINT_URL_SQS": self.resources.endpoint,
+            "AWS_ENDPOINT_URL_REKOGNITION": self.rekognition_endpoint,
+            "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": FAKE_CREDENTIALS["aws_secret_access_key"],
+            "AWS_DEFAULT_REGION": self.config.region,
+            "AWS_REGION": self.config.region,
+        }
+
+    # --- driving it ---------------------------------------------------------------------------------------
+
+    def key_for(self, relative_path: str) -> str:
+        return self.config.input_prefix + relative_path
+
+    def result_key_for(self, key: str) -> str:
+        return self.config.effective_results_prefix + key[len(self.config.input_prefix):] + RESULT_SUFFIX
+
+    def upload(self, key: str, body: bytes) -> dict[str, Any]:
+        return self.s3.put_object(Bucket=self.resources.bucket, Key=key, Body=body)
+
+    def result(self, key: str) -> dict[str, Any] | None:
+        try:
+            body = self.s3.get_object(Bucket=self.resources.bucket, Key=self.result_key_for(key))["Body"].read()
+        except self.s3.exceptions.NoSuchKey:
+            return None
+        return json.loads(body)
+
+    def dead_letter_keys(self) -> set[str]:
+        """Image keys whose messages sit in the DLQ (peeked: they stay there)."""
+        seen: dict[str, dict] = {}
+        for _ in range(20):
+            messages = self.sqs.receive_message(QueueUrl=self.resources.dead_letter_queue_url,
+                                                MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+            fresh = [m for m in messages if m["MessageId"] not in seen]
+            if not fresh:
+                break
+            seen.update((m["MessageId"], m) for m in fresh)
+        return {event.key for message in seen.values() for event in image_events(message["Body"])}
+
+    def outcome(self, key: str, dead_letters: set[str]) -> str | None:
+        """`labels`, `error:<Code>`, `dlq`, `not-an-image`, or None while still pending."""
+        if not key.endswith(IMAGE_SUFFIXES):
+            return "not-an-image"
+        result = self.result(key)
+        if result is not None:
+            return f"error:{result['Error']['Code']}" if "Error" in result else "labels"
+        return "dlq" if key in dead_letters else None
+
+    def wait(self, keys: list[str], timeout: float,
+             on_progress: Callable[[int], None] | None = None) -> dict[str, str]:
+        """Outcome of every key; those still pending at `timeout` are `timeout`."""
+        outcomes: dict[str, str] = {}
+        deadline = time.monotonic() + timeout
+        while True:
+            dead_letters = self.dead_letter_keys()
+            for key in keys:
+                if key not in outcomes and (outcome := self.outcome(key, dead_letters)) is not None:
+                    outcomes[key] = outcome
+            if on_progress:
+                on_progress(len(outcomes))
+            if len(outcomes) == len(keys) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        return {key: outcomes.get(key, "timeout") for key in keys}
+
+    def invocations(self) -> list[Invocation]:
+        return self.esm.collect()
+
+
+@dataclass
+class RunSummary:
+    outcomes: dict[str, str]
+    results: dict[str, dict]
+    out_dir: Path
+    invocations: list[Invocation]
+
+    @property
+    def ok(self) -> bool:
+        return all(outcome not in ("dlq", "timeout") for outcome in self.outcomes.values())
+
+
+def upload_tree(pipeline: LocalPipeline, images_dir: Path,
+                on_upload: Callable[[str], None] | None = None) -> list[str]:
+    """Every file below `images_dir`, its relative path kept under the input prefix."""
+    keys = []
+    for path in sorted(p for p in images_dir.rglob("*") if p.is_file()):
+        key = pipeline.key_for(path.relative_to(images_dir).as_posix())
+        pipeline.upload(key, path.read_bytes())
+        keys.append(key)
+        if on_upload:
+            on_upload(key)
+    return keys
+
+
+def write_outputs(pipeline: LocalPipeline, outcomes: dict[str, str], out_dir: Path) -> dict[str, dict]:
+    """Result JSONs mirrored under `out_dir` by key, and `summary.json`."""
+    results = {}
+    for key, outcome in outcomes.items():
+        if outcome == "labels" or outcome.startswith("error:"):
+            result = pipeline.result(key)
+            target = out_dir / pipeline.result_key_for(key)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+            results[key] = result
+    counts: dict[str, int] = {}
+    for outcome in outcomes.values():
+        counts[outcome] = counts.get(outcome, 0) + 1
+    summary = {"images": [{"key": key, "outcome": outcome,
+                           "result": pipeline.result_key_for(key) if key in results else None}
+                          for key, outcome in outcomes.items()],
+               "counts": counts}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    return results
