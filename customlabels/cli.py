@@ -97,7 +97,7 @@ def local_run(args: argparse.Namespace) -> int:
             outcomes = pipeline.wait(keys, args.timeout,
                                      on_progress=lambda done: progress.update(waiting, completed=done))
         results = write_outputs(pipeline, outcomes, out)
-        invocations = pipeline.invocations()
+    invocations = pipeline.esm.invocations  # complete once the pollers have stopped
     _print_results(outcomes, results)
     console.print(f"{len(invocations)} invocations of the real handler; its logs: {log_path}")
     console.print(f"Results: {out}/  (one JSON per image, mirroring the keys)  Summary: {out / 'summary.json'}")

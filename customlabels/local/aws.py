@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +44,10 @@ def start_moto() -> tuple[ThreadedMotoServer, str]:
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    return server, f"http://127.0.0.1:{port}"
+    endpoint = f"http://127.0.0.1:{port}"
+    # moto keeps its state per process: start every local stack from an empty account.
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10).close()
+    return server, endpoint
 
 
 def client(service: str, endpoint: str, region: str) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 from customlabels.config import IMAGE_SUFFIXES, RESULT_SUFFIX, PipelineConfig
 from customlabels.emulator.rekognition import CustomLabelsService, DetectionBackend, serve
 from customlabels.local.aws import FAKE_CREDENTIALS, LocalResources, client, provision, start_moto
-from customlabels.local.esm import EventSourceMapping, Invocation, handler_modules_on_path
+from customlabels.local.esm import EventSourceMapping, handler_modules_on_path
 
 handler_modules_on_path()
 from inference import image_events  # noqa: E402 - the handler's own decoder of S3 events
@@ -171,21 +171,6 @@ class LocalPipeline:
                 break
             time.sleep(0.2)
         return {key: outcomes.get(key, "timeout") for key in keys}
-
-    def invocations(self) -> list[Invocation]:
-        return self.esm.collect()
-
-
-@dataclass
-class RunSummary:
-    outcomes: dict[str, str]
-    results: dict[str, dict]
-    out_dir: Path
-    invocations: list[Invocation]
-
-    @property
-    def ok(self) -> bool:
-        return all(outcome not in ("dlq", "timeout") for outcome in self.outcomes.values())
 
 
 def upload_tree(pipeline: LocalPipeline, images_dir: Path,

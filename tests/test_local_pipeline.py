@@ -1,0 +1,161 @@
+"""End to end through the local stack: upload -> S3 notification -> SQS -> real handler -> emulator -> result."""
+
+import io
+import json
+import subprocess
+import sys
+
+import boto3
+import pytest
+from conftest import ROOT, synth_template
+from PIL import Image
+
+from customlabels.emulator.backends import ManifestBackend
+from customlabels.local.aws import FAKE_CREDENTIALS
+from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
+from customlabels.manifest import Box, object_detection_line
+
+KEYS = ["test_images/bee.jpg", "test_images/flower.png", "test_images/with space.jpg", "test_images/a+b.jpg",
+        "test_images/100% sure.jpg", "test_images/ünïcödé/蜂.jpeg", "test_images/deep/er/nest/ed/x.PNG"]
+
+
+def picture(fmt="JPEG", size=(320, 240)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (90, 160, 60)).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def backend(tmp_path):
+    """Every test key's image holds one bee in its top-left quarter."""
+    manifest = tmp_path / "gt.manifest"
+    manifest.write_text("\n".join(object_detection_line(f"s3://gt/{key}", 320, 240, [Box("bee", 0, 0, 160, 120)],
+                                                        ["bee"]) for key in KEYS) + "\n")
+    return ManifestBackend.from_file(manifest, jitter=0)
+
+
+def upload_all(pipeline, keys):
+    for key in keys:
+        pipeline.upload(key, picture("PNG" if key.lower().endswith(".png") else "JPEG"))
+
+
+def test_uploads_become_result_jsons_for_every_kind_of_key(backend):
+    config = load_config(min_confidence=50)
+    with LocalPipeline(config, backend, visibility_timeout=2) as pipeline:
+        upload_all(pipeline, KEYS)
+        pipeline.upload("test_images/corrupt.jpg", b"\xff\xd8\xff\xe0 this is not a JPEG")
+        pipeline.upload("test_images/tiny.png", picture("PNG", (32, 32)))
+        pipeline.upload("test_images/notes.txt", b"not an image")
+        keys = [*KEYS, "test_images/corrupt.jpg", "test_images/tiny.png", "test_images/notes.txt"]
+        outcomes = pipeline.wait(keys, timeout=120)
+        result = pipeline.result("test_images/ünïcödé/蜂.jpeg")
+        objects = {o["Key"] for o in pipeline.s3.list_objects_v2(Bucket=pipeline.resources.bucket)["Contents"]}
+        dead_letters = pipeline.dead_letter_keys()
+
+    assert outcomes == {**dict.fromkeys(KEYS, "labels"), "test_images/corrupt.jpg": "error:InvalidImageFormatException",
+                        "test_images/tiny.png": "error:InvalidParameterException",
+                        "test_images/notes.txt": "not-an-image"}
+    assert result["Image"]["Key"] == "test_images/ünïcödé/蜂.jpeg"
+    assert result["MinConfidence"] == 50.0
+    assert result["CustomLabels"] == [{"Name": "bee", "Confidence": 95.0, "Geometry": {"BoundingBox": {
+        "Width": 0.5, "Height": 0.5, "Left": 0.0, "Top": 0.0}}}]
+    # one result per image and nothing else: the s3:TestEvent and the .txt produced nothing, results no results
+    assert objects == {*keys, *(k + ".json" for k in keys if not k.endswith(".txt"))}
+    assert dead_letters == set()
+
+
+def test_throttling_is_retried_and_nothing_is_lost(backend):
+    """botocore retries each call 4 times; at 90% throttling most images still fail an invocation, so SQS
+    redelivery is exercised too (P(no record fails) < 0.1%), and a high receive count keeps the DLQ out."""
+    config = load_config(max_receive_count=100)
+    faults = {"ThrottlingException": 0.9}
+    with LocalPipeline(config, backend, model=ModelOptions(faults=faults, seed=3), visibility_timeout=5) as pipeline:
+        upload_all(pipeline, KEYS)
+        outcomes = pipeline.wait(KEYS, timeout=180)
+        calls = pipeline.service.calls["DetectCustomLabels"]
+    failed_records = sum(invocation.failed for invocation in pipeline.esm.invocations)  # all, once stopped
+    assert set(outcomes.values()) == {"labels"}
+    assert failed_records > 0, "no injected fault reached SQS: the retry path was not exercised"
+    assert calls > len(KEYS)
+
+
+def test_a_stopped_model_delays_images_but_loses_none(backend):
+    config = load_config()
+    model = ModelOptions(running=False, start_delay=1.0)
+    with LocalPipeline(config, backend, model=model, visibility_timeout=1) as pipeline:
+        upload_all(pipeline, KEYS[:3])
+        assert set(pipeline.wait(KEYS[:3], timeout=3).values()) == {"timeout"}  # ResourceNotReady -> retried
+        rekognition = boto3.client("rekognition", endpoint_url=pipeline.rekognition_endpoint,
+                                   region_name=config.region, **FAKE_CREDENTIALS)
+        rekognition.start_project_version(ProjectVersionArn=config.model_arn, MinInferenceUnits=1)
+        outcomes = pipeline.wait(KEYS[:3], timeout=60)
+        dead_letters = pipeline.dead_letter_keys()
+    not_ready = sum(1 for invocation in pipeline.esm.invocations if invocation.failed)
+    assert set(outcomes.values()) == {"labels"}
+    assert not_ready > 0
+    assert dead_letters == set()
+
+
+def test_exhausted_retries_end_in_the_dlq(backend):
+    config = load_config(max_receive_count=2)
+    with LocalPipeline(config, backend, model=ModelOptions(faults={"InternalServerError": 1.0}),
+                       visibility_timeout=1) as pipeline:
+        upload_all(pipeline, KEYS[:1])
+        assert pipeline.wait(KEYS[:1], timeout=60) == {KEYS[0]: "dlq"}
+
+
+def test_local_provisioning_agrees_with_the_synthesized_template(tmp_path):
+    template = synth_template(tmp_path).to_json()["Resources"]
+    config = load_config()
+    with LocalPipeline(config) as pipeline:
+        sqs, s3 = pipeline.sqs, pipeline.s3
+        attributes = sqs.get_queue_attributes(QueueUrl=pipeline.resources.queue_url,
+                                               AttributeNames=["All"])["Attributes"]
+        local_filters = sorted(
+            tuple(sorted((r["Name"].lower(), r["Value"]) for r in c["Filter"]["Key"]["FilterRules"]))
+            for c in s3.get_bucket_notification_configuration(Bucket=pipeline.resources.bucket)["QueueConfigurations"])
+        local_batch_size = pipeline.esm._arguments[4]
+
+    [queue] = [r["Properties"] for r in template.values()
+               if r["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in r["Properties"]]
+    [mapping] = [r["Properties"] for r in template.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    [notifications] = [r["Properties"] for r in template.values() if r["Type"] == "Custom::S3BucketNotifications"]
+    deployed_filters = sorted(
+        tuple(sorted((r["Name"], r["Value"]) for r in c["Filter"]["Key"]["FilterRules"]))
+        for c in notifications["NotificationConfiguration"]["QueueConfigurations"])
+
+    assert local_filters == deployed_filters
+    assert int(attributes["VisibilityTimeout"]) == queue["VisibilityTimeout"]
+    assert json.loads(attributes["RedrivePolicy"])["maxReceiveCount"] == queue["RedrivePolicy"]["maxReceiveCount"]
+    assert int(attributes["MessageRetentionPeriod"]) == queue["MessageRetentionPeriod"]
+    assert local_batch_size == mapping["BatchSize"]
+
+
+def run_cli(*args, timeout=180):
+    return subprocess.run([sys.executable, "-m", "customlabels", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_cli_runs_a_folder_and_writes_results_and_summary(tmp_path):
+    assert run_cli("sample-data", str(tmp_path / "sample"), "--count", "4").returncode == 0
+    (tmp_path / "sample" / "images" / "readme.txt").write_text("not an image")
+    run = run_cli("local", "run", "--images", str(tmp_path / "sample" / "images"), "--model",
+                  f"manifest:{tmp_path / 'sample' / 'manifest.jsonl'}", "--out", str(tmp_path / "out"))
+    assert run.returncode == 0, run.stdout + run.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    outcomes = {image["key"]: image["outcome"] for image in summary["images"]}
+    assert outcomes.pop("test_images/readme.txt") == "not-an-image"
+    assert len(outcomes) == 4 and set(outcomes.values()) == {"labels"}
+    for key in outcomes:
+        assert json.loads((tmp_path / "out" / f"{key}.json").read_text())["Image"]["Key"] == key
+    assert "Results" in run.stdout and "labels" in run.stdout
+
+
+def test_cli_exits_1_and_names_the_images_in_the_dlq(tmp_path):
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "bee.jpg").write_bytes(picture())
+    run = run_cli("local", "run", "--images", str(images), "--out", str(tmp_path / "out"), "--faults", "internal=1",
+                  "--visibility-timeout", "1", "--timeout", "90")
+    assert run.returncode == 1
+    assert "dlq: test_images/bee.jpg" in " ".join(run.stdout.split())
