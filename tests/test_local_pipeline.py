@@ -2,8 +2,12 @@
 
 import io
 import json
+import os
+import re
+import signal
 import subprocess
 import sys
+import time
 
 import boto3
 import pytest
@@ -159,3 +163,33 @@ def test_cli_exits_1_and_names_the_images_in_the_dlq(tmp_path):
                   "--visibility-timeout", "1", "--timeout", "90")
     assert run.returncode == 1
     assert "dlq: test_images/bee.jpg" in " ".join(run.stdout.split())
+
+
+def test_local_serve_keeps_the_stack_up_for_boto3_and_stops_on_sigterm(tmp_path):
+    serve = subprocess.Popen([sys.executable, "-m", "customlabels", "local", "serve", "--log", str(tmp_path / "l.log")],
+                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             env={**os.environ, "COLUMNS": "200"})
+    try:
+        printed = ""
+        while "aws s3 cp s3://" not in printed:
+            line = serve.stdout.readline()
+            assert line, f"local serve ended early: {printed}"
+            printed += line
+        environment = dict(re.findall(r"(AWS_ENDPOINT_URL_S3|AWS_ENDPOINT_URL_REKOGNITION)=(\S+)", printed))
+        bucket = re.search(r"s3://([\w-]+)/test_images/bee.jpg", printed)[1]
+        s3 = boto3.client("s3", endpoint_url=environment["AWS_ENDPOINT_URL_S3"], region_name="us-east-1",
+                          **FAKE_CREDENTIALS)
+        s3.put_object(Bucket=bucket, Key="test_images/bee.jpg", Body=picture())
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                result = json.loads(s3.get_object(Bucket=bucket, Key="test_images/bee.jpg.json")["Body"].read())
+                break
+            except s3.exceptions.NoSuchKey:
+                time.sleep(0.3)
+        else:
+            pytest.fail("no result from the served pipeline")
+        assert result["Image"]["Key"] == "test_images/bee.jpg" and result["CustomLabels"] == []
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(timeout=30) == 0
