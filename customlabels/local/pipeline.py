@@ -1,7 +1,7 @@
 """The whole pipeline on this machine: upload -> S3 notification -> SQS -> real handler -> emulated model -> result.
 
 `LocalPipeline` starts moto's server, provisions it from the `PipelineConfig`, serves the Rekognition
-emulator and starts the event source mapping; `run_local` drives one run of a folder of images.
+emulator and starts the event source mapping; `upload_tree`, `wait` and `write_outputs` drive one run.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from customlabels.config import IMAGE_SUFFIXES, RESULT_SUFFIX, PipelineConfig
+from customlabels.config import IMAGE_SUFFIXES, PipelineConfig
 from customlabels.emulator.rekognition import CustomLabelsService, DetectionBackend, serve
 from customlabels.local.aws import FAKE_CREDENTIALS, LocalResources, client, provision, start_moto
 from customlabels.local.esm import EventSourceMapping, handler_modules_on_path
 
 handler_modules_on_path()
-from inference import image_events  # noqa: E402 - the handler's own decoder of S3 events
+from inference import Settings, image_events, result_key_for  # noqa: E402 - the handler's own rules
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_MODEL_ARN = ("arn:aws:rekognition:us-east-1:123456789012:project/local-model/version/"
@@ -59,6 +59,7 @@ class LocalPipeline:
                  model: ModelOptions | None = None, visibility_timeout: int | None = None,
                  log_path: Path | None = None) -> None:
         self.config = config
+        self.settings = Settings.from_environ(config.function_environment())
         self.backend = backend
         self.model_options = model or ModelOptions()
         self.visibility_timeout = visibility_timeout
@@ -122,7 +123,7 @@ class LocalPipeline:
         return self.config.input_prefix + relative_path
 
     def result_key_for(self, key: str) -> str:
-        return self.config.effective_results_prefix + key[len(self.config.input_prefix):] + RESULT_SUFFIX
+        return result_key_for(key, self.settings)
 
     def upload(self, key: str, body: bytes) -> dict[str, Any]:
         return self.s3.put_object(Bucket=self.resources.bucket, Key=key, Body=body)
@@ -146,11 +147,17 @@ class LocalPipeline:
             seen.update((m["MessageId"], m) for m in fresh)
         return {event.key for message in seen.values() for event in image_events(message["Body"])}
 
-    def outcome(self, key: str, dead_letters: set[str]) -> str | None:
+    def result_keys(self) -> set[str]:
+        paginator = self.s3.get_paginator("list_objects_v2")
+        return {item["Key"] for page in paginator.paginate(Bucket=self.resources.bucket,
+                                                           Prefix=self.config.effective_results_prefix)
+                for item in page.get("Contents", [])}
+
+    def outcome(self, key: str, dead_letters: set[str], results: set[str] | None = None) -> str | None:
         """`labels`, `error:<Code>`, `dlq`, `not-an-image`, or None while still pending."""
         if not key.endswith(IMAGE_SUFFIXES):
             return "not-an-image"
-        result = self.result(key)
+        result = self.result(key) if results is None or self.result_key_for(key) in results else None
         if result is not None:
             return f"error:{result['Error']['Code']}" if "Error" in result else "labels"
         return "dlq" if key in dead_letters else None
@@ -161,9 +168,9 @@ class LocalPipeline:
         outcomes: dict[str, str] = {}
         deadline = time.monotonic() + timeout
         while True:
-            dead_letters = self.dead_letter_keys()
+            dead_letters, results = self.dead_letter_keys(), self.result_keys()
             for key in keys:
-                if key not in outcomes and (outcome := self.outcome(key, dead_letters)) is not None:
+                if key not in outcomes and (outcome := self.outcome(key, dead_letters, results)) is not None:
                     outcomes[key] = outcome
             if on_progress:
                 on_progress(len(outcomes))
