@@ -30,6 +30,9 @@ MODEL_ARN_EXAMPLE = (
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
                       2922, 3288, 3653)
 REMOVAL_POLICIES = ("retain", "destroy")
+MODEL_LIFECYCLES = ("on-demand", "always-on", "manual")
+INITIAL_MANAGER_STATE = "{}"
+"""The model manager's state parameter before its first run (it records the last activity there)."""
 QUEUE_RETENTION_DAYS = 4
 DLQ_RETENTION_DAYS = 14
 """SQS keeps a message's original enqueue time when it moves to the DLQ: the DLQ keeps it 10+ more days."""
@@ -56,6 +59,11 @@ class PipelineConfig:
     removal_policy: str = "retain"
     function_timeout_seconds: int = 60
     function_memory_mb: int = 512
+    model_lifecycle: str = "on-demand"
+    idle_minutes: int = 30
+    min_inference_units: int = 1
+    max_inference_units: int = 1
+    manager_interval_minutes: int = 1
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -112,6 +120,23 @@ class PipelineConfig:
     def visibility_timeout_seconds(self) -> int:
         return VISIBILITY_TIMEOUT_FACTOR * self.function_timeout_seconds
 
+    @property
+    def inference_starts_enabled(self) -> bool:
+        """On demand, the manager enables the event source only once the model runs."""
+        return self.model_lifecycle != "on-demand"
+
+    def manager_environment(self) -> dict[str, str]:
+        """The model manager's environment (queue, mapping and state names are added by the stack)."""
+        return {
+            "MODEL_ARN": self.model_arn,
+            "MODEL_LIFECYCLE": self.model_lifecycle,
+            "IDLE_SECONDS": str(self.idle_minutes * 60),
+            "MIN_INFERENCE_UNITS": str(self.min_inference_units),
+            "MAX_INFERENCE_UNITS": str(self.max_inference_units),
+            "POWERTOOLS_SERVICE_NAME": "customlabels-model-manager",
+            "POWERTOOLS_METRICS_NAMESPACE": "CustomLabelsPipeline",
+        }
+
     def function_environment(self) -> dict[str, str]:
         """The inference function's environment variables; the local runner sets the same ones."""
         return {
@@ -126,7 +151,8 @@ class PipelineConfig:
 
 
 _INT_KEYS = {"batch_size", "max_concurrency", "max_receive_count", "log_retention_days",
-             "function_timeout_seconds", "function_memory_mb"}
+             "function_timeout_seconds", "function_memory_mb", "idle_minutes", "min_inference_units",
+             "max_inference_units", "manager_interval_minutes"}
 
 
 def _convert(name: str, value: Any) -> Any:
@@ -152,7 +178,7 @@ def _convert(name: str, value: Any) -> Any:
             ) from None
     if name == "results_prefix" and isinstance(value, str) and value.strip().lower() in ("", "none", "null"):
         return None
-    if name == "removal_policy" and isinstance(value, str):
+    if name in ("removal_policy", "model_lifecycle") and isinstance(value, str):
         return value.strip().lower()
     return value
 
@@ -200,6 +226,20 @@ def _problems(config: PipelineConfig) -> list[str]:
         problems.append(
             f"log_retention_days={config.log_retention_days!r} is not a CloudWatch Logs retention. "
             f"Fix: -c log_retention_days=<one of {', '.join(map(str, LOG_RETENTION_DAYS))}>"
+        )
+    if config.model_lifecycle not in MODEL_LIFECYCLES:
+        problems.append(
+            f"model_lifecycle={config.model_lifecycle!r} is unknown. Fix: -c model_lifecycle=on-demand (start the "
+            "model when images arrive, stop it when idle: the default), always-on, or manual (never touch it)"
+        )
+    problems += _check_range(config, "idle_minutes", 1, 1440, "the idle time before an on-demand model stops")
+    problems += _check_range(config, "manager_interval_minutes", 1, 60, "the model manager's schedule")
+    problems += _check_range(config, "min_inference_units", 1, 100, "StartProjectVersion")
+    if isinstance(config.min_inference_units, int) and (
+            not isinstance(config.max_inference_units, int) or config.max_inference_units < config.min_inference_units):
+        problems.append(
+            f"max_inference_units={config.max_inference_units!r} must be at least min_inference_units="
+            f"{config.min_inference_units}. Fix: -c max_inference_units=<n >= min> (above min, Rekognition auto-scales)"
         )
     if config.removal_policy not in REMOVAL_POLICIES:
         problems.append(

@@ -83,8 +83,10 @@ def test_throttling_is_retried_and_nothing_is_lost(backend):
     assert calls > len(KEYS)
 
 
-def test_a_stopped_model_delays_images_but_loses_none(backend):
-    config = load_config()
+def test_manual_mode_a_stopped_model_delays_images_but_loses_none(backend):
+    """In manual mode nobody starts the model and the event source stays on: images are retried until the
+    operator starts it, and none is lost if that happens within the receive count."""
+    config = load_config(model_lifecycle="manual")
     model = ModelOptions(running=False, start_delay=1.0)
     with LocalPipeline(config, backend, model=model, visibility_timeout=1) as pipeline:
         upload_all(pipeline, KEYS[:3])

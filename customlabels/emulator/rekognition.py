@@ -97,6 +97,8 @@ class EmulatedModel:
     max_inference_units: int | None = None
     transition_at: float | None = None
     status_since: float = 0.0
+    history: list[tuple[float, str]] = field(default_factory=list)
+    """(time, status) of every status the model entered, for reports and tests."""
 
     @property
     def project_arn(self) -> str:
@@ -108,7 +110,7 @@ class EmulatedModel:
 
 
 class CustomLabelsService:
-    """DetectCustomLabels, DescribeProjectVersions, StartProjectVersion and StopProjectVersion."""
+    """DetectCustomLabels, DescribeProjects, DescribeProjectVersions, StartProjectVersion, StopProjectVersion."""
 
     def __init__(self, *, read_s3_object: Callable[[str, str, str | None], bytes] | None = None,
                  start_delay: float = 0.0, stop_delay: float = 0.0,
@@ -140,6 +142,7 @@ class CustomLabelsService:
         if running:
             model.status, model.inference_units = "RUNNING", inference_units
         model.status_since = self.clock()
+        model.history.append((model.status_since, model.status))
         self.models[arn] = model
         return model
 
@@ -148,6 +151,7 @@ class CustomLabelsService:
     def dispatch(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
         handlers = {
             "DetectCustomLabels": self.detect_custom_labels,
+            "DescribeProjects": self.describe_projects,
             "DescribeProjectVersions": self.describe_project_versions,
             "StartProjectVersion": self.start_project_version,
             "StopProjectVersion": self.stop_project_version,
@@ -183,6 +187,14 @@ class CustomLabelsService:
         if max_results is not None:
             labels = labels[: int(max_results)]
         return {"CustomLabels": labels}
+
+    def describe_projects(self, request: dict[str, Any]) -> dict[str, Any]:
+        names = set(request.get("ProjectNames") or [])
+        with self._lock:
+            projects = {VERSION_ARN.match(m.arn)["project"]: m.project_arn for m in self.models.values()}
+        return {"ProjectDescriptions": [
+            {"ProjectArn": arn, "CreationTimestamp": int(arn.rsplit("/", 1)[1]) / 1000, "Status": "CREATED"}
+            for name, arn in sorted(projects.items()) if not names or name in names]}
 
     def describe_project_versions(self, request: dict[str, Any]) -> dict[str, Any]:
         project_arn = request.get("ProjectArn", "")
@@ -242,6 +254,7 @@ class CustomLabelsService:
     def _transition(self, model: EmulatedModel, status: str, delay: float) -> None:
         """Enter STARTING or STOPPING; the next read after `delay` sees RUNNING or STOPPED."""
         model.status, model.status_since, model.transition_at = status, self.clock(), self.clock() + delay
+        model.history.append((model.status_since, status))
 
     def _advance(self, model: EmulatedModel) -> None:
         """STARTING -> RUNNING and STOPPING -> STOPPED once their delay has passed."""
@@ -250,6 +263,7 @@ class CustomLabelsService:
             if model.status == "STOPPED":
                 model.inference_units = 0
             model.status_since, model.transition_at = model.transition_at, None
+            model.history.append((model.status_since, model.status))
 
     def _inject_fault(self) -> None:
         for code, rate in self.faults.items():

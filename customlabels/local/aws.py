@@ -12,7 +12,13 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
-from customlabels.config import DLQ_RETENTION_DAYS, IMAGE_SUFFIXES, QUEUE_RETENTION_DAYS, PipelineConfig
+from customlabels.config import (
+    DLQ_RETENTION_DAYS,
+    IMAGE_SUFFIXES,
+    INITIAL_MANAGER_STATE,
+    QUEUE_RETENTION_DAYS,
+    PipelineConfig,
+)
 
 DAY_SECONDS = 24 * 3600
 
@@ -31,6 +37,7 @@ class LocalResources:
     dead_letter_queue_url: str
     dead_letter_queue_arn: str
     key_id: str
+    state_parameter: str
 
 
 def free_port() -> int:
@@ -56,13 +63,14 @@ def client(service: str, endpoint: str, region: str) -> Any:
 
 def provision(config: PipelineConfig, endpoint: str, *, bucket: str = "customlabels-local",
               visibility_timeout: int | None = None) -> LocalResources:
-    """Key, versioned SSE-KMS bucket, queue with DLQ and redrive, and one notification per image suffix.
+    """Key, versioned SSE-KMS bucket, queue with DLQ and redrive, one notification per image suffix, and the
+    model manager's state parameter.
 
     `visibility_timeout` overrides the configuration's (6x the function timeout) to rehearse retries
     in seconds rather than minutes; left unset, it is exactly what the deployed queue gets.
     """
     region = config.region
-    kms, s3, sqs = (client(name, endpoint, region) for name in ("kms", "s3", "sqs"))
+    kms, s3, sqs, ssm = (client(name, endpoint, region) for name in ("kms", "s3", "sqs", "ssm"))
     key_id = kms.create_key(Description="customlabels local pipeline")["KeyMetadata"]["KeyId"]
 
     s3.create_bucket(Bucket=bucket, **({} if region == "us-east-1" else
@@ -89,4 +97,6 @@ def provision(config: PipelineConfig, endpoint: str, *, bucket: str = "customlab
         {"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"], "Filter": {"Key": {"FilterRules": [
             {"Name": "prefix", "Value": config.input_prefix}, {"Name": "suffix", "Value": suffix}]}}}
         for suffix in IMAGE_SUFFIXES]})
-    return LocalResources(endpoint, region, bucket, queue_url, queue_arn, dlq_url, dlq_arn, key_id)
+    state_parameter = f"/{bucket}/model-manager/state"
+    ssm.put_parameter(Name=state_parameter, Value=INITIAL_MANAGER_STATE, Type="String")
+    return LocalResources(endpoint, region, bucket, queue_url, queue_arn, dlq_url, dlq_arn, key_id, state_parameter)

@@ -4,25 +4,35 @@ Each poller is a process of its own, like a Lambda execution environment: it imp
 module once (its cold start), long-polls the queue, invokes the handler with up to `batch_size`
 records, deletes what succeeded and leaves the reported `batchItemFailures` to reappear after the
 visibility timeout, so SQS counts receives and moves exhausted messages to the DLQ itself.
+
+The mapping can be disabled and enabled through the Lambda API (`GetEventSourceMapping`,
+`UpdateEventSourceMapping`) that `serve_mapping_api` answers, which is how the model manager gates it.
+The model manager itself runs as `ScheduledFunction`: a process invoking its real handler on a schedule
+and whenever an upload is announced, as EventBridge does.
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
 import multiprocessing
 import os
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from queue import Empty
 from typing import Any
 
 from customlabels.lambda_events import sqs_event
 
-INFERENCE_DIR = Path(__file__).resolve().parents[2] / "lambdas" / "inference"
+LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"
+INFERENCE_DIR = LAMBDAS_DIR / "inference"
+MANAGER_DIR = LAMBDAS_DIR / "model_manager"
 
 
 @dataclass(frozen=True)
@@ -57,26 +67,35 @@ def handler_modules_on_path() -> None:
 
 def load_handler(path: Path = INFERENCE_DIR / "app.py") -> Any:
     """The function's `app.handler`, loaded as Lambda loads it (its folder first on the path)."""
-    handler_modules_on_path()
-    spec = importlib.util.spec_from_file_location("customlabels_inference_app", path)
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
+    spec = importlib.util.spec_from_file_location(f"customlabels_{path.parent.name}_app", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.handler
 
 
-def _environment_main(index: int, environment: dict[str, str], queue_url: str, queue_arn: str, region: str,
-                      batch_size: int, memory_mb: int, timeout_seconds: int, log_path: str,
-                      stop: Any, invocations: Any) -> None:
-    """One execution environment: poll, invoke, delete successes, report the invocation."""
+def _become_environment(environment: dict[str, str], log_path: str) -> None:
+    """Set the function's environment and send its output to the log file, as Lambda does with CloudWatch."""
     os.environ.update(environment)
     log = open(log_path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
     sys.stdout = sys.stderr = log
+
+
+def _environment_main(index: int, environment: dict[str, str], queue_url: str, queue_arn: str, region: str,
+                      batch_size: int, memory_mb: int, timeout_seconds: int, log_path: str,
+                      stop: Any, enabled: Any, invocations: Any) -> None:
+    """One execution environment: poll, invoke, delete successes, report the invocation."""
+    _become_environment(environment, log_path)
     import boto3
 
     sqs = boto3.client("sqs", region_name=region)
     handler = load_handler()
     parent = os.getppid()
     while not stop.is_set() and os.getppid() == parent:  # an orphaned environment stops by itself
+        if not enabled.is_set():
+            time.sleep(0.1)
+            continue
         try:
             messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=batch_size, WaitTimeSeconds=1,
                                            MessageSystemAttributeNames=["All"]).get("Messages", [])
@@ -109,9 +128,16 @@ class EventSourceMapping:
     """Starts `max_concurrency` pollers; `stop()` ends them; `invocations` lists what they did."""
 
     def __init__(self, *, environment: dict[str, str], queue_url: str, queue_arn: str, region: str,
-                 batch_size: int, max_concurrency: int, memory_mb: int, timeout_seconds: int, log_path: Path) -> None:
+                 batch_size: int, max_concurrency: int, memory_mb: int, timeout_seconds: int, log_path: Path,
+                 enabled: bool = True) -> None:
         self._context = multiprocessing.get_context("spawn")
         self._stop = self._context.Event()
+        self._enabled = self._context.Event()
+        if enabled:
+            self._enabled.set()
+        self.uuid = str(uuid.uuid4())
+        self.queue_arn = queue_arn
+        self.batch_size = batch_size
         self._reports = self._context.Queue()
         self._arguments = (environment, queue_url, queue_arn, region, batch_size, memory_mb, timeout_seconds,
                            str(log_path))
@@ -123,11 +149,27 @@ class EventSourceMapping:
         for index in range(self.max_concurrency):
             environment, *rest = self._arguments
             process = self._context.Process(target=_environment_main, name=f"lambda-environment-{index}",
-                                            args=(index, environment, *rest, self._stop, self._reports),
+                                            args=(index, environment, *rest, self._stop, self._enabled,
+                                                  self._reports),
                                             daemon=True)
             process.start()
             self._processes.append(process)
         return self
+
+    @property
+    def enabled(self) -> bool:
+        return self._enabled.is_set()
+
+    def set_enabled(self, enabled: bool) -> None:
+        (self._enabled.set if enabled else self._enabled.clear)()
+
+    def describe(self) -> dict[str, Any]:
+        """The mapping as the Lambda API describes it."""
+        return {"UUID": self.uuid, "State": "Enabled" if self.enabled else "Disabled",
+                "EventSourceArn": self.queue_arn, "BatchSize": self.batch_size,
+                "FunctionArn": LambdaContext.invoked_function_arn,
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                "ScalingConfig": {"MaximumConcurrency": self.max_concurrency}}
 
     def collect(self) -> list[Invocation]:
         """Move the invocations reported so far into `self.invocations`."""
@@ -143,3 +185,91 @@ class EventSourceMapping:
             if process.is_alive():
                 process.terminate()
         self.collect()
+
+
+def serve_mapping_api(mapping: EventSourceMapping) -> ThreadingHTTPServer:
+    """The Lambda API's Get/UpdateEventSourceMapping for `mapping`, on 127.0.0.1 (AWS_ENDPOINT_URL_LAMBDA)."""
+    path = f"/2015-03-31/event-source-mappings/{mapping.uuid}"
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self, status: int, body: dict[str, Any], error: str | None = None) -> None:
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            if error:
+                self.send_header("x-amzn-ErrorType", error)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def _route(self) -> bool:
+            if self.path.split("?")[0].rstrip("/") == path:
+                return True
+            self._answer(404, {"Type": "User", "Message": f"The resource {self.path} does not exist."},
+                         "ResourceNotFoundException")
+            return False
+
+        def do_GET(self) -> None:
+            if self._route():
+                self._answer(200, mapping.describe())
+
+        def do_PUT(self) -> None:
+            request = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+            if self._route():
+                if "Enabled" in request:
+                    mapping.set_enabled(bool(request["Enabled"]))
+                self._answer(202, mapping.describe())
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="lambda-api-emulator", daemon=True).start()
+    return server
+
+
+def _scheduled_main(path: str, environment: dict[str, str], log_path: str, interval: float, stop: Any,
+                    announced: Any) -> None:
+    """Invoke the handler every `interval` seconds, and at once when an upload is announced."""
+    _become_environment(environment, log_path)
+    handler = load_handler(Path(path))
+    parent = os.getppid()
+    while not stop.is_set() and os.getppid() == parent:
+        work = announced.wait(timeout=interval)
+        announced.clear()
+        if stop.is_set():
+            break
+        event = ({"source": "aws.s3", "detail-type": "Object Created"} if work
+                 else {"source": "aws.events", "detail-type": "Scheduled Event"})
+        try:
+            handler(event, LambdaContext(function_name=Path(path).parent.name, aws_request_id=str(uuid.uuid4()),
+                                         started=time.monotonic()))
+        except Exception as error:  # a failed run is retried by the next tick, as a schedule would
+            print(f"{Path(path).parent.name}: invocation failed: {type(error).__name__}: {error}")
+
+
+class ScheduledFunction:
+    """A function invoked on a schedule and on announced uploads, in a process of its own."""
+
+    def __init__(self, path: Path, *, environment: dict[str, str], log_path: Path, interval: float) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._stop, self._announced = context.Event(), context.Event()
+        self._process = context.Process(target=_scheduled_main, name=f"scheduled-{path.parent.name}", daemon=True,
+                                        args=(str(path), environment, str(log_path), interval, self._stop,
+                                              self._announced))
+
+    def start(self) -> ScheduledFunction:
+        self._process.start()
+        return self
+
+    def announce(self) -> None:
+        """An upload happened (EventBridge's Object Created)."""
+        self._announced.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._announced.set()
+        self._process.join(timeout=15)
+        if self._process.is_alive():
+            self._process.terminate()

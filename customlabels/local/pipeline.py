@@ -17,7 +17,13 @@ from typing import Any
 from customlabels.config import IMAGE_SUFFIXES, PipelineConfig
 from customlabels.emulator.rekognition import CustomLabelsService, DetectionBackend, serve
 from customlabels.local.aws import FAKE_CREDENTIALS, LocalResources, client, provision, start_moto
-from customlabels.local.esm import EventSourceMapping, handler_modules_on_path
+from customlabels.local.esm import (
+    MANAGER_DIR,
+    EventSourceMapping,
+    ScheduledFunction,
+    handler_modules_on_path,
+    serve_mapping_api,
+)
 
 handler_modules_on_path()
 from inference import Settings, image_events, result_key_for  # noqa: E402 - the handler's own rules
@@ -42,7 +48,8 @@ def load_config(**overrides: Any) -> PipelineConfig:
 class ModelOptions:
     """How the emulated model behaves (see `CustomLabelsService`)."""
 
-    running: bool = True
+    running: bool | None = None
+    """None: as the lifecycle implies (stopped on demand and always-on, so the manager starts it)."""
     inference_units: int = 1
     start_delay: float = 0.0
     tps_per_inference_unit: float = 5.0
@@ -57,8 +64,11 @@ class LocalPipeline:
 
     def __init__(self, config: PipelineConfig, backend: DetectionBackend | None = None, *,
                  model: ModelOptions | None = None, visibility_timeout: int | None = None,
-                 log_path: Path | None = None) -> None:
+                 log_path: Path | None = None, manager_interval: float = 1.0,
+                 idle_seconds: float | None = None) -> None:
         self.config = config
+        self.manager_interval = manager_interval
+        self.idle_seconds = idle_seconds
         self.settings = Settings.from_environ(config.function_environment())
         self.backend = backend
         self.model_options = model or ModelOptions()
@@ -67,6 +77,7 @@ class LocalPipeline:
         self.resources: LocalResources | None = None
         self.service: CustomLabelsService | None = None
         self.esm: EventSourceMapping | None = None
+        self.manager: ScheduledFunction | None = None
 
     def __enter__(self) -> LocalPipeline:
         self._moto, endpoint = start_moto()
@@ -79,7 +90,8 @@ class LocalPipeline:
                 read_s3_object=self._read_object, start_delay=options.start_delay,
                 tps_per_inference_unit=options.tps_per_inference_unit, latency=options.latency,
                 faults=options.faults, seed=options.seed)
-            self.service.add_model(self.config.model_arn, backend=self.backend, running=options.running,
+            running = self.config.model_lifecycle == "manual" if options.running is None else options.running
+            self.service.add_model(self.config.model_arn, backend=self.backend, running=running,
                                    inference_units=options.inference_units,
                                    assumed_thresholds=options.assumed_thresholds)
             self._emulator = serve(self.service)
@@ -88,16 +100,25 @@ class LocalPipeline:
                 environment=self.function_environment(), queue_url=self.resources.queue_url,
                 queue_arn=self.resources.queue_arn, region=self.config.region, batch_size=self.config.batch_size,
                 max_concurrency=self.config.max_concurrency, memory_mb=self.config.function_memory_mb,
-                timeout_seconds=self.config.function_timeout_seconds, log_path=self.log_path).start()
+                timeout_seconds=self.config.function_timeout_seconds, log_path=self.log_path,
+                enabled=self.config.inference_starts_enabled).start()
+            self._lambda_api = serve_mapping_api(self.esm)
+            self.lambda_endpoint = f"http://127.0.0.1:{self._lambda_api.server_address[1]}"
+            self.manager = ScheduledFunction(MANAGER_DIR / "app.py", environment=self.manager_environment(),
+                                             log_path=self.log_path, interval=self.manager_interval).start()
         except BaseException:
-            self._moto.stop()
+            self.__exit__()
             raise
         return self
 
     def __exit__(self, *_exc: object) -> None:
+        if self.manager:
+            self.manager.stop()
         if self.esm:
             self.esm.stop()
-        self._emulator.shutdown()
+        for server in ("_lambda_api", "_emulator"):
+            if hasattr(self, server):
+                getattr(self, server).shutdown()
         self._moto.stop()
 
     def _read_object(self, bucket: str, key: str, version: str | None) -> bytes:
@@ -106,8 +127,10 @@ class LocalPipeline:
 
     def function_environment(self) -> dict[str, str]:
         """What the handler's environment holds here: the deployed variables plus the local endpoints."""
+        return {**self.config.function_environment(), **self._aws_environment()}
+
+    def _aws_environment(self) -> dict[str, str]:
         return {
-            **self.config.function_environment(),
             "AWS_ENDPOINT_URL_S3": self.resources.endpoint,
             "AWS_ENDPOINT_URL_SQS": self.resources.endpoint,
             "AWS_ENDPOINT_URL_REKOGNITION": self.rekognition_endpoint,
@@ -116,6 +139,17 @@ class LocalPipeline:
             "AWS_DEFAULT_REGION": self.config.region,
             "AWS_REGION": self.config.region,
         }
+
+    def manager_environment(self) -> dict[str, str]:
+        """The model manager's environment: the stack's variables plus the local endpoints."""
+        environment = {**self.config.manager_environment(), **self._aws_environment(),
+                       "QUEUE_URL": self.resources.queue_url, "MAPPING_UUID": self.esm.uuid,
+                       "STATE_PARAMETER": self.resources.state_parameter,
+                       "AWS_ENDPOINT_URL_LAMBDA": self.lambda_endpoint,
+                       "AWS_ENDPOINT_URL_SSM": self.resources.endpoint}
+        if self.idle_seconds is not None:
+            environment["IDLE_SECONDS"] = str(self.idle_seconds)
+        return environment
 
     # --- driving it ---------------------------------------------------------------------------------------
 
@@ -126,7 +160,9 @@ class LocalPipeline:
         return result_key_for(key, self.settings)
 
     def upload(self, key: str, body: bytes) -> dict[str, Any]:
-        return self.s3.put_object(Bucket=self.resources.bucket, Key=key, Body=body)
+        response = self.s3.put_object(Bucket=self.resources.bucket, Key=key, Body=body)
+        self.manager.announce()  # EventBridge's Object Created rule invokes the model manager
+        return response
 
     def result(self, key: str) -> dict[str, Any] | None:
         try:

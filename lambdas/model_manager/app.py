@@ -1,0 +1,43 @@
+"""Lambda entry point of the model manager: wiring only, the logic lives in `manager.py`.
+
+Invoked every `manager_interval_minutes` by a schedule and by EventBridge when an image is uploaded.
+"""
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+
+from manager import Settings, manage, project_arn
+
+logger = Logger()
+metrics = Metrics()
+
+
+@dataclass(frozen=True)
+class Clients:
+    rekognition: Any
+    sqs: Any
+    lambda_: Any
+    ssm: Any
+
+
+@cache
+def dependencies() -> tuple[Settings, Clients, str]:
+    settings = Settings.from_environ(os.environ)
+    config = Config(retries={"mode": "standard", "max_attempts": 5})
+    clients = Clients(*(boto3.client(name, config=config) for name in ("rekognition", "sqs", "lambda", "ssm")))
+    return settings, clients, project_arn(clients.rekognition, settings.model_arn)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> dict:
+    settings, clients, project = dependencies()
+    return manage(settings, clients, project, logger, metrics,
+                  work_announced=event.get("detail-type") == "Object Created")
