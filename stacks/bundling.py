@@ -6,7 +6,13 @@ import sys
 from pathlib import Path
 
 import jsii
-from aws_cdk import ILocalBundling
+from aws_cdk import BundlingOptions, ILocalBundling
+from aws_cdk import aws_lambda as lambda_
+
+LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+RUNTIME_PYTHON_VERSION = "3.14"
+ARCHITECTURE = lambda_.Architecture.ARM_64
 
 
 @jsii.implements(ILocalBundling)
@@ -32,3 +38,14 @@ class PipInstallBundling:
         shutil.copytree(self.source, output_dir, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "requirements.txt"))
         return True
+
+
+def function_code(name: str) -> lambda_.Code:
+    """The asset of `lambdas/<name>/`, bundled with its requirements for the runtime, without Docker."""
+    folder = LAMBDAS_DIR / name
+    return lambda_.Code.from_asset(
+        str(folder),
+        exclude=["__pycache__", "*.pyc"],
+        bundling=BundlingOptions(image=RUNTIME.bundling_image,
+                                 local=PipInstallBundling(folder, RUNTIME_PYTHON_VERSION)),
+    )

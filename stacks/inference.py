@@ -1,25 +1,16 @@
 """The inference function, its role, its log group and its SQS event source."""
 
-from pathlib import Path
-from typing import cast
-
-from aws_cdk import BundlingOptions, Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from customlabels.config import RESULT_SUFFIX, PipelineConfig
-from stacks.bundling import PipInstallBundling
+from stacks.function import PipelineFunction
 from stacks.nag import acknowledge
-
-FUNCTION_DIR = Path(__file__).resolve().parent.parent / "lambdas" / "inference"
-RUNTIME = lambda_.Runtime.PYTHON_3_14
-RUNTIME_PYTHON_VERSION = "3.14"
 
 
 class InferenceFunction(Construct):
@@ -28,44 +19,21 @@ class InferenceFunction(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, bucket: s3.IBucket,
                  queue: sqs.IQueue, key: kms.IKey) -> None:
         super().__init__(scope, construct_id)
-        self.log_group = logs.LogGroup(
-            self, "Logs",
-            removal_policy=RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN,
-        )
-        cast(logs.CfnLogGroup, self.log_group.node.default_child).retention_in_days = config.log_retention_days
-
-        # A role of our own instead of AWSLambdaBasicExecutionRole: logs go to this one log group only.
-        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                             description="Inference function of the Custom Labels pipeline")
-        self.log_group.grant_write(self.role)
-
-        self.function = lambda_.Function(
-            self, "Function",
-            runtime=RUNTIME,
-            architecture=lambda_.Architecture.ARM_64,
-            handler="app.handler",
-            code=lambda_.Code.from_asset(
-                str(FUNCTION_DIR),
-                exclude=["__pycache__", "*.pyc"],
-                bundling=BundlingOptions(
-                    image=RUNTIME.bundling_image,
-                    local=PipInstallBundling(FUNCTION_DIR, RUNTIME_PYTHON_VERSION),
-                ),
-            ),
-            timeout=Duration.seconds(config.function_timeout_seconds),
-            memory_size=config.function_memory_mb,
-            environment=config.function_environment(),
-            role=self.role,
-            log_group=self.log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
+        pipeline_function = PipelineFunction(
+            self, "Handler", folder="inference", config=config,
             description="Runs DetectCustomLabels on each uploaded image and writes <image key>.json",
+            environment=config.function_environment(),
+            timeout=Duration.seconds(config.function_timeout_seconds), memory_mb=config.function_memory_mb,
         )
-        self.function.add_event_source(event_sources.SqsEventSource(
+        self.function, self.role = pipeline_function.function, pipeline_function.role
+        self.event_source = event_sources.SqsEventSource(
             queue,
             batch_size=config.batch_size,
             max_concurrency=config.max_concurrency,
             report_batch_item_failures=True,
-        ))
+            enabled=config.inference_starts_enabled,  # on demand, the model manager enables it once RUNNING
+        )
+        self.function.add_event_source(self.event_source)
         self._grant(config, bucket, key)
 
     def _grant(self, config: PipelineConfig, bucket: s3.IBucket, key: kms.IKey) -> None:

@@ -6,6 +6,7 @@ from constructs import Construct
 
 from customlabels.config import PipelineConfig
 from stacks.inference import InferenceFunction
+from stacks.model_lifecycle import ModelLifecycle
 from stacks.queueing import WorkQueues
 from stacks.storage import ImageStorage, acknowledge_bucket_helpers
 
@@ -26,6 +27,8 @@ class PipelineStack(Stack):
         self.storage.notify(self.queues.queue, self.key, config, self.account)
         self.inference = InferenceFunction(self, "Inference", config=config, bucket=self.storage.bucket,
                                            queue=self.queues.queue, key=self.key)
+        self.model_lifecycle = ModelLifecycle(self, "ModelLifecycle", config=config, queue=self.queues.queue,
+                                              event_source=self.inference.event_source, bucket=self.storage.bucket)
         acknowledge_bucket_helpers(self)
 
         CfnOutput(self, "BucketName", value=self.storage.bucket.bucket_name,
@@ -36,3 +39,7 @@ class PipelineStack(Stack):
         CfnOutput(self, "DeadLetterQueueUrl", value=self.queues.dead_letter_queue.queue_url,
                   description="Images that failed every retry; see the README to redrive them")
         CfnOutput(self, "FunctionName", value=self.inference.function.function_name)
+        CfnOutput(self, "ModelArn", value=config.model_arn)
+        CfnOutput(self, "ModelLifecycleMode", value=config.model_lifecycle)
+        CfnOutput(self, "ModelManagerFunctionName", value=self.model_lifecycle.function.function_name)
+        CfnOutput(self, "ModelManagerStateParameter", value=self.model_lifecycle.state.parameter_name)

@@ -45,6 +45,7 @@ class ImageStorage(Construct):
             versioned=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=self.access_logs,
+            event_bridge_enabled=True,  # uploads also wake the model manager
             server_access_logs_prefix="images/",
             lifecycle_rules=[s3.LifecycleRule(
                 noncurrent_version_expiration=Duration.days(NONCURRENT_VERSION_DAYS),

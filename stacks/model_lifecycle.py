@@ -1,0 +1,100 @@
+"""The model manager: starts the model when work arrives, stops it when idle, gates the inference event source."""
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
+from constructs import Construct
+
+from customlabels.config import INITIAL_MANAGER_STATE, MODEL_ARN_PATTERN, PipelineConfig
+from stacks.function import PipelineFunction
+from stacks.nag import acknowledge
+
+METRICS_NAMESPACE = "CustomLabelsPipeline"
+
+
+class ModelLifecycle(Construct):
+    """Runs every `manager_interval_minutes` and on every upload; grants follow the lifecycle mode:
+    `manual` only observes, `always-on` may also start the model, `on-demand` may also stop it."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, queue: sqs.IQueue,
+                 event_source: event_sources.SqsEventSource, bucket: s3.IBucket) -> None:
+        super().__init__(scope, construct_id)
+        # The manager's only state, the time of the last work it saw: one small SSM parameter (free, no
+        # table to run), read and written by this function alone. See docs/model-lifecycle.md.
+        self.state = ssm.StringParameter(self, "State", string_value=INITIAL_MANAGER_STATE,
+                                         description="Model manager state: last activity and model status")
+        manager = PipelineFunction(
+            self, "Manager", folder="model_manager", config=config,
+            description=f"Model manager ({config.model_lifecycle}): starts and stops the Custom Labels model",
+            environment={**config.manager_environment(), "QUEUE_URL": queue.queue_url,
+                         "MAPPING_UUID": event_source.event_source_mapping_id,
+                         "STATE_PARAMETER": self.state.parameter_name},
+            timeout=Duration.seconds(30), memory_mb=256,
+            reserved_concurrency=1,  # one decision at a time: no two managers starting the model at once
+        )
+        self.function, self.role = manager.function, manager.role
+        self._grant(config, queue, event_source)
+
+        events.Rule(self, "Schedule", description="Runs the model manager on a schedule",
+                    schedule=events.Schedule.rate(Duration.minutes(config.manager_interval_minutes)),
+                    targets=[targets.LambdaFunction(self.function)])
+        events.Rule(self, "OnUpload", description="Runs the model manager as soon as an image is uploaded",
+                    event_pattern=events.EventPattern(
+                        source=["aws.s3"], detail_type=["Object Created"],
+                        detail={"bucket": {"name": [bucket.bucket_name]},
+                                "object": {"key": [{"prefix": config.input_prefix}]}}),
+                    targets=[targets.LambdaFunction(self.function)])
+
+        self.idle_alarm = None
+        if config.model_lifecycle == "on-demand":
+            self.idle_alarm = cloudwatch.Alarm(
+                self, "RunningWhileIdle",
+                alarm_description=(f"The model has run without work for more than twice idle_minutes "
+                                   f"({2 * config.idle_minutes} min): the model manager is failing to stop it, "
+                                   "and the model is billed every hour. Check the manager's logs."),
+                metric=cloudwatch.Metric(namespace=METRICS_NAMESPACE, metric_name="ModelRunningIdleMinutes",
+                                         dimensions_map={"service": "customlabels-model-manager"},
+                                         statistic="Maximum", period=Duration.minutes(5)),
+                threshold=2 * config.idle_minutes,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.BREACHING,  # a silent manager is a failing one
+            )
+
+    def _grant(self, config: PipelineConfig, queue: sqs.IQueue, event_source: event_sources.SqsEventSource) -> None:
+        project = MODEL_ARN_PATTERN.match(config.model_arn)["project"]
+        projects = f"{config.model_arn.split(':project/')[0]}:project/{project}/*"  # same partition as the model
+        model_actions = {"manual": [], "always-on": ["rekognition:StartProjectVersion"],
+                         "on-demand": ["rekognition:StartProjectVersion", "rekognition:StopProjectVersion"]}
+        statements = [
+            iam.PolicyStatement(sid="DescribeTheModel", actions=["rekognition:DescribeProjectVersions"],
+                                resources=[projects]),
+            iam.PolicyStatement(sid="FindTheProject", actions=["rekognition:DescribeProjects"], resources=["*"]),
+            iam.PolicyStatement(sid="ReadQueueDepth", actions=["sqs:GetQueueAttributes"],
+                                resources=[queue.queue_arn]),
+            iam.PolicyStatement(sid="KeepState", actions=["ssm:GetParameter", "ssm:PutParameter"],
+                                resources=[self.state.parameter_arn]),
+            iam.PolicyStatement(sid="ReadTheEventSource", actions=["lambda:GetEventSourceMapping"],
+                                resources=[event_source.event_source_mapping_arn]),
+        ]
+        if model_actions[config.model_lifecycle]:
+            statements += [
+                iam.PolicyStatement(sid="StartStopTheModel", actions=model_actions[config.model_lifecycle],
+                                    resources=[config.model_arn]),
+                iam.PolicyStatement(sid="GateTheEventSource", actions=["lambda:UpdateEventSourceMapping"],
+                                    resources=[event_source.event_source_mapping_arn]),
+            ]
+        for statement in statements:
+            self.role.add_to_principal_policy(statement)
+        acknowledge(self.role, f"AwsSolutions-IAM5[Resource::{projects}]",
+                    "DescribeProjectVersions is granted on the one project; its ARN ends in the project's creation "
+                    "timestamp, which the model version ARN does not contain.")
+        acknowledge(self.role, "AwsSolutions-IAM5[Resource::*]",
+                    "rekognition:DescribeProjects has no resource-level permissions; the manager calls it once "
+                    "per cold start to find the project ARN of the configured model.")
