@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 INFERENCE_DIR = ROOT / "lambdas" / "inference"
-sys.path[:0] = [str(ROOT), str(INFERENCE_DIR)]
+sys.path[:0] = [str(ROOT), str(INFERENCE_DIR), str(ROOT / "lambdas" / "model_manager")]
 
 # Offline and deterministic: fake credentials, a fixed region, Powertools outside Lambda, quiet jsii.
 os.environ.update({
