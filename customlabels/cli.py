@@ -22,6 +22,9 @@ EXAMPLES = """examples:
       --out demo-output/results
   customlabels local run --images ./my_images --out ./results --min-confidence 80 --faults throttle=0.1,internal=0.02
   customlabels local serve --model manifest:demo-output/sample/manifest.jsonl
+  customlabels model status --stack CustomLabelsPipeline
+  customlabels model start --wait --inference-units 1
+  customlabels cost --images-per-day 5000 --burst-hours 2
 """
 
 
@@ -65,7 +68,8 @@ def _pipeline(args: argparse.Namespace, log_path: Path):
         faults = parse_faults(args.faults)
     except (ConfigError, ValueError) as error:
         raise SystemExit(str(error)) from None
-    model = ModelOptions(inference_units=args.inference_units, latency=args.latency, faults=faults, seed=args.seed)
+    model = ModelOptions(inference_units=args.inference_units, latency=args.latency, faults=faults, seed=args.seed,
+                         start_delay=args.start_delay)
     backend = _backend(args.model, args.noise or {}, args.seed)
     if backend is None:
         console.print("[yellow]No --model given: the emulated model detects nothing. "
@@ -99,6 +103,7 @@ def local_run(args: argparse.Namespace) -> int:
         results = write_outputs(pipeline, outcomes, out)
     invocations = pipeline.esm.invocations  # complete once the pollers have stopped
     _print_results(outcomes, results)
+    _print_model_timeline(pipeline)
     console.print(f"{len(invocations)} invocations of the real handler; its logs: {log_path}")
     console.print(f"Results: {out}/  (one JSON per image, mirroring the keys)  Summary: {out / 'summary.json'}")
     failed = {key: outcome for key, outcome in outcomes.items() if outcome in ("dlq", "timeout")}
@@ -119,6 +124,17 @@ def _print_results(outcomes: dict[str, str], results: dict[str, dict]) -> None:
         style = "green" if outcome == "labels" else "yellow" if outcome.startswith(("error", "not-")) else "red"
         table.add_row(key, f"[{style}]{outcome}[/]", text or "-")
     console.print(table)
+
+
+def _print_model_timeline(pipeline) -> None:
+    """How the model manager drove the model during the run (on demand: started when the uploads came)."""
+    history = pipeline.service.models[pipeline.config.model_arn].history
+    started = history[0][0]
+    steps = " -> ".join(f"{status} (+{moment - started:.1f} s)" for moment, status in history)
+    console.print(f"Model ({pipeline.config.model_lifecycle}): {steps}")
+    if pipeline.config.model_lifecycle == "on-demand":
+        console.print(f"  The model manager started it when work arrived and stops it after "
+                      f"{pipeline.config.idle_minutes} idle minutes (idle_minutes).")
 
 
 def local_serve(args: argparse.Namespace) -> int:
@@ -154,6 +170,89 @@ def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
+def _model_target(args: argparse.Namespace):
+    import boto3
+
+    from customlabels import model
+
+    if args.model_arn:
+        return model.Target(model.check_model_arn(args.model_arn)), None
+    return model.stack_target(boto3.client("cloudformation"), args.stack), boto3.client("ssm")
+
+
+def model_command(args: argparse.Namespace) -> int:
+    import boto3
+    from botocore.exceptions import ClientError
+
+    target, ssm = _model_target(args)
+    rekognition = boto3.client("rekognition", region_name=target.model_arn.split(":")[3])
+    try:
+        return _model_action(args, rekognition, target, ssm)
+    except ClientError as error:
+        raise SystemExit(f"model {args.action}: {error.response['Error']['Message']}") from None
+
+
+def _model_action(args: argparse.Namespace, rekognition, target, ssm) -> int:
+    from customlabels import model
+
+    if args.action in ("start", "stop"):
+        if args.action == "start":
+            answer = model.start(rekognition, target.model_arn, args.inference_units, args.max_inference_units)
+            console.print(f"[yellow]The model is billed per inference-unit hour from now until it stops.[/] {answer}")
+        else:
+            answer = model.stop(rekognition, target.model_arn)
+            console.print(answer)
+        if target.lifecycle == "on-demand":
+            console.print("Note: this stack manages the model on demand; its model manager may start or stop it "
+                          "again as work arrives or idles.")
+    if args.wait:
+        wanted = model.SETTLED[args.action]
+        names = " or ".join(sorted(wanted))
+        with console.status(f"Waiting for {names}...") as spinner:
+            final = model.wait_for(rekognition, target.model_arn, wanted, args.timeout, args.poll,
+                                   on_status=lambda s: spinner.update(f"Waiting for {names}: now {s}"))
+        console.print(f"Model {final}")
+        if final not in wanted:
+            return 1
+    current = model.status(rekognition, target, ssm)
+    table = Table(show_header=False, title="Model")
+    for name, value in (("Model", current.model_arn), ("Status", f"{current.status}: {current.message}"),
+                        ("Inference units", f"{current.min_inference_units or '-'} (max "
+                                            f"{current.max_inference_units or '-'})"),
+                        ("Since", current.since or "unknown (the model manager records it)"),
+                        ("Last work seen", current.last_activity or "-"),
+                        ("Lifecycle", target.lifecycle or "-")):
+        table.add_row(name, str(value))
+    console.print(table)
+    return 0
+
+
+def cost_command(args: argparse.Namespace) -> int:
+    from customlabels.cost import Prices, Workload, estimate
+
+    workload = Workload(images_per_day=args.images_per_day, burst_hours=args.burst_hours,
+                        bursts_per_day=args.bursts_per_day, inference_units=args.inference_units,
+                        idle_minutes=args.idle_minutes, ms_per_image=args.ms_per_image)
+    prices = Prices(inference_unit_hour=args.price_per_iu_hour)
+    estimates = {mode: estimate(workload, mode, prices) for mode in ("always-on", "on-demand")}
+    table = Table(title=f"Cost per day: {args.images_per_day:,} images in {args.bursts_per_day} burst(s) of "
+                        f"{args.burst_hours:g} h, {args.inference_units} inference unit(s) (USD)")
+    table.add_column("")
+    for mode in estimates:
+        table.add_column(mode, justify="right")
+    rows = [("Model hours", lambda e: f"{e.model_hours:.2f}"), ("Model", lambda e: f"{e.model:.2f}"),
+            ("Lambda", lambda e: f"{e.lambda_:.4f}"), ("SQS", lambda e: f"{e.sqs:.4f}"),
+            ("S3 requests", lambda e: f"{e.s3:.4f}"), ("Total per day", lambda e: f"{e.total:.2f}"),
+            ("Per 1,000 images", lambda e: f"{e.total / max(args.images_per_day, 1) * 1000:.2f}")]
+    for name, cell in rows:
+        table.add_row(name, *(cell(e) for e in estimates.values()))
+    console.print(table)
+    saved = estimates["always-on"].total - estimates["on-demand"].total
+    console.print(f"On demand saves {saved:.2f} USD a day ({saved / estimates['always-on'].total:.0%}). "
+                  "Formula and assumptions: docs/model-lifecycle.md")
+    return 0
+
+
 def sample_data(args: argparse.Namespace) -> int:
     from customlabels.sample_data import generate
 
@@ -181,6 +280,9 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--visibility-timeout", type=int, default=10, metavar="SECONDS",
                         help="queue visibility timeout, i.e. the delay before a failed image is retried "
                              "(default 10 locally; the deployed queue uses 6x the function timeout)")
+    parser.add_argument("--start-delay", type=float, default=2.0, metavar="SECONDS",
+                        help="how long the emulated model takes from STARTING to RUNNING (default 2; real models "
+                             "take minutes)")
     parser.add_argument("--seed", type=int, default=0, help="seed of injected faults and noise")
 
 
@@ -211,6 +313,37 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log", default="customlabels-lambda.log", help="where the function's logs go")
     _local_options(serve)
     serve.set_defaults(func=local_serve)
+
+    model_parser = commands.add_parser("model", help="status, start or stop the deployed model",
+                                       description="Shows the model's state, inference units and since when; starts "
+                                                   "or stops it. The model is found from the stack's outputs "
+                                                   "(--stack) or given (--model-arn). Uses your AWS credentials.")
+    model_parser.add_argument("action", choices=["status", "start", "stop"])
+    where = model_parser.add_mutually_exclusive_group()
+    where.add_argument("--stack", default="CustomLabelsPipeline", help="stack name (default CustomLabelsPipeline)")
+    where.add_argument("--model-arn", help="the project version ARN, instead of a stack")
+    model_parser.add_argument("--wait", action="store_true",
+                              help="wait until RUNNING (start), STOPPED (stop), or either (status), with a spinner")
+    model_parser.add_argument("--inference-units", type=int, default=1, help="start with this many (default 1)")
+    model_parser.add_argument("--max-inference-units", type=int, help="let Rekognition scale up to this many")
+    model_parser.add_argument("--timeout", type=float, default=3600, help="--wait gives up after this (s)")
+    model_parser.add_argument("--poll", type=float, default=15, help=argparse.SUPPRESS)
+    model_parser.set_defaults(func=model_command)
+
+    cost = commands.add_parser("cost", help="always-on vs on-demand cost per day and per 1,000 images",
+                               description="Estimates the daily cost of the pipeline with the model always on and "
+                                           "on demand: model hours, Lambda, SQS and S3 requests, from list prices "
+                                           "you can override. See docs/model-lifecycle.md for the formula.")
+    cost.add_argument("--images-per-day", type=int, required=True)
+    cost.add_argument("--burst-hours", type=float, required=True, help="hours a day during which images arrive")
+    cost.add_argument("--bursts-per-day", type=int, default=1, help="separate bursts a day (default 1)")
+    cost.add_argument("--price-per-iu-hour", type=float, default=4.00,
+                      help="USD per inference-unit hour (default 4.00; check your region)")
+    cost.add_argument("--inference-units", type=int, default=1)
+    cost.add_argument("--idle-minutes", type=int, default=30, help="the stack's idle_minutes (default 30)")
+    cost.add_argument("--ms-per-image", type=float, default=150.0,
+                      help="inference function time per image in ms (default 150; see bench/)")
+    cost.set_defaults(func=cost_command)
 
     sample = commands.add_parser("sample-data", help="draw a small labeled data set (bees and flowers)",
                                  description="Draws images with Pillow and writes their Ground Truth "

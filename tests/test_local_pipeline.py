@@ -155,6 +155,7 @@ def test_cli_runs_a_folder_and_writes_results_and_summary(tmp_path):
     for key in outcomes:
         assert json.loads((tmp_path / "out" / f"{key}.json").read_text())["Image"]["Key"] == key
     assert "Results" in run.stdout and "labels" in run.stdout
+    assert "Model (on-demand): STOPPED (+0.0 s) -> STARTING" in " ".join(run.stdout.split())  # the demo shows it
 
 
 def test_cli_exits_1_and_names_the_images_in_the_dlq(tmp_path):
@@ -195,3 +196,37 @@ def test_local_serve_keeps_the_stack_up_for_boto3_and_stops_on_sigterm(tmp_path)
     finally:
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(timeout=30) == 0
+
+
+def test_on_demand_a_burst_starts_the_stopped_model_loses_nothing_and_idle_stops_it(backend):
+    config = load_config(model_lifecycle="on-demand", max_receive_count=2)
+    with LocalPipeline(config, backend, model=ModelOptions(start_delay=1.5), visibility_timeout=2,
+                       manager_interval=0.5, idle_seconds=2) as pipeline:
+        upload_all(pipeline, KEYS)
+        outcomes = pipeline.wait(KEYS, timeout=90)
+        dead_letters = pipeline.dead_letter_keys()
+        model = pipeline.service.models[config.model_arn]
+        deadline = time.monotonic() + 30
+        while model.history[-1][1] != "STOPPED" and time.monotonic() < deadline:
+            pipeline.service.describe_project_versions({"ProjectArn": model.project_arn})  # advances the state
+            time.sleep(0.2)
+        mapping_enabled = pipeline.esm.enabled
+    statuses = [status for _, status in model.history]
+    assert set(outcomes.values()) == {"labels"}
+    assert dead_letters == set()
+    assert statuses == ["STOPPED", "STARTING", "RUNNING", "STOPPING", "STOPPED"]
+    assert not mapping_enabled
+    # While the model was starting, the event source was off: no image spent a receive on a cold model.
+    assert pipeline.service.errors.get("ResourceNotReadyException", 0) == 0
+
+
+def test_always_on_starts_the_model_and_keeps_it_running(backend):
+    config = load_config(model_lifecycle="always-on")
+    with LocalPipeline(config, backend, manager_interval=0.3, idle_seconds=0.5, visibility_timeout=2) as pipeline:
+        upload_all(pipeline, KEYS[:2])
+        outcomes = pipeline.wait(KEYS[:2], timeout=60)
+        time.sleep(2)  # four times the idle time
+        status = pipeline.service.describe_project_versions(
+            {"ProjectArn": pipeline.service.models[config.model_arn].project_arn})["ProjectVersionDescriptions"][0]
+    assert set(outcomes.values()) == {"labels"}
+    assert status["Status"] == "RUNNING"

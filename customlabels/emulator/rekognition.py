@@ -127,6 +127,8 @@ class CustomLabelsService:
         self.sleep = sleep
         self.models: dict[str, EmulatedModel] = {}
         self.calls: dict[str, int] = {}
+        self.errors: dict[str, int] = {}
+        """Answers by error code: throttled calls, calls to a cold model, injected faults."""
         self._accepted: deque[float] = deque()
         self._random = random.Random(seed)
         self._lock = threading.Lock()
@@ -160,7 +162,12 @@ class CustomLabelsService:
             raise ServiceError("UnknownOperationException", f"The emulator does not implement {operation}")
         with self._lock:
             self.calls[operation] = self.calls.get(operation, 0) + 1
-        return handlers[operation](request)
+        try:
+            return handlers[operation](request)
+        except ServiceError as error:
+            with self._lock:
+                self.errors[error.code] = self.errors.get(error.code, 0) + 1
+            raise
 
     def detect_custom_labels(self, request: dict[str, Any]) -> dict[str, Any]:
         min_confidence = request.get("MinConfidence")

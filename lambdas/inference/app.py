@@ -1,6 +1,7 @@
 """Lambda entry point of the inference function: wiring only, the logic lives in `inference.py`."""
 
 import os
+import warnings
 from functools import cache
 
 import boto3
@@ -12,6 +13,8 @@ from inference import Dependencies, PipelineMetrics, Settings, handle_event
 
 logger = Logger()
 metrics = Metrics()
+# A batch of only s3:TestEvents or non-images has no metrics to publish, and that is fine.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
 @cache

@@ -1,0 +1,94 @@
+"""Daily cost of the pipeline, always-on vs on-demand, from public list prices given as parameters.
+
+The formula is documented in docs/model-lifecycle.md; every price is a parameter because prices differ
+by region and change over time. Free tiers are ignored.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+HOURS_PER_DAY = 24
+ESM_POLLERS = 5
+"""Lambda starts an SQS event source with five long-polling pollers (20 s polls) while it is enabled."""
+POLLS_PER_POLLER_HOUR = 3600 / 20
+
+
+@dataclass(frozen=True)
+class Prices:
+    """USD list prices (us-east-1, checked 2026-11); pass your region's."""
+
+    inference_unit_hour: float = 4.00
+    lambda_gb_second: float = 0.0000133334  # arm64
+    lambda_request: float = 0.20 / 1_000_000
+    sqs_request: float = 0.40 / 1_000_000
+    s3_put_request: float = 0.005 / 1_000
+    s3_get_request: float = 0.0004 / 1_000
+
+
+@dataclass(frozen=True)
+class Workload:
+    images_per_day: int
+    burst_hours: float
+    """Hours a day during which images arrive (in `bursts_per_day` bursts)."""
+    bursts_per_day: int = 1
+    inference_units: int = 1
+    idle_minutes: int = 30
+    batch_size: int = 10
+    memory_mb: int = 512
+    ms_per_image: float = 150.0
+    """Inference function time per image, from bench/ (its Lambda GB-seconds per 1,000 images)."""
+    manager_interval_minutes: int = 1
+    manager_ms: float = 100.0
+    manager_memory_mb: int = 256
+
+
+@dataclass(frozen=True)
+class Estimate:
+    model_hours: float
+    model: float
+    lambda_: float
+    sqs: float
+    s3: float
+    items: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        return self.model + self.lambda_ + self.sqs + self.s3
+
+
+def model_hours(workload: Workload, lifecycle: str) -> float:
+    """Hours the model runs a day: all day, or each burst plus the idle time before the manager stops it."""
+    if lifecycle == "always-on":
+        return HOURS_PER_DAY
+    return min(HOURS_PER_DAY, workload.bursts_per_day * (workload.burst_hours + workload.idle_minutes / 60))
+
+
+def estimate(workload: Workload, lifecycle: str, prices: Prices | None = None) -> Estimate:
+    prices = prices or Prices()
+    images = workload.images_per_day
+    hours = model_hours(workload, lifecycle)
+    model = hours * workload.inference_units * prices.inference_unit_hour
+
+    invocations = math.ceil(images / workload.batch_size)
+    manager_runs = HOURS_PER_DAY * 60 / workload.manager_interval_minutes + images  # schedule + one per upload
+    gb_seconds = (images * workload.ms_per_image / 1000 * workload.memory_mb / 1024
+                  + manager_runs * workload.manager_ms / 1000 * workload.manager_memory_mb / 1024)
+    lambda_cost = gb_seconds * prices.lambda_gb_second + (invocations + manager_runs) * prices.lambda_request
+
+    mapping_hours = HOURS_PER_DAY if lifecycle == "always-on" else hours  # on demand, the pollers stop too
+    sqs_requests = (images  # S3 sends one message per image
+                    + 2 * invocations  # receive and delete per batch
+                    + ESM_POLLERS * POLLS_PER_POLLER_HOUR * mapping_hours  # empty long polls while enabled
+                    + HOURS_PER_DAY * 60 / workload.manager_interval_minutes)  # the manager reads the depth
+    s3_puts, s3_gets = 2 * images, 3 * images  # upload + result; Rekognition's read + two HEADs
+    return Estimate(
+        model_hours=hours,
+        model=model,
+        lambda_=lambda_cost,
+        sqs=sqs_requests * prices.sqs_request,
+        s3=s3_puts * prices.s3_put_request + s3_gets * prices.s3_get_request,
+        items={"lambda_gb_seconds": gb_seconds, "sqs_requests": sqs_requests, "s3_put_requests": s3_puts,
+               "s3_get_requests": s3_gets},
+    )
