@@ -19,7 +19,9 @@ from stacks.notifications import EncryptedQueueDestination
 VARIANTS = {
     "defaults": {},
     "development": {"removal_policy": "destroy", "results_prefix": "results/", "min_confidence": "80"},
-    "tuned": {"input_prefix": "uploads/", "batch_size": "1", "max_concurrency": "100", "max_receive_count": "10"},
+    "tuned": {"input_prefix": "uploads/", "batch_size": "1", "max_concurrency": "100", "max_receive_count": "10",
+              "model_lifecycle": "always-on", "max_inference_units": "3"},
+    "manual": {"model_lifecycle": "manual", "idle_minutes": "5"},
 }
 
 
