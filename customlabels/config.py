@@ -64,6 +64,8 @@ class PipelineConfig:
     min_inference_units: int = 1
     max_inference_units: int = 1
     manager_interval_minutes: int = 1
+    max_message_age_minutes: int = 60
+    alarm_email: str | None = None
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -152,7 +154,7 @@ class PipelineConfig:
 
 _INT_KEYS = {"batch_size", "max_concurrency", "max_receive_count", "log_retention_days",
              "function_timeout_seconds", "function_memory_mb", "idle_minutes", "min_inference_units",
-             "max_inference_units", "manager_interval_minutes"}
+             "max_inference_units", "manager_interval_minutes", "max_message_age_minutes"}
 
 
 def _convert(name: str, value: Any) -> Any:
@@ -176,7 +178,8 @@ def _convert(name: str, value: Any) -> Any:
                 f"min_confidence={value!r} is not a number. Fix: -c min_confidence=<0-100>, or leave it unset "
                 "to use the model's assumed per-label thresholds"
             ) from None
-    if name == "results_prefix" and isinstance(value, str) and value.strip().lower() in ("", "none", "null"):
+    if name in ("results_prefix", "alarm_email") and isinstance(value, str) and \
+            value.strip().lower() in ("", "none", "null"):
         return None
     if name in ("removal_policy", "model_lifecycle") and isinstance(value, str):
         return value.strip().lower()
@@ -241,6 +244,11 @@ def _problems(config: PipelineConfig) -> list[str]:
             f"max_inference_units={config.max_inference_units!r} must be at least min_inference_units="
             f"{config.min_inference_units}. Fix: -c max_inference_units=<n >= min> (above min, Rekognition auto-scales)"
         )
+    problems += _check_range(config, "max_message_age_minutes", 1, 1440, "the oldest-image alarm")
+    if config.alarm_email is not None and (not isinstance(config.alarm_email, str)
+                                           or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", config.alarm_email)):
+        problems.append(f"alarm_email={config.alarm_email!r} is not an e-mail address. Fix: -c "
+                        "alarm_email=ops@example.com (SNS sends a confirmation mail first), or leave it unset")
     if config.removal_policy not in REMOVAL_POLICIES:
         problems.append(
             f"removal_policy={config.removal_policy!r} is unknown. Fix: -c removal_policy=retain (keep data "

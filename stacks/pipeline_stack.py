@@ -7,6 +7,7 @@ from constructs import Construct
 from customlabels.config import PipelineConfig
 from stacks.inference import InferenceFunction
 from stacks.model_lifecycle import ModelLifecycle
+from stacks.monitoring import Monitoring
 from stacks.queueing import WorkQueues
 from stacks.storage import ImageStorage, acknowledge_bucket_helpers
 
@@ -29,6 +30,10 @@ class PipelineStack(Stack):
                                            queue=self.queues.queue, key=self.key)
         self.model_lifecycle = ModelLifecycle(self, "ModelLifecycle", config=config, queue=self.queues.queue,
                                               event_source=self.inference.event_source, bucket=self.storage.bucket)
+        self.monitoring = Monitoring(
+            self, "Monitoring", config=config, key=self.key, account=self.account, queue=self.queues.queue,
+            dead_letter_queue=self.queues.dead_letter_queue, inference=self.inference.function,
+            extra_alarms=[self.model_lifecycle.idle_alarm] if self.model_lifecycle.idle_alarm else [])
         acknowledge_bucket_helpers(self)
 
         CfnOutput(self, "BucketName", value=self.storage.bucket.bucket_name,
@@ -43,3 +48,6 @@ class PipelineStack(Stack):
         CfnOutput(self, "ModelLifecycleMode", value=config.model_lifecycle)
         CfnOutput(self, "ModelManagerFunctionName", value=self.model_lifecycle.function.function_name)
         CfnOutput(self, "ModelManagerStateParameter", value=self.model_lifecycle.state.parameter_name)
+        CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn,
+                  description="Subscribe to receive the pipeline's alarms (or deploy with -c alarm_email=...)")
+        CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name)

@@ -216,7 +216,8 @@ def test_other_modes_get_fewer_rights(tmp_path, mode, actions):
         assert statements["StartStopTheModel"]["Action"] == actions[0]
     template = synth_template(tmp_path / "x", model_lifecycle=mode)
     template.has_resource_properties("AWS::Lambda::EventSourceMapping", {"Enabled": True})
-    template.resource_count_is("AWS::CloudWatch::Alarm", 0)
+    assert not template.find_resources("AWS::CloudWatch::Alarm", {"Properties": {
+        "MetricName": "ModelRunningIdleMinutes"}})  # an idle model is intended there
 
 
 def test_on_demand_inference_starts_disabled_and_the_manager_runs_every_minute_and_on_upload(default_template):

@@ -1,0 +1,67 @@
+"""Alarms to an encrypted SNS topic, the optional e-mail subscription, and the dashboard."""
+
+import pytest
+from aws_cdk.assertions import Match
+from conftest import MODEL_ARN, synth_template
+
+from customlabels.config import ConfigError, PipelineConfig
+
+
+def alarms_by_metric(template):
+    return {alarm["Properties"].get("MetricName"): alarm["Properties"]
+            for alarm in template.find_resources("AWS::CloudWatch::Alarm").values()}
+
+
+def test_every_alarm_notifies_the_encrypted_tls_only_topic(default_template):
+    [(topic_id, topic)] = default_template.find_resources("AWS::SNS::Topic").items()
+    [key_id] = default_template.find_resources("AWS::KMS::Key")
+    assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    [policy] = default_template.find_resources("AWS::SNS::TopicPolicy").values()
+    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+               for s in policy["Properties"]["PolicyDocument"]["Statement"])
+    alarms = default_template.find_resources("AWS::CloudWatch::Alarm")
+    assert len(alarms) == 5
+    for alarm in alarms.values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+
+
+def test_alarms_watch_the_dlq_the_oldest_image_errors_throttles_and_the_idle_model(default_template):
+    alarms = alarms_by_metric(default_template)
+    dlq = alarms["ApproximateNumberOfMessagesVisible"]
+    assert (dlq["Threshold"], dlq["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    dlq_ids = [k for k, v in default_template.find_resources("AWS::SQS::Queue").items()
+               if "RedrivePolicy" not in v["Properties"]]
+    assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_ids[0], "QueueName"]}}]
+    assert "customlabels dlq redrive" in dlq["AlarmDescription"]
+    assert alarms["ApproximateAgeOfOldestMessage"]["Threshold"] == 3600
+    assert alarms["Errors"]["Threshold"] == alarms["Throttles"]["Threshold"] == 0
+    assert alarms["ModelRunningIdleMinutes"]["Threshold"] == 60
+
+
+def test_cloudwatch_may_use_the_key_only_for_this_account(default_template):
+    [key] = default_template.find_resources("AWS::KMS::Key").values()
+    [statement] = [s for s in key["Properties"]["KeyPolicy"]["Statement"]
+                   if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}]
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+
+
+def test_alarm_email_subscribes_to_the_topic(tmp_path, default_template):
+    default_template.resource_count_is("AWS::SNS::Subscription", 0)
+    template = synth_template(tmp_path, alarm_email="ops@example.com", max_message_age_minutes="15")
+    template.has_resource_properties("AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"})
+    assert alarms_by_metric(template)["ApproximateAgeOfOldestMessage"]["Threshold"] == 900
+
+
+def test_dashboard_shows_images_queue_latency_function_model_and_alarms(default_template):
+    [dashboard] = default_template.find_resources("AWS::CloudWatch::Dashboard").values()
+    text = "".join(part for part in dashboard["Properties"]["DashboardBody"]["Fn::Join"][1] if isinstance(part, str))
+    for title in ("Images", "Queue", "DetectCustomLabels latency (ms)", "Function", "Model", "Alarms"):
+        assert f'"title":"{title}"' in text, title
+    default_template.has_output("AlarmTopicArn", Match.any_value())
+    default_template.has_output("DashboardName", Match.any_value())
+
+
+@pytest.mark.parametrize("bad", ["ops", "ops@", "a b@example.com"])
+def test_alarm_email_is_validated(bad):
+    with pytest.raises(ConfigError, match=r"alarm_email=.* is not an e-mail address"):
+        PipelineConfig.from_mapping({"model_arn": MODEL_ARN, "alarm_email": bad})
