@@ -25,6 +25,8 @@ EXAMPLES = """examples:
   customlabels model status --stack CustomLabelsPipeline
   customlabels model start --wait --inference-units 1
   customlabels cost --images-per-day 5000 --burst-hours 2
+  customlabels dlq list --stack CustomLabelsPipeline
+  customlabels dlq redrive --stack CustomLabelsPipeline
 """
 
 
@@ -253,6 +255,40 @@ def cost_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def dlq_command(args: argparse.Namespace) -> int:
+    import boto3
+
+    from customlabels import dlq
+
+    if args.dead_letter_queue_url:
+        queues = dlq.Queues(args.queue_url or "", args.dead_letter_queue_url)
+    else:
+        queues = dlq.stack_queues(boto3.client("cloudformation"), args.stack)
+    sqs = boto3.client("sqs")
+    if args.action == "list":
+        letters = dlq.peek(sqs, queues.dead_letter_queue_url)
+        table = Table(title=f"{len(letters)} message(s) in the dead-letter queue")
+        for column in ("image", "receives", "first received", "message id"):
+            table.add_column(column)
+        for letter in sorted(letters, key=lambda item: item.keys):
+            table.add_row(", ".join(letter.keys) or "(no image record)", str(letter.receive_count),
+                          letter.first_received.isoformat(timespec="seconds") if letter.first_received else "-",
+                          letter.message_id)
+        console.print(table)
+        if letters:
+            console.print("Fix the cause (the inference function's logs name it per image), then: "
+                          "customlabels dlq redrive")
+        return 0
+    if not queues.queue_url:
+        raise SystemExit("dlq redrive: pass --queue-url too (where to send the messages back), or --stack")
+    with Progress(TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        task = progress.add_task("Moving back to the work queue", total=None)
+        moved = dlq.redrive(sqs, queues, on_moved=lambda count: progress.advance(task, count))
+    console.print(f"Moved {moved} message(s) back to {queues.queue_url}; they will be processed again.")
+    return 0
+
+
 def sample_data(args: argparse.Namespace) -> int:
     from customlabels.sample_data import generate
 
@@ -344,6 +380,18 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument("--ms-per-image", type=float, default=150.0,
                       help="inference function time per image in ms (default 150; see bench/)")
     cost.set_defaults(func=cost_command)
+
+    dead_letters = commands.add_parser(
+        "dlq", help="list or redrive the images that failed every retry",
+        description="list: the images whose messages sit in the dead-letter queue (left in place). redrive: move "
+                    "them all back to the work queue once the cause is fixed. Queues come from the stack's outputs "
+                    "(--stack) or are given; for the local stack, use the URLs and endpoint `local serve` prints.")
+    dead_letters.add_argument("action", choices=["list", "redrive"])
+    dead_letters.add_argument("--stack", default="CustomLabelsPipeline",
+                              help="stack name (default CustomLabelsPipeline)")
+    dead_letters.add_argument("--dead-letter-queue-url", help="the DLQ's URL, instead of a stack")
+    dead_letters.add_argument("--queue-url", help="the work queue's URL (redrive), instead of a stack")
+    dead_letters.set_defaults(func=dlq_command)
 
     sample = commands.add_parser("sample-data", help="draw a small labeled data set (bees and flowers)",
                                  description="Draws images with Pillow and writes their Ground Truth "

@@ -102,12 +102,27 @@ def test_manual_mode_a_stopped_model_delays_images_but_loses_none(backend):
     assert dead_letters == set()
 
 
-def test_exhausted_retries_end_in_the_dlq(backend):
-    config = load_config(max_receive_count=2)
+def test_exhausted_retries_end_in_the_dlq_and_redrive_completes_them(backend):
+    config = load_config(max_receive_count=2, model_lifecycle="manual")
     with LocalPipeline(config, backend, model=ModelOptions(faults={"InternalServerError": 1.0}),
                        visibility_timeout=1) as pipeline:
-        upload_all(pipeline, KEYS[:1])
-        assert pipeline.wait(KEYS[:1], timeout=60) == {KEYS[0]: "dlq"}
+        upload_all(pipeline, KEYS[:2])
+        assert pipeline.wait(KEYS[:2], timeout=60) == dict.fromkeys(KEYS[:2], "dlq")
+        env = {**os.environ, "AWS_ENDPOINT_URL_SQS": pipeline.resources.endpoint, "COLUMNS": "200",
+               "AWS_DEFAULT_REGION": config.region, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+        urls = ["--dead-letter-queue-url", pipeline.resources.dead_letter_queue_url]
+        listed = subprocess.run([sys.executable, "-m", "customlabels", "dlq", "list", *urls], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert "2 message(s) in the dead-letter queue" in listed.stdout
+        assert all(key in listed.stdout for key in KEYS[:2])
+
+        pipeline.service.faults = {}  # the cause is fixed
+        redriven = subprocess.run([sys.executable, "-m", "customlabels", "dlq", "redrive", *urls, "--queue-url",
+                                   pipeline.resources.queue_url], cwd=ROOT, env=env, capture_output=True,
+                                  text=True, timeout=60)
+        assert "Moved 2 message(s) back" in redriven.stdout, redriven.stderr
+        assert pipeline.wait(KEYS[:2], timeout=60) == dict.fromkeys(KEYS[:2], "labels")
+        assert pipeline.dead_letter_keys() == set()
 
 
 def test_local_provisioning_agrees_with_the_synthesized_template(tmp_path):

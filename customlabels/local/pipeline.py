@@ -26,7 +26,8 @@ from customlabels.local.esm import (
 )
 
 handler_modules_on_path()
-from inference import Settings, image_events, result_key_for  # noqa: E402 - the handler's own rules
+from customlabels import dlq  # noqa: E402
+from inference import Settings, result_key_for  # noqa: E402 - the handler's own rules
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_MODEL_ARN = ("arn:aws:rekognition:us-east-1:123456789012:project/local-model/version/"
@@ -173,15 +174,7 @@ class LocalPipeline:
 
     def dead_letter_keys(self) -> set[str]:
         """Image keys whose messages sit in the DLQ (peeked: they stay there)."""
-        seen: dict[str, dict] = {}
-        for _ in range(20):
-            messages = self.sqs.receive_message(QueueUrl=self.resources.dead_letter_queue_url,
-                                                MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
-            fresh = [m for m in messages if m["MessageId"] not in seen]
-            if not fresh:
-                break
-            seen.update((m["MessageId"], m) for m in fresh)
-        return {event.key for message in seen.values() for event in image_events(message["Body"])}
+        return {key for letter in dlq.peek(self.sqs, self.resources.dead_letter_queue_url) for key in letter.keys}
 
     def result_keys(self) -> set[str]:
         paginator = self.s3.get_paginator("list_objects_v2")
