@@ -8,6 +8,7 @@ the key and the fix.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
@@ -36,6 +37,10 @@ INITIAL_MANAGER_STATE = "{}"
 QUEUE_RETENTION_DAYS = 4
 DLQ_RETENTION_DAYS = 14
 """SQS keeps a message's original enqueue time when it moves to the DLQ: the DLQ keeps it 10+ more days."""
+TPS_PER_INFERENCE_UNIT = 5
+"""Rekognition Custom Labels serves about 5 DetectCustomLabels calls per second per inference unit."""
+SIZING_LATENCY_SECONDS = 0.5
+SIZING_HEADROOM = 2
 VISIBILITY_TIMEOUT_FACTOR = 6
 """AWS guidance: an SQS event source's visibility timeout should be at least 6x the function timeout."""
 
@@ -53,7 +58,7 @@ class PipelineConfig:
     input_prefix: str = "test_images/"
     results_prefix: str | None = None
     batch_size: int = 10
-    max_concurrency: int = 5
+    max_concurrency: int | None = None
     max_receive_count: int = 5
     log_retention_days: int = 30
     removal_policy: str = "retain"
@@ -119,6 +124,19 @@ class PipelineConfig:
         return MODEL_ARN_PATTERN.match(self.model_arn)["account"]
 
     @property
+    def effective_max_concurrency(self) -> int:
+        """`max_concurrency`, or by default just enough concurrent invocations to keep the model busy.
+
+        Little's law: calls in flight = throughput x latency. Saturating max_inference_units x 5 TPS at a
+        latency of up to 0.5 s, with 2x headroom, needs that many calls in flight; each invocation has
+        batch_size of them (the in-batch pool). More concurrency only buys throttling (docs/reliability.md).
+        """
+        if self.max_concurrency is not None:
+            return self.max_concurrency
+        in_flight = TPS_PER_INFERENCE_UNIT * self.max_inference_units * SIZING_LATENCY_SECONDS * SIZING_HEADROOM
+        return max(2, math.ceil(in_flight / self.batch_size))
+
+    @property
     def visibility_timeout_seconds(self) -> int:
         return VISIBILITY_TIMEOUT_FACTOR * self.function_timeout_seconds
 
@@ -158,6 +176,9 @@ _INT_KEYS = {"batch_size", "max_concurrency", "max_receive_count", "log_retentio
 
 
 def _convert(name: str, value: Any) -> Any:
+    if name == "max_concurrency" and (value is None or (
+            isinstance(value, str) and value.strip().lower() in ("", "none", "null", "auto"))):
+        return None  # derived from the inference units: effective_max_concurrency
     if name in _INT_KEYS:
         if isinstance(value, bool):
             raise ValueError(f"{name}={value!r} is not a whole number. Fix: -c {name}=<integer>")
@@ -221,7 +242,8 @@ def _problems(config: PipelineConfig) -> list[str]:
     if config.results_prefix is not None:
         problems += _check_prefix("results_prefix", config.results_prefix)
     problems += _check_range(config, "batch_size", 1, 10, "an SQS event source without a batching window")
-    problems += _check_range(config, "max_concurrency", 2, 1000, "the SQS event source's maximum concurrency")
+    if config.max_concurrency is not None:
+        problems += _check_range(config, "max_concurrency", 2, 1000, "the SQS event source's maximum concurrency")
     problems += _check_range(config, "max_receive_count", 1, 1000, "an SQS redrive policy")
     problems += _check_range(config, "function_timeout_seconds", 10, 900, "Lambda (with 6x for the queue)")
     problems += _check_range(config, "function_memory_mb", 128, 10240, "Lambda")

@@ -29,7 +29,7 @@ class InferenceFunction(Construct):
         self.event_source = event_sources.SqsEventSource(
             queue,
             batch_size=config.batch_size,
-            max_concurrency=config.max_concurrency,
+            max_concurrency=config.effective_max_concurrency,
             report_batch_item_failures=True,
             enabled=config.inference_starts_enabled,  # on demand, the model manager enables it once RUNNING
         )

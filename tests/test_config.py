@@ -103,3 +103,17 @@ def test_the_function_without_its_environment_says_how_to_deploy_it():
 def test_notification_suffixes_and_the_handler_agree():
     assert {suffix.lower() for suffix in IMAGE_SUFFIXES} == set(HANDLER_SUFFIXES)
     assert all(suffix.upper() in IMAGE_SUFFIXES for suffix in HANDLER_SUFFIXES)
+
+
+@pytest.mark.parametrize(("units", "batch", "expected"), [(1, 10, 2), (4, 10, 2), (10, 10, 5), (10, 1, 50),
+                                                          (100, 10, 50)])
+def test_max_concurrency_by_default_is_just_enough_to_keep_the_model_busy(units, batch, expected):
+    """Little's law: 5 TPS x units x 0.5 s x 2 headroom calls in flight, batch_size of them per invocation."""
+    config = PipelineConfig(model_arn=MODEL_ARN, min_inference_units=1, max_inference_units=units, batch_size=batch)
+    assert config.effective_max_concurrency == expected
+
+
+@pytest.mark.parametrize("auto", ["auto", "none", ""])
+def test_max_concurrency_auto_is_derived_and_a_number_wins(auto):
+    assert PipelineConfig.from_mapping({"model_arn": MODEL_ARN, "max_concurrency": auto}).max_concurrency is None
+    assert PipelineConfig.from_mapping({"model_arn": MODEL_ARN, "max_concurrency": "7"}).effective_max_concurrency == 7

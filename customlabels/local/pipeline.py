@@ -100,7 +100,7 @@ class LocalPipeline:
             self.esm = EventSourceMapping(
                 environment=self.function_environment(), queue_url=self.resources.queue_url,
                 queue_arn=self.resources.queue_arn, region=self.config.region, batch_size=self.config.batch_size,
-                max_concurrency=self.config.max_concurrency, memory_mb=self.config.function_memory_mb,
+                max_concurrency=self.config.effective_max_concurrency, memory_mb=self.config.function_memory_mb,
                 timeout_seconds=self.config.function_timeout_seconds, log_path=self.log_path,
                 enabled=self.config.inference_starts_enabled).start()
             self._lambda_api = serve_mapping_api(self.esm)

@@ -23,16 +23,15 @@ def dependencies() -> Dependencies:
     settings = Settings.from_environ(os.environ)
     # Endpoints come from boto3's own AWS_ENDPOINT_URL_<SERVICE> variables, which is how the local
     # pipeline points this same code at its emulators.
-    client_config = Config(
-        retries={"mode": "standard", "max_attempts": 4},
-        connect_timeout=5,
-        read_timeout=30,
-        max_pool_connections=max(10, settings.batch_workers),
-    )
+    timeouts = {"connect_timeout": 5, "read_timeout": 30, "max_pool_connections": max(10, settings.batch_workers)}
+    # Rekognition: adaptive retries back off with jitter on ProvisionedThroughputExceeded/Throttling and
+    # rate-limit this environment's calls, so a saturated model is not hammered; SQS redelivers the rest.
+    rekognition_config = Config(retries={"mode": "adaptive", "max_attempts": 5}, **timeouts)
+    s3_config = Config(retries={"mode": "standard", "max_attempts": 4}, **timeouts)
     return Dependencies(
         settings=settings,
-        s3=boto3.client("s3", config=client_config),
-        rekognition=boto3.client("rekognition", config=client_config),
+        s3=boto3.client("s3", config=s3_config),
+        rekognition=boto3.client("rekognition", config=rekognition_config),
         metrics=PipelineMetrics(metrics),
         logger=logger,
     )
