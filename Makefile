@@ -11,7 +11,7 @@ CDK_FLAGS := --no-notices $(if $(MODEL_ARN),-c model_arn=$(MODEL_ARN))
 
 DEMO := demo-output
 
-.PHONY: help install test soak lint demo synth deploy diff clean
+.PHONY: help install test soak bench lint demo synth deploy diff clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ test: install lint  ## Run every test (template, cdk-nag, cfn-lint, handler, pac
 
 soak: $(VENV)/.installed  ## The 1,000-image soak test through the local stack (several minutes)
 	$(PY) -m pytest -m soak tests/test_soak.py
+
+bench: $(VENV)/.installed  ## Benchmarks (saturation vs the AWS sample, handler overhead, cold start) -> bench/RESULTS.md
+	$(PY) bench/run.py
 
 demo: $(VENV)/.installed  ## Run the whole pipeline locally on a generated sample data set (no AWS account)
 	$(VENV)/bin/customlabels sample-data $(DEMO)/sample

@@ -71,8 +71,8 @@ def soak(count: int, inference_units: int) -> None:
 
         # The model is stopped mid-run; the model manager must start it again and nothing may be lost.
         arn = config.model_arn
-        while sum(1 for key in expected if pipeline.result(key)) < len(expected) // 3:
-            time.sleep(0.2)
+        while len(pipeline.result_keys()) < len(expected) // 3:
+            time.sleep(0.5)
         pipeline.service.describe_project_versions({"ProjectArn": pipeline.service.models[arn].project_arn})
         if pipeline.service.models[arn].status == "RUNNING":
             pipeline.service.stop_project_version({"ProjectVersionArn": arn})

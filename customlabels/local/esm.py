@@ -44,6 +44,8 @@ class Invocation:
     records: int
     failed: int
     error: str | None = None
+    cpu_seconds: float = 0.0
+    """CPU time of the execution environment's process during the invocation (the handler's own work)."""
 
 
 @dataclass
@@ -109,19 +111,19 @@ def _environment_main(index: int, environment: dict[str, str], queue_url: str, q
             continue
         context = LambdaContext(memory_limit_in_mb=memory_mb, aws_request_id=str(uuid.uuid4()),
                                 timeout_seconds=timeout_seconds, started=time.monotonic())
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         error_name = None
         try:
             response = handler(sqs_event(messages, queue_arn, region), context)
             failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
         except Exception as error:  # a crashed invocation fails its whole batch, as in Lambda
             error_name, failed = type(error).__name__, {m["MessageId"] for m in messages}
-        duration = time.perf_counter() - started
+        duration, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
             sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
                 {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
-        invocations.put(Invocation(index, duration, len(messages), len(failed), error_name))
+        invocations.put(Invocation(index, duration, len(messages), len(failed), error_name, cpu))
 
 
 class EventSourceMapping:

@@ -66,8 +66,11 @@ class LocalPipeline:
     def __init__(self, config: PipelineConfig, backend: DetectionBackend | None = None, *,
                  model: ModelOptions | None = None, visibility_timeout: int | None = None,
                  log_path: Path | None = None, manager_interval: float = 1.0,
-                 idle_seconds: float | None = None) -> None:
+                 idle_seconds: float | None = None, pollers: int | None = None) -> None:
+        """`pollers` overrides the event source's concurrency (the configuration allows 2 or more) to measure
+        other sizings, such as the one-poller baseline of bench/."""
         self.config = config
+        self.pollers = pollers or config.effective_max_concurrency
         self.manager_interval = manager_interval
         self.idle_seconds = idle_seconds
         self.settings = Settings.from_environ(config.function_environment())
@@ -100,7 +103,7 @@ class LocalPipeline:
             self.esm = EventSourceMapping(
                 environment=self.function_environment(), queue_url=self.resources.queue_url,
                 queue_arn=self.resources.queue_arn, region=self.config.region, batch_size=self.config.batch_size,
-                max_concurrency=self.config.effective_max_concurrency, memory_mb=self.config.function_memory_mb,
+                max_concurrency=self.pollers, memory_mb=self.config.function_memory_mb,
                 timeout_seconds=self.config.function_timeout_seconds, log_path=self.log_path,
                 enabled=self.config.inference_starts_enabled).start()
             self._lambda_api = serve_mapping_api(self.esm)

@@ -1,0 +1,166 @@
+"""Benchmarks of the pipeline, measured in one run on this machine and printed as ratios.
+
+    python bench/run.py [--images 500]      (make bench)
+
+1. Saturation: images through the local stack with an emulated model of 2 inference units (10 TPS cap)
+   and 150 ms latency; achieved images/s over the cap, throttled calls per image, images lost, and Lambda
+   GB-seconds per 1,000 images; the same for the original AWS sample's configuration (batch size 1, one
+   poller, records one by one) as the baseline, and the ratio of the two.
+2. Handler overhead: CPU milliseconds per image spent in the handler's execution environment, with a
+   zero-latency model.
+3. Cold start: a fresh interpreter importing and initializing the handler module vs. one that only imports
+   boto3 and creates the S3 and Rekognition clients.
+
+Results are appended to bench/RESULTS.md with the machine they were measured on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from PIL import Image  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.progress import Progress  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from customlabels.config import TPS_PER_INFERENCE_UNIT  # noqa: E402
+from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config  # noqa: E402
+
+console = Console()
+RESULTS = ROOT / "bench" / "RESULTS.md"
+INFERENCE_UNITS = 2
+LATENCY = 0.150
+
+
+@dataclass
+class Saturation:
+    name: str
+    images: int
+    seconds: float
+    images_per_second: float
+    of_cap: float
+    throttled_per_image: float
+    lost: int
+    gb_seconds_per_1000: float
+    cpu_ms_per_image: float
+
+
+def picture() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), (90, 160, 60)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def run_stack(name: str, images: int, *, batch_size: int, pollers: int | None, latency: float,
+              progress: Progress) -> Saturation:
+    """Upload with the event source off, then switch it on and time the drain: throughput, not upload speed."""
+    config = load_config(model_lifecycle="manual", batch_size=batch_size, max_inference_units=INFERENCE_UNITS,
+                         max_receive_count=100)
+    model = ModelOptions(running=True, inference_units=INFERENCE_UNITS, latency=latency)
+    body = picture()
+    with LocalPipeline(config, model=model, visibility_timeout=30, pollers=pollers, manager_interval=30) as pipeline:
+        pipeline.esm.set_enabled(False)
+        keys = [f"test_images/bench/{index:05d}.jpg" for index in range(images)]
+        for key in keys:
+            pipeline.s3.put_object(Bucket=pipeline.resources.bucket, Key=key, Body=body)
+        time.sleep(1.0)  # let the notifications land
+        task = progress.add_task(name, total=images)
+        started = time.perf_counter()
+        pipeline.esm.set_enabled(True)
+        outcomes = pipeline.wait(keys, timeout=images * 2,
+                                 on_progress=lambda done: progress.update(task, completed=done))
+        seconds = time.perf_counter() - started
+        throttled = pipeline.service.errors.get("ProvisionedThroughputExceededException", 0)
+    invocations = pipeline.esm.invocations
+    memory_gb = config.function_memory_mb / 1024
+    gb_seconds = sum(invocation.duration_seconds for invocation in invocations) * memory_gb
+    cpu = sum(invocation.cpu_seconds for invocation in invocations)
+    done = sum(1 for outcome in outcomes.values() if outcome == "labels")
+    cap = TPS_PER_INFERENCE_UNIT * INFERENCE_UNITS
+    return Saturation(name, images, seconds, done / seconds, done / seconds / cap, throttled / images,
+                      images - done, gb_seconds / images * 1000, cpu / images * 1000)
+
+
+def cold_start(runs: int) -> tuple[float, float]:
+    """Median seconds to import and initialize: the handler module vs. boto3 with its two clients."""
+    environment = {**os.environ, **load_config().function_environment(), "AWS_DEFAULT_REGION": "us-east-1",
+                   "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
+    handler = ("import sys, time; sys.path.insert(0, {path!r}); t = time.perf_counter(); import app; "
+               "app.dependencies(); print(time.perf_counter() - t)").format(path=str(ROOT / "lambdas" / "inference"))
+    bare = ("import time; t = time.perf_counter(); import boto3; boto3.client('s3'); boto3.client('rekognition'); "
+            "print(time.perf_counter() - t)")
+
+    def median(code: str) -> float:
+        return statistics.median(float(subprocess.run([sys.executable, "-c", code], env=environment, check=True,
+                                                      capture_output=True, text=True).stdout) for _ in range(runs))
+
+    return median(handler), median(bare)
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), "
+            f"Python {platform.python_version()}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--images", type=int, default=500, help="images per saturation run (default 500)")
+    parser.add_argument("--cold-start-runs", type=int, default=7)
+    args = parser.parse_args()
+
+    with Progress(console=console) as progress:
+        ours = run_stack("this pipeline (batch 10, sized pollers, pooled)", args.images, batch_size=10,
+                         pollers=None, latency=LATENCY, progress=progress)
+        baseline = run_stack("AWS sample (batch 1, one poller, one by one)", args.images, batch_size=1, pollers=1,
+                             latency=LATENCY, progress=progress)
+        overhead = run_stack("handler overhead (zero-latency model)", max(100, args.images // 5), batch_size=10,
+                             pollers=None, latency=0.0, progress=progress)
+    handler_start, bare_start = cold_start(args.cold_start_runs)
+
+    table = Table(title=f"Saturation: {args.images} images, {INFERENCE_UNITS} inference units "
+                        f"({TPS_PER_INFERENCE_UNIT * INFERENCE_UNITS} TPS cap), {LATENCY * 1000:.0f} ms latency")
+    for column in ("configuration", "images/s", "of cap", "throttled/image", "lost", "GB-s/1,000 images"):
+        table.add_column(column, justify="right" if column != "configuration" else "left")
+    for run in (ours, baseline):
+        table.add_row(run.name, f"{run.images_per_second:.2f}", f"{run.of_cap:.2f}", f"{run.throttled_per_image:.3f}",
+                      str(run.lost), f"{run.gb_seconds_per_1000:.1f}")
+    console.print(table)
+    lines = [
+        f"- saturation: {ours.of_cap:.2f} of the cap ({ours.images_per_second:.2f} images/s of "
+        f"{TPS_PER_INFERENCE_UNIT * INFERENCE_UNITS}), {ours.throttled_per_image:.3f} throttled calls/image, "
+        f"{ours.lost} lost, {ours.gb_seconds_per_1000:.1f} Lambda GB-s per 1,000 images",
+        f"- baseline (AWS sample configuration): {baseline.of_cap:.2f} of the cap, "
+        f"{baseline.throttled_per_image:.3f} throttled calls/image, {baseline.lost} lost, "
+        f"{baseline.gb_seconds_per_1000:.1f} GB-s per 1,000 images",
+        f"- throughput ratio this/baseline: {ours.images_per_second / baseline.images_per_second:.2f}x; "
+        f"GB-s ratio this/baseline: {ours.gb_seconds_per_1000 / baseline.gb_seconds_per_1000:.2f}",
+        f"- handler overhead: {overhead.cpu_ms_per_image:.1f} CPU ms per image (zero-latency model, "
+        f"{overhead.images} images)",
+        f"- cold start: handler import + init {handler_start * 1000:.0f} ms vs boto3 + two clients "
+        f"{bare_start * 1000:.0f} ms: ratio {handler_start / bare_start:.2f} (median of {args.cold_start_runs})",
+    ]
+    for line in lines:
+        console.print(line)
+    with RESULTS.open("a", encoding="utf-8") as results:
+        results.write(f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}\n\n" + "\n".join(lines) + "\n")
+    console.print(f"Appended to {RESULTS.relative_to(ROOT)}")
+    return 0 if ours.lost == 0 and baseline.lost == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
