@@ -80,7 +80,7 @@ def run_stack(name: str, images: int, *, batch_size: int, pollers: int | None, l
         task = progress.add_task(name, total=images)
         started = time.perf_counter()
         pipeline.esm.set_enabled(True)
-        outcomes = pipeline.wait(keys, timeout=images * 2,
+        outcomes = pipeline.wait(keys, timeout=images * 2, poll=1.0,
                                  on_progress=lambda done: progress.update(task, completed=done))
         seconds = time.perf_counter() - started
         throttled = pipeline.service.errors.get("ProvisionedThroughputExceededException", 0)

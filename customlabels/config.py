@@ -129,12 +129,28 @@ class PipelineConfig:
 
         Little's law: calls in flight = throughput x latency. Saturating max_inference_units x 5 TPS at a
         latency of up to 0.5 s, with 2x headroom, needs that many calls in flight; each invocation has
-        batch_size of them (the in-batch pool). More concurrency only buys throttling (docs/reliability.md).
+        batch_size of them (the in-batch pool). Lambda's minimum is 2. Rounded up to a divisor of the
+        model's TPS so that each environment's share is a whole number of calls per second, which its
+        pacer can keep to exactly. More concurrency only buys throttling (docs/reliability.md).
         """
         if self.max_concurrency is not None:
             return self.max_concurrency
-        in_flight = TPS_PER_INFERENCE_UNIT * self.max_inference_units * SIZING_LATENCY_SECONDS * SIZING_HEADROOM
-        return max(2, math.ceil(in_flight / self.batch_size))
+        model_tps = TPS_PER_INFERENCE_UNIT * self.max_inference_units
+        needed = max(2, math.ceil(model_tps * SIZING_LATENCY_SECONDS * SIZING_HEADROOM / self.batch_size))
+        return next(count for count in range(needed, model_tps + 1) if model_tps % count == 0)
+
+    def calls_per_second_per_environment(self, environments: int | None = None) -> float:
+        """Each execution environment's even share of the model's throughput at max_inference_units, which
+        its calls are paced to (docs/reliability.md); `environments` defaults to the concurrency."""
+        return TPS_PER_INFERENCE_UNIT * self.max_inference_units / (environments or self.effective_max_concurrency)
+
+    @property
+    def paced_batch_seconds(self) -> float:
+        """About how long one invocation's batch takes at its paced share (whole calls per 1.1 s window)."""
+        share = self.calls_per_second_per_environment()
+        calls_per_window = max(1, math.floor(share))
+        window = max(1.0, calls_per_window / share) * 1.1
+        return math.ceil(self.batch_size / calls_per_window) * window
 
     @property
     def visibility_timeout_seconds(self) -> int:
@@ -157,14 +173,16 @@ class PipelineConfig:
             "POWERTOOLS_METRICS_NAMESPACE": "CustomLabelsPipeline",
         }
 
-    def function_environment(self) -> dict[str, str]:
-        """The inference function's environment variables; the local runner sets the same ones."""
+    def function_environment(self, environments: int | None = None) -> dict[str, str]:
+        """The inference function's environment variables; the local runner sets the same ones (for its
+        number of pollers, which bench/ may set apart from the configured concurrency)."""
         return {
             "MODEL_ARN": self.model_arn,
             "MIN_CONFIDENCE": "" if self.min_confidence is None else repr(float(self.min_confidence)),
             "INPUT_PREFIX": self.input_prefix,
             "RESULTS_PREFIX": self.effective_results_prefix,
             "BATCH_WORKERS": str(self.batch_size),
+            "DETECT_CALLS_PER_SECOND": repr(round(self.calls_per_second_per_environment(environments), 3)),
             "POWERTOOLS_SERVICE_NAME": "customlabels-inference",
             "POWERTOOLS_METRICS_NAMESPACE": "CustomLabelsPipeline",
         }
@@ -267,6 +285,13 @@ def _problems(config: PipelineConfig) -> list[str]:
             f"{config.min_inference_units}. Fix: -c max_inference_units=<n >= min> (above min, Rekognition auto-scales)"
         )
     problems += _check_range(config, "max_message_age_minutes", 1, 1440, "the oldest-image alarm")
+    if not problems and config.paced_batch_seconds > config.function_timeout_seconds / 2:
+        problems.append(
+            f"a batch of {config.batch_size} images paced at {config.calls_per_second_per_environment():g} calls/s "
+            f"takes about {config.paced_batch_seconds:.0f} s, more than half of function_timeout_seconds="
+            f"{config.function_timeout_seconds}. Fix: raise -c function_timeout_seconds, lower -c batch_size, "
+            "or lower -c max_concurrency so each environment gets a larger share of the model"
+        )
     if config.alarm_email is not None and (not isinstance(config.alarm_email, str)
                                            or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", config.alarm_email)):
         problems.append(f"alarm_email={config.alarm_email!r} is not an e-mail address. Fix: -c "

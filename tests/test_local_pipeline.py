@@ -215,7 +215,7 @@ def test_local_serve_keeps_the_stack_up_for_boto3_and_stops_on_sigterm(tmp_path)
 
 def test_on_demand_a_burst_starts_the_stopped_model_loses_nothing_and_idle_stops_it(backend):
     config = load_config(model_lifecycle="on-demand", max_receive_count=2)
-    with LocalPipeline(config, backend, model=ModelOptions(start_delay=1.5), visibility_timeout=2,
+    with LocalPipeline(config, backend, model=ModelOptions(start_delay=1.5), visibility_timeout=15,
                        manager_interval=0.5, idle_seconds=2) as pipeline:
         upload_all(pipeline, KEYS)
         outcomes = pipeline.wait(KEYS, timeout=90)

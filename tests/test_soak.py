@@ -46,7 +46,7 @@ def soak(count: int, inference_units: int) -> None:
                          inference_units=inference_units, start_delay=0.5)
     expected: dict[str, str] = {}
     bodies = {kind: picture(kind, colour=(index * 40 % 255, 120, 200)) for index, kind in enumerate(["JPEG", "PNG"])}
-    with LocalPipeline(config, model=model, visibility_timeout=3, manager_interval=0.5) as pipeline:
+    with LocalPipeline(config, model=model, visibility_timeout=20, manager_interval=0.5) as pipeline:
         for key, (content, outcome) in bad_inputs().items():
             pipeline.upload(key, content)
             expected[key] = outcome

@@ -213,8 +213,8 @@ def test_function_environment_comes_from_the_configuration(tmp_path):
     _, function = inference_function(template)
     assert function["Properties"]["Environment"]["Variables"] == {
         "MODEL_ARN": MODEL_ARN, "MIN_CONFIDENCE": "90.0", "INPUT_PREFIX": "test_images/",
-        "RESULTS_PREFIX": "results/", "BATCH_WORKERS": "10", "POWERTOOLS_SERVICE_NAME": "customlabels-inference",
-        "POWERTOOLS_METRICS_NAMESPACE": "CustomLabelsPipeline"}
+        "RESULTS_PREFIX": "results/", "BATCH_WORKERS": "10", "DETECT_CALLS_PER_SECOND": "1.0",
+        "POWERTOOLS_SERVICE_NAME": "customlabels-inference", "POWERTOOLS_METRICS_NAMESPACE": "CustomLabelsPipeline"}
 
 
 def test_sqs_event_source_reports_partial_batch_failures(default_template):
@@ -222,7 +222,7 @@ def test_sqs_event_source_reports_partial_batch_failures(default_template):
     default_template.has_resource_properties("AWS::Lambda::EventSourceMapping", {
         "EventSourceArn": {"Fn::GetAtt": [queue_id, "Arn"]},
         "BatchSize": 10,
-        "ScalingConfig": {"MaximumConcurrency": 2},  # derived: 1 inference unit needs no more
+        "ScalingConfig": {"MaximumConcurrency": 5},  # derived: 1 inference unit, 1 call/s each
         "FunctionResponseTypes": ["ReportBatchItemFailures"],
     })
 

@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from inference import Dependencies, PipelineMetrics, Settings, handle_event
+from inference import Dependencies, Pacer, PipelineMetrics, Settings, handle_event
 
 logger = Logger()
 metrics = Metrics()
@@ -34,6 +34,7 @@ def dependencies() -> Dependencies:
         rekognition=boto3.client("rekognition", config=rekognition_config),
         metrics=PipelineMetrics(metrics),
         logger=logger,
+        pacer=Pacer(settings.calls_per_second),
     )
 
 
