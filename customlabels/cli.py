@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import time
@@ -24,6 +25,9 @@ EXAMPLES = """examples:
   customlabels local serve --model manifest:demo-output/sample/manifest.jsonl
   customlabels model status --stack CustomLabelsPipeline
   customlabels model start --wait --inference-units 1
+  customlabels thresholds show --stack CustomLabelsPipeline
+  customlabels thresholds set thresholds.json
+  customlabels thresholds import-assumed
   customlabels cost --images-per-day 5000 --burst-hours 2
   customlabels dlq list --stack CustomLabelsPipeline
   customlabels dlq redrive --stack CustomLabelsPipeline
@@ -149,12 +153,15 @@ def local_serve(args: argparse.Namespace) -> int:
                             ("Rekognition endpoint", pipeline.rekognition_endpoint),
                             ("Bucket", resources.bucket), ("Upload prefix", pipeline.config.input_prefix),
                             ("Queue", resources.queue_url), ("Dead-letter queue", resources.dead_letter_queue_url),
-                            ("Model", pipeline.config.model_arn), ("Function logs", str(log_path))):
+                            ("Model", pipeline.config.model_arn),
+                            ("Thresholds parameter", resources.thresholds_parameter),
+                            ("Function logs", str(log_path))):
             table.add_row(name, value)
         console.print(table)
         console.print("Use it with the AWS CLI or boto3:\n"
                       f"  export AWS_ENDPOINT_URL_S3={resources.endpoint} AWS_ENDPOINT_URL_SQS={resources.endpoint} "
-                      f"AWS_ENDPOINT_URL_REKOGNITION={pipeline.rekognition_endpoint} \\\n"
+                      f"AWS_ENDPOINT_URL_REKOGNITION={pipeline.rekognition_endpoint} "
+                      f"AWS_ENDPOINT_URL_SSM={resources.endpoint} \\\n"
                       "         AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local "
                       f"AWS_DEFAULT_REGION={resources.region}\n"
                       f"  aws s3 cp bee.jpg s3://{resources.bucket}/{pipeline.config.input_prefix}bee.jpg\n"
@@ -180,6 +187,81 @@ def _model_target(args: argparse.Namespace):
     if args.model_arn:
         return model.Target(model.check_model_arn(args.model_arn)), None
     return model.stack_target(boto3.client("cloudformation"), args.stack), boto3.client("ssm")
+
+
+def thresholds_command(args: argparse.Namespace) -> int:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from customlabels import model
+    from customlabels import runtime_thresholds as runtime
+
+    if args.parameter:
+        target = model.Target(model.check_model_arn(args.model_arn) if args.model_arn else "", None, None,
+                              args.parameter)
+    else:
+        target = model.stack_target(boto3.client("cloudformation"), args.stack)
+        if not target.thresholds_parameter:
+            raise SystemExit(f"--stack {args.stack}: no ThresholdsParameter output. Fix: deploy this version of the "
+                             "stack (cdk deploy), which creates the parameter")
+    ssm = boto3.client("ssm")
+    try:
+        if args.action == "set":
+            if not args.file:
+                raise SystemExit("thresholds set FILE: give the JSON file to apply (customlabels evaluate --tune "
+                                 "writes one)")
+            try:
+                thresholds = runtime.parse_thresholds(Path(args.file).read_text(encoding="utf-8"))
+            except (OSError, runtime.ThresholdsError) as error:
+                raise SystemExit(f"{args.file}: {error}") from None
+            runtime.write(ssm, target.thresholds_parameter, thresholds)
+            console.print(f"Set {target.thresholds_parameter}; the function applies it within 60 s, no redeploy.")
+        elif args.action == "import-assumed":
+            if not target.model_arn:
+                raise SystemExit("thresholds import-assumed: give --model-arn (or --stack) to read the model's "
+                                 "evaluation summary from")
+            thresholds = _import_assumed(runtime, boto3, target, ssm, args.keep_global)
+            console.print(f"Imported the assumed thresholds of {len(thresholds.labels)} label(s) into "
+                          f"{target.thresholds_parameter}; the function applies them within 60 s.")
+        else:
+            thresholds = runtime.read(ssm, target.thresholds_parameter)
+    except (ClientError, BotoCoreError) as error:
+        raise SystemExit(f"thresholds {args.action}: {error}") from None
+    _print_thresholds(target.thresholds_parameter, thresholds)
+    return 0
+
+
+def _import_assumed(runtime, boto3, target, ssm, keep_global: bool):
+    """Per-label thresholds from the model version's evaluation summary, written to the parameter."""
+    from customlabels import model
+
+    region = target.model_arn.split(":")[3]
+    version = model.describe(boto3.client("rekognition", region_name=region), target.model_arn)
+    bucket, key = runtime.summary_location(version)
+    summary = json.loads(boto3.client("s3", region_name=region).get_object(Bucket=bucket, Key=key)["Body"].read())
+    try:
+        labels = runtime.assumed_thresholds(summary)
+    except runtime.ThresholdsError as error:
+        raise SystemExit(f"s3://{bucket}/{key}: {error}") from None
+    current = runtime.read(ssm, target.thresholds_parameter)
+    thresholds = runtime.Thresholds(current.min_confidence if keep_global else None, labels)
+    runtime.write(ssm, target.thresholds_parameter, thresholds)
+    return thresholds
+
+
+def _print_thresholds(parameter: str, thresholds) -> None:
+    table = Table(title=f"Thresholds in {parameter}")
+    table.add_column("label")
+    table.add_column("threshold", justify="right")
+    table.add_column("from")
+    for label, value in sorted(thresholds.labels.items()):
+        table.add_row(label, f"{value:g}", "per-label")
+    everything_else = ("model's assumed threshold" if thresholds.min_confidence is None
+                       else f"{thresholds.min_confidence:g}")
+    table.add_row("[i]any other label[/]", everything_else,
+                  "min_confidence" if thresholds.min_confidence is not None else "the model")
+    console.print(table)
+    console.print(json.dumps(thresholds.to_document()))
 
 
 def model_command(args: argparse.Namespace) -> int:
@@ -365,6 +447,24 @@ def build_parser() -> argparse.ArgumentParser:
     model_parser.add_argument("--timeout", type=float, default=3600, help="--wait gives up after this (s)")
     model_parser.add_argument("--poll", type=float, default=15, help=argparse.SUPPRESS)
     model_parser.set_defaults(func=model_command)
+
+    thresholds = commands.add_parser(
+        "thresholds", help="show or change the confidence thresholds, at runtime",
+        description="show: the thresholds the function applies. set FILE: replace them with a JSON document "
+                    '{"min_confidence": null | 0-100, "labels": {"bee": 72.5}} (validated first). import-assumed: '
+                    "per-label thresholds from the model version's evaluation summary. A label's threshold is its "
+                    "own, else min_confidence, else the model's assumed one; changes apply within 60 s without a "
+                    "redeploy (docs/thresholds.md). The parameter comes from the stack's outputs (--stack) or is "
+                    "given (--parameter; for the local stack, with the endpoints `local serve` prints).")
+    thresholds.add_argument("action", choices=["show", "set", "import-assumed"])
+    thresholds.add_argument("file", nargs="?", help="the thresholds JSON file (set)")
+    thresholds.add_argument("--stack", default="CustomLabelsPipeline", help="stack name (default CustomLabelsPipeline)")
+    thresholds.add_argument("--parameter", help="the SSM parameter's name, instead of a stack")
+    thresholds.add_argument("--model-arn", help="the model version (import-assumed with --parameter)")
+    thresholds.add_argument("--keep-global", action="store_true",
+                            help="import-assumed: keep min_confidence for labels the summary does not name "
+                                 "(default: clear it, so the model's own thresholds apply everywhere)")
+    thresholds.set_defaults(func=thresholds_command)
 
     cost = commands.add_parser("cost", help="always-on vs on-demand cost per day and per 1,000 images",
                                description="Estimates the daily cost of the pipeline with the model always on and "

@@ -8,6 +8,7 @@ the key and the fix.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -172,6 +173,11 @@ class PipelineConfig:
             "POWERTOOLS_SERVICE_NAME": "customlabels-model-manager",
             "POWERTOOLS_METRICS_NAMESPACE": "CustomLabelsPipeline",
         }
+
+    def initial_thresholds_document(self) -> str:
+        """The thresholds parameter's value at deploy: the global `min_confidence`, no per-label thresholds
+        (docs/thresholds.md); `customlabels thresholds set` changes it at runtime."""
+        return json.dumps({"min_confidence": self.min_confidence, "labels": {}})
 
     def function_environment(self, environments: int | None = None) -> dict[str, str]:
         """The inference function's environment variables; the local runner sets the same ones (for its

@@ -21,6 +21,7 @@ class Target:
     model_arn: str
     state_parameter: str | None = None
     lifecycle: str | None = None
+    thresholds_parameter: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,8 @@ def stack_target(cloudformation: Any, stack_name: str) -> Target:
     outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
     if "ModelArn" not in outputs:
         raise SystemExit(f"--stack {stack_name}: no ModelArn output; is it a Custom Labels pipeline stack?")
-    return Target(outputs["ModelArn"], outputs.get("ModelManagerStateParameter"), outputs.get("ModelLifecycleMode"))
+    return Target(outputs["ModelArn"], outputs.get("ModelManagerStateParameter"), outputs.get("ModelLifecycleMode"),
+                  outputs.get("ThresholdsParameter"))
 
 
 def check_model_arn(model_arn: str) -> str:

@@ -6,6 +6,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from customlabels.config import RESULT_SUFFIX, PipelineConfig
@@ -19,10 +20,16 @@ class InferenceFunction(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, bucket: s3.IBucket,
                  queue: sqs.IQueue, key: kms.IKey) -> None:
         super().__init__(scope, construct_id)
+        # Thresholds change at runtime (`customlabels thresholds set`); CloudFormation rewrites the value
+        # only when min_confidence in the configuration changes.
+        self.thresholds = ssm.StringParameter(
+            self, "Thresholds", string_value=config.initial_thresholds_document(),
+            description="Confidence thresholds of the Custom Labels pipeline: "
+                        '{"min_confidence": null | 0-100, "labels": {"<label>": 0-100}}')
         pipeline_function = PipelineFunction(
             self, "Handler", folder="inference", config=config,
             description="Runs DetectCustomLabels on each uploaded image and writes <image key>.json",
-            environment=config.function_environment(),
+            environment={**config.function_environment(), "THRESHOLDS_PARAMETER": self.thresholds.parameter_name},
             timeout=Duration.seconds(config.function_timeout_seconds), memory_mb=config.function_memory_mb,
         )
         self.function, self.role = pipeline_function.function, pipeline_function.role
@@ -50,6 +57,8 @@ class InferenceFunction(Construct):
         self.role.add_to_principal_policy(iam.PolicyStatement(
             sid="DetectWithTheConfiguredModel", actions=["rekognition:DetectCustomLabels"],
             resources=[config.model_arn]))
+        self.role.add_to_principal_policy(iam.PolicyStatement(
+            sid="ReadThresholds", actions=["ssm:GetParameter"], resources=[self.thresholds.parameter_arn]))
         key.grant_decrypt(self.role)
         key.grant(self.role, "kms:GenerateDataKey")
         bucket_logical_id = Stack.of(self).resolve(bucket.bucket_arn)["Fn::GetAtt"][0]

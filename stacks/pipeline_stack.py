@@ -48,6 +48,8 @@ class PipelineStack(Stack):
         CfnOutput(self, "ModelLifecycleMode", value=config.model_lifecycle)
         CfnOutput(self, "ModelManagerFunctionName", value=self.model_lifecycle.function.function_name)
         CfnOutput(self, "ModelManagerStateParameter", value=self.model_lifecycle.state.parameter_name)
+        CfnOutput(self, "ThresholdsParameter", value=self.inference.thresholds.parameter_name,
+                  description="Confidence thresholds, read at runtime: customlabels thresholds show|set")
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn,
                   description="Subscribe to receive the pipeline's alarms (or deploy with -c alarm_email=...)")
         CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name)

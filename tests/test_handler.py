@@ -121,6 +121,7 @@ def test_each_image_gets_one_result_json_in_the_contract(pipeline, key):
         "Image": {"Bucket": BUCKET, "Key": key, "VersionId": put["VersionId"], "ETag": put["ETag"].strip('"')},
         "ProjectVersionArn": MODEL_ARN,
         "MinConfidence": None,
+        "Thresholds": {"min_confidence": None, "labels": {}},
         "CustomLabels": LABELS,
         "ProcessedAt": "2026-11-22T10:00:00Z",
     }

@@ -211,10 +211,15 @@ def test_function_runs_the_newest_python_on_arm64_with_json_logs(default_templat
 def test_function_environment_comes_from_the_configuration(tmp_path):
     template = synth_template(tmp_path, min_confidence="90", results_prefix="results/")
     _, function = inference_function(template)
+    parameter_id, parameter = only(template, "AWS::SSM::Parameter",
+                                   {"Description": Match.string_like_regexp("Confidence thresholds")})
     assert function["Properties"]["Environment"]["Variables"] == {
         "MODEL_ARN": MODEL_ARN, "MIN_CONFIDENCE": "90.0", "INPUT_PREFIX": "test_images/",
         "RESULTS_PREFIX": "results/", "BATCH_WORKERS": "10", "DETECT_CALLS_PER_SECOND": "1.0",
+        "THRESHOLDS_PARAMETER": {"Ref": parameter_id},
         "POWERTOOLS_SERVICE_NAME": "customlabels-inference", "POWERTOOLS_METRICS_NAMESPACE": "CustomLabelsPipeline"}
+    assert json.loads(parameter["Properties"]["Value"]) == {"min_confidence": 90.0, "labels": {}}
+    assert parameter["Properties"]["Type"] == "String"
 
 
 def test_sqs_event_source_reports_partial_batch_failures(default_template):
@@ -265,7 +270,12 @@ def test_inference_function_grants_are_least_privilege(default_template):
     assert by_action["s3:ListBucket"] == [{"Fn::GetAtt": [bucket_id, "Arn"]}]
     assert by_action["rekognition:DetectCustomLabels"] == [MODEL_ARN]
     assert by_action["kms:Decrypt"] == by_action["kms:GenerateDataKey"] == [{"Fn::GetAtt": [key_id, "Arn"]}]
+    [thresholds_arn] = by_action["ssm:GetParameter"]  # the thresholds parameter, nothing else
+    parameter_id, _ = only(default_template, "AWS::SSM::Parameter",
+                           {"Description": Match.string_like_regexp("Confidence thresholds")})
+    assert {"Ref": parameter_id} in thresholds_arn["Fn::Join"][1]
     assert set(by_action) == {
+        "ssm:GetParameter",
         "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:ListBucket", "rekognition:DetectCustomLabels",
         "kms:Decrypt", "kms:GenerateDataKey", "logs:CreateLogStream", "logs:PutLogEvents",
         "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
@@ -293,7 +303,7 @@ def test_function_role_has_no_managed_policies(default_template):
 def test_outputs_tell_operators_where_things_are(default_template):
     outputs = default_template.to_json()["Outputs"]
     assert {"BucketName", "UploadPrefix", "ResultsPrefix", "QueueUrl", "DeadLetterQueueUrl",
-            "FunctionName"} <= set(outputs)
+            "FunctionName", "ThresholdsParameter"} <= set(outputs)
     assert outputs["UploadPrefix"]["Value"] == "test_images/"
 
 

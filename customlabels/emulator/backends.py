@@ -14,13 +14,16 @@ class ManifestBackend:
 
     Deterministic per image key and seed, so runs repeat exactly. Optional noise makes the answers
     imperfect the way a real model is, so evaluation has something to score: `miss_rate` drops true
-    objects, `spurious_rate` adds a wrong box at a lower confidence, `jitter` spreads the confidences.
+    objects, `spurious_rate` adds a wrong box at a lower confidence, `jitter` spreads the confidences,
+    `label_confidence` sets the confidence of some labels apart from `confidence`.
     Images are matched to manifest lines by the longest common trailing path of key and `source-ref`.
     """
 
     def __init__(self, entries: list[ManifestEntry], *, confidence: float = 95.0, jitter: float = 4.0,
-                 miss_rate: float = 0.0, spurious_rate: float = 0.0, seed: int = 0) -> None:
+                 miss_rate: float = 0.0, spurious_rate: float = 0.0, seed: int = 0,
+                 label_confidence: dict[str, float] | None = None) -> None:
         self.confidence, self.jitter, self.seed = confidence, jitter, seed
+        self.label_confidence = dict(label_confidence or {})
         self.miss_rate, self.spurious_rate = miss_rate, spurious_rate
         self.label_names = sorted({b.label for e in entries for b in e.boxes} | {n for e in entries for n in e.labels})
         self._by_suffix: dict[str, ManifestEntry] = {}
@@ -51,10 +54,10 @@ class ManifestBackend:
         for box in entry.boxes:
             if rng.random() < self.miss_rate:
                 continue
-            labels.append({"Name": box.label, "Confidence": self._confidence(rng), "Geometry": {"BoundingBox": {
-                "Width": box.width / manifest_width, "Height": box.height / manifest_height,
-                "Left": box.left / manifest_width, "Top": box.top / manifest_height}}})
-        labels += [{"Name": name, "Confidence": self._confidence(rng)} for name in entry.labels
+            geometry = {"BoundingBox": {"Width": box.width / manifest_width, "Height": box.height / manifest_height,
+                                        "Left": box.left / manifest_width, "Top": box.top / manifest_height}}
+            labels.append({"Name": box.label, "Confidence": self._confidence(rng, box.label), "Geometry": geometry})
+        labels += [{"Name": name, "Confidence": self._confidence(rng, name)} for name in entry.labels
                    if rng.random() >= self.miss_rate]
         if self.label_names and rng.random() < self.spurious_rate:
             box_width, box_height = rng.uniform(0.05, 0.3), rng.uniform(0.05, 0.3)
@@ -64,5 +67,6 @@ class ManifestBackend:
                                                         "Top": rng.uniform(0, 1 - box_height)}}})
         return labels
 
-    def _confidence(self, rng: random.Random) -> float:
-        return round(min(100.0, max(0.0, self.confidence + rng.uniform(-self.jitter, self.jitter))), 3)
+    def _confidence(self, rng: random.Random, label: str) -> float:
+        centre = self.label_confidence.get(label, self.confidence)
+        return round(min(100.0, max(0.0, centre + rng.uniform(-self.jitter, self.jitter))), 3)

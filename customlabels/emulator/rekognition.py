@@ -99,6 +99,8 @@ class EmulatedModel:
     status_since: float = 0.0
     history: list[tuple[float, str]] = field(default_factory=list)
     """(time, status) of every status the model entered, for reports and tests."""
+    evaluation_summary: tuple[str, str] | None = None
+    """Bucket and key of the evaluation summary file, as training leaves it (None: not written)."""
 
     @property
     def project_arn(self) -> str:
@@ -107,6 +109,13 @@ class EmulatedModel:
 
     def threshold(self, label: str) -> float:
         return self.assumed_thresholds.get(label, DEFAULT_ASSUMED_THRESHOLD)
+
+    def evaluation_summary_document(self, labels: list[str]) -> dict[str, Any]:
+        """The summary file training writes (the layout of Rekognition's example): per label, the assumed
+        threshold as 0-1 in `Metrics.Threshold`."""
+        return {"Version": 1, "EvaluationDetails": {"ProjectVersionArn": self.arn, "Labels": labels},
+                "LabelEvaluationResults": [{"Label": label, "Metrics": {"Threshold": self.threshold(label) / 100}}
+                                           for label in labels]}
 
 
 class CustomLabelsService:
@@ -221,6 +230,9 @@ class CustomLabelsService:
                 if model.min_inference_units is not None:
                     description["MinInferenceUnits"] = model.min_inference_units
                     description["MaxInferenceUnits"] = model.max_inference_units
+                if model.evaluation_summary is not None:
+                    bucket, key = model.evaluation_summary
+                    description["EvaluationResult"] = {"Summary": {"S3Object": {"Bucket": bucket, "Name": key}}}
                 descriptions.append(description)
         return {"ProjectVersionDescriptions": descriptions}
 

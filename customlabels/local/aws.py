@@ -38,6 +38,7 @@ class LocalResources:
     dead_letter_queue_arn: str
     key_id: str
     state_parameter: str
+    thresholds_parameter: str
 
 
 def free_port() -> int:
@@ -99,4 +100,7 @@ def provision(config: PipelineConfig, endpoint: str, *, bucket: str = "customlab
         for suffix in IMAGE_SUFFIXES]})
     state_parameter = f"/{bucket}/model-manager/state"
     ssm.put_parameter(Name=state_parameter, Value=INITIAL_MANAGER_STATE, Type="String")
-    return LocalResources(endpoint, region, bucket, queue_url, queue_arn, dlq_url, dlq_arn, key_id, state_parameter)
+    thresholds_parameter = f"/{bucket}/inference/thresholds"
+    ssm.put_parameter(Name=thresholds_parameter, Value=config.initial_thresholds_document(), Type="String")
+    return LocalResources(endpoint, region, bucket, queue_url, queue_arn, dlq_url, dlq_arn, key_id, state_parameter,
+                          thresholds_parameter)

@@ -66,11 +66,14 @@ class LocalPipeline:
     def __init__(self, config: PipelineConfig, backend: DetectionBackend | None = None, *,
                  model: ModelOptions | None = None, visibility_timeout: int | None = None,
                  log_path: Path | None = None, manager_interval: float = 1.0,
-                 idle_seconds: float | None = None, pollers: int | None = None) -> None:
+                 idle_seconds: float | None = None, pollers: int | None = None,
+                 thresholds_max_age: int | None = None) -> None:
         """`pollers` overrides the event source's concurrency (the configuration allows 2 or more) to measure
-        other sizings, such as the one-poller baseline of bench/."""
+        other sizings, such as the one-poller baseline of bench/; `thresholds_max_age` shortens the function's
+        60 s cache of the thresholds parameter, so tests see a change at once."""
         self.config = config
         self.pollers = pollers or config.effective_max_concurrency
+        self.thresholds_max_age = thresholds_max_age
         self.manager_interval = manager_interval
         self.idle_seconds = idle_seconds
         self.settings = Settings.from_environ(config.function_environment())
@@ -95,9 +98,10 @@ class LocalPipeline:
                 tps_per_inference_unit=options.tps_per_inference_unit, latency=options.latency,
                 faults=options.faults, seed=options.seed)
             running = self.config.model_lifecycle == "manual" if options.running is None else options.running
-            self.service.add_model(self.config.model_arn, backend=self.backend, running=running,
-                                   inference_units=options.inference_units,
-                                   assumed_thresholds=options.assumed_thresholds)
+            model = self.service.add_model(self.config.model_arn, backend=self.backend, running=running,
+                                           inference_units=options.inference_units,
+                                           assumed_thresholds=options.assumed_thresholds)
+            self._write_evaluation_summary(model)
             self._emulator = serve(self.service)
             self.rekognition_endpoint = f"http://127.0.0.1:{self._emulator.server_address[1]}"
             self.esm = EventSourceMapping(
@@ -129,9 +133,26 @@ class LocalPipeline:
         extra = {"VersionId": version} if version else {}
         return self.s3.get_object(Bucket=bucket, Key=key, **extra)["Body"].read()
 
+    def _write_evaluation_summary(self, model) -> None:
+        """Leave the model's evaluation summary in a training-output bucket of its own, as training does, for
+        `thresholds import-assumed`."""
+        labels = sorted(set(self.model_options.assumed_thresholds) | set(getattr(self.backend, "label_names", [])))
+        if not labels:
+            return
+        bucket = f"{self.resources.bucket}-training-output"
+        self.s3.create_bucket(Bucket=bucket, **({} if self.config.region == "us-east-1" else {
+            "CreateBucketConfiguration": {"LocationConstraint": self.config.region}}))
+        key = f"evaluation/EvaluationSummary-{model.arn.split('/')[1]}-{model.arn.split('/')[3]}.json"
+        self.s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(model.evaluation_summary_document(labels)).encode())
+        model.evaluation_summary = (bucket, key)
+
     def function_environment(self) -> dict[str, str]:
         """What the handler's environment holds here: the deployed variables plus the local endpoints."""
-        return {**self.config.function_environment(self.pollers), **self._aws_environment()}
+        return {**self.config.function_environment(self.pollers), **self._aws_environment(),
+                "THRESHOLDS_PARAMETER": self.resources.thresholds_parameter,
+                "AWS_ENDPOINT_URL_SSM": self.resources.endpoint,
+                **({} if self.thresholds_max_age is None
+                   else {"THRESHOLDS_MAX_AGE_SECONDS": str(self.thresholds_max_age)})}
 
     def _aws_environment(self) -> dict[str, str]:
         return {

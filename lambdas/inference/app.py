@@ -6,10 +6,12 @@ from functools import cache
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from inference import Dependencies, Pacer, PipelineMetrics, Settings, handle_event
+from thresholds import Thresholds, ThresholdSource
 
 logger = Logger()
 metrics = Metrics()
@@ -27,14 +29,24 @@ def dependencies() -> Dependencies:
     # Rekognition: adaptive retries back off with jitter on ProvisionedThroughputExceeded/Throttling and
     # rate-limit this environment's calls, so a saturated model is not hammered; SQS redelivers the rest.
     rekognition_config = Config(retries={"mode": "adaptive", "max_attempts": 5}, **timeouts)
-    s3_config = Config(retries={"mode": "standard", "max_attempts": 4}, **timeouts)
+    standard_retries = Config(retries={"mode": "standard", "max_attempts": 4}, **timeouts)
+    pipeline_metrics = PipelineMetrics(metrics)
+
+    def thresholds_rejected(problem: str, reason: str) -> None:
+        logger.error("Thresholds parameter rejected; the last valid thresholds stay in force",
+                     extra={"problem": problem, "reason": reason})
+        pipeline_metrics.thresholds_rejected(reason)
+
+    ssm = SSMProvider(boto3_client=boto3.client("ssm", config=standard_retries))
     return Dependencies(
         settings=settings,
-        s3=boto3.client("s3", config=s3_config),
+        s3=boto3.client("s3", config=standard_retries),
         rekognition=boto3.client("rekognition", config=rekognition_config),
-        metrics=PipelineMetrics(metrics),
+        metrics=pipeline_metrics,
         logger=logger,
         pacer=Pacer(settings.calls_per_second),
+        thresholds=ThresholdSource(settings.thresholds_parameter, ssm.get, Thresholds(settings.min_confidence),
+                                   thresholds_rejected, max_age=settings.thresholds_max_age),
     )
 
 

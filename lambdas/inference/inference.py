@@ -23,6 +23,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import ClientError
 
+from thresholds import Thresholds, ThresholdSource
+
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 """Compared case-insensitively; the bucket notifications list each suffix in lower and upper case."""
 
@@ -54,6 +56,10 @@ class Settings:
     batch_workers: int = 10
     calls_per_second: float | None = None
     """This environment's share of the model's throughput; calls are paced to it (None: not paced)."""
+    thresholds_parameter: str | None = None
+    """The SSM parameter holding the runtime thresholds (None: `min_confidence` only)."""
+    thresholds_max_age: int = 60
+    """Seconds a read of the thresholds parameter is cached: how long a change takes to apply."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -72,6 +78,8 @@ class Settings:
             results_prefix=environ["RESULTS_PREFIX"],
             batch_workers=int(environ.get("BATCH_WORKERS", "10")),
             calls_per_second=float(calls_per_second) if calls_per_second else None,
+            thresholds_parameter=environ.get("THRESHOLDS_PARAMETER") or None,
+            thresholds_max_age=int(environ.get("THRESHOLDS_MAX_AGE_SECONDS", "60")),
         )
 
 
@@ -148,6 +156,11 @@ class PipelineMetrics:
                                        namespace=self._metrics.namespace) as metric:
             metric.add_dimension(name="ErrorCode", value=error_code)
 
+    def thresholds_rejected(self, reason: str) -> None:
+        with self._lock, single_metric(name="ThresholdsRejected", unit=MetricUnit.Count, value=1,
+                                       namespace=self._metrics.namespace) as metric:
+            metric.add_dimension(name="Reason", value=reason)
+
 
 @dataclass
 class Dependencies:
@@ -158,6 +171,13 @@ class Dependencies:
     logger: Any
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     pacer: Pacer = field(default_factory=lambda: Pacer(None))
+    thresholds: ThresholdSource | None = None
+    """Where the runtime thresholds come from; None: the deploy-time `min_confidence` alone."""
+
+    def current_thresholds(self) -> Thresholds:
+        if self.thresholds is None:
+            return Thresholds(self.settings.min_confidence)
+        return self.thresholds.current()
 
 
 def image_events(body: str) -> list[ImageEvent]:
@@ -189,13 +209,14 @@ def result_key_for(key: str, settings: Settings) -> str:
     return settings.results_prefix + key[len(settings.input_prefix):] + RESULT_SUFFIX
 
 
-def result_document(image: ImageEvent, settings: Settings, custom_labels: list[dict],
+def result_document(image: ImageEvent, settings: Settings, thresholds: Thresholds, custom_labels: list[dict],
                     processed_at: datetime, error: dict | None = None) -> dict:
     """The result JSON contract (docs/result-contract.md)."""
     document: dict[str, Any] = {
         "Image": {"Bucket": image.bucket, "Key": image.key, "VersionId": image.version_id, "ETag": image.etag},
         "ProjectVersionArn": settings.model_arn,
-        "MinConfidence": settings.min_confidence,
+        "MinConfidence": thresholds.request_min_confidence(),
+        "Thresholds": thresholds.to_document(),
         "CustomLabels": custom_labels,
     }
     if error is not None:
@@ -254,13 +275,14 @@ def write_result(image: ImageEvent, result_key: str, document: dict, s3: Any) ->
     )
 
 
-def detect_request(image: ImageEvent, settings: Settings) -> dict:
+def detect_request(image: ImageEvent, settings: Settings, thresholds: Thresholds) -> dict:
     s3_object = {"Bucket": image.bucket, "Name": image.key}
     if image.version_id:
         s3_object["Version"] = image.version_id
     request: dict[str, Any] = {"ProjectVersionArn": settings.model_arn, "Image": {"S3Object": s3_object}}
-    if settings.min_confidence is not None:
-        request["MinConfidence"] = settings.min_confidence
+    min_confidence = thresholds.request_min_confidence()
+    if min_confidence is not None:
+        request["MinConfidence"] = min_confidence
     return request
 
 
@@ -270,12 +292,13 @@ def process_image(event: ImageEvent, deps: Dependencies) -> Outcome:
     if not is_processable(event.key, settings):
         return Outcome(event.key, "skipped", "not-an-image")
     result_key = result_key_for(event.key, settings)
+    thresholds = deps.current_thresholds()
     current = _current_object(event, deps.s3)
     if current is None:
         image = ImageEvent(event.bucket, event.key, event.version_id, event.etag)
         error = {"Code": IMAGE_DELETED,
                  "Message": "The image was deleted before it could be processed; upload it again to retry."}
-        write_result(image, result_key, result_document(image, settings, [], deps.clock(), error), deps.s3)
+        write_result(image, result_key, result_document(image, settings, thresholds, [], deps.clock(), error), deps.s3)
         deps.metrics.image_failed(IMAGE_DELETED)
         return Outcome(event.key, "error", IMAGE_DELETED, result_key=result_key)
     if _is_superseded(event, current):
@@ -286,19 +309,20 @@ def process_image(event: ImageEvent, deps: Dependencies) -> Outcome:
     deps.pacer.wait()
     started = time.perf_counter()
     try:
-        response = deps.rekognition.detect_custom_labels(**detect_request(current, settings))
+        response = deps.rekognition.detect_custom_labels(**detect_request(current, settings, thresholds))
     except ClientError as error:
         code = _error_code(error)
         deps.metrics.image_failed(code)
         if code not in PERMANENT_ERROR_CODES:
             raise
         message = error.response.get("Error", {}).get("Message", "")
-        document = result_document(current, settings, [], deps.clock(), {"Code": code, "Message": message})
+        document = result_document(current, settings, thresholds, [], deps.clock(),
+                                   {"Code": code, "Message": message})
         write_result(current, result_key, document, deps.s3)
         return Outcome(event.key, "error", code, result_key=result_key)
     latency_ms = (time.perf_counter() - started) * 1000
-    labels = response.get("CustomLabels", [])
-    write_result(current, result_key, result_document(current, settings, labels, deps.clock()), deps.s3)
+    labels = thresholds.keep(response.get("CustomLabels", []))
+    write_result(current, result_key, result_document(current, settings, thresholds, labels, deps.clock()), deps.s3)
     deps.metrics.image_processed(len(labels), latency_ms)
     return Outcome(event.key, "labels", label_count=len(labels), result_key=result_key)
 
