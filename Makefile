@@ -45,6 +45,8 @@ demo: $(VENV)/.installed  ## Run the whole pipeline locally on a generated sampl
 	$(VENV)/bin/customlabels sample-data $(DEMO)/sample
 	$(VENV)/bin/customlabels local run --images $(DEMO)/sample/images \
 		--model manifest:$(DEMO)/sample/manifest.jsonl --out $(DEMO)/results
+	$(VENV)/bin/customlabels evaluate --manifest $(DEMO)/sample/manifest.jsonl --results $(DEMO)/results \
+		--report $(DEMO)/evaluation
 
 synth: install  ## Synthesize: make synth MODEL_ARN=arn:aws:rekognition:...
 	$(CDK) synth $(CDK_FLAGS) $(CDK_ARGS) --quiet

@@ -28,6 +28,8 @@ EXAMPLES = """examples:
   customlabels thresholds show --stack CustomLabelsPipeline
   customlabels thresholds set thresholds.json
   customlabels thresholds import-assumed
+  customlabels evaluate --manifest demo-output/sample/manifest.jsonl --results demo-output/results \\
+      --report demo-output/evaluation --tuned-thresholds tuned.json
   customlabels cost --images-per-day 5000 --burst-hours 2
   customlabels dlq list --stack CustomLabelsPipeline
   customlabels dlq redrive --stack CustomLabelsPipeline
@@ -264,6 +266,55 @@ def _print_thresholds(parameter: str, thresholds) -> None:
     console.print(json.dumps(thresholds.to_document()))
 
 
+def evaluate_command(args: argparse.Namespace) -> int:
+    from customlabels import evaluate, evaluation_report
+    from customlabels.manifest import ManifestError, read_manifest
+
+    try:
+        entries = read_manifest(args.manifest)
+    except (OSError, ManifestError) as error:
+        raise SystemExit(f"--manifest: {error}") from None
+    if not entries:
+        raise SystemExit(f"--manifest {args.manifest}: no lines")
+    s3 = None
+    if args.results.startswith("s3://"):
+        import boto3
+
+        s3 = boto3.client("s3")
+    with Progress(TextColumn("reading results"), BarColumn(), MofNCompleteColumn(), console=console,
+                  transient=True) as progress:
+        task = progress.add_task("results", total=None)
+        try:
+            results = evaluate.load_results(args.results, s3, lambda done, total: progress.update(
+                task, completed=done, total=total))
+        except evaluate.ResultsError as error:
+            raise SystemExit(str(error)) from None
+    if args.thresholds:
+        from customlabels import runtime_thresholds as runtime
+
+        try:
+            thresholds = runtime.parse_thresholds(Path(args.thresholds).read_text(encoding="utf-8"))
+        except (OSError, runtime.ThresholdsError) as error:
+            raise SystemExit(f"--thresholds {args.thresholds}: {error}") from None
+        results = evaluate.apply_thresholds(results, thresholds)
+    evaluation = evaluate.evaluate(entries, results, iou_threshold=args.iou, target_precision=args.target_precision)
+    evaluation_report.print_summary(evaluation, console)
+    if args.json:
+        Path(args.json).write_text(evaluate.to_json_text(evaluation), encoding="utf-8")
+        console.print(f"Every number: {args.json}")
+    if args.tuned_thresholds:
+        goal = "precision" if args.target_precision is not None else "f1"
+        Path(args.tuned_thresholds).write_text(json.dumps(evaluation.tuned_thresholds(goal), indent=2) + "\n",
+                                               encoding="utf-8")
+        chosen = "lowest reaching the target precision" if goal == "precision" else "best F1"
+        console.print(f"Tuned thresholds ({chosen}): {args.tuned_thresholds}; apply with: "
+                      f"customlabels thresholds set {args.tuned_thresholds}")
+    if args.report:
+        index = evaluation_report.write_report(evaluation, Path(args.report))
+        console.print(f"Report: {index}")
+    return 0
+
+
 def model_command(args: argparse.Namespace) -> int:
     import boto3
     from botocore.exceptions import ClientError
@@ -465,6 +516,30 @@ def build_parser() -> argparse.ArgumentParser:
                             help="import-assumed: keep min_confidence for labels the summary does not name "
                                  "(default: clear it, so the model's own thresholds apply everywhere)")
     thresholds.set_defaults(func=thresholds_command)
+
+    evaluation = commands.add_parser(
+        "evaluate", help="score results against a Ground Truth manifest; tune thresholds",
+        description="Reads a SageMaker Ground Truth manifest (object detection, image classification, multi-label) "
+                    "and the pipeline's result JSONs (a folder, s3://bucket/prefix, or Rekognition's evaluation "
+                    "manifest snapshot). Prints image-level metrics (scikit-learn), detection TP/FP/FN, precision, "
+                    "recall, F1 and AP per label at --iou, the most confused labels and per-label threshold tuning. "
+                    "Images without a result count as predicting nothing and are listed. Tuning needs results made "
+                    "with a low threshold (e.g. min_confidence 1), since a result holds nothing below its own. "
+                    "See docs/evaluation.md.")
+    evaluation.add_argument("--manifest", required=True, help="the ground truth (.manifest / JSON lines)")
+    evaluation.add_argument("--results", required=True, metavar="DIR|s3://BUCKET/PREFIX|SNAPSHOT",
+                            help="result JSONs, or an evaluation manifest snapshot file")
+    evaluation.add_argument("--iou", type=float, default=0.5, help="IoU for a detection to match a box (default 0.5)")
+    evaluation.add_argument("--target-precision", type=float, metavar="P",
+                            help="also find, per label, the lowest threshold whose precision reaches P (0-1)")
+    evaluation.add_argument("--thresholds", metavar="FILE",
+                            help="score as if these thresholds had applied (predicts what `thresholds set` would do)")
+    evaluation.add_argument("--tuned-thresholds", metavar="FILE",
+                            help="write the tuned thresholds (best F1, or with --target-precision the lowest "
+                                 "reaching it) as a file `customlabels thresholds set` accepts")
+    evaluation.add_argument("--json", metavar="FILE", help="write every number (schema in docs/evaluation.md)")
+    evaluation.add_argument("--report", metavar="DIR", help="write an HTML report with the plots")
+    evaluation.set_defaults(func=evaluate_command)
 
     cost = commands.add_parser("cost", help="always-on vs on-demand cost per day and per 1,000 images",
                                description="Estimates the daily cost of the pipeline with the model always on and "

@@ -173,11 +173,12 @@ class EventSourceMapping:
                 "FunctionResponseTypes": ["ReportBatchItemFailures"],
                 "ScalingConfig": {"MaximumConcurrency": self.max_concurrency}}
 
-    def collect(self) -> list[Invocation]:
-        """Move the invocations reported so far into `self.invocations`."""
+    def collect(self, wait: float = 0.0) -> list[Invocation]:
+        """Move the invocations reported so far into `self.invocations`; `wait` gives reports still in a
+        queue's pipe time to arrive (a stopped environment's last reports)."""
         with contextlib.suppress(Empty):
             while True:
-                self.invocations.append(self._reports.get_nowait())
+                self.invocations.append(self._reports.get(timeout=wait) if wait else self._reports.get_nowait())
         return self.invocations
 
     def stop(self) -> None:
@@ -186,7 +187,7 @@ class EventSourceMapping:
             process.join(timeout=10)
             if process.is_alive():
                 process.terminate()
-        self.collect()
+        self.collect(wait=0.5)
 
 
 def serve_mapping_api(mapping: EventSourceMapping) -> ThreadingHTTPServer:
