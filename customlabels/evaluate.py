@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from customlabels.manifest import ManifestEntry
+from customlabels.manifest import KeyMatcher, ManifestEntry
 
 NO_LABEL = "(none)"
 """The predicted class of an image for which the model returned nothing."""
@@ -171,26 +171,6 @@ def apply_thresholds(results: Iterable[ImageResult], thresholds: Any) -> list[Im
     cannot hold what their own thresholds already removed)."""
     return [ImageResult(r.key, tuple(p for p in r.predictions if (t := thresholds.threshold_for(p.label)) is None
                                      or p.confidence >= t), r.error) for r in results]
-
-
-class KeyMatcher:
-    """Finds the manifest entry of a result key by the longest common trailing path (the manifest's
-    `source-ref` bucket and prefix usually differ from the pipeline's)."""
-
-    def __init__(self, entries: Iterable[ManifestEntry]) -> None:
-        self._by_suffix: dict[str, ManifestEntry] = {}
-        for entry in entries:
-            parts = entry.key.split("/")
-            for start in range(len(parts)):
-                self._by_suffix.setdefault("/".join(parts[start:]), entry)
-
-    def entry_for(self, key: str) -> ManifestEntry | None:
-        parts = key.split("/")
-        for start in range(len(parts)):
-            entry = self._by_suffix.get("/".join(parts[start:]))
-            if entry is not None:
-                return entry
-        return None
 
 
 # --- scoring ------------------------------------------------------------------------------------------

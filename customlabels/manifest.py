@@ -12,6 +12,7 @@ a `<attribute>-metadata` object whose `type` says what it holds:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,26 @@ class ManifestEntry:
     def key(self) -> str:
         """The object key of `source-ref` (without `s3://bucket/`)."""
         return self.source_ref.split("://", 1)[-1].split("/", 1)[-1]
+
+
+class KeyMatcher:
+    """Finds the manifest entry of an image key by the longest common trailing path (the manifest's
+    `source-ref` bucket and prefix usually differ from the pipeline's)."""
+
+    def __init__(self, entries: Iterable[ManifestEntry]) -> None:
+        self._by_suffix: dict[str, ManifestEntry] = {}
+        for entry in entries:
+            parts = entry.key.split("/")
+            for start in range(len(parts)):
+                self._by_suffix.setdefault("/".join(parts[start:]), entry)
+
+    def entry_for(self, key: str) -> ManifestEntry | None:
+        parts = key.split("/")
+        for start in range(len(parts)):
+            entry = self._by_suffix.get("/".join(parts[start:]))
+            if entry is not None:
+                return entry
+        return None
 
 
 def read_manifest(path: str | Path) -> list[ManifestEntry]:

@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from customlabels.manifest import ManifestEntry, read_manifest
+from customlabels.manifest import KeyMatcher, ManifestEntry, read_manifest
 
 
 class ManifestBackend:
@@ -26,23 +26,11 @@ class ManifestBackend:
         self.label_confidence = dict(label_confidence or {})
         self.miss_rate, self.spurious_rate = miss_rate, spurious_rate
         self.label_names = sorted({b.label for e in entries for b in e.boxes} | {n for e in entries for n in e.labels})
-        self._by_suffix: dict[str, ManifestEntry] = {}
-        for entry in entries:
-            parts = entry.key.split("/")
-            for start in range(len(parts)):
-                self._by_suffix.setdefault("/".join(parts[start:]), entry)
+        self.entry_for = KeyMatcher(entries).entry_for
 
     @classmethod
     def from_file(cls, path: str | Path, **options: Any) -> ManifestBackend:
         return cls(read_manifest(path), **options)
-
-    def entry_for(self, key: str) -> ManifestEntry | None:
-        parts = key.split("/")
-        for start in range(len(parts)):
-            entry = self._by_suffix.get("/".join(parts[start:]))
-            if entry is not None:
-                return entry
-        return None
 
     def detect(self, key: str, width: int, height: int) -> list[dict[str, Any]]:
         entry = self.entry_for(key)
