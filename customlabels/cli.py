@@ -30,6 +30,7 @@ EXAMPLES = """examples:
   customlabels thresholds import-assumed
   customlabels evaluate --manifest demo-output/sample/manifest.jsonl --results demo-output/results \\
       --report demo-output/evaluation --tuned-thresholds tuned.json
+  customlabels visualize --results demo-output/results --images demo-output/sample/images --out demo-output/gallery
   customlabels cost --images-per-day 5000 --burst-hours 2
   customlabels dlq list --stack CustomLabelsPipeline
   customlabels dlq redrive --stack CustomLabelsPipeline
@@ -422,6 +423,32 @@ def dlq_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def visualize_command(args: argparse.Namespace) -> int:
+    from customlabels import gallery, pictures
+
+    results, images, out = Path(args.results), Path(args.images), Path(args.out)
+    for option, folder in (("--results", results), ("--images", images)):
+        if not folder.is_dir():
+            raise SystemExit(f"{option} {folder}: not a folder")
+    try:
+        items = pictures.collect(results, images)
+    except pictures.PicturesError as error:
+        raise SystemExit(str(error)) from None
+    if not items:
+        raise SystemExit(f"--results {results}: no result JSONs, and no JPEG/PNG images under --images {images}")
+    with Progress(TextColumn("Drawing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        task = progress.add_task("pictures", total=len(items))
+        index = gallery.write_gallery(items, out, args.min_confidence, lambda _item: progress.advance(task))
+    statuses = [gallery.status_of(item) for item in items]
+    counts = ", ".join(f"{statuses.count(status)} {text}" for status, text in gallery.STATUS_TEXT.items()
+                       if statuses.count(status))
+    console.print(f"{len(items)} pictures ({counts}) in {out / 'pictures'}/", soft_wrap=True)
+    console.print(f"Gallery: {index}", soft_wrap=True)
+    console.print(f"  open in a browser: {index.resolve().as_uri()}", soft_wrap=True)
+    return 0
+
+
 def sample_data(args: argparse.Namespace) -> int:
     from customlabels.sample_data import generate
 
@@ -567,6 +594,23 @@ def build_parser() -> argparse.ArgumentParser:
     dead_letters.add_argument("--dead-letter-queue-url", help="the DLQ's URL, instead of a stack")
     dead_letters.add_argument("--queue-url", help="the work queue's URL (redrive), instead of a stack")
     dead_letters.set_defaults(func=dlq_command)
+
+    visualize = commands.add_parser(
+        "visualize", help="draw the detections on the images and write an HTML gallery",
+        description="Pairs each result JSON under --results with its image under --images (by the end of its key), "
+                    "draws each box with its label and confidence in the label's colour, image-level labels as a "
+                    "caption and errors as a red banner, and writes the pictures (JPEG for JPEG images, else PNG) "
+                    "to --out/pictures/ and a static gallery --out/index.html: thumbnails, a label filter, a "
+                    "confidence slider that hides boxes below it, and each image's detail with its JSON. The "
+                    "gallery opens from the file system; no server needed. Images without a result are shown too.")
+    visualize.add_argument("--results", required=True, metavar="DIR",
+                           help="result JSONs (from `local run --out` or `results --out`)")
+    visualize.add_argument("--images", required=True, metavar="DIR", help="the images that were uploaded")
+    visualize.add_argument("--out", required=True, metavar="DIR", help="where to write pictures/ and index.html")
+    visualize.add_argument("--min-confidence", type=float, default=0.0, metavar="N",
+                           help="draw only detections at or above N (0-100) in the pictures; the gallery's slider "
+                                "starts there (default 0)")
+    visualize.set_defaults(func=visualize_command)
 
     sample = commands.add_parser("sample-data", help="draw a small labeled data set (bees and flowers)",
                                  description="Draws images with Pillow and writes their Ground Truth "

@@ -254,7 +254,7 @@ def evaluate(entries: list[ManifestEntry], results: list[ImageResult], *, iou_th
     by_entry: dict[int, ImageResult] = {}
     unmatched = []
     for result in results:
-        entry = matcher.entry_for(result.key)
+        entry = matcher.match(result.key)
         if entry is None:
             unmatched.append(result.key)
         else:

@@ -12,14 +12,16 @@ a `<attribute>-metadata` object whose `type` says what it holds:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 OBJECT_DETECTION = "groundtruth/object-detection"
 CLASSIFICATION = "groundtruth/image-classification"
 MULTILABEL = "groundtruth/image-classification-multilabel"
+T = TypeVar("T")
 
 
 class ManifestError(ValueError):
@@ -52,18 +54,18 @@ class ManifestEntry:
         return self.source_ref.split("://", 1)[-1].split("/", 1)[-1]
 
 
-class KeyMatcher:
-    """Finds the manifest entry of an image key by the longest common trailing path (the manifest's
-    `source-ref` bucket and prefix usually differ from the pipeline's)."""
+class KeyMatcher(Generic[T]):
+    """Finds the item (a manifest entry, a local file) of an image key by the longest common trailing path
+    (the manifest's `source-ref` bucket and prefix, or a local folder, usually differ from the pipeline's)."""
 
-    def __init__(self, entries: Iterable[ManifestEntry]) -> None:
-        self._by_suffix: dict[str, ManifestEntry] = {}
-        for entry in entries:
-            parts = entry.key.split("/")
+    def __init__(self, items: Iterable[T], key: Callable[[T], str] = attrgetter("key")) -> None:
+        self._by_suffix: dict[str, T] = {}
+        for item in items:
+            parts = key(item).split("/")
             for start in range(len(parts)):
-                self._by_suffix.setdefault("/".join(parts[start:]), entry)
+                self._by_suffix.setdefault("/".join(parts[start:]), item)
 
-    def entry_for(self, key: str) -> ManifestEntry | None:
+    def match(self, key: str) -> T | None:
         parts = key.split("/")
         for start in range(len(parts)):
             entry = self._by_suffix.get("/".join(parts[start:]))

@@ -26,7 +26,7 @@ class ManifestBackend:
         self.label_confidence = dict(label_confidence or {})
         self.miss_rate, self.spurious_rate = miss_rate, spurious_rate
         self.label_names = sorted({b.label for e in entries for b in e.boxes} | {n for e in entries for n in e.labels})
-        self.entry_for = KeyMatcher(entries).entry_for
+        self.entry_for = KeyMatcher(entries).match
 
     @classmethod
     def from_file(cls, path: str | Path, **options: Any) -> ManifestBackend:

@@ -1,0 +1,89 @@
+"""A static HTML gallery of a run's results, opened straight from the file system (no server, no network).
+
+`out/index.html` embeds every result; the boxes are drawn by the page over plain thumbnails so that its
+confidence slider and label filter can hide them. `out/pictures/` holds the drawn pictures (pictures.py) to
+share or download.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from urllib.parse import quote
+
+from PIL import Image
+
+from customlabels import pictures
+
+THUMBNAIL_SIDE = 360
+VIEW_SIDE = 1280
+DATA_MARKER = "__GALLERY_DATA__"
+
+
+STATUS_TEXT = {"labels": "with labels", "nothing": "nothing detected", "error": "with an error",
+               "pending": "without a result yet"}
+
+
+def status_of(item: pictures.ResultImage) -> str:
+    if item.document is None:
+        return "pending"
+    if item.error:
+        return "error"
+    return "labels" if item.document.get("CustomLabels") else "nothing"
+
+
+def _save_scaled(image: Image.Image, side: int, path: Path) -> None:
+    scaled = image.convert("RGB")
+    scaled.thumbnail((side, side))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scaled.save(path, "JPEG", quality=85)
+
+
+def _url(path: Path, root: Path) -> str:
+    """A relative URL that survives spaces, '#', '%' and unicode in file names."""
+    return quote(path.relative_to(root).as_posix())
+
+
+def write_gallery(items: list[pictures.ResultImage], out_dir: Path, min_confidence: float = 0.0,
+                  on_progress: Callable[[pictures.ResultImage], None] | None = None) -> Path:
+    """Draws every picture, writes thumbnails and the page; returns the path of index.html."""
+    labels = sorted({p.label for item in items if item.document is not None for p in item.result.predictions})
+    colours = pictures.label_colours(labels)
+    entries = []
+    for item in items:
+        picture, fmt = pictures.render(item, colours, min_confidence)
+        suffix = ".jpg" if fmt == "JPEG" else ".png"
+        name = item.name if Path(item.name).suffix.lower() in ((".jpg", ".jpeg") if fmt == "JPEG" else (".png",)) \
+            else item.name + suffix
+        picture_path = out_dir / "pictures" / name
+        picture_path.parent.mkdir(parents=True, exist_ok=True)
+        picture.save(picture_path, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
+        plain, reason = pictures.open_image(item)
+        if plain is None:
+            plain = pictures.placeholder(reason)
+        thumbnail, view = (out_dir / folder / f"{item.name}.jpg" for folder in ("thumbnails", "views"))
+        _save_scaled(plain, THUMBNAIL_SIDE, thumbnail)
+        _save_scaled(plain, VIEW_SIDE, view)
+        predictions = item.result.predictions if item.document is not None else ()
+        entries.append({
+            "name": item.name,
+            "status": status_of(item),
+            "thumbnail": _url(thumbnail, out_dir),
+            "view": _url(view, out_dir),
+            "picture": _url(picture_path, out_dir),
+            "detections": [{"label": p.label, "confidence": p.confidence, "box": p.box} for p in predictions],
+            "error": item.error,
+            "result": item.document,
+        })
+        if on_progress:
+            on_progress(item)
+    data = {"min_confidence": min_confidence,
+            "labels": [{"name": label, "colour": "#{:02x}{:02x}{:02x}".format(*colours[label])} for label in labels],
+            "items": entries}
+    template = resources.files("customlabels").joinpath("templates/gallery.html").read_text(encoding="utf-8")
+    embedded = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")  # cannot end the <script> element
+    index = out_dir / "index.html"
+    index.write_text(template.replace(DATA_MARKER, embedded), encoding="utf-8")
+    return index
