@@ -11,7 +11,7 @@ CDK_FLAGS := --no-notices $(if $(MODEL_ARN),-c model_arn=$(MODEL_ARN))
 
 DEMO := demo-output
 
-.PHONY: help install test soak bench lint demo synth deploy diff clean
+.PHONY: help install browser test soak bench lint demo synth deploy diff clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -29,10 +29,16 @@ $(CDK): package.json package-lock.json
 
 install: $(VENV)/.installed $(CDK)  ## Create .venv and install the pinned CDK CLI
 
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo -n)
+browser:  ## Debian's Chromium for the gallery's browser tests (installed when missing)
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		$(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || \
+		echo "Could not install chromium (apt-get needs root or sudo): the gallery's browser tests will be skipped."
+
 lint: $(VENV)/.installed  ## ruff
 	$(VENV)/bin/ruff check .
 
-test: install lint  ## Run every test (template, cdk-nag, cfn-lint, handler, packaging)
+test: install browser lint  ## Run every test (template, cdk-nag, cfn-lint, handler, packaging)
 	$(PY) -m pytest -n 2
 
 soak: $(VENV)/.installed  ## The 1,000-image soak test through the local stack (several minutes)
@@ -47,6 +53,7 @@ demo: $(VENV)/.installed  ## Run the whole pipeline locally on a generated sampl
 		--model manifest:$(DEMO)/sample/manifest.jsonl --out $(DEMO)/results
 	$(VENV)/bin/customlabels evaluate --manifest $(DEMO)/sample/manifest.jsonl --results $(DEMO)/results \
 		--report $(DEMO)/evaluation
+	$(VENV)/bin/customlabels visualize --results $(DEMO)/results --images $(DEMO)/sample/images --out $(DEMO)/gallery
 
 synth: install  ## Synthesize: make synth MODEL_ARN=arn:aws:rekognition:...
 	$(CDK) synth $(CDK_FLAGS) $(CDK_ARGS) --quiet

@@ -30,6 +30,9 @@ EXAMPLES = """examples:
   customlabels thresholds import-assumed
   customlabels evaluate --manifest demo-output/sample/manifest.jsonl --results demo-output/results \\
       --report demo-output/evaluation --tuned-thresholds tuned.json
+  customlabels upload ./my_images --stack CustomLabelsPipeline --prefix test_images/batch-1/
+  customlabels results --stack CustomLabelsPipeline --prefix test_images/batch-1/ --wait --out ./results
+  customlabels results --bucket my-bucket --format csv > results.csv
   customlabels visualize --results demo-output/results --images demo-output/sample/images --out demo-output/gallery
   customlabels cost --images-per-day 5000 --burst-hours 2
   customlabels dlq list --stack CustomLabelsPipeline
@@ -449,6 +452,127 @@ def visualize_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _transfer_location(args: argparse.Namespace):
+    """The bucket and prefixes from the stack's outputs, or as given with --bucket."""
+    import boto3
+
+    from customlabels import transfer
+    from customlabels.stack_outputs import stack_outputs
+
+    if args.bucket:
+        return transfer.Location(args.bucket, args.prefix or "test_images/", getattr(args, "results_prefix", None),
+                                 getattr(args, "dead_letter_queue_url", None)), False
+    return transfer.stack_location(stack_outputs(boto3.client("cloudformation"), args.stack), args.stack), True
+
+
+def upload_command(args: argparse.Namespace) -> int:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from customlabels import transfer
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise SystemExit(f"{folder}: not a folder")
+    location, from_stack = _transfer_location(args)
+    prefix = args.prefix if args.prefix is not None else location.upload_prefix
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    if from_stack and not prefix.startswith(location.upload_prefix):
+        raise SystemExit(f"--prefix {prefix}: the pipeline only processes images under {location.upload_prefix}; "
+                         f"use a prefix that starts with it, such as {location.upload_prefix}batch-1/")
+    with console.status(f"Checking the files under {folder}..."):
+        uploads, skipped = transfer.plan_upload(folder, prefix)
+    if skipped:
+        table = Table(title=f"Skipped {len(skipped)} file(s): not sent", title_style="yellow")
+        table.add_column("file")
+        table.add_column("why, and the fix")
+        for item in skipped:
+            table.add_row(str(item.path.relative_to(folder)), item.reason)
+        console.print(table)
+    if not uploads:
+        raise SystemExit(f"{folder}: no JPEG or PNG images to upload")
+    s3 = boto3.client("s3")
+    with Progress(TextColumn("Uploading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        task = progress.add_task("upload", total=len(uploads))
+        try:
+            failures = transfer.upload(s3, location.bucket, uploads, args.workers, lambda _i: progress.advance(task))
+        except (ClientError, BotoCoreError) as error:
+            raise SystemExit(f"upload to s3://{location.bucket}: {error}") from None
+    for item, error in sorted(failures.items(), key=lambda pair: pair[0].key):
+        console.print(f"[red]failed[/]: {item.path} -> s3://{location.bucket}/{item.key}: {error}")
+    where = f"--stack {args.stack}" if from_stack else f"--bucket {location.bucket}"
+    console.print(f"Uploaded {len(uploads) - len(failures)} image(s) to s3://{location.bucket}/{prefix}"
+                  + (f"; {len(skipped)} skipped" if skipped else ""), soft_wrap=True)
+    console.print(f"Follow their results: customlabels results {where} --prefix {prefix} --wait", soft_wrap=True)
+    return 1 if failures else 0
+
+
+def results_command(args: argparse.Namespace) -> int:
+    import csv
+
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from customlabels import transfer
+
+    location, _ = _transfer_location(args)
+    prefix = args.prefix or location.upload_prefix
+    s3 = boto3.client("s3")
+    sqs = boto3.client("sqs") if location.dead_letter_queue_url else None
+    status = Console(stderr=True)
+    try:
+        keys = transfer.image_keys(s3, location, prefix)
+        if not keys:
+            raise SystemExit(f"s3://{location.bucket}/{prefix}: no images; upload some with customlabels upload")
+        with Progress(TextColumn("Results"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=status, transient=not args.wait) as progress:
+            task = progress.add_task("results", total=len(keys))
+            statuses = transfer.follow(s3, location, keys, sqs=sqs, wait=args.wait, timeout=args.timeout,
+                                       poll=args.poll, on_progress=lambda done, total: progress.update(
+                                           task, completed=done, total=total))
+    except (ClientError, BotoCoreError) as error:
+        raise SystemExit(f"results from s3://{location.bucket}/{prefix}: {error}") from None
+    if args.out:
+        out = Path(args.out)
+        for item in statuses:
+            if item.result is not None:
+                target = out / location.result_key(item.key)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(json.dumps(item.result, indent=2, ensure_ascii=False), encoding="utf-8")
+    if args.format == "json":
+        print(json.dumps(transfer.to_json(statuses), indent=2, ensure_ascii=False))
+    elif args.format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(transfer.CSV_COLUMNS)
+        writer.writerows(transfer.csv_rows(statuses))
+    else:
+        _print_statuses(statuses)
+    counts = {name: sum(item.status == name for item in statuses) for name in transfer.STATUSES}
+    status.print(", ".join(f"{count} {name}" for name, count in counts.items() if count)
+                 + (f"; result JSONs in {args.out}/" if args.out else ""), soft_wrap=True)
+    if counts["dead-letter"]:
+        status.print("Images in the dead-letter queue: see why with `customlabels dlq list`, fix it, then "
+                     "`customlabels dlq redrive`.")
+    unfinished = counts["pending"] + counts["dead-letter"]
+    return 1 if args.wait and unfinished else 0
+
+
+def _print_statuses(statuses) -> None:
+    table = Table(title="Results")
+    for column in ("image", "status", "labels (confidence)"):
+        table.add_column(column)
+    colours = {"labels": "green", "nothing": "white", "error": "yellow", "pending": "cyan", "dead-letter": "red"}
+    for item in statuses:
+        document = item.result or {}
+        text = ", ".join(f"{label['Name']} ({label['Confidence']:.1f})" for label in document.get("CustomLabels", []))
+        if document.get("Error"):
+            text = f"{document['Error'].get('Code')}: {document['Error'].get('Message', '')}"
+        table.add_row(item.key, f"[{colours[item.status]}]{item.status}[/]", text or "-")
+    console.print(table)
+
+
 def sample_data(args: argparse.Namespace) -> int:
     from customlabels.sample_data import generate
 
@@ -480,6 +604,15 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
                         help="how long the emulated model takes from STARTING to RUNNING (default 2; real models "
                              "take minutes)")
     parser.add_argument("--seed", type=int, default=0, help="seed of injected faults and noise")
+
+
+def _bucket_options(parser: argparse.ArgumentParser) -> None:
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--stack", default="CustomLabelsPipeline",
+                       help="read the bucket and prefixes from this stack's outputs (default CustomLabelsPipeline)")
+    where.add_argument("--bucket", help="the bucket, instead of a stack (the pipeline's or the local one)")
+    parser.add_argument("--prefix", help="where the images go or are listed (default: the stack's UploadPrefix, or "
+                                         "test_images/ with --bucket)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -594,6 +727,39 @@ def build_parser() -> argparse.ArgumentParser:
     dead_letters.add_argument("--dead-letter-queue-url", help="the DLQ's URL, instead of a stack")
     dead_letters.add_argument("--queue-url", help="the work queue's URL (redrive), instead of a stack")
     dead_letters.set_defaults(func=dlq_command)
+
+    uploading = commands.add_parser(
+        "upload", help="upload a folder of images to the pipeline's bucket, concurrently",
+        description="Checks every file under FOLDER by its content (JPEG or PNG, at most 15 MB, 64-4096 px per side, "
+                    "a name the pipeline picks up) and uploads the good ones concurrently under --prefix, keeping "
+                    "their paths; the others are listed with the fix and not sent. The bucket comes from the "
+                    "stack's outputs (--stack) or is given (--bucket; for the local stack, set the endpoints that "
+                    "`local serve` prints).")
+    uploading.add_argument("folder", help="folder of images (searched recursively)")
+    _bucket_options(uploading)
+    uploading.add_argument("--workers", type=int, default=8, help="concurrent uploads (default 8)")
+    uploading.set_defaults(func=upload_command)
+
+    fetching = commands.add_parser(
+        "results", help="the results of the uploaded images; --wait follows them until done",
+        description="Lists the images under --prefix and reads their result JSONs: labels, nothing detected, an "
+                    "error, still pending, or in the dead-letter queue (known with --stack or "
+                    "--dead-letter-queue-url). --wait polls until every image has a result or sits in the DLQ, "
+                    "with a progress bar on stderr, and exits 1 if some never finished. --out saves the result "
+                    "JSONs (the layout `visualize --results` reads).")
+    _bucket_options(fetching)
+    fetching.add_argument("--results-prefix", help="with --bucket: where results are written, if not next to the "
+                                                    "images (the stack's results_prefix)")
+    fetching.add_argument("--dead-letter-queue-url", help="with --bucket: the DLQ, to tell failed images from pending")
+    fetching.add_argument("--wait", action="store_true", help="follow until every image has a result or sits in "
+                                                               "the DLQ")
+    fetching.add_argument("--timeout", type=float, default=900, metavar="SECONDS",
+                          help="--wait gives up after this long (default 900)")
+    fetching.add_argument("--poll", type=float, default=5, metavar="SECONDS", help="--wait polls this often (5)")
+    fetching.add_argument("--out", metavar="DIR", help="save the result JSONs here, mirroring their keys")
+    fetching.add_argument("--format", choices=["table", "json", "csv"], default="table",
+                          help="table (default), json (a list of {image, status, result}) or csv (a row per label)")
+    fetching.set_defaults(func=results_command)
 
     visualize = commands.add_parser(
         "visualize", help="draw the detections on the images and write an HTML gallery",

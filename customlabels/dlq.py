@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from customlabels.local.esm import handler_modules_on_path
+from customlabels.stack_outputs import stack_outputs
 
 handler_modules_on_path()
 from inference import image_events  # noqa: E402 - the handler's own decoder of S3 events
@@ -31,11 +32,7 @@ class Queues:
 
 
 def stack_queues(cloudformation: Any, stack_name: str) -> Queues:
-    try:
-        [stack] = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
-    except cloudformation.exceptions.ClientError as error:
-        raise SystemExit(f"--stack {stack_name}: {error.response['Error']['Message']}") from None
-    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+    outputs = stack_outputs(cloudformation, stack_name)
     return Queues(outputs["QueueUrl"], outputs["DeadLetterQueueUrl"])
 
 

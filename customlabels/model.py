@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from customlabels.config import MODEL_ARN_PATTERN
+from customlabels.stack_outputs import stack_outputs
 
 SETTLED = {"start": {"RUNNING"}, "stop": {"STOPPED"}, "status": {"RUNNING", "STOPPED", "TRAINING_COMPLETED"}}
 """What `--wait` waits for after each action (FAILED always ends the wait)."""
@@ -37,12 +38,7 @@ class ModelStatus:
 
 def stack_target(cloudformation: Any, stack_name: str) -> Target:
     """The model of a deployed stack, from its outputs."""
-    try:
-        [stack] = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
-    except cloudformation.exceptions.ClientError as error:
-        raise SystemExit(f"--stack {stack_name}: {error.response['Error']['Message']}. Fix: pass the name "
-                         "`cdk deploy` printed (default CustomLabelsPipeline) and the stack's region") from None
-    outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+    outputs = stack_outputs(cloudformation, stack_name)
     if "ModelArn" not in outputs:
         raise SystemExit(f"--stack {stack_name}: no ModelArn output; is it a Custom Labels pipeline stack?")
     return Target(outputs["ModelArn"], outputs.get("ModelManagerStateParameter"), outputs.get("ModelLifecycleMode"),

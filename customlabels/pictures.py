@@ -17,11 +17,11 @@ from typing import Any
 import matplotlib
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
+from customlabels.config import IMAGE_SUFFIXES
 from customlabels.evaluate import ImageResult, Prediction, is_result_document, result_from_document
 from customlabels.manifest import KeyMatcher
 
 FONT_PATH = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 ERROR_RED = (200, 30, 30)
 NOTICE_AMBER = (230, 140, 0)
 CAPTION_BACKGROUND = (255, 255, 255)
@@ -74,7 +74,7 @@ def collect(results_dir: Path, images_dir: Path) -> list[ResultImage]:
             name = result_file.relative_to(results_dir).as_posix().removesuffix(".json")
         items.append(ResultImage(name, image_path, document))
     items += [ResultImage(path.relative_to(images_dir).as_posix(), path, None) for path in files
-              if path not in matched and path.suffix.lower() in IMAGE_SUFFIXES]
+              if path not in matched and path.name.lower().endswith(IMAGE_SUFFIXES)]
     return sorted(items, key=lambda item: item.name)
 
 

@@ -26,7 +26,7 @@ from customlabels.local.esm import (
 )
 
 handler_modules_on_path()
-from customlabels import dlq  # noqa: E402
+from customlabels import transfer  # noqa: E402
 from inference import Settings, result_key_for  # noqa: E402 - the handler's own rules
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -197,14 +197,10 @@ class LocalPipeline:
         return json.loads(body)
 
     def dead_letter_keys(self) -> set[str]:
-        """Image keys whose messages sit in the DLQ (peeked: they stay there)."""
-        return {key for letter in dlq.peek(self.sqs, self.resources.dead_letter_queue_url) for key in letter.keys}
+        return transfer.dead_letter_keys(self.sqs, self.resources.dead_letter_queue_url)
 
     def result_keys(self) -> set[str]:
-        paginator = self.s3.get_paginator("list_objects_v2")
-        return {item["Key"] for page in paginator.paginate(Bucket=self.resources.bucket,
-                                                           Prefix=self.config.effective_results_prefix)
-                for item in page.get("Contents", [])}
+        return set(transfer.list_keys(self.s3, self.resources.bucket, self.config.effective_results_prefix))
 
     def outcome(self, key: str, dead_letters: set[str], results: set[str] | None = None) -> str | None:
         """`labels`, `error:<Code>`, `dlq`, `not-an-image`, or None while still pending."""

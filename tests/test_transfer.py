@@ -1,0 +1,196 @@
+"""`customlabels upload` and `customlabels results` against moto S3/SQS/CloudFormation, and against the local
+pipeline with the real handler."""
+
+import csv
+import io
+import json
+import threading
+import time
+
+import boto3
+import pytest
+from moto import mock_aws
+from PIL import Image
+
+from customlabels import transfer
+from customlabels.cli import main
+
+BUCKET = "pipeline-bucket"
+
+
+def picture(path, size=(200, 150), fmt=None):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, (200, 180, 40)).save(path, fmt)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """Two good images, one PNG named .jpg (fine: Rekognition reads the content), and six that would fail."""
+    images = tmp_path / "images"
+    picture(images / "bee.jpg")
+    picture(images / "meadow" / "flower 1.png")
+    picture(images / "disguised.jpg", fmt="PNG")
+    (images / "notes.jpg").write_text("not an image")
+    picture(images / "anim.gif", fmt="GIF")
+    picture(images / "tiny.png", size=(32, 32))
+    picture(images / "huge.png", size=(4100, 64))
+    picture(images / "photo.dat", fmt="JPEG")
+    (images / "big.jpg").write_bytes(b"\xff\xd8" + bytes(transfer.MAX_IMAGE_BYTES))
+    return images
+
+
+def test_upload_plan_checks_content_size_and_names(folder):
+    uploads, skipped = transfer.plan_upload(folder, "test_images/batch/")
+    assert [(u.key, u.content_type) for u in uploads] == [
+        ("test_images/batch/bee.jpg", "image/jpeg"), ("test_images/batch/disguised.jpg", "image/png"),
+        ("test_images/batch/meadow/flower 1.png", "image/png")]
+    reasons = {s.path.name: s.reason for s in skipped}
+    assert reasons.keys() == {"notes.jpg", "anim.gif", "tiny.png", "huge.png", "photo.dat", "big.jpg"}
+    assert reasons["notes.jpg"].startswith("not an image by its content")
+    assert reasons["anim.gif"] == "a GIF image; Rekognition takes JPEG or PNG: convert it"
+    assert reasons["tiny.png"] == "32 x 32 px; Rekognition takes 64-4096 px per side: resize it"
+    assert reasons["huge.png"].startswith("4100 x 64 px")
+    assert "only picks up names ending .jpg, .jpeg or .png: rename it" in reasons["photo.dat"]
+    assert reasons["big.jpg"].startswith("15.0 MB; Rekognition takes at most 15 MB")
+
+
+def test_upload_command_sends_the_good_images_and_lists_the_rest(folder, capsys):
+    with mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        assert main(["upload", str(folder), "--bucket", BUCKET, "--workers", "3"]) == 0
+        keys = {key: s3.head_object(Bucket=BUCKET, Key=key)["ContentType"]
+                for key in transfer.list_keys(s3, BUCKET, "")}
+    assert keys == {"test_images/bee.jpg": "image/jpeg", "test_images/disguised.jpg": "image/png",
+                    "test_images/meadow/flower 1.png": "image/png"}
+    printed = capsys.readouterr().out
+    assert "Skipped 6 file(s)" in printed and "Uploaded 3 image(s) to s3://pipeline-bucket/test_images/" in printed
+    assert "customlabels results --bucket pipeline-bucket --prefix test_images/ --wait" in printed
+
+
+def create_stack(cloudformation, sqs):
+    dead_letters = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+    cloudformation.create_stack(StackName="CustomLabelsPipeline", TemplateBody=json.dumps({
+        "Resources": {"Queue": {"Type": "AWS::SQS::Queue"}},
+        "Outputs": {"BucketName": {"Value": BUCKET}, "UploadPrefix": {"Value": "test_images/"},
+                    "ResultsPrefix": {"Value": "results/"}, "DeadLetterQueueUrl": {"Value": dead_letters}}}))
+    return dead_letters
+
+
+def result(key, labels=(), error=None):
+    document = {"Image": {"Bucket": BUCKET, "Key": key}, "CustomLabels": list(labels)}
+    if error:
+        document["Error"] = error
+    return document
+
+
+BEE = {"Name": "bee", "Confidence": 97.5, "Geometry": {"BoundingBox": {"Left": 0.1, "Top": 0.2, "Width": 0.3,
+                                                                       "Height": 0.4}}}
+SUNNY = {"Name": "sunny", "Confidence": 81.0}
+BAD_FORMAT = {"Code": "InvalidImageFormatException", "Message": "Request has unsupported image format"}
+
+
+def s3_event(key):
+    return json.dumps({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+                                    "s3": {"bucket": {"name": BUCKET}, "object": {"key": key, "size": 10}}}]})
+
+
+@pytest.fixture
+def deployed():
+    """A stack whose results go under results/: a labelled image, an error, a nothing, one in the DLQ, one
+    pending, and a result of another image the listing must not mix in."""
+    with mock_aws():
+        s3, sqs = boto3.client("s3"), boto3.client("sqs")
+        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        dead_letters = create_stack(boto3.client("cloudformation"), sqs)
+        for name in ("a.jpg", "b.png", "c.jpg", "dead.jpg", "later.jpg"):
+            s3.put_object(Bucket=BUCKET, Key=f"test_images/{name}", Body=b"x")
+        s3.put_object(Bucket=BUCKET, Key="test_images/readme.txt", Body=b"x")
+        for name, document in (("a.jpg", result("test_images/a.jpg", [BEE, SUNNY])),
+                               ("b.png", result("test_images/b.png", error=BAD_FORMAT)),
+                               ("c.jpg", result("test_images/c.jpg"))):
+            s3.put_object(Bucket=BUCKET, Key=f"results/{name}.json", Body=json.dumps(document))
+        sqs.send_message(QueueUrl=dead_letters, MessageBody=s3_event("test_images/dead.jpg"))
+        yield s3, sqs
+
+
+def test_results_table_and_exit_codes(deployed, capsys):
+    assert main(["results"]) == 0, "without --wait, pending images are no failure"
+    printed = capsys.readouterr()
+    assert "1 labels, 1 nothing, 1 error, 1 pending, 1 dead-letter" in printed.err
+    assert "customlabels dlq list" in printed.err
+    for text in ("test_images/a.jpg", "bee (97.5), sunny (81.0)", "InvalidImageFormatException", "dead-letter"):
+        assert text in printed.out
+    assert main(["results", "--wait", "--timeout", "0"]) == 1, "--wait fails when some never finished"
+
+
+def test_results_json_csv_and_out(deployed, tmp_path, capsys):
+    assert main(["results", "--stack", "CustomLabelsPipeline", "--format", "json", "--out", str(tmp_path)]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(item["image"], item["status"]) for item in listed] == [
+        ("test_images/a.jpg", "labels"), ("test_images/b.png", "error"), ("test_images/c.jpg", "nothing"),
+        ("test_images/dead.jpg", "dead-letter"), ("test_images/later.jpg", "pending")]
+    assert listed[0]["result"] == result("test_images/a.jpg", [BEE, SUNNY])
+    assert json.loads((tmp_path / "results" / "a.jpg.json").read_text()) == listed[0]["result"]
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["a.jpg.json", "b.png.json", "c.jpg.json"]
+
+    assert main(["results", "--format", "csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0] == transfer.CSV_COLUMNS
+    assert rows[1:] == [
+        ["test_images/a.jpg", "labels", "bee", "97.5", "0.1", "0.2", "0.3", "0.4", "", ""],
+        ["test_images/a.jpg", "labels", "sunny", "81.0", "", "", "", "", "", ""],
+        ["test_images/b.png", "error", "", "", "", "", "", "", "InvalidImageFormatException",
+         "Request has unsupported image format"],
+        ["test_images/c.jpg", "nothing", "", "", "", "", "", "", "", ""],
+        ["test_images/dead.jpg", "dead-letter", "", "", "", "", "", "", "", ""],
+        ["test_images/later.jpg", "pending", "", "", "", "", "", "", "", ""]]
+
+
+def test_wait_follows_until_the_last_result_arrives(deployed):
+    s3, sqs = deployed
+    location = transfer.Location(BUCKET, "test_images/", "results/", sqs.get_queue_url(QueueName="dlq")["QueueUrl"])
+    keys = transfer.image_keys(s3, location, "test_images/")
+    seen = []
+
+    def finish_later():
+        time.sleep(0.5)
+        s3.put_object(Bucket=BUCKET, Key="results/later.jpg.json", Body=json.dumps(result("test_images/later.jpg")))
+
+    writer = threading.Thread(target=finish_later)
+    writer.start()
+    statuses = transfer.follow(s3, location, keys, sqs=sqs, wait=True, timeout=30, poll=0.1,
+                               on_progress=lambda done, total: seen.append((done, total)))
+    writer.join()
+    assert [s.status for s in statuses] == ["labels", "error", "nothing", "dead-letter", "nothing"]
+    assert seen[0] == (4, 5) and seen[-1] == (5, 5)
+
+
+def test_a_missing_stack_names_the_fix():
+    with mock_aws(), pytest.raises(SystemExit, match="Fix: pass the name `cdk deploy` printed"):
+        main(["results", "--stack", "Nope"])
+
+
+def test_upload_then_results_through_the_local_pipeline(tmp_path):
+    """The real handler and emulated model: what `upload` sends, `results --wait` gets back, one per image."""
+    from customlabels.emulator.backends import ManifestBackend
+    from customlabels.local.pipeline import LocalPipeline, load_config
+    from customlabels.sample_data import generate
+
+    data = generate(tmp_path / "sample", count=4, seed=3)
+    (data.images / "notes.jpg").write_text("skipped by upload, never sent")
+
+    with LocalPipeline(load_config(), ManifestBackend.from_file(data.manifest), log_path=tmp_path / "log") as pipeline:
+        location = transfer.Location(pipeline.resources.bucket, pipeline.config.input_prefix,
+                                     pipeline.config.effective_results_prefix,
+                                     pipeline.resources.dead_letter_queue_url)
+        uploads, skipped = transfer.plan_upload(data.images, location.upload_prefix)
+        assert transfer.upload(pipeline.s3, location.bucket, uploads) == {}
+        keys = transfer.image_keys(pipeline.s3, location, location.upload_prefix)
+        statuses = transfer.follow(pipeline.s3, location, keys, sqs=pipeline.sqs, wait=True, timeout=120, poll=0.5)
+    assert [s.path.name for s in skipped] == ["notes.jpg"]
+    assert sorted(keys) == sorted(u.key for u in uploads) and len(keys) == 4
+    assert {s.status for s in statuses} == {"labels"}
+    manifest_boxes = {line["source-ref"].split("test_images/")[1]: len(line["bounding-box"]["annotations"])
+                      for line in map(json.loads, data.manifest.read_text().splitlines())}
+    assert {s.key.removeprefix("test_images/"): len(s.result["CustomLabels"]) for s in statuses} == manifest_boxes
