@@ -14,7 +14,7 @@ from rich.table import Table
 from customlabels.evaluate import NO_LABEL, Evaluation
 
 
-def _pyplot():
+def agg_pyplot():
     import matplotlib
 
     matplotlib.use("Agg")  # files only, never a window
@@ -25,7 +25,7 @@ def _pyplot():
 
 def confusion_png(evaluation: Evaluation, path: Path) -> Path:
     """Rows: ground truth; columns: prediction (and NO_LABEL when the model returned nothing)."""
-    pyplot = _pyplot()
+    pyplot = agg_pyplot()
     image_level = evaluation.image_level
     rows = [c for c in image_level["classes"] if c != NO_LABEL]
     columns = list(image_level["classes"]) if image_level["kind"] == "single-label" else [*rows, NO_LABEL]
@@ -51,7 +51,7 @@ def confusion_png(evaluation: Evaluation, path: Path) -> Path:
 
 
 def pr_curve_png(evaluation: Evaluation, label: str, path: Path) -> Path:
-    pyplot = _pyplot()
+    pyplot = agg_pyplot()
     curve = evaluation.curves[label]
     points = curve.points()
     figure, axes = pyplot.subplots(figsize=(4.5, 4))
