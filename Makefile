@@ -49,6 +49,8 @@ bench: $(VENV)/.installed  ## Benchmarks (saturation vs the AWS sample, handler 
 
 demo: $(VENV)/.installed  ## Run the whole pipeline locally on a generated sample data set (no AWS account)
 	$(VENV)/bin/customlabels sample-data $(DEMO)/sample
+	$(VENV)/bin/customlabels manifest validate $(DEMO)/sample/manifest.jsonl
+	$(VENV)/bin/customlabels manifest stats $(DEMO)/sample/manifest.jsonl --chart $(DEMO)/sample/stats.png
 	$(VENV)/bin/customlabels local run --images $(DEMO)/sample/images \
 		--model manifest:$(DEMO)/sample/manifest.jsonl --out $(DEMO)/results
 	$(VENV)/bin/customlabels evaluate --manifest $(DEMO)/sample/manifest.jsonl --results $(DEMO)/results \
