@@ -168,8 +168,8 @@ def open_image(item: ResultImage) -> tuple[Image.Image | None, str]:
         with Image.open(item.image_path) as image:
             image.load()
             return image.copy(), image.format or "PNG"
-    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as error:
-        return None, f"{item.name}: cannot be read as an image ({error})"
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError):
+        return None, f"{item.name}: cannot be read as an image (not one Pillow can open, or corrupt)"
 
 
 def banner_for(item: ResultImage) -> tuple[Colour, str] | None:
