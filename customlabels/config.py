@@ -8,11 +8,15 @@ the key and the fix.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
+from functools import cache
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".JPG", ".JPEG", ".PNG")
@@ -147,11 +151,8 @@ class PipelineConfig:
 
     @property
     def paced_batch_seconds(self) -> float:
-        """About how long one invocation's batch takes at its paced share (whole calls per 1.1 s window)."""
-        share = self.calls_per_second_per_environment()
-        calls_per_window = max(1, math.floor(share))
-        window = max(1.0, calls_per_window / share) * 1.1
-        return math.ceil(self.batch_size / calls_per_window) * window
+        """About how long one invocation's batch takes at its paced share, by the function's own Pacer."""
+        return _pacing().Pacer(self.calls_per_second_per_environment()).batch_seconds(self.batch_size)
 
     @property
     def visibility_timeout_seconds(self) -> int:
@@ -308,3 +309,14 @@ def _problems(config: PipelineConfig) -> list[str]:
             "when the stack is deleted, the default) or -c removal_policy=destroy (development stacks)"
         )
     return problems
+
+
+@cache
+def _pacing() -> ModuleType:
+    """The inference function's pacing module (standard library only), loaded from its file so that this check
+    and the deployed function share one rule without putting the function's folder on the import path."""
+    path = Path(__file__).resolve().parent.parent / "lambdas" / "inference" / "pacing.py"
+    spec = importlib.util.spec_from_file_location("customlabels_inference_pacing", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

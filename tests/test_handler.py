@@ -306,7 +306,7 @@ class FakeTime:
 
 
 def test_pacer_lets_a_batch_start_with_a_burst_then_keeps_to_its_share_per_window_across_threads():
-    from inference import Pacer
+    from pacing import Pacer
 
     fake = FakeTime()
     pacer = Pacer(5.0, clock=fake.clock, sleep=fake.sleep)
@@ -321,7 +321,7 @@ def test_pacer_lets_a_batch_start_with_a_burst_then_keeps_to_its_share_per_windo
 
 @pytest.mark.parametrize(("rate", "calls", "window"), [(2.5, 2, 1.1), (1.0, 1, 1.1), (0.5, 1, 2.2)])
 def test_pacer_rounds_a_fractional_share_down_so_it_never_exceeds_it(rate, calls, window):
-    from inference import Pacer
+    from pacing import Pacer
 
     pacer = Pacer(rate)
     assert (pacer.calls, pacer.window) == (calls, pytest.approx(window))
@@ -329,7 +329,7 @@ def test_pacer_rounds_a_fractional_share_down_so_it_never_exceeds_it(rate, calls
 
 def test_paced_environments_together_never_exceed_the_model_in_any_second():
     """Two environments at 5 calls/s each, called at random moments: the 10 TPS limit holds in every window."""
-    from inference import Pacer
+    from pacing import Pacer
 
     random = Random(7)
     slots = []
@@ -348,7 +348,7 @@ def test_paced_environments_together_never_exceed_the_model_in_any_second():
 
 
 def test_an_unpaced_environment_never_waits():
-    from inference import Pacer
+    from pacing import Pacer
 
     fake = FakeTime()
     unpaced = Pacer(None, clock=fake.clock, sleep=fake.sleep)

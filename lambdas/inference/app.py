@@ -10,7 +10,8 @@ from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from inference import Dependencies, Pacer, PipelineMetrics, Settings, handle_event
+from inference import Dependencies, PipelineMetrics, Settings, handle_event
+from pacing import Pacer
 from thresholds import Thresholds, ThresholdSource
 
 logger = Logger()

@@ -7,10 +7,8 @@ Rekognition without patching anything. `app.py` only wires them to Lambda.
 from __future__ import annotations
 
 import json
-import math
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,6 +21,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import ClientError
 
+from pacing import Pacer
 from thresholds import Thresholds, ThresholdSource
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
@@ -102,38 +101,6 @@ class Outcome:
     detail: str = ""
     label_count: int = 0
     result_key: str | None = None
-
-
-class Pacer:
-    """At most this environment's share of the model's calls in any one-second window, across threads.
-
-    The model admits 5 calls per inference unit in any second. If every environment keeps to
-    `floor(share)` calls in any window of a little over a second (1.1 s), their sum stays under the limit whatever
-    their phases, so nothing is throttled; and since a call may go as soon as the window allows, a new
-    batch starts with a burst that makes up for the gap between invocations (docs/reliability.md).
-    """
-
-    WINDOW_MARGIN = 1.1
-    """Windows 10% longer than a second absorb the jitter between sending a call and the model admitting it
-    (at 5%, 1.1% of calls were still throttled in bench/)."""
-
-    def __init__(self, calls_per_second: float | None, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
-        self.calls = max(1, math.floor(calls_per_second)) if calls_per_second else 0
-        self.window = max(1.0, self.calls / calls_per_second) * self.WINDOW_MARGIN if calls_per_second else 0.0
-        self.clock, self.sleep = clock, sleep
-        self._slots: deque[float] = deque(maxlen=self.calls or None)
-        self._lock = threading.Lock()
-
-    def wait(self) -> None:
-        if not self.calls:
-            return
-        with self._lock:
-            now = self.clock()
-            slot = now if len(self._slots) < self.calls else max(now, self._slots[0] + self.window)
-            self._slots.append(slot)
-        if slot > now:
-            self.sleep(slot - now)
 
 
 class PipelineMetrics:
