@@ -169,8 +169,8 @@ def results_from_snapshot_line(document: Mapping[str, Any]) -> ImageResult:
 def apply_thresholds(results: Iterable[ImageResult], thresholds: Any) -> list[ImageResult]:
     """What the results would hold under other thresholds (only ever fewer predictions: the results
     cannot hold what their own thresholds already removed)."""
-    return [ImageResult(r.key, tuple(p for p in r.predictions if (t := thresholds.threshold_for(p.label)) is None
-                                     or p.confidence >= t), r.error) for r in results]
+    return [ImageResult(r.key, tuple(p for p in r.predictions if thresholds.passes(p.label, p.confidence)), r.error)
+            for r in results]
 
 
 # --- scoring ------------------------------------------------------------------------------------------

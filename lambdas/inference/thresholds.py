@@ -41,14 +41,14 @@ class Thresholds:
         """The label's threshold; None means the model's assumed threshold (already applied by Rekognition)."""
         return self.labels.get(label, self.min_confidence)
 
+    def passes(self, label: str, confidence: float) -> bool:
+        """At or above the label's threshold (always, when the model's assumed threshold applies)."""
+        threshold = self.threshold_for(label)
+        return threshold is None or confidence >= threshold
+
     def keep(self, custom_labels: list[dict]) -> list[dict]:
         """The detections at or above their label's threshold."""
-        kept = []
-        for label in custom_labels:
-            threshold = self.threshold_for(label["Name"])
-            if threshold is None or label["Confidence"] >= threshold:
-                kept.append(label)
-        return kept
+        return [label for label in custom_labels if self.passes(label["Name"], label["Confidence"])]
 
     def to_document(self) -> dict[str, Any]:
         return {"min_confidence": self.min_confidence, "labels": dict(sorted(self.labels.items()))}
