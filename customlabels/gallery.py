@@ -41,6 +41,12 @@ def _save_scaled(image: Image.Image, side: int, path: Path) -> None:
     scaled.save(path, "JPEG", quality=85)
 
 
+def _picture_name(name: str, fmt: str) -> str:
+    """The image's own name when it fits the format, else with the format's suffix added (`x.jpg.png`)."""
+    suffixes = (".jpg", ".jpeg") if fmt == "JPEG" else (".png",)
+    return name if name.lower().endswith(suffixes) else name + suffixes[0]
+
+
 def _url(path: Path, root: Path) -> str:
     """A relative URL that survives spaces, '#', '%' and unicode in file names."""
     return quote(path.relative_to(root).as_posix())
@@ -53,19 +59,13 @@ def write_gallery(items: list[pictures.ResultImage], out_dir: Path, min_confiden
     colours = pictures.label_colours(labels)
     entries = []
     for item in items:
-        picture, fmt = pictures.render(item, colours, min_confidence)
-        suffix = ".jpg" if fmt == "JPEG" else ".png"
-        name = item.name if Path(item.name).suffix.lower() in ((".jpg", ".jpeg") if fmt == "JPEG" else (".png",)) \
-            else item.name + suffix
-        picture_path = out_dir / "pictures" / name
+        rendered = pictures.render(item, colours, min_confidence)
+        picture_path = out_dir / "pictures" / _picture_name(item.name, rendered.format)
         picture_path.parent.mkdir(parents=True, exist_ok=True)
-        picture.save(picture_path, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
-        plain, reason = pictures.open_image(item)
-        if plain is None:
-            plain = pictures.placeholder(reason)
+        rendered.picture.save(picture_path, rendered.format, **({"quality": 90} if rendered.format == "JPEG" else {}))
         thumbnail, view = (out_dir / folder / f"{item.name}.jpg" for folder in ("thumbnails", "views"))
-        _save_scaled(plain, THUMBNAIL_SIDE, thumbnail)
-        _save_scaled(plain, VIEW_SIDE, view)
+        _save_scaled(rendered.plain, THUMBNAIL_SIDE, thumbnail)
+        _save_scaled(rendered.plain, VIEW_SIDE, view)
         predictions = item.result.predictions if item.document is not None else ()
         entries.append({
             "name": item.name,

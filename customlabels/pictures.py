@@ -181,11 +181,20 @@ def banner_for(item: ResultImage) -> tuple[Colour, str] | None:
     return None
 
 
-def render(item: ResultImage, colours: dict[str, Colour], min_confidence: float = 0.0) -> tuple[Image.Image, str]:
-    """The drawn picture of one image and the format to save it in (JPEG for JPEG sources, else PNG)."""
-    image, fmt_or_reason = open_image(item)
-    if image is None:
-        image, fmt_or_reason = placeholder(fmt_or_reason), "PNG"
+@dataclass(frozen=True)
+class Rendered:
+    plain: Image.Image
+    """The image as it is (or the placeholder saying why there is none), for thumbnails."""
+    picture: Image.Image
+    """With the detections, caption and banner drawn."""
+    format: str
+    """JPEG for JPEG images, PNG otherwise."""
+
+
+def render(item: ResultImage, colours: dict[str, Colour], min_confidence: float = 0.0) -> Rendered:
+    """One image read once: as it is, and drawn."""
+    image, format_or_reason = open_image(item)
+    plain = image if image is not None else placeholder(format_or_reason)
     predictions = item.result.predictions if item.document is not None else ()
-    picture = draw(image, predictions, colours, min_confidence, banner_for(item))
-    return picture, "JPEG" if fmt_or_reason == "JPEG" else "PNG"
+    picture = draw(plain, predictions, colours, min_confidence, banner_for(item))
+    return Rendered(plain, picture, "JPEG" if image is not None and format_or_reason == "JPEG" else "PNG")

@@ -63,8 +63,10 @@ def test_an_error_is_a_red_banner_and_an_unreadable_image_a_placeholder(tmp_path
     item = pictures.ResultImage("notes.jpg", tmp_path / "images" / "notes.jpg", {
         "Image": {"Key": "test_images/notes.jpg"}, "CustomLabels": [],
         "Error": {"Code": "InvalidImageFormatException", "Message": "Request has unsupported image format"}})
-    drawn, fmt = pictures.render(item, COLOURS)
-    assert fmt == "PNG" and drawn.size[0] == pictures.PLACEHOLDER_SIZE[0]
+    rendered = pictures.render(item, COLOURS)
+    drawn = rendered.picture
+    assert rendered.format == "PNG" and drawn.size[0] == pictures.PLACEHOLDER_SIZE[0]
+    assert rendered.plain.size == pictures.PLACEHOLDER_SIZE
     assert drawn.getpixel((5, 5)) == pictures.PLACEHOLDER_BACKGROUND
     assert drawn.getpixel((drawn.width - 3, drawn.height - 2)) == pictures.ERROR_RED
     assert any(drawn.getpixel((x, 35)) == (255, 255, 255) for x in range(24, 300)), "the reason is written on it"
@@ -77,10 +79,12 @@ def test_render_keeps_jpeg_as_jpeg_and_marks_images_without_a_result(tmp_path):
         "Image": {"Key": "test_images/a.jpg"},
         "CustomLabels": [{"Name": "bee", "Confidence": 90.0,
                           "Geometry": {"BoundingBox": {"Left": 0.1, "Top": 0.1, "Width": 0.5, "Height": 0.5}}}]})
-    drawn, fmt = pictures.render(with_result, COLOURS)
-    assert (fmt, drawn.size) == ("JPEG", (200, 100)) and drawn.getpixel((20, 30)) == RED
-    pending, fmt = pictures.render(pictures.ResultImage("b.png", tmp_path / "b.png", None), COLOURS)
-    assert fmt == "PNG" and pending.height > 100
+    rendered = pictures.render(with_result, COLOURS)
+    assert (rendered.format, rendered.picture.size) == ("JPEG", (200, 100))
+    assert rendered.picture.getpixel((20, 30)) == RED and rendered.plain.getpixel((20, 30)) == GREY
+    rendered = pictures.render(pictures.ResultImage("b.png", tmp_path / "b.png", None), COLOURS)
+    pending = rendered.picture
+    assert rendered.format == "PNG" and pending.height > 100
     assert pending.getpixel((199, pending.height - 1)) == pictures.NOTICE_AMBER
 
 
