@@ -17,6 +17,8 @@ from rich.table import Table
 from customlabels.config import ConfigError
 
 console = Console()
+DESCRIPTION = ("The tooling of the Rekognition Custom Labels S3 pipeline: run it locally, upload images and read "
+               "their results, draw them, prepare manifests, evaluate and tune, manage the model and its cost.")
 EXAMPLES = """examples:
   customlabels sample-data demo-output/sample
   customlabels local run --images demo-output/sample/images --model manifest:demo-output/sample/manifest.jsonl \\
@@ -701,7 +703,7 @@ def _bucket_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="customlabels", description=__doc__.split(":")[0] + ".",
+    parser = argparse.ArgumentParser(prog="customlabels", description=DESCRIPTION,
                                      epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
