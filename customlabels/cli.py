@@ -17,8 +17,8 @@ from rich.table import Table
 from customlabels.config import ConfigError
 
 console = Console()
-DESCRIPTION = ("The tooling of the Rekognition Custom Labels S3 pipeline: run it locally, upload images and read "
-               "their results, draw them, prepare manifests, evaluate and tune, manage the model and its cost.")
+DESCRIPTION = ("The tooling of the Rekognition Custom Labels S3 pipeline: run it locally, upload images and\n"
+               "read their results, draw them, prepare manifests, evaluate and tune, manage the model and its cost.")
 EXAMPLES = """examples:
   customlabels sample-data demo-output/sample
   customlabels local run --images demo-output/sample/images --model manifest:demo-output/sample/manifest.jsonl \\
