@@ -68,6 +68,21 @@ def test_upload_command_sends_the_good_images_and_lists_the_rest(folder, capsys)
     assert "customlabels results --bucket pipeline-bucket --prefix test_images/ --wait" in printed
 
 
+def test_upload_with_a_stack_keeps_to_its_upload_prefix(folder, capsys):
+    with mock_aws():
+        s3 = boto3.client("s3")
+        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        create_stack(boto3.client("cloudformation"), boto3.client("sqs"))
+        with pytest.raises(SystemExit, match="the pipeline only processes images under test_images/"):
+            main(["upload", str(folder), "--prefix", "elsewhere/"])
+        assert main(["upload", str(folder), "--stack", "CustomLabelsPipeline", "--prefix", "test_images/b1"]) == 0
+        keys = transfer.list_keys(s3, BUCKET, "")
+    assert sorted(keys) == ["test_images/b1/bee.jpg", "test_images/b1/disguised.jpg",
+                            "test_images/b1/meadow/flower 1.png"]
+    printed = capsys.readouterr().out
+    assert "customlabels results --stack CustomLabelsPipeline --prefix test_images/b1/ --wait" in printed
+
+
 def create_stack(cloudformation, sqs):
     dead_letters = sqs.create_queue(QueueName="dlq")["QueueUrl"]
     cloudformation.create_stack(StackName="CustomLabelsPipeline", TemplateBody=json.dumps({
