@@ -466,7 +466,8 @@ def _transfer_location(args: argparse.Namespace):
     from customlabels.stack_outputs import stack_outputs
 
     if args.bucket:
-        return transfer.Location(args.bucket, args.prefix or "test_images/", getattr(args, "results_prefix", None),
+        upload_prefix = args.prefix or "test_images/"
+        return transfer.Location(args.bucket, upload_prefix, getattr(args, "results_prefix", None) or upload_prefix,
                                  getattr(args, "dead_letter_queue_url", None)), False
     return transfer.stack_location(stack_outputs(boto3.client("cloudformation"), args.stack), args.stack), True
 

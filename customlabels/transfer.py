@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from os.path import commonprefix
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 from PIL import Image, UnidentifiedImageError
 
 from customlabels import dlq
-from customlabels.config import IMAGE_SUFFIXES
+from customlabels.config import IMAGE_SUFFIXES, RESULT_SUFFIX
+from customlabels.local.esm import handler_modules_on_path
+
+handler_modules_on_path()
+from inference import result_key_for  # noqa: E402 - the handler's own rule
 
 MAX_IMAGE_BYTES = 15 * 1024 * 1024
 MIN_SIDE, MAX_SIDE = 64, 4096
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
-RESULT_SUFFIX = ".json"
 
 
 @dataclass(frozen=True)
@@ -32,22 +36,20 @@ class Location:
     """Where the pipeline reads images and writes results (the stack's outputs)."""
 
     bucket: str
-    upload_prefix: str = "test_images/"
-    results_prefix: str | None = None
-    """None: results next to the images."""
+    upload_prefix: str
+    results_prefix: str
+    """The upload prefix when the results sit next to the images."""
     dead_letter_queue_url: str | None = None
 
     def result_key(self, key: str) -> str:
-        """The rule of docs/result-contract.md: `test_images/a/b.jpg` -> `<results prefix>a/b.jpg.json`."""
-        if self.results_prefix is None:
-            return key + RESULT_SUFFIX
-        return self.results_prefix + key[len(self.upload_prefix):] + RESULT_SUFFIX
+        return result_key_for(key, self.upload_prefix, self.results_prefix)
 
 
 def stack_location(outputs: dict[str, str], stack_name: str) -> Location:
     if "BucketName" not in outputs:
         raise SystemExit(f"--stack {stack_name}: no BucketName output; is it a Custom Labels pipeline stack?")
-    return Location(outputs["BucketName"], outputs.get("UploadPrefix", "test_images/"), outputs.get("ResultsPrefix"),
+    upload_prefix = outputs.get("UploadPrefix", "test_images/")
+    return Location(outputs["BucketName"], upload_prefix, outputs.get("ResultsPrefix", upload_prefix),
                     outputs.get("DeadLetterQueueUrl"))
 
 
@@ -141,9 +143,9 @@ def list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
 
 def image_keys(s3: Any, location: Location, prefix: str) -> list[str]:
     """The images under `prefix` the pipeline processes (not its results, not other files)."""
-    results = location.results_prefix if location.results_prefix not in (None, location.upload_prefix) else None
-    return [key for key in list_keys(s3, location.bucket, prefix)
-            if key.lower().endswith(IMAGE_SUFFIXES) and not (results and key.startswith(results))]
+    separate_results = location.results_prefix != location.upload_prefix
+    return [key for key in list_keys(s3, location.bucket, prefix) if key.lower().endswith(IMAGE_SUFFIXES)
+            and not (separate_results and key.startswith(location.results_prefix))]
 
 
 def dead_letter_keys(sqs: Any, dead_letter_queue_url: str) -> set[str]:
@@ -173,7 +175,9 @@ def follow(s3: Any, location: Location, keys: list[str], *, sqs: Any = None, wai
            on_progress: Callable[[int, int], None] | None = None) -> list[ImageStatus]:
     """The status of every key; with `wait`, polls until each has a result or sits in the DLQ (or `timeout`).
     Each poll lists the results once and reads only the new ones."""
-    listing = location.results_prefix if location.results_prefix is not None else _common_prefix(keys)
+    shared = commonprefix(keys)  # noqa: RUF071 - by character on purpose, then cut back to the last "/"
+    folder = shared[:shared.rfind("/") + 1]
+    listing = location.result_key(folder).removesuffix(RESULT_SUFFIX)  # where the results of keys under folder go
     results: dict[str, dict] = {}
     deadline = time.monotonic() + timeout
     while True:
@@ -190,17 +194,6 @@ def follow(s3: Any, location: Location, keys: list[str], *, sqs: Any = None, wai
         if not wait or settled == len(keys) or time.monotonic() >= deadline:
             return [status_of(key, results.get(key), dead_letters) for key in keys]
         time.sleep(poll)
-
-
-def _common_prefix(keys: list[str]) -> str:
-    """The folder all keys share, to list their neighbouring results in one go."""
-    if not keys:
-        return ""
-    prefix = keys[0]
-    for key in keys[1:]:
-        while not key.startswith(prefix):
-            prefix = prefix[:-1]
-    return prefix[:prefix.rfind("/") + 1]
 
 
 CSV_COLUMNS = ["image", "status", "label", "confidence", "left", "top", "width", "height", "error_code",

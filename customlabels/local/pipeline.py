@@ -182,7 +182,7 @@ class LocalPipeline:
         return self.config.input_prefix + relative_path
 
     def result_key_for(self, key: str) -> str:
-        return result_key_for(key, self.settings)
+        return result_key_for(key, self.settings.input_prefix, self.settings.results_prefix)
 
     def upload(self, key: str, body: bytes) -> dict[str, Any]:
         response = self.s3.put_object(Bucket=self.resources.bucket, Key=key, Body=body)

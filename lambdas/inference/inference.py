@@ -171,9 +171,9 @@ def is_processable(key: str, settings: Settings) -> bool:
             and key.lower().endswith(IMAGE_SUFFIXES))
 
 
-def result_key_for(key: str, settings: Settings) -> str:
-    """`test_images/a/b.jpg` -> `<results prefix>a/b.jpg.json`."""
-    return settings.results_prefix + key[len(settings.input_prefix):] + RESULT_SUFFIX
+def result_key_for(key: str, input_prefix: str, results_prefix: str) -> str:
+    """`test_images/a/b.jpg` -> `<results prefix>a/b.jpg.json` (the rule of docs/result-contract.md)."""
+    return results_prefix + key[len(input_prefix):] + RESULT_SUFFIX
 
 
 def result_document(image: ImageEvent, settings: Settings, thresholds: Thresholds, custom_labels: list[dict],
@@ -258,7 +258,7 @@ def process_image(event: ImageEvent, deps: Dependencies) -> Outcome:
     settings = deps.settings
     if not is_processable(event.key, settings):
         return Outcome(event.key, "skipped", "not-an-image")
-    result_key = result_key_for(event.key, settings)
+    result_key = result_key_for(event.key, settings.input_prefix, settings.results_prefix)
     thresholds = deps.current_thresholds()
     current = _current_object(event, deps.s3)
     if current is None:
