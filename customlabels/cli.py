@@ -542,12 +542,9 @@ def results_command(args: argparse.Namespace) -> int:
     except (ClientError, BotoCoreError) as error:
         raise SystemExit(f"results from s3://{location.bucket}/{prefix}: {error}") from None
     if args.out:
-        out = Path(args.out)
         for item in statuses:
             if item.result is not None:
-                target = out / location.result_key(item.key)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(json.dumps(item.result, indent=2, ensure_ascii=False), encoding="utf-8")
+                transfer.save_result(Path(args.out), location.result_key(item.key), item.result)
     if args.format == "json":
         print(json.dumps(transfer.to_json(statuses), indent=2, ensure_ascii=False))
     elif args.format == "csv":

@@ -162,6 +162,14 @@ def fetch_results(s3: Any, bucket: str, result_keys: Iterable[tuple[str, str]], 
         return dict(pool.map(read, result_keys))
 
 
+def save_result(out_dir: Path, result_key: str, document: dict[str, Any]) -> Path:
+    """A result JSON under `out_dir`, mirroring its key (what `visualize` and `evaluate` read)."""
+    target = out_dir / result_key
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
+    return target
+
+
 def status_of(key: str, result: dict | None, dead_letters: set[str]) -> ImageStatus:
     if result is None:
         return ImageStatus(key, "dead-letter" if key in dead_letters else "pending")

@@ -248,11 +248,8 @@ def write_outputs(pipeline: LocalPipeline, outcomes: dict[str, str], out_dir: Pa
     results = {}
     for key, outcome in outcomes.items():
         if outcome == "labels" or outcome.startswith("error:"):
-            result = pipeline.result(key)
-            target = out_dir / pipeline.result_key_for(key)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
-            results[key] = result
+            results[key] = pipeline.result(key)
+            transfer.save_result(out_dir, pipeline.result_key_for(key), results[key])
     counts: dict[str, int] = {}
     for outcome in outcomes.values():
         counts[outcome] = counts.get(outcome, 0) + 1
