@@ -21,13 +21,12 @@ from PIL import Image, UnidentifiedImageError
 
 from customlabels import dlq
 from customlabels.config import IMAGE_SUFFIXES, RESULT_SUFFIX
+from customlabels.emulator.rekognition import MAX_S3_IMAGE_BYTES, MAX_SIDE, MIN_SIDE
 from customlabels.local.esm import handler_modules_on_path
 
 handler_modules_on_path()
 from inference import result_key_for  # noqa: E402 - the handler's own rule
 
-MAX_IMAGE_BYTES = 15 * 1024 * 1024
-MIN_SIDE, MAX_SIDE = 64, 4096
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
 
 
@@ -72,7 +71,7 @@ class Skipped:
 def check_image(path: Path) -> tuple[str | None, str]:
     """(JPEG or PNG, "") for a file Rekognition accepts and the pipeline picks up, else (None, why and the fix)."""
     size = path.stat().st_size
-    if size > MAX_IMAGE_BYTES:
+    if size > MAX_S3_IMAGE_BYTES:
         return None, f"{size / 1024 / 1024:.1f} MB; Rekognition takes at most 15 MB: recompress or downscale it"
     try:
         with Image.open(path) as image:

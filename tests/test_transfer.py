@@ -35,7 +35,7 @@ def folder(tmp_path):
     picture(images / "tiny.png", size=(32, 32))
     picture(images / "huge.png", size=(4100, 64))
     picture(images / "photo.dat", fmt="JPEG")
-    (images / "big.jpg").write_bytes(b"\xff\xd8" + bytes(transfer.MAX_IMAGE_BYTES))
+    (images / "big.jpg").write_bytes(b"\xff\xd8" + bytes(transfer.MAX_S3_IMAGE_BYTES))
     return images
 
 
