@@ -449,7 +449,7 @@ def visualize_command(args: argparse.Namespace) -> int:
                   console=console) as progress:
         task = progress.add_task("pictures", total=len(items))
         index = gallery.write_gallery(items, out, args.min_confidence, lambda _item: progress.advance(task))
-    statuses = [gallery.status_of(item) for item in items]
+    statuses = [item.status for item in items]
     counts = ", ".join(f"{statuses.count(status)} {text}" for status, text in gallery.STATUS_TEXT.items()
                        if statuses.count(status))
     console.print(f"{len(items)} pictures ({counts}) in {out / 'pictures'}/", soft_wrap=True)

@@ -127,6 +127,16 @@ def result_from_document(document: Mapping[str, Any]) -> ImageResult:
     return ImageResult(document["Image"]["Key"], tuple(predictions), error)
 
 
+def result_status(document: Mapping[str, Any] | None) -> str:
+    """`pending` (no result yet), `error` (input that can never succeed), `labels`, or `nothing` (no label
+    passed its threshold)."""
+    if document is None:
+        return "pending"
+    if document.get("Error"):
+        return "error"
+    return "labels" if document.get("CustomLabels") else "nothing"
+
+
 def is_result_document(document: Any) -> bool:
     return isinstance(document, dict) and isinstance(document.get("Image"), dict) and "CustomLabels" in document
 

@@ -26,14 +26,6 @@ STATUS_TEXT = {"labels": "with labels", "nothing": "nothing detected", "error": 
                "pending": "without a result yet"}
 
 
-def status_of(item: pictures.ResultImage) -> str:
-    if item.document is None:
-        return "pending"
-    if item.error:
-        return "error"
-    return "labels" if item.document.get("CustomLabels") else "nothing"
-
-
 def _save_scaled(image: Image.Image, side: int, path: Path) -> None:
     scaled = image.convert("RGB")
     scaled.thumbnail((side, side))
@@ -55,7 +47,7 @@ def _url(path: Path, root: Path) -> str:
 def write_gallery(items: list[pictures.ResultImage], out_dir: Path, min_confidence: float = 0.0,
                   on_progress: Callable[[pictures.ResultImage], None] | None = None) -> Path:
     """Draws every picture, writes thumbnails and the page; returns the path of index.html."""
-    labels = sorted({p.label for item in items if item.document is not None for p in item.result.predictions})
+    labels = sorted({p.label for item in items for p in item.predictions})
     colours = pictures.label_colours(labels)
     entries = []
     for item in items:
@@ -66,14 +58,13 @@ def write_gallery(items: list[pictures.ResultImage], out_dir: Path, min_confiden
         thumbnail, view = (out_dir / folder / f"{item.name}.jpg" for folder in ("thumbnails", "views"))
         _save_scaled(rendered.plain, THUMBNAIL_SIDE, thumbnail)
         _save_scaled(rendered.plain, VIEW_SIDE, view)
-        predictions = item.result.predictions if item.document is not None else ()
         entries.append({
             "name": item.name,
-            "status": status_of(item),
+            "status": item.status,
             "thumbnail": _url(thumbnail, out_dir),
             "view": _url(view, out_dir),
             "picture": _url(picture_path, out_dir),
-            "detections": [{"label": p.label, "confidence": p.confidence, "box": p.box} for p in predictions],
+            "detections": [{"label": p.label, "confidence": p.confidence, "box": p.box} for p in item.predictions],
             "error": item.error,
             "result": item.document,
         })

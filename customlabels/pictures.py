@@ -11,6 +11,7 @@ import json
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import matplotlib
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
 from customlabels.config import IMAGE_SUFFIXES
-from customlabels.evaluate import ImageResult, Prediction, is_result_document, result_from_document
+from customlabels.evaluate import Prediction, is_result_document, result_from_document, result_status
 from customlabels.manifest import KeyMatcher
 
 FONT_PATH = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
@@ -44,9 +45,13 @@ class ResultImage:
     image_path: Path | None
     document: dict[str, Any] | None
 
+    @cached_property
+    def predictions(self) -> tuple[Prediction, ...]:
+        return () if self.document is None else result_from_document(self.document).predictions
+
     @property
-    def result(self) -> ImageResult | None:
-        return None if self.document is None else result_from_document(self.document)
+    def status(self) -> str:
+        return result_status(self.document)
 
     @property
     def error(self) -> dict[str, str] | None:
@@ -195,6 +200,5 @@ def render(item: ResultImage, colours: dict[str, Colour], min_confidence: float 
     """One image read once: as it is, and drawn."""
     image, format_or_reason = open_image(item)
     plain = image if image is not None else placeholder(format_or_reason)
-    predictions = item.result.predictions if item.document is not None else ()
-    picture = draw(plain, predictions, colours, min_confidence, banner_for(item))
+    picture = draw(plain, item.predictions, colours, min_confidence, banner_for(item))
     return Rendered(plain, picture, "JPEG" if image is not None and format_or_reason == "JPEG" else "PNG")

@@ -22,6 +22,7 @@ from PIL import Image, UnidentifiedImageError
 from customlabels import dlq
 from customlabels.config import IMAGE_SUFFIXES, RESULT_SUFFIX
 from customlabels.emulator.rekognition import MAX_S3_IMAGE_BYTES, MAX_SIDE, MIN_SIDE
+from customlabels.evaluate import result_status
 from customlabels.local.esm import handler_modules_on_path
 
 handler_modules_on_path()
@@ -170,11 +171,8 @@ def save_result(out_dir: Path, result_key: str, document: dict[str, Any]) -> Pat
 
 
 def status_of(key: str, result: dict | None, dead_letters: set[str]) -> ImageStatus:
-    if result is None:
-        return ImageStatus(key, "dead-letter" if key in dead_letters else "pending")
-    if result.get("Error"):
-        return ImageStatus(key, "error", result)
-    return ImageStatus(key, "labels" if result.get("CustomLabels") else "nothing", result)
+    status = result_status(result)
+    return ImageStatus(key, "dead-letter" if status == "pending" and key in dead_letters else status, result)
 
 
 def follow(s3: Any, location: Location, keys: list[str], *, sqs: Any = None, wait: bool = False,
