@@ -434,6 +434,7 @@ def dlq_command(args: argparse.Namespace) -> int:
 
 def visualize_command(args: argparse.Namespace) -> int:
     from customlabels import gallery, pictures
+    from customlabels.evaluate import ResultsError
 
     results, images, out = Path(args.results), Path(args.images), Path(args.out)
     for option, folder in (("--results", results), ("--images", images)):
@@ -441,7 +442,7 @@ def visualize_command(args: argparse.Namespace) -> int:
             raise SystemExit(f"{option} {folder}: not a folder")
     try:
         items = pictures.collect(results, images)
-    except pictures.PicturesError as error:
+    except ResultsError as error:
         raise SystemExit(str(error)) from None
     if not items:
         raise SystemExit(f"--results {results}: no result JSONs, and no JPEG/PNG images under --images {images}")

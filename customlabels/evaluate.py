@@ -15,6 +15,7 @@ import warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from customlabels.manifest import KeyMatcher, ManifestEntry
@@ -461,8 +462,6 @@ def load_results(source: str, s3: Any = None, on_progress: Any = None) -> list[I
     """Result JSONs from a folder (recursively) or `s3://bucket/prefix`, or the predictions of a
     Rekognition evaluation manifest snapshot (a `.manifest`/`.jsonl` file). Files that are not result JSONs
     (such as `local run`'s summary.json) are skipped."""
-    from pathlib import Path
-
     if source.startswith("s3://"):
         bucket, _, prefix = source[5:].partition("/")
         keys = [item["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
@@ -472,7 +471,7 @@ def load_results(source: str, s3: Any = None, on_progress: Any = None) -> list[I
             documents.append((f"s3://{bucket}/{key}", s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
             if on_progress:
                 on_progress(len(documents), len(keys))
-        return _results_from(documents)
+        return [result_from_document(document) for _, document in result_documents(documents)]
     path = Path(source)
     if path.is_file():
         results = []
@@ -487,16 +486,24 @@ def load_results(source: str, s3: Any = None, on_progress: Any = None) -> list[I
     if not path.is_dir():
         raise ResultsError(f"--results {source}: no such folder or file (give a folder of result JSONs, "
                            "s3://bucket/prefix, or an evaluation manifest snapshot)")
-    return _results_from([(str(file), file.read_bytes()) for file in sorted(path.rglob("*.json"))])
+    return [result_from_document(document) for _, document in folder_result_documents(path)]
 
 
-def _results_from(documents: list[tuple[str, bytes]]) -> list[ImageResult]:
-    results = []
-    for name, body in documents:
+def result_documents(bodies: Iterable[tuple[str, bytes]]) -> list[tuple[str, dict[str, Any]]]:
+    """(name, document) of each body that is a result JSON; other JSON (such as `local run`'s summary.json) is
+    skipped, and what is not JSON at all raises ResultsError naming it."""
+    documents = []
+    for name, body in bodies:
         try:
             document = json.loads(body)
         except ValueError as error:
             raise ResultsError(f"{name}: not JSON ({error})") from None
         if is_result_document(document):
-            results.append(result_from_document(document))
-    return results
+            documents.append((name, document))
+    return documents
+
+
+def folder_result_documents(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """The result JSONs under `folder`, recursively, in path order."""
+    bodies = ((str(file), file.read_bytes()) for file in sorted(folder.rglob("*.json")))
+    return [(Path(name), document) for name, document in result_documents(bodies)]

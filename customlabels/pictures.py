@@ -7,7 +7,6 @@ machine.
 
 from __future__ import annotations
 
-import json
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import matplotlib
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
 from customlabels.config import IMAGE_SUFFIXES
-from customlabels.evaluate import Prediction, is_result_document, result_from_document, result_status
+from customlabels.evaluate import Prediction, folder_result_documents, result_from_document, result_status
 from customlabels.manifest import KeyMatcher
 
 FONT_PATH = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
@@ -30,10 +29,6 @@ PLACEHOLDER_BACKGROUND = (96, 96, 96)
 PLACEHOLDER_SIZE = (640, 400)
 
 Colour = tuple[int, int, int]
-
-
-class PicturesError(ValueError):
-    """Results that cannot be read; the message names the file."""
 
 
 @dataclass(frozen=True)
@@ -60,17 +55,12 @@ class ResultImage:
 
 def collect(results_dir: Path, images_dir: Path) -> list[ResultImage]:
     """Pairs every result JSON under `results_dir` with its image under `images_dir` (by the longest common
-    trailing path of `Image.Key`), and lists the images that have no result yet."""
+    trailing path of `Image.Key`), and lists the images that have no result yet. A file under `results_dir` that
+    is not JSON raises evaluate.ResultsError naming it."""
     files = sorted(path for path in images_dir.rglob("*") if path.is_file())
     matcher = KeyMatcher(files, key=lambda path: path.relative_to(images_dir).as_posix())
     items, matched = [], set()
-    for result_file in sorted(results_dir.rglob("*.json")):
-        try:
-            document = json.loads(result_file.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as error:
-            raise PicturesError(f"{result_file}: not JSON ({error})") from None
-        if not is_result_document(document):
-            continue  # such as `local run`'s summary.json
+    for result_file, document in folder_result_documents(results_dir):
         image_path = matcher.match(document["Image"]["Key"])
         if image_path is not None:
             matched.add(image_path)

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from customlabels import pictures
-from customlabels.evaluate import Prediction
+from customlabels.evaluate import Prediction, ResultsError
 
 GREY = (128, 128, 128)
 RED, BLUE = (255, 0, 0), (0, 0, 255)
@@ -103,7 +103,7 @@ def test_collect_pairs_results_with_images_by_key_and_lists_those_without(tmp_pa
         ("c.png", True, True), ("meadow/a b.jpg", True, True), ("test_images/gone.jpg", False, True),
         ("waiting.jpg", True, False)]
     (results / "broken.json").write_text("{")
-    with pytest.raises(pictures.PicturesError, match=r"broken\.json: not JSON"):
+    with pytest.raises(ResultsError, match=r"broken\.json: not JSON"):
         pictures.collect(results, images)
 
 
