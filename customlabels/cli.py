@@ -137,11 +137,15 @@ def _print_results(outcomes: dict[str, str], results: dict[str, dict]) -> None:
     table.add_column("outcome")
     table.add_column("labels (confidence)")
     for key, outcome in outcomes.items():
-        labels = results.get(key, {}).get("CustomLabels", [])
-        text = ", ".join(f"{label['Name']} ({label['Confidence']:.1f})" for label in labels)
         style = "green" if outcome == "labels" else "yellow" if outcome.startswith(("error", "not-")) else "red"
-        table.add_row(key, f"[{style}]{outcome}[/]", text or "-")
+        table.add_row(key, f"[{style}]{outcome}[/]", _labels_text(results.get(key)))
     console.print(table)
+
+
+def _labels_text(document: dict | None) -> str:
+    """`bee (97.5), flower (81.0)`, or `-`."""
+    labels = (document or {}).get("CustomLabels", [])
+    return ", ".join(f"{label['Name']} ({label['Confidence']:.1f})" for label in labels) or "-"
 
 
 def _print_model_timeline(pipeline) -> None:
@@ -570,11 +574,9 @@ def _print_statuses(statuses) -> None:
         table.add_column(column)
     colours = {"labels": "green", "nothing": "white", "error": "yellow", "pending": "cyan", "dead-letter": "red"}
     for item in statuses:
-        document = item.result or {}
-        text = ", ".join(f"{label['Name']} ({label['Confidence']:.1f})" for label in document.get("CustomLabels", []))
-        if document.get("Error"):
-            text = f"{document['Error'].get('Code')}: {document['Error'].get('Message', '')}"
-        table.add_row(item.key, f"[{colours[item.status]}]{item.status}[/]", text or "-")
+        error = (item.result or {}).get("Error")
+        text = f"{error.get('Code')}: {error.get('Message', '')}" if error else _labels_text(item.result)
+        table.add_row(item.key, f"[{colours[item.status]}]{item.status}[/]", text)
     console.print(table)
 
 
