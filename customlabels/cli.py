@@ -477,6 +477,13 @@ def _transfer_location(args: argparse.Namespace):
     return transfer.stack_location(stack_outputs(boto3.client("cloudformation"), args.stack), args.stack), True
 
 
+def _check_prefix(prefix: str, location, from_stack: bool) -> None:
+    """A stack's pipeline sees only keys under its upload prefix (with --bucket, --prefix defines it)."""
+    if from_stack and not prefix.startswith(location.upload_prefix):
+        raise SystemExit(f"--prefix {prefix}: the pipeline only processes images under {location.upload_prefix}; "
+                         f"use a prefix that starts with it, such as {location.upload_prefix}batch-1/")
+
+
 def upload_command(args: argparse.Namespace) -> int:
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
@@ -490,9 +497,7 @@ def upload_command(args: argparse.Namespace) -> int:
     prefix = args.prefix if args.prefix is not None else location.upload_prefix
     if prefix and not prefix.endswith("/"):
         prefix += "/"
-    if from_stack and not prefix.startswith(location.upload_prefix):
-        raise SystemExit(f"--prefix {prefix}: the pipeline only processes images under {location.upload_prefix}; "
-                         f"use a prefix that starts with it, such as {location.upload_prefix}batch-1/")
+    _check_prefix(prefix, location, from_stack)
     with console.status(f"Checking the files under {folder}..."):
         uploads, skipped = transfer.plan_upload(folder, prefix)
     if skipped:
@@ -529,8 +534,9 @@ def results_command(args: argparse.Namespace) -> int:
 
     from customlabels import transfer
 
-    location, _ = _transfer_location(args)
+    location, from_stack = _transfer_location(args)
     prefix = args.prefix or location.upload_prefix
+    _check_prefix(prefix, location, from_stack)
     s3 = boto3.client("s3")
     sqs = boto3.client("sqs") if location.dead_letter_queue_url else None
     status = Console(stderr=True)

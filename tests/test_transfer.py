@@ -181,6 +181,11 @@ def test_wait_follows_until_the_last_result_arrives(deployed):
     assert seen[0] == (4, 5) and seen[-1] == (5, 5)
 
 
+def test_results_with_a_stack_keeps_to_its_upload_prefix(deployed):
+    with pytest.raises(SystemExit, match="the pipeline only processes images under test_images/"):
+        main(["results", "--prefix", "elsewhere/"])
+
+
 def test_a_missing_stack_names_the_fix():
     with mock_aws(), pytest.raises(SystemExit, match="Fix: pass the name `cdk deploy` printed"):
         main(["results", "--stack", "Nope"])
