@@ -84,11 +84,16 @@ def read_manifest(path: str | Path) -> list[ManifestEntry]:
 
 
 def parse_line(line: str, number: int, source: str = "manifest") -> ManifestEntry:
-    where = f"{source}:{number}"
     try:
         document = json.loads(line)
     except json.JSONDecodeError as error:
-        raise ManifestError(f"{where}: not a JSON object ({error.msg})") from None
+        raise ManifestError(f"{source}:{number}: not a JSON object ({error.msg})") from None
+    return parse_document(document, number, source)
+
+
+def parse_document(document: Any, number: int, source: str = "manifest") -> ManifestEntry:
+    """The entry of one manifest line already decoded from JSON."""
+    where = f"{source}:{number}"
     if not isinstance(document, dict) or not isinstance(document.get("source-ref"), str):
         raise ManifestError(f"{where}: every line needs a \"source-ref\" with the image's s3:// URI")
     boxes: list[Box] = []

@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from customlabels.manifest import CLASSIFICATION, MULTILABEL, OBJECT_DETECTION, ManifestEntry, ManifestError, parse_line
+from customlabels.manifest import (
+    CLASSIFICATION,
+    MULTILABEL,
+    OBJECT_DETECTION,
+    ManifestEntry,
+    ManifestError,
+    parse_document,
+    parse_line,
+)
 
 MAX_LINES = 250_000
 MAX_BOXES = 50
@@ -153,7 +161,7 @@ def validate(path: Path) -> list[Problem]:
             problems.append(Problem(number, "ERROR_NO_LABEL_ATTRIBUTES", "no label attribute (and its -metadata)"))
             continue
         try:
-            entry = parse_line(line, number, str(path))
+            entry = parse_document(document, number, str(path))
         except ManifestError as error:
             problems.append(Problem(number, "label-attribute", str(error).split(": ", 1)[1]))
             continue
