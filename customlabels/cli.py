@@ -78,16 +78,17 @@ def _backend(spec: str | None, noise: dict[str, float], seed: int):
 
 
 def _pipeline(args: argparse.Namespace, log_path: Path):
-    from customlabels.emulator.rekognition import parse_faults
+    from customlabels.emulator.rekognition import parse_fault_plan, parse_faults
     from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
 
     try:
         config = load_config(min_confidence=args.min_confidence)
         faults = parse_faults(args.faults)
+        fault_plan = parse_fault_plan(args.fault_plan)
     except (ConfigError, ValueError) as error:
         raise SystemExit(str(error)) from None
-    model = ModelOptions(inference_units=args.inference_units, latency=args.latency, faults=faults, seed=args.seed,
-                         start_delay=args.start_delay)
+    model = ModelOptions(inference_units=args.inference_units, latency=args.latency, faults=faults,
+                         fault_plan=fault_plan, seed=args.seed, start_delay=args.start_delay)
     backend = _backend(args.model, args.noise or {}, args.seed)
     if backend is None:
         console.print("[yellow]No --model given: the emulated model detects nothing. "
@@ -685,6 +686,9 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--faults", metavar="SPEC",
                         help="inject errors at rates 0-1: throttle, throughput, internal, not-ready or any "
                              "error code, e.g. throttle=0.1,internal=0.02")
+    parser.add_argument("--fault-plan", metavar="SPEC",
+                        help="inject errors for certain: throttle:3 (the first 3 calls for each image), "
+                             "internal@*/bad.jpg (every call for matching keys); comma-separated")
     parser.add_argument("--noise", type=lambda s: _key_values(s, "--noise"), metavar="SPEC",
                         help="make the manifest model imperfect: miss=0.1 (drop objects), spurious=0.2 "
                              "(add wrong boxes), jitter=4 (confidence spread), confidence=95")

@@ -83,13 +83,14 @@ def stop(rekognition: Any, model_arn: str) -> str:
 
 
 def wait_for(rekognition: Any, model_arn: str, wanted: set[str], timeout: float, poll: float = 10.0,
-             on_status: Callable[[str], None] | None = None) -> str:
+             on_status: Callable[[str], None] | None = None, clock: Callable[[], float] = time.monotonic,
+             sleep: Callable[[float], None] = time.sleep) -> str:
     """Poll until the model is in `wanted` (or FAILED, or `timeout` seconds pass); returns the last status."""
-    deadline = time.monotonic() + timeout
+    deadline = clock() + timeout
     while True:
         current = describe(rekognition, model_arn)["Status"]
         if on_status:
             on_status(current)
-        if current in wanted or current == "FAILED" or time.monotonic() >= deadline:
+        if current in wanted or current == "FAILED" or clock() >= deadline:
             return current
-        time.sleep(poll)
+        sleep(poll)

@@ -9,6 +9,7 @@ boto3 client reaches it with `endpoint_url` (or `AWS_ENDPOINT_URL_REKOGNITION`) 
 from __future__ import annotations
 
 import base64
+import fnmatch
 import io
 import json
 import random
@@ -41,6 +42,20 @@ FAULT_ALIASES = {
     "not-ready": "ResourceNotReadyException",
 }
 SERVER_ERRORS = {"InternalServerError"}
+
+
+@dataclass(frozen=True)
+class PlannedFault:
+    """Answer DetectCustomLabels with `code` for each image whose key matches `keys` (a glob): its first
+    `calls` calls, or every call when `calls` is None. Unlike a rate, a plan fires for certain, so a test
+    that says "the retry path ran" is true on every run."""
+
+    code: str
+    calls: int | None = None
+    keys: str = "*"
+
+    def fires(self, key: str, call_number: int) -> bool:
+        return fnmatch.fnmatchcase(key, self.keys) and (self.calls is None or call_number <= self.calls)
 
 
 class ServiceError(Exception):
@@ -84,6 +99,25 @@ def parse_faults(spec: str | Mapping[str, float] | None) -> dict[str, float]:
     return faults
 
 
+def parse_fault_plan(spec: str | None) -> list[PlannedFault]:
+    """`throttle:5` (the first 5 calls for each image), `internal@*/bad.jpg` (every call for matching keys),
+    `not-ready:1@test_images/a*`; several separated by commas; aliases as in `parse_faults` or error codes."""
+    plan = []
+    for part in (spec or "").split(","):
+        if not part.strip():
+            continue
+        head, _, keys = part.strip().partition("@")
+        name, _, calls = head.partition(":")
+        if calls and not (calls.isdigit() and int(calls) > 0):
+            raise ValueError(f"fault plan {part.strip()!r}: the number of calls must be a whole number above 0, "
+                             f"e.g. throttle:5")
+        if not name.strip():
+            raise ValueError(f"fault plan {part.strip()!r}: name an error, e.g. throttle:5 or internal@*/bad.jpg")
+        plan.append(PlannedFault(FAULT_ALIASES.get(name.strip(), name.strip()), int(calls) if calls else None,
+                                 keys.strip() or "*"))
+    return plan
+
+
 @dataclass
 class EmulatedModel:
     """One project version and its lifecycle; the state advances with the service's clock."""
@@ -124,7 +158,8 @@ class CustomLabelsService:
     def __init__(self, *, read_s3_object: Callable[[str, str, str | None], bytes] | None = None,
                  start_delay: float = 0.0, stop_delay: float = 0.0,
                  tps_per_inference_unit: float = DEFAULT_TPS_PER_INFERENCE_UNIT, latency: float = 0.0,
-                 faults: Mapping[str, float] | None = None, seed: int = 0,
+                 faults: Mapping[str, float] | None = None, fault_plan: list[PlannedFault] | None = None,
+                 seed: int = 0,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
         self.read_s3_object = read_s3_object
         self.start_delay = start_delay
@@ -132,6 +167,9 @@ class CustomLabelsService:
         self.tps_per_inference_unit = tps_per_inference_unit
         self.latency = latency
         self.faults = dict(faults or {})
+        self.fault_plan = list(fault_plan or [])
+        self.image_calls: dict[str, int] = {}
+        """DetectCustomLabels calls that reached a running model, per image key (what a fault plan counts)."""
         self.clock = clock
         self.sleep = sleep
         self.models: dict[str, EmulatedModel] = {}
@@ -190,7 +228,7 @@ class CustomLabelsService:
             if model.status != "RUNNING":
                 raise ServiceError("ResourceNotReadyException",
                                    f"ProjectVersion {model.arn} is not ready; its status is {model.status}")
-            self._inject_fault()
+            self._inject_fault(_image_key(request.get("Image", {})))
             self._admit(model)
         if self.latency:
             self.sleep(self.latency)
@@ -284,7 +322,12 @@ class CustomLabelsService:
             model.status_since, model.transition_at = model.transition_at, None
             model.history.append((model.status_since, model.status))
 
-    def _inject_fault(self) -> None:
+    def _inject_fault(self, key: str) -> None:
+        """The fault plan first (certain), then the rates (drawn from the seeded generator)."""
+        call_number = self.image_calls[key] = self.image_calls.get(key, 0) + 1
+        for planned in self.fault_plan:
+            if planned.fires(key, call_number):
+                raise ServiceError(planned.code, f"Planned fault: {planned.code} (call {call_number} for {key!r})")
         for code, rate in self.faults.items():
             if self._random.random() < rate:
                 raise ServiceError(code, f"Injected fault: {code}")
@@ -336,6 +379,11 @@ class CustomLabelsService:
             raise ServiceError("InvalidParameterException",
                                f"Image dimensions {width}x{height} are outside {MIN_SIDE}-{MAX_SIDE} px per side")
         return width, height
+
+
+def _image_key(image: dict[str, Any]) -> str:
+    """The S3 key of the image a request names ("" for inline bytes)."""
+    return (image.get("S3Object") or {}).get("Name", "")
 
 
 def _status_message(status: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from customlabels.config import IMAGE_SUFFIXES, PipelineConfig
-from customlabels.emulator.rekognition import CustomLabelsService, DetectionBackend, serve
+from customlabels.emulator.rekognition import CustomLabelsService, DetectionBackend, PlannedFault, serve
 from customlabels.local.aws import FAKE_CREDENTIALS, LocalResources, client, provision, start_moto
 from customlabels.local.esm import (
     MANAGER_DIR,
@@ -56,6 +56,7 @@ class ModelOptions:
     tps_per_inference_unit: float = 5.0
     latency: float = 0.0
     faults: dict[str, float] = field(default_factory=dict)
+    fault_plan: list[PlannedFault] = field(default_factory=list)
     assumed_thresholds: dict[str, float] = field(default_factory=dict)
     seed: int = 0
 
@@ -96,7 +97,7 @@ class LocalPipeline:
             self.service = CustomLabelsService(
                 read_s3_object=self._read_object, start_delay=options.start_delay,
                 tps_per_inference_unit=options.tps_per_inference_unit, latency=options.latency,
-                faults=options.faults, seed=options.seed)
+                faults=options.faults, fault_plan=options.fault_plan, seed=options.seed)
             running = self.config.model_lifecycle == "manual" if options.running is None else options.running
             model = self.service.add_model(self.config.model_arn, backend=self.backend, running=running,
                                            inference_units=options.inference_units,
