@@ -3,7 +3,6 @@
 import bisect
 import json
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -106,6 +105,7 @@ KEYS = ["test_images/bee.jpg", "test_images/with space.jpg", "test_images/a+b.pn
         "test_images/ünïcödé/蜂.JPG", "test_images/deep/er/nest/ed/x.PNG"]
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("key", KEYS)
 def test_each_image_gets_one_result_json_in_the_contract(pipeline, key):
     put = pipeline.upload(key)
@@ -128,6 +128,7 @@ def test_each_image_gets_one_result_json_in_the_contract(pipeline, key):
     assert pipeline.object_keys() == sorted([key, key + ".json"])
 
 
+@pytest.mark.integration
 def test_min_confidence_is_sent_and_recorded_when_configured(pipeline):
     pipeline.upload("test_images/bee.jpg")
     pipeline.expect_detect("test_images/bee.jpg", min_confidence=90.0)
@@ -135,6 +136,7 @@ def test_min_confidence_is_sent_and_recorded_when_configured(pipeline):
     assert pipeline.result("test_images/bee.jpg.json")["MinConfidence"] == 90.0
 
 
+@pytest.mark.integration
 def test_results_prefix_mirrors_the_key_below_it(pipeline):
     pipeline.upload("test_images/a/b.jpg")
     pipeline.expect_detect("test_images/a/b.jpg")
@@ -142,6 +144,7 @@ def test_results_prefix_mirrors_the_key_below_it(pipeline):
     assert pipeline.object_keys() == ["results/a/b.jpg.json", "test_images/a/b.jpg"]
 
 
+@pytest.mark.integration
 def test_non_images_and_the_results_location_are_ignored(pipeline):
     pipeline.upload("test_images/notes.txt")
     pipeline.upload("test_images/results/old.jpg")
@@ -151,6 +154,7 @@ def test_non_images_and_the_results_location_are_ignored(pipeline):
     assert pipeline.object_keys() == ["test_images/notes.txt", "test_images/results/old.jpg"]  # no Rekognition call
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("code", PERMANENT)
 def test_permanent_errors_write_an_error_result_and_are_not_retried(pipeline, code):
     pipeline.upload("test_images/broken.jpg")
@@ -162,6 +166,7 @@ def test_permanent_errors_write_an_error_result_and_are_not_retried(pipeline, co
     assert result["CustomLabels"] == []
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("code", TRANSIENT)
 def test_transient_errors_fail_the_record_for_sqs_to_retry(pipeline, code):
     pipeline.upload("test_images/bee.jpg")
@@ -177,6 +182,7 @@ def test_transient_errors_fail_the_record_for_sqs_to_retry(pipeline, code):
 BEFORE_DETECT = "before-parameter-build.rekognition.DetectCustomLabels"
 
 
+@pytest.mark.integration
 def test_a_timeout_fails_the_record(pipeline, caplog):
     pipeline.upload("test_images/bee.jpg")
     event = pipeline.receive(2)
@@ -191,6 +197,7 @@ def test_a_timeout_fails_the_record(pipeline, caplog):
     assert [r.error_code for r in caplog.records if hasattr(r, "error_code")] == ["ReadTimeoutError"]
 
 
+@pytest.mark.integration
 def test_an_s3_server_error_fails_the_record(pipeline):
     pipeline.upload("test_images/bee.jpg")
     event = pipeline.receive(2)
@@ -202,6 +209,7 @@ def test_an_s3_server_error_fails_the_record(pipeline):
         assert failed_ids(handle_event(event, None, deps)) == {event["Records"][-1]["messageId"]}
 
 
+@pytest.mark.integration
 def test_a_mixed_batch_reports_only_the_transient_failure(pipeline):
     keys = ["test_images/ok.jpg", "test_images/corrupt.jpg", "test_images/throttled.jpg"]
     for key in keys:
@@ -222,28 +230,31 @@ def test_a_mixed_batch_reports_only_the_transient_failure(pipeline):
     assert "test_images/readme.md.json" not in pipeline.object_keys()
 
 
+@pytest.mark.integration
 def test_records_of_a_batch_are_processed_concurrently(pipeline):
     for index in range(6):
         pipeline.upload(f"test_images/{index}.jpg")
     event = pipeline.receive(7)
     for _ in range(6):
         pipeline.stub.add_response("detect_custom_labels", {"CustomLabels": []})
-    active, peak, lock = [0], [0], threading.Lock()
+    # All six calls must be in progress at once to pass the barrier: a batch handled one image at a time
+    # breaks it (after a timeout long enough for any machine), instead of depending on how fast threads start.
+    together = threading.Barrier(6, timeout=60)
+    broken = []
 
-    def slow_model(**_):
-        with lock:
-            active[0] += 1
-            peak[0] = max(peak[0], active[0])
-        time.sleep(0.2)
-        with lock:
-            active[0] -= 1
+    def model_waits_for_the_others(**_):
+        try:
+            together.wait()
+        except threading.BrokenBarrierError:
+            broken.append(True)
 
-    pipeline.rekognition.meta.events.register(BEFORE_DETECT, slow_model)
+    pipeline.rekognition.meta.events.register(BEFORE_DETECT, model_waits_for_the_others)
     assert handle_event(event, None, deps_for(pipeline, batch_workers=6))["batchItemFailures"] == []
-    assert peak[0] > 1, "one slow image serialized the batch"
+    assert not broken, "the records of a batch were not processed concurrently"
     assert len([k for k in pipeline.object_keys() if k.endswith(".json")]) == 6
 
 
+@pytest.mark.integration
 def test_an_image_deleted_before_processing_gets_an_error_result(pipeline):
     pipeline.upload("test_images/gone.jpg")
     event = pipeline.receive(2)
@@ -252,6 +263,7 @@ def test_an_image_deleted_before_processing_gets_an_error_result(pipeline):
     assert pipeline.result("test_images/gone.jpg.json")["Error"]["Code"] == IMAGE_DELETED
 
 
+@pytest.mark.integration
 def test_a_redelivered_message_gives_the_same_file_without_a_second_inference(pipeline):
     pipeline.upload("test_images/bee.jpg")
     event = pipeline.receive(2)
@@ -268,6 +280,7 @@ def test_a_redelivered_message_gives_the_same_file_without_a_second_inference(pi
     assert second["Body"].read() == first["Body"].read()
 
 
+@pytest.mark.integration
 def test_an_overwritten_image_gets_the_result_of_its_last_version(pipeline):
     first = pipeline.upload("test_images/bee.jpg", b"first")
     second = pipeline.upload("test_images/bee.jpg", b"second version")
@@ -279,6 +292,7 @@ def test_an_overwritten_image_gets_the_result_of_its_last_version(pipeline):
     assert image["ETag"] == second["ETag"].strip('"')
 
 
+@pytest.mark.integration
 def test_failures_are_counted_by_error_code(pipeline, capsys):
     pipeline.upload("test_images/bee.jpg")
     event = pipeline.receive(2)
@@ -305,6 +319,7 @@ class FakeTime:
             self.slept.append(round(seconds, 6))
 
 
+@pytest.mark.unit
 def test_pacer_lets_a_batch_start_with_a_burst_then_keeps_to_its_share_per_window_across_threads():
     from pacing import Pacer
 
@@ -319,6 +334,7 @@ def test_pacer_lets_a_batch_start_with_a_burst_then_keeps_to_its_share_per_windo
     assert fake.slept == []
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(("rate", "calls", "window"), [(2.5, 2, 1.1), (1.0, 1, 1.1), (0.5, 1, 2.2)])
 def test_pacer_rounds_a_fractional_share_down_so_it_never_exceeds_it(rate, calls, window):
     from pacing import Pacer
@@ -327,6 +343,7 @@ def test_pacer_rounds_a_fractional_share_down_so_it_never_exceeds_it(rate, calls
     assert (pacer.calls, pacer.window) == (calls, pytest.approx(window))
 
 
+@pytest.mark.unit
 def test_paced_environments_together_never_exceed_the_model_in_any_second():
     """Two environments at 5 calls/s each, called at random moments: the 10 TPS limit holds in every window."""
     from pacing import Pacer
@@ -347,6 +364,7 @@ def test_paced_environments_together_never_exceed_the_model_in_any_second():
     assert busiest <= 10
 
 
+@pytest.mark.unit
 def test_an_unpaced_environment_never_waits():
     from pacing import Pacer
 

@@ -4,8 +4,6 @@ pipeline with the real handler."""
 import csv
 import io
 import json
-import threading
-import time
 
 import boto3
 import pytest
@@ -39,6 +37,7 @@ def folder(tmp_path):
     return images
 
 
+@pytest.mark.unit
 def test_upload_plan_checks_content_size_and_names(folder):
     uploads, skipped = transfer.plan_upload(folder, "test_images/batch/")
     assert [(u.key, u.content_type) for u in uploads] == [
@@ -54,6 +53,7 @@ def test_upload_plan_checks_content_size_and_names(folder):
     assert reasons["big.jpg"].startswith("15.0 MB; Rekognition takes at most 15 MB")
 
 
+@pytest.mark.integration
 def test_upload_command_sends_the_good_images_and_lists_the_rest(folder, capsys):
     with mock_aws():
         s3 = boto3.client("s3")
@@ -68,6 +68,7 @@ def test_upload_command_sends_the_good_images_and_lists_the_rest(folder, capsys)
     assert "customlabels results --bucket pipeline-bucket --prefix test_images/ --wait" in printed
 
 
+@pytest.mark.integration
 def test_upload_with_a_stack_keeps_to_its_upload_prefix(folder, capsys):
     with mock_aws():
         s3 = boto3.client("s3")
@@ -129,6 +130,7 @@ def deployed():
         yield s3, sqs
 
 
+@pytest.mark.integration
 def test_results_table_and_exit_codes(deployed, capsys):
     assert main(["results"]) == 0, "without --wait, pending images are no failure"
     printed = capsys.readouterr()
@@ -139,6 +141,7 @@ def test_results_table_and_exit_codes(deployed, capsys):
     assert main(["results", "--wait", "--timeout", "0"]) == 1, "--wait fails when some never finished"
 
 
+@pytest.mark.integration
 def test_results_json_csv_and_out(deployed, tmp_path, capsys):
     assert main(["results", "--stack", "CustomLabelsPipeline", "--format", "json", "--out", str(tmp_path)]) == 0
     listed = json.loads(capsys.readouterr().out)
@@ -162,35 +165,37 @@ def test_results_json_csv_and_out(deployed, tmp_path, capsys):
         ["test_images/later.jpg", "pending", "", "", "", "", "", "", "", ""]]
 
 
+@pytest.mark.integration
 def test_wait_follows_until_the_last_result_arrives(deployed):
+    """The last result is written after the first progress report, so the wait must poll again to see it."""
     s3, sqs = deployed
     location = transfer.Location(BUCKET, "test_images/", "results/", sqs.get_queue_url(QueueName="dlq")["QueueUrl"])
     keys = transfer.image_keys(s3, location, "test_images/")
     seen = []
 
-    def finish_later():
-        time.sleep(0.5)
-        s3.put_object(Bucket=BUCKET, Key="results/later.jpg.json", Body=json.dumps(result("test_images/later.jpg")))
+    def progress(done, total):
+        seen.append((done, total))
+        if len(seen) == 1:
+            s3.put_object(Bucket=BUCKET, Key="results/later.jpg.json", Body=json.dumps(result("test_images/later.jpg")))
 
-    writer = threading.Thread(target=finish_later)
-    writer.start()
-    statuses = transfer.follow(s3, location, keys, sqs=sqs, wait=True, timeout=30, poll=0.1,
-                               on_progress=lambda done, total: seen.append((done, total)))
-    writer.join()
+    statuses = transfer.follow(s3, location, keys, sqs=sqs, wait=True, timeout=30, poll=0.1, on_progress=progress)
     assert [s.status for s in statuses] == ["labels", "error", "nothing", "dead-letter", "nothing"]
     assert seen[0] == (4, 5) and seen[-1] == (5, 5)
 
 
+@pytest.mark.integration
 def test_results_with_a_stack_keeps_to_its_upload_prefix(deployed):
     with pytest.raises(SystemExit, match="the pipeline only processes images under test_images/"):
         main(["results", "--prefix", "elsewhere/"])
 
 
+@pytest.mark.integration
 def test_a_missing_stack_names_the_fix():
     with mock_aws(), pytest.raises(SystemExit, match="Fix: pass the name `cdk deploy` printed"):
         main(["results", "--stack", "Nope"])
 
 
+@pytest.mark.e2e
 def test_upload_then_results_through_the_local_pipeline(tmp_path):
     """The real handler and emulated model: what `upload` sends, `results --wait` gets back, one per image."""
     from customlabels.emulator.backends import ManifestBackend
@@ -207,7 +212,7 @@ def test_upload_then_results_through_the_local_pipeline(tmp_path):
         uploads, skipped = transfer.plan_upload(data.images, location.upload_prefix)
         assert transfer.upload(pipeline.s3, location.bucket, uploads) == {}
         keys = transfer.image_keys(pipeline.s3, location, location.upload_prefix)
-        statuses = transfer.follow(pipeline.s3, location, keys, sqs=pipeline.sqs, wait=True, timeout=120, poll=0.5)
+        statuses = transfer.follow(pipeline.s3, location, keys, sqs=pipeline.sqs, wait=True, timeout=300, poll=0.5)
     assert [s.path.name for s in skipped] == ["notes.jpg"]
     assert sorted(keys) == sorted(u.key for u in uploads) and len(keys) == 4
     assert {s.status for s in statuses} == {"labels"}
