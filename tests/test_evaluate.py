@@ -44,12 +44,14 @@ RESULTS = [ImageResult("test_images/a.jpg", (detection("bee", 95, 0, 50, 20, 20)
            ImageResult("test_images/c.jpg")]
 
 
+@pytest.mark.unit
 def test_iou_of_two_overlapping_squares():
     assert iou((0, 0, 2, 2), (1, 1, 2, 2)) == pytest.approx(1 / 7)
     assert iou((0, 0, 1, 1), (1, 1, 1, 1)) == 0.0
     assert iou((0.5, 0.5, 0.5, 0.5), (0.6, 0.6, 0.4, 0.4)) == pytest.approx(0.64)
 
 
+@pytest.mark.unit
 def test_detection_counts_and_average_precision_by_hand():
     evaluation = evaluate(ENTRIES, RESULTS, iou_threshold=0.5, target_precision=0.6)
     bee = evaluation.detection["per_label"]["bee"]
@@ -66,6 +68,7 @@ def test_detection_counts_and_average_precision_by_hand():
     assert evaluation.detection["micro"]["recall"] == pytest.approx(2 / 4)
 
 
+@pytest.mark.unit
 def test_threshold_tuning_by_hand():
     tuning = evaluate(ENTRIES, RESULTS, target_precision=0.6).tuning["per_label"]["bee"]
     # F1 at 95: 0; at 90: P .5 R .25 -> 1/3; at 80: P 2/3 R .5 -> 4/7; at 60: P .5 R .5 -> .5
@@ -75,6 +78,7 @@ def test_threshold_tuning_by_hand():
     assert evaluate(ENTRIES, RESULTS, target_precision=0.9).tuning["per_label"]["bee"]["reaching_target"] is None
 
 
+@pytest.mark.unit
 def test_tuned_thresholds_are_a_thresholds_document():
     from customlabels.runtime_thresholds import parse_thresholds
 
@@ -83,6 +87,7 @@ def test_tuned_thresholds_are_a_thresholds_document():
     assert parse_thresholds(document).labels == {"bee": 80.0, "flower": 85.0}
 
 
+@pytest.mark.unit
 def test_diagnostics_name_the_confusions_and_the_images_to_look_at():
     diagnostics = evaluate(ENTRIES, RESULTS).diagnostics
     assert diagnostics["most_confused"] == [{"actual": "bee", "predicted": "flower", "count": 1}]
@@ -90,6 +95,7 @@ def test_diagnostics_name_the_confusions_and_the_images_to_look_at():
     assert diagnostics["false_negative_images"] == {"bee": ["b.jpg", "c.jpg"]}
 
 
+@pytest.mark.unit
 def test_an_image_without_a_result_is_counted_and_listed_not_dropped():
     evaluation = evaluate(ENTRIES, RESULTS[:2])
     assert evaluation.missing == ["c.jpg"]
@@ -103,6 +109,7 @@ SINGLE = [("1.jpg", "cat", ("cat", 90)), ("2.jpg", "cat", ("dog", 70)), ("3.jpg"
           ("7.jpg", "cat", ("cat", 80))]
 
 
+@pytest.mark.unit
 @pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
 def test_single_label_metrics_agree_with_scikit_learn():
     entries = [entry(i, key, labels=[truth]) for i, (key, truth, _) in enumerate(SINGLE, start=1)]
@@ -127,6 +134,7 @@ def test_single_label_metrics_agree_with_scikit_learn():
     assert image_level["classification_report"]["cat"]["recall"] == pytest.approx(2 / 3)
 
 
+@pytest.mark.unit
 def test_multi_label_metrics_agree_with_scikit_learn():
     truths = [{"bee", "flower"}, {"bee"}, {"flower"}, {"bee", "flower"}, {"flower"}]
     predicted = [{"bee"}, {"bee", "flower"}, {"flower"}, {"bee", "flower"}, set()]
@@ -150,6 +158,7 @@ def test_multi_label_metrics_agree_with_scikit_learn():
     assert image_level["mcc_per_label"]["flower"] == flower_mcc
 
 
+@pytest.mark.unit
 def test_classification_and_multilabel_manifest_lines_are_read():
     single = parse_line(json.dumps({"source-ref": "s3://b/1.jpg", "animal": 0, "animal-metadata": {
         "class-name": "cat", "type": CLASSIFICATION}}), 1)
@@ -158,6 +167,7 @@ def test_classification_and_multilabel_manifest_lines_are_read():
     assert (single.labels, multi.labels) == (("cat",), ("bee", "flower"))
 
 
+@pytest.mark.unit
 def test_predictions_are_read_from_an_evaluation_manifest_snapshot_line():
     line = {
         "source-ref": "s3://bucket/test/a.jpg",
@@ -179,6 +189,7 @@ def test_predictions_are_read_from_an_evaluation_manifest_snapshot_line():
     assert result.predictions == (Prediction("bee", 87.5, (0.5, 0.5, 0.25, 0.25)),)
 
 
+@pytest.mark.integration
 @mock_aws
 def test_results_are_read_from_s3_and_a_folder_alike(tmp_path):
     document = {"Image": {"Bucket": "b", "Key": "test_images/a.jpg"}, "MinConfidence": None,
@@ -198,7 +209,7 @@ def test_results_are_read_from_s3_and_a_folder_alike(tmp_path):
 
 def run_evaluate(*args):
     return subprocess.run([sys.executable, "-m", "customlabels", "evaluate", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, env={**__import__("os").environ, "COLUMNS": "200"})
+                          text=True, timeout=300, env={**__import__("os").environ, "COLUMNS": "200"})
 
 
 @pytest.mark.parametrize(("line", "message"), [
@@ -208,6 +219,7 @@ def run_evaluate(*args):
     ('{"source-ref": "s3://b/x.jpg", "box": {}, "box-metadata": {"type": "groundtruth/object-detection"}}',
      r"bad.manifest:2: malformed \"box\""),
 ])
+@pytest.mark.e2e
 def test_a_malformed_manifest_is_refused_with_its_line_number(tmp_path, line, message):
     manifest = tmp_path / "bad.manifest"
     good = object_detection_line("s3://b/a.jpg", 100, 100, [Box("bee", 0, 0, 10, 10)], ["bee"])
@@ -218,6 +230,7 @@ def test_a_malformed_manifest_is_refused_with_its_line_number(tmp_path, line, me
     assert __import__("re").search(message, answer.stderr), answer.stderr
 
 
+@pytest.mark.e2e
 def test_the_command_writes_the_json_report_and_tuned_thresholds(tmp_path):
     manifest = tmp_path / "gt.manifest"
     manifest.write_text("\n".join(object_detection_line(e.source_ref, 100, 100, list(e.boxes), ["bee"])
@@ -244,6 +257,7 @@ def test_the_command_writes_the_json_report_and_tuned_thresholds(tmp_path):
         assert (tmp_path / "report" / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.e2e
 def test_tuned_thresholds_move_precision_on_a_rerun_exactly_as_predicted(tmp_path):
     """Local pipeline, noisy manifest model, results at a low threshold -> evaluate and tune for precision
     -> predict with --thresholds -> `thresholds set` -> the same images again -> the predicted numbers."""
@@ -261,7 +275,7 @@ def test_tuned_thresholds_move_precision_on_a_rerun_exactly_as_predicted(tmp_pat
     with LocalPipeline(config, backend, model=ModelOptions(running=True), visibility_timeout=20,
                        thresholds_max_age=0) as stack:
         keys = upload_tree(stack, sample.images)
-        write_outputs(stack, stack.wait(keys, timeout=120), tmp_path / "low")
+        write_outputs(stack, stack.wait(keys, timeout=300), tmp_path / "low")
         tuned, before, predicted = (tmp_path / name for name in ("tuned.json", "before.json", "predicted.json"))
         assert run_evaluate("--manifest", manifest, "--results", str(tmp_path / "low"), "--target-precision", "0.9",
                             "--tuned-thresholds", str(tuned), "--json", str(before)).returncode == 0
@@ -272,7 +286,7 @@ def test_tuned_thresholds_move_precision_on_a_rerun_exactly_as_predicted(tmp_pat
         for key in keys:  # the same images again, once their old results are gone
             stack.s3.delete_object(Bucket=stack.resources.bucket, Key=stack.result_key_for(key))
         keys = upload_tree(stack, sample.images)
-        outcomes = stack.wait(keys, timeout=120)
+        outcomes = stack.wait(keys, timeout=300)
         write_outputs(stack, outcomes, tmp_path / "tuned")
     after = tmp_path / "after.json"
     assert run_evaluate("--manifest", manifest, "--results", str(tmp_path / "tuned"), "--json", str(after)

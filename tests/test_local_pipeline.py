@@ -15,9 +15,12 @@ from conftest import ROOT, synth_template
 from PIL import Image
 
 from customlabels.emulator.backends import ManifestBackend
+from customlabels.emulator.rekognition import PlannedFault
 from customlabels.local.aws import FAKE_CREDENTIALS
 from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
 from customlabels.manifest import Box, object_detection_line
+
+pytestmark = pytest.mark.e2e
 
 KEYS = ["test_images/bee.jpg", "test_images/flower.png", "test_images/with space.jpg", "test_images/a+b.jpg",
         "test_images/100% sure.jpg", "test_images/ünïcödé/蜂.jpeg", "test_images/deep/er/nest/ed/x.PNG"]
@@ -38,6 +41,14 @@ def backend(tmp_path):
     return ManifestBackend.from_file(manifest, jitter=0)
 
 
+def eventually(condition, timeout=300, poll=0.1):
+    """Wait for `condition`: the deadline only bounds a hang, so a slow machine changes the time, not the verdict."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition was not met before the deadline"
+        time.sleep(poll)
+
+
 def upload_all(pipeline, keys):
     for key in keys:
         pipeline.upload(key, picture("PNG" if key.lower().endswith(".png") else "JPEG"))
@@ -45,13 +56,13 @@ def upload_all(pipeline, keys):
 
 def test_uploads_become_result_jsons_for_every_kind_of_key(backend):
     config = load_config(min_confidence=50)
-    with LocalPipeline(config, backend, visibility_timeout=2) as pipeline:
+    with LocalPipeline(config, backend, visibility_timeout=30) as pipeline:
         upload_all(pipeline, KEYS)
         pipeline.upload("test_images/corrupt.jpg", b"\xff\xd8\xff\xe0 this is not a JPEG")
         pipeline.upload("test_images/tiny.png", picture("PNG", (32, 32)))
         pipeline.upload("test_images/notes.txt", b"not an image")
         keys = [*KEYS, "test_images/corrupt.jpg", "test_images/tiny.png", "test_images/notes.txt"]
-        outcomes = pipeline.wait(keys, timeout=120)
+        outcomes = pipeline.wait(keys, timeout=300)
         result = pipeline.result("test_images/ünïcödé/蜂.jpeg")
         objects = {o["Key"] for o in pipeline.s3.list_objects_v2(Bucket=pipeline.resources.bucket)["Contents"]}
         dead_letters = pipeline.dead_letter_keys()
@@ -68,37 +79,45 @@ def test_uploads_become_result_jsons_for_every_kind_of_key(backend):
     assert dead_letters == set()
 
 
-def test_throttling_is_retried_and_nothing_is_lost(backend):
-    """botocore retries each call 4 times; at 90% throttling most images still fail an invocation, so SQS
-    redelivery is exercised too (P(no record fails) < 0.1%), and a high receive count keeps the DLQ out."""
+def test_throttling_is_retried_by_botocore_then_redelivered_by_sqs_and_nothing_is_lost(backend):
+    """The plan throttles each image's first 6 calls. The function's Rekognition client makes 6 attempts
+    (botocore's `max_attempts: 5` counts retries, after the first call), so the first invocation reports every
+    record as failed and SQS redelivers it; the 7th call succeeds. The visibility timeout (60 s) outlasts
+    botocore's backoff (under 31 s for 5 retries), so no copy of a message is received while its first
+    invocation still retries, and a model with room to spare (no throughput cap) keeps the counts exact."""
+    keys = KEYS[:3]
     config = load_config(max_receive_count=100)
-    faults = {"ThrottlingException": 0.9}
-    with LocalPipeline(config, backend, model=ModelOptions(faults=faults, seed=3), visibility_timeout=5) as pipeline:
-        upload_all(pipeline, KEYS)
-        outcomes = pipeline.wait(KEYS, timeout=180)
-        calls = pipeline.service.calls["DetectCustomLabels"]
+    model = ModelOptions(fault_plan=[PlannedFault("ThrottlingException", calls=6)], tps_per_inference_unit=1000)
+    with LocalPipeline(config, backend, model=model, visibility_timeout=60) as pipeline:
+        upload_all(pipeline, keys)
+        outcomes = pipeline.wait(keys, timeout=300)
+        calls = dict(pipeline.service.image_calls)
+        errors = dict(pipeline.service.errors)
+        dead_letters = pipeline.dead_letter_keys()
     failed_records = sum(invocation.failed for invocation in pipeline.esm.invocations)  # all, once stopped
-    assert set(outcomes.values()) == {"labels"}
-    assert failed_records > 0, "no injected fault reached SQS: the retry path was not exercised"
-    assert calls > len(KEYS)
+    assert outcomes == dict.fromkeys(keys, "labels")
+    assert dead_letters == set()
+    assert errors == {"ThrottlingException": 6 * len(keys)}
+    assert calls == dict.fromkeys(keys, 7), "each image: 6 throttled attempts in one invocation, then 1 success"
+    assert failed_records == len(keys), "every image failed its first invocation and SQS redelivered it"
 
 
 def test_manual_mode_a_stopped_model_delays_images_but_loses_none(backend):
     """In manual mode nobody starts the model and the event source stays on: images are retried until the
     operator starts it, and none is lost if that happens within the receive count."""
-    config = load_config(model_lifecycle="manual")
-    model = ModelOptions(running=False, start_delay=1.0)
-    with LocalPipeline(config, backend, model=model, visibility_timeout=1) as pipeline:
-        upload_all(pipeline, KEYS[:3])
-        assert set(pipeline.wait(KEYS[:3], timeout=3).values()) == {"timeout"}  # ResourceNotReady -> retried
+    keys = KEYS[:3]
+    config = load_config(model_lifecycle="manual", max_receive_count=100)
+    with LocalPipeline(config, backend, model=ModelOptions(running=False), visibility_timeout=1) as pipeline:
+        upload_all(pipeline, keys)
+        eventually(lambda: pipeline.service.errors.get("ResourceNotReadyException", 0) >= len(keys))
+        waiting = pipeline.wait(keys, timeout=0)
         rekognition = boto3.client("rekognition", endpoint_url=pipeline.rekognition_endpoint,
                                    region_name=config.region, **FAKE_CREDENTIALS)
         rekognition.start_project_version(ProjectVersionArn=config.model_arn, MinInferenceUnits=1)
-        outcomes = pipeline.wait(KEYS[:3], timeout=60)
+        outcomes = pipeline.wait(keys, timeout=300)
         dead_letters = pipeline.dead_letter_keys()
-    not_ready = sum(1 for invocation in pipeline.esm.invocations if invocation.failed)
-    assert set(outcomes.values()) == {"labels"}
-    assert not_ready > 0
+    assert waiting == dict.fromkeys(keys, "timeout")  # answered ResourceNotReady, so retried, not answered
+    assert outcomes == dict.fromkeys(keys, "labels")
     assert dead_letters == set()
 
 
@@ -107,12 +126,12 @@ def test_exhausted_retries_end_in_the_dlq_and_redrive_completes_them(backend):
     with LocalPipeline(config, backend, model=ModelOptions(faults={"InternalServerError": 1.0}),
                        visibility_timeout=1) as pipeline:
         upload_all(pipeline, KEYS[:2])
-        assert pipeline.wait(KEYS[:2], timeout=60) == dict.fromkeys(KEYS[:2], "dlq")
+        assert pipeline.wait(KEYS[:2], timeout=300) == dict.fromkeys(KEYS[:2], "dlq")
         env = {**os.environ, "AWS_ENDPOINT_URL_SQS": pipeline.resources.endpoint, "COLUMNS": "200",
                "AWS_DEFAULT_REGION": config.region, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
         urls = ["--dead-letter-queue-url", pipeline.resources.dead_letter_queue_url]
         listed = subprocess.run([sys.executable, "-m", "customlabels", "dlq", "list", *urls], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=60)
+                                capture_output=True, text=True, timeout=300)
         # SQS delivers at least once: a message received again while its first invocation still retried
         # can land in the DLQ twice; the listing shows every message, and both images are among them.
         listed_count = int(re.search(r"(\d+) message\(s\) in the dead-letter queue", listed.stdout)[1])
@@ -122,9 +141,9 @@ def test_exhausted_retries_end_in_the_dlq_and_redrive_completes_them(backend):
         pipeline.service.faults = {}  # the cause is fixed
         redriven = subprocess.run([sys.executable, "-m", "customlabels", "dlq", "redrive", *urls, "--queue-url",
                                    pipeline.resources.queue_url], cwd=ROOT, env=env, capture_output=True,
-                                  text=True, timeout=60)
+                                  text=True, timeout=300)
         assert f"Moved {listed_count} message(s) back" in redriven.stdout, redriven.stderr
-        assert pipeline.wait(KEYS[:2], timeout=60) == dict.fromkeys(KEYS[:2], "labels")
+        assert pipeline.wait(KEYS[:2], timeout=300) == dict.fromkeys(KEYS[:2], "labels")
         assert pipeline.dead_letter_keys() == set()
 
 
@@ -155,7 +174,7 @@ def test_local_provisioning_agrees_with_the_synthesized_template(tmp_path):
     assert local_batch_size == mapping["BatchSize"]
 
 
-def run_cli(*args, timeout=180):
+def run_cli(*args, timeout=600):
     return subprocess.run([sys.executable, "-m", "customlabels", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout)
 
@@ -181,7 +200,7 @@ def test_cli_exits_1_and_names_the_images_in_the_dlq(tmp_path):
     images.mkdir()
     (images / "bee.jpg").write_bytes(picture())
     run = run_cli("local", "run", "--images", str(images), "--out", str(tmp_path / "out"), "--faults", "internal=1",
-                  "--visibility-timeout", "1", "--timeout", "90")
+                  "--visibility-timeout", "1", "--timeout", "300")
     assert run.returncode == 1
     assert "dlq: test_images/bee.jpg" in " ".join(run.stdout.split())
 
@@ -201,7 +220,7 @@ def test_local_serve_keeps_the_stack_up_for_boto3_and_stops_on_sigterm(tmp_path)
         s3 = boto3.client("s3", endpoint_url=environment["AWS_ENDPOINT_URL_S3"], region_name="us-east-1",
                           **FAKE_CREDENTIALS)
         s3.put_object(Bucket=bucket, Key="test_images/bee.jpg", Body=picture())
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             try:
                 result = json.loads(s3.get_object(Bucket=bucket, Key="test_images/bee.jpg.json")["Body"].read())
@@ -213,7 +232,7 @@ def test_local_serve_keeps_the_stack_up_for_boto3_and_stops_on_sigterm(tmp_path)
         assert result["Image"]["Key"] == "test_images/bee.jpg" and result["CustomLabels"] == []
     finally:
         serve.send_signal(signal.SIGTERM)
-        assert serve.wait(timeout=30) == 0
+        assert serve.wait(timeout=120) == 0
 
 
 def test_on_demand_a_burst_starts_the_stopped_model_loses_nothing_and_idle_stops_it(backend):
@@ -221,10 +240,10 @@ def test_on_demand_a_burst_starts_the_stopped_model_loses_nothing_and_idle_stops
     with LocalPipeline(config, backend, model=ModelOptions(start_delay=1.5), visibility_timeout=15,
                        manager_interval=0.5, idle_seconds=2) as pipeline:
         upload_all(pipeline, KEYS)
-        outcomes = pipeline.wait(KEYS, timeout=90)
+        outcomes = pipeline.wait(KEYS, timeout=300)
         dead_letters = pipeline.dead_letter_keys()
         model = pipeline.service.models[config.model_arn]
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while model.history[-1][1] != "STOPPED" and time.monotonic() < deadline:
             pipeline.service.describe_project_versions({"ProjectArn": model.project_arn})  # advances the state
             time.sleep(0.2)
@@ -240,9 +259,9 @@ def test_on_demand_a_burst_starts_the_stopped_model_loses_nothing_and_idle_stops
 
 def test_always_on_starts_the_model_and_keeps_it_running(backend):
     config = load_config(model_lifecycle="always-on")
-    with LocalPipeline(config, backend, manager_interval=0.3, idle_seconds=0.5, visibility_timeout=2) as pipeline:
+    with LocalPipeline(config, backend, manager_interval=0.3, idle_seconds=0.5, visibility_timeout=30) as pipeline:
         upload_all(pipeline, KEYS[:2])
-        outcomes = pipeline.wait(KEYS[:2], timeout=60)
+        outcomes = pipeline.wait(KEYS[:2], timeout=300)
         time.sleep(2)  # four times the idle time
         status = pipeline.service.describe_project_versions(
             {"ProjectArn": pipeline.service.models[config.model_arn].project_arn})["ProjectVersionDescriptions"][0]

@@ -14,6 +14,8 @@ from PIL import Image
 
 from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
 
+pytestmark = pytest.mark.e2e
+
 SHAPES = ["plain-{i}.jpg", "with space {i}.jpg", "a+b {i}.png", "100% {i}.jpeg", "ünïcödé/蜂 {i}.JPG",
           "deep/er/nest/ed/{i}.PNG"]
 
@@ -77,7 +79,7 @@ def soak(count: int, inference_units: int) -> None:
         if pipeline.service.models[arn].status == "RUNNING":
             pipeline.service.stop_project_version({"ProjectVersionArn": arn})
 
-        outcomes = pipeline.wait(list(expected), timeout=60 + count)
+        outcomes = pipeline.wait(list(expected), timeout=300 + 2 * count)
         objects = {o["Key"]: o for page in pipeline.s3.get_paginator("list_object_versions").paginate(
             Bucket=pipeline.resources.bucket) for o in page.get("Versions", [])}
         heads = {key: pipeline.s3.head_object(Bucket=pipeline.resources.bucket, Key=key) for key in expected

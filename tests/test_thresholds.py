@@ -26,11 +26,13 @@ PARAMETER = "/customlabels/test/thresholds"
     ('{"labels": {" ": 50}}', r"empty label name"),
     ('{"threshold": 50}', r"unknown key\(s\) threshold"),
 ])
+@pytest.mark.unit
 def test_bad_documents_are_rejected_naming_the_problem_and_the_fix(document, message):
     with pytest.raises(ThresholdsError, match=message):
         parse_thresholds(document)
 
 
+@pytest.mark.unit
 def test_a_document_reads_back_as_written():
     thresholds = parse_thresholds('{"min_confidence": 80, "labels": {"bee": 72.5}}')
     assert thresholds == Thresholds(80.0, {"bee": 72.5})
@@ -47,6 +49,7 @@ def test_a_document_reads_back_as_written():
     (Thresholds(None, {"bee": 99.0}), None, ["flower"]),
     (Thresholds(None, {}), None, ["bee", "flower"]),
 ])
+@pytest.mark.unit
 def test_precedence_is_per_label_then_global_then_the_models_assumed_threshold(thresholds, sent, kept):
     assert thresholds.request_min_confidence() == sent
     assert [label["Name"] for label in thresholds.keep(LABELS)] == kept
@@ -65,6 +68,7 @@ def source(ssm, on_invalid, fallback=None):
                            max_age=0)
 
 
+@pytest.mark.integration
 @mock_aws
 def test_the_source_follows_the_parameter_and_keeps_the_last_valid_value():
     ssm = boto3.client("ssm", region_name=REGION)
@@ -85,6 +89,7 @@ def test_the_source_follows_the_parameter_and_keeps_the_last_valid_value():
     assert rejected.seen[0][1] == "ThresholdsInvalid"
 
 
+@pytest.mark.integration
 @mock_aws
 def test_a_missing_parameter_keeps_the_deploy_time_threshold():
     ssm = boto3.client("ssm", region_name=REGION)
@@ -94,6 +99,7 @@ def test_a_missing_parameter_keeps_the_deploy_time_threshold():
     assert rejected.seen and rejected.seen[0][1] == "ThresholdsUnreadable"
 
 
+@pytest.mark.unit
 def test_the_cache_is_at_most_a_minute():
     calls = []
 
@@ -105,6 +111,7 @@ def test_the_cache_is_at_most_a_minute():
     assert calls == [(PARAMETER, 60)]
 
 
+@pytest.mark.integration
 def test_the_handler_asks_for_the_lowest_threshold_filters_per_label_and_records_them(pipeline):  # noqa: F811
     ssm = boto3.client("ssm", region_name=REGION)
     ssm.put_parameter(Name=PARAMETER, Type="String", Value=json.dumps({"min_confidence": 90, "labels": {"flower": 80}}))
@@ -122,6 +129,7 @@ def test_the_handler_asks_for_the_lowest_threshold_filters_per_label_and_records
     assert result["CustomLabels"] == LABELS  # the bee at 85 is under the global 90
 
 
+@pytest.mark.unit
 def test_a_rejected_parameter_is_logged_and_counted(capsys, caplog):
     metrics = PipelineMetrics(Metrics(namespace="CustomLabelsPipelineTest"))
     logger = Logger(service="customlabels-inference-test")
@@ -151,9 +159,10 @@ def thresholds_cli(stack, *args):
            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
     return subprocess.run([sys.executable, "-m", "customlabels", "thresholds", *args, "--parameter",
                            stack.resources.thresholds_parameter], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
+                          text=True, timeout=300)
 
 
+@pytest.mark.e2e
 def test_thresholds_cli_imports_the_assumed_ones_sets_a_file_and_the_pipeline_applies_it(tmp_path):
     """Local stack: the model detects a bee at 90 and a flower at 60 in every image; assumed thresholds 85/55."""
     from test_local_pipeline import picture
@@ -188,7 +197,7 @@ def test_thresholds_cli_imports_the_assumed_ones_sets_a_file_and_the_pipeline_ap
         tuned.write_text('{"min_confidence": 95, "labels": {"flower": 50}}')
         assert thresholds_cli(stack, "set", str(tuned)).returncode == 0
         stack.upload("test_images/a.jpg", picture())
-        assert stack.wait(["test_images/a.jpg"], timeout=60) == {"test_images/a.jpg": "labels"}
+        assert stack.wait(["test_images/a.jpg"], timeout=300) == {"test_images/a.jpg": "labels"}
         result = json.loads(stack.s3.get_object(Bucket=stack.resources.bucket,
                                                    Key="test_images/a.jpg.json")["Body"].read())
     assert result["MinConfidence"] == 50.0
@@ -213,6 +222,7 @@ REFERENCE_SUMMARY = {  # the reference's spelling: labelEvaluationResults, Label
 }
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("summary", [EXAMPLE_SUMMARY, REFERENCE_SUMMARY])
 def test_assumed_thresholds_are_read_from_both_summary_layouts_as_percent(summary):
     from customlabels.runtime_thresholds import assumed_thresholds
@@ -225,6 +235,7 @@ def test_assumed_thresholds_are_read_from_both_summary_layouts_as_percent(summar
     ({"LabelEvaluationResults": [{"Label": "CAP", "Metrics": {"Threshold": 98.8}}]}, r"item 1 has no Label and"),
     ({"LabelEvaluationResults": [{"Metrics": {"Threshold": 0.5}}]}, r"item 1"),
 ])
+@pytest.mark.unit
 def test_a_summary_without_thresholds_says_what_is_missing(summary, message):
     from customlabels.runtime_thresholds import assumed_thresholds
 
