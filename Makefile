@@ -11,7 +11,8 @@ CDK_FLAGS := --no-notices $(if $(MODEL_ARN),-c model_arn=$(MODEL_ARN))
 
 DEMO := demo-output
 
-.PHONY: help install browser test soak bench lint demo synth deploy diff clean
+.PHONY: help install browser test test-unit test-integration test-e2e flake-hunt soak bench lint demo synth deploy \
+	diff clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -38,8 +39,20 @@ browser:  ## Debian's Chromium for the gallery's browser tests (installed when m
 lint: $(VENV)/.installed  ## ruff
 	$(VENV)/bin/ruff check .
 
-test: install browser lint  ## Run every test (template, cdk-nag, cfn-lint, handler, packaging)
+test: install browser lint  ## Run every test: the unit, integration and e2e tiers (about 4 min on 2 cores)
 	$(PY) -m pytest -n 2
+
+test-unit: $(VENV)/.installed  ## The inner loop: pure-code tests only (seconds)
+	$(PY) -m pytest -n 2 -m unit
+
+test-integration: install  ## In-process tests against moto, the emulator, Stubber and CDK synth
+	$(PY) -m pytest -n 2 -m integration
+
+test-e2e: install browser  ## The local pipeline, the CLI in subprocesses, bundling, the browser
+	$(PY) -m pytest -n 2 -m "e2e and not soak"
+
+flake-hunt: install browser  ## The suite 10 times: plain, random order, under CPU contention (RUNS=N)
+	scripts/flake-hunt $(RUNS)
 
 soak: $(VENV)/.installed  ## The 1,000-image soak test through the local stack (several minutes)
 	$(PY) -m pytest -m soak tests/test_soak.py

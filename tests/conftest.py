@@ -27,6 +27,22 @@ for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_
 MODEL_ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bees/version/bees.2021-03-11T15.05.33/1615479933000"
 
 
+TIERS = ("unit", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(items):
+    """Every test belongs to exactly one tier (a module's `pytestmark`, or a mark on the test in a module
+    that mixes tiers), so `-m unit` and friends select the whole suite between them, nothing twice."""
+    problems = []
+    for item in items:
+        tiers = {marker.name for marker in item.iter_markers() if marker.name in TIERS}
+        if len(tiers) != 1:
+            problems.append(f"{item.nodeid}: {sorted(tiers) or 'no tier'}")
+    if problems:
+        raise pytest.UsageError("Mark each test with exactly one of " + ", ".join(TIERS) + " (see "
+                                "pyproject.toml's markers):\n  " + "\n  ".join(problems))
+
+
 def cdk_json_context() -> dict:
     return json.loads((ROOT / "cdk.json").read_text())["context"]
 

@@ -16,6 +16,8 @@ from conftest import synth_context
 from stacks.application import build_app
 from stacks.notifications import EncryptedQueueDestination
 
+pytestmark = pytest.mark.integration
+
 VARIANTS = {
     "defaults": {},
     "development": {"removal_policy": "destroy", "results_prefix": "results/", "min_confidence": "80"},

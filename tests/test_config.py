@@ -9,6 +9,8 @@ from customlabels.config import IMAGE_SUFFIXES, ConfigError, PipelineConfig
 from inference import IMAGE_SUFFIXES as HANDLER_SUFFIXES
 from inference import Settings
 
+pytestmark = pytest.mark.unit
+
 
 def test_cdk_json_defaults_match_the_dataclass_defaults():
     context = cdk_json_context()

@@ -74,11 +74,13 @@ def status(service):
 # --- model states ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.unit
 def test_a_stopped_model_is_not_ready(service):
     assert status(service) == "STOPPED"
     assert error_of(lambda: detect(service)) == "ResourceNotReadyException"
 
 
+@pytest.mark.unit
 def test_start_goes_through_starting_to_running_after_the_start_delay(service, clock):
     assert service.start_project_version({"ProjectVersionArn": ARN, "MinInferenceUnits": 1}) == {"Status": "STARTING"}
     assert status(service) == "STARTING"
@@ -90,6 +92,7 @@ def test_start_goes_through_starting_to_running_after_the_start_delay(service, c
     assert detect(service)["CustomLabels"]
 
 
+@pytest.mark.unit
 def test_stop_goes_through_stopping_to_stopped(service, clock):
     service.start_project_version({"ProjectVersionArn": ARN, "MinInferenceUnits": 1})
     clock.now += 30
@@ -99,6 +102,7 @@ def test_stop_goes_through_stopping_to_stopped(service, clock):
     assert status(service) == "STOPPED"
 
 
+@pytest.mark.unit
 def test_starting_twice_or_stopping_a_stopped_model_is_refused(service):
     assert error_of(lambda: service.stop_project_version({"ProjectVersionArn": ARN})) == "ResourceInUseException"
     service.start_project_version({"ProjectVersionArn": ARN, "MinInferenceUnits": 1})
@@ -106,6 +110,7 @@ def test_starting_twice_or_stopping_a_stopped_model_is_refused(service):
         == "ResourceInUseException"
 
 
+@pytest.mark.unit
 def test_unknown_model_and_bad_inference_units(service):
     other = ARN.replace("/1615479933000", "/1615479933001")
     assert error_of(lambda: service.detect_custom_labels({"ProjectVersionArn": other})) == "ResourceNotFoundException"
@@ -113,6 +118,7 @@ def test_unknown_model_and_bad_inference_units(service):
         == "InvalidParameterException"
 
 
+@pytest.mark.unit
 def test_describe_reports_inference_units_and_filters_by_version_name(service):
     service.start_project_version({"ProjectVersionArn": ARN, "MinInferenceUnits": 2, "MaxInferenceUnits": 3})
     [description] = service.describe_project_versions(
@@ -125,6 +131,7 @@ def test_describe_reports_inference_units_and_filters_by_version_name(service):
 # --- throughput ------------------------------------------------------------------------------------------
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(("units", "cap"), [(1, 5), (2, 10)])
 def test_throughput_is_capped_at_5_tps_per_inference_unit(service, clock, units, cap):
     service.models[ARN].status, service.models[ARN].inference_units = "RUNNING", units
@@ -156,6 +163,7 @@ def running(service):
     (picture("PNG", (4097, 64)), "InvalidParameterException"),
     (picture("PNG", (64, 4096)), None),
 ])
+@pytest.mark.unit
 def test_image_limits_are_enforced_by_content(running, objects, content, code):
     objects[("images", "bee.jpg")] = content
     if code is None:
@@ -164,6 +172,7 @@ def test_image_limits_are_enforced_by_content(running, objects, content, code):
         assert error_of(lambda: detect(running)) == code
 
 
+@pytest.mark.unit
 def test_a_missing_object_is_an_invalid_s3_object(running):
     assert error_of(lambda: detect(running, key="nothing-here.jpg")) == "InvalidS3ObjectException"
 
@@ -175,20 +184,24 @@ def names(response):
     return [label["Name"] for label in response["CustomLabels"]]
 
 
+@pytest.mark.unit
 def test_without_min_confidence_each_labels_assumed_threshold_applies(running):
     assert names(detect(running)) == ["bee", "wasp"]  # flower 62 < its 70; wasp 45 >= its 40
 
 
 @pytest.mark.parametrize(("min_confidence", "expected"), [(0, ["bee", "flower", "wasp"]), (60, ["bee", "flower"]),
                                                           (91, ["bee"]), (91.5, [])])
+@pytest.mark.unit
 def test_min_confidence_replaces_the_assumed_thresholds(running, min_confidence, expected):
     assert names(detect(running, MinConfidence=min_confidence)) == expected
 
 
+@pytest.mark.unit
 def test_max_results_keeps_the_most_confident(running):
     assert names(detect(running, MinConfidence=0, MaxResults=2)) == ["bee", "flower"]
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("bad", [-0.1, 100.1])
 def test_min_confidence_out_of_range_is_invalid(running, bad):
     assert error_of(lambda: detect(running, MinConfidence=bad)) == "InvalidParameterException"
@@ -197,6 +210,7 @@ def test_min_confidence_out_of_range_is_invalid(running, bad):
 # --- faults ----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.unit
 def test_faults_parse_aliases_and_codes():
     assert parse_faults("throttle=0.1,internal=0.02,ImageTooLargeException=1") == {
         "ThrottlingException": 0.1, "InternalServerError": 0.02, "ImageTooLargeException": 1.0}
@@ -204,6 +218,7 @@ def test_faults_parse_aliases_and_codes():
         parse_faults("throttle=2")
 
 
+@pytest.mark.unit
 def test_injected_faults_fire_at_their_rate(running):
     running.faults = parse_faults("throttle=0.3")
     outcomes = []
@@ -221,6 +236,7 @@ def test_injected_faults_fire_at_their_rate(running):
 # --- over HTTP, as boto3 sees it -------------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_boto3_reaches_the_emulator_and_gets_the_real_exception_classes(service):
     server = serve(service)
     try:

@@ -48,6 +48,7 @@ def visible(page, selector):
     return page.locator(selector).evaluate_all("nodes => nodes.filter(n => n.checkVisibility()).length")
 
 
+@pytest.mark.e2e
 def test_gallery_in_chromium(run, tmp_path, browser):
     images, results, documents = run
     index = gallery.write_gallery(pictures.collect(results, images), tmp_path / "gallery", min_confidence=0)
@@ -90,6 +91,7 @@ def test_gallery_in_chromium(run, tmp_path, browser):
     assert errors == []
 
 
+@pytest.mark.unit
 def test_visualize_writes_pictures_and_prints_the_gallery(run, tmp_path, capsys):
     images, results, _ = run
     out = tmp_path / "out"
@@ -106,6 +108,7 @@ def test_visualize_writes_pictures_and_prints_the_gallery(run, tmp_path, capsys)
     assert '"min_confidence": 80.0' in data and "__GALLERY_DATA__" not in data
 
 
+@pytest.mark.unit
 def test_visualize_explains_a_wrong_folder(tmp_path):
     with pytest.raises(SystemExit, match=r"--results .*: not a folder"):
         main(["visualize", "--results", str(tmp_path / "nope"), "--images", str(tmp_path), "--out", str(tmp_path)])

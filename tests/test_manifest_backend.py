@@ -8,6 +8,8 @@ from customlabels.emulator.backends import ManifestBackend
 from customlabels.manifest import Box, ManifestError, object_detection_line, parse_line, read_manifest
 from customlabels.sample_data import generate
 
+pytestmark = pytest.mark.unit
+
 DETECTION = object_detection_line("s3://bucket/test_images/a/bee.jpg", 400, 200,
                                   [Box("bee", 100, 50, 200, 100), Box("flower", 0, 0, 40, 20)], ["bee", "flower"])
 CLASSIFICATION = json.dumps({"source-ref": "s3://bucket/test_images/flower.jpg", "species": 1,

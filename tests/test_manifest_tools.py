@@ -10,6 +10,8 @@ from customlabels import manifest_tools as tools
 from customlabels.cli import main
 from customlabels.manifest import CLASSIFICATION, Box, object_detection_line, read_manifest
 
+pytestmark = pytest.mark.unit
+
 CLASSES = ["bee", "flower"]
 
 

@@ -28,48 +28,57 @@ def seen(status="STOPPED", visible=0, in_flight=0, mapping=False, idle_minutes=0
 # --- decide: on-demand -----------------------------------------------------------------------------------
 
 
+@pytest.mark.unit
 def test_work_waiting_on_a_stopped_model_starts_it_and_keeps_the_event_source_off():
     decision = decide(seen("STOPPED", visible=3, mapping=True), SETTINGS)
     assert (decision.start_model, decision.stop_model, decision.enable_mapping) == (True, False, False)
     assert decision.last_activity == NOW
 
 
+@pytest.mark.unit
 def test_an_announced_upload_starts_the_model_before_its_message_is_counted():
     assert decide(seen("STOPPED", announced=True), SETTINGS).start_model
 
 
+@pytest.mark.unit
 def test_a_never_started_model_is_startable():
     assert decide(seen("TRAINING_COMPLETED", visible=1), SETTINGS).start_model
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("status", ["STARTING", "STOPPING", "FAILED"])
 def test_while_not_running_nothing_starts_and_the_event_source_stays_off(status):
     decision = decide(seen(status, visible=5, mapping=True), SETTINGS)
     assert (decision.start_model, decision.stop_model, decision.enable_mapping) == (False, False, False)
 
 
+@pytest.mark.unit
 def test_a_running_model_gets_its_event_source_enabled():
     decision = decide(seen("RUNNING", visible=5, mapping=False), SETTINGS)
     assert (decision.start_model, decision.stop_model, decision.enable_mapping) == (False, False, True)
 
 
+@pytest.mark.unit
 def test_a_running_model_idle_for_idle_minutes_is_stopped_after_disabling_the_event_source():
     decision = decide(seen("RUNNING", mapping=True, idle_minutes=30), SETTINGS)
     assert (decision.stop_model, decision.enable_mapping) == (True, False)
     assert decision.last_activity == NOW - timedelta(minutes=30)
 
 
+@pytest.mark.unit
 def test_a_running_model_idle_for_less_is_kept():
     decision = decide(seen("RUNNING", mapping=True, idle_minutes=29.9), SETTINGS)
     assert (decision.stop_model, decision.enable_mapping) == (False, None)
 
 
+@pytest.mark.unit
 def test_a_message_in_flight_blocks_a_stop_however_long_the_idle_time():
     decision = decide(seen("RUNNING", in_flight=1, mapping=True, idle_minutes=600), SETTINGS)
     assert not decision.stop_model
     assert decision.last_activity == NOW
 
 
+@pytest.mark.unit
 def test_first_run_counts_as_activity():
     observation = Observation(NOW, 0, 0, "RUNNING", True, None)
     assert not decide(observation, SETTINGS).stop_model
@@ -78,6 +87,7 @@ def test_first_run_counts_as_activity():
 # --- decide: always-on and manual ------------------------------------------------------------------------
 
 
+@pytest.mark.unit
 def test_always_on_starts_a_stopped_model_never_stops_it_and_keeps_the_event_source_on():
     always = Settings(**{**SETTINGS.__dict__, "lifecycle": "always-on"})
     assert decide(seen("STOPPED"), always).start_model
@@ -85,6 +95,7 @@ def test_always_on_starts_a_stopped_model_never_stops_it_and_keeps_the_event_sou
     assert (idle.stop_model, idle.enable_mapping) == (False, True)
 
 
+@pytest.mark.unit
 def test_manual_never_acts():
     manual = Settings(**{**SETTINGS.__dict__, "lifecycle": "manual"})
     for observation in (seen("STOPPED", visible=9), seen("RUNNING", mapping=True, idle_minutes=10_000)):
@@ -134,12 +145,14 @@ def run(world, when, **kwargs):
     return manage(settings, clients, project, Logger(), Metrics(), now=when, **kwargs)
 
 
+@pytest.mark.integration
 def test_project_arn_is_found_from_the_model_arn(world):
     _, clients, _, _ = world
     assert project_arn(clients.rekognition, MODEL_ARN) == \
         "arn:aws:rekognition:eu-west-1:123456789012:project/bees/1615479933000"
 
 
+@pytest.mark.integration
 def test_a_burst_starts_the_model_with_its_units_then_idle_time_stops_it(world):
     service, clients, settings, mapping = world
     clients.sqs.send_message(QueueUrl=settings.queue_url, MessageBody="image")
@@ -161,6 +174,7 @@ def test_a_burst_starts_the_model_with_its_units_then_idle_time_stops_it(world):
     assert state["last_activity"] == (NOW + timedelta(seconds=5)).isoformat()
 
 
+@pytest.mark.integration
 def test_a_message_in_flight_blocks_the_stop(world):
     service, clients, settings, _ = world
     clients.sqs.send_message(QueueUrl=settings.queue_url, MessageBody="image")
@@ -170,6 +184,7 @@ def test_a_message_in_flight_blocks_the_stop(world):
     assert service.models[MODEL_ARN].status == "RUNNING"
 
 
+@pytest.mark.integration
 def test_manager_metrics_report_starts_and_idle_minutes(world, capsys):
     _, clients, settings, _ = world
     clients.sqs.send_message(QueueUrl=settings.queue_url, MessageBody="image")
@@ -194,6 +209,7 @@ def manager_statements(template):
             if "Sid" in statement}
 
 
+@pytest.mark.integration
 def test_on_demand_grants_start_stop_on_the_model_and_gating_on_the_one_mapping(default_template):
     statements = manager_statements(default_template)
     assert statements["StartStopTheModel"]["Action"] == ["rekognition:StartProjectVersion",
@@ -207,6 +223,7 @@ def test_on_demand_grants_start_stop_on_the_model_and_gating_on_the_one_mapping(
     assert statements["ReadQueueDepth"]["Resource"] == {"Fn::GetAtt": [queue_ids[0], "Arn"]}
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize(("mode", "actions"), [("always-on", ["rekognition:StartProjectVersion"]), ("manual", None)])
 def test_other_modes_get_fewer_rights(tmp_path, mode, actions):
     statements = manager_statements(synth_template(tmp_path, model_lifecycle=mode))
@@ -220,6 +237,7 @@ def test_other_modes_get_fewer_rights(tmp_path, mode, actions):
         "MetricName": "ModelRunningIdleMinutes"}})  # an idle model is intended there
 
 
+@pytest.mark.integration
 def test_on_demand_inference_starts_disabled_and_the_manager_runs_every_minute_and_on_upload(default_template):
     default_template.has_resource_properties("AWS::Lambda::EventSourceMapping", {"Enabled": False})
     default_template.has_resource_properties("AWS::Events::Rule", {"ScheduleExpression": "rate(1 minute)"})
@@ -233,6 +251,7 @@ def test_on_demand_inference_starts_disabled_and_the_manager_runs_every_minute_a
             "MODEL_LIFECYCLE": "on-demand", "IDLE_SECONDS": "1800"})}})
 
 
+@pytest.mark.integration
 def test_idle_alarm_fires_at_twice_idle_minutes(tmp_path):
     template = synth_template(tmp_path, idle_minutes="15")
     template.has_resource_properties("AWS::CloudWatch::Alarm", {

@@ -6,6 +6,8 @@ from conftest import MODEL_ARN, synth_template
 
 from customlabels.config import ConfigError, PipelineConfig
 
+pytestmark = pytest.mark.integration
+
 
 def alarms_by_metric(template):
     return {alarm["Properties"].get("MetricName"): alarm["Properties"]

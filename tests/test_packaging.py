@@ -12,6 +12,8 @@ from conftest import MODEL_ARN, ROOT
 
 from customlabels.config import PipelineConfig
 
+pytestmark = pytest.mark.e2e
+
 CDK_CLI = ROOT / "node_modules" / ".bin" / "cdk"
 BOTO3_CLOSURE = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
 """What the Lambda Python runtime provides: boto3 and what it imports."""

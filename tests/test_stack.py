@@ -7,6 +7,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match
 from conftest import MODEL_ARN, synth_template
 
+pytestmark = pytest.mark.integration
+
 
 def only(template, resource_type, props=None):
     found = template.find_resources(resource_type, {"Properties": props} if props else None)
