@@ -6,7 +6,14 @@ import boto3
 import pytest
 from PIL import Image
 
-from customlabels.emulator.rekognition import CustomLabelsService, ServiceError, parse_faults, serve
+from customlabels.emulator.rekognition import (
+    CustomLabelsService,
+    PlannedFault,
+    ServiceError,
+    parse_fault_plan,
+    parse_faults,
+    serve,
+)
 
 ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bees/version/bees.2021-03-11T15.05.33/1615479933000"
 PROJECT_ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bees/1615479933000"
@@ -255,3 +262,33 @@ def test_boto3_reaches_the_emulator_and_gets_the_real_exception_classes(service)
         assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
     finally:
         server.shutdown()
+
+
+@pytest.mark.unit
+def test_a_fault_plan_fires_for_each_image_on_its_first_calls_then_lets_it_through(running, objects):
+    objects[("images", "wasp.jpg")] = picture()
+    running.fault_plan = parse_fault_plan("throttle:2")
+    answers = [error_of(lambda: detect(running)), error_of(lambda: detect(running, "wasp.jpg")),
+               error_of(lambda: detect(running)), error_of(lambda: detect(running, "wasp.jpg"))]
+    assert answers == ["ThrottlingException"] * 4
+    assert detect(running)["CustomLabels"] and detect(running, "wasp.jpg")["CustomLabels"]
+    assert running.image_calls == {"bee.jpg": 3, "wasp.jpg": 3}
+
+
+@pytest.mark.unit
+def test_a_fault_plan_can_fail_every_call_for_the_images_it_names(running, objects):
+    objects[("images", "bad/bee.jpg")] = picture()
+    running.fault_plan = parse_fault_plan("internal@bad/*")
+    for _ in range(5):
+        assert error_of(lambda: detect(running, "bad/bee.jpg")) == "InternalServerError"
+    assert detect(running)["CustomLabels"]
+
+
+@pytest.mark.unit
+def test_fault_plans_parse_and_bad_ones_say_how_to_write_them():
+    assert parse_fault_plan("throttle:3, not-ready:1@test_images/a*,InternalServerError") == [
+        PlannedFault("ThrottlingException", 3), PlannedFault("ResourceNotReadyException", 1, "test_images/a*"),
+        PlannedFault("InternalServerError")]
+    for bad in ("throttle:0", "throttle:x", ":3"):
+        with pytest.raises(ValueError, match=r"e\.g\. throttle:5"):
+            parse_fault_plan(bad)
