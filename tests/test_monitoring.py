@@ -1,5 +1,7 @@
 """Alarms to an encrypted SNS topic, the optional e-mail subscription, and the dashboard."""
 
+import fnmatch
+
 import pytest
 from aws_cdk.assertions import Match
 from conftest import MODEL_ARN, synth_template
@@ -38,11 +40,54 @@ def test_alarms_watch_the_dlq_the_oldest_image_errors_throttles_and_the_idle_mod
     assert alarms["ModelRunningIdleMinutes"]["Threshold"] == 60
 
 
-def test_cloudwatch_may_use_the_key_only_for_this_account(default_template):
+# What AWS documents for CloudWatch alarms publishing to an encrypted topic (placeholders in capitals):
+# re:Post knowledge center "cloudwatch-receive-sns-for-alarm-trigger" (topic policy, with the ArnLike
+# aws:SourceArn restriction to alarms) and "cloudwatch-configure-alarm-sns" (customer managed key policy; the
+# SNS developer guide's "Key management", compatibility with AWS services, gives the same statement).
+DOCUMENTED_TOPIC_STATEMENT = {
+    "Effect": "Allow",
+    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+    "Action": "sns:Publish",
+    "Resource": "TOPIC_ARN",
+    "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:REGION:ACCOUNT_ID:alarm:ALARM_NAME"}},
+}
+DOCUMENTED_KEY_STATEMENT = {
+    "Effect": "Allow",
+    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+    "Resource": "*",
+}
+
+
+def cloudwatch_statements(statements):
+    return [s for s in statements if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}]
+
+
+def test_topic_policy_lets_this_accounts_alarms_publish_as_documented(default_template):
+    [topic_id] = default_template.find_resources("AWS::SNS::Topic")
+    [policy] = default_template.find_resources("AWS::SNS::TopicPolicy").values()
+    assert policy["Properties"]["Topics"] == [{"Ref": topic_id}]
+    [statement] = cloudwatch_statements(policy["Properties"]["PolicyDocument"]["Statement"])
+    expected = {**DOCUMENTED_TOPIC_STATEMENT, "Resource": {"Ref": topic_id}, "Condition": {
+        # the documented ArnLike, for every alarm of this account in this region ...
+        "ArnLike": {"aws:SourceArn": {"Fn::Join": ["", [
+            "arn:", {"Ref": "AWS::Partition"}, ":cloudwatch:eu-west-1:123456789012:alarm:*"]]}},
+        # ... and aws:SourceAccount, which AWS recommends against the confused deputy
+        "StringEquals": {"aws:SourceAccount": "123456789012"}}}
+    assert {k: v for k, v in statement.items() if k != "Sid"} == expected
+
+
+def test_cloudwatch_may_use_the_key_only_for_this_account_as_documented(default_template):
     [key] = default_template.find_resources("AWS::KMS::Key").values()
-    [statement] = [s for s in key["Properties"]["KeyPolicy"]["Statement"]
-                   if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}]
+    [statement] = cloudwatch_statements(key["Properties"]["KeyPolicy"]["Statement"])
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    for field in ("Effect", "Principal", "Resource"):
+        assert statement[field] == DOCUMENTED_KEY_STATEMENT[field], field
+    # The calls SNS makes for a publisher (Decrypt, GenerateDataKey): no more than the documented wildcard.
+    assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert all(fnmatch.fnmatchcase(action, pattern) or action == pattern
+               for action, pattern in zip(sorted(statement["Action"]), DOCUMENTED_KEY_STATEMENT["Action"],
+                                          strict=True))
 
 
 def test_alarm_email_subscribes_to_the_topic(tmp_path, default_template):
