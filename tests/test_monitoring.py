@@ -10,8 +10,21 @@ from customlabels.config import ConfigError, PipelineConfig
 
 
 def alarms_by_metric(template):
-    return {alarm["Properties"].get("MetricName"): alarm["Properties"]
-            for alarm in template.find_resources("AWS::CloudWatch::Alarm").values()}
+    """The pipeline's alarms by metric name; the two functions' Errors alarms by the function's logical id."""
+    alarms = {}
+    for alarm in template.find_resources("AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        name = props.get("MetricName")
+        if name == "Errors":
+            [dimension] = props["Dimensions"]
+            name = f"Errors of {dimension['Value']['Ref']}"
+        alarms[name] = props
+    return alarms
+
+
+def errors_alarm(template, function_prefix):
+    [props] = [v for k, v in alarms_by_metric(template).items() if k.startswith(f"Errors of {function_prefix}")]
+    return props
 
 
 def test_every_alarm_notifies_the_encrypted_tls_only_topic(default_template):
@@ -22,7 +35,7 @@ def test_every_alarm_notifies_the_encrypted_tls_only_topic(default_template):
     assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
                for s in policy["Properties"]["PolicyDocument"]["Statement"])
     alarms = default_template.find_resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) == 5
+    assert len(alarms) == 6
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
 
@@ -36,7 +49,8 @@ def test_alarms_watch_the_dlq_the_oldest_image_errors_throttles_and_the_idle_mod
     assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_ids[0], "QueueName"]}}]
     assert "customlabels dlq redrive" in dlq["AlarmDescription"]
     assert alarms["ApproximateAgeOfOldestMessage"]["Threshold"] == 3600
-    assert alarms["Errors"]["Threshold"] == alarms["Throttles"]["Threshold"] == 0
+    assert errors_alarm(default_template, "InferenceHandlerFunction")["Threshold"] == 0
+    assert alarms["Throttles"]["Threshold"] == 0
     assert alarms["ModelRunningIdleMinutes"]["Threshold"] == 60
 
 
@@ -110,3 +124,20 @@ def test_dashboard_shows_images_queue_latency_function_model_and_alarms(default_
 def test_alarm_email_is_validated(bad):
     with pytest.raises(ConfigError, match=r"alarm_email=.* is not an e-mail address"):
         PipelineConfig.from_mapping({"model_arn": MODEL_ARN, "alarm_email": bad})
+
+
+@pytest.mark.parametrize("mode", ["on-demand", "always-on", "manual"])
+def test_the_model_managers_errors_alarm_notifies_the_topic_in_every_mode(tmp_path, mode):
+    template = synth_template(tmp_path, model_lifecycle=mode)
+    [topic_id] = template.find_resources("AWS::SNS::Topic")
+    alarm = errors_alarm(template, "ModelLifecycleManagerFunction")
+    assert (alarm["Namespace"], alarm["Statistic"], alarm["Period"]) == ("AWS/Lambda", "Sum", 300)
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+    assert "model manager" in alarm["AlarmDescription"]
+    # the idle alarm exists on demand only; every alarm notifies the topic
+    idle = template.find_resources("AWS::CloudWatch::Alarm", {"Properties": {"MetricName": "ModelRunningIdleMinutes"}})
+    assert len(idle) == (1 if mode == "on-demand" else 0)
+    for other in template.find_resources("AWS::CloudWatch::Alarm").values():
+        assert other["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
