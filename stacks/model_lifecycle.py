@@ -11,16 +11,31 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from customlabels.config import INITIAL_MANAGER_STATE, MODEL_ARN_PATTERN, PipelineConfig
+from customlabels.config import IMAGE_SUFFIXES, INITIAL_MANAGER_STATE, MODEL_ARN_PATTERN, PipelineConfig
 from stacks.function import PipelineFunction
 from stacks.nag import acknowledge
 
 METRICS_NAMESPACE = "CustomLabelsPipeline"
+MANAGER_MAX_EVENT_AGE = Duration.seconds(60)
+"""Lambda's minimum: an upload event the manager cannot take within a minute is dropped, not queued for
+hours behind its reserved concurrency of 1; the schedule runs the manager every interval anyway."""
+
+
+def wildcard_literal(text: str) -> str:
+    """`text` as a literal inside an EventBridge `wildcard` pattern (`*` and `\\` are escaped)."""
+    return text.replace("\\", "\\\\").replace("*", "\\*")
+
+
+def image_key_patterns(input_prefix: str) -> list[dict[str, str]]:
+    """EventBridge matchers for exactly the keys the bucket notifications send to the queue: under the
+    input prefix and ending in one of `IMAGE_SUFFIXES` (case-sensitive, like S3's suffix filters)."""
+    return [{"wildcard": f"{wildcard_literal(input_prefix)}*{wildcard_literal(suffix)}"} for suffix in IMAGE_SUFFIXES]
 
 
 class ModelLifecycle(Construct):
-    """Runs every `manager_interval_minutes` and on every upload; grants follow the lifecycle mode:
-    `manual` only observes, `always-on` may also start the model, `on-demand` may also stop it."""
+    """Runs every `manager_interval_minutes` and on every image upload. In every mode it may gate the inference
+    event source; model grants follow the mode: `manual` never starts or stops the model, `always-on` may
+    start it, `on-demand` may also stop it."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, queue: sqs.IQueue,
                  event_source: event_sources.SqsEventSource, bucket: s3.IBucket) -> None:
@@ -44,12 +59,26 @@ class ModelLifecycle(Construct):
         events.Rule(self, "Schedule", description="Runs the model manager on a schedule",
                     schedule=events.Schedule.rate(Duration.minutes(config.manager_interval_minutes)),
                     targets=[targets.LambdaFunction(self.function)])
+        # Only images wake the manager: results (<image>.json) are written under the same prefix by default.
         events.Rule(self, "OnUpload", description="Runs the model manager as soon as an image is uploaded",
                     event_pattern=events.EventPattern(
                         source=["aws.s3"], detail_type=["Object Created"],
                         detail={"bucket": {"name": [bucket.bucket_name]},
-                                "object": {"key": [{"prefix": config.input_prefix}]}}),
+                                "object": {"key": image_key_patterns(config.input_prefix)}}),
                     targets=[targets.LambdaFunction(self.function)])
+        # No retries and a short event age: a failed or throttled upload event is not worth replaying, the
+        # next scheduled run sees the queue anyway.
+        self.function.configure_async_invoke(retry_attempts=0, max_event_age=MANAGER_MAX_EVENT_AGE)
+
+        self.errors_alarm = cloudwatch.Alarm(
+            self, "ManagerErrors",
+            alarm_description=("The model manager failed (it starts, stops and gates the model; in every mode it "
+                               "keeps images waiting while the model is not running). See its logs."),
+            metric=self.function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+            threshold=0, evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
 
         self.idle_alarm = None
         if config.model_lifecycle == "on-demand":
@@ -66,6 +95,7 @@ class ModelLifecycle(Construct):
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
                 treat_missing_data=cloudwatch.TreatMissingData.BREACHING,  # a silent manager is a failing one
             )
+        self.alarms = [self.errors_alarm, *([self.idle_alarm] if self.idle_alarm else [])]
 
     def _grant(self, config: PipelineConfig, queue: sqs.IQueue, event_source: event_sources.SqsEventSource) -> None:
         project = MODEL_ARN_PATTERN.match(config.model_arn)["project"]
@@ -80,16 +110,15 @@ class ModelLifecycle(Construct):
                                 resources=[queue.queue_arn]),
             iam.PolicyStatement(sid="KeepState", actions=["ssm:GetParameter", "ssm:PutParameter"],
                                 resources=[self.state.parameter_arn]),
-            iam.PolicyStatement(sid="ReadTheEventSource", actions=["lambda:GetEventSourceMapping"],
+            # In every mode the manager keeps the event source disabled while the model is not RUNNING, so
+            # an image waits in the queue instead of spending its receives on a stopped model.
+            iam.PolicyStatement(sid="GateTheEventSource",
+                                actions=["lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping"],
                                 resources=[event_source.event_source_mapping_arn]),
         ]
         if model_actions[config.model_lifecycle]:
-            statements += [
-                iam.PolicyStatement(sid="StartStopTheModel", actions=model_actions[config.model_lifecycle],
-                                    resources=[config.model_arn]),
-                iam.PolicyStatement(sid="GateTheEventSource", actions=["lambda:UpdateEventSourceMapping"],
-                                    resources=[event_source.event_source_mapping_arn]),
-            ]
+            statements.append(iam.PolicyStatement(sid="StartStopTheModel", resources=[config.model_arn],
+                                                  actions=model_actions[config.model_lifecycle]))
         for statement in statements:
             self.role.add_to_principal_policy(statement)
         acknowledge(self.role, f"AwsSolutions-IAM5[Resource::{projects}]",

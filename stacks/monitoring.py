@@ -1,6 +1,6 @@
 """Alarms to one SNS topic, and a dashboard: what an operator needs to know that nothing is being lost."""
 
-from aws_cdk import Duration
+from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_iam as iam
@@ -24,10 +24,22 @@ class Monitoring(Construct):
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(self, "Alarms", display_name="Custom Labels pipeline alarms", master_key=key,
                                enforce_ssl=True)
-        # CloudWatch must use the key to publish to the encrypted topic.
+        # A topic policy replaces SNS's default one, which is what let the account's own services publish:
+        # without this statement no alarm reaches the topic. Only this account's alarms, in this region.
+        cloudwatch_service = iam.ServicePrincipal("cloudwatch.amazonaws.com")
+        this_accounts_alarms = Stack.of(self).format_arn(service="cloudwatch", resource="alarm", resource_name="*",
+                                                         arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        self.topic.add_to_resource_policy(iam.PolicyStatement(
+            sid="AllowThisAccountsCloudWatchAlarmsToPublish",
+            principals=[cloudwatch_service],
+            actions=["sns:Publish"], resources=[self.topic.topic_arn],
+            conditions={"ArnLike": {"aws:SourceArn": this_accounts_alarms},
+                        "StringEquals": {"aws:SourceAccount": account}},
+        ))
+        # CloudWatch must use the key to publish to the encrypted topic (an AWS managed key would refuse it).
         key.add_to_resource_policy(iam.PolicyStatement(
             sid="AllowCloudWatchAlarmsToPublishForThisAccount",
-            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            principals=[cloudwatch_service],
             actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=["*"],
             conditions={"StringEquals": {"aws:SourceAccount": account}},
         ))

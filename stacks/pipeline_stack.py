@@ -33,7 +33,7 @@ class PipelineStack(Stack):
         self.monitoring = Monitoring(
             self, "Monitoring", config=config, key=self.key, account=self.account, queue=self.queues.queue,
             dead_letter_queue=self.queues.dead_letter_queue, inference=self.inference.function,
-            extra_alarms=[self.model_lifecycle.idle_alarm] if self.model_lifecycle.idle_alarm else [])
+            extra_alarms=self.model_lifecycle.alarms)
         acknowledge_bucket_helpers(self)
 
         CfnOutput(self, "BucketName", value=self.storage.bucket.bucket_name,

@@ -6,7 +6,6 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from customlabels.config import DLQ_RETENTION_DAYS, QUEUE_RETENTION_DAYS, PipelineConfig
-from stacks.nag import acknowledge
 
 
 class WorkQueues(Construct):
@@ -23,8 +22,6 @@ class WorkQueues(Construct):
             retention_period=Duration.days(DLQ_RETENTION_DAYS),
             removal_policy=removal_policy,
         )
-        acknowledge(self.dead_letter_queue, "AwsSolutions-SQS3",
-                    "This is the dead-letter queue of the work queue; a DLQ of a DLQ has no reader.")
         self.queue = sqs.Queue(
             self, "Queue",
             encryption=sqs.QueueEncryption.KMS,

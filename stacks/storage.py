@@ -32,8 +32,6 @@ class ImageStorage(Construct):
             removal_policy=removal_policy,
             auto_delete_objects=destroy,
         )
-        acknowledge(self.access_logs, "AwsSolutions-S1",
-                    "This is the server access log bucket itself; logging it into itself would loop.")
 
         self.bucket = s3.Bucket(
             self, "Images",
@@ -66,12 +64,10 @@ class ImageStorage(Construct):
 
 
 def acknowledge_bucket_helpers(scope: Construct) -> None:
-    """cdk-nag findings on the handlers CDK itself adds for bucket notifications and auto-delete."""
+    """cdk-nag findings on the handler CDK itself adds for bucket notifications (the auto-delete provider
+    raises none; tests/test_compliance.py fails on an acknowledgement that matches no finding)."""
     for child in scope.node.children:
         if child.node.id.startswith("BucketNotificationsHandler"):
             acknowledge(child, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
                                "AWSLambdaBasicExecutionRole]",
                         "CDK's bucket-notification custom resource uses AWSLambdaBasicExecutionRole to write its logs.")
-            acknowledge(child, "AwsSolutions-IAM5",
-                        "CDK's bucket-notification custom resource needs s3:PutBucketNotification, which it "
-                        "grants on '*'; it runs only during deployment.")

@@ -14,6 +14,7 @@ from aws_cdk import aws_sqs as sqs
 from conftest import synth_context
 
 from stacks.application import build_app
+from stacks.nag import acknowledge
 from stacks.notifications import EncryptedQueueDestination
 
 pytestmark = pytest.mark.integration
@@ -62,6 +63,48 @@ def test_every_acknowledgement_carries_its_reason(tmp_path):
         for rule_id, reason in data.items():
             assert rule_id.startswith("AwsSolutions::AwsSolutions-")
             assert len(reason) > 30, rule_id
+
+
+def registered_acknowledgements(app) -> set[tuple[str, str]]:
+    """(construct path, rule id) of every acknowledgement, from the metadata `Validations.acknowledge` records."""
+    return {(construct.node.path, rule_id) for construct in app.node.find_all() for entry in construct.node.metadata
+            if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY for rule_id in entry.data}
+
+
+def used_acknowledgements(outdir: Path) -> set[tuple[str, str]]:
+    """(construct path, rule id) of the acknowledgements that suppressed a finding, from the validation report
+    CDK writes next to the assembly (each suppressed violation names the acknowledgement that matched it)."""
+    reports = json.loads((outdir / "validation-report.json").read_text())["pluginReports"]
+    return {(violation["acknowledgedAt"], violation["acknowledgedId"])
+            for report in reports for violation in report.get("suppressedViolations", [])}
+
+
+def stale_acknowledgements(outdir: Path, app) -> list[tuple[str, str]]:
+    return sorted(registered_acknowledgements(app) - used_acknowledgements(outdir))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_acknowledgement_matches_a_finding(tmp_path, variant):
+    app, _ = synthesize(tmp_path, **VARIANTS[variant])
+    assert registered_acknowledgements(app), "the stack acknowledges a few findings; none were found"
+    assert stale_acknowledgements(tmp_path, app) == []
+
+
+def test_a_stale_acknowledgement_is_found(tmp_path):
+    app = build_app(synth_context(), outdir=str(tmp_path))
+    [stack] = [child for child in app.node.children if isinstance(child, Stack)]
+    acknowledge(stack, "AwsSolutions-SQS3", "A finding this stack does not have: the acknowledgement is stale.")
+    app.synth()
+    assert stale_acknowledgements(tmp_path, app) == [("CustomLabelsPipeline", "AwsSolutions::AwsSolutions-SQS3")]
+
+
+def test_acknowledgements_of_parameterised_findings_are_granular(tmp_path):
+    """IAM4 and IAM5 findings name the policy or resource (`AwsSolutions-IAM5[Resource::...]`); a bare rule id
+    would hide every future finding of that rule on the construct."""
+    app, _ = synthesize(tmp_path)
+    for _, rule_id in registered_acknowledgements(app):
+        if rule_id.startswith(("AwsSolutions::AwsSolutions-IAM4", "AwsSolutions::AwsSolutions-IAM5")):
+            assert rule_id.endswith("]") and "[" in rule_id, rule_id
 
 
 def cfn_lint(template_path: Path) -> list[dict]:

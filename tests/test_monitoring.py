@@ -1,5 +1,7 @@
 """Alarms to an encrypted SNS topic, the optional e-mail subscription, and the dashboard."""
 
+import fnmatch
+
 import pytest
 from aws_cdk.assertions import Match
 from conftest import MODEL_ARN, synth_template
@@ -10,8 +12,21 @@ pytestmark = pytest.mark.integration
 
 
 def alarms_by_metric(template):
-    return {alarm["Properties"].get("MetricName"): alarm["Properties"]
-            for alarm in template.find_resources("AWS::CloudWatch::Alarm").values()}
+    """The pipeline's alarms by metric name; the two functions' Errors alarms by the function's logical id."""
+    alarms = {}
+    for alarm in template.find_resources("AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        name = props.get("MetricName")
+        if name == "Errors":
+            [dimension] = props["Dimensions"]
+            name = f"Errors of {dimension['Value']['Ref']}"
+        alarms[name] = props
+    return alarms
+
+
+def errors_alarm(template, function_prefix):
+    [props] = [v for k, v in alarms_by_metric(template).items() if k.startswith(f"Errors of {function_prefix}")]
+    return props
 
 
 def test_every_alarm_notifies_the_encrypted_tls_only_topic(default_template):
@@ -22,7 +37,7 @@ def test_every_alarm_notifies_the_encrypted_tls_only_topic(default_template):
     assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
                for s in policy["Properties"]["PolicyDocument"]["Statement"])
     alarms = default_template.find_resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) == 5
+    assert len(alarms) == 6
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
 
@@ -36,15 +51,59 @@ def test_alarms_watch_the_dlq_the_oldest_image_errors_throttles_and_the_idle_mod
     assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_ids[0], "QueueName"]}}]
     assert "customlabels dlq redrive" in dlq["AlarmDescription"]
     assert alarms["ApproximateAgeOfOldestMessage"]["Threshold"] == 3600
-    assert alarms["Errors"]["Threshold"] == alarms["Throttles"]["Threshold"] == 0
+    assert errors_alarm(default_template, "InferenceHandlerFunction")["Threshold"] == 0
+    assert alarms["Throttles"]["Threshold"] == 0
     assert alarms["ModelRunningIdleMinutes"]["Threshold"] == 60
 
 
-def test_cloudwatch_may_use_the_key_only_for_this_account(default_template):
+# What AWS documents for CloudWatch alarms publishing to an encrypted topic (placeholders in capitals):
+# re:Post knowledge center "cloudwatch-receive-sns-for-alarm-trigger" (topic policy, with the ArnLike
+# aws:SourceArn restriction to alarms) and "cloudwatch-configure-alarm-sns" (customer managed key policy; the
+# SNS developer guide's "Key management", compatibility with AWS services, gives the same statement).
+DOCUMENTED_TOPIC_STATEMENT = {
+    "Effect": "Allow",
+    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+    "Action": "sns:Publish",
+    "Resource": "TOPIC_ARN",
+    "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:REGION:ACCOUNT_ID:alarm:ALARM_NAME"}},
+}
+DOCUMENTED_KEY_STATEMENT = {
+    "Effect": "Allow",
+    "Principal": {"Service": "cloudwatch.amazonaws.com"},
+    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+    "Resource": "*",
+}
+
+
+def cloudwatch_statements(statements):
+    return [s for s in statements if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}]
+
+
+def test_topic_policy_lets_this_accounts_alarms_publish_as_documented(default_template):
+    [topic_id] = default_template.find_resources("AWS::SNS::Topic")
+    [policy] = default_template.find_resources("AWS::SNS::TopicPolicy").values()
+    assert policy["Properties"]["Topics"] == [{"Ref": topic_id}]
+    [statement] = cloudwatch_statements(policy["Properties"]["PolicyDocument"]["Statement"])
+    expected = {**DOCUMENTED_TOPIC_STATEMENT, "Resource": {"Ref": topic_id}, "Condition": {
+        # the documented ArnLike, for every alarm of this account in this region ...
+        "ArnLike": {"aws:SourceArn": {"Fn::Join": ["", [
+            "arn:", {"Ref": "AWS::Partition"}, ":cloudwatch:eu-west-1:123456789012:alarm:*"]]}},
+        # ... and aws:SourceAccount, which AWS recommends against the confused deputy
+        "StringEquals": {"aws:SourceAccount": "123456789012"}}}
+    assert {k: v for k, v in statement.items() if k != "Sid"} == expected
+
+
+def test_cloudwatch_may_use_the_key_only_for_this_account_as_documented(default_template):
     [key] = default_template.find_resources("AWS::KMS::Key").values()
-    [statement] = [s for s in key["Properties"]["KeyPolicy"]["Statement"]
-                   if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}]
+    [statement] = cloudwatch_statements(key["Properties"]["KeyPolicy"]["Statement"])
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    for field in ("Effect", "Principal", "Resource"):
+        assert statement[field] == DOCUMENTED_KEY_STATEMENT[field], field
+    # The calls SNS makes for a publisher (Decrypt, GenerateDataKey): no more than the documented wildcard.
+    assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert all(fnmatch.fnmatchcase(action, pattern) or action == pattern
+               for action, pattern in zip(sorted(statement["Action"]), DOCUMENTED_KEY_STATEMENT["Action"],
+                                          strict=True))
 
 
 def test_alarm_email_subscribes_to_the_topic(tmp_path, default_template):
@@ -67,3 +126,20 @@ def test_dashboard_shows_images_queue_latency_function_model_and_alarms(default_
 def test_alarm_email_is_validated(bad):
     with pytest.raises(ConfigError, match=r"alarm_email=.* is not an e-mail address"):
         PipelineConfig.from_mapping({"model_arn": MODEL_ARN, "alarm_email": bad})
+
+
+@pytest.mark.parametrize("mode", ["on-demand", "always-on", "manual"])
+def test_the_model_managers_errors_alarm_notifies_the_topic_in_every_mode(tmp_path, mode):
+    template = synth_template(tmp_path, model_lifecycle=mode)
+    [topic_id] = template.find_resources("AWS::SNS::Topic")
+    alarm = errors_alarm(template, "ModelLifecycleManagerFunction")
+    assert (alarm["Namespace"], alarm["Statistic"], alarm["Period"]) == ("AWS/Lambda", "Sum", 300)
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+    assert "model manager" in alarm["AlarmDescription"]
+    # the idle alarm exists on demand only; every alarm notifies the topic
+    idle = template.find_resources("AWS::CloudWatch::Alarm", {"Properties": {"MetricName": "ModelRunningIdleMinutes"}})
+    assert len(idle) == (1 if mode == "on-demand" else 0)
+    for other in template.find_resources("AWS::CloudWatch::Alarm").values():
+        assert other["Properties"]["AlarmActions"] == [{"Ref": topic_id}]

@@ -7,6 +7,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match
 from conftest import MODEL_ARN, synth_template
 
+from customlabels.config import IMAGE_SUFFIXES
+
 pytestmark = pytest.mark.integration
 
 
@@ -297,6 +299,102 @@ def test_function_role_has_no_managed_policies(default_template):
                        Match.object_like({"Principal": {"Service": "lambda.amazonaws.com"}})])}),
                     "Description": Match.string_like_regexp("DetectCustomLabels")})
     assert "ManagedPolicyArns" not in role["Properties"]
+
+
+# --- Model manager -------------------------------------------------------------------------------------
+
+
+def upload_rule_pattern(template):
+    _, rule = only(template, "AWS::Events::Rule", {"EventPattern": Match.any_value()})
+    return rule["Properties"]["EventPattern"]
+
+
+def s3_object_created(key, bucket="the-images-bucket"):
+    """An S3 "Object Created" event as EventBridge delivers it (S3 docs, "EventBridge event message structure")."""
+    return {"version": "0", "id": "17793124-05d4-b198-2fde-7ededc63b103", "detail-type": "Object Created",
+            "source": "aws.s3", "account": "123456789012", "time": "2026-11-28T10:00:00Z", "region": "eu-west-1",
+            "resources": [f"arn:aws:s3:::{bucket}"],
+            "detail": {"version": "0", "bucket": {"name": bucket},
+                       "object": {"key": key, "size": 5, "etag": "b1946ac92492d2347c6235b4d2611184",
+                                  "version-id": "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e", "sequencer": "617f08299329d189"},
+                       "request-id": "N4N7GDK58NMKJ12R", "requester": "123456789012", "reason": "PutObject"}}
+
+
+def upload_rule_matches(template, key):
+    from moto.events.models import EventPattern
+
+    pattern = upload_rule_pattern(template)
+    bucket_ref = pattern["detail"]["bucket"]["name"]
+    pattern = json.loads(json.dumps(pattern).replace(json.dumps(bucket_ref[0]), '"the-images-bucket"'))
+    return EventPattern.load(json.dumps(pattern)).matches_event(s3_object_created(key))
+
+
+@pytest.mark.parametrize("suffix", IMAGE_SUFFIXES)
+def test_upload_rule_matches_every_image_suffix_the_notifications_use(default_template, suffix):
+    for key in (f"test_images/bee{suffix}", f"test_images/a/b/with space{suffix}", f"test_images/{suffix}"):
+        assert upload_rule_matches(default_template, key), key
+
+
+@pytest.mark.parametrize("key", [
+    "test_images/bee.jpg.json",      # the result of an image: it must not wake the manager again
+    "test_images/bee.png.json", "test_images/notes.txt", "test_images/bee.Jpg", "test_images/bee.gif",
+    "test_images/bee.jpgx", "other/bee.jpg", "bee.jpg", "results/test_images/bee.jpg", "test_images",
+])
+def test_upload_rule_ignores_results_and_everything_the_notifications_ignore(default_template, key):
+    assert not upload_rule_matches(default_template, key)
+
+
+def test_upload_rule_and_notifications_share_one_list_of_suffixes(default_template):
+    wildcards = [matcher["wildcard"] for matcher in upload_rule_pattern(default_template)["detail"]["object"]["key"]]
+    assert wildcards == [f"test_images/*{suffix}" for suffix in IMAGE_SUFFIXES]
+    assert sorted(dict(rules)["suffix"] for rules in notification_filters(default_template)) == sorted(IMAGE_SUFFIXES)
+
+
+def test_upload_rule_follows_the_input_prefix_and_escapes_wildcards(tmp_path):
+    template = synth_template(tmp_path, input_prefix="up*loads/")
+    assert upload_rule_matches(template, "up*loads/x.png")
+    assert not upload_rule_matches(template, "upXloads/x.png")  # a literal "*", not a wildcard
+
+
+def test_manager_is_invoked_without_retries_and_drops_events_older_than_a_minute(default_template):
+    _, manager = only(default_template, "AWS::Lambda::Function", {"ReservedConcurrentExecutions": 1})
+    manager_id = next(iter(default_template.find_resources("AWS::Lambda::Function", {"Properties": {
+        "ReservedConcurrentExecutions": 1}})))
+    default_template.resource_count_is("AWS::Lambda::EventInvokeConfig", 1)
+    default_template.has_resource_properties("AWS::Lambda::EventInvokeConfig", {
+        "FunctionName": {"Ref": manager_id}, "Qualifier": "$LATEST",
+        "MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60})  # 60 s is Lambda's minimum
+    assert manager["Properties"]["Timeout"] < 60
+
+
+def manager_actions(template):
+    _, policy = only(template, "AWS::IAM::Policy",
+                     {"Roles": [{"Ref": Match.string_like_regexp("^ModelLifecycleManagerRole")}]})
+    by_action = {}
+    for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+        for action in as_list(statement["Action"]):
+            by_action.setdefault(action, []).append(statement["Resource"])
+    return by_action
+
+
+@pytest.mark.parametrize(("mode", "model_actions"), [
+    ("on-demand", {"rekognition:StartProjectVersion", "rekognition:StopProjectVersion"}),
+    ("always-on", {"rekognition:StartProjectVersion"}),
+    ("manual", set()),
+])
+def test_manager_gates_the_one_event_source_in_every_mode_and_starts_stops_per_mode(tmp_path, mode, model_actions):
+    template = synth_template(tmp_path, model_lifecycle=mode)
+    [mapping_id] = template.find_resources("AWS::Lambda::EventSourceMapping")
+    by_action = manager_actions(template)
+    mapping_arn = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"},
+                                     ":lambda:eu-west-1:123456789012:event-source-mapping:", {"Ref": mapping_id}]]}
+    assert by_action["lambda:UpdateEventSourceMapping"] == [mapping_arn]
+    assert by_action["lambda:GetEventSourceMapping"] == [mapping_arn]
+    granted = {action for action in by_action if action in (
+        "rekognition:StartProjectVersion", "rekognition:StopProjectVersion")}
+    assert granted == model_actions
+    for action in granted:
+        assert by_action[action] == [MODEL_ARN]
 
 
 # --- Stack -----------------------------------------------------------------------------------------------
