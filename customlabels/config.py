@@ -48,6 +48,16 @@ SIZING_LATENCY_SECONDS = 0.5
 SIZING_HEADROOM = 2
 VISIBILITY_TIMEOUT_FACTOR = 6
 """AWS guidance: an SQS event source's visibility timeout should be at least 6x the function timeout."""
+MANAGER_RESERVED_CONCURRENCY = 1
+"""One model manager decision at a time: no two runs starting the model at once."""
+MANAGER_MAX_EVENT_AGE_SECONDS = 60
+"""Lambda's minimum: an upload event the manager cannot take within a minute is dropped (with 0 retries), not
+queued for hours behind its reserved concurrency; the schedule runs the manager every interval anyway."""
+
+
+def wildcard_literal(text: str) -> str:
+    """`text` as a literal inside an EventBridge `wildcard` pattern (`*` and `\\` are escaped)."""
+    return text.replace("\\", "\\\\").replace("*", "\\*")
 
 
 class ConfigError(ValueError):
@@ -162,6 +172,18 @@ class PipelineConfig:
     def inference_starts_enabled(self) -> bool:
         """On demand, the manager enables the event source only once the model runs."""
         return self.model_lifecycle != "on-demand"
+
+    def image_key_patterns(self) -> list[dict[str, str]]:
+        """EventBridge matchers for exactly the keys the bucket notifications send to the queue: under the
+        input prefix and ending in one of `IMAGE_SUFFIXES` (case-sensitive, like S3's suffix filters)."""
+        prefix = wildcard_literal(self.input_prefix)
+        return [{"wildcard": f"{prefix}*{wildcard_literal(suffix)}"} for suffix in IMAGE_SUFFIXES]
+
+    def upload_event_pattern(self, bucket_name: str) -> dict[str, Any]:
+        """The EventBridge pattern of the rule that invokes the model manager: an image created in the bucket.
+        The stack deploys it and the local stack evaluates it, so both wake the manager for the same objects."""
+        return {"source": ["aws.s3"], "detail-type": ["Object Created"],
+                "detail": {"bucket": {"name": [bucket_name]}, "object": {"key": self.image_key_patterns()}}}
 
     def manager_environment(self) -> dict[str, str]:
         """The model manager's environment (queue, mapping and state names are added by the stack)."""

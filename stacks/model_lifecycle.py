@@ -11,25 +11,17 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from customlabels.config import IMAGE_SUFFIXES, INITIAL_MANAGER_STATE, MODEL_ARN_PATTERN, PipelineConfig
+from customlabels.config import (
+    INITIAL_MANAGER_STATE,
+    MANAGER_MAX_EVENT_AGE_SECONDS,
+    MANAGER_RESERVED_CONCURRENCY,
+    MODEL_ARN_PATTERN,
+    PipelineConfig,
+)
 from stacks.function import PipelineFunction
 from stacks.nag import acknowledge
 
 METRICS_NAMESPACE = "CustomLabelsPipeline"
-MANAGER_MAX_EVENT_AGE = Duration.seconds(60)
-"""Lambda's minimum: an upload event the manager cannot take within a minute is dropped, not queued for
-hours behind its reserved concurrency of 1; the schedule runs the manager every interval anyway."""
-
-
-def wildcard_literal(text: str) -> str:
-    """`text` as a literal inside an EventBridge `wildcard` pattern (`*` and `\\` are escaped)."""
-    return text.replace("\\", "\\\\").replace("*", "\\*")
-
-
-def image_key_patterns(input_prefix: str) -> list[dict[str, str]]:
-    """EventBridge matchers for exactly the keys the bucket notifications send to the queue: under the
-    input prefix and ending in one of `IMAGE_SUFFIXES` (case-sensitive, like S3's suffix filters)."""
-    return [{"wildcard": f"{wildcard_literal(input_prefix)}*{wildcard_literal(suffix)}"} for suffix in IMAGE_SUFFIXES]
 
 
 class ModelLifecycle(Construct):
@@ -51,7 +43,7 @@ class ModelLifecycle(Construct):
                          "MAPPING_UUID": event_source.event_source_mapping_id,
                          "STATE_PARAMETER": self.state.parameter_name},
             timeout=Duration.seconds(30), memory_mb=256,
-            reserved_concurrency=1,  # one decision at a time: no two managers starting the model at once
+            reserved_concurrency=MANAGER_RESERVED_CONCURRENCY,
         )
         self.function, self.role = manager.function, manager.role
         self._grant(config, queue, event_source)
@@ -60,15 +52,15 @@ class ModelLifecycle(Construct):
                     schedule=events.Schedule.rate(Duration.minutes(config.manager_interval_minutes)),
                     targets=[targets.LambdaFunction(self.function)])
         # Only images wake the manager: results (<image>.json) are written under the same prefix by default.
+        pattern = config.upload_event_pattern(bucket.bucket_name)
         events.Rule(self, "OnUpload", description="Runs the model manager as soon as an image is uploaded",
-                    event_pattern=events.EventPattern(
-                        source=["aws.s3"], detail_type=["Object Created"],
-                        detail={"bucket": {"name": [bucket.bucket_name]},
-                                "object": {"key": image_key_patterns(config.input_prefix)}}),
+                    event_pattern=events.EventPattern(source=pattern["source"], detail_type=pattern["detail-type"],
+                                                      detail=pattern["detail"]),
                     targets=[targets.LambdaFunction(self.function)])
         # No retries and a short event age: a failed or throttled upload event is not worth replaying, the
         # next scheduled run sees the queue anyway.
-        self.function.configure_async_invoke(retry_attempts=0, max_event_age=MANAGER_MAX_EVENT_AGE)
+        self.function.configure_async_invoke(retry_attempts=0,
+                                             max_event_age=Duration.seconds(MANAGER_MAX_EVENT_AGE_SECONDS))
 
         self.errors_alarm = cloudwatch.Alarm(
             self, "ManagerErrors",

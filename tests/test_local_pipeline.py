@@ -267,3 +267,24 @@ def test_always_on_starts_the_model_and_keeps_it_running(backend):
             {"ProjectArn": pipeline.service.models[config.model_arn].project_arn})["ProjectVersionDescriptions"][0]
     assert set(outcomes.values()) == {"labels"}
     assert status["Status"] == "RUNNING"
+
+
+@pytest.mark.e2e
+def test_the_manager_is_invoked_once_per_uploaded_image_never_for_results_or_other_objects(backend):
+    """The stack's upload rule, evaluated by moto's EventBridge on every object the bucket receives: images
+    invoke the model manager once each; their result JSONs, a text file and keys outside the prefix never."""
+    keys = KEYS[:3]
+    config = load_config(model_lifecycle="manual")
+    with LocalPipeline(config, backend, model=ModelOptions(running=True), visibility_timeout=30,
+                       manager_interval=3600) as pipeline:
+        upload_all(pipeline, keys)
+        pipeline.upload("test_images/notes.txt", b"not an image")
+        pipeline.upload("elsewhere/bee.jpg", picture())
+        assert pipeline.wait(keys, timeout=300) == dict.fromkeys(keys, "labels")
+        invocations = pipeline.resources.manager_invocations_url
+        eventually(lambda: all(value == "0" for value in pipeline.sqs.get_queue_attributes(
+            QueueUrl=invocations, AttributeNames=["ApproximateNumberOfMessages",
+                                                  "ApproximateNumberOfMessagesNotVisible"])["Attributes"].values()))
+    runs = pipeline.manager.invocations  # complete once the manager has stopped
+    assert sorted(run.key for run in runs if run.trigger == "Object Created") == sorted(keys)
+    assert [run for run in runs if run.trigger != "Object Created"] == []  # no tick in an hour, nothing expired

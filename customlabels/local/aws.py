@@ -39,6 +39,8 @@ class LocalResources:
     key_id: str
     state_parameter: str
     thresholds_parameter: str
+    manager_invocations_url: str
+    """Where the model manager's upload rule delivers its events: Lambda's asynchronous invocation queue."""
 
 
 def free_port() -> int:
@@ -64,8 +66,8 @@ def client(service: str, endpoint: str, region: str) -> Any:
 
 def provision(config: PipelineConfig, endpoint: str, *, bucket: str = "customlabels-local",
               visibility_timeout: int | None = None) -> LocalResources:
-    """Key, versioned SSE-KMS bucket, queue with DLQ and redrive, one notification per image suffix, and the
-    model manager's state parameter.
+    """Key, versioned SSE-KMS bucket, queue with DLQ and redrive, one notification per image suffix, the
+    model manager's upload rule and its state parameter.
 
     `visibility_timeout` overrides the configuration's (6x the function timeout) to rehearse retries
     in seconds rather than minutes; left unset, it is exactly what the deployed queue gets.
@@ -97,10 +99,19 @@ def provision(config: PipelineConfig, endpoint: str, *, bucket: str = "customlab
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [
         {"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"], "Filter": {"Key": {"FilterRules": [
             {"Name": "prefix", "Value": config.input_prefix}, {"Name": "suffix", "Value": suffix}]}}}
-        for suffix in IMAGE_SUFFIXES]})
+        for suffix in IMAGE_SUFFIXES], "EventBridgeConfiguration": {}})
+    # The stack's upload rule with its own pattern: moto sends every object's event to EventBridge, which
+    # evaluates the pattern, and delivers the matches to a queue standing in for Lambda's async invocations.
+    invocations_url = sqs.create_queue(QueueName=f"{bucket}-manager-invocations")["QueueUrl"]
+    invocations_arn = sqs.get_queue_attributes(QueueUrl=invocations_url,
+                                               AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events = client("events", endpoint, region)
+    rule = f"{bucket}-manager-on-upload"
+    events.put_rule(Name=rule, EventPattern=json.dumps(config.upload_event_pattern(bucket)))
+    events.put_targets(Rule=rule, Targets=[{"Id": "model-manager", "Arn": invocations_arn}])
     state_parameter = f"/{bucket}/model-manager/state"
     ssm.put_parameter(Name=state_parameter, Value=INITIAL_MANAGER_STATE, Type="String")
     thresholds_parameter = f"/{bucket}/inference/thresholds"
     ssm.put_parameter(Name=thresholds_parameter, Value=config.initial_thresholds_document(), Type="String")
     return LocalResources(endpoint, region, bucket, queue_url, queue_arn, dlq_url, dlq_arn, key_id, state_parameter,
-                          thresholds_parameter)
+                          thresholds_parameter, invocations_url)

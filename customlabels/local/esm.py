@@ -8,7 +8,7 @@ visibility timeout, so SQS counts receives and moves exhausted messages to the D
 The mapping can be disabled and enabled through the Lambda API (`GetEventSourceMapping`,
 `UpdateEventSourceMapping`) that `serve_mapping_api` answers, which is how the model manager gates it.
 The model manager itself runs as `ScheduledFunction`: a process invoking its real handler on a schedule
-and whenever an upload is announced, as EventBridge does.
+and once for each event that the stack's own upload rule matched (moto's EventBridge evaluates it).
 """
 
 from __future__ import annotations
@@ -232,47 +232,95 @@ def serve_mapping_api(mapping: EventSourceMapping) -> ThreadingHTTPServer:
     return server
 
 
+@dataclass(frozen=True)
+class ManagerInvocation:
+    """One run of the model manager: by its schedule, or by the upload rule for one object (`key`)."""
+
+    trigger: str
+    """`Scheduled Event`, `Object Created`, or `expired` for an upload event dropped at its maximum age."""
+    key: str | None = None
+
+
+def is_expired(sent_at: float, now: float, max_event_age: float) -> bool:
+    """Lambda drops an asynchronous event that waited longer than the function's maximum event age."""
+    return now - sent_at > max_event_age
+
+
 def _scheduled_main(path: str, environment: dict[str, str], log_path: str, interval: float, stop: Any,
-                    announced: Any) -> None:
-    """Invoke the handler every `interval` seconds, and at once when an upload is announced."""
+                    invocations_url: str, max_event_age: float, reports: Any) -> None:
+    """Invoke the handler every `interval` seconds, and once for each event the upload rule delivered, one at a
+    time (reserved concurrency 1), dropping events older than `max_event_age`, as Lambda does."""
     _become_environment(environment, log_path)
+    import boto3
+
+    sqs = boto3.client("sqs")
     handler = load_handler(Path(path))
+    name = Path(path).parent.name
     parent = os.getppid()
-    while not stop.is_set() and os.getppid() == parent:
-        work = announced.wait(timeout=interval)
-        announced.clear()
-        if stop.is_set():
-            break
-        event = ({"source": "aws.s3", "detail-type": "Object Created"} if work
-                 else {"source": "aws.events", "detail-type": "Scheduled Event"})
+
+    def invoke(event: dict[str, Any]) -> None:
         try:
-            handler(event, LambdaContext(function_name=Path(path).parent.name, aws_request_id=str(uuid.uuid4()),
+            handler(event, LambdaContext(function_name=name, aws_request_id=str(uuid.uuid4()),
                                          started=time.monotonic()))
-        except Exception as error:  # a failed run is retried by the next tick, as a schedule would
-            print(f"{Path(path).parent.name}: invocation failed: {type(error).__name__}: {error}")
+        except Exception as error:  # a failed run is not retried (0 retries); the next tick runs again
+            print(f"{name}: invocation failed: {type(error).__name__}: {error}")
+
+    next_tick = time.monotonic() + interval
+    while not stop.is_set() and os.getppid() == parent:
+        if time.monotonic() >= next_tick:
+            invoke({"source": "aws.events", "detail-type": "Scheduled Event"})
+            reports.put(ManagerInvocation("Scheduled Event"))
+            next_tick = time.monotonic() + interval
+            continue
+        try:
+            messages = sqs.receive_message(QueueUrl=invocations_url, MaxNumberOfMessages=1, WaitTimeSeconds=0,
+                                           MessageSystemAttributeNames=["SentTimestamp"]).get("Messages", [])
+        except Exception as error:  # the emulated AWS is going away at shutdown
+            if stop.is_set():
+                break
+            print(f"{name}: receive failed: {error}")
+            messages = []
+        if not messages:
+            stop.wait(min(0.05, max(0.0, next_tick - time.monotonic())))
+            continue
+        [message] = messages
+        sqs.delete_message(QueueUrl=invocations_url, ReceiptHandle=message["ReceiptHandle"])
+        event = json.loads(message["Body"])
+        key = event.get("detail", {}).get("object", {}).get("key")
+        if is_expired(int(message["Attributes"]["SentTimestamp"]) / 1000, time.time(), max_event_age):
+            reports.put(ManagerInvocation("expired", key))
+            continue
+        invoke(event)
+        reports.put(ManagerInvocation(event.get("detail-type", ""), key))
 
 
 class ScheduledFunction:
-    """A function invoked on a schedule and on announced uploads, in a process of its own."""
+    """The model manager in a process of its own, invoked on a schedule and by the upload rule's events."""
 
-    def __init__(self, path: Path, *, environment: dict[str, str], log_path: Path, interval: float) -> None:
+    def __init__(self, path: Path, *, environment: dict[str, str], log_path: Path, interval: float,
+                 invocations_url: str, max_event_age: float) -> None:
         context = multiprocessing.get_context("spawn")
-        self._stop, self._announced = context.Event(), context.Event()
+        self._stop = context.Event()
+        self._reports = context.Queue()
+        self.invocations: list[ManagerInvocation] = []
         self._process = context.Process(target=_scheduled_main, name=f"scheduled-{path.parent.name}", daemon=True,
                                         args=(str(path), environment, str(log_path), interval, self._stop,
-                                              self._announced))
+                                              invocations_url, max_event_age, self._reports))
 
     def start(self) -> ScheduledFunction:
         self._process.start()
         return self
 
-    def announce(self) -> None:
-        """An upload happened (EventBridge's Object Created)."""
-        self._announced.set()
+    def collect(self, wait: float = 0.0) -> list[ManagerInvocation]:
+        """Move the invocations reported so far into `self.invocations` (see `EventSourceMapping.collect`)."""
+        with contextlib.suppress(Empty):
+            while True:
+                self.invocations.append(self._reports.get(timeout=wait) if wait else self._reports.get_nowait())
+        return self.invocations
 
     def stop(self) -> None:
         self._stop.set()
-        self._announced.set()
         self._process.join(timeout=15)
         if self._process.is_alive():
             self._process.terminate()
+        self.collect(wait=0.5)

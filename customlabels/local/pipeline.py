@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from customlabels.config import IMAGE_SUFFIXES, PipelineConfig
+from customlabels.config import IMAGE_SUFFIXES, MANAGER_MAX_EVENT_AGE_SECONDS, PipelineConfig
 from customlabels.emulator.rekognition import CustomLabelsService, DetectionBackend, PlannedFault, serve
 from customlabels.local.aws import FAKE_CREDENTIALS, LocalResources, client, provision, start_moto
 from customlabels.local.esm import (
@@ -114,7 +114,9 @@ class LocalPipeline:
             self._lambda_api = serve_mapping_api(self.esm)
             self.lambda_endpoint = f"http://127.0.0.1:{self._lambda_api.server_address[1]}"
             self.manager = ScheduledFunction(MANAGER_DIR / "app.py", environment=self.manager_environment(),
-                                             log_path=self.log_path, interval=self.manager_interval).start()
+                                             log_path=self.log_path, interval=self.manager_interval,
+                                             invocations_url=self.resources.manager_invocations_url,
+                                             max_event_age=MANAGER_MAX_EVENT_AGE_SECONDS).start()
         except BaseException:
             self.__exit__()
             raise
@@ -186,9 +188,7 @@ class LocalPipeline:
         return result_key_for(key, self.settings.input_prefix, self.settings.results_prefix)
 
     def upload(self, key: str, body: bytes) -> dict[str, Any]:
-        response = self.s3.put_object(Bucket=self.resources.bucket, Key=key, Body=body)
-        self.manager.announce()  # EventBridge's Object Created rule invokes the model manager
-        return response
+        return self.s3.put_object(Bucket=self.resources.bucket, Key=key, Body=body)
 
     def result(self, key: str) -> dict[str, Any] | None:
         try:
