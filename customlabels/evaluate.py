@@ -250,12 +250,14 @@ class Evaluation:
     def tuned_thresholds(self, goal: str = "f1") -> dict[str, Any]:
         """A thresholds document (`customlabels thresholds set`) from the tuning: per label, the best-F1
         threshold, or with goal "precision" the lowest one reaching the target precision (the best-F1 one
-        where no threshold reaches it). `min_confidence` is the lowest of them, for labels with no evidence."""
+        where no threshold reaches it). `min_confidence` is the lowest of them, for labels with no evidence.
+        Thresholds keep every digit of the chosen confidence: rounded, one could pass above the detection it
+        was chosen to keep, and a rerun would no longer reproduce the tuning."""
         labels = {}
         for label, tuned in self.tuning["per_label"].items():
             choice = tuned["reaching_target"] if goal == "precision" and tuned["reaching_target"] else tuned["best_f1"]
             if choice is not None:
-                labels[label] = round(choice["threshold"], 3)
+                labels[label] = choice["threshold"]
         return {"min_confidence": min(labels.values()) if labels else None, "labels": labels}
 
 

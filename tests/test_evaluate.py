@@ -88,6 +88,37 @@ def test_tuned_thresholds_are_a_thresholds_document():
 
 
 @pytest.mark.unit
+@pytest.mark.parametrize("seed", range(8))
+def test_tuned_thresholds_reproduce_the_tuning_with_full_precision_confidences(seed):
+    """The service returns confidences with many digits: re-evaluating with the written thresholds gives
+    exactly the true and false positives the tuning predicted, for every label and goal."""
+    from random import Random
+
+    from customlabels.evaluate import apply_thresholds
+    from customlabels.runtime_thresholds import parse_thresholds
+
+    rng = Random(seed)
+    entries, results = [], []
+    for index in range(40):
+        key = f"{index}.jpg"
+        entries.append(entry(index + 1, key, [Box("bee", 0, 0, 50, 50), Box("wasp", 50, 50, 40, 40)]))
+        predictions = [detection(label, round(rng.uniform(40, 99.9), rng.choice([4, 5, 6, 13])), *box)
+                       for label, box in (("bee", (0, 0, 50, 50)), ("wasp", (50, 50, 40, 40)),
+                                          ("bee", (60, 0, 30, 30)), ("wasp", (0, 60, 30, 30)))
+                       if rng.random() < 0.7]
+        results.append(ImageResult(f"test_images/{key}", tuple(predictions)))
+    tuned = evaluate(entries, results, target_precision=0.6)
+    for goal in ("f1", "precision"):
+        document = tuned.tuned_thresholds(goal)
+        rerun = evaluate(entries, apply_thresholds(results, parse_thresholds(document))).detection["per_label"]
+        for label, tuning in tuned.tuning["per_label"].items():
+            choice = tuning["reaching_target"] if goal == "precision" and tuning["reaching_target"] else \
+                tuning["best_f1"]
+            assert (rerun[label]["true_positives"], rerun[label]["false_positives"]) == (
+                choice["true_positives"], choice["false_positives"]), (goal, label)
+
+
+@pytest.mark.unit
 def test_diagnostics_name_the_confusions_and_the_images_to_look_at():
     diagnostics = evaluate(ENTRIES, RESULTS).diagnostics
     assert diagnostics["most_confused"] == [{"actual": "bee", "predicted": "flower", "count": 1}]
