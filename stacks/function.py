@@ -2,7 +2,7 @@
 
 from typing import cast
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -10,6 +10,7 @@ from constructs import Construct
 
 from customlabels.config import PipelineConfig
 from stacks.bundling import ARCHITECTURE, RUNTIME, function_code
+from stacks.retention import removal_policy
 
 
 class PipelineFunction(Construct):
@@ -22,7 +23,7 @@ class PipelineFunction(Construct):
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
             self, "Logs",
-            removal_policy=RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN,
+            removal_policy=removal_policy(config),
         )
         cast(logs.CfnLogGroup, self.log_group.node.default_child).retention_in_days = config.log_retention_days
         self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),

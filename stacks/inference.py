@@ -12,6 +12,7 @@ from constructs import Construct
 from customlabels.config import RESULT_SUFFIX, PipelineConfig
 from stacks.function import PipelineFunction
 from stacks.nag import acknowledge
+from stacks.retention import removal_policy
 
 
 class InferenceFunction(Construct):
@@ -26,6 +27,7 @@ class InferenceFunction(Construct):
             self, "Thresholds", string_value=config.initial_thresholds_document(),
             description="Confidence thresholds of the Custom Labels pipeline: "
                         '{"min_confidence": null | 0-100, "labels": {"<label>": 0-100}}')
+        self.thresholds.apply_removal_policy(removal_policy(config))  # the operator's tuning outlives the stack
         pipeline_function = PipelineFunction(
             self, "Handler", folder="inference", config=config,
             description="Runs DetectCustomLabels on each uploaded image and writes <image key>.json",

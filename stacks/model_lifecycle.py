@@ -20,6 +20,7 @@ from customlabels.config import (
 )
 from stacks.function import PipelineFunction
 from stacks.nag import acknowledge
+from stacks.retention import removal_policy
 
 METRICS_NAMESPACE = "CustomLabelsPipeline"
 
@@ -36,6 +37,7 @@ class ModelLifecycle(Construct):
         # table to run), read and written by this function alone. See docs/model-lifecycle.md.
         self.state = ssm.StringParameter(self, "State", string_value=INITIAL_MANAGER_STATE,
                                          description="Model manager state: last activity and model status")
+        self.state.apply_removal_policy(removal_policy(config))
         manager = PipelineFunction(
             self, "Manager", folder="model_manager", config=config,
             description=f"Model manager ({config.model_lifecycle}): starts and stops the Custom Labels model",

@@ -1,6 +1,6 @@
 """The pipeline stack: wires the key, storage, queues and the inference function together."""
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -9,6 +9,7 @@ from stacks.inference import InferenceFunction
 from stacks.model_lifecycle import ModelLifecycle
 from stacks.monitoring import Monitoring
 from stacks.queueing import WorkQueues
+from stacks.retention import removal_policy
 from stacks.storage import ImageStorage, acknowledge_bucket_helpers
 
 
@@ -21,7 +22,7 @@ class PipelineStack(Stack):
             description="Encrypts the images, results and queues of the Custom Labels pipeline",
             enable_key_rotation=True,
             pending_window=Duration.days(7 if config.removal_policy == "destroy" else 30),
-            removal_policy=RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN,
+            removal_policy=removal_policy(config),
         )
         self.storage = ImageStorage(self, "Storage", config=config, key=self.key)
         self.queues = WorkQueues(self, "Queues", config=config, key=self.key)

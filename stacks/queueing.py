@@ -1,11 +1,12 @@
 """The work queue S3 notifies, and its dead-letter queue."""
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from customlabels.config import DLQ_RETENTION_DAYS, QUEUE_RETENTION_DAYS, PipelineConfig
+from stacks.retention import removal_policy
 
 
 class WorkQueues(Construct):
@@ -13,14 +14,14 @@ class WorkQueues(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, key: kms.IKey) -> None:
         super().__init__(scope, construct_id)
-        removal_policy = RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN
+        retention = removal_policy(config)
         self.dead_letter_queue = sqs.Queue(
             self, "DeadLetterQueue",
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=key,
             enforce_ssl=True,
             retention_period=Duration.days(DLQ_RETENTION_DAYS),
-            removal_policy=removal_policy,
+            removal_policy=retention,
         )
         self.queue = sqs.Queue(
             self, "Queue",
@@ -31,5 +32,5 @@ class WorkQueues(Construct):
             visibility_timeout=Duration.seconds(config.visibility_timeout_seconds),
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=config.max_receive_count,
                                                   queue=self.dead_letter_queue),
-            removal_policy=removal_policy,
+            removal_policy=retention,
         )

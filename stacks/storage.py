@@ -1,6 +1,6 @@
 """The image bucket (inputs and results) and its server access log bucket."""
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
@@ -9,6 +9,7 @@ from constructs import Construct
 from customlabels.config import IMAGE_SUFFIXES, PipelineConfig
 from stacks.nag import acknowledge
 from stacks.notifications import EncryptedQueueDestination
+from stacks.retention import removal_policy
 
 NONCURRENT_VERSION_DAYS = 30
 ACCESS_LOG_DAYS = 365
@@ -20,7 +21,7 @@ class ImageStorage(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, key: kms.IKey) -> None:
         super().__init__(scope, construct_id)
         destroy = config.removal_policy == "destroy"
-        removal_policy = RemovalPolicy.DESTROY if destroy else RemovalPolicy.RETAIN
+        retention = removal_policy(config)
 
         self.access_logs = s3.Bucket(
             self, "AccessLogs",
@@ -29,7 +30,7 @@ class ImageStorage(Construct):
             enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(ACCESS_LOG_DAYS))],
-            removal_policy=removal_policy,
+            removal_policy=retention,
             auto_delete_objects=destroy,
         )
 
@@ -49,7 +50,7 @@ class ImageStorage(Construct):
                 noncurrent_version_expiration=Duration.days(NONCURRENT_VERSION_DAYS),
                 abort_incomplete_multipart_upload_after=Duration.days(7),
             )],
-            removal_policy=removal_policy,
+            removal_policy=retention,
             auto_delete_objects=destroy,
         )
 

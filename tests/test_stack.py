@@ -105,15 +105,21 @@ def test_every_bucket_and_queue_denies_requests_without_tls(default_template):
                        for s in statements), policy_type
 
 
+RETAINED = ("AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::SSM::Parameter")
+"""Data, logs, the key, and the runtime thresholds and manager state that operators set."""
+
+
 def test_data_is_retained_by_default(default_template):
-    for resource_type in ("AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::KMS::Key", "AWS::Logs::LogGroup"):
-        for resource in default_template.find_resources(resource_type).values():
+    for resource_type in RETAINED:
+        resources = default_template.find_resources(resource_type)
+        assert resources, resource_type
+        for resource in resources.values():
             assert resource["DeletionPolicy"] == "Retain", resource_type
 
 
 def test_destroy_removal_policy_for_development_stacks(tmp_path):
     template = synth_template(tmp_path, removal_policy="destroy")
-    for resource_type in ("AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::KMS::Key", "AWS::Logs::LogGroup"):
+    for resource_type in RETAINED:
         for resource in template.find_resources(resource_type).values():
             assert resource["DeletionPolicy"] == "Delete", resource_type
     template.resource_count_is("Custom::S3AutoDeleteObjects", 2)  # a non-empty bucket cannot be deleted
