@@ -22,6 +22,24 @@ from typing import Any
 IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".JPG", ".JPEG", ".PNG")
 """Object key suffixes that trigger inference; S3 suffix filters are case-sensitive."""
 
+
+def is_image_key(key: str) -> bool:
+    """The one rule for "an image" by name, as the bucket notifications and the manager's rule apply it:
+    a suffix of IMAGE_SUFFIXES exactly (`bee.Jpg` never reaches the queue, so nothing would answer it)."""
+    return key.endswith(IMAGE_SUFFIXES)
+
+
+def image_name_problem(name: str) -> str | None:
+    """Why a file name is not one the pipeline picks up, and the fix; None when it is."""
+    if is_image_key(name):
+        return None
+    stem, dot, suffix = name.rpartition(".")
+    if dot and f".{suffix.lower()}" in IMAGE_SUFFIXES:
+        return (f"its suffix .{suffix} mixes cases, and the pipeline picks up only "
+                f"{', '.join(IMAGE_SUFFIXES)} (S3's notification filters are case-sensitive): "
+                f"rename it to {stem}.{suffix.lower()}")
+    return f"the pipeline only picks up names ending {', '.join(IMAGE_SUFFIXES)}: rename it"
+
 RESULT_SUFFIX = ".json"
 
 MODEL_ARN_PATTERN = re.compile(

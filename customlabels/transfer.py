@@ -20,7 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from PIL import Image, UnidentifiedImageError
 
 from customlabels import dlq
-from customlabels.config import IMAGE_SUFFIXES, RESULT_SUFFIX
+from customlabels.config import RESULT_SUFFIX, image_name_problem, is_image_key
 from customlabels.emulator.rekognition import MAX_S3_IMAGE_BYTES, MAX_SIDE, MIN_SIDE
 from customlabels.evaluate import result_status
 from customlabels.local.esm import handler_modules_on_path
@@ -43,6 +43,13 @@ class Location:
 
     def result_key(self, key: str) -> str:
         return result_key_for(key, self.upload_prefix, self.results_prefix)
+
+    def image_key(self, result_key: str) -> str | None:
+        """The image a result key answers (the inverse of `result_key`), or None if it is not a result."""
+        if not (result_key.startswith(self.results_prefix) and result_key.endswith(RESULT_SUFFIX)):
+            return None
+        key = self.upload_prefix + result_key[len(self.results_prefix):].removesuffix(RESULT_SUFFIX)
+        return key if is_image_key(key) else None
 
 
 def stack_location(outputs: dict[str, str], stack_name: str) -> Location:
@@ -83,8 +90,8 @@ def check_image(path: Path) -> tuple[str | None, str]:
         return None, f"a {fmt} image; Rekognition takes JPEG or PNG: convert it"
     if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
         return None, f"{width} x {height} px; Rekognition takes {MIN_SIDE}-{MAX_SIDE} px per side: resize it"
-    if not path.name.lower().endswith(IMAGE_SUFFIXES):
-        return None, f"a {fmt} by content, but the pipeline only picks up names ending .jpg, .jpeg or .png: rename it"
+    if problem := image_name_problem(path.name):
+        return None, f"a {fmt} by content, but {problem}"
     return fmt, ""
 
 
@@ -142,10 +149,16 @@ def list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
 
 
 def image_keys(s3: Any, location: Location, prefix: str) -> list[str]:
-    """The images under `prefix` the pipeline processes (not its results, not other files)."""
+    """The images under `prefix` the pipeline processes (not its results, not other files), and the images
+    deleted before they were processed, which have a result (ImageDeletedBeforeProcessing) but no object."""
     separate_results = location.results_prefix != location.upload_prefix
-    return [key for key in list_keys(s3, location.bucket, prefix) if key.lower().endswith(IMAGE_SUFFIXES)
-            and not (separate_results and key.startswith(location.results_prefix))]
+    listed = list_keys(s3, location.bucket, prefix)
+    images = [key for key in listed
+              if is_image_key(key) and not (separate_results and key.startswith(location.results_prefix))]
+    results_listing = location.result_key(prefix).removesuffix(RESULT_SUFFIX)
+    results = list_keys(s3, location.bucket, results_listing) if separate_results else listed
+    answered = {location.image_key(key) for key in results} - {None} - set(images)
+    return sorted(images + [key for key in answered if key.startswith(prefix)])
 
 
 def dead_letter_keys(sqs: Any, dead_letter_queue_url: str) -> set[str]:

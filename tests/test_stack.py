@@ -6,6 +6,8 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match
 from conftest import MODEL_ARN, synth_template
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from customlabels.config import IMAGE_SUFFIXES
 
@@ -354,6 +356,34 @@ def test_upload_rule_and_notifications_share_one_list_of_suffixes(default_templa
     wildcards = [matcher["wildcard"] for matcher in upload_rule_pattern(default_template)["detail"]["object"]["key"]]
     assert wildcards == [f"test_images/*{suffix}" for suffix in IMAGE_SUFFIXES]
     assert sorted(dict(rules)["suffix"] for rules in notification_filters(default_template)) == sorted(IMAGE_SUFFIXES)
+
+
+KEY_ALPHABET = "abJPGEjpgen.x/ _%+*ü"
+"""Letters of the suffixes in both cases, dots, slashes and characters S3 keys carry."""
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(stem=st.text(KEY_ALPHABET, max_size=12),
+       suffix=st.sampled_from(["", ".jpg", ".jpeg", ".png", ".json", ".txt"]).flatmap(
+           lambda s: st.tuples(*[st.sampled_from([c.lower(), c.upper()]) for c in s]).map("".join)),
+       extra=st.sampled_from(["", ".json"]), prefix=st.sampled_from(["test_images/", "other/", ""]))
+def test_one_definition_of_an_image_key_for_notifications_the_manager_upload_and_results(
+        default_template, stem, suffix, extra, prefix):
+    """Every case variant of every suffix: what the bucket notifications send to the queue, what wakes the
+    model manager, what `upload` accepts and what `results` lists are the same keys."""
+    from customlabels import transfer
+    from customlabels.config import image_name_problem, is_image_key
+
+    key = prefix + stem + suffix + extra
+    notified = key.startswith("test_images/") and any(key.endswith(dict(rules)["suffix"])
+                                                     for rules in notification_filters(default_template))
+    assert upload_rule_matches(default_template, key) == notified
+    assert (key.startswith("test_images/") and is_image_key(key)) == notified
+    name = key.rsplit("/", 1)[-1]
+    if name:
+        assert (image_name_problem(name) is None) == is_image_key(key)
+    location = transfer.Location("b", "test_images/", "test_images/")
+    assert (location.image_key(key + ".json") == key) == notified
 
 
 def test_upload_rule_follows_the_input_prefix_and_escapes_wildcards(tmp_path):

@@ -23,7 +23,7 @@ def picture(path, size=(200, 150), fmt=None):
 
 @pytest.fixture
 def folder(tmp_path):
-    """Two good images, one PNG named .jpg (fine: Rekognition reads the content), and six that would fail."""
+    """Two good images, one PNG named .jpg (fine: Rekognition reads the content), and seven that would fail."""
     images = tmp_path / "images"
     picture(images / "bee.jpg")
     picture(images / "meadow" / "flower 1.png")
@@ -33,6 +33,7 @@ def folder(tmp_path):
     picture(images / "tiny.png", size=(32, 32))
     picture(images / "huge.png", size=(4100, 64))
     picture(images / "photo.dat", fmt="JPEG")
+    picture(images / "mixed.Jpg", fmt="JPEG")
     (images / "big.jpg").write_bytes(b"\xff\xd8" + bytes(transfer.MAX_S3_IMAGE_BYTES))
     return images
 
@@ -44,12 +45,14 @@ def test_upload_plan_checks_content_size_and_names(folder):
         ("test_images/batch/bee.jpg", "image/jpeg"), ("test_images/batch/disguised.jpg", "image/png"),
         ("test_images/batch/meadow/flower 1.png", "image/png")]
     reasons = {s.path.name: s.reason for s in skipped}
-    assert reasons.keys() == {"notes.jpg", "anim.gif", "tiny.png", "huge.png", "photo.dat", "big.jpg"}
+    assert reasons.keys() == {"notes.jpg", "anim.gif", "tiny.png", "huge.png", "photo.dat", "big.jpg", "mixed.Jpg"}
     assert reasons["notes.jpg"].startswith("not an image by its content")
     assert reasons["anim.gif"] == "a GIF image; Rekognition takes JPEG or PNG: convert it"
     assert reasons["tiny.png"] == "32 x 32 px; Rekognition takes 64-4096 px per side: resize it"
     assert reasons["huge.png"].startswith("4100 x 64 px")
-    assert "only picks up names ending .jpg, .jpeg or .png: rename it" in reasons["photo.dat"]
+    assert reasons["photo.dat"] == ("a JPEG by content, but the pipeline only picks up names ending .jpg, .jpeg, "
+                                    ".png, .JPG, .JPEG, .PNG: rename it")
+    assert reasons["mixed.Jpg"].endswith("(S3's notification filters are case-sensitive): rename it to mixed.jpg")
     assert reasons["big.jpg"].startswith("15.0 MB; Rekognition takes at most 15 MB")
 
 
@@ -64,7 +67,7 @@ def test_upload_command_sends_the_good_images_and_lists_the_rest(folder, capsys)
     assert keys == {"test_images/bee.jpg": "image/jpeg", "test_images/disguised.jpg": "image/png",
                     "test_images/meadow/flower 1.png": "image/png"}
     printed = capsys.readouterr().out
-    assert "Skipped 6 file(s)" in printed and "Uploaded 3 image(s) to s3://pipeline-bucket/test_images/" in printed
+    assert "Skipped 7 file(s)" in printed and "Uploaded 3 image(s) to s3://pipeline-bucket/test_images/" in printed
     assert "customlabels results --bucket pipeline-bucket --prefix test_images/ --wait" in printed
 
 
@@ -139,6 +142,20 @@ def test_results_table_and_exit_codes(deployed, capsys):
     for text in ("test_images/a.jpg", "bee (97.5), sunny (81.0)", "InvalidImageFormatException", "dead-letter"):
         assert text in printed.out
     assert main(["results", "--wait", "--timeout", "0"]) == 1, "--wait fails when some never finished"
+
+
+@pytest.mark.integration
+def test_results_lists_an_image_deleted_before_processing_by_its_result(deployed, capsys):
+    s3, _ = deployed
+    gone = {"Code": "ImageDeletedBeforeProcessing", "Message": "The image was deleted before it could be processed"}
+    s3.put_object(Bucket=BUCKET, Key="results/gone.jpg.json", Body=json.dumps(result("test_images/gone.jpg",
+                                                                                     error=gone)))
+    s3.put_object(Bucket=BUCKET, Key="results/notes.txt.json", Body=b"{}")  # not a result of an image
+    assert main(["results", "--format", "json"]) == 0
+    listed = {item["image"]: item["status"] for item in json.loads(capsys.readouterr().out)}
+    assert listed == {"test_images/a.jpg": "labels", "test_images/b.png": "error", "test_images/c.jpg": "nothing",
+                      "test_images/dead.jpg": "dead-letter", "test_images/gone.jpg": "error",
+                      "test_images/later.jpg": "pending"}
 
 
 @pytest.mark.integration

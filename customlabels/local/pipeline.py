@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from customlabels.config import IMAGE_SUFFIXES, MANAGER_MAX_EVENT_AGE_SECONDS, PipelineConfig
+from customlabels.config import MANAGER_MAX_EVENT_AGE_SECONDS, PipelineConfig, is_image_key
 from customlabels.emulator.rekognition import CustomLabelsService, DetectionBackend, PlannedFault, serve
 from customlabels.local.aws import FAKE_CREDENTIALS, LocalResources, client, provision, start_moto
 from customlabels.local.esm import (
@@ -205,7 +205,7 @@ class LocalPipeline:
 
     def outcome(self, key: str, dead_letters: set[str], results: set[str] | None = None) -> str | None:
         """`labels`, `error:<Code>`, `dlq`, `not-an-image`, or None while still pending."""
-        if not key.endswith(IMAGE_SUFFIXES):
+        if not is_image_key(key):
             return "not-an-image"
         result = self.result(key) if results is None or self.result_key_for(key) in results else None
         if result is not None:
