@@ -156,8 +156,10 @@ def _print_model_timeline(pipeline) -> None:
     steps = " -> ".join(f"{status} (+{moment - started:.1f} s)" for moment, status in history)
     console.print(f"Model ({pipeline.config.model_lifecycle}): {steps}")
     if pipeline.config.model_lifecycle == "on-demand":
-        console.print(f"  The model manager started it when work arrived and stops it after "
-                      f"{pipeline.config.idle_minutes} idle minutes (idle_minutes).")
+        started = any(status == "STARTING" for _, status in history)
+        console.print(("  The model manager started it when images arrived" if started else
+                       "  The model manager did not start it: no image arrived")
+                      + f"; deployed, it stops it after {pipeline.config.idle_minutes} idle minutes (idle_minutes).")
 
 
 def local_serve(args: argparse.Namespace) -> int:
@@ -260,8 +262,9 @@ def _import_assumed(runtime, boto3, target, ssm, keep_global: bool):
         labels = runtime.assumed_thresholds(summary)
     except runtime.ThresholdsError as error:
         raise SystemExit(f"s3://{bucket}/{key}: {error}") from None
-    current = runtime.read(ssm, target.thresholds_parameter)
-    thresholds = runtime.Thresholds(current.min_confidence if keep_global else None, labels)
+    # The current document matters only for the global threshold it keeps: an invalid one is replaced.
+    keep = runtime.read(ssm, target.thresholds_parameter).min_confidence if keep_global else None
+    thresholds = runtime.Thresholds(keep, labels)
     runtime.write(ssm, target.thresholds_parameter, thresholds)
     return thresholds
 

@@ -192,7 +192,22 @@ def test_cli_runs_a_folder_and_writes_results_and_summary(tmp_path):
     for key in outcomes:
         assert json.loads((tmp_path / "out" / f"{key}.json").read_text())["Image"]["Key"] == key
     assert "Results" in run.stdout and "labels" in run.stdout
-    assert "Model (on-demand): STOPPED (+0.0 s) -> STARTING" in " ".join(run.stdout.split())  # the demo shows it
+    printed = " ".join(run.stdout.split())
+    assert "Model (on-demand): STOPPED (+0.0 s) -> STARTING" in printed  # the demo shows it
+    assert "The model manager started it when images arrived" in printed
+
+
+def test_cli_run_without_images_never_starts_the_model(tmp_path):
+    """S3's test event waits in the queue and a text file is uploaded: neither is an image, so the billed
+    model stays STOPPED, and the run says so."""
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "notes.txt").write_text("not an image")
+    run = run_cli("local", "run", "--images", str(images), "--out", str(tmp_path / "out"))
+    printed = " ".join(run.stdout.split())
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "Model (on-demand): STOPPED (+0.0 s)" in printed and "STARTING" not in printed
+    assert "The model manager did not start it: no image arrived" in printed
 
 
 def test_cli_exits_1_and_names_the_images_in_the_dlq(tmp_path):

@@ -183,8 +183,12 @@ def test_thresholds_cli_imports_the_assumed_ones_sets_a_file_and_the_pipeline_ap
         assert shown.returncode == 0, shown.stderr
         assert "model's assumed threshold" in shown.stdout  # cdk.json: min_confidence null
 
+        from customlabels.local.aws import client
+
+        client("ssm", stack.resources.endpoint, stack.config.region).put_parameter(
+            Name=stack.resources.thresholds_parameter, Value="{not json", Type="String", Overwrite=True)
         imported = thresholds_cli(stack, "import-assumed", "--model-arn", config.model_arn)
-        assert imported.returncode == 0, imported.stderr
+        assert imported.returncode == 0, imported.stderr  # it replaces an invalid document, never reads it
         assert json.loads(imported.stdout.strip().splitlines()[-1]) == {
             "min_confidence": None, "labels": {"bee": 85.0, "flower": 55.0}}
 
