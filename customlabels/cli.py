@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
@@ -210,7 +211,6 @@ def _model_target(args: argparse.Namespace):
 
 def thresholds_command(args: argparse.Namespace) -> int:
     import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
 
     from customlabels import model
     from customlabels import runtime_thresholds as runtime
@@ -224,28 +224,25 @@ def thresholds_command(args: argparse.Namespace) -> int:
             raise SystemExit(f"--stack {args.stack}: no ThresholdsParameter output. Fix: deploy this version of the "
                              "stack (cdk deploy), which creates the parameter")
     ssm = boto3.client("ssm")
-    try:
-        if args.action == "set":
-            if not args.file:
-                raise SystemExit("thresholds set FILE: give the JSON file to apply (customlabels evaluate --tune "
-                                 "writes one)")
-            try:
-                thresholds = runtime.parse_thresholds(Path(args.file).read_text(encoding="utf-8"))
-            except (OSError, runtime.ThresholdsError) as error:
-                raise SystemExit(f"{args.file}: {error}") from None
-            runtime.write(ssm, target.thresholds_parameter, thresholds)
-            console.print(f"Set {target.thresholds_parameter}; the function applies it within 60 s, no redeploy.")
-        elif args.action == "import-assumed":
-            if not target.model_arn:
-                raise SystemExit("thresholds import-assumed: give --model-arn (or --stack) to read the model's "
-                                 "evaluation summary from")
-            thresholds = _import_assumed(runtime, boto3, target, ssm, args.keep_global)
-            console.print(f"Imported the assumed thresholds of {len(thresholds.labels)} label(s) into "
-                          f"{target.thresholds_parameter}; the function applies them within 60 s.")
-        else:
-            thresholds = runtime.read(ssm, target.thresholds_parameter)
-    except (ClientError, BotoCoreError) as error:
-        raise SystemExit(f"thresholds {args.action}: {error}") from None
+    if args.action == "set":
+        if not args.file:
+            raise SystemExit("thresholds set FILE: give the JSON file to apply (customlabels evaluate --tune "
+                             "writes one)")
+        try:
+            thresholds = runtime.parse_thresholds(Path(args.file).read_text(encoding="utf-8"))
+        except (OSError, runtime.ThresholdsError) as error:
+            raise SystemExit(f"{args.file}: {error}") from None
+        runtime.write(ssm, target.thresholds_parameter, thresholds)
+        console.print(f"Set {target.thresholds_parameter}; the function applies it within 60 s, no redeploy.")
+    elif args.action == "import-assumed":
+        if not target.model_arn:
+            raise SystemExit("thresholds import-assumed: give --model-arn (or --stack) to read the model's "
+                             "evaluation summary from")
+        thresholds = _import_assumed(runtime, boto3, target, ssm, args.keep_global)
+        console.print(f"Imported the assumed thresholds of {len(thresholds.labels)} label(s) into "
+                      f"{target.thresholds_parameter}; the function applies them within 60 s.")
+    else:
+        thresholds = runtime.read(ssm, target.thresholds_parameter)
     _print_thresholds(target.thresholds_parameter, thresholds)
     return 0
 
@@ -490,7 +487,6 @@ def _check_prefix(prefix: str, location, from_stack: bool) -> None:
 
 def upload_command(args: argparse.Namespace) -> int:
     import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
 
     from customlabels import transfer
 
@@ -517,10 +513,7 @@ def upload_command(args: argparse.Namespace) -> int:
     with Progress(TextColumn("Uploading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task("upload", total=len(uploads))
-        try:
-            failures = transfer.upload(s3, location.bucket, uploads, args.workers, lambda _i: progress.advance(task))
-        except (ClientError, BotoCoreError) as error:
-            raise SystemExit(f"upload to s3://{location.bucket}: {error}") from None
+        failures = transfer.upload(s3, location.bucket, uploads, args.workers, lambda _i: progress.advance(task))
     for item, error in sorted(failures.items(), key=lambda pair: pair[0].key):
         console.print(f"[red]failed[/]: {item.path} -> s3://{location.bucket}/{item.key}: {error}")
     where = f"--stack {args.stack}" if from_stack else f"--bucket {location.bucket}"
@@ -534,7 +527,6 @@ def results_command(args: argparse.Namespace) -> int:
     import csv
 
     import boto3
-    from botocore.exceptions import BotoCoreError, ClientError
 
     from customlabels import transfer
 
@@ -544,18 +536,15 @@ def results_command(args: argparse.Namespace) -> int:
     s3 = boto3.client("s3")
     sqs = boto3.client("sqs") if location.dead_letter_queue_url else None
     status = Console(stderr=True)
-    try:
-        keys = transfer.image_keys(s3, location, prefix)
-        if not keys:
-            raise SystemExit(f"s3://{location.bucket}/{prefix}: no images; upload some with customlabels upload")
-        with Progress(TextColumn("Results"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=status, transient=not args.wait) as progress:
-            task = progress.add_task("results", total=len(keys))
-            statuses = transfer.follow(s3, location, keys, sqs=sqs, wait=args.wait, timeout=args.timeout,
-                                       poll=args.poll, on_progress=lambda done, total: progress.update(
-                                           task, completed=done, total=total))
-    except (ClientError, BotoCoreError) as error:
-        raise SystemExit(f"results from s3://{location.bucket}/{prefix}: {error}") from None
+    keys = transfer.image_keys(s3, location, prefix)
+    if not keys:
+        raise SystemExit(f"s3://{location.bucket}/{prefix}: no images; upload some with customlabels upload")
+    with Progress(TextColumn("Results"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=status, transient=not args.wait) as progress:
+        task = progress.add_task("results", total=len(keys))
+        statuses = transfer.follow(s3, location, keys, sqs=sqs, wait=args.wait, timeout=args.timeout,
+                                   poll=args.poll, on_progress=lambda done, total: progress.update(
+                                       task, completed=done, total=total))
     if args.out:
         for item in statuses:
             if item.result is not None:
@@ -719,6 +708,7 @@ def _bucket_options(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="customlabels", description=DESCRIPTION,
                                      epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     local = commands.add_parser("local", help="run the pipeline on this machine, no AWS account needed",
@@ -926,8 +916,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit codes: 0 done, 1 a problem at run time (named with its fix), 2 a usage error (argparse)."""
+    from customlabels.errors import explain
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # the reader went away (`| head`): end quietly, as command-line tools do
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more may reach the closed pipe
+        return 0
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        message = None if args.debug else explain(error)
+        if message is None:
+            raise
+        Console(stderr=True).print(f"[red]customlabels {args.command}:[/] {message}", highlight=False,
+                                   soft_wrap=True)
+        return 1
 
 
 if __name__ == "__main__":
