@@ -164,9 +164,11 @@ class PipelineConfig:
         return self.model_lifecycle != "on-demand"
 
     def manager_environment(self) -> dict[str, str]:
-        """The model manager's environment (queue, mapping and state names are added by the stack)."""
+        """The model manager's environment (queue, mapping and state names are added by the stack). INPUT_PREFIX:
+        the manager applies the pipeline's image rule to what waits in the queue (docs/model-lifecycle.md)."""
         return {
             "MODEL_ARN": self.model_arn,
+            "INPUT_PREFIX": self.input_prefix,
             "MODEL_LIFECYCLE": self.model_lifecycle,
             "IDLE_SECONDS": str(self.idle_minutes * 60),
             "MIN_INFERENCE_UNITS": str(self.min_inference_units),
