@@ -22,6 +22,7 @@ from manager import (
     Observation,
     Settings,
     announced_image,
+    announcement_time,
     decide,
     manage,
     message_kind,
@@ -117,16 +118,27 @@ def test_a_message_in_flight_blocks_a_stop_however_long_the_idle_time():
     assert decision.last_activity == NOW
 
 
-def test_an_announcement_does_not_reset_a_running_models_idle_time():
-    """Issue 13: announcements drained for hours kept a billed model awake. Only queue work counts while running."""
-    decision = decide(seen("RUNNING", mapping=True, idle_minutes=20, announced=True), SETTINGS)
-    assert decision.last_activity == NOW - timedelta(minutes=20)
-    assert not decision.stop_model
+def test_an_announcement_moves_a_running_models_idle_timer_only_to_its_upload_time():
+    """Issue 13: announcements drained for hours, each counted as work *now*, kept a billed model awake. An
+    announcement now counts at its upload time (when its message was queued), never later."""
+    stale = Observation(NOW, 0, 0, "RUNNING", True, NOW - timedelta(minutes=20), True,
+                        announced_at=NOW - timedelta(minutes=25))
+    assert decide(stale, SETTINGS).last_activity == NOW - timedelta(minutes=20)
+    fresh = Observation(NOW, 0, 0, "RUNNING", True, NOW - timedelta(minutes=20), True,
+                        announced_at=NOW - timedelta(seconds=10))
+    assert decide(fresh, SETTINGS).last_activity == NOW - timedelta(seconds=10)
+
+
+def test_announcement_time_is_the_events_time_when_believable():
+    assert announcement_time({"time": "2026-11-22T11:59:50Z"}, NOW) == NOW - timedelta(seconds=10)
+    for event in ({}, {"time": "2026-11-22T12:05:00Z"}, {"time": "garbage"}, {"time": 5}, []):
+        assert announcement_time(event, NOW) is None
 
 
 def test_an_announced_run_leaves_an_idle_stop_to_the_next_scheduled_run():
     """Its image's message may not be in the queue yet; the scheduled run a minute later sees it, or stops."""
-    announced = decide(seen("RUNNING", mapping=True, idle_minutes=45, announced=True), SETTINGS)
+    announced = decide(Observation(NOW, 0, 0, "RUNNING", True, NOW - timedelta(minutes=45), True,
+                                   announced_at=NOW - timedelta(minutes=46)), SETTINGS)
     assert (announced.stop_model, announced.last_activity) == (False, NOW - timedelta(minutes=45))
     assert decide(seen("RUNNING", mapping=True, idle_minutes=45), SETTINGS).stop_model
 
@@ -385,7 +397,7 @@ def test_a_burst_starts_the_model_with_its_units_then_idle_time_stops_it(world):
     assert mapping.enabled
     clients.sqs.purge_queue(QueueUrl=settings.queue_url)
     assert run(world, NOW + timedelta(seconds=30))["stop"] is False
-    assert run(world, NOW + timedelta(seconds=66), work_announced=True)["stop"] is False  # left to the schedule
+    assert run(world, NOW + timedelta(seconds=66), work_announced=True, announced_at=NOW)["stop"] is False  # schedule
     assert run(world, NOW + timedelta(seconds=67))["stop"] is True
     assert not mapping.enabled
     assert service.describe_project_versions({"ProjectArn": model.project_arn})[

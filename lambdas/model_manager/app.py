@@ -6,6 +6,7 @@ input prefix (the stack's rule matches image keys only; `announced_image` checks
 
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -14,7 +15,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from manager import Settings, announced_image, manage, project_arn
+from manager import Settings, announced_image, announcement_time, manage, project_arn
 
 logger = Logger()
 metrics = Metrics()
@@ -40,5 +41,7 @@ def dependencies() -> tuple[Settings, Clients, str]:
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
     settings, clients, project = dependencies()
-    return manage(settings, clients, project, logger, metrics,
-                  work_announced=announced_image(event, settings.input_prefix))
+    now = datetime.now(UTC)
+    return manage(settings, clients, project, logger, metrics, now=now,
+                  work_announced=announced_image(event, settings.input_prefix),
+                  announced_at=announcement_time(event, now))

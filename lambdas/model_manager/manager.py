@@ -144,6 +144,9 @@ class Observation:
     image_seen_at: datetime | None = None
     """When an image was last known to wait while the model was not running (an announcement, or a look at the
     queue), from this run or the state; None when no image is known to wait."""
+    announced_at: datetime | None = None
+    """The announced upload's time (EventBridge's `time`); None: now. While the model runs, the idle timer moves to
+    it, never later: the upload put its message in the queue then, even if it was answered between two runs."""
     mapping_busy: bool = False
     """The event source is Creating, Updating or Deleting: not touched, and the model not stopped under it."""
     inspection: Inspection | None = None
@@ -169,9 +172,12 @@ class Decision:
 def decide(seen: Observation, settings: Settings) -> Decision:
     """What to do now; see docs/model-lifecycle.md for the rules."""
     status, running = seen.model_status, seen.model_status == "RUNNING"
-    # Only real queue work keeps a running model awake; an announcement counts only while it is not running.
+    # Only queue work keeps a running model awake: messages seen now, or an announced upload at its own time (its
+    # message was queued then). A late announcement cannot move the timer past its upload, as it did in issue 13.
     active = seen.queued > 0 or (seen.work_announced and not running)
     last = seen.now if active or seen.last_activity is None else seen.last_activity
+    if running and seen.work_announced:
+        last = max(last, seen.announced_at or seen.now)
     idle = (seen.now - last).total_seconds()
     image_waiting = not running and (seen.work_announced or (seen.image_seen_at is not None and seen.queued > 0))
     remember = (seen.now if seen.work_announced else seen.image_seen_at) if image_waiting else None
@@ -206,6 +212,11 @@ def decide(seen: Observation, settings: Settings) -> Decision:
                                        f"discarded, {found.unknown} unknown" + (f", {found.error}" if found.error
                                                                                else ""))
     return Decision(f"model {status}, {waiting}{looked}", last, idle, enable_mapping=gate, image_seen_at=remember)
+
+
+def announcement_time(event: Mapping[str, Any], now: datetime) -> datetime | None:
+    """The upload time of an announcement (EventBridge's `time`), None when absent or not believable."""
+    return parse_time(event.get("time"), now) if isinstance(event, Mapping) else None
 
 
 def should_inspect(seen: Observation, settings: Settings, max_receive_count: int | None) -> bool:
@@ -332,8 +343,8 @@ def inspect_queue(sqs: Any, settings: Settings) -> Inspection:
                       unknown=kinds.count("unknown"), error="; ".join(problems) or None)
 
 
-def observe(settings: Settings, clients: Any, project: str, now: datetime, work_announced: bool) -> tuple[
-        Observation, dict[str, Any]]:
+def observe(settings: Settings, clients: Any, project: str, now: datetime, work_announced: bool,
+            announced_at: datetime | None = None) -> tuple[Observation, dict[str, Any]]:
     attributes = clients.sqs.get_queue_attributes(
         QueueUrl=settings.queue_url,
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "RedrivePolicy"],
@@ -350,6 +361,7 @@ def observe(settings: Settings, clients: Any, project: str, now: datetime, work_
         mapping_busy=mapping_state not in MAPPING_ON | MAPPING_OFF,
         last_activity=parse_time(state.get("last_activity"), now),
         work_announced=work_announced,
+        announced_at=announced_at if work_announced else None,
         image_seen_at=parse_time(state.get("image_seen_at"), now),
     )
     receives = max_receive_count(attributes)
@@ -416,8 +428,9 @@ class InspectionFailed(RuntimeError):
 
 
 def manage(settings: Settings, clients: Any, project: str, logger: Any, metrics: Any, *,
-           work_announced: bool = False, now: datetime | None = None) -> dict[str, Any]:
-    seen, state = observe(settings, clients, project, now or datetime.now(UTC), work_announced)
+           work_announced: bool = False, announced_at: datetime | None = None,
+           now: datetime | None = None) -> dict[str, Any]:
+    seen, state = observe(settings, clients, project, now or datetime.now(UTC), work_announced, announced_at)
     result = act(decide(seen, settings), seen, state, settings, clients, logger, metrics)
     if seen.inspection is not None and seen.inspection.error:
         logger.error("Could not look at the waiting messages", extra={"error": seen.inspection.error})
