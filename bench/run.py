@@ -10,6 +10,9 @@
    zero-latency model.
 3. Cold start: a fresh interpreter importing and initializing the handler module vs. one that only imports
    boto3 and creates the S3 and Rekognition clients.
+4. Model lifecycle: a simulated day of each workload profile with the real model manager (bench/lifecycle.py):
+   billed model minutes against the minimum, and latency with and without the on-upload trigger.
+   `--lifecycle-only` runs just this one (seconds, no local stack).
 
 Results are appended to bench/RESULTS.md with the machine they were measured on.
 """
@@ -36,6 +39,7 @@ from rich.console import Console  # noqa: E402
 from rich.progress import Progress  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from bench import lifecycle  # noqa: E402
 from customlabels.config import TPS_PER_INFERENCE_UNIT  # noqa: E402
 from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config  # noqa: E402
 
@@ -121,7 +125,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=500, help="images per saturation run (default 500)")
     parser.add_argument("--cold-start-runs", type=int, default=7)
+    parser.add_argument("--lifecycle-only", action="store_true", help="only the model lifecycle simulation")
     args = parser.parse_args()
+    simulated = lifecycle_lines()
+    if args.lifecycle_only:
+        append_results(simulated)
+        return 0
 
     with Progress(console=console) as progress:
         ours = run_stack("this pipeline (batch 10, sized pollers, pooled)", args.images, batch_size=10,
@@ -156,10 +165,27 @@ def main() -> int:
     ]
     for line in lines:
         console.print(line)
+    append_results([*lines, "", *simulated])
+    return 0 if ours.lost == 0 and baseline.lost == 0 else 1
+
+
+def lifecycle_lines() -> list[str]:
+    """The lifecycle simulation's table (deterministic: a simulated clock, the same on every machine)."""
+    pairs = lifecycle.run_all()
+    rows = lifecycle.table(pairs)
+    console.print(f"Model lifecycle, simulated ({lifecycle.assumptions()}):")
+    for row in rows:
+        console.print(row, markup=False, soft_wrap=True)
+    errors = [error for pair in pairs for outcome in pair for error in outcome.manager_errors]
+    if errors:
+        raise SystemExit(f"The model manager failed in the simulation: {errors[:3]}")
+    return [f"Model lifecycle, simulated ({lifecycle.assumptions()}):", "", *rows]
+
+
+def append_results(lines: list[str]) -> None:
     with RESULTS.open("a", encoding="utf-8") as results:
         results.write(f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()}\n\n" + "\n".join(lines) + "\n")
     console.print(f"Appended to {RESULTS.relative_to(ROOT)}")
-    return 0 if ours.lost == 0 and baseline.lost == 0 else 1
 
 
 if __name__ == "__main__":

@@ -186,11 +186,6 @@ class PipelineConfig:
     def visibility_timeout_seconds(self) -> int:
         return VISIBILITY_TIMEOUT_FACTOR * self.function_timeout_seconds
 
-    @property
-    def inference_starts_enabled(self) -> bool:
-        """On demand, the manager enables the event source only once the model runs."""
-        return self.model_lifecycle != "on-demand"
-
     def image_key_patterns(self) -> list[dict[str, str]]:
         """EventBridge matchers for exactly the keys the bucket notifications send to the queue: under the
         input prefix and ending in one of `IMAGE_SUFFIXES` (case-sensitive, like S3's suffix filters)."""
@@ -204,9 +199,11 @@ class PipelineConfig:
                 "detail": {"bucket": {"name": [bucket_name]}, "object": {"key": self.image_key_patterns()}}}
 
     def manager_environment(self) -> dict[str, str]:
-        """The model manager's environment (queue, mapping and state names are added by the stack)."""
+        """The model manager's environment (queue, mapping and state names are added by the stack). INPUT_PREFIX:
+        the manager applies the pipeline's image rule to what waits in the queue (docs/model-lifecycle.md)."""
         return {
             "MODEL_ARN": self.model_arn,
+            "INPUT_PREFIX": self.input_prefix,
             "MODEL_LIFECYCLE": self.model_lifecycle,
             "IDLE_SECONDS": str(self.idle_minutes * 60),
             "MIN_INFERENCE_UNITS": str(self.min_inference_units),

@@ -40,7 +40,7 @@ class InferenceFunction(Construct):
             batch_size=config.batch_size,
             max_concurrency=config.effective_max_concurrency,
             report_batch_item_failures=True,
-            enabled=config.inference_starts_enabled,  # on demand, the model manager enables it once RUNNING
+            enabled=False,  # in every mode the model manager enables it once the model is RUNNING
         )
         self.function.add_event_source(self.event_source)
         self._grant(config, bucket, key)

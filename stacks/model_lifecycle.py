@@ -113,6 +113,14 @@ class ModelLifecycle(Construct):
         if model_actions[config.model_lifecycle]:
             statements.append(iam.PolicyStatement(sid="StartStopTheModel", resources=[config.model_arn],
                                                   actions=model_actions[config.model_lifecycle]))
+        if config.model_lifecycle == "on-demand":
+            # Before starting a stopped model for waiting messages, the manager looks at them: S3's test event
+            # and non-images are deleted, images are made visible again (docs/model-lifecycle.md).
+            statements.append(iam.PolicyStatement(
+                sid="LookAtWaitingMessages", resources=[queue.queue_arn],
+                actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"]))
+            if queue.encryption_master_key is not None:
+                queue.encryption_master_key.grant_decrypt(self.role)
         for statement in statements:
             self.role.add_to_principal_policy(statement)
         acknowledge(self.role, f"AwsSolutions-IAM5[Resource::{projects}]",

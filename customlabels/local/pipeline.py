@@ -110,7 +110,7 @@ class LocalPipeline:
                 queue_arn=self.resources.queue_arn, region=self.config.region, batch_size=self.config.batch_size,
                 max_concurrency=self.pollers, memory_mb=self.config.function_memory_mb,
                 timeout_seconds=self.config.function_timeout_seconds, log_path=self.log_path,
-                enabled=self.config.inference_starts_enabled).start()
+                enabled=False).start()  # the model manager enables it once the model is RUNNING, as deployed
             self._lambda_api = serve_mapping_api(self.esm)
             self.lambda_endpoint = f"http://127.0.0.1:{self._lambda_api.server_address[1]}"
             self.manager = ScheduledFunction(MANAGER_DIR / "app.py", environment=self.manager_environment(),

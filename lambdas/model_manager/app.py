@@ -1,10 +1,12 @@
 """Lambda entry point of the model manager: wiring only, the logic lives in `manager.py`.
 
-Invoked every `manager_interval_minutes` by a schedule and by EventBridge when an image is uploaded.
+Invoked every `manager_interval_minutes` by a schedule and by EventBridge when an image is uploaded under the
+input prefix (the stack's rule matches image keys only; `announced_image` checks the key again).
 """
 
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -13,7 +15,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from manager import Settings, manage, project_arn
+from manager import Settings, announced_image, announcement_time, manage, project_arn
 
 logger = Logger()
 metrics = Metrics()
@@ -39,5 +41,7 @@ def dependencies() -> tuple[Settings, Clients, str]:
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
     settings, clients, project = dependencies()
-    return manage(settings, clients, project, logger, metrics,
-                  work_announced=event.get("detail-type") == "Object Created")
+    now = datetime.now(UTC)
+    return manage(settings, clients, project, logger, metrics, now=now,
+                  work_announced=announced_image(event, settings.input_prefix),
+                  announced_at=announcement_time(event, now))
