@@ -102,23 +102,51 @@ def test_throttling_is_retried_by_botocore_then_redelivered_by_sqs_and_nothing_i
     assert failed_records == len(keys), "every image failed its first invocation and SQS redelivered it"
 
 
-def test_manual_mode_a_stopped_model_delays_images_but_loses_none(backend):
-    """In manual mode nobody starts the model and the event source stays on: images are retried until the
-    operator starts it, and none is lost if that happens within the receive count."""
+def scheduled_runs(pipeline) -> int:
+    return sum(1 for run in pipeline.manager.collect() if run.trigger == "Scheduled Event")
+
+
+def test_manual_mode_images_wait_for_the_operator_without_spending_receives(backend):
+    """In manual mode nobody starts the model; the manager keeps the event source off while it is stopped,
+    so images wait in the queue without a receive (none can reach the DLQ), and flow once the operator
+    starts the model."""
     keys = KEYS[:3]
-    config = load_config(model_lifecycle="manual", max_receive_count=100)
-    with LocalPipeline(config, backend, model=ModelOptions(running=False), visibility_timeout=1) as pipeline:
+    config = load_config(model_lifecycle="manual")
+    with LocalPipeline(config, backend, model=ModelOptions(running=False), visibility_timeout=1,
+                       manager_interval=0.2) as pipeline:
         upload_all(pipeline, keys)
-        eventually(lambda: pipeline.service.errors.get("ResourceNotReadyException", 0) >= len(keys))
+        eventually(lambda: scheduled_runs(pipeline) >= 3)
         waiting = pipeline.wait(keys, timeout=0)
         rekognition = boto3.client("rekognition", endpoint_url=pipeline.rekognition_endpoint,
                                    region_name=config.region, **FAKE_CREDENTIALS)
         rekognition.start_project_version(ProjectVersionArn=config.model_arn, MinInferenceUnits=1)
         outcomes = pipeline.wait(keys, timeout=300)
         dead_letters = pipeline.dead_letter_keys()
-    assert waiting == dict.fromkeys(keys, "timeout")  # answered ResourceNotReady, so retried, not answered
+    statuses = [status for _, status in pipeline.service.models[config.model_arn].history]
+    assert waiting == dict.fromkeys(keys, "timeout")
     assert outcomes == dict.fromkeys(keys, "labels")
     assert dead_letters == set()
+    assert pipeline.service.errors.get("ResourceNotReadyException", 0) == 0, "an image was sent to a stopped model"
+    assert statuses == ["STOPPED", "STARTING", "RUNNING"]  # the operator's start only
+
+
+def test_on_demand_nothing_but_an_image_starts_the_billed_model(backend):
+    """A fresh stack: S3's test event sits in the queue, then a text file and a result JSON are written; the
+    model stays STOPPED through several manager runs. One image starts it."""
+    config = load_config(model_lifecycle="on-demand")
+    with LocalPipeline(config, backend, visibility_timeout=30, manager_interval=0.2) as pipeline:
+        eventually(lambda: scheduled_runs(pipeline) >= 3)
+        pipeline.upload("test_images/notes.txt", b"not an image")
+        pipeline.upload("test_images/old.jpg.json", b"{}")
+        runs = scheduled_runs(pipeline)
+        eventually(lambda: scheduled_runs(pipeline) >= runs + 3)
+        model = pipeline.service.models[config.model_arn]
+        before_the_image = [status for _, status in model.history]
+        upload_all(pipeline, KEYS[:1])
+        outcomes = pipeline.wait(KEYS[:1], timeout=300)
+    assert before_the_image == ["STOPPED"]
+    assert outcomes == {KEYS[0]: "labels"}
+    assert [status for _, status in model.history][:3] == ["STOPPED", "STARTING", "RUNNING"]
 
 
 def test_exhausted_retries_end_in_the_dlq_and_redrive_completes_them(backend):
