@@ -37,7 +37,7 @@ def cli_synth(tmp_path_factory):
 def inference_asset(outdir: Path) -> Path:
     template = json.loads((outdir / "CustomLabelsPipeline.template.json").read_text())
     [function] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"
-                  and "INPUT_PREFIX" in r["Properties"].get("Environment", {}).get("Variables", {})]
+                  and "RESULTS_PREFIX" in r["Properties"].get("Environment", {}).get("Variables", {})]
     asset_hash = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
     return outdir / f"asset.{asset_hash}"
 
@@ -46,7 +46,7 @@ def test_cli_synth_reads_cdk_json_and_the_context_overrides(cli_synth):
     template = json.loads((cli_synth / "CustomLabelsPipeline.template.json").read_text())
     variables = [r["Properties"]["Environment"]["Variables"] for r in template["Resources"].values()
                  if r["Type"] == "AWS::Lambda::Function"
-                 and "INPUT_PREFIX" in r["Properties"].get("Environment", {}).get("Variables", {})]
+                 and "RESULTS_PREFIX" in r["Properties"].get("Environment", {}).get("Variables", {})]
     assert variables[0]["MIN_CONFIDENCE"] == "90.0"
     assert variables[0]["MODEL_ARN"] == MODEL_ARN
 

@@ -30,7 +30,7 @@ def work_queue(template):
 
 def inference_function(template):
     return only(template, "AWS::Lambda::Function",
-                {"Environment": {"Variables": Match.object_like({"INPUT_PREFIX": Match.any_value()})}})
+                {"Environment": {"Variables": Match.object_like({"RESULTS_PREFIX": Match.any_value()})}})
 
 
 def inference_policy_statements(template):
