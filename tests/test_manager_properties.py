@@ -154,7 +154,7 @@ def run(settings_: Settings, clients: Clients, event: Any, now: datetime) -> dic
                   announced_at=announcement_time(event, now))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
 @given(state_value=state_values, messages=queues, status=st.sampled_from(STATUSES),
        mapping=st.sampled_from(MAPPING_STATES), lifecycle=st.sampled_from(MODES), event=events)
 def test_the_manager_never_raises_never_starts_but_for_an_image_and_never_stops_under_work(
@@ -189,7 +189,7 @@ def test_the_manager_never_raises_never_starts_but_for_an_image_and_never_stops_
         assert written["model_status"] == status
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 @given(state_value=state_values, idle_minutes=st.sampled_from([1, 5, 30]),
        announced_ages=st.lists(st.tuples(st.integers(1, 59), st.integers(0, 60)), max_size=6))
 def test_an_idle_running_model_stops_within_idle_minutes_plus_one_interval(state_value, idle_minutes,

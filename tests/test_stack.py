@@ -362,7 +362,7 @@ KEY_ALPHABET = "abJPGEjpgen.x/ _%+*ü"
 """Letters of the suffixes in both cases, dots, slashes and characters S3 keys carry."""
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(stem=st.text(KEY_ALPHABET, max_size=12),
        suffix=st.sampled_from(["", ".jpg", ".jpeg", ".png", ".json", ".txt"]).flatmap(
            lambda s: st.tuples(*[st.sampled_from([c.lower(), c.upper()]) for c in s]).map("".join)),
