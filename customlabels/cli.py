@@ -804,7 +804,8 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument("--inference-units", type=int, default=1)
     cost.add_argument("--idle-minutes", type=int, default=30, help="the stack's idle_minutes (default 30)")
     cost.add_argument("--ms-per-image", type=float, default=150.0,
-                      help="inference function time per image in ms (default 150; see bench/)")
+                      help="the inference function's billed time per image in ms: model latency plus the "
+                           "handler's CPU time (default 150, an estimate; use your CloudWatch Duration per image)")
     cost.set_defaults(func=cost_command)
 
     dead_letters = commands.add_parser(

@@ -38,7 +38,8 @@ class Workload:
     batch_size: int = 10
     memory_mb: int = 512
     ms_per_image: float = 150.0
-    """Inference function time per image, from bench/ (its Lambda GB-seconds per 1,000 images)."""
+    """Inference function billed time per image: the model's latency plus the handler's own CPU time (bench/
+    measures the latter); an estimate to replace with the function's CloudWatch Duration per image."""
     manager_interval_minutes: int = 1
     manager_ms: float = 100.0
     manager_memory_mb: int = 256
