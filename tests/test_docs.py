@@ -33,14 +33,14 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, cdk_json_context
 
-from customlabels import cli
+from customlabels import cli, config, cost
 from customlabels.config import MODEL_ARN_EXAMPLE, ConfigError, PipelineConfig
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -432,3 +432,177 @@ def test_every_documented_outcome_check_matches_a_documented_command():
               if not any(re.search(pattern, command.text) for command in COMMANDS
                          if block_of(command).runs_here)]
     assert not unused, f"checks of commands no runnable block holds any more: {unused}"
+
+
+# --- figures in the docs come from one source ----------------------------------------------------------------
+
+def readme_configuration_table() -> dict[str, tuple[str, str]]:
+    """README's configuration table: key -> (default cell, meaning cell)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Configuration"):text.index("## Reading the results")]
+    return {match[1]: (match[2].strip(), match[3].strip())
+            for match in re.finditer(r"^\| `(\w+)` \|([^|]*)\|(.*)\|$", section, re.MULTILINE)}
+
+
+def stated_default(cell: str):
+    """`*(required)*` -> MISSING, `derived` -> None, `` `null` (= ...) `` -> None, `` `10` `` -> 10."""
+    if cell == "*(required)*":
+        return MISSING
+    if cell == "derived":
+        return None
+    literal = re.match(r"`([^`]*)`", cell)[1]
+    try:
+        return json.loads(literal)
+    except json.JSONDecodeError:
+        return literal
+
+
+def accepts(**values) -> bool:
+    try:
+        PipelineConfig(model_arn=MODEL_ARN_EXAMPLE, **values)
+    except ConfigError:
+        return False
+    return True
+
+
+@pytest.mark.unit
+def test_readme_configuration_table_has_every_key_with_the_code_and_cdk_json_default():
+    from stacks.application import DEFAULT_STACK_NAME
+
+    table = readme_configuration_table()
+    context = {key: value for key, value in cdk_json_context().items() if not key.startswith("@")}
+    assert set(table) == CONTEXT_KEYS, "README's table and the context keys differ"
+    assert set(context) | {"model_arn"} == CONTEXT_KEYS, "cdk.json's context and the context keys differ"
+    defaults = {f.name: f.default for f in fields(PipelineConfig)} | {"stack_name": DEFAULT_STACK_NAME}
+    wrong = {key: (cell, defaults[key], context.get(key, MISSING)) for key, (cell, _) in table.items()
+             if not stated_default(cell) == defaults[key] == context.get(key, MISSING)}
+    assert not wrong, f"README default, code default, cdk.json value: {wrong}"
+
+
+@pytest.mark.unit
+def test_every_range_the_readme_table_states_is_what_the_configuration_accepts():
+    """`low-high` in a row's meaning: low and high pass validation (every other key at its default), and the
+    values just outside do not. So `function_timeout_seconds` cannot say 10 while the defaults need 22."""
+    kinds = {f.name: f.type for f in fields(PipelineConfig)}
+    checked, wrong = [], []
+    for key, (_, meaning) in readme_configuration_table().items():
+        for low, high in re.findall(r"(?<![\w.-])(\d+)-(\d+)(?![\w.])", meaning):
+            step = 0.001 if "float" in str(kinds[key]) else 1
+            low, high = int(low), int(high)
+            checked.append(key)
+            verdicts = {low: True, high: True, low - step: False, high + step: False}
+            wrong += [f"{key}={value}: the README says {'in' if expected else 'out of'} range {low}-{high}"
+                      for value, expected in verdicts.items() if accepts(**{key: value}) != expected]
+    assert len(checked) >= 6 and not wrong, "\n".join(wrong)
+
+
+@pytest.mark.unit
+def test_readme_table_names_the_accepted_values_of_the_enumerated_keys():
+    table = readme_configuration_table()
+    stated_retentions = [int(day) for day in re.findall(r"\d+", table["log_retention_days"][1].split(":")[1])]
+    assert stated_retentions and tuple(stated_retentions) == config.LOG_RETENTION_DAYS[:len(stated_retentions)]
+    for key, allowed in (("removal_policy", config.REMOVAL_POLICIES), ("model_lifecycle", config.MODEL_LIFECYCLES)):
+        named = set(re.findall(r"`([\w-]+)`", table[key][1])) - CONTEXT_KEYS
+        assert named == set(allowed), f"{key}: README names {sorted(named)}, the code accepts {allowed}"
+
+
+@pytest.mark.unit
+def test_defaults_quoted_in_the_prose_are_the_configuration_defaults():
+    """`` `idle_minutes` (30) `` anywhere in the docs is the default of idle_minutes."""
+    defaults = {f.name: f.default for f in fields(PipelineConfig)}
+    quoted = [(path.relative_to(ROOT).as_posix(), key, int(value)) for path in DOCS
+              for key, value in re.findall(r"`(\w+)`(?: receives)? \((\d+)\b", path.read_text(encoding="utf-8"))
+              if key in defaults]
+    wrong = [item for item in quoted if defaults[item[1]] != item[2]]
+    assert len(quoted) >= 5 and not wrong, f"defaults quoted wrong (doc, key, quoted): {wrong}"
+
+
+def doc_text(name: str) -> str:
+    return " ".join((ROOT / name).read_text(encoding="utf-8").split())
+
+
+@pytest.mark.unit
+def test_every_lambda_price_in_the_docs_is_the_arm64_price_of_the_pricing_module():
+    """The functions are arm64 (stacks/bundling.py); cost.py prices them at AWS's arm64 rate (us-east-1)."""
+    from stacks.bundling import ARCHITECTURE
+
+    assert ARCHITECTURE.name == "arm64"
+    prices = cost.Prices()
+    assert prices.lambda_gb_second == 0.0000133334  # AWS's published arm64 rate, first 7.5 billion GB-s a month
+    quoted = [(path.name, float(value)) for path in DOCS
+              for value in re.findall(r"([\d.]+) per GB-s", " ".join(path.read_text(encoding="utf-8").split()))]
+    assert quoted and all(value == prices.lambda_gb_second for _, value in quoted), quoted
+
+
+@pytest.mark.unit
+def test_the_default_prices_the_cost_docs_list_are_the_pricing_module_and_cli_defaults():
+    prices, text = cost.Prices(), doc_text("docs/model-lifecycle.md")
+    stated = re.search(r"Default prices \(USD, us-east-1\): Lambda arm64 ([\d.]+) per GB-s and ([\d.]+) per million "
+                       r"requests; SQS ([\d.]+) per million requests; S3 ([\d.]+) per 1,000 PUT and ([\d.]+) per "
+                       r"1,000 GET", text)
+    assert stated, "the default prices sentence of docs/model-lifecycle.md changed: update this test"
+    assert [float(value) for value in stated.groups()] == pytest.approx(
+        [prices.lambda_gb_second, prices.lambda_request * 1e6, prices.sqs_request * 1e6,
+         prices.s3_put_request * 1e3, prices.s3_get_request * 1e3], rel=1e-9)
+    cli_default = cli.build_parser().parse_args(["cost", "--images-per-day", "1", "--burst-hours", "1"])
+    readme = re.search(r"about USD ([\d.]+) per inference-unit hour", doc_text("README.md"))
+    assert float(readme[1]) == prices.inference_unit_hour == cli_default.price_per_iu_hour
+
+
+@pytest.mark.unit
+def test_the_cost_example_is_what_the_cost_command_computes():
+    text = doc_text("docs/model-lifecycle.md")
+    example = re.search(r"Example, ([\d,]+) images a day in one ([\d.]+)-hour burst, (\d+) inference unit at ([\d.]+): "
+                        r"always-on ([\d.]+) USD a day \(([\d.]+) per 1,000 images\), on-demand ([\d.]+) \(([\d.]+) "
+                        r"per 1,000 images\), a (\d+)% saving", text)
+    assert example, "the cost example of docs/model-lifecycle.md changed: update this test"
+    images, hours, units = int(example[1].replace(",", "")), float(example[2]), int(example[3])
+    workload = cost.Workload(images_per_day=images, burst_hours=hours, inference_units=units)
+    prices = cost.Prices(inference_unit_hour=float(example[4]))
+    always, on_demand = (cost.estimate(workload, mode, prices).total for mode in ("always-on", "on-demand"))
+    computed = [f"{always:.2f}", f"{always / images * 1000:.2f}", f"{on_demand:.2f}",
+                f"{on_demand / images * 1000:.2f}", f"{1 - on_demand / always:.0%}".rstrip("%")]
+    assert list(example.groups()[4:]) == computed
+
+
+@pytest.mark.unit
+def test_reliability_lambda_cost_per_1000_images_is_bench_gb_seconds_at_the_module_price():
+    text = doc_text("docs/reliability.md")
+    stated = re.search(r"([\d.]+) GB-s per 1,000 images against the baseline's ([\d.]+) \(([\d.]+)x\), about USD "
+                       r"([\d.]+) per 1,000 images at USD ([\d.]+) per GB-s", text)
+    assert stated, "the Lambda cost sentence of docs/reliability.md changed: update this test"
+    gb_seconds, baseline, ratio, usd, price = (float(value) for value in stated.groups())
+    assert price == cost.Prices().lambda_gb_second
+    assert f"{gb_seconds * price:.2g}" == f"{usd:.2g}" and f"{gb_seconds / baseline:.2f}" == f"{ratio:.2f}"
+    model = re.search(r"about USD ([\d.]+) of model time per 1,000 images at the cap \((\d+) units x USD ([\d.]+)/h / "
+                      r"([\d,]+) images/h\)", text)
+    units, per_hour, images_per_hour = int(model[2]), float(model[3]), int(model[4].replace(",", ""))
+    assert per_hour == cost.Prices().inference_unit_hour
+    assert images_per_hour == units * config.TPS_PER_INFERENCE_UNIT * 3600
+    assert f"{units * per_hour / images_per_hour * 1000:.2f}" == model[1]
+
+
+def bench_entry(stamp: str) -> str:
+    results = (ROOT / "bench" / "RESULTS.md").read_text(encoding="utf-8")
+    start = results.index(f"## {stamp}")
+    end = results.find("\n## ", start + 1)
+    return results[start:end if end > 0 else None]
+
+
+@pytest.mark.unit
+def test_bench_figures_quoted_in_the_docs_are_in_bench_results():
+    """Each measured figure (a decimal number) of the paragraph that cites a bench/RESULTS.md entry, and the
+    GB-s figures of the Lambda cost sentence, appear in that entry."""
+    quoted = []
+    for path in DOCS:
+        for paragraph in path.read_text(encoding="utf-8").split("\n\n"):
+            cited = re.search(r"bench/RESULTS\.md`?, entry of (\d{4}-\d\d-\d\d \d\d:\d\d)", paragraph)
+            if cited:
+                entry = bench_entry(cited[1])
+                figures = re.findall(r"(?<![\d.])(?<!target of )(\d+\.\d+)(?![\d.])", paragraph)  # not a goal
+                gb_s = re.search(r"([\d.]+) GB-s per 1,000 images against the baseline's ([\d.]+) \(([\d.]+)x\)",
+                                 " ".join(path.read_text(encoding="utf-8").split()))
+                figures += list(gb_s.groups()) if gb_s else []
+                quoted += [(path.name, figure, figure in entry) for figure in figures]
+    missing = [item for item in quoted if not item[2]]
+    assert len(quoted) >= 5 and not missing, f"figures not in bench/RESULTS.md: {missing}"
