@@ -22,6 +22,7 @@ program that cannot run here (`aws`, `cdk`).
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import json
@@ -606,3 +607,23 @@ def test_bench_figures_quoted_in_the_docs_are_in_bench_results():
                 quoted += [(path.name, figure, figure in entry) for figure in figures]
     missing = [item for item in quoted if not item[2]]
     assert len(quoted) >= 5 and not missing, f"figures not in bench/RESULTS.md: {missing}"
+
+
+# --- statements of the docs that the code defines ------------------------------------------------------------
+
+@pytest.mark.unit
+def test_readme_lists_every_local_run_outcome_the_pipeline_writes():
+    """summary.json's outcomes come from LocalPipeline.outcome and .wait (`timeout` is wait's default)."""
+    from customlabels.local import pipeline
+
+    tree = ast.parse(Path(pipeline.__file__).read_text())
+    functions = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)
+                 and node.name in ("outcome", "wait")]
+    literals = {node.value for function in functions for node in ast.walk(function)
+                if isinstance(node, ast.Constant) and isinstance(node.value, str)
+                and re.fullmatch(r"[a-z][a-z-]*:?", node.value)}
+    outcomes = {"error:<Code>" if literal == "error:" else literal for literal in literals}
+    readme = doc_text("README.md")
+    listed = re.search(r"`summary\.json` lists each uploaded key with its outcome: (.*?)\.", readme)
+    stated = {word for word in re.findall(r"`([^`]+)`", listed[1]) if not word.startswith("-")}  # not options
+    assert "timeout" in outcomes and stated == outcomes, f"README: {sorted(stated)}, code: {sorted(outcomes)}"
