@@ -331,8 +331,9 @@ def summary_outcomes(workspace: Path, command: Command) -> dict[str, str]:
 
 def check_sample(workspace: Path, command: Command, _output: str) -> None:
     """`# images drawn with Pillow + Ground Truth manifest`"""
-    out = workspace / command.words[-1]
-    assert list((out / "images").glob("*.jpg")) and (out / "manifest.jsonl").read_text().count("\n") == 12
+    out = workspace / command.words[2]
+    images = [path for path in (out / "images").rglob("*") if path.suffix in (".jpg", ".png")]
+    assert images and (out / "manifest.jsonl").read_text().count("\n") == len(images)
 
 
 def check_manifest_model(workspace: Path, command: Command, _output: str) -> None:
