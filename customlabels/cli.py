@@ -165,6 +165,8 @@ def _print_model_timeline(pipeline) -> None:
 
 def local_serve(args: argparse.Namespace) -> int:
     log_path = Path(args.log)
+    # Before anything starts: a SIGTERM at any moment stops the emulated stack and its processes cleanly.
+    signal.signal(signal.SIGTERM, _interrupt)
     with _pipeline(args, log_path) as pipeline:
         resources = pipeline.resources
         console.print("[bold]Local pipeline running.[/] Ctrl-C stops it.")
@@ -186,7 +188,6 @@ def local_serve(args: argparse.Namespace) -> int:
                       f"AWS_DEFAULT_REGION={resources.region}\n"
                       f"  aws s3 cp bee.jpg s3://{resources.bucket}/{pipeline.config.input_prefix}bee.jpg\n"
                       f"  aws s3 cp s3://{resources.bucket}/{pipeline.config.input_prefix}bee.jpg.json -")
-        signal.signal(signal.SIGTERM, _interrupt)
         try:
             while True:
                 time.sleep(1)

@@ -49,13 +49,6 @@ SHELL_LANGUAGES = {"bash", "sh", "shell", "console"}
 KNOWN_MARKS = {"needs", "synopsis"}
 CANNOT_RUN_HERE = {"aws", "cdk", "npx", "jq"}
 
-# docs/model-lifecycle.md belongs to another change under way (issue 22's model manager work), so its blocks'
-# marks live here until they can be written into the file as `<!-- ... -->` (keyed by the first command).
-MARKS_OUTSIDE_THE_FILE = {
-    ("docs/model-lifecycle.md", "customlabels model status"): "needs: aws; synopsis",
-    ("docs/model-lifecycle.md", "customlabels cost"): "synopsis",
-}
-
 CONTEXT_KEYS = {f.name for f in fields(PipelineConfig)} | {"stack_name"}
 """What `-c` can set: the configuration's fields, and the stack's name, which stacks/application.py reads."""
 PLACEHOLDER_VALUES = {"model_arn": MODEL_ARN_EXAMPLE}
@@ -125,11 +118,6 @@ def read_blocks(path: Path) -> list[Block]:
         if language in SHELL_LANGUAGES:
             blocks.append(Block(doc, start, language, parse_marks(mark[1]) if mark else {}, body))
     for block in blocks:
-        first = next((text.strip() for _, text in block.lines if text.strip()), "")
-        for (doc_name, prefix), marks in MARKS_OUTSIDE_THE_FILE.items():
-            if doc_name == block.doc and first.startswith(prefix):
-                assert not block.marks, f"{block}: marked in the file now; remove it from MARKS_OUTSIDE_THE_FILE"
-                block.marks = parse_marks(marks)
         block.commands = split_commands(block)
     return blocks
 
@@ -267,9 +255,6 @@ def test_the_docs_have_shell_blocks_and_every_mark_is_known():
     unknown = [f"{block}: {sorted(set(block.marks) - KNOWN_MARKS)}" for block in BLOCKS
                if set(block.marks) - KNOWN_MARKS]
     assert not unknown, f"unknown marks (use needs: ... or synopsis): {unknown}"
-    used = {(block.doc, prefix) for block in BLOCKS for doc, prefix in MARKS_OUTSIDE_THE_FILE
-            if block.doc == doc and block.commands and block.commands[0].text.startswith(prefix)}
-    assert used == set(MARKS_OUTSIDE_THE_FILE), "a mark of MARKS_OUTSIDE_THE_FILE matches no block any more"
 
 
 @pytest.mark.unit
