@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from customlabels.config import ConfigError
+from customlabels.config import DEFAULT_STACK_NAME, ConfigError
 
 console = Console()
 DESCRIPTION = ("The tooling of the Rekognition Custom Labels S3 pipeline: run it locally, upload images and\n"
@@ -698,8 +698,8 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
 
 def _bucket_options(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--stack", default="CustomLabelsPipeline",
-                       help="read the bucket and prefixes from this stack's outputs (default CustomLabelsPipeline)")
+    where.add_argument("--stack", default=DEFAULT_STACK_NAME,
+                       help=f"read the bucket and prefixes from this stack's outputs (default {DEFAULT_STACK_NAME})")
     where.add_argument("--bucket", help="the bucket, instead of a stack (the pipeline's or the local one)")
     parser.add_argument("--prefix", help="where the images go or are listed (default: the stack's UploadPrefix, or "
                                          "test_images/ with --bucket)")
@@ -740,7 +740,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                    "(--stack) or given (--model-arn). Uses your AWS credentials.")
     model_parser.add_argument("action", choices=["status", "start", "stop"])
     where = model_parser.add_mutually_exclusive_group()
-    where.add_argument("--stack", default="CustomLabelsPipeline", help="stack name (default CustomLabelsPipeline)")
+    where.add_argument("--stack", default=DEFAULT_STACK_NAME, help=f"stack name (default {DEFAULT_STACK_NAME})")
     where.add_argument("--model-arn", help="the project version ARN, instead of a stack")
     model_parser.add_argument("--wait", action="store_true",
                               help="wait until RUNNING (start), STOPPED (stop), or either (status), with a spinner")
@@ -760,7 +760,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "given (--parameter; for the local stack, with the endpoints `local serve` prints).")
     thresholds.add_argument("action", choices=["show", "set", "import-assumed"])
     thresholds.add_argument("file", nargs="?", help="the thresholds JSON file (set)")
-    thresholds.add_argument("--stack", default="CustomLabelsPipeline", help="stack name (default CustomLabelsPipeline)")
+    thresholds.add_argument("--stack", default=DEFAULT_STACK_NAME, help=f"stack name (default {DEFAULT_STACK_NAME})")
     thresholds.add_argument("--parameter", help="the SSM parameter's name, instead of a stack")
     thresholds.add_argument("--model-arn", help="the model version (import-assumed with --parameter)")
     thresholds.add_argument("--keep-global", action="store_true",
@@ -814,8 +814,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "them all back to the work queue once the cause is fixed. Queues come from the stack's outputs "
                     "(--stack) or are given; for the local stack, use the URLs and endpoint `local serve` prints.")
     dead_letters.add_argument("action", choices=["list", "redrive"])
-    dead_letters.add_argument("--stack", default="CustomLabelsPipeline",
-                              help="stack name (default CustomLabelsPipeline)")
+    dead_letters.add_argument("--stack", default=DEFAULT_STACK_NAME,
+                              help=f"stack name (default {DEFAULT_STACK_NAME})")
     dead_letters.add_argument("--dead-letter-queue-url", help="the DLQ's URL, instead of a stack")
     dead_letters.add_argument("--queue-url", help="the work queue's URL (redrive), instead of a stack")
     dead_letters.set_defaults(func=dlq_command)

@@ -8,25 +8,31 @@ the key and the fix.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from functools import cache
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".JPG", ".JPEG", ".PNG")
-"""Object key suffixes that trigger inference; S3 suffix filters are case-sensitive."""
+from customlabels_runtime.contract import (
+    DEFAULT_STACK_NAME as DEFAULT_STACK_NAME,
+)
+from customlabels_runtime.contract import (
+    IMAGE_SUFFIXES as IMAGE_SUFFIXES,
+)
+from customlabels_runtime.contract import (
+    METRICS_NAMESPACE as METRICS_NAMESPACE,
+)
+from customlabels_runtime.contract import (
+    RESULT_SUFFIX as RESULT_SUFFIX,
+)
+from customlabels_runtime.contract import (
+    is_image_key as is_image_key,
+)
+from customlabels_runtime.inference.pacing import Pacer
 
-
-def is_image_key(key: str) -> bool:
-    """The one rule for "an image" by name, as the bucket notifications and the manager's rule apply it:
-    a suffix of IMAGE_SUFFIXES exactly (`bee.Jpg` never reaches the queue, so nothing would answer it)."""
-    return key.endswith(IMAGE_SUFFIXES)
+# The contract's rules, re-exported: the tool reads them from here, the functions from the contract itself.
 
 
 def image_name_problem(name: str) -> str | None:
@@ -40,7 +46,6 @@ def image_name_problem(name: str) -> str | None:
                 f"rename it to {stem}.{suffix.lower()}")
     return f"the pipeline only picks up names ending {', '.join(IMAGE_SUFFIXES)}: rename it"
 
-RESULT_SUFFIX = ".json"
 
 MODEL_ARN_PATTERN = re.compile(
     r"^arn:aws[a-z-]*:rekognition:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
@@ -180,7 +185,7 @@ class PipelineConfig:
     @property
     def paced_batch_seconds(self) -> float:
         """About how long one invocation's batch takes at its paced share, by the function's own Pacer."""
-        return _pacing().Pacer(self.calls_per_second_per_environment()).batch_seconds(self.batch_size)
+        return Pacer(self.calls_per_second_per_environment()).batch_seconds(self.batch_size)
 
     @property
     def visibility_timeout_seconds(self) -> int:
@@ -209,7 +214,7 @@ class PipelineConfig:
             "MIN_INFERENCE_UNITS": str(self.min_inference_units),
             "MAX_INFERENCE_UNITS": str(self.max_inference_units),
             "POWERTOOLS_SERVICE_NAME": "customlabels-model-manager",
-            "POWERTOOLS_METRICS_NAMESPACE": "CustomLabelsPipeline",
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         }
 
     def initial_thresholds_document(self) -> str:
@@ -228,7 +233,7 @@ class PipelineConfig:
             "BATCH_WORKERS": str(self.batch_size),
             "DETECT_CALLS_PER_SECOND": repr(round(self.calls_per_second_per_environment(environments), 3)),
             "POWERTOOLS_SERVICE_NAME": "customlabels-inference",
-            "POWERTOOLS_METRICS_NAMESPACE": "CustomLabelsPipeline",
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         }
 
 
@@ -346,14 +351,3 @@ def _problems(config: PipelineConfig) -> list[str]:
             "when the stack is deleted, the default) or -c removal_policy=destroy (development stacks)"
         )
     return problems
-
-
-@cache
-def _pacing() -> ModuleType:
-    """The inference function's pacing module (standard library only), loaded from its file so that this check
-    and the deployed function share one rule without putting the function's folder on the import path."""
-    path = Path(__file__).resolve().parent.parent / "lambdas" / "inference" / "pacing.py"
-    spec = importlib.util.spec_from_file_location("customlabels_inference_pacing", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

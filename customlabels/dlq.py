@@ -7,11 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from customlabels.local.esm import handler_modules_on_path
 from customlabels.stack_outputs import stack_outputs
-
-handler_modules_on_path()
-from inference import image_events  # noqa: E402 - the handler's own decoder of S3 events
+from customlabels_runtime.inference.logic import image_events  # the handler's own decoder of S3 events
 
 EMPTY_ROUNDS = 3
 """Peeking with VisibilityTimeout=0 samples the queue: stop after this many rounds bring nothing new."""

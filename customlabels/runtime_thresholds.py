@@ -1,6 +1,6 @@
 """`customlabels thresholds`: show, set or import the pipeline's runtime confidence thresholds.
 
-The document and its rules are the inference function's own (`lambdas/inference/thresholds.py`), so what
+The document and its rules are the inference function's own (`customlabels_runtime/inference/thresholds.py`), so what
 the command accepts is exactly what the function applies.
 """
 
@@ -9,11 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from customlabels.local.esm import handler_modules_on_path
-
-handler_modules_on_path()
-
-from thresholds import Thresholds, ThresholdsError, parse_thresholds  # noqa: E402
+from customlabels_runtime.inference.thresholds import Thresholds, ThresholdsError, parse_thresholds
 
 __all__ = ["Thresholds", "ThresholdsError", "assumed_thresholds", "parse_thresholds", "read", "write"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-DEFAULT_STACK = "CustomLabelsPipeline"
+from customlabels.config import DEFAULT_STACK_NAME
 
 
 def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
@@ -12,6 +12,6 @@ def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
         [stack] = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     except cloudformation.exceptions.ClientError as error:
         raise SystemExit(f"--stack {stack_name}: {error.response['Error']['Message']}. Fix: pass the name "
-                         f"`cdk deploy` printed (default {DEFAULT_STACK}) and the stack's region "
+                         f"`cdk deploy` printed (default {DEFAULT_STACK_NAME}) and the stack's region "
                          "(AWS_REGION)") from None
     return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}

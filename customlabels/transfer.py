@@ -23,10 +23,7 @@ from customlabels import dlq
 from customlabels.config import RESULT_SUFFIX, image_name_problem, is_image_key
 from customlabels.emulator.rekognition import MAX_S3_IMAGE_BYTES, MAX_SIDE, MIN_SIDE
 from customlabels.evaluate import result_status
-from customlabels.local.esm import handler_modules_on_path
-
-handler_modules_on_path()
-from inference import result_key_for  # noqa: E402 - the handler's own rule
+from customlabels_runtime.contract import result_key_for  # the handler's own rule
 
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
 

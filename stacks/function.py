@@ -9,13 +9,13 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from customlabels.config import PipelineConfig
-from stacks.bundling import ARCHITECTURE, RUNTIME, function_code
+from stacks.bundling import ARCHITECTURE, RUNTIME, function_code, handler_path
 from stacks.retention import removal_policy
 
 
 class PipelineFunction(Construct):
-    """`lambdas/<folder>/app.handler`. The role has no managed policy: it may write to this log group only,
-    and the owner of the construct grants the rest."""
+    """`customlabels_runtime.<folder>.handler.handler`. The role has no managed policy: it may write to this log
+    group only, and the owner of the construct grants the rest."""
 
     def __init__(self, scope: Construct, construct_id: str, *, folder: str, config: PipelineConfig,
                  description: str, environment: dict[str, str], timeout: Duration, memory_mb: int,
@@ -33,7 +33,7 @@ class PipelineFunction(Construct):
             self, "Function",
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
-            handler="app.handler",
+            handler=handler_path(folder),
             code=function_code(folder),
             timeout=timeout,
             memory_size=memory_mb,

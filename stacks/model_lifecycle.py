@@ -15,14 +15,13 @@ from customlabels.config import (
     INITIAL_MANAGER_STATE,
     MANAGER_MAX_EVENT_AGE_SECONDS,
     MANAGER_RESERVED_CONCURRENCY,
+    METRICS_NAMESPACE,
     MODEL_ARN_PATTERN,
     PipelineConfig,
 )
 from stacks.function import PipelineFunction
 from stacks.nag import acknowledge
 from stacks.retention import removal_policy
-
-METRICS_NAMESPACE = "CustomLabelsPipeline"
 
 
 class ModelLifecycle(Construct):

@@ -11,8 +11,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from customlabels.config import PipelineConfig
-from stacks.model_lifecycle import METRICS_NAMESPACE
+from customlabels.config import METRICS_NAMESPACE, PipelineConfig
 
 INFERENCE_SERVICE = {"service": "customlabels-inference"}
 

@@ -2,15 +2,12 @@
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-INFERENCE_DIR = ROOT / "lambdas" / "inference"
-sys.path[:0] = [str(ROOT), str(INFERENCE_DIR), str(ROOT / "lambdas" / "model_manager")]
 
 # Offline and deterministic: fake credentials, a fixed region, Powertools outside Lambda, quiet jsii.
 os.environ.update({

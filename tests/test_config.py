@@ -6,8 +6,8 @@ import pytest
 from conftest import MODEL_ARN, cdk_json_context
 
 from customlabels.config import IMAGE_SUFFIXES, ConfigError, PipelineConfig
-from inference import IMAGE_SUFFIXES as HANDLER_SUFFIXES
-from inference import Settings
+from customlabels_runtime.inference.logic import IMAGE_SUFFIXES as HANDLER_SUFFIXES
+from customlabels_runtime.inference.logic import Settings
 
 pytestmark = pytest.mark.unit
 
@@ -105,8 +105,10 @@ def test_the_function_without_its_environment_says_how_to_deploy_it():
 
 
 def test_notification_suffixes_and_the_handler_agree():
-    assert {suffix.lower() for suffix in IMAGE_SUFFIXES} == set(HANDLER_SUFFIXES)
-    assert all(suffix.upper() in IMAGE_SUFFIXES for suffix in HANDLER_SUFFIXES)
+    assert HANDLER_SUFFIXES is IMAGE_SUFFIXES  # one definition, the contract's
+    lowercase = {suffix.lower() for suffix in IMAGE_SUFFIXES}
+    assert lowercase == {".jpg", ".jpeg", ".png"}
+    assert all(suffix.upper() in IMAGE_SUFFIXES for suffix in lowercase)
 
 
 @pytest.mark.parametrize(("units", "batch", "expected"), [(1, 10, 5), (2, 10, 2), (4, 10, 2), (7, 10, 5),

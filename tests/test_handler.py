@@ -17,7 +17,14 @@ from conftest import MODEL_ARN
 from moto import mock_aws
 
 from customlabels.lambda_events import sqs_event
-from inference import IMAGE_DELETED, Dependencies, PipelineMetrics, Settings, handle_event, image_events
+from customlabels_runtime.inference.logic import (
+    IMAGE_DELETED,
+    Dependencies,
+    PipelineMetrics,
+    Settings,
+    handle_event,
+    image_events,
+)
 
 REGION = "eu-west-1"
 BUCKET = "images"
@@ -321,7 +328,7 @@ class FakeTime:
 
 @pytest.mark.unit
 def test_pacer_lets_a_batch_start_with_a_burst_then_keeps_to_its_share_per_window_across_threads():
-    from pacing import Pacer
+    from customlabels_runtime.inference.pacing import Pacer
 
     fake = FakeTime()
     pacer = Pacer(5.0, clock=fake.clock, sleep=fake.sleep)
@@ -337,7 +344,7 @@ def test_pacer_lets_a_batch_start_with_a_burst_then_keeps_to_its_share_per_windo
 @pytest.mark.unit
 @pytest.mark.parametrize(("rate", "calls", "window"), [(2.5, 2, 1.1), (1.0, 1, 1.1), (0.5, 1, 2.2)])
 def test_pacer_rounds_a_fractional_share_down_so_it_never_exceeds_it(rate, calls, window):
-    from pacing import Pacer
+    from customlabels_runtime.inference.pacing import Pacer
 
     pacer = Pacer(rate)
     assert (pacer.calls, pacer.window) == (calls, pytest.approx(window))
@@ -346,7 +353,7 @@ def test_pacer_rounds_a_fractional_share_down_so_it_never_exceeds_it(rate, calls
 @pytest.mark.unit
 def test_paced_environments_together_never_exceed_the_model_in_any_second():
     """Two environments at 5 calls/s each, called at random moments: the 10 TPS limit holds in every window."""
-    from pacing import Pacer
+    from customlabels_runtime.inference.pacing import Pacer
 
     random = Random(7)
     slots = []
@@ -366,7 +373,7 @@ def test_paced_environments_together_never_exceed_the_model_in_any_second():
 
 @pytest.mark.unit
 def test_an_unpaced_environment_never_waits():
-    from pacing import Pacer
+    from customlabels_runtime.inference.pacing import Pacer
 
     fake = FakeTime()
     unpaced = Pacer(None, clock=fake.clock, sleep=fake.sleep)

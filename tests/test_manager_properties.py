@@ -16,7 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from manager import STARTABLE, Settings, announced_image, announcement_time, manage, parse_time
+from customlabels_runtime.model_manager.logic import (
+    STARTABLE,
+    Settings,
+    announced_image,
+    announcement_time,
+    manage,
+    parse_time,
+)
 
 pytestmark = pytest.mark.integration
 

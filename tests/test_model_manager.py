@@ -17,7 +17,7 @@ from moto import mock_aws
 from customlabels import config
 from customlabels.emulator.rekognition import CustomLabelsService, serve
 from customlabels.local.esm import EventSourceMapping, serve_mapping_api
-from manager import (
+from customlabels_runtime.model_manager.logic import (
     IMAGE_SUFFIXES,
     Observation,
     Settings,

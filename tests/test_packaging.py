@@ -34,11 +34,15 @@ def cli_synth(tmp_path_factory):
     return outdir
 
 
-def inference_asset(outdir: Path) -> Path:
+def inference_function(outdir: Path) -> dict:
     template = json.loads((outdir / "CustomLabelsPipeline.template.json").read_text())
     [function] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"
                   and "RESULTS_PREFIX" in r["Properties"].get("Environment", {}).get("Variables", {})]
-    asset_hash = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+    return function
+
+
+def inference_asset(outdir: Path) -> Path:
+    asset_hash = inference_function(outdir)["Properties"]["Code"]["S3Key"].removesuffix(".zip")
     return outdir / f"asset.{asset_hash}"
 
 
@@ -54,8 +58,13 @@ def test_cli_synth_reads_cdk_json_and_the_context_overrides(cli_synth):
 def test_asset_holds_the_handler_and_its_dependencies_but_not_boto3(cli_synth):
     asset = inference_asset(cli_synth)
     names = {path.name for path in asset.iterdir()}
-    assert {"app.py", "inference.py", "aws_lambda_powertools"} <= names
-    assert not {"boto3", "botocore", "requirements.txt", "__pycache__"} & names
+    assert {"customlabels_runtime", "aws_lambda_powertools"} <= names
+    assert not {"boto3", "botocore", "customlabels", "requirements.txt", "__pycache__"} & names
+    package = {path.relative_to(asset).as_posix() for path in (asset / "customlabels_runtime").rglob("*")}
+    assert {"customlabels_runtime/__init__.py", "customlabels_runtime/contract.py",
+            "customlabels_runtime/inference/handler.py", "customlabels_runtime/inference/logic.py"} <= package
+    assert not [name for name in package if "model_manager" in name or name.endswith(("requirements.txt", ".pyc"))]
+    assert inference_function(cli_synth)["Properties"]["Handler"] == "customlabels_runtime.inference.handler.handler"
 
 
 def test_handler_imports_and_runs_from_the_asset_in_a_clean_interpreter(cli_synth, tmp_path):
@@ -65,11 +74,14 @@ def test_handler_imports_and_runs_from_the_asset_in_a_clean_interpreter(cli_synt
     boto3_only.mkdir()
     for name in BOTO3_CLOSURE:
         (boto3_only / name).symlink_to(site_packages / name)
+    handler = inference_function(cli_synth)["Properties"]["Handler"]
     script = textwrap.dedent(f"""
-        import json, sys
-        sys.path[:0] = [{str(asset)!r}, {str(boto3_only)!r}]
-        import app
+        import importlib, json
+        module, _, name = {handler!r}.rpartition(".")
+        handler = getattr(importlib.import_module(module), name)  # as the Lambda runtime resolves the Handler
         import aws_lambda_powertools
+        import customlabels_runtime
+        assert customlabels_runtime.__file__.startswith({str(asset)!r}), customlabels_runtime.__file__
         assert aws_lambda_powertools.__file__.startswith({str(asset)!r}), aws_lambda_powertools.__file__
 
         class Context:
@@ -80,12 +92,15 @@ def test_handler_imports_and_runs_from_the_asset_in_a_clean_interpreter(cli_synt
         test_event = {{"Records": [{{"messageId": "m-1", "receiptHandle": "r", "md5OfBody": "x", "body": body,
                       "attributes": {{}}, "messageAttributes": {{}}, "eventSource": "aws:sqs",
                       "eventSourceARN": "arn", "awsRegion": "eu-west-1"}}]}}
-        print(json.dumps(app.handler(test_event, Context())))
+        print(json.dumps(handler(test_event, Context())))
     """)
-    environment = {"PATH": os.environ["PATH"], "AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "testing",
+    # Only the asset and boto3 on the path (the Lambda runtime's task root and its own boto3): -S -s -P leave out
+    # site-packages, the user's site and the cwd, and PYTHONPATH is the only other entry.
+    environment = {"PATH": os.environ["PATH"], "PYTHONPATH": os.pathsep.join([str(asset), str(boto3_only)]),
+                   "AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "testing",
                    "AWS_SECRET_ACCESS_KEY": "testing",
                    **PipelineConfig(model_arn=MODEL_ARN).function_environment()}
-    run = subprocess.run([sys.executable, "-I", "-S", "-c", script], env=environment, capture_output=True, text=True,
-                         cwd=tmp_path, timeout=120)
+    run = subprocess.run([sys.executable, "-S", "-s", "-P", "-c", script], env=environment, capture_output=True,
+                         text=True, cwd=tmp_path, timeout=120)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout.strip().splitlines()[-1]) == {"batchItemFailures": []}

@@ -9,8 +9,8 @@ from aws_lambda_powertools.utilities.parameters import SSMProvider
 from moto import mock_aws
 from test_handler import LABELS, REGION, deps_for, pipeline  # noqa: F401 (the fixture)
 
-from inference import PipelineMetrics, handle_event
-from thresholds import Thresholds, ThresholdsError, ThresholdSource, parse_thresholds
+from customlabels_runtime.inference.logic import PipelineMetrics, handle_event
+from customlabels_runtime.inference.thresholds import Thresholds, ThresholdsError, ThresholdSource, parse_thresholds
 
 PARAMETER = "/customlabels/test/thresholds"
 

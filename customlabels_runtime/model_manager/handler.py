@@ -1,4 +1,4 @@
-"""Lambda entry point of the model manager: wiring only, the logic lives in `manager.py`.
+"""Lambda entry point of the model manager: wiring only, the logic lives in `logic.py`.
 
 Invoked every `manager_interval_minutes` by a schedule and by EventBridge when an image is uploaded under the
 input prefix (the stack's rule matches image keys only; `announced_image` checks the key again).
@@ -15,7 +15,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from manager import Settings, announced_image, announcement_time, manage, project_arn
+from customlabels_runtime.model_manager.logic import Settings, announced_image, announcement_time, manage, project_arn
 
 logger = Logger()
 metrics = Metrics()

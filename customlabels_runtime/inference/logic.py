@@ -1,7 +1,7 @@
 """Logic of the inference function: one S3 image event in, exactly one result JSON out.
 
 Plain functions over data and clients, so that tests call them with moto S3 and a stubbed or emulated
-Rekognition without patching anything. `app.py` only wires them to Lambda.
+Rekognition without patching anything. `handler.py` only wires them to Lambda.
 """
 
 from __future__ import annotations
@@ -21,13 +21,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import ClientError
 
-from pacing import Pacer
-from thresholds import Thresholds, ThresholdSource
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
-"""Compared case-insensitively; the bucket notifications list each suffix in lower and upper case."""
-
-RESULT_SUFFIX = ".json"
+from customlabels_runtime.contract import IMAGE_SUFFIXES, result_key_for
+from customlabels_runtime.inference.pacing import Pacer
+from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
 
 PERMANENT_ERROR_CODES = frozenset({
     "InvalidImageFormatException",
@@ -167,13 +163,9 @@ def image_events(body: str) -> list[ImageEvent]:
 def is_processable(key: str, settings: Settings) -> bool:
     """An image under the input prefix and not under the results location (a second guard against loops)."""
     under_results = settings.results_prefix != settings.input_prefix and key.startswith(settings.results_prefix)
+    # Compared case-insensitively (a second guard; the bucket notifications list each suffix in lower and upper case).
     return (key.startswith(settings.input_prefix) and not under_results
             and key.lower().endswith(IMAGE_SUFFIXES))
-
-
-def result_key_for(key: str, input_prefix: str, results_prefix: str) -> str:
-    """`test_images/a/b.jpg` -> `<results prefix>a/b.jpg.json` (the rule of docs/result-contract.md)."""
-    return results_prefix + key[len(input_prefix):] + RESULT_SUFFIX
 
 
 def result_document(image: ImageEvent, settings: Settings, thresholds: Thresholds, custom_labels: list[dict],

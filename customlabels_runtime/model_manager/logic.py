@@ -18,9 +18,7 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
-IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".JPG", ".JPEG", ".PNG")
-"""A copy of `customlabels.config.IMAGE_SUFFIXES` (the function's package cannot import `customlabels`; a test
-keeps the two equal). Compared case-sensitively, as the bucket notifications' suffix filters are."""
+from customlabels_runtime.contract import IMAGE_SUFFIXES
 
 STARTABLE = frozenset({"STOPPED", "TRAINING_COMPLETED"})
 """States from which StartProjectVersion is accepted."""
@@ -67,7 +65,8 @@ class Settings:
 
 
 def is_image_key(key: str, input_prefix: str) -> bool:
-    """The pipeline's image rule: under the input prefix, with one of the notifications' suffixes."""
+    """The pipeline's image rule: under the input prefix, with one of the notifications' suffixes (compared
+    case-sensitively, as the bucket notifications' suffix filters are)."""
     return key.startswith(input_prefix) and key.endswith(IMAGE_SUFFIXES)
 
 

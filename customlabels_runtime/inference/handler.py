@@ -1,4 +1,4 @@
-"""Lambda entry point of the inference function: wiring only, the logic lives in `inference.py`."""
+"""Lambda entry point of the inference function: wiring only, the logic lives in `logic.py`."""
 
 import os
 import warnings
@@ -10,9 +10,9 @@ from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from inference import Dependencies, PipelineMetrics, Settings, handle_event
-from pacing import Pacer
-from thresholds import Thresholds, ThresholdSource
+from customlabels_runtime.inference.logic import Dependencies, PipelineMetrics, Settings, handle_event
+from customlabels_runtime.inference.pacing import Pacer
+from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
 
 logger = Logger()
 metrics = Metrics()

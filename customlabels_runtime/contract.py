@@ -1,0 +1,26 @@
+"""The rules the functions, the stack and the tool share, written once: which keys are images, where a result
+goes, the metrics' namespace and names, the default stack name. Standard library only, imports nothing of ours."""
+
+from __future__ import annotations
+
+DEFAULT_STACK_NAME = "CustomLabelsPipeline"
+"""The stack's name unless `-c stack_name=...` says otherwise; the commands' default `--stack`."""
+
+METRICS_NAMESPACE = "CustomLabelsPipeline"
+"""The CloudWatch namespace the functions publish to and the alarms and dashboard read."""
+
+IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".JPG", ".JPEG", ".PNG")
+"""Object key suffixes that trigger inference; S3 suffix filters are case-sensitive."""
+
+RESULT_SUFFIX = ".json"
+
+
+def is_image_key(key: str) -> bool:
+    """The one rule for "an image" by name, as the bucket notifications and the manager's rule apply it:
+    a suffix of IMAGE_SUFFIXES exactly (`bee.Jpg` never reaches the queue, so nothing would answer it)."""
+    return key.endswith(IMAGE_SUFFIXES)
+
+
+def result_key_for(key: str, input_prefix: str, results_prefix: str) -> str:
+    """`test_images/a/b.jpg` -> `<results prefix>a/b.jpg.json` (the rule of docs/result-contract.md)."""
+    return results_prefix + key[len(input_prefix):] + RESULT_SUFFIX
