@@ -21,7 +21,7 @@ What is simulated, at a one-second step (every figure of the pipeline comes from
   order; 0 retries and events older than 60 s are dropped.
 
 `simulate` returns what happened (billed seconds, starts, stops, per-image latency, receives while the model was
-not running, DLQ); tests/test_lifecycle_simulation.py checks the promises of docs/model-lifecycle.md on it.
+not running, DLQ); tests/unit/test_lifecycle_simulation.py checks the promises of docs/model-lifecycle.md on it.
 """
 
 from __future__ import annotations

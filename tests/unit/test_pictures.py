@@ -10,8 +10,13 @@ from customlabels.evaluate import Prediction, ResultsError
 
 pytestmark = pytest.mark.unit
 
+
 GREY = (128, 128, 128)
+
+
 RED, BLUE = (255, 0, 0), (0, 0, 255)
+
+
 COLOURS = {"bee": RED, "flower": BLUE, "sunny": (0, 160, 0)}
 
 

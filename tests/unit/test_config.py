@@ -3,11 +3,11 @@
 from dataclasses import fields
 
 import pytest
-from conftest import MODEL_ARN, cdk_json_context
 
 from customlabels.config import IMAGE_SUFFIXES, ConfigError, PipelineConfig
 from customlabels_runtime.inference.logic import IMAGE_SUFFIXES as HANDLER_SUFFIXES
 from customlabels_runtime.inference.logic import Settings
+from helpers import MODEL_ARN, cdk_json_context
 
 pytestmark = pytest.mark.unit
 

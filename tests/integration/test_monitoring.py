@@ -4,9 +4,9 @@ import fnmatch
 
 import pytest
 from aws_cdk.assertions import Match
-from conftest import MODEL_ARN, synth_template
 
 from customlabels.config import ConfigError, PipelineConfig
+from helpers import MODEL_ARN, synth_template
 
 pytestmark = pytest.mark.integration
 
@@ -67,6 +67,8 @@ DOCUMENTED_TOPIC_STATEMENT = {
     "Resource": "TOPIC_ARN",
     "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:cloudwatch:REGION:ACCOUNT_ID:alarm:ALARM_NAME"}},
 }
+
+
 DOCUMENTED_KEY_STATEMENT = {
     "Effect": "Allow",
     "Principal": {"Service": "cloudwatch.amazonaws.com"},

@@ -1,5 +1,4 @@
-"""`customlabels upload` and `customlabels results` against moto S3/SQS/CloudFormation, and against the local
-pipeline with the real handler."""
+"""`customlabels upload` and `customlabels results` against moto S3/SQS/CloudFormation."""
 
 import csv
 import io
@@ -8,55 +7,16 @@ import json
 import boto3
 import pytest
 from moto import mock_aws
-from PIL import Image
 
 from customlabels import transfer
 from customlabels.cli import main
 
+pytestmark = pytest.mark.integration
+
+
 BUCKET = "pipeline-bucket"
 
 
-def picture(path, size=(200, 150), fmt=None):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new("RGB", size, (200, 180, 40)).save(path, fmt)
-
-
-@pytest.fixture
-def folder(tmp_path):
-    """Two good images, one PNG named .jpg (fine: Rekognition reads the content), and seven that would fail."""
-    images = tmp_path / "images"
-    picture(images / "bee.jpg")
-    picture(images / "meadow" / "flower 1.png")
-    picture(images / "disguised.jpg", fmt="PNG")
-    (images / "notes.jpg").write_text("not an image")
-    picture(images / "anim.gif", fmt="GIF")
-    picture(images / "tiny.png", size=(32, 32))
-    picture(images / "huge.png", size=(4100, 64))
-    picture(images / "photo.dat", fmt="JPEG")
-    picture(images / "mixed.Jpg", fmt="JPEG")
-    (images / "big.jpg").write_bytes(b"\xff\xd8" + bytes(transfer.MAX_S3_IMAGE_BYTES))
-    return images
-
-
-@pytest.mark.unit
-def test_upload_plan_checks_content_size_and_names(folder):
-    uploads, skipped = transfer.plan_upload(folder, "test_images/batch/")
-    assert [(u.key, u.content_type) for u in uploads] == [
-        ("test_images/batch/bee.jpg", "image/jpeg"), ("test_images/batch/disguised.jpg", "image/png"),
-        ("test_images/batch/meadow/flower 1.png", "image/png")]
-    reasons = {s.path.name: s.reason for s in skipped}
-    assert reasons.keys() == {"notes.jpg", "anim.gif", "tiny.png", "huge.png", "photo.dat", "big.jpg", "mixed.Jpg"}
-    assert reasons["notes.jpg"].startswith("not an image by its content")
-    assert reasons["anim.gif"] == "a GIF image; Rekognition takes JPEG or PNG: convert it"
-    assert reasons["tiny.png"] == "32 x 32 px; Rekognition takes 64-4096 px per side: resize it"
-    assert reasons["huge.png"].startswith("4100 x 64 px")
-    assert reasons["photo.dat"] == ("a JPEG by content, but the pipeline only picks up names ending .jpg, .jpeg, "
-                                    ".png, .JPG, .JPEG, .PNG: rename it")
-    assert reasons["mixed.Jpg"].endswith("(S3's notification filters are case-sensitive): rename it to mixed.jpg")
-    assert reasons["big.jpg"].startswith("15.0 MB; Rekognition takes at most 15 MB")
-
-
-@pytest.mark.integration
 def test_upload_command_sends_the_good_images_and_lists_the_rest(folder, capsys):
     with mock_aws():
         s3 = boto3.client("s3")
@@ -71,7 +31,6 @@ def test_upload_command_sends_the_good_images_and_lists_the_rest(folder, capsys)
     assert "customlabels results --bucket pipeline-bucket --prefix test_images/ --wait" in printed
 
 
-@pytest.mark.integration
 def test_upload_with_a_stack_keeps_to_its_upload_prefix(folder, capsys):
     with mock_aws():
         s3 = boto3.client("s3")
@@ -105,7 +64,11 @@ def result(key, labels=(), error=None):
 
 BEE = {"Name": "bee", "Confidence": 97.5, "Geometry": {"BoundingBox": {"Left": 0.1, "Top": 0.2, "Width": 0.3,
                                                                        "Height": 0.4}}}
+
+
 SUNNY = {"Name": "sunny", "Confidence": 81.0}
+
+
 BAD_FORMAT = {"Code": "InvalidImageFormatException", "Message": "Request has unsupported image format"}
 
 
@@ -133,7 +96,6 @@ def deployed():
         yield s3, sqs
 
 
-@pytest.mark.integration
 def test_results_table_and_exit_codes(deployed, capsys):
     assert main(["results"]) == 0, "without --wait, pending images are no failure"
     printed = capsys.readouterr()
@@ -144,7 +106,6 @@ def test_results_table_and_exit_codes(deployed, capsys):
     assert main(["results", "--wait", "--timeout", "0"]) == 1, "--wait fails when some never finished"
 
 
-@pytest.mark.integration
 def test_results_lists_an_image_deleted_before_processing_by_its_result(deployed, capsys):
     s3, _ = deployed
     gone = {"Code": "ImageDeletedBeforeProcessing", "Message": "The image was deleted before it could be processed"}
@@ -158,7 +119,6 @@ def test_results_lists_an_image_deleted_before_processing_by_its_result(deployed
                       "test_images/later.jpg": "pending"}
 
 
-@pytest.mark.integration
 def test_results_json_csv_and_out(deployed, tmp_path, capsys):
     assert main(["results", "--stack", "CustomLabelsPipeline", "--format", "json", "--out", str(tmp_path)]) == 0
     listed = json.loads(capsys.readouterr().out)
@@ -182,7 +142,6 @@ def test_results_json_csv_and_out(deployed, tmp_path, capsys):
         ["test_images/later.jpg", "pending", "", "", "", "", "", "", "", ""]]
 
 
-@pytest.mark.integration
 def test_wait_follows_until_the_last_result_arrives(deployed):
     """The last result is written after the first progress report, so the wait must poll again to see it."""
     s3, sqs = deployed
@@ -200,39 +159,11 @@ def test_wait_follows_until_the_last_result_arrives(deployed):
     assert seen[0] == (4, 5) and seen[-1] == (5, 5)
 
 
-@pytest.mark.integration
 def test_results_with_a_stack_keeps_to_its_upload_prefix(deployed):
     with pytest.raises(SystemExit, match="the pipeline only processes images under test_images/"):
         main(["results", "--prefix", "elsewhere/"])
 
 
-@pytest.mark.integration
 def test_a_missing_stack_names_the_fix():
     with mock_aws(), pytest.raises(SystemExit, match="Fix: pass the name `cdk deploy` printed"):
         main(["results", "--stack", "Nope"])
-
-
-@pytest.mark.e2e
-def test_upload_then_results_through_the_local_pipeline(tmp_path):
-    """The real handler and emulated model: what `upload` sends, `results --wait` gets back, one per image."""
-    from customlabels.emulator.backends import ManifestBackend
-    from customlabels.local.pipeline import LocalPipeline, load_config
-    from customlabels.sample_data import generate
-
-    data = generate(tmp_path / "sample", count=4, seed=3)
-    (data.images / "notes.jpg").write_text("skipped by upload, never sent")
-
-    with LocalPipeline(load_config(), ManifestBackend.from_file(data.manifest), log_path=tmp_path / "log") as pipeline:
-        location = transfer.Location(pipeline.resources.bucket, pipeline.config.input_prefix,
-                                     pipeline.config.effective_results_prefix,
-                                     pipeline.resources.dead_letter_queue_url)
-        uploads, skipped = transfer.plan_upload(data.images, location.upload_prefix)
-        assert transfer.upload(pipeline.s3, location.bucket, uploads) == {}
-        keys = transfer.image_keys(pipeline.s3, location, location.upload_prefix)
-        statuses = transfer.follow(pipeline.s3, location, keys, sqs=pipeline.sqs, wait=True, timeout=300, poll=0.5)
-    assert [s.path.name for s in skipped] == ["notes.jpg"]
-    assert sorted(keys) == sorted(u.key for u in uploads) and len(keys) == 4
-    assert {s.status for s in statuses} == {"labels"}
-    manifest_boxes = {line["source-ref"].split("test_images/")[1]: len(line["bounding-box"]["annotations"])
-                      for line in map(json.loads, data.manifest.read_text().splitlines())}
-    assert {s.key.removeprefix("test_images/"): len(s.result["CustomLabels"]) for s in statuses} == manifest_boxes

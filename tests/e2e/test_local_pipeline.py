@@ -1,6 +1,5 @@
 """End to end through the local stack: upload -> S3 notification -> SQS -> real handler -> emulator -> result."""
 
-import io
 import json
 import os
 import re
@@ -11,25 +10,19 @@ import time
 
 import boto3
 import pytest
-from conftest import ROOT, synth_template
-from PIL import Image
 
 from customlabels.emulator.backends import ManifestBackend
 from customlabels.emulator.rekognition import PlannedFault
 from customlabels.local.aws import FAKE_CREDENTIALS
 from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
 from customlabels.manifest import Box, object_detection_line
+from helpers import ROOT, picture, synth_template
 
 pytestmark = pytest.mark.e2e
 
+
 KEYS = ["test_images/bee.jpg", "test_images/flower.png", "test_images/with space.jpg", "test_images/a+b.jpg",
         "test_images/100% sure.jpg", "test_images/ünïcödé/蜂.jpeg", "test_images/deep/er/nest/ed/x.PNG"]
-
-
-def picture(fmt="JPEG", size=(320, 240)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (90, 160, 60)).save(buffer, fmt)
-    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -312,7 +305,6 @@ def test_always_on_starts_the_model_and_keeps_it_running(backend):
     assert status["Status"] == "RUNNING"
 
 
-@pytest.mark.e2e
 def test_the_manager_is_invoked_once_per_uploaded_image_never_for_results_or_other_objects(backend):
     """The stack's upload rule, evaluated by moto's EventBridge on every object the bucket receives: images
     invoke the model manager once each; their result JSONs, a text file and keys outside the prefix never."""

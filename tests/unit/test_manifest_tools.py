@@ -12,6 +12,7 @@ from customlabels.manifest import CLASSIFICATION, Box, object_detection_line, re
 
 pytestmark = pytest.mark.unit
 
+
 CLASSES = ["bee", "flower"]
 
 

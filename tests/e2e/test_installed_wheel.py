@@ -10,12 +10,13 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+
+from helpers import ROOT
 
 pytestmark = pytest.mark.e2e
 
+
 SHIPPED = ("pyproject.toml", "customlabels", "customlabels_runtime")
-"""What the wheel is built from: a copy of these, so the build leaves nothing (build/, *.egg-info) in the checkout."""
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ import boto3
 import pytest
 from aws_lambda_powertools import Logger, Metrics
 from botocore.exceptions import ClientError
-from conftest import MODEL_ARN
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
@@ -24,16 +23,30 @@ from customlabels_runtime.model_manager.logic import (
     manage,
     parse_time,
 )
+from helpers import MODEL_ARN
 
 pytestmark = pytest.mark.integration
 
+
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
 PREFIX = "test_images/"
+
+
 STATUSES = ["TRAINING_IN_PROGRESS", "TRAINING_COMPLETED", "TRAINING_FAILED", "STARTING", "RUNNING", "FAILED",
             "STOPPING", "STOPPED", "DELETING", "COPYING_IN_PROGRESS", "COPYING_COMPLETED", "DEPRECATED", "EXPIRED"]
+
+
 MAPPING_STATES = ["Enabled", "Disabled", "Enabling", "Disabling", "Creating", "Updating", "Deleting"]
+
+
 SETTLED = {"Enabled": True, "Disabled": False}
+
+
 MODES = ["on-demand", "always-on", "manual"]
+
+
 LOGGER, METRICS = Logger(service="property-test"), Metrics()
 
 
@@ -53,8 +66,6 @@ BODIES = {
 
 
 # --- fakes of the two services moto does not cover the way the manager uses them -------------------------
-
-
 @dataclass
 class FakeRekognition:
     status: str
@@ -102,22 +113,31 @@ class Clients:
 
 
 # --- strategies ------------------------------------------------------------------------------------------
-
 times = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1))
+
+
 time_texts = st.one_of(times.map(lambda t: t.isoformat()),  # no time zone
                        times.map(lambda t: t.replace(tzinfo=UTC).isoformat()),  # past or future
                        st.integers(0, 86_400 * 3).map(lambda s: (NOW - timedelta(seconds=s)).isoformat()))
+
+
 json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
                            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
                            max_leaves=8)
+
+
 field_values = st.one_of(time_texts, json_values)
+
+
 state_documents = st.fixed_dictionaries({}, optional={key: field_values for key in (
     "last_activity", "model_status", "model_status_since", "image_seen_at")}).map(json.dumps)
+
+
 state_values = st.one_of(st.none(), st.text(), json_values.map(json.dumps), state_documents)
-"""None: the parameter was deleted."""
+
 
 queues = st.lists(st.tuples(st.sampled_from(sorted(BODIES)), st.booleans()), max_size=12)
-"""(kind, in flight) of each message."""
+
 
 events = st.one_of(
     st.just({"source": "aws.events", "detail-type": "Scheduled Event"}),

@@ -18,16 +18,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from conftest import synth_template
 
 from customlabels.config import MODEL_LIFECYCLES, RESULT_SUFFIX
+from helpers import synth_template
 
 pytestmark = pytest.mark.integration
 
+
 ACCOUNT = "123456789012"
+
+
 REGION = "eu-west-1"
+
+
 PSEUDO = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::URLSuffix": "amazonaws.com"}
+
+
 TLS = {"aws:SecureTransport": "true"}
+
+
 ACCOUNT_ROOT = f"arn:aws:iam::{ACCOUNT}:root"
 
 
@@ -39,8 +48,6 @@ def resources(request, tmp_path_factory):
 
 
 # --- the template as data ----------------------------------------------------------------------------------
-
-
 def as_list(value):
     return value if isinstance(value, list) else [value]
 
@@ -78,8 +85,6 @@ def arn(logical_id: str) -> str:
 
 
 # --- policy evaluation, as AWS does it for the cases the stack uses ----------------------------------------
-
-
 def wildcard(pattern: str, value: str, case_sensitive: bool = True) -> bool:
     regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
     return re.fullmatch(regex, value, 0 if case_sensitive else re.IGNORECASE) is not None
@@ -199,8 +204,6 @@ def bucket_key(resources, bucket_id) -> str | None:
 
 
 # --- discovery ----------------------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Integration:
     kind: tuple[str, str]
@@ -306,7 +309,6 @@ def handed_over_objects(resources, found) -> list[Integration]:
 
 
 # --- the rules: what AWS documents the receiving side needs -------------------------------------------------
-
 Problems = list[str]
 
 
@@ -542,7 +544,7 @@ RULES: dict[tuple[str, str], Callable[[dict, Integration], Problems]] = {
 
 def problems_of(resources) -> list[str]:
     found = integrations(resources)
-    problems = [f"{i.kind}: {i.source} -> {i.target} has no rule in tests/test_wiring.py RULES"
+    problems = [f"{i.kind}: {i.source} -> {i.target} has no rule in tests/integration/test_wiring.py RULES"
                 for i in found if i.kind not in RULES]
     for i in found:
         if i.kind in RULES:
@@ -551,8 +553,6 @@ def problems_of(resources) -> list[str]:
 
 
 # --- tests --------------------------------------------------------------------------------------------------
-
-
 def test_every_integration_has_a_rule(resources):
     missing = sorted({i.kind for i in integrations(resources)} - set(RULES))
     assert missing == [], f"integrations without a rule: {missing}"
@@ -577,8 +577,6 @@ def test_the_expected_integrations_are_found(resources):
 
 
 # The rules can fail: each breaks one side of one integration and expects the problem to be named.
-
-
 def without_statements(resources, resource_type, predicate):
     broken = copy.deepcopy(resources)
     for resource in of_type(broken, resource_type).values():

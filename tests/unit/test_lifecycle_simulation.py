@@ -12,7 +12,10 @@ from customlabels.config import MODEL_ARN_EXAMPLE, PipelineConfig
 
 pytestmark = pytest.mark.unit
 
+
 CONFIG = PipelineConfig(MODEL_ARN_EXAMPLE)
+
+
 NAMES = [profile.name for profile in PROFILES]
 
 
@@ -70,7 +73,6 @@ def test_the_table_has_a_row_per_profile(outcomes):
 
 
 # --- the checks above catch a broken manager -------------------------------------------------------------
-
 SHORT_BURST = Profile("short burst", tuple(600.0 + index / 10 for index in range(50)), seconds=2 * 3600)
 
 

@@ -10,10 +10,15 @@ from customlabels.sample_data import generate
 
 pytestmark = pytest.mark.unit
 
+
 DETECTION = object_detection_line("s3://bucket/test_images/a/bee.jpg", 400, 200,
                                   [Box("bee", 100, 50, 200, 100), Box("flower", 0, 0, 40, 20)], ["bee", "flower"])
+
+
 CLASSIFICATION = json.dumps({"source-ref": "s3://bucket/test_images/flower.jpg", "species": 1,
                              "species-metadata": {"class-name": "flower", "type": "groundtruth/image-classification"}})
+
+
 MULTILABEL = json.dumps({"source-ref": "s3://bucket/x.png", "tags": [0, 2], "tags-metadata": {
     "class-map": {"0": "bee", "1": "wasp", "2": "flower"}, "type": "groundtruth/image-classification-multilabel"}})
 

@@ -9,14 +9,23 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
+
 NO_CREDENTIALS = {"unset": ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"],
                   "set": {"AWS_DEFAULT_REGION": "eu-west-1"}}
+
+
 NO_REGION = {"unset": ["AWS_DEFAULT_REGION", "AWS_REGION"], "set": {}}
+
+
 NO_NETWORK = {"unset": [], "set": {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_MAX_ATTEMPTS": "1",
                                    "AWS_DEFAULT_REGION": "eu-west-1"}}
+
+
 PROBLEMS = {"no credentials": (NO_CREDENTIALS, "No AWS credentials found. Fix: run `aws configure`"),
             "no region": (NO_REGION, "No AWS region set. Fix: set AWS_DEFAULT_REGION"),
             "no network": (NO_NETWORK, "Could not reach http://127.0.0.1:9")}
+
+
 COMMANDS = [["model", "status"], ["model", "start"], ["thresholds", "show"], ["thresholds", "import-assumed"],
             ["dlq", "list"], ["dlq", "redrive"], ["upload", "{images}"], ["results"],
             ["evaluate", "--manifest", "{manifest}", "--results", "s3://bucket/test_images/"]]

@@ -5,11 +5,11 @@ import json
 import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match
-from conftest import MODEL_ARN, synth_template
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from customlabels.config import IMAGE_SUFFIXES
+from helpers import MODEL_ARN, synth_template
 
 pytestmark = pytest.mark.integration
 
@@ -44,8 +44,6 @@ def as_list(value):
 
 
 # --- KMS -------------------------------------------------------------------------------------------------
-
-
 def test_one_customer_managed_key_with_rotation(default_template):
     default_template.resource_count_is("AWS::KMS::Key", 1)
     default_template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
@@ -68,8 +66,6 @@ def test_key_policy_lets_s3_encrypt_notifications_only_for_this_account(default_
 
 
 # --- Bucket ----------------------------------------------------------------------------------------------
-
-
 def test_images_bucket_is_private_versioned_and_sse_kms_with_bucket_key(default_template):
     key_id, _ = only(default_template, "AWS::KMS::Key")
     _, bucket = images_bucket(default_template)
@@ -108,7 +104,6 @@ def test_every_bucket_and_queue_denies_requests_without_tls(default_template):
 
 
 RETAINED = ("AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::SSM::Parameter")
-"""Data, logs, the key, and the runtime thresholds and manager state that operators set."""
 
 
 def test_data_is_retained_by_default(default_template):
@@ -128,8 +123,6 @@ def test_destroy_removal_policy_for_development_stacks(tmp_path):
 
 
 # --- Notifications ---------------------------------------------------------------------------------------
-
-
 def notification_filters(template):
     _, notifications = only(template, "Custom::S3BucketNotifications")
     configurations = notifications["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
@@ -167,8 +160,6 @@ def test_queue_policy_accepts_only_this_bucket(default_template):
 
 
 # --- Queues ----------------------------------------------------------------------------------------------
-
-
 def test_queue_and_dlq_are_encrypted_with_the_key(default_template):
     key_id, _ = only(default_template, "AWS::KMS::Key")
     queues = default_template.find_resources("AWS::SQS::Queue")
@@ -200,8 +191,6 @@ def test_visibility_timeout_is_at_least_six_times_the_function_timeout(tmp_path,
 
 
 # --- Function --------------------------------------------------------------------------------------------
-
-
 def newest_python_runtime() -> str:
     versions = [tuple(map(int, name.removeprefix("PYTHON_").split("_")))
                 for name in dir(lambda_.Runtime) if name.startswith("PYTHON_3")]
@@ -252,10 +241,7 @@ def test_batch_size_and_concurrency_are_configurable(tmp_path):
 
 
 # --- IAM -------------------------------------------------------------------------------------------------
-
-
 WITHOUT_RESOURCE_LEVEL_PERMISSIONS = {"rekognition:DescribeProjects", "s3:PutBucketNotification"}
-"""Actions IAM accepts only on "*" (the second in CDK's own bucket-notification handler)."""
 
 
 def test_no_wildcard_resource_for_s3_rekognition_or_kms_actions(default_template):
@@ -310,8 +296,6 @@ def test_function_role_has_no_managed_policies(default_template):
 
 
 # --- Model manager -------------------------------------------------------------------------------------
-
-
 def upload_rule_pattern(template):
     _, rule = only(template, "AWS::Events::Rule", {"EventPattern": Match.any_value()})
     return rule["Properties"]["EventPattern"]
@@ -359,7 +343,6 @@ def test_upload_rule_and_notifications_share_one_list_of_suffixes(default_templa
 
 
 KEY_ALPHABET = "abJPGEjpgen.x/ _%+*ü"
-"""Letters of the suffixes in both cases, dots, slashes and characters S3 keys carry."""
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -434,8 +417,6 @@ def test_manager_gates_the_one_event_source_in_every_mode_and_starts_stops_per_m
 
 
 # --- Stack -----------------------------------------------------------------------------------------------
-
-
 def test_outputs_tell_operators_where_things_are(default_template):
     outputs = default_template.to_json()["Outputs"]
     assert {"BucketName", "UploadPrefix", "ResultsPrefix", "QueueUrl", "DeadLetterQueueUrl",
@@ -444,8 +425,7 @@ def test_outputs_tell_operators_where_things_are(default_template):
 
 
 def test_stack_is_deployed_to_the_models_region_and_account(tmp_path):
-    from conftest import synth_context
-
+    from helpers import synth_context
     from stacks.application import build_app
 
     app = build_app(synth_context(), outdir=str(tmp_path))

@@ -8,15 +8,17 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import MODEL_ARN, ROOT
 
 from customlabels.config import PipelineConfig
+from helpers import MODEL_ARN, ROOT
 
 pytestmark = pytest.mark.e2e
 
+
 CDK_CLI = ROOT / "node_modules" / ".bin" / "cdk"
+
+
 BOTO3_CLOSURE = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
-"""What the Lambda Python runtime provides: boto3 and what it imports."""
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
 
 pytestmark = pytest.mark.e2e
 
+
 SHAPES = ["plain-{i}.jpg", "with space {i}.jpg", "a+b {i}.png", "100% {i}.jpeg", "ünïcödé/蜂 {i}.JPG",
           "deep/er/nest/ed/{i}.PNG"]
 

@@ -1,57 +1,24 @@
-"""`customlabels evaluate`: hand-computed detection numbers, scikit-learn as the oracle for image-level
-metrics, the input formats, and the tuning loop end to end through the local pipeline."""
+"""`customlabels evaluate`'s arithmetic: hand-computed detection numbers, scikit-learn as the oracle for image-level
+metrics, the input formats, the tuned thresholds."""
 
 import json
-import subprocess
-import sys
 
-import boto3
 import pytest
-from conftest import ROOT
-from moto import mock_aws
 from sklearn import metrics
 
-from customlabels.evaluate import (
-    NO_LABEL,
-    ImageResult,
-    Prediction,
-    evaluate,
-    iou,
-    load_results,
-    results_from_snapshot_line,
-)
-from customlabels.manifest import CLASSIFICATION, MULTILABEL, Box, ManifestEntry, object_detection_line, parse_line
+from customlabels.evaluate import NO_LABEL, ImageResult, Prediction, evaluate, iou, results_from_snapshot_line
+from customlabels.manifest import CLASSIFICATION, MULTILABEL, Box, parse_line
+from helpers import ENTRIES, RESULTS, detection, entry
+
+pytestmark = pytest.mark.unit
 
 
-def entry(line, key, boxes=(), labels=(), size=(100, 100)):
-    return ManifestEntry(line, f"s3://gt/{key}", tuple(boxes), tuple(labels), *size)
-
-
-def detection(label, confidence, left, top, width, height):
-    """A prediction with a box given in pixels of a 100 x 100 image."""
-    return Prediction(label, confidence, (left / 100, top / 100, width / 100, height / 100))
-
-
-# Image a: two bees found (IoU 1 and 0.64) and one spurious bee, the most confident of all;
-# image b: its bee missed, a bee elsewhere, and a flower on the bee (a confusion); image c: a bee missed.
-ENTRIES = [entry(1, "a.jpg", [Box("bee", 0, 0, 50, 50), Box("bee", 50, 50, 50, 50)]),
-           entry(2, "b.jpg", [Box("bee", 10, 10, 30, 30)]),
-           entry(3, "c.jpg", [Box("bee", 20, 20, 40, 40)])]
-RESULTS = [ImageResult("test_images/a.jpg", (detection("bee", 95, 0, 50, 20, 20), detection("bee", 90, 0, 0, 50, 50),
-                                             detection("bee", 80, 60, 60, 40, 40))),
-           ImageResult("test_images/b.jpg", (detection("bee", 60, 70, 70, 20, 20),
-                                             detection("flower", 85, 10, 10, 30, 30))),
-           ImageResult("test_images/c.jpg")]
-
-
-@pytest.mark.unit
 def test_iou_of_two_overlapping_squares():
     assert iou((0, 0, 2, 2), (1, 1, 2, 2)) == pytest.approx(1 / 7)
     assert iou((0, 0, 1, 1), (1, 1, 1, 1)) == 0.0
     assert iou((0.5, 0.5, 0.5, 0.5), (0.6, 0.6, 0.4, 0.4)) == pytest.approx(0.64)
 
 
-@pytest.mark.unit
 def test_detection_counts_and_average_precision_by_hand():
     evaluation = evaluate(ENTRIES, RESULTS, iou_threshold=0.5, target_precision=0.6)
     bee = evaluation.detection["per_label"]["bee"]
@@ -68,7 +35,6 @@ def test_detection_counts_and_average_precision_by_hand():
     assert evaluation.detection["micro"]["recall"] == pytest.approx(2 / 4)
 
 
-@pytest.mark.unit
 def test_threshold_tuning_by_hand():
     tuning = evaluate(ENTRIES, RESULTS, target_precision=0.6).tuning["per_label"]["bee"]
     # F1 at 95: 0; at 90: P .5 R .25 -> 1/3; at 80: P 2/3 R .5 -> 4/7; at 60: P .5 R .5 -> .5
@@ -78,7 +44,6 @@ def test_threshold_tuning_by_hand():
     assert evaluate(ENTRIES, RESULTS, target_precision=0.9).tuning["per_label"]["bee"]["reaching_target"] is None
 
 
-@pytest.mark.unit
 def test_tuned_thresholds_are_a_thresholds_document():
     from customlabels.runtime_thresholds import parse_thresholds
 
@@ -87,7 +52,6 @@ def test_tuned_thresholds_are_a_thresholds_document():
     assert parse_thresholds(document).labels == {"bee": 80.0, "flower": 85.0}
 
 
-@pytest.mark.unit
 @pytest.mark.parametrize("seed", range(8))
 def test_tuned_thresholds_reproduce_the_tuning_with_full_precision_confidences(seed):
     """The service returns confidences with many digits: re-evaluating with the written thresholds gives
@@ -118,7 +82,6 @@ def test_tuned_thresholds_reproduce_the_tuning_with_full_precision_confidences(s
                 choice["true_positives"], choice["false_positives"]), (goal, label)
 
 
-@pytest.mark.unit
 def test_diagnostics_name_the_confusions_and_the_images_to_look_at():
     diagnostics = evaluate(ENTRIES, RESULTS).diagnostics
     assert diagnostics["most_confused"] == [{"actual": "bee", "predicted": "flower", "count": 1}]
@@ -126,7 +89,6 @@ def test_diagnostics_name_the_confusions_and_the_images_to_look_at():
     assert diagnostics["false_negative_images"] == {"bee": ["b.jpg", "c.jpg"]}
 
 
-@pytest.mark.unit
 def test_an_image_without_a_result_is_counted_and_listed_not_dropped():
     evaluation = evaluate(ENTRIES, RESULTS[:2])
     assert evaluation.missing == ["c.jpg"]
@@ -140,7 +102,6 @@ SINGLE = [("1.jpg", "cat", ("cat", 90)), ("2.jpg", "cat", ("dog", 70)), ("3.jpg"
           ("7.jpg", "cat", ("cat", 80))]
 
 
-@pytest.mark.unit
 @pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
 def test_single_label_metrics_agree_with_scikit_learn():
     entries = [entry(i, key, labels=[truth]) for i, (key, truth, _) in enumerate(SINGLE, start=1)]
@@ -165,7 +126,6 @@ def test_single_label_metrics_agree_with_scikit_learn():
     assert image_level["classification_report"]["cat"]["recall"] == pytest.approx(2 / 3)
 
 
-@pytest.mark.unit
 def test_multi_label_metrics_agree_with_scikit_learn():
     truths = [{"bee", "flower"}, {"bee"}, {"flower"}, {"bee", "flower"}, {"flower"}]
     predicted = [{"bee"}, {"bee", "flower"}, {"flower"}, {"bee", "flower"}, set()]
@@ -189,7 +149,6 @@ def test_multi_label_metrics_agree_with_scikit_learn():
     assert image_level["mcc_per_label"]["flower"] == flower_mcc
 
 
-@pytest.mark.unit
 def test_classification_and_multilabel_manifest_lines_are_read():
     single = parse_line(json.dumps({"source-ref": "s3://b/1.jpg", "animal": 0, "animal-metadata": {
         "class-name": "cat", "type": CLASSIFICATION}}), 1)
@@ -198,7 +157,6 @@ def test_classification_and_multilabel_manifest_lines_are_read():
     assert (single.labels, multi.labels) == (("cat",), ("bee", "flower"))
 
 
-@pytest.mark.unit
 def test_predictions_are_read_from_an_evaluation_manifest_snapshot_line():
     line = {
         "source-ref": "s3://bucket/test/a.jpg",
@@ -218,117 +176,3 @@ def test_predictions_are_read_from_an_evaluation_manifest_snapshot_line():
     result = results_from_snapshot_line(line)
     assert result.key == "test/a.jpg"
     assert result.predictions == (Prediction("bee", 87.5, (0.5, 0.5, 0.25, 0.25)),)
-
-
-@pytest.mark.integration
-@mock_aws
-def test_results_are_read_from_s3_and_a_folder_alike(tmp_path):
-    document = {"Image": {"Bucket": "b", "Key": "test_images/a.jpg"}, "MinConfidence": None,
-                "CustomLabels": [{"Name": "bee", "Confidence": 91.0,
-                                  "Geometry": {"BoundingBox": {"Left": 0.1, "Top": 0.2, "Width": 0.3, "Height": 0.4}}}]}
-    s3 = boto3.client("s3", region_name="us-east-1")
-    s3.create_bucket(Bucket="results-bucket")
-    s3.put_object(Bucket="results-bucket", Key="test_images/a.jpg.json", Body=json.dumps(document))
-    s3.put_object(Bucket="results-bucket", Key="test_images/a.jpg", Body=b"not a result")
-    (tmp_path / "test_images").mkdir()
-    (tmp_path / "test_images" / "a.jpg.json").write_text(json.dumps(document))
-    (tmp_path / "summary.json").write_text('{"images": 1}')  # `local run` writes it beside the results
-    expected = [ImageResult("test_images/a.jpg", (Prediction("bee", 91.0, (0.1, 0.2, 0.3, 0.4)),))]
-    assert load_results("s3://results-bucket/test_images/", s3) == expected
-    assert load_results(str(tmp_path)) == expected
-
-
-def run_evaluate(*args):
-    return subprocess.run([sys.executable, "-m", "customlabels", "evaluate", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300, env={**__import__("os").environ, "COLUMNS": "200"})
-
-
-@pytest.mark.parametrize(("line", "message"), [
-    ("not json", r"bad.manifest:2: not a JSON object"),
-    ('{"image": "s3://b/x.jpg"}', r"bad.manifest:2: every line needs a \"source-ref\""),
-    ('{"source-ref": "s3://b/x.jpg", "box": {}}', r"bad.manifest:2: label attribute \"box\" has no"),
-    ('{"source-ref": "s3://b/x.jpg", "box": {}, "box-metadata": {"type": "groundtruth/object-detection"}}',
-     r"bad.manifest:2: malformed \"box\""),
-])
-@pytest.mark.e2e
-def test_a_malformed_manifest_is_refused_with_its_line_number(tmp_path, line, message):
-    manifest = tmp_path / "bad.manifest"
-    good = object_detection_line("s3://b/a.jpg", 100, 100, [Box("bee", 0, 0, 10, 10)], ["bee"])
-    manifest.write_text(good + "\n" + line + "\n")
-    (tmp_path / "results").mkdir()
-    answer = run_evaluate("--manifest", str(manifest), "--results", str(tmp_path / "results"))
-    assert answer.returncode != 0
-    assert __import__("re").search(message, answer.stderr), answer.stderr
-
-
-@pytest.mark.e2e
-def test_the_command_writes_the_json_report_and_tuned_thresholds(tmp_path):
-    manifest = tmp_path / "gt.manifest"
-    manifest.write_text("\n".join(object_detection_line(e.source_ref, 100, 100, list(e.boxes), ["bee"])
-                                  for e in ENTRIES) + "\n")
-    results = tmp_path / "results"
-    for result in RESULTS:
-        path = results / (result.key + ".json")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"Image": {"Key": result.key}, "CustomLabels": [
-            {"Name": p.label, "Confidence": p.confidence, "Geometry": {"BoundingBox": dict(
-                zip(("Left", "Top", "Width", "Height"), p.box, strict=True))}} for p in result.predictions]}))
-    answer = run_evaluate("--manifest", str(manifest), "--results", str(results), "--json", str(tmp_path / "e.json"),
-                          "--report", str(tmp_path / "report"), "--tuned-thresholds", str(tmp_path / "t.json"),
-                          "--target-precision", "0.6")
-    assert answer.returncode == 0, answer.stderr
-    assert "bee" in answer.stdout and "0.333" in answer.stdout  # the AP in the table
-    numbers = json.loads((tmp_path / "e.json").read_text())
-    assert numbers["schema"] == "customlabels-evaluation/1"
-    assert numbers["detection"]["per_label"]["bee"]["average_precision"] == pytest.approx(1 / 3)
-    assert json.loads((tmp_path / "t.json").read_text())["labels"]["bee"] == 80.0
-    page = (tmp_path / "report" / "index.html").read_text()
-    for picture in ("confusion-matrix.png", "pr-bee.png"):
-        assert f'src="{picture}"' in page
-        assert (tmp_path / "report" / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.mark.e2e
-def test_tuned_thresholds_move_precision_on_a_rerun_exactly_as_predicted(tmp_path):
-    """Local pipeline, noisy manifest model, results at a low threshold -> evaluate and tune for precision
-    -> predict with --thresholds -> `thresholds set` -> the same images again -> the predicted numbers."""
-    from test_thresholds import thresholds_cli
-
-    from customlabels.emulator.backends import ManifestBackend
-    from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config, upload_tree, write_outputs
-    from customlabels.sample_data import generate
-
-    sample = generate(tmp_path / "sample", count=20, seed=3)
-    backend = ManifestBackend.from_file(sample.manifest, miss_rate=0.1, spurious_rate=0.7, jitter=20, confidence=75,
-                                        seed=5)
-    config = load_config(model_lifecycle="manual", min_confidence=1)
-    manifest = str(sample.manifest)
-    with LocalPipeline(config, backend, model=ModelOptions(running=True), visibility_timeout=20,
-                       thresholds_max_age=0) as stack:
-        keys = upload_tree(stack, sample.images)
-        write_outputs(stack, stack.wait(keys, timeout=300), tmp_path / "low")
-        tuned, before, predicted = (tmp_path / name for name in ("tuned.json", "before.json", "predicted.json"))
-        assert run_evaluate("--manifest", manifest, "--results", str(tmp_path / "low"), "--target-precision", "0.9",
-                            "--tuned-thresholds", str(tuned), "--json", str(before)).returncode == 0
-        assert run_evaluate("--manifest", manifest, "--results", str(tmp_path / "low"), "--thresholds", str(tuned),
-                            "--json", str(predicted)).returncode == 0
-        assert thresholds_cli(stack, "set", str(tuned)).returncode == 0
-
-        for key in keys:  # the same images again, once their old results are gone
-            stack.s3.delete_object(Bucket=stack.resources.bucket, Key=stack.result_key_for(key))
-        keys = upload_tree(stack, sample.images)
-        outcomes = stack.wait(keys, timeout=300)
-        write_outputs(stack, outcomes, tmp_path / "tuned")
-    after = tmp_path / "after.json"
-    assert run_evaluate("--manifest", manifest, "--results", str(tmp_path / "tuned"), "--json", str(after)
-                        ).returncode == 0
-    before, predicted, after = (json.loads(path.read_text())["detection"] for path in (before, predicted, after))
-    assert set(outcomes.values()) == {"labels"}
-    assert after["micro"]["precision"] > before["micro"]["precision"]
-    for label, numbers in after["per_label"].items():
-        expected = predicted["per_label"][label]
-        assert (numbers["true_positives"], numbers["false_positives"]) == (
-            expected["true_positives"], expected["false_positives"]), label
-        assert numbers["precision"] == pytest.approx(expected["precision"])
-    applied = json.loads((tmp_path / "tuned" / stack.result_key_for(keys[0])).read_text())["Thresholds"]
-    assert applied == json.loads(tuned.read_text())

@@ -11,13 +11,14 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
-from conftest import synth_context
 
+from helpers import synth_context
 from stacks.application import build_app
 from stacks.nag import acknowledge
 from stacks.notifications import EncryptedQueueDestination
 
 pytestmark = pytest.mark.integration
+
 
 VARIANTS = {
     "defaults": {},

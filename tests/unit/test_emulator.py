@@ -1,66 +1,15 @@
-"""The Rekognition Custom Labels emulator against the documented API: states, limits, TPS cap, thresholds."""
+"""The Rekognition Custom Labels emulator against the documented API, called in process: states, limits, TPS cap,
+thresholds, faults."""
 
-import io
-
-import boto3
 import pytest
-from PIL import Image
 
-from customlabels.emulator.rekognition import (
-    CustomLabelsService,
-    PlannedFault,
-    ServiceError,
-    parse_fault_plan,
-    parse_faults,
-    serve,
-)
+from customlabels.emulator.rekognition import PlannedFault, ServiceError, parse_fault_plan, parse_faults
+from helpers import ARN, image_bytes
 
-ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bees/version/bees.2021-03-11T15.05.33/1615479933000"
+pytestmark = pytest.mark.unit
+
+
 PROJECT_ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bees/1615479933000"
-SEEN = [{"Name": "bee", "Confidence": 91.0}, {"Name": "flower", "Confidence": 62.0},
-        {"Name": "wasp", "Confidence": 45.0}]
-
-
-def picture(fmt="JPEG", size=(320, 240)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (200, 180, 40)).save(buffer, fmt)
-    return buffer.getvalue()
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
-class Sees:
-    def __init__(self, labels):
-        self.labels = labels
-
-    def detect(self, key, width, height):
-        return [dict(label) for label in self.labels]
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def objects():
-    return {("images", "bee.jpg"): picture()}
-
-
-@pytest.fixture
-def service(clock, objects):
-    def read(bucket, key, version):
-        return objects[(bucket, key)]
-
-    service = CustomLabelsService(read_s3_object=read, start_delay=30, stop_delay=10, clock=clock, sleep=lambda _: None)
-    service.add_model(ARN, backend=Sees(SEEN), assumed_thresholds={"bee": 80.0, "flower": 70.0, "wasp": 40.0})
-    return service
 
 
 def detect(service, key="bee.jpg", **extra):
@@ -79,15 +28,11 @@ def status(service):
 
 
 # --- model states ----------------------------------------------------------------------------------------
-
-
-@pytest.mark.unit
 def test_a_stopped_model_is_not_ready(service):
     assert status(service) == "STOPPED"
     assert error_of(lambda: detect(service)) == "ResourceNotReadyException"
 
 
-@pytest.mark.unit
 def test_start_goes_through_starting_to_running_after_the_start_delay(service, clock):
     assert service.start_project_version({"ProjectVersionArn": ARN, "MinInferenceUnits": 1}) == {"Status": "STARTING"}
     assert status(service) == "STARTING"
@@ -99,7 +44,6 @@ def test_start_goes_through_starting_to_running_after_the_start_delay(service, c
     assert detect(service)["CustomLabels"]
 
 
-@pytest.mark.unit
 def test_stop_goes_through_stopping_to_stopped(service, clock):
     service.start_project_version({"ProjectVersionArn": ARN, "MinInferenceUnits": 1})
     clock.now += 30
@@ -109,7 +53,6 @@ def test_stop_goes_through_stopping_to_stopped(service, clock):
     assert status(service) == "STOPPED"
 
 
-@pytest.mark.unit
 def test_starting_twice_or_stopping_a_stopped_model_is_refused(service):
     assert error_of(lambda: service.stop_project_version({"ProjectVersionArn": ARN})) == "ResourceInUseException"
     service.start_project_version({"ProjectVersionArn": ARN, "MinInferenceUnits": 1})
@@ -117,7 +60,6 @@ def test_starting_twice_or_stopping_a_stopped_model_is_refused(service):
         == "ResourceInUseException"
 
 
-@pytest.mark.unit
 def test_unknown_model_and_bad_inference_units(service):
     other = ARN.replace("/1615479933000", "/1615479933001")
     assert error_of(lambda: service.detect_custom_labels({"ProjectVersionArn": other})) == "ResourceNotFoundException"
@@ -125,7 +67,6 @@ def test_unknown_model_and_bad_inference_units(service):
         == "InvalidParameterException"
 
 
-@pytest.mark.unit
 def test_describe_reports_inference_units_and_filters_by_version_name(service):
     service.start_project_version({"ProjectVersionArn": ARN, "MinInferenceUnits": 2, "MaxInferenceUnits": 3})
     [description] = service.describe_project_versions(
@@ -136,9 +77,6 @@ def test_describe_reports_inference_units_and_filters_by_version_name(service):
 
 
 # --- throughput ------------------------------------------------------------------------------------------
-
-
-@pytest.mark.unit
 @pytest.mark.parametrize(("units", "cap"), [(1, 5), (2, 10)])
 def test_throughput_is_capped_at_5_tps_per_inference_unit(service, clock, units, cap):
     service.models[ARN].status, service.models[ARN].inference_units = "RUNNING", units
@@ -151,8 +89,6 @@ def test_throughput_is_capped_at_5_tps_per_inference_unit(service, clock, units,
 
 
 # --- image limits, by content ----------------------------------------------------------------------------
-
-
 @pytest.fixture
 def running(service):
     service.models[ARN].status, service.models[ARN].inference_units = "RUNNING", 1
@@ -161,16 +97,15 @@ def running(service):
 
 
 @pytest.mark.parametrize(("content", "code"), [
-    (picture("PNG"), None),  # a PNG named .jpg is fine: the content decides
-    (picture("GIF"), "InvalidImageFormatException"),
-    (picture("JPEG")[:200], "InvalidImageFormatException"),  # truncated
+    (image_bytes("PNG"), None),  # a PNG named .jpg is fine: the content decides
+    (image_bytes("GIF"), "InvalidImageFormatException"),
+    (image_bytes("JPEG")[:200], "InvalidImageFormatException"),  # truncated
     (b"", "InvalidImageFormatException"),
     (b"\xff\xd8\xff" + b"\0" * (15 * 1024 * 1024), "ImageTooLargeException"),
-    (picture("PNG", (63, 200)), "InvalidParameterException"),
-    (picture("PNG", (4097, 64)), "InvalidParameterException"),
-    (picture("PNG", (64, 4096)), None),
+    (image_bytes("PNG", (63, 200)), "InvalidParameterException"),
+    (image_bytes("PNG", (4097, 64)), "InvalidParameterException"),
+    (image_bytes("PNG", (64, 4096)), None),
 ])
-@pytest.mark.unit
 def test_image_limits_are_enforced_by_content(running, objects, content, code):
     objects[("images", "bee.jpg")] = content
     if code is None:
@@ -179,45 +114,35 @@ def test_image_limits_are_enforced_by_content(running, objects, content, code):
         assert error_of(lambda: detect(running)) == code
 
 
-@pytest.mark.unit
 def test_a_missing_object_is_an_invalid_s3_object(running):
     assert error_of(lambda: detect(running, key="nothing-here.jpg")) == "InvalidS3ObjectException"
 
 
 # --- thresholds ------------------------------------------------------------------------------------------
-
-
 def names(response):
     return [label["Name"] for label in response["CustomLabels"]]
 
 
-@pytest.mark.unit
 def test_without_min_confidence_each_labels_assumed_threshold_applies(running):
     assert names(detect(running)) == ["bee", "wasp"]  # flower 62 < its 70; wasp 45 >= its 40
 
 
 @pytest.mark.parametrize(("min_confidence", "expected"), [(0, ["bee", "flower", "wasp"]), (60, ["bee", "flower"]),
                                                           (91, ["bee"]), (91.5, [])])
-@pytest.mark.unit
 def test_min_confidence_replaces_the_assumed_thresholds(running, min_confidence, expected):
     assert names(detect(running, MinConfidence=min_confidence)) == expected
 
 
-@pytest.mark.unit
 def test_max_results_keeps_the_most_confident(running):
     assert names(detect(running, MinConfidence=0, MaxResults=2)) == ["bee", "flower"]
 
 
-@pytest.mark.unit
 @pytest.mark.parametrize("bad", [-0.1, 100.1])
 def test_min_confidence_out_of_range_is_invalid(running, bad):
     assert error_of(lambda: detect(running, MinConfidence=bad)) == "InvalidParameterException"
 
 
 # --- faults ----------------------------------------------------------------------------------------------
-
-
-@pytest.mark.unit
 def test_faults_parse_aliases_and_codes():
     assert parse_faults("throttle=0.1,internal=0.02,ImageTooLargeException=1") == {
         "ThrottlingException": 0.1, "InternalServerError": 0.02, "ImageTooLargeException": 1.0}
@@ -225,7 +150,6 @@ def test_faults_parse_aliases_and_codes():
         parse_faults("throttle=2")
 
 
-@pytest.mark.unit
 def test_injected_faults_fire_at_their_rate(running):
     running.faults = parse_faults("throttle=0.3")
     outcomes = []
@@ -240,33 +164,8 @@ def test_injected_faults_fire_at_their_rate(running):
     assert set(outcomes) == {"ok", "ThrottlingException"}
 
 
-# --- over HTTP, as boto3 sees it -------------------------------------------------------------------------
-
-
-@pytest.mark.integration
-def test_boto3_reaches_the_emulator_and_gets_the_real_exception_classes(service):
-    server = serve(service)
-    try:
-        client = boto3.client("rekognition", region_name="eu-west-1",
-                              endpoint_url=f"http://127.0.0.1:{server.server_address[1]}")
-        image = {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}}
-        with pytest.raises(client.exceptions.ResourceNotReadyException):
-            client.detect_custom_labels(ProjectVersionArn=ARN, Image=image)
-        service.start_delay = 0
-        assert client.start_project_version(ProjectVersionArn=ARN, MinInferenceUnits=1)["Status"] == "STARTING"
-        labels = client.detect_custom_labels(ProjectVersionArn=ARN, Image=image, MinConfidence=50)["CustomLabels"]
-        assert labels == [{"Name": "bee", "Confidence": 91.0}, {"Name": "flower", "Confidence": 62.0}]
-        service.faults = {"InternalServerError": 1.0}
-        with pytest.raises(client.exceptions.InternalServerError) as raised:
-            client.detect_custom_labels(ProjectVersionArn=ARN, Image=image)
-        assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
-    finally:
-        server.shutdown()
-
-
-@pytest.mark.unit
 def test_a_fault_plan_fires_for_each_image_on_its_first_calls_then_lets_it_through(running, objects):
-    objects[("images", "wasp.jpg")] = picture()
+    objects[("images", "wasp.jpg")] = image_bytes()
     running.fault_plan = parse_fault_plan("throttle:2")
     answers = [error_of(lambda: detect(running)), error_of(lambda: detect(running, "wasp.jpg")),
                error_of(lambda: detect(running)), error_of(lambda: detect(running, "wasp.jpg"))]
@@ -275,16 +174,14 @@ def test_a_fault_plan_fires_for_each_image_on_its_first_calls_then_lets_it_throu
     assert running.image_calls == {"bee.jpg": 3, "wasp.jpg": 3}
 
 
-@pytest.mark.unit
 def test_a_fault_plan_can_fail_every_call_for_the_images_it_names(running, objects):
-    objects[("images", "bad/bee.jpg")] = picture()
+    objects[("images", "bad/bee.jpg")] = image_bytes()
     running.fault_plan = parse_fault_plan("internal@bad/*")
     for _ in range(5):
         assert error_of(lambda: detect(running, "bad/bee.jpg")) == "InternalServerError"
     assert detect(running)["CustomLabels"]
 
 
-@pytest.mark.unit
 def test_fault_plans_parse_and_bad_ones_say_how_to_write_them():
     assert parse_fault_plan("throttle:3, not-ready:1@test_images/a*,InternalServerError") == [
         PlannedFault("ThrottlingException", 3), PlannedFault("ResourceNotReadyException", 1, "test_images/a*"),

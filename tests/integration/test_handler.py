@@ -1,107 +1,26 @@
 """The inference handler on moto S3 and SQS (real notifications, URL-encoded keys) with Rekognition stubbed."""
 
-import bisect
 import json
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from random import Random
 
 import boto3
 import pytest
-from aws_lambda_powertools import Logger, Metrics
 from botocore.exceptions import ReadTimeoutError
-from botocore.stub import ANY, Stubber
-from conftest import MODEL_ARN
-from moto import mock_aws
+from botocore.stub import Stubber
 
-from customlabels.lambda_events import sqs_event
-from customlabels_runtime.inference.logic import (
-    IMAGE_DELETED,
-    Dependencies,
-    PipelineMetrics,
-    Settings,
-    handle_event,
-    image_events,
-)
+from customlabels_runtime.inference.logic import IMAGE_DELETED, handle_event, image_events
+from helpers import BUCKET, LABELS, MODEL_ARN, REGION, deps_for
 
-REGION = "eu-west-1"
-BUCKET = "images"
-NOW = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
-LABELS = [{"Name": "bee", "Confidence": 97.5,
-           "Geometry": {"BoundingBox": {"Width": 0.2, "Height": 0.3, "Left": 0.1, "Top": 0.4}}},
-          {"Name": "flower", "Confidence": 81.25}]
+pytestmark = pytest.mark.integration
+
+
 TRANSIENT = ["ThrottlingException", "ProvisionedThroughputExceededException", "InternalServerError",
              "ResourceNotReadyException"]
+
+
 PERMANENT = ["InvalidImageFormatException", "ImageTooLargeException", "InvalidS3ObjectException",
              "InvalidParameterException"]
-
-
-@dataclass
-class Pipeline:
-    s3: object
-    sqs: object
-    queue_url: str
-    queue_arn: str
-    rekognition: object
-    stub: Stubber
-
-    def upload(self, key, body=b"\xff\xd8 not decoded by the handler"):
-        return self.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
-
-    def receive(self, expected):
-        """The next `expected` notifications as one Lambda SQS event (the first is moto's s3:TestEvent)."""
-        messages = []
-        while len(messages) < expected:
-            batch = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
-                                             MessageSystemAttributeNames=["All"]).get("Messages", [])
-            assert batch, f"expected {expected} notifications, got {len(messages)}"
-            messages += batch
-        return sqs_event(messages, self.queue_arn, REGION)
-
-    def result(self, key):
-        return json.loads(self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
-
-    def object_keys(self):
-        return sorted(o["Key"] for o in self.s3.list_objects_v2(Bucket=BUCKET).get("Contents", []))
-
-    def expect_detect(self, key, labels=LABELS, min_confidence=None, version=ANY):
-        request = {"ProjectVersionArn": MODEL_ARN,
-                   "Image": {"S3Object": {"Bucket": BUCKET, "Name": key, "Version": version}}}
-        if min_confidence is not None:
-            request["MinConfidence"] = min_confidence
-        self.stub.add_response("detect_custom_labels", {"CustomLabels": labels}, request)
-
-    def expect_error(self, code, message="from the stub"):
-        self.stub.add_client_error("detect_custom_labels", service_error_code=code, service_message=message,
-                                   http_status_code=500 if code == "InternalServerError" else 400)
-
-
-@pytest.fixture
-def pipeline():
-    with mock_aws():
-        s3 = boto3.client("s3", region_name=REGION)
-        sqs = boto3.client("sqs", region_name=REGION)
-        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        queue_url = sqs.create_queue(QueueName="work")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        # Prefix only (no suffix filter), so that the handler's own guard against non-images is exercised.
-        s3.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration={"QueueConfigurations": [
-            {"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"],
-             "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "test_images/"}]}}}]})
-        rekognition = boto3.client("rekognition", region_name=REGION)
-        with Stubber(rekognition) as stub:
-            yield Pipeline(s3, sqs, queue_url, queue_arn, rekognition, stub)
-            stub.assert_no_pending_responses()
-
-
-def deps_for(pipeline, **settings):
-    values = {"model_arn": MODEL_ARN, "min_confidence": None, "input_prefix": "test_images/",
-              "results_prefix": "test_images/", "batch_workers": 10, **settings}
-    return Dependencies(settings=Settings(**values), s3=pipeline.s3, rekognition=pipeline.rekognition,
-                        metrics=PipelineMetrics(Metrics()), logger=Logger(), clock=lambda: NOW)
 
 
 def failed_ids(response):
@@ -112,7 +31,6 @@ KEYS = ["test_images/bee.jpg", "test_images/with space.jpg", "test_images/a+b.pn
         "test_images/ünïcödé/蜂.JPG", "test_images/deep/er/nest/ed/x.PNG"]
 
 
-@pytest.mark.integration
 @pytest.mark.parametrize("key", KEYS)
 def test_each_image_gets_one_result_json_in_the_contract(pipeline, key):
     put = pipeline.upload(key)
@@ -135,7 +53,6 @@ def test_each_image_gets_one_result_json_in_the_contract(pipeline, key):
     assert pipeline.object_keys() == sorted([key, key + ".json"])
 
 
-@pytest.mark.integration
 def test_min_confidence_is_sent_and_recorded_when_configured(pipeline):
     pipeline.upload("test_images/bee.jpg")
     pipeline.expect_detect("test_images/bee.jpg", min_confidence=90.0)
@@ -143,7 +60,6 @@ def test_min_confidence_is_sent_and_recorded_when_configured(pipeline):
     assert pipeline.result("test_images/bee.jpg.json")["MinConfidence"] == 90.0
 
 
-@pytest.mark.integration
 def test_results_prefix_mirrors_the_key_below_it(pipeline):
     pipeline.upload("test_images/a/b.jpg")
     pipeline.expect_detect("test_images/a/b.jpg")
@@ -151,7 +67,6 @@ def test_results_prefix_mirrors_the_key_below_it(pipeline):
     assert pipeline.object_keys() == ["results/a/b.jpg.json", "test_images/a/b.jpg"]
 
 
-@pytest.mark.integration
 def test_non_images_and_the_results_location_are_ignored(pipeline):
     pipeline.upload("test_images/notes.txt")
     pipeline.upload("test_images/results/old.jpg")
@@ -161,7 +76,6 @@ def test_non_images_and_the_results_location_are_ignored(pipeline):
     assert pipeline.object_keys() == ["test_images/notes.txt", "test_images/results/old.jpg"]  # no Rekognition call
 
 
-@pytest.mark.integration
 @pytest.mark.parametrize("code", PERMANENT)
 def test_permanent_errors_write_an_error_result_and_are_not_retried(pipeline, code):
     pipeline.upload("test_images/broken.jpg")
@@ -173,7 +87,6 @@ def test_permanent_errors_write_an_error_result_and_are_not_retried(pipeline, co
     assert result["CustomLabels"] == []
 
 
-@pytest.mark.integration
 @pytest.mark.parametrize("code", TRANSIENT)
 def test_transient_errors_fail_the_record_for_sqs_to_retry(pipeline, code):
     pipeline.upload("test_images/bee.jpg")
@@ -189,7 +102,6 @@ def test_transient_errors_fail_the_record_for_sqs_to_retry(pipeline, code):
 BEFORE_DETECT = "before-parameter-build.rekognition.DetectCustomLabels"
 
 
-@pytest.mark.integration
 def test_a_timeout_fails_the_record(pipeline, caplog):
     pipeline.upload("test_images/bee.jpg")
     event = pipeline.receive(2)
@@ -204,7 +116,6 @@ def test_a_timeout_fails_the_record(pipeline, caplog):
     assert [r.error_code for r in caplog.records if hasattr(r, "error_code")] == ["ReadTimeoutError"]
 
 
-@pytest.mark.integration
 def test_an_s3_server_error_fails_the_record(pipeline):
     pipeline.upload("test_images/bee.jpg")
     event = pipeline.receive(2)
@@ -216,7 +127,6 @@ def test_an_s3_server_error_fails_the_record(pipeline):
         assert failed_ids(handle_event(event, None, deps)) == {event["Records"][-1]["messageId"]}
 
 
-@pytest.mark.integration
 def test_a_mixed_batch_reports_only_the_transient_failure(pipeline):
     keys = ["test_images/ok.jpg", "test_images/corrupt.jpg", "test_images/throttled.jpg"]
     for key in keys:
@@ -237,7 +147,6 @@ def test_a_mixed_batch_reports_only_the_transient_failure(pipeline):
     assert "test_images/readme.md.json" not in pipeline.object_keys()
 
 
-@pytest.mark.integration
 def test_records_of_a_batch_are_processed_concurrently(pipeline):
     for index in range(6):
         pipeline.upload(f"test_images/{index}.jpg")
@@ -261,7 +170,6 @@ def test_records_of_a_batch_are_processed_concurrently(pipeline):
     assert len([k for k in pipeline.object_keys() if k.endswith(".json")]) == 6
 
 
-@pytest.mark.integration
 def test_an_image_deleted_before_processing_gets_an_error_result(pipeline):
     pipeline.upload("test_images/gone.jpg")
     event = pipeline.receive(2)
@@ -270,7 +178,6 @@ def test_an_image_deleted_before_processing_gets_an_error_result(pipeline):
     assert pipeline.result("test_images/gone.jpg.json")["Error"]["Code"] == IMAGE_DELETED
 
 
-@pytest.mark.integration
 def test_a_redelivered_message_gives_the_same_file_without_a_second_inference(pipeline):
     pipeline.upload("test_images/bee.jpg")
     event = pipeline.receive(2)
@@ -287,7 +194,6 @@ def test_a_redelivered_message_gives_the_same_file_without_a_second_inference(pi
     assert second["Body"].read() == first["Body"].read()
 
 
-@pytest.mark.integration
 def test_an_overwritten_image_gets_the_result_of_its_last_version(pipeline):
     first = pipeline.upload("test_images/bee.jpg", b"first")
     second = pipeline.upload("test_images/bee.jpg", b"second version")
@@ -299,7 +205,6 @@ def test_an_overwritten_image_gets_the_result_of_its_last_version(pipeline):
     assert image["ETag"] == second["ETag"].strip('"')
 
 
-@pytest.mark.integration
 def test_failures_are_counted_by_error_code(pipeline, capsys):
     pipeline.upload("test_images/bee.jpg")
     event = pipeline.receive(2)
@@ -309,74 +214,3 @@ def test_failures_are_counted_by_error_code(pipeline, capsys):
     failed = [b for b in blobs if "ImagesFailed" in b]
     assert failed and failed[0]["ErrorCode"] == "ProvisionedThroughputExceededException"
     assert failed[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "CustomLabelsPipelineTest"
-
-
-class FakeTime:
-    """A clock that only moves when told, and a sleep that records what it was asked (thread-safe)."""
-
-    def __init__(self, now: float = 100.0) -> None:
-        self.now, self.slept = now, []
-        self._lock = threading.Lock()
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.slept.append(round(seconds, 6))
-
-
-@pytest.mark.unit
-def test_pacer_lets_a_batch_start_with_a_burst_then_keeps_to_its_share_per_window_across_threads():
-    from customlabels_runtime.inference.pacing import Pacer
-
-    fake = FakeTime()
-    pacer = Pacer(5.0, clock=fake.clock, sleep=fake.sleep)
-    with ThreadPoolExecutor(12) as pool:
-        list(pool.map(lambda _: pacer.wait(), range(12)))
-    assert sorted(fake.slept) == [1.1] * 5 + [2.2] * 2  # 5 at once, 5 a window later, then 2
-    fake.now += 10.0
-    fake.slept.clear()
-    pacer.wait()  # after a pause there is no debt
-    assert fake.slept == []
-
-
-@pytest.mark.unit
-@pytest.mark.parametrize(("rate", "calls", "window"), [(2.5, 2, 1.1), (1.0, 1, 1.1), (0.5, 1, 2.2)])
-def test_pacer_rounds_a_fractional_share_down_so_it_never_exceeds_it(rate, calls, window):
-    from customlabels_runtime.inference.pacing import Pacer
-
-    pacer = Pacer(rate)
-    assert (pacer.calls, pacer.window) == (calls, pytest.approx(window))
-
-
-@pytest.mark.unit
-def test_paced_environments_together_never_exceed_the_model_in_any_second():
-    """Two environments at 5 calls/s each, called at random moments: the 10 TPS limit holds in every window."""
-    from customlabels_runtime.inference.pacing import Pacer
-
-    random = Random(7)
-    slots = []
-    for _ in range(2):
-        fake = FakeTime(0.0)
-        pacer = Pacer(5.0, clock=fake.clock, sleep=fake.sleep)
-        for _ in range(300):
-            fake.now += random.expovariate(8.0)
-            before = len(fake.slept)
-            pacer.wait()
-            slots.append(fake.now + (fake.slept[-1] if len(fake.slept) > before else 0.0))
-            fake.now = slots[-1]
-    slots.sort()
-    busiest = max(bisect.bisect_left(slots, start + 1.0) - index for index, start in enumerate(slots))
-    assert busiest <= 10
-
-
-@pytest.mark.unit
-def test_an_unpaced_environment_never_waits():
-    from customlabels_runtime.inference.pacing import Pacer
-
-    fake = FakeTime()
-    unpaced = Pacer(None, clock=fake.clock, sleep=fake.sleep)
-    for _ in range(50):
-        unpaced.wait()
-    assert fake.slept == []
