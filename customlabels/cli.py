@@ -58,8 +58,8 @@ def _key_values(spec: str, option: str) -> dict[str, float]:
 
 def _backend(spec: str | None, noise: dict[str, float], seed: int):
     """`manifest:FILE` -> a ManifestBackend; None -> a model that detects nothing."""
-    from customlabels.emulator.backends import ManifestBackend
-    from customlabels.manifest import ManifestError
+    from customlabels.datasets.manifest import ManifestError
+    from customlabels.local.emulator.backends import ManifestBackend
 
     if spec is None:
         return None
@@ -79,7 +79,7 @@ def _backend(spec: str | None, noise: dict[str, float], seed: int):
 
 
 def _pipeline(args: argparse.Namespace, log_path: Path):
-    from customlabels.emulator.rekognition import parse_fault_plan, parse_faults
+    from customlabels.local.emulator.rekognition import parse_fault_plan, parse_faults
     from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
 
     try:
@@ -202,7 +202,7 @@ def _interrupt(*_: object) -> None:
 def _model_target(args: argparse.Namespace):
     import boto3
 
-    from customlabels import model
+    from customlabels.operations import model
 
     if args.model_arn:
         return model.Target(model.check_model_arn(args.model_arn)), None
@@ -212,8 +212,8 @@ def _model_target(args: argparse.Namespace):
 def thresholds_command(args: argparse.Namespace) -> int:
     import boto3
 
-    from customlabels import model
-    from customlabels import runtime_thresholds as runtime
+    from customlabels.operations import model
+    from customlabels.operations import runtime_thresholds as runtime
 
     if args.parameter:
         target = model.Target(model.check_model_arn(args.model_arn) if args.model_arn else "", None, None,
@@ -249,7 +249,7 @@ def thresholds_command(args: argparse.Namespace) -> int:
 
 def _import_assumed(runtime, boto3, target, ssm, keep_global: bool):
     """Per-label thresholds from the model version's evaluation summary, written to the parameter."""
-    from customlabels import model
+    from customlabels.operations import model
 
     region = target.model_arn.split(":")[3]
     version = model.describe(boto3.client("rekognition", region_name=region), target.model_arn)
@@ -282,8 +282,9 @@ def _print_thresholds(parameter: str, thresholds) -> None:
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
-    from customlabels import evaluate, evaluation_report
-    from customlabels.manifest import ManifestError, read_manifest
+    from customlabels.datasets.manifest import ManifestError, read_manifest
+    from customlabels.evaluation import evaluate
+    from customlabels.evaluation import report as evaluation_report
 
     try:
         entries = read_manifest(args.manifest)
@@ -305,7 +306,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
         except evaluate.ResultsError as error:
             raise SystemExit(str(error)) from None
     if args.thresholds:
-        from customlabels import runtime_thresholds as runtime
+        from customlabels.operations import runtime_thresholds as runtime
 
         try:
             thresholds = runtime.parse_thresholds(Path(args.thresholds).read_text(encoding="utf-8"))
@@ -343,7 +344,7 @@ def model_command(args: argparse.Namespace) -> int:
 
 
 def _model_action(args: argparse.Namespace, rekognition, target, ssm) -> int:
-    from customlabels import model
+    from customlabels.operations import model
 
     if args.action in ("start", "stop"):
         if args.action == "start":
@@ -378,7 +379,7 @@ def _model_action(args: argparse.Namespace, rekognition, target, ssm) -> int:
 
 
 def cost_command(args: argparse.Namespace) -> int:
-    from customlabels.cost import Prices, Workload, estimate
+    from customlabels.operations.cost import Prices, Workload, estimate
 
     workload = Workload(images_per_day=args.images_per_day, burst_hours=args.burst_hours,
                         bursts_per_day=args.bursts_per_day, inference_units=args.inference_units,
@@ -406,7 +407,7 @@ def cost_command(args: argparse.Namespace) -> int:
 def dlq_command(args: argparse.Namespace) -> int:
     import boto3
 
-    from customlabels import dlq
+    from customlabels.operations import dlq
 
     if args.dead_letter_queue_url:
         queues = dlq.Queues(args.queue_url or "", args.dead_letter_queue_url)
@@ -438,8 +439,8 @@ def dlq_command(args: argparse.Namespace) -> int:
 
 
 def visualize_command(args: argparse.Namespace) -> int:
-    from customlabels import gallery, pictures
-    from customlabels.evaluate import ResultsError
+    from customlabels.evaluation.evaluate import ResultsError
+    from customlabels.visualize import gallery, pictures
 
     results, images, out = Path(args.results), Path(args.images), Path(args.out)
     for option, folder in (("--results", results), ("--images", images)):
@@ -468,8 +469,8 @@ def _transfer_location(args: argparse.Namespace):
     """The bucket and prefixes from the stack's outputs, or as given with --bucket."""
     import boto3
 
-    from customlabels import transfer
-    from customlabels.stack_outputs import stack_outputs
+    from customlabels.operations import transfer
+    from customlabels.operations.stack_outputs import stack_outputs
 
     if args.bucket:
         upload_prefix = args.prefix or "test_images/"
@@ -488,7 +489,7 @@ def _check_prefix(prefix: str, location, from_stack: bool) -> None:
 def upload_command(args: argparse.Namespace) -> int:
     import boto3
 
-    from customlabels import transfer
+    from customlabels.operations import transfer
 
     folder = Path(args.folder)
     if not folder.is_dir():
@@ -528,7 +529,7 @@ def results_command(args: argparse.Namespace) -> int:
 
     import boto3
 
-    from customlabels import transfer
+    from customlabels.operations import transfer
 
     location, from_stack = _transfer_location(args)
     prefix = args.prefix or location.upload_prefix
@@ -580,7 +581,7 @@ def _print_statuses(statuses) -> None:
 
 
 def manifest_command(args: argparse.Namespace) -> int:
-    from customlabels import manifest_tools as tools
+    from customlabels.datasets import manifest_tools as tools
 
     try:
         return {"rewrite": _manifest_rewrite, "validate": _manifest_validate, "split": _manifest_split,
@@ -661,7 +662,7 @@ def _manifest_stats(args: argparse.Namespace, tools) -> int:
 
 
 def sample_data(args: argparse.Namespace) -> int:
-    from customlabels.sample_data import generate
+    from customlabels.datasets.sample_data import generate
 
     data = generate(args.out, count=args.count, seed=args.seed)
     console.print(f"{data.count} images in {data.images}/, Ground Truth manifest {data.manifest}")

@@ -15,24 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from customlabels_runtime.contract import (
-    DEFAULT_STACK_NAME as DEFAULT_STACK_NAME,
-)
-from customlabels_runtime.contract import (
-    IMAGE_SUFFIXES as IMAGE_SUFFIXES,
-)
-from customlabels_runtime.contract import (
-    METRICS_NAMESPACE as METRICS_NAMESPACE,
-)
-from customlabels_runtime.contract import (
-    RESULT_SUFFIX as RESULT_SUFFIX,
-)
-from customlabels_runtime.contract import (
-    is_image_key as is_image_key,
-)
+from customlabels_runtime import contract
 from customlabels_runtime.inference.pacing import Pacer
 
-# The contract's rules, re-exported: the tool reads them from here, the functions from the contract itself.
+# The contract's rules, re-exported: the tool and the stack read them from here, the functions from the contract.
+DEFAULT_STACK_NAME, METRICS_NAMESPACE = contract.DEFAULT_STACK_NAME, contract.METRICS_NAMESPACE
+IMAGE_SUFFIXES, RESULT_SUFFIX, is_image_key = contract.IMAGE_SUFFIXES, contract.RESULT_SUFFIX, contract.is_image_key
 
 
 def image_name_problem(name: str) -> str | None:

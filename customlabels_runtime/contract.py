@@ -3,6 +3,9 @@ goes, the metrics' namespace and names, the default stack name. Standard library
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 DEFAULT_STACK_NAME = "CustomLabelsPipeline"
 """The stack's name unless `-c stack_name=...` says otherwise; the commands' default `--stack`."""
 
@@ -24,3 +27,13 @@ def is_image_key(key: str) -> bool:
 def result_key_for(key: str, input_prefix: str, results_prefix: str) -> str:
     """`test_images/a/b.jpg` -> `<results prefix>a/b.jpg.json` (the rule of docs/result-contract.md)."""
     return results_prefix + key[len(input_prefix):] + RESULT_SUFFIX
+
+
+def result_status(document: Mapping[str, Any] | None) -> str:
+    """The status of an image by its result document (docs/result-contract.md): `pending` (no result yet),
+    `error` (input that can never succeed), `labels`, or `nothing` (no label passed its threshold)."""
+    if document is None:
+        return "pending"
+    if document.get("Error"):
+        return "error"
+    return "labels" if document.get("CustomLabels") else "nothing"

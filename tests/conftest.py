@@ -31,9 +31,9 @@ from botocore.stub import Stubber
 from moto import mock_aws
 from PIL import Image
 
-from customlabels import transfer
-from customlabels.emulator.clock import ManualClock
-from customlabels.emulator.rekognition import CustomLabelsService, serve
+from customlabels.local.emulator.clock import ManualClock
+from customlabels.local.emulator.rekognition import CustomLabelsService, serve
+from customlabels.operations import transfer
 from helpers import (
     ARN,
     BUCKET,

@@ -15,9 +15,9 @@ from aws_lambda_powertools import Logger, Metrics
 from botocore.stub import ANY, Stubber
 from PIL import Image
 
-from customlabels.evaluate import ImageResult, Prediction
-from customlabels.lambda_events import sqs_event
-from customlabels.manifest import Box, ManifestEntry
+from customlabels.datasets.manifest import Box, ManifestEntry
+from customlabels.evaluation.evaluate import ImageResult, Prediction
+from customlabels.local.lambda_events import sqs_event
 from customlabels_runtime.inference.logic import Dependencies, PipelineMetrics, Settings
 from customlabels_runtime.model_manager.logic import Settings as ManagerSettings
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
-from customlabels.lambda_events import sqs_event
+from customlabels.local.lambda_events import sqs_event
 
 INFERENCE_HANDLER = "customlabels_runtime.inference.handler.handler"
 MANAGER_HANDLER = "customlabels_runtime.model_manager.handler.handler"

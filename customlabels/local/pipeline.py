@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from customlabels import transfer
 from customlabels.config import MANAGER_MAX_EVENT_AGE_SECONDS, PipelineConfig, is_image_key
-from customlabels.emulator.rekognition import CustomLabelsService, DetectionBackend, PlannedFault, serve
 from customlabels.local.aws import FAKE_CREDENTIALS, LocalResources, client, provision, start_moto
+from customlabels.local.emulator.rekognition import CustomLabelsService, DetectionBackend, PlannedFault, serve
 from customlabels.local.esm import MANAGER_HANDLER, EventSourceMapping, ScheduledFunction, serve_mapping_api
+from customlabels.operations import transfer
 from customlabels_runtime.contract import result_key_for  # the handler's own rule
 from customlabels_runtime.inference.logic import Settings
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from customlabels.manifest import Box, object_detection_line
+from customlabels.datasets.manifest import Box, object_detection_line
 from helpers import ENTRIES, RESULTS, ROOT, thresholds_cli
 
 pytestmark = pytest.mark.e2e
@@ -64,9 +64,9 @@ def test_the_command_writes_the_json_report_and_tuned_thresholds(tmp_path):
 def test_tuned_thresholds_move_precision_on_a_rerun_exactly_as_predicted(tmp_path):
     """Local pipeline, noisy manifest model, results at a low threshold -> evaluate and tune for precision
     -> predict with --thresholds -> `thresholds set` -> the same images again -> the predicted numbers."""
-    from customlabels.emulator.backends import ManifestBackend
+    from customlabels.datasets.sample_data import generate
+    from customlabels.local.emulator.backends import ManifestBackend
     from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config, upload_tree, write_outputs
-    from customlabels.sample_data import generate
 
     sample = generate(tmp_path / "sample", count=20, seed=3)
     backend = ManifestBackend.from_file(sample.manifest, miss_rate=0.1, spurious_rate=0.7, jitter=20, confidence=75,

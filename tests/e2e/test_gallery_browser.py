@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from customlabels import gallery, pictures
+from customlabels.visualize import gallery, pictures
 
 pytestmark = pytest.mark.e2e
 

@@ -25,8 +25,9 @@ def venv(tmp_path_factory) -> Path:
 
     No network: the wheel is built without build isolation (setuptools comes from the project's .venv) and
     installed with `--no-deps`; the dependencies are the .venv's site-packages, added by a `.pth` line. A path
-    in a `.pth` file is appended to `sys.path` without processing that folder's own `.pth` files, so the .venv's
-    editable-install hook for `customlabels` stays inert, and the wheel's copy is the only one importable."""
+    in a `.pth` file is appended to the import path without processing that folder's own `.pth` files, so the
+    .venv's editable-install hook for `customlabels` stays inert, and the wheel's copy is the only one
+    importable."""
     root = tmp_path_factory.mktemp("installed")
     source = root / "source"
     for name in SHIPPED:

@@ -11,11 +11,11 @@ import time
 import boto3
 import pytest
 
-from customlabels.emulator.backends import ManifestBackend
-from customlabels.emulator.rekognition import PlannedFault
+from customlabels.datasets.manifest import Box, object_detection_line
 from customlabels.local.aws import FAKE_CREDENTIALS
+from customlabels.local.emulator.backends import ManifestBackend
+from customlabels.local.emulator.rekognition import PlannedFault
 from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
-from customlabels.manifest import Box, object_detection_line
 from helpers import ROOT, picture, synth_template
 
 pytestmark = pytest.mark.e2e

@@ -11,9 +11,9 @@ pytestmark = pytest.mark.e2e
 
 def test_thresholds_cli_imports_the_assumed_ones_sets_a_file_and_the_pipeline_applies_it(tmp_path):
     """Local stack: the model detects a bee at 90 and a flower at 60 in every image; assumed thresholds 85/55."""
-    from customlabels.emulator.backends import ManifestBackend
+    from customlabels.datasets.manifest import Box, object_detection_line
+    from customlabels.local.emulator.backends import ManifestBackend
     from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
-    from customlabels.manifest import Box, object_detection_line
 
     manifest = tmp_path / "gt.manifest"
     manifest.write_text(object_detection_line("s3://gt/test_images/a.jpg", 320, 240,

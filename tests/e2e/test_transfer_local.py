@@ -4,16 +4,16 @@ import json
 
 import pytest
 
-from customlabels import transfer
+from customlabels.operations import transfer
 
 pytestmark = pytest.mark.e2e
 
 
 def test_upload_then_results_through_the_local_pipeline(tmp_path):
     """The real handler and emulated model: what `upload` sends, `results --wait` gets back, one per image."""
-    from customlabels.emulator.backends import ManifestBackend
+    from customlabels.datasets.sample_data import generate
+    from customlabels.local.emulator.backends import ManifestBackend
     from customlabels.local.pipeline import LocalPipeline, load_config
-    from customlabels.sample_data import generate
 
     data = generate(tmp_path / "sample", count=4, seed=3)
     (data.images / "notes.jpg").write_text("skipped by upload, never sent")

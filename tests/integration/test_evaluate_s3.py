@@ -6,7 +6,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from customlabels.evaluate import ImageResult, Prediction, load_results
+from customlabels.evaluation.evaluate import ImageResult, Prediction, load_results
 
 pytestmark = pytest.mark.integration
 

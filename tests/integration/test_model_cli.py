@@ -7,7 +7,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from customlabels import model
+from customlabels.operations import model
 from helpers import MODEL_ARN
 
 pytestmark = pytest.mark.integration

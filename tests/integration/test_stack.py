@@ -354,8 +354,8 @@ def test_one_definition_of_an_image_key_for_notifications_the_manager_upload_and
         default_template, stem, suffix, extra, prefix):
     """Every case variant of every suffix: what the bucket notifications send to the queue, what wakes the
     model manager, what `upload` accepts and what `results` lists are the same keys."""
-    from customlabels import transfer
     from customlabels.config import image_name_problem, is_image_key
+    from customlabels.operations import transfer
 
     key = prefix + stem + suffix + extra
     notified = key.startswith("test_images/") and any(key.endswith(dict(rules)["suffix"])

@@ -8,8 +8,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from customlabels import transfer
 from customlabels.cli import main
+from customlabels.operations import transfer
 
 pytestmark = pytest.mark.integration
 

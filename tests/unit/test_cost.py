@@ -2,7 +2,7 @@
 
 import pytest
 
-from customlabels.cost import Prices, Workload, estimate, model_hours
+from customlabels.operations.cost import Prices, Workload, estimate, model_hours
 
 pytestmark = pytest.mark.unit
 

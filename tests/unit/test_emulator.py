@@ -3,7 +3,7 @@ thresholds, faults."""
 
 import pytest
 
-from customlabels.emulator.rekognition import PlannedFault, ServiceError, parse_fault_plan, parse_faults
+from customlabels.local.emulator.rekognition import PlannedFault, ServiceError, parse_fault_plan, parse_faults
 from helpers import ARN, image_bytes
 
 pytestmark = pytest.mark.unit

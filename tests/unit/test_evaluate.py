@@ -6,8 +6,15 @@ import json
 import pytest
 from sklearn import metrics
 
-from customlabels.evaluate import NO_LABEL, ImageResult, Prediction, evaluate, iou, results_from_snapshot_line
-from customlabels.manifest import CLASSIFICATION, MULTILABEL, Box, parse_line
+from customlabels.datasets.manifest import CLASSIFICATION, MULTILABEL, Box, parse_line
+from customlabels.evaluation.evaluate import (
+    NO_LABEL,
+    ImageResult,
+    Prediction,
+    evaluate,
+    iou,
+    results_from_snapshot_line,
+)
 from helpers import ENTRIES, RESULTS, detection, entry
 
 pytestmark = pytest.mark.unit
@@ -45,7 +52,7 @@ def test_threshold_tuning_by_hand():
 
 
 def test_tuned_thresholds_are_a_thresholds_document():
-    from customlabels.runtime_thresholds import parse_thresholds
+    from customlabels.operations.runtime_thresholds import parse_thresholds
 
     document = evaluate(ENTRIES, RESULTS, target_precision=0.6).tuned_thresholds("precision")
     assert document == {"min_confidence": 80.0, "labels": {"bee": 80.0, "flower": 85.0}}
@@ -58,8 +65,8 @@ def test_tuned_thresholds_reproduce_the_tuning_with_full_precision_confidences(s
     exactly the true and false positives the tuning predicted, for every label and goal."""
     from random import Random
 
-    from customlabels.evaluate import apply_thresholds
-    from customlabels.runtime_thresholds import parse_thresholds
+    from customlabels.evaluation.evaluate import apply_thresholds
+    from customlabels.operations.runtime_thresholds import parse_thresholds
 
     rng = Random(seed)
     entries, results = [], []

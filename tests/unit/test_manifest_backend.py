@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from customlabels.emulator.backends import ManifestBackend
-from customlabels.manifest import Box, ManifestError, object_detection_line, parse_line, read_manifest
-from customlabels.sample_data import generate
+from customlabels.datasets.manifest import Box, ManifestError, object_detection_line, parse_line, read_manifest
+from customlabels.datasets.sample_data import generate
+from customlabels.local.emulator.backends import ManifestBackend
 
 pytestmark = pytest.mark.unit
 

@@ -6,9 +6,9 @@ from collections import Counter
 import pytest
 from PIL import Image
 
-from customlabels import manifest_tools as tools
 from customlabels.cli import main
-from customlabels.manifest import CLASSIFICATION, Box, object_detection_line, read_manifest
+from customlabels.datasets import manifest_tools as tools
+from customlabels.datasets.manifest import CLASSIFICATION, Box, object_detection_line, read_manifest
 
 pytestmark = pytest.mark.unit
 

@@ -5,8 +5,8 @@ import json
 import pytest
 from PIL import Image
 
-from customlabels import pictures
-from customlabels.evaluate import Prediction, ResultsError
+from customlabels.evaluation.evaluate import Prediction, ResultsError
+from customlabels.visualize import pictures
 
 pytestmark = pytest.mark.unit
 

@@ -97,7 +97,7 @@ REFERENCE_SUMMARY = {  # the reference's spelling: labelEvaluationResults, Label
 
 @pytest.mark.parametrize("summary", [EXAMPLE_SUMMARY, REFERENCE_SUMMARY])
 def test_assumed_thresholds_are_read_from_both_summary_layouts_as_percent(summary):
-    from customlabels.runtime_thresholds import assumed_thresholds
+    from customlabels.operations.runtime_thresholds import assumed_thresholds
 
     assert assumed_thresholds(summary) == {"CAP": 98.795, "WATCH": 50.0}
 
@@ -108,7 +108,7 @@ def test_assumed_thresholds_are_read_from_both_summary_layouts_as_percent(summar
     ({"LabelEvaluationResults": [{"Metrics": {"Threshold": 0.5}}]}, r"item 1"),
 ])
 def test_a_summary_without_thresholds_says_what_is_missing(summary, message):
-    from customlabels.runtime_thresholds import assumed_thresholds
+    from customlabels.operations.runtime_thresholds import assumed_thresholds
 
     with pytest.raises(ThresholdsError, match=message):
         assumed_thresholds(summary)

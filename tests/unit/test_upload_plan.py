@@ -2,7 +2,7 @@
 
 import pytest
 
-from customlabels import transfer
+from customlabels.operations import transfer
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from customlabels.manifest import KeyMatcher, ManifestEntry, read_manifest
+from customlabels.datasets.manifest import KeyMatcher, ManifestEntry, read_manifest
 
 
 class ManifestBackend:

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from PIL import Image
 
-from customlabels import pictures
+from customlabels.visualize import pictures
 
 THUMBNAIL_SIDE = 360
 VIEW_SIDE = 1280
@@ -73,7 +73,7 @@ def write_gallery(items: list[pictures.ResultImage], out_dir: Path, min_confiden
     data = {"min_confidence": min_confidence,
             "labels": [{"name": label, "colour": "#{:02x}{:02x}{:02x}".format(*colours[label])} for label in labels],
             "items": entries}
-    template = resources.files("customlabels").joinpath("templates/gallery.html").read_text(encoding="utf-8")
+    template = resources.files(__package__).joinpath("templates/gallery.html").read_text(encoding="utf-8")
     embedded = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")  # cannot end the <script> element
     index = out_dir / "index.html"
     index.write_text(template.replace(DATA_MARKER, embedded), encoding="utf-8")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from customlabels.manifest import Box, object_detection_line
+from customlabels.datasets.manifest import Box, object_detection_line
 
 CLASSES = ["bee", "flower"]
 SAMPLE_BUCKET = "customlabels-sample"

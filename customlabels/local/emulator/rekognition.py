@@ -24,9 +24,8 @@ from typing import Any, Protocol
 
 from PIL import Image, UnidentifiedImageError
 
-MAX_S3_IMAGE_BYTES = 15 * 1024 * 1024
-MAX_INLINE_IMAGE_BYTES = 4 * 1024 * 1024
-MIN_SIDE, MAX_SIDE = 64, 4096
+from customlabels.limits import MAX_INLINE_IMAGE_BYTES, MAX_S3_IMAGE_BYTES, MAX_SIDE, MIN_SIDE
+
 DEFAULT_TPS_PER_INFERENCE_UNIT = 5.0
 DEFAULT_ASSUMED_THRESHOLD = 50.0
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from customlabels.config import MODEL_ARN_PATTERN
-from customlabels.stack_outputs import stack_outputs
+from customlabels.operations.stack_outputs import stack_outputs
 
 SETTLED = {"start": {"RUNNING"}, "stop": {"STOPPED"}, "status": {"RUNNING", "STOPPED", "TRAINING_COMPLETED"}}
 """What `--wait` waits for after each action (FAILED always ends the wait)."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from customlabels.stack_outputs import stack_outputs
+from customlabels.operations.stack_outputs import stack_outputs
 from customlabels_runtime.inference.logic import image_events  # the handler's own decoder of S3 events
 
 EMPTY_ROUNDS = 3

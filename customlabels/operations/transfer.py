@@ -19,11 +19,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from PIL import Image, UnidentifiedImageError
 
-from customlabels import dlq
 from customlabels.config import RESULT_SUFFIX, image_name_problem, is_image_key
-from customlabels.emulator.rekognition import MAX_S3_IMAGE_BYTES, MAX_SIDE, MIN_SIDE
-from customlabels.evaluate import result_status
-from customlabels_runtime.contract import result_key_for  # the handler's own rule
+from customlabels.limits import MAX_S3_IMAGE_BYTES, MAX_SIDE, MIN_SIDE
+from customlabels.operations import dlq
+from customlabels_runtime.contract import result_key_for, result_status  # the handler's own rules
 
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
 

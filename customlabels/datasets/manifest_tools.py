@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from customlabels.manifest import (
+from customlabels.datasets.manifest import (
     CLASSIFICATION,
     MULTILABEL,
     OBJECT_DETECTION,
@@ -252,7 +252,7 @@ def stats(entries: list[ManifestEntry]) -> Stats:
 
 def stats_chart(result: Stats, title: str, path: Path) -> Path:
     """Images and boxes per label as horizontal bars, the most frequent label on top."""
-    from customlabels.evaluation_report import agg_pyplot
+    from customlabels.plots import agg_pyplot
 
     pyplot = agg_pyplot()
     names = list(result.labels)[::-1]

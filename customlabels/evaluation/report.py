@@ -11,16 +11,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from customlabels.evaluate import NO_LABEL, Evaluation
-
-
-def agg_pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, never a window
-    from matplotlib import pyplot
-
-    return pyplot
+from customlabels.evaluation.evaluate import NO_LABEL, Evaluation
+from customlabels.plots import agg_pyplot
 
 
 def confusion_png(evaluation: Evaluation, path: Path) -> Path:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from customlabels.manifest import KeyMatcher, ManifestEntry
+from customlabels.datasets.manifest import KeyMatcher, ManifestEntry
 
 NO_LABEL = "(none)"
 """The predicted class of an image for which the model returned nothing."""
@@ -128,16 +128,6 @@ def result_from_document(document: Mapping[str, Any]) -> ImageResult:
     return ImageResult(document["Image"]["Key"], tuple(predictions), error)
 
 
-def result_status(document: Mapping[str, Any] | None) -> str:
-    """`pending` (no result yet), `error` (input that can never succeed), `labels`, or `nothing` (no label
-    passed its threshold)."""
-    if document is None:
-        return "pending"
-    if document.get("Error"):
-        return "error"
-    return "labels" if document.get("CustomLabels") else "nothing"
-
-
 def is_result_document(document: Any) -> bool:
     return isinstance(document, dict) and isinstance(document.get("Image"), dict) and "CustomLabels" in document
 
@@ -146,7 +136,7 @@ def results_from_snapshot_line(document: Mapping[str, Any]) -> ImageResult:
     """The predictions of one line of Rekognition's evaluation manifest snapshot: the label attributes
     whose metadata is not human-annotated (the `rekognition-custom-labels-evaluation*` ones); confidences
     there are 0-1 and boxes are pixels of `image_size`."""
-    from customlabels.manifest import CLASSIFICATION, MULTILABEL, OBJECT_DETECTION
+    from customlabels.datasets.manifest import CLASSIFICATION, MULTILABEL, OBJECT_DETECTION
 
     key = document["source-ref"].split("://", 1)[-1].split("/", 1)[-1]
     predictions: list[Prediction] = []

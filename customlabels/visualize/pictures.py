@@ -18,8 +18,9 @@ import matplotlib
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
 from customlabels.config import IMAGE_SUFFIXES
-from customlabels.evaluate import Prediction, folder_result_documents, result_from_document, result_status
-from customlabels.manifest import KeyMatcher
+from customlabels.datasets.manifest import KeyMatcher
+from customlabels.evaluation.evaluate import Prediction, folder_result_documents, result_from_document
+from customlabels_runtime.contract import result_status
 
 FONT_PATH = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
 ERROR_RED = (200, 30, 30)
