@@ -201,7 +201,7 @@ class PipelineConfig:
             "IDLE_SECONDS": str(self.idle_minutes * 60),
             "MIN_INFERENCE_UNITS": str(self.min_inference_units),
             "MAX_INFERENCE_UNITS": str(self.max_inference_units),
-            "POWERTOOLS_SERVICE_NAME": "customlabels-model-manager",
+            "POWERTOOLS_SERVICE_NAME": contract.MANAGER_SERVICE,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         }
 
@@ -220,7 +220,7 @@ class PipelineConfig:
             "RESULTS_PREFIX": self.effective_results_prefix,
             "BATCH_WORKERS": str(self.batch_size),
             "DETECT_CALLS_PER_SECOND": repr(round(self.calls_per_second_per_environment(environments), 3)),
-            "POWERTOOLS_SERVICE_NAME": "customlabels-inference",
+            "POWERTOOLS_SERVICE_NAME": contract.INFERENCE_SERVICE,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         }
 

@@ -12,6 +12,21 @@ DEFAULT_STACK_NAME = "CustomLabelsPipeline"
 METRICS_NAMESPACE = "CustomLabelsPipeline"
 """The CloudWatch namespace the functions publish to and the alarms and dashboard read."""
 
+INFERENCE_SERVICE = "customlabels-inference"
+MANAGER_SERVICE = "customlabels-model-manager"
+"""The functions' Powertools service names: the `service` dimension of each metric they publish."""
+
+# The metrics the functions publish and the dashboard and alarms read.
+IMAGES_PROCESSED = "ImagesProcessed"
+LABELS_DETECTED = "LabelsDetected"
+DETECT_LATENCY = "DetectCustomLabelsLatency"
+IMAGES_FAILED = "ImagesFailed"
+THRESHOLDS_REJECTED = "ThresholdsRejected"
+MODEL_STARTS = "ModelStarts"
+MODEL_STOPS = "ModelStops"
+MODEL_RUNNING_IDLE_MINUTES = "ModelRunningIdleMinutes"
+QUEUE_MESSAGES_DISCARDED = "QueueMessagesDiscarded"
+
 IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".JPG", ".JPEG", ".PNG")
 """Object key suffixes that trigger inference; S3 suffix filters are case-sensitive."""
 

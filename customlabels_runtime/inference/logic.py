@@ -21,6 +21,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import ClientError
 
+from customlabels_runtime import contract
 from customlabels_runtime.contract import IMAGE_SUFFIXES, result_key_for
 from customlabels_runtime.inference.pacing import Pacer
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
@@ -108,19 +109,19 @@ class PipelineMetrics:
 
     def image_processed(self, label_count: int, latency_ms: float) -> None:
         with self._lock:
-            self._metrics.add_metric(name="ImagesProcessed", unit=MetricUnit.Count, value=1)
-            self._metrics.add_metric(name="LabelsDetected", unit=MetricUnit.Count, value=label_count)
-            self._metrics.add_metric(name="DetectCustomLabelsLatency", unit=MetricUnit.Milliseconds,
+            self._metrics.add_metric(name=contract.IMAGES_PROCESSED, unit=MetricUnit.Count, value=1)
+            self._metrics.add_metric(name=contract.LABELS_DETECTED, unit=MetricUnit.Count, value=label_count)
+            self._metrics.add_metric(name=contract.DETECT_LATENCY, unit=MetricUnit.Milliseconds,
                                      value=latency_ms)
 
     def image_failed(self, error_code: str) -> None:
         # A metric of its own carries the error code as a dimension without splitting the others.
-        with self._lock, single_metric(name="ImagesFailed", unit=MetricUnit.Count, value=1,
+        with self._lock, single_metric(name=contract.IMAGES_FAILED, unit=MetricUnit.Count, value=1,
                                        namespace=self._metrics.namespace) as metric:
             metric.add_dimension(name="ErrorCode", value=error_code)
 
     def thresholds_rejected(self, reason: str) -> None:
-        with self._lock, single_metric(name="ThresholdsRejected", unit=MetricUnit.Count, value=1,
+        with self._lock, single_metric(name=contract.THRESHOLDS_REJECTED, unit=MetricUnit.Count, value=1,
                                        namespace=self._metrics.namespace) as metric:
             metric.add_dimension(name="Reason", value=reason)
 

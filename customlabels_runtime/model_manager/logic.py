@@ -18,6 +18,7 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
+from customlabels_runtime import contract
 from customlabels_runtime.contract import IMAGE_SUFFIXES
 
 STARTABLE = frozenset({"STOPPED", "TRAINING_COMPLETED"})
@@ -399,21 +400,22 @@ def act(decision: Decision, seen: Observation, state: dict[str, Any], settings: 
         stop = False  # the event source may still be delivering: not under it
     if stop:
         clients.rekognition.stop_project_version(ProjectVersionArn=settings.model_arn)
-        metrics.add_metric(name="ModelStops", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=contract.MODEL_STOPS, unit=MetricUnit.Count, value=1)
         logger.info("Stopped the model", extra={"reason": decision.reason, "model_arn": settings.model_arn})
     if decision.start_model:
         units = {"MinInferenceUnits": settings.min_inference_units}
         if settings.max_inference_units > settings.min_inference_units:
             units["MaxInferenceUnits"] = settings.max_inference_units
         clients.rekognition.start_project_version(ProjectVersionArn=settings.model_arn, **units)
-        metrics.add_metric(name="ModelStarts", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=contract.MODEL_STARTS, unit=MetricUnit.Count, value=1)
         logger.info("Started the model", extra={"reason": decision.reason, "model_arn": settings.model_arn, **units})
     if decision.enable_mapping is True:
         update_mapping(clients, settings, True, logger)
     if seen.inspection is not None:
-        metrics.add_metric(name="QueueMessagesDiscarded", unit=MetricUnit.Count, value=seen.inspection.discarded)
+        metrics.add_metric(name=contract.QUEUE_MESSAGES_DISCARDED, unit=MetricUnit.Count,
+                           value=seen.inspection.discarded)
     running_idle = decision.idle_seconds / 60 if seen.model_status == "RUNNING" and not seen.queued else 0.0
-    metrics.add_metric(name="ModelRunningIdleMinutes", unit=MetricUnit.Count, value=running_idle)
+    metrics.add_metric(name=contract.MODEL_RUNNING_IDLE_MINUTES, unit=MetricUnit.Count, value=running_idle)
     logger.info("Model manager ran", extra={"reason": decision.reason, "status": seen.model_status,
                                             "visible": seen.visible, "in_flight": seen.in_flight,
                                             "mapping_enabled": seen.mapping_enabled})

@@ -67,6 +67,12 @@ def test_the_function_code_never_imports_the_tool_and_the_contract_only_the_stan
     assert {i.split(".")[0] for i in contract} <= set(sys.stdlib_module_names), contract
 
 
+def test_the_stack_reads_only_the_configuration_and_the_contract_of_the_tool():
+    for name, path in modules("stacks"):
+        ours = {i for i in imports(path) if i.split(".")[0] in ("customlabels", "customlabels_runtime")}
+        assert ours <= {"customlabels.config", "customlabels_runtime", "customlabels_runtime.contract"}, name
+
+
 def test_nothing_edits_the_import_path():
     edits = "sys." + "path"
     offenders = [str(path.relative_to(ROOT)) for folder in ("customlabels", "customlabels_runtime", "stacks", "bench",
