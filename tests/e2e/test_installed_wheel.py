@@ -1,5 +1,5 @@
 """The wheel on its own: built, installed (not editable) into a fresh venv outside the checkout, and run from a
-directory that is not the checkout, so nothing can reach `lambdas/`, `cdk.json` or the source tree by accident."""
+directory that is not the checkout, so nothing can reach `cdk.json` or the source tree by accident."""
 
 import json
 import os
