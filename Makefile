@@ -55,10 +55,10 @@ flake-hunt: install browser  ## The suite 10 times: plain, random order, under C
 	scripts/flake-hunt $(RUNS)
 
 soak: $(VENV)/.installed  ## The 1,000-image soak test through the local stack (several minutes)
-	$(PY) -m pytest -m soak tests/test_soak.py
+	$(PY) -m pytest -m soak tests/e2e/test_soak.py
 
 bench: $(VENV)/.installed  ## Benchmarks (saturation vs the AWS sample, handler overhead, cold start) -> bench/RESULTS.md
-	$(PY) bench/run.py
+	$(PY) -m bench.run
 
 demo: $(VENV)/.installed  ## Run the whole pipeline locally on a generated sample data set (no AWS account)
 	$(VENV)/bin/customlabels sample-data $(DEMO)/sample

@@ -21,29 +21,27 @@ What is simulated, at a one-second step (every figure of the pipeline comes from
   order; 0 retries and events older than 60 s are dropped.
 
 `simulate` returns what happened (billed seconds, starts, stops, per-image latency, receives while the model was
-not running, DLQ); tests/test_lifecycle_simulation.py checks the promises of docs/model-lifecycle.md on it.
+not running, DLQ); tests/unit/test_lifecycle_simulation.py checks the promises of docs/model-lifecycle.md on it.
 """
 
 from __future__ import annotations
 
 import argparse
 import heapq
-import importlib.util
 import itertools
 import json
 import sys
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from customlabels.config import MODEL_ARN_EXAMPLE, TPS_PER_INFERENCE_UNIT, PipelineConfig
+from customlabels_runtime.model_manager import logic as manager_logic
 
-ROOT = Path(__file__).resolve().parent.parent
 EPOCH = datetime(2026, 11, 23, tzinfo=UTC)
 START_SECONDS = 600
 STOP_SECONDS = 180
@@ -56,15 +54,9 @@ DAY = 24 * 3600
 
 
 def manager_module() -> ModuleType:
-    """The deployed manager's module (`lambdas/model_manager/manager.py`), loaded from its file under its own name
-    so that tests (which import `manager`) and this simulation share one module."""
-    if "manager" in sys.modules:
-        return sys.modules["manager"]
-    spec = importlib.util.spec_from_file_location("manager", ROOT / "lambdas" / "model_manager" / "manager.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["manager"] = module
-    spec.loader.exec_module(module)
-    return module
+    """The deployed manager's rules (`customlabels_runtime.model_manager.logic`): the simulation runs its real
+    `decide`, and tests may patch the module to show that a broken rule is caught."""
+    return manager_logic
 
 
 # --- workloads -------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Benchmarks of the pipeline, measured in one run on this machine and printed as ratios.
 
-    python bench/run.py [--images 500]      (make bench)
+    python -m bench.run [--images 500]      (make bench; from the checkout's root)
 
 1. Saturation: images through the local stack with an emulated model of 2 inference units (10 TPS cap)
    and 150 ms latency; achieved images/s over the cap, throttled calls per image, images lost, and Lambda
@@ -31,17 +31,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from PIL import Image
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from bench import lifecycle
+from customlabels.config import TPS_PER_INFERENCE_UNIT
+from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from PIL import Image  # noqa: E402
-from rich.console import Console  # noqa: E402
-from rich.progress import Progress  # noqa: E402
-from rich.table import Table  # noqa: E402
-
-from bench import lifecycle  # noqa: E402
-from customlabels.config import TPS_PER_INFERENCE_UNIT  # noqa: E402
-from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config  # noqa: E402
 
 console = Console()
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -102,8 +101,8 @@ def cold_start(runs: int) -> tuple[float, float]:
     """Median seconds to import and initialize: the handler module vs. boto3 with its two clients."""
     environment = {**os.environ, **load_config().function_environment(), "AWS_DEFAULT_REGION": "us-east-1",
                    "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
-    handler = ("import sys, time; sys.path.insert(0, {path!r}); t = time.perf_counter(); import app; "
-               "app.dependencies(); print(time.perf_counter() - t)").format(path=str(ROOT / "lambdas" / "inference"))
+    handler = ("import time; t = time.perf_counter(); from customlabels_runtime.inference import handler; "
+               "handler.dependencies(); print(time.perf_counter() - t)")
     bare = ("import time; t = time.perf_counter(); import boto3; boto3.client('s3'); boto3.client('rekognition'); "
             "print(time.perf_counter() - t)")
 

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from customlabels.config import ConfigError
+from customlabels.config import DEFAULT_STACK_NAME, ConfigError
 
 console = Console()
 DESCRIPTION = ("The tooling of the Rekognition Custom Labels S3 pipeline: run it locally, upload images and\n"
@@ -58,8 +58,8 @@ def _key_values(spec: str, option: str) -> dict[str, float]:
 
 def _backend(spec: str | None, noise: dict[str, float], seed: int):
     """`manifest:FILE` -> a ManifestBackend; None -> a model that detects nothing."""
-    from customlabels.emulator.backends import ManifestBackend
-    from customlabels.manifest import ManifestError
+    from customlabels.datasets.manifest import ManifestError
+    from customlabels.local.emulator.backends import ManifestBackend
 
     if spec is None:
         return None
@@ -79,7 +79,7 @@ def _backend(spec: str | None, noise: dict[str, float], seed: int):
 
 
 def _pipeline(args: argparse.Namespace, log_path: Path):
-    from customlabels.emulator.rekognition import parse_fault_plan, parse_faults
+    from customlabels.local.emulator.rekognition import parse_fault_plan, parse_faults
     from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
 
     try:
@@ -203,7 +203,7 @@ def _interrupt(*_: object) -> None:
 def _model_target(args: argparse.Namespace):
     import boto3
 
-    from customlabels import model
+    from customlabels.operations import model
 
     if args.model_arn:
         return model.Target(model.check_model_arn(args.model_arn)), None
@@ -213,8 +213,8 @@ def _model_target(args: argparse.Namespace):
 def thresholds_command(args: argparse.Namespace) -> int:
     import boto3
 
-    from customlabels import model
-    from customlabels import runtime_thresholds as runtime
+    from customlabels.operations import model
+    from customlabels.operations import runtime_thresholds as runtime
 
     if args.parameter:
         target = model.Target(model.check_model_arn(args.model_arn) if args.model_arn else "", None, None,
@@ -250,7 +250,7 @@ def thresholds_command(args: argparse.Namespace) -> int:
 
 def _import_assumed(runtime, boto3, target, ssm, keep_global: bool):
     """Per-label thresholds from the model version's evaluation summary, written to the parameter."""
-    from customlabels import model
+    from customlabels.operations import model
 
     region = target.model_arn.split(":")[3]
     version = model.describe(boto3.client("rekognition", region_name=region), target.model_arn)
@@ -283,8 +283,9 @@ def _print_thresholds(parameter: str, thresholds) -> None:
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
-    from customlabels import evaluate, evaluation_report
-    from customlabels.manifest import ManifestError, read_manifest
+    from customlabels.datasets.manifest import ManifestError, read_manifest
+    from customlabels.evaluation import evaluate
+    from customlabels.evaluation import report as evaluation_report
 
     try:
         entries = read_manifest(args.manifest)
@@ -306,7 +307,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
         except evaluate.ResultsError as error:
             raise SystemExit(str(error)) from None
     if args.thresholds:
-        from customlabels import runtime_thresholds as runtime
+        from customlabels.operations import runtime_thresholds as runtime
 
         try:
             thresholds = runtime.parse_thresholds(Path(args.thresholds).read_text(encoding="utf-8"))
@@ -344,7 +345,7 @@ def model_command(args: argparse.Namespace) -> int:
 
 
 def _model_action(args: argparse.Namespace, rekognition, target, ssm) -> int:
-    from customlabels import model
+    from customlabels.operations import model
 
     if args.action in ("start", "stop"):
         if args.action == "start":
@@ -379,7 +380,7 @@ def _model_action(args: argparse.Namespace, rekognition, target, ssm) -> int:
 
 
 def cost_command(args: argparse.Namespace) -> int:
-    from customlabels.cost import Prices, Workload, estimate
+    from customlabels.operations.cost import Prices, Workload, estimate
 
     workload = Workload(images_per_day=args.images_per_day, burst_hours=args.burst_hours,
                         bursts_per_day=args.bursts_per_day, inference_units=args.inference_units,
@@ -407,7 +408,7 @@ def cost_command(args: argparse.Namespace) -> int:
 def dlq_command(args: argparse.Namespace) -> int:
     import boto3
 
-    from customlabels import dlq
+    from customlabels.operations import dlq
 
     if args.dead_letter_queue_url:
         queues = dlq.Queues(args.queue_url or "", args.dead_letter_queue_url)
@@ -439,8 +440,8 @@ def dlq_command(args: argparse.Namespace) -> int:
 
 
 def visualize_command(args: argparse.Namespace) -> int:
-    from customlabels import gallery, pictures
-    from customlabels.evaluate import ResultsError
+    from customlabels.evaluation.evaluate import ResultsError
+    from customlabels.visualize import gallery, pictures
 
     results, images, out = Path(args.results), Path(args.images), Path(args.out)
     for option, folder in (("--results", results), ("--images", images)):
@@ -469,8 +470,8 @@ def _transfer_location(args: argparse.Namespace):
     """The bucket and prefixes from the stack's outputs, or as given with --bucket."""
     import boto3
 
-    from customlabels import transfer
-    from customlabels.stack_outputs import stack_outputs
+    from customlabels.operations import transfer
+    from customlabels.operations.stack_outputs import stack_outputs
 
     if args.bucket:
         upload_prefix = args.prefix or "test_images/"
@@ -489,7 +490,7 @@ def _check_prefix(prefix: str, location, from_stack: bool) -> None:
 def upload_command(args: argparse.Namespace) -> int:
     import boto3
 
-    from customlabels import transfer
+    from customlabels.operations import transfer
 
     folder = Path(args.folder)
     if not folder.is_dir():
@@ -529,7 +530,7 @@ def results_command(args: argparse.Namespace) -> int:
 
     import boto3
 
-    from customlabels import transfer
+    from customlabels.operations import transfer
 
     location, from_stack = _transfer_location(args)
     prefix = args.prefix or location.upload_prefix
@@ -581,7 +582,7 @@ def _print_statuses(statuses) -> None:
 
 
 def manifest_command(args: argparse.Namespace) -> int:
-    from customlabels import manifest_tools as tools
+    from customlabels.datasets import manifest_tools as tools
 
     try:
         return {"rewrite": _manifest_rewrite, "validate": _manifest_validate, "split": _manifest_split,
@@ -662,7 +663,7 @@ def _manifest_stats(args: argparse.Namespace, tools) -> int:
 
 
 def sample_data(args: argparse.Namespace) -> int:
-    from customlabels.sample_data import generate
+    from customlabels.datasets.sample_data import generate
 
     data = generate(args.out, count=args.count, seed=args.seed)
     console.print(f"{data.count} images in {data.images}/, Ground Truth manifest {data.manifest}")
@@ -699,8 +700,8 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
 
 def _bucket_options(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--stack", default="CustomLabelsPipeline",
-                       help="read the bucket and prefixes from this stack's outputs (default CustomLabelsPipeline)")
+    where.add_argument("--stack", default=DEFAULT_STACK_NAME,
+                       help=f"read the bucket and prefixes from this stack's outputs (default {DEFAULT_STACK_NAME})")
     where.add_argument("--bucket", help="the bucket, instead of a stack (the pipeline's or the local one)")
     parser.add_argument("--prefix", help="where the images go or are listed (default: the stack's UploadPrefix, or "
                                          "test_images/ with --bucket)")
@@ -741,7 +742,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                    "(--stack) or given (--model-arn). Uses your AWS credentials.")
     model_parser.add_argument("action", choices=["status", "start", "stop"])
     where = model_parser.add_mutually_exclusive_group()
-    where.add_argument("--stack", default="CustomLabelsPipeline", help="stack name (default CustomLabelsPipeline)")
+    where.add_argument("--stack", default=DEFAULT_STACK_NAME, help=f"stack name (default {DEFAULT_STACK_NAME})")
     where.add_argument("--model-arn", help="the project version ARN, instead of a stack")
     model_parser.add_argument("--wait", action="store_true",
                               help="wait until RUNNING (start), STOPPED (stop), or either (status), with a spinner")
@@ -761,7 +762,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "given (--parameter; for the local stack, with the endpoints `local serve` prints).")
     thresholds.add_argument("action", choices=["show", "set", "import-assumed"])
     thresholds.add_argument("file", nargs="?", help="the thresholds JSON file (set)")
-    thresholds.add_argument("--stack", default="CustomLabelsPipeline", help="stack name (default CustomLabelsPipeline)")
+    thresholds.add_argument("--stack", default=DEFAULT_STACK_NAME, help=f"stack name (default {DEFAULT_STACK_NAME})")
     thresholds.add_argument("--parameter", help="the SSM parameter's name, instead of a stack")
     thresholds.add_argument("--model-arn", help="the model version (import-assumed with --parameter)")
     thresholds.add_argument("--keep-global", action="store_true",
@@ -815,8 +816,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "them all back to the work queue once the cause is fixed. Queues come from the stack's outputs "
                     "(--stack) or are given; for the local stack, use the URLs and endpoint `local serve` prints.")
     dead_letters.add_argument("action", choices=["list", "redrive"])
-    dead_letters.add_argument("--stack", default="CustomLabelsPipeline",
-                              help="stack name (default CustomLabelsPipeline)")
+    dead_letters.add_argument("--stack", default=DEFAULT_STACK_NAME,
+                              help=f"stack name (default {DEFAULT_STACK_NAME})")
     dead_letters.add_argument("--dead-letter-queue-url", help="the DLQ's URL, instead of a stack")
     dead_letters.add_argument("--queue-url", help="the work queue's URL (redrive), instead of a stack")
     dead_letters.set_defaults(func=dlq_command)

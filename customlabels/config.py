@@ -8,25 +8,19 @@ the key and the fix.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from functools import cache
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".JPG", ".JPEG", ".PNG")
-"""Object key suffixes that trigger inference; S3 suffix filters are case-sensitive."""
+from customlabels_runtime import contract
+from customlabels_runtime.inference.pacing import Pacer
 
-
-def is_image_key(key: str) -> bool:
-    """The one rule for "an image" by name, as the bucket notifications and the manager's rule apply it:
-    a suffix of IMAGE_SUFFIXES exactly (`bee.Jpg` never reaches the queue, so nothing would answer it)."""
-    return key.endswith(IMAGE_SUFFIXES)
+# The contract's rules, re-exported: the tool and the stack read them from here, the functions from the contract.
+DEFAULT_STACK_NAME, METRICS_NAMESPACE = contract.DEFAULT_STACK_NAME, contract.METRICS_NAMESPACE
+IMAGE_SUFFIXES, RESULT_SUFFIX, is_image_key = contract.IMAGE_SUFFIXES, contract.RESULT_SUFFIX, contract.is_image_key
 
 
 def image_name_problem(name: str) -> str | None:
@@ -40,7 +34,6 @@ def image_name_problem(name: str) -> str | None:
                 f"rename it to {stem}.{suffix.lower()}")
     return f"the pipeline only picks up names ending {', '.join(IMAGE_SUFFIXES)}: rename it"
 
-RESULT_SUFFIX = ".json"
 
 MODEL_ARN_PATTERN = re.compile(
     r"^arn:aws[a-z-]*:rekognition:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
@@ -180,7 +173,7 @@ class PipelineConfig:
     @property
     def paced_batch_seconds(self) -> float:
         """About how long one invocation's batch takes at its paced share, by the function's own Pacer."""
-        return _pacing().Pacer(self.calls_per_second_per_environment()).batch_seconds(self.batch_size)
+        return Pacer(self.calls_per_second_per_environment()).batch_seconds(self.batch_size)
 
     @property
     def visibility_timeout_seconds(self) -> int:
@@ -208,8 +201,8 @@ class PipelineConfig:
             "IDLE_SECONDS": str(self.idle_minutes * 60),
             "MIN_INFERENCE_UNITS": str(self.min_inference_units),
             "MAX_INFERENCE_UNITS": str(self.max_inference_units),
-            "POWERTOOLS_SERVICE_NAME": "customlabels-model-manager",
-            "POWERTOOLS_METRICS_NAMESPACE": "CustomLabelsPipeline",
+            "POWERTOOLS_SERVICE_NAME": contract.MANAGER_SERVICE,
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         }
 
     def initial_thresholds_document(self) -> str:
@@ -227,8 +220,8 @@ class PipelineConfig:
             "RESULTS_PREFIX": self.effective_results_prefix,
             "BATCH_WORKERS": str(self.batch_size),
             "DETECT_CALLS_PER_SECOND": repr(round(self.calls_per_second_per_environment(environments), 3)),
-            "POWERTOOLS_SERVICE_NAME": "customlabels-inference",
-            "POWERTOOLS_METRICS_NAMESPACE": "CustomLabelsPipeline",
+            "POWERTOOLS_SERVICE_NAME": contract.INFERENCE_SERVICE,
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         }
 
 
@@ -346,14 +339,3 @@ def _problems(config: PipelineConfig) -> list[str]:
             "when the stack is deleted, the default) or -c removal_policy=destroy (development stacks)"
         )
     return problems
-
-
-@cache
-def _pacing() -> ModuleType:
-    """The inference function's pacing module (standard library only), loaded from its file so that this check
-    and the deployed function share one rule without putting the function's folder on the import path."""
-    path = Path(__file__).resolve().parent.parent / "lambdas" / "inference" / "pacing.py"
-    spec = importlib.util.spec_from_file_location("customlabels_inference_pacing", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

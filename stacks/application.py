@@ -7,10 +7,8 @@ from typing import Any
 from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from customlabels.config import PipelineConfig
+from customlabels.config import DEFAULT_STACK_NAME, PipelineConfig
 from stacks.pipeline_stack import PipelineStack
-
-DEFAULT_STACK_NAME = "CustomLabelsPipeline"
 
 
 def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = None) -> App:

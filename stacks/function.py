@@ -2,30 +2,28 @@
 
 from typing import cast
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from customlabels.config import PipelineConfig
-from stacks.bundling import ARCHITECTURE, RUNTIME, function_code
-from stacks.retention import removal_policy
+from stacks.bundling import ARCHITECTURE, RUNTIME, function_code, handler_path
 
 
 class PipelineFunction(Construct):
-    """`lambdas/<folder>/app.handler`. The role has no managed policy: it may write to this log group only,
-    and the owner of the construct grants the rest."""
+    """`customlabels_runtime.<folder>.handler.handler`. The role has no managed policy: it may write to this log
+    group only, and the owner of the construct grants the rest."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, folder: str, config: PipelineConfig,
-                 description: str, environment: dict[str, str], timeout: Duration, memory_mb: int,
-                 reserved_concurrency: int | None = None) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, folder: str, description: str,
+                 environment: dict[str, str], timeout: Duration, memory_mb: int, log_retention_days: int,
+                 removal_policy: RemovalPolicy, reserved_concurrency: int | None = None) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
             self, "Logs",
-            removal_policy=removal_policy(config),
+            removal_policy=removal_policy,
         )
-        cast(logs.CfnLogGroup, self.log_group.node.default_child).retention_in_days = config.log_retention_days
+        cast(logs.CfnLogGroup, self.log_group.node.default_child).retention_in_days = log_retention_days
         self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                              description=description)
         self.log_group.grant_write(self.role)
@@ -33,7 +31,7 @@ class PipelineFunction(Construct):
             self, "Function",
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
-            handler="app.handler",
+            handler=handler_path(folder),
             code=function_code(folder),
             timeout=timeout,
             memory_size=memory_mb,

@@ -1,6 +1,6 @@
 """The inference function, its role, its log group and its SQS event source."""
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -12,14 +12,13 @@ from constructs import Construct
 from customlabels.config import RESULT_SUFFIX, PipelineConfig
 from stacks.function import PipelineFunction
 from stacks.nag import acknowledge
-from stacks.retention import removal_policy
 
 
 class InferenceFunction(Construct):
     """Consumes the queue in batches and writes one result JSON per image, with least-privilege grants."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, bucket: s3.IBucket,
-                 queue: sqs.IQueue, key: kms.IKey) -> None:
+                 queue: sqs.IQueue, key: kms.IKey, removal_policy: RemovalPolicy) -> None:
         super().__init__(scope, construct_id)
         # Thresholds change at runtime (`customlabels thresholds set`); CloudFormation rewrites the value
         # only when min_confidence in the configuration changes.
@@ -27,12 +26,13 @@ class InferenceFunction(Construct):
             self, "Thresholds", string_value=config.initial_thresholds_document(),
             description="Confidence thresholds of the Custom Labels pipeline: "
                         '{"min_confidence": null | 0-100, "labels": {"<label>": 0-100}}')
-        self.thresholds.apply_removal_policy(removal_policy(config))  # the operator's tuning outlives the stack
+        self.thresholds.apply_removal_policy(removal_policy)  # the operator's tuning outlives the stack
         pipeline_function = PipelineFunction(
-            self, "Handler", folder="inference", config=config,
+            self, "Handler", folder="inference",
             description="Runs DetectCustomLabels on each uploaded image and writes <image key>.json",
             environment={**config.function_environment(), "THRESHOLDS_PARAMETER": self.thresholds.parameter_name},
             timeout=Duration.seconds(config.function_timeout_seconds), memory_mb=config.function_memory_mb,
+            log_retention_days=config.log_retention_days, removal_policy=removal_policy,
         )
         self.function, self.role = pipeline_function.function, pipeline_function.role
         self.event_source = event_sources.SqsEventSource(

@@ -1,6 +1,6 @@
 """The model manager: starts the model when work arrives, stops it when idle, gates the inference event source."""
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -15,14 +15,14 @@ from customlabels.config import (
     INITIAL_MANAGER_STATE,
     MANAGER_MAX_EVENT_AGE_SECONDS,
     MANAGER_RESERVED_CONCURRENCY,
+    METRICS_NAMESPACE,
     MODEL_ARN_PATTERN,
     PipelineConfig,
 )
+from customlabels_runtime import contract
+from stacks.alarms import alarm_above
 from stacks.function import PipelineFunction
 from stacks.nag import acknowledge
-from stacks.retention import removal_policy
-
-METRICS_NAMESPACE = "CustomLabelsPipeline"
 
 
 class ModelLifecycle(Construct):
@@ -31,20 +31,22 @@ class ModelLifecycle(Construct):
     start it, `on-demand` may also stop it."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, queue: sqs.IQueue,
-                 event_source: event_sources.SqsEventSource, bucket: s3.IBucket) -> None:
+                 event_source: event_sources.SqsEventSource, bucket: s3.IBucket,
+                 removal_policy: RemovalPolicy) -> None:
         super().__init__(scope, construct_id)
         # The manager's only state, the time of the last work it saw: one small SSM parameter (free, no
         # table to run), read and written by this function alone. See docs/model-lifecycle.md.
         self.state = ssm.StringParameter(self, "State", string_value=INITIAL_MANAGER_STATE,
                                          description="Model manager state: last activity and model status")
-        self.state.apply_removal_policy(removal_policy(config))
+        self.state.apply_removal_policy(removal_policy)
         manager = PipelineFunction(
-            self, "Manager", folder="model_manager", config=config,
+            self, "Manager", folder="model_manager",
             description=f"Model manager ({config.model_lifecycle}): starts and stops the Custom Labels model",
             environment={**config.manager_environment(), "QUEUE_URL": queue.queue_url,
                          "MAPPING_UUID": event_source.event_source_mapping_id,
                          "STATE_PARAMETER": self.state.parameter_name},
             timeout=Duration.seconds(30), memory_mb=256,
+            log_retention_days=config.log_retention_days, removal_policy=removal_policy,
             reserved_concurrency=MANAGER_RESERVED_CONCURRENCY,
         )
         self.function, self.role = manager.function, manager.role
@@ -64,30 +66,25 @@ class ModelLifecycle(Construct):
         self.function.configure_async_invoke(retry_attempts=0,
                                              max_event_age=Duration.seconds(MANAGER_MAX_EVENT_AGE_SECONDS))
 
-        self.errors_alarm = cloudwatch.Alarm(
+        self.errors_alarm = alarm_above(
             self, "ManagerErrors",
-            alarm_description=("The model manager failed (it starts, stops and gates the model; in every mode it "
-                               "keeps images waiting while the model is not running). See its logs."),
+            description=("The model manager failed (it starts, stops and gates the model; in every mode it "
+                         "keeps images waiting while the model is not running). See its logs."),
             metric=self.function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
-            threshold=0, evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
 
         self.idle_alarm = None
         if config.model_lifecycle == "on-demand":
-            self.idle_alarm = cloudwatch.Alarm(
+            self.idle_alarm = alarm_above(
                 self, "RunningWhileIdle",
-                alarm_description=(f"The model has run without work for more than twice idle_minutes "
-                                   f"({2 * config.idle_minutes} min): the model manager is failing to stop it, "
-                                   "and the model is billed every hour. Check the manager's logs."),
-                metric=cloudwatch.Metric(namespace=METRICS_NAMESPACE, metric_name="ModelRunningIdleMinutes",
-                                         dimensions_map={"service": "customlabels-model-manager"},
+                description=(f"The model has run without work for more than twice idle_minutes "
+                             f"({2 * config.idle_minutes} min): the model manager is failing to stop it, "
+                             "and the model is billed every hour. Check the manager's logs."),
+                metric=cloudwatch.Metric(namespace=METRICS_NAMESPACE, metric_name=contract.MODEL_RUNNING_IDLE_MINUTES,
+                                         dimensions_map={"service": contract.MANAGER_SERVICE},
                                          statistic="Maximum", period=Duration.minutes(5)),
                 threshold=2 * config.idle_minutes,
-                evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.BREACHING,  # a silent manager is a failing one
+                missing_data_breaches=True,  # a silent manager is a failing one
             )
         self.alarms = [self.errors_alarm, *([self.idle_alarm] if self.idle_alarm else [])]
 

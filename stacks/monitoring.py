@@ -11,16 +11,18 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from customlabels.config import PipelineConfig
-from stacks.model_lifecycle import METRICS_NAMESPACE
+from customlabels.config import METRICS_NAMESPACE
+from customlabels_runtime import contract
+from stacks.alarms import alarm_above
 
-INFERENCE_SERVICE = {"service": "customlabels-inference"}
+INFERENCE_SERVICE = {"service": contract.INFERENCE_SERVICE}
+MANAGER_SERVICE = {"service": contract.MANAGER_SERVICE}
 
 
 class Monitoring(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, key: kms.IKey, account: str,
-                 queue: sqs.IQueue, dead_letter_queue: sqs.IQueue, inference: lambda_.IFunction,
-                 extra_alarms: list[cloudwatch.Alarm]) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey, account: str, queue: sqs.IQueue,
+                 dead_letter_queue: sqs.IQueue, inference: lambda_.IFunction, extra_alarms: list[cloudwatch.Alarm],
+                 alarm_email: str | None, max_message_age_minutes: int) -> None:
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(self, "Alarms", display_name="Custom Labels pipeline alarms", master_key=key,
                                enforce_ssl=True)
@@ -43,43 +45,35 @@ class Monitoring(Construct):
             actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=["*"],
             conditions={"StringEquals": {"aws:SourceAccount": account}},
         ))
-        if config.alarm_email:
-            self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+        if alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
 
         five_minutes = Duration.minutes(5)
         self.alarms = [
-            cloudwatch.Alarm(
+            alarm_above(
                 self, "DeadLetters",
-                alarm_description=("Images failed every retry and wait in the dead-letter queue. Fix the cause "
+                description=("Images failed every retry and wait in the dead-letter queue. Fix the cause "
                                    "(the function's logs name it), then: customlabels dlq redrive"),
                 metric=dead_letter_queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1),
                                                                                        statistic="Maximum"),
-                threshold=0, evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING),
-            cloudwatch.Alarm(
+),
+            alarm_above(
                 self, "OldestImageWaiting",
-                alarm_description=(f"An image has waited more than {config.max_message_age_minutes} minutes in the "
+                description=(f"An image has waited more than {max_message_age_minutes} minutes in the "
                                    "queue: the model may not be starting, or processing is falling behind."),
                 metric=queue.metric_approximate_age_of_oldest_message(period=five_minutes, statistic="Maximum"),
-                threshold=config.max_message_age_minutes * 60, evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING),
-            cloudwatch.Alarm(
+                threshold=max_message_age_minutes * 60),
+            alarm_above(
                 self, "FunctionErrors",
-                alarm_description="The inference function crashed (not a per-image failure); see its logs.",
+                description="The inference function crashed (not a per-image failure); see its logs.",
                 metric=inference.metric_errors(period=five_minutes, statistic="Sum"),
-                threshold=0, evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING),
-            cloudwatch.Alarm(
+),
+            alarm_above(
                 self, "FunctionThrottles",
-                alarm_description="Lambda throttled the inference function: raise the account's concurrency "
+                description="Lambda throttled the inference function: raise the account's concurrency "
                                   "or lower max_concurrency.",
                 metric=inference.metric_throttles(period=five_minutes, statistic="Sum"),
-                threshold=0, evaluation_periods=1,
-                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING),
+),
             *extra_alarms,
         ]
         for alarm in self.alarms:
@@ -91,22 +85,22 @@ class Monitoring(Construct):
 
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", widgets=[
             [cloudwatch.GraphWidget(title="Images", width=12, left=[
-                pipeline_metric("ImagesProcessed"), pipeline_metric("LabelsDetected")]),
+                pipeline_metric(contract.IMAGES_PROCESSED), pipeline_metric(contract.LABELS_DETECTED)]),
              cloudwatch.GraphWidget(title="Queue", width=12, left=[
                  queue.metric_approximate_number_of_messages_visible(period=five_minutes),
                  queue.metric_approximate_number_of_messages_not_visible(period=five_minutes),
                  dead_letter_queue.metric_approximate_number_of_messages_visible(period=five_minutes)],
                  right=[queue.metric_approximate_age_of_oldest_message(period=five_minutes)])],
             [cloudwatch.GraphWidget(title="DetectCustomLabels latency (ms)", width=12, left=[
-                pipeline_metric("DetectCustomLabelsLatency", "p50"),
-                pipeline_metric("DetectCustomLabelsLatency", "p99")]),
+                pipeline_metric(contract.DETECT_LATENCY, "p50"),
+                pipeline_metric(contract.DETECT_LATENCY, "p99")]),
              cloudwatch.GraphWidget(title="Function", width=12, left=[
                  inference.metric_invocations(period=five_minutes), inference.metric_errors(period=five_minutes),
                  inference.metric_throttles(period=five_minutes)],
                  right=[inference.metric_duration(period=five_minutes)])],
             [cloudwatch.GraphWidget(title="Model", width=12, left=[
-                pipeline_metric("ModelRunningIdleMinutes", "Maximum", {"service": "customlabels-model-manager"})],
-                right=[pipeline_metric("ModelStarts", dimensions={"service": "customlabels-model-manager"}),
-                       pipeline_metric("ModelStops", dimensions={"service": "customlabels-model-manager"})]),
+                pipeline_metric(contract.MODEL_RUNNING_IDLE_MINUTES, "Maximum", MANAGER_SERVICE)],
+                right=[pipeline_metric(contract.MODEL_STARTS, dimensions=MANAGER_SERVICE),
+                       pipeline_metric(contract.MODEL_STOPS, dimensions=MANAGER_SERVICE)]),
              cloudwatch.AlarmStatusWidget(title="Alarms", width=12, alarms=self.alarms)],
         ])

@@ -1,6 +1,6 @@
 """The pipeline stack: wires the key, storage, queues and the inference function together."""
 
-from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
@@ -17,24 +17,29 @@ class PipelineStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
+        retention = removal_policy(config.removal_policy)
         self.key = kms.Key(
             self, "Key",
             description="Encrypts the images, results and queues of the Custom Labels pipeline",
             enable_key_rotation=True,
-            pending_window=Duration.days(7 if config.removal_policy == "destroy" else 30),
-            removal_policy=removal_policy(config),
+            pending_window=Duration.days(7 if retention == RemovalPolicy.DESTROY else 30),
+            removal_policy=retention,
         )
-        self.storage = ImageStorage(self, "Storage", config=config, key=self.key)
-        self.queues = WorkQueues(self, "Queues", config=config, key=self.key)
-        self.storage.notify(self.queues.queue, self.key, config, self.account)
+        self.storage = ImageStorage(self, "Storage", key=self.key, removal_policy=retention)
+        self.queues = WorkQueues(self, "Queues", key=self.key,
+                                 visibility_timeout=Duration.seconds(config.visibility_timeout_seconds),
+                                 max_receive_count=config.max_receive_count, removal_policy=retention)
+        self.storage.notify(self.queues.queue, self.key, config.input_prefix, self.account)
         self.inference = InferenceFunction(self, "Inference", config=config, bucket=self.storage.bucket,
-                                           queue=self.queues.queue, key=self.key)
+                                           queue=self.queues.queue, key=self.key, removal_policy=retention)
         self.model_lifecycle = ModelLifecycle(self, "ModelLifecycle", config=config, queue=self.queues.queue,
-                                              event_source=self.inference.event_source, bucket=self.storage.bucket)
+                                              event_source=self.inference.event_source, bucket=self.storage.bucket,
+                                              removal_policy=retention)
         self.monitoring = Monitoring(
-            self, "Monitoring", config=config, key=self.key, account=self.account, queue=self.queues.queue,
+            self, "Monitoring", key=self.key, account=self.account, queue=self.queues.queue,
             dead_letter_queue=self.queues.dead_letter_queue, inference=self.inference.function,
-            extra_alarms=self.model_lifecycle.alarms)
+            extra_alarms=self.model_lifecycle.alarms, alarm_email=config.alarm_email,
+            max_message_age_minutes=config.max_message_age_minutes)
         acknowledge_bucket_helpers(self)
 
         CfnOutput(self, "BucketName", value=self.storage.bucket.bucket_name,

@@ -2,10 +2,8 @@
 
 from aws_cdk import RemovalPolicy
 
-from customlabels.config import PipelineConfig
 
-
-def removal_policy(config: PipelineConfig) -> RemovalPolicy:
+def removal_policy(setting: str) -> RemovalPolicy:
     """`retain` (the default) keeps images, results, queues, logs, the key and the operator's runtime
-    thresholds; `destroy` is for development stacks."""
-    return RemovalPolicy.DESTROY if config.removal_policy == "destroy" else RemovalPolicy.RETAIN
+    thresholds; `destroy` is for development stacks. The stack maps the setting once and hands the policy on."""
+    return RemovalPolicy.DESTROY if setting == "destroy" else RemovalPolicy.RETAIN

@@ -1,15 +1,14 @@
 """The image bucket (inputs and results) and its server access log bucket."""
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from customlabels.config import IMAGE_SUFFIXES, PipelineConfig
+from customlabels.config import IMAGE_SUFFIXES
 from stacks.nag import acknowledge
 from stacks.notifications import EncryptedQueueDestination
-from stacks.retention import removal_policy
 
 NONCURRENT_VERSION_DAYS = 30
 ACCESS_LOG_DAYS = 365
@@ -18,10 +17,9 @@ ACCESS_LOG_DAYS = 365
 class ImageStorage(Construct):
     """Versioned, SSE-KMS, TLS-only, private bucket whose uploads under the input prefix notify the queue."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, key: kms.IKey) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey, removal_policy: RemovalPolicy) -> None:
         super().__init__(scope, construct_id)
-        destroy = config.removal_policy == "destroy"
-        retention = removal_policy(config)
+        destroy = removal_policy == RemovalPolicy.DESTROY
 
         self.access_logs = s3.Bucket(
             self, "AccessLogs",
@@ -30,7 +28,7 @@ class ImageStorage(Construct):
             enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(ACCESS_LOG_DAYS))],
-            removal_policy=retention,
+            removal_policy=removal_policy,
             auto_delete_objects=destroy,
         )
 
@@ -50,17 +48,17 @@ class ImageStorage(Construct):
                 noncurrent_version_expiration=Duration.days(NONCURRENT_VERSION_DAYS),
                 abort_incomplete_multipart_upload_after=Duration.days(7),
             )],
-            removal_policy=retention,
+            removal_policy=removal_policy,
             auto_delete_objects=destroy,
         )
 
-    def notify(self, queue: sqs.IQueue, key: kms.IKey, config: PipelineConfig, account: str) -> None:
+    def notify(self, queue: sqs.IQueue, key: kms.IKey, input_prefix: str, account: str) -> None:
         """One OBJECT_CREATED notification per image suffix under the input prefix: results never match."""
         destination = EncryptedQueueDestination(queue, key, account)
         for suffix in IMAGE_SUFFIXES:
             self.bucket.add_event_notification(
                 s3.EventType.OBJECT_CREATED, destination,
-                s3.NotificationKeyFilter(prefix=config.input_prefix, suffix=suffix),
+                s3.NotificationKeyFilter(prefix=input_prefix, suffix=suffix),
             )
 
 

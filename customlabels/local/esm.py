@@ -14,7 +14,7 @@ and once for each event that the stack's own upload rule matched (moto's EventBr
 from __future__ import annotations
 
 import contextlib
-import importlib.util
+import importlib
 import json
 import multiprocessing
 import os
@@ -28,11 +28,11 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
-from customlabels.lambda_events import sqs_event
+from customlabels.local.lambda_events import sqs_event
 
-LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"
-INFERENCE_DIR = LAMBDAS_DIR / "inference"
-MANAGER_DIR = LAMBDAS_DIR / "model_manager"
+INFERENCE_HANDLER = "customlabels_runtime.inference.handler.handler"
+MANAGER_HANDLER = "customlabels_runtime.model_manager.handler.handler"
+"""The functions' handlers as the stack names them (module path and function), for `load_handler`."""
 
 
 @dataclass(frozen=True)
@@ -61,20 +61,16 @@ class LambdaContext:
         return max(0, int((self.started + self.timeout_seconds - time.monotonic()) * 1000))
 
 
-def handler_modules_on_path() -> None:
-    """Make the function's own modules (`inference`) importable, as they are in Lambda."""
-    if str(INFERENCE_DIR) not in sys.path:
-        sys.path.insert(0, str(INFERENCE_DIR))
+def load_handler(handler: str = INFERENCE_HANDLER) -> Any:
+    """The function named by its dotted handler path (`package.module.function`), imported as Lambda imports it.
+    Each emulated execution environment is a spawned process, so each imports the module afresh (a cold start)."""
+    module, _, function = handler.rpartition(".")
+    return getattr(importlib.import_module(module), function)
 
 
-def load_handler(path: Path = INFERENCE_DIR / "app.py") -> Any:
-    """The function's `app.handler`, loaded as Lambda loads it (its folder first on the path)."""
-    if str(path.parent) not in sys.path:
-        sys.path.insert(0, str(path.parent))
-    spec = importlib.util.spec_from_file_location(f"customlabels_{path.parent.name}_app", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.handler
+def function_name(handler: str) -> str:
+    """`customlabels_runtime.model_manager.handler.handler` -> `model_manager`."""
+    return handler.split(".")[1]
 
 
 def _become_environment(environment: dict[str, str], log_path: str) -> None:
@@ -246,7 +242,7 @@ def is_expired(sent_at: float, now: float, max_event_age: float) -> bool:
     return now - sent_at > max_event_age
 
 
-def _scheduled_main(path: str, environment: dict[str, str], log_path: str, interval: float, stop: Any,
+def _scheduled_main(handler_path: str, environment: dict[str, str], log_path: str, interval: float, stop: Any,
                     invocations_url: str, max_event_age: float, reports: Any) -> None:
     """Invoke the handler every `interval` seconds, and once for each event the upload rule delivered, one at a
     time (reserved concurrency 1), dropping events older than `max_event_age`, as Lambda does."""
@@ -254,8 +250,8 @@ def _scheduled_main(path: str, environment: dict[str, str], log_path: str, inter
     import boto3
 
     sqs = boto3.client("sqs")
-    handler = load_handler(Path(path))
-    name = Path(path).parent.name
+    handler = load_handler(handler_path)
+    name = function_name(handler_path)
     parent = os.getppid()
 
     def invoke(event: dict[str, Any]) -> None:
@@ -297,15 +293,15 @@ def _scheduled_main(path: str, environment: dict[str, str], log_path: str, inter
 class ScheduledFunction:
     """The model manager in a process of its own, invoked on a schedule and by the upload rule's events."""
 
-    def __init__(self, path: Path, *, environment: dict[str, str], log_path: Path, interval: float,
+    def __init__(self, handler: str, *, environment: dict[str, str], log_path: Path, interval: float,
                  invocations_url: str, max_event_age: float) -> None:
         context = multiprocessing.get_context("spawn")
         self._stop = context.Event()
         self._reports = context.Queue()
         self.invocations: list[ManagerInvocation] = []
-        self._process = context.Process(target=_scheduled_main, name=f"scheduled-{path.parent.name}", daemon=True,
-                                        args=(str(path), environment, str(log_path), interval, self._stop,
-                                              invocations_url, max_event_age, self._reports))
+        self._process = context.Process(target=_scheduled_main, name=f"scheduled-{function_name(handler)}",
+                                        daemon=True, args=(handler, environment, str(log_path), interval,
+                                                           self._stop, invocations_url, max_event_age, self._reports))
 
     def start(self) -> ScheduledFunction:
         self._process.start()

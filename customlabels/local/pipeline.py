@@ -15,19 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from customlabels.config import MANAGER_MAX_EVENT_AGE_SECONDS, PipelineConfig, is_image_key
-from customlabels.emulator.rekognition import CustomLabelsService, DetectionBackend, PlannedFault, serve
 from customlabels.local.aws import FAKE_CREDENTIALS, LocalResources, client, provision, start_moto
-from customlabels.local.esm import (
-    MANAGER_DIR,
-    EventSourceMapping,
-    ScheduledFunction,
-    handler_modules_on_path,
-    serve_mapping_api,
-)
-
-handler_modules_on_path()
-from customlabels import transfer  # noqa: E402
-from inference import Settings, result_key_for  # noqa: E402 - the handler's own rules
+from customlabels.local.emulator.rekognition import CustomLabelsService, DetectionBackend, PlannedFault, serve
+from customlabels.local.esm import MANAGER_HANDLER, EventSourceMapping, ScheduledFunction, serve_mapping_api
+from customlabels.operations import transfer
+from customlabels_runtime.contract import result_key_for  # the handler's own rule
+from customlabels_runtime.inference.logic import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_MODEL_ARN = ("arn:aws:rekognition:us-east-1:123456789012:project/local-model/version/"
@@ -113,7 +106,7 @@ class LocalPipeline:
                 enabled=False).start()  # the model manager enables it once the model is RUNNING, as deployed
             self._lambda_api = serve_mapping_api(self.esm)
             self.lambda_endpoint = f"http://127.0.0.1:{self._lambda_api.server_address[1]}"
-            self.manager = ScheduledFunction(MANAGER_DIR / "app.py", environment=self.manager_environment(),
+            self.manager = ScheduledFunction(MANAGER_HANDLER, environment=self.manager_environment(),
                                              log_path=self.log_path, interval=self.manager_interval,
                                              invocations_url=self.resources.manager_invocations_url,
                                              max_event_age=MANAGER_MAX_EVENT_AGE_SECONDS).start()

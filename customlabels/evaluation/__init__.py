@@ -1,0 +1,1 @@
+"""Evaluation of results against a manifest's ground truth (`evaluate`), threshold tuning, and the report."""

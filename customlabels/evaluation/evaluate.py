@@ -1,0 +1,501 @@
+"""Score the pipeline's results against a Ground Truth manifest: image-level and detection metrics,
+diagnostics and threshold tuning (docs/evaluation.md).
+
+Image-level metrics come from scikit-learn. Detection metrics are computed here, because scikit-learn has
+no box matching: per label, predictions are matched greedily in order of confidence to the unmatched
+ground-truth box of the same label with the highest IoU, if that IoU reaches `iou`. Greedy matching in
+confidence order means the matches of the predictions above any threshold do not depend on those below
+it, so one pass gives exact counts at every threshold (what the PR curve and tuning need).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from customlabels.datasets.manifest import KeyMatcher, ManifestEntry
+
+NO_LABEL = "(none)"
+"""The predicted class of an image for which the model returned nothing."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: str
+    confidence: float
+    """0-100."""
+    box: tuple[float, float, float, float] | None = None
+    """Left, top, width, height as ratios of the image; None for an image-level label."""
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    key: str
+    predictions: tuple[Prediction, ...] = ()
+    error: str | None = None
+
+
+@dataclass
+class ScoredPrediction:
+    """One prediction with its verdict, the unit of PR curves and tuning."""
+
+    image: str
+    label: str
+    confidence: float
+    true_positive: bool
+
+
+@dataclass
+class LabelCurve:
+    """Every prediction of one label, best first, and how many ground-truth instances there are."""
+
+    label: str
+    ground_truth: int
+    predictions: list[ScoredPrediction] = field(default_factory=list)
+
+    def points(self) -> list[dict[str, float]]:
+        """Precision and recall after each prediction, keeping only the last of equal confidences."""
+        ordered = sorted(self.predictions, key=lambda p: -p.confidence)
+        points, true_positives = [], 0
+        for index, prediction in enumerate(ordered):
+            true_positives += prediction.true_positive
+            if index + 1 < len(ordered) and ordered[index + 1].confidence == prediction.confidence:
+                continue
+            kept = index + 1
+            points.append({"threshold": prediction.confidence, "precision": true_positives / kept,
+                           "recall": true_positives / self.ground_truth if self.ground_truth else 0.0,
+                           "true_positives": true_positives, "false_positives": kept - true_positives})
+        return points
+
+    def average_precision(self) -> float | None:
+        """All-point interpolated AP (PASCAL VOC 2010 onwards): the area under the precision-recall curve
+        after replacing each precision by the highest precision at any equal or higher recall."""
+        if not self.ground_truth:
+            return None
+        points = self.points()
+        recalls = [0.0] + [p["recall"] for p in points]
+        precisions = [0.0] + [p["precision"] for p in points]
+        for index in range(len(precisions) - 2, -1, -1):
+            precisions[index] = max(precisions[index], precisions[index + 1])
+        return sum((recalls[i] - recalls[i - 1]) * precisions[i] for i in range(1, len(recalls)))
+
+    def tune(self, target_precision: float | None) -> dict[str, Any]:
+        """The threshold of the best F1 and the lowest threshold whose precision reaches the target."""
+        best, lowest = None, None
+        for point in self.points():
+            f1 = _f1(point["precision"], point["recall"])
+            if best is None or f1 > best["f1"]:
+                best = {**point, "f1": f1}
+            if target_precision is not None and point["precision"] >= target_precision:
+                lowest = {**point, "f1": f1}
+        return {"best_f1": best, "target_precision": target_precision, "reaching_target": lowest}
+
+
+def _f1(precision: float, recall: float) -> float:
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator else 0.0
+
+
+def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Intersection over union of two (left, top, width, height) boxes."""
+    width = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    height = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    intersection = width * height
+    return intersection / (a[2] * a[3] + b[2] * b[3] - intersection)
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+
+def result_from_document(document: Mapping[str, Any]) -> ImageResult:
+    """An ImageResult from a result JSON of the product's contract (docs/result-contract.md)."""
+    predictions = []
+    for label in document.get("CustomLabels") or []:
+        box = (label.get("Geometry") or {}).get("BoundingBox")
+        predictions.append(Prediction(label["Name"], float(label["Confidence"]),
+                                      None if box is None else (box["Left"], box["Top"], box["Width"], box["Height"])))
+    error = (document.get("Error") or {}).get("Code")
+    return ImageResult(document["Image"]["Key"], tuple(predictions), error)
+
+
+def is_result_document(document: Any) -> bool:
+    return isinstance(document, dict) and isinstance(document.get("Image"), dict) and "CustomLabels" in document
+
+
+def results_from_snapshot_line(document: Mapping[str, Any]) -> ImageResult:
+    """The predictions of one line of Rekognition's evaluation manifest snapshot: the label attributes
+    whose metadata is not human-annotated (the `rekognition-custom-labels-evaluation*` ones); confidences
+    there are 0-1 and boxes are pixels of `image_size`."""
+    from customlabels.datasets.manifest import CLASSIFICATION, MULTILABEL, OBJECT_DETECTION
+
+    key = document["source-ref"].split("://", 1)[-1].split("/", 1)[-1]
+    predictions: list[Prediction] = []
+    for attribute, value in document.items():
+        metadata = document.get(f"{attribute}-metadata")
+        if attribute.endswith("-metadata") or not isinstance(metadata, dict):
+            continue
+        if metadata.get("human-annotated") == "yes" or "evaluation" not in attribute + metadata.get("job-name", ""):
+            continue
+        kind = metadata.get("type")
+        if kind == OBJECT_DETECTION:
+            size = (value.get("image_size") or [{}])[0]
+            width, height = float(size.get("width", 1)), float(size.get("height", 1))
+            objects = metadata.get("objects") or [{} for _ in value["annotations"]]
+            for annotation, detail in zip(value["annotations"], objects, strict=False):
+                predictions.append(Prediction(
+                    metadata["class-map"][str(annotation["class_id"])], float(detail.get("confidence", 1)) * 100,
+                    (annotation["left"] / width, annotation["top"] / height, annotation["width"] / width,
+                     annotation["height"] / height)))
+        elif kind == CLASSIFICATION:
+            predictions.append(Prediction(metadata["class-name"], float(metadata.get("confidence", 1)) * 100))
+        elif kind == MULTILABEL:
+            confidences = metadata.get("confidence-map") or {}
+            for class_id in value:
+                predictions.append(Prediction(metadata["class-map"][str(class_id)],
+                                              float(confidences.get(str(class_id), metadata.get("confidence", 1)))
+                                              * 100))
+    return ImageResult(key, tuple(predictions))
+
+
+def apply_thresholds(results: Iterable[ImageResult], thresholds: Any) -> list[ImageResult]:
+    """What the results would hold under other thresholds (only ever fewer predictions: the results
+    cannot hold what their own thresholds already removed)."""
+    return [ImageResult(r.key, tuple(p for p in r.predictions if thresholds.passes(p.label, p.confidence)), r.error)
+            for r in results]
+
+
+# --- scoring ------------------------------------------------------------------------------------------
+
+
+def _image_labels(entry: ManifestEntry) -> set[str]:
+    return set(entry.labels) | {box.label for box in entry.boxes}
+
+
+def _gt_box(entry: ManifestEntry, box: Any) -> tuple[float, float, float, float]:
+    width, height = entry.image_width or 1, entry.image_height or 1
+    return box.left / width, box.top / height, box.width / width, box.height / height
+
+
+def match_detections(entry: ManifestEntry, predictions: Iterable[Prediction], iou_threshold: float,
+                     ) -> tuple[list[tuple[Prediction, bool, str | None]], list[Any]]:
+    """Greedy matching in confidence order: (prediction, true positive, label of the best-overlapping
+    ground-truth box of another label) and the ground-truth boxes left unmatched."""
+    boxes = [(box, _gt_box(entry, box)) for box in entry.boxes]
+    matched: set[int] = set()
+    verdicts = []
+    for prediction in sorted((p for p in predictions if p.box is not None), key=lambda p: -p.confidence):
+        best, best_iou = None, iou_threshold
+        confused_with, confused_iou = None, iou_threshold
+        for index, (box, ratios) in enumerate(boxes):
+            overlap = iou(prediction.box, ratios)
+            if box.label == prediction.label and index not in matched and overlap >= best_iou:
+                best, best_iou = index, overlap
+            elif box.label != prediction.label and overlap >= confused_iou:
+                confused_with, confused_iou = box.label, overlap
+        if best is not None:
+            matched.add(best)
+        verdicts.append((prediction, best is not None, None if best is not None else confused_with))
+    return verdicts, [box for index, (box, _) in enumerate(boxes) if index not in matched]
+
+
+@dataclass
+class Evaluation:
+    """Everything `evaluate` computes; `to_json()` is the documented schema (docs/evaluation.md)."""
+
+    images: int
+    matched: int
+    missing: list[str]
+    errors: dict[str, str]
+    unmatched_results: list[str]
+    labels: list[str]
+    image_level: dict[str, Any]
+    detection: dict[str, Any] | None
+    curves: dict[str, LabelCurve]
+    tuning: dict[str, Any]
+    diagnostics: dict[str, Any]
+    iou_threshold: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": "customlabels-evaluation/1",
+            "images": {"in_manifest": self.images, "with_result": self.matched, "missing_result": self.missing,
+                       "error_result": self.errors, "results_not_in_manifest": self.unmatched_results},
+            "labels": self.labels,
+            "image_level": self.image_level,
+            "detection": self.detection,
+            "tuning": self.tuning,
+            "diagnostics": self.diagnostics,
+        }
+
+    def tuned_thresholds(self, goal: str = "f1") -> dict[str, Any]:
+        """A thresholds document (`customlabels thresholds set`) from the tuning: per label, the best-F1
+        threshold, or with goal "precision" the lowest one reaching the target precision (the best-F1 one
+        where no threshold reaches it). `min_confidence` is the lowest of them, for labels with no evidence.
+        Thresholds keep every digit of the chosen confidence: rounded, one could pass above the detection it
+        was chosen to keep, and a rerun would no longer reproduce the tuning."""
+        labels = {}
+        for label, tuned in self.tuning["per_label"].items():
+            choice = tuned["reaching_target"] if goal == "precision" and tuned["reaching_target"] else tuned["best_f1"]
+            if choice is not None:
+                labels[label] = choice["threshold"]
+        return {"min_confidence": min(labels.values()) if labels else None, "labels": labels}
+
+
+def evaluate(entries: list[ManifestEntry], results: list[ImageResult], *, iou_threshold: float = 0.5,
+             target_precision: float | None = None) -> Evaluation:
+    matcher = KeyMatcher(entries)
+    by_entry: dict[int, ImageResult] = {}
+    unmatched = []
+    for result in results:
+        entry = matcher.match(result.key)
+        if entry is None:
+            unmatched.append(result.key)
+        else:
+            by_entry[entry.line] = result
+    missing = [entry.key for entry in entries if entry.line not in by_entry]
+    errors = {result.key: result.error for result in by_entry.values() if result.error}
+    # An image without a result, or with an error, predicted nothing: it counts, it is not dropped.
+    pairs = [(entry, by_entry.get(entry.line, ImageResult(entry.key))) for entry in entries]
+    detection_task = any(entry.boxes for entry in entries)
+    labels = sorted({label for entry in entries for label in _image_labels(entry)}
+                    | {p.label for _, result in pairs for p in result.predictions})
+
+    image_level = image_level_metrics(pairs, labels)
+    curves, detection, diagnostics = ({}, None, {})
+    if detection_task:
+        curves, detection, diagnostics = detection_metrics(pairs, labels, iou_threshold)
+    else:
+        curves, diagnostics = classification_curves(pairs, labels), classification_diagnostics(pairs)
+    tuning = {"target_precision": target_precision,
+              "per_label": {label: curve.tune(target_precision) for label, curve in curves.items()
+                            if curve.predictions}}
+    return Evaluation(len(entries), len(by_entry), missing, errors, unmatched, labels, image_level, detection,
+                      curves, tuning, diagnostics, iou_threshold)
+
+
+def image_level_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], labels: list[str]) -> dict[str, Any]:
+    """Single-label when every image has exactly one ground-truth label; multi-label otherwise."""
+    with warnings.catch_warnings():
+        # A class predicted but never true, or a label in every image, is a fact of the data set, not a fault.
+        warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true", category=UserWarning)
+        warnings.filterwarnings("ignore", message="A single label was found", category=UserWarning)
+        return _image_level_metrics(pairs, labels)
+
+
+def _image_level_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], labels: list[str]) -> dict[str, Any]:
+    from sklearn import metrics
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    truths = [_image_labels(entry) for entry, _ in pairs]
+    if all(len(truth) == 1 for truth in truths):
+        y_true = [next(iter(truth)) for truth in truths]
+        y_pred = [max(result.predictions, key=lambda p: p.confidence).label if result.predictions else NO_LABEL
+                  for _, result in pairs]
+        classes = sorted(set(y_true) | set(y_pred), key=lambda c: (c == NO_LABEL, c))
+        report = metrics.classification_report(y_true, y_pred, labels=classes, output_dict=True, zero_division=0)
+        summary = _averages(metrics.precision_recall_fscore_support, y_true, y_pred, classes)
+        return {
+            "kind": "single-label", "classes": classes,
+            "confusion_matrix": metrics.confusion_matrix(y_true, y_pred, labels=classes).tolist(),
+            "classification_report": report, **summary,
+            "accuracy": metrics.accuracy_score(y_true, y_pred),
+            "balanced_accuracy": metrics.balanced_accuracy_score(y_true, y_pred),
+            "hamming_loss": metrics.hamming_loss(y_true, y_pred),
+            "jaccard": {average: metrics.jaccard_score(y_true, y_pred, labels=classes, average=average,
+                                                       zero_division=0) for average in ("micro", "macro", "weighted")},
+            "mcc": metrics.matthews_corrcoef(y_true, y_pred),
+        }
+    binarizer = MultiLabelBinarizer(classes=labels)
+    y_true = binarizer.fit_transform(truths)
+    y_pred = binarizer.transform([{p.label for p in result.predictions} for _, result in pairs])
+    per_label_mcc = {label: metrics.matthews_corrcoef(y_true[:, i], y_pred[:, i]) for i, label in enumerate(labels)}
+    per_label_balanced = {label: metrics.balanced_accuracy_score(y_true[:, i], y_pred[:, i])
+                          if len(set(y_true[:, i])) > 1 else None for i, label in enumerate(labels)}
+    balanced = [value for value in per_label_balanced.values() if value is not None]
+    return {
+        "kind": "multi-label", "classes": labels,
+        "confusion_matrix": _cooccurrence(pairs, labels),
+        "per_label_confusion": {label: matrix.tolist() for label, matrix in
+                                zip(labels, metrics.multilabel_confusion_matrix(y_true, y_pred), strict=True)},
+        "classification_report": metrics.classification_report(y_true, y_pred, target_names=labels,
+                                                               output_dict=True, zero_division=0),
+        **_averages(metrics.precision_recall_fscore_support, y_true, y_pred, None),
+        "accuracy": metrics.accuracy_score(y_true, y_pred),
+        "balanced_accuracy": sum(balanced) / len(balanced) if balanced else None,
+        "balanced_accuracy_per_label": per_label_balanced,
+        "hamming_loss": metrics.hamming_loss(y_true, y_pred),
+        "jaccard": {average: metrics.jaccard_score(y_true, y_pred, average=average, zero_division=0)
+                    for average in ("micro", "macro", "weighted", "samples")},
+        "mcc": sum(per_label_mcc.values()) / len(per_label_mcc) if per_label_mcc else None,
+        "mcc_per_label": per_label_mcc,
+    }
+
+
+def _averages(score: Any, y_true: Any, y_pred: Any, classes: list[str] | None) -> dict[str, Any]:
+    averages = {}
+    for average in ("micro", "macro", "weighted"):
+        precision, recall, f1, _ = score(y_true, y_pred, labels=classes, average=average, zero_division=0)
+        averages[average] = {"precision": precision, "recall": recall, "f1": f1}
+    return averages
+
+
+def _cooccurrence(pairs: list[tuple[ManifestEntry, ImageResult]], labels: list[str]) -> list[list[int]]:
+    """Rows: ground-truth labels; columns: predicted labels and NO_LABEL; cell: images having both."""
+    columns = [*labels, NO_LABEL]
+    matrix = [[0] * len(columns) for _ in labels]
+    for entry, result in pairs:
+        predicted = {p.label for p in result.predictions} or {NO_LABEL}
+        for truth in _image_labels(entry):
+            for label in predicted:
+                matrix[labels.index(truth)][columns.index(label)] += 1
+    return matrix
+
+
+def classification_curves(pairs: list[tuple[ManifestEntry, ImageResult]], labels: list[str]) -> dict[str, LabelCurve]:
+    curves = {label: LabelCurve(label, sum(label in _image_labels(entry) for entry, _ in pairs)) for label in labels}
+    for entry, result in pairs:
+        best: dict[str, float] = {}
+        for prediction in result.predictions:
+            best[prediction.label] = max(best.get(prediction.label, 0.0), prediction.confidence)
+        truth = _image_labels(entry)
+        for label, confidence in best.items():
+            curves[label].predictions.append(ScoredPrediction(entry.key, label, confidence, label in truth))
+    return curves
+
+
+def classification_diagnostics(pairs: list[tuple[ManifestEntry, ImageResult]]) -> dict[str, Any]:
+    confused: Counter[tuple[str, str]] = Counter()
+    false_positives: dict[str, list[str]] = defaultdict(list)
+    false_negatives: dict[str, list[str]] = defaultdict(list)
+    for entry, result in pairs:
+        truth, predicted = _image_labels(entry), {p.label for p in result.predictions}
+        for label in sorted(predicted - truth):
+            false_positives[label].append(entry.key)
+            confused.update((actual, label) for actual in truth - predicted)
+        for label in sorted(truth - predicted):
+            false_negatives[label].append(entry.key)
+    return _diagnostics(confused, false_positives, false_negatives)
+
+
+def _diagnostics(confused: Counter, false_positives: Mapping[str, list[str]],
+                 false_negatives: Mapping[str, list[str]]) -> dict[str, Any]:
+    return {
+        "most_confused": [{"actual": actual, "predicted": predicted, "count": count}
+                          for (actual, predicted), count in confused.most_common(10)],
+        "false_positive_images": {label: sorted(set(keys)) for label, keys in sorted(false_positives.items())},
+        "false_negative_images": {label: sorted(set(keys)) for label, keys in sorted(false_negatives.items())},
+    }
+
+
+def detection_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], labels: list[str], iou_threshold: float,
+                      ) -> tuple[dict[str, LabelCurve], dict[str, Any], dict[str, Any]]:
+    curves = {label: LabelCurve(label, sum(box.label == label for entry, _ in pairs for box in entry.boxes))
+              for label in labels}
+    confused: Counter[tuple[str, str]] = Counter()
+    false_positives: dict[str, list[str]] = defaultdict(list)
+    false_negatives: dict[str, list[str]] = defaultdict(list)
+    for entry, result in pairs:
+        verdicts, missed = match_detections(entry, result.predictions, iou_threshold)
+        for prediction, true_positive, confused_with in verdicts:
+            curves[prediction.label].predictions.append(
+                ScoredPrediction(entry.key, prediction.label, prediction.confidence, true_positive))
+            if not true_positive:
+                false_positives[prediction.label].append(entry.key)
+                if confused_with:
+                    confused[(confused_with, prediction.label)] += 1
+        for box in missed:
+            false_negatives[box.label].append(entry.key)
+    per_label = {}
+    for label, curve in curves.items():
+        true_positives = sum(p.true_positive for p in curve.predictions)
+        false_positive_count = len(curve.predictions) - true_positives
+        precision = _ratio(true_positives, len(curve.predictions))
+        recall = _ratio(true_positives, curve.ground_truth)
+        per_label[label] = {"ground_truth": curve.ground_truth, "true_positives": true_positives,
+                            "false_positives": false_positive_count,
+                            "false_negatives": curve.ground_truth - true_positives,
+                            "precision": precision, "recall": recall, "f1": _f1(precision, recall),
+                            "average_precision": curve.average_precision()}
+    scored = [value["average_precision"] for value in per_label.values() if value["average_precision"] is not None]
+    totals = {name: sum(value[name] for value in per_label.values())
+              for name in ("true_positives", "false_positives", "false_negatives")}
+    micro_precision = _ratio(totals["true_positives"], totals["true_positives"] + totals["false_positives"])
+    micro_recall = _ratio(totals["true_positives"], totals["true_positives"] + totals["false_negatives"])
+    detection = {
+        "iou_threshold": iou_threshold,
+        "ap_interpolation": "all-point (PASCAL VOC 2010+): area under the precision envelope",
+        "per_label": per_label,
+        "mean_average_precision": sum(scored) / len(scored) if scored else None,
+        "micro": {**totals, "precision": micro_precision, "recall": micro_recall,
+                  "f1": _f1(micro_precision, micro_recall)},
+    }
+    return curves, detection, _diagnostics(confused, false_positives, false_negatives)
+
+
+def to_json_text(evaluation: Evaluation) -> str:
+    return json.dumps(evaluation.to_json(), indent=2, default=float)
+
+
+class ResultsError(ValueError):
+    """Results that cannot be read; the message names the file or object."""
+
+
+def load_results(source: str, s3: Any = None, on_progress: Any = None) -> list[ImageResult]:
+    """Result JSONs from a folder (recursively) or `s3://bucket/prefix`, or the predictions of a
+    Rekognition evaluation manifest snapshot (a `.manifest`/`.jsonl` file). Files that are not result JSONs
+    (such as `local run`'s summary.json) are skipped."""
+    if source.startswith("s3://"):
+        bucket, _, prefix = source[5:].partition("/")
+        keys = [item["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+                for item in page.get("Contents", []) if item["Key"].endswith(".json")]
+        documents = []
+        for key in keys:
+            documents.append((f"s3://{bucket}/{key}", s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
+            if on_progress:
+                on_progress(len(documents), len(keys))
+        return [result_from_document(document) for _, document in result_documents(documents)]
+    path = Path(source)
+    if path.is_file():
+        results = []
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if line.strip():
+                try:
+                    results.append(results_from_snapshot_line(json.loads(line)))
+                except (ValueError, KeyError, TypeError, AttributeError) as error:
+                    raise ResultsError(f"{path}:{number}: not an evaluation manifest snapshot line "
+                                       f"({type(error).__name__}: {error})") from None
+        return results
+    if not path.is_dir():
+        raise ResultsError(f"--results {source}: no such folder or file (give a folder of result JSONs, "
+                           "s3://bucket/prefix, or an evaluation manifest snapshot)")
+    return [result_from_document(document) for _, document in folder_result_documents(path)]
+
+
+def result_documents(bodies: Iterable[tuple[str, bytes]]) -> list[tuple[str, dict[str, Any]]]:
+    """(name, document) of each body that is a result JSON; other JSON (such as `local run`'s summary.json) is
+    skipped, and what is not JSON at all raises ResultsError naming it."""
+    documents = []
+    for name, body in bodies:
+        try:
+            document = json.loads(body)
+        except ValueError as error:
+            raise ResultsError(f"{name}: not JSON ({error})") from None
+        if is_result_document(document):
+            documents.append((name, document))
+    return documents
+
+
+def folder_result_documents(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """The result JSONs under `folder`, recursively, in path order."""
+    bodies = ((str(file), file.read_bytes()) for file in sorted(folder.rglob("*.json")))
+    return [(Path(name), document) for name, document in result_documents(bodies)]

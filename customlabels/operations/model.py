@@ -1,0 +1,96 @@
+"""Look at, start and stop the Custom Labels model of a deployed (or local) pipeline."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from customlabels.config import MODEL_ARN_PATTERN
+from customlabels.operations.stack_outputs import stack_outputs
+
+SETTLED = {"start": {"RUNNING"}, "stop": {"STOPPED"}, "status": {"RUNNING", "STOPPED", "TRAINING_COMPLETED"}}
+"""What `--wait` waits for after each action (FAILED always ends the wait)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """The model, and the model manager's state parameter when the stack is known."""
+
+    model_arn: str
+    state_parameter: str | None = None
+    lifecycle: str | None = None
+    thresholds_parameter: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    model_arn: str
+    status: str
+    message: str
+    min_inference_units: int | None
+    max_inference_units: int | None
+    since: str | None
+    last_activity: str | None
+
+
+def stack_target(cloudformation: Any, stack_name: str) -> Target:
+    """The model of a deployed stack, from its outputs."""
+    outputs = stack_outputs(cloudformation, stack_name)
+    if "ModelArn" not in outputs:
+        raise SystemExit(f"--stack {stack_name}: no ModelArn output; is it a Custom Labels pipeline stack?")
+    return Target(outputs["ModelArn"], outputs.get("ModelManagerStateParameter"), outputs.get("ModelLifecycleMode"),
+                  outputs.get("ThresholdsParameter"))
+
+
+def check_model_arn(model_arn: str) -> str:
+    if not MODEL_ARN_PATTERN.match(model_arn):
+        raise SystemExit(f"--model-arn {model_arn!r} is not a project version ARN "
+                         "(arn:aws:rekognition:REGION:ACCOUNT:project/NAME/version/NAME/TIMESTAMP)")
+    return model_arn
+
+
+def describe(rekognition: Any, model_arn: str) -> dict[str, Any]:
+    match = MODEL_ARN_PATTERN.match(model_arn)
+    [project] = rekognition.describe_projects(ProjectNames=[match["project"]])["ProjectDescriptions"]
+    [version] = rekognition.describe_project_versions(ProjectArn=project["ProjectArn"],
+                                                      VersionNames=[match["version"]])["ProjectVersionDescriptions"]
+    return version
+
+
+def status(rekognition: Any, target: Target, ssm: Any | None = None) -> ModelStatus:
+    description = describe(rekognition, target.model_arn)
+    state: dict[str, Any] = {}
+    if ssm is not None and target.state_parameter:
+        state = json.loads(ssm.get_parameter(Name=target.state_parameter)["Parameter"]["Value"] or "{}")
+    since = state.get("model_status_since") if state.get("model_status") == description["Status"] else None
+    return ModelStatus(target.model_arn, description["Status"], description.get("StatusMessage", ""),
+                       description.get("MinInferenceUnits"), description.get("MaxInferenceUnits"), since,
+                       state.get("last_activity"))
+
+
+def start(rekognition: Any, model_arn: str, inference_units: int, max_inference_units: int | None = None) -> str:
+    units = {"MinInferenceUnits": inference_units}
+    if max_inference_units and max_inference_units > inference_units:
+        units["MaxInferenceUnits"] = max_inference_units
+    return rekognition.start_project_version(ProjectVersionArn=model_arn, **units)["Status"]
+
+
+def stop(rekognition: Any, model_arn: str) -> str:
+    return rekognition.stop_project_version(ProjectVersionArn=model_arn)["Status"]
+
+
+def wait_for(rekognition: Any, model_arn: str, wanted: set[str], timeout: float, poll: float = 10.0,
+             on_status: Callable[[str], None] | None = None, clock: Callable[[], float] = time.monotonic,
+             sleep: Callable[[float], None] = time.sleep) -> str:
+    """Poll until the model is in `wanted` (or FAILED, or `timeout` seconds pass); returns the last status."""
+    deadline = clock() + timeout
+    while True:
+        current = describe(rekognition, model_arn)["Status"]
+        if on_status:
+            on_status(current)
+        if current in wanted or current == "FAILED" or clock() >= deadline:
+            return current
+        sleep(poll)

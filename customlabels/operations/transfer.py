@@ -1,0 +1,230 @@
+"""Images into the pipeline's bucket and their results out of it, for a deployed stack or the local one
+(`local serve` prints the endpoints; boto3 reads them from AWS_ENDPOINT_URL_S3 and AWS_ENDPOINT_URL_SQS).
+
+Upload checks each file by content before sending it, so that what would only come back as an error
+result (or never be picked up) is listed with its fix instead.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from os.path import commonprefix
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from PIL import Image, UnidentifiedImageError
+
+from customlabels.config import RESULT_SUFFIX, image_name_problem, is_image_key
+from customlabels.limits import MAX_S3_IMAGE_BYTES, MAX_SIDE, MIN_SIDE
+from customlabels.operations import dlq
+from customlabels_runtime.contract import result_key_for, result_status  # the handler's own rules
+
+CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the pipeline reads images and writes results (the stack's outputs)."""
+
+    bucket: str
+    upload_prefix: str
+    results_prefix: str
+    """The upload prefix when the results sit next to the images."""
+    dead_letter_queue_url: str | None = None
+
+    def result_key(self, key: str) -> str:
+        return result_key_for(key, self.upload_prefix, self.results_prefix)
+
+    def image_key(self, result_key: str) -> str | None:
+        """The image a result key answers (the inverse of `result_key`), or None if it is not a result."""
+        if not (result_key.startswith(self.results_prefix) and result_key.endswith(RESULT_SUFFIX)):
+            return None
+        key = self.upload_prefix + result_key[len(self.results_prefix):].removesuffix(RESULT_SUFFIX)
+        return key if is_image_key(key) else None
+
+
+def stack_location(outputs: dict[str, str], stack_name: str) -> Location:
+    if "BucketName" not in outputs:
+        raise SystemExit(f"--stack {stack_name}: no BucketName output; is it a Custom Labels pipeline stack?")
+    upload_prefix = outputs.get("UploadPrefix", "test_images/")
+    return Location(outputs["BucketName"], upload_prefix, outputs.get("ResultsPrefix", upload_prefix),
+                    outputs.get("DeadLetterQueueUrl"))
+
+
+# --- upload -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Upload:
+    path: Path
+    key: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: Path
+    reason: str
+
+
+def check_image(path: Path) -> tuple[str | None, str]:
+    """(JPEG or PNG, "") for a file Rekognition accepts and the pipeline picks up, else (None, why and the fix)."""
+    size = path.stat().st_size
+    if size > MAX_S3_IMAGE_BYTES:
+        return None, f"{size / 1024 / 1024:.1f} MB; Rekognition takes at most 15 MB: recompress or downscale it"
+    try:
+        with Image.open(path) as image:
+            fmt, (width, height) = image.format, image.size
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        return None, "not an image by its content (whatever its name says): re-encode it as JPEG or PNG"
+    if fmt not in CONTENT_TYPES:
+        return None, f"a {fmt} image; Rekognition takes JPEG or PNG: convert it"
+    if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
+        return None, f"{width} x {height} px; Rekognition takes {MIN_SIDE}-{MAX_SIDE} px per side: resize it"
+    if problem := image_name_problem(path.name):
+        return None, f"a {fmt} by content, but {problem}"
+    return fmt, ""
+
+
+def plan_upload(folder: Path, prefix: str) -> tuple[list[Upload], list[Skipped]]:
+    """Every file under `folder`, its relative path kept under `prefix`: to upload, or skipped with the reason."""
+    uploads, skipped = [], []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        fmt, reason = check_image(path)
+        if fmt is None:
+            skipped.append(Skipped(path, reason))
+        else:
+            uploads.append(Upload(path, prefix + path.relative_to(folder).as_posix(), CONTENT_TYPES[fmt]))
+    return uploads, skipped
+
+
+def upload(s3: Any, bucket: str, uploads: list[Upload], workers: int = 8,
+           on_done: Callable[[Upload], None] | None = None) -> dict[Upload, str]:
+    """Uploads concurrently (boto3 clients are thread-safe); returns the failures with their error."""
+    def send(item: Upload) -> None:
+        s3.upload_file(str(item.path), bucket, item.key, ExtraArgs={"ContentType": item.content_type})
+
+    failures = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(send, item): item for item in uploads}
+        for future in as_completed(futures):
+            item = futures[future]
+            try:
+                future.result()
+            except (ClientError, BotoCoreError, OSError) as error:
+                failures[item] = str(error)
+            if on_done:
+                on_done(item)
+    return failures
+
+
+# --- results ----------------------------------------------------------------------------------------------
+
+
+STATUSES = ("labels", "nothing", "error", "pending", "dead-letter")
+
+
+@dataclass(frozen=True)
+class ImageStatus:
+    key: str
+    status: str
+    """`labels`, `nothing` (no label passed its threshold), `error` (see the result's Error), `dead-letter`
+    (every retry failed) or `pending`."""
+    result: dict[str, Any] | None = None
+
+
+def list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
+    paginator = s3.get_paginator("list_objects_v2")
+    return [item["Key"] for page in paginator.paginate(Bucket=bucket, Prefix=prefix)
+            for item in page.get("Contents", [])]
+
+
+def image_keys(s3: Any, location: Location, prefix: str) -> list[str]:
+    """The images under `prefix` the pipeline processes (not its results, not other files), and the images
+    deleted before they were processed, which have a result (ImageDeletedBeforeProcessing) but no object."""
+    separate_results = location.results_prefix != location.upload_prefix
+    listed = list_keys(s3, location.bucket, prefix)
+    images = [key for key in listed
+              if is_image_key(key) and not (separate_results and key.startswith(location.results_prefix))]
+    results_listing = location.result_key(prefix).removesuffix(RESULT_SUFFIX)
+    results = list_keys(s3, location.bucket, results_listing) if separate_results else listed
+    answered = {location.image_key(key) for key in results} - {None} - set(images)
+    return sorted(images + [key for key in answered if key.startswith(prefix)])
+
+
+def dead_letter_keys(sqs: Any, dead_letter_queue_url: str) -> set[str]:
+    """Image keys whose messages sit in the DLQ (peeked: they stay there)."""
+    return {key for letter in dlq.peek(sqs, dead_letter_queue_url) for key in letter.keys}
+
+
+def fetch_results(s3: Any, bucket: str, result_keys: Iterable[tuple[str, str]], workers: int = 8) -> dict[str, dict]:
+    """(image key, result key) pairs -> the result documents, read concurrently."""
+    def read(pair: tuple[str, str]) -> tuple[str, dict]:
+        return pair[0], json.loads(s3.get_object(Bucket=bucket, Key=pair[1])["Body"].read())
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return dict(pool.map(read, result_keys))
+
+
+def save_result(out_dir: Path, result_key: str, document: dict[str, Any]) -> Path:
+    """A result JSON under `out_dir`, mirroring its key (what `visualize` and `evaluate` read)."""
+    target = out_dir / result_key
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
+    return target
+
+
+def status_of(key: str, result: dict | None, dead_letters: set[str]) -> ImageStatus:
+    status = result_status(result)
+    return ImageStatus(key, "dead-letter" if status == "pending" and key in dead_letters else status, result)
+
+
+def follow(s3: Any, location: Location, keys: list[str], *, sqs: Any = None, wait: bool = False,
+           timeout: float = 900, poll: float = 5.0,
+           on_progress: Callable[[int, int], None] | None = None) -> list[ImageStatus]:
+    """The status of every key; with `wait`, polls until each has a result or sits in the DLQ (or `timeout`).
+    Each poll lists the results once and reads only the new ones."""
+    shared = commonprefix(keys)  # noqa: RUF071 - by character on purpose, then cut back to the last "/"
+    folder = shared[:shared.rfind("/") + 1]
+    listing = location.result_key(folder).removesuffix(RESULT_SUFFIX)  # where the results of keys under folder go
+    results: dict[str, dict] = {}
+    deadline = time.monotonic() + timeout
+    while True:
+        present = set(list_keys(s3, location.bucket, listing))
+        fresh = [(key, location.result_key(key)) for key in keys
+                 if key not in results and location.result_key(key) in present]
+        results.update(fetch_results(s3, location.bucket, fresh))
+        pending = [key for key in keys if key not in results]
+        dead_letters = dead_letter_keys(sqs, location.dead_letter_queue_url) \
+            if pending and sqs is not None and location.dead_letter_queue_url else set()
+        settled = len(results) + len(dead_letters.intersection(pending))
+        if on_progress:
+            on_progress(settled, len(keys))
+        if not wait or settled == len(keys) or time.monotonic() >= deadline:
+            return [status_of(key, results.get(key), dead_letters) for key in keys]
+        time.sleep(poll)
+
+
+CSV_COLUMNS = ["image", "status", "label", "confidence", "left", "top", "width", "height", "error_code",
+               "error_message"]
+
+
+def csv_rows(statuses: Iterable[ImageStatus]) -> Iterable[list[Any]]:
+    """One row per label (box ratios empty for image-level labels), one row for an image without any."""
+    for item in statuses:
+        error = (item.result or {}).get("Error") or {}
+        labels = (item.result or {}).get("CustomLabels") or [{}]
+        for label in labels:
+            box = (label.get("Geometry") or {}).get("BoundingBox") or {}
+            yield [item.key, item.status, label.get("Name", ""), label.get("Confidence", ""),
+                   *(box.get(side, "") for side in ("Left", "Top", "Width", "Height")),
+                   error.get("Code", ""), error.get("Message", "")]
+
+
+def to_json(statuses: Iterable[ImageStatus]) -> list[dict[str, Any]]:
+    return [{"image": item.key, "status": item.status, "result": item.result} for item in statuses]

@@ -1,0 +1,332 @@
+"""Logic of the inference function: one S3 image event in, exactly one result JSON out.
+
+Plain functions over data and clients, so that tests call them with moto S3 and a stubbed or emulated
+Rekognition without patching anything. `handler.py` only wires them to Lambda.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from botocore.exceptions import ClientError
+
+from customlabels_runtime import contract
+from customlabels_runtime.contract import IMAGE_SUFFIXES, result_key_for
+from customlabels_runtime.inference.pacing import Pacer
+from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
+
+PERMANENT_ERROR_CODES = frozenset({
+    "InvalidImageFormatException",
+    "ImageTooLargeException",
+    "InvalidS3ObjectException",
+    "InvalidParameterException",
+})
+"""Rekognition errors that no retry can cure: the image gets a result JSON with an `Error` object."""
+
+IMAGE_DELETED = "ImageDeletedBeforeProcessing"
+"""Error code of the result written when the image was deleted between upload and processing."""
+
+SOURCE_VERSION_METADATA = "source-version-id"
+SOURCE_ETAG_METADATA = "source-etag"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the function needs to know, read from the environment that `PipelineConfig` produces."""
+
+    model_arn: str
+    min_confidence: float | None
+    input_prefix: str
+    results_prefix: str
+    batch_workers: int = 10
+    calls_per_second: float | None = None
+    """This environment's share of the model's throughput; calls are paced to it (None: not paced)."""
+    thresholds_parameter: str | None = None
+    """The SSM parameter holding the runtime thresholds (None: `min_confidence` only)."""
+    thresholds_max_age: int = 60
+    """Seconds a read of the thresholds parameter is cached: how long a change takes to apply."""
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+        missing = [name for name in ("MODEL_ARN", "INPUT_PREFIX", "RESULTS_PREFIX") if not environ.get(name)]
+        if missing:
+            raise RuntimeError(
+                f"Environment variable(s) {', '.join(missing)} not set: deploy the function with the "
+                "project's CDK stack, which sets them from its configuration"
+            )
+        min_confidence = environ.get("MIN_CONFIDENCE", "")
+        calls_per_second = environ.get("DETECT_CALLS_PER_SECOND", "")
+        return cls(
+            model_arn=environ["MODEL_ARN"],
+            min_confidence=float(min_confidence) if min_confidence else None,
+            input_prefix=environ["INPUT_PREFIX"],
+            results_prefix=environ["RESULTS_PREFIX"],
+            batch_workers=int(environ.get("BATCH_WORKERS", "10")),
+            calls_per_second=float(calls_per_second) if calls_per_second else None,
+            thresholds_parameter=environ.get("THRESHOLDS_PARAMETER") or None,
+            thresholds_max_age=int(environ.get("THRESHOLDS_MAX_AGE_SECONDS", "60")),
+        )
+
+
+@dataclass(frozen=True)
+class ImageEvent:
+    """One object-created record of an S3 event notification."""
+
+    bucket: str
+    key: str
+    version_id: str | None = None
+    etag: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one image: `labels`, `error` (a result with an `Error` object) or `skipped`."""
+
+    key: str | None
+    status: str
+    detail: str = ""
+    label_count: int = 0
+    result_key: str | None = None
+
+
+class PipelineMetrics:
+    """EMF metrics, safe to call from the pooled record handlers (Powertools' metric set is not)."""
+
+    def __init__(self, metrics: Any) -> None:
+        self._metrics = metrics
+        self._lock = threading.Lock()
+
+    def image_processed(self, label_count: int, latency_ms: float) -> None:
+        with self._lock:
+            self._metrics.add_metric(name=contract.IMAGES_PROCESSED, unit=MetricUnit.Count, value=1)
+            self._metrics.add_metric(name=contract.LABELS_DETECTED, unit=MetricUnit.Count, value=label_count)
+            self._metrics.add_metric(name=contract.DETECT_LATENCY, unit=MetricUnit.Milliseconds,
+                                     value=latency_ms)
+
+    def image_failed(self, error_code: str) -> None:
+        # A metric of its own carries the error code as a dimension without splitting the others.
+        with self._lock, single_metric(name=contract.IMAGES_FAILED, unit=MetricUnit.Count, value=1,
+                                       namespace=self._metrics.namespace) as metric:
+            metric.add_dimension(name="ErrorCode", value=error_code)
+
+    def thresholds_rejected(self, reason: str) -> None:
+        with self._lock, single_metric(name=contract.THRESHOLDS_REJECTED, unit=MetricUnit.Count, value=1,
+                                       namespace=self._metrics.namespace) as metric:
+            metric.add_dimension(name="Reason", value=reason)
+
+
+@dataclass
+class Dependencies:
+    settings: Settings
+    s3: Any
+    rekognition: Any
+    metrics: PipelineMetrics
+    logger: Any
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    pacer: Pacer = field(default_factory=lambda: Pacer(None))
+    thresholds: ThresholdSource | None = None
+    """Where the runtime thresholds come from; None: the deploy-time `min_confidence` alone."""
+
+    def current_thresholds(self) -> Thresholds:
+        if self.thresholds is None:
+            return Thresholds(self.settings.min_confidence)
+        return self.thresholds.current()
+
+
+def image_events(body: str) -> list[ImageEvent]:
+    """The image records of one SQS message from S3; the `s3:TestEvent` S3 sends first has none."""
+    message = json.loads(body)
+    if message.get("Event") == "s3:TestEvent":
+        return []
+    events = []
+    for record in message.get("Records", []):
+        s3 = record["s3"]
+        events.append(ImageEvent(
+            bucket=s3["bucket"]["name"],
+            key=unquote_plus(s3["object"]["key"]),  # S3 URL-encodes keys in notifications
+            version_id=s3["object"].get("versionId") or None,
+            etag=s3["object"].get("eTag") or None,
+        ))
+    return events
+
+
+def is_processable(key: str, settings: Settings) -> bool:
+    """An image under the input prefix and not under the results location (a second guard against loops)."""
+    under_results = settings.results_prefix != settings.input_prefix and key.startswith(settings.results_prefix)
+    # Compared case-insensitively (a second guard; the bucket notifications list each suffix in lower and upper case).
+    return (key.startswith(settings.input_prefix) and not under_results
+            and key.lower().endswith(IMAGE_SUFFIXES))
+
+
+def result_document(image: ImageEvent, settings: Settings, thresholds: Thresholds, custom_labels: list[dict],
+                    processed_at: datetime, error: dict | None = None) -> dict:
+    """The result JSON contract (docs/result-contract.md)."""
+    document: dict[str, Any] = {
+        "Image": {"Bucket": image.bucket, "Key": image.key, "VersionId": image.version_id, "ETag": image.etag},
+        "ProjectVersionArn": settings.model_arn,
+        "MinConfidence": thresholds.request_min_confidence(),
+        "Thresholds": thresholds.to_document(),
+        "CustomLabels": custom_labels,
+    }
+    if error is not None:
+        document["Error"] = error
+    document["ProcessedAt"] = processed_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return document
+
+
+def _error_code(error: ClientError) -> str:
+    return error.response.get("Error", {}).get("Code", "Unknown")
+
+
+def _is_not_found(error: ClientError) -> bool:
+    return _error_code(error) in ("404", "NoSuchKey", "NotFound", "NoSuchVersion")
+
+
+def _current_object(image: ImageEvent, s3: Any) -> ImageEvent | None:
+    """The object as it is now (version and ETag), or None when it no longer exists."""
+    try:
+        head = s3.head_object(Bucket=image.bucket, Key=image.key)
+    except ClientError as error:
+        if _is_not_found(error):
+            return None
+        raise
+    return ImageEvent(image.bucket, image.key, head.get("VersionId") or None, head["ETag"].strip('"'))
+
+
+def _is_superseded(event: ImageEvent, current: ImageEvent) -> bool:
+    """True when a newer upload replaced the version this event announces: its own event will be processed."""
+    if event.version_id and current.version_id:
+        return event.version_id != current.version_id
+    return bool(event.etag) and event.etag != current.etag
+
+
+def _result_exists_for(image: ImageEvent, result_key: str, s3: Any) -> bool:
+    """True when a redelivered message finds its result already written: no second (billed) inference."""
+    try:
+        head = s3.head_object(Bucket=image.bucket, Key=result_key)
+    except ClientError as error:
+        if _is_not_found(error):
+            return False
+        raise
+    metadata = head.get("Metadata", {})
+    return (metadata.get(SOURCE_VERSION_METADATA, "") == (image.version_id or "")
+            and metadata.get(SOURCE_ETAG_METADATA, "") == (image.etag or ""))
+
+
+def write_result(image: ImageEvent, result_key: str, document: dict, s3: Any) -> None:
+    """Put the result JSON; the bucket's default SSE-KMS encrypts it with the pipeline's key."""
+    s3.put_object(
+        Bucket=image.bucket,
+        Key=result_key,
+        Body=json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8"),
+        ContentType="application/json",
+        Metadata={SOURCE_VERSION_METADATA: image.version_id or "", SOURCE_ETAG_METADATA: image.etag or ""},
+    )
+
+
+def detect_request(image: ImageEvent, settings: Settings, thresholds: Thresholds) -> dict:
+    s3_object = {"Bucket": image.bucket, "Name": image.key}
+    if image.version_id:
+        s3_object["Version"] = image.version_id
+    request: dict[str, Any] = {"ProjectVersionArn": settings.model_arn, "Image": {"S3Object": s3_object}}
+    min_confidence = thresholds.request_min_confidence()
+    if min_confidence is not None:
+        request["MinConfidence"] = min_confidence
+    return request
+
+
+def process_image(event: ImageEvent, deps: Dependencies) -> Outcome:
+    """Infer one image and write its result. Transient errors propagate so SQS retries the message."""
+    settings = deps.settings
+    if not is_processable(event.key, settings):
+        return Outcome(event.key, "skipped", "not-an-image")
+    result_key = result_key_for(event.key, settings.input_prefix, settings.results_prefix)
+    thresholds = deps.current_thresholds()
+    current = _current_object(event, deps.s3)
+    if current is None:
+        image = ImageEvent(event.bucket, event.key, event.version_id, event.etag)
+        error = {"Code": IMAGE_DELETED,
+                 "Message": "The image was deleted before it could be processed; upload it again to retry."}
+        write_result(image, result_key, result_document(image, settings, thresholds, [], deps.clock(), error), deps.s3)
+        deps.metrics.image_failed(IMAGE_DELETED)
+        return Outcome(event.key, "error", IMAGE_DELETED, result_key=result_key)
+    if _is_superseded(event, current):
+        return Outcome(event.key, "skipped", "superseded")
+    if _result_exists_for(current, result_key, deps.s3):
+        return Outcome(event.key, "skipped", "already-done", result_key=result_key)
+
+    deps.pacer.wait()
+    started = time.perf_counter()
+    try:
+        response = deps.rekognition.detect_custom_labels(**detect_request(current, settings, thresholds))
+    except ClientError as error:
+        code = _error_code(error)
+        deps.metrics.image_failed(code)
+        if code not in PERMANENT_ERROR_CODES:
+            raise
+        message = error.response.get("Error", {}).get("Message", "")
+        document = result_document(current, settings, thresholds, [], deps.clock(),
+                                   {"Code": code, "Message": message})
+        write_result(current, result_key, document, deps.s3)
+        return Outcome(event.key, "error", code, result_key=result_key)
+    latency_ms = (time.perf_counter() - started) * 1000
+    labels = thresholds.keep(response.get("CustomLabels", []))
+    write_result(current, result_key, result_document(current, settings, thresholds, labels, deps.clock()), deps.s3)
+    deps.metrics.image_processed(len(labels), latency_ms)
+    return Outcome(event.key, "labels", label_count=len(labels), result_key=result_key)
+
+
+def process_message(record: SQSRecord, deps: Dependencies) -> list[Outcome]:
+    """Every image of one SQS message; an exception fails the message so that SQS redelivers it."""
+    events = image_events(record.body)
+    if not events:
+        deps.logger.info("Skipped a message without image records (s3:TestEvent)",
+                         extra={"message_id": record.message_id})
+        return [Outcome(None, "skipped", "test-event")]
+    outcomes = []
+    for event in events:
+        try:
+            outcome = process_image(event, deps)
+        except Exception as error:
+            code = _error_code(error) if isinstance(error, ClientError) else type(error).__name__
+            deps.logger.warning("Image failed; SQS will retry it, then move it to the DLQ",
+                                extra={"key": event.key, "message_id": record.message_id, "error_code": code})
+            raise
+        deps.logger.info("Image done", extra={"key": event.key, "message_id": record.message_id,
+                                              "status": outcome.status, "detail": outcome.detail,
+                                              "labels": outcome.label_count, "result_key": outcome.result_key})
+        outcomes.append(outcome)
+    return outcomes
+
+
+class ConcurrentBatchProcessor(BatchProcessor):
+    """A Powertools SQS BatchProcessor that handles the records of a batch on a bounded thread pool,
+    so one slow image does not serialize the batch. Failures are still reported per record."""
+
+    def __init__(self, max_workers: int) -> None:
+        super().__init__(event_type=EventType.SQS)
+        self.max_workers = max_workers
+
+    def process(self) -> list[tuple]:
+        with ThreadPoolExecutor(max_workers=self.max_workers) as pool:
+            return list(pool.map(self._process_record, self.records))
+
+
+def handle_event(event: dict, context: Any, deps: Dependencies) -> dict:
+    """Process one SQS batch and answer with the partial batch response (`batchItemFailures`)."""
+    processor = ConcurrentBatchProcessor(max_workers=deps.settings.batch_workers)
+    with processor(records=event["Records"], handler=lambda record: process_message(record, deps),
+                   lambda_context=context):
+        processor.process()
+    return processor.response()

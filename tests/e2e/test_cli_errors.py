@@ -1,0 +1,68 @@
+"""The command line's error boundary: on the default AWS paths, with no credentials, no region or no network,
+every command prints one message naming the problem and the fix, exits 1, and shows no traceback."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+NO_CREDENTIALS = {"unset": ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"],
+                  "set": {"AWS_DEFAULT_REGION": "eu-west-1"}}
+
+
+NO_REGION = {"unset": ["AWS_DEFAULT_REGION", "AWS_REGION"], "set": {}}
+
+
+NO_NETWORK = {"unset": [], "set": {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_MAX_ATTEMPTS": "1",
+                                   "AWS_DEFAULT_REGION": "eu-west-1"}}
+
+
+PROBLEMS = {"no credentials": (NO_CREDENTIALS, "No AWS credentials found. Fix: run `aws configure`"),
+            "no region": (NO_REGION, "No AWS region set. Fix: set AWS_DEFAULT_REGION"),
+            "no network": (NO_NETWORK, "Could not reach http://127.0.0.1:9")}
+
+
+COMMANDS = [["model", "status"], ["model", "start"], ["thresholds", "show"], ["thresholds", "import-assumed"],
+            ["dlq", "list"], ["dlq", "redrive"], ["upload", "{images}"], ["results"],
+            ["evaluate", "--manifest", "{manifest}", "--results", "s3://bucket/test_images/"]]
+
+
+def run(args, problem, tmp_path):
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in problem["unset"] and not key.startswith("AWS_ENDPOINT_URL")}
+    nowhere = str(tmp_path / "none")
+    environment.update({"AWS_SHARED_CREDENTIALS_FILE": nowhere, "AWS_CONFIG_FILE": nowhere,
+                        "AWS_EC2_METADATA_DISABLED": "true", "COLUMNS": "300", **problem["set"]})
+    return subprocess.run([sys.executable, "-m", "customlabels", *args], cwd=tmp_path, env=environment,
+                          capture_output=True, text=True, timeout=300)
+
+
+CASES = [(problem, command) for problem in PROBLEMS for command in COMMANDS
+         if not (problem == "no region" and command[0] == "evaluate")]  # S3 alone needs no region: it runs
+
+
+@pytest.mark.parametrize(("problem", "command"), CASES, ids=[f"{p}: {' '.join(c[:2])}" for p, c in CASES])
+def test_aws_problems_are_named_with_their_fix_never_a_traceback(tmp_path, problem, command):
+    from PIL import Image
+
+    images = tmp_path / "images"
+    images.mkdir()
+    Image.new("RGB", (100, 100)).save(images / "bee.jpg")
+    manifest = tmp_path / "gt.manifest"
+    manifest.write_text('{"source-ref": "s3://gt/test_images/bee.jpg", "bee": 1, "bee-metadata": '
+                        '{"class-name": "bee", "type": "groundtruth/image-classification"}}\n')
+    environment, expected = PROBLEMS[problem]
+    args = [part.format(images=images, manifest=manifest) for part in command]
+    result = run(args, environment, tmp_path)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+    assert expected in " ".join(result.stderr.split()), result.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    result = run(["--debug", "model", "status"], NO_CREDENTIALS, tmp_path)
+    assert result.returncode == 1 and "Traceback" in result.stderr and "NoCredentialsError" in result.stderr

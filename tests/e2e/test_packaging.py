@@ -1,0 +1,108 @@
+"""The pinned CDK CLI synthesizes through cdk.json, and the bundled asset runs with nothing but boto3 beside it."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from customlabels.config import PipelineConfig
+from helpers import MODEL_ARN, ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+CDK_CLI = ROOT / "node_modules" / ".bin" / "cdk"
+
+
+BOTO3_CLOSURE = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
+
+
+@pytest.fixture(scope="module")
+def cli_synth(tmp_path_factory):
+    """`cdk synth` with the project's pinned CLI, exactly as `make synth` runs it (bundling included)."""
+    assert CDK_CLI.exists(), "the pinned CDK CLI is missing: run `make install` (make test does)"
+    outdir = tmp_path_factory.mktemp("cli") / "cdk.out"
+    env = {**os.environ, "CDK_DISABLE_CLI_TELEMETRY": "1", "CDK_DISABLE_VERSION_CHECK": "1"}
+    run = subprocess.run(
+        [str(CDK_CLI), "synth", "--no-notices", "--quiet", "-c", f"model_arn={MODEL_ARN}", "-c", "min_confidence=90",
+         "--output", str(outdir)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    return outdir
+
+
+def inference_function(outdir: Path) -> dict:
+    template = json.loads((outdir / "CustomLabelsPipeline.template.json").read_text())
+    [function] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"
+                  and "RESULTS_PREFIX" in r["Properties"].get("Environment", {}).get("Variables", {})]
+    return function
+
+
+def inference_asset(outdir: Path) -> Path:
+    asset_hash = inference_function(outdir)["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+    return outdir / f"asset.{asset_hash}"
+
+
+def test_cli_synth_reads_cdk_json_and_the_context_overrides(cli_synth):
+    template = json.loads((cli_synth / "CustomLabelsPipeline.template.json").read_text())
+    variables = [r["Properties"]["Environment"]["Variables"] for r in template["Resources"].values()
+                 if r["Type"] == "AWS::Lambda::Function"
+                 and "RESULTS_PREFIX" in r["Properties"].get("Environment", {}).get("Variables", {})]
+    assert variables[0]["MIN_CONFIDENCE"] == "90.0"
+    assert variables[0]["MODEL_ARN"] == MODEL_ARN
+
+
+def test_asset_holds_the_handler_and_its_dependencies_but_not_boto3(cli_synth):
+    asset = inference_asset(cli_synth)
+    names = {path.name for path in asset.iterdir()}
+    assert {"customlabels_runtime", "aws_lambda_powertools"} <= names
+    assert not {"boto3", "botocore", "customlabels", "requirements.txt", "__pycache__"} & names
+    package = {path.relative_to(asset).as_posix() for path in (asset / "customlabels_runtime").rglob("*")}
+    assert {"customlabels_runtime/__init__.py", "customlabels_runtime/contract.py",
+            "customlabels_runtime/inference/handler.py", "customlabels_runtime/inference/logic.py"} <= package
+    assert not [name for name in package if "model_manager" in name or name.endswith(("requirements.txt", ".pyc"))]
+    assert inference_function(cli_synth)["Properties"]["Handler"] == "customlabels_runtime.inference.handler.handler"
+
+
+def test_handler_imports_and_runs_from_the_asset_in_a_clean_interpreter(cli_synth, tmp_path):
+    asset = inference_asset(cli_synth)
+    site_packages = Path(__import__("boto3").__file__).parent.parent
+    boto3_only = tmp_path / "boto3-only"
+    boto3_only.mkdir()
+    for name in BOTO3_CLOSURE:
+        (boto3_only / name).symlink_to(site_packages / name)
+    handler = inference_function(cli_synth)["Properties"]["Handler"]
+    script = textwrap.dedent(f"""
+        import importlib, json
+        module, _, name = {handler!r}.rpartition(".")
+        handler = getattr(importlib.import_module(module), name)  # as the Lambda runtime resolves the Handler
+        import aws_lambda_powertools
+        import customlabels_runtime
+        assert customlabels_runtime.__file__.startswith({str(asset)!r}), customlabels_runtime.__file__
+        assert aws_lambda_powertools.__file__.startswith({str(asset)!r}), aws_lambda_powertools.__file__
+
+        class Context:
+            function_name = "inference"; memory_limit_in_mb = 512; aws_request_id = "request-1"
+            invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:inference"
+
+        body = json.dumps({{"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "b"}})
+        test_event = {{"Records": [{{"messageId": "m-1", "receiptHandle": "r", "md5OfBody": "x", "body": body,
+                      "attributes": {{}}, "messageAttributes": {{}}, "eventSource": "aws:sqs",
+                      "eventSourceARN": "arn", "awsRegion": "eu-west-1"}}]}}
+        print(json.dumps(handler(test_event, Context())))
+    """)
+    # Only the asset and boto3 on the path (the Lambda runtime's task root and its own boto3): -S -s -P leave out
+    # site-packages, the user's site and the cwd, and PYTHONPATH is the only other entry.
+    environment = {"PATH": os.environ["PATH"], "PYTHONPATH": os.pathsep.join([str(asset), str(boto3_only)]),
+                   "AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "testing",
+                   "AWS_SECRET_ACCESS_KEY": "testing",
+                   **PipelineConfig(model_arn=MODEL_ARN).function_environment()}
+    run = subprocess.run([sys.executable, "-S", "-s", "-P", "-c", script], env=environment, capture_output=True,
+                         text=True, cwd=tmp_path, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == {"batchItemFailures": []}

@@ -1,0 +1,234 @@
+"""What the tests share that is not a fixture: constants, builders and small fakes, in one module that
+every tier imports (`from helpers import ...`); fixtures are in conftest.py. No test imports another test
+module."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aws_lambda_powertools import Logger, Metrics
+from botocore.stub import ANY, Stubber
+from PIL import Image
+
+from customlabels.datasets.manifest import Box, ManifestEntry
+from customlabels.evaluation.evaluate import ImageResult, Prediction
+from customlabels.local.lambda_events import sqs_event
+from customlabels_runtime.inference.logic import Dependencies, PipelineMetrics, Settings
+from customlabels_runtime.model_manager.logic import Settings as ManagerSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL_ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bees/version/bees.2021-03-11T15.05.33/1615479933000"
+
+
+def cdk_json_context() -> dict:
+    return json.loads((ROOT / "cdk.json").read_text())["context"]
+
+
+def synth_context(**overrides) -> dict:
+    """cdk.json's context plus a model ARN, with Lambda bundling skipped (tests/e2e/test_packaging.py bundles)."""
+    return {**cdk_json_context(), "model_arn": MODEL_ARN, "aws:cdk:bundling-stacks": [], **overrides}
+
+
+def synth_template(tmp_path: Path, **overrides):
+    """Synthesize the app (cdk-nag included) and return the stack's `Template`."""
+    from aws_cdk.assertions import Template
+
+    from stacks.application import build_app
+
+    app = build_app(synth_context(**overrides), outdir=str(tmp_path / "cdk.out"))
+    assembly = app.synth()
+    return Template.from_json(assembly.stacks[0].template)
+
+
+# --- the emulator tests' --------------------------------------------------------------------------------------------
+ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bees/version/bees.2021-03-11T15.05.33/1615479933000"
+
+
+SEEN = [{"Name": "bee", "Confidence": 91.0}, {"Name": "flower", "Confidence": 62.0},
+        {"Name": "wasp", "Confidence": 45.0}]
+
+
+def image_bytes(fmt="JPEG", size=(320, 240)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 180, 40)).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+class Sees:
+    def __init__(self, labels):
+        self.labels = labels
+
+    def detect(self, key, width, height):
+        return [dict(label) for label in self.labels]
+
+
+# --- the evaluate tests' --------------------------------------------------------------------------------------------
+def entry(line, key, boxes=(), labels=(), size=(100, 100)):
+    return ManifestEntry(line, f"s3://gt/{key}", tuple(boxes), tuple(labels), *size)
+
+
+def detection(label, confidence, left, top, width, height):
+    """A prediction with a box given in pixels of a 100 x 100 image."""
+    return Prediction(label, confidence, (left / 100, top / 100, width / 100, height / 100))
+
+
+ENTRIES = [entry(1, "a.jpg", [Box("bee", 0, 0, 50, 50), Box("bee", 50, 50, 50, 50)]),
+           entry(2, "b.jpg", [Box("bee", 10, 10, 30, 30)]),
+           entry(3, "c.jpg", [Box("bee", 20, 20, 40, 40)])]
+
+
+RESULTS = [ImageResult("test_images/a.jpg", (detection("bee", 95, 0, 50, 20, 20), detection("bee", 90, 0, 0, 50, 50),
+                                             detection("bee", 80, 60, 60, 40, 40))),
+           ImageResult("test_images/b.jpg", (detection("bee", 60, 70, 70, 20, 20),
+                                             detection("flower", 85, 10, 10, 30, 30))),
+           ImageResult("test_images/c.jpg")]
+
+
+# --- the gallery tests' ---------------------------------------------------------------------------------------------
+def box(left, top, width, height):
+    return {"BoundingBox": {"Left": left, "Top": top, "Width": width, "Height": height}}
+
+
+GALLERY_RESULTS = {
+    "meadow/bee #1.jpg": [{"Name": "bee", "Confidence": 95.0, "Geometry": box(0.1, 0.1, 0.3, 0.3)},
+                          {"Name": "flower", "Confidence": 60.0, "Geometry": box(0.5, 0.5, 0.3, 0.3)}],
+    "flowers.png": [{"Name": "flower", "Confidence": 85.0, "Geometry": box(0.2, 0.2, 0.4, 0.4)},
+                    {"Name": "sunny", "Confidence": 70.0}],
+    "empty.jpg": [],
+}
+
+
+ERROR = {"Code": "InvalidImageFormatException", "Message": "Request has unsupported image format"}
+
+
+# --- the handler tests' ---------------------------------------------------------------------------------------------
+REGION = "eu-west-1"
+
+
+BUCKET = "images"
+
+
+HANDLER_NOW = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
+
+
+LABELS = [{"Name": "bee", "Confidence": 97.5,
+           "Geometry": {"BoundingBox": {"Width": 0.2, "Height": 0.3, "Left": 0.1, "Top": 0.4}}},
+          {"Name": "flower", "Confidence": 81.25}]
+
+
+@dataclass
+class Pipeline:
+    s3: object
+    sqs: object
+    queue_url: str
+    queue_arn: str
+    rekognition: object
+    stub: Stubber
+
+    def upload(self, key, body=b"\xff\xd8 not decoded by the handler"):
+        return self.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+
+    def receive(self, expected):
+        """The next `expected` notifications as one Lambda SQS event (the first is moto's s3:TestEvent)."""
+        messages = []
+        while len(messages) < expected:
+            batch = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
+                                             MessageSystemAttributeNames=["All"]).get("Messages", [])
+            assert batch, f"expected {expected} notifications, got {len(messages)}"
+            messages += batch
+        return sqs_event(messages, self.queue_arn, REGION)
+
+    def result(self, key):
+        return json.loads(self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+
+    def object_keys(self):
+        return sorted(o["Key"] for o in self.s3.list_objects_v2(Bucket=BUCKET).get("Contents", []))
+
+    def expect_detect(self, key, labels=LABELS, min_confidence=None, version=ANY):
+        request = {"ProjectVersionArn": MODEL_ARN,
+                   "Image": {"S3Object": {"Bucket": BUCKET, "Name": key, "Version": version}}}
+        if min_confidence is not None:
+            request["MinConfidence"] = min_confidence
+        self.stub.add_response("detect_custom_labels", {"CustomLabels": labels}, request)
+
+    def expect_error(self, code, message="from the stub"):
+        self.stub.add_client_error("detect_custom_labels", service_error_code=code, service_message=message,
+                                   http_status_code=500 if code == "InternalServerError" else 400)
+
+
+def deps_for(pipeline, **settings):
+    values = {"model_arn": MODEL_ARN, "min_confidence": None, "input_prefix": "test_images/",
+              "results_prefix": "test_images/", "batch_workers": 10, **settings}
+    return Dependencies(settings=Settings(**values), s3=pipeline.s3, rekognition=pipeline.rekognition,
+                        metrics=PipelineMetrics(Metrics()), logger=Logger(), clock=lambda: HANDLER_NOW)
+
+
+# --- the model manager tests' ---------------------------------------------------------------------------------------
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+SETTINGS = ManagerSettings(MODEL_ARN, "on-demand", idle_seconds=1800, min_inference_units=1, max_inference_units=1,
+                    queue_url="q", mapping_uuid="m", state_parameter="/p", input_prefix="test_images/")
+
+
+def mode(lifecycle):
+    return ManagerSettings(**{**SETTINGS.__dict__, "lifecycle": lifecycle})
+
+
+def s3_event(*keys):
+    return json.dumps({"Records": [{"eventName": "ObjectCreated:Put", "s3": {
+        "bucket": {"name": "b"}, "object": {"key": key, "size": 1}}} for key in keys]})
+
+
+TEST_EVENT = json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "b",
+                         "Time": "2026-11-22T12:00:00.000Z"})
+
+
+# --- the thresholds tests' ------------------------------------------------------------------------------------------
+PARAMETER = "/customlabels/test/thresholds"
+
+
+class Rejections:
+    def __init__(self):
+        self.seen = []
+
+    def __call__(self, problem, reason):
+        self.seen.append((problem, reason))
+
+
+# --- the transfer tests' --------------------------------------------------------------------------------------------
+def write_picture(path, size=(200, 150), fmt=None):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, (200, 180, 40)).save(path, fmt)
+
+
+# --- the local pipeline's tests -----------------------------------------------------------------------------------
+def picture(fmt="JPEG", size=(320, 240)) -> bytes:
+    """A plain green picture, as bytes (the local pipeline's test images)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (90, 160, 60)).save(buffer, fmt)
+    return buffer.getvalue()
+
+
+def thresholds_cli(stack, *args):
+    """`customlabels thresholds ARGS` in a process of its own, against the local stack's parameter and endpoints."""
+    endpoint = stack.resources.endpoint
+    env = {**os.environ, "AWS_ENDPOINT_URL_SSM": endpoint, "AWS_ENDPOINT_URL_S3": endpoint, "COLUMNS": "200",
+           "AWS_ENDPOINT_URL_REKOGNITION": stack.rekognition_endpoint, "AWS_DEFAULT_REGION": stack.config.region,
+           "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+    return subprocess.run([sys.executable, "-m", "customlabels", "thresholds", *args, "--parameter",
+                           stack.resources.thresholds_parameter], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)

@@ -1,0 +1,30 @@
+"""The Rekognition Custom Labels emulator served over HTTP: boto3 reaches it and gets the real exception classes."""
+
+import boto3
+import pytest
+
+from customlabels.local.emulator.rekognition import serve
+from helpers import ARN
+
+pytestmark = pytest.mark.integration
+
+
+# --- over HTTP, as boto3 sees it -------------------------------------------------------------------------
+def test_boto3_reaches_the_emulator_and_gets_the_real_exception_classes(service):
+    server = serve(service)
+    try:
+        client = boto3.client("rekognition", region_name="eu-west-1",
+                              endpoint_url=f"http://127.0.0.1:{server.server_address[1]}")
+        image = {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}}
+        with pytest.raises(client.exceptions.ResourceNotReadyException):
+            client.detect_custom_labels(ProjectVersionArn=ARN, Image=image)
+        service.start_delay = 0
+        assert client.start_project_version(ProjectVersionArn=ARN, MinInferenceUnits=1)["Status"] == "STARTING"
+        labels = client.detect_custom_labels(ProjectVersionArn=ARN, Image=image, MinConfidence=50)["CustomLabels"]
+        assert labels == [{"Name": "bee", "Confidence": 91.0}, {"Name": "flower", "Confidence": 62.0}]
+        service.faults = {"InternalServerError": 1.0}
+        with pytest.raises(client.exceptions.InternalServerError) as raised:
+            client.detect_custom_labels(ProjectVersionArn=ARN, Image=image)
+        assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    finally:
+        server.shutdown()

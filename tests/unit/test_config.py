@@ -1,0 +1,134 @@
+"""The configuration object: defaults, conversion of `-c` strings, and errors that name the key and the fix."""
+
+from dataclasses import fields
+
+import pytest
+
+from customlabels.config import IMAGE_SUFFIXES, ConfigError, PipelineConfig
+from customlabels_runtime.inference.logic import IMAGE_SUFFIXES as HANDLER_SUFFIXES
+from customlabels_runtime.inference.logic import Settings
+from helpers import MODEL_ARN, cdk_json_context
+
+pytestmark = pytest.mark.unit
+
+
+def test_cdk_json_defaults_match_the_dataclass_defaults():
+    context = cdk_json_context()
+    for field in fields(PipelineConfig):
+        if field.name == "model_arn":
+            assert field.name not in context, "the model ARN has no sensible default"
+            continue
+        assert context[field.name] == field.default, field.name
+
+
+def test_context_strings_from_the_command_line_are_converted():
+    given = {"model_arn": MODEL_ARN, "min_confidence": "90", "batch_size": "7", "max_concurrency": "12",
+             "removal_policy": "DESTROY", "results_prefix": "results/"}
+    config = PipelineConfig.from_context(given.get)
+    assert (config.min_confidence, config.batch_size, config.max_concurrency) == (90.0, 7, 12)
+    assert config.removal_policy == "destroy"
+    assert config.effective_results_prefix == "results/"
+
+
+@pytest.mark.parametrize("unset", [None, "", "none", "null"])
+def test_min_confidence_unset_means_the_models_assumed_thresholds(unset):
+    config = PipelineConfig.from_context({"model_arn": MODEL_ARN, "min_confidence": unset}.get)
+    assert config.min_confidence is None
+    assert config.function_environment()["MIN_CONFIDENCE"] == ""
+
+
+def test_results_go_beside_the_images_by_default():
+    config = PipelineConfig(model_arn=MODEL_ARN)
+    assert config.effective_results_prefix == config.input_prefix == "test_images/"
+
+
+def test_region_and_account_come_from_the_model_arn():
+    config = PipelineConfig(model_arn=MODEL_ARN)
+    assert (config.region, config.account) == ("eu-west-1", "123456789012")
+
+
+def test_missing_model_arn_says_how_to_pass_it():
+    with pytest.raises(ConfigError, match=r"model_arn is required.*-c model_arn="):
+        PipelineConfig.from_context({}.get)
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("model_arn", "arn:aws:rekognition:eu-west-1:123456789012:project/bees/1615479933000",
+     r"model_arn=.*not a Rekognition Custom Labels project version ARN.*Fix:"),
+    ("min_confidence", "101", r"min_confidence=101.0 is out of range.*0-100"),
+    ("min_confidence", "-1", r"min_confidence=-1.0 is out of range"),
+    ("min_confidence", "high", r"min_confidence='high' is not a number"),
+    ("batch_size", "11", r"batch_size=11 is out of range.*1-10.*Fix: -c batch_size="),
+    ("batch_size", "2.5", r"batch_size='2.5' is not a whole number"),
+    ("max_concurrency", "1", r"max_concurrency=1 is out of range.*2-1000"),
+    ("max_receive_count", "0", r"max_receive_count=0 is out of range"),
+    ("input_prefix", "test_images", r"input_prefix='test_images' must be a key prefix.*ending in '/'"),
+    ("input_prefix", "/test_images/", r"no leading '/'"),
+    ("results_prefix", "results", r"results_prefix='results' must be a key prefix"),
+    ("log_retention_days", "31", r"log_retention_days=31 is not a CloudWatch Logs retention.*30"),
+    ("removal_policy", "delete", r"removal_policy='delete' is unknown.*retain.*destroy"),
+    ("function_timeout_seconds", "901", r"function_timeout_seconds=901 is out of range"),
+    ("function_timeout_seconds", "20", r"batch of 10 images paced at 1 calls/s takes about 11 s, more than half of "
+                                       r"function_timeout_seconds=20. Fix: raise -c function_timeout_seconds"),
+])
+def test_bad_values_are_rejected_with_the_key_and_the_fix(key, value, message):
+    with pytest.raises(ConfigError, match=message):
+        PipelineConfig.from_context({"model_arn": MODEL_ARN, key: value}.get)
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(ConfigError) as raised:
+        PipelineConfig.from_mapping({"model_arn": MODEL_ARN, "batch_size": 0, "max_concurrency": 0})
+    assert "batch_size=0" in str(raised.value) and "max_concurrency=0" in str(raised.value)
+
+
+def test_unknown_keys_are_rejected():
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) batchsize"):
+        PipelineConfig.from_mapping({"model_arn": MODEL_ARN, "batchsize": 5})
+
+
+def test_visibility_timeout_is_six_times_the_function_timeout():
+    assert PipelineConfig(model_arn=MODEL_ARN, function_timeout_seconds=45).visibility_timeout_seconds == 270
+
+
+def test_the_function_reads_back_exactly_what_the_config_sets():
+    config = PipelineConfig(model_arn=MODEL_ARN, min_confidence=72.5, input_prefix="in/", results_prefix="out/",
+                            batch_size=4)
+    settings = Settings.from_environ(config.function_environment())
+    assert settings == Settings(model_arn=MODEL_ARN, min_confidence=72.5, input_prefix="in/",
+                                results_prefix="out/", batch_workers=4, calls_per_second=1.0)
+
+
+def test_the_function_without_its_environment_says_how_to_deploy_it():
+    with pytest.raises(RuntimeError, match=r"MODEL_ARN.*not set.*CDK stack"):
+        Settings.from_environ({})
+
+
+def test_notification_suffixes_and_the_handler_agree():
+    assert HANDLER_SUFFIXES is IMAGE_SUFFIXES  # one definition, the contract's
+    lowercase = {suffix.lower() for suffix in IMAGE_SUFFIXES}
+    assert lowercase == {".jpg", ".jpeg", ".png"}
+    assert all(suffix.upper() in IMAGE_SUFFIXES for suffix in lowercase)
+
+
+@pytest.mark.parametrize(("units", "batch", "expected"), [(1, 10, 5), (2, 10, 2), (4, 10, 2), (7, 10, 5),
+                                                          (10, 10, 5), (10, 1, 50), (100, 10, 50)])
+def test_max_concurrency_by_default_is_just_enough_to_keep_the_model_busy(units, batch, expected):
+    """Little's law: 5 TPS x units x 0.5 s x 2 headroom calls in flight, batch_size of them per invocation,
+    at least 2, rounded up to divide the model's TPS (1 unit: 5 environments of 1 call/s, not 2 of 2.5)."""
+    config = PipelineConfig(model_arn=MODEL_ARN, min_inference_units=1, max_inference_units=units, batch_size=batch)
+    assert config.effective_max_concurrency == expected
+
+
+def test_each_environment_is_paced_at_its_share_of_the_models_throughput():
+    config = PipelineConfig(model_arn=MODEL_ARN, max_inference_units=3, max_concurrency=4)
+    assert config.calls_per_second_per_environment() == 5 * 3 / 4
+    assert config.function_environment()["DETECT_CALLS_PER_SECOND"] == "3.75"
+    assert config.function_environment(environments=1)["DETECT_CALLS_PER_SECOND"] == "15.0"
+    assert PipelineConfig(model_arn=MODEL_ARN, max_inference_units=2).calls_per_second_per_environment() == 5
+
+
+@pytest.mark.parametrize("auto", ["auto", "none", ""])
+def test_max_concurrency_auto_is_derived_and_a_number_wins(auto):
+    assert PipelineConfig.from_mapping({"model_arn": MODEL_ARN, "max_concurrency": auto}).max_concurrency is None
+    assert PipelineConfig.from_mapping({"model_arn": MODEL_ARN, "max_concurrency": "7"}).effective_max_concurrency == 7

@@ -1,0 +1,27 @@
+"""`customlabels cost`'s arithmetic: the on-demand and always-on model hours by hand, prices as parameters."""
+
+import pytest
+
+from customlabels.operations.cost import Prices, Workload, estimate, model_hours
+
+pytestmark = pytest.mark.unit
+
+
+# --- cost ------------------------------------------------------------------------------------------------
+def test_cost_by_hand_for_5000_images_in_one_two_hour_burst():
+    workload = Workload(images_per_day=5000, burst_hours=2)
+    always, on_demand = estimate(workload, "always-on"), estimate(workload, "on-demand")
+    assert (always.model_hours, on_demand.model_hours) == (24, 2.5)  # the burst plus 30 idle minutes
+    assert (always.model, on_demand.model) == (96.0, 10.0)
+    # 5000 x 0.15 s x 0.5 GB + (1440 scheduled + 5000 on-upload) x 0.1 s x 0.25 GB = 536 GB-s; 500 + 6440 requests
+    assert on_demand.lambda_ == pytest.approx(536 * 0.0000133334 + 6940 * 0.2e-6)
+    # 5000 sends + 1000 receives/deletes + 5 pollers x 180 polls/h x hours + 1440 depth reads
+    assert on_demand.sqs == pytest.approx((5000 + 1000 + 900 * 2.5 + 1440) * 0.4e-6)
+    assert always.sqs == pytest.approx((5000 + 1000 + 900 * 24 + 1440) * 0.4e-6)
+    assert on_demand.s3 == pytest.approx(10_000 * 0.005 / 1000 + 15_000 * 0.0004 / 1000)
+
+
+def test_on_demand_never_runs_more_than_a_day_and_prices_are_parameters():
+    assert model_hours(Workload(100, burst_hours=8, bursts_per_day=3), "on-demand") == 24
+    cheap = estimate(Workload(100, burst_hours=1, inference_units=2), "on-demand", Prices(inference_unit_hour=1.5))
+    assert cheap.model == pytest.approx(1.5 * 2 * 1.5)

@@ -1,0 +1,122 @@
+"""Pictures of the detections: pixel checks on generated images, captions, error and placeholder pictures."""
+
+import json
+
+import pytest
+from PIL import Image
+
+from customlabels.evaluation.evaluate import Prediction, ResultsError
+from customlabels.visualize import pictures
+
+pytestmark = pytest.mark.unit
+
+
+GREY = (128, 128, 128)
+
+
+RED, BLUE = (255, 0, 0), (0, 0, 255)
+
+
+COLOURS = {"bee": RED, "flower": BLUE, "sunny": (0, 160, 0)}
+
+
+def grey(width=400, height=300):
+    return Image.new("RGB", (width, height), GREY)
+
+
+def test_a_box_lands_where_its_geometry_says():
+    # Left .25, Top .5, Width .5, Height .25 of 400 x 300 -> x 100..300, y 150..225; outline 2 px inside.
+    picture = pictures.draw(grey(), [Prediction("bee", 97.5, (0.25, 0.5, 0.5, 0.25))], COLOURS)
+    assert picture.size == (400, 300)
+    for x, y in [(100, 190), (101, 190), (299, 190), (300, 190), (200, 225), (250, 224)]:
+        assert picture.getpixel((x, y)) == RED, (x, y)
+    for x, y in [(98, 190), (103, 190), (200, 190), (297, 200), (302, 190), (200, 228)]:
+        assert picture.getpixel((x, y)) == GREY, (x, y)
+    tab = [picture.getpixel((x, y)) for x in range(100, 200) for y in range(120, 150)]
+    assert tab.count(RED) > 200, "the label tab sits just above the box, in the label's colour"
+
+
+def test_the_tab_goes_inside_a_box_at_the_top_edge_and_low_confidence_is_not_drawn():
+    predictions = [Prediction("flower", 80.0, (0.0, 0.0, 0.5, 0.5)), Prediction("bee", 40.0, (0.6, 0.6, 0.2, 0.2))]
+    picture = pictures.draw(grey(), predictions, COLOURS, min_confidence=50)
+    assert picture.getpixel((100, 0)) == BLUE and picture.getpixel((0, 100)) == BLUE
+    inside_tab = [picture.getpixel((x, y)) for x in range(2, 60) for y in range(4, 24)]
+    assert inside_tab.count(BLUE) > 100
+    assert picture.getpixel((240, 200)) == GREY, "the 40% bee is below --min-confidence 50"
+
+
+def test_image_level_labels_become_a_caption_under_the_picture():
+    predictions = [Prediction("sunny", 88.0), Prediction("flower", 60.0)]
+    picture = pictures.draw(grey(), predictions, COLOURS)
+    assert picture.width == 400 and picture.height > 300
+    caption = [picture.getpixel((x, y)) for x in range(400) for y in range(300, picture.height)]
+    assert caption.count(COLOURS["sunny"]) > 100 and caption.count(BLUE) > 100
+    assert picture.getpixel((399, picture.height - 1)) == pictures.CAPTION_BACKGROUND
+    assert all(picture.getpixel((x, y)) == GREY for x in (0, 200, 399) for y in (0, 150, 299)), "image untouched"
+    first_sunny = min(x for x in range(400) for y in range(300, picture.height)
+                      if picture.getpixel((x, y)) == COLOURS["sunny"])
+    first_flower = min(x for x in range(400) for y in range(300, picture.height) if picture.getpixel((x, y)) == BLUE)
+    assert first_sunny < first_flower, "most confident first"
+
+
+def test_an_error_is_a_red_banner_and_an_unreadable_image_a_placeholder(tmp_path):
+    banner = (pictures.ERROR_RED, "InvalidImageFormatException: Request has unsupported image format")
+    picture = pictures.draw(grey(), [], COLOURS, banner=banner)
+    assert picture.height > 300
+    assert picture.getpixel((395, picture.height - 2)) == pictures.ERROR_RED
+
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "notes.jpg").write_text("not a picture")
+    item = pictures.ResultImage("notes.jpg", tmp_path / "images" / "notes.jpg", {
+        "Image": {"Key": "test_images/notes.jpg"}, "CustomLabels": [],
+        "Error": {"Code": "InvalidImageFormatException", "Message": "Request has unsupported image format"}})
+    rendered = pictures.render(item, COLOURS)
+    drawn = rendered.picture
+    assert rendered.format == "PNG" and drawn.size[0] == pictures.PLACEHOLDER_SIZE[0]
+    assert rendered.plain.size == pictures.PLACEHOLDER_SIZE
+    assert drawn.getpixel((5, 5)) == pictures.PLACEHOLDER_BACKGROUND
+    assert drawn.getpixel((drawn.width - 3, drawn.height - 2)) == pictures.ERROR_RED
+    assert any(drawn.getpixel((x, 35)) == (255, 255, 255) for x in range(24, 300)), "the reason is written on it"
+
+
+def test_render_keeps_jpeg_as_jpeg_and_marks_images_without_a_result(tmp_path):
+    grey(200, 100).save(tmp_path / "a.jpg")
+    grey(200, 100).save(tmp_path / "b.png")
+    with_result = pictures.ResultImage("a.jpg", tmp_path / "a.jpg", {
+        "Image": {"Key": "test_images/a.jpg"},
+        "CustomLabels": [{"Name": "bee", "Confidence": 90.0,
+                          "Geometry": {"BoundingBox": {"Left": 0.1, "Top": 0.1, "Width": 0.5, "Height": 0.5}}}]})
+    rendered = pictures.render(with_result, COLOURS)
+    assert (rendered.format, rendered.picture.size) == ("JPEG", (200, 100))
+    assert rendered.picture.getpixel((20, 30)) == RED and rendered.plain.getpixel((20, 30)) == GREY
+    rendered = pictures.render(pictures.ResultImage("b.png", tmp_path / "b.png", None), COLOURS)
+    pending = rendered.picture
+    assert rendered.format == "PNG" and pending.height > 100
+    assert pending.getpixel((199, pending.height - 1)) == pictures.NOTICE_AMBER
+
+
+def test_collect_pairs_results_with_images_by_key_and_lists_those_without(tmp_path):
+    images, results = tmp_path / "images", tmp_path / "results"
+    (images / "meadow").mkdir(parents=True)
+    for name in ("meadow/a b.jpg", "c.png", "waiting.jpg"):
+        grey(100, 100).save(images / name)
+    (images / "README.txt").write_text("not an image, never uploaded as one")
+    (results / "test_images" / "meadow").mkdir(parents=True)
+    for key in ("test_images/meadow/a b.jpg", "test_images/c.png", "test_images/gone.jpg"):
+        (results / f"{key}.json").write_text(json.dumps({"Image": {"Key": key}, "CustomLabels": []}))
+    (results / "summary.json").write_text(json.dumps({"images": []}))
+    items = pictures.collect(results, images)
+    assert [(i.name, i.image_path is not None, i.document is not None) for i in items] == [
+        ("c.png", True, True), ("meadow/a b.jpg", True, True), ("test_images/gone.jpg", False, True),
+        ("waiting.jpg", True, False)]
+    (results / "broken.json").write_text("{")
+    with pytest.raises(ResultsError, match=r"broken\.json: not JSON"):
+        pictures.collect(results, images)
+
+
+def test_label_colours_are_distinct_and_stable():
+    labels = [f"label-{n}" for n in range(20)]
+    colours = pictures.label_colours(reversed(labels))
+    assert len(set(colours.values())) == 20
+    assert colours == pictures.label_colours(labels)
+    assert pictures.FONT_PATH.is_file() and "matplotlib" in str(pictures.FONT_PATH)

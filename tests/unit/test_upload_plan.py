@@ -1,0 +1,24 @@
+"""`customlabels upload`'s plan: each file checked by content, size and name before anything is sent."""
+
+import pytest
+
+from customlabels.operations import transfer
+
+pytestmark = pytest.mark.unit
+
+
+def test_upload_plan_checks_content_size_and_names(folder):
+    uploads, skipped = transfer.plan_upload(folder, "test_images/batch/")
+    assert [(u.key, u.content_type) for u in uploads] == [
+        ("test_images/batch/bee.jpg", "image/jpeg"), ("test_images/batch/disguised.jpg", "image/png"),
+        ("test_images/batch/meadow/flower 1.png", "image/png")]
+    reasons = {s.path.name: s.reason for s in skipped}
+    assert reasons.keys() == {"notes.jpg", "anim.gif", "tiny.png", "huge.png", "photo.dat", "big.jpg", "mixed.Jpg"}
+    assert reasons["notes.jpg"].startswith("not an image by its content")
+    assert reasons["anim.gif"] == "a GIF image; Rekognition takes JPEG or PNG: convert it"
+    assert reasons["tiny.png"] == "32 x 32 px; Rekognition takes 64-4096 px per side: resize it"
+    assert reasons["huge.png"].startswith("4100 x 64 px")
+    assert reasons["photo.dat"] == ("a JPEG by content, but the pipeline only picks up names ending .jpg, .jpeg, "
+                                    ".png, .JPG, .JPEG, .PNG: rename it")
+    assert reasons["mixed.Jpg"].endswith("(S3's notification filters are case-sensitive): rename it to mixed.jpg")
+    assert reasons["big.jpg"].startswith("15.0 MB; Rekognition takes at most 15 MB")
