@@ -41,6 +41,7 @@ from botocore.exceptions import ClientError
 
 from customlabels.config import MODEL_ARN_EXAMPLE, TPS_PER_INFERENCE_UNIT, PipelineConfig
 from customlabels_runtime.model_manager import logic as manager_logic
+from customlabels_runtime.model_manager.logic import Clients
 
 EPOCH = datetime(2026, 11, 23, tzinfo=UTC)
 START_SECONDS = 600
@@ -276,14 +277,6 @@ class FakeSSM:
     def put_parameter(self, Name: str, Value: str, **_: Any) -> dict:
         self.world.state_value = Value
         return {"Version": 1}
-
-
-@dataclass(frozen=True)
-class Clients:
-    rekognition: Any
-    sqs: Any
-    lambda_: Any
-    ssm: Any
 
 
 class Quiet:

@@ -5,28 +5,25 @@ input prefix (the stack's rule matches image keys only; `announced_image` checks
 """
 
 import os
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from customlabels_runtime.model_manager.logic import Settings, announced_image, announcement_time, manage, project_arn
+from customlabels_runtime.model_manager.logic import (
+    Clients,
+    Settings,
+    announced_image,
+    announcement_time,
+    manage,
+    project_arn,
+)
 
 logger = Logger()
 metrics = Metrics()
-
-
-@dataclass(frozen=True)
-class Clients:
-    rekognition: Any
-    sqs: Any
-    lambda_: Any
-    ssm: Any
 
 
 @cache

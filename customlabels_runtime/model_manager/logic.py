@@ -268,6 +268,16 @@ def next_state(seen: Observation, decision: Decision, state: Mapping[str, Any]) 
     return new
 
 
+@dataclass(frozen=True)
+class Clients:
+    """The AWS clients the manager observes and acts with: boto3's in Lambda, moto or fakes in tests and bench/."""
+
+    rekognition: Any
+    sqs: Any
+    lambda_: Any
+    ssm: Any
+
+
 # --- data access -----------------------------------------------------------------------------------------
 
 

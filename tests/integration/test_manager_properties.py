@@ -17,6 +17,7 @@ from moto import mock_aws
 
 from customlabels_runtime.model_manager.logic import (
     STARTABLE,
+    Clients,
     Settings,
     announced_image,
     announcement_time,
@@ -102,14 +103,6 @@ class FakeLambda:
         self.updates.append(Enabled)
         self.state = "Enabled" if Enabled else "Disabled"
         return {"UUID": UUID, "State": self.state}
-
-
-@dataclass
-class Clients:
-    rekognition: Any
-    sqs: Any
-    lambda_: Any
-    ssm: Any
 
 
 # --- strategies ------------------------------------------------------------------------------------------

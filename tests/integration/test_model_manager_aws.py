@@ -1,9 +1,7 @@
 """The model manager's data access against the emulator and moto, and its part of the stack."""
 
 import json
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import boto3
 import pytest
@@ -14,21 +12,13 @@ from moto import mock_aws
 
 from customlabels.local.emulator.rekognition import CustomLabelsService, serve
 from customlabels.local.esm import EventSourceMapping, serve_mapping_api
-from customlabels_runtime.model_manager.logic import Settings, manage, project_arn
+from customlabels_runtime.model_manager.logic import Clients, Settings, manage, project_arn
 from helpers import MODEL_ARN, NOW, TEST_EVENT, s3_event, synth_template
 
 pytestmark = pytest.mark.integration
 
 
 # --- observe and act, against the emulator and moto ------------------------------------------------------
-@dataclass
-class Clients:
-    rekognition: Any
-    sqs: Any
-    lambda_: Any
-    ssm: Any
-
-
 @pytest.fixture
 def world():
     """moto SQS and SSM, the Rekognition emulator, and the local event source mapping's Lambda API."""
