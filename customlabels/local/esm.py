@@ -13,7 +13,6 @@ and once for each event that the stack's own upload rule matched (moto's EventBr
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import json
 import multiprocessing
@@ -25,7 +24,6 @@ import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from queue import Empty
 from typing import Any
 
 from customlabels.local.lambda_events import sqs_event
@@ -33,6 +31,36 @@ from customlabels.local.lambda_events import sqs_event
 INFERENCE_HANDLER = "customlabels_runtime.inference.handler.handler"
 MANAGER_HANDLER = "customlabels_runtime.model_manager.handler.handler"
 """The functions' handlers as the stack names them (module path and function), for `load_handler`."""
+
+
+class Reports:
+    """What child processes report, read by a thread of the parent as it arrives. Read only at the end, a
+    long run would fill the pipe, and a child exiting with reports still to flush would block there for ever
+    (and a child terminated mid-write would leave a half message that blocks any later read)."""
+
+    def __init__(self, context: Any) -> None:
+        self.queue = context.Queue()
+        self.items: list[Any] = []
+        self._reader = threading.Thread(target=self._read, name="child-reports", daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while (item := self.queue.get()) is not None:
+            self.items.append(item)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """After the children have exited: everything they flushed is read before this end mark."""
+        self.queue.put(None)
+        self._reader.join(timeout)
+
+
+def stop_processes(processes: list[Any], timeout: float) -> None:
+    """Wait for processes told to stop; terminate one that does not within `timeout` seconds."""
+    for process in processes:
+        process.join(timeout=timeout)
+        if process.is_alive():
+            process.terminate()
+            process.join(timeout=5)
 
 
 @dataclass(frozen=True)
@@ -136,11 +164,10 @@ class EventSourceMapping:
         self.uuid = str(uuid.uuid4())
         self.queue_arn = queue_arn
         self.batch_size = batch_size
-        self._reports = self._context.Queue()
+        self._reports = Reports(self._context)
         self._arguments = (environment, queue_url, queue_arn, region, batch_size, memory_mb, timeout_seconds,
                            str(log_path))
         self.max_concurrency = max_concurrency
-        self.invocations: list[Invocation] = []
         self._processes: list[Any] = []
 
     def start(self) -> EventSourceMapping:
@@ -148,7 +175,7 @@ class EventSourceMapping:
             environment, *rest = self._arguments
             process = self._context.Process(target=_environment_main, name=f"lambda-environment-{index}",
                                             args=(index, environment, *rest, self._stop, self._enabled,
-                                                  self._reports),
+                                                  self._reports.queue),
                                             daemon=True)
             process.start()
             self._processes.append(process)
@@ -169,21 +196,15 @@ class EventSourceMapping:
                 "FunctionResponseTypes": ["ReportBatchItemFailures"],
                 "ScalingConfig": {"MaximumConcurrency": self.max_concurrency}}
 
-    def collect(self, wait: float = 0.0) -> list[Invocation]:
-        """Move the invocations reported so far into `self.invocations`; `wait` gives reports still in a
-        queue's pipe time to arrive (a stopped environment's last reports)."""
-        with contextlib.suppress(Empty):
-            while True:
-                self.invocations.append(self._reports.get(timeout=wait) if wait else self._reports.get_nowait())
-        return self.invocations
+    @property
+    def invocations(self) -> list[Invocation]:
+        """The invocations reported so far; all of them once `stop()` returned."""
+        return self._reports.items
 
     def stop(self) -> None:
         self._stop.set()
-        for process in self._processes:
-            process.join(timeout=10)
-            if process.is_alive():
-                process.terminate()
-        self.collect(wait=0.5)
+        stop_processes(self._processes, timeout=30)
+        self._reports.close()
 
 
 def serve_mapping_api(mapping: EventSourceMapping) -> ThreadingHTTPServer:
@@ -297,26 +318,22 @@ class ScheduledFunction:
                  invocations_url: str, max_event_age: float) -> None:
         context = multiprocessing.get_context("spawn")
         self._stop = context.Event()
-        self._reports = context.Queue()
-        self.invocations: list[ManagerInvocation] = []
+        self._reports = Reports(context)
         self._process = context.Process(target=_scheduled_main, name=f"scheduled-{function_name(handler)}",
                                         daemon=True, args=(handler, environment, str(log_path), interval,
-                                                           self._stop, invocations_url, max_event_age, self._reports))
+                                                           self._stop, invocations_url, max_event_age,
+                                                           self._reports.queue))
 
     def start(self) -> ScheduledFunction:
         self._process.start()
         return self
 
-    def collect(self, wait: float = 0.0) -> list[ManagerInvocation]:
-        """Move the invocations reported so far into `self.invocations` (see `EventSourceMapping.collect`)."""
-        with contextlib.suppress(Empty):
-            while True:
-                self.invocations.append(self._reports.get(timeout=wait) if wait else self._reports.get_nowait())
-        return self.invocations
+    @property
+    def invocations(self) -> list[ManagerInvocation]:
+        """The runs reported so far; all of them once `stop()` returned."""
+        return self._reports.items
 
     def stop(self) -> None:
         self._stop.set()
-        self._process.join(timeout=15)
-        if self._process.is_alive():
-            self._process.terminate()
-        self.collect(wait=0.5)
+        stop_processes([self._process], timeout=30)
+        self._reports.close()

@@ -96,7 +96,7 @@ def test_throttling_is_retried_by_botocore_then_redelivered_by_sqs_and_nothing_i
 
 
 def scheduled_runs(pipeline) -> int:
-    return sum(1 for run in pipeline.manager.collect() if run.trigger == "Scheduled Event")
+    return sum(1 for run in pipeline.manager.invocations if run.trigger == "Scheduled Event")
 
 
 def test_manual_mode_images_wait_for_the_operator_without_spending_receives(backend):
