@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from customlabels.config import DEFAULT_STACK_NAME, ConfigError
+from customlabels.config import DEFAULT_STACK_NAME, IMAGE_SUFFIXES, ConfigError, image_name_problem
 
 console = Console()
 DESCRIPTION = ("The tooling of the Rekognition Custom Labels S3 pipeline: run it locally, upload images and\n"
@@ -45,6 +45,32 @@ EXAMPLES = """examples:
   customlabels dlq list --stack CustomLabelsPipeline
   customlabels dlq redrive --stack CustomLabelsPipeline
 """
+
+
+def number(kind: type = float, *, at_least: float | None = None, above: float | None = None,
+           at_most: float | None = None, hint: str = ""):
+    """An argparse type: a number in a range, refused at parse time with the range (and a hint) in words."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole number' if kind is int else 'number'}") \
+                from None
+        bounds = [f"at least {at_least:g}" if at_least is not None else "", f"above {above:g}" if above is not None
+                  else "", f"at most {at_most:g}" if at_most is not None else ""]
+        if ((at_least is not None and value < at_least) or (above is not None and value <= above)
+                or (at_most is not None and value > at_most)):
+            wanted = " and ".join(bound for bound in bounds if bound)
+            raise argparse.ArgumentTypeError(f"{text} is out of range: give a number {wanted}"
+                                             + (f" ({hint})" if hint else ""))
+        return value
+    return parse
+
+
+POSITIVE = number(int, at_least=1)
+SECONDS = number(float, above=0)
+PERCENT = number(float, at_least=0, at_most=100, hint="a percent: 90 for 90%")
+FRACTION = number(float, above=0, at_most=1, hint="a fraction: 0.9 for 90%")
 
 
 def _key_values(spec: str, option: str) -> dict[str, float]:
@@ -126,6 +152,10 @@ def local_run(args: argparse.Namespace) -> int:
     _print_model_timeline(pipeline)
     console.print(f"{len(invocations)} invocations of the real handler; its logs: {log_path}")
     console.print(f"Results: {out}/  (one JSON per image, mirroring the keys)  Summary: {out / 'summary.json'}")
+    for key, outcome in outcomes.items():  # a JPEG named bee.Jpg: the notifications never send it (upload says so)
+        if outcome == "not-an-image" and key.lower().endswith(tuple({s.lower() for s in IMAGE_SUFFIXES})):
+            console.print(f"[yellow]not-an-image[/]: {key}: {image_name_problem(key.rsplit('/', 1)[-1])}",
+                          soft_wrap=True)
     failed = {key: outcome for key, outcome in outcomes.items() if outcome in ("dlq", "timeout")}
     for key, outcome in failed.items():
         console.print(f"[red]{outcome}[/]: {key}" + (" (still pending after --timeout)" if outcome == "timeout"
@@ -159,7 +189,7 @@ def _print_model_timeline(pipeline) -> None:
     if pipeline.config.model_lifecycle == "on-demand":
         started = any(status == "STARTING" for _, status in history)
         console.print(("  The model manager started it when images arrived" if started else
-                       "  The model manager did not start it: no image arrived")
+                       "  The model manager did not start it during the run")
                       + f"; deployed, it stops it after {pipeline.config.idle_minutes} idle minutes (idle_minutes).")
 
 
@@ -674,7 +704,7 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="manifest:FILE",
                         help="what the emulated model detects: the labels of a Ground Truth manifest "
                              "(default: nothing)")
-    parser.add_argument("--min-confidence", type=float, metavar="N",
+    parser.add_argument("--min-confidence", type=PERCENT, metavar="N",
                         help="MinConfidence 0-100 (default: cdk.json's min_confidence; unset = the model's "
                              "assumed per-label thresholds)")
     parser.add_argument("--faults", metavar="SPEC",
@@ -686,13 +716,14 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--noise", type=lambda s: _key_values(s, "--noise"), metavar="SPEC",
                         help="make the manifest model imperfect: miss=0.1 (drop objects), spurious=0.2 "
                              "(add wrong boxes), jitter=4 (confidence spread), confidence=95")
-    parser.add_argument("--inference-units", type=int, default=1, help="model inference units (5 TPS each)")
-    parser.add_argument("--latency", type=float, default=0.0, metavar="SECONDS",
+    parser.add_argument("--inference-units", type=POSITIVE, default=1,
+                        help="model inference units (5 TPS each; default 1)")
+    parser.add_argument("--latency", type=number(at_least=0), default=0.0, metavar="SECONDS",
                         help="DetectCustomLabels latency of the emulated model (default 0)")
-    parser.add_argument("--visibility-timeout", type=int, default=10, metavar="SECONDS",
+    parser.add_argument("--visibility-timeout", type=number(int, at_least=0), default=10, metavar="SECONDS",
                         help="queue visibility timeout, i.e. the delay before a failed image is retried "
                              "(default 10 locally; the deployed queue uses 6x the function timeout)")
-    parser.add_argument("--start-delay", type=float, default=2.0, metavar="SECONDS",
+    parser.add_argument("--start-delay", type=number(at_least=0), default=2.0, metavar="SECONDS",
                         help="how long the emulated model takes from STARTING to RUNNING (default 2; real models "
                              "take minutes)")
     parser.add_argument("--seed", type=int, default=0, help="seed of injected faults and noise")
@@ -724,7 +755,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                 "--out. Exits 1 if any image ended in the DLQ or timed out.")
     run.add_argument("--images", required=True, help="folder of images (searched recursively)")
     run.add_argument("--out", required=True, help="where to write the result JSONs and summary.json")
-    run.add_argument("--timeout", type=float, default=300, metavar="SECONDS",
+    run.add_argument("--timeout", type=SECONDS, default=300, metavar="SECONDS",
                      help="give up waiting after this long (default 300)")
     _local_options(run)
     run.set_defaults(func=local_run)
@@ -746,10 +777,10 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--model-arn", help="the project version ARN, instead of a stack")
     model_parser.add_argument("--wait", action="store_true",
                               help="wait until RUNNING (start), STOPPED (stop), or either (status), with a spinner")
-    model_parser.add_argument("--inference-units", type=int, default=1, help="start with this many (default 1)")
-    model_parser.add_argument("--max-inference-units", type=int, help="let Rekognition scale up to this many")
-    model_parser.add_argument("--timeout", type=float, default=3600, help="--wait gives up after this (s)")
-    model_parser.add_argument("--poll", type=float, default=15, help=argparse.SUPPRESS)
+    model_parser.add_argument("--inference-units", type=POSITIVE, default=1, help="start with this many (default 1)")
+    model_parser.add_argument("--max-inference-units", type=POSITIVE, help="let Rekognition scale up to this many")
+    model_parser.add_argument("--timeout", type=SECONDS, default=3600, help="--wait gives up after this (s)")
+    model_parser.add_argument("--poll", type=SECONDS, default=15, help=argparse.SUPPRESS)
     model_parser.set_defaults(func=model_command)
 
     thresholds = commands.add_parser(
@@ -782,8 +813,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--manifest", required=True, help="the ground truth (.manifest / JSON lines)")
     evaluation.add_argument("--results", required=True, metavar="DIR|s3://BUCKET/PREFIX|SNAPSHOT",
                             help="result JSONs, or an evaluation manifest snapshot file")
-    evaluation.add_argument("--iou", type=float, default=0.5, help="IoU for a detection to match a box (default 0.5)")
-    evaluation.add_argument("--target-precision", type=float, metavar="P",
+    evaluation.add_argument("--iou", type=FRACTION, default=0.5,
+                            help="IoU for a detection to match a box (default 0.5)")
+    evaluation.add_argument("--target-precision", type=FRACTION, metavar="P",
                             help="also find, per label, the lowest threshold whose precision reaches P (0-1)")
     evaluation.add_argument("--thresholds", metavar="FILE",
                             help="score as if these thresholds had applied (predicts what `thresholds set` would do)")
@@ -798,14 +830,16 @@ def build_parser() -> argparse.ArgumentParser:
                                description="Estimates the daily cost of the pipeline with the model always on and "
                                            "on demand: model hours, Lambda, SQS and S3 requests, from list prices "
                                            "you can override. See docs/model-lifecycle.md for the formula.")
-    cost.add_argument("--images-per-day", type=int, required=True)
-    cost.add_argument("--burst-hours", type=float, required=True, help="hours a day during which images arrive")
-    cost.add_argument("--bursts-per-day", type=int, default=1, help="separate bursts a day (default 1)")
-    cost.add_argument("--price-per-iu-hour", type=float, default=4.00,
+    cost.add_argument("--images-per-day", type=number(int, at_least=0), required=True,
+                      help="images uploaded a day")
+    cost.add_argument("--burst-hours", type=number(above=0, at_most=24), required=True,
+                      help="hours a day during which images arrive")
+    cost.add_argument("--bursts-per-day", type=POSITIVE, default=1, help="separate bursts a day (default 1)")
+    cost.add_argument("--price-per-iu-hour", type=number(at_least=0), default=4.00,
                       help="USD per inference-unit hour (default 4.00; check your region)")
-    cost.add_argument("--inference-units", type=int, default=1)
-    cost.add_argument("--idle-minutes", type=int, default=30, help="the stack's idle_minutes (default 30)")
-    cost.add_argument("--ms-per-image", type=float, default=150.0,
+    cost.add_argument("--inference-units", type=POSITIVE, default=1, help="inference units (default 1)")
+    cost.add_argument("--idle-minutes", type=POSITIVE, default=30, help="the stack's idle_minutes (default 30)")
+    cost.add_argument("--ms-per-image", type=number(at_least=0), default=150.0,
                       help="the inference function's billed time per image in ms: model latency plus the "
                            "handler's CPU time (default 150, an estimate; use your CloudWatch Duration per image)")
     cost.set_defaults(func=cost_command)
@@ -831,7 +865,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "`local serve` prints).")
     uploading.add_argument("folder", help="folder of images (searched recursively)")
     _bucket_options(uploading)
-    uploading.add_argument("--workers", type=int, default=8, help="concurrent uploads (default 8)")
+    uploading.add_argument("--workers", type=POSITIVE, default=8, help="concurrent uploads (default 8)")
     uploading.set_defaults(func=upload_command)
 
     fetching = commands.add_parser(
@@ -847,9 +881,9 @@ def build_parser() -> argparse.ArgumentParser:
     fetching.add_argument("--dead-letter-queue-url", help="with --bucket: the DLQ, to tell failed images from pending")
     fetching.add_argument("--wait", action="store_true", help="follow until every image has a result or sits in "
                                                                "the DLQ")
-    fetching.add_argument("--timeout", type=float, default=900, metavar="SECONDS",
+    fetching.add_argument("--timeout", type=number(at_least=0), default=900, metavar="SECONDS",
                           help="--wait gives up after this long (default 900)")
-    fetching.add_argument("--poll", type=float, default=5, metavar="SECONDS", help="--wait polls this often (5)")
+    fetching.add_argument("--poll", type=SECONDS, default=5, metavar="SECONDS", help="--wait polls this often (5)")
     fetching.add_argument("--out", metavar="DIR", help="save the result JSONs here, mirroring their keys")
     fetching.add_argument("--format", choices=["table", "json", "csv"], default="table",
                           help="table (default), json (a list of {image, status, result}) or csv (a row per label)")
@@ -867,7 +901,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="result JSONs (from `local run --out` or `results --out`)")
     visualize.add_argument("--images", required=True, metavar="DIR", help="the images that were uploaded")
     visualize.add_argument("--out", required=True, metavar="DIR", help="where to write pictures/ and index.html")
-    visualize.add_argument("--min-confidence", type=float, default=0.0, metavar="N",
+    visualize.add_argument("--min-confidence", type=PERCENT, default=0.0, metavar="N",
                            help="draw only detections at or above N (0-100) in the pictures; the gallery's slider "
                                 "starts there (default 0)")
     visualize.set_defaults(func=visualize_command)
@@ -891,7 +925,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "labels (2 for image classification), 0-50 boxes per image, boxes inside the image, one kind "
                     "of labels. Lists every problem with its line number and exits 1 if there is any.")
     validate.add_argument("file")
-    validate.add_argument("--limit", type=int, default=200, help="show at most this many problems (default 200)")
+    validate.add_argument("--limit", type=POSITIVE, default=200, help="show at most this many problems (default 200)")
     splitting = manifest_commands.add_parser(
         "split", help="split into training and test manifests, stratified by label",
         description="Splits the images into IN's stem .train and .test manifests (next to IN, or in --out-dir), "
@@ -912,7 +946,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  description="Draws images with Pillow and writes their Ground Truth "
                                              "object-detection manifest; nothing is downloaded.")
     sample.add_argument("out", help="folder to write images/ and manifest.jsonl into")
-    sample.add_argument("--count", type=int, default=12, help="number of images (default 12)")
+    sample.add_argument("--count", type=POSITIVE, default=12, help="number of images (default 12)")
     sample.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     sample.set_defaults(func=sample_data)
     return parser

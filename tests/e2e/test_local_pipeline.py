@@ -219,16 +219,19 @@ def test_cli_runs_a_folder_and_writes_results_and_summary(tmp_path):
 
 
 def test_cli_run_without_images_never_starts_the_model(tmp_path):
-    """S3's test event waits in the queue and a text file is uploaded: neither is an image, so the billed
-    model stays STOPPED, and the run says so."""
+    """S3's test event waits in the queue, a text file and a JPEG named bee.Jpg are uploaded: none is an image
+    to the pipeline, so the billed model stays STOPPED, and the run says so and names the fix for bee.Jpg."""
     images = tmp_path / "images"
     images.mkdir()
     (images / "notes.txt").write_text("not an image")
+    (images / "bee.Jpg").write_bytes(picture())  # a JPEG, but a suffix the bucket notifications never match
     run = run_cli("local", "run", "--images", str(images), "--out", str(tmp_path / "out"))
     printed = " ".join(run.stdout.split())
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Model (on-demand): STOPPED (+0.0 s)" in printed and "STARTING" not in printed
-    assert "The model manager did not start it: no image arrived" in printed
+    assert "The model manager did not start it during the run" in printed
+    assert "not-an-image: test_images/bee.Jpg: its suffix .Jpg mixes cases" in printed
+    assert "rename it to bee.jpg" in printed
 
 
 def test_cli_exits_1_and_names_the_images_in_the_dlq(tmp_path):

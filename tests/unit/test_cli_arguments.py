@@ -1,0 +1,54 @@
+"""Nonsense is refused when the command line is parsed, naming the option and the range, with exit code 2."""
+
+import pytest
+
+from customlabels.cli import build_parser
+
+pytestmark = pytest.mark.unit
+
+COST = ["cost", "--images-per-day", "5000", "--burst-hours", "2"]
+EVALUATE = ["evaluate", "--manifest", "gt.manifest", "--results", "results"]
+LOCAL_RUN = ["local", "run", "--images", "images", "--out", "out"]
+VISUALIZE = ["visualize", "--results", "r", "--images", "i", "--out", "o"]
+
+BAD = [
+    (["cost", "--images-per-day", "-5", "--burst-hours", "2"], "--images-per-day", "at least 0"),
+    (["cost", "--images-per-day", "5", "--burst-hours", "30"], "--burst-hours", "at most 24"),
+    (["cost", "--images-per-day", "5", "--burst-hours", "0"], "--burst-hours", "above 0"),
+    ([*COST, "--bursts-per-day", "0"], "--bursts-per-day", "at least 1"),
+    ([*COST, "--price-per-iu-hour", "-4"], "--price-per-iu-hour", "at least 0"),
+    ([*COST, "--inference-units", "0"], "--inference-units", "at least 1"),
+    ([*COST, "--ms-per-image", "abc"], "--ms-per-image", "is not a number"),
+    ([*EVALUATE, "--iou", "2"], "--iou", "at most 1"),
+    ([*EVALUATE, "--iou", "-1"], "--iou", "above 0"),
+    ([*EVALUATE, "--target-precision", "90"], "--target-precision", "a fraction: 0.9 for 90%"),
+    ([*LOCAL_RUN, "--timeout", "-1"], "--timeout", "above 0"),
+    ([*LOCAL_RUN, "--latency", "-1"], "--latency", "at least 0"),
+    ([*LOCAL_RUN, "--start-delay", "-1"], "--start-delay", "at least 0"),
+    ([*LOCAL_RUN, "--inference-units", "0"], "--inference-units", "at least 1"),
+    ([*LOCAL_RUN, "--visibility-timeout", "-3"], "--visibility-timeout", "at least 0"),
+    ([*LOCAL_RUN, "--min-confidence", "150"], "--min-confidence", "a percent: 90 for 90%"),
+    ([*VISUALIZE, "--min-confidence", "200"], "--min-confidence", "at most 100"),
+    (["upload", ".", "--bucket", "b", "--workers", "0"], "--workers", "at least 1"),
+    (["upload", ".", "--bucket", "b", "--workers", "two"], "--workers", "is not a whole number"),
+    (["sample-data", "s", "--count", "0"], "--count", "at least 1"),
+    (["manifest", "validate", "gt.manifest", "--limit", "-1"], "--limit", "at least 1"),
+    (["model", "start", "--inference-units", "0"], "--inference-units", "at least 1"),
+    (["results", "--bucket", "b", "--poll", "0"], "--poll", "above 0"),
+]
+
+
+@pytest.mark.parametrize(("args", "option", "says"), BAD, ids=[" ".join(args) for args, _, _ in BAD])
+def test_nonsense_is_refused_at_parse_time_naming_the_option_and_the_range(capsys, args, option, says):
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(args)
+    message = capsys.readouterr().err.strip().splitlines()[-1]
+    assert exit_.value.code == 2
+    assert f"argument {option}" in message and says in message, message
+
+
+@pytest.mark.parametrize("args", [COST, [*EVALUATE, "--iou", "1", "--target-precision", "0.9"],
+                                  [*LOCAL_RUN, "--timeout", "0.5", "--latency", "0", "--visibility-timeout", "0"],
+                                  [*VISUALIZE, "--min-confidence", "100"]])
+def test_the_edges_of_each_range_are_accepted(args):
+    build_parser().parse_args(args)
