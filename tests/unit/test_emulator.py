@@ -1,6 +1,8 @@
 """The Rekognition Custom Labels emulator against the documented API, called in process: states, limits, TPS cap,
 thresholds, faults."""
 
+import re
+
 import pytest
 
 from customlabels.local.emulator.rekognition import PlannedFault, ServiceError, parse_fault_plan, parse_faults
@@ -189,3 +191,19 @@ def test_fault_plans_parse_and_bad_ones_say_how_to_write_them():
     for bad in ("throttle:0", "throttle:x", ":3"):
         with pytest.raises(ValueError, match=r"e\.g\. throttle:5"):
             parse_fault_plan(bad)
+
+
+@pytest.mark.parametrize(("spec", "says"), [
+    ("bogus", "use NAME=RATE"), ("bogus=0.1", "unknown error 'bogus'"), ("throttle", "use NAME=RATE"),
+    ("throttle=abc", "use NAME=RATE"), ("=0.1", "unknown error ''"), ("throtle=0.1", "unknown error 'throtle'")])
+def test_bad_fault_rates_say_how_to_write_them(spec, says):
+    with pytest.raises(ValueError, match=re.escape(says)):
+        parse_faults(spec)
+
+
+@pytest.mark.parametrize(("spec", "says"), [
+    ("throtle:3", "unknown error 'throtle'; use throttle, throughput, internal, not-ready"),
+    ("bogus:x", "whole number above 0"), ("throttle:3@", "give a key pattern after @")])
+def test_bad_fault_plans_say_how_to_write_them(spec, says):
+    with pytest.raises(ValueError, match=re.escape(says)):
+        parse_fault_plan(spec)

@@ -83,37 +83,56 @@ class NoDetections:
         return []
 
 
+def fault_code(name: str, spec: str) -> str:
+    """An alias (`throttle`, ...) or an error code in Rekognition's style (`...Exception`, `...Error`)."""
+    name = name.strip()
+    if name in FAULT_ALIASES:
+        return FAULT_ALIASES[name]
+    if re.fullmatch(r"[A-Z][A-Za-z]+(Exception|Error)", name):
+        return name
+    raise ValueError(f"{spec!r}: unknown error {name!r}; use {', '.join(FAULT_ALIASES)} or an error code such as "
+                     "ImageTooLargeException")
+
+
 def parse_faults(spec: str | Mapping[str, float] | None) -> dict[str, float]:
     """`throttle=0.1,internal=0.02` (aliases or real error codes) -> {error code: rate 0-1}."""
     if not spec:
         return {}
-    items = spec.items() if isinstance(spec, Mapping) else (part.split("=", 1) for part in spec.split(",") if part)
+    if isinstance(spec, Mapping):
+        items = [(name, str(rate)) for name, rate in spec.items()]
+    else:
+        items = [part.partition("=")[::2] for part in spec.split(",") if part.strip()]
     faults = {}
     for name, rate in items:
-        code = FAULT_ALIASES.get(name.strip(), name.strip())
-        value = float(rate)
+        try:
+            value = float(rate)
+        except ValueError:
+            raise ValueError(f"fault {name.strip()}={rate!r}: use NAME=RATE with a rate from 0 to 1, "
+                             "e.g. throttle=0.1") from None
         if not 0 <= value <= 1:
             raise ValueError(f"fault rate for {name} must be between 0 and 1, got {value}")
-        faults[code] = value
+        faults[fault_code(name, f"{name}={rate}")] = value
     return faults
 
 
 def parse_fault_plan(spec: str | None) -> list[PlannedFault]:
     """`throttle:5` (the first 5 calls for each image), `internal@*/bad.jpg` (every call for matching keys),
-    `not-ready:1@test_images/a*`; several separated by commas; aliases as in `parse_faults` or error codes."""
+    `not-ready:1@test_images/a*`; several separated by commas; aliases as in `parse_faults` or error codes. Without
+    a number of calls, every call fails."""
     plan = []
     for part in (spec or "").split(","):
         if not part.strip():
             continue
-        head, _, keys = part.strip().partition("@")
+        head, at, keys = part.strip().partition("@")
         name, _, calls = head.partition(":")
         if calls and not (calls.isdigit() and int(calls) > 0):
             raise ValueError(f"fault plan {part.strip()!r}: the number of calls must be a whole number above 0, "
                              f"e.g. throttle:5")
         if not name.strip():
             raise ValueError(f"fault plan {part.strip()!r}: name an error, e.g. throttle:5 or internal@*/bad.jpg")
-        plan.append(PlannedFault(FAULT_ALIASES.get(name.strip(), name.strip()), int(calls) if calls else None,
-                                 keys.strip() or "*"))
+        if at and not keys.strip():
+            raise ValueError(f"fault plan {part.strip()!r}: give a key pattern after @, e.g. internal@*/bad.jpg")
+        plan.append(PlannedFault(fault_code(name, part.strip()), int(calls) if calls else None, keys.strip() or "*"))
     return plan
 
 
