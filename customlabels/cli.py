@@ -195,8 +195,10 @@ def _print_model_timeline(pipeline) -> None:
 
 def local_serve(args: argparse.Namespace) -> int:
     log_path = Path(args.log)
-    # Before anything starts: a SIGTERM at any moment stops the emulated stack and its processes cleanly.
-    signal.signal(signal.SIGTERM, _interrupt)
+    # Before anything starts: Ctrl-C or a SIGTERM at any moment stops the emulated stack and its processes
+    # cleanly, also when started from a script in the background, which inherits SIGINT ignored (a test hung so).
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _interrupt)
     with _pipeline(args, log_path) as pipeline:
         resources = pipeline.resources
         console.print("[bold]Local pipeline running.[/] Ctrl-C stops it.")

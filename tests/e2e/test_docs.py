@@ -351,8 +351,7 @@ DOCUMENTED_OUTCOMES = [
 
 def serve_until_up(words: list[str], workspace: Path) -> tuple[int, str]:
     """`local serve` runs until stopped: start it, read until it prints how to use it, then Ctrl-C it, as the
-    docs say (SIGINT). The grace period lets it reach its wait loop: `local serve` installs its SIGTERM handler
-    only after printing, so an early SIGTERM would kill it before it stops its environments (reported)."""
+    docs say (SIGINT)."""
     process = subprocess.Popen([sys.executable, "-m", "customlabels", *words], cwd=workspace, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "COLUMNS": "200"})
     printed = ""
