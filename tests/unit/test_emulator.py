@@ -6,7 +6,7 @@ import re
 import pytest
 
 from customlabels.local.emulator.rekognition import PlannedFault, ServiceError, parse_fault_plan, parse_faults
-from helpers import ARN, SEEN, Sees, image_bytes
+from helpers import ARN, SEEN, Sees, huge_png, image_bytes, mpo_bytes
 
 pytestmark = pytest.mark.unit
 
@@ -15,7 +15,7 @@ PROJECT_ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bees/161547993
 
 
 def detect(service, key="bee.jpg", **extra):
-    return service.detect_custom_labels({"ProjectVersionArn": ARN,
+    return service.dispatch("DetectCustomLabels", {"ProjectVersionArn": ARN,
                                          "Image": {"S3Object": {"Bucket": "images", "Name": key}}, **extra})
 
 
@@ -26,17 +26,29 @@ def error_of(call) -> str:
 
 
 def status(service):
-    return service.describe_project_versions({"ProjectArn": PROJECT_ARN})["ProjectVersionDescriptions"][0]["Status"]
+    return describe(service)["Status"]
+
+
+def describe(service):
+    return service.dispatch("DescribeProjectVersions", {"ProjectArn": PROJECT_ARN})["ProjectVersionDescriptions"][0]
+
+
+def start(service, units=1, **extra):
+    return service.dispatch("StartProjectVersion", {"ProjectVersionArn": ARN, "MinInferenceUnits": units, **extra})
+
+
+def stop(service):
+    return service.dispatch("StopProjectVersion", {"ProjectVersionArn": ARN})
 
 
 # --- model states ----------------------------------------------------------------------------------------
-def test_a_stopped_model_is_not_ready(service):
-    assert status(service) == "STOPPED"
+def test_a_new_version_is_training_completed_and_not_ready(service):
+    assert status(service) == "TRAINING_COMPLETED"
     assert error_of(lambda: detect(service)) == "ResourceNotReadyException"
 
 
 def test_start_goes_through_starting_to_running_after_the_start_delay(service, clock):
-    assert service.start_project_version({"ProjectVersionArn": ARN, "MinInferenceUnits": 1}) == {"Status": "STARTING"}
+    assert start(service) == {"Status": "STARTING"}
     assert status(service) == "STARTING"
     assert error_of(lambda: detect(service)) == "ResourceNotReadyException"
     clock.now += 29.9
@@ -47,34 +59,35 @@ def test_start_goes_through_starting_to_running_after_the_start_delay(service, c
 
 
 def test_stop_goes_through_stopping_to_stopped(service, clock):
-    service.start_project_version({"ProjectVersionArn": ARN, "MinInferenceUnits": 1})
+    start(service)
     clock.now += 30
-    assert service.stop_project_version({"ProjectVersionArn": ARN}) == {"Status": "STOPPING"}
+    assert stop(service) == {"Status": "STOPPING"}
     assert error_of(lambda: detect(service)) == "ResourceNotReadyException"
     clock.now += 10
     assert status(service) == "STOPPED"
 
 
 def test_starting_twice_or_stopping_a_stopped_model_is_refused(service):
-    assert error_of(lambda: service.stop_project_version({"ProjectVersionArn": ARN})) == "ResourceInUseException"
-    service.start_project_version({"ProjectVersionArn": ARN, "MinInferenceUnits": 1})
-    assert error_of(lambda: service.start_project_version({"ProjectVersionArn": ARN, "MinInferenceUnits": 1})) \
-        == "ResourceInUseException"
+    assert error_of(lambda: stop(service)) == "ResourceInUseException"
+    start(service)
+    assert error_of(lambda: start(service)) == "ResourceInUseException"
 
 
 def test_unknown_model_and_bad_inference_units(service):
     other = ARN.replace("/1615479933000", "/1615479933001")
-    assert error_of(lambda: service.detect_custom_labels({"ProjectVersionArn": other})) == "ResourceNotFoundException"
-    assert error_of(lambda: service.start_project_version({"ProjectVersionArn": ARN, "MinInferenceUnits": 0})) \
-        == "InvalidParameterException"
+    image = {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}}
+    assert error_of(lambda: service.dispatch("DetectCustomLabels", {"ProjectVersionArn": other, "Image": image})) \
+        == "ResourceNotFoundException"
+    assert error_of(lambda: start(service, 0)) \
+        == "ValidationException"  # botocore's model: at least 1
 
 
 def test_describe_reports_inference_units_and_filters_by_version_name(service):
-    service.start_project_version({"ProjectVersionArn": ARN, "MinInferenceUnits": 2, "MaxInferenceUnits": 3})
-    [description] = service.describe_project_versions(
+    service.dispatch("StartProjectVersion", {"ProjectVersionArn": ARN, "MinInferenceUnits": 2, "MaxInferenceUnits": 3})
+    [description] = service.dispatch("DescribeProjectVersions",
         {"ProjectArn": PROJECT_ARN, "VersionNames": ["bees.2021-03-11T15.05.33"]})["ProjectVersionDescriptions"]
     assert (description["MinInferenceUnits"], description["MaxInferenceUnits"]) == (2, 3)
-    assert service.describe_project_versions(
+    assert service.dispatch("DescribeProjectVersions",
         {"ProjectArn": PROJECT_ARN, "VersionNames": ["other"]})["ProjectVersionDescriptions"] == []
 
 
@@ -95,7 +108,7 @@ def calls(service, count, spacing, arn=ARN):
     answers = []
     for _ in range(count):
         try:
-            service.detect_custom_labels({"ProjectVersionArn": arn,
+            service.dispatch("DetectCustomLabels", {"ProjectVersionArn": arn,
                                           "Image": {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}}})
             answers.append("ok")
         except ServiceError as error:
@@ -173,18 +186,17 @@ def test_units_are_removed_one_delay_each_once_the_load_falls_never_below_the_mi
     clock.now += 1 + 1000
     status(service)  # describing the model brings its units up to date
     assert model.inference_units == 1
-    assert "1 inference unit(s) in service" in service.describe_project_versions(
-        {"ProjectArn": PROJECT_ARN})["ProjectVersionDescriptions"][0]["StatusMessage"]
+    assert "1 inference unit(s) in service." in describe(service)["StatusMessage"]
 
 
 def test_a_started_model_scales_between_the_units_of_its_start_request(service, clock):
     service.models[ARN].capacity.scale_up_after = 10
-    service.start_project_version({"ProjectVersionArn": ARN, "MinInferenceUnits": 1, "MaxInferenceUnits": 2})
+    service.dispatch("StartProjectVersion", {"ProjectVersionArn": ARN, "MinInferenceUnits": 1, "MaxInferenceUnits": 2})
     clock.now += 30
     assert status(service) == "RUNNING"
     calls(service, 12 * 11, 1 / 12)
     assert service.models[ARN].inference_units == 2
-    service.stop_project_version({"ProjectVersionArn": ARN})
+    stop(service)
     clock.now += 10
     assert status(service) == "STOPPED" and service.models[ARN].inference_units == 0
 
@@ -205,7 +217,9 @@ def running(service):
     (b"\xff\xd8\xff" + b"\0" * (15 * 1024 * 1024), "ImageTooLargeException"),
     (image_bytes("PNG", (63, 200)), "InvalidParameterException"),
     (image_bytes("PNG", (4097, 64)), "InvalidParameterException"),
-    (image_bytes("PNG", (64, 4096)), None),
+    (image_bytes("PNG", (64, 4096)), "InvalidParameterException"),  # 64:1, over the 20:1 maximum
+    (image_bytes("PNG", (64, 1280)), None),  # 20:1 exactly
+    (image_bytes("PNG", (4096, 4096)), None),
 ])
 def test_image_limits_are_enforced_by_content(running, objects, content, code):
     objects[("images", "bee.jpg")] = content
@@ -240,7 +254,7 @@ def test_max_results_keeps_the_most_confident(running):
 
 @pytest.mark.parametrize("bad", [-0.1, 100.1])
 def test_min_confidence_out_of_range_is_invalid(running, bad):
-    assert error_of(lambda: detect(running, MinConfidence=bad)) == "InvalidParameterException"
+    assert error_of(lambda: detect(running, MinConfidence=bad)) == "ValidationException"
 
 
 # --- faults ----------------------------------------------------------------------------------------------
@@ -306,3 +320,130 @@ def test_bad_fault_rates_say_how_to_write_them(spec, says):
 def test_bad_fault_plans_say_how_to_write_them(spec, says):
     with pytest.raises(ValueError, match=re.escape(says)):
         parse_fault_plan(spec)
+
+
+# --- projects and versions -------------------------------------------------------------------------------
+def test_a_project_has_its_own_arn_and_lists_its_versions_newest_first(service):
+    service.add_model(OTHER_ARN)  # a later version of the same project
+    [project] = service.dispatch("DescribeProjects", {"ProjectNames": ["bees"]})["ProjectDescriptions"]
+    assert project["ProjectArn"] == PROJECT_ARN == service.models[OTHER_ARN].project_arn
+    versions = service.dispatch("DescribeProjectVersions", {"ProjectArn": PROJECT_ARN})["ProjectVersionDescriptions"]
+    assert [v["ProjectVersionArn"] for v in versions] == [OTHER_ARN, ARN]
+    [other] = service.dispatch("DescribeProjectVersions", {"ProjectArn": PROJECT_ARN,
+                                                           "VersionNames": ["bees.2021-04-01T10.00.00"]})[
+        "ProjectVersionDescriptions"]
+    assert other["ProjectVersionArn"] == OTHER_ARN and other["Status"] == "TRAINING_COMPLETED"
+
+
+def test_versions_page_by_max_results_and_next_token(service):
+    for day in range(1, 5):
+        service.add_model(ARN.replace("bees.2021-03-11T15.05.33/1615479933000",
+                                      f"bees.2021-05-0{day}T00.00.00/16{day}0000000000"))
+    seen, request = [], {"ProjectArn": PROJECT_ARN, "MaxResults": 2}
+    while True:
+        answer = service.dispatch("DescribeProjectVersions", request)
+        assert len(answer["ProjectVersionDescriptions"]) <= 2
+        seen += [v["ProjectVersionArn"] for v in answer["ProjectVersionDescriptions"]]
+        if "NextToken" not in answer:
+            break
+        request = {**request, "NextToken": answer["NextToken"]}
+    assert sorted(seen) == sorted(service.models) and len(seen) == 5
+
+
+@pytest.mark.parametrize(("request_", "code"), [
+    ({"NextToken": "junk"}, "InvalidPaginationTokenException"),
+    ({"NextToken": "WyJwcm9qZWN0cyIsIDJd"}, "InvalidPaginationTokenException"),  # DescribeProjects' token
+    ({"MaxResults": 500}, "ValidationException"),
+    ({"MaxResults": 0}, "ValidationException"),
+    ({"VersionNames": [f"v{n}" for n in range(11)]}, "ValidationException"),
+    ({"ProjectArn": "arn:aws:rekognition:eu-west-1:123456789012:project/bees"}, "ValidationException"),
+    ({"ProjectArn": "arn:aws:rekognition:eu-west-1:123456789012:project/wasps/1615479933000"},
+     "ResourceNotFoundException"),
+])
+def test_describe_project_versions_refuses_what_botocores_model_and_the_reference_refuse(service, request_, code):
+    assert error_of(lambda: service.dispatch("DescribeProjectVersions",
+                                             {"ProjectArn": PROJECT_ARN, **request_})) == code
+
+
+# --- lifecycle states to rehearse ------------------------------------------------------------------------
+def test_a_version_can_fail_its_start(service, clock):
+    service.models[ARN].fails_to_start = True
+    start(service)
+    clock.now += 30
+    assert status(service) == "FAILED"
+    assert error_of(lambda: detect(service)) == "ResourceNotReadyException"
+    assert service.models[ARN].inference_units == 0
+
+
+@pytest.mark.parametrize("settled", ["EXPIRED", "DEPRECATED", "FAILED"])
+def test_expired_deprecated_and_failed_versions_cannot_start_or_answer(service, settled):
+    service.set_status(ARN, settled)
+    assert status(service) == settled
+    assert error_of(lambda: start(service)) == "ResourceInUseException"
+    assert error_of(lambda: detect(service)) == "ResourceNotReadyException"
+
+
+def test_a_running_version_that_expires_takes_its_units_out_of_service(service):
+    model = run(service, minimum=2)
+    service.set_status(ARN, "EXPIRED", "Expired on purpose")
+    assert model.inference_units == 0
+    description = describe(service)
+    assert (description["Status"], description["StatusMessage"]) == ("EXPIRED", "Expired on purpose")
+    with pytest.raises(ValueError, match="use one of"):
+        service.set_status(ARN, "STARTING")
+
+
+# --- requests the front end refuses ----------------------------------------------------------------------
+IMAGE = {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}}
+
+
+@pytest.mark.parametrize(("operation", "request_", "code"), [
+    ("DetectCustomLabels", {"ProjectVersionArn": "not-an-arn", "Image": IMAGE}, "ValidationException"),
+    ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": {**IMAGE, "Bytes": "AAAA"}},
+     "InvalidParameterException"),
+    ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": {}}, "InvalidParameterException"),
+    ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": {"Bytes": "not base64!"}}, "SerializationException"),
+    ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": IMAGE, "MinConfidence": "high"},
+     "SerializationException"),
+    ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": IMAGE, "MaxResults": 2.5}, "SerializationException"),
+    ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": [IMAGE]}, "SerializationException"),
+    ("DetectCustomLabels", ["not", "an", "object"], "SerializationException"),
+    ("StartProjectVersion", {"ProjectVersionArn": ARN, "MinInferenceUnits": 1000}, "LimitExceededException"),
+    ("StartProjectVersion", {"ProjectVersionArn": ARN, "MinInferenceUnits": 3, "MaxInferenceUnits": 2},
+     "InvalidParameterException"),
+    ("StartProjectVersion", {"ProjectVersionArn": ARN}, "ValidationException"),
+    ("StopProjectVersion", {"ProjectVersionArn": ARN + "/extra"}, "ValidationException"),
+    ("CreateProject", {"ProjectName": "wasps"}, "UnknownOperationException"),
+])
+def test_malformed_requests_are_refused_with_the_front_ends_codes(running, operation, request_, code):
+    assert error_of(lambda: running.dispatch(operation, request_)) == code
+
+
+def test_validation_errors_name_the_member_and_the_constraint(service):
+    with pytest.raises(ServiceError) as raised:
+        service.dispatch("DescribeProjectVersions", {"ProjectArn": PROJECT_ARN, "MaxResults": 500})
+    assert raised.value.message == ("1 validation error detected: Value '500' at 'maxResults' failed to satisfy "
+                                    "constraint: Member must have value less than or equal to 100")
+
+
+def test_inline_bytes_are_analysed_and_limited_to_4_mb(running):
+    import base64
+
+    inline = {"ProjectVersionArn": ARN, "Image": {"Bytes": base64.b64encode(image_bytes()).decode()}}
+    assert running.dispatch("DetectCustomLabels", inline)["CustomLabels"]
+    big = {"ProjectVersionArn": ARN, "Image": {"Bytes": base64.b64encode(b"\xff\xd8" + bytes(4_300_000)).decode()}}
+    assert error_of(lambda: running.dispatch("DetectCustomLabels", big)) == "ImageTooLargeException"
+    huge = {"ProjectVersionArn": ARN, "Image": {"Bytes": base64.b64encode(bytes(5_300_000)).decode()}}
+    assert error_of(lambda: running.dispatch("DetectCustomLabels", huge)) == "ValidationException"  # model: 5 MiB
+
+
+def test_a_jpeg_with_an_embedded_second_image_is_a_jpeg(running, objects):
+    objects[("images", "bee.jpg")] = mpo_bytes()
+    assert detect(running)["CustomLabels"]
+
+
+def test_a_small_file_declaring_a_huge_picture_is_refused_for_its_size_not_decompressed(running, objects):
+    objects[("images", "bee.jpg")] = huge_png()
+    with pytest.raises(ServiceError) as raised:
+        detect(running)
+    assert raised.value.code == "InvalidParameterException" and "4096" in raised.value.message
