@@ -188,8 +188,9 @@ class Pipeline:
         self.stub.add_response("detect_custom_labels", {"CustomLabels": labels}, request)
 
     def expect_error(self, code, message="from the stub"):
+        status = 500 if code in ("InternalServerError", "ThrottlingException") else 400  # the API reference's
         self.stub.add_client_error("detect_custom_labels", service_error_code=code, service_message=message,
-                                   http_status_code=500 if code == "InternalServerError" else 400)
+                                   http_status_code=status)
 
 
 def deps_for(pipeline, **settings):
