@@ -316,14 +316,19 @@ class CustomLabelsService:
 
     def set_status(self, arn: str, status: str, message: str | None = None) -> None:
         """Put a version in a settled state to rehearse it (EXPIRED, DEPRECATED, FAILED, ...), with an optional
-        StatusMessage; a RUNNING model leaving RUNNING takes its units out of service."""
+        StatusMessage. Entering RUNNING puts its minimum units in service (1 if never started); leaving it takes
+        them out."""
         if status not in SETTLED:
             raise ValueError(f"status {status!r}: use one of {', '.join(sorted(SETTLED))}")
         with self._lock:
             model = self.models[arn]
             model.status, model.status_message, model.transition_at = status, message, None
             model.status_since = self.clock()
-            if status != "RUNNING":
+            if status == "RUNNING":
+                model.min_inference_units = model.min_inference_units or 1
+                model.max_inference_units = model.max_inference_units or model.min_inference_units
+                model.capacity.start(model.status_since, model.min_inference_units, model.max_inference_units)
+            else:
                 model.capacity.stop(model.status_since)
             model.history.append((model.status_since, status))
 
