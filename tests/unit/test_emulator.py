@@ -402,6 +402,8 @@ IMAGE = {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}}
     ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": {**IMAGE, "Bytes": "AAAA"}},
      "InvalidParameterException"),
     ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": {}}, "InvalidParameterException"),
+    ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": {"S3Object": None, "Bytes": None}},
+     "InvalidParameterException"),  # JSON nulls are absent members
     ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": {"Bytes": "not base64!"}}, "SerializationException"),
     ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": IMAGE, "MinConfidence": "high"},
      "SerializationException"),

@@ -360,7 +360,7 @@ class CustomLabelsService:
             raise
 
     def detect_custom_labels(self, request: dict[str, Any]) -> dict[str, Any]:
-        image = request.get("Image") or {}
+        image = {name: value for name, value in request["Image"].items() if value is not None}  # null = absent
         if ("Bytes" in image) == ("S3Object" in image):
             raise ServiceError("InvalidParameterException",
                                "Image must have exactly one of Bytes or S3Object (both or neither were given)")
