@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from customlabels.config import MODEL_ARN_PATTERN
@@ -95,3 +96,13 @@ def wait_for(rekognition: Any, model_arn: str, wanted: set[str], timeout: float,
         if current in wanted or current == "FAILED" or clock() >= deadline:
             return current
         sleep(poll)
+
+
+def resume(ssm: Any, state_parameter: str, now: datetime) -> dict[str, Any]:
+    """`model resume`: restart today's count of the spend guard in the manager's state, which it acts on at its
+    next run (docs/model-lifecycle.md, "The spend guard"); returns the state written."""
+    from customlabels_runtime.model_manager.logic import parse_state, resumed_state
+
+    state = resumed_state(parse_state(ssm.get_parameter(Name=state_parameter)["Parameter"]["Value"]), now)
+    ssm.put_parameter(Name=state_parameter, Value=json.dumps(state), Type="String", Overwrite=True)
+    return state

@@ -301,13 +301,14 @@ def test_the_uploader_uploads_and_can_neither_forge_a_result_nor_read_or_tune(de
     assert enforced(lambda: main(["upload", str(folder / "images"), "--stack", STACK])) == 0
     forged = enforced(lambda: _refused_put(NAMES["bucket"], "test_images/bee.jpg.json"))
     said_results = enforced(lambda: refused(capsys, ["results", "--stack", STACK]))
+    said_resume = enforced(lambda: refused(capsys, ["model", "resume", "--stack", STACK]))
     said_thresholds = enforced(lambda: refused(capsys, ["thresholds", "set", str(folder / "thresholds.json"),
                                                         "--stack", STACK]))
     assert admin["s3"].head_object(Bucket=NAMES["bucket"], Key="test_images/bee.jpg")["ContentLength"] > 0
     assert forged == "AccessDenied"
     assert "lack s3:ListBucket" in said_results and "ResultReaderPolicyArn" in said_results
     assert "lack ssm:PutParameter" in said_thresholds and "OperatorPolicyArn" in said_thresholds
-    assert said_thresholds.count("\n") == 0
+    assert "lack ssm:GetParameter" in said_resume and "OperatorPolicyArn" in said_resume
 
 
 def _refused_put(bucket: str, key: str) -> str:
@@ -335,6 +336,8 @@ def test_the_operator_sets_thresholds_and_redrives_and_cannot_read_results(deplo
     act_as("operator")
     assert enforced(lambda: main(["thresholds", "set", str(folder / "thresholds.json"), "--stack", STACK])) == 0
     assert enforced(lambda: main(["dlq", "redrive", "--stack", STACK])) == 0
+    assert enforced(lambda: main(["model", "resume", "--stack", STACK])) == 0
+    assert "resumed_at" in json.loads(admin["ssm"].get_parameter(Name=NAMES["state"])["Parameter"]["Value"])
     said = enforced(lambda: refused(capsys, ["results", "--stack", STACK]))
     assert json.loads(admin["ssm"].get_parameter(Name=NAMES["thresholds"])["Parameter"]["Value"]) == {
         "min_confidence": 80, "labels": {"bee": 72.5}}
