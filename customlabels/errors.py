@@ -57,11 +57,9 @@ PERMISSIONS = {
 
 def access_denied(operation: str, code: str, message: str) -> str:
     """One line: the permission that is missing and the policy to attach."""
-    if code == "KMS.AccessDeniedException" or "kms:" in message:
-        action, policies = "the KMS key's use (kms:Decrypt / kms:GenerateDataKey through S3 or SQS)", \
-            PERMISSIONS.get(operation, ("", (UPLOADER, READER, OPERATOR)))[1]
-    else:
-        action, policies = PERMISSIONS.get(operation, (f"{operation}", (UPLOADER, READER, OPERATOR)))
+    action, policies = PERMISSIONS.get(operation, (operation, (UPLOADER, READER, OPERATOR)))
+    if code == "KMS.AccessDeniedException" or "kms:" in message:  # the service was allowed, the key was not
+        action = "the KMS key's use (kms:Decrypt / kms:GenerateDataKey through S3 or SQS)"
     attach = " or ".join(f"the policy in the stack's output {name}" for name in policies)
     return (f"AWS refused {operation} ({code}): these credentials lack {action}. Fix: attach {attach} "
             "(README, 'Who can do what')")

@@ -90,6 +90,8 @@ def _model_action(args: argparse.Namespace, rekognition, target, ssm) -> int:
                                             f"{current.max_inference_units or '-'})"),
                         ("Since", current.since or "unknown (the model manager records it)"),
                         ("Last work seen", current.last_activity or "-"),
+                        ("Hours today", "-" if current.hours_today is None else
+                         f"{current.hours_today:.2f} (the spend guard's count; `model resume` restarts it)"),
                         ("Lifecycle", target.lifecycle or "-")):
         table.add_row(name, str(value))
     console.print(table)
