@@ -344,3 +344,19 @@ def test_the_operator_sets_thresholds_and_redrives_and_cannot_read_results(deplo
     assert int(admin["sqs"].get_queue_attributes(QueueUrl=admin["queue"], AttributeNames=[
         "ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"]) == 1
     assert "lack s3:ListBucket" in said and "ResultReaderPolicyArn" in said
+
+
+@pytest.mark.parametrize(("budget", "may_stop"), [(None, False), ("20", True)], ids=["no-budget", "20-hours"])
+def test_always_on_may_stop_the_model_only_for_a_spend_guard_budget(tmp_path, budget, may_stop):
+    context = {"model_lifecycle": "always-on", **({"max_model_hours_per_day": budget} if budget else {})}
+    synthesized = synth_template(tmp_path, **context).to_json()
+    manager_actions = {action for resource in synthesized["Resources"].values()
+                       if resource["Type"] == "AWS::IAM::Policy" and "ModelLifecycleManager" in json.dumps(
+                           resource["Properties"]["Roles"])
+                       for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+                       for action in ([statement["Action"]] if isinstance(statement["Action"], str)
+                                      else statement["Action"])}
+    alarms = [resource for resource in synthesized["Resources"].values() if resource["Type"] ==
+              "AWS::CloudWatch::Alarm" and resource["Properties"].get("MetricName") == "SpendGuardPaused"]
+    assert ("rekognition:StopProjectVersion" in manager_actions) is may_stop
+    assert len(alarms) == int(may_stop)
