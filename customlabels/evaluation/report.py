@@ -19,10 +19,12 @@ def confusion_png(evaluation: Evaluation, path: Path) -> Path:
     """Rows: ground truth; columns: prediction (and NO_LABEL when the model returned nothing)."""
     pyplot = agg_pyplot()
     image_level = evaluation.image_level
-    rows = [c for c in image_level["classes"] if c != NO_LABEL]
-    columns = list(image_level["classes"]) if image_level["kind"] == "single-label" else [*rows, NO_LABEL]
+    single = image_level["kind"] == "single-label"
     matrix = image_level["confusion_matrix"]
-    if image_level["kind"] == "single-label":
+    columns = list(image_level["classes"]) if single else [*image_level["classes"], NO_LABEL]
+    # Single-label: the (none) row is there when some image has no object (its true class is then "nothing").
+    rows = [c for i, c in enumerate(image_level["classes"]) if c != NO_LABEL or (single and any(matrix[i]))]
+    if single:
         matrix = [matrix[image_level["classes"].index(row)] for row in rows]
     figure, axes = pyplot.subplots(figsize=(1.2 + 0.8 * len(columns), 1.0 + 0.7 * len(rows)))
     shown = axes.imshow(matrix, cmap="Blues")
@@ -34,7 +36,8 @@ def confusion_png(evaluation: Evaluation, path: Path) -> Path:
     for i, row in enumerate(matrix):
         for j, value in enumerate(row):
             axes.text(j, i, str(value), ha="center", va="center", color="white" if value > top / 2 else "black")
-    axes.set_title(f"Images ({image_level['kind']})")
+    axes.set_title("Confusion matrix (single-label)" if single else
+                   "Co-occurrence (multi-label): images having both labels")
     figure.colorbar(shown, ax=axes)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
