@@ -43,6 +43,8 @@ class ImageResult:
     key: str
     predictions: tuple[Prediction, ...] = ()
     error: str | None = None
+    model: str | None = None
+    """The model version that made the result (its ProjectVersionArn), when the result says."""
 
 
 @dataclass
@@ -138,7 +140,7 @@ def result_from_document(document: Mapping[str, Any]) -> ImageResult:
         predictions.append(Prediction(label["Name"], float(label["Confidence"]),
                                       None if box is None else (box["Left"], box["Top"], box["Width"], box["Height"])))
     error = (document.get("Error") or {}).get("Code")
-    return ImageResult(document["Image"]["Key"], tuple(predictions), error)
+    return ImageResult(document["Image"]["Key"], tuple(predictions), error, document.get("ProjectVersionArn"))
 
 
 def is_result_document(document: Any) -> bool:
@@ -183,8 +185,8 @@ def results_from_snapshot_line(document: Mapping[str, Any]) -> ImageResult:
 def apply_thresholds(results: Iterable[ImageResult], thresholds: Any) -> list[ImageResult]:
     """What the results would hold under other thresholds (only ever fewer predictions: the results
     cannot hold what their own thresholds already removed)."""
-    return [ImageResult(r.key, tuple(p for p in r.predictions if thresholds.passes(p.label, p.confidence)), r.error)
-            for r in results]
+    return [ImageResult(r.key, tuple(p for p in r.predictions if thresholds.passes(p.label, p.confidence)), r.error,
+                        r.model) for r in results]
 
 
 # --- scoring ------------------------------------------------------------------------------------------
@@ -239,12 +241,17 @@ class Evaluation:
     tuning: dict[str, Any]
     diagnostics: dict[str, Any]
     iou_threshold: float
+    model_versions: list[str] = field(default_factory=list)
+    """The ProjectVersionArns the results name."""
+    pairs: list[tuple[ManifestEntry, ImageResult]] = field(default_factory=list, repr=False)
+    """Each manifest line with its result (an empty one where there is none), for the report's pictures."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "schema": "customlabels-evaluation/1",
             "images": {"in_manifest": self.images, "with_result": self.matched, "missing_result": self.missing,
                        "error_result": self.errors, "results_not_in_manifest": self.unmatched_results},
+            "model_versions": self.model_versions,
             "labels": self.labels,
             "image_level": self.image_level,
             "detection": self.detection,
@@ -290,16 +297,16 @@ def evaluate(entries: list[ManifestEntry], results: list[ImageResult], *, iou_th
                     | {p.label for _, result in pairs for p in result.predictions})
 
     image_level = image_level_metrics(pairs, labels)
-    curves, detection, diagnostics = ({}, None, {})
     if detection_task:
         curves, detection, diagnostics = detection_metrics(pairs, labels, iou_threshold)
     else:
-        curves, diagnostics = classification_curves(pairs, labels), classification_diagnostics(pairs)
+        curves, detection, diagnostics = classification_curves(pairs, labels), None, classification_diagnostics(pairs)
     tuning = {"target_precision": target_precision,
               "per_label": {label: curve.tune(target_precision) for label, curve in curves.items()
                             if curve.predictions}}
+    model_versions = sorted({result.model for result in by_entry.values() if result.model})
     return Evaluation(len(entries), len(by_entry), missing, errors, unmatched, labels, image_level, detection,
-                      curves, tuning, diagnostics, iou_threshold)
+                      curves, tuning, diagnostics, iou_threshold, model_versions, pairs)
 
 
 def _no_match_message(entries: list[ManifestEntry], results: list[ImageResult]) -> str:
@@ -442,6 +449,7 @@ def classification_diagnostics(pairs: list[tuple[ManifestEntry, ImageResult]]) -
     confused: Counter[tuple[str, str]] = Counter()
     false_positives: dict[str, list[str]] = defaultdict(list)
     false_negatives: dict[str, list[str]] = defaultdict(list)
+    per_image = {}
     for entry, result in pairs:
         truth, predicted = _image_labels(entry), {p.label for p in result.predictions}
         for label in sorted(predicted - truth):
@@ -449,16 +457,26 @@ def classification_diagnostics(pairs: list[tuple[ManifestEntry, ImageResult]]) -
             confused.update((actual, label) for actual in truth - predicted)
         for label in sorted(truth - predicted):
             false_negatives[label].append(entry.key)
-    return _diagnostics(confused, false_positives, false_negatives)
+        per_image[entry.key] = _image_counts(result, len(truth & predicted), len(predicted - truth),
+                                             len(truth - predicted))
+    return _diagnostics(confused, false_positives, false_negatives, per_image)
+
+
+def _image_counts(result: ImageResult, true_positives: int, false_positives: int, false_negatives: int,
+                  ) -> dict[str, Any]:
+    """One image's verdict; `result_key` is the key the pipeline read (what the gallery is keyed by)."""
+    return {"result_key": result.key, "true_positives": true_positives, "false_positives": false_positives,
+            "false_negatives": false_negatives}
 
 
 def _diagnostics(confused: Counter, false_positives: Mapping[str, list[str]],
-                 false_negatives: Mapping[str, list[str]]) -> dict[str, Any]:
+                 false_negatives: Mapping[str, list[str]], per_image: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {
         "most_confused": [{"actual": actual, "predicted": predicted, "count": count}
                           for (actual, predicted), count in confused.most_common(10)],
         "false_positive_images": {label: sorted(set(keys)) for label, keys in sorted(false_positives.items())},
         "false_negative_images": {label: sorted(set(keys)) for label, keys in sorted(false_negatives.items())},
+        "per_image": per_image,
     }
 
 
@@ -469,8 +487,12 @@ def detection_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], labels: li
     confused: Counter[tuple[str, str]] = Counter()
     false_positives: dict[str, list[str]] = defaultdict(list)
     false_negatives: dict[str, list[str]] = defaultdict(list)
+    per_image = {}
     for entry, result in pairs:
         verdicts, missed = match_detections(entry, result.predictions, iou_threshold)
+        true_positive_count = sum(verdict for _, verdict, _ in verdicts)
+        per_image[entry.key] = _image_counts(result, true_positive_count, len(verdicts) - true_positive_count,
+                                             len(missed))
         for prediction, true_positive, confused_with in verdicts:
             curves[prediction.label].predictions.append(
                 ScoredPrediction(entry.key, prediction.label, prediction.confidence, true_positive))
@@ -504,7 +526,7 @@ def detection_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], labels: li
         "micro": {**totals, "precision": micro_precision, "recall": micro_recall,
                   "f1": _f1(micro_precision, micro_recall)},
     }
-    return curves, detection, _diagnostics(confused, false_positives, false_negatives)
+    return curves, detection, _diagnostics(confused, false_positives, false_negatives, per_image)
 
 
 def to_json_text(evaluation: Evaluation) -> str:
