@@ -55,8 +55,9 @@ def visualize_command(args: argparse.Namespace) -> int:
         items = pictures.collect(results, images)
     except ResultsError as error:
         raise CommandError(str(error)) from None
-    if not items:
-        raise CommandError(f"--results {results}: no result JSONs, and no JPEG/PNG images under --images {images}")
+    if not any(item.document is not None for item in items):
+        raise CommandError(f"--results {results}: no result JSONs there. Fix: give the folder that `local run --out` "
+                           "or `results --out` wrote")
     with Progress(TextColumn("Drawing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task("pictures", total=len(items))
