@@ -229,6 +229,9 @@ class CustomLabelsService:
         """Answers by error code: throttled calls, calls to a cold model, injected faults."""
         self._random = random.Random(seed)
         self._lock = threading.Lock()
+        from customlabels.local.emulator.datasets import DatasetStore  # it imports ServiceError from here
+
+        self.datasets = DatasetStore(clock=clock, projects=lambda: {m.project_arn for m in list(self.models.values())})
 
     # --- set-up ------------------------------------------------------------------------------------------
 
@@ -267,6 +270,7 @@ class CustomLabelsService:
             "DescribeProjectVersions": self.describe_project_versions,
             "StartProjectVersion": self.start_project_version,
             "StopProjectVersion": self.stop_project_version,
+            **self.datasets.handlers,
         }
         if operation not in handlers:
             raise ServiceError("UnknownOperationException", f"The emulator does not implement {operation}")
@@ -310,7 +314,8 @@ class CustomLabelsService:
         with self._lock:
             projects = {VERSION_ARN.match(m.arn)["project"]: m.project_arn for m in self.models.values()}
         return {"ProjectDescriptions": [
-            {"ProjectArn": arn, "CreationTimestamp": int(arn.rsplit("/", 1)[1]) / 1000, "Status": "CREATED"}
+            {"ProjectArn": arn, "CreationTimestamp": int(arn.rsplit("/", 1)[1]) / 1000, "Status": "CREATED",
+             "Datasets": self.datasets.project_datasets(arn)}
             for name, arn in sorted(projects.items()) if not names or name in names]}
 
     def describe_project_versions(self, request: dict[str, Any]) -> dict[str, Any]:
