@@ -87,6 +87,8 @@ class DatasetStore:
     # --- operations --------------------------------------------------------------------------------------------
 
     def update_dataset_entries(self, request: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            self._find(request.get("DatasetArn"))
         lines = _changed_lines(request.get("Changes"))
         parsed = {}
         for number, line in enumerate(lines, start=1):
