@@ -75,7 +75,7 @@ class LabelCurve:
                 continue
             kept = index + 1
             points.append({"threshold": prediction.confidence, "precision": true_positives / kept,
-                           "recall": true_positives / self.ground_truth if self.ground_truth else 0.0,
+                           "recall": true_positives / self.ground_truth if self.ground_truth else None,
                            "true_positives": true_positives, "false_positives": kept - true_positives})
         return points
 
@@ -95,8 +95,8 @@ class LabelCurve:
         """The threshold of the best F1 and the lowest threshold whose precision reaches the target."""
         best, lowest = None, None
         for point in self.points():
-            f1 = _f1(point["precision"], point["recall"])
-            if best is None or f1 > best["f1"]:
+            f1 = _defined_f1(point["precision"], point["recall"])
+            if best is None or (f1 or 0.0) > (best["f1"] or 0.0):
                 best = {**point, "f1": f1}
             if target_precision is not None and point["precision"] >= target_precision:
                 lowest = {**point, "f1": f1}
@@ -107,8 +107,13 @@ def _f1(precision: float, recall: float) -> float:
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
-def _ratio(numerator: float, denominator: float) -> float:
-    return numerator / denominator if denominator else 0.0
+def _ratio(numerator: float, denominator: float) -> float | None:
+    """None for 0/0: the precision of a label never predicted, the recall of a label never true (shown n/a)."""
+    return numerator / denominator if denominator else None
+
+
+def _defined_f1(precision: float | None, recall: float | None) -> float | None:
+    return None if precision is None or recall is None else _f1(precision, recall)
 
 
 def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
@@ -511,7 +516,7 @@ def detection_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], labels: li
         per_label[label] = {"ground_truth": curve.ground_truth, "true_positives": true_positives,
                             "false_positives": false_positive_count,
                             "false_negatives": curve.ground_truth - true_positives,
-                            "precision": precision, "recall": recall, "f1": _f1(precision, recall),
+                            "precision": precision, "recall": recall, "f1": _defined_f1(precision, recall),
                             "average_precision": curve.average_precision()}
     scored = [value["average_precision"] for value in per_label.values() if value["average_precision"] is not None]
     totals = {name: sum(value[name] for value in per_label.values())
@@ -524,7 +529,7 @@ def detection_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], labels: li
         "per_label": per_label,
         "mean_average_precision": sum(scored) / len(scored) if scored else None,
         "micro": {**totals, "precision": micro_precision, "recall": micro_recall,
-                  "f1": _f1(micro_precision, micro_recall)},
+                  "f1": _defined_f1(micro_precision, micro_recall)},
     }
     return curves, detection, _diagnostics(confused, false_positives, false_negatives, per_image)
 

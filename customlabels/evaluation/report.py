@@ -235,9 +235,12 @@ def _matrix_table(image_level: dict[str, Any]) -> str:
 
 def _curves_section(evaluations: dict[str, Evaluation], folder: Path) -> str:
     labels = sorted({label for evaluation in evaluations.values() for label, curve in evaluation.curves.items()
-                     if curve.predictions or curve.ground_truth})
+                     if curve.ground_truth})
+    unscored = sorted({label for evaluation in evaluations.values() for label in evaluation.curves} - set(labels))
+    note = (f"<p>No curve for {html.escape(', '.join(unscored))}: never in the ground truth, so no recall.</p>"
+            if unscored else "")
     if not labels:
-        return "<section><h2>Precision-recall curves</h2><p>none: nothing predicted and no ground truth.</p></section>"
+        return f"<section><h2>Precision-recall curves</h2><p>none</p>{note}</section>"
     figures = []
     for label in labels:
         path = pr_curves_png(evaluations, label, folder / _file_name("pr-", label, ".png"))
@@ -245,7 +248,7 @@ def _curves_section(evaluations: dict[str, Evaluation], folder: Path) -> str:
                        f'width="500" height="417"><figcaption>{html.escape(label)}</figcaption></figure>')
     return ("<section><h2>Precision-recall curves</h2><p>Each point is one threshold: lowering it moves right "
             "(more found) and usually down (more mistakes). The dot marks the best F1.</p>"
-            '<div class="curves">' + "".join(figures) + "</div></section>")
+            '<div class="curves">' + "".join(figures) + "</div>" + note + "</section>")
 
 
 def _tuning_section(evaluations: dict[str, Evaluation]) -> str:
@@ -392,7 +395,7 @@ def pr_curves_png(evaluations: dict[str, Evaluation], label: str, path: Path) ->
     figure, axes = pyplot.subplots(figsize=(6, 5), layout="constrained")
     for index, (name, evaluation) in enumerate(evaluations.items()):
         curve = evaluation.curves.get(label)
-        if curve is None:
+        if curve is None or not curve.ground_truth:  # no recall without ground truth: nothing to draw
             continue
         colour = f"C{index}"
         points = curve.points()

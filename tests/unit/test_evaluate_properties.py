@@ -217,6 +217,10 @@ def test_every_number_agrees_with_scikit_learn_and_a_brute_force_matcher(drawn):
             tally["true_positives"], tally["false_positives"], tally["ground_truth"]), label
         assert got["false_negatives"] == tally["ground_truth"] - tally["true_positives"]
         assert (got["average_precision"] is None) == (tally["ground_truth"] == 0)
+        predicted = tally["true_positives"] + tally["false_positives"]
+        assert got["precision"] == (approx(tally["true_positives"] / predicted) if predicted else None)
+        assert got["recall"] == (approx(tally["true_positives"] / tally["ground_truth"]) if tally["ground_truth"]
+                                 else None), "0/0 is n/a, not 0"
     assert {label for label, value in per_label.items() if value["ground_truth"] or value["true_positives"]
             or value["false_positives"]} == set(expected)
     defined = [value["average_precision"] for value in per_label.values() if value["average_precision"] is not None]
