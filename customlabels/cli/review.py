@@ -65,7 +65,8 @@ def review_export(args: argparse.Namespace) -> int:
         for kind in {reason.split(" ")[0] if not reason.startswith("only") else "disagreement"
                      for reason in candidate.reasons}:
             reasons[kind] = reasons.get(kind, 0) + 1
-    table = Table(title=f"{len(chosen)} of {len(documents[0])} images to review")
+    console.print(f"{len(chosen)} of {len(documents[0])} images with a result to review")
+    table = Table()
     table.add_column("why")
     table.add_column("images", justify="right")
     for kind, count in sorted(reasons.items()):

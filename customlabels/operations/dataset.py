@@ -71,9 +71,9 @@ def wait_for_update(rekognition: Any, arn: str, *, timeout: float, poll: float,
 
 def update(rekognition: Any, arn: str, lines: Sequence[str], *, timeout: float = 900, poll: float = 5,
            sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-           on_batch: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+           on_batch: Callable[[int, int], None] | None = None, limit: int = MAX_CHANGES_BYTES) -> dict[str, Any]:
     """Sends the lines batch by batch, each after the previous update completed; returns the final description."""
-    payloads = batches(lines)
+    payloads = batches(lines, limit)
     for index, payload in enumerate(payloads, start=1):
         wait_for_update(rekognition, arn, timeout=timeout, poll=poll, sleep=sleep, clock=clock)
         rekognition.update_dataset_entries(DatasetArn=arn, Changes={"GroundTruth": payload})

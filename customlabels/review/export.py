@@ -124,13 +124,8 @@ def manifest_lines(candidates: Sequence[Candidate], image_size: Callable[[str], 
                                   "--images matches it. Fix: give --images the folder of the uploaded images")
             width, height = size
             boxed = [p for p in predictions if p.box is not None]
-            value: Any = {"image_size": [{"width": width, "height": height, "depth": 3}], "annotations": [
-                {"class_id": class_ids[p.label], "left": round(p.box[0] * width), "top": round(p.box[1] * height),
-                 "width": max(1, round(p.box[2] * width)), "height": max(1, round(p.box[3] * height))}
-                for p in boxed]}
-            for annotation in value["annotations"]:  # rounding must not push a box past the image's edge
-                annotation["width"] = min(annotation["width"], width - annotation["left"])
-                annotation["height"] = min(annotation["height"], height - annotation["top"])
+            value: Any = {"image_size": [{"width": width, "height": height, "depth": 3}],
+                          "annotations": [_pixels(class_ids[p.label], p.box, width, height) for p in boxed]}
             metadata |= {"type": OBJECT_DETECTION, "class-map": class_map,
                          "objects": [{"confidence": round(p.confidence / 100, 4)} for p in boxed]}
         elif multilabel:
@@ -147,3 +142,11 @@ def manifest_lines(candidates: Sequence[Candidate], image_size: Callable[[str], 
         lines.append(json.dumps({"source-ref": candidate.source_ref, ATTRIBUTE: value,
                                  f"{ATTRIBUTE}-metadata": metadata}, ensure_ascii=False))
     return lines
+
+
+def _pixels(class_id: int, box: tuple[float, float, float, float], width: int, height: int) -> dict[str, int]:
+    """A box in whole pixels, at least 1 x 1 and inside the image however the ratios round."""
+    left, top = min(round(box[0] * width), width - 1), min(round(box[1] * height), height - 1)
+    return {"class_id": class_id, "left": left, "top": top,
+            "width": max(1, min(round(box[2] * width), width - left)),
+            "height": max(1, min(round(box[3] * height), height - top))}
