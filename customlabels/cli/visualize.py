@@ -34,7 +34,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     visualize.add_argument("--manifest", metavar="FILE",
                            help="a Ground Truth manifest of these images: overlay its boxes and mark each detection "
                                 "true positive, false positive or missed")
-    visualize.add_argument("--iou", type=IOU, default=0.5, metavar="X",
+    visualize.add_argument("--iou", type=IOU, metavar="X",
                            help="with --manifest: the intersection over union a detection needs to match a box "
                                 "(0-1, default 0.5, as evaluate)")
     visualize.set_defaults(func=visualize_command)
@@ -50,6 +50,8 @@ def visualize_command(args: argparse.Namespace) -> int:
             raise CommandError(f"{option} {folder}: not a folder")
     if out.exists() and not out.is_dir():
         raise CommandError(f"--out {out}: a file, not a folder. Fix: give a folder (created if missing)")
+    if args.iou is not None and args.manifest is None:
+        raise CommandError("--iou applies to the ground truth: give --manifest too, or leave --iou out")
     entries = _manifest_entries(args.manifest)
     try:
         items = pictures.collect(results, images)
@@ -62,7 +64,7 @@ def visualize_command(args: argparse.Namespace) -> int:
                   console=console) as progress:
         task = progress.add_task("pictures", total=len(items))
         index = gallery.write_gallery(items, out, args.min_confidence, lambda _item: progress.advance(task),
-                                      entries=entries, iou_threshold=args.iou,
+                                      entries=entries, iou_threshold=args.iou or 0.5,
                                       manifest_name=Path(args.manifest).name if args.manifest else None)
     statuses = [item.status for item in items]
     counts = ", ".join(f"{statuses.count(status)} {text}" for status, text in gallery.STATUS_TEXT.items()

@@ -64,3 +64,5 @@ def test_visualize_names_a_bad_manifest_and_a_bad_iou(gallery_run, tmp_path, cap
     with pytest.raises(SystemExit):
         main([*common, "--iou", "0"])
     assert "--iou: 0 is out of range" in capsys.readouterr().err
+    said = refused(capsys, [*common, "--iou", "0.7"])
+    assert "--iou applies to the ground truth: give --manifest too" in said, said
