@@ -149,7 +149,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
             if args.gallery else None)
         draw = picture_drawer(Path(args.images), args.iou, entries, evaluations) if args.images else None
         index = evaluation_report.write_report(evaluations, folder, context, draw)
-        console.print(f"Report: {index}", soft_wrap=True)
+        console.print(f"Report: {index}\n  open in a browser: {index.resolve().as_uri()}", soft_wrap=True)
     return 0
 
 

@@ -566,18 +566,25 @@ def print_summary(evaluation: Evaluation, console: Console) -> None:
 
 
 def print_comparison(evaluations: dict[str, Evaluation], console: Console) -> None:
-    """The headline of every model, side by side, and how many images they disagree on."""
+    """The headline of every model, one row per label and model (narrow enough for any terminal), and how many
+    images they disagree on."""
     headlines = {name: headline(evaluation) for name, evaluation in evaluations.items()}
     table = Table(title="Models compared (" + next(iter(headlines.values()))["level"] + ")")
     table.add_column("label")
-    for name in evaluations:
-        for metric in ("P", "R", "F1", "AP"):
-            table.add_column(f"{name} {metric}", justify="right")
+    table.add_column("model", no_wrap=True)
+    for metric in ("precision", "recall", "F1", "AP"):
+        table.add_column(metric, justify="right")
     labels = sorted({label for value in headlines.values() for label in value["per_label"]})
     for label in labels:
-        table.add_row(label, *[_number(headlines[name]["per_label"].get(label, {}).get(key)) for name in evaluations
-                               for key in ("precision", "recall", "f1", "average_precision")])
-    table.add_row("[b]all[/]", *[_number(headlines[name]["summary"].get(key)) for name in evaluations
-                                  for key in ("precision", "recall", "f1", "mean_average_precision")])
+        for index, name in enumerate(evaluations):
+            values = headlines[name]["per_label"].get(label, {})
+            table.add_row(label if index == 0 else "", name, *[_number(values.get(key)) for key in
+                                                               ("precision", "recall", "f1", "average_precision")],
+                          end_section=index == len(evaluations) - 1)
+    for index, name in enumerate(evaluations):
+        summary = headlines[name]["summary"]
+        table.add_row("[b]all[/] (mAP)" if index == 0 else "", name, *[_number(summary.get(key)) for key in
+                                                                      ("precision", "recall", "f1",
+                                                                       "mean_average_precision")])
     console.print(table)
     console.print(f"{len(differences(evaluations))} image(s) where one model is right and another wrong")
