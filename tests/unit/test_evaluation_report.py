@@ -200,3 +200,16 @@ def test_the_report_pictures_draw_ground_truth_dashed_and_predictions_solid(tmp_
     assert len(right_edge) == 1 and right_edge != {(128, 128, 128)}, "a solid line in the label's colour"
     for inside in ((30, 30), (75, 82)):
         assert picture.getpixel(inside) == pytest.approx((128, 128, 128), abs=6)
+
+
+@pytest.mark.parametrize(("text", "parsed"), [
+    ("careful=demo-output/results", ("careful", "demo-output/results")),
+    ("v2=s3://bucket/test_images/", ("v2", "s3://bucket/test_images/")),
+    ("s3://bucket/runs/seed=1/", (None, "s3://bucket/runs/seed=1/")),
+    ("runs/seed=1", (None, "runs/seed=1")),
+    ("results", (None, "results")),
+])
+def test_results_are_named_by_a_plain_name_before_an_equals_sign_and_paths_are_left_alone(text, parsed):
+    from customlabels.cli.evaluate import named_results
+
+    assert named_results(text) == parsed
