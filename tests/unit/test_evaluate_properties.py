@@ -161,6 +161,10 @@ def check_single_label(image_level, images):
     report = metrics.classification_report(y_true, y_pred, labels=classes, output_dict=True, zero_division=0)
     for label in classes:
         assert image_level["classification_report"][label] == approx(report[label])
+    if real:
+        real_report = metrics.classification_report(y_true, y_pred, labels=real, output_dict=True, zero_division=0)
+        for average in ("macro avg", "weighted avg"):
+            assert image_level["classification_report"][average] == approx(real_report[average])
 
 
 def check_multi_label(image_level, images):
@@ -186,13 +190,20 @@ def check_multi_label(image_level, images):
     for i, label in enumerate(labels):
         assert image_level["per_label_confusion"][label] == metrics.multilabel_confusion_matrix(
             y_true, y_pred)[i].tolist()
+        spread = len(set(y_true[:, i])) > 1
+        assert image_level["balanced_accuracy_per_label"][label] == (
+            approx(metrics.balanced_accuracy_score(y_true[:, i], y_pred[:, i])) if spread else None)
+    report = metrics.classification_report(y_true, y_pred, target_names=labels, output_dict=True, zero_division=0)
+    assert image_level["classification_report"].keys() == report.keys()
+    for row, values in report.items():
+        assert image_level["classification_report"][row] == approx(values), row
     columns = [*labels, NO_LABEL]
     assert image_level["confusion_matrix"] == [
         [sum(row in truth and (column in predicted or (column == NO_LABEL and not predicted))
              for truth, predicted in zip(truths, predictions, strict=True)) for column in columns] for row in labels]
 
 
-@settings(max_examples=200)
+@settings(max_examples=120)
 @given(data_sets())
 def test_every_number_agrees_with_scikit_learn_and_a_brute_force_matcher(drawn):
     images, iou_text = drawn
