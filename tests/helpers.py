@@ -291,3 +291,39 @@ def resolve(node, values: dict[tuple[str, str], str], stack_id: str):
         separator, parts = node["Fn::Join"]
         return separator.join(resolve(part, values, stack_id) for part in parts)
     return {key: resolve(value, values, stack_id) for key, value in node.items()}
+
+
+# --- the evaluation report's tests ----------------------------------------------------------------------------------
+MODEL_B_RESULTS = [
+    ImageResult("test_images/a.jpg", (detection("bee", 97, 0, 0, 50, 50), detection("bee", 93, 50, 50, 50, 50))),
+    ImageResult("test_images/b.jpg"),
+    ImageResult("test_images/c.jpg", (detection("bee", 88, 20, 20, 40, 40),)),
+    ImageResult("test_images/d.jpg", (detection("bee", 70, 10, 60, 30, 30),)),
+]
+"""A second model on ENTRIES plus an empty image d.jpg: right on a and c (where model A errs on a and c), it misses
+b's bee and sees a bee on the empty d."""
+
+
+def write_evaluation_inputs(folder: Path) -> dict[str, Path]:
+    """ENTRIES and an image without objects as a manifest, their 100 x 100 images, and the results of two models
+    (RESULTS and MODEL_B_RESULTS) as result JSON folders."""
+    from customlabels.datasets.manifest import object_detection_line
+
+    entries = [*ENTRIES, entry(4, "d.jpg")]
+    paths = {name: folder / name for name in ("images", "results-a", "results-b")}
+    paths["manifest"] = folder / "gt.manifest"
+    paths["manifest"].write_text("".join(object_detection_line(e.source_ref, 100, 100, list(e.boxes), ["bee"]) + "\n"
+                                         for e in entries))
+    paths["images"].mkdir(parents=True)
+    for e in entries:
+        Image.new("RGB", (100, 100), (128, 128, 128)).save(paths["images"] / e.key)
+    for name, results in (("results-a", [*RESULTS, ImageResult("test_images/d.jpg")]),
+                          ("results-b", MODEL_B_RESULTS)):
+        for result in results:
+            path = paths[name] / (result.key + ".json")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps({
+                "Image": {"Bucket": "b", "Key": result.key}, "ProjectVersionArn": f"{MODEL_ARN}-{name}",
+                "CustomLabels": [{"Name": p.label, "Confidence": p.confidence, "Geometry": {"BoundingBox": dict(
+                    zip(("Left", "Top", "Width", "Height"), p.box, strict=True))}} for p in result.predictions]}))
+    return paths

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from customlabels.local.emulator.rekognition import PlannedFault, ServiceError, parse_fault_plan, parse_faults
-from helpers import ARN, image_bytes
+from helpers import ARN, SEEN, Sees, image_bytes
 
 pytestmark = pytest.mark.unit
 
@@ -78,10 +78,35 @@ def test_describe_reports_inference_units_and_filters_by_version_name(service):
         {"ProjectArn": PROJECT_ARN, "VersionNames": ["other"]})["ProjectVersionDescriptions"] == []
 
 
-# --- throughput ------------------------------------------------------------------------------------------
+# --- throughput: each model's own units, auto-scaling ---------------------------------------------------
+OTHER_ARN = ARN.replace("bees.2021-03-11T15.05.33/1615479933000", "bees.2021-04-01T10.00.00/1617271200000")
+
+
+def run(service, arn=ARN, **units):
+    """Make the model RUNNING now (as add_model(running=True) does), keeping its backend."""
+    model = service.models[arn]
+    model.status = "RUNNING"
+    model.capacity.start(service.clock(), units.get("minimum", 1), units.get("maximum"))
+    return model
+
+
+def calls(service, count, spacing, arn=ARN):
+    """`count` calls `spacing` seconds apart; the answers (`ok` or the error code)."""
+    answers = []
+    for _ in range(count):
+        try:
+            service.detect_custom_labels({"ProjectVersionArn": arn,
+                                          "Image": {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}}})
+            answers.append("ok")
+        except ServiceError as error:
+            answers.append(error.code)
+        service.clock.now += spacing
+    return answers
+
+
 @pytest.mark.parametrize(("units", "cap"), [(1, 5), (2, 10)])
-def test_throughput_is_capped_at_5_tps_per_inference_unit(service, clock, units, cap):
-    service.models[ARN].status, service.models[ARN].inference_units = "RUNNING", units
+def test_throughput_is_capped_at_the_capacity_per_inference_unit_times_units(service, clock, units, cap):
+    run(service, minimum=units)
     for _ in range(cap):
         detect(service)
         clock.now += 0.01
@@ -90,11 +115,85 @@ def test_throughput_is_capped_at_5_tps_per_inference_unit(service, clock, units,
     detect(service)
 
 
+def test_the_capacity_per_unit_is_a_parameter_of_each_model(service, clock):
+    service.add_model(OTHER_ARN, backend=Sees(SEEN), running=True, tps_per_inference_unit=8)
+    run(service)  # the default, 5
+    assert calls(service, 10, 0.01, OTHER_ARN).count("ok") == 8
+    assert calls(service, 10, 0.01).count("ok") == 5
+
+
+def test_each_model_has_its_own_window(service, clock):
+    service.add_model(OTHER_ARN, backend=Sees(SEEN), running=True)
+    run(service)
+    assert calls(service, 5, 0.01) == ["ok"] * 5
+    assert calls(service, 5, 0.01, OTHER_ARN) == ["ok"] * 5  # the first model's calls take nothing from it
+
+
+def test_without_a_maximum_the_units_never_change(service, clock):
+    model = run(service, minimum=1)
+    calls(service, 10 * 200, 0.1)  # 10 TPS offered to 5 for 200 s
+    assert model.inference_units == 1
+
+
+def test_sustained_overload_adds_units_up_to_the_maximum_after_the_scale_up_delay(service, clock):
+    service.models[ARN].capacity.scale_up_after = 60
+    model = run(service, minimum=1, maximum=3)
+    answers = calls(service, 12 * 59, 1 / 12)  # 12 TPS for 59 s: throttled all along, not yet long enough
+    assert model.inference_units == 1 and "ProvisionedThroughputExceededException" in answers
+    calls(service, 12 * 2, 1 / 12)
+    assert model.inference_units == 2  # after 60 s of overload: one more unit (10 TPS, still short of 12)
+    calls(service, 12 * 61, 1 / 12)
+    assert model.inference_units == 3  # another 60 s: the maximum, 15 TPS, enough
+    assert calls(service, 12 * 120, 1 / 12) == ["ok"] * 12 * 120
+    assert model.inference_units == 3  # never above the maximum
+    assert [units for _, units in model.capacity.history] == [1, 2, 3]
+
+
+def test_a_pause_restarts_the_measure_of_sustained_overload(service, clock):
+    service.models[ARN].capacity.scale_up_after = 60
+    model = run(service, minimum=1, maximum=2)
+    for _ in range(3):
+        calls(service, 12 * 40, 1 / 12)  # 40 s of overload, then 5 s of silence
+        clock.now += 5
+    assert model.inference_units == 1
+
+
+def test_units_are_removed_one_delay_each_once_the_load_falls_never_below_the_minimum(service, clock):
+    capacity = service.models[ARN].capacity
+    capacity.scale_up_after, capacity.scale_down_after = 0, 300
+    model = run(service, minimum=1, maximum=3)
+    calls(service, 14 * 5, 1 / 14)  # 14 TPS: scales to 3 units at once (no delay)
+    assert model.inference_units == 3
+    calls(service, 7 * 299, 1 / 7)  # 7 TPS fits 2 units, not 1: for 299 s nothing changes
+    assert model.inference_units == 3
+    calls(service, 7 * 300, 1 / 7)
+    assert model.inference_units == 2  # and stays there while 7 TPS needs two
+    clock.now += 299
+    assert status(service) == "RUNNING" and model.inference_units == 2
+    clock.now += 1 + 1000
+    status(service)  # describing the model brings its units up to date
+    assert model.inference_units == 1
+    assert "1 inference unit(s) in service" in service.describe_project_versions(
+        {"ProjectArn": PROJECT_ARN})["ProjectVersionDescriptions"][0]["StatusMessage"]
+
+
+def test_a_started_model_scales_between_the_units_of_its_start_request(service, clock):
+    service.models[ARN].capacity.scale_up_after = 10
+    service.start_project_version({"ProjectVersionArn": ARN, "MinInferenceUnits": 1, "MaxInferenceUnits": 2})
+    clock.now += 30
+    assert status(service) == "RUNNING"
+    calls(service, 12 * 11, 1 / 12)
+    assert service.models[ARN].inference_units == 2
+    service.stop_project_version({"ProjectVersionArn": ARN})
+    clock.now += 10
+    assert status(service) == "STOPPED" and service.models[ARN].inference_units == 0
+
+
 # --- image limits, by content ----------------------------------------------------------------------------
 @pytest.fixture
 def running(service):
-    service.models[ARN].status, service.models[ARN].inference_units = "RUNNING", 1
-    service.tps_per_inference_unit = 1000
+    run(service)
+    service.models[ARN].capacity.tps_per_inference_unit = 1000
     return service
 
 

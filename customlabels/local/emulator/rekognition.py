@@ -1,9 +1,26 @@
 """A Rekognition Custom Labels emulator that behaves like the service, for offline runs and rehearsals.
 
-`CustomLabelsService` is the service: model states, the throughput cap, image limits read from the
-image's content, `MinConfidence`/`MaxResults` semantics and fault injection, answering with the real
-error codes. `serve()` puts it behind an HTTP endpoint speaking Rekognition's JSON 1.1 protocol, so any
+`CustomLabelsService` is the service: model states, each model's throughput and auto-scaling, image limits
+read from the image's content, `MinConfidence`/`MaxResults` semantics and fault injection, answering with the
+real error codes. `serve()` puts it behind an HTTP endpoint speaking Rekognition's JSON 1.1 protocol, so any
 boto3 client reaches it with `endpoint_url` (or `AWS_ENDPOINT_URL_REKOGNITION`) and no code of its own.
+
+Capacity (for bench code and tests; see `capacity.Capacity`)::
+
+    service = CustomLabelsService(clock=clock,                  # a ManualClock makes scaling deterministic
+                                  tps_per_inference_unit=5.0,   # default of every model added below
+                                  scale_up_after=60.0,          # s of continuous throttling before +1 unit
+                                  scale_down_after=300.0)       # s the demand fitted one unit fewer -> -1 unit
+    model = service.add_model(arn, running=True, inference_units=1, max_inference_units=3,
+                              tps_per_inference_unit=8.0)       # per model; the delays too, as keywords
+    model.inference_units            # units in service now (refreshed on every call and describe)
+    model.capacity.tps               # calls per second they admit now
+    model.capacity.history           # [(time, units), ...] every change, for plots and assertions
+
+Each model has its own one-second window: calls over `tps_per_inference_unit` x units in service are answered
+`ProvisionedThroughputExceededException`. A model started by StartProjectVersion gets `MinInferenceUnits`
+and scales up to `MaxInferenceUnits`. DescribeProjectVersions reports both, and the units in service in
+`StatusMessage`. `LocalPipeline`'s `ModelOptions` passes the same parameters through.
 """
 
 from __future__ import annotations
@@ -16,7 +33,6 @@ import random
 import re
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,8 +41,13 @@ from typing import Any, Protocol
 from PIL import Image, UnidentifiedImageError
 
 from customlabels.limits import MAX_INLINE_IMAGE_BYTES, MAX_S3_IMAGE_BYTES, MAX_SIDE, MIN_SIDE
+from customlabels.local.emulator.capacity import (
+    DEFAULT_SCALE_DOWN_AFTER,
+    DEFAULT_SCALE_UP_AFTER,
+    DEFAULT_TPS_PER_INFERENCE_UNIT,
+    Capacity,
+)
 
-DEFAULT_TPS_PER_INFERENCE_UNIT = 5.0
 DEFAULT_ASSUMED_THRESHOLD = 50.0
 
 VERSION_ARN = re.compile(
@@ -144,15 +165,22 @@ class EmulatedModel:
     backend: DetectionBackend = field(default_factory=NoDetections)
     assumed_thresholds: dict[str, float] = field(default_factory=dict)
     status: str = "STOPPED"
-    inference_units: int = 0
+    capacity: Capacity = field(default_factory=Capacity)
+    """Its own inference units, throughput window and auto-scaling (nothing is shared between models)."""
     min_inference_units: int | None = None
     max_inference_units: int | None = None
+    """What the last StartProjectVersion asked for (None: never started), as DescribeProjectVersions reports."""
     transition_at: float | None = None
     status_since: float = 0.0
     history: list[tuple[float, str]] = field(default_factory=list)
     """(time, status) of every status the model entered, for reports and tests."""
     evaluation_summary: tuple[str, str] | None = None
     """Bucket and key of the evaluation summary file, as training leaves it (None: not written)."""
+
+    @property
+    def inference_units(self) -> int:
+        """Units in service now (0 unless RUNNING); auto-scaling moves it between the minimum and maximum."""
+        return self.capacity.units
 
     @property
     def project_arn(self) -> str:
@@ -175,14 +203,19 @@ class CustomLabelsService:
 
     def __init__(self, *, read_s3_object: Callable[[str, str, str | None], bytes] | None = None,
                  start_delay: float = 0.0, stop_delay: float = 0.0,
-                 tps_per_inference_unit: float = DEFAULT_TPS_PER_INFERENCE_UNIT, latency: float = 0.0,
-                 faults: Mapping[str, float] | None = None, fault_plan: list[PlannedFault] | None = None,
-                 seed: int = 0,
+                 tps_per_inference_unit: float = DEFAULT_TPS_PER_INFERENCE_UNIT,
+                 scale_up_after: float = DEFAULT_SCALE_UP_AFTER, scale_down_after: float = DEFAULT_SCALE_DOWN_AFTER,
+                 latency: float = 0.0, faults: Mapping[str, float] | None = None,
+                 fault_plan: list[PlannedFault] | None = None, seed: int = 0,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+        """`tps_per_inference_unit`, `scale_up_after` and `scale_down_after` are the defaults of the models
+        `add_model` creates (each model may have its own)."""
         self.read_s3_object = read_s3_object
         self.start_delay = start_delay
         self.stop_delay = stop_delay
         self.tps_per_inference_unit = tps_per_inference_unit
+        self.scale_up_after = scale_up_after
+        self.scale_down_after = scale_down_after
         self.latency = latency
         self.faults = dict(faults or {})
         self.fault_plan = list(fault_plan or [])
@@ -194,21 +227,36 @@ class CustomLabelsService:
         self.calls: dict[str, int] = {}
         self.errors: dict[str, int] = {}
         """Answers by error code: throttled calls, calls to a cold model, injected faults."""
-        self._accepted: deque[float] = deque()
         self._random = random.Random(seed)
         self._lock = threading.Lock()
+        from customlabels.local.emulator.datasets import DatasetStore  # it imports ServiceError from here
+
+        self.datasets = DatasetStore(clock=clock, projects=lambda: {m.project_arn for m in list(self.models.values())})
 
     # --- set-up ------------------------------------------------------------------------------------------
 
     def add_model(self, arn: str, *, backend: DetectionBackend | None = None,
                   assumed_thresholds: Mapping[str, float] | None = None, running: bool = False,
-                  inference_units: int = 1) -> EmulatedModel:
+                  inference_units: int = 1, max_inference_units: int | None = None,
+                  tps_per_inference_unit: float | None = None, scale_up_after: float | None = None,
+                  scale_down_after: float | None = None) -> EmulatedModel:
+        """A model version, STOPPED or (`running`) RUNNING with `inference_units`, auto-scaling up to
+        `max_inference_units` when that is higher. Its capacity per unit and scaling delays default to the
+        service's."""
         if not VERSION_ARN.match(arn):
             raise ValueError(f"not a project version ARN: {arn}")
-        model = EmulatedModel(arn, backend or NoDetections(), dict(assumed_thresholds or {}))
-        if running:
-            model.status, model.inference_units = "RUNNING", inference_units
+        capacity = Capacity(
+            tps_per_inference_unit=self.tps_per_inference_unit if tps_per_inference_unit is None
+            else tps_per_inference_unit,
+            scale_up_after=self.scale_up_after if scale_up_after is None else scale_up_after,
+            scale_down_after=self.scale_down_after if scale_down_after is None else scale_down_after)
+        model = EmulatedModel(arn, backend or NoDetections(), dict(assumed_thresholds or {}), capacity=capacity)
         model.status_since = self.clock()
+        if running:
+            model.status = "RUNNING"
+            model.min_inference_units, model.max_inference_units = inference_units, max(
+                inference_units, max_inference_units or inference_units)
+            capacity.start(model.status_since, inference_units, max_inference_units)
         model.history.append((model.status_since, model.status))
         self.models[arn] = model
         return model
@@ -222,6 +270,7 @@ class CustomLabelsService:
             "DescribeProjectVersions": self.describe_project_versions,
             "StartProjectVersion": self.start_project_version,
             "StopProjectVersion": self.stop_project_version,
+            **self.datasets.handlers,
         }
         if operation not in handlers:
             raise ServiceError("UnknownOperationException", f"The emulator does not implement {operation}")
@@ -265,7 +314,8 @@ class CustomLabelsService:
         with self._lock:
             projects = {VERSION_ARN.match(m.arn)["project"]: m.project_arn for m in self.models.values()}
         return {"ProjectDescriptions": [
-            {"ProjectArn": arn, "CreationTimestamp": int(arn.rsplit("/", 1)[1]) / 1000, "Status": "CREATED"}
+            {"ProjectArn": arn, "CreationTimestamp": int(arn.rsplit("/", 1)[1]) / 1000, "Status": "CREATED",
+             "Datasets": self.datasets.project_datasets(arn)}
             for name, arn in sorted(projects.items()) if not names or name in names]}
 
     def describe_project_versions(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -277,12 +327,12 @@ class CustomLabelsService:
                 raise ServiceError("ResourceNotFoundException", f"Project {project_arn} was not found")
             descriptions = []
             for model in found:
-                self._advance(model)
+                self._model(model.arn)  # advances its state and its units
                 match = VERSION_ARN.match(model.arn)
                 if names and match["version"] not in names:
                     continue
                 description = {"ProjectVersionArn": model.arn, "CreationTimestamp": int(match["created"]) / 1000,
-                               "Status": model.status, "StatusMessage": _status_message(model.status)}
+                               "Status": model.status, "StatusMessage": _status_message(model)}
                 if model.min_inference_units is not None:
                     description["MinInferenceUnits"] = model.min_inference_units
                     description["MaxInferenceUnits"] = model.max_inference_units
@@ -304,7 +354,6 @@ class CustomLabelsService:
                 raise ServiceError("ResourceInUseException",
                                    f"ProjectVersion {model.arn} cannot be started while {model.status}")
             model.min_inference_units, model.max_inference_units = minimum, maximum
-            model.inference_units = minimum
             self._transition(model, "STARTING", self.start_delay)
             return {"Status": model.status}
 
@@ -324,6 +373,8 @@ class CustomLabelsService:
         if model is None:
             raise ServiceError("ResourceNotFoundException", f"ProjectVersion {arn} was not found")
         self._advance(model)
+        if model.status == "RUNNING":
+            model.capacity.refresh(self.clock())
         return model
 
     def _transition(self, model: EmulatedModel, status: str, delay: float) -> None:
@@ -335,8 +386,10 @@ class CustomLabelsService:
         """STARTING -> RUNNING and STOPPING -> STOPPED once their delay has passed."""
         if model.transition_at is not None and self.clock() >= model.transition_at:
             model.status = {"STARTING": "RUNNING", "STOPPING": "STOPPED"}.get(model.status, model.status)
-            if model.status == "STOPPED":
-                model.inference_units = 0
+            if model.status == "RUNNING":
+                model.capacity.start(model.transition_at, model.min_inference_units, model.max_inference_units)
+            else:
+                model.capacity.stop(model.transition_at)
             model.status_since, model.transition_at = model.transition_at, None
             model.history.append((model.status_since, model.status))
 
@@ -351,14 +404,10 @@ class CustomLabelsService:
                 raise ServiceError(code, f"Injected fault: {code}")
 
     def _admit(self, model: EmulatedModel) -> None:
-        """At most tps_per_inference_unit x inference units calls in any one-second window."""
-        now = self.clock()
-        while self._accepted and now - self._accepted[0] >= 1.0:
-            self._accepted.popleft()
-        if len(self._accepted) >= self.tps_per_inference_unit * model.inference_units:
+        """The model's own units decide: over their capacity this second, the call is throttled."""
+        if not model.capacity.admit(self.clock()):
             raise ServiceError("ProvisionedThroughputExceededException",
                                "The provisioned throughput of the model was exceeded; retry with backoff")
-        self._accepted.append(now)
 
     def _image(self, image: dict[str, Any]) -> tuple[str, bytes]:
         if "Bytes" in image:
@@ -404,9 +453,13 @@ def _image_key(image: dict[str, Any]) -> str:
     return (image.get("S3Object") or {}).get("Name", "")
 
 
-def _status_message(status: str) -> str:
-    return {"RUNNING": "The model is running.", "STARTING": "The model is being started.",
-            "STOPPING": "The model is being stopped.", "STOPPED": "The model is stopped."}.get(status, status)
+def _status_message(model: EmulatedModel) -> str:
+    """What the model is doing; while RUNNING, also how many inference units are in service (the field has no
+    structured place for them; on AWS the CloudWatch metric InServiceInferenceUnits tells)."""
+    if model.status == "RUNNING":
+        return f"The model is running with {model.inference_units} inference unit(s) in service."
+    return {"STARTING": "The model is being started.", "STOPPING": "The model is being stopped.",
+            "STOPPED": "The model is stopped."}.get(model.status, model.status)
 
 
 def serve(service: CustomLabelsService, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
