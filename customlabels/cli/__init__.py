@@ -10,7 +10,20 @@ import argparse
 import os
 import sys
 
-from customlabels.cli import cost, dlq, evaluate, local, manifest, model, sample_data, thresholds, transfer, visualize
+from customlabels.cli import (
+    cost,
+    dataset,
+    dlq,
+    evaluate,
+    local,
+    manifest,
+    model,
+    review,
+    sample_data,
+    thresholds,
+    transfer,
+    visualize,
+)
 
 DESCRIPTION = ("The tooling of the Rekognition Custom Labels S3 pipeline: run it locally, upload images and\n"
                "read their results, draw them, prepare manifests, evaluate and tune, manage the model and its cost.")
@@ -31,6 +44,9 @@ EXAMPLES = """examples:
   customlabels results --stack CustomLabelsPipeline --prefix test_images/batch-1/ --wait --out ./results
   customlabels results --bucket my-bucket --format csv > results.csv
   customlabels visualize --results demo-output/results --images demo-output/sample/images --out demo-output/gallery
+  customlabels review export --results ./results --images ./my_images --out review.manifest --low 50 --high 90
+  customlabels manifest merge train.manifest reviewed.manifest --out train-v2.manifest
+  customlabels dataset update --manifest train-v2.manifest --stack CustomLabelsPipeline
   customlabels manifest validate train.manifest
   customlabels manifest rewrite train.manifest moved.manifest --from s3://old-bucket/images/ --to s3://new/images/
   customlabels manifest split demo-output/sample/manifest.jsonl --test 0.2 --seed 1
@@ -39,7 +55,7 @@ EXAMPLES = """examples:
   customlabels dlq list --stack CustomLabelsPipeline
   customlabels dlq redrive --stack CustomLabelsPipeline
 """
-GROUPS = (local, model, thresholds, evaluate, cost, dlq, transfer, visualize, manifest, sample_data)
+GROUPS = (local, model, thresholds, evaluate, cost, dlq, transfer, visualize, review, manifest, dataset, sample_data)
 """The command groups, in the order `--help` lists them."""
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -12,31 +14,81 @@ from customlabels.cli.common import FRACTION, console
 from customlabels.errors import CommandError
 
 
+def fraction(text: str) -> float:
+    """A fraction in (0, 1]; a percent such as 90 is refused with the fraction it likely means."""
+    try:
+        return FRACTION(text)
+    except argparse.ArgumentTypeError as error:
+        try:
+            value = float(text)
+        except ValueError:
+            raise error from None
+        if 1 < value <= 100:
+            raise argparse.ArgumentTypeError(f"{error}; did you mean {value / 100:g}?") from None
+        raise
+
+
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def named_results(text: str) -> tuple[str | None, str]:
+    """`NAME=PATH` -> (NAME, PATH); a bare PATH (also one with `=` further on, or an s3:// URI) -> (None, PATH)."""
+    name, separator, path = text.partition("=")
+    if separator and NAME.fullmatch(name) and path:
+        return name, path
+    if separator and not path and NAME.fullmatch(name):
+        raise argparse.ArgumentTypeError(f"{text!r}: give NAME=PATH, the results after the =")
+    return None, text
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     evaluation = commands.add_parser(
-        "evaluate", help="score results against a Ground Truth manifest; tune thresholds",
+        "evaluate", help="score results against a Ground Truth manifest; compare models; tune thresholds",
         description="Reads a SageMaker Ground Truth manifest (object detection, image classification, multi-label) "
                     "and the pipeline's result JSONs (a folder, s3://bucket/prefix, or Rekognition's evaluation "
                     "manifest snapshot). Prints image-level metrics (scikit-learn), detection TP/FP/FN, precision, "
                     "recall, F1 and AP per label at --iou, the most confused labels and per-label threshold tuning. "
                     "Images without a result count as predicting nothing and are listed. Tuning needs results made "
                     "with a low threshold (e.g. min_confidence 1), since a result holds nothing below its own. "
+                    "Give --results NAME=PATH two or more times to compare models side by side. "
                     "See docs/evaluation.md.")
     evaluation.add_argument("--manifest", required=True, help="the ground truth (.manifest / JSON lines)")
-    evaluation.add_argument("--results", required=True, metavar="DIR|s3://BUCKET/PREFIX|SNAPSHOT",
-                            help="result JSONs, or an evaluation manifest snapshot file")
-    evaluation.add_argument("--iou", type=FRACTION, default=0.5,
+    evaluation.add_argument("--results", required=True, action="append", type=named_results,
+                            metavar="[NAME=]DIR|s3://BUCKET/PREFIX|SNAPSHOT",
+                            help="result JSONs, or an evaluation manifest snapshot file; repeat with NAME= to "
+                                 "compare models")
+    evaluation.add_argument("--iou", type=fraction, default=0.5,
                             help="IoU for a detection to match a box (default 0.5)")
-    evaluation.add_argument("--target-precision", type=FRACTION, metavar="P",
+    evaluation.add_argument("--target-precision", type=fraction, metavar="P",
                             help="also find, per label, the lowest threshold whose precision reaches P (0-1)")
     evaluation.add_argument("--thresholds", metavar="FILE",
                             help="score as if these thresholds had applied (predicts what `thresholds set` would do)")
     evaluation.add_argument("--tuned-thresholds", metavar="FILE",
                             help="write the tuned thresholds (best F1, or with --target-precision the lowest "
-                                 "reaching it) as a file `customlabels thresholds set` accepts")
+                                 "reaching it) as a file `customlabels thresholds set` accepts (one model)")
     evaluation.add_argument("--json", metavar="FILE", help="write every number (schema in docs/evaluation.md)")
     evaluation.add_argument("--report", metavar="DIR", help="write an HTML report with the plots")
+    evaluation.add_argument("--images", metavar="DIR",
+                            help="the images, for the report's pictures of false positives, false negatives and "
+                                 "disagreements (matched to the manifest like results are)")
+    evaluation.add_argument("--gallery", metavar="DIR",
+                            help="the folder of `customlabels visualize --out`: the report's pictures link to "
+                                 "their place in it")
     evaluation.set_defaults(func=evaluate_command)
+
+
+def _models(specs: list[tuple[str | None, str]]) -> dict[str, str]:
+    """Model name -> results; one bare PATH is the single model "results", several are named by NAME= or by
+    their folder's name."""
+    if len(specs) == 1:
+        return {specs[0][0] or "results": specs[0][1]}
+    models: dict[str, str] = {}
+    for name, path in specs:
+        name = name or Path(path.rstrip("/")).name or path
+        if name in models:
+            raise CommandError(f"--results: two models named {name!r}; name each with NAME=PATH")
+        models[name] = path
+    return models
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
@@ -44,37 +96,41 @@ def evaluate_command(args: argparse.Namespace) -> int:
     from customlabels.evaluation import evaluate
     from customlabels.evaluation import report as evaluation_report
 
+    models = _models(args.results)
+    if len(models) > 1 and args.tuned_thresholds:
+        raise CommandError("--tuned-thresholds writes one model's thresholds: evaluate that model alone "
+                           "(one --results)")
+    for option, value in (("--images", args.images), ("--gallery", args.gallery)):
+        if value and not Path(value).is_dir():
+            raise CommandError(f"{option} {value}: not a folder")
     try:
         entries = read_manifest(args.manifest)
     except (OSError, ManifestError) as error:
         raise CommandError(f"--manifest: {error}") from None
     if not entries:
         raise CommandError(f"--manifest {args.manifest}: no lines")
-    s3 = None
-    if args.results.startswith("s3://"):
-        import boto3
-
-        s3 = boto3.client("s3")
-    with Progress(TextColumn("reading results"), BarColumn(), MofNCompleteColumn(), console=console,
-                  transient=True) as progress:
-        task = progress.add_task("results", total=None)
+    thresholds = _thresholds(args.thresholds)
+    evaluations = {}
+    for name, source in models.items():
+        results = _load(source, evaluate)
+        if thresholds is not None:
+            results = evaluate.apply_thresholds(results, thresholds)
         try:
-            results = evaluate.load_results(args.results, s3, lambda done, total: progress.update(
-                task, completed=done, total=total))
+            evaluations[name] = evaluate.evaluate(entries, results, iou_threshold=args.iou,
+                                                  target_precision=args.target_precision)
         except evaluate.ResultsError as error:
-            raise CommandError(str(error)) from None
-    if args.thresholds:
-        from customlabels.operations import runtime_thresholds as runtime
+            raise CommandError(f"--results {source}: {error}") from None
+    if len(evaluations) == 1:
+        evaluation = next(iter(evaluations.values()))
+        evaluation_report.print_summary(evaluation, console)
+        document = evaluation.to_json()
+    else:
+        from customlabels.evaluation.compare import comparison_document
 
-        try:
-            thresholds = runtime.parse_thresholds(Path(args.thresholds).read_text(encoding="utf-8"))
-        except (OSError, runtime.ThresholdsError) as error:
-            raise CommandError(f"--thresholds {args.thresholds}: {error}") from None
-        results = evaluate.apply_thresholds(results, thresholds)
-    evaluation = evaluate.evaluate(entries, results, iou_threshold=args.iou, target_precision=args.target_precision)
-    evaluation_report.print_summary(evaluation, console)
+        evaluation_report.print_comparison(evaluations, console)
+        document = comparison_document(evaluations)
     if args.json:
-        Path(args.json).write_text(evaluate.to_json_text(evaluation), encoding="utf-8")
+        Path(args.json).write_text(json.dumps(document, indent=2, default=float), encoding="utf-8")
         console.print(f"Every number: {args.json}", soft_wrap=True)
     if args.tuned_thresholds:
         goal = "precision" if args.target_precision is not None else "f1"
@@ -84,6 +140,71 @@ def evaluate_command(args: argparse.Namespace) -> int:
         console.print(f"Tuned thresholds ({chosen}): {args.tuned_thresholds}; apply with: "
                       f"customlabels thresholds set {args.tuned_thresholds}", soft_wrap=True)
     if args.report:
-        index = evaluation_report.write_report(evaluation, Path(args.report))
-        console.print(f"Report: {index}", soft_wrap=True)
+        folder = Path(args.report)
+        context = evaluation_report.ReportContext(
+            manifest=args.manifest, results=models, iou_threshold=args.iou,
+            generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), thresholds=args.thresholds,
+            target_precision=args.target_precision,
+            gallery=evaluation_report.relative_href(Path(args.gallery) / "index.html", folder)
+            if args.gallery else None)
+        draw = picture_drawer(Path(args.images), args.iou, entries, evaluations) if args.images else None
+        index = evaluation_report.write_report(evaluations, folder, context, draw)
+        console.print(f"Report: {index}\n  open in a browser: {index.resolve().as_uri()}", soft_wrap=True)
     return 0
+
+
+def _thresholds(path: str | None):
+    if not path:
+        return None
+    from customlabels.operations import runtime_thresholds as runtime
+
+    try:
+        return runtime.parse_thresholds(Path(path).read_text(encoding="utf-8"))
+    except (OSError, runtime.ThresholdsError) as error:
+        raise CommandError(f"--thresholds {path}: {error}") from None
+
+
+def _load(source: str, evaluate):
+    s3 = None
+    if source.startswith("s3://"):
+        import boto3
+
+        s3 = boto3.client("s3")
+    with Progress(TextColumn("reading results"), BarColumn(), MofNCompleteColumn(), console=console,
+                  transient=True) as progress:
+        task = progress.add_task("results", total=None)
+        try:
+            return evaluate.load_results(source, s3, lambda done, total: progress.update(
+                task, completed=done, total=total))
+        except evaluate.ResultsError as error:
+            raise CommandError(str(error)) from None
+
+
+def picture_drawer(images: Path, iou_threshold: float, entries, evaluations):
+    """The report's pictures drawn as the gallery draws them (visualize.pictures, with the ground truth and each
+    detection's verdict from visualize.truth): the evaluation package cannot import the gallery's code."""
+    from PIL import Image
+
+    from customlabels.datasets.manifest import KeyMatcher
+    from customlabels.visualize import pictures, truth
+
+    files = sorted(path for path in images.rglob("*") if path.is_file())
+    matcher = KeyMatcher(files, key=lambda path: path.relative_to(images).as_posix())
+    labels = {label for entry in entries for label in (*entry.labels, *(box.label for box in entry.boxes))} | {
+        p.label for evaluation in evaluations.values() for _, result in evaluation.pairs for p in result.predictions}
+    colours = pictures.label_colours(labels)
+
+    def draw(entry, result):
+        path = matcher.match(entry.key)
+        if path is None:
+            return None
+        try:
+            with Image.open(path) as image:
+                image.load()
+                plain = image.copy()
+        except (OSError, Image.DecompressionBombError):
+            plain = pictures.placeholder(f"{entry.key}: cannot be read as an image")
+        comparison = truth.compare(entry, result.predictions, iou_threshold)
+        return pictures.draw(plain, result.predictions, colours, truth=comparison.boxes,
+                             verdicts=comparison.verdicts)
+    return draw

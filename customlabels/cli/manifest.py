@@ -13,7 +13,7 @@ from customlabels.errors import CommandError
 
 def register(commands: argparse._SubParsersAction) -> None:
     manifests = commands.add_parser(
-        "manifest", help="rewrite, validate, split or count a Ground Truth manifest",
+        "manifest", help="rewrite, validate, split, merge or count a Ground Truth manifest",
         description="Tools for a data set's SageMaker Ground Truth manifest (JSON lines) before training a "
                     "Custom Labels model. See docs/manifests.md.")
     manifest_commands = manifests.add_subparsers(dest="manifest_command", required=True, metavar="COMMAND")
@@ -44,6 +44,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     splitting.add_argument("--seed", type=int, default=0, help="random seed, for the same split again (default 0)")
     splitting.add_argument("--out-dir", help="where to write the two manifests (default: next to IN)")
     splitting.set_defaults(func=_manifest_split)
+    merging = manifest_commands.add_parser(
+        "merge", help="fold a reviewed manifest into its base, by source-ref",
+        description="Writes --out: BASE's lines in order, each replaced by REVIEWED's line of the same source-ref, "
+                    "then REVIEWED's lines for new images. Lines are copied as written; REVIEWED may name an image "
+                    "once only.")
+    merging.add_argument("base", metavar="BASE")
+    merging.add_argument("reviewed", metavar="REVIEWED")
+    merging.add_argument("--out", required=True, metavar="NEW", help="the merged manifest to write")
+    merging.set_defaults(func=_manifest_merge)
     statistics = manifest_commands.add_parser(
         "stats", help="images and boxes per label, with a bar chart",
         description="Counts images and boxes per label and images without labels; draws them as a bar chart PNG.")
@@ -121,6 +130,22 @@ def _manifest_split(args: argparse.Namespace) -> int:
         console.print(f"[yellow]No test image for {', '.join(missing)}: Custom Labels needs each label in both "
                       "sets; add images of it or raise --test.[/]")
     console.print(f"Training set: {paths['train']}\nTest set: {paths['test']}", soft_wrap=True)
+    return 0
+
+
+def _manifest_merge(args: argparse.Namespace) -> int:
+    from customlabels.datasets.manifest import ManifestError
+    from customlabels.datasets.manifest_merge import merge_files
+
+    for name, value in (("BASE", args.base), ("REVIEWED", args.reviewed)):
+        if not Path(value).is_file():
+            raise CommandError(f"{name} {value}: no such file")
+    try:
+        merged = merge_files(Path(args.base), Path(args.reviewed), Path(args.out))
+    except ManifestError as error:
+        raise CommandError(str(error)) from None
+    console.print(f"{args.out}: {len(merged.lines)} line(s): {merged.replaced} replaced, {merged.added} added, "
+                  f"{merged.kept} kept. Check it with `customlabels manifest validate {args.out}`.", soft_wrap=True)
     return 0
 
 

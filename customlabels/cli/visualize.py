@@ -7,8 +7,10 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from customlabels.cli.common import PERCENT, console
+from customlabels.cli.common import PERCENT, console, number
 from customlabels.errors import CommandError
+
+IOU = number(float, above=0, at_most=1, hint="an intersection over union: 0.5 for half")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -19,7 +21,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                     "caption and errors as a red banner, and writes the pictures (JPEG for JPEG images, else PNG) "
                     "to --out/pictures/ and a static gallery --out/index.html: thumbnails, a label filter, a "
                     "confidence slider that hides boxes below it, and each image's detail with its JSON. The "
-                    "gallery opens from the file system; no server needed. Images without a result are shown too.")
+                    "gallery opens from the file system; no server needed. Images without a result are shown too. "
+                    "With --manifest, the ground truth is drawn too and each detection marked true or false "
+                    "positive, each missed object marked missed (matched as `evaluate` matches them).")
     visualize.add_argument("--results", required=True, metavar="DIR",
                            help="result JSONs (from `local run --out` or `results --out`)")
     visualize.add_argument("--images", required=True, metavar="DIR", help="the images that were uploaded")
@@ -27,6 +31,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     visualize.add_argument("--min-confidence", type=PERCENT, default=0.0, metavar="N",
                            help="draw only detections at or above N (0-100) in the pictures; the gallery's slider "
                                 "starts there (default 0)")
+    visualize.add_argument("--manifest", metavar="FILE",
+                           help="a Ground Truth manifest of these images: overlay its boxes and mark each detection "
+                                "true positive, false positive or missed")
+    visualize.add_argument("--iou", type=IOU, metavar="X",
+                           help="with --manifest: the intersection over union a detection needs to match a box "
+                                "(0-1, default 0.5, as evaluate)")
     visualize.set_defaults(func=visualize_command)
 
 
@@ -40,6 +50,9 @@ def visualize_command(args: argparse.Namespace) -> int:
             raise CommandError(f"{option} {folder}: not a folder")
     if out.exists() and not out.is_dir():
         raise CommandError(f"--out {out}: a file, not a folder. Fix: give a folder (created if missing)")
+    if args.iou is not None and args.manifest is None:
+        raise CommandError("--iou applies to the ground truth: give --manifest too, or leave --iou out")
+    entries = _manifest_entries(args.manifest)
     try:
         items = pictures.collect(results, images)
     except ResultsError as error:
@@ -50,11 +63,33 @@ def visualize_command(args: argparse.Namespace) -> int:
     with Progress(TextColumn("Drawing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task("pictures", total=len(items))
-        index = gallery.write_gallery(items, out, args.min_confidence, lambda _item: progress.advance(task))
+        index = gallery.write_gallery(items, out, args.min_confidence, lambda _item: progress.advance(task),
+                                      entries=entries, iou_threshold=args.iou or 0.5,
+                                      manifest_name=Path(args.manifest).name if args.manifest else None)
     statuses = [item.status for item in items]
     counts = ", ".join(f"{statuses.count(status)} {text}" for status, text in gallery.STATUS_TEXT.items()
                        if statuses.count(status))
     console.print(f"{len(items)} pictures ({counts}) in {out / 'pictures'}/", soft_wrap=True)
+    if entries is not None:
+        from customlabels.datasets.manifest import KeyMatcher
+
+        matcher = KeyMatcher(entries)
+        found = sum(matcher.match(gallery.image_key(item)) is not None for item in items)
+        console.print(f"Ground truth: {found} of {len(items)} images are in {args.manifest}", soft_wrap=True)
     console.print(f"Gallery: {index}", soft_wrap=True)
     console.print(f"  open in a browser: {index.resolve().as_uri()}", soft_wrap=True)
     return 0
+
+
+def _manifest_entries(path: str | None):
+    """The manifest's entries, or None without --manifest; a bad manifest is named with its line."""
+    from customlabels.datasets.manifest import ManifestError, read_manifest
+
+    if path is None:
+        return None
+    if not Path(path).is_file():
+        raise CommandError(f"--manifest {path}: no such file. Fix: give the Ground Truth manifest of these images")
+    try:
+        return read_manifest(path)
+    except ManifestError as error:
+        raise CommandError(f"--manifest {error}") from None

@@ -24,6 +24,11 @@ NO_LABEL = "(none)"
 """The predicted class of an image for which the model returned nothing."""
 
 
+IOU_TOLERANCE = 1e-9
+"""IoUs this close are equal: boxes given as ratios carry float rounding, and an IoU of exactly 0.5 computed
+as 0.49999999999999994 must still match at --iou 0.5."""
+
+
 @dataclass(frozen=True)
 class Prediction:
     label: str
@@ -38,6 +43,8 @@ class ImageResult:
     key: str
     predictions: tuple[Prediction, ...] = ()
     error: str | None = None
+    model: str | None = None
+    """The model version that made the result (its ProjectVersionArn), when the result says."""
 
 
 @dataclass
@@ -68,7 +75,7 @@ class LabelCurve:
                 continue
             kept = index + 1
             points.append({"threshold": prediction.confidence, "precision": true_positives / kept,
-                           "recall": true_positives / self.ground_truth if self.ground_truth else 0.0,
+                           "recall": true_positives / self.ground_truth if self.ground_truth else None,
                            "true_positives": true_positives, "false_positives": kept - true_positives})
         return points
 
@@ -88,8 +95,8 @@ class LabelCurve:
         """The threshold of the best F1 and the lowest threshold whose precision reaches the target."""
         best, lowest = None, None
         for point in self.points():
-            f1 = _f1(point["precision"], point["recall"])
-            if best is None or f1 > best["f1"]:
+            f1 = _defined_f1(point["precision"], point["recall"])
+            if best is None or (f1 or 0.0) > (best["f1"] or 0.0):
                 best = {**point, "f1": f1}
             if target_precision is not None and point["precision"] >= target_precision:
                 lowest = {**point, "f1": f1}
@@ -100,8 +107,13 @@ def _f1(precision: float, recall: float) -> float:
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
-def _ratio(numerator: float, denominator: float) -> float:
-    return numerator / denominator if denominator else 0.0
+def _ratio(numerator: float, denominator: float) -> float | None:
+    """None for 0/0: the precision of a label never predicted, the recall of a label never true (shown n/a)."""
+    return numerator / denominator if denominator else None
+
+
+def _defined_f1(precision: float | None, recall: float | None) -> float | None:
+    return None if precision is None or recall is None else _f1(precision, recall)
 
 
 def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
@@ -112,6 +124,14 @@ def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, floa
         return 0.0
     intersection = width * height
     return intersection / (a[2] * a[3] + b[2] * b[3] - intersection)
+
+
+class ResultsError(ValueError):
+    """Results that cannot be read; the message names the file or object."""
+
+
+class NoMatchingResults(ResultsError):
+    """Results of other images than the manifest's: evaluating them would print a table of zeros."""
 
 
 # --- reading ------------------------------------------------------------------------------------------
@@ -125,7 +145,7 @@ def result_from_document(document: Mapping[str, Any]) -> ImageResult:
         predictions.append(Prediction(label["Name"], float(label["Confidence"]),
                                       None if box is None else (box["Left"], box["Top"], box["Width"], box["Height"])))
     error = (document.get("Error") or {}).get("Code")
-    return ImageResult(document["Image"]["Key"], tuple(predictions), error)
+    return ImageResult(document["Image"]["Key"], tuple(predictions), error, document.get("ProjectVersionArn"))
 
 
 def is_result_document(document: Any) -> bool:
@@ -170,8 +190,8 @@ def results_from_snapshot_line(document: Mapping[str, Any]) -> ImageResult:
 def apply_thresholds(results: Iterable[ImageResult], thresholds: Any) -> list[ImageResult]:
     """What the results would hold under other thresholds (only ever fewer predictions: the results
     cannot hold what their own thresholds already removed)."""
-    return [ImageResult(r.key, tuple(p for p in r.predictions if thresholds.passes(p.label, p.confidence)), r.error)
-            for r in results]
+    return [ImageResult(r.key, tuple(p for p in r.predictions if thresholds.passes(p.label, p.confidence)), r.error,
+                        r.model) for r in results]
 
 
 # --- scoring ------------------------------------------------------------------------------------------
@@ -188,8 +208,9 @@ def _gt_box(entry: ManifestEntry, box: Any) -> tuple[float, float, float, float]
 
 def match_detections(entry: ManifestEntry, predictions: Iterable[Prediction], iou_threshold: float,
                      ) -> tuple[list[tuple[Prediction, bool, str | None]], list[Any]]:
-    """Greedy matching in confidence order: (prediction, true positive, label of the best-overlapping
-    ground-truth box of another label) and the ground-truth boxes left unmatched."""
+    """Greedy matching in confidence order (equal confidences in the order given): (prediction, true positive,
+    label of the best-overlapping ground-truth box of another label) and the ground-truth boxes left unmatched.
+    Of boxes with equal IoU, the one listed first in the manifest is taken."""
     boxes = [(box, _gt_box(entry, box)) for box in entry.boxes]
     matched: set[int] = set()
     verdicts = []
@@ -198,9 +219,10 @@ def match_detections(entry: ManifestEntry, predictions: Iterable[Prediction], io
         confused_with, confused_iou = None, iou_threshold
         for index, (box, ratios) in enumerate(boxes):
             overlap = iou(prediction.box, ratios)
-            if box.label == prediction.label and index not in matched and overlap >= best_iou:
+            if (box.label == prediction.label and index not in matched and overlap >= iou_threshold - IOU_TOLERANCE
+                    and (best is None or overlap > best_iou + IOU_TOLERANCE)):
                 best, best_iou = index, overlap
-            elif box.label != prediction.label and overlap >= confused_iou:
+            elif box.label != prediction.label and overlap >= confused_iou - IOU_TOLERANCE:
                 confused_with, confused_iou = box.label, overlap
         if best is not None:
             matched.add(best)
@@ -224,12 +246,17 @@ class Evaluation:
     tuning: dict[str, Any]
     diagnostics: dict[str, Any]
     iou_threshold: float
+    model_versions: list[str] = field(default_factory=list)
+    """The ProjectVersionArns the results name."""
+    pairs: list[tuple[ManifestEntry, ImageResult]] = field(default_factory=list, repr=False)
+    """Each manifest line with its result (an empty one where there is none), for the report's pictures."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "schema": "customlabels-evaluation/1",
             "images": {"in_manifest": self.images, "with_result": self.matched, "missing_result": self.missing,
                        "error_result": self.errors, "results_not_in_manifest": self.unmatched_results},
+            "model_versions": self.model_versions,
             "labels": self.labels,
             "image_level": self.image_level,
             "detection": self.detection,
@@ -262,89 +289,139 @@ def evaluate(entries: list[ManifestEntry], results: list[ImageResult], *, iou_th
             unmatched.append(result.key)
         else:
             by_entry[entry.line] = result
+    if not by_entry:
+        raise NoMatchingResults(_no_match_message(entries, results))
     missing = [entry.key for entry in entries if entry.line not in by_entry]
     errors = {result.key: result.error for result in by_entry.values() if result.error}
     # An image without a result, or with an error, predicted nothing: it counts, it is not dropped.
     pairs = [(entry, by_entry.get(entry.line, ImageResult(entry.key))) for entry in entries]
-    detection_task = any(entry.boxes for entry in entries)
+    # Boxes on either side make it detection: a data set whose images are all empty is scored by its boxes too.
+    detection_task = any(entry.boxes for entry in entries) or any(
+        p.box is not None for _, result in pairs for p in result.predictions)
     labels = sorted({label for entry in entries for label in _image_labels(entry)}
                     | {p.label for _, result in pairs for p in result.predictions})
 
     image_level = image_level_metrics(pairs, labels)
-    curves, detection, diagnostics = ({}, None, {})
     if detection_task:
         curves, detection, diagnostics = detection_metrics(pairs, labels, iou_threshold)
     else:
-        curves, diagnostics = classification_curves(pairs, labels), classification_diagnostics(pairs)
+        curves, detection, diagnostics = classification_curves(pairs, labels), None, classification_diagnostics(pairs)
     tuning = {"target_precision": target_precision,
               "per_label": {label: curve.tune(target_precision) for label, curve in curves.items()
                             if curve.predictions}}
+    model_versions = sorted({result.model for result in by_entry.values() if result.model})
     return Evaluation(len(entries), len(by_entry), missing, errors, unmatched, labels, image_level, detection,
-                      curves, tuning, diagnostics, iou_threshold)
+                      curves, tuning, diagnostics, iou_threshold, model_versions, pairs)
+
+
+def _no_match_message(entries: list[ManifestEntry], results: list[ImageResult]) -> str:
+    if not results:
+        return ("--results holds no result JSON: give the folder or s3://bucket/prefix the pipeline wrote its "
+                "results to (customlabels results --out DIR), or an evaluation manifest snapshot")
+    return (f"none of the {len(results)} results matches one of the {len(entries)} manifest lines (result "
+            f"{results[0].key!r}, manifest {entries[0].source_ref!r}): results are matched to `source-ref` by "
+            "the end of their key, so the file names or the folders below the prefix differ. Check that "
+            "--results and --manifest are of the same images, and the prefix or bucket you passed")
 
 
 def image_level_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], labels: list[str]) -> dict[str, Any]:
-    """Single-label when every image has exactly one ground-truth label; multi-label otherwise."""
+    """Single-label when every image has at most one ground-truth label (an image with none is of the class
+    NO_LABEL, as a detection data set's images without objects are); multi-label otherwise."""
     with warnings.catch_warnings():
         # A class predicted but never true, or a label in every image, is a fact of the data set, not a fault.
         warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true", category=UserWarning)
         warnings.filterwarnings("ignore", message="A single label was found", category=UserWarning)
-        return _image_level_metrics(pairs, labels)
+        warnings.filterwarnings("ignore", message=".*is ill-defined", category=UserWarning)
+        truths = [_image_labels(entry) for entry, _ in pairs]
+        if all(len(truth) <= 1 for truth in truths):
+            return _single_label_metrics(pairs, truths)
+        return _multi_label_metrics(pairs, truths, labels)
 
 
-def _image_level_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], labels: list[str]) -> dict[str, Any]:
+def _single_label_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], truths: list[set[str]]) -> dict[str, Any]:
+    """scikit-learn over the classes and NO_LABEL; the precision/recall/F1 averages and the macro Jaccard over
+    the real labels only, since NO_LABEL is the absence of a label, not a class a user asked for."""
+    from sklearn import metrics
+
+    y_true = [next(iter(truth)) if truth else NO_LABEL for truth in truths]
+    y_pred = [max(result.predictions, key=lambda p: p.confidence).label if result.predictions else NO_LABEL
+              for _, result in pairs]
+    classes = sorted(set(y_true) | set(y_pred), key=lambda c: (c == NO_LABEL, c))
+    real = [c for c in classes if c != NO_LABEL]
+    averages = _averages(y_true, y_pred, real)
+    report = metrics.classification_report(y_true, y_pred, labels=classes, output_dict=True, zero_division=0)
+    real_support = sum(truth in real for truth in y_true)
+    for average, values in averages.items():  # scikit-learn's own averages there include NO_LABEL
+        report[f"{average} avg"] = {"precision": values["precision"], "recall": values["recall"],
+                                    "f1-score": values["f1"], "support": real_support}
+    return {
+        "kind": "single-label", "classes": classes,
+        "confusion_matrix": metrics.confusion_matrix(y_true, y_pred, labels=classes).tolist(),
+        "classification_report": report, **averages,
+        "accuracy": metrics.accuracy_score(y_true, y_pred),
+        "balanced_accuracy": metrics.balanced_accuracy_score(y_true, y_pred),
+        "hamming_loss": metrics.hamming_loss(y_true, y_pred),
+        "jaccard": {average: metrics.jaccard_score(y_true, y_pred, labels=real, average=average, zero_division=0)
+                    if real else None for average in ("micro", "macro", "weighted")},
+        "mcc": metrics.matthews_corrcoef(y_true, y_pred) if mcc_defined(y_true, y_pred) else None,
+    }
+
+
+def mcc_defined(y_true: Any, y_pred: Any) -> bool:
+    """MCC divides by the spread of the truth and of the prediction: with one class in either it is 0/0, which
+    scikit-learn reports as 0 (a perfect model on a label in every image would score 0); we report None."""
+    return len(set(list(y_true))) > 1 and len(set(list(y_pred))) > 1
+
+
+def _multi_label_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], truths: list[set[str]],
+                         labels: list[str]) -> dict[str, Any]:
     from sklearn import metrics
     from sklearn.preprocessing import MultiLabelBinarizer
 
-    truths = [_image_labels(entry) for entry, _ in pairs]
-    if all(len(truth) == 1 for truth in truths):
-        y_true = [next(iter(truth)) for truth in truths]
-        y_pred = [max(result.predictions, key=lambda p: p.confidence).label if result.predictions else NO_LABEL
-                  for _, result in pairs]
-        classes = sorted(set(y_true) | set(y_pred), key=lambda c: (c == NO_LABEL, c))
-        report = metrics.classification_report(y_true, y_pred, labels=classes, output_dict=True, zero_division=0)
-        summary = _averages(metrics.precision_recall_fscore_support, y_true, y_pred, classes)
-        return {
-            "kind": "single-label", "classes": classes,
-            "confusion_matrix": metrics.confusion_matrix(y_true, y_pred, labels=classes).tolist(),
-            "classification_report": report, **summary,
-            "accuracy": metrics.accuracy_score(y_true, y_pred),
-            "balanced_accuracy": metrics.balanced_accuracy_score(y_true, y_pred),
-            "hamming_loss": metrics.hamming_loss(y_true, y_pred),
-            "jaccard": {average: metrics.jaccard_score(y_true, y_pred, labels=classes, average=average,
-                                                       zero_division=0) for average in ("micro", "macro", "weighted")},
-            "mcc": metrics.matthews_corrcoef(y_true, y_pred),
-        }
     binarizer = MultiLabelBinarizer(classes=labels)
     y_true = binarizer.fit_transform(truths)
     y_pred = binarizer.transform([{p.label for p in result.predictions} for _, result in pairs])
-    per_label_mcc = {label: metrics.matthews_corrcoef(y_true[:, i], y_pred[:, i]) for i, label in enumerate(labels)}
+    per_label_mcc = {label: metrics.matthews_corrcoef(y_true[:, i], y_pred[:, i])
+                     if mcc_defined(y_true[:, i], y_pred[:, i]) else None for i, label in enumerate(labels)}
     per_label_balanced = {label: metrics.balanced_accuracy_score(y_true[:, i], y_pred[:, i])
                           if len(set(y_true[:, i])) > 1 else None for i, label in enumerate(labels)}
-    balanced = [value for value in per_label_balanced.values() if value is not None]
     return {
         "kind": "multi-label", "classes": labels,
         "confusion_matrix": _cooccurrence(pairs, labels),
+        "confusion_matrix_kind": "co-occurrence: rows true labels, columns predicted labels and (none), "
+                                 "cell the images having both",
         "per_label_confusion": {label: matrix.tolist() for label, matrix in
                                 zip(labels, metrics.multilabel_confusion_matrix(y_true, y_pred), strict=True)},
         "classification_report": metrics.classification_report(y_true, y_pred, target_names=labels,
                                                                output_dict=True, zero_division=0),
-        **_averages(metrics.precision_recall_fscore_support, y_true, y_pred, None),
+        **_averages(y_true, y_pred, None),
         "accuracy": metrics.accuracy_score(y_true, y_pred),
-        "balanced_accuracy": sum(balanced) / len(balanced) if balanced else None,
+        "balanced_accuracy": _mean_defined(per_label_balanced.values()),
         "balanced_accuracy_per_label": per_label_balanced,
         "hamming_loss": metrics.hamming_loss(y_true, y_pred),
         "jaccard": {average: metrics.jaccard_score(y_true, y_pred, average=average, zero_division=0)
                     for average in ("micro", "macro", "weighted", "samples")},
-        "mcc": sum(per_label_mcc.values()) / len(per_label_mcc) if per_label_mcc else None,
+        "mcc": _mean_defined(per_label_mcc.values()),
         "mcc_per_label": per_label_mcc,
     }
 
 
-def _averages(score: Any, y_true: Any, y_pred: Any, classes: list[str] | None) -> dict[str, Any]:
+def _mean_defined(values: Iterable[float | None]) -> float | None:
+    """The mean of the defined values; None (shown n/a) when none is."""
+    defined = [value for value in values if value is not None]
+    return sum(defined) / len(defined) if defined else None
+
+
+def _averages(y_true: Any, y_pred: Any, classes: list[str] | None) -> dict[str, Any]:
+    from sklearn.metrics import precision_recall_fscore_support
+
     averages = {}
     for average in ("micro", "macro", "weighted"):
-        precision, recall, f1, _ = score(y_true, y_pred, labels=classes, average=average, zero_division=0)
+        if classes == []:
+            averages[average] = {"precision": None, "recall": None, "f1": None}
+            continue
+        precision, recall, f1, _ = precision_recall_fscore_support(y_true, y_pred, labels=classes, average=average,
+                                                                   zero_division=0)
         averages[average] = {"precision": precision, "recall": recall, "f1": f1}
     return averages
 
@@ -377,6 +454,7 @@ def classification_diagnostics(pairs: list[tuple[ManifestEntry, ImageResult]]) -
     confused: Counter[tuple[str, str]] = Counter()
     false_positives: dict[str, list[str]] = defaultdict(list)
     false_negatives: dict[str, list[str]] = defaultdict(list)
+    per_image = {}
     for entry, result in pairs:
         truth, predicted = _image_labels(entry), {p.label for p in result.predictions}
         for label in sorted(predicted - truth):
@@ -384,16 +462,26 @@ def classification_diagnostics(pairs: list[tuple[ManifestEntry, ImageResult]]) -
             confused.update((actual, label) for actual in truth - predicted)
         for label in sorted(truth - predicted):
             false_negatives[label].append(entry.key)
-    return _diagnostics(confused, false_positives, false_negatives)
+        per_image[entry.key] = _image_counts(result, len(truth & predicted), len(predicted - truth),
+                                             len(truth - predicted))
+    return _diagnostics(confused, false_positives, false_negatives, per_image)
+
+
+def _image_counts(result: ImageResult, true_positives: int, false_positives: int, false_negatives: int,
+                  ) -> dict[str, Any]:
+    """One image's verdict; `result_key` is the key the pipeline read (what the gallery is keyed by)."""
+    return {"result_key": result.key, "true_positives": true_positives, "false_positives": false_positives,
+            "false_negatives": false_negatives}
 
 
 def _diagnostics(confused: Counter, false_positives: Mapping[str, list[str]],
-                 false_negatives: Mapping[str, list[str]]) -> dict[str, Any]:
+                 false_negatives: Mapping[str, list[str]], per_image: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {
         "most_confused": [{"actual": actual, "predicted": predicted, "count": count}
                           for (actual, predicted), count in confused.most_common(10)],
         "false_positive_images": {label: sorted(set(keys)) for label, keys in sorted(false_positives.items())},
         "false_negative_images": {label: sorted(set(keys)) for label, keys in sorted(false_negatives.items())},
+        "per_image": per_image,
     }
 
 
@@ -404,8 +492,12 @@ def detection_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], labels: li
     confused: Counter[tuple[str, str]] = Counter()
     false_positives: dict[str, list[str]] = defaultdict(list)
     false_negatives: dict[str, list[str]] = defaultdict(list)
+    per_image = {}
     for entry, result in pairs:
         verdicts, missed = match_detections(entry, result.predictions, iou_threshold)
+        true_positive_count = sum(verdict for _, verdict, _ in verdicts)
+        per_image[entry.key] = _image_counts(result, true_positive_count, len(verdicts) - true_positive_count,
+                                             len(missed))
         for prediction, true_positive, confused_with in verdicts:
             curves[prediction.label].predictions.append(
                 ScoredPrediction(entry.key, prediction.label, prediction.confidence, true_positive))
@@ -424,7 +516,7 @@ def detection_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], labels: li
         per_label[label] = {"ground_truth": curve.ground_truth, "true_positives": true_positives,
                             "false_positives": false_positive_count,
                             "false_negatives": curve.ground_truth - true_positives,
-                            "precision": precision, "recall": recall, "f1": _f1(precision, recall),
+                            "precision": precision, "recall": recall, "f1": _defined_f1(precision, recall),
                             "average_precision": curve.average_precision()}
     scored = [value["average_precision"] for value in per_label.values() if value["average_precision"] is not None]
     totals = {name: sum(value[name] for value in per_label.values())
@@ -437,17 +529,15 @@ def detection_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], labels: li
         "per_label": per_label,
         "mean_average_precision": sum(scored) / len(scored) if scored else None,
         "micro": {**totals, "precision": micro_precision, "recall": micro_recall,
-                  "f1": _f1(micro_precision, micro_recall)},
+                  "f1": _defined_f1(micro_precision, micro_recall)},
     }
-    return curves, detection, _diagnostics(confused, false_positives, false_negatives)
+    return curves, detection, _diagnostics(confused, false_positives, false_negatives, per_image)
 
 
 def to_json_text(evaluation: Evaluation) -> str:
     return json.dumps(evaluation.to_json(), indent=2, default=float)
 
 
-class ResultsError(ValueError):
-    """Results that cannot be read; the message names the file or object."""
 
 
 def load_results(source: str, s3: Any = None, on_progress: Any = None) -> list[ImageResult]:

@@ -1,147 +1,520 @@
-"""The pictures and pages of `customlabels evaluate`: a confusion heat-map, a PR curve per label, an HTML
-report that opens from the file system, and the terminal tables."""
+"""The pages and tables of `customlabels evaluate`: an HTML report (one model, or several side by side) that opens
+from the file system, its PR curves, and the terminal tables.
+
+The report carries a reader from the numbers to the images behind them: the context it was made in, each metric
+with its meaning, the matrices as tables with labelled axes, the tuning as the threshold each label needs, and the
+false positives and negatives (and, comparing models, the images they disagree on) as pictures linked to their place
+in the gallery. The pictures are drawn by a function the caller passes (`Drawer`), so that this package needs no
+drawing code of the gallery's."""
 
 from __future__ import annotations
 
 import html
 import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from customlabels.evaluation.evaluate import NO_LABEL, Evaluation
+from customlabels.datasets.anchors import gallery_anchor
+from customlabels.datasets.manifest import ManifestEntry
+from customlabels.evaluation.compare import comparison_document, differences, headline
+from customlabels.evaluation.evaluate import NO_LABEL, Evaluation, ImageResult
 from customlabels.plots import agg_pyplot
 
+Drawer = Callable[[ManifestEntry, ImageResult], Any]
+"""(manifest line, result) -> a PIL image with the ground truth and the predictions drawn, or None without one."""
 
-def confusion_png(evaluation: Evaluation, path: Path) -> Path:
-    """Rows: ground truth; columns: prediction (and NO_LABEL when the model returned nothing)."""
+THUMBNAIL_WIDTH = 360
+PICTURES_PER_SECTION = 24
+"""Past this many, a section lists the rest as links: the report stays quick to open on a large test set."""
+
+MEANINGS = {
+    "precision": "Of what the model predicted, the share that is right.",
+    "recall": "Of what is there, the share the model found.",
+    "F1": "The harmonic mean of precision and recall: high only when both are.",
+    "AP": "Average precision: the area under the precision-recall curve, every threshold at once.",
+    "mAP": "The mean of AP over the labels that have ground truth.",
+    "accuracy": "The share of images whose predicted labels are exactly right.",
+    "balanced accuracy": "The mean recall per class: a rare class counts as much as a common one.",
+    "Hamming loss": "The share of (image, label) decisions that are wrong; lower is better.",
+    "Jaccard": "Intersection over union of the predicted and true label sets; 1 is a perfect match.",
+    "MCC": "Matthews correlation: 1 perfect, 0 no better than chance, -1 always wrong; n/a when only one class "
+           "occurs in the truth or the prediction.",
+    "micro": "Averaged over every decision: common labels weigh more.",
+    "macro": "The plain mean over the labels (the real ones, never (none)): every label weighs the same.",
+    "weighted": "The mean over the labels weighted by how often each is true.",
+}
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What the numbers were computed from, shown at the top of the report."""
+
+    manifest: str
+    results: dict[str, str]
+    """Model name -> where its results were read from."""
+    iou_threshold: float
+    generated: str
+    """When the report was made, as the caller words it (the caller owns the clock)."""
+    thresholds: str | None = None
+    """The --thresholds file the results were scored under; None: the thresholds the results were made with."""
+    target_precision: float | None = None
+    gallery: str | None = None
+    """The gallery's index.html, relative to the report's folder; None: no links."""
+    notes: list[str] = field(default_factory=list)
+
+
+def write_report(evaluations: dict[str, Evaluation], folder: Path, context: ReportContext,
+                 draw: Drawer | None = None) -> Path:
+    """index.html with the PR curves and pictures beside it, and every number in evaluation.json (one model) or
+    comparison.json (several)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    names = list(evaluations)
+    first = evaluations[names[0]]
+    if len(names) == 1:
+        data, data_name = first.to_json(), "evaluation.json"
+    else:
+        data, data_name = comparison_document(evaluations), "comparison.json"
+    (folder / data_name).write_text(json.dumps(data, indent=2, default=float), encoding="utf-8")
+    pictures = _Pictures(folder, draw, context.gallery)
+    sections = [_header(evaluations, context, data_name), _headline_section(evaluations),
+                _image_level_section(evaluations), _classification_report_section(evaluations),
+                _matrix_section(evaluations), _curves_section(evaluations, folder), _tuning_section(evaluations),
+                _confused_section(evaluations)]
+    if len(names) > 1:
+        sections.append(_disagreement_section(evaluations, pictures))
+    sections += [_errors_section(evaluations, pictures), _missing_section(evaluations)]
+    title = "Evaluation" if len(names) == 1 else "Comparison of " + ", ".join(names)
+    index = folder / "index.html"
+    index.write_text(PAGE.format(title=html.escape(title), body="".join(sections)), encoding="utf-8")
+    return index
+
+
+# --- sections -----------------------------------------------------------------------------------------------------
+
+
+def _header(evaluations: dict[str, Evaluation], context: ReportContext, data_name: str) -> str:
+    first = next(iter(evaluations.values()))
+    rows = [("manifest", _code(context.manifest))]
+    for name, source in context.results.items():
+        evaluation = evaluations[name]
+        label = "results" if len(evaluations) == 1 else f"results of {name}"
+        counts = (f"{evaluation.matched} of {evaluation.images} images with a result"
+                  + (f", {len(evaluation.missing)} without (counted as predicting nothing)" if evaluation.missing
+                     else "") + (f", {len(evaluation.errors)} with an error result" if evaluation.errors else ""))
+        rows.append((label, f"{_code(source)}<br>{html.escape(counts)}"))
+        rows.append(("model" if len(evaluations) == 1 else f"model of {name}",
+                     "<br>".join(_code(arn) for arn in evaluation.model_versions) or "not named by the results"))
+    rows += [("IoU to match a box", f"{context.iou_threshold:g}" if first.detection else "n/a (no boxes)"),
+             ("thresholds", _code(context.thresholds) if context.thresholds
+              else "as the results were made (each result holds nothing below its own)"),
+             ("target precision", _number(context.target_precision)),
+             ("task", f"{html.escape(first.image_level['kind'])}, "
+                      + ("detection (boxes)" if first.detection else "classification (image labels)")),
+             ("labels", html.escape(", ".join(first.labels)) or "none"),
+             ("generated", html.escape(context.generated)),
+             ("every number", f'<a href="{data_name}">{data_name}</a>')]
+    if context.gallery:
+        rows.append(("gallery", f'<a href="{html.escape(context.gallery)}">the pictures of every image</a>'))
+    notes = "".join(f"<p>{html.escape(note)}</p>" for note in context.notes)
+    return ('<header><h1>' + ("Evaluation" if len(evaluations) == 1 else "Comparison of models") + "</h1>"
+            '<dl class="context">' + "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in rows)
+            + "</dl>" + notes + "</header>")
+
+
+def _headline_section(evaluations: dict[str, Evaluation]) -> str:
+    headlines = {name: headline(evaluation) for name, evaluation in evaluations.items()}
+    level = next(iter(headlines.values()))["level"]
+    labels = sorted({label for value in headlines.values() for label in value["per_label"]})
+    metrics = [("precision", "precision"), ("recall", "recall"), ("F1", "f1"), ("AP", "average_precision")]
+    header = ["label"] + [f"{short} {name}" if len(evaluations) > 1 else short
+                          for short, _ in metrics for name in evaluations]
+    rows = [[label] + [_number(headlines[name]["per_label"].get(label, {}).get(key)) for _, key in metrics
+                       for name in evaluations] for label in labels]
+    summary_rows = []
+    for name, value in headlines.items():
+        summary = value["summary"]
+        summary_rows.append([name, _number(summary["mean_average_precision"]), _number(summary["precision"]),
+                             _number(summary["recall"]), _number(summary["f1"])])
+    averaged = "micro" if level == "detection" else "macro"
+    where = ("boxes matched at the IoU above, at the thresholds the results hold" if level == "detection"
+             else "image labels, at the thresholds the results hold")
+    return (f"<section><h2>Headline</h2><p>Per label, {where}.</p>" + _table(header, rows)
+            + _table(["model", "mAP", f"{averaged} precision", f"{averaged} recall", f"{averaged} F1"],
+                     summary_rows) + _glossary(["precision", "recall", "F1", "AP", "mAP", averaged]) + "</section>")
+
+
+def _image_level_section(evaluations: dict[str, Evaluation]) -> str:
+    names = list(evaluations)
+    rows = []
+    for metric, meaning, pick in _IMAGE_LEVEL_ROWS:
+        values = [pick(evaluation.image_level) for evaluation in evaluations.values()]
+        rows.append([metric, *[_number(value) for value in values], meaning])
+    first = next(iter(evaluations.values())).image_level
+    kind = ("single-label: each image has at most one true label (an image without any is of the class (none)); "
+            "the prediction is the most confident label" if first["kind"] == "single-label"
+            else "multi-label: some images have several labels; each label is a yes/no decision per image")
+    return (f"<section><h2>Image labels</h2><p>{html.escape(kind)}.</p>"
+            + _table(["metric", *names, "meaning"], rows, last_is_meaning=True) + "</section>")
+
+
+def _pick(*path: str) -> Callable[[dict[str, Any]], Any]:
+    def pick(values: dict[str, Any]) -> Any:
+        for part in path:
+            values = values.get(part) if isinstance(values, dict) else None
+        return values
+    return pick
+
+
+_IMAGE_LEVEL_ROWS = [
+    *[(f"{average} {name}", MEANINGS[average] + " " + MEANINGS[name if name != "f1" else "F1"],
+       _pick(average, name)) for average in ("micro", "macro", "weighted") for name in ("precision", "recall", "f1")],
+    ("accuracy", MEANINGS["accuracy"], _pick("accuracy")),
+    ("balanced accuracy", MEANINGS["balanced accuracy"], _pick("balanced_accuracy")),
+    ("Hamming loss", MEANINGS["Hamming loss"], _pick("hamming_loss")),
+    ("Jaccard (macro)", MEANINGS["Jaccard"], _pick("jaccard", "macro")),
+    ("MCC", MEANINGS["MCC"], _pick("mcc")),
+]
+
+
+def _classification_report_section(evaluations: dict[str, Evaluation]) -> str:
+    parts = ["<section><h2>Classification report</h2><p>scikit-learn's, per image label; support is the number "
+             "of images truly of the label. The averages leave (none) out.</p>"]
+    for name, evaluation in evaluations.items():
+        report = evaluation.image_level["classification_report"]
+        rows = [[label, _number(values.get("precision")), _number(values.get("recall")),
+                 _number(values.get("f1-score")), _number(values.get("support"))]
+                for label, values in report.items() if isinstance(values, dict)]
+        if "accuracy" in report:
+            rows.append(["accuracy", "", "", _number(report["accuracy"]), ""])
+        parts.append((f"<h3>{html.escape(name)}</h3>" if len(evaluations) > 1 else "")
+                     + _table(["label", "precision", "recall", "F1", "support"], rows))
+    return "".join(parts) + "</section>"
+
+
+def _matrix_section(evaluations: dict[str, Evaluation]) -> str:
+    first = next(iter(evaluations.values())).image_level
+    if first["kind"] == "single-label":
+        title, explanation = "Confusion matrix", ("Each image once: its true class (row) against the most "
+                                                  "confident predicted label (column). The diagonal is right.")
+    else:
+        title, explanation = "Co-occurrence matrix (not a confusion matrix)", (
+            "Multi-label images have several true and several predicted labels, so there is no single cell per "
+            "image: a cell counts the images that have the row's true label and the column's predicted label. "
+            "Each label's own yes/no confusion is in the JSON (per_label_confusion).")
+    parts = [f"<section><h2>{title}</h2><p>{explanation}</p>"]
+    for name, evaluation in evaluations.items():
+        parts.append((f"<h3>{html.escape(name)}</h3>" if len(evaluations) > 1 else "")
+                     + _matrix_table(evaluation.image_level))
+    return "".join(parts) + "</section>"
+
+
+def _matrix_table(image_level: dict[str, Any]) -> str:
+    single = image_level["kind"] == "single-label"
+    classes, matrix = image_level["classes"], image_level["confusion_matrix"]
+    columns = list(classes) if single else [*classes, NO_LABEL]
+    rows = [(label, matrix[i]) for i, label in enumerate(classes) if label != NO_LABEL or any(matrix[i])]
+    top = max((max(row) for _, row in rows if row), default=0) or 1
+    head = (f'<tr><td colspan="2" rowspan="2"></td><th colspan="{len(columns)}" class="axis">predicted →</th></tr>'
+            "<tr>" + "".join(f'<th scope="col">{html.escape(c)}</th>' for c in columns) + "</tr>")
+    body = []
+    for index, (label, row) in enumerate(rows):
+        axis = (f'<th rowspan="{len(rows)}" class="axis vertical">ground truth ↓</th>' if index == 0 else "")
+        cells = "".join(
+            f'<td class="cell{" diagonal" if columns[j] == label else ""}" style="background:rgba(37,99,235,'
+            f'{0.08 + 0.8 * value / top:.2f});color:{"#fff" if value / top > 0.55 else "#111"}">{value}</td>'
+            for j, value in enumerate(row))
+        body.append(f'<tr>{axis}<th scope="row">{html.escape(label)}</th>{cells}</tr>')
+    return f'<div class="scroll"><table class="matrix">{head}{"".join(body)}</table></div>'
+
+
+def _curves_section(evaluations: dict[str, Evaluation], folder: Path) -> str:
+    labels = sorted({label for evaluation in evaluations.values() for label, curve in evaluation.curves.items()
+                     if curve.ground_truth})
+    unscored = sorted({label for evaluation in evaluations.values() for label in evaluation.curves} - set(labels))
+    note = (f"<p>No curve for {html.escape(', '.join(unscored))}: never in the ground truth, so no recall.</p>"
+            if unscored else "")
+    if not labels:
+        return f"<section><h2>Precision-recall curves</h2><p>none</p>{note}</section>"
+    figures = []
+    for label in labels:
+        path = pr_curves_png(evaluations, label, folder / _file_name("pr-", label, ".png"))
+        figures.append(f'<figure><img src="{path.name}" alt="precision-recall curve of {html.escape(label)}" '
+                       f'width="500" height="417"><figcaption>{html.escape(label)}</figcaption></figure>')
+    return ("<section><h2>Precision-recall curves</h2><p>Each point is one threshold: lowering it moves right "
+            "(more found) and usually down (more mistakes). The dot marks the best F1.</p>"
+            '<div class="curves">' + "".join(figures) + "</div>" + note + "</section>")
+
+
+def _tuning_section(evaluations: dict[str, Evaluation]) -> str:
+    parts = ["<section><h2>Thresholds</h2><p>The confidence threshold each label needs, and the precision and "
+             "recall it gives on these images. Tune on results made with a low threshold: a result holds nothing "
+             "below its own.</p>"]
+    for name, evaluation in evaluations.items():
+        target = evaluation.tuning["target_precision"]
+        rows = []
+        for label, tuned in evaluation.tuning["per_label"].items():
+            best, lowest = tuned["best_f1"], tuned["reaching_target"]
+            reach = ([_number(lowest["threshold"]), _number(lowest["precision"]), _number(lowest["recall"])]
+                     if lowest else (["cannot reach it", "", ""] if target is not None else ["n/a", "", ""]))
+            rows.append([label, _number(best["threshold"]), _number(best["precision"]), _number(best["recall"]),
+                         _number(best["f1"]), *reach])
+        goal = f"precision ≥ {target:g}" if target is not None else "a target precision (--target-precision)"
+        table = (_table(["label", "best-F1 threshold", "precision", "recall", "F1", f"threshold for {goal}",
+                         "precision", "recall"], rows) if rows else "<p>none: nothing predicted.</p>")
+        parts.append((f"<h3>{html.escape(name)}</h3>" if len(evaluations) > 1 else "") + table)
+    return "".join(parts) + "</section>"
+
+
+def _confused_section(evaluations: dict[str, Evaluation]) -> str:
+    parts = ["<section><h2>Most confused</h2><p>A prediction of one label where the truth is another (a box "
+             "overlapping a true box of another label; an image label predicted while a true one was missed).</p>"]
+    for name, evaluation in evaluations.items():
+        confused = evaluation.diagnostics.get("most_confused", [])
+        content = _table(["ground truth", "predicted", "count"],
+                         [[d["actual"], d["predicted"], d["count"]] for d in confused]) if confused else "<p>none</p>"
+        parts.append((f"<h3>{html.escape(name)}</h3>" if len(evaluations) > 1 else "") + content)
+    return "".join(parts) + "</section>"
+
+
+def _errors_section(evaluations: dict[str, Evaluation], pictures: _Pictures) -> str:
+    parts = ["<section><h2>False positives and false negatives</h2><p>The images to look at: a false positive "
+             "asks whether the label is wrong or the image needs a negative example; a false negative asks for "
+             "more training images like it. Ground truth is drawn dashed, predictions solid (✓ right, ✗ wrong).</p>"]
+    for name, evaluation in evaluations.items():
+        if len(evaluations) > 1:
+            parts.append(f"<h3>{html.escape(name)}</h3>")
+        for title, key in (("False positives", "false_positive_images"), ("False negatives", "false_negative_images")):
+            per_label = evaluation.diagnostics.get(key, {})
+            parts.append(f"<h4>{title}</h4>")
+            if not per_label:
+                parts.append("<p>none</p>")
+            for label, keys in per_label.items():
+                parts.append(f"<h5>{html.escape(label)} ({len(keys)})</h5>"
+                             + pictures.grid(name, evaluation, keys))
+    return "".join(parts) + "</section>"
+
+
+def _disagreement_section(evaluations: dict[str, Evaluation], pictures: _Pictures) -> str:
+    found = differences(evaluations)
+    intro = ("<section><h2>Images the models disagree on</h2><p>Right means no false positive and no false "
+             "negative on the image. Each row shows every model's picture.</p>")
+    if not found:
+        return intro + "<p>none</p></section>"
+    rows = []
+    for difference in found[:PICTURES_PER_SECTION]:
+        cells = "".join(
+            f'<div class="verdict {"right" if name in difference["right"] else "wrong"}"><b>{html.escape(name)}: '
+            f'{"right" if name in difference["right"] else "wrong"}</b> '
+            f"{_counts(difference['per_model'][name])}"
+            + pictures.figure(name, evaluations[name], difference["image"], with_counts=False) + "</div>"
+            for name in evaluations)
+        rows.append(f'<div class="disagreement"><h4>{html.escape(difference["image"])}</h4>'
+                    f'<div class="side-by-side">{cells}</div></div>')
+    rest = found[PICTURES_PER_SECTION:]
+    more = ("<p>and " + ", ".join(html.escape(d["image"]) for d in rest) + "</p>") if rest else ""
+    return intro + f"<p>{len(found)} images.</p>" + "".join(rows) + more + "</section>"
+
+
+def _counts(counts: dict[str, Any]) -> str:
+    return (f'<span class="counts">{counts["true_positives"]} right, {counts["false_positives"]} false '
+            f'positive(s), {counts["false_negatives"]} missed</span>')
+
+
+def _missing_section(evaluations: dict[str, Evaluation]) -> str:
+    parts = ["<section><h2>Images without a result</h2><p>Counted as predicting nothing: their objects are false "
+             "negatives. An error result counts the same and names its error.</p>"]
+    for name, evaluation in evaluations.items():
+        items = [html.escape(key) for key in evaluation.missing] + [
+            f"{html.escape(key)}: {html.escape(code)}" for key, code in evaluation.errors.items()]
+        parts.append((f"<h3>{html.escape(name)}</h3>" if len(evaluations) > 1 else "")
+                     + ("<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>" if items else "<p>none</p>"))
+    return "".join(parts) + "</section>"
+
+
+# --- pictures -----------------------------------------------------------------------------------------------------
+
+
+class _Pictures:
+    """Thumbnails of images drawn with their verdicts, written once per model and image, each linked to the
+    image's place in the gallery (its anchor, customlabels.datasets.anchors)."""
+
+    def __init__(self, folder: Path, draw: Drawer | None, gallery: str | None) -> None:
+        self.folder, self.draw, self.gallery = folder, draw, gallery
+        self.written: dict[tuple[str, str], str | None] = {}
+
+    def grid(self, model: str, evaluation: Evaluation, keys: Sequence[str]) -> str:
+        shown, rest = keys[:PICTURES_PER_SECTION], keys[PICTURES_PER_SECTION:]
+        more = ("<p>and " + ", ".join(self._link(evaluation, key, html.escape(key)) for key in rest) + "</p>"
+                if rest else "")
+        return '<div class="grid">' + "".join(self.figure(model, evaluation, key) for key in shown) + "</div>" + more
+
+    def figure(self, model: str, evaluation: Evaluation, key: str, with_counts: bool = True) -> str:
+        source = self._thumbnail(model, evaluation, key)
+        picture = (f'<img src="{html.escape(source)}" alt="{html.escape(key)}">' if source
+                   else '<span class="no-picture">no picture (pass --images)</span>')
+        counts = evaluation.diagnostics["per_image"].get(key) if with_counts else None
+        return (f'<figure class="thumb">{self._link(evaluation, key, picture)}<figcaption>'
+                f'{self._link(evaluation, key, html.escape(key))}<br>{_counts(counts) if counts else ""}'
+                "</figcaption></figure>")
+
+    def _link(self, evaluation: Evaluation, key: str, content: str) -> str:
+        if not self.gallery:
+            return content
+        result_key = evaluation.diagnostics["per_image"].get(key, {}).get("result_key", key)
+        return f'<a href="{html.escape(self.gallery)}#{gallery_anchor(result_key)}">{content}</a>'
+
+    def _thumbnail(self, model: str, evaluation: Evaluation, key: str) -> str | None:
+        if (model, key) in self.written:
+            return self.written[(model, key)]
+        source = None
+        pair = next(((entry, result) for entry, result in evaluation.pairs if entry.key == key), None)
+        picture = self.draw(*pair) if self.draw and pair else None
+        if picture is not None:
+            picture = picture.convert("RGB")
+            picture.thumbnail((THUMBNAIL_WIDTH, THUMBNAIL_WIDTH * 3))
+            path = self.folder / "pictures" / _file_name("", model, "") / _file_name("", key, ".jpg")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            picture.save(path, "JPEG", quality=85)
+            source = path.relative_to(self.folder).as_posix()
+        self.written[(model, key)] = source
+        return source
+
+
+# --- plots and helpers --------------------------------------------------------------------------------------------
+
+
+def pr_curves_png(evaluations: dict[str, Evaluation], label: str, path: Path) -> Path:
+    """The precision-recall curves of every model for one label, overlaid, each model's best F1 marked."""
     pyplot = agg_pyplot()
-    image_level = evaluation.image_level
-    rows = [c for c in image_level["classes"] if c != NO_LABEL]
-    columns = list(image_level["classes"]) if image_level["kind"] == "single-label" else [*rows, NO_LABEL]
-    matrix = image_level["confusion_matrix"]
-    if image_level["kind"] == "single-label":
-        matrix = [matrix[image_level["classes"].index(row)] for row in rows]
-    figure, axes = pyplot.subplots(figsize=(1.2 + 0.8 * len(columns), 1.0 + 0.7 * len(rows)))
-    shown = axes.imshow(matrix, cmap="Blues")
-    axes.set_xticks(range(len(columns)), columns, rotation=45, ha="right")
-    axes.set_yticks(range(len(rows)), rows)
-    axes.set_xlabel("predicted")
-    axes.set_ylabel("ground truth")
-    top = max((max(row) for row in matrix), default=0)
-    for i, row in enumerate(matrix):
-        for j, value in enumerate(row):
-            axes.text(j, i, str(value), ha="center", va="center", color="white" if value > top / 2 else "black")
-    axes.set_title(f"Images ({image_level['kind']})")
-    figure.colorbar(shown, ax=axes)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    pyplot.close(figure)
-    return path
-
-
-def pr_curve_png(evaluation: Evaluation, label: str, path: Path) -> Path:
-    pyplot = agg_pyplot()
-    curve = evaluation.curves[label]
-    points = curve.points()
-    figure, axes = pyplot.subplots(figsize=(4.5, 4))
-    axes.step([0.0] + [p["recall"] for p in points], [1.0] + [p["precision"] for p in points], where="post")
-    tuned = evaluation.tuning["per_label"].get(label, {}).get("best_f1")
-    if tuned:
-        axes.plot([tuned["recall"]], [tuned["precision"]], "o", color="tab:red",
-                  label=f"best F1 {tuned['f1']:.2f} at {tuned['threshold']:.1f}")
-        axes.legend(loc="lower left")
-    average_precision = curve.average_precision()
-    axes.set_title(f"{label}: AP {average_precision:.3f}" if average_precision is not None else label)
-    axes.set_xlabel("recall")
-    axes.set_ylabel("precision")
+    figure, axes = pyplot.subplots(figsize=(6, 5), layout="constrained")
+    for index, (name, evaluation) in enumerate(evaluations.items()):
+        curve = evaluation.curves.get(label)
+        if curve is None or not curve.ground_truth:  # no recall without ground truth: nothing to draw
+            continue
+        colour = f"C{index}"
+        points = curve.points()
+        average_precision = curve.average_precision()
+        legend = (f"{name}: " if len(evaluations) > 1 else "") + (
+            f"AP {average_precision:.3f}" if average_precision is not None else "AP n/a (no ground truth)")
+        axes.step([0.0] + [p["recall"] for p in points], [1.0] + [p["precision"] for p in points], where="post",
+                  color=colour, label=legend, linewidth=2)
+        tuned = evaluation.tuning["per_label"].get(label, {}).get("best_f1")
+        if tuned:
+            axes.plot([tuned["recall"]], [tuned["precision"]], "o", color=colour, markersize=8,
+                      label=f"best F1 {tuned['f1']:.2f} at {tuned['threshold']:.1f}")
+    axes.set_title(label)
+    axes.set_xlabel("recall (share of the ground truth found)")
+    axes.set_ylabel("precision (share of predictions right)")
     axes.set_xlim(0, 1.02)
     axes.set_ylim(0, 1.02)
     axes.grid(alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    axes.legend(loc="lower left", fontsize="small")
+    figure.savefig(path, dpi=90)
     pyplot.close(figure)
     return path
 
 
-def _file_name(label: str) -> str:
-    return "pr-" + "".join(c if c.isalnum() else "_" for c in label) + ".png"
-
-
-def write_report(evaluation: Evaluation, folder: Path) -> Path:
-    """index.html with the plots beside it; every number also in evaluation.json."""
-    folder.mkdir(parents=True, exist_ok=True)
-    confusion = confusion_png(evaluation, folder / "confusion-matrix.png")
-    curves = {label: pr_curve_png(evaluation, label, folder / _file_name(label))
-              for label, curve in evaluation.curves.items() if curve.predictions or curve.ground_truth}
-    data = evaluation.to_json()
-    (folder / "evaluation.json").write_text(json.dumps(data, indent=2, default=float), encoding="utf-8")
-    escape = html.escape
-    sections = [f"<h1>Evaluation</h1><p>{evaluation.images} images in the manifest, {evaluation.matched} with a "
-                f"result, {len(evaluation.missing)} without (counted as predicting nothing), "
-                f"{len(evaluation.errors)} with an error result.</p>"]
-    if evaluation.missing:
-        sections.append("<h2>Images without a result</h2><ul>" + "".join(
-            f"<li>{escape(key)}</li>" for key in evaluation.missing) + "</ul>")
-    sections.append("<h2>Image-level labels</h2>" + _table(
-        ["metric", "value"], [[name, _number(value)] for name, value in _image_level_rows(evaluation)]))
-    sections.append(f'<img src="{confusion.name}" alt="confusion matrix">')
-    if evaluation.detection:
-        detection = evaluation.detection
-        sections.append(f"<h2>Detection at IoU {detection['iou_threshold']}</h2>" + _table(
-            ["label", "GT", "TP", "FP", "FN", "precision", "recall", "F1", "AP"],
-            [[label, v["ground_truth"], v["true_positives"], v["false_positives"], v["false_negatives"],
-              _number(v["precision"]), _number(v["recall"]), _number(v["f1"]), _number(v["average_precision"])]
-             for label, v in detection["per_label"].items()])
-            + f"<p>mAP {_number(detection['mean_average_precision'])}; AP is {escape(detection['ap_interpolation'])}."
-              "</p>")
-    sections.append("<h2>Precision-recall curves</h2>" + "".join(
-        f'<img src="{path.name}" alt="PR curve of {escape(label)}">' for label, path in curves.items()))
-    sections.append("<h2>Threshold tuning</h2>" + _table(
-        ["label", "best-F1 threshold", "F1", "precision", "recall", "lowest threshold reaching target", "precision"],
-        _tuning_rows(evaluation)))
-    diagnostics = evaluation.diagnostics
-    sections.append("<h2>Most confused</h2>" + _table(
-        ["ground truth", "predicted", "count"],
-        [[d["actual"], d["predicted"], d["count"]] for d in diagnostics.get("most_confused", [])]))
-    for title, key in (("False positives (check the labels, add negative examples)", "false_positive_images"),
-                       ("False negatives (add examples like these)", "false_negative_images")):
-        sections.append(f"<h2>{title}</h2>" + "".join(
-            f"<h3>{escape(label)}</h3><ul>" + "".join(f"<li>{escape(k)}</li>" for k in keys) + "</ul>"
-            for label, keys in diagnostics.get(key, {}).items()))
-    page = ("<!doctype html><html><head><meta charset='utf-8'><title>Evaluation</title><style>"
-            "body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;margin:1em 0}"
-            "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}td:first-child{text-align:left}"
-            "img{margin:.5em;border:1px solid #eee}</style></head><body>" + "".join(sections) + "</body></html>")
-    index = folder / "index.html"
-    index.write_text(page, encoding="utf-8")
-    return index
+def _file_name(prefix: str, name: str, suffix: str) -> str:
+    """A file name for any label or key: readable characters kept, the rest `_`, and the name's position in no
+    collision thanks to a short hash when anything was replaced."""
+    safe = "".join(c if c.isalnum() or c in "-." else "_" for c in name)
+    if safe != name:
+        safe += "-" + gallery_anchor(name).rsplit("-", 1)[-1]
+    return prefix + safe + suffix
 
 
 def _number(value: Any) -> str:
     if value is None:
         return "n/a"
+    if isinstance(value, float) and value.is_integer() and abs(value) > 1:
+        return str(int(value))
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def _table(header: list[str], rows: list[list[Any]]) -> str:
-    return ("<table><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"
-            + "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-            + "</table>")
+def _code(text: str) -> str:
+    return f"<code>{html.escape(text)}</code>"
+
+
+def _table(header: list[str], rows: list[list[Any]], last_is_meaning: bool = False) -> str:
+    def cell(index: int, value: Any) -> str:
+        meaning = last_is_meaning and index == len(header) - 1
+        return f'<td{" class=meaning" if meaning else ""}>{html.escape(str(value))}</td>'
+    return ('<div class="scroll"><table><tr>' + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"
+            + "".join("<tr>" + "".join(cell(i, c) for i, c in enumerate(row)) + "</tr>" for row in rows)
+            + "</table></div>")
+
+
+def _glossary(terms: list[str]) -> str:
+    return '<dl class="glossary">' + "".join(f"<dt>{html.escape(term)}</dt><dd>{html.escape(MEANINGS[term])}</dd>"
+                                             for term in terms) + "</dl>"
+
+
+def relative_href(target: Path, folder: Path) -> str:
+    """`target` as a link from a page in `folder` (both on the file system)."""
+    return Path(os.path.relpath(target.resolve(), folder.resolve())).as_posix()
+
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+:root {{ --ink:#1f2937; --muted:#6b7280; --line:#e5e7eb; --accent:#2563eb; --good:#15803d; --bad:#b91c1c; }}
+* {{ box-sizing:border-box; }}
+body {{ margin:0; font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; color:var(--ink);
+       background:#f8fafc; }}
+main {{ max-width:1200px; margin:0 auto; padding:1rem clamp(.75rem,3vw,2rem) 3rem; }}
+header {{ background:#fff; border:1px solid var(--line); border-radius:10px; padding:1rem 1.25rem; margin:1rem 0; }}
+h1 {{ margin:.2rem 0 .8rem; font-size:1.6rem; }}
+h2 {{ margin:0 0 .6rem; font-size:1.25rem; }}
+h3 {{ margin:1.2rem 0 .4rem; font-size:1.05rem; }}
+h4 {{ margin:1rem 0 .3rem; font-size:1rem; }}
+h5 {{ margin:.6rem 0 .3rem; font-size:.95rem; color:var(--muted); }}
+section {{ background:#fff; border:1px solid var(--line); border-radius:10px; padding:1rem 1.25rem; margin:1rem 0; }}
+dl.context {{ display:grid; grid-template-columns:max-content 1fr; gap:.25rem 1rem; margin:0; }}
+dl.context dt {{ font-weight:600; color:var(--muted); }}
+dl.context dd {{ margin:0; overflow-wrap:anywhere; }}
+dl.glossary {{ display:grid; grid-template-columns:max-content 1fr; gap:.1rem 1rem; color:var(--muted);
+              font-size:.9rem; }}
+dl.glossary dt {{ font-weight:600; }} dl.glossary dd {{ margin:0; }}
+code {{ font-size:.9em; background:#f1f5f9; padding:.05rem .3rem; border-radius:4px; overflow-wrap:anywhere; }}
+.scroll {{ overflow-x:auto; max-width:100%; }}
+table {{ border-collapse:collapse; margin:.5rem 0 1rem; font-variant-numeric:tabular-nums; }}
+th, td {{ border:1px solid var(--line); padding:.35rem .65rem; text-align:right; }}
+th {{ background:#f1f5f9; }}
+td:first-child, th:first-child {{ text-align:left; }}
+td.meaning {{ max-width:32rem; text-align:left; color:var(--muted); }}
+table.matrix td.cell {{ min-width:4rem; height:3rem; text-align:center; font-size:1.15rem; font-weight:600; }}
+table.matrix td.diagonal {{ outline:2px solid var(--good); outline-offset:-3px; }}
+table.matrix th.axis {{ text-align:center; color:var(--muted); background:#fff; }}
+table.matrix th.vertical {{ writing-mode:vertical-rl; transform:rotate(180deg); }}
+.curves {{ display:flex; flex-wrap:wrap; gap:1rem; }}
+.curves img {{ max-width:100%; height:auto; }}
+figure {{ margin:0; }}
+figcaption {{ font-size:.85rem; color:var(--muted); overflow-wrap:anywhere; }}
+.grid {{ display:grid; grid-template-columns:repeat(auto-fill,minmax(200px,1fr)); gap:.75rem; }}
+.thumb img {{ width:100%; height:auto; border-radius:6px; border:1px solid var(--line); display:block; }}
+.no-picture {{ display:block; padding:2rem .5rem; text-align:center; background:#f1f5f9; border-radius:6px;
+              color:var(--muted); }}
+.side-by-side {{ display:grid; grid-template-columns:repeat(auto-fill,minmax(220px,360px)); gap:.75rem; }}
+.verdict.right b {{ color:var(--good); }} .verdict.wrong b {{ color:var(--bad); }}
+.counts {{ color:var(--muted); font-size:.85rem; }}
+a {{ color:var(--accent); }}
+</style></head>
+<body><main>{body}</main></body></html>
+"""
+
+
+# --- terminal -----------------------------------------------------------------------------------------------------
 
 
 def _image_level_rows(evaluation: Evaluation) -> list[tuple[str, Any]]:
-    image_level = evaluation.image_level
-    rows: list[tuple[str, Any]] = [("kind", image_level["kind"])]
-    for average in ("micro", "macro", "weighted"):
-        for name in ("precision", "recall", "f1"):
-            rows.append((f"{average} {name}", image_level[average][name]))
-    rows += [("accuracy", image_level["accuracy"]), ("balanced accuracy", image_level["balanced_accuracy"]),
-             ("Hamming loss", image_level["hamming_loss"]), ("Jaccard (macro)", image_level["jaccard"]["macro"]),
-             ("Matthews correlation", image_level["mcc"])]
-    return rows
+    return [(metric, pick(evaluation.image_level)) for metric, _, pick in _IMAGE_LEVEL_ROWS]
 
 
 def _tuning_rows(evaluation: Evaluation) -> list[list[str]]:
@@ -161,7 +534,7 @@ def print_summary(evaluation: Evaluation, console: Console) -> None:
                   + (f", [yellow]{len(evaluation.errors)} with an error result[/]" if evaluation.errors else "")
                   + (f"; {len(evaluation.unmatched_results)} result(s) not in the manifest (ignored)"
                      if evaluation.unmatched_results else ""))
-    table = Table(title="Image-level labels")
+    table = Table(title=f"Image labels ({evaluation.image_level['kind']})")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for name, value in _image_level_rows(evaluation):
@@ -190,3 +563,28 @@ def print_summary(evaluation: Evaluation, console: Console) -> None:
     if confused:
         console.print("Most confused: " + ", ".join(f"{d['actual']} -> {d['predicted']} ({d['count']})"
                                                     for d in confused[:5]))
+
+
+def print_comparison(evaluations: dict[str, Evaluation], console: Console) -> None:
+    """The headline of every model, one row per label and model (narrow enough for any terminal), and how many
+    images they disagree on."""
+    headlines = {name: headline(evaluation) for name, evaluation in evaluations.items()}
+    table = Table(title="Models compared (" + next(iter(headlines.values()))["level"] + ")")
+    table.add_column("label")
+    table.add_column("model", no_wrap=True)
+    for metric in ("precision", "recall", "F1", "AP"):
+        table.add_column(metric, justify="right")
+    labels = sorted({label for value in headlines.values() for label in value["per_label"]})
+    for label in labels:
+        for index, name in enumerate(evaluations):
+            values = headlines[name]["per_label"].get(label, {})
+            table.add_row(label if index == 0 else "", name, *[_number(values.get(key)) for key in
+                                                               ("precision", "recall", "f1", "average_precision")],
+                          end_section=index == len(evaluations) - 1)
+    for index, name in enumerate(evaluations):
+        summary = headlines[name]["summary"]
+        table.add_row("[b]all[/] (mAP)" if index == 0 else "", name, *[_number(summary.get(key)) for key in
+                                                                      ("precision", "recall", "f1",
+                                                                       "mean_average_precision")])
+    console.print(table)
+    console.print(f"{len(differences(evaluations))} image(s) where one model is right and another wrong")

@@ -11,11 +11,14 @@ import json
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from PIL import Image
 
-from customlabels.visualize import pictures
+from customlabels.datasets.anchors import gallery_anchor
+from customlabels.datasets.manifest import KeyMatcher, ManifestEntry
+from customlabels.visualize import pictures, truth
 
 THUMBNAIL_SIDE = 360
 VIEW_SIDE = 1280
@@ -44,35 +47,79 @@ def _url(path: Path, root: Path) -> str:
     return quote(path.relative_to(root).as_posix())
 
 
+def _hex(colour: pictures.Colour) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*colour)
+
+
+def image_key(item: pictures.ResultImage) -> str:
+    """The key an image is known by outside the gallery: its result's `Image.Key`, else its path under --images."""
+    return item.document["Image"]["Key"] if item.document is not None else item.name
+
+
+def _summary(items: list[pictures.ResultImage], min_confidence: float, manifest: str | None,
+             iou_threshold: float) -> dict[str, Any]:
+    """What the header says: how many images of each status, the models and thresholds the results name."""
+    documents = [item.document for item in items if item.document is not None]
+    thresholds = {json.dumps(d["Thresholds"], sort_keys=True) for d in documents if d.get("Thresholds") is not None}
+    return {
+        "statuses": {status: sum(item.status == status for item in items) for status in STATUS_TEXT},
+        "detections": sum(len(item.predictions) for item in items),
+        "models": sorted({d["ProjectVersionArn"] for d in documents if d.get("ProjectVersionArn")}),
+        "thresholds": [json.loads(text) for text in sorted(thresholds)],
+        "min_confidence": min_confidence,
+        "manifest": manifest,
+        "iou_threshold": iou_threshold if manifest else None,
+    }
+
+
 def write_gallery(items: list[pictures.ResultImage], out_dir: Path, min_confidence: float = 0.0,
-                  on_progress: Callable[[pictures.ResultImage], None] | None = None) -> Path:
-    """Draws every picture, writes thumbnails and the page; returns the path of index.html."""
-    labels = sorted({p.label for item in items for p in item.predictions})
+                  on_progress: Callable[[pictures.ResultImage], None] | None = None,
+                  entries: list[ManifestEntry] | None = None, iou_threshold: float = 0.5,
+                  manifest_name: str | None = None) -> Path:
+    """Draws every picture, writes thumbnails and the page; returns the path of index.html. With the manifest's
+    `entries`, each image found in it gets its ground truth and each detection its verdict (truth.compare)."""
+    labels = sorted({p.label for item in items for p in item.predictions}
+                    | {label for entry in entries or [] for label in (*entry.labels, *(b.label for b in entry.boxes))})
     colours = pictures.label_colours(labels)
-    entries = []
+    matcher = KeyMatcher(entries) if entries is not None else None
+    cards = []
     for item in items:
-        rendered = pictures.render(item, colours, min_confidence)
+        entry = matcher.match(image_key(item)) if matcher is not None else None
+        comparison = truth.compare(entry, item.predictions, iou_threshold) if entry is not None else None
+        rendered = pictures.render(item, colours, min_confidence, comparison)
         picture_path = out_dir / "pictures" / _picture_name(item.name, rendered.format)
         picture_path.parent.mkdir(parents=True, exist_ok=True)
         rendered.picture.save(picture_path, rendered.format, **({"quality": 90} if rendered.format == "JPEG" else {}))
         thumbnail, view = (out_dir / folder / f"{item.name}.jpg" for folder in ("thumbnails", "views"))
         _save_scaled(rendered.plain, THUMBNAIL_SIDE, thumbnail)
         _save_scaled(rendered.plain, VIEW_SIDE, view)
-        entries.append({
+        verdicts = comparison.verdicts if comparison else {}
+        cards.append({
             "name": item.name,
+            "key": image_key(item),
+            "anchor": gallery_anchor(image_key(item)),
             "status": item.status,
             "thumbnail": _url(thumbnail, out_dir),
             "view": _url(view, out_dir),
             "picture": _url(picture_path, out_dir),
-            "detections": [{"label": p.label, "confidence": p.confidence, "box": p.box} for p in item.predictions],
+            "detections": [{"label": p.label, "confidence": p.confidence, "box": p.box,
+                            "verdict": None if index not in verdicts else ("tp" if verdicts[index] else "fp")}
+                           for index, p in enumerate(item.predictions)],
+            "in_manifest": entry is not None,
+            "truth": [] if comparison is None else [
+                {"label": b.label, "box": b.box, "found": b.matched_confidence} for b in comparison.boxes] + [
+                {"label": label, "box": None, "found": comparison.image_level_found.get(label)}
+                for label in comparison.labels],
             "error": item.error,
             "result": item.document,
         })
         if on_progress:
             on_progress(item)
     data = {"min_confidence": min_confidence,
-            "labels": [{"name": label, "colour": "#{:02x}{:02x}{:02x}".format(*colours[label])} for label in labels],
-            "items": entries}
+            "summary": _summary(items, min_confidence, manifest_name if entries is not None else None, iou_threshold),
+            "labels": [{"name": label, "colour": _hex(colours[label]),
+                        "contrast": _hex(pictures.halo_colour(colours[label]))} for label in labels],
+            "items": cards}
     template = resources.files(__package__).joinpath("templates/gallery.html").read_text(encoding="utf-8")
     embedded = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")  # cannot end the <script> element
     index = out_dir / "index.html"

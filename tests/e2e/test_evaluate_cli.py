@@ -56,9 +56,8 @@ def test_the_command_writes_the_json_report_and_tuned_thresholds(tmp_path):
     assert numbers["detection"]["per_label"]["bee"]["average_precision"] == pytest.approx(1 / 3)
     assert json.loads((tmp_path / "t.json").read_text())["labels"]["bee"] == 80.0
     page = (tmp_path / "report" / "index.html").read_text()
-    for picture in ("confusion-matrix.png", "pr-bee.png"):
-        assert f'src="{picture}"' in page
-        assert (tmp_path / "report" / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert 'src="pr-bee.png"' in page and "Confusion matrix" in page
+    assert (tmp_path / "report" / "pr-bee.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_tuned_thresholds_move_precision_on_a_rerun_exactly_as_predicted(tmp_path):

@@ -4,8 +4,12 @@ boxes below it, the label filter hides images, the detail shows the JSON."""
 import json
 
 import pytest
+from PIL import Image
 
+from customlabels.datasets.anchors import gallery_anchor
+from customlabels.datasets.manifest import Box, object_detection_line, read_manifest
 from customlabels.visualize import gallery, pictures
+from helpers import MODEL_ARN, box
 
 pytestmark = pytest.mark.e2e
 
@@ -54,3 +58,130 @@ def test_gallery_in_chromium(gallery_run, tmp_path, browser):
     page.keyboard.press("ArrowRight")
     assert page.locator("#detail-name").text_content() == "waiting.jpg"
     assert errors == []
+
+
+def manifest_line(key, width, height, boxes):
+    classes = ["bee", "flower"]
+    return object_detection_line(f"s3://truth/{key}", width, height,
+                                 [Box(label, left * width, top * height, w * width, h * height)
+                                  for label, (left, top, w, h) in boxes], classes)
+
+
+def with_model(results, documents):
+    """The documents as the pipeline writes them, naming their model version."""
+    for name, document in documents.items():
+        document["ProjectVersionArn"] = MODEL_ARN
+        (results / "test_images" / f"{name}.json").write_text(json.dumps(document))
+
+
+def test_ground_truth_verdicts_filters_sort_search_and_anchors(gallery_run, tmp_path, browser):
+    images, results, documents = gallery_run
+    with_model(results, documents)
+    manifest = tmp_path / "truth.manifest"
+    manifest.write_text("\n".join([
+        manifest_line("meadow/bee #1.jpg", 640, 480,
+                      [("bee", (0.1, 0.1, 0.3, 0.3)), ("flower", (0.7, 0.05, 0.2, 0.2))]),
+        manifest_line("flowers.png", 300, 400, [("flower", (0.2, 0.2, 0.4, 0.4))]),
+        manifest_line("empty.jpg", 200, 200, [])]) + "\n")
+    index = gallery.write_gallery(pictures.collect(results, images), tmp_path / "gallery", min_confidence=0,
+                                  entries=read_manifest(manifest), manifest_name="truth.manifest")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(index.as_uri())
+
+    summary = page.locator("#summary").text_content()
+    assert "5 images: 2 with labels, 1 nothing detected, 1 with an error, 1 without a result yet" in summary
+    assert f"model: {MODEL_ARN}" in summary and "ground truth: truth.manifest (IoU 0.5)" in summary
+    assert "4 detections of 3 labels" in summary
+    bee = page.locator("#grid .card", has_text="bee #1.jpg")
+    assert sorted(bee.locator(".tab:visible").all_text_contents()) == ["missed flower", "✓ bee 95.0%", "✗ flower 60.0%"]
+    assert bee.locator(".verdicts").text_content() == "1 true positive, 1 false positive, 1 missed"
+    assert visible(page, "#grid .truth") == 3
+
+    def names():
+        return page.locator("#grid .card:visible .name").all_text_contents()
+
+    page.select_option("#label", ":fp")
+    assert names() == ["flowers.png", "meadow/bee #1.jpg"], "the image-level 'sunny' is not in the manifest"
+    page.select_option("#label", ":missed")
+    assert names() == ["meadow/bee #1.jpg"]
+    page.locator("#confidence").fill("90")
+    assert names() == ["flowers.png", "meadow/bee #1.jpg"], "at 90% the 85% flower no longer finds its box"
+    assert page.locator("#grid .card", has_text="flowers.png").locator(".tab:visible").all_text_contents() == [
+        "missed flower"]
+    page.select_option("#label", ":tp")
+    assert names() == ["meadow/bee #1.jpg"]
+
+    page.locator("#confidence").fill("0")
+    page.select_option("#label", "*")
+    page.select_option("#sort", "confidence")
+    assert names() == ["meadow/bee #1.jpg", "flowers.png", "broken.jpg", "empty.jpg", "waiting.jpg"]
+    page.select_option("#sort", "errors")
+    assert names()[:2] == ["broken.jpg", "waiting.jpg"]
+    page.select_option("#sort", "mistakes")
+    assert names()[:2] == ["meadow/bee #1.jpg", "flowers.png"]
+    page.locator("#search").fill("FLOW")
+    assert names() == ["flowers.png"] and page.locator("#counter").text_content() == "1 of 5 images"
+    page.locator("#search").fill("")
+
+    anchor = gallery_anchor("test_images/meadow/bee #1.jpg")
+    assert bee.get_attribute("id") == anchor
+    page.goto(f"{index.as_uri()}#{anchor}")
+    assert page.locator("#detail").evaluate("dialog => dialog.open"), "a link to the anchor opens the image"
+    assert page.locator("#detail-name").text_content() == "meadow/bee #1.jpg"
+    rows = [row.locator("td").all_text_contents() for row in page.locator("#detail-table tbody tr").all()]
+    assert rows == [["bee", "95.00%", "10.0, 10.0, 30.0, 30.0", "true positive"],
+                    ["flower", "60.00%", "50.0, 50.0, 30.0, 30.0", "false positive"]]
+    truth_rows = [row.locator("td").all_text_contents() for row in page.locator("#detail-truth tbody tr").all()]
+    assert truth_rows == [["bee", "10.0, 10.0, 30.0, 30.0", "from 95.00% down"],
+                          ["flower", "70.0, 5.0, 20.0, 20.0", "missed at every threshold"]]
+    model = page.locator("#detail-facts dd", has_text="arn:aws:rekognition")
+    assert model.text_content() == MODEL_ARN
+    assert model.evaluate("dd => dd.scrollWidth <= dd.clientWidth"), "the ARN wraps, it is never cut"
+    assert not page.locator("#detail-json").is_visible()
+    page.locator("#detail-json-toggle summary").click()
+    assert page.locator("#detail-json").is_visible()
+    assert json.loads(page.locator("#detail-json").text_content())["ProjectVersionArn"] == MODEL_ARN
+    page.screenshot(path=str(tmp_path / "detail.png"))
+    assert errors == []
+
+
+def test_tabs_of_close_boxes_never_hide_one_another(tmp_path, browser):
+    images, results = tmp_path / "images", tmp_path / "results"
+    images.mkdir()
+    (results / "test_images").mkdir(parents=True)
+    Image.new("RGB", (300, 200), (10, 10, 10)).save(images / "crowd.jpg")
+    crowd = [{"Name": label, "Confidence": 90.0 - n, "Geometry": box(0.3 + n * 0.01, 0.3 + n * 0.01, 0.2, 0.2)}
+             for n, label in enumerate(["bee", "flower"] * 6)]
+    (results / "test_images" / "crowd.jpg.json").write_text(json.dumps(
+        {"Image": {"Bucket": "b", "Key": "test_images/crowd.jpg"}, "CustomLabels": crowd}))
+    index = gallery.write_gallery(pictures.collect(results, images), tmp_path / "gallery")
+    page = browser.new_page(viewport={"width": 420, "height": 900})
+    page.goto(index.as_uri())
+    page.locator("img.thumbnail").evaluate("i => i.decode()")
+
+    def rectangles(scope):
+        return page.locator(scope).evaluate("""frame => {
+            const image = frame.querySelector('img').getBoundingClientRect();
+            const tabs = [...frame.querySelectorAll('.tab')].filter(t => t.checkVisibility()).map(t => {
+                const r = t.getBoundingClientRect();
+                return {rect: [r.left, r.top, r.right, r.bottom], spilled: !!t.closest('.spill')}; });
+            return {image: [image.left, image.top, image.right, image.bottom], tabs};
+        }""")
+
+    for scope, width in (("#grid .frame", None), ("#detail-frame", 1100)):
+        if width:
+            page.set_viewport_size({"width": width, "height": 900})
+            page.locator("#grid .card").click()
+            page.locator("#detail-frame img").evaluate("i => i.decode()")
+        found = rectangles(scope)
+        assert len(found["tabs"]) == 12
+        inside = [t["rect"] for t in found["tabs"] if not t["spilled"]]
+        assert inside, "most tabs find a place on the image"
+        left, top, right, bottom = found["image"]
+        for rect in inside:
+            assert left - 0.5 <= rect[0] and rect[2] <= right + 0.5 and top - 0.5 <= rect[1] and rect[3] <= bottom + 0.5
+        for n, a in enumerate(inside):
+            for b in inside[n + 1:]:
+                assert not (a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and b[1] < a[3] - 0.5), (a, b)

@@ -26,7 +26,7 @@ def test_model_start_wait_status_stop_wait(emulator, manual_clock):
     assert "billed per inference-unit hour" in started.stdout and "Model RUNNING" in started.stdout
     assert service.models[MODEL_ARN].inference_units == 2
     status = run_cli("model", "status", "--model-arn", MODEL_ARN, env=env)
-    assert "RUNNING: The model is running." in status.stdout and "2 (max 2)" in status.stdout
+    assert "RUNNING: The model is running" in status.stdout and "2 (max 2)" in status.stdout
     service.stop_project_version({"ProjectVersionArn": MODEL_ARN})
     manual_clock.advance(service.stop_delay)
     settled = run_cli("model", "status", "--model-arn", MODEL_ARN, "--wait", "--poll", "0.1", env=env)

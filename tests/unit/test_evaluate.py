@@ -124,12 +124,13 @@ def test_single_label_metrics_agree_with_scikit_learn():
     assert image_level["balanced_accuracy"] == metrics.balanced_accuracy_score(y_true, y_pred)
     assert image_level["mcc"] == metrics.matthews_corrcoef(y_true, y_pred)
     assert image_level["hamming_loss"] == metrics.hamming_loss(y_true, y_pred)
-    for average in ("micro", "macro", "weighted"):
-        precision, recall, f1, _ = metrics.precision_recall_fscore_support(y_true, y_pred, labels=classes,
+    for average in ("micro", "macro", "weighted"):  # over the real classes: (none) is no class a user asked for
+        precision, recall, f1, _ = metrics.precision_recall_fscore_support(y_true, y_pred, labels=classes[:-1],
                                                                            average=average, zero_division=0)
         assert image_level[average] == {"precision": precision, "recall": recall, "f1": f1}
-        assert image_level["jaccard"][average] == metrics.jaccard_score(y_true, y_pred, labels=classes,
+        assert image_level["jaccard"][average] == metrics.jaccard_score(y_true, y_pred, labels=classes[:-1],
                                                                        average=average, zero_division=0)
+    assert image_level["macro"]["precision"] == pytest.approx((1 + 2 / 3 + 1 / 2) / 3)  # bird, cat, dog
     assert image_level["classification_report"]["cat"]["recall"] == pytest.approx(2 / 3)
 
 

@@ -20,6 +20,7 @@ ALLOWED = {
     "datasets": {"config", "plots", "datasets"},
     "evaluation": {"config", "plots", "datasets", "evaluation"},
     "visualize": {"config", "datasets", "evaluation", "visualize"},
+    "review": {"config", "datasets", "evaluation", "review"},
     "local": {"config", "limits", "datasets", "operations", "local"},
 }
 """The parts of `customlabels` and what each may import of the others (any part may import the function code's

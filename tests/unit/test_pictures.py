@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from customlabels.evaluation.evaluate import Prediction, ResultsError
@@ -120,3 +122,95 @@ def test_label_colours_are_distinct_and_stable():
     assert len(set(colours.values())) == 20
     assert colours == pictures.label_colours(labels)
     assert pictures.FONT_PATH.is_file() and "matplotlib" in str(pictures.FONT_PATH)
+
+
+# --- halo, tabs that never overlap, tiny images, ground truth ----------------------------------------------------
+WHITE, BLACK, LIGHT = (255, 255, 255), (0, 0, 0), (255, 230, 120)
+
+
+def test_a_dark_box_has_a_white_halo_and_a_light_box_a_black_one_so_either_shows_on_any_photo():
+    dark = Image.new("RGB", (400, 300), (5, 5, 5))
+    picture = pictures.draw(dark, [Prediction("bee", 97.5, (0.25, 0.5, 0.5, 0.25))], COLOURS)
+    # The outline covers x 100..101 (line 2); the halo one pixel on each side of it: x 99 and x 102.
+    assert [picture.getpixel((x, 190)) for x in (98, 99, 100, 101, 102, 103)] == [
+        (5, 5, 5), WHITE, RED, RED, WHITE, (5, 5, 5)]
+    light = Image.new("RGB", (400, 300), (250, 250, 250))
+    picture = pictures.draw(light, [Prediction("sunny", 90.0, (0.25, 0.5, 0.5, 0.25))], {"sunny": LIGHT})
+    assert [picture.getpixel((x, 190)) for x in (99, 100, 101, 102)] == [BLACK, LIGHT, LIGHT, BLACK]
+
+
+def test_tabs_of_boxes_on_top_of_one_another_are_all_drawn_apart():
+    predictions = [Prediction("bee", 90.0 - n, (0.3, 0.3, 0.3, 0.3)) for n in range(4)]
+    picture = pictures.draw(grey(), predictions, COLOURS)
+    typeface = pictures.font(12)
+    sizes = [pictures.tab_size(f"bee {p.confidence:.1f}%", typeface) for p in predictions]
+    corners = pictures.place_tabs([(120, 90, 240, 180)] * 4, sizes, (400, 300))
+    assert None not in corners and len(set(corners)) == 4
+    for (x, y), (_width, height) in zip(corners, sizes, strict=True):
+        # Each tab's left column is its halo (white around red), its inside the label's colour.
+        assert picture.getpixel((round(x), round(y + height / 2))) == WHITE
+        assert picture.getpixel((round(x) + 1, round(y) + 1)) == RED
+    assert corners[0] == (120, 90 - sizes[0][1]), "the most confident keeps the place above its box"
+
+
+rectangles = st.tuples(st.floats(0, 1), st.floats(0, 1), st.floats(0, 1), st.floats(0, 1)).map(
+    lambda r: (min(r[0], r[2]) * 400, min(r[1], r[3]) * 300, max(r[0], r[2]) * 400, max(r[1], r[3]) * 300))
+
+
+@settings(max_examples=150)
+@given(st.lists(st.tuples(rectangles, st.floats(1, 450), st.floats(1, 60)), max_size=30),
+       st.tuples(st.integers(20, 400), st.integers(20, 300)))
+def test_placed_tabs_never_overlap_and_never_leave_the_picture(tabs, bounds):
+    corners = pictures.place_tabs([rect for rect, _, _ in tabs], [(w, h) for _, w, h in tabs], bounds)
+    assert len(corners) == len(tabs)
+    placed = []
+    for (_, width, height), corner in zip(tabs, corners, strict=True):
+        if corner is None:
+            continue
+        x, y = corner
+        assert x >= 0 and y >= 0 and x + width <= bounds[0] + 1e-9 and y + height <= bounds[1] + 1e-9
+        placed.append((x, y, x + width, y + height))
+    for index, a in enumerate(placed):
+        assert not any(a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3] for b in placed[index + 1:])
+    if tabs and tabs[0][1] <= bounds[0] and tabs[0][2] <= bounds[1]:
+        assert corners[0] is not None, "the first tab always finds a place"
+
+
+def test_a_tab_with_no_free_place_goes_to_the_caption_under_the_picture():
+    tiny = Image.new("RGB", (64, 64), GREY)
+    picture = pictures.draw(tiny, [Prediction("bee", 90.0, (0.1, 0.1, 0.5, 0.5))], COLOURS)
+    assert picture.width == pictures.MIN_CAPTION_WIDTH and picture.height > 64
+    caption = [picture.getpixel((x, y)) for x in range(picture.width) for y in range(64, picture.height)]
+    assert caption.count(RED) > 100, "'bee 90.0%' is wider than the image: its tab is in the caption"
+
+
+def test_an_error_under_a_tiny_image_wraps_by_words_not_letter_by_letter():
+    message = "InvalidParameterException: the image is 64 x 64 pixels"
+    picture = pictures.draw(Image.new("RGB", (64, 64), GREY), [], COLOURS, banner=(pictures.ERROR_RED, message))
+    row_height = round(pictures.font(12).size * 1.8)
+    assert picture.width == pictures.MIN_CAPTION_WIDTH
+    assert (picture.height - 64) // row_height == 2, "two rows of words: the exception name is never split"
+    assert picture.getpixel((pictures.MIN_CAPTION_WIDTH - 2, picture.height - 2)) == pictures.ERROR_RED
+
+
+def test_ground_truth_is_dashed_black_and_white_and_a_missed_box_gets_a_tab():
+    truth = [pictures.TruthBox("flower", (0.5, 0.1, 0.4, 0.4), matched_confidence=None),
+             pictures.TruthBox("bee", (0.05, 0.5, 0.3, 0.3), matched_confidence=95.0)]
+    picture = pictures.draw(grey(), [], COLOURS, truth=truth)
+    top_edge = [picture.getpixel((x, 30)) for x in range(200, 360)]
+    assert WHITE in top_edge and BLACK in top_edge and set(top_edge) <= {WHITE, BLACK, BLUE}
+    assert BLUE in [picture.getpixel((x, y)) for x in range(200, 300) for y in range(5, 30)], "the 'missed' tab"
+    bee_edge = [picture.getpixel((x, 150)) for x in range(20, 140)]
+    assert set(bee_edge) <= {WHITE, BLACK} and RED not in [picture.getpixel((x, y)) for x in range(20, 140)
+                                                           for y in range(120, 150)], "found at 95%: no tab"
+    found_later = pictures.draw(grey(), [], COLOURS, truth=truth, min_confidence=96)
+    assert RED in [found_later.getpixel((x, y)) for x in range(20, 140) for y in range(120, 170)], \
+        "above the confidence it was found at, the bee is missed too"
+
+
+def test_verdicts_mark_the_tabs():
+    predictions = [Prediction("bee", 97.0, (0.1, 0.3, 0.3, 0.3)), Prediction("bee", 96.0, (0.6, 0.3, 0.3, 0.3))]
+    marked = pictures.draw(grey(), predictions, COLOURS, verdicts={0: True, 1: False})
+    plain = pictures.draw(grey(), predictions, COLOURS)
+    assert marked.tobytes() != plain.tobytes()
+    assert pictures.VERDICT_MARK == {True: "✓", False: "✗"}

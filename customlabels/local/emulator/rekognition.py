@@ -162,6 +162,10 @@ def parse_fault_plan(spec: str | None) -> list[PlannedFault]:
     return plan
 
 
+MODEL_CHECKED = {"DetectCustomLabels", "DescribeProjects", "DescribeProjectVersions", "StartProjectVersion",
+                 "StopProjectVersion"}
+"""Operations whose requests the front end checks against botocore's model; the datasets' operations
+(datasets.py) check their own, answering InvalidParameterException."""
 STARTABLE = {"TRAINING_COMPLETED", "STOPPED"}
 """States StartProjectVersion accepts; any other is ResourceInUseException (an assumption where the docs are
 silent: FAILED, EXPIRED, DEPRECATED and the training states cannot be started)."""
@@ -278,6 +282,9 @@ class CustomLabelsService:
         """Answers by error code: throttled calls, calls to a cold model, injected faults."""
         self._random = random.Random(seed)
         self._lock = threading.Lock()
+        from customlabels.local.emulator.datasets import DatasetStore  # it imports ServiceError from here
+
+        self.datasets = DatasetStore(clock=clock, projects=lambda: {m.project_arn for m in list(self.models.values())})
 
     # --- set-up ------------------------------------------------------------------------------------------
 
@@ -342,6 +349,7 @@ class CustomLabelsService:
             "DescribeProjectVersions": self.describe_project_versions,
             "StartProjectVersion": self.start_project_version,
             "StopProjectVersion": self.stop_project_version,
+            **self.datasets.handlers,
         }
         with self._lock:
             self.calls[operation] = self.calls.get(operation, 0) + 1
@@ -349,10 +357,11 @@ class CustomLabelsService:
             if operation not in handlers:
                 raise ServiceError("UnknownOperationException",
                                    f"The emulator does not implement {operation or 'an operation without a name'}")
-            try:
-                validate(operation, request)
-            except RequestError as error:
-                raise ServiceError(error.code, error.message) from None
+            if operation in MODEL_CHECKED:
+                try:
+                    validate(operation, request)
+                except RequestError as error:
+                    raise ServiceError(error.code, error.message) from None
             return handlers[operation](request)
         except ServiceError as error:
             with self._lock:
@@ -393,8 +402,8 @@ class CustomLabelsService:
             projects = sorted((p for p in self.projects.values() if not names or p.name in names),
                               key=lambda p: p.created, reverse=True)
         page, token = _page(projects, request, scope="projects")
-        return {"ProjectDescriptions": [{"ProjectArn": p.arn, "CreationTimestamp": p.created, "Status": "CREATED"}
-                                        for p in page], **token}
+        return {"ProjectDescriptions": [{"ProjectArn": p.arn, "CreationTimestamp": p.created, "Status": "CREATED",
+                                         "Datasets": self.datasets.project_datasets(p.arn)} for p in page], **token}
 
     def describe_project_versions(self, request: dict[str, Any]) -> dict[str, Any]:
         project_arn = request["ProjectArn"]
