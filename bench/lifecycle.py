@@ -82,6 +82,10 @@ PROFILES = (
             + burst(16 * 3600, 1000, 20)),
     Profile("a day with no images", ()),
 )
+FLOOD = Profile("flood, 1 image / 10 s all day", tuple(600.0 + 10 * index for index in range((DAY - 600) // 10)),
+                seconds=DAY + 2 * 3600)
+"""The flood: a client stuck in a loop keeps an on-demand model busy around the clock; the spend guard's budget
+(`max_model_hours_per_day`) bounds its bill per UTC day (the simulation starts at 00:00 UTC)."""
 
 
 # --- the simulated services ------------------------------------------------------------------------------
@@ -123,6 +127,13 @@ class World:
     starts: list = field(default_factory=list)
     stops: list = field(default_factory=list)
     queued_at_stops: list = field(default_factory=list)
+    in_flight_at_stops: list = field(default_factory=list)
+    guard_stops: list = field(default_factory=list)
+    """Times of the stops the spend guard made (its budget used up), which may leave images waiting."""
+    running_by_day: dict = field(default_factory=dict)
+    """UTC day (0 = the first) -> RUNNING seconds billed that day."""
+    guard_paused_seconds: int = 0
+    """Seconds during which the manager's last run reported the spend guard's pause (what its alarm shows)."""
     ids: Any = field(default_factory=itertools.count)
     undelivered: int = 0
 
@@ -247,6 +258,7 @@ class FakeRekognition:
         self.world.model_status, self.world.model_until = "STOPPING", self.world.now + STOP_SECONDS
         self.world.stops.append(self.world.now)
         self.world.queued_at_stops.append(sum(self.world.counts()))
+        self.world.in_flight_at_stops.append(self.world.counts()[1])
         return {"Status": "STOPPING"}
 
 
@@ -318,6 +330,10 @@ class Outcome:
     manager_errors: list[str]
     end_status: str
     end_queued: int
+    in_flight_at_stops: list[int] = field(default_factory=list)
+    guard_stops: list[float] = field(default_factory=list)
+    running_by_day: dict[int, int] = field(default_factory=dict)
+    guard_paused_seconds: int = 0
 
     @property
     def capacity(self) -> float:
@@ -364,7 +380,7 @@ def simulate(profile: Profile, *, announcements: bool = True, config: PipelineCo
     invocations: deque[tuple[float, dict]] = deque()
     in_flight: list[Message] = []
     results: dict[int, float] = {}
-    runs, dropped, errors = 0, 0, []
+    runs, dropped, errors, paused = 0, 0, [], False
     quiet = Quiet()
     world.put(TEST_EVENT, None, 0.0)  # the deploy configures the notifications: S3 sends its test event
 
@@ -404,19 +420,26 @@ def simulate(profile: Profile, *, announcements: bool = True, config: PipelineCo
             runs += 1
             now = EPOCH + timedelta(seconds=world.now)
             try:
-                manager.manage(settings, clients, project, quiet, quiet, now=now,
-                               work_announced=manager.announced_image(event, settings.input_prefix),
-                               announced_at=manager.announcement_time(event, now))
+                answer = manager.manage(settings, clients, project, quiet, quiet, now=now,
+                                        work_announced=manager.announced_image(event, settings.input_prefix),
+                                        announced_at=manager.announcement_time(event, now))
+                paused = bool(answer.get("paused"))
+                if answer["stop"] and paused:
+                    world.guard_stops.append(world.stops[-1])
             except Exception as error:
                 errors.append(f"{world.now:.1f}s: {type(error).__name__}: {error}")
         world.now = float(second)
         world.running_seconds += world.model_status == "RUNNING"
+        day = second // DAY
+        world.running_by_day[day] = world.running_by_day.get(day, 0) + (world.model_status == "RUNNING")
+        world.guard_paused_seconds += paused
         world.up_seconds += world.model_status in ("STARTING", "RUNNING", "STOPPING")
 
     return Outcome(profile.name, announcements, config, len(profile.uploads), results, profile.uploads,
                    world.running_seconds, world.up_seconds, world.starts, world.stops, world.queued_at_stops,
                    world.received_while_not_running, len(world.dead_letters), runs, dropped, errors,
-                   world.model_status, sum(world.counts()))
+                   world.model_status, sum(world.counts()), world.in_flight_at_stops, world.guard_stops,
+                   world.running_by_day, world.guard_paused_seconds)
 
 
 # --- the report ------------------------------------------------------------------------------------------
@@ -448,6 +471,34 @@ def table(pairs: list[tuple[Outcome, Outcome]]) -> list[str]:
     return rows
 
 
+PRICE_PER_INFERENCE_UNIT_HOUR = 4.0
+"""USD, the README's order of magnitude (check the Rekognition pricing page)."""
+
+
+def spend_table(outcomes: list[Outcome]) -> list[str]:
+    """Markdown rows: billed model hours per UTC day and what happened to the images, for each budget."""
+    rows = ["| profile | budget (h/day) | billed h, day 1 | billed h, day 2 (first 2 h) | USD day 1 (1 IU at "
+            f"{PRICE_PER_INFERENCE_UNIT_HOUR:.2f}) | images | answered | still queued at the end | in the DLQ | "
+            "guard stops | alarm raised (h) | worst wait (h) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for outcome in outcomes:
+        budget = outcome.config.effective_max_model_hours_per_day
+        day_one = outcome.running_by_day.get(0, 0) / 3600
+        rows.append(
+            f"| {outcome.profile} | {budget or 'none'} | {day_one:.2f} | "
+            f"{outcome.running_by_day.get(1, 0) / 3600:.2f} | "
+            f"{day_one * outcome.config.max_inference_units * PRICE_PER_INFERENCE_UNIT_HOUR:.2f} | "
+            f"{outcome.images:,} | {len(outcome.results):,} | {outcome.end_queued:,} | {outcome.dead_letters} | "
+            f"{len(outcome.guard_stops)} | {outcome.guard_paused_seconds / 3600:.2f} | "
+            f"{max(outcome.latencies, default=0) / 3600:.2f} |")
+    return rows
+
+
+def flood_outcomes() -> list[Outcome]:
+    """The flood with the default budget (12 h on demand) and without one (24)."""
+    return [simulate(FLOOD), simulate(FLOOD, config=PipelineConfig(MODEL_ARN_EXAMPLE, max_model_hours_per_day=24))]
+
+
 def run_all() -> list[tuple[Outcome, Outcome]]:
     return [(simulate(profile), simulate(profile, announcements=False)) for profile in PROFILES]
 
@@ -465,6 +516,8 @@ def main() -> int:
     pairs = run_all()
     print(f"Model lifecycle simulation ({assumptions()})")
     print("\n".join(table(pairs)))
+    print("\nThe spend guard on the flood")
+    print("\n".join(spend_table(flood_outcomes())))
     return 0 if all(not a.manager_errors and not s.manager_errors for a, s in pairs) else 1
 
 

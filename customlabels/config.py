@@ -62,6 +62,9 @@ VISIBILITY_TIMEOUT_FACTOR = 6
 """AWS guidance: an SQS event source's visibility timeout should be at least 6x the function timeout."""
 MANAGER_RESERVED_CONCURRENCY = 1
 """One model manager decision at a time: no two runs starting the model at once."""
+DEFAULT_ON_DEMAND_MODEL_HOURS_PER_DAY = 12
+"""The spend guard's default budget on demand: a flood can make the on-demand model cost at most half of
+always-on (docs/model-lifecycle.md argues it); `always-on` defaults to 24 (no cap), `manual` has none."""
 MANAGER_MAX_EVENT_AGE_SECONDS = 60
 """Lambda's minimum: an upload event the manager cannot take within a minute is dropped (with 0 retries), not
 queued for hours behind its reserved concurrency; the schedule runs the manager every interval anyway."""
@@ -98,6 +101,7 @@ class PipelineConfig:
     manager_interval_minutes: int = 1
     max_message_age_minutes: int = 60
     alarm_email: str | None = None
+    max_model_hours_per_day: int | None = None
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -197,6 +201,18 @@ class PipelineConfig:
         return Pacer(self.calls_per_second_per_environment()).batch_seconds(self.batch_size)
 
     @property
+    def effective_max_model_hours_per_day(self) -> int | None:
+        """The spend guard's budget of model running hours per UTC day, None where there is none: `manual` (the
+        manager never starts or stops the model) and 24 (a day has no more hours). By default 12 on demand, none
+        always-on."""
+        if self.model_lifecycle == "manual":
+            return None
+        hours = self.max_model_hours_per_day
+        if hours is None:
+            hours = DEFAULT_ON_DEMAND_MODEL_HOURS_PER_DAY if self.model_lifecycle == "on-demand" else 24
+        return None if hours >= 24 else hours
+
+    @property
     def visibility_timeout_seconds(self) -> int:
         return VISIBILITY_TIMEOUT_FACTOR * self.function_timeout_seconds
 
@@ -222,6 +238,7 @@ class PipelineConfig:
             "IDLE_SECONDS": str(self.idle_minutes * 60),
             "MIN_INFERENCE_UNITS": str(self.min_inference_units),
             "MAX_INFERENCE_UNITS": str(self.max_inference_units),
+            "MAX_RUNNING_SECONDS_PER_DAY": str((self.effective_max_model_hours_per_day or 0) * 3600),
             "POWERTOOLS_SERVICE_NAME": contract.MANAGER_SERVICE,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         }
@@ -248,11 +265,11 @@ class PipelineConfig:
 
 _INT_KEYS = {"batch_size", "max_concurrency", "max_receive_count", "log_retention_days",
              "function_timeout_seconds", "function_memory_mb", "idle_minutes", "min_inference_units",
-             "max_inference_units", "manager_interval_minutes", "max_message_age_minutes"}
+             "max_inference_units", "manager_interval_minutes", "max_message_age_minutes", "max_model_hours_per_day"}
 
 
 def _convert(name: str, value: Any) -> Any:
-    if name == "max_concurrency" and (value is None or (
+    if name in ("max_concurrency", "max_model_hours_per_day") and (value is None or (
             isinstance(value, str) and value.strip().lower() in ("", "none", "null", "auto"))):
         return None  # derived from the inference units: effective_max_concurrency
     if name in _INT_KEYS:
@@ -343,6 +360,14 @@ def _problems(config: PipelineConfig) -> list[str]:
             f"{config.min_inference_units}. Fix: -c max_inference_units=<n >= min> (above min, Rekognition auto-scales)"
         )
     problems += _check_range(config, "max_message_age_minutes", 1, 1440, "the oldest-image alarm")
+    if config.max_model_hours_per_day is not None:
+        if config.model_lifecycle == "manual":
+            problems.append("max_model_hours_per_day is set, but with model_lifecycle=manual the manager never starts "
+                            "or stops the model, so nothing would keep to it. Fix: leave it unset, or use "
+                            "-c model_lifecycle=on-demand")
+        else:
+            problems += _check_range(config, "max_model_hours_per_day", 1, 24,
+                                     "the spend guard's model running hours per day (24: no cap)")
     if not problems and config.paced_batch_seconds > config.function_timeout_seconds / 2:
         problems.append(
             f"a batch of {config.batch_size} images paced at {config.calls_per_second_per_environment():g} calls/s "

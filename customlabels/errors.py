@@ -23,11 +23,49 @@ class CommandError(Exception):
     Library code raises it (or its own typed errors) instead of `SystemExit`, so that it stays callable from
     tests and other programs; only `main()` decides how a problem ends the process."""
 
+ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "KMS.AccessDeniedException", "AuthorizationError",
+                           "UnauthorizedOperation", "403", "Forbidden"})
+"""The codes of a refusal for want of a permission ("403": S3's HEAD requests have no body to name it)."""
+
+UPLOADER, READER, OPERATOR = "UploaderPolicyArn", "ResultReaderPolicyArn", "OperatorPolicyArn"
+PERMISSIONS = {
+    # the operation a command calls -> the IAM action it needs, and the stack outputs naming the policies granting it
+    "DescribeStacks": ("cloudformation:DescribeStacks", (UPLOADER, READER, OPERATOR)),
+    "PutObject": ("s3:PutObject", (UPLOADER,)),
+    "CreateMultipartUpload": ("s3:PutObject", (UPLOADER,)),
+    "UploadPart": ("s3:PutObject", (UPLOADER,)),
+    "CompleteMultipartUpload": ("s3:PutObject", (UPLOADER,)),
+    "AbortMultipartUpload": ("s3:AbortMultipartUpload", (UPLOADER,)),
+    "ListObjectsV2": ("s3:ListBucket", (READER,)),
+    "GetObject": ("s3:GetObject", (READER,)),
+    "HeadObject": ("s3:GetObject", (READER,)),
+    "ReceiveMessage": ("sqs:ReceiveMessage", (READER, OPERATOR)),
+    "GetQueueAttributes": ("sqs:GetQueueAttributes", (READER, OPERATOR)),
+    "SendMessageBatch": ("sqs:SendMessage", (OPERATOR,)),
+    "DeleteMessageBatch": ("sqs:DeleteMessage", (OPERATOR,)),
+    "GetParameter": ("ssm:GetParameter", (OPERATOR,)),
+    "PutParameter": ("ssm:PutParameter", (OPERATOR,)),
+    "DescribeProjects": ("rekognition:DescribeProjects", (OPERATOR,)),
+    "DescribeProjectVersions": ("rekognition:DescribeProjectVersions", (OPERATOR,)),
+    "StartProjectVersion": ("rekognition:StartProjectVersion", (OPERATOR,)),
+    "StopProjectVersion": ("rekognition:StopProjectVersion", (OPERATOR,)),
+    "DescribeAlarms": ("cloudwatch:DescribeAlarms", (OPERATOR,)),
+}
+"""What each permission a command needs is called, and which of the stack's managed policies grants it
+(docs/security.md); the stack prints each policy's ARN as the output named here."""
+
+
+def access_denied(operation: str, code: str, message: str) -> str:
+    """One line: the permission that is missing and the policy to attach."""
+    action, policies = PERMISSIONS.get(operation, (operation, (UPLOADER, READER, OPERATOR)))
+    if code == "KMS.AccessDeniedException" or "kms:" in message:  # the service was allowed, the key was not
+        action = "the KMS key's use (kms:Decrypt / kms:GenerateDataKey through S3 or SQS)"
+    attach = " or ".join(f"the policy in the stack's output {name}" for name in policies)
+    return (f"AWS refused {operation} ({code}): these credentials lack {action}. Fix: attach {attach} "
+            "(README, 'Who can do what')")
+
+
 CLIENT_ERROR_FIXES = {
-    "AccessDenied": "the credentials in use lack this permission: use a role or user allowed to operate the "
-                    "pipeline (README, 'Who can do what')",
-    "AccessDeniedException": "the credentials in use lack this permission: use a role or user allowed to operate "
-                             "the pipeline (README, 'Who can do what')",
     "UnrecognizedClientException": "the credentials are not valid: check AWS_PROFILE or `aws configure`",
     "InvalidClientTokenId": "the credentials are not valid: check AWS_PROFILE or `aws configure`",
     "ExpiredToken": "the session credentials have expired: refresh them (for SSO: aws sso login)",
@@ -54,6 +92,8 @@ def explain(error: BaseException) -> str | None:
         code = error.response.get("Error", {}).get("Code", "Unknown")
         message = error.response.get("Error", {}).get("Message", "")
         operation = getattr(error, "operation_name", "the request")
+        if code in ACCESS_DENIED:
+            return access_denied(operation, code, message)
         if code == "ValidationError" and "does not exist" in message:
             fix = "deploy the stack first (make deploy), or pass --stack with the name `cdk deploy` printed"
         else:

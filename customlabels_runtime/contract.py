@@ -26,6 +26,8 @@ MODEL_STARTS = "ModelStarts"
 MODEL_STOPS = "ModelStops"
 MODEL_RUNNING_IDLE_MINUTES = "ModelRunningIdleMinutes"
 QUEUE_MESSAGES_DISCARDED = "QueueMessagesDiscarded"
+MODEL_HOURS_TODAY = "ModelHoursToday"
+SPEND_GUARD_PAUSED = "SpendGuardPaused"
 
 IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".JPG", ".JPEG", ".PNG")
 """Object key suffixes that trigger inference; S3 suffix filters are case-sensitive."""

@@ -86,12 +86,27 @@ class ModelLifecycle(Construct):
                 threshold=2 * config.idle_minutes,
                 missing_data_breaches=True,  # a silent manager is a failing one
             )
-        self.alarms = [self.errors_alarm, *([self.idle_alarm] if self.idle_alarm else [])]
+        self.budget_alarm = None
+        hours = config.effective_max_model_hours_per_day
+        if hours is not None:
+            self.budget_alarm = alarm_above(
+                self, "SpendGuardPaused",
+                description=(f"The model ran its daily budget of {hours} h (max_model_hours_per_day): the manager "
+                             "stopped it and paused the inference event source. Images wait in the queue, none is "
+                             "lost; processing goes on at 00:00 UTC, or now with `customlabels model resume`."),
+                metric=cloudwatch.Metric(namespace=METRICS_NAMESPACE, metric_name=contract.SPEND_GUARD_PAUSED,
+                                         dimensions_map={"service": contract.MANAGER_SERVICE},
+                                         statistic="Maximum", period=Duration.minutes(5)),
+            )
+        self.alarms = [self.errors_alarm, *(alarm for alarm in (self.idle_alarm, self.budget_alarm) if alarm)]
 
     def _grant(self, config: PipelineConfig, queue: sqs.IQueue, event_source: event_sources.SqsEventSource) -> None:
         project = MODEL_ARN_PATTERN.match(config.model_arn)["project"]
         projects = f"{config.model_arn.split(':project/')[0]}:project/{project}/*"  # same partition as the model
-        model_actions = {"manual": [], "always-on": ["rekognition:StartProjectVersion"],
+        # always-on stops the model only for the spend guard, when it has a budget below 24 h.
+        always_on = ["rekognition:StartProjectVersion"] + (
+            ["rekognition:StopProjectVersion"] if config.effective_max_model_hours_per_day else [])
+        model_actions = {"manual": [], "always-on": always_on,
                          "on-demand": ["rekognition:StartProjectVersion", "rekognition:StopProjectVersion"]}
         statements = [
             iam.PolicyStatement(sid="DescribeTheModel", actions=["rekognition:DescribeProjectVersions"],

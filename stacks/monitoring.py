@@ -99,7 +99,8 @@ class Monitoring(Construct):
                  inference.metric_throttles(period=five_minutes)],
                  right=[inference.metric_duration(period=five_minutes)])],
             [cloudwatch.GraphWidget(title="Model", width=12, left=[
-                pipeline_metric(contract.MODEL_RUNNING_IDLE_MINUTES, "Maximum", MANAGER_SERVICE)],
+                pipeline_metric(contract.MODEL_RUNNING_IDLE_MINUTES, "Maximum", MANAGER_SERVICE),
+                pipeline_metric(contract.MODEL_HOURS_TODAY, "Maximum", MANAGER_SERVICE)],
                 right=[pipeline_metric(contract.MODEL_STARTS, dimensions=MANAGER_SERVICE),
                        pipeline_metric(contract.MODEL_STOPS, dimensions=MANAGER_SERVICE)]),
              cloudwatch.AlarmStatusWidget(title="Alarms", width=12, alarms=self.alarms)],

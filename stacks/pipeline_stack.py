@@ -5,6 +5,7 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from customlabels.config import PipelineConfig
+from stacks.access import ClientPolicies, protect_results
 from stacks.inference import InferenceFunction
 from stacks.model_lifecycle import ModelLifecycle
 from stacks.monitoring import Monitoring
@@ -41,6 +42,11 @@ class PipelineStack(Stack):
             extra_alarms=self.model_lifecycle.alarms, alarm_email=config.alarm_email,
             max_message_age_minutes=config.max_message_age_minutes)
         acknowledge_bucket_helpers(self)
+        protect_results(self.storage.bucket, config, self.result_writers())
+        self.client_policies = ClientPolicies(
+            self, "ClientPolicies", config=config, bucket=self.storage.bucket, key=self.key, queue=self.queues.queue,
+            dead_letter_queue=self.queues.dead_letter_queue, thresholds=self.inference.thresholds,
+            manager_state=self.model_lifecycle.state, alarm_arns=[alarm.alarm_arn for alarm in self.monitoring.alarms])
 
         CfnOutput(self, "BucketName", value=self.storage.bucket.bucket_name,
                   description="Upload images here, under UploadPrefix")
@@ -59,3 +65,16 @@ class PipelineStack(Stack):
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn,
                   description="Subscribe to receive the pipeline's alarms (or deploy with -c alarm_email=...)")
         CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name)
+        for name, policy, who in (
+                ("UploaderPolicyArn", self.client_policies.uploader, "customlabels upload"),
+                ("ResultReaderPolicyArn", self.client_policies.result_reader, "customlabels results, evaluate"),
+                ("OperatorPolicyArn", self.client_policies.operator, "customlabels thresholds, model, dlq")):
+            CfnOutput(self, name, value=policy.managed_policy_arn, description=f"Attach to who runs {who}")
+
+    def result_writers(self) -> dict[str, str]:
+        """The roles allowed to write or delete result objects, each with its reason (docs/security.md)."""
+        writers = {self.inference.role.role_arn: "the inference function writes each image's result"}
+        auto_delete = self.node.try_find_child("Custom::S3AutoDeleteObjectsCustomResourceProvider")
+        if auto_delete is not None:  # removal_policy=destroy: the stack empties the bucket when it is deleted
+            writers[auto_delete.role_arn] = "CDK's auto-delete-objects helper empties the bucket at stack deletion"
+        return writers

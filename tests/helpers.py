@@ -242,3 +242,52 @@ def refused(capsys, argv: list[str]) -> str:
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err, (code, err)
     return " ".join(err.split())  # the console folds long lines at its width
+
+
+# --- the synthesized template, made concrete (tests/integration/test_access.py) ---------------------------------------
+ACCOUNT, REGION = "123456789012", "eu-west-1"
+
+
+def concrete_values(template: dict, names: dict[str, str] | None = None) -> dict[tuple[str, str], str]:
+    """(logical id, "Ref" or attribute) -> a concrete value, as CloudFormation would give it for this account and
+    region; `names` sets the physical name of a resource (default: its logical id)."""
+    names = names or {}
+    values: dict[tuple[str, str], str] = {}
+    for logical_id, resource in template["Resources"].items():
+        name = names.get(logical_id, logical_id)
+        kind = resource["Type"]
+        arn = {"AWS::S3::Bucket": f"arn:aws:s3:::{name}",
+               "AWS::SQS::Queue": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}",
+               "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
+               "AWS::IAM::ManagedPolicy": f"arn:aws:iam::{ACCOUNT}:policy/{name}",
+               "AWS::KMS::Key": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{name}",
+               "AWS::CloudWatch::Alarm": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}",
+               "AWS::Lambda::EventSourceMapping": f"arn:aws:lambda:{REGION}:{ACCOUNT}:event-source-mapping:{name}",
+               "AWS::SNS::Topic": f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}",
+               "AWS::Logs::LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*",
+               "AWS::Lambda::Function": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"}.get(kind)
+        if arn:
+            values[logical_id, "Arn"] = arn
+        values[logical_id, "Ref"] = {"AWS::SQS::Queue": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}",
+                                     "AWS::IAM::ManagedPolicy": arn,
+                                     "AWS::SNS::Topic": arn}.get(kind, name)
+        values[logical_id, "QueueName"] = name
+    return values
+
+
+def resolve(node, values: dict[tuple[str, str], str], stack_id: str):
+    """`node` with CloudFormation's intrinsic functions replaced by `values` (see `concrete_values`)."""
+    pseudo = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackId": stack_id,
+              "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": stack_id.split("/")[1]}
+    if isinstance(node, list):
+        return [resolve(item, values, stack_id) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"Ref"}:
+        return pseudo.get(node["Ref"]) or values[node["Ref"], "Ref"]
+    if set(node) == {"Fn::GetAtt"}:
+        return values[tuple(node["Fn::GetAtt"])]
+    if set(node) == {"Fn::Join"}:
+        separator, parts = node["Fn::Join"]
+        return separator.join(resolve(part, values, stack_id) for part in parts)
+    return {key: resolve(value, values, stack_id) for key, value in node.items()}

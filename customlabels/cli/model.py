@@ -1,4 +1,5 @@
-"""`customlabels model status|start|stop`: the deployed model's state, and starting or stopping it."""
+"""`customlabels model status|start|stop|resume`: the deployed model's state, starting or stopping it, and
+resuming after the spend guard's daily budget."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                                  description="Shows the model's state, inference units and since when; starts "
                                              "or stops it. The model is found from the stack's outputs "
                                              "(--stack) or given (--model-arn). Uses your AWS credentials.")
-    parser.add_argument("action", choices=["status", "start", "stop"])
+    parser.add_argument("action", choices=["status", "start", "stop", "resume"],
+                        help="resume: after the spend guard stopped the model for the day, allow another "
+                             "max_model_hours_per_day from now (needs --stack)")
     where = parser.add_mutually_exclusive_group()
     stack_option(where)
     where.add_argument("--model-arn", help="the project version ARN, instead of a stack")
@@ -50,6 +53,8 @@ def model_command(args: argparse.Namespace) -> int:
         raise CommandError(f"--max-inference-units {args.max_inference_units} is below --inference-units "
                            f"{args.inference_units}. Fix: give a maximum at least the starting number")
     target, ssm = model_target(args)
+    if args.action == "resume":
+        return _resume(target, ssm)
     rekognition = boto3.client("rekognition", region_name=target.model_arn.split(":")[3])
     return _model_action(args, rekognition, target, ssm)
 
@@ -85,7 +90,23 @@ def _model_action(args: argparse.Namespace, rekognition, target, ssm) -> int:
                                             f"{current.max_inference_units or '-'})"),
                         ("Since", current.since or "unknown (the model manager records it)"),
                         ("Last work seen", current.last_activity or "-"),
+                        ("Hours today", "-" if current.hours_today is None else
+                         f"{current.hours_today:.2f} (the spend guard's count; `model resume` restarts it)"),
                         ("Lifecycle", target.lifecycle or "-")):
         table.add_row(name, str(value))
     console.print(table)
+    return 0
+
+
+def _resume(target, ssm) -> int:
+    from datetime import UTC, datetime
+
+    from customlabels.operations import model
+
+    if ssm is None or not target.state_parameter:
+        raise CommandError("model resume needs the stack (--stack), whose model manager keeps the spend guard's "
+                           "count; --model-arn alone does not name it")
+    model.resume(ssm, target.state_parameter, datetime.now(UTC))
+    console.print("Resumed: the spend guard allows another max_model_hours_per_day from now. The model manager "
+                  "starts the model for the waiting images at its next run (within manager_interval_minutes).")
     return 0

@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from customlabels.config import MODEL_ARN_PATTERN
@@ -35,6 +36,8 @@ class ModelStatus:
     max_inference_units: int | None
     since: str | None
     last_activity: str | None
+    hours_today: float | None = None
+    """Running hours this UTC day as the manager's spend guard counts them (None without its state)."""
 
 
 def stack_target(cloudformation: Any, stack_name: str) -> Target:
@@ -61,15 +64,20 @@ def describe(rekognition: Any, model_arn: str) -> dict[str, Any]:
     return version
 
 
-def status(rekognition: Any, target: Target, ssm: Any | None = None) -> ModelStatus:
+def status(rekognition: Any, target: Target, ssm: Any | None = None, now: datetime | None = None) -> ModelStatus:
     description = describe(rekognition, target.model_arn)
     state: dict[str, Any] = {}
     if ssm is not None and target.state_parameter:
         state = json.loads(ssm.get_parameter(Name=target.state_parameter)["Parameter"]["Value"] or "{}")
     since = state.get("model_status_since") if state.get("model_status") == description["Status"] else None
+    hours = None
+    if state:
+        from customlabels_runtime.model_manager.logic import running_seconds_today
+
+        hours = running_seconds_today(state, now or datetime.now(UTC)) / 3600
     return ModelStatus(target.model_arn, description["Status"], description.get("StatusMessage", ""),
                        description.get("MinInferenceUnits"), description.get("MaxInferenceUnits"), since,
-                       state.get("last_activity"))
+                       state.get("last_activity"), hours)
 
 
 def start(rekognition: Any, model_arn: str, inference_units: int, max_inference_units: int | None = None) -> str:
@@ -95,3 +103,13 @@ def wait_for(rekognition: Any, model_arn: str, wanted: set[str], timeout: float,
         if current in wanted or current == "FAILED" or clock() >= deadline:
             return current
         sleep(poll)
+
+
+def resume(ssm: Any, state_parameter: str, now: datetime) -> dict[str, Any]:
+    """`model resume`: restart today's count of the spend guard in the manager's state, which it acts on at its
+    next run (docs/model-lifecycle.md, "The spend guard"); returns the state written."""
+    from customlabels_runtime.model_manager.logic import parse_state, resumed_state
+
+    state = resumed_state(parse_state(ssm.get_parameter(Name=state_parameter)["Parameter"]["Value"]), now)
+    ssm.put_parameter(Name=state_parameter, Value=json.dumps(state), Type="String", Overwrite=True)
+    return state

@@ -16,6 +16,7 @@ from os.path import commonprefix
 from pathlib import Path
 from typing import Any
 
+from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import BotoCoreError, ClientError
 from PIL import Image, UnidentifiedImageError
 
@@ -117,6 +118,8 @@ def upload(s3: Any, bucket: str, uploads: list[Upload], workers: int = 8,
             item = futures[future]
             try:
                 future.result()
+            except S3UploadFailedError as error:  # boto3's transfer wraps S3's answer: keep S3's own error
+                failures[item] = error.__context__ if isinstance(error.__context__, ClientError) else error
             except (ClientError, BotoCoreError, OSError) as error:
                 failures[item] = error
             if on_done:

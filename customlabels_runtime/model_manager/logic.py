@@ -34,7 +34,8 @@ INSPECT_MIN_RECEIVE_COUNT = 2
 """An inspection spends one of a message's receives: with a maxReceiveCount below this it would send the image
 to the DLQ, so the manager does not inspect and counts every visible message as an image (the old rule)."""
 
-STATE_KEYS = ("last_activity", "model_status", "model_status_since", "image_seen_at")
+STATE_KEYS = ("last_activity", "model_status", "model_status_since", "image_seen_at", "budget_day", "running_seconds",
+              "resumed_at")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class Settings:
     mapping_uuid: str
     state_parameter: str
     input_prefix: str = "test_images/"
+    max_running_seconds_per_day: float = 0.0
+    """The spend guard's budget of RUNNING seconds per UTC day; 0: none (docs/model-lifecycle.md)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -59,7 +62,8 @@ class Settings:
                                "with the project's CDK stack, which sets them")
         return cls(environ["MODEL_ARN"], environ["MODEL_LIFECYCLE"], float(environ["IDLE_SECONDS"]),
                    int(environ["MIN_INFERENCE_UNITS"]), int(environ["MAX_INFERENCE_UNITS"]), environ["QUEUE_URL"],
-                   environ["MAPPING_UUID"], environ["STATE_PARAMETER"], environ["INPUT_PREFIX"])
+                   environ["MAPPING_UUID"], environ["STATE_PARAMETER"], environ["INPUT_PREFIX"],
+                   float(environ.get("MAX_RUNNING_SECONDS_PER_DAY") or 0))
 
 
 # --- what is an image --------------------------------------------------------------------------------------
@@ -150,6 +154,8 @@ class Observation:
     mapping_busy: bool = False
     """The event source is Creating, Updating or Deleting: not touched, and the model not stopped under it."""
     inspection: Inspection | None = None
+    running_seconds_today: float = 0.0
+    """Seconds the model has been RUNNING this UTC day (since a `customlabels model resume`), up to now."""
 
     @property
     def queued(self) -> int:
@@ -167,6 +173,30 @@ class Decision:
     """True to enable the event source, False to disable it, None to leave it as it is."""
     image_seen_at: datetime | None = None
     """What to remember: an image waits for a model that is not running yet (so no run looks at the queue again)."""
+    budget_paused: bool = False
+    """The spend guard holds the model stopped and the images in the queue until the next UTC day or a resume."""
+
+
+def budget_spent(seen: Observation, settings: Settings) -> bool:
+    """Whether the spend guard's daily budget of running time is used up (never in `manual` mode)."""
+    return (settings.lifecycle != "manual" and settings.max_running_seconds_per_day > 0
+            and seen.running_seconds_today >= settings.max_running_seconds_per_day)
+
+
+def paused_by_budget(seen: Observation, settings: Settings, last: datetime, idle: float,
+                     remember: datetime | None) -> Decision:
+    """The spend guard: disable the event source first, stop the model once nothing is in flight (no batch is
+    failed, no receive spent), start nothing; images wait in the queue (4 days' retention) for the next UTC day."""
+    why = (f"spend guard: the model ran {seen.running_seconds_today / 3600:.2f} h today, the budget is "
+           f"{settings.max_running_seconds_per_day / 3600:g} h; images wait in the queue until 00:00 UTC or "
+           "`customlabels model resume`")
+    disable = False if seen.mapping_enabled and not seen.mapping_busy else None
+    stop = (seen.model_status == "RUNNING" and not seen.mapping_enabled and not seen.mapping_busy
+            and seen.in_flight == 0)
+    step = "; stopping the model" if stop else ("; waiting for the batches in flight" if seen.model_status == "RUNNING"
+                                                else "")
+    return Decision(why + step, last, idle, stop_model=stop, enable_mapping=disable, image_seen_at=remember,
+                    budget_paused=True)
 
 
 def decide(seen: Observation, settings: Settings) -> Decision:
@@ -185,6 +215,9 @@ def decide(seen: Observation, settings: Settings) -> Decision:
     # spends its receive count toward the DLQ) by a model that cannot answer it.
     gate = None if seen.mapping_busy or seen.mapping_enabled == running else running
     waiting = f"{seen.visible} waiting and {seen.in_flight} in flight"
+    if budget_spent(seen, settings):  # what waits is remembered as below, to start at once the next day
+        held = seen.now if seen.work_announced else (seen.image_seen_at if seen.queued else None)
+        return paused_by_budget(seen, settings, last, idle, held)
     if settings.lifecycle == "manual":
         return Decision(f"manual: model {status}, {waiting}; gating the event source only", last, idle,
                         enable_mapping=gate, image_seen_at=remember)
@@ -224,7 +257,7 @@ def should_inspect(seen: Observation, settings: Settings, max_receive_count: int
     messages, and no image known yet. Once one is seen the model starts and no further look happens until it
     has run, so an image spends at most one receive this way per stopped period."""
     return (settings.lifecycle == "on-demand" and seen.model_status in STARTABLE and seen.visible > 0
-            and not seen.work_announced and seen.image_seen_at is None
+            and not seen.work_announced and seen.image_seen_at is None and not budget_spent(seen, settings)
             and (max_receive_count is None or max_receive_count >= INSPECT_MIN_RECEIVE_COUNT))
 
 
@@ -256,13 +289,54 @@ def parse_state(value: Any) -> dict[str, Any]:
     return state if isinstance(state, dict) else {}
 
 
+def _budget_start(state: Mapping[str, Any], now: datetime) -> datetime:
+    """Where today's count of running time starts: 00:00 UTC, or a later `customlabels model resume`."""
+    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    resumed = parse_time(state.get("resumed_at"), now)
+    return max(midnight, resumed) if resumed is not None else midnight
+
+
+def _counted_seconds(state: Mapping[str, Any], now: datetime) -> tuple[float, float]:
+    """(closed, open): running seconds of today's closed RUNNING periods as recorded, and of the period open
+    since the last observed RUNNING status. An observed stop closes a period up to one run late, so the guard
+    counts at most one interval too much, never too little. Anything unreadable counts as 0."""
+    start = _budget_start(state, now)
+    closed = state.get("running_seconds")
+    valid = (state.get("budget_day") == start.date().isoformat() and isinstance(closed, int | float)
+             and not isinstance(closed, bool) and 0 <= closed <= 86_400)
+    open_seconds = 0.0
+    since = parse_time(state.get("model_status_since"), now)
+    if state.get("model_status") == "RUNNING" and since is not None:
+        open_seconds = max(0.0, (now - max(since, start)).total_seconds())
+    return (float(closed) if valid else 0.0), open_seconds
+
+
+def running_seconds_today(state: Mapping[str, Any], now: datetime) -> float:
+    """Seconds the model has been RUNNING on `now`'s UTC day (since a resume), by the manager's state; never more
+    than the day (or the resume) has had."""
+    return min(sum(_counted_seconds(state, now)), (now - _budget_start(state, now)).total_seconds())
+
+
+def resumed_state(state: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """`customlabels model resume`: the state with today's count of running time restarted at `now`, so the
+    guard allows another full budget today; the manager acts on it at its next run."""
+    return {**state, "resumed_at": now.isoformat(), "budget_day": now.astimezone(UTC).date().isoformat(),
+            "running_seconds": 0}
+
+
 def next_state(seen: Observation, decision: Decision, state: Mapping[str, Any]) -> dict[str, Any]:
     """The state to write: always valid, whatever was read."""
     since = parse_time(state.get("model_status_since"), seen.now)
+    closed, open_seconds = _counted_seconds(state, seen.now)
     if state.get("model_status") != seen.model_status or since is None:
         since = seen.now
+        closed += open_seconds  # a RUNNING period ended (observed now): count it as closed
     new = {"last_activity": decision.last_activity.isoformat(), "model_status": seen.model_status,
-           "model_status_since": since.isoformat()}
+           "model_status_since": since.isoformat(), "budget_day": _budget_start(state, seen.now).date().isoformat(),
+           "running_seconds": round(closed, 3)}
+    resumed = parse_time(state.get("resumed_at"), seen.now)
+    if resumed is not None and resumed.date() == seen.now.date():
+        new["resumed_at"] = resumed.isoformat()
     if decision.image_seen_at is not None:
         new["image_seen_at"] = decision.image_seen_at.isoformat()
     return new
@@ -373,6 +447,7 @@ def observe(settings: Settings, clients: Any, project: str, now: datetime, work_
         work_announced=work_announced,
         announced_at=announced_at if work_announced else None,
         image_seen_at=parse_time(state.get("image_seen_at"), now),
+        running_seconds_today=running_seconds_today(state, now),
     )
     receives = max_receive_count(attributes)
     if should_inspect(seen, settings, receives):
@@ -426,11 +501,17 @@ def act(decision: Decision, seen: Observation, state: dict[str, Any], settings: 
                            value=seen.inspection.discarded)
     running_idle = decision.idle_seconds / 60 if seen.model_status == "RUNNING" and not seen.queued else 0.0
     metrics.add_metric(name=contract.MODEL_RUNNING_IDLE_MINUTES, unit=MetricUnit.Count, value=running_idle)
+    metrics.add_metric(name=contract.MODEL_HOURS_TODAY, unit=MetricUnit.Count,
+                       value=round(seen.running_seconds_today / 3600, 3))
+    metrics.add_metric(name=contract.SPEND_GUARD_PAUSED, unit=MetricUnit.Count, value=int(decision.budget_paused))
+    if decision.budget_paused:
+        logger.warning("Spend guard: the daily budget of model hours is used up", extra={"reason": decision.reason})
     logger.info("Model manager ran", extra={"reason": decision.reason, "status": seen.model_status,
                                             "visible": seen.visible, "in_flight": seen.in_flight,
                                             "mapping_enabled": seen.mapping_enabled})
     return {"reason": decision.reason, "start": decision.start_model, "stop": stop,
-            "enable_mapping": decision.enable_mapping, "model_status": seen.model_status}
+            "enable_mapping": decision.enable_mapping, "model_status": seen.model_status,
+            "paused": decision.budget_paused}
 
 
 class InspectionFailed(RuntimeError):

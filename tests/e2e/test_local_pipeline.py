@@ -42,6 +42,13 @@ def eventually(condition, timeout=300, poll=0.1):
         time.sleep(poll)
 
 
+def queue_drained(pipeline) -> bool:
+    """The work queue holds no message, visible or in flight (moto's counts are exact)."""
+    counts = pipeline.sqs.get_queue_attributes(QueueUrl=pipeline.resources.queue_url, AttributeNames=[
+        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    return all(int(count) == 0 for count in counts.values())
+
+
 def upload_all(pipeline, keys):
     for key in keys:
         pipeline.upload(key, picture("PNG" if key.lower().endswith(".png") else "JPEG"))
@@ -149,13 +156,17 @@ def test_exhausted_retries_end_in_the_dlq_and_redrive_completes_them(backend):
                        visibility_timeout=1) as pipeline:
         upload_all(pipeline, KEYS[:2])
         assert pipeline.wait(KEYS[:2], timeout=300) == dict.fromkeys(KEYS[:2], "dlq")
+        # SQS delivers at least once: with a 1 s visibility timeout, copies of a message received while its first
+        # invocation still retried reach the DLQ later, one by one. Only once the work queue holds nothing, visible
+        # or in flight, is every copy there; a copy arriving after the redrive would stay in the DLQ.
+        eventually(lambda: queue_drained(pipeline))
         env = {**os.environ, "AWS_ENDPOINT_URL_SQS": pipeline.resources.endpoint, "COLUMNS": "200",
                "AWS_DEFAULT_REGION": config.region, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
         urls = ["--dead-letter-queue-url", pipeline.resources.dead_letter_queue_url]
         listed = subprocess.run([sys.executable, "-m", "customlabels", "dlq", "list", *urls], cwd=ROOT, env=env,
                                 capture_output=True, text=True, timeout=300)
-        # SQS delivers at least once: a message received again while its first invocation still retried
-        # can land in the DLQ twice; the listing shows every message, and both images are among them.
+        # A message received again while its first invocation still retried can land in the DLQ twice; the
+        # listing shows every message, and both images are among them.
         listed_count = int(re.search(r"(\d+) message\(s\) in the dead-letter queue", listed.stdout)[1])
         assert listed_count >= 2
         assert all(key in listed.stdout for key in KEYS[:2])

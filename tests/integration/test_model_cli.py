@@ -2,6 +2,7 @@
 CloudFormation."""
 
 import json
+from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -56,3 +57,16 @@ def test_stack_outputs_name_the_model_and_the_managers_state(emulator):
     assert target == model.Target(MODEL_ARN, "/state", "on-demand")
     assert (current.status, current.since, current.last_activity) == (
         "STOPPED", "2026-11-22T09:00:00+00:00", "2026-11-22T08:30:00+00:00")
+
+
+def test_status_shows_the_spend_guards_hours_today(emulator):
+    _, endpoint = emulator
+    with mock_aws():
+        ssm = boto3.client("ssm", region_name="eu-west-1")
+        ssm.put_parameter(Name="/state", Type="String", Value=json.dumps({
+            "model_status": "RUNNING", "model_status_since": "2026-11-22T09:00:00+00:00",
+            "budget_day": "2026-11-22", "running_seconds": 1800}))
+        rekognition = boto3.client("rekognition", region_name="eu-west-1", endpoint_url=endpoint)
+        current = model.status(rekognition, model.Target(MODEL_ARN, "/state"), ssm,
+                               now=datetime(2026, 11, 22, 12, 0, tzinfo=UTC))
+    assert current.hours_today == 3.5  # half an hour closed earlier, three open since 09:00

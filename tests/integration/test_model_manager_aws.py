@@ -147,7 +147,7 @@ def test_a_burst_starts_the_model_with_its_units_then_idle_time_stops_it(world):
     assert not mapping.enabled  # not before the model runs
     assert run(world, NOW + timedelta(seconds=5)) == {
         "reason": "model RUNNING, 1 waiting and 0 in flight, idle 0s of 60s", "start": False, "stop": False,
-        "enable_mapping": True, "model_status": "RUNNING"}
+        "enable_mapping": True, "model_status": "RUNNING", "paused": False}
     assert mapping.enabled
     clients.sqs.purge_queue(QueueUrl=settings.queue_url)
     assert run(world, NOW + timedelta(seconds=30))["stop"] is False
@@ -183,7 +183,8 @@ def test_a_bad_or_missing_state_is_rewritten_and_waits_a_full_idle_period(world,
     result = run(world, NOW)
     assert (result["stop"], result["enable_mapping"], mapping.enabled) == (False, True, True)  # unknown: work now
     assert state_of(world) == {"last_activity": NOW.isoformat(), "model_status": "RUNNING",
-                               "model_status_since": NOW.isoformat()}
+                               "model_status_since": NOW.isoformat(), "budget_day": NOW.date().isoformat(),
+                               "running_seconds": 0.0}
     assert run(world, NOW + timedelta(seconds=59))["stop"] is False
     assert run(world, NOW + timedelta(seconds=60))["stop"] is True
 

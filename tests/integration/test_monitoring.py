@@ -37,7 +37,7 @@ def test_every_alarm_notifies_the_encrypted_tls_only_topic(default_template):
     assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
                for s in policy["Properties"]["PolicyDocument"]["Statement"])
     alarms = default_template.find_resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) == 6
+    assert len(alarms) == 7
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
 
@@ -54,6 +54,8 @@ def test_alarms_watch_the_dlq_the_oldest_image_errors_throttles_and_the_idle_mod
     assert errors_alarm(default_template, "InferenceHandlerFunction")["Threshold"] == 0
     assert alarms["Throttles"]["Threshold"] == 0
     assert alarms["ModelRunningIdleMinutes"]["Threshold"] == 60
+    assert (alarms["SpendGuardPaused"]["Threshold"], alarms["SpendGuardPaused"]["Statistic"]) == (0, "Maximum")
+    assert "customlabels model resume" in alarms["SpendGuardPaused"]["AlarmDescription"]
 
 
 # What AWS documents for CloudWatch alarms publishing to an encrypted topic (placeholders in capitals):
