@@ -50,6 +50,8 @@ PERMISSIONS = {
     "StartProjectVersion": ("rekognition:StartProjectVersion", (OPERATOR,)),
     "StopProjectVersion": ("rekognition:StopProjectVersion", (OPERATOR,)),
     "DescribeAlarms": ("cloudwatch:DescribeAlarms", (OPERATOR,)),
+    "UpdateDatasetEntries": ("rekognition:UpdateDatasetEntries", ()),
+    "DescribeDataset": ("rekognition:DescribeDataset", ()),
 }
 """What each permission a command needs is called, and which of the stack's managed policies grants it
 (docs/security.md); the stack prints each policy's ARN as the output named here."""
@@ -60,6 +62,9 @@ def access_denied(operation: str, code: str, message: str) -> str:
     action, policies = PERMISSIONS.get(operation, (operation, (UPLOADER, READER, OPERATOR)))
     if code == "KMS.AccessDeniedException" or "kms:" in message:  # the service was allowed, the key was not
         action = "the KMS key's use (kms:Decrypt / kms:GenerateDataKey through S3 or SQS)"
+    if not policies:  # the training data is not the pipeline's: no policy of the stack grants it
+        return (f"AWS refused {operation} ({code}): these credentials lack {action}. Fix: use a role allowed to "
+                "change the model's datasets (docs/results-and-gallery.md, 'The feedback loop')")
     attach = " or ".join(f"the policy in the stack's output {name}" for name in policies)
     return (f"AWS refused {operation} ({code}): these credentials lack {action}. Fix: attach {attach} "
             "(README, 'Who can do what')")

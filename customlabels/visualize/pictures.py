@@ -199,11 +199,13 @@ def _tab_text(prediction: Prediction, true_positive: bool | None) -> str:
 
 def draw(image: Image.Image, predictions: Sequence[Prediction], colours: dict[str, Colour],
          min_confidence: float = 0.0, banner: tuple[Colour, str] | None = None,
-         truth: Sequence[TruthBox] = (), verdicts: dict[int, bool] | None = None) -> Image.Image:
+         truth: Sequence[TruthBox] = (), verdicts: dict[int, bool] | None = None,
+         truth_labels: dict[str, float | None] | None = None) -> Image.Image:
     """A copy of `image` with the boxes at or above `min_confidence` (a halo around each), their tabs where
     they hide no other tab, a caption strip with the image-level labels and the tabs that found no place, and,
     if given, a banner (colour, text) such as the result's error. With `truth` the ground-truth boxes are drawn
-    dashed, the missed ones with a tab, and `verdicts` (index in `predictions` -> true positive) marks each tab."""
+    dashed, the missed ones with a tab, and `verdicts` (index in `predictions` -> true positive) marks each tab;
+    `truth_labels` (image-level label -> the confidence it is found at, None: never) adds a chip per missed one."""
     picture = image.convert("RGB")
     width, height = picture.size
     typeface = font(max(12, round(min(width, height) / 32)))
@@ -235,8 +237,10 @@ def draw(image: Image.Image, predictions: Sequence[Prediction], colours: dict[st
             leftover.append((text, colour))
         else:
             _tab(canvas, *corner, text, colour, typeface)
-    chips = leftover + [(f"{predictions[i].label} {predictions[i].confidence:.1f}%", colours[predictions[i].label])
+    chips = leftover + [(_tab_text(predictions[i], (verdicts or {}).get(i)), colours[predictions[i].label])
                         for i in shown if predictions[i].box is None]
+    chips += [(f"missed {label}", colours.get(label, GREY_TAB)) for label, found in (truth_labels or {}).items()
+              if found is None or found < min_confidence]
     row_width = max(width, MIN_CAPTION_WIDTH)
     rows: list[tuple[Colour, list[tuple[str, Colour]]]] = [
         (CAPTION_BACKGROUND, row) for row in _chip_rows(chips, row_width, typeface)]
@@ -328,5 +332,7 @@ def render(item: ResultImage, colours: dict[str, Colour], min_confidence: float 
     image, format_or_reason = open_image(item)
     plain = image if image is not None else placeholder(format_or_reason)
     picture = draw(plain, item.predictions, colours, min_confidence, banner_for(item),
-                   truth=comparison.boxes if comparison else (), verdicts=comparison.verdicts if comparison else None)
+                   truth=comparison.boxes if comparison else (), verdicts=comparison.verdicts if comparison else None,
+                   truth_labels={label: comparison.image_level_found.get(label) for label in comparison.labels}
+                   if comparison else None)
     return Rendered(plain, picture, "JPEG" if image is not None and format_or_reason == "JPEG" else "PNG")

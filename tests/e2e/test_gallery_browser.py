@@ -185,3 +185,25 @@ def test_tabs_of_close_boxes_never_hide_one_another(tmp_path, browser):
         for n, a in enumerate(inside):
             for b in inside[n + 1:]:
                 assert not (a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and b[1] < a[3] - 0.5), (a, b)
+
+
+def test_image_level_ground_truth_and_errors_on_a_narrow_screen(gallery_run, tmp_path, browser):
+    images, results, _ = gallery_run
+    manifest = tmp_path / "labels.manifest"
+    manifest.write_text(json.dumps({
+        "source-ref": "s3://truth/flowers.png", "labels": [0, 1],
+        "labels-metadata": {"type": "groundtruth/image-classification-multilabel",
+                            "class-map": {"0": "sunny", "1": "cloudy"}}}) + "\n")
+    index = gallery.write_gallery(pictures.collect(results, images), tmp_path / "gallery",
+                                  entries=read_manifest(manifest), manifest_name="labels.manifest")
+    page = browser.new_page(viewport={"width": 320, "height": 800})
+    page.goto(index.as_uri())
+    flowers = page.locator("#grid .card", has_text="flowers.png")
+    assert flowers.locator(".chip:visible").all_text_contents() == ["✓ sunny 70.0%", "missed cloudy"]
+    assert flowers.locator(".tab:visible").all_text_contents() == ["✗ flower 85.0%"], "no flower box in the truth"
+    page.locator("#confidence").fill("75")
+    assert flowers.locator(".chip:visible").all_text_contents() == ["missed sunny", "missed cloudy"]
+    error = page.locator(".errortext")
+    lines = error.evaluate("e => Math.round(e.getBoundingClientRect().height / parseFloat(getComputedStyle(e)"
+                           ".lineHeight))")
+    assert 1 <= lines <= 3, f"the error's message wraps between words on a 320 px screen ({lines} lines)"

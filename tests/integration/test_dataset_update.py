@@ -4,7 +4,9 @@ replace by source-ref, go in calls of at most the payload limit, each after the 
 import itertools
 import json
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -60,8 +62,6 @@ def test_a_manifest_with_problems_sends_nothing_and_says_why(endpoint, tmp_path,
 
 
 def test_long_manifests_go_in_several_calls_each_after_the_last_update_completed(endpoint, clock):
-    import boto3
-
     endpoint.datasets.update_delay = 30
 
     def sleep(seconds):
@@ -89,3 +89,19 @@ def test_batches_keep_every_line_in_order_and_each_within_the_limit(lines, limit
     assert all(0 < len(payload) <= limit for payload in payloads)
     assert all(len(a) + len(b.split(b"\n", 1)[0]) + 1 > limit for a, b in itertools.pairwise(payloads)), \
         "a batch ends only when the next line would not fit"
+
+
+def test_a_refused_update_names_the_permission_and_that_the_stack_grants_none():
+    from botocore.stub import Stubber
+
+    from customlabels.errors import explain
+
+    client = boto3.client("rekognition", region_name="eu-west-1")
+    with Stubber(client) as stub:
+        stub.add_client_error("update_dataset_entries", "AccessDeniedException", "not authorized",
+                              expected_params={"DatasetArn": TRAIN, "Changes": {"GroundTruth": b"{}\n"}})
+        with pytest.raises(ClientError) as raised:
+            client.update_dataset_entries(DatasetArn=TRAIN, Changes={"GroundTruth": b"{}\n"})
+    said = explain(raised.value)
+    assert "lack rekognition:UpdateDatasetEntries" in said and "use a role allowed to change the model's datasets" \
+        in said and "OperatorPolicyArn" not in said, said

@@ -214,3 +214,20 @@ def test_verdicts_mark_the_tabs():
     plain = pictures.draw(grey(), predictions, COLOURS)
     assert marked.tobytes() != plain.tobytes()
     assert pictures.VERDICT_MARK == {True: "✓", False: "✗"}
+
+
+def count(picture, colour):
+    return {found: number for number, found in picture.getcolors(1 << 20)}.get(colour, 0)
+
+
+def test_a_missed_image_level_label_is_a_chip_in_the_caption():
+    found = pictures.draw(grey(), [Prediction("sunny", 88.0)], COLOURS, verdicts={0: True},
+                          truth_labels={"sunny": 88.0})
+    missed = pictures.draw(grey(), [Prediction("sunny", 88.0)], COLOURS, verdicts={0: True},
+                           truth_labels={"sunny": 88.0, "flower": None})
+    assert found.height == missed.height and count(found, BLUE) == 0
+    assert count(missed, BLUE) > 100, "a 'missed flower' chip in flower's colour"
+    above = pictures.draw(grey(), [Prediction("sunny", 88.0)], COLOURS, min_confidence=90,
+                          truth_labels={"sunny": 88.0})
+    assert count(above, COLOURS["sunny"]) > 100, \
+        "above the confidence it is found at, sunny is missed"
