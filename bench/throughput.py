@@ -413,6 +413,12 @@ def run_all(cells: tuple[Cell, ...] = CELLS, strategies: tuple[Strategy, ...] = 
     return results
 
 
+def assumptions() -> str:
+    return (f"{SECONDS_OF_LOAD} s of load at each capacity, receive {RECEIVE} s, delete {DELETE} s, invoke {INVOKE} s, "
+            f"HEADs {HEADS} s, PUT {PUT} s, model {LATENCY} s, throttle answer {THROTTLE_ANSWER} s, steady state "
+            f"between the {STEADY[0]:.0%} and {STEADY[1]:.0%} completions")
+
+
 def table(results: list[Measured]) -> list[str]:
     rows = ["| cell (true capacity) | configuration | environments | images | saturation | throttled/image | lost | "
             "GB-s/1,000 images |", "|---|---|---:|---:|---:|---:|---:|---:|"]
