@@ -11,7 +11,8 @@ CDK_FLAGS := --no-notices $(if $(MODEL_ARN),-c model_arn=$(MODEL_ARN))
 
 DEMO := demo-output
 # End-to-end tests mostly wait (on queues, visibility timeouts, the model's start): 4 workers on 2 cores overlap
-# the waiting (measured: 4m34 against 5m17 with 2). scripts/flake-hunt runs the suite the same way.
+# the waiting (measured: 4m34 against 5m17 with 2). --dist worksteal: a worker that runs out of tests takes
+# some from a busy one, so a long test queued late does not hold up the run. scripts/flake-hunt runs the same way.
 WORKERS ?= 4
 
 .PHONY: help install browser test test-unit test-integration test-e2e flake-hunt soak bench lint demo synth deploy \
@@ -43,16 +44,16 @@ lint: $(VENV)/.installed  ## ruff
 	$(VENV)/bin/ruff check .
 
 test: install browser lint  ## Run every test: the unit, integration and e2e tiers (about 5 min on 2 cores, after the install)
-	$(PY) -m pytest -n $(WORKERS)
+	$(PY) -m pytest -n $(WORKERS) --dist worksteal
 
 test-unit: $(VENV)/.installed  ## The inner loop: pure-code tests only (seconds)
 	$(PY) -m pytest -n 2 -m unit
 
 test-integration: install  ## In-process tests against moto, the emulator, Stubber and CDK synth
-	$(PY) -m pytest -n $(WORKERS) -m integration
+	$(PY) -m pytest -n $(WORKERS) --dist worksteal -m integration
 
 test-e2e: install browser  ## The local pipeline, the CLI in subprocesses, bundling, the browser
-	$(PY) -m pytest -n $(WORKERS) -m "e2e and not soak"
+	$(PY) -m pytest -n $(WORKERS) --dist worksteal -m "e2e and not soak"
 
 flake-hunt: install browser  ## The suite 10 times: plain, random order, under CPU contention (RUNS=N)
 	WORKERS=$(WORKERS) scripts/flake-hunt $(RUNS)

@@ -8,6 +8,7 @@ the key and the fix.
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
@@ -115,6 +116,26 @@ class PipelineConfig:
                 f"Fix: pass -c model_arn=<project version ARN>, for example -c model_arn={MODEL_ARN_EXAMPLE}"
             )
         return cls.from_mapping({k: v for k, v in raw.items() if v is not None})
+
+    @classmethod
+    def unknown_context_keys(cls, keys: list[str] | set[str], also_known: set[str] = frozenset()) -> list[str]:
+        """Problems for context keys that look like ours (snake_case) but are not: `-c min_confidance=90`
+        would otherwise be ignored without a word. CDK's own keys (`@aws-cdk/...`, `aws:cdk:...`) are left alone."""
+        known = {f.name for f in fields(cls)} | set(also_known)
+        problems = []
+        for key in sorted(keys):
+            if re.fullmatch(r"[a-z][a-z0-9_]*", key) and key not in known:
+                close = difflib.get_close_matches(key, sorted(known), n=1)
+                problems.append(f"unknown key {key}. Fix: " + (f"did you mean {close[0]}?" if close else
+                                                                   f"use one of {', '.join(sorted(known))}"))
+        return problems
+
+    def warnings(self) -> list[str]:
+        """Settings that are valid but probably not meant."""
+        if self.min_confidence is not None and 0 < self.min_confidence < 1:
+            return [f"min_confidence={self.min_confidence:g} is a percent (0-100), so this keeps labels at "
+                    f"{self.min_confidence:g}% confidence and above; did you mean {self.min_confidence * 100:g}?"]
+        return []
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> PipelineConfig:

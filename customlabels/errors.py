@@ -16,6 +16,13 @@ from botocore.exceptions import (
 
 from customlabels.config import ConfigError
 
+
+class CommandError(Exception):
+    """A problem the user can fix, already said in words that name it and the fix: printed as is, exit 1.
+
+    Library code raises it (or its own typed errors) instead of `SystemExit`, so that it stays callable from
+    tests and other programs; only `main()` decides how a problem ends the process."""
+
 CLIENT_ERROR_FIXES = {
     "AccessDenied": "the credentials in use lack this permission: use a role or user allowed to operate the "
                     "pipeline (README, 'Who can do what')",
@@ -52,7 +59,7 @@ def explain(error: BaseException) -> str | None:
         else:
             fix = CLIENT_ERROR_FIXES.get(code, "see the message above")
         return f"AWS refused {operation}: {code}: {message}\nFix: {fix}"
-    if isinstance(error, ConfigError):
+    if isinstance(error, ConfigError | CommandError):
         return str(error)
     if isinstance(error, IsADirectoryError | NotADirectoryError | FileExistsError | FileNotFoundError |
                   PermissionError):

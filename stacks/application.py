@@ -4,20 +4,26 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import App, Environment, Validations
+from aws_cdk import Annotations, App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from customlabels.config import DEFAULT_STACK_NAME, PipelineConfig
+from customlabels.config import DEFAULT_STACK_NAME, ConfigError, PipelineConfig
 from stacks.pipeline_stack import PipelineStack
 
 
 def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = None) -> App:
     """The App with one `PipelineStack`; `context` adds to (and in tests replaces) the CLI's context."""
     app = App(context=dict(context or {}), outdir=outdir or os.environ.get("CDK_OUTDIR", "cdk.out"))
+    unknown = PipelineConfig.unknown_context_keys(set(app.node.get_all_context()), also_known={"stack_name"})
+    if unknown:
+        raise ConfigError("Invalid pipeline configuration:\n  - " + "\n  - ".join(unknown))
     config = PipelineConfig.from_context(app.node.try_get_context)
     stack_name = app.node.try_get_context("stack_name") or DEFAULT_STACK_NAME
     # Rekognition reads images only from a bucket in the model's own region, so the stack goes there.
-    PipelineStack(app, stack_name, config=config, env=Environment(account=config.account, region=config.region),
-                  description="S3-triggered Rekognition Custom Labels inference pipeline")
+    stack = PipelineStack(app, stack_name, config=config,
+                          env=Environment(account=config.account, region=config.region),
+                          description="S3-triggered Rekognition Custom Labels inference pipeline")
+    for warning in config.warnings():
+        Annotations.of(stack).add_warning_v2("customlabels:config", warning)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app

@@ -232,3 +232,13 @@ def thresholds_cli(stack, *args):
     return subprocess.run([sys.executable, "-m", "customlabels", "thresholds", *args, "--parameter",
                            stack.resources.thresholds_parameter], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=300)
+
+
+def refused(capsys, argv: list[str]) -> str:
+    """What `customlabels ARGV` says on stderr when it refuses with exit 1 (the error boundary, no traceback)."""
+    from customlabels.cli import main
+
+    code = main(argv)
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err, (code, err)
+    return " ".join(err.split())  # the console folds long lines at its width

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from customlabels.config import MODEL_ARN_PATTERN
+from customlabels.errors import CommandError
 from customlabels.operations.stack_outputs import stack_outputs
 
 SETTLED = {"start": {"RUNNING"}, "stop": {"STOPPED"}, "status": {"RUNNING", "STOPPED", "TRAINING_COMPLETED"}}
@@ -40,14 +41,14 @@ def stack_target(cloudformation: Any, stack_name: str) -> Target:
     """The model of a deployed stack, from its outputs."""
     outputs = stack_outputs(cloudformation, stack_name)
     if "ModelArn" not in outputs:
-        raise SystemExit(f"--stack {stack_name}: no ModelArn output; is it a Custom Labels pipeline stack?")
+        raise CommandError(f"--stack {stack_name}: no ModelArn output; is it a Custom Labels pipeline stack?")
     return Target(outputs["ModelArn"], outputs.get("ModelManagerStateParameter"), outputs.get("ModelLifecycleMode"),
                   outputs.get("ThresholdsParameter"))
 
 
 def check_model_arn(model_arn: str) -> str:
     if not MODEL_ARN_PATTERN.match(model_arn):
-        raise SystemExit(f"--model-arn {model_arn!r} is not a project version ARN "
+        raise CommandError(f"--model-arn {model_arn!r} is not a project version ARN "
                          "(arn:aws:rekognition:REGION:ACCOUNT:project/NAME/version/NAME/TIMESTAMP)")
     return model_arn
 

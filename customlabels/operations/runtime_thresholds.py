@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from customlabels.errors import CommandError
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdsError, parse_thresholds
 
 __all__ = ["Thresholds", "ThresholdsError", "assumed_thresholds", "parse_thresholds", "read", "write"]
@@ -19,7 +20,7 @@ def read(ssm: Any, parameter: str) -> Thresholds:
     try:
         return parse_thresholds(value)
     except ThresholdsError as error:
-        raise SystemExit(f"{parameter} holds an invalid document ({error}); the function keeps its last valid "
+        raise CommandError(f"{parameter} holds an invalid document ({error}); the function keeps its last valid "
                          "thresholds. Fix: customlabels thresholds set FILE") from None
 
 
@@ -58,6 +59,6 @@ def summary_location(version: dict[str, Any]) -> tuple[str, str]:
     """Bucket and key of a described model version's evaluation summary."""
     s3_object = (((version.get("EvaluationResult") or {}).get("Summary") or {}).get("S3Object")) or {}
     if not s3_object.get("Bucket") or not s3_object.get("Name"):
-        raise SystemExit(f"{version.get('ProjectVersionArn', 'the model')} has no evaluation summary (status "
+        raise CommandError(f"{version.get('ProjectVersionArn', 'the model')} has no evaluation summary (status "
                          f"{version.get('Status')}). Fix: import-assumed needs a trained model version")
     return s3_object["Bucket"], s3_object["Name"]

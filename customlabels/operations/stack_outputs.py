@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from customlabels.config import DEFAULT_STACK_NAME
+from customlabels.errors import CommandError
 
 
 def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
     try:
         [stack] = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     except cloudformation.exceptions.ClientError as error:
-        raise SystemExit(f"--stack {stack_name}: {error.response['Error']['Message']}. Fix: pass the name "
+        raise CommandError(f"--stack {stack_name}: {error.response['Error']['Message']}. Fix: pass the name "
                          f"`cdk deploy` printed (default {DEFAULT_STACK_NAME}) and the stack's region "
                          "(AWS_REGION)") from None
     return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}

@@ -20,6 +20,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from PIL import Image, UnidentifiedImageError
 
 from customlabels.config import RESULT_SUFFIX, image_name_problem, is_image_key
+from customlabels.errors import CommandError
 from customlabels.limits import MAX_S3_IMAGE_BYTES, MAX_SIDE, MIN_SIDE
 from customlabels.operations import dlq
 from customlabels_runtime.contract import result_key_for, result_status  # the handler's own rules
@@ -50,7 +51,7 @@ class Location:
 
 def stack_location(outputs: dict[str, str], stack_name: str) -> Location:
     if "BucketName" not in outputs:
-        raise SystemExit(f"--stack {stack_name}: no BucketName output; is it a Custom Labels pipeline stack?")
+        raise CommandError(f"--stack {stack_name}: no BucketName output; is it a Custom Labels pipeline stack?")
     upload_prefix = outputs.get("UploadPrefix", "test_images/")
     return Location(outputs["BucketName"], upload_prefix, outputs.get("ResultsPrefix", upload_prefix),
                     outputs.get("DeadLetterQueueUrl"))
@@ -104,7 +105,7 @@ def plan_upload(folder: Path, prefix: str) -> tuple[list[Upload], list[Skipped]]
 
 
 def upload(s3: Any, bucket: str, uploads: list[Upload], workers: int = 8,
-           on_done: Callable[[Upload], None] | None = None) -> dict[Upload, str]:
+           on_done: Callable[[Upload], None] | None = None) -> dict[Upload, Exception]:
     """Uploads concurrently (boto3 clients are thread-safe); returns the failures with their error."""
     def send(item: Upload) -> None:
         s3.upload_file(str(item.path), bucket, item.key, ExtraArgs={"ContentType": item.content_type})
@@ -117,7 +118,7 @@ def upload(s3: Any, bucket: str, uploads: list[Upload], workers: int = 8,
             try:
                 future.result()
             except (ClientError, BotoCoreError, OSError) as error:
-                failures[item] = str(error)
+                failures[item] = error
             if on_done:
                 on_done(item)
     return failures

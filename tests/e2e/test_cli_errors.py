@@ -1,6 +1,7 @@
 """The command line's error boundary: on the default AWS paths, with no credentials, no region or no network,
 every command prints one message naming the problem and the fix, exits 1, and shows no traceback."""
 
+import json
 import os
 import subprocess
 import sys
@@ -66,3 +67,18 @@ def test_aws_problems_are_named_with_their_fix_never_a_traceback(tmp_path, probl
 def test_debug_shows_the_traceback(tmp_path):
     result = run(["--debug", "model", "status"], NO_CREDENTIALS, tmp_path)
     assert result.returncode == 1 and "Traceback" in result.stderr and "NoCredentialsError" in result.stderr
+
+
+@pytest.mark.parametrize(("context", "says"), [
+    ({"min_confidance": 90}, "unknown key min_confidance. Fix: did you mean min_confidence?"),
+    ({"batch_size": 0}, "batch_size=0"),
+    ({"model_arn": ""}, "model_arn is required")])
+def test_synth_names_a_configuration_problem_without_a_traceback(tmp_path, context, says):
+    """`cdk synth` runs app.py with the merged context in CDK_CONTEXT_JSON: what it prints is what ops see."""
+    from helpers import ROOT, synth_context
+
+    environment = {**os.environ, "CDK_CONTEXT_JSON": json.dumps({**synth_context(), **context}),
+                   "CDK_OUTDIR": str(tmp_path / "cdk.out")}
+    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=environment, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 1 and says in result.stderr and "Traceback" not in result.stderr, result.stderr

@@ -2,6 +2,7 @@
 contents, model states, event source states, modes and invocations, through its real data access (moto SQS and
 SSM; small fakes of Rekognition and Lambda), and checks what it must never do."""
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -144,20 +145,32 @@ events = st.one_of(
 )
 
 
+WORLDS = itertools.count()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def aws():
+    """One moto for all examples (starting one per example cost most of this module's time); each example gets
+    queues and a state parameter of its own from `world`, so no example sees another's."""
+    with mock_aws():
+        yield
+
+
 def world(state_value: str | None, messages: list[tuple[str, bool]]):
-    """moto SQS (with a redrive policy) and SSM, inside an active mock_aws."""
+    """moto SQS (with a redrive policy) and SSM, fresh names for each example: (sqs, ssm, queue URL, parameter)."""
+    number = next(WORLDS)
     sqs, ssm = boto3.client("sqs", region_name="eu-west-1"), boto3.client("ssm", region_name="eu-west-1")
-    dlq = sqs.create_queue(QueueName="dlq")["QueueUrl"]
+    dlq = sqs.create_queue(QueueName=f"dlq-{number}")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    queue = sqs.create_queue(QueueName="work", Attributes={"RedrivePolicy": json.dumps(
+    queue = sqs.create_queue(QueueName=f"work-{number}", Attributes={"RedrivePolicy": json.dumps(
         {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5})})["QueueUrl"]
     for kind, in_flight in messages:
         sqs.send_message(QueueUrl=queue, MessageBody=BODIES[kind])
         if in_flight:  # received by someone (the event source) and not yet deleted
             sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1, VisibilityTimeout=3600)
     if state_value is not None:
-        ssm.put_parameter(Name="/state", Value=state_value or " ", Type="String")
-    return sqs, ssm, queue
+        ssm.put_parameter(Name=f"/state-{number}", Value=state_value or " ", Type="String")
+    return sqs, ssm, queue, f"/state-{number}"
 
 
 def image_receives(sqs, queue) -> list[int]:
@@ -179,34 +192,33 @@ def run(settings_: Settings, clients: Clients, event: Any, now: datetime) -> dic
        mapping=st.sampled_from(MAPPING_STATES), lifecycle=st.sampled_from(MODES), event=events)
 def test_the_manager_never_raises_never_starts_but_for_an_image_and_never_stops_under_work(
         state_value, messages, status, mapping, lifecycle, event):
-    with mock_aws():
-        sqs, ssm, queue = world(state_value, messages)
-        settings_ = Settings(MODEL_ARN, lifecycle, 1800, 1, 1, queue, "mapping", "/state", PREFIX)
-        clients = Clients(FakeRekognition(status), sqs, FakeLambda(mapping), ssm)
+    sqs, ssm, queue, parameter = world(state_value, messages)
+    settings_ = Settings(MODEL_ARN, lifecycle, 1800, 1, 1, queue, "mapping", parameter, PREFIX)
+    clients = Clients(FakeRekognition(status), sqs, FakeLambda(mapping), ssm)
 
-        run(settings_, clients, event, NOW)  # never raises
+    run(settings_, clients, event, NOW)  # never raises
 
-        model, lambda_ = clients.rekognition, clients.lambda_
-        image_queued = any(kind == "image" for kind, _ in messages)
-        announced = announced_image(event, PREFIX)
-        try:
-            remembered = parse_time(json.loads(state_value)["image_seen_at"], NOW) is not None
-        except (TypeError, ValueError, KeyError, IndexError):
-            remembered = False
-        if model.starts:
-            assert lifecycle != "manual" and status in STARTABLE
-            if lifecycle == "on-demand":  # only an image: queued, announced, or seen by an earlier run
-                assert image_queued or announced or (remembered and messages)
-        if model.stops:
-            assert lifecycle == "on-demand" and status == "RUNNING" and not messages
-        if mapping in SETTLED:  # in every mode the event source runs exactly while the model runs
-            assert SETTLED[lambda_.state] == (model.status == "RUNNING")
-        else:
-            assert lambda_.updates == [] and not model.stops
-        assert all(count <= 1 for count in image_receives(sqs, queue))  # at most one look
-        written = json.loads(ssm.get_parameter(Name="/state")["Parameter"]["Value"])
-        assert parse_time(written["last_activity"], NOW) is not None
-        assert written["model_status"] == status
+    model, lambda_ = clients.rekognition, clients.lambda_
+    image_queued = any(kind == "image" for kind, _ in messages)
+    announced = announced_image(event, PREFIX)
+    try:
+        remembered = parse_time(json.loads(state_value)["image_seen_at"], NOW) is not None
+    except (TypeError, ValueError, KeyError, IndexError):
+        remembered = False
+    if model.starts:
+        assert lifecycle != "manual" and status in STARTABLE
+        if lifecycle == "on-demand":  # only an image: queued, announced, or seen by an earlier run
+            assert image_queued or announced or (remembered and messages)
+    if model.stops:
+        assert lifecycle == "on-demand" and status == "RUNNING" and not messages
+    if mapping in SETTLED:  # in every mode the event source runs exactly while the model runs
+        assert SETTLED[lambda_.state] == (model.status == "RUNNING")
+    else:
+        assert lambda_.updates == [] and not model.stops
+    assert all(count <= 1 for count in image_receives(sqs, queue))  # at most one look
+    written = json.loads(ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
+    assert parse_time(written["last_activity"], NOW) is not None
+    assert written["model_status"] == status
 
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
@@ -217,22 +229,21 @@ def test_an_idle_running_model_stops_within_idle_minutes_plus_one_interval(state
     """From NOW on, the queue stays empty. Whatever the state says, and whatever late announcements (of uploads
     before NOW, at most 60 s old as the stack's maximum event age allows) come between the scheduled runs, a
     scheduled run stops the model by NOW + idle_minutes + 1 minute."""
-    with mock_aws():
-        sqs, ssm, queue = world(state_value, [])
-        settings_ = Settings(MODEL_ARN, "on-demand", idle_minutes * 60, 1, 1, queue, "mapping", "/state", PREFIX)
-        clients = Clients(FakeRekognition("RUNNING"), sqs, FakeLambda("Enabled"), ssm)
-        late = {minute: (second, age) for minute, (second, age) in enumerate(announced_ages)}
-        stopped_at = None
-        for minute in range(idle_minutes + 2):
-            run(settings_, clients, {"detail-type": "Scheduled Event"}, NOW + timedelta(minutes=minute))
-            if clients.rekognition.stops:
-                stopped_at = minute
-                break
-            if minute in late:  # between this scheduled run and the next
-                second, age = late[minute]
-                at = NOW + timedelta(minutes=minute, seconds=second)
-                upload = min(at - timedelta(seconds=age), NOW)
-                run(settings_, clients, {"detail-type": "Object Created", "time": upload.isoformat(),
-                                         "detail": {"object": {"key": PREFIX + "bee.jpg"}}}, at)
-        assert stopped_at is not None and stopped_at <= idle_minutes + 1
-        assert clients.lambda_.state == "Disabled"
+    sqs, ssm, queue, parameter = world(state_value, [])
+    settings_ = Settings(MODEL_ARN, "on-demand", idle_minutes * 60, 1, 1, queue, "mapping", parameter, PREFIX)
+    clients = Clients(FakeRekognition("RUNNING"), sqs, FakeLambda("Enabled"), ssm)
+    late = {minute: (second, age) for minute, (second, age) in enumerate(announced_ages)}
+    stopped_at = None
+    for minute in range(idle_minutes + 2):
+        run(settings_, clients, {"detail-type": "Scheduled Event"}, NOW + timedelta(minutes=minute))
+        if clients.rekognition.stops:
+            stopped_at = minute
+            break
+        if minute in late:  # between this scheduled run and the next
+            second, age = late[minute]
+            at = NOW + timedelta(minutes=minute, seconds=second)
+            upload = min(at - timedelta(seconds=age), NOW)
+            run(settings_, clients, {"detail-type": "Object Created", "time": upload.isoformat(),
+                                     "detail": {"object": {"key": PREFIX + "bee.jpg"}}}, at)
+    assert stopped_at is not None and stopped_at <= idle_minutes + 1
+    assert clients.lambda_.state == "Disabled"

@@ -7,6 +7,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from customlabels.errors import CommandError
 from customlabels.operations import model
 from helpers import MODEL_ARN
 
@@ -50,7 +51,7 @@ def test_stack_outputs_name_the_model_and_the_managers_state(emulator):
         target = model.stack_target(cloudformation, "CustomLabelsPipeline")
         rekognition = boto3.client("rekognition", region_name="eu-west-1", endpoint_url=endpoint)
         current = model.status(rekognition, target, ssm)
-        with pytest.raises(SystemExit, match="--stack Missing"):
+        with pytest.raises(CommandError, match="--stack Missing"):
             model.stack_target(cloudformation, "Missing")
     assert target == model.Target(MODEL_ARN, "/state", "on-demand")
     assert (current.status, current.since, current.last_activity) == (

@@ -432,3 +432,17 @@ def test_stack_is_deployed_to_the_models_region_and_account(tmp_path):
     [stack] = app.synth().stacks
     assert stack.environment.region == "eu-west-1"
     assert stack.environment.account == "123456789012"
+
+
+@pytest.mark.parametrize(("min_confidence", "warned"), [(0.9, True), (90, False)])
+def test_synth_warns_about_a_threshold_that_looks_like_a_fraction(tmp_path, min_confidence, warned):
+    from aws_cdk import Stack
+    from aws_cdk.assertions import Annotations
+
+    from helpers import synth_context
+    from stacks.application import build_app
+
+    app = build_app(synth_context(min_confidence=min_confidence), outdir=str(tmp_path))
+    stack = next(child for child in app.node.children if isinstance(child, Stack))
+    found = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("did you mean 90\\?"))
+    assert bool(found) == warned, found

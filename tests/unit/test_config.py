@@ -85,6 +85,28 @@ def test_unknown_keys_are_rejected():
         PipelineConfig.from_mapping({"model_arn": MODEL_ARN, "batchsize": 5})
 
 
+@pytest.mark.parametrize(("key", "says"), [("min_confidance", "did you mean min_confidence?"),
+                                            ("batchsize", "did you mean batch_size?"),
+                                            ("idle_minute", "did you mean idle_minutes?"),
+                                            ("zzz", "use one of alarm_email, batch_size")])
+def test_a_context_key_that_looks_like_ours_but_is_not_names_the_closest(key, says):
+    [problem] = PipelineConfig.unknown_context_keys({key, "model_arn", "stack_name"}, also_known={"stack_name"})
+    assert problem.startswith(f"unknown key {key}. Fix: ") and says in problem
+
+
+def test_cdk_own_context_keys_are_left_alone():
+    assert PipelineConfig.unknown_context_keys({"@aws-cdk/core:checkSecretUsage", "aws:cdk:version-reporting",
+                                                "acknowledged-issue-numbers", "min_confidence"}) == []
+
+
+@pytest.mark.parametrize(("value", "warned"), [(0.9, True), (0.5, True), (0, False), (1, False), (90, False)])
+def test_a_threshold_below_one_warns_that_it_is_a_percent(value, warned):
+    warnings = PipelineConfig(model_arn=MODEL_ARN, min_confidence=value).warnings()
+    assert bool(warnings) == warned
+    if warned:
+        assert f"did you mean {value * 100:g}?" in warnings[0]
+
+
 def test_visibility_timeout_is_six_times_the_function_timeout():
     assert PipelineConfig(model_arn=MODEL_ARN, function_timeout_seconds=45).visibility_timeout_seconds == 270
 

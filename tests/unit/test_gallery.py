@@ -1,9 +1,12 @@
 """`customlabels visualize` in process: the pictures and the gallery it writes, and a wrong folder explained."""
 
+import re
+
 import pytest
 from PIL import Image
 
 from customlabels.cli import main
+from helpers import refused
 
 pytestmark = pytest.mark.unit
 
@@ -24,6 +27,7 @@ def test_visualize_writes_pictures_and_prints_the_gallery(gallery_run, tmp_path,
     assert '"min_confidence": 80.0' in data and "__GALLERY_DATA__" not in data
 
 
-def test_visualize_explains_a_wrong_folder(tmp_path):
-    with pytest.raises(SystemExit, match=r"--results .*: not a folder"):
-        main(["visualize", "--results", str(tmp_path / "nope"), "--images", str(tmp_path), "--out", str(tmp_path)])
+def test_visualize_explains_a_wrong_folder(tmp_path, capsys):
+    said = refused(capsys, ["visualize", "--results", str(tmp_path / "nope"), "--images", str(tmp_path),
+                            "--out", str(tmp_path)])
+    assert re.search(r"--results .*: not a folder", said), said

@@ -1,0 +1,59 @@
+"""`customlabels dlq list|redrive`: the images that failed every retry, and sending them back."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.progress import MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from customlabels.cli.common import console, stack_option
+from customlabels.errors import CommandError
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    dead_letters = commands.add_parser(
+        "dlq", help="list or redrive the images that failed every retry",
+        description="list: the images whose messages sit in the dead-letter queue (left in place). redrive: move "
+                    "them all back to the work queue once the cause is fixed. Queues come from the stack's outputs "
+                    "(--stack) or are given; for the local stack, use the URLs and endpoint `local serve` prints.")
+    dead_letters.add_argument("action", choices=["list", "redrive"])
+    stack_option(dead_letters)
+    dead_letters.add_argument("--dead-letter-queue-url", help="the DLQ's URL, instead of a stack")
+    dead_letters.add_argument("--queue-url", help="the work queue's URL (redrive), instead of a stack")
+    dead_letters.set_defaults(func=dlq_command)
+
+
+def dlq_command(args: argparse.Namespace) -> int:
+    import boto3
+
+    from customlabels.operations import dlq
+
+    if args.dead_letter_queue_url:
+        queues = dlq.Queues(args.queue_url or "", args.dead_letter_queue_url)
+    else:
+        queues = dlq.stack_queues(boto3.client("cloudformation"), args.stack)
+    sqs = boto3.client("sqs")
+    if args.action == "list":
+        letters = dlq.peek(sqs, queues.dead_letter_queue_url)
+        table = Table(title=f"{len(letters)} message(s) in the dead-letter queue")
+        for column in ("image", "receives", "first received", "message id"):
+            table.add_column(column, overflow="fold")
+        for letter in sorted(letters, key=lambda item: item.keys):
+            table.add_row(", ".join(letter.keys) or "(no image record)", str(letter.receive_count),
+                          letter.first_received.isoformat(timespec="seconds") if letter.first_received else "-",
+                          letter.message_id)
+        console.print(table)
+        if letters:
+            console.print("Fix the cause (the inference function's logs name it per image), then: "
+                          "customlabels dlq redrive")
+        return 0
+    if not queues.queue_url:
+        raise CommandError("dlq redrive: pass --queue-url too (where to send the messages back), or --stack")
+    with Progress(TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        task = progress.add_task("Moving back to the work queue", total=None)
+        moved = dlq.redrive(sqs, queues, on_moved=lambda count: progress.advance(task, count))
+    console.print(f"Moved {moved} message(s) back to {queues.queue_url}; they will be processed again.",
+                  soft_wrap=True)
+    return 0

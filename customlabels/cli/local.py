@@ -1,0 +1,236 @@
+"""`customlabels local run|serve`: the real inference handler against emulated S3, SQS and Rekognition."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from customlabels.cli.common import PERCENT, POSITIVE, SECONDS, console, key_values, labels_text, number
+from customlabels.config import IMAGE_SUFFIXES, ConfigError, image_name_problem
+from customlabels.errors import CommandError
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    local = commands.add_parser("local", help="run the pipeline on this machine, no AWS account needed",
+                                description="The real inference handler against emulated S3, SQS and "
+                                            "Rekognition Custom Labels, provisioned from cdk.json.")
+    local_commands = local.add_subparsers(dest="local_command", required=True, metavar="COMMAND")
+    run = local_commands.add_parser("run", help="upload a folder of images, wait for every result, save them",
+                                    description="Uploads every file under --images to the emulated bucket (paths "
+                                                "kept under the input prefix), waits until each image has a result "
+                                                "JSON or sits in the DLQ, writes the results and summary.json to "
+                                                "--out. Exits 1 if any image ended in the DLQ or timed out.")
+    run.add_argument("--images", required=True, help="folder of images (searched recursively)")
+    run.add_argument("--out", required=True, help="where to write the result JSONs and summary.json")
+    run.add_argument("--timeout", type=SECONDS, default=300, metavar="SECONDS",
+                     help="give up waiting after this long (default 300)")
+    _local_options(run)
+    run.set_defaults(func=local_run)
+
+    serve = local_commands.add_parser("serve", help="keep the emulated stack up for the AWS CLI or boto3",
+                                      description="Starts the local pipeline and prints its endpoints, bucket, "
+                                                  "queues and the environment to use it; Ctrl-C stops it.")
+    serve.add_argument("--log", default="customlabels-lambda.log", help="where the function's logs go")
+    serve.add_argument("--env-file", metavar="FILE",
+                       help="also write the `export` lines to FILE, for `source FILE` in another shell")
+    _local_options(serve)
+    serve.set_defaults(func=local_serve)
+
+
+def _local_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", metavar="manifest:FILE",
+                        help="what the emulated model detects: the labels of a Ground Truth manifest "
+                             "(default: nothing)")
+    parser.add_argument("--min-confidence", type=PERCENT, metavar="N",
+                        help="MinConfidence 0-100 (default: cdk.json's min_confidence; unset = the model's "
+                             "assumed per-label thresholds)")
+    parser.add_argument("--faults", metavar="SPEC",
+                        help="inject errors at rates 0-1: throttle, throughput, internal, not-ready or any "
+                             "error code, e.g. throttle=0.1,internal=0.02")
+    parser.add_argument("--fault-plan", metavar="SPEC",
+                        help="inject errors for certain: throttle:3 (the first 3 calls for each image), "
+                             "internal@*/bad.jpg (every call for matching keys); comma-separated")
+    parser.add_argument("--noise", type=key_values("--noise"), metavar="SPEC",
+                        help="make the manifest model imperfect: miss=0.1 (drop objects), spurious=0.2 "
+                             "(add wrong boxes), jitter=4 (confidence spread), confidence=95")
+    parser.add_argument("--inference-units", type=POSITIVE, default=1,
+                        help="model inference units (5 TPS each; default 1)")
+    parser.add_argument("--latency", type=number(at_least=0), default=0.0, metavar="SECONDS",
+                        help="DetectCustomLabels latency of the emulated model (default 0)")
+    parser.add_argument("--visibility-timeout", type=number(int, at_least=0), default=10, metavar="SECONDS",
+                        help="queue visibility timeout, i.e. the delay before a failed image is retried "
+                             "(default 10 locally; the deployed queue uses 6x the function timeout)")
+    parser.add_argument("--start-delay", type=number(at_least=0), default=2.0, metavar="SECONDS",
+                        help="how long the emulated model takes from STARTING to RUNNING (default 2; real models "
+                             "take minutes)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of injected faults and noise")
+
+
+def _backend(spec: str | None, noise: dict[str, float], seed: int):
+    """`manifest:FILE` -> a ManifestBackend; None -> a model that detects nothing."""
+    from customlabels.datasets.manifest import ManifestError
+    from customlabels.local.emulator.backends import ManifestBackend
+
+    if spec is None:
+        if noise:
+            raise CommandError("--noise makes a manifest model imperfect: give --model manifest:FILE too")
+        return None
+    kind, _, path = spec.partition(":")
+    if kind != "manifest" or not path:
+        raise CommandError(f"--model {spec!r}: use manifest:PATH (a SageMaker Ground Truth manifest)")
+    unknown = set(noise) - {"miss", "spurious", "jitter", "confidence"}
+    if unknown:
+        raise CommandError(f"--noise: unknown {', '.join(sorted(unknown))}; use miss, spurious, jitter, confidence")
+    try:
+        return ManifestBackend.from_file(path, miss_rate=noise.get("miss", 0.0),
+                                         spurious_rate=noise.get("spurious", 0.0),
+                                         jitter=noise.get("jitter", 4.0), confidence=noise.get("confidence", 95.0),
+                                         seed=seed)
+    except (OSError, ManifestError) as error:
+        raise CommandError(f"--model {spec!r}: {error}") from None
+
+
+def _pipeline(args: argparse.Namespace, log_path: Path):
+    from customlabels.local.emulator.rekognition import parse_fault_plan, parse_faults
+    from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
+
+    try:
+        config = load_config(min_confidence=args.min_confidence)
+        faults = parse_faults(args.faults)
+        fault_plan = parse_fault_plan(args.fault_plan)
+    except (ConfigError, ValueError) as error:
+        raise CommandError(str(error)) from None
+    model = ModelOptions(inference_units=args.inference_units, latency=args.latency, faults=faults,
+                         fault_plan=fault_plan, seed=args.seed, start_delay=args.start_delay)
+    backend = _backend(args.model, args.noise or {}, args.seed)
+    if backend is None:
+        console.print("[yellow]No --model given: the emulated model detects nothing. "
+                      "Pass --model manifest:FILE to answer with a Ground Truth manifest's labels.[/]")
+    return LocalPipeline(config, backend, model=model, visibility_timeout=args.visibility_timeout,
+                         log_path=log_path)
+
+
+def local_run(args: argparse.Namespace) -> int:
+    from customlabels.local.pipeline import upload_tree, write_outputs
+
+    images, out = Path(args.images), Path(args.out)
+    if not images.is_dir():
+        raise CommandError(f"--images {images}: not a folder")
+    files = [p for p in images.rglob("*") if p.is_file()]
+    if not files:
+        raise CommandError(f"--images {images}: no files to upload")
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"--out {out}: a file, not a folder. Fix: give a folder (created if missing)")
+    out.mkdir(parents=True, exist_ok=True)
+    log_path = out / "lambda.log"
+    log_path.write_text("")
+    with ExitStack() as stack:
+        with console.status("Starting emulated S3, SQS, Rekognition and the inference function..."):
+            pipeline = stack.enter_context(_pipeline(args, log_path))
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console) as progress:
+            uploading = progress.add_task("Uploading", total=len(files))
+            keys = upload_tree(pipeline, images, on_upload=lambda _key: progress.advance(uploading))
+            waiting = progress.add_task("Results", total=len(keys))
+            outcomes = pipeline.wait(keys, args.timeout,
+                                     on_progress=lambda done: progress.update(waiting, completed=done))
+        results = write_outputs(pipeline, outcomes, out)
+    invocations = pipeline.esm.invocations  # complete once the pollers have stopped
+    _print_results(outcomes, results)
+    _print_model_timeline(pipeline)
+    console.print(f"{_count(len(invocations), 'invocation')} of the real handler; its logs: {log_path}",
+                  soft_wrap=True)
+    console.print(f"Results: {out}/  (one JSON per image, mirroring the keys)  Summary: {out / 'summary.json'}",
+                  soft_wrap=True)
+    for key, outcome in outcomes.items():  # a JPEG named bee.Jpg: the notifications never send it (upload says so)
+        if outcome == "not-an-image" and key.lower().endswith(tuple({s.lower() for s in IMAGE_SUFFIXES})):
+            console.print(f"[yellow]not-an-image[/]: {key}: {image_name_problem(key.rsplit('/', 1)[-1])}",
+                          soft_wrap=True)
+    failed = {key: outcome for key, outcome in outcomes.items() if outcome in ("dlq", "timeout")}
+    for key, outcome in failed.items():
+        console.print(f"[red]{outcome}[/]: {key}" + (" (still pending after --timeout)" if outcome == "timeout"
+                                                      else " (every retry failed; see the log)"), soft_wrap=True)
+    return 1 if failed else 0
+
+
+def _count(number_of: int, noun: str) -> str:
+    return f"{number_of} {noun}" + ("" if number_of == 1 else "s")
+
+
+def _print_results(outcomes: dict[str, str], results: dict[str, dict]) -> None:
+    table = Table(title="Results", show_lines=False)
+    table.add_column("image", overflow="fold")
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("labels (confidence)", overflow="fold")
+    for key, outcome in outcomes.items():
+        style = "green" if outcome == "labels" else "yellow" if outcome.startswith(("error", "not-")) else "red"
+        table.add_row(key, f"[{style}]{outcome}[/]", labels_text(results.get(key)))
+    console.print(table)
+
+
+def _print_model_timeline(pipeline) -> None:
+    """How the model manager drove the model during the run (on demand: started when the uploads came)."""
+    history = pipeline.service.models[pipeline.config.model_arn].history
+    started = history[0][0]
+    steps = " -> ".join(f"{status} (+{moment - started:.1f} s)" for moment, status in history)
+    console.print(f"Model ({pipeline.config.model_lifecycle}): {steps}", soft_wrap=True)
+    if pipeline.config.model_lifecycle == "on-demand":
+        started = any(status == "STARTING" for _, status in history)
+        console.print(("  The model manager started it when images arrived" if started else
+                       "  The model manager did not start it during the run")
+                      + f"; deployed, it stops it after {pipeline.config.idle_minutes} idle minutes (idle_minutes).",
+                      soft_wrap=True)
+
+
+def local_serve(args: argparse.Namespace) -> int:
+    log_path = Path(args.log)
+    # Before anything starts: Ctrl-C or a SIGTERM at any moment stops the emulated stack and its processes
+    # cleanly, also when started from a script in the background, which inherits SIGINT ignored (a test hung so).
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _interrupt)
+    with _pipeline(args, log_path) as pipeline:
+        resources = pipeline.resources
+        environment = {"AWS_ENDPOINT_URL_S3": resources.endpoint, "AWS_ENDPOINT_URL_SQS": resources.endpoint,
+                       "AWS_ENDPOINT_URL_REKOGNITION": pipeline.rekognition_endpoint,
+                       "AWS_ENDPOINT_URL_SSM": resources.endpoint, "AWS_ACCESS_KEY_ID": "local",
+                       "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": resources.region}
+        if args.env_file:
+            Path(args.env_file).write_text("".join(f"export {name}={value}\n" for name, value in environment.items()),
+                                           encoding="utf-8")
+        console.print("[bold]Local pipeline running.[/] Ctrl-C stops it.")
+        table = Table(show_header=False)
+        table.add_column(no_wrap=True)
+        table.add_column(overflow="fold")
+        for name, value in (("S3/SQS endpoint", resources.endpoint),
+                            ("Rekognition endpoint", pipeline.rekognition_endpoint),
+                            ("Bucket", resources.bucket), ("Upload prefix", pipeline.config.input_prefix),
+                            ("Queue", resources.queue_url), ("Dead-letter queue", resources.dead_letter_queue_url),
+                            ("Model", pipeline.config.model_arn),
+                            ("Thresholds parameter", resources.thresholds_parameter),
+                            ("Function logs", str(log_path))):
+            table.add_row(name, value)
+        console.print(table)
+        # One unwrapped line per variable, so that pasting them sets every one (soft_wrap: never cut or folded).
+        console.print("Use it with the AWS CLI or boto3"
+                      + (f" (or: source {args.env_file}):" if args.env_file else ":"), soft_wrap=True)
+        for name, value in environment.items():
+            console.print(f"export {name}={value}", soft_wrap=True, highlight=False)
+        console.print(f"aws s3 cp bee.jpg s3://{resources.bucket}/{pipeline.config.input_prefix}bee.jpg\n"
+                      f"aws s3 cp s3://{resources.bucket}/{pipeline.config.input_prefix}bee.jpg.json -",
+                      soft_wrap=True, highlight=False)
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            console.print("Stopping.")
+    return 0
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt

@@ -1,0 +1,147 @@
+"""`customlabels manifest rewrite|validate|split|stats`: a Ground Truth manifest made ready for training."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.table import Table
+
+from customlabels.cli.common import POSITIVE, console
+from customlabels.errors import CommandError
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    manifests = commands.add_parser(
+        "manifest", help="rewrite, validate, split or count a Ground Truth manifest",
+        description="Tools for a data set's SageMaker Ground Truth manifest (JSON lines) before training a "
+                    "Custom Labels model. See docs/manifests.md.")
+    manifest_commands = manifests.add_subparsers(dest="manifest_command", required=True, metavar="COMMAND")
+    rewrite = manifest_commands.add_parser(
+        "rewrite", help="point source-refs at a new bucket or prefix",
+        description="Replaces the --from prefix of every source-ref with --to (after copying the images, e.g. "
+                    "`aws s3 sync`). Writes nothing if a line is not JSON or not under --from; lists those lines.")
+    rewrite.add_argument("source", metavar="IN")
+    rewrite.add_argument("target", metavar="OUT")
+    rewrite.add_argument("--from", dest="old", required=True, metavar="s3://OLD/PREFIX")
+    rewrite.add_argument("--to", dest="new", required=True, metavar="s3://NEW/PREFIX")
+    rewrite.set_defaults(func=_manifest_rewrite)
+    validate = manifest_commands.add_parser(
+        "validate", help="check a manifest against the Custom Labels rules",
+        description="JSON lines, a source-ref s3://bucket/key on each, one bucket, at most 250,000 lines, 1-250 "
+                    "labels (2 for image classification), 0-50 boxes per image, boxes inside the image, one kind "
+                    "of labels. Lists every problem with its line number and exits 1 if there is any.")
+    validate.add_argument("file")
+    validate.add_argument("--limit", type=POSITIVE, default=200, help="show at most this many problems (default 200)")
+    validate.set_defaults(func=_manifest_validate)
+    splitting = manifest_commands.add_parser(
+        "split", help="split into training and test manifests, stratified by label",
+        description="Splits the images into IN's stem .train and .test manifests (next to IN, or in --out-dir), "
+                    "stratified by each image's rarest label so every label lands in both sets where it can "
+                    "(scikit-learn's train_test_split). Lines keep their order and text.")
+    splitting.add_argument("source", metavar="IN")
+    splitting.add_argument("--test", type=float, default=0.2, help="share of images for testing (default 0.2)")
+    splitting.add_argument("--seed", type=int, default=0, help="random seed, for the same split again (default 0)")
+    splitting.add_argument("--out-dir", help="where to write the two manifests (default: next to IN)")
+    splitting.set_defaults(func=_manifest_split)
+    statistics = manifest_commands.add_parser(
+        "stats", help="images and boxes per label, with a bar chart",
+        description="Counts images and boxes per label and images without labels; draws them as a bar chart PNG.")
+    statistics.add_argument("file")
+    statistics.add_argument("--chart", metavar="PNG", help="where to write the chart (default FILE's stem.stats.png)")
+    statistics.set_defaults(func=_manifest_stats)
+
+
+def _tools():
+    """The manifest tools, imported when a command runs (scikit-learn and matplotlib make `--help` slow)."""
+    from customlabels.datasets import manifest_tools
+
+    return manifest_tools
+
+
+def _manifest_rewrite(args: argparse.Namespace) -> int:
+    tools = _tools()
+    try:
+        count = tools.rewrite(Path(args.source), Path(args.target), args.old, args.new)
+    except tools.ManifestToolError as error:
+        raise CommandError(str(error)) from None
+    console.print(f"Rewrote {count} line(s): {args.old} -> {args.new}, in {args.target}", soft_wrap=True)
+    return 0
+
+
+def _manifest_validate(args: argparse.Namespace) -> int:
+    tools = _tools()
+    with console.status(f"Checking {args.file}..."):
+        try:
+            problems = tools.validate(Path(args.file))
+        except tools.ManifestToolError as error:
+            raise CommandError(str(error)) from None
+    if not problems:
+        console.print(f"[green]{args.file}: no problems[/] (the Custom Labels rules in docs/manifests.md)",
+                      soft_wrap=True)
+        return 0
+    table = Table(title=f"{len(problems)} problem(s) in {args.file}")
+    for column in ("line", "rule", "problem"):
+        table.add_column(column, overflow="fold")
+    for problem in problems[:args.limit]:
+        table.add_row("-" if problem.line is None else str(problem.line), problem.rule, problem.message)
+    console.print(table)
+    if len(problems) > args.limit:
+        console.print(f"... and {len(problems) - args.limit} more (--limit)")
+    lines = {problem.line for problem in problems if problem.line is not None}
+    console.print(f"[red]{len(problems)} problem(s) on {len(lines)} line(s).[/] Fix them before creating a "
+                  "dataset; upper-case rules are Custom Labels' own error codes.")
+    return 1
+
+
+def _manifest_split(args: argparse.Namespace) -> int:
+    tools = _tools()
+    source = Path(args.source)
+    try:
+        entries = tools.read_valid(source)
+        train, test = tools.split(entries, args.test, args.seed)
+    except tools.ManifestToolError as error:
+        raise CommandError(str(error)) from None
+    out = Path(args.out_dir) if args.out_dir else source.parent
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for part, lines in (("train", train), ("test", test)):
+        paths[part] = out / f"{source.stem}.{part}{source.suffix or '.manifest'}"
+        paths[part].write_text("".join(line + "\n" for line, _ in lines), encoding="utf-8")
+    counts = {part: tools.stats([entry for _, entry in lines]) for part, lines in (("train", train), ("test", test))}
+    table = Table(title=f"{len(train)} training and {len(test)} test images (seed {args.seed})")
+    for column in ("label", "train images", "test images", "train boxes", "test boxes"):
+        table.add_column(column, justify="left" if column == "label" else "right")
+    for label in tools.stats([entry for _, entry in entries]).labels:
+        cells = [counts[part].labels.get(label, tools.LabelCount()) for part in ("train", "test")]
+        table.add_row(label, str(cells[0].images), str(cells[1].images), str(cells[0].boxes), str(cells[1].boxes))
+    console.print(table)
+    missing = [label for label in counts["train"].labels if label not in counts["test"].labels]
+    if missing:
+        console.print(f"[yellow]No test image for {', '.join(missing)}: Custom Labels needs each label in both "
+                      "sets; add images of it or raise --test.[/]")
+    console.print(f"Training set: {paths['train']}\nTest set: {paths['test']}", soft_wrap=True)
+    return 0
+
+
+def _manifest_stats(args: argparse.Namespace) -> int:
+    tools = _tools()
+    source = Path(args.file)
+    try:
+        result = tools.stats([entry for _, entry in tools.read_valid(source)])
+    except tools.ManifestToolError as error:
+        raise CommandError(str(error)) from None
+    console.print(f"{source}: {result.images} images, {result.boxes} boxes, {len(result.labels)} labels",
+                  soft_wrap=True)
+    table = Table()
+    for column in ("label", "images", "boxes"):
+        table.add_column(column, justify="left" if column == "label" else "right")
+    for label, count in result.labels.items():
+        table.add_row(label, str(count.images), str(count.boxes))
+    if result.images_without_labels:
+        table.add_row("[i](no label)[/]", str(result.images_without_labels), "0")
+    console.print(table)
+    chart = Path(args.chart) if args.chart else source.with_name(f"{source.stem}.stats.png")
+    tools.stats_chart(result, f"{source.name}: images and boxes per label", chart)
+    console.print(f"Chart: {chart}", soft_wrap=True)
+    return 0

@@ -1,0 +1,91 @@
+"""`customlabels model status|start|stop`: the deployed model's state, and starting or stopping it."""
+
+from __future__ import annotations
+
+import argparse
+
+from rich.table import Table
+
+from customlabels.cli.common import POSITIVE, SECONDS, console, stack_option
+from customlabels.errors import CommandError
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("model", help="status, start or stop the deployed model",
+                                 description="Shows the model's state, inference units and since when; starts "
+                                             "or stops it. The model is found from the stack's outputs "
+                                             "(--stack) or given (--model-arn). Uses your AWS credentials.")
+    parser.add_argument("action", choices=["status", "start", "stop"])
+    where = parser.add_mutually_exclusive_group()
+    stack_option(where)
+    where.add_argument("--model-arn", help="the project version ARN, instead of a stack")
+    parser.add_argument("--wait", action="store_true",
+                        help="wait until RUNNING (start), STOPPED (stop), or either (status), with a spinner")
+    parser.add_argument("--inference-units", type=POSITIVE, default=1, help="start with this many (default 1)")
+    parser.add_argument("--max-inference-units", type=POSITIVE,
+                        help="let Rekognition scale up to this many (at least --inference-units)")
+    parser.add_argument("--timeout", type=SECONDS, default=3600, help="--wait gives up after this (s)")
+    parser.add_argument("--poll", type=SECONDS, default=15, help=argparse.SUPPRESS)
+    parser.set_defaults(func=model_command)
+
+
+def model_target(args: argparse.Namespace):
+    """The model (and the manager's state parameter) from --model-arn or the stack's outputs."""
+    import boto3
+
+    from customlabels.operations import model
+
+    if args.model_arn:
+        return model.Target(model.check_model_arn(args.model_arn)), None
+    return model.stack_target(boto3.client("cloudformation"), args.stack), boto3.client("ssm")
+
+
+def model_command(args: argparse.Namespace) -> int:
+    import boto3
+
+    if args.action != "start" and (args.inference_units != 1 or args.max_inference_units):
+        raise CommandError(f"--inference-units and --max-inference-units apply to `model start`, not "
+                           f"`model {args.action}`")
+    if args.max_inference_units is not None and args.max_inference_units < args.inference_units:
+        raise CommandError(f"--max-inference-units {args.max_inference_units} is below --inference-units "
+                           f"{args.inference_units}. Fix: give a maximum at least the starting number")
+    target, ssm = model_target(args)
+    rekognition = boto3.client("rekognition", region_name=target.model_arn.split(":")[3])
+    return _model_action(args, rekognition, target, ssm)
+
+
+def _model_action(args: argparse.Namespace, rekognition, target, ssm) -> int:
+    from customlabels.operations import model
+
+    if args.action in ("start", "stop"):
+        if args.action == "start":
+            answer = model.start(rekognition, target.model_arn, args.inference_units, args.max_inference_units)
+            console.print(f"[yellow]The model is billed per inference-unit hour from now until it stops.[/] {answer}")
+        else:
+            answer = model.stop(rekognition, target.model_arn)
+            console.print(answer)
+        if target.lifecycle == "on-demand":
+            console.print("Note: this stack manages the model on demand; its model manager may start or stop it "
+                          "again as work arrives or idles.")
+    if args.wait:
+        wanted = model.SETTLED[args.action]
+        names = " or ".join(sorted(wanted))
+        with console.status(f"Waiting for {names}...") as spinner:
+            final = model.wait_for(rekognition, target.model_arn, wanted, args.timeout, args.poll,
+                                   on_status=lambda s: spinner.update(f"Waiting for {names}: now {s}"))
+        console.print(f"Model {final}")
+        if final not in wanted:
+            return 1
+    current = model.status(rekognition, target, ssm)
+    table = Table(show_header=False, title="Model")
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
+    for name, value in (("Model", current.model_arn), ("Status", f"{current.status}: {current.message}"),
+                        ("Inference units", f"{current.min_inference_units or '-'} (max "
+                                            f"{current.max_inference_units or '-'})"),
+                        ("Since", current.since or "unknown (the model manager records it)"),
+                        ("Last work seen", current.last_activity or "-"),
+                        ("Lifecycle", target.lifecycle or "-")):
+        table.add_row(name, str(value))
+    console.print(table)
+    return 0

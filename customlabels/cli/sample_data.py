@@ -1,0 +1,30 @@
+"""`customlabels sample-data`: a small labeled data set drawn with Pillow, for the demo and first tries."""
+
+from __future__ import annotations
+
+import argparse
+
+from customlabels.cli.common import POSITIVE, console
+from customlabels.errors import CommandError
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    sample = commands.add_parser("sample-data", help="draw a small labeled data set (bees and flowers)",
+                                 description="Draws images with Pillow and writes their Ground Truth "
+                                             "object-detection manifest; nothing is downloaded.")
+    sample.add_argument("out", help="folder to write images/ and manifest.jsonl into")
+    sample.add_argument("--count", type=POSITIVE, default=12, help="number of images (default 12)")
+    sample.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    sample.set_defaults(func=sample_data)
+
+
+def sample_data(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from customlabels.datasets.sample_data import generate
+
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise CommandError(f"{args.out}: a file, not a folder. Fix: give a folder (created if missing)")
+    data = generate(args.out, count=args.count, seed=args.seed)
+    console.print(f"{data.count} images in {data.images}/, Ground Truth manifest {data.manifest}", soft_wrap=True)
+    return 0
