@@ -59,6 +59,29 @@ def image_bytes(fmt="JPEG", size=(320, 240)) -> bytes:
     return buffer.getvalue()
 
 
+def mpo_bytes(size=(320, 240)) -> bytes:
+    """A JPEG carrying a second embedded image, as phones write them (Pillow calls the format MPO)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 180, 40)).save(buffer, "MPO", save_all=True,
+                                                 append_images=[Image.new("RGB", size, (40, 80, 200))])
+    return buffer.getvalue()
+
+
+def huge_png(width=20000, height=20000) -> bytes:
+    """A valid 1-bit PNG of `width` x `height` in a small file (tens of kB): a decompression bomb to Pillow."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    compressor = zlib.compressobj(9)
+    row = b"\0" * (1 + (width + 7) // 8)
+    pixels = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+            + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
+
+
 class Clock:
     def __init__(self):
         self.now = 1000.0
@@ -165,8 +188,9 @@ class Pipeline:
         self.stub.add_response("detect_custom_labels", {"CustomLabels": labels}, request)
 
     def expect_error(self, code, message="from the stub"):
+        status = 500 if code in ("InternalServerError", "ThrottlingException") else 400  # the API reference's
         self.stub.add_client_error("detect_custom_labels", service_error_code=code, service_message=message,
-                                   http_status_code=500 if code == "InternalServerError" else 400)
+                                   http_status_code=status)
 
 
 def deps_for(pipeline, **settings):

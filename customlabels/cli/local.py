@@ -15,6 +15,10 @@ from customlabels.cli.common import PERCENT, POSITIVE, SECONDS, console, key_val
 from customlabels.config import IMAGE_SUFFIXES, ConfigError, image_name_problem
 from customlabels.errors import CommandError
 
+DEFAULT_TPS = 5.0
+"""The emulator's default capacity per inference unit (customlabels.local.emulator.capacity), repeated here so
+that `--help` stays fast; a test keeps the two equal."""
+
 
 def register(commands: argparse._SubParsersAction) -> None:
     local = commands.add_parser("local", help="run the pipeline on this machine, no AWS account needed",
@@ -60,7 +64,16 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
                         help="make the manifest model imperfect: miss=0.1 (drop objects), spurious=0.2 "
                              "(add wrong boxes), jitter=4 (confidence spread), confidence=95")
     parser.add_argument("--inference-units", type=POSITIVE, default=1,
-                        help="model inference units (5 TPS each; default 1)")
+                        help="inference units the model starts with (default 1); sets min_inference_units")
+    parser.add_argument("--max-inference-units", type=POSITIVE, metavar="M",
+                        help="above --inference-units, the model auto-scales up to M under sustained load and "
+                             "back down when it falls; sets max_inference_units (default: --inference-units)")
+    parser.add_argument("--tps-per-inference-unit", type=number(above=0), default=DEFAULT_TPS, metavar="N",
+                        help=f"calls per second one unit of the emulated model admits (default {DEFAULT_TPS:g}); "
+                             "the pipeline's configuration does not know it")
+    parser.add_argument("--scale-after", type=key_values("--scale-after"), metavar="SPEC",
+                        help="auto-scaling delays in seconds: up=60 (continuous throttling before a unit is "
+                             "added), down=300 (lower load before one is removed); e.g. up=5,down=30")
     parser.add_argument("--latency", type=number(at_least=0), default=0.0, metavar="SECONDS",
                         help="DetectCustomLabels latency of the emulated model (default 0)")
     parser.add_argument("--visibility-timeout", type=number(int, at_least=0), default=10, metavar="SECONDS",
@@ -100,14 +113,26 @@ def _pipeline(args: argparse.Namespace, log_path: Path):
     from customlabels.local.emulator.rekognition import parse_fault_plan, parse_faults
     from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
 
+    maximum = args.max_inference_units or args.inference_units
+    if maximum < args.inference_units:
+        raise CommandError(f"--max-inference-units {maximum} is below --inference-units {args.inference_units}. "
+                           f"Fix: --max-inference-units {args.inference_units} or more (or leave it out)")
+    scale_after = args.scale_after or {}
+    unknown = set(scale_after) - {"up", "down"}
+    if unknown or any(seconds < 0 for seconds in scale_after.values()):
+        raise CommandError(f"--scale-after: {'unknown ' + ', '.join(sorted(unknown)) if unknown else 'negative delay'}"
+                           "; use up=SECONDS,down=SECONDS with 0 or more seconds, e.g. up=5,down=30")
     try:
-        config = load_config(min_confidence=args.min_confidence)
+        config = load_config(min_confidence=args.min_confidence, min_inference_units=args.inference_units,
+                             max_inference_units=maximum)
         faults = parse_faults(args.faults)
         fault_plan = parse_fault_plan(args.fault_plan)
     except (ConfigError, ValueError) as error:
         raise CommandError(str(error)) from None
-    model = ModelOptions(inference_units=args.inference_units, latency=args.latency, faults=faults,
-                         fault_plan=fault_plan, seed=args.seed, start_delay=args.start_delay)
+    model = ModelOptions(inference_units=args.inference_units, max_inference_units=maximum,
+                         tps_per_inference_unit=args.tps_per_inference_unit, latency=args.latency, faults=faults,
+                         fault_plan=fault_plan, seed=args.seed, start_delay=args.start_delay,
+                         **{f"scale_{direction}_after": seconds for direction, seconds in scale_after.items()})
     backend = _backend(args.model, args.noise or {}, args.seed)
     if backend is None:
         console.print("[yellow]No --model given: the emulated model detects nothing. "

@@ -16,6 +16,11 @@ from typing import Any
 
 from customlabels.config import MANAGER_MAX_EVENT_AGE_SECONDS, PipelineConfig, is_image_key
 from customlabels.local.aws import FAKE_CREDENTIALS, LocalResources, client, provision, start_moto
+from customlabels.local.emulator.capacity import (
+    DEFAULT_SCALE_DOWN_AFTER,
+    DEFAULT_SCALE_UP_AFTER,
+    DEFAULT_TPS_PER_INFERENCE_UNIT,
+)
 from customlabels.local.emulator.rekognition import CustomLabelsService, DetectionBackend, PlannedFault, serve
 from customlabels.local.esm import MANAGER_HANDLER, EventSourceMapping, ScheduledFunction, serve_mapping_api
 from customlabels.operations import transfer
@@ -45,8 +50,14 @@ class ModelOptions:
     running: bool | None = None
     """None: as the lifecycle implies (stopped on demand and always-on, so the manager starts it)."""
     inference_units: int = 1
+    """Units of a model that starts RUNNING (a model the manager starts gets the configuration's)."""
+    max_inference_units: int | None = None
+    """Above `inference_units`, a model that starts RUNNING auto-scales up to it."""
     start_delay: float = 0.0
-    tps_per_inference_unit: float = 5.0
+    tps_per_inference_unit: float = DEFAULT_TPS_PER_INFERENCE_UNIT
+    """The emulated model's true capacity per unit, which the pipeline's configuration does not know."""
+    scale_up_after: float = DEFAULT_SCALE_UP_AFTER
+    scale_down_after: float = DEFAULT_SCALE_DOWN_AFTER
     latency: float = 0.0
     faults: dict[str, float] = field(default_factory=dict)
     fault_plan: list[PlannedFault] = field(default_factory=list)
@@ -89,11 +100,13 @@ class LocalPipeline:
             options = self.model_options
             self.service = CustomLabelsService(
                 read_s3_object=self._read_object, start_delay=options.start_delay,
-                tps_per_inference_unit=options.tps_per_inference_unit, latency=options.latency,
+                tps_per_inference_unit=options.tps_per_inference_unit, scale_up_after=options.scale_up_after,
+                scale_down_after=options.scale_down_after, latency=options.latency,
                 faults=options.faults, fault_plan=options.fault_plan, seed=options.seed)
             running = self.config.model_lifecycle == "manual" if options.running is None else options.running
             model = self.service.add_model(self.config.model_arn, backend=self.backend, running=running,
                                            inference_units=options.inference_units,
+                                           max_inference_units=options.max_inference_units,
                                            assumed_thresholds=options.assumed_thresholds)
             self._write_evaluation_summary(model)
             self._emulator = serve(self.service)

@@ -21,7 +21,7 @@ from PIL import Image, UnidentifiedImageError
 
 from customlabels.config import RESULT_SUFFIX, image_name_problem, is_image_key
 from customlabels.errors import CommandError
-from customlabels.limits import MAX_S3_IMAGE_BYTES, MAX_SIDE, MIN_SIDE
+from customlabels.limits import MAX_ASPECT_RATIO, MAX_S3_IMAGE_BYTES, MAX_SIDE, MIN_SIDE
 from customlabels.operations import dlq
 from customlabels_runtime.contract import result_key_for, result_status  # the handler's own rules
 
@@ -81,12 +81,18 @@ def check_image(path: Path) -> tuple[str | None, str]:
     try:
         with Image.open(path) as image:
             fmt, (width, height) = image.format, image.size
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        return None, f"declares a picture far over {MAX_SIDE} x {MAX_SIDE} px; Rekognition refuses it: resize it"
+    except (UnidentifiedImageError, OSError):
         return None, "not an image by its content (whatever its name says): re-encode it as JPEG or PNG"
+    fmt = "JPEG" if fmt == "MPO" else fmt  # a JPEG with a second embedded image, as phones write: still a JPEG
     if fmt not in CONTENT_TYPES:
         return None, f"a {fmt} image; Rekognition takes JPEG or PNG: convert it"
     if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
         return None, f"{width} x {height} px; Rekognition takes {MIN_SIDE}-{MAX_SIDE} px per side: resize it"
+    if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
+        return None, (f"{width} x {height} px is longer than {MAX_ASPECT_RATIO}:1, the most Rekognition takes: "
+                      "crop it")
     if problem := image_name_problem(path.name):
         return None, f"a {fmt} by content, but {problem}"
     return fmt, ""

@@ -119,12 +119,12 @@ def test_manual_mode_images_wait_for_the_operator_without_spending_receives(back
     assert outcomes == dict.fromkeys(keys, "labels")
     assert dead_letters == set()
     assert pipeline.service.errors.get("ResourceNotReadyException", 0) == 0, "an image was sent to a stopped model"
-    assert statuses == ["STOPPED", "STARTING", "RUNNING"]  # the operator's start only
+    assert statuses == ["TRAINING_COMPLETED", "STARTING", "RUNNING"]  # the operator's start only
 
 
 def test_on_demand_nothing_but_an_image_starts_the_billed_model(backend):
     """A fresh stack: S3's test event sits in the queue, then a text file and a result JSON are written; the
-    model stays STOPPED through several manager runs. One image starts it."""
+    model stays as training left it (TRAINING_COMPLETED) through several manager runs. One image starts it."""
     config = load_config(model_lifecycle="on-demand")
     with LocalPipeline(config, backend, visibility_timeout=30, manager_interval=0.2) as pipeline:
         eventually(lambda: scheduled_runs(pipeline) >= 3)
@@ -136,9 +136,9 @@ def test_on_demand_nothing_but_an_image_starts_the_billed_model(backend):
         before_the_image = [status for _, status in model.history]
         upload_all(pipeline, KEYS[:1])
         outcomes = pipeline.wait(KEYS[:1], timeout=300)
-    assert before_the_image == ["STOPPED"]
+    assert before_the_image == ["TRAINING_COMPLETED"]
     assert outcomes == {KEYS[0]: "labels"}
-    assert [status for _, status in model.history][:3] == ["STOPPED", "STARTING", "RUNNING"]
+    assert [status for _, status in model.history][:3] == ["TRAINING_COMPLETED", "STARTING", "RUNNING"]
 
 
 def test_exhausted_retries_end_in_the_dlq_and_redrive_completes_them(backend):
@@ -213,7 +213,7 @@ def test_cli_runs_a_folder_and_writes_results_and_summary(tmp_path):
         assert json.loads((tmp_path / "out" / f"{key}.json").read_text())["Image"]["Key"] == key
     assert "Results" in run.stdout and "labels" in run.stdout
     printed = " ".join(run.stdout.split())
-    assert "Model (on-demand): STOPPED (+0.0 s) -> STARTING" in printed  # the demo shows it
+    assert "Model (on-demand): TRAINING_COMPLETED (+0.0 s) -> STARTING" in printed  # the demo shows it
     assert "The model manager started it when images arrived" in printed
 
 
@@ -227,7 +227,7 @@ def test_cli_run_without_images_never_starts_the_model(tmp_path):
     run = run_cli("local", "run", "--images", str(images), "--out", str(tmp_path / "out"))
     printed = " ".join(run.stdout.split())
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "Model (on-demand): STOPPED (+0.0 s)" in printed and "STARTING" not in printed
+    assert "Model (on-demand): TRAINING_COMPLETED (+0.0 s)" in printed and "STARTING" not in printed
     assert "The model manager did not start it during the run" in printed
     assert "not-an-image: test_images/bee.Jpg: its suffix .Jpg mixes cases" in printed
     assert "rename it to bee.jpg" in printed
@@ -289,7 +289,7 @@ def test_on_demand_a_burst_starts_the_stopped_model_loses_nothing_and_idle_stops
     statuses = [status for _, status in model.history]
     assert set(outcomes.values()) == {"labels"}
     assert dead_letters == set()
-    assert statuses == ["STOPPED", "STARTING", "RUNNING", "STOPPING", "STOPPED"]
+    assert statuses == ["TRAINING_COMPLETED", "STARTING", "RUNNING", "STOPPING", "STOPPED"]
     assert not mapping_enabled
     # While the model was starting, the event source was off: no image spent a receive on a cold model.
     assert pipeline.service.errors.get("ResourceNotReadyException", 0) == 0

@@ -37,7 +37,8 @@ def test_wait_gives_up_at_its_timeout_with_the_last_status(emulator, manual_cloc
 
 
 def test_stack_outputs_name_the_model_and_the_managers_state(emulator):
-    _, endpoint = emulator
+    service, endpoint = emulator
+    service.set_status(MODEL_ARN, "STOPPED")  # stopped since 09:00, as the manager's state says
     with mock_aws():
         ssm = boto3.client("ssm", region_name="eu-west-1")
         cloudformation = boto3.client("cloudformation", region_name="eu-west-1")

@@ -84,7 +84,7 @@ def test_s3s_test_event_alone_never_starts_the_model_and_is_deleted(world):
     send(world, TEST_EVENT, s3_event("test_images/notes.txt"), s3_event("test_images/bee.jpg.json"))
     for minute in range(3):
         assert run(world, NOW + timedelta(minutes=minute))["start"] is False
-    assert service.models[MODEL_ARN].status == "STOPPED"
+    assert service.models[MODEL_ARN].status == "TRAINING_COMPLETED"  # as training left it
     assert not mapping.enabled
     assert waiting(world) == []  # none of them can ever be work
 
@@ -103,7 +103,7 @@ def test_an_unknown_message_alone_does_not_start_the_model(world):
     service, _, _, _ = world
     send(world, "garbage")
     assert run(world, NOW)["start"] is False
-    assert service.models[MODEL_ARN].status == "STOPPED"
+    assert service.models[MODEL_ARN].status == "TRAINING_COMPLETED"  # as training left it
     assert waiting(world) == [("garbage", 1)]  # left for the inference function to fail and the DLQ to keep
 
 

@@ -1,5 +1,7 @@
 """Nonsense is refused when the command line is parsed, naming the option and the range, with exit code 2."""
 
+import re
+
 import pytest
 
 from customlabels.cli import build_parser
@@ -26,6 +28,8 @@ BAD = [
     ([*LOCAL_RUN, "--latency", "-1"], "--latency", "at least 0"),
     ([*LOCAL_RUN, "--start-delay", "-1"], "--start-delay", "at least 0"),
     ([*LOCAL_RUN, "--inference-units", "0"], "--inference-units", "at least 1"),
+    ([*LOCAL_RUN, "--max-inference-units", "0"], "--max-inference-units", "at least 1"),
+    ([*LOCAL_RUN, "--tps-per-inference-unit", "0"], "--tps-per-inference-unit", "above 0"),
     ([*LOCAL_RUN, "--visibility-timeout", "-3"], "--visibility-timeout", "at least 0"),
     ([*LOCAL_RUN, "--min-confidence", "150"], "--min-confidence", "a percent: 90 for 90%"),
     ([*VISUALIZE, "--min-confidence", "200"], "--min-confidence", "at most 100"),
@@ -52,3 +56,31 @@ def test_nonsense_is_refused_at_parse_time_naming_the_option_and_the_range(capsy
                                   [*VISUALIZE, "--min-confidence", "100"]])
 def test_the_edges_of_each_range_are_accepted(args):
     build_parser().parse_args(args)
+
+
+def test_the_emulated_models_capacity_and_units_reach_the_model_and_the_units_the_configuration(tmp_path):
+    from customlabels.cli.local import DEFAULT_TPS, _pipeline
+    from customlabels.local.emulator.capacity import DEFAULT_TPS_PER_INFERENCE_UNIT
+
+    assert DEFAULT_TPS == DEFAULT_TPS_PER_INFERENCE_UNIT
+    args = build_parser().parse_args([*LOCAL_RUN, "--inference-units", "2", "--max-inference-units", "4",
+                                      "--tps-per-inference-unit", "7.5", "--scale-after", "up=5,down=30"])
+    pipeline = _pipeline(args, tmp_path / "log")
+    options = pipeline.model_options
+    assert (options.inference_units, options.max_inference_units, options.tps_per_inference_unit,
+            options.scale_up_after, options.scale_down_after) == (2, 4, 7.5, 5, 30)
+    assert (pipeline.config.min_inference_units, pipeline.config.max_inference_units) == (2, 4)
+    assert "tps" not in " ".join(pipeline.config.function_environment()).lower()
+
+
+@pytest.mark.parametrize(("extra", "says"), [
+    (["--inference-units", "3", "--max-inference-units", "2"], "--max-inference-units 2 is below --inference-units 3"),
+    (["--scale-after", "sideways=3"], "unknown sideways; use up=SECONDS,down=SECONDS"),
+    (["--scale-after", "up=-1"], "negative delay"),
+])
+def test_inconsistent_units_and_scaling_delays_are_refused_naming_the_fix(tmp_path, extra, says):
+    from customlabels.cli.local import _pipeline
+    from customlabels.errors import CommandError
+
+    with pytest.raises(CommandError, match=re.escape(says)):
+        _pipeline(build_parser().parse_args([*LOCAL_RUN, *extra]), tmp_path / "log")

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from customlabels.local.emulator.rekognition import PlannedFault, ServiceError, parse_fault_plan, parse_faults
-from helpers import ARN, image_bytes
+from helpers import ARN, SEEN, Sees, huge_png, image_bytes, mpo_bytes
 
 pytestmark = pytest.mark.unit
 
@@ -15,7 +15,7 @@ PROJECT_ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bees/161547993
 
 
 def detect(service, key="bee.jpg", **extra):
-    return service.detect_custom_labels({"ProjectVersionArn": ARN,
+    return service.dispatch("DetectCustomLabels", {"ProjectVersionArn": ARN,
                                          "Image": {"S3Object": {"Bucket": "images", "Name": key}}, **extra})
 
 
@@ -26,17 +26,29 @@ def error_of(call) -> str:
 
 
 def status(service):
-    return service.describe_project_versions({"ProjectArn": PROJECT_ARN})["ProjectVersionDescriptions"][0]["Status"]
+    return describe(service)["Status"]
+
+
+def describe(service):
+    return service.dispatch("DescribeProjectVersions", {"ProjectArn": PROJECT_ARN})["ProjectVersionDescriptions"][0]
+
+
+def start(service, units=1, **extra):
+    return service.dispatch("StartProjectVersion", {"ProjectVersionArn": ARN, "MinInferenceUnits": units, **extra})
+
+
+def stop(service):
+    return service.dispatch("StopProjectVersion", {"ProjectVersionArn": ARN})
 
 
 # --- model states ----------------------------------------------------------------------------------------
-def test_a_stopped_model_is_not_ready(service):
-    assert status(service) == "STOPPED"
+def test_a_new_version_is_training_completed_and_not_ready(service):
+    assert status(service) == "TRAINING_COMPLETED"
     assert error_of(lambda: detect(service)) == "ResourceNotReadyException"
 
 
 def test_start_goes_through_starting_to_running_after_the_start_delay(service, clock):
-    assert service.start_project_version({"ProjectVersionArn": ARN, "MinInferenceUnits": 1}) == {"Status": "STARTING"}
+    assert start(service) == {"Status": "STARTING"}
     assert status(service) == "STARTING"
     assert error_of(lambda: detect(service)) == "ResourceNotReadyException"
     clock.now += 29.9
@@ -47,41 +59,67 @@ def test_start_goes_through_starting_to_running_after_the_start_delay(service, c
 
 
 def test_stop_goes_through_stopping_to_stopped(service, clock):
-    service.start_project_version({"ProjectVersionArn": ARN, "MinInferenceUnits": 1})
+    start(service)
     clock.now += 30
-    assert service.stop_project_version({"ProjectVersionArn": ARN}) == {"Status": "STOPPING"}
+    assert stop(service) == {"Status": "STOPPING"}
     assert error_of(lambda: detect(service)) == "ResourceNotReadyException"
     clock.now += 10
     assert status(service) == "STOPPED"
 
 
 def test_starting_twice_or_stopping_a_stopped_model_is_refused(service):
-    assert error_of(lambda: service.stop_project_version({"ProjectVersionArn": ARN})) == "ResourceInUseException"
-    service.start_project_version({"ProjectVersionArn": ARN, "MinInferenceUnits": 1})
-    assert error_of(lambda: service.start_project_version({"ProjectVersionArn": ARN, "MinInferenceUnits": 1})) \
-        == "ResourceInUseException"
+    assert error_of(lambda: stop(service)) == "ResourceInUseException"
+    start(service)
+    assert error_of(lambda: start(service)) == "ResourceInUseException"
 
 
 def test_unknown_model_and_bad_inference_units(service):
     other = ARN.replace("/1615479933000", "/1615479933001")
-    assert error_of(lambda: service.detect_custom_labels({"ProjectVersionArn": other})) == "ResourceNotFoundException"
-    assert error_of(lambda: service.start_project_version({"ProjectVersionArn": ARN, "MinInferenceUnits": 0})) \
-        == "InvalidParameterException"
+    image = {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}}
+    assert error_of(lambda: service.dispatch("DetectCustomLabels", {"ProjectVersionArn": other, "Image": image})) \
+        == "ResourceNotFoundException"
+    assert error_of(lambda: start(service, 0)) \
+        == "ValidationException"  # botocore's model: at least 1
 
 
 def test_describe_reports_inference_units_and_filters_by_version_name(service):
-    service.start_project_version({"ProjectVersionArn": ARN, "MinInferenceUnits": 2, "MaxInferenceUnits": 3})
-    [description] = service.describe_project_versions(
+    service.dispatch("StartProjectVersion", {"ProjectVersionArn": ARN, "MinInferenceUnits": 2, "MaxInferenceUnits": 3})
+    [description] = service.dispatch("DescribeProjectVersions",
         {"ProjectArn": PROJECT_ARN, "VersionNames": ["bees.2021-03-11T15.05.33"]})["ProjectVersionDescriptions"]
     assert (description["MinInferenceUnits"], description["MaxInferenceUnits"]) == (2, 3)
-    assert service.describe_project_versions(
+    assert service.dispatch("DescribeProjectVersions",
         {"ProjectArn": PROJECT_ARN, "VersionNames": ["other"]})["ProjectVersionDescriptions"] == []
 
 
-# --- throughput ------------------------------------------------------------------------------------------
+# --- throughput: each model's own units, auto-scaling ---------------------------------------------------
+OTHER_ARN = ARN.replace("bees.2021-03-11T15.05.33/1615479933000", "bees.2021-04-01T10.00.00/1617271200000")
+
+
+def run(service, arn=ARN, **units):
+    """Make the model RUNNING now (as add_model(running=True) does), keeping its backend."""
+    model = service.models[arn]
+    model.status = "RUNNING"
+    model.capacity.start(service.clock(), units.get("minimum", 1), units.get("maximum"))
+    return model
+
+
+def calls(service, count, spacing, arn=ARN):
+    """`count` calls `spacing` seconds apart; the answers (`ok` or the error code)."""
+    answers = []
+    for _ in range(count):
+        try:
+            service.dispatch("DetectCustomLabels", {"ProjectVersionArn": arn,
+                                          "Image": {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}}})
+            answers.append("ok")
+        except ServiceError as error:
+            answers.append(error.code)
+        service.clock.now += spacing
+    return answers
+
+
 @pytest.mark.parametrize(("units", "cap"), [(1, 5), (2, 10)])
-def test_throughput_is_capped_at_5_tps_per_inference_unit(service, clock, units, cap):
-    service.models[ARN].status, service.models[ARN].inference_units = "RUNNING", units
+def test_throughput_is_capped_at_the_capacity_per_inference_unit_times_units(service, clock, units, cap):
+    run(service, minimum=units)
     for _ in range(cap):
         detect(service)
         clock.now += 0.01
@@ -90,11 +128,84 @@ def test_throughput_is_capped_at_5_tps_per_inference_unit(service, clock, units,
     detect(service)
 
 
+def test_the_capacity_per_unit_is_a_parameter_of_each_model(service, clock):
+    service.add_model(OTHER_ARN, backend=Sees(SEEN), running=True, tps_per_inference_unit=8)
+    run(service)  # the default, 5
+    assert calls(service, 10, 0.01, OTHER_ARN).count("ok") == 8
+    assert calls(service, 10, 0.01).count("ok") == 5
+
+
+def test_each_model_has_its_own_window(service, clock):
+    service.add_model(OTHER_ARN, backend=Sees(SEEN), running=True)
+    run(service)
+    assert calls(service, 5, 0.01) == ["ok"] * 5
+    assert calls(service, 5, 0.01, OTHER_ARN) == ["ok"] * 5  # the first model's calls take nothing from it
+
+
+def test_without_a_maximum_the_units_never_change(service, clock):
+    model = run(service, minimum=1)
+    calls(service, 10 * 200, 0.1)  # 10 TPS offered to 5 for 200 s
+    assert model.inference_units == 1
+
+
+def test_sustained_overload_adds_units_up_to_the_maximum_after_the_scale_up_delay(service, clock):
+    service.models[ARN].capacity.scale_up_after = 60
+    model = run(service, minimum=1, maximum=3)
+    answers = calls(service, 12 * 59, 1 / 12)  # 12 TPS for 59 s: throttled all along, not yet long enough
+    assert model.inference_units == 1 and "ProvisionedThroughputExceededException" in answers
+    calls(service, 12 * 2, 1 / 12)
+    assert model.inference_units == 2  # after 60 s of overload: one more unit (10 TPS, still short of 12)
+    calls(service, 12 * 61, 1 / 12)
+    assert model.inference_units == 3  # another 60 s: the maximum, 15 TPS, enough
+    assert calls(service, 12 * 120, 1 / 12) == ["ok"] * 12 * 120
+    assert model.inference_units == 3  # never above the maximum
+    assert [units for _, units in model.capacity.history] == [1, 2, 3]
+
+
+def test_a_pause_restarts_the_measure_of_sustained_overload(service, clock):
+    service.models[ARN].capacity.scale_up_after = 60
+    model = run(service, minimum=1, maximum=2)
+    for _ in range(3):
+        calls(service, 12 * 40, 1 / 12)  # 40 s of overload, then 5 s of silence
+        clock.now += 5
+    assert model.inference_units == 1
+
+
+def test_units_are_removed_one_delay_each_once_the_load_falls_never_below_the_minimum(service, clock):
+    capacity = service.models[ARN].capacity
+    capacity.scale_up_after, capacity.scale_down_after = 0, 300
+    model = run(service, minimum=1, maximum=3)
+    calls(service, 14 * 5, 1 / 14)  # 14 TPS: scales to 3 units at once (no delay)
+    assert model.inference_units == 3
+    calls(service, 7 * 299, 1 / 7)  # 7 TPS fits 2 units, not 1: for 299 s nothing changes
+    assert model.inference_units == 3
+    calls(service, 7 * 300, 1 / 7)
+    assert model.inference_units == 2  # and stays there while 7 TPS needs two
+    clock.now += 299
+    assert status(service) == "RUNNING" and model.inference_units == 2
+    clock.now += 1 + 1000
+    status(service)  # describing the model brings its units up to date
+    assert model.inference_units == 1
+    assert "1 inference unit(s) in service." in describe(service)["StatusMessage"]
+
+
+def test_a_started_model_scales_between_the_units_of_its_start_request(service, clock):
+    service.models[ARN].capacity.scale_up_after = 10
+    service.dispatch("StartProjectVersion", {"ProjectVersionArn": ARN, "MinInferenceUnits": 1, "MaxInferenceUnits": 2})
+    clock.now += 30
+    assert status(service) == "RUNNING"
+    calls(service, 12 * 11, 1 / 12)
+    assert service.models[ARN].inference_units == 2
+    stop(service)
+    clock.now += 10
+    assert status(service) == "STOPPED" and service.models[ARN].inference_units == 0
+
+
 # --- image limits, by content ----------------------------------------------------------------------------
 @pytest.fixture
 def running(service):
-    service.models[ARN].status, service.models[ARN].inference_units = "RUNNING", 1
-    service.tps_per_inference_unit = 1000
+    run(service)
+    service.models[ARN].capacity.tps_per_inference_unit = 1000
     return service
 
 
@@ -106,7 +217,9 @@ def running(service):
     (b"\xff\xd8\xff" + b"\0" * (15 * 1024 * 1024), "ImageTooLargeException"),
     (image_bytes("PNG", (63, 200)), "InvalidParameterException"),
     (image_bytes("PNG", (4097, 64)), "InvalidParameterException"),
-    (image_bytes("PNG", (64, 4096)), None),
+    (image_bytes("PNG", (64, 4096)), "InvalidParameterException"),  # 64:1, over the 20:1 maximum
+    (image_bytes("PNG", (64, 1280)), None),  # 20:1 exactly
+    (image_bytes("PNG", (4096, 4096)), None),
 ])
 def test_image_limits_are_enforced_by_content(running, objects, content, code):
     objects[("images", "bee.jpg")] = content
@@ -141,7 +254,7 @@ def test_max_results_keeps_the_most_confident(running):
 
 @pytest.mark.parametrize("bad", [-0.1, 100.1])
 def test_min_confidence_out_of_range_is_invalid(running, bad):
-    assert error_of(lambda: detect(running, MinConfidence=bad)) == "InvalidParameterException"
+    assert error_of(lambda: detect(running, MinConfidence=bad)) == "ValidationException"
 
 
 # --- faults ----------------------------------------------------------------------------------------------
@@ -207,3 +320,130 @@ def test_bad_fault_rates_say_how_to_write_them(spec, says):
 def test_bad_fault_plans_say_how_to_write_them(spec, says):
     with pytest.raises(ValueError, match=re.escape(says)):
         parse_fault_plan(spec)
+
+
+# --- projects and versions -------------------------------------------------------------------------------
+def test_a_project_has_its_own_arn_and_lists_its_versions_newest_first(service):
+    service.add_model(OTHER_ARN)  # a later version of the same project
+    [project] = service.dispatch("DescribeProjects", {"ProjectNames": ["bees"]})["ProjectDescriptions"]
+    assert project["ProjectArn"] == PROJECT_ARN == service.models[OTHER_ARN].project_arn
+    versions = service.dispatch("DescribeProjectVersions", {"ProjectArn": PROJECT_ARN})["ProjectVersionDescriptions"]
+    assert [v["ProjectVersionArn"] for v in versions] == [OTHER_ARN, ARN]
+    [other] = service.dispatch("DescribeProjectVersions", {"ProjectArn": PROJECT_ARN,
+                                                           "VersionNames": ["bees.2021-04-01T10.00.00"]})[
+        "ProjectVersionDescriptions"]
+    assert other["ProjectVersionArn"] == OTHER_ARN and other["Status"] == "TRAINING_COMPLETED"
+
+
+def test_versions_page_by_max_results_and_next_token(service):
+    for day in range(1, 5):
+        service.add_model(ARN.replace("bees.2021-03-11T15.05.33/1615479933000",
+                                      f"bees.2021-05-0{day}T00.00.00/16{day}0000000000"))
+    seen, request = [], {"ProjectArn": PROJECT_ARN, "MaxResults": 2}
+    while True:
+        answer = service.dispatch("DescribeProjectVersions", request)
+        assert len(answer["ProjectVersionDescriptions"]) <= 2
+        seen += [v["ProjectVersionArn"] for v in answer["ProjectVersionDescriptions"]]
+        if "NextToken" not in answer:
+            break
+        request = {**request, "NextToken": answer["NextToken"]}
+    assert sorted(seen) == sorted(service.models) and len(seen) == 5
+
+
+@pytest.mark.parametrize(("request_", "code"), [
+    ({"NextToken": "junk"}, "InvalidPaginationTokenException"),
+    ({"NextToken": "WyJwcm9qZWN0cyIsIDJd"}, "InvalidPaginationTokenException"),  # DescribeProjects' token
+    ({"MaxResults": 500}, "ValidationException"),
+    ({"MaxResults": 0}, "ValidationException"),
+    ({"VersionNames": [f"v{n}" for n in range(11)]}, "ValidationException"),
+    ({"ProjectArn": "arn:aws:rekognition:eu-west-1:123456789012:project/bees"}, "ValidationException"),
+    ({"ProjectArn": "arn:aws:rekognition:eu-west-1:123456789012:project/wasps/1615479933000"},
+     "ResourceNotFoundException"),
+])
+def test_describe_project_versions_refuses_what_botocores_model_and_the_reference_refuse(service, request_, code):
+    assert error_of(lambda: service.dispatch("DescribeProjectVersions",
+                                             {"ProjectArn": PROJECT_ARN, **request_})) == code
+
+
+# --- lifecycle states to rehearse ------------------------------------------------------------------------
+def test_a_version_can_fail_its_start(service, clock):
+    service.models[ARN].fails_to_start = True
+    start(service)
+    clock.now += 30
+    assert status(service) == "FAILED"
+    assert error_of(lambda: detect(service)) == "ResourceNotReadyException"
+    assert service.models[ARN].inference_units == 0
+
+
+@pytest.mark.parametrize("settled", ["EXPIRED", "DEPRECATED", "FAILED"])
+def test_expired_deprecated_and_failed_versions_cannot_start_or_answer(service, settled):
+    service.set_status(ARN, settled)
+    assert status(service) == settled
+    assert error_of(lambda: start(service)) == "ResourceInUseException"
+    assert error_of(lambda: detect(service)) == "ResourceNotReadyException"
+
+
+def test_a_running_version_that_expires_takes_its_units_out_of_service(service):
+    model = run(service, minimum=2)
+    service.set_status(ARN, "EXPIRED", "Expired on purpose")
+    assert model.inference_units == 0
+    description = describe(service)
+    assert (description["Status"], description["StatusMessage"]) == ("EXPIRED", "Expired on purpose")
+    with pytest.raises(ValueError, match="use one of"):
+        service.set_status(ARN, "STARTING")
+
+
+# --- requests the front end refuses ----------------------------------------------------------------------
+IMAGE = {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}}
+
+
+@pytest.mark.parametrize(("operation", "request_", "code"), [
+    ("DetectCustomLabels", {"ProjectVersionArn": "not-an-arn", "Image": IMAGE}, "ValidationException"),
+    ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": {**IMAGE, "Bytes": "AAAA"}},
+     "InvalidParameterException"),
+    ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": {}}, "InvalidParameterException"),
+    ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": {"Bytes": "not base64!"}}, "SerializationException"),
+    ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": IMAGE, "MinConfidence": "high"},
+     "SerializationException"),
+    ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": IMAGE, "MaxResults": 2.5}, "SerializationException"),
+    ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": [IMAGE]}, "SerializationException"),
+    ("DetectCustomLabels", ["not", "an", "object"], "SerializationException"),
+    ("StartProjectVersion", {"ProjectVersionArn": ARN, "MinInferenceUnits": 1000}, "LimitExceededException"),
+    ("StartProjectVersion", {"ProjectVersionArn": ARN, "MinInferenceUnits": 3, "MaxInferenceUnits": 2},
+     "InvalidParameterException"),
+    ("StartProjectVersion", {"ProjectVersionArn": ARN}, "ValidationException"),
+    ("StopProjectVersion", {"ProjectVersionArn": ARN + "/extra"}, "ValidationException"),
+    ("CreateProject", {"ProjectName": "wasps"}, "UnknownOperationException"),
+])
+def test_malformed_requests_are_refused_with_the_front_ends_codes(running, operation, request_, code):
+    assert error_of(lambda: running.dispatch(operation, request_)) == code
+
+
+def test_validation_errors_name_the_member_and_the_constraint(service):
+    with pytest.raises(ServiceError) as raised:
+        service.dispatch("DescribeProjectVersions", {"ProjectArn": PROJECT_ARN, "MaxResults": 500})
+    assert raised.value.message == ("1 validation error detected: Value '500' at 'maxResults' failed to satisfy "
+                                    "constraint: Member must have value less than or equal to 100")
+
+
+def test_inline_bytes_are_analysed_and_limited_to_4_mb(running):
+    import base64
+
+    inline = {"ProjectVersionArn": ARN, "Image": {"Bytes": base64.b64encode(image_bytes()).decode()}}
+    assert running.dispatch("DetectCustomLabels", inline)["CustomLabels"]
+    big = {"ProjectVersionArn": ARN, "Image": {"Bytes": base64.b64encode(b"\xff\xd8" + bytes(4_300_000)).decode()}}
+    assert error_of(lambda: running.dispatch("DetectCustomLabels", big)) == "ImageTooLargeException"
+    huge = {"ProjectVersionArn": ARN, "Image": {"Bytes": base64.b64encode(bytes(5_300_000)).decode()}}
+    assert error_of(lambda: running.dispatch("DetectCustomLabels", huge)) == "ValidationException"  # model: 5 MiB
+
+
+def test_a_jpeg_with_an_embedded_second_image_is_a_jpeg(running, objects):
+    objects[("images", "bee.jpg")] = mpo_bytes()
+    assert detect(running)["CustomLabels"]
+
+
+def test_a_small_file_declaring_a_huge_picture_is_refused_for_its_size_not_decompressed(running, objects):
+    objects[("images", "bee.jpg")] = huge_png()
+    with pytest.raises(ServiceError) as raised:
+        detect(running)
+    assert raised.value.code == "InvalidParameterException" and "4096" in raised.value.message

@@ -3,6 +3,7 @@
 import pytest
 
 from customlabels.operations import transfer
+from helpers import huge_png, mpo_bytes, write_picture
 
 pytestmark = pytest.mark.unit
 
@@ -22,3 +23,16 @@ def test_upload_plan_checks_content_size_and_names(folder):
                                     ".png, .JPG, .JPEG, .PNG: rename it")
     assert reasons["mixed.Jpg"].endswith("(S3's notification filters are case-sensitive): rename it to mixed.jpg")
     assert reasons["big.jpg"].startswith("15.0 MB; Rekognition takes at most 15 MB")
+
+
+def test_upload_plan_takes_a_jpeg_with_an_embedded_image_and_refuses_over_20_to_1_and_decompression_bombs(tmp_path):
+    (tmp_path / "phone.jpg").write_bytes(mpo_bytes())
+    write_picture(tmp_path / "edge.png", size=(64, 1280))
+    write_picture(tmp_path / "strip.png", size=(64, 1300))
+    (tmp_path / "bomb.png").write_bytes(huge_png())
+    uploads, skipped = transfer.plan_upload(tmp_path, "test_images/")
+    assert [(u.key, u.content_type) for u in uploads] == [("test_images/edge.png", "image/png"),
+                                                          ("test_images/phone.jpg", "image/jpeg")]
+    reasons = {s.path.name: s.reason for s in skipped}
+    assert reasons == {"strip.png": "64 x 1300 px is longer than 20:1, the most Rekognition takes: crop it",
+                       "bomb.png": "declares a picture far over 4096 x 4096 px; Rekognition refuses it: resize it"}

@@ -1,0 +1,50 @@
+"""Through the local pipeline, images over every documented limit: each ends as exactly one result, an Error
+result for input that can never succeed, and none reaches the DLQ (only transient faults after every retry may)."""
+
+import io
+
+import pytest
+from PIL import Image
+
+from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
+from helpers import huge_png, mpo_bytes, picture
+
+pytestmark = pytest.mark.e2e
+
+
+def one_bit_png(size):
+    """A PNG of any size that stays small and quick to encode."""
+    buffer = io.BytesIO()
+    Image.new("1", size).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+IMAGES = {
+    "fine.jpg": (picture(), "labels"),
+    "phone.jpg": (mpo_bytes(), "labels"),  # a JPEG with an embedded second image
+    "edge.png": (one_bit_png((64, 1280)), "labels"),  # 20:1 exactly
+    "over-15-mb.jpg": (b"\xff\xd8\xff\xe0" + bytes(15 * 1024 * 1024), "error:ImageTooLargeException"),
+    "side-under-64.png": (picture("PNG", (63, 200)), "error:InvalidParameterException"),
+    "side-over-4096.png": (one_bit_png((4097, 300)), "error:InvalidParameterException"),
+    "over-20-to-1.png": (one_bit_png((64, 1300)), "error:InvalidParameterException"),
+    "decompression-bomb.png": (huge_png(), "error:InvalidParameterException"),
+    "gif-named.jpg": (picture("GIF"), "error:InvalidImageFormatException"),
+    "truncated.jpg": (picture()[:300], "error:InvalidImageFormatException"),
+}
+
+
+def test_every_image_over_a_documented_limit_ends_as_exactly_one_error_result():
+    config = load_config(model_lifecycle="manual")
+    keys = [config.input_prefix + name for name in IMAGES]
+    with LocalPipeline(config, model=ModelOptions(running=True, tps_per_inference_unit=1000),
+                       visibility_timeout=30) as pipeline:
+        for key, (body, _) in zip(keys, IMAGES.values(), strict=True):
+            pipeline.upload(key, body)
+        outcomes = pipeline.wait(keys, timeout=300)
+        results = sorted(key for key in pipeline.result_keys() if key.endswith(".json"))
+        dead_letters = pipeline.dead_letter_keys()
+        calls = dict(pipeline.service.image_calls)
+    assert outcomes == {key: outcome for key, (_, outcome) in zip(keys, IMAGES.values(), strict=True)}
+    assert results == sorted(pipeline.result_key_for(key) for key in keys)
+    assert dead_letters == set()
+    assert calls == dict.fromkeys(keys, 1), "an image that can never succeed was retried"
