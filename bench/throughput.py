@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import bisect
 import heapq
-import inspect
 import io
 import itertools
 import math
@@ -50,8 +49,6 @@ HEADS, PUT = 0.02, 0.03
 LATENCY, THROTTLE_ANSWER = 0.15, 0.02
 MEMORY_GB = 0.5
 STEADY = (0.2, 0.9)
-SECONDS_OF_LOAD = 120
-"""Each cell gets its capacity x this many images: minutes of steady state, seconds of run time."""
 RESERVE_SECONDS = 10.0
 """The adaptive handler stops retrying a throttled call when less than this is left of the invocation."""
 BOTOCORE_RETRIES = 4
@@ -64,6 +61,8 @@ class Cell:
     units: int
     max_units: int | None = None
     """Above `units`: the emulator adds inference units under sustained load (auto-scaling)."""
+    seconds_of_load: int = 120
+    """The cell gets its (peak) capacity x this many images: minutes of steady state, seconds of run time."""
 
     @property
     def peak_units(self) -> int:
@@ -71,7 +70,7 @@ class Cell:
 
 
 CELLS = (*(Cell(f"{tps:g} TPS x {units}", tps, units) for tps in (2, 5, 8) for units in (1, 2)),
-         Cell("5 TPS, 1 to 3 (auto-scaling)", 5, 1, 3))
+         Cell("5 TPS, 1 to 3 units (auto-scaling)", 5, 1, 3, seconds_of_load=600))
 
 
 @dataclass
@@ -192,26 +191,12 @@ def picture() -> bytes:
 
 
 def make_service(cell: Cell, clock: ManualClock, arn: str) -> CustomLabelsService:
-    """The emulator with the cell's hidden capacity; auto-scaling when the emulator offers it."""
+    """The emulator with the cell's hidden capacity, auto-scaling (its defaults) up to `max_units`."""
     body = picture()
-    options: dict[str, Any] = {}
-    if cell.max_units is not None:
-        options = autoscaling_options(cell)
     service = CustomLabelsService(read_s3_object=lambda bucket, key, version: body, clock=clock, sleep=clock.sleep,
-                                  tps_per_inference_unit=cell.tps_per_unit, **options)
-    service.add_model(arn)
-    service.dispatch("StartProjectVersion", {"ProjectVersionArn": arn, "MinInferenceUnits": cell.units,
-                                             **({"MaxInferenceUnits": cell.max_units} if cell.max_units else {})})
+                                  tps_per_inference_unit=cell.tps_per_unit)
+    service.add_model(arn, running=True, inference_units=cell.units, max_inference_units=cell.max_units)
     return service
-
-
-def autoscaling_options(cell: Cell) -> dict[str, Any]:
-    """Keyword arguments that turn on the emulator's auto-scaling (none: the emulator has none yet)."""
-    return {}
-
-
-def emulator_autoscales() -> bool:
-    return "autoscal" in inspect.getsource(CustomLabelsService).lower()
 
 
 @dataclass
@@ -240,7 +225,7 @@ class FixedPace:
     def __init__(self, pacer: Pacer) -> None:
         self.pacer = pacer
 
-    def reserve(self) -> tuple[float, bool]:
+    def reserve_call(self) -> tuple[float, bool, bool]:
         slept: list[float] = []
         sleep, self.pacer.sleep = self.pacer.sleep, slept.append
         try:
@@ -248,12 +233,12 @@ class FixedPace:
         finally:
             self.pacer.sleep = sleep
         now = self.pacer.clock()
-        return now + sum(slept), bool(slept)
+        return now + sum(slept), bool(slept), False
 
     def admitted(self, held: bool) -> None:
         pass
 
-    def throttled(self) -> None:
+    def throttled(self, probe: bool) -> None:
         pass
 
 
@@ -261,13 +246,14 @@ class Unpaced(FixedPace):
     def __init__(self, clock: ManualClock) -> None:
         self.clock = clock
 
-    def reserve(self) -> tuple[float, bool]:
-        return self.clock(), False
+    def reserve_call(self) -> tuple[float, bool, bool]:
+        return self.clock(), False, False
 
 
 STRATEGIES = (
     Strategy("adaptive (this pipeline)", 10, adaptive_environments,
-             lambda clock, cell, index: ThroughputControl(clock=clock, sleep=clock.sleep), True),
+             lambda clock, cell, index: ThroughputControl(scale_factor=cell.peak_units / cell.units, clock=clock,
+                                                          sleep=clock.sleep), True),
     Strategy("fixed pacer (before)", 10, fixed_environments,
              lambda clock, cell, index: FixedPace(Pacer(5 * cell.peak_units / fixed_environments(cell), clock=clock,
                                                         sleep=clock.sleep)), False),
@@ -282,7 +268,7 @@ def run_cell(cell: Cell, strategy: Strategy, images: int | None = None, seed: in
     arn = MODEL_ARN_EXAMPLE
     service = make_service(cell, clock, arn)
     config = PipelineConfig(arn)
-    images = images or int(cell.tps_per_unit * cell.units * SECONDS_OF_LOAD)
+    images = images or int(cell.tps_per_unit * cell.peak_units * cell.seconds_of_load)
     queue = Queue(config.max_receive_count, config.visibility_timeout_seconds)
     for index in range(images):
         queue.messages[index] = Message(index)
@@ -291,11 +277,7 @@ def run_cell(cell: Cell, strategy: Strategy, images: int | None = None, seed: in
     done: dict[int, float] = {}
     invocation_seconds = [0.0]
     throttle_times: list[float] = []
-    capacity_log: list[tuple[float, float]] = [(0.0, cell.tps_per_unit * cell.units)]
     request = {"ProjectVersionArn": arn, "Image": {"S3Object": {"Bucket": "bucket", "Name": "image.jpg"}}}
-
-    def units() -> int:
-        return service.models[arn].inference_units
 
     def call() -> str | None:
         try:
@@ -303,17 +285,13 @@ def run_cell(cell: Cell, strategy: Strategy, images: int | None = None, seed: in
         except ServiceError as error:
             throttle_times.append(clock.now)
             return error.code
-        finally:
-            capacity = cell.tps_per_unit * units()
-            if capacity != capacity_log[-1][1]:
-                capacity_log.append((clock.now, capacity))
         return None
 
     def record(message: Message, control: Any, deadline: float) -> Generator:
         yield scheduler.now + HEADS
         retries = 0
         while True:
-            slot, held = control.reserve()
+            slot, held, probe = control.reserve_call()
             yield slot
             code = call()
             if code is None:
@@ -323,7 +301,7 @@ def run_cell(cell: Cell, strategy: Strategy, images: int | None = None, seed: in
             yield scheduler.now + THROTTLE_ANSWER
             if code not in THROTTLING_CODES:
                 raise RuntimeError(code)
-            control.throttled()
+            control.throttled(probe)
             if strategy.in_process_retries:
                 if scheduler.now < deadline:
                     continue
@@ -356,8 +334,8 @@ def run_cell(cell: Cell, strategy: Strategy, images: int | None = None, seed: in
     def change_units() -> Generator:
         for at, count in unit_schedule:
             yield at
-            service.models[arn].inference_units = count
-            capacity_log.append((at, cell.tps_per_unit * count))
+            service.models[arn].capacity.units = count  # as if the service scaled, on the test's schedule
+            service.models[arn].capacity.history.append((at, count))
 
     scheduler.start(change_units())
     environments = strategy.environments(cell)
@@ -365,6 +343,8 @@ def run_cell(cell: Cell, strategy: Strategy, images: int | None = None, seed: in
         scheduler.start(environment(index), at=index * 0.01)
     scheduler.run(until=24 * 3600)
 
+    service.dispatch("DescribeProjectVersions", {"ProjectArn": service.models[arn].project_arn})  # scale-downs due
+    capacity_log = [(at, cell.tps_per_unit * units) for at, units in service.models[arn].capacity.history]
     throttled = service.errors.get("ProvisionedThroughputExceededException", 0)
     finished = sorted(done.values())
     saturation, note = steady_saturation(finished, capacity_log)
@@ -405,16 +385,13 @@ def steady_throttles(finished: list[float], throttle_times: list[float]) -> floa
 def run_all(cells: tuple[Cell, ...] = CELLS, strategies: tuple[Strategy, ...] = STRATEGIES) -> list[Measured]:
     results = []
     for cell in cells:
-        if cell.max_units is not None and not emulator_autoscales():
-            results.extend(Measured(cell.name, strategy.name, 0, 0.0, 0.0, 0.0, 0, 0.0, 0, 0.0,
-                                    "not run: the emulator does not auto-scale yet") for strategy in strategies)
-            continue
         results.extend(run_cell(cell, strategy) for strategy in strategies)
     return results
 
 
 def assumptions() -> str:
-    return (f"{SECONDS_OF_LOAD} s of load at each capacity, receive {RECEIVE} s, delete {DELETE} s, invoke {INVOKE} s, "
+    return (f"images for 120 s at each capacity (600 s at the auto-scaling case's peak), receive {RECEIVE} s, "
+            f"delete {DELETE} s, invoke {INVOKE} s, "
             f"HEADs {HEADS} s, PUT {PUT} s, model {LATENCY} s, throttle answer {THROTTLE_ANSWER} s, steady state "
             f"between the {STEADY[0]:.0%} and {STEADY[1]:.0%} completions")
 

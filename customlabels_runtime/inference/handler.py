@@ -10,7 +10,13 @@ from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from customlabels_runtime.inference.logic import Dependencies, PipelineMetrics, Settings, handle_event
+from customlabels_runtime.inference.logic import (
+    REKOGNITION_RETRIES,
+    Dependencies,
+    PipelineMetrics,
+    Settings,
+    handle_event,
+)
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
 from customlabels_runtime.inference.throughput import ThroughputControl
 
@@ -27,10 +33,8 @@ def dependencies() -> Dependencies:
     # Endpoints come from boto3's own AWS_ENDPOINT_URL_<SERVICE> variables, which is how the local
     # pipeline points this same code at its emulators.
     timeouts = {"connect_timeout": 5, "read_timeout": 30, "max_pool_connections": max(10, settings.batch_workers)}
-    # Rekognition: no botocore retries. Throttles must reach the throughput control (logic.detect), which retries
-    # them at its next slot; botocore's backoff would wait seconds, blind to the model's capacity, and cannot be
-    # told to leave throttles alone. logic.detect also retries server errors; SQS redelivers the rest.
-    rekognition_config = Config(retries={"mode": "standard", "max_attempts": 1}, **timeouts)
+    # No botocore retries: logic.detect retries (a copy: botocore edits the dict it is given).
+    rekognition_config = Config(retries=dict(REKOGNITION_RETRIES), **timeouts)
     standard_retries = Config(retries={"mode": "standard", "max_attempts": 4}, **timeouts)
     pipeline_metrics = PipelineMetrics(metrics)
 

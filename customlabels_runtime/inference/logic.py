@@ -41,6 +41,11 @@ RETRY_RESERVE_SECONDS = 10.0
 """A throttled call is retried in the invocation while more than this is left of it (to write the results and
 answer); after that the record fails and SQS delivers it again."""
 
+REKOGNITION_RETRIES = {"mode": "standard", "total_max_attempts": 1}
+"""The Rekognition client's botocore retries: none. Throttles must reach the throughput control (`detect`), which
+retries them at its next slot; botocore's backoff would wait seconds, blind to the model's capacity, and cannot
+be told to leave throttles alone. `detect` retries server errors itself; SQS redelivers the rest."""
+
 SERVER_ERROR_RETRIES = 2
 """A 5xx answer is retried this many times in the invocation (the client has no retries of its own)."""
 
@@ -260,17 +265,17 @@ def detect(request: dict, deps: Dependencies, retry_until: float) -> dict:
     control = deps.throughput
     server_errors = 0
     while True:
-        held = control.wait()
+        held, probe = control.wait()
         try:
             response = deps.rekognition.detect_custom_labels(**request)
         except ClientError as error:
-            if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500 \
-                    and server_errors < SERVER_ERROR_RETRIES:
+            if _error_code(error) not in THROTTLING_CODES:
+                if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) < 500 \
+                        or server_errors == SERVER_ERROR_RETRIES:
+                    raise
                 server_errors += 1
                 continue
-            if _error_code(error) not in THROTTLING_CODES:
-                raise
-            control.throttled()
+            control.throttled(probe)
             deps.metrics.call_throttled()
             if control.clock() >= retry_until:
                 raise

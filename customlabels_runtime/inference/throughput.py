@@ -36,10 +36,17 @@ class ThroughputControl:
       until it meets the new capacity. A throttle brings the step back to its base.
     - Calls that did not wait (the environment sent less than its rate) are no evidence of capacity: the rate
       grows only while it is what limits the calls.
+    - A model that may auto-scale (`scale_factor` = max / min inference units above 1) adds units only when it
+      sees more demand than it serves; a control that keeps exactly to the capacity would hide that demand. So
+      while calls wait for their slots and the rate is below `scale_factor` times the share found at the first
+      throttle, a call waiting for its slot goes earlier, outside the window, one every `demand_probe_seconds`: a
+      demand probe. A
+      throttled probe lowers nothing (it was expected); an admitted one raises the rate like any held call.
     """
 
     def __init__(self, *, initial_rate: float = 1.0, target_throttled: float = 0.01, decrease: float = 0.95,
                  discovery_step: float = 0.05, probe_calls: int = 50, min_rate: float = 0.05,
+                 scale_factor: float = 1.0, demand_probe_seconds: float = 0.9,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
         if not 0 < target_throttled < 0.5 or not 0 < decrease < 1 or initial_rate <= 0:
             raise ValueError("need 0 < target_throttled < 0.5, 0 < decrease < 1 and initial_rate > 0")
@@ -48,6 +55,11 @@ class ThroughputControl:
         self.decrease = decrease
         self.discovery_step = discovery_step
         self.probe_calls = probe_calls
+        self.scale_factor = scale_factor
+        self.demand_probe_seconds = demand_probe_seconds
+        self.first_share: float | None = None
+        """The rate at the first throttle: this environment's share of the model as it started."""
+        self._last_probe = float("-inf")
         # Equilibrium of the share p of throttled calls: (1 - p) x ln(1 + step) = p x -ln(decrease).
         self.base_step = (1 / decrease) ** (target_throttled / (1 - target_throttled)) - 1
         self.clock, self.sleep = clock, sleep
@@ -71,24 +83,40 @@ class ThroughputControl:
         calls = max(1, math.floor(self.rate))
         return calls, max(1.0, calls / self.rate)
 
+    @property
+    def seeks_more_units(self) -> bool:
+        """True while the model may still add units that this environment's share has not met."""
+        return self.scale_factor > 1 and (self.first_share is None
+                                         or self.rate < 0.9 * self.scale_factor * self.first_share)
+
     def reserve(self) -> tuple[float, bool]:
         """The time at which this call may go, and whether the rate held it back (it waits for its slot)."""
+        return self.reserve_call()[:2]
+
+    def reserve_call(self) -> tuple[float, bool, bool]:
+        """(time, held, probe): when this call may go, whether the rate held it back, whether it is a demand probe
+        (sent at once, outside the window, to show the model more demand than it serves)."""
         with self._lock:
             now = self.clock()
             calls, seconds = self.window()
             while len(self._slots) > calls:
                 self._slots.popleft()
             slot = now if len(self._slots) < calls else max(now, self._slots[0] + seconds)
+            if slot > now and self.seeks_more_units:
+                probe = max(now, self._last_probe + self.demand_probe_seconds)
+                if probe < slot:
+                    self._last_probe = probe
+                    return probe, True, True
             self._slots.append(slot)
-            return slot, slot > now
+            return slot, slot > now, False
 
-    def wait(self) -> bool:
-        """Block until this call's slot; True when the rate held it back."""
-        slot, held = self.reserve()
+    def wait(self) -> tuple[bool, bool]:
+        """Block until this call's slot; (held, probe) as `reserve_call` says."""
+        slot, held, probe = self.reserve_call()
         delay = slot - self.clock()
         if delay > 0:
             self.sleep(delay)
-        return held
+        return held, probe
 
     def admitted(self, held: bool) -> None:
         """The model took a call; `held`: the call had waited for its slot (the rate was the limit)."""
@@ -98,10 +126,15 @@ class ThroughputControl:
                 self._admitted_in_a_row += 1
                 self.rate *= 1 + self.step
 
-    def throttled(self) -> None:
-        """The model refused a call for throughput: slow down, and stop probing."""
+    def throttled(self, probe: bool = False) -> None:
+        """The model refused a call for throughput: slow down, and stop probing (a refused demand probe changes
+        nothing: it was sent beyond the rate)."""
         with self._lock:
             self.throttled_calls += 1
+            if probe:
+                return
+            if self.first_share is None:
+                self.first_share = self.rate
             self._discovering = False
             self._admitted_in_a_row = 0
             self.rate = max(self.min_rate, self.rate * self.decrease)

@@ -34,7 +34,7 @@ def test_a_batch_on_many_threads_keeps_to_floor_rate_calls_in_any_second():
     clock = Recorded(0.0)
     control = ThroughputControl(initial_rate=3.7, clock=clock, sleep=clock.sleep)
     with ThreadPoolExecutor(10) as pool:
-        held = list(pool.map(lambda _: control.wait(), range(10)))
+        held = [held for held, _ in pool.map(lambda _: control.wait(), range(10))]
     slots = [0.0] * held.count(False) + clock.slept
     assert sorted(slots) == [0.0] * 3 + [1.0] * 3 + [2.0] * 3 + [3.0]
     assert held.count(False) == 3  # the first window's calls go at once; the others were held back
@@ -124,3 +124,32 @@ def test_the_environments_follow_the_capacity_up_and_down():
 def test_the_simulation_is_deterministic():
     cell = Cell("5 TPS x 1", 5, 1)
     assert run_cell(cell, ADAPTIVE, images=200) == run_cell(cell, ADAPTIVE, images=200)
+
+
+def test_a_model_that_may_scale_is_shown_more_demand_than_it_serves_by_probes_whose_throttles_lower_nothing():
+    clock = ManualClock(0.0)
+    control = ThroughputControl(initial_rate=2.0, scale_factor=3, demand_probe_seconds=0.9, clock=clock,
+                                sleep=clock.sleep)
+    control.throttled()  # the first throttle: the share at the starting units is 1.9
+    calls = [control.reserve_call() for _ in range(6)]
+    probes = [slot for slot, _, probe in calls if probe]
+    assert probes == [0.0, pytest.approx(0.9), pytest.approx(1.8)]  # one every 0.9 s among the waiting calls
+    assert [slot for slot, _, probe in calls if not probe] == [0.0, 1.0, 2.0]  # the window: 1 call a second
+    rate = control.rate
+    control.throttled(probe=True)
+    assert control.rate == rate
+    control.rate = 3 * 1.9  # the model has scaled to its maximum: no more probes
+    assert not control.seeks_more_units
+
+
+def test_a_model_that_cannot_scale_gets_no_probes():
+    clock = ManualClock(0.0)
+    control = ThroughputControl(initial_rate=2.0, clock=clock, sleep=clock.sleep)
+    control.throttled()
+    assert not any(probe for _, _, probe in (control.reserve_call() for _ in range(10)))
+
+
+def test_an_auto_scaling_model_is_scaled_to_its_maximum_under_sustained_load_and_nothing_is_lost():
+    measured = run_cell(Cell("5 TPS, 1 to 3", 5, 1, 3), ADAPTIVE, images=4500)
+    assert measured.lost == 0
+    assert max(capacity for _, capacity in measured.capacity_log) == 15
