@@ -186,10 +186,17 @@ def matrix_lines() -> tuple[list[str], int]:
     rows = throughput.table(results)
     title = (f"Saturation matrix, simulated ({throughput.assumptions()}); targets for this pipeline: saturation >= "
              f"0.95, throttled calls <= 0.05 per image, 0 lost:")
+    ratios = []
+    for cell in throughput.CELLS:
+        ours, sample = (next(r for r in results if r.cell == cell.name and r.strategy == strategy.name)
+                        for strategy in (throughput.STRATEGIES[0], throughput.STRATEGIES[-1]))
+        ratios.append(f"- {cell.name}: this pipeline / AWS sample: {ours.saturation / sample.saturation:.2f}x the "
+                      f"images/s, {ours.gb_seconds_per_1000 / sample.gb_seconds_per_1000:.2f}x the GB-s per 1,000 "
+                      f"images; throttled/image in the steady state {ours.steady_throttled_per_image:.3f}")
     console.print(title)
-    for row in rows:
+    for row in [*rows, "", *ratios]:
         console.print(row, markup=False, soft_wrap=True)
-    return [title, "", *rows], sum(result.lost for result in results)
+    return [title, "", *rows, "", *ratios], sum(result.lost for result in results)
 
 
 def lifecycle_lines() -> list[str]:
