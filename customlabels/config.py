@@ -230,6 +230,8 @@ class PipelineConfig:
             "INPUT_PREFIX": self.input_prefix,
             "RESULTS_PREFIX": self.effective_results_prefix,
             "BATCH_WORKERS": str(self.batch_size),
+            "MIN_INFERENCE_UNITS": str(self.min_inference_units),
+            "MAX_INFERENCE_UNITS": str(self.max_inference_units),
             "POWERTOOLS_SERVICE_NAME": contract.INFERENCE_SERVICE,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         }

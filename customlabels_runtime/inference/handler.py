@@ -50,7 +50,7 @@ def dependencies() -> Dependencies:
         rekognition=boto3.client("rekognition", config=rekognition_config),
         metrics=pipeline_metrics,
         logger=logger,
-        throughput=ThroughputControl(),
+        throughput=ThroughputControl(scale_factor=settings.scale_factor),
         thresholds=ThresholdSource(settings.thresholds_parameter, ssm.get, Thresholds(settings.min_confidence),
                                    thresholds_rejected, max_age=settings.thresholds_max_age),
     )

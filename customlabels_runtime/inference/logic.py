@@ -62,10 +62,18 @@ class Settings:
     input_prefix: str
     results_prefix: str
     batch_workers: int = 10
+    min_inference_units: int = 1
+    max_inference_units: int = 1
+    """The model's range: above its minimum it may auto-scale, which the throughput control shows demand for."""
     thresholds_parameter: str | None = None
     """The SSM parameter holding the runtime thresholds (None: `min_confidence` only)."""
     thresholds_max_age: int = 60
     """Seconds a read of the thresholds parameter is cached: how long a change takes to apply."""
+
+    @property
+    def scale_factor(self) -> float:
+        """How many times its starting capacity the model may grow to (1: it does not auto-scale)."""
+        return self.max_inference_units / self.min_inference_units
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -82,6 +90,8 @@ class Settings:
             input_prefix=environ["INPUT_PREFIX"],
             results_prefix=environ["RESULTS_PREFIX"],
             batch_workers=int(environ.get("BATCH_WORKERS", "10")),
+            min_inference_units=int(environ.get("MIN_INFERENCE_UNITS", "1")),
+            max_inference_units=int(environ.get("MAX_INFERENCE_UNITS", "1")),
             thresholds_parameter=environ.get("THRESHOLDS_PARAMETER") or None,
             thresholds_max_age=int(environ.get("THRESHOLDS_MAX_AGE_SECONDS", "60")),
         )

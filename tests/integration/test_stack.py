@@ -216,7 +216,7 @@ def test_function_environment_comes_from_the_configuration(tmp_path):
                                    {"Description": Match.string_like_regexp("Confidence thresholds")})
     assert function["Properties"]["Environment"]["Variables"] == {
         "MODEL_ARN": MODEL_ARN, "MIN_CONFIDENCE": "90.0", "INPUT_PREFIX": "test_images/",
-        "RESULTS_PREFIX": "results/", "BATCH_WORKERS": "10",
+        "RESULTS_PREFIX": "results/", "BATCH_WORKERS": "10", "MIN_INFERENCE_UNITS": "1", "MAX_INFERENCE_UNITS": "1",
         "THRESHOLDS_PARAMETER": {"Ref": parameter_id},
         "POWERTOOLS_SERVICE_NAME": "customlabels-inference", "POWERTOOLS_METRICS_NAMESPACE": "CustomLabelsPipeline"}
     assert json.loads(parameter["Properties"]["Value"]) == {"min_confidence": 90.0, "labels": {}}

@@ -140,8 +140,10 @@ def test_max_concurrency_by_default_is_just_enough_to_keep_the_model_busy(units,
     assert config.effective_max_concurrency == expected
 
 
-def test_the_function_is_told_no_rate_to_keep():
-    assert not any("PER_SECOND" in name for name in PipelineConfig(model_arn=MODEL_ARN).function_environment())
+def test_the_function_is_told_no_rate_to_keep_only_whether_the_model_may_scale():
+    config = PipelineConfig(model_arn=MODEL_ARN, min_inference_units=2, max_inference_units=5)
+    assert not any("PER_SECOND" in name for name in config.function_environment())
+    assert Settings.from_environ(config.function_environment()).scale_factor == 2.5
 
 
 @pytest.mark.parametrize("auto", ["auto", "none", ""])
