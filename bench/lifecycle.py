@@ -449,6 +449,16 @@ def minutes(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds / 60:,.1f}"
 
 
+def unit_hours_per_1000(outcome: Outcome) -> str:
+    """What the profile costs per 1,000 images in inference-unit hours, against the physical minimum."""
+    if not outcome.images:
+        return "-"
+    units = outcome.config.max_inference_units
+    billed, minimum = (seconds / 3600 * units / outcome.images * 1000
+                       for seconds in (outcome.running_seconds, outcome.minimum_running_seconds))
+    return f"{billed:.3f} / {minimum:.3f}"
+
+
 def first(outcome: Outcome) -> str:
     """Minutes from the first upload to its result."""
     return minutes(outcome.latencies[0]) if outcome.latencies else "-"
@@ -458,8 +468,9 @@ def table(pairs: list[tuple[Outcome, Outcome]]) -> list[str]:
     """Markdown rows: each profile as deployed (on-upload trigger + schedule), and with the schedule alone."""
     rows = ["| profile | images | starts | billed min (RUNNING) | minimum billed (processing at capacity) | "
             "up min (STARTING to STOPPED) | minimum up (start + processing) | stop after last result (min) | "
-            "first image's result (min) | worst result (min) | schedule alone: billed min / starts / first / worst |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "first image's result (min) | worst result (min) | schedule alone: billed min / starts / first / worst | "
+            "inference-unit hours per 1,000 images: billed / minimum (images / capacity) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for ours, alone in pairs:
         rows.append(
             f"| {ours.profile} | {ours.images:,} | {len(ours.starts)} | {minutes(ours.running_seconds)} | "
@@ -467,7 +478,7 @@ def table(pairs: list[tuple[Outcome, Outcome]]) -> list[str]:
             f"{minutes(ours.minimum_up_seconds)} | {minutes(ours.stop_after_last_result)} | "
             f"{first(ours)} | {minutes(max(ours.latencies, default=None))} | "
             f"{minutes(alone.running_seconds)} / {len(alone.starts)} / {first(alone)} / "
-            f"{minutes(max(alone.latencies, default=None))} |")
+            f"{minutes(max(alone.latencies, default=None))} | {unit_hours_per_1000(ours)} |")
     return rows
 
 

@@ -2,17 +2,23 @@
 
     python -m bench.run [--images 500]      (make bench; from the checkout's root)
 
-1. Saturation: images through the local stack with an emulated model of 2 inference units (10 TPS cap)
-   and 150 ms latency; achieved images/s over the cap, throttled calls per image, images lost, and Lambda
-   GB-seconds per 1,000 images; the same for the original AWS sample's configuration (batch size 1, one
-   poller, records one by one) as the baseline, and the ratio of the two.
-2. Handler overhead: CPU milliseconds per image spent in the handler's execution environment, with a
+1. Saturation matrix, on a simulated clock (bench/throughput.py): the real throughput control against the
+   emulator's capacity model, for a true capacity of 2, 5 and 8 TPS per inference unit x 1 and 2 units and an
+   auto-scaling case, side by side with the former fixed pacer and the original AWS sample's configuration
+   (batch size 1, one poller, records one by one): saturation, throttled calls per image, images lost, Lambda
+   GB-seconds per 1,000 images. Deterministic, seconds of run time.
+2. Saturation on the local stack, in real time: the same handler code in its emulated execution environments
+   against an emulated model of 2 inference units whose capacity (5 TPS each) the pipeline is not told, with
+   150 ms latency, and the AWS sample's configuration as the baseline: the check that the simulation's
+   figures hold with real processes, HTTP and threads on this machine.
+3. Handler overhead: CPU milliseconds per image spent in the handler's execution environment, with a
    zero-latency model.
-3. Cold start: a fresh interpreter importing and initializing the handler module vs. one that only imports
+4. Cold start: a fresh interpreter importing and initializing the handler module vs. one that only imports
    boto3 and creates the S3 and Rekognition clients.
-4. Model lifecycle: a simulated day of each workload profile with the real model manager (bench/lifecycle.py):
-   billed model minutes against the minimum, and latency with and without the on-upload trigger.
-   `--lifecycle-only` runs just this one (seconds, no local stack).
+5. Model lifecycle: a simulated day of each workload profile with the real model manager (bench/lifecycle.py):
+   billed model minutes against the minimum, inference-unit hours per 1,000 images against the physical minimum
+   (images / capacity), and latency with and without the on-upload trigger.
+   `--simulated-only` runs 1 and 5 only (seconds, no local stack).
 
 Results are appended to bench/RESULTS.md with the machine they were measured on.
 """
@@ -36,7 +42,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from bench import lifecycle
+from bench import lifecycle, throughput
 from customlabels.config import TPS_PER_INFERENCE_UNIT
 from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
 
@@ -72,7 +78,8 @@ def run_stack(name: str, images: int, *, batch_size: int, pollers: int | None, l
     """Upload with the event source off, then switch it on and time the drain: throughput, not upload speed."""
     config = load_config(model_lifecycle="manual", batch_size=batch_size, max_inference_units=INFERENCE_UNITS,
                          max_receive_count=100)
-    model = ModelOptions(running=True, inference_units=INFERENCE_UNITS, latency=latency)
+    model = ModelOptions(running=True, inference_units=INFERENCE_UNITS, latency=latency,
+                         tps_per_inference_unit=TPS_PER_INFERENCE_UNIT)
     body = picture()
     with LocalPipeline(config, model=model, visibility_timeout=30, pollers=pollers, manager_interval=30) as pipeline:
         pipeline.esm.set_enabled(False)
@@ -122,14 +129,16 @@ def machine() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--images", type=int, default=500, help="images per saturation run (default 500)")
+    parser.add_argument("--images", type=int, default=500, help="images per real-time saturation run (default 500)")
     parser.add_argument("--cold-start-runs", type=int, default=7)
-    parser.add_argument("--lifecycle-only", action="store_true", help="only the model lifecycle simulation")
+    parser.add_argument("--simulated-only", action="store_true",
+                        help="only the simulations: the saturation matrix and the model lifecycle (seconds)")
     args = parser.parse_args()
-    simulated = lifecycle_lines()
-    if args.lifecycle_only:
+    matrix, matrix_lost = matrix_lines()
+    simulated = [*matrix, "", *lifecycle_lines()]
+    if args.simulated_only:
         append_results(simulated)
-        return 0
+        return 1 if matrix_lost else 0
 
     with Progress(console=console) as progress:
         ours = run_stack("this pipeline (batch 10, sized pollers, pooled)", args.images, batch_size=10,
@@ -140,7 +149,7 @@ def main() -> int:
                              pollers=None, latency=0.0, progress=progress)
     handler_start, bare_start = cold_start(args.cold_start_runs)
 
-    table = Table(title=f"Saturation: {args.images} images, {INFERENCE_UNITS} inference units "
+    table = Table(title=f"Saturation on the local stack: {args.images} images, {INFERENCE_UNITS} inference units "
                         f"({TPS_PER_INFERENCE_UNIT * INFERENCE_UNITS} TPS cap), {LATENCY * 1000:.0f} ms latency")
     for column in ("configuration", "images/s", "of cap", "throttled/image", "lost", "GB-s/1,000 images"):
         table.add_column(column, justify="right" if column != "configuration" else "left")
@@ -149,6 +158,9 @@ def main() -> int:
                       str(run.lost), f"{run.gb_seconds_per_1000:.1f}")
     console.print(table)
     lines = [
+        f"Saturation on the local stack, real time ({args.images} images, {INFERENCE_UNITS} units of "
+        f"{TPS_PER_INFERENCE_UNIT} TPS the pipeline is not told, {LATENCY * 1000:.0f} ms latency):",
+        "",
         f"- saturation: {ours.of_cap:.2f} of the cap ({ours.images_per_second:.2f} images/s of "
         f"{TPS_PER_INFERENCE_UNIT * INFERENCE_UNITS}), {ours.throttled_per_image:.3f} throttled calls/image, "
         f"{ours.lost} lost, {ours.gb_seconds_per_1000:.1f} Lambda GB-s per 1,000 images",
@@ -164,8 +176,27 @@ def main() -> int:
     ]
     for line in lines:
         console.print(line)
-    append_results([*lines, "", *simulated])
-    return 0 if ours.lost == 0 and baseline.lost == 0 else 1
+    append_results([*simulated, "", *lines])
+    return 0 if ours.lost == 0 and baseline.lost == 0 and not matrix_lost else 1
+
+
+def matrix_lines() -> tuple[list[str], int]:
+    """The saturation matrix on a simulated clock (the same on every machine), and the images it lost."""
+    results = throughput.run_all()
+    rows = throughput.table(results)
+    title = (f"Saturation matrix, simulated ({throughput.assumptions()}); targets for this pipeline: saturation >= "
+             f"0.95, throttled calls <= 0.05 per image, 0 lost:")
+    ratios = []
+    for cell in throughput.CELLS:
+        ours, sample = (next(r for r in results if r.cell == cell.name and r.strategy == strategy.name)
+                        for strategy in (throughput.STRATEGIES[0], throughput.STRATEGIES[-1]))
+        ratios.append(f"- {cell.name}: this pipeline / AWS sample: {ours.saturation / sample.saturation:.2f}x the "
+                      f"images/s, {ours.gb_seconds_per_1000 / sample.gb_seconds_per_1000:.2f}x the GB-s per 1,000 "
+                      f"images; throttled/image in the steady state {ours.steady_throttled_per_image:.3f}")
+    console.print(title)
+    for row in [*rows, "", *ratios]:
+        console.print(row, markup=False, soft_wrap=True)
+    return [title, "", *rows, "", *ratios], sum(result.lost for result in results)
 
 
 def lifecycle_lines() -> list[str]:

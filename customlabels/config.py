@@ -17,7 +17,6 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from customlabels_runtime import contract
-from customlabels_runtime.inference.pacing import Pacer
 
 # The contract's rules, re-exported: the tool and the stack read them from here, the functions from the contract.
 DEFAULT_STACK_NAME, METRICS_NAMESPACE = contract.DEFAULT_STACK_NAME, contract.METRICS_NAMESPACE
@@ -55,9 +54,12 @@ QUEUE_RETENTION_DAYS = 4
 DLQ_RETENTION_DAYS = 14
 """SQS keeps a message's original enqueue time when it moves to the DLQ: the DLQ keeps it 10+ more days."""
 TPS_PER_INFERENCE_UNIT = 5
-"""Rekognition Custom Labels serves about 5 DetectCustomLabels calls per second per inference unit."""
+"""A typical figure of DetectCustomLabels calls per second per inference unit, for cost estimates and the
+simulations only: the function does not pace to it, it finds the model's real capacity (docs/reliability.md)."""
+SIZING_CALLS_PER_UNIT = 10
+"""An upper bound (twice the typical figure) of one unit's calls per second, to size the pollers: a faster model
+is still kept busy, by each environment's throughput control raising its rate up to its pool of batch_size."""
 SIZING_LATENCY_SECONDS = 0.5
-SIZING_HEADROOM = 2
 VISIBILITY_TIMEOUT_FACTOR = 6
 """AWS guidance: an SQS event source's visibility timeout should be at least 6x the function timeout."""
 MANAGER_RESERVED_CONCURRENCY = 1
@@ -178,27 +180,16 @@ class PipelineConfig:
     def effective_max_concurrency(self) -> int:
         """`max_concurrency`, or by default just enough concurrent invocations to keep the model busy.
 
-        Little's law: calls in flight = throughput x latency. Saturating max_inference_units x 5 TPS at a
-        latency of up to 0.5 s, with 2x headroom, needs that many calls in flight; each invocation has
-        batch_size of them (the in-batch pool). Lambda's minimum is 2. Rounded up to a divisor of the
-        model's TPS so that each environment's share is a whole number of calls per second, which its
-        pacer can keep to exactly. More concurrency only buys throttling (docs/reliability.md).
+        Little's law: calls in flight = throughput x latency. Up to SIZING_CALLS_PER_UNIT calls/s per inference
+        unit at max_inference_units, with a latency of up to 0.5 s, need that many calls in flight; each invocation
+        has batch_size of them (the in-batch pool). Lambda's minimum is 2. The rate of each environment is found
+        at runtime (`ThroughputControl`), so this is only how many pollers, never a pace: fewer pollers each
+        adapt to a larger share, and more would only sit idle or share the same capacity (docs/reliability.md).
         """
         if self.max_concurrency is not None:
             return self.max_concurrency
-        model_tps = TPS_PER_INFERENCE_UNIT * self.max_inference_units
-        needed = max(2, math.ceil(model_tps * SIZING_LATENCY_SECONDS * SIZING_HEADROOM / self.batch_size))
-        return next(count for count in range(needed, model_tps + 1) if model_tps % count == 0)
-
-    def calls_per_second_per_environment(self, environments: int | None = None) -> float:
-        """Each execution environment's even share of the model's throughput at max_inference_units, which
-        its calls are paced to (docs/reliability.md); `environments` defaults to the concurrency."""
-        return TPS_PER_INFERENCE_UNIT * self.max_inference_units / (environments or self.effective_max_concurrency)
-
-    @property
-    def paced_batch_seconds(self) -> float:
-        """About how long one invocation's batch takes at its paced share, by the function's own Pacer."""
-        return Pacer(self.calls_per_second_per_environment()).batch_seconds(self.batch_size)
+        in_flight = SIZING_CALLS_PER_UNIT * self.max_inference_units * SIZING_LATENCY_SECONDS
+        return max(2, math.ceil(in_flight / self.batch_size))
 
     @property
     def effective_max_model_hours_per_day(self) -> int | None:
@@ -248,16 +239,16 @@ class PipelineConfig:
         (docs/thresholds.md); `customlabels thresholds set` changes it at runtime."""
         return json.dumps({"min_confidence": self.min_confidence, "labels": {}})
 
-    def function_environment(self, environments: int | None = None) -> dict[str, str]:
-        """The inference function's environment variables; the local runner sets the same ones (for its
-        number of pollers, which bench/ may set apart from the configured concurrency)."""
+    def function_environment(self) -> dict[str, str]:
+        """The inference function's environment variables; the local runner sets the same ones."""
         return {
             "MODEL_ARN": self.model_arn,
             "MIN_CONFIDENCE": "" if self.min_confidence is None else repr(float(self.min_confidence)),
             "INPUT_PREFIX": self.input_prefix,
             "RESULTS_PREFIX": self.effective_results_prefix,
             "BATCH_WORKERS": str(self.batch_size),
-            "DETECT_CALLS_PER_SECOND": repr(round(self.calls_per_second_per_environment(environments), 3)),
+            "MIN_INFERENCE_UNITS": str(self.min_inference_units),
+            "MAX_INFERENCE_UNITS": str(self.max_inference_units),
             "POWERTOOLS_SERVICE_NAME": contract.INFERENCE_SERVICE,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         }
@@ -368,13 +359,6 @@ def _problems(config: PipelineConfig) -> list[str]:
         else:
             problems += _check_range(config, "max_model_hours_per_day", 1, 24,
                                      "the spend guard's model running hours per day (24: no cap)")
-    if not problems and config.paced_batch_seconds > config.function_timeout_seconds / 2:
-        problems.append(
-            f"a batch of {config.batch_size} images paced at {config.calls_per_second_per_environment():g} calls/s "
-            f"takes about {config.paced_batch_seconds:.0f} s, more than half of function_timeout_seconds="
-            f"{config.function_timeout_seconds}. Fix: raise -c function_timeout_seconds, lower -c batch_size, "
-            "or lower -c max_concurrency so each environment gets a larger share of the model"
-        )
     if config.alarm_email is not None and (not isinstance(config.alarm_email, str)
                                            or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", config.alarm_email)):
         problems.append(f"alarm_email={config.alarm_email!r} is not an e-mail address. Fix: -c "

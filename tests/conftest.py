@@ -27,6 +27,7 @@ settings.register_profile("explore", derandomize=False, deadline=None, print_blo
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "gate"))
 
 import boto3
+from botocore.config import Config
 from botocore.stub import Stubber
 from moto import mock_aws
 from PIL import Image
@@ -34,6 +35,7 @@ from PIL import Image
 from customlabels.local.emulator.clock import ManualClock
 from customlabels.local.emulator.rekognition import CustomLabelsService, serve
 from customlabels.operations import transfer
+from customlabels_runtime.inference.logic import REKOGNITION_RETRIES
 from helpers import (
     ARN,
     BUCKET,
@@ -152,7 +154,8 @@ def pipeline():
         s3.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration={"QueueConfigurations": [
             {"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"],
              "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "test_images/"}]}}}]})
-        rekognition = boto3.client("rekognition", region_name=REGION)
+        # The function's own retry configuration: throttles reach its throughput control, not botocore's backoff.
+        rekognition = boto3.client("rekognition", region_name=REGION, config=Config(retries=dict(REKOGNITION_RETRIES)))
         with Stubber(rekognition) as stub:
             yield Pipeline(s3, sqs, queue_url, queue_arn, rekognition, stub)
             stub.assert_no_pending_responses()

@@ -26,15 +26,26 @@ def register(commands: argparse._SubParsersAction) -> None:
     cost.add_argument("--ms-per-image", type=number(at_least=0), default=150.0,
                       help="the inference function's billed time per image in ms: model latency plus the "
                            "handler's CPU time (default 150, an estimate; use your CloudWatch Duration per image)")
+    cost.add_argument("--tps-per-inference-unit", type=number(above=0), default=5.0,
+                      help="images a second one inference unit of YOUR model serves (default 5, a typical figure; "
+                           "it depends on the model and the images): the time a burst takes and the minimum cost. "
+                           "The pipeline itself needs no such figure, it finds the capacity")
     cost.set_defaults(func=cost_command)
 
 
 def cost_command(args: argparse.Namespace) -> int:
-    from customlabels.operations.cost import Prices, Workload, estimate
+    from customlabels.operations.cost import (
+        Prices,
+        Workload,
+        estimate,
+        inference_unit_hours_per_1000,
+        minimum_inference_unit_hours_per_1000,
+    )
 
     workload = Workload(images_per_day=args.images_per_day, burst_hours=args.burst_hours,
                         bursts_per_day=args.bursts_per_day, inference_units=args.inference_units,
-                        idle_minutes=args.idle_minutes, ms_per_image=args.ms_per_image)
+                        idle_minutes=args.idle_minutes, ms_per_image=args.ms_per_image,
+                        tps_per_inference_unit=args.tps_per_inference_unit)
     prices = Prices(inference_unit_hour=args.price_per_iu_hour)
     estimates = {mode: estimate(workload, mode, prices) for mode in ("always-on", "on-demand")}
     table = Table(title=f"Cost per day: {args.images_per_day:,} images in {args.bursts_per_day} burst(s) of "
@@ -48,8 +59,15 @@ def cost_command(args: argparse.Namespace) -> int:
             ("Per 1,000 images", lambda e: f"{e.total / max(args.images_per_day, 1) * 1000:.2f}")]
     for name, cell in rows:
         table.add_row(name, *(cell(e) for e in estimates.values()))
+    minimum = minimum_inference_unit_hours_per_1000(args.tps_per_inference_unit)
+    table.add_row("Unit hours / 1,000 images", *(f"{inference_unit_hours_per_1000(workload, mode):.3f}"
+                                                  for mode in estimates))
+    table.add_row("  minimum (at capacity)", *(f"{minimum:.3f}" for _ in estimates))
     console.print(table)
     saved = estimates["always-on"].total - estimates["on-demand"].total
     console.print(f"On demand saves {saved:.2f} USD a day ({saved / estimates['always-on'].total:.0%}). "
                   "Formula and assumptions: docs/model-lifecycle.md")
+    console.print(f"The minimum, {minimum:.3f} inference-unit hours per 1,000 images, is the images at the model's "
+                  f"capacity ({args.tps_per_inference_unit:g} images/s per unit) and nothing else: the pipeline keeps "
+                  "the model at its capacity (docs/reliability.md); the rest is idle time before a stop.")
     return 0

@@ -157,7 +157,7 @@ class LocalPipeline:
 
     def function_environment(self) -> dict[str, str]:
         """What the handler's environment holds here: the deployed variables plus the local endpoints."""
-        return {**self.config.function_environment(self.pollers), **self._aws_environment(),
+        return {**self.config.function_environment(), **self._aws_environment(),
                 "THRESHOLDS_PARAMETER": self.resources.thresholds_parameter,
                 "AWS_ENDPOINT_URL_SSM": self.resources.endpoint,
                 **({} if self.thresholds_max_age is None

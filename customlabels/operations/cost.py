@@ -43,6 +43,14 @@ class Workload:
     manager_interval_minutes: int = 1
     manager_ms: float = 100.0
     manager_memory_mb: int = 256
+    tps_per_inference_unit: float = 5.0
+    """The model's capacity per inference unit, which only the user can measure (it depends on the model and the
+    images); the pipeline does not need it, the estimate does: for the time a burst takes and the minimum."""
+
+    @property
+    def processing_hours_per_burst(self) -> float:
+        """Hours a burst's images take at the model's capacity (the pipeline keeps it busy, docs/reliability.md)."""
+        return self.images_per_day / self.bursts_per_day / (self.tps_per_inference_unit * self.inference_units) / 3600
 
 
 @dataclass(frozen=True)
@@ -60,10 +68,24 @@ class Estimate:
 
 
 def model_hours(workload: Workload, lifecycle: str) -> float:
-    """Hours the model runs a day: all day, or each burst plus the idle time before the manager stops it."""
+    """Hours the model runs a day: all day, or each burst (or the time its images take at capacity, if longer)
+    plus the idle time before the manager stops it."""
     if lifecycle == "always-on":
         return HOURS_PER_DAY
-    return min(HOURS_PER_DAY, workload.bursts_per_day * (workload.burst_hours + workload.idle_minutes / 60))
+    busy = max(workload.burst_hours, workload.processing_hours_per_burst)
+    return min(HOURS_PER_DAY, workload.bursts_per_day * (busy + workload.idle_minutes / 60))
+
+
+def inference_unit_hours_per_1000(workload: Workload, lifecycle: str) -> float:
+    """Inference-unit hours billed per 1,000 images (infinite for a day without images)."""
+    billed = model_hours(workload, lifecycle) * workload.inference_units
+    return billed / workload.images_per_day * 1000 if workload.images_per_day else math.inf
+
+
+def minimum_inference_unit_hours_per_1000(tps_per_inference_unit: float) -> float:
+    """The physical minimum: 1,000 images at the model's capacity, billed for exactly that long (1,000 / TPS per
+    unit seconds of unit time, whatever the number of units)."""
+    return 1000 / tps_per_inference_unit / 3600
 
 
 def estimate(workload: Workload, lifecycle: str, prices: Prices | None = None) -> Estimate:

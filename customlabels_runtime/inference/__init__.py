@@ -1,1 +1,1 @@
-"""The inference function: `handler.py` wires Lambda to `logic.py`; `pacing.py` and `thresholds.py` are its rules."""
+"""The inference function: `handler.py` wires Lambda to `logic.py`; `throughput.py`, `thresholds.py`: its rules."""

@@ -10,9 +10,15 @@ from aws_lambda_powertools.utilities.parameters import SSMProvider
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from customlabels_runtime.inference.logic import Dependencies, PipelineMetrics, Settings, handle_event
-from customlabels_runtime.inference.pacing import Pacer
+from customlabels_runtime.inference.logic import (
+    REKOGNITION_RETRIES,
+    Dependencies,
+    PipelineMetrics,
+    Settings,
+    handle_event,
+)
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
+from customlabels_runtime.inference.throughput import ThroughputControl
 
 logger = Logger()
 metrics = Metrics()
@@ -27,9 +33,8 @@ def dependencies() -> Dependencies:
     # Endpoints come from boto3's own AWS_ENDPOINT_URL_<SERVICE> variables, which is how the local
     # pipeline points this same code at its emulators.
     timeouts = {"connect_timeout": 5, "read_timeout": 30, "max_pool_connections": max(10, settings.batch_workers)}
-    # Rekognition: adaptive retries back off with jitter on ProvisionedThroughputExceeded/Throttling and
-    # rate-limit this environment's calls, so a saturated model is not hammered; SQS redelivers the rest.
-    rekognition_config = Config(retries={"mode": "adaptive", "max_attempts": 5}, **timeouts)
+    # No botocore retries: logic.detect retries (a copy: botocore edits the dict it is given).
+    rekognition_config = Config(retries=dict(REKOGNITION_RETRIES), **timeouts)
     standard_retries = Config(retries={"mode": "standard", "max_attempts": 4}, **timeouts)
     pipeline_metrics = PipelineMetrics(metrics)
 
@@ -45,7 +50,7 @@ def dependencies() -> Dependencies:
         rekognition=boto3.client("rekognition", config=rekognition_config),
         metrics=pipeline_metrics,
         logger=logger,
-        pacer=Pacer(settings.calls_per_second),
+        throughput=ThroughputControl(scale_factor=settings.scale_factor),
         thresholds=ThresholdSource(settings.thresholds_parameter, ssm.get, Thresholds(settings.min_confidence),
                                    thresholds_rejected, max_age=settings.thresholds_max_age),
     )

@@ -23,8 +23,8 @@ from botocore.exceptions import ClientError
 
 from customlabels_runtime import contract
 from customlabels_runtime.contract import IMAGE_SUFFIXES, result_key_for
-from customlabels_runtime.inference.pacing import Pacer
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
+from customlabels_runtime.inference.throughput import THROTTLING_CODES, ThroughputControl
 
 PERMANENT_ERROR_CODES = frozenset({
     "InvalidImageFormatException",
@@ -36,6 +36,18 @@ PERMANENT_ERROR_CODES = frozenset({
 
 IMAGE_DELETED = "ImageDeletedBeforeProcessing"
 """Error code of the result written when the image was deleted between upload and processing."""
+
+RETRY_RESERVE_SECONDS = 10.0
+"""A throttled call is retried in the invocation while more than this is left of it (to write the results and
+answer); after that the record fails and SQS delivers it again."""
+
+REKOGNITION_RETRIES = {"mode": "standard", "total_max_attempts": 1}
+"""The Rekognition client's botocore retries: none. Throttles must reach the throughput control (`detect`), which
+retries them at its next slot; botocore's backoff would wait seconds, blind to the model's capacity, and cannot
+be told to leave throttles alone. `detect` retries server errors itself; SQS redelivers the rest."""
+
+SERVER_ERROR_RETRIES = 2
+"""A 5xx answer is retried this many times in the invocation (the client has no retries of its own)."""
 
 SOURCE_VERSION_METADATA = "source-version-id"
 SOURCE_ETAG_METADATA = "source-etag"
@@ -50,12 +62,18 @@ class Settings:
     input_prefix: str
     results_prefix: str
     batch_workers: int = 10
-    calls_per_second: float | None = None
-    """This environment's share of the model's throughput; calls are paced to it (None: not paced)."""
+    min_inference_units: int = 1
+    max_inference_units: int = 1
+    """The model's range: above its minimum it may auto-scale, which the throughput control shows demand for."""
     thresholds_parameter: str | None = None
     """The SSM parameter holding the runtime thresholds (None: `min_confidence` only)."""
     thresholds_max_age: int = 60
     """Seconds a read of the thresholds parameter is cached: how long a change takes to apply."""
+
+    @property
+    def scale_factor(self) -> float:
+        """How many times its starting capacity the model may grow to (1: it does not auto-scale)."""
+        return self.max_inference_units / self.min_inference_units
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -66,14 +84,14 @@ class Settings:
                 "project's CDK stack, which sets them from its configuration"
             )
         min_confidence = environ.get("MIN_CONFIDENCE", "")
-        calls_per_second = environ.get("DETECT_CALLS_PER_SECOND", "")
         return cls(
             model_arn=environ["MODEL_ARN"],
             min_confidence=float(min_confidence) if min_confidence else None,
             input_prefix=environ["INPUT_PREFIX"],
             results_prefix=environ["RESULTS_PREFIX"],
             batch_workers=int(environ.get("BATCH_WORKERS", "10")),
-            calls_per_second=float(calls_per_second) if calls_per_second else None,
+            min_inference_units=int(environ.get("MIN_INFERENCE_UNITS", "1")),
+            max_inference_units=int(environ.get("MAX_INFERENCE_UNITS", "1")),
             thresholds_parameter=environ.get("THRESHOLDS_PARAMETER") or None,
             thresholds_max_age=int(environ.get("THRESHOLDS_MAX_AGE_SECONDS", "60")),
         )
@@ -120,6 +138,10 @@ class PipelineMetrics:
                                        namespace=self._metrics.namespace) as metric:
             metric.add_dimension(name="ErrorCode", value=error_code)
 
+    def call_throttled(self) -> None:
+        with self._lock:
+            self._metrics.add_metric(name=contract.CALLS_THROTTLED, unit=MetricUnit.Count, value=1)
+
     def thresholds_rejected(self, reason: str) -> None:
         with self._lock, single_metric(name=contract.THRESHOLDS_REJECTED, unit=MetricUnit.Count, value=1,
                                        namespace=self._metrics.namespace) as metric:
@@ -134,7 +156,8 @@ class Dependencies:
     metrics: PipelineMetrics
     logger: Any
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    pacer: Pacer = field(default_factory=lambda: Pacer(None))
+    throughput: ThroughputControl = field(default_factory=ThroughputControl)
+    """This environment's rate of DetectCustomLabels calls, kept across invocations (it is what was learned)."""
     thresholds: ThresholdSource | None = None
     """Where the runtime thresholds come from; None: the deploy-time `min_confidence` alone."""
 
@@ -246,8 +269,34 @@ def detect_request(image: ImageEvent, settings: Settings, thresholds: Thresholds
     return request
 
 
-def process_image(event: ImageEvent, deps: Dependencies) -> Outcome:
-    """Infer one image and write its result. Transient errors propagate so SQS retries the message."""
+def detect(request: dict, deps: Dependencies, retry_until: float) -> dict:
+    """DetectCustomLabels at this environment's rate; a throttled call is retried at the next slot, in the
+    invocation, until `retry_until` (a `throughput.clock` time): no SQS receive is spent on throttling."""
+    control = deps.throughput
+    server_errors = 0
+    while True:
+        held, probe = control.wait()
+        try:
+            response = deps.rekognition.detect_custom_labels(**request)
+        except ClientError as error:
+            if _error_code(error) not in THROTTLING_CODES:
+                if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) < 500 \
+                        or server_errors == SERVER_ERROR_RETRIES:
+                    raise
+                server_errors += 1
+                continue
+            control.throttled(probe)
+            deps.metrics.call_throttled()
+            if control.clock() >= retry_until:
+                raise
+            continue
+        control.admitted(held)
+        return response
+
+
+def process_image(event: ImageEvent, deps: Dependencies, retry_until: float = float("-inf")) -> Outcome:
+    """Infer one image and write its result. Transient errors propagate so SQS retries the message; throttles
+    are retried here until `retry_until` (the default: not at all)."""
     settings = deps.settings
     if not is_processable(event.key, settings):
         return Outcome(event.key, "skipped", "not-an-image")
@@ -266,10 +315,9 @@ def process_image(event: ImageEvent, deps: Dependencies) -> Outcome:
     if _result_exists_for(current, result_key, deps.s3):
         return Outcome(event.key, "skipped", "already-done", result_key=result_key)
 
-    deps.pacer.wait()
     started = time.perf_counter()
     try:
-        response = deps.rekognition.detect_custom_labels(**detect_request(current, settings, thresholds))
+        response = detect(detect_request(current, settings, thresholds), deps, retry_until)
     except ClientError as error:
         code = _error_code(error)
         deps.metrics.image_failed(code)
@@ -287,7 +335,7 @@ def process_image(event: ImageEvent, deps: Dependencies) -> Outcome:
     return Outcome(event.key, "labels", label_count=len(labels), result_key=result_key)
 
 
-def process_message(record: SQSRecord, deps: Dependencies) -> list[Outcome]:
+def process_message(record: SQSRecord, deps: Dependencies, retry_until: float = float("-inf")) -> list[Outcome]:
     """Every image of one SQS message; an exception fails the message so that SQS redelivers it."""
     events = image_events(record.body)
     if not events:
@@ -297,7 +345,7 @@ def process_message(record: SQSRecord, deps: Dependencies) -> list[Outcome]:
     outcomes = []
     for event in events:
         try:
-            outcome = process_image(event, deps)
+            outcome = process_image(event, deps, retry_until)
         except Exception as error:
             code = _error_code(error) if isinstance(error, ClientError) else type(error).__name__
             deps.logger.warning("Image failed; SQS will retry it, then move it to the DLQ",
@@ -326,7 +374,10 @@ class ConcurrentBatchProcessor(BatchProcessor):
 def handle_event(event: dict, context: Any, deps: Dependencies) -> dict:
     """Process one SQS batch and answer with the partial batch response (`batchItemFailures`)."""
     processor = ConcurrentBatchProcessor(max_workers=deps.settings.batch_workers)
-    with processor(records=event["Records"], handler=lambda record: process_message(record, deps),
+    retry_until = float("-inf")  # without a Lambda context (a direct call) a throttle fails the record at once
+    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        retry_until = deps.throughput.clock() + context.get_remaining_time_in_millis() / 1000 - RETRY_RESERVE_SECONDS
+    with processor(records=event["Records"], handler=lambda record: process_message(record, deps, retry_until),
                    lambda_context=context):
         processor.process()
     return processor.response()

@@ -54,3 +54,13 @@ def test_cost_command_prints_both_modes_and_the_saving():
     assert run.returncode == 0
     assert "always-on" in run.stdout and "on-demand" in run.stdout
     assert "On demand saves 86.01 USD a day (90%)" in run.stdout
+
+
+def test_cost_command_prints_unit_hours_per_1000_images_against_the_minimum_for_the_models_capacity():
+    """5,000 images in 2 h on 1 unit: on demand 2.5 h -> 0.5 unit hours per 1,000 images, always on 24 h -> 4.8; the
+    minimum at 8 images/s is 1,000 / 8 s = 0.035 h."""
+    run = run_cli("cost", "--images-per-day", "5000", "--burst-hours", "2", "--tps-per-inference-unit", "8")
+    assert run.returncode == 0
+    row = next(line for line in run.stdout.splitlines() if "Unit hours / 1,000 images" in line)
+    assert "4.800" in row and "0.500" in row
+    assert "The minimum, 0.035 inference-unit hours per 1,000 images" in " ".join(run.stdout.split())

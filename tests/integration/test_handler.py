@@ -9,7 +9,9 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 
-from customlabels_runtime.inference.logic import IMAGE_DELETED, handle_event, image_events
+from customlabels.local.emulator.clock import ManualClock
+from customlabels_runtime.inference.logic import IMAGE_DELETED, SERVER_ERROR_RETRIES, handle_event, image_events
+from customlabels_runtime.inference.throughput import ThroughputControl
 from helpers import BUCKET, LABELS, MODEL_ARN, REGION, deps_for
 
 pytestmark = pytest.mark.integration
@@ -89,13 +91,66 @@ def test_permanent_errors_write_an_error_result_and_are_not_retried(pipeline, co
 
 @pytest.mark.parametrize("code", TRANSIENT)
 def test_transient_errors_fail_the_record_for_sqs_to_retry(pipeline, code):
+    """Without time left in the invocation (no Lambda context) nothing is retried in it, except a server error's
+    own retries (the Rekognition client has none of its own)."""
     pipeline.upload("test_images/bee.jpg")
     event = pipeline.receive(2)
-    pipeline.expect_error(code)
+    for _ in range(1 + (SERVER_ERROR_RETRIES if code == "InternalServerError" else 0)):
+        pipeline.expect_error(code)
     response = handle_event(event, None, deps_for(pipeline))
     image_message = event["Records"][-1]["messageId"]
     assert failed_ids(response) == {image_message}
     assert pipeline.object_keys() == ["test_images/bee.jpg"]
+    pipeline.stub.assert_no_pending_responses()
+
+
+class Invocation:
+    """The part of Lambda's context the handler reads: the time left."""
+
+    def __init__(self, seconds_left: float) -> None:
+        self.seconds_left = seconds_left
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(self.seconds_left * 1000)
+
+
+def simulated_control() -> ThroughputControl:
+    clock = ManualClock(0.0)
+    return ThroughputControl(clock=clock, sleep=clock.sleep)
+
+
+def test_a_throttled_call_is_retried_in_the_invocation_at_a_lower_rate_without_spending_a_receive(pipeline):
+    pipeline.upload("test_images/bee.jpg")
+    event = pipeline.receive(2)
+    pipeline.expect_error("ProvisionedThroughputExceededException")
+    pipeline.expect_error("ThrottlingException")
+    pipeline.expect_detect("test_images/bee.jpg")
+    deps = deps_for(pipeline)
+    deps.throughput = simulated_control()
+
+    assert handle_event(event, Invocation(60), deps)["batchItemFailures"] == []
+
+    assert pipeline.result("test_images/bee.jpg.json")["CustomLabels"] == LABELS
+    assert (deps.throughput.throttled_calls, deps.throughput.admitted_calls) == (2, 1)
+    assert deps.throughput.rate == pytest.approx(0.95 ** 2 * (1 + deps.throughput.base_step))  # it waited: a step up
+    assert deps.throughput.clock.slept == [pytest.approx(1 / 0.95), pytest.approx(1 / 0.95 ** 2)]
+
+
+def test_throttles_are_retried_until_the_invocation_keeps_only_its_reserve_then_sqs_retries(pipeline):
+    """12 s left, 10 s kept to finish: calls at 0, 1.05 and 2.16 s (the rate falling), all throttled; the third is
+    past the 2 s allowed, so the record fails and SQS delivers it again."""
+    pipeline.upload("test_images/bee.jpg")
+    event = pipeline.receive(2)
+    for _ in range(3):
+        pipeline.expect_error("ProvisionedThroughputExceededException")
+    deps = deps_for(pipeline)
+    deps.throughput = simulated_control()
+
+    response = handle_event(event, Invocation(10 + 2), deps)
+
+    assert failed_ids(response) == {event["Records"][-1]["messageId"]}
+    pipeline.stub.assert_no_pending_responses()
+    assert deps.throughput.throttled_calls == 3
 
 
 # Stubber answers in `before-call`; hooks that must run on every call use `before-parameter-build`.

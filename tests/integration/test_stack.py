@@ -216,7 +216,7 @@ def test_function_environment_comes_from_the_configuration(tmp_path):
                                    {"Description": Match.string_like_regexp("Confidence thresholds")})
     assert function["Properties"]["Environment"]["Variables"] == {
         "MODEL_ARN": MODEL_ARN, "MIN_CONFIDENCE": "90.0", "INPUT_PREFIX": "test_images/",
-        "RESULTS_PREFIX": "results/", "BATCH_WORKERS": "10", "DETECT_CALLS_PER_SECOND": "1.0",
+        "RESULTS_PREFIX": "results/", "BATCH_WORKERS": "10", "MIN_INFERENCE_UNITS": "1", "MAX_INFERENCE_UNITS": "1",
         "THRESHOLDS_PARAMETER": {"Ref": parameter_id},
         "POWERTOOLS_SERVICE_NAME": "customlabels-inference", "POWERTOOLS_METRICS_NAMESPACE": "CustomLabelsPipeline"}
     assert json.loads(parameter["Properties"]["Value"]) == {"min_confidence": 90.0, "labels": {}}
@@ -228,7 +228,7 @@ def test_sqs_event_source_reports_partial_batch_failures(default_template):
     default_template.has_resource_properties("AWS::Lambda::EventSourceMapping", {
         "EventSourceArn": {"Fn::GetAtt": [queue_id, "Arn"]},
         "BatchSize": 10,
-        "ScalingConfig": {"MaximumConcurrency": 5},  # derived: 1 inference unit, 1 call/s each
+        "ScalingConfig": {"MaximumConcurrency": 2},  # derived: Lambda's minimum covers 1 inference unit
         "FunctionResponseTypes": ["ReportBatchItemFailures"],
     })
 

@@ -68,8 +68,6 @@ def test_missing_model_arn_says_how_to_pass_it():
     ("log_retention_days", "31", r"log_retention_days=31 is not a CloudWatch Logs retention.*30"),
     ("removal_policy", "delete", r"removal_policy='delete' is unknown.*retain.*destroy"),
     ("function_timeout_seconds", "901", r"function_timeout_seconds=901 is out of range"),
-    ("function_timeout_seconds", "20", r"batch of 10 images paced at 1 calls/s takes about 11 s, more than half of "
-                                       r"function_timeout_seconds=20. Fix: raise -c function_timeout_seconds"),
 ])
 def test_bad_values_are_rejected_with_the_key_and_the_fix(key, value, message):
     with pytest.raises(ConfigError, match=message):
@@ -118,7 +116,7 @@ def test_the_function_reads_back_exactly_what_the_config_sets():
                             batch_size=4)
     settings = Settings.from_environ(config.function_environment())
     assert settings == Settings(model_arn=MODEL_ARN, min_confidence=72.5, input_prefix="in/",
-                                results_prefix="out/", batch_workers=4, calls_per_second=1.0)
+                                results_prefix="out/", batch_workers=4)
 
 
 def test_the_function_without_its_environment_says_how_to_deploy_it():
@@ -133,21 +131,19 @@ def test_notification_suffixes_and_the_handler_agree():
     assert all(suffix.upper() in IMAGE_SUFFIXES for suffix in lowercase)
 
 
-@pytest.mark.parametrize(("units", "batch", "expected"), [(1, 10, 5), (2, 10, 2), (4, 10, 2), (7, 10, 5),
+@pytest.mark.parametrize(("units", "batch", "expected"), [(1, 10, 2), (2, 10, 2), (4, 10, 2), (5, 10, 3),
                                                           (10, 10, 5), (10, 1, 50), (100, 10, 50)])
 def test_max_concurrency_by_default_is_just_enough_to_keep_the_model_busy(units, batch, expected):
-    """Little's law: 5 TPS x units x 0.5 s x 2 headroom calls in flight, batch_size of them per invocation,
-    at least 2, rounded up to divide the model's TPS (1 unit: 5 environments of 1 call/s, not 2 of 2.5)."""
+    """Little's law: up to 10 calls/s per unit x units x 0.5 s in flight, batch_size of them per invocation, at
+    least 2. No rounding to a share: each environment finds its own rate (ThroughputControl)."""
     config = PipelineConfig(model_arn=MODEL_ARN, min_inference_units=1, max_inference_units=units, batch_size=batch)
     assert config.effective_max_concurrency == expected
 
 
-def test_each_environment_is_paced_at_its_share_of_the_models_throughput():
-    config = PipelineConfig(model_arn=MODEL_ARN, max_inference_units=3, max_concurrency=4)
-    assert config.calls_per_second_per_environment() == 5 * 3 / 4
-    assert config.function_environment()["DETECT_CALLS_PER_SECOND"] == "3.75"
-    assert config.function_environment(environments=1)["DETECT_CALLS_PER_SECOND"] == "15.0"
-    assert PipelineConfig(model_arn=MODEL_ARN, max_inference_units=2).calls_per_second_per_environment() == 5
+def test_the_function_is_told_no_rate_to_keep_only_whether_the_model_may_scale():
+    config = PipelineConfig(model_arn=MODEL_ARN, min_inference_units=2, max_inference_units=5)
+    assert not any("PER_SECOND" in name for name in config.function_environment())
+    assert Settings.from_environ(config.function_environment()).scale_factor == 2.5
 
 
 @pytest.mark.parametrize("auto", ["auto", "none", ""])

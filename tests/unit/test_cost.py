@@ -25,3 +25,21 @@ def test_on_demand_never_runs_more_than_a_day_and_prices_are_parameters():
     assert model_hours(Workload(100, burst_hours=8, bursts_per_day=3), "on-demand") == 24
     cheap = estimate(Workload(100, burst_hours=1, inference_units=2), "on-demand", Prices(inference_unit_hour=1.5))
     assert cheap.model == pytest.approx(1.5 * 2 * 1.5)
+
+
+def test_inference_unit_hours_per_1000_images_against_the_physical_minimum_by_hand():
+    from customlabels.operations.cost import inference_unit_hours_per_1000, minimum_inference_unit_hours_per_1000
+
+    workload = Workload(images_per_day=5000, burst_hours=2, inference_units=2)
+    assert inference_unit_hours_per_1000(workload, "on-demand") == pytest.approx(2.5 * 2 / 5000 * 1000)  # 1.0
+    assert inference_unit_hours_per_1000(workload, "always-on") == pytest.approx(24 * 2 / 5)
+    assert minimum_inference_unit_hours_per_1000(5.0) == pytest.approx(1000 / 5 / 3600)  # 200 unit-seconds
+    assert inference_unit_hours_per_1000(Workload(0, burst_hours=1), "on-demand") == float("inf")
+
+
+def test_a_burst_longer_to_process_than_it_lasts_keeps_the_model_running_until_it_is_done():
+    """36,000 images in a 1-hour burst at 5 TPS on 1 unit take 2 hours: the model runs 2 h + 30 idle minutes."""
+    workload = Workload(images_per_day=36_000, burst_hours=1)
+    assert workload.processing_hours_per_burst == pytest.approx(2.0)
+    assert model_hours(workload, "on-demand") == pytest.approx(2.5)
+    assert model_hours(Workload(images_per_day=36_000, burst_hours=1, tps_per_inference_unit=20), "on-demand") == 1.5

@@ -1,5 +1,6 @@
-"""Pacing of DetectCustomLabels calls per execution environment. Standard library only, so that the
-configuration's synth-time check (customlabels/config.py) uses the same arithmetic as the function."""
+"""The fixed pacer the inference function used before its throughput control (until 2026-11-27), kept as the
+reference that bench/throughput.py compares against: each environment paced to `floor(share)` calls per 1.1 s,
+the share assuming 5 TPS per inference unit."""
 
 from __future__ import annotations
 
