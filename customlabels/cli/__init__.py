@@ -33,13 +33,16 @@ EXAMPLES = """examples:
       --out demo-output/results
   customlabels local run --images ./my_images --out ./results --min-confidence 80 --faults throttle=0.1,internal=0.02
   customlabels local serve --model manifest:demo-output/sample/manifest.jsonl
+  customlabels local run --images ./my_images --out ./results --tps-per-inference-unit 2 --max-inference-units 3
   customlabels model status --stack CustomLabelsPipeline
   customlabels model start --wait --inference-units 1
+  customlabels model resume
   customlabels thresholds show --stack CustomLabelsPipeline
   customlabels thresholds set thresholds.json
   customlabels thresholds import-assumed
   customlabels evaluate --manifest demo-output/sample/manifest.jsonl --results demo-output/results \\
       --report demo-output/evaluation --tuned-thresholds tuned.json
+  customlabels evaluate --manifest gt.manifest --results old=./results-v1 --results new=./results-v2 --report compare/
   customlabels upload ./my_images --stack CustomLabelsPipeline --prefix test_images/batch-1/
   customlabels results --stack CustomLabelsPipeline --prefix test_images/batch-1/ --wait --out ./results
   customlabels results --bucket my-bucket --format csv > results.csv

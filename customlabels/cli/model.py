@@ -12,7 +12,7 @@ from customlabels.errors import CommandError
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("model", help="status, start or stop the deployed model",
+    parser = commands.add_parser("model", help="status, start, stop or resume (after the spend guard) the model",
                                  description="Shows the model's state, inference units and since when; starts "
                                              "or stops it. The model is found from the stack's outputs "
                                              "(--stack) or given (--model-arn). Uses your AWS credentials.")

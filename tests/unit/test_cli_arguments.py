@@ -84,3 +84,17 @@ def test_inconsistent_units_and_scaling_delays_are_refused_naming_the_fix(tmp_pa
 
     with pytest.raises(CommandError, match=re.escape(says)):
         _pipeline(build_parser().parse_args([*LOCAL_RUN, *extra]), tmp_path / "log")
+
+
+def test_every_example_in_the_help_parses():
+    """`customlabels --help` ends with examples; each must be a command the parser accepts."""
+    import shlex
+
+    from customlabels.cli import EXAMPLES
+
+    text = EXAMPLES.removeprefix("examples:\n").replace("\\\n", " ")
+    commands = [shlex.split(line.split(">")[0]) for line in text.splitlines() if line.strip()]
+    assert len(commands) > 20
+    for words in commands:
+        assert words[0] == "customlabels", words
+        build_parser().parse_args(words[1:])
