@@ -81,11 +81,11 @@ def test_uploads_become_result_jsons_for_every_kind_of_key(backend):
 
 def test_throttling_is_retried_in_the_invocation_without_spending_receives_and_nothing_is_lost(backend):
     """The plan throttles each image's first 3 calls. The function retries them at its throughput control's next
-    slots, within the invocation (60 s, of which 10 s are kept to finish; the control starts at 1 call/s and
-    slows at each throttle, so 3 images x 4 calls take about 15 s): every image's 4th call succeeds, no record
-    fails, and SQS counts a single receive per message."""
+    slots, within the invocation (the control starts at 1 call/s and slows at each throttle, so 3 images x 4
+    calls take about 15 s; the function's timeout, 300 s here, leaves room for that on any loaded machine): every
+    image's 4th call succeeds, no record fails, and SQS counts a single receive per message."""
     keys = KEYS[:3]
-    config = load_config(max_receive_count=100)
+    config = load_config(max_receive_count=100, function_timeout_seconds=300)
     model = ModelOptions(fault_plan=[PlannedFault("ThrottlingException", calls=3)], tps_per_inference_unit=1000)
     with LocalPipeline(config, backend, model=model, visibility_timeout=300) as pipeline:
         upload_all(pipeline, keys)
