@@ -351,3 +351,13 @@ def write_evaluation_inputs(folder: Path) -> dict[str, Path]:
                 "CustomLabels": [{"Name": p.label, "Confidence": p.confidence, "Geometry": {"BoundingBox": dict(
                     zip(("Left", "Top", "Width", "Height"), p.box, strict=True))}} for p in result.predictions]}))
     return paths
+
+
+# --- the browser tests' ---------------------------------------------------------------------------------------------
+def image_widths(page, selector: str) -> list[int]:
+    """The natural widths of the images `selector` finds, read once each has a source and has loaded or failed:
+    a browser loads images asynchronously, so reading them earlier races with the loading (0 for one that failed).
+    The wait's deadline only bounds a hang."""
+    settled = "selector => [...document.querySelectorAll(selector)].every(i => i.currentSrc && i.complete)"
+    page.wait_for_function(settled, arg=selector, timeout=120_000)
+    return page.locator(selector).evaluate_all("imgs => imgs.map(i => i.naturalWidth)")

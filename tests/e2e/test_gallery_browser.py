@@ -9,7 +9,7 @@ from PIL import Image
 from customlabels.datasets.anchors import gallery_anchor
 from customlabels.datasets.manifest import Box, object_detection_line, read_manifest
 from customlabels.visualize import gallery, pictures
-from helpers import MODEL_ARN, box
+from helpers import MODEL_ARN, box, image_widths
 
 pytestmark = pytest.mark.e2e
 
@@ -26,8 +26,8 @@ def test_gallery_in_chromium(gallery_run, tmp_path, browser):
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(index.as_uri())
 
-    loaded = page.locator("img.thumbnail").evaluate_all("imgs => imgs.map(i => i.complete && i.naturalWidth > 0)")
-    assert loaded == [True] * 5, "every thumbnail loads from the file system, '#' and spaces in names included"
+    widths = image_widths(page, "img.thumbnail")
+    assert len(widths) == 5 and all(widths), "every thumbnail loads from the file, '#' and spaces in names included"
     assert page.locator("#counter").text_content() == "5 of 5 images"
     assert visible(page, "#grid .box") == 3 and visible(page, "#grid .chip") == 1
 
@@ -52,7 +52,7 @@ def test_gallery_in_chromium(gallery_run, tmp_path, browser):
     assert page.locator("#detail").evaluate("dialog => dialog.open")
     assert json.loads(page.locator("#detail-json").text_content()) == documents["meadow/bee #1.jpg"]
     assert visible(page, "#detail-frame .box") == 2
-    assert page.locator("#detail-frame img").evaluate("i => i.naturalWidth") == 640
+    assert image_widths(page, "#detail-frame img") == [640]
     page.locator("#confidence").evaluate("slider => { slider.value = 90; slider.dispatchEvent(new Event('input')); }")
     assert visible(page, "#detail-frame .box") == 1
     page.keyboard.press("ArrowRight")

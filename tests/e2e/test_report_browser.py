@@ -7,7 +7,7 @@ import pytest
 from customlabels.cli import main
 from customlabels.datasets.manifest import read_manifest
 from customlabels.visualize import gallery, pictures
-from helpers import write_evaluation_inputs
+from helpers import image_widths, write_evaluation_inputs
 
 pytestmark = pytest.mark.e2e
 
@@ -30,8 +30,8 @@ def test_report_in_chromium(report, browser):
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(report.as_uri())
 
-    loaded = page.locator("img").evaluate_all("imgs => imgs.map(i => i.complete && i.naturalWidth > 0)")
-    assert len(loaded) >= 8 and all(loaded), "PR curves and every thumbnail load from the file system"
+    widths = image_widths(page, "img")
+    assert len(widths) >= 8 and all(widths), "PR curves and every thumbnail load from the file system"
     assert page.locator("h1").text_content() == "Comparison of models"
     assert page.locator("dl.context").text_content().count("results of") == 2
     assert page.locator("section", has_text="Images the models disagree on").locator(".disagreement").count() == 3
