@@ -7,6 +7,7 @@ import argparse
 from rich.table import Table
 
 from customlabels.cli.common import POSITIVE, console, number
+from customlabels.errors import CommandError
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -46,6 +47,8 @@ def cost_command(args: argparse.Namespace) -> int:
                         bursts_per_day=args.bursts_per_day, inference_units=args.inference_units,
                         idle_minutes=args.idle_minutes, ms_per_image=args.ms_per_image,
                         tps_per_inference_unit=args.tps_per_inference_unit)
+    if problems := workload.problems():
+        raise CommandError("\n".join(problems))
     prices = Prices(inference_unit_hour=args.price_per_iu_hour)
     estimates = {mode: estimate(workload, mode, prices) for mode in ("always-on", "on-demand")}
     table = Table(title=f"Cost per day: {args.images_per_day:,} images in {args.bursts_per_day} burst(s) of "

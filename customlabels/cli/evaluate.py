@@ -23,7 +23,7 @@ def fraction(text: str) -> float:
             value = float(text)
         except ValueError:
             raise error from None
-        if 1 < value <= 100:
+        if 2 <= value <= 100:  # 90 for 0.9; 1.5 is no percent anyone means
             raise argparse.ArgumentTypeError(f"{error}; did you mean {value / 100:g}?") from None
         raise
 
@@ -160,7 +160,11 @@ def _thresholds(path: str | None):
 
     try:
         return runtime.parse_thresholds(Path(path).read_text(encoding="utf-8"))
-    except (OSError, runtime.ThresholdsError) as error:
+    except OSError as error:
+        raise CommandError(f"--thresholds {path}: {error.strerror}. Fix: give a thresholds JSON file") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"--thresholds {path}: not a text file. Fix: give a thresholds JSON file") from None
+    except runtime.ThresholdsError as error:
         raise CommandError(f"--thresholds {path}: {error}") from None
 
 

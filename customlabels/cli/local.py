@@ -87,7 +87,7 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
 
 def _backend(spec: str | None, noise: dict[str, float], seed: int):
     """`manifest:FILE` -> a ManifestBackend; None -> a model that detects nothing."""
-    from customlabels.datasets.manifest import ManifestError
+    from customlabels.datasets.manifest import ManifestError, read_manifest
     from customlabels.local.emulator.backends import ManifestBackend
 
     if spec is None:
@@ -100,13 +100,31 @@ def _backend(spec: str | None, noise: dict[str, float], seed: int):
     unknown = set(noise) - {"miss", "spurious", "jitter", "confidence"}
     if unknown:
         raise CommandError(f"--noise: unknown {', '.join(sorted(unknown))}; use miss, spurious, jitter, confidence")
+    _check_noise(noise)
     try:
-        return ManifestBackend.from_file(path, miss_rate=noise.get("miss", 0.0),
-                                         spurious_rate=noise.get("spurious", 0.0),
-                                         jitter=noise.get("jitter", 4.0), confidence=noise.get("confidence", 95.0),
-                                         seed=seed)
+        entries = read_manifest(path)
     except (OSError, ManifestError) as error:
         raise CommandError(f"--model {spec!r}: {error}") from None
+    if not entries:
+        raise CommandError(f"--model {spec!r}: the manifest has no lines. Fix: give a Ground Truth manifest with the "
+                           "images' labels")
+    return ManifestBackend(entries, miss_rate=noise.get("miss", 0.0), spurious_rate=noise.get("spurious", 0.0),
+                           jitter=noise.get("jitter", 4.0), confidence=noise.get("confidence", 95.0), seed=seed)
+
+
+NOISE_RANGES = {"miss": (0, 1, "a share of the objects: 0.1 drops 10%"),
+                "spurious": (0, 1, "a share of the images: 0.2 adds a wrong box to 20%"),
+                "jitter": (0, 100, "confidence points: 4 spreads them by +-4"),
+                "confidence": (1, 100, "a percent: 95 for 95%")}
+"""What each --noise setting means and the values it takes."""
+
+
+def _check_noise(noise: dict[str, float]) -> None:
+    for name, value in noise.items():
+        low, high, meaning = NOISE_RANGES[name]
+        if not low <= value <= high:
+            hint = f"; did you mean {value * 100:g}?" if name == "confidence" and 0 < value < 1 else ""
+            raise CommandError(f"--noise {name}={value:g} is out of range: give {low:g} to {high:g} ({meaning}){hint}")
 
 
 def _pipeline(args: argparse.Namespace, log_path: Path):

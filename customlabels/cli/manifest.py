@@ -57,8 +57,22 @@ def register(commands: argparse._SubParsersAction) -> None:
         "stats", help="images and boxes per label, with a bar chart",
         description="Counts images and boxes per label and images without labels; draws them as a bar chart PNG.")
     statistics.add_argument("file")
-    statistics.add_argument("--chart", metavar="PNG", help="where to write the chart (default FILE's stem.stats.png)")
+    statistics.add_argument("--chart", metavar="PNG", type=_chart_path,
+                            help="where to write the chart: .png, .svg or .pdf (default FILE's stem.stats.png)")
     statistics.set_defaults(func=_manifest_stats)
+
+
+CHART_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def _chart_path(text: str) -> Path:
+    """An argparse type: a file name that matplotlib writes in a format a browser shows."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder: give a file name such as {path / 'stats.png'}")
+    if path.suffix.lower() not in CHART_SUFFIXES:
+        raise argparse.ArgumentTypeError(f"{text}: give a file name ending in {', '.join(CHART_SUFFIXES)}")
+    return path
 
 
 def _tools():
@@ -146,6 +160,12 @@ def _manifest_merge(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     console.print(f"{args.out}: {len(merged.lines)} line(s): {merged.replaced} replaced, {merged.added} added, "
                   f"{merged.kept} kept. Check it with `customlabels manifest validate {args.out}`.", soft_wrap=True)
+    if merged.other_bucket:
+        reviewed_bucket, base_bucket = merged.other_bucket
+        console.print(f"[yellow]Nothing replaced: REVIEWED names the images in {reviewed_bucket}, BASE in "
+                      f"{base_bucket}.[/] Fix: customlabels manifest rewrite {args.reviewed} fixed.manifest --from "
+                      f"{reviewed_bucket} --to {base_bucket}, then merge fixed.manifest", soft_wrap=True)
+        return 1
     return 0
 
 
@@ -166,7 +186,7 @@ def _manifest_stats(args: argparse.Namespace) -> int:
     if result.images_without_labels:
         table.add_row("[i](no label)[/]", str(result.images_without_labels), "0")
     console.print(table)
-    chart = Path(args.chart) if args.chart else source.with_name(f"{source.stem}.stats.png")
+    chart = args.chart or source.with_name(f"{source.stem}.stats.png")
     tools.stats_chart(result, f"{source.name}: images and boxes per label", chart)
     console.print(f"Chart: {chart}", soft_wrap=True)
     return 0

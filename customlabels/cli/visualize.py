@@ -60,6 +60,13 @@ def visualize_command(args: argparse.Namespace) -> int:
     if not any(item.document is not None for item in items):
         raise CommandError(f"--results {results}: no result JSONs there. Fix: give the folder that `local run --out` "
                            "or `results --out` wrote")
+    without_image = [item for item in items if item.document is not None and item.image_path is None]
+    if len(without_image) == sum(item.document is not None for item in items):
+        raise CommandError(f"--images {images}: none of the {len(without_image)} results' images is there. Fix: give "
+                           "the folder the images were uploaded from")
+    if without_image:
+        console.print(f"[yellow]{len(without_image)} result(s) have no image under --images {images}[/] (drawn as a "
+                      f"placeholder), e.g. {without_image[0].name}", soft_wrap=True)
     with Progress(TextColumn("Drawing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as progress:
         task = progress.add_task("pictures", total=len(items))

@@ -74,13 +74,20 @@ class KeyMatcher(Generic[T]):
         return None
 
 
+def read_text(path: str | Path) -> str:
+    """A manifest's text; a file that is missing, a folder or not text raises ManifestError naming it."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ManifestError(f"{path}: not a text file. Fix: give the Ground Truth manifest (JSON lines) itself") \
+            from None
+    except OSError as error:
+        raise ManifestError(f"{path}: {error.strerror}. Fix: give the path of a Ground Truth manifest file") from None
+
+
 def read_manifest(path: str | Path) -> list[ManifestEntry]:
-    entries = []
-    with open(path, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if line.strip():
-                entries.append(parse_line(line, number, str(path)))
-    return entries
+    return [parse_line(line, number, str(path))
+            for number, line in enumerate(read_text(path).splitlines(), start=1) if line.strip()]
 
 
 def parse_line(line: str, number: int, source: str = "manifest") -> ManifestEntry:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from customlabels.datasets.manifest import ManifestError
+from customlabels.datasets.manifest import ManifestError, read_text
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,15 @@ class Merged:
     replaced: int
     added: int
     kept: int
+    other_bucket: tuple[str, str] | None = None
+    """(REVIEWED's bucket, BASE's) when nothing was replaced although both name the same keys in different buckets:
+    the review was made from a copy of the images (the local stack's bucket, say); `manifest rewrite` fixes it."""
+
+
+def _split(ref: str) -> tuple[str, str]:
+    """`s3://bucket/key` -> (`s3://bucket/`, `key`)."""
+    bucket, _, key = ref.removeprefix("s3://").partition("/")
+    return f"s3://{bucket}/", key
 
 
 def _source_refs(lines: list[str], name: str) -> list[str]:
@@ -51,11 +60,24 @@ def merge(base: list[str], reviewed: list[str], base_name: str = "BASE", reviewe
         else:
             merged.append(line)
     added = [line for ref, (_, line) in by_ref.items() if ref not in used]
-    return Merged(merged + added, replaced, len(added), len(merged) - replaced)
+    return Merged(merged + added, replaced, len(added), len(merged) - replaced,
+                  None if replaced else _other_bucket(_source_refs(base, base_name), list(by_ref)))
+
+
+def _other_bucket(base_refs: list[str], reviewed_refs: list[str]) -> tuple[str, str] | None:
+    base_buckets = {}
+    for ref in base_refs:
+        bucket, key = _split(ref)
+        base_buckets.setdefault(key, bucket)
+    for ref in reviewed_refs:
+        bucket, key = _split(ref)
+        if key in base_buckets and base_buckets[key] != bucket:
+            return bucket, base_buckets[key]
+    return None
 
 
 def read_lines(path: Path) -> list[str]:
-    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [line for line in read_text(path).splitlines() if line.strip()]
 
 
 def merge_files(base: Path, reviewed: Path, out: Path) -> Merged:

@@ -47,6 +47,20 @@ class Workload:
     """The model's capacity per inference unit, which only the user can measure (it depends on the model and the
     images); the pipeline does not need it, the estimate does: for the time a burst takes and the minimum."""
 
+    def problems(self) -> list[str]:
+        """Workloads no day can hold, each with its fix: the estimate would otherwise quietly stop at 24 hours."""
+        found = []
+        if self.bursts_per_day * self.burst_hours > HOURS_PER_DAY:
+            found.append(f"{self.bursts_per_day} bursts of {self.burst_hours:g} h are more than a day. Fix: "
+                         "--bursts-per-day x --burst-hours at most 24")
+        capacity_per_day = self.tps_per_inference_unit * self.inference_units * 3600 * HOURS_PER_DAY
+        if self.images_per_day > capacity_per_day:
+            needed = math.ceil(self.images_per_day / (self.tps_per_inference_unit * 3600 * HOURS_PER_DAY))
+            found.append(f"{self.images_per_day:,} images a day are more than {self.inference_units} inference "
+                         f"unit(s) at {self.tps_per_inference_unit:g} images/s can answer in a day "
+                         f"({capacity_per_day:,.0f}). Fix: --inference-units {needed} or more")
+        return found
+
     @property
     def processing_hours_per_burst(self) -> float:
         """Hours a burst's images take at the model's capacity (the pipeline keeps it busy, docs/reliability.md)."""

@@ -39,6 +39,9 @@ BAD = [
     (["manifest", "validate", "gt.manifest", "--limit", "-1"], "--limit", "at least 1"),
     (["model", "start", "--inference-units", "0"], "--inference-units", "at least 1"),
     (["results", "--bucket", "b", "--poll", "0"], "--poll", "above 0"),
+    (["manifest", "stats", "gt.manifest", "--chart", "chart.txt"], "--chart", "ending in .png, .svg, .pdf"),
+    (["manifest", "stats", "gt.manifest", "--chart", "noext"], "--chart", "ending in .png"),
+    (["manifest", "stats", "gt.manifest", "--chart", "."], "--chart", "is a folder"),
 ]
 
 

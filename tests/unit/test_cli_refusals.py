@@ -19,6 +19,10 @@ def place(tmp_path):
     (tmp_path / "a-file").write_text("not a folder")
     (tmp_path / "binary.json").write_bytes(bytes(range(256)))
     (tmp_path / "bad.json").write_text('{"min_confidence": 150}')
+    (tmp_path / "empty.manifest").write_text("")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "elsewhere.jpg.json").write_text(
+        '{"Image": {"Bucket": "b", "Key": "test_images/elsewhere.jpg"}, "CustomLabels": []}')
     (tmp_path / "names").mkdir()
     (tmp_path / "names" / "notes.txt").write_text("text")
     return tmp_path
@@ -36,6 +40,25 @@ BAD = [
      "--model 'gt.manifest': use manifest:PATH"),
     (["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--model", "manifest:{p}/none.manifest"],
      "--model 'manifest:{p}/none.manifest'"),
+    (["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--model", "manifest:m", "--noise", "miss=1.5"],
+     "--noise miss=1.5 is out of range: give 0 to 1"),
+    (["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--model", "manifest:m", "--noise", "jitter=-1"],
+     "--noise jitter=-1 is out of range"),
+    (["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--model", "manifest:m", "--noise",
+      "confidence=0.9"], "did you mean 90?"),
+    (["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--model", "manifest:m", "--noise",
+      "confidence=150"], "--noise confidence=150 is out of range: give 1 to 100"),
+    (["cost", "--images-per-day", "10000000", "--burst-hours", "1"], "Fix: --inference-units 24 or more"),
+    (["cost", "--images-per-day", "5000", "--burst-hours", "20", "--bursts-per-day", "3"],
+     "3 bursts of 20 h are more than a day"),
+    (["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--model", "manifest:{p}/empty.manifest"],
+     "the manifest has no lines"),
+    (["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--model", "manifest:{p}/binary.json"],
+     "binary.json: not a text file"),
+    (["evaluate", "--manifest", "{p}/binary.json", "--results", "{p}/empty-results"], "binary.json: not a text file"),
+    (["evaluate", "--manifest", "{p}", "--results", "{p}/empty-results"], "Is a directory"),
+    (["evaluate", "--manifest", "{p}/empty.manifest", "--results", "{p}/empty-results", "--thresholds",
+      "{p}/binary.json"], "--manifest"),
     (["thresholds", "set", "{p}/binary.json"], "{p}/binary.json:"),
     (["thresholds", "set", "{p}/bad.json"], "{p}/bad.json:"),
     (["thresholds", "set", "{p}/missing.json"], "{p}/missing.json: No such file or directory"),
@@ -50,6 +73,8 @@ BAD = [
      "--results {p}/empty-results: no result JSONs there"),
     (["visualize", "--results", "{p}/empty-results", "--images", "{p}/images", "--out", "{p}/a-file"],
      "--out {p}/a-file: a file, not a folder"),
+    (["visualize", "--results", "{p}/results", "--images", "{p}/images", "--out", "{p}/g"],
+     "--images {p}/images: none of the 1 results' images is there"),
     (["sample-data", "{p}/a-file"], "{p}/a-file: a file, not a folder"),
     (["manifest", "validate", "{p}/missing.manifest"], "missing.manifest"),
     (["manifest", "stats", "{p}/binary.json"], "binary.json"),

@@ -150,3 +150,13 @@ def test_review_export_and_manifest_merge_from_the_command_line(gallery_run, tmp
     assert "Fix: give --images" in said
     said = refused(capsys, ["review", "export", "--results", str(results), "--out", str(out), "--low", "90"])
     assert "band 90-90 is empty" in said
+
+
+def test_merge_names_the_other_bucket_when_the_review_copied_the_images():
+    base = [json.dumps({"source-ref": f"s3://data/test_images/{name}.jpg", "n": 1}) for name in "ab"]
+    reviewed = [json.dumps({"source-ref": "s3://customlabels-local/test_images/b.jpg", "n": 2})]
+    merged = merge(base, reviewed)
+    assert (merged.replaced, merged.added) == (0, 1)
+    assert merged.other_bucket == ("s3://customlabels-local/", "s3://data/")
+    assert merge(base, [json.dumps({"source-ref": "s3://data/test_images/b.jpg"})]).other_bucket is None
+    assert merge(base, [json.dumps({"source-ref": "s3://x/new.jpg"})]).other_bucket is None
