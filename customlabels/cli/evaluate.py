@@ -60,11 +60,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     evaluation.add_argument("--iou", type=fraction, default=0.5,
                             help="IoU for a detection to match a box (default 0.5)")
     evaluation.add_argument("--target-precision", type=fraction, metavar="P",
-                            help="also find, per label, the lowest threshold whose precision reaches P (0-1)")
+                            help="also find, per label, the threshold reaching precision P (0-1) with the most recall")
     evaluation.add_argument("--thresholds", metavar="FILE",
                             help="score as if these thresholds had applied (predicts what `thresholds set` would do)")
     evaluation.add_argument("--tuned-thresholds", metavar="FILE",
-                            help="write the tuned thresholds (best F1, or with --target-precision the lowest "
+                            help="write the tuned thresholds (best F1, or with --target-precision the one "
                                  "reaching it) as a file `customlabels thresholds set` accepts (one model)")
     evaluation.add_argument("--json", metavar="FILE", help="write every number (schema in docs/evaluation.md)")
     evaluation.add_argument("--report", metavar="DIR", help="write an HTML report with the plots")
@@ -136,7 +136,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
         goal = "precision" if args.target_precision is not None else "f1"
         Path(args.tuned_thresholds).write_text(json.dumps(evaluation.tuned_thresholds(goal), indent=2) + "\n",
                                                encoding="utf-8")
-        chosen = "lowest reaching the target precision" if goal == "precision" else "best F1"
+        chosen = "reaching the target precision with the most recall" if goal == "precision" else "best F1"
         console.print(f"Tuned thresholds ({chosen}): {args.tuned_thresholds}; apply with: "
                       f"customlabels thresholds set {args.tuned_thresholds}", soft_wrap=True)
     if args.report:

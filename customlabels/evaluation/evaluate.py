@@ -92,15 +92,17 @@ class LabelCurve:
         return sum((recalls[i] - recalls[i - 1]) * precisions[i] for i in range(1, len(recalls)))
 
     def tune(self, target_precision: float | None) -> dict[str, Any]:
-        """The threshold of the best F1 and the lowest threshold whose precision reaches the target."""
-        best, lowest = None, None
-        for point in self.points():
+        """The threshold of the best F1, and among the thresholds whose precision reaches the target the one with the
+        most recall: the highest such threshold, so that it lets through no false positive that buys no recall."""
+        best, reaching = None, None
+        for point in self.points():  # from the highest threshold down: recall never falls
             f1 = _defined_f1(point["precision"], point["recall"])
             if best is None or (f1 or 0.0) > (best["f1"] or 0.0):
                 best = {**point, "f1": f1}
-            if target_precision is not None and point["precision"] >= target_precision:
-                lowest = {**point, "f1": f1}
-        return {"best_f1": best, "target_precision": target_precision, "reaching_target": lowest}
+            if (target_precision is not None and point["precision"] >= target_precision
+                    and (reaching is None or (point["recall"] or 0.0) > (reaching["recall"] or 0.0))):
+                reaching = {**point, "f1": f1}
+        return {"best_f1": best, "target_precision": target_precision, "reaching_target": reaching}
 
 
 def _f1(precision: float, recall: float) -> float:
@@ -266,7 +268,7 @@ class Evaluation:
 
     def tuned_thresholds(self, goal: str = "f1") -> dict[str, Any]:
         """A thresholds document (`customlabels thresholds set`) from the tuning: per label, the best-F1
-        threshold, or with goal "precision" the lowest one reaching the target precision (the best-F1 one
+        threshold, or with goal "precision" the one reaching the target precision with the most recall (the best-F1 one
         where no threshold reaches it). `min_confidence` is the lowest of them, for labels with no evidence.
         Thresholds keep every digit of the chosen confidence: rounded, one could pass above the detection it
         was chosen to keep, and a rerun would no longer reproduce the tuning."""

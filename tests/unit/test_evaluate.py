@@ -10,7 +10,9 @@ from customlabels.datasets.manifest import CLASSIFICATION, MULTILABEL, Box, pars
 from customlabels.evaluation.evaluate import (
     NO_LABEL,
     ImageResult,
+    LabelCurve,
     Prediction,
+    ScoredPrediction,
     evaluate,
     iou,
     results_from_snapshot_line,
@@ -184,3 +186,13 @@ def test_predictions_are_read_from_an_evaluation_manifest_snapshot_line():
     result = results_from_snapshot_line(line)
     assert result.key == "test/a.jpg"
     assert result.predictions == (Prediction("bee", 87.5, (0.5, 0.5, 0.25, 0.25)),)
+
+
+def test_the_target_precision_threshold_lets_through_no_false_positive_that_buys_no_recall():
+    """As a review found on the demo, the lowest threshold reaching the target can add false positives for no
+    recall. Here 60% precision holds down to 30 (P 0.6, R 0.75) but recall is already 0.75 at 40 (P 0.75)."""
+    verdicts = [(83.0, True), (60.0, True), (44.0, False), (40.0, True), (30.0, False), (20.0, False)]
+    curve = LabelCurve("bee", 4, [ScoredPrediction(f"{i}.jpg", "bee", c, tp) for i, (c, tp) in enumerate(verdicts)])
+    assert curve.tune(0.6)["reaching_target"]["threshold"] == 40.0
+    assert curve.tune(0.9)["reaching_target"]["threshold"] == 60.0
+    assert curve.tune(1.0)["reaching_target"]["threshold"] == 60.0
