@@ -62,8 +62,16 @@ GROUPS = (local, model, thresholds, evaluate, cost, dlq, transfer, visualize, re
 """The command groups, in the order `--help` lists them."""
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage error said in one line that names the option and where the help is (exit 2), not
+    after the whole usage block; every subcommand's parser is one of these too."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="customlabels", description=DESCRIPTION,
+    parser = Parser(prog="customlabels", description=DESCRIPTION,
                                      epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

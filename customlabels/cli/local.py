@@ -247,9 +247,7 @@ def local_serve(args: argparse.Namespace) -> int:
             Path(args.env_file).write_text("".join(f"export {name}={value}\n" for name, value in environment.items()),
                                            encoding="utf-8")
         console.print("[bold]Local pipeline running.[/] Ctrl-C stops it.")
-        table = Table(show_header=False)
-        table.add_column(no_wrap=True)
-        table.add_column(overflow="fold")
+        # Plain lines, never folded or cut at the terminal's width, so that every URL and ARN can be copied whole.
         for name, value in (("S3/SQS endpoint", resources.endpoint),
                             ("Rekognition endpoint", pipeline.rekognition_endpoint),
                             ("Bucket", resources.bucket), ("Upload prefix", pipeline.config.input_prefix),
@@ -257,8 +255,7 @@ def local_serve(args: argparse.Namespace) -> int:
                             ("Model", pipeline.config.model_arn),
                             ("Thresholds parameter", resources.thresholds_parameter),
                             ("Function logs", str(log_path))):
-            table.add_row(name, value)
-        console.print(table)
+            console.print(f"  {name + ':':22} {value}", soft_wrap=True, highlight=False)
         # One unwrapped line per variable, so that pasting them sets every one (soft_wrap: never cut or folded).
         console.print("Use it with the AWS CLI or boto3"
                       + (f" (or: source {args.env_file}):" if args.env_file else ":"), soft_wrap=True)

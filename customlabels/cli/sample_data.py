@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from customlabels.cli.common import POSITIVE, console
+from customlabels.cli.common import console, number
 from customlabels.errors import CommandError
 
 
@@ -13,7 +13,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                                  description="Draws images with Pillow and writes their Ground Truth "
                                              "object-detection manifest; nothing is downloaded.")
     sample.add_argument("out", help="folder to write images/ and manifest.jsonl into")
-    sample.add_argument("--count", type=POSITIVE, default=12, help="number of images (default 12)")
+    sample.add_argument("--count", type=number(int, at_least=1, at_most=10_000), default=12,
+                        help="number of images, 1-10,000 (default 12)")
     sample.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     sample.set_defaults(func=sample_data)
 
