@@ -22,6 +22,7 @@ from customlabels.datasets.manifest import (
     ManifestError,
     parse_document,
     parse_line,
+    read_text,
 )
 
 MAX_LINES = 250_000
@@ -54,9 +55,9 @@ def _bucket(source_ref: str) -> str:
 
 def _numbered_lines(path: Path) -> list[tuple[int, str]]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ManifestToolError(f"{path}: cannot be read ({error})") from None
+        text = read_text(path)
+    except ManifestError as error:
+        raise ManifestToolError(str(error)) from None
     return [(number, line) for number, line in enumerate(text.splitlines(), start=1)]
 
 
