@@ -158,14 +158,7 @@ def _thresholds(path: str | None):
         return None
     from customlabels.operations import runtime_thresholds as runtime
 
-    try:
-        return runtime.parse_thresholds(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise CommandError(f"--thresholds {path}: {error.strerror}. Fix: give a thresholds JSON file") from None
-    except UnicodeDecodeError:
-        raise CommandError(f"--thresholds {path}: not a text file. Fix: give a thresholds JSON file") from None
-    except runtime.ThresholdsError as error:
-        raise CommandError(f"--thresholds {path}: {error}") from None
+    return runtime.read_file(path, f"--thresholds {path}")
 
 
 def _load(source: str, evaluate):

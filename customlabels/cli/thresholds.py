@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from rich.table import Table
 
@@ -66,15 +65,7 @@ def thresholds_command(args: argparse.Namespace) -> int:
     from customlabels.operations import runtime_thresholds as runtime
 
     if args.action == "set":  # the file first: a mistake in it is named before anything about AWS
-        example = 'Fix: give a thresholds JSON file such as {"min_confidence": 80, "labels": {"bee": 72.5}}'
-        try:
-            thresholds = runtime.parse_thresholds(Path(args.file).read_text(encoding="utf-8"))
-        except OSError as error:
-            raise CommandError(f"{args.file}: {error.strerror}. {example}") from None
-        except UnicodeDecodeError:
-            raise CommandError(f"{args.file}: not a text file. {example}") from None
-        except runtime.ThresholdsError as error:
-            raise CommandError(f"{args.file}: {error}") from None
+        thresholds = runtime.read_file(args.file, args.file)
     target = _target(args)
     ssm = boto3.client("ssm")
     if args.action == "set":

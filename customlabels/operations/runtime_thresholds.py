@@ -7,12 +7,13 @@ the command accepts is exactly what the function applies.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from customlabels.errors import CommandError
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdsError, parse_thresholds
 
-__all__ = ["Thresholds", "ThresholdsError", "assumed_thresholds", "parse_thresholds", "read", "write"]
+__all__ = ["Thresholds", "ThresholdsError", "assumed_thresholds", "parse_thresholds", "read", "read_file", "write"]
 
 
 def read(ssm: Any, parameter: str) -> Thresholds:
@@ -21,7 +22,21 @@ def read(ssm: Any, parameter: str) -> Thresholds:
         return parse_thresholds(value)
     except ThresholdsError as error:
         raise CommandError(f"{parameter} holds an invalid document ({error}); the function keeps its last valid "
-                         "thresholds. Fix: customlabels thresholds set FILE") from None
+                           "thresholds. Fix: customlabels thresholds set FILE") from None
+
+
+def read_file(path: str, named: str) -> Thresholds:
+    """A thresholds JSON file, validated by the function's own rules; `named` is how a problem names it (the path,
+    or the option that gave it)."""
+    example = 'Fix: give a thresholds JSON file such as {"min_confidence": 80, "labels": {"bee": 72.5}}'
+    try:
+        return parse_thresholds(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise CommandError(f"{named}: {error.strerror}. {example}") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{named}: not a text file. {example}") from None
+    except ThresholdsError as error:
+        raise CommandError(f"{named}: {error}") from None
 
 
 def write(ssm: Any, parameter: str, thresholds: Thresholds) -> None:
