@@ -4,10 +4,13 @@ that locate a deployed pipeline."""
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 from rich.console import Console
 
 from customlabels.config import DEFAULT_STACK_NAME
+from customlabels.errors import CommandError
 
 console = Console()
 
@@ -34,8 +37,18 @@ def number(kind: type = float, *, at_least: float | None = None, above: float | 
 
 POSITIVE = number(int, at_least=1)
 SECONDS = number(float, above=0)
-PERCENT = number(float, at_least=0, at_most=100, hint="a percent: 90 for 90%")
 FRACTION = number(float, above=0, at_most=1, hint="a fraction: 0.9 for 90%")
+_PERCENT_RANGE = number(float, at_least=0, at_most=100, hint="a percent: 90 for 90%")
+
+
+def PERCENT(text: str) -> float:
+    """A percent from 0 to 100. A value below 1 is kept as given (0.5% is a valid threshold) but noted, since 0.8
+    is more often a fraction meant as 80%."""
+    value = _PERCENT_RANGE(text)
+    if 0 < value < 1:
+        print(f"note: {text} is read as {text}% (a percent, not a fraction); for {value * 100:g}% give "
+              f"{value * 100:g}", file=sys.stderr)
+    return value
 
 
 def key_values(option: str):
@@ -48,6 +61,22 @@ def key_values(option: str):
             raise argparse.ArgumentTypeError(f"{option} takes name=number pairs separated by commas, got "
                                              f"{spec!r}") from None
     return parse
+
+
+def input_folder(option: str, value: str | Path, fix: str = "") -> Path:
+    """The existing folder given as OPTION (empty for a positional argument), else an error naming it."""
+    if not Path(value).is_dir():
+        where = f"{option} {value}" if option else str(value)
+        raise CommandError(f"{where}: not a folder" + (f". Fix: {fix}" if fix else ""))
+    return Path(value)
+
+
+def output_folder(option: str, value: str | Path) -> Path:
+    """A folder to write into, created where it is written; refused before any work if a file is in its place."""
+    if Path(value).exists() and not Path(value).is_dir():
+        where = f"{option} {value}" if option else str(value)
+        raise CommandError(f"{where}: a file, not a folder. Fix: give a folder (created if missing)")
+    return Path(value)
 
 
 def stack_option(parser: argparse.ArgumentParser | argparse._MutuallyExclusiveGroup) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from customlabels.cli.common import PERCENT, console, number
+from customlabels.cli.common import PERCENT, console, input_folder, number
 from customlabels.errors import CommandError
 
 
@@ -46,8 +46,7 @@ def review_export(args: argparse.Namespace) -> int:
     if len(args.results) > 2:
         raise CommandError("--results: give one folder, or two to compare two models")
     for folder in args.results:
-        if not Path(folder).is_dir():
-            raise CommandError(f"--results {folder}: not a folder")
+        input_folder("--results", folder)
     try:
         rules = export.Rules(args.low, args.high, not args.skip_nothing, args.iou)
         documents = [[document for _, document in folder_result_documents(Path(folder))] for folder in args.results]
@@ -85,9 +84,7 @@ def _image_sizes(images: str | None):
 
     from customlabels.datasets.manifest import KeyMatcher
 
-    folder = Path(images)
-    if not folder.is_dir():
-        raise CommandError(f"--images {images}: not a folder")
+    folder = input_folder("--images", images)
     files = sorted(path for path in folder.rglob("*") if path.is_file())
     matcher = KeyMatcher(files, key=lambda path: path.relative_to(folder).as_posix())
 

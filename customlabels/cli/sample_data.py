@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from customlabels.cli.common import console, number
-from customlabels.errors import CommandError
+from customlabels.cli.common import console, number, output_folder
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -20,12 +19,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def sample_data(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from customlabels.datasets.sample_data import generate
 
-    if Path(args.out).exists() and not Path(args.out).is_dir():
-        raise CommandError(f"{args.out}: a file, not a folder. Fix: give a folder (created if missing)")
+    output_folder("", args.out)
     data = generate(args.out, count=args.count, seed=args.seed)
     console.print(f"{data.count} images in {data.images}/, Ground Truth manifest {data.manifest}", soft_wrap=True)
     return 0

@@ -40,8 +40,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     for action in (show, setting, importing):
         stack_option(action)
         action.add_argument("--parameter", help="the SSM parameter's name, instead of a stack")
-        action.add_argument("--model-arn", help="the model version (import-assumed with --parameter)")
-        action.set_defaults(func=thresholds_command)
+        action.set_defaults(func=thresholds_command, model_arn=None)
+    importing.add_argument("--model-arn", help="the model version whose evaluation summary to read (needed with "
+                                               "--parameter; with --stack, the stack's model)")
 
 
 def _target(args: argparse.Namespace):

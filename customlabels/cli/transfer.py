@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from customlabels.cli.common import POSITIVE, SECONDS, console, labels_text, number
+from customlabels.cli.common import POSITIVE, SECONDS, console, input_folder, labels_text, number, output_folder
 from customlabels.config import DEFAULT_STACK_NAME
 from customlabels.errors import CommandError
 
@@ -89,9 +89,7 @@ def upload_command(args: argparse.Namespace) -> int:
 
     from customlabels.operations import transfer
 
-    folder = Path(args.folder)
-    if not folder.is_dir():
-        raise CommandError(f"{folder}: not a folder. Fix: give the folder that holds the images")
+    folder = input_folder("", args.folder, "give the folder that holds the images")
     location, from_stack = _transfer_location(args)
     prefix = args.prefix if args.prefix is not None else location.upload_prefix
     if prefix and not prefix.endswith("/"):
@@ -137,8 +135,8 @@ def results_command(args: argparse.Namespace) -> int:
 
     from customlabels.operations import transfer
 
-    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
-        raise CommandError(f"--out {args.out}: a file, not a folder. Fix: give a folder (created if missing)")
+    if args.out:
+        output_folder("--out", args.out)
     location, from_stack = _transfer_location(args)
     prefix = args.prefix or location.upload_prefix
     _check_prefix(prefix, location, from_stack)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from customlabels.cli.common import PERCENT, console, number
+from customlabels.cli.common import PERCENT, console, input_folder, number, output_folder
 from customlabels.errors import CommandError
 
 IOU = number(float, above=0, at_most=1, hint="an intersection over union: 0.5 for half")
@@ -44,12 +44,8 @@ def visualize_command(args: argparse.Namespace) -> int:
     from customlabels.evaluation.evaluate import ResultsError
     from customlabels.visualize import gallery, pictures
 
-    results, images, out = Path(args.results), Path(args.images), Path(args.out)
-    for option, folder in (("--results", results), ("--images", images)):
-        if not folder.is_dir():
-            raise CommandError(f"{option} {folder}: not a folder")
-    if out.exists() and not out.is_dir():
-        raise CommandError(f"--out {out}: a file, not a folder. Fix: give a folder (created if missing)")
+    results, images = input_folder("--results", args.results), input_folder("--images", args.images)
+    out = output_folder("--out", args.out)
     if args.iou is not None and args.manifest is None:
         raise CommandError("--iou applies to the ground truth: give --manifest too, or leave --iou out")
     entries = _manifest_entries(args.manifest)

@@ -101,3 +101,21 @@ def test_every_example_in_the_help_parses():
     for words in commands:
         assert words[0] == "customlabels", words
         build_parser().parse_args(words[1:])
+
+
+@pytest.mark.parametrize("action", [["show"], ["set", "thresholds.json"]])
+def test_only_import_assumed_offers_model_arn_the_others_would_ignore_it(capsys, action):
+    model_arn = ["--model-arn", "arn:aws:rekognition:eu-west-1:123456789012:project/p/version/v/1"]
+    assert build_parser().parse_args(["thresholds", "import-assumed", *model_arn]).model_arn == model_arn[1]
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["thresholds", *action, *model_arn])
+    assert exit_.value.code == 2 and "unrecognized arguments: --model-arn" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [[*LOCAL_RUN, "--min-confidence"], [*VISUALIZE, "--min-confidence"],
+                                  ["review", "export", "--results", "r", "--out", "o", "--low"]])
+def test_a_percent_below_one_is_kept_but_noted_with_the_percent_it_likely_means(capsys, args):
+    assert build_parser().parse_args([*args, "0.8"]) is not None
+    assert "note: 0.8 is read as 0.8% (a percent, not a fraction); for 80% give 80" in capsys.readouterr().err
+    build_parser().parse_args([*args, "1"])
+    assert capsys.readouterr().err == "", "1% and above are plainly percents"
