@@ -77,9 +77,11 @@ demo: $(VENV)/.installed  ## The whole pipeline locally on a generated sample, t
 		--noise $(DEMO_HASTY) --seed 2 --min-confidence 1 --start-delay 0 --out $(DEMO)/results-hasty
 	$(VENV)/bin/customlabels visualize --results $(DEMO)/results --images $(DEMO)/sample/images \
 		--manifest $(DEMO)/sample/manifest.jsonl --out $(DEMO)/gallery
+	$(VENV)/bin/customlabels visualize --results $(DEMO)/results-hasty --images $(DEMO)/sample/images \
+		--manifest $(DEMO)/sample/manifest.jsonl --out $(DEMO)/gallery-hasty
 	$(VENV)/bin/customlabels evaluate --manifest $(DEMO)/sample/manifest.jsonl --target-precision 0.9 \
-		--results careful=$(DEMO)/results --results hasty=$(DEMO)/results-hasty \
-		--images $(DEMO)/sample/images --gallery $(DEMO)/gallery --report $(DEMO)/evaluation
+		--results careful=$(DEMO)/results --results hasty=$(DEMO)/results-hasty --images $(DEMO)/sample/images \
+		--gallery careful=$(DEMO)/gallery --gallery hasty=$(DEMO)/gallery-hasty --report $(DEMO)/evaluation
 
 synth: install  ## Synthesize: make synth MODEL_ARN=arn:aws:rekognition:...
 	$(CDK) synth $(CDK_FLAGS) $(CDK_ARGS) --quiet

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from customlabels.cli.common import FRACTION, console
+from customlabels.cli.common import FRACTION, console, input_folder
 from customlabels.errors import CommandError
 
 
@@ -31,13 +31,13 @@ def fraction(text: str) -> float:
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
-def named_results(text: str) -> tuple[str | None, str]:
+def named_path(text: str) -> tuple[str | None, str]:
     """`NAME=PATH` -> (NAME, PATH); a bare PATH (also one with `=` further on, or an s3:// URI) -> (None, PATH)."""
     name, separator, path = text.partition("=")
     if separator and NAME.fullmatch(name) and path:
         return name, path
     if separator and not path and NAME.fullmatch(name):
-        raise argparse.ArgumentTypeError(f"{text!r}: give NAME=PATH, the results after the =")
+        raise argparse.ArgumentTypeError(f"{text!r}: give NAME=PATH, the path after the =")
     return None, text
 
 
@@ -53,7 +53,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                     "Give --results NAME=PATH two or more times to compare models side by side. "
                     "See docs/evaluation.md.")
     evaluation.add_argument("--manifest", required=True, help="the ground truth (.manifest / JSON lines)")
-    evaluation.add_argument("--results", required=True, action="append", type=named_results,
+    evaluation.add_argument("--results", required=True, action="append", type=named_path,
                             metavar="[NAME=]DIR|s3://BUCKET/PREFIX|SNAPSHOT",
                             help="result JSONs, or an evaluation manifest snapshot file; repeat with NAME= to "
                                  "compare models")
@@ -71,9 +71,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     evaluation.add_argument("--images", metavar="DIR",
                             help="the images, for the report's pictures of false positives, false negatives and "
                                  "disagreements (matched to the manifest like results are)")
-    evaluation.add_argument("--gallery", metavar="DIR",
+    evaluation.add_argument("--gallery", action="append", type=named_path, metavar="[NAME=]DIR",
                             help="the folder of `customlabels visualize --out`: the report's pictures link to "
-                                 "their place in it")
+                                 "their place in it; comparing models, give each model's own as NAME=DIR")
     evaluation.set_defaults(func=evaluate_command)
 
 
@@ -91,6 +91,24 @@ def _models(specs: list[tuple[str | None, str]]) -> dict[str, str]:
     return models
 
 
+def _galleries(specs: list[tuple[str | None, str]], models: dict[str, str]) -> dict[str, str]:
+    """Model name -> the folder of the gallery drawn from its results: a picture links to its own model's
+    detections. One model takes a bare DIR; several need NAME=DIR, and a model without one gets no links."""
+    galleries: dict[str, str] = {}
+    named = ", ".join(models)
+    for name, folder in specs:
+        if name is None and len(models) > 1:
+            raise CommandError(f"--gallery {folder}: which model's results does it show? Give NAME=DIR, e.g. "
+                               f"--gallery {next(iter(models))}={folder} (the models: {named})")
+        name = name or next(iter(models))
+        if name not in models:
+            raise CommandError(f"--gallery {name}={folder}: no model is named {name!r}. Fix: one of {named}")
+        if name in galleries:
+            raise CommandError(f"--gallery: two galleries for {name!r}; give one per model")
+        galleries[name] = str(input_folder("--gallery", folder, "the folder `customlabels visualize --out` wrote"))
+    return galleries
+
+
 def evaluate_command(args: argparse.Namespace) -> int:
     from customlabels.datasets.manifest import ManifestError, read_manifest
     from customlabels.evaluation import evaluate
@@ -100,9 +118,9 @@ def evaluate_command(args: argparse.Namespace) -> int:
     if len(models) > 1 and args.tuned_thresholds:
         raise CommandError("--tuned-thresholds writes one model's thresholds: evaluate that model alone "
                            "(one --results)")
-    for option, value in (("--images", args.images), ("--gallery", args.gallery)):
-        if value and not Path(value).is_dir():
-            raise CommandError(f"{option} {value}: not a folder")
+    if args.images:
+        input_folder("--images", args.images)
+    galleries = _galleries(args.gallery or [], models)
     try:
         entries = read_manifest(args.manifest)
     except (OSError, ManifestError) as error:
@@ -145,8 +163,8 @@ def evaluate_command(args: argparse.Namespace) -> int:
             manifest=args.manifest, results=models, iou_threshold=args.iou,
             generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), thresholds=args.thresholds,
             target_precision=args.target_precision,
-            gallery=evaluation_report.relative_href(Path(args.gallery) / "index.html", folder)
-            if args.gallery else None)
+            galleries={name: evaluation_report.relative_href(Path(gallery) / "index.html", folder)
+                       for name, gallery in galleries.items()})
         draw = picture_drawer(Path(args.images), args.iou, entries, evaluations) if args.images else None
         index = evaluation_report.write_report(evaluations, folder, context, draw)
         console.print(f"Report: {index}\n  open in a browser: {index.resolve().as_uri()}", soft_wrap=True)
@@ -168,7 +186,7 @@ def _load(source: str, evaluate):
 
         s3 = boto3.client("s3")
     with Progress(TextColumn("reading results"), BarColumn(), MofNCompleteColumn(), console=console,
-                  transient=True) as progress:
+                  transient=True, disable=not console.is_terminal) as progress:  # piped: not even a blank line
         task = progress.add_task("results", total=None)
         try:
             return evaluate.load_results(source, s3, lambda done, total: progress.update(

@@ -64,8 +64,8 @@ class ReportContext:
     thresholds: str | None = None
     """The --thresholds file the results were scored under; None: the thresholds the results were made with."""
     target_precision: float | None = None
-    gallery: str | None = None
-    """The gallery's index.html, relative to the report's folder; None: no links."""
+    galleries: dict[str, str] = field(default_factory=dict)
+    """Model name -> its gallery's index.html, relative to the report's folder; a model without one: no links."""
     notes: list[str] = field(default_factory=list)
 
 
@@ -81,7 +81,7 @@ def write_report(evaluations: dict[str, Evaluation], folder: Path, context: Repo
     else:
         data, data_name = comparison_document(evaluations), "comparison.json"
     (folder / data_name).write_text(json.dumps(data, indent=2, default=float), encoding="utf-8")
-    pictures = _Pictures(folder, draw, context.gallery)
+    pictures = _Pictures(folder, draw, context.galleries)
     sections = [_header(evaluations, context, data_name), _headline_section(evaluations),
                 _image_level_section(evaluations), _classification_report_section(evaluations),
                 _matrix_section(evaluations), _curves_section(evaluations, folder), _tuning_section(evaluations),
@@ -119,8 +119,9 @@ def _header(evaluations: dict[str, Evaluation], context: ReportContext, data_nam
              ("labels", html.escape(", ".join(first.labels)) or "none"),
              ("generated", html.escape(context.generated)),
              ("every number", f'<a href="{data_name}">{data_name}</a>')]
-    if context.gallery:
-        rows.append(("gallery", f'<a href="{html.escape(context.gallery)}">the pictures of every image</a>'))
+    for name in evaluations.keys() & context.galleries.keys():
+        rows.append(("gallery" if len(evaluations) == 1 else f"gallery of {name}",
+                     f'<a href="{html.escape(context.galleries[name])}">the pictures of every image</a>'))
     notes = "".join(f"<p>{html.escape(note)}</p>" for note in context.notes)
     return ('<header><h1>' + ("Evaluation" if len(evaluations) == 1 else "Comparison of models") + "</h1>"
             '<dl class="context">' + "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in rows)
@@ -342,15 +343,15 @@ def _missing_section(evaluations: dict[str, Evaluation]) -> str:
 
 class _Pictures:
     """Thumbnails of images drawn with their verdicts, written once per model and image, each linked to the
-    image's place in the gallery (its anchor, customlabels.datasets.anchors)."""
+    image's place in its model's gallery (its anchor, customlabels.datasets.anchors)."""
 
-    def __init__(self, folder: Path, draw: Drawer | None, gallery: str | None) -> None:
-        self.folder, self.draw, self.gallery = folder, draw, gallery
+    def __init__(self, folder: Path, draw: Drawer | None, galleries: dict[str, str]) -> None:
+        self.folder, self.draw, self.galleries = folder, draw, galleries
         self.written: dict[tuple[str, str], str | None] = {}
 
     def grid(self, model: str, evaluation: Evaluation, keys: Sequence[str]) -> str:
         shown, rest = keys[:PICTURES_PER_SECTION], keys[PICTURES_PER_SECTION:]
-        more = ("<p>and " + ", ".join(self._link(evaluation, key, html.escape(key)) for key in rest) + "</p>"
+        more = ("<p>and " + ", ".join(self._link(model, evaluation, key, html.escape(key)) for key in rest) + "</p>"
                 if rest else "")
         return '<div class="grid">' + "".join(self.figure(model, evaluation, key) for key in shown) + "</div>" + more
 
@@ -359,15 +360,16 @@ class _Pictures:
         picture = (f'<img src="{html.escape(source)}" alt="{html.escape(key)}">' if source
                    else '<span class="no-picture">no picture (pass --images)</span>')
         counts = evaluation.diagnostics["per_image"].get(key) if with_counts else None
-        return (f'<figure class="thumb">{self._link(evaluation, key, picture)}<figcaption>'
-                f'{self._link(evaluation, key, html.escape(key))}<br>{_counts(counts) if counts else ""}'
+        return (f'<figure class="thumb">{self._link(model, evaluation, key, picture)}<figcaption>'
+                f'{self._link(model, evaluation, key, html.escape(key))}<br>{_counts(counts) if counts else ""}'
                 "</figcaption></figure>")
 
-    def _link(self, evaluation: Evaluation, key: str, content: str) -> str:
-        if not self.gallery:
+    def _link(self, model: str, evaluation: Evaluation, key: str, content: str) -> str:
+        gallery = self.galleries.get(model)
+        if not gallery:
             return content
         result_key = evaluation.diagnostics["per_image"].get(key, {}).get("result_key", key)
-        return f'<a href="{html.escape(self.gallery)}#{gallery_anchor(result_key)}">{content}</a>'
+        return f'<a href="{html.escape(gallery)}#{gallery_anchor(result_key)}">{content}</a>'
 
     def _thumbnail(self, model: str, evaluation: Evaluation, key: str) -> str | None:
         if (model, key) in self.written:

@@ -20,7 +20,7 @@ def report(tmp_path):
     assert main(["evaluate", "--manifest", str(paths["manifest"]), "--results", f"a={paths['results-a']}",
                  "--results", f"b={paths['results-b']}", "--target-precision", "0.6", "--report",
                  str(tmp_path / "report"), "--images", str(paths["images"]), "--gallery",
-                 str(tmp_path / "gallery")]) == 0
+                 f"b={tmp_path / 'gallery'}"]) == 0
     return tmp_path / "report" / "index.html"
 
 

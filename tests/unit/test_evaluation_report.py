@@ -1,5 +1,6 @@
 """Comparing models and the evaluation report: the comparison document, the per-image differences, the report's
-sections (context, meanings, matrices, tuning, "none" for what is empty, pictures linked to the gallery), the
+sections (context, meanings, matrices, tuning, "none" for what is empty, pictures linked to their model's
+gallery), the
 pictures' pixels, and `evaluate`'s options for it (in-process through `main`)."""
 
 import json
@@ -20,7 +21,8 @@ pytestmark = pytest.mark.unit
 
 ENTRIES_WITH_EMPTY = [*ENTRIES, entry(4, "d.jpg")]
 CONTEXT = ReportContext(manifest="gt.manifest", results={"a": "results-a", "b": "results-b"}, iou_threshold=0.5,
-                        generated="2026-11-27 12:00 UTC", target_precision=0.6, gallery="../gallery/index.html")
+                        generated="2026-11-27 12:00 UTC", target_precision=0.6,
+                        galleries={"a": "../gallery-a/index.html", "b": "../gallery-b/index.html"})
 
 
 def models():
@@ -91,7 +93,8 @@ def test_empty_sections_say_none_and_an_unreachable_precision_says_so(tmp_path):
         in reachable
 
 
-def test_pictures_are_written_per_model_and_link_to_the_gallery_anchor_of_the_result_key(tmp_path):
+def test_pictures_are_written_per_model_and_link_to_their_models_gallery_at_the_anchor_of_the_result_key(
+        tmp_path):
     colours = {"a": (200, 10, 10), "b": (10, 10, 200)}
     evaluations = models()
     calls = []
@@ -102,11 +105,13 @@ def test_pictures_are_written_per_model_and_link_to_the_gallery_anchor_of_the_re
         return Image.new("RGB", (100, 100), colours[model])
 
     page = write_report(evaluations, tmp_path / "report", CONTEXT, drawer).read_text()
-    links = re.findall(r'<a href="\.\./gallery/index\.html#([^"]+)"><img src="([^"]+)"', page)
-    assert {anchor for anchor, _ in links} >= {gallery_anchor(f"test_images/{key}") for key in ("a.jpg", "c.jpg",
-                                                                                                  "d.jpg")}
-    for _, source in links:
+    links = re.findall(r'<a href="\.\./gallery-([ab])/index\.html#([^"]+)"><img src="([^"]+)"', page)
+    assert {anchor for _, anchor, _ in links} >= {gallery_anchor(f"test_images/{key}") for key in ("a.jpg", "c.jpg",
+                                                                                                     "d.jpg")}
+    assert {gallery for gallery, _, _ in links} == {"a", "b"}
+    for gallery, _, source in links:
         model = source.split("/")[1]
+        assert gallery == model, f"{source} links to the gallery of {gallery}: it shows other detections"
         assert Image.open(tmp_path / "report" / source).convert("RGB").getpixel((50, 50)) == pytest.approx(
             colours[model], abs=8), "each model's picture is its own"
     assert len(calls) == len(set(calls)), "each (model, image) is drawn once, however many sections show it"
@@ -125,11 +130,12 @@ def test_the_multi_label_matrix_is_called_a_co_occurrence_matrix(tmp_path):
 
 def test_two_named_results_write_a_comparison_and_a_report_with_pictures(tmp_path, capsys):
     paths = write_evaluation_inputs(tmp_path)
-    gallery = tmp_path / "gallery"
-    gallery.mkdir()
+    for name in "ab":
+        (tmp_path / f"gallery-{name}").mkdir()
     code = main(["evaluate", "--manifest", str(paths["manifest"]), "--results", f"a={paths['results-a']}",
                  "--results", f"b={paths['results-b']}", "--json", str(tmp_path / "c.json"), "--report",
-                 str(tmp_path / "report"), "--images", str(paths["images"]), "--gallery", str(gallery)])
+                 str(tmp_path / "report"), "--images", str(paths["images"]), "--gallery", f"a={tmp_path}/gallery-a",
+                 "--gallery", f"b={tmp_path}/gallery-b"])
     assert code == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "3 image(s) where one model is right and another wrong" in out
@@ -137,7 +143,9 @@ def test_two_named_results_write_a_comparison_and_a_report_with_pictures(tmp_pat
     assert list(document["models"]) == ["a", "b"]
     assert document["models"]["a"]["model_versions"][0].endswith("-results-a")
     page = (tmp_path / "report" / "index.html").read_text()
-    assert f'href="../gallery/index.html#{gallery_anchor("test_images/d.jpg")}"' in page
+    for name in "ab":
+        assert f'href="../gallery-{name}/index.html#{gallery_anchor("test_images/d.jpg")}"' in page
+        assert f'<dt>gallery of {name}</dt><dd><a href="../gallery-{name}/index.html">' in page
     assert len(list((tmp_path / "report" / "pictures").rglob("*.jpg"))) >= 6
 
 
@@ -154,6 +162,15 @@ def test_one_bare_results_path_keeps_the_single_model_evaluation(tmp_path, capsy
      "--tuned-thresholds writes one model's thresholds"),
     (["--results", "{p}/results-a", "--images", "{p}/gt.manifest"], "--images {p}/gt.manifest: not a folder"),
     (["--results", "{p}/images"], "holds no result JSON"),
+    (["--results", "a={p}/results-a", "--results", "b={p}/results-b", "--gallery", "{p}/images"],
+     "--gallery {p}/images: which model's results does it show? Give NAME=DIR, e.g. --gallery a={p}/images "
+     "(the models: a, b)"),
+    (["--results", "a={p}/results-a", "--results", "b={p}/results-b", "--gallery", "c={p}/images"],
+     "--gallery c={p}/images: no model is named 'c'. Fix: one of a, b"),
+    (["--results", "a={p}/results-a", "--gallery", "a={p}/images", "--gallery", "{p}/images"],
+     "--gallery: two galleries for 'a'; give one per model"),
+    (["--results", "{p}/results-a", "--gallery", "{p}/gt.manifest"],
+     "--gallery {p}/gt.manifest: not a folder. Fix: the folder `customlabels visualize --out` wrote"),
 ])
 def test_mistakes_in_the_options_are_refused_naming_them(tmp_path, capsys, extra, says):
     write_evaluation_inputs(tmp_path)
@@ -210,6 +227,6 @@ def test_the_report_pictures_draw_ground_truth_dashed_and_predictions_solid(tmp_
     ("results", (None, "results")),
 ])
 def test_results_are_named_by_a_plain_name_before_an_equals_sign_and_paths_are_left_alone(text, parsed):
-    from customlabels.cli.evaluate import named_results
+    from customlabels.cli.evaluate import named_path
 
-    assert named_results(text) == parsed
+    assert named_path(text) == parsed
