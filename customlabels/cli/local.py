@@ -11,7 +11,17 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from customlabels.cli.common import PERCENT, POSITIVE, SECONDS, console, key_values, labels_text, number
+from customlabels.cli.common import (
+    PERCENT,
+    POSITIVE,
+    SECONDS,
+    console,
+    input_folder,
+    key_values,
+    labels_text,
+    number,
+    output_folder,
+)
 from customlabels.config import IMAGE_SUFFIXES, ConfigError, image_name_problem
 from customlabels.errors import CommandError
 
@@ -162,14 +172,10 @@ def _pipeline(args: argparse.Namespace, log_path: Path):
 def local_run(args: argparse.Namespace) -> int:
     from customlabels.local.pipeline import upload_tree, write_outputs
 
-    images, out = Path(args.images), Path(args.out)
-    if not images.is_dir():
-        raise CommandError(f"--images {images}: not a folder")
+    images, out = input_folder("--images", args.images), output_folder("--out", args.out)
     files = [p for p in images.rglob("*") if p.is_file()]
     if not files:
         raise CommandError(f"--images {images}: no files to upload")
-    if out.exists() and not out.is_dir():
-        raise CommandError(f"--out {out}: a file, not a folder. Fix: give a folder (created if missing)")
     out.mkdir(parents=True, exist_ok=True)
     log_path = out / "lambda.log"
     log_path.write_text("")
@@ -195,7 +201,7 @@ def local_run(args: argparse.Namespace) -> int:
         if outcome == "not-an-image" and key.lower().endswith(tuple({s.lower() for s in IMAGE_SUFFIXES})):
             console.print(f"[yellow]not-an-image[/]: {key}: {image_name_problem(key.rsplit('/', 1)[-1])}",
                           soft_wrap=True)
-    failed = {key: outcome for key, outcome in outcomes.items() if outcome in ("dlq", "timeout")}
+    failed = {key: outcome for key, outcome in outcomes.items() if outcome in ("dead-letter", "timeout")}
     for key, outcome in failed.items():
         console.print(f"[red]{outcome}[/]: {key}" + (" (still pending after --timeout)" if outcome == "timeout"
                                                       else " (every retry failed; see the log)"), soft_wrap=True)
@@ -218,17 +224,35 @@ def _print_results(outcomes: dict[str, str], results: dict[str, dict]) -> None:
 
 
 def _print_model_timeline(pipeline) -> None:
-    """How the model manager drove the model during the run (on demand: started when the uploads came)."""
-    history = pipeline.service.models[pipeline.config.model_arn].history
+    """How the model manager drove the model during the run (on demand: started when the uploads came), what
+    Rekognition answered and how auto-scaling moved the units."""
+    model = pipeline.service.models[pipeline.config.model_arn]
+    history = model.history
     started = history[0][0]
     steps = " -> ".join(f"{status} (+{moment - started:.1f} s)" for moment, status in history)
     console.print(f"Model ({pipeline.config.model_lifecycle}): {steps}", soft_wrap=True)
     if pipeline.config.model_lifecycle == "on-demand":
-        started = any(status == "STARTING" for _, status in history)
-        console.print(("  The model manager started it when images arrived" if started else
+        was_started = any(status == "STARTING" for _, status in history)
+        console.print(("  The model manager started it when images arrived" if was_started else
                        "  The model manager did not start it during the run")
                       + f"; deployed, it stops it after {pipeline.config.idle_minutes} idle minutes (idle_minutes).",
                       soft_wrap=True)
+    for line in service_story(pipeline.service.calls, pipeline.service.errors, model.capacity.history, started):
+        console.print(line, soft_wrap=True)
+
+
+def service_story(calls: dict[str, int], errors: dict[str, int], units_history: list[tuple[float, int]],
+                  started: float) -> list[str]:
+    """The emulated Rekognition's side of a run: its DetectCustomLabels calls and the errors it answered (which
+    the pipeline retries: botocore within the invocation, then SQS), and the inference units when auto-scaling
+    changed them (`units_history`: (time, units) from Capacity.history)."""
+    answered = ", ".join(f"{count} {code}" for code, count in sorted(errors.items()))
+    lines = [f"Rekognition: {_count(calls.get('DetectCustomLabels', 0), 'DetectCustomLabels call')}"
+             + (f"; errors answered (retried, docs/reliability.md): {answered}" if answered else ", no error")]
+    if len({units for _, units in units_history if units}) > 1:
+        lines.append("Inference units (auto-scaling): " + " -> ".join(
+            f"{units} (+{moment - started:.1f} s)" for moment, units in units_history))
+    return lines
 
 
 def local_serve(args: argparse.Namespace) -> int:

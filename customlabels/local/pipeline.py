@@ -210,13 +210,14 @@ class LocalPipeline:
         return set(transfer.list_keys(self.s3, self.resources.bucket, self.config.effective_results_prefix))
 
     def outcome(self, key: str, dead_letters: set[str], results: set[str] | None = None) -> str | None:
-        """`labels`, `error:<Code>`, `dlq`, `not-an-image`, or None while still pending."""
+        """`labels`, `error:<Code>`, `dead-letter`, `not-an-image`, or None while still pending (the words of
+        `customlabels results`)."""
         if not is_image_key(key):
             return "not-an-image"
         result = self.result(key) if results is None or self.result_key_for(key) in results else None
         if result is not None:
             return f"error:{result['Error']['Code']}" if "Error" in result else "labels"
-        return "dlq" if key in dead_letters else None
+        return "dead-letter" if key in dead_letters else None
 
     def wait(self, keys: list[str], timeout: float, on_progress: Callable[[int], None] | None = None,
              poll: float = 0.2) -> dict[str, str]:

@@ -326,7 +326,7 @@ def check_manifest_model(workspace: Path, command: Command, _output: str) -> Non
 def check_faults(workspace: Path, command: Command, _output: str) -> None:
     """`# rehearse faults: retried, nothing lost`: every image reached a result."""
     outcomes = summary_outcomes(workspace, command)
-    assert len(outcomes) == 4 and not {"dlq", "timeout"} & set(outcomes.values())
+    assert len(outcomes) == 4 and not {"dead-letter", "timeout"} & set(outcomes.values())
 
 
 def check_rewrite(workspace: Path, command: Command, _output: str) -> None:

@@ -153,7 +153,7 @@ def test_exhausted_retries_end_in_the_dlq_and_redrive_completes_them(backend):
     with LocalPipeline(config, backend, model=ModelOptions(faults={"InternalServerError": 1.0}),
                        visibility_timeout=1) as pipeline:
         upload_all(pipeline, KEYS[:2])
-        assert pipeline.wait(KEYS[:2], timeout=300) == dict.fromkeys(KEYS[:2], "dlq")
+        assert pipeline.wait(KEYS[:2], timeout=300) == dict.fromkeys(KEYS[:2], "dead-letter")
         # SQS delivers at least once: with a 1 s visibility timeout, copies of a message received while its first
         # invocation still retried reach the DLQ later, one by one. Only once the work queue holds nothing, visible
         # or in flight, is every copy there; a copy arriving after the redrive would stay in the DLQ.
@@ -251,7 +251,11 @@ def test_cli_exits_1_and_names_the_images_in_the_dlq(tmp_path):
     run = run_cli("local", "run", "--images", str(images), "--out", str(tmp_path / "out"), "--faults", "internal=1",
                   "--visibility-timeout", "1", "--timeout", "300")
     assert run.returncode == 1
-    assert "dlq: test_images/bee.jpg" in " ".join(run.stdout.split())
+    printed = " ".join(run.stdout.split())
+    assert "dead-letter: test_images/bee.jpg (every retry failed; see the log)" in printed
+    calls = re.search(r"Rekognition: (\d+) DetectCustomLabels calls; errors answered \(retried, "
+                      r"docs/reliability.md\): (\d+) InternalServerError", printed)
+    assert calls and int(calls[1]) >= int(calls[2]) >= 2, "every call to the running model failed, and was retried"
 
 
 def test_local_serve_keeps_the_stack_up_for_boto3_and_stops_on_sigterm(tmp_path):
