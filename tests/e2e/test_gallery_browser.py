@@ -207,3 +207,23 @@ def test_image_level_ground_truth_and_errors_on_a_narrow_screen(gallery_run, tmp
     lines = error.evaluate("e => Math.round(e.getBoundingClientRect().height / parseFloat(getComputedStyle(e)"
                            ".lineHeight))")
     assert 1 <= lines <= 3, f"the error's message wraps between words on a 320 px screen ({lines} lines)"
+
+
+def test_the_thresholds_the_results_were_made_with_are_said_in_words(gallery_run, tmp_path, browser):
+    """The header names each distinct Thresholds of the results, the detail the image's own, as `thresholds show`
+    words them (not as JSON)."""
+    images, results, documents = gallery_run
+    made_with = {"meadow/bee #1.jpg": {"min_confidence": 80.0, "labels": {"flower": 72.5}},
+                 "flowers.png": {"min_confidence": None, "labels": {}}}
+    for name, thresholds in made_with.items():
+        (results / "test_images" / f"{name}.json").write_text(json.dumps({**documents[name],
+                                                                          "Thresholds": thresholds}))
+    index = gallery.write_gallery(pictures.collect(results, images), tmp_path / "gallery", min_confidence=0)
+    page = browser.new_page()
+    page.goto(index.as_uri())
+    header = page.locator(".fact-thresholds").text_content()
+    assert "flower 72.5%, 80% for any other label" in header, header
+    assert "the model's assumed threshold for every label" in header, header
+    page.locator("#grid .card", has_text="bee #1.jpg").click()
+    facts = page.locator("#detail-facts").text_content()
+    assert "thresholdsflower 72.5%, 80% for any other label" in facts, facts
