@@ -137,7 +137,9 @@ def test_two_named_results_write_a_comparison_and_a_report_with_pictures(tmp_pat
                  str(tmp_path / "report"), "--images", str(paths["images"]), "--gallery", f"a={tmp_path}/gallery-a",
                  "--gallery", f"b={tmp_path}/gallery-b"])
     assert code == 0
-    out = " ".join(capsys.readouterr().out.split())
+    printed = capsys.readouterr().out
+    assert not printed.startswith("\n"), "no blank line from a progress bar when the output is not a terminal"
+    out = " ".join(printed.split())
     assert "3 image(s) where one model is right and another wrong" in out
     document = json.loads((tmp_path / "c.json").read_text())
     assert list(document["models"]) == ["a", "b"]
