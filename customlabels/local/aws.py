@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import socket
+import threading
+import time
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from moto.server import ThreadedMotoServer
+from moto.sqs.models import SQSBackend
 
 from customlabels.config import (
     DLQ_RETENTION_DAYS,
@@ -49,8 +53,35 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+_RECEIVE_LOCK = threading.Lock()
+
+
+def _one_receiver_at_a_time(receive):
+    """moto's ReceiveMessage checks that a message is visible and then marks it received, without a lock; a
+    SendMessage wakes every long poll at once, so two pollers can both take the new message, a second delivery
+    within the visibility timeout (getmoto/moto#519, still so in moto 5.2; a flake hunt saw it). The pipeline
+    tolerates duplicates (SQS is at-least-once), but in the local twin a duplicate must come from a plan, as
+    every fault does, never from thread timing. So each pass over the queue runs under one lock, and the long
+    poll waits outside it, as moto's own loop does."""
+    @functools.wraps(receive)
+    def receive_message(self, queue_name, count, wait_seconds_timeout, visibility_timeout, *args, **kwargs):
+        deadline = time.monotonic() + (wait_seconds_timeout or 0)
+        while True:
+            with _RECEIVE_LOCK:
+                messages = receive(self, queue_name, count, 0, visibility_timeout, *args, **kwargs)
+            left = deadline - time.monotonic()
+            if messages or left <= 0:
+                return messages
+            self.get_queue(queue_name).wait_for_messages(min(1.0, left))
+
+    receive_message.one_at_a_time = True
+    return receive_message
+
+
 def start_moto() -> tuple[ThreadedMotoServer, str]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
+    if not getattr(SQSBackend.receive_message, "one_at_a_time", False):
+        SQSBackend.receive_message = _one_receiver_at_a_time(SQSBackend.receive_message)
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
