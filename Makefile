@@ -46,7 +46,7 @@ browser:  ## Debian's Chromium for the gallery's browser tests (installed when m
 lint: $(VENV)/.installed  ## ruff
 	$(VENV)/bin/ruff check .
 
-test: install browser lint  ## Run every test: the unit, integration and e2e tiers (about 3 min on 2 cores, after the install)
+test: install browser lint  ## Run every test: the unit, integration and e2e tiers (about 4 min on 2 cores, after the install)
 	$(PY) -m pytest -n $(WORKERS) --dist worksteal
 
 test-unit: $(VENV)/.installed  ## The inner loop: pure-code tests only (seconds)
