@@ -41,7 +41,3 @@ class Pacer:
             self._slots.append(slot)
         if slot > now:
             self.sleep(slot - now)
-
-    def batch_seconds(self, batch_size: int) -> float:
-        """About how long a batch of `batch_size` calls takes at this pace (whole windows, no bursts counted)."""
-        return math.ceil(batch_size / self.calls) * self.window if self.calls else 0.0

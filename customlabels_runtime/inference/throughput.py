@@ -89,10 +89,6 @@ class ThroughputControl:
         return self.scale_factor > 1 and (self.first_share is None
                                          or self.rate < 0.9 * self.scale_factor * self.first_share)
 
-    def reserve(self) -> tuple[float, bool]:
-        """The time at which this call may go, and whether the rate held it back (it waits for its slot)."""
-        return self.reserve_call()[:2]
-
     def reserve_call(self) -> tuple[float, bool, bool]:
         """(time, held, probe): when this call may go, whether the rate held it back, whether it is a demand probe
         (sent at once, outside the window, to show the model more demand than it serves)."""

@@ -45,9 +45,9 @@ def test_calls_not_made_during_a_pause_are_made_up_at_once_but_never_beyond_the_
     go at once (what the pause did not use), the rest a window later."""
     clock = ManualClock(0.0)
     control = ThroughputControl(initial_rate=4.0, clock=clock, sleep=clock.sleep)
-    slots = [control.reserve()[0] for _ in range(4)]
+    slots = [control.reserve_call()[0] for _ in range(4)]
     clock.advance(1.6)
-    slots += [control.reserve()[0] for _ in range(6)]
+    slots += [control.reserve_call()[0] for _ in range(6)]
     assert slots == [0.0] * 4 + [1.6] * 4 + [pytest.approx(2.6)] * 2
     assert busiest_second(slots) == 4
 
