@@ -26,7 +26,6 @@ Results are appended to bench/RESULTS.md with the machine they were measured on.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import platform
 import statistics
@@ -37,7 +36,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from PIL import Image
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -67,12 +65,6 @@ class Saturation:
     cpu_ms_per_image: float
 
 
-def picture() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (320, 240), (90, 160, 60)).save(buffer, "JPEG")
-    return buffer.getvalue()
-
-
 def run_stack(name: str, images: int, *, batch_size: int, pollers: int | None, latency: float,
               progress: Progress) -> Saturation:
     """Upload with the event source off, then switch it on and time the drain: throughput, not upload speed."""
@@ -80,7 +72,7 @@ def run_stack(name: str, images: int, *, batch_size: int, pollers: int | None, l
                          max_receive_count=100)
     model = ModelOptions(running=True, inference_units=INFERENCE_UNITS, latency=latency,
                          tps_per_inference_unit=TPS_PER_INFERENCE_UNIT)
-    body = picture()
+    body = throughput.picture((320, 240))
     with LocalPipeline(config, model=model, visibility_timeout=30, pollers=pollers, manager_interval=30) as pipeline:
         pipeline.esm.set_enabled(False)
         keys = [f"test_images/bench/{index:05d}.jpg" for index in range(images)]

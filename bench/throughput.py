@@ -42,6 +42,7 @@ from bench.fixed_pacer import Pacer
 from customlabels.config import MODEL_ARN_EXAMPLE, PipelineConfig
 from customlabels.local.emulator.clock import ManualClock
 from customlabels.local.emulator.rekognition import CustomLabelsService, ServiceError
+from customlabels_runtime.inference.logic import RETRY_RESERVE_SECONDS
 from customlabels_runtime.inference.throughput import THROTTLING_CODES, ThroughputControl
 
 RECEIVE, DELETE, INVOKE = 0.03, 0.02, 0.02
@@ -49,8 +50,6 @@ HEADS, PUT = 0.02, 0.03
 LATENCY, THROTTLE_ANSWER = 0.15, 0.02
 MEMORY_GB = 0.5
 STEADY = (0.2, 0.9)
-RESERVE_SECONDS = 10.0
-"""The adaptive handler stops retrying a throttled call when less than this is left of the invocation."""
 BOTOCORE_RETRIES = 4
 
 
@@ -184,9 +183,10 @@ class Queue:
 # --- the cell -----------------------------------------------------------------------------------------------
 
 
-def picture() -> bytes:
+def picture(size: tuple[int, int] = (64, 64)) -> bytes:
+    """A plain green JPEG: the emulated model reads it but never looks at its content."""
     buffer = io.BytesIO()
-    Image.new("RGB", (64, 64), (90, 160, 60)).save(buffer, "JPEG")
+    Image.new("RGB", size, (90, 160, 60)).save(buffer, "JPEG")
     return buffer.getvalue()
 
 
@@ -326,7 +326,7 @@ def run_cell(cell: Cell, strategy: Strategy, images: int | None = None, seed: in
                 continue
             yield scheduler.now + RECEIVE + INVOKE
             started = scheduler.now
-            deadline = started + config.function_timeout_seconds - RESERVE_SECONDS
+            deadline = started + config.function_timeout_seconds - RETRY_RESERVE_SECONDS
             yield [record(message, control, deadline) for message in batch]
             invocation_seconds[0] += scheduler.now - started
             yield scheduler.now + DELETE
@@ -354,12 +354,20 @@ def run_cell(cell: Cell, strategy: Strategy, images: int | None = None, seed: in
                     finished[-1] if finished else 0.0, note, finished, throttle_times, capacity_log)
 
 
-def steady_saturation(finished: list[float], capacity_log: list[tuple[float, float]]) -> tuple[float, str]:
-    """Images done between the STEADY percentiles of completions, over the capacity in that time."""
+def steady_window(finished: list[float]) -> tuple[float, float, int] | None:
+    """(first, last, images done between): the steady state, between the STEADY percentiles of completions;
+    None for too few images to tell."""
     if len(finished) < 20:
-        return 0.0, "too few images"
+        return None
     first, last = (finished[int(len(finished) * share)] for share in STEADY)
-    done = int(len(finished) * STEADY[1]) - int(len(finished) * STEADY[0])
+    return first, last, int(len(finished) * STEADY[1]) - int(len(finished) * STEADY[0])
+
+
+def steady_saturation(finished: list[float], capacity_log: list[tuple[float, float]]) -> tuple[float, str]:
+    """Images done in the steady state over the capacity in that time."""
+    if (window := steady_window(finished)) is None:
+        return 0.0, "too few images"
+    first, last, done = window
     return done / capacity_between(capacity_log, first, last), ""
 
 
@@ -374,11 +382,10 @@ def capacity_between(capacity_log: list[tuple[float, float]], start: float, end:
 
 
 def steady_throttles(finished: list[float], throttle_times: list[float]) -> float:
-    """Throttled calls per image done between the STEADY percentiles of completions."""
-    if len(finished) < 20:
+    """Throttled calls per image done in the steady state."""
+    if (window := steady_window(finished)) is None:
         return 0.0
-    first, last = (finished[int(len(finished) * share)] for share in STEADY)
-    done = int(len(finished) * STEADY[1]) - int(len(finished) * STEADY[0])
+    first, last, done = window
     return sum(1 for at in throttle_times if first <= at < last) / done
 
 
