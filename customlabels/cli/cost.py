@@ -7,6 +7,7 @@ import argparse
 from rich.table import Table
 
 from customlabels.cli.common import POSITIVE, console, number
+from customlabels.config import TPS_PER_INFERENCE_UNIT
 from customlabels.errors import CommandError
 
 
@@ -27,9 +28,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     cost.add_argument("--ms-per-image", type=number(at_least=0), default=150.0,
                       help="the inference function's billed time per image in ms: model latency plus the "
                            "handler's CPU time (default 150, an estimate; use your CloudWatch Duration per image)")
-    cost.add_argument("--tps-per-inference-unit", type=number(above=0), default=5.0,
-                      help="images a second one inference unit of YOUR model serves (default 5, a typical figure; "
-                           "it depends on the model and the images): the time a burst takes and the minimum cost. "
+    cost.add_argument("--tps-per-inference-unit", type=number(above=0), default=TPS_PER_INFERENCE_UNIT,
+                      help="images a second one inference unit of YOUR model serves (default "
+                           f"{TPS_PER_INFERENCE_UNIT:g}, a typical figure; it depends on the model and the images): "
+                           "the time a burst takes and the minimum cost. "
                            "The pipeline itself needs no such figure, it finds the capacity")
     cost.set_defaults(func=cost_command)
 

@@ -24,10 +24,7 @@ from customlabels.cli.common import (
 )
 from customlabels.config import IMAGE_SUFFIXES, ConfigError, image_name_problem
 from customlabels.errors import CommandError
-
-DEFAULT_TPS = 5.0
-"""The emulator's default capacity per inference unit (customlabels.local.emulator.capacity), repeated here so
-that `--help` stays fast; a test keeps the two equal."""
+from customlabels.local.emulator.capacity import DEFAULT_TPS_PER_INFERENCE_UNIT
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -78,8 +75,9 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-inference-units", type=POSITIVE, metavar="M",
                         help="above --inference-units, the model auto-scales up to M under sustained load and "
                              "back down when it falls; sets max_inference_units (default: --inference-units)")
-    parser.add_argument("--tps-per-inference-unit", type=number(above=0), default=DEFAULT_TPS, metavar="N",
-                        help=f"calls per second one unit of the emulated model admits (default {DEFAULT_TPS:g}); "
+    parser.add_argument("--tps-per-inference-unit", type=number(above=0), default=DEFAULT_TPS_PER_INFERENCE_UNIT,
+                        metavar="N", help="calls per second one unit of the emulated model admits (default "
+                                          f"{DEFAULT_TPS_PER_INFERENCE_UNIT:g}); "
                              "the pipeline's configuration does not know it")
     parser.add_argument("--scale-after", type=key_values("--scale-after"), metavar="SPEC",
                         help="auto-scaling delays in seconds: up=60 (continuous throttling before a unit is "

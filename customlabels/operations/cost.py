@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from customlabels.config import TPS_PER_INFERENCE_UNIT
+
 HOURS_PER_DAY = 24
 ESM_POLLERS = 5
 """Lambda starts an SQS event source with five long-polling pollers (20 s polls) while it is enabled."""
@@ -43,7 +45,7 @@ class Workload:
     manager_interval_minutes: int = 1
     manager_ms: float = 100.0
     manager_memory_mb: int = 256
-    tps_per_inference_unit: float = 5.0
+    tps_per_inference_unit: float = TPS_PER_INFERENCE_UNIT
     """The model's capacity per inference unit, which only the user can measure (it depends on the model and the
     images); the pipeline does not need it, the estimate does: for the time a burst takes and the minimum."""
 
@@ -53,9 +55,10 @@ class Workload:
         if self.bursts_per_day * self.burst_hours > HOURS_PER_DAY:
             found.append(f"{self.bursts_per_day} bursts of {self.burst_hours:g} h are more than a day. Fix: "
                          "--bursts-per-day x --burst-hours at most 24")
-        capacity_per_day = self.tps_per_inference_unit * self.inference_units * 3600 * HOURS_PER_DAY
+        per_unit_per_day = self.tps_per_inference_unit * 3600 * HOURS_PER_DAY
+        capacity_per_day = per_unit_per_day * self.inference_units
         if self.images_per_day > capacity_per_day:
-            needed = math.ceil(self.images_per_day / (self.tps_per_inference_unit * 3600 * HOURS_PER_DAY))
+            needed = math.ceil(self.images_per_day / per_unit_per_day)
             found.append(f"{self.images_per_day:,} images a day are more than {self.inference_units} inference "
                          f"unit(s) at {self.tps_per_inference_unit:g} images/s can answer in a day "
                          f"({capacity_per_day:,.0f}). Fix: --inference-units {needed} or more")

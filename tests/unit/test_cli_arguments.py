@@ -62,10 +62,10 @@ def test_the_edges_of_each_range_are_accepted(args):
 
 
 def test_the_emulated_models_capacity_and_units_reach_the_model_and_the_units_the_configuration(tmp_path):
-    from customlabels.cli.local import DEFAULT_TPS, _pipeline
+    from customlabels.cli.local import _pipeline
     from customlabels.local.emulator.capacity import DEFAULT_TPS_PER_INFERENCE_UNIT
 
-    assert DEFAULT_TPS == DEFAULT_TPS_PER_INFERENCE_UNIT
+    assert build_parser().parse_args(LOCAL_RUN).tps_per_inference_unit == DEFAULT_TPS_PER_INFERENCE_UNIT
     args = build_parser().parse_args([*LOCAL_RUN, "--inference-units", "2", "--max-inference-units", "4",
                                       "--tps-per-inference-unit", "7.5", "--scale-after", "up=5,down=30"])
     pipeline = _pipeline(args, tmp_path / "log")

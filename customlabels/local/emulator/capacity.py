@@ -16,8 +16,11 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
-DEFAULT_TPS_PER_INFERENCE_UNIT = 5.0
-"""Calls per second one emulated inference unit admits; a parameter of each model, not a fact of the service."""
+from customlabels.config import TPS_PER_INFERENCE_UNIT
+
+DEFAULT_TPS_PER_INFERENCE_UNIT = float(TPS_PER_INFERENCE_UNIT)
+"""Calls per second one emulated inference unit admits by default (the configuration's typical figure); a
+parameter of each model, not a fact of the service."""
 DEFAULT_SCALE_UP_AFTER = 60.0
 """Seconds of sustained overload (calls throttled with no pause over a second) before one unit is added."""
 DEFAULT_SCALE_DOWN_AFTER = 300.0
