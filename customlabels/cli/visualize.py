@@ -53,11 +53,12 @@ def visualize_command(args: argparse.Namespace) -> int:
         items = pictures.collect(results, images)
     except ResultsError as error:
         raise CommandError(str(error)) from None
-    if not any(item.document is not None for item in items):
+    with_result = [item for item in items if item.document is not None]
+    if not with_result:
         raise CommandError(f"--results {results}: no result JSONs there. Fix: give the folder that `local run --out` "
                            "or `results --out` wrote")
-    without_image = [item for item in items if item.document is not None and item.image_path is None]
-    if len(without_image) == sum(item.document is not None for item in items):
+    without_image = [item for item in with_result if item.image_path is None]
+    if len(without_image) == len(with_result):
         raise CommandError(f"--images {images}: none of the {len(without_image)} results' images is there. Fix: give "
                            "the folder the images were uploaded from")
     if without_image:
