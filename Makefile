@@ -43,8 +43,9 @@ browser:  ## Debian's Chromium for the gallery's browser tests (installed when m
 		$(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || \
 		echo "Could not install chromium (apt-get needs root or sudo): the gallery's browser tests will be skipped."
 
-lint: $(VENV)/.installed  ## ruff
+lint: $(VENV)/.installed  ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test: install browser lint  ## Run every test: the unit, integration and e2e tiers (about 4 min on 2 cores, after the install)
 	$(PY) -m pytest -n $(WORKERS) --dist worksteal

@@ -24,8 +24,12 @@ class Pacer:
     """Windows 10% longer than a second absorb the jitter between sending a call and the model admitting it
     (at 5%, 1.1% of calls were still throttled in bench/)."""
 
-    def __init__(self, calls_per_second: float | None, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        calls_per_second: float | None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.calls = max(1, math.floor(calls_per_second)) if calls_per_second else 0
         self.window = max(1.0, self.calls / calls_per_second) * self.WINDOW_MARGIN if calls_per_second else 0.0
         self.clock, self.sleep = clock, sleep

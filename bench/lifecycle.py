@@ -78,12 +78,17 @@ def burst(at: float, images: int, per_second: float) -> tuple[float, ...]:
 PROFILES = (
     Profile("10,000-image burst", burst(600, 10_000, 50)),
     Profile("trickle, 1 image / 5 min", tuple(600.0 + 300 * index for index in range(288))),
-    Profile("3 bursts a day (3 x 1,000)", burst(8 * 3600, 1000, 20) + burst(12 * 3600, 1000, 20)
-            + burst(16 * 3600, 1000, 20)),
+    Profile(
+        "3 bursts a day (3 x 1,000)",
+        burst(8 * 3600, 1000, 20) + burst(12 * 3600, 1000, 20) + burst(16 * 3600, 1000, 20),
+    ),
     Profile("a day with no images", ()),
 )
-FLOOD = Profile("flood, 1 image / 10 s all day", tuple(600.0 + 10 * index for index in range((DAY - 600) // 10)),
-                seconds=DAY + 2 * 3600)
+FLOOD = Profile(
+    "flood, 1 image / 10 s all day",
+    tuple(600.0 + 10 * index for index in range((DAY - 600) // 10)),
+    seconds=DAY + 2 * 3600,
+)
 """The flood: a client stuck in a loop keeps an on-demand model busy around the clock; the spend guard's budget
 (`max_model_hours_per_day`) bounds its bill per UTC day (the simulation starts at 00:00 UTC)."""
 
@@ -208,16 +213,25 @@ class FakeSQS:
 
     def get_queue_attributes(self, QueueUrl: str, AttributeNames: list[str]) -> dict:
         visible, hidden = self.world.counts()
-        return {"Attributes": {"ApproximateNumberOfMessages": str(visible),
-                               "ApproximateNumberOfMessagesNotVisible": str(hidden),
-                               "RedrivePolicy": json.dumps({"deadLetterTargetArn": "arn:aws:sqs:::dlq",
-                                                            "maxReceiveCount": self.world.max_receives})}}
+        return {
+            "Attributes": {
+                "ApproximateNumberOfMessages": str(visible),
+                "ApproximateNumberOfMessagesNotVisible": str(hidden),
+                "RedrivePolicy": json.dumps(
+                    {"deadLetterTargetArn": "arn:aws:sqs:::dlq", "maxReceiveCount": self.world.max_receives}
+                ),
+            }
+        }
 
-    def receive_message(self, QueueUrl: str, MaxNumberOfMessages: int, VisibilityTimeout: int,
-                        WaitTimeSeconds: int = 0) -> dict:
+    def receive_message(
+        self, QueueUrl: str, MaxNumberOfMessages: int, VisibilityTimeout: int, WaitTimeSeconds: int = 0
+    ) -> dict:
         taken = self.world.receive(MaxNumberOfMessages, VisibilityTimeout)
-        return {"Messages": [{"MessageId": str(m.id), "ReceiptHandle": f"{m.id}:{m.receives}", "Body": m.body}
-                             for m in taken]}
+        return {
+            "Messages": [
+                {"MessageId": str(m.id), "ReceiptHandle": f"{m.id}:{m.receives}", "Body": m.body} for m in taken
+            ]
+        }
 
     def _entries(self, entries: list[dict]) -> list[tuple[dict, Message | None]]:
         return [(entry, self.world.messages.get(int(entry["ReceiptHandle"].split(":")[0]))) for entry in entries]
@@ -299,8 +313,17 @@ class Quiet:
 
 
 def s3_event(key: str) -> str:
-    return json.dumps({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
-                                    "s3": {"bucket": {"name": "bucket"}, "object": {"key": key, "size": 1}}}]})
+    return json.dumps(
+        {
+            "Records": [
+                {
+                    "eventSource": "aws:s3",
+                    "eventName": "ObjectCreated:Put",
+                    "s3": {"bucket": {"name": "bucket"}, "object": {"key": key, "size": 1}},
+                }
+            ]
+        }
+    )
 
 
 TEST_EVENT = json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "bucket"})
@@ -370,8 +393,9 @@ def simulate(profile: Profile, *, announcements: bool = True, config: PipelineCo
     config = config or PipelineConfig(MODEL_ARN_EXAMPLE)
     world = World(config)
     clients = Clients(FakeRekognition(world), FakeSQS(world), FakeLambda(world), FakeSSM(world))
-    settings = manager.Settings.from_environ({**config.manager_environment(), "QUEUE_URL": "queue",
-                                              "MAPPING_UUID": "mapping", "STATE_PARAMETER": "/state"})
+    settings = manager.Settings.from_environ(
+        {**config.manager_environment(), "QUEUE_URL": "queue", "MAPPING_UUID": "mapping", "STATE_PARAMETER": "/state"}
+    )
     project = manager.project_arn(clients.rekognition, settings.model_arn)
     capacity = TPS_PER_INFERENCE_UNIT * config.max_inference_units
     interval = config.manager_interval_minutes * 60
@@ -398,9 +422,17 @@ def simulate(profile: Profile, *, announcements: bool = True, config: PipelineCo
             index = pending_uploads.popleft()
             world.put(s3_event(keys[index]), index, world.now + NOTIFICATION_SECONDS)
             if announcements:
-                invocations.append((world.now, {"source": "aws.s3", "detail-type": "Object Created",
-                                                "time": (EPOCH + timedelta(seconds=world.now)).isoformat(),
-                                                "detail": {"object": {"key": keys[index]}}}))
+                invocations.append(
+                    (
+                        world.now,
+                        {
+                            "source": "aws.s3",
+                            "detail-type": "Object Created",
+                            "time": (EPOCH + timedelta(seconds=world.now)).isoformat(),
+                            "detail": {"object": {"key": keys[index]}},
+                        },
+                    )
+                )
         world.release_due()
         if world.polling:
             batch = world.receive(capacity, config.visibility_timeout_seconds)
@@ -420,9 +452,16 @@ def simulate(profile: Profile, *, announcements: bool = True, config: PipelineCo
             runs += 1
             now = EPOCH + timedelta(seconds=world.now)
             try:
-                answer = manager.manage(settings, clients, project, quiet, quiet, now=now,
-                                        work_announced=manager.announced_image(event, settings.input_prefix),
-                                        announced_at=manager.announcement_time(event, now))
+                answer = manager.manage(
+                    settings,
+                    clients,
+                    project,
+                    quiet,
+                    quiet,
+                    now=now,
+                    work_announced=manager.announced_image(event, settings.input_prefix),
+                    announced_at=manager.announcement_time(event, now),
+                )
                 paused = bool(answer.get("paused"))
                 if answer["stop"] and paused:
                     world.guard_stops.append(world.stops[-1])
@@ -435,11 +474,30 @@ def simulate(profile: Profile, *, announcements: bool = True, config: PipelineCo
         world.guard_paused_seconds += paused
         world.up_seconds += world.model_status in ("STARTING", "RUNNING", "STOPPING")
 
-    return Outcome(profile.name, announcements, config, len(profile.uploads), results, profile.uploads,
-                   world.running_seconds, world.up_seconds, world.starts, world.stops, world.queued_at_stops,
-                   world.received_while_not_running, len(world.dead_letters), runs, dropped, errors,
-                   world.model_status, sum(world.counts()), world.in_flight_at_stops, world.guard_stops,
-                   world.running_by_day, world.guard_paused_seconds)
+    return Outcome(
+        profile.name,
+        announcements,
+        config,
+        len(profile.uploads),
+        results,
+        profile.uploads,
+        world.running_seconds,
+        world.up_seconds,
+        world.starts,
+        world.stops,
+        world.queued_at_stops,
+        world.received_while_not_running,
+        len(world.dead_letters),
+        runs,
+        dropped,
+        errors,
+        world.model_status,
+        sum(world.counts()),
+        world.in_flight_at_stops,
+        world.guard_stops,
+        world.running_by_day,
+        world.guard_paused_seconds,
+    )
 
 
 # --- the report ------------------------------------------------------------------------------------------
@@ -454,8 +512,10 @@ def unit_hours_per_1000(outcome: Outcome) -> str:
     if not outcome.images:
         return "-"
     units = outcome.config.max_inference_units
-    billed, minimum = (seconds / 3600 * units / outcome.images * 1000
-                       for seconds in (outcome.running_seconds, outcome.minimum_running_seconds))
+    billed, minimum = (
+        seconds / 3600 * units / outcome.images * 1000
+        for seconds in (outcome.running_seconds, outcome.minimum_running_seconds)
+    )
     return f"{billed:.3f} / {minimum:.3f}"
 
 
@@ -466,11 +526,13 @@ def first(outcome: Outcome) -> str:
 
 def table(pairs: list[tuple[Outcome, Outcome]]) -> list[str]:
     """Markdown rows: each profile as deployed (on-upload trigger + schedule), and with the schedule alone."""
-    rows = ["| profile | images | starts | billed min (RUNNING) | minimum billed (processing at capacity) | "
-            "up min (STARTING to STOPPED) | minimum up (start + processing) | stop after last result (min) | "
-            "first image's result (min) | worst result (min) | schedule alone: billed min / starts / first / worst | "
-            "inference-unit hours per 1,000 images: billed / minimum (images / capacity) |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| profile | images | starts | billed min (RUNNING) | minimum billed (processing at capacity) | "
+        "up min (STARTING to STOPPED) | minimum up (start + processing) | stop after last result (min) | "
+        "first image's result (min) | worst result (min) | schedule alone: billed min / starts / first / worst | "
+        "inference-unit hours per 1,000 images: billed / minimum (images / capacity) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for ours, alone in pairs:
         rows.append(
             f"| {ours.profile} | {ours.images:,} | {len(ours.starts)} | {minutes(ours.running_seconds)} | "
@@ -478,7 +540,8 @@ def table(pairs: list[tuple[Outcome, Outcome]]) -> list[str]:
             f"{minutes(ours.minimum_up_seconds)} | {minutes(ours.stop_after_last_result)} | "
             f"{first(ours)} | {minutes(max(ours.latencies, default=None))} | "
             f"{minutes(alone.running_seconds)} / {len(alone.starts)} / {first(alone)} / "
-            f"{minutes(max(alone.latencies, default=None))} | {unit_hours_per_1000(ours)} |")
+            f"{minutes(max(alone.latencies, default=None))} | {unit_hours_per_1000(ours)} |"
+        )
     return rows
 
 
@@ -488,10 +551,12 @@ PRICE_PER_INFERENCE_UNIT_HOUR = 4.0
 
 def spend_table(outcomes: list[Outcome]) -> list[str]:
     """Markdown rows: billed model hours per UTC day and what happened to the images, for each budget."""
-    rows = ["| profile | budget (h/day) | billed h, day 1 | billed h, day 2 (first 2 h) | USD day 1 (1 IU at "
-            f"{PRICE_PER_INFERENCE_UNIT_HOUR:.2f}) | images | answered | still queued at the end | in the DLQ | "
-            "guard stops | alarm raised (h) | worst wait (h) |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| profile | budget (h/day) | billed h, day 1 | billed h, day 2 (first 2 h) | USD day 1 (1 IU at "
+        f"{PRICE_PER_INFERENCE_UNIT_HOUR:.2f}) | images | answered | still queued at the end | in the DLQ | "
+        "guard stops | alarm raised (h) | worst wait (h) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for outcome in outcomes:
         budget = outcome.config.effective_max_model_hours_per_day
         day_one = outcome.running_by_day.get(0, 0) / 3600
@@ -501,7 +566,8 @@ def spend_table(outcomes: list[Outcome]) -> list[str]:
             f"{day_one * outcome.config.max_inference_units * PRICE_PER_INFERENCE_UNIT_HOUR:.2f} | "
             f"{outcome.images:,} | {len(outcome.results):,} | {outcome.end_queued:,} | {outcome.dead_letters} | "
             f"{len(outcome.guard_stops)} | {outcome.guard_paused_seconds / 3600:.2f} | "
-            f"{max(outcome.latencies, default=0) / 3600:.2f} |")
+            f"{max(outcome.latencies, default=0) / 3600:.2f} |"
+        )
     return rows
 
 
@@ -516,10 +582,12 @@ def run_all() -> list[tuple[Outcome, Outcome]]:
 
 def assumptions() -> str:
     config = PipelineConfig(MODEL_ARN_EXAMPLE)
-    return (f"idle_minutes {config.idle_minutes}, manager every {config.manager_interval_minutes} min, "
-            f"{config.max_inference_units} inference unit ({TPS_PER_INFERENCE_UNIT} images/s), start "
-            f"{START_SECONDS // 60} min, stop {STOP_SECONDS // 60} min, maxReceiveCount {config.max_receive_count}, "
-            f"announcements: async, reserved concurrency 1, 0 retries, dropped after {MAX_EVENT_AGE_SECONDS} s")
+    return (
+        f"idle_minutes {config.idle_minutes}, manager every {config.manager_interval_minutes} min, "
+        f"{config.max_inference_units} inference unit ({TPS_PER_INFERENCE_UNIT} images/s), start "
+        f"{START_SECONDS // 60} min, stop {STOP_SECONDS // 60} min, maxReceiveCount {config.max_receive_count}, "
+        f"announcements: async, reserved concurrency 1, 0 retries, dropped after {MAX_EVENT_AGE_SECONDS} s"
+    )
 
 
 def main() -> int:

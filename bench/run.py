@@ -65,13 +65,16 @@ class Saturation:
     cpu_ms_per_image: float
 
 
-def run_stack(name: str, images: int, *, batch_size: int, pollers: int | None, latency: float,
-              progress: Progress) -> Saturation:
+def run_stack(
+    name: str, images: int, *, batch_size: int, pollers: int | None, latency: float, progress: Progress
+) -> Saturation:
     """Upload with the event source off, then switch it on and time the drain: throughput, not upload speed."""
-    config = load_config(model_lifecycle="manual", batch_size=batch_size, max_inference_units=INFERENCE_UNITS,
-                         max_receive_count=100)
-    model = ModelOptions(running=True, inference_units=INFERENCE_UNITS, latency=latency,
-                         tps_per_inference_unit=TPS_PER_INFERENCE_UNIT)
+    config = load_config(
+        model_lifecycle="manual", batch_size=batch_size, max_inference_units=INFERENCE_UNITS, max_receive_count=100
+    )
+    model = ModelOptions(
+        running=True, inference_units=INFERENCE_UNITS, latency=latency, tps_per_inference_unit=TPS_PER_INFERENCE_UNIT
+    )
     body = throughput.picture((320, 240))
     with LocalPipeline(config, model=model, visibility_timeout=30, pollers=pollers, manager_interval=30) as pipeline:
         pipeline.esm.set_enabled(False)
@@ -82,8 +85,9 @@ def run_stack(name: str, images: int, *, batch_size: int, pollers: int | None, l
         task = progress.add_task(name, total=images)
         started = time.perf_counter()
         pipeline.esm.set_enabled(True)
-        outcomes = pipeline.wait(keys, timeout=images * 2, poll=1.0,
-                                 on_progress=lambda done: progress.update(task, completed=done))
+        outcomes = pipeline.wait(
+            keys, timeout=images * 2, poll=1.0, on_progress=lambda done: progress.update(task, completed=done)
+        )
         seconds = time.perf_counter() - started
         throttled = pipeline.service.errors.get("ProvisionedThroughputExceededException", 0)
     invocations = pipeline.esm.invocations
@@ -92,39 +96,77 @@ def run_stack(name: str, images: int, *, batch_size: int, pollers: int | None, l
     cpu = sum(invocation.cpu_seconds for invocation in invocations)
     done = sum(1 for outcome in outcomes.values() if outcome == "labels")
     cap = TPS_PER_INFERENCE_UNIT * INFERENCE_UNITS
-    return Saturation(name, images, seconds, done / seconds, done / seconds / cap, throttled / images,
-                      images - done, gb_seconds / images * 1000, cpu / images * 1000)
+    return Saturation(
+        name,
+        images,
+        seconds,
+        done / seconds,
+        done / seconds / cap,
+        throttled / images,
+        images - done,
+        gb_seconds / images * 1000,
+        cpu / images * 1000,
+    )
 
 
 def cold_start(runs: int) -> tuple[float, float]:
     """Median seconds to import and initialize: the handler module vs. boto3 with its two clients."""
-    environment = {**os.environ, **load_config().function_environment(), "AWS_DEFAULT_REGION": "us-east-1",
-                   "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
-    handler = ("import time; t = time.perf_counter(); from customlabels_runtime.inference import handler; "
-               "handler.dependencies(); print(time.perf_counter() - t)")
-    bare = ("import time; t = time.perf_counter(); import boto3; boto3.client('s3'); boto3.client('rekognition'); "
-            "print(time.perf_counter() - t)")
+    environment = {
+        **os.environ,
+        **load_config().function_environment(),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+    }
+    handler = (
+        "import time; t = time.perf_counter(); from customlabels_runtime.inference import handler; "
+        "handler.dependencies(); print(time.perf_counter() - t)"
+    )
+    bare = (
+        "import time; t = time.perf_counter(); import boto3; boto3.client('s3'); boto3.client('rekognition'); "
+        "print(time.perf_counter() - t)"
+    )
 
     def median(code: str) -> float:
-        return statistics.median(float(subprocess.run([sys.executable, "-c", code], env=environment, check=True,
-                                                      capture_output=True, text=True).stdout) for _ in range(runs))
+        return statistics.median(
+            float(
+                subprocess.run(
+                    [sys.executable, "-c", code], env=environment, check=True, capture_output=True, text=True
+                ).stdout
+            )
+            for _ in range(runs)
+        )
 
     return median(handler), median(bare)
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
-    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), "
-            f"Python {platform.python_version()}")
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else ""
+    )
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=500, help="images per real-time saturation run (default 500)")
     parser.add_argument("--cold-start-runs", type=int, default=7)
-    parser.add_argument("--simulated-only", action="store_true",
-                        help="only the simulations: the saturation matrix and the model lifecycle (seconds)")
+    parser.add_argument(
+        "--simulated-only",
+        action="store_true",
+        help="only the simulations: the saturation matrix and the model lifecycle (seconds)",
+    )
     args = parser.parse_args()
     matrix, matrix_lost = matrix_lines()
     simulated = [*matrix, "", *lifecycle_lines()]
@@ -133,21 +175,47 @@ def main() -> int:
         return 1 if matrix_lost else 0
 
     with Progress(console=console) as progress:
-        ours = run_stack("this pipeline (batch 10, sized pollers, pooled)", args.images, batch_size=10,
-                         pollers=None, latency=LATENCY, progress=progress)
-        baseline = run_stack("AWS sample (batch 1, one poller, one by one)", args.images, batch_size=1, pollers=1,
-                             latency=LATENCY, progress=progress)
-        overhead = run_stack("handler overhead (zero-latency model)", max(100, args.images // 5), batch_size=10,
-                             pollers=None, latency=0.0, progress=progress)
+        ours = run_stack(
+            "this pipeline (batch 10, sized pollers, pooled)",
+            args.images,
+            batch_size=10,
+            pollers=None,
+            latency=LATENCY,
+            progress=progress,
+        )
+        baseline = run_stack(
+            "AWS sample (batch 1, one poller, one by one)",
+            args.images,
+            batch_size=1,
+            pollers=1,
+            latency=LATENCY,
+            progress=progress,
+        )
+        overhead = run_stack(
+            "handler overhead (zero-latency model)",
+            max(100, args.images // 5),
+            batch_size=10,
+            pollers=None,
+            latency=0.0,
+            progress=progress,
+        )
     handler_start, bare_start = cold_start(args.cold_start_runs)
 
-    table = Table(title=f"Saturation on the local stack: {args.images} images, {INFERENCE_UNITS} inference units "
-                        f"({TPS_PER_INFERENCE_UNIT * INFERENCE_UNITS} TPS cap), {LATENCY * 1000:.0f} ms latency")
+    table = Table(
+        title=f"Saturation on the local stack: {args.images} images, {INFERENCE_UNITS} inference units "
+        f"({TPS_PER_INFERENCE_UNIT * INFERENCE_UNITS} TPS cap), {LATENCY * 1000:.0f} ms latency"
+    )
     for column in ("configuration", "images/s", "of cap", "throttled/image", "lost", "GB-s/1,000 images"):
         table.add_column(column, justify="right" if column != "configuration" else "left")
     for run in (ours, baseline):
-        table.add_row(run.name, f"{run.images_per_second:.2f}", f"{run.of_cap:.2f}", f"{run.throttled_per_image:.3f}",
-                      str(run.lost), f"{run.gb_seconds_per_1000:.1f}")
+        table.add_row(
+            run.name,
+            f"{run.images_per_second:.2f}",
+            f"{run.of_cap:.2f}",
+            f"{run.throttled_per_image:.3f}",
+            str(run.lost),
+            f"{run.gb_seconds_per_1000:.1f}",
+        )
     console.print(table)
     lines = [
         f"Saturation on the local stack, real time ({args.images} images, {INFERENCE_UNITS} units of "
@@ -176,15 +244,21 @@ def matrix_lines() -> tuple[list[str], int]:
     """The saturation matrix on a simulated clock (the same on every machine), and the images it lost."""
     results = throughput.run_all()
     rows = throughput.table(results)
-    title = (f"Saturation matrix, simulated ({throughput.assumptions()}); targets for this pipeline: saturation >= "
-             f"0.95, throttled calls <= 0.05 per image, 0 lost:")
+    title = (
+        f"Saturation matrix, simulated ({throughput.assumptions()}); targets for this pipeline: saturation >= "
+        f"0.95, throttled calls <= 0.05 per image, 0 lost:"
+    )
     ratios = []
     for cell in throughput.CELLS:
-        ours, sample = (next(r for r in results if r.cell == cell.name and r.strategy == strategy.name)
-                        for strategy in (throughput.STRATEGIES[0], throughput.STRATEGIES[-1]))
-        ratios.append(f"- {cell.name}: this pipeline / AWS sample: {ours.saturation / sample.saturation:.2f}x the "
-                      f"images/s, {ours.gb_seconds_per_1000 / sample.gb_seconds_per_1000:.2f}x the GB-s per 1,000 "
-                      f"images; throttled/image in the steady state {ours.steady_throttled_per_image:.3f}")
+        ours, sample = (
+            next(r for r in results if r.cell == cell.name and r.strategy == strategy.name)
+            for strategy in (throughput.STRATEGIES[0], throughput.STRATEGIES[-1])
+        )
+        ratios.append(
+            f"- {cell.name}: this pipeline / AWS sample: {ours.saturation / sample.saturation:.2f}x the "
+            f"images/s, {ours.gb_seconds_per_1000 / sample.gb_seconds_per_1000:.2f}x the GB-s per 1,000 "
+            f"images; throttled/image in the steady state {ours.steady_throttled_per_image:.3f}"
+        )
     console.print(title)
     for row in [*rows, "", *ratios]:
         console.print(row, markup=False, soft_wrap=True)

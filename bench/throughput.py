@@ -68,8 +68,10 @@ class Cell:
         return self.max_units or self.units
 
 
-CELLS = (*(Cell(f"{tps:g} TPS x {units}", tps, units) for tps in (2, 5, 8) for units in (1, 2)),
-         Cell("5 TPS, 1 to 3 units (auto-scaling)", 5, 1, 3, seconds_of_load=600))
+CELLS = (
+    *(Cell(f"{tps:g} TPS x {units}", tps, units) for tps in (2, 5, 8) for units in (1, 2)),
+    Cell("5 TPS, 1 to 3 units (auto-scaling)", 5, 1, 3, seconds_of_load=600),
+)
 
 
 @dataclass
@@ -193,8 +195,12 @@ def picture(size: tuple[int, int] = (64, 64)) -> bytes:
 def make_service(cell: Cell, clock: ManualClock, arn: str) -> CustomLabelsService:
     """The emulator with the cell's hidden capacity, auto-scaling (its defaults) up to `max_units`."""
     body = picture()
-    service = CustomLabelsService(read_s3_object=lambda bucket, key, version: body, clock=clock, sleep=clock.sleep,
-                                  tps_per_inference_unit=cell.tps_per_unit)
+    service = CustomLabelsService(
+        read_s3_object=lambda bucket, key, version: body,
+        clock=clock,
+        sleep=clock.sleep,
+        tps_per_inference_unit=cell.tps_per_unit,
+    )
     service.add_model(arn, running=True, inference_units=cell.units, max_inference_units=cell.max_units)
     return service
 
@@ -210,8 +216,9 @@ class Strategy:
 
 
 def adaptive_environments(cell: Cell) -> int:
-    return PipelineConfig(MODEL_ARN_EXAMPLE, min_inference_units=cell.units,
-                          max_inference_units=cell.peak_units).effective_max_concurrency
+    return PipelineConfig(
+        MODEL_ARN_EXAMPLE, min_inference_units=cell.units, max_inference_units=cell.peak_units
+    ).effective_max_concurrency
 
 
 def fixed_environments(cell: Cell) -> int:
@@ -251,18 +258,35 @@ class Unpaced(FixedPace):
 
 
 STRATEGIES = (
-    Strategy("adaptive (this pipeline)", 10, adaptive_environments,
-             lambda clock, cell, index: ThroughputControl(scale_factor=cell.peak_units / cell.units, clock=clock,
-                                                          sleep=clock.sleep), True),
-    Strategy("fixed pacer (before)", 10, fixed_environments,
-             lambda clock, cell, index: FixedPace(Pacer(5 * cell.peak_units / fixed_environments(cell), clock=clock,
-                                                        sleep=clock.sleep)), False),
+    Strategy(
+        "adaptive (this pipeline)",
+        10,
+        adaptive_environments,
+        lambda clock, cell, index: ThroughputControl(
+            scale_factor=cell.peak_units / cell.units, clock=clock, sleep=clock.sleep
+        ),
+        True,
+    ),
+    Strategy(
+        "fixed pacer (before)",
+        10,
+        fixed_environments,
+        lambda clock, cell, index: FixedPace(
+            Pacer(5 * cell.peak_units / fixed_environments(cell), clock=clock, sleep=clock.sleep)
+        ),
+        False,
+    ),
     Strategy("AWS sample (batch 1, one poller)", 1, lambda cell: 1, lambda clock, cell, index: Unpaced(clock), False),
 )
 
 
-def run_cell(cell: Cell, strategy: Strategy, images: int | None = None, seed: int = 1,
-             unit_schedule: tuple[tuple[float, int], ...] = ()) -> Measured:
+def run_cell(
+    cell: Cell,
+    strategy: Strategy,
+    images: int | None = None,
+    seed: int = 1,
+    unit_schedule: tuple[tuple[float, int], ...] = (),
+) -> Measured:
     """One cell; `unit_schedule` ((time, units), ...) changes the model's inference units at those times."""
     clock = ManualClock(0.0)
     arn = MODEL_ARN_EXAMPLE
@@ -309,7 +333,7 @@ def run_cell(cell: Cell, strategy: Strategy, images: int | None = None, seed: in
             retries += 1
             if retries > BOTOCORE_RETRIES:
                 return
-            yield scheduler.now + jitter.random() * min(20.0, 2.0 ** retries)
+            yield scheduler.now + jitter.random() * min(20.0, 2.0**retries)
         yield scheduler.now + PUT
         done.setdefault(message.image, scheduler.now)
         queue.messages.pop(message.image, None)
@@ -349,9 +373,22 @@ def run_cell(cell: Cell, strategy: Strategy, images: int | None = None, seed: in
     finished = sorted(done.values())
     saturation, note = steady_saturation(finished, capacity_log)
     steady_throttled = steady_throttles(finished, throttle_times)
-    return Measured(cell.name, strategy.name, images, saturation, throttled / images, steady_throttled,
-                    images - len(done), invocation_seconds[0] * MEMORY_GB / images * 1000, environments,
-                    finished[-1] if finished else 0.0, note, finished, throttle_times, capacity_log)
+    return Measured(
+        cell.name,
+        strategy.name,
+        images,
+        saturation,
+        throttled / images,
+        steady_throttled,
+        images - len(done),
+        invocation_seconds[0] * MEMORY_GB / images * 1000,
+        environments,
+        finished[-1] if finished else 0.0,
+        note,
+        finished,
+        throttle_times,
+        capacity_log,
+    )
 
 
 def steady_window(finished: list[float]) -> tuple[float, float, int] | None:
@@ -397,22 +434,29 @@ def run_all(cells: tuple[Cell, ...] = CELLS, strategies: tuple[Strategy, ...] = 
 
 
 def assumptions() -> str:
-    return (f"images for 120 s at each capacity (600 s at the auto-scaling case's peak), receive {RECEIVE} s, "
-            f"delete {DELETE} s, invoke {INVOKE} s, "
-            f"HEADs {HEADS} s, PUT {PUT} s, model {LATENCY} s, throttle answer {THROTTLE_ANSWER} s, steady state "
-            f"between the {STEADY[0]:.0%} and {STEADY[1]:.0%} completions")
+    return (
+        f"images for 120 s at each capacity (600 s at the auto-scaling case's peak), receive {RECEIVE} s, "
+        f"delete {DELETE} s, invoke {INVOKE} s, "
+        f"HEADs {HEADS} s, PUT {PUT} s, model {LATENCY} s, throttle answer {THROTTLE_ANSWER} s, steady state "
+        f"between the {STEADY[0]:.0%} and {STEADY[1]:.0%} completions"
+    )
 
 
 def table(results: list[Measured]) -> list[str]:
-    rows = ["| cell (true capacity) | configuration | environments | images | saturation | throttled/image | lost | "
-            "GB-s/1,000 images |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| cell (true capacity) | configuration | environments | images | saturation | throttled/image | lost | "
+        "GB-s/1,000 images |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for result in results:
         if result.note:
             rows.append(f"| {result.cell} | {result.strategy} | - | - | {result.note} | - | - | - |")
             continue
-        rows.append(f"| {result.cell} | {result.strategy} | {result.environments} | {result.images:,} | "
-                    f"{result.saturation:.3f} | {result.throttled_per_image:.3f} | {result.lost} | "
-                    f"{result.gb_seconds_per_1000:.1f} |")
+        rows.append(
+            f"| {result.cell} | {result.strategy} | {result.environments} | {result.images:,} | "
+            f"{result.saturation:.3f} | {result.throttled_per_image:.3f} | {result.lost} | "
+            f"{result.gb_seconds_per_1000:.1f} |"
+        )
     return rows
 
 

@@ -29,9 +29,11 @@ def image_name_problem(name: str) -> str | None:
         return None
     stem, dot, suffix = name.rpartition(".")
     if dot and f".{suffix.lower()}" in IMAGE_SUFFIXES:
-        return (f"its suffix .{suffix} mixes cases, and the pipeline picks up only "
-                f"{', '.join(IMAGE_SUFFIXES)} (S3's notification filters are case-sensitive): "
-                f"rename it to {stem}.{suffix.lower()}")
+        return (
+            f"its suffix .{suffix} mixes cases, and the pipeline picks up only "
+            f"{', '.join(IMAGE_SUFFIXES)} (S3's notification filters are case-sensitive): "
+            f"rename it to {stem}.{suffix.lower()}"
+        )
     return f"the pipeline only picks up names ending {', '.join(IMAGE_SUFFIXES)}: rename it"
 
 
@@ -44,8 +46,30 @@ MODEL_ARN_EXAMPLE = (
 )
 
 # The values CloudWatch Logs accepts for a log group's retention.
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-                      2922, 3288, 3653)
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 REMOVAL_POLICIES = ("retain", "destroy")
 MODEL_LIFECYCLES = ("on-demand", "always-on", "manual")
 INITIAL_MANAGER_STATE = "{}"
@@ -130,15 +154,19 @@ class PipelineConfig:
         for key in sorted(keys):
             if re.fullmatch(r"[a-z][a-z0-9_]*", key) and key not in known:
                 close = difflib.get_close_matches(key, sorted(known), n=1)
-                problems.append(f"unknown key {key}. Fix: " + (f"did you mean {close[0]}?" if close else
-                                                                   f"use one of {', '.join(sorted(known))}"))
+                problems.append(
+                    f"unknown key {key}. Fix: "
+                    + (f"did you mean {close[0]}?" if close else f"use one of {', '.join(sorted(known))}")
+                )
         return problems
 
     def warnings(self) -> list[str]:
         """Settings that are valid but probably not meant."""
         if self.min_confidence is not None and 0 < self.min_confidence < 1:
-            return [f"min_confidence={self.min_confidence:g} is a percent (0-100), so this keeps labels at "
-                    f"{self.min_confidence:g}% confidence and above; did you mean {self.min_confidence * 100:g}?"]
+            return [
+                f"min_confidence={self.min_confidence:g} is a percent (0-100), so this keeps labels at "
+                f"{self.min_confidence:g}% confidence and above; did you mean {self.min_confidence * 100:g}?"
+            ]
         return []
 
     @classmethod
@@ -216,8 +244,11 @@ class PipelineConfig:
     def upload_event_pattern(self, bucket_name: str) -> dict[str, Any]:
         """The EventBridge pattern of the rule that invokes the model manager: an image created in the bucket.
         The stack deploys it and the local stack evaluates it, so both wake the manager for the same objects."""
-        return {"source": ["aws.s3"], "detail-type": ["Object Created"],
-                "detail": {"bucket": {"name": [bucket_name]}, "object": {"key": self.image_key_patterns()}}}
+        return {
+            "source": ["aws.s3"],
+            "detail-type": ["Object Created"],
+            "detail": {"bucket": {"name": [bucket_name]}, "object": {"key": self.image_key_patterns()}},
+        }
 
     def manager_environment(self) -> dict[str, str]:
         """The model manager's environment (queue, mapping and state names are added by the stack). INPUT_PREFIX:
@@ -254,14 +285,26 @@ class PipelineConfig:
         }
 
 
-_INT_KEYS = {"batch_size", "max_concurrency", "max_receive_count", "log_retention_days",
-             "function_timeout_seconds", "function_memory_mb", "idle_minutes", "min_inference_units",
-             "max_inference_units", "manager_interval_minutes", "max_message_age_minutes", "max_model_hours_per_day"}
+_INT_KEYS = {
+    "batch_size",
+    "max_concurrency",
+    "max_receive_count",
+    "log_retention_days",
+    "function_timeout_seconds",
+    "function_memory_mb",
+    "idle_minutes",
+    "min_inference_units",
+    "max_inference_units",
+    "manager_interval_minutes",
+    "max_message_age_minutes",
+    "max_model_hours_per_day",
+}
 
 
 def _convert(name: str, value: Any) -> Any:
-    if name in ("max_concurrency", "max_model_hours_per_day") and (value is None or (
-            isinstance(value, str) and value.strip().lower() in ("", "none", "null", "auto"))):
+    if name in ("max_concurrency", "max_model_hours_per_day") and (
+        value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null", "auto"))
+    ):
         return None  # derived from the inference units: effective_max_concurrency
     if name in _INT_KEYS:
         if isinstance(value, bool):
@@ -283,8 +326,11 @@ def _convert(name: str, value: Any) -> Any:
                 f"min_confidence={value!r} is not a number. Fix: -c min_confidence=<0-100>, or leave it unset "
                 "to use the model's assumed per-label thresholds"
             ) from None
-    if name in ("results_prefix", "alarm_email") and isinstance(value, str) and \
-            value.strip().lower() in ("", "none", "null"):
+    if (
+        name in ("results_prefix", "alarm_email")
+        and isinstance(value, str)
+        and value.strip().lower() in ("", "none", "null")
+    ):
         return None
     if name in ("removal_policy", "model_lifecycle") and isinstance(value, str):
         return value.strip().lower()
@@ -293,8 +339,10 @@ def _convert(name: str, value: Any) -> Any:
 
 def _check_prefix(name: str, prefix: Any) -> list[str]:
     if not isinstance(prefix, str) or not prefix or prefix.startswith("/") or not prefix.endswith("/"):
-        return [f"{name}={prefix!r} must be a key prefix like 'test_images/': not empty, no leading '/', "
-                f"ending in '/'. Fix: -c {name}=test_images/"]
+        return [
+            f"{name}={prefix!r} must be a key prefix like 'test_images/': not empty, no leading '/', "
+            f"ending in '/'. Fix: -c {name}=test_images/"
+        ]
     return []
 
 
@@ -345,7 +393,8 @@ def _problems(config: PipelineConfig) -> list[str]:
     problems += _check_range(config, "manager_interval_minutes", 1, 60, "the model manager's schedule")
     problems += _check_range(config, "min_inference_units", 1, 100, "StartProjectVersion")
     if isinstance(config.min_inference_units, int) and (
-            not isinstance(config.max_inference_units, int) or config.max_inference_units < config.min_inference_units):
+        not isinstance(config.max_inference_units, int) or config.max_inference_units < config.min_inference_units
+    ):
         problems.append(
             f"max_inference_units={config.max_inference_units!r} must be at least min_inference_units="
             f"{config.min_inference_units}. Fix: -c max_inference_units=<n >= min> (above min, Rekognition auto-scales)"
@@ -353,16 +402,22 @@ def _problems(config: PipelineConfig) -> list[str]:
     problems += _check_range(config, "max_message_age_minutes", 1, 1440, "the oldest-image alarm")
     if config.max_model_hours_per_day is not None:
         if config.model_lifecycle == "manual":
-            problems.append("max_model_hours_per_day is set, but with model_lifecycle=manual the manager never starts "
-                            "or stops the model, so nothing would keep to it. Fix: leave it unset, or use "
-                            "-c model_lifecycle=on-demand")
+            problems.append(
+                "max_model_hours_per_day is set, but with model_lifecycle=manual the manager never starts "
+                "or stops the model, so nothing would keep to it. Fix: leave it unset, or use "
+                "-c model_lifecycle=on-demand"
+            )
         else:
-            problems += _check_range(config, "max_model_hours_per_day", 1, 24,
-                                     "the spend guard's model running hours per day (24: no cap)")
-    if config.alarm_email is not None and (not isinstance(config.alarm_email, str)
-                                           or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", config.alarm_email)):
-        problems.append(f"alarm_email={config.alarm_email!r} is not an e-mail address. Fix: -c "
-                        "alarm_email=ops@example.com (SNS sends a confirmation mail first), or leave it unset")
+            problems += _check_range(
+                config, "max_model_hours_per_day", 1, 24, "the spend guard's model running hours per day (24: no cap)"
+            )
+    if config.alarm_email is not None and (
+        not isinstance(config.alarm_email, str) or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", config.alarm_email)
+    ):
+        problems.append(
+            f"alarm_email={config.alarm_email!r} is not an e-mail address. Fix: -c "
+            "alarm_email=ops@example.com (SNS sends a confirmation mail first), or leave it unset"
+        )
     if config.removal_policy not in REMOVAL_POLICIES:
         problems.append(
             f"removal_policy={config.removal_policy!r} is unknown. Fix: -c removal_policy=retain (keep data "

@@ -23,8 +23,18 @@ class CommandError(Exception):
     Library code raises it (or its own typed errors) instead of `SystemExit`, so that it stays callable from
     tests and other programs; only `main()` decides how a problem ends the process."""
 
-ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "KMS.AccessDeniedException", "AuthorizationError",
-                           "UnauthorizedOperation", "403", "Forbidden"})
+
+ACCESS_DENIED = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "KMS.AccessDeniedException",
+        "AuthorizationError",
+        "UnauthorizedOperation",
+        "403",
+        "Forbidden",
+    }
+)
 """The codes of a refusal for want of a permission ("403": S3's HEAD requests have no body to name it)."""
 
 UPLOADER, READER, OPERATOR = "UploaderPolicyArn", "ResultReaderPolicyArn", "OperatorPolicyArn"
@@ -63,11 +73,15 @@ def access_denied(operation: str, code: str, message: str) -> str:
     if code == "KMS.AccessDeniedException" or "kms:" in message:  # the service was allowed, the key was not
         action = "the KMS key's use (kms:Decrypt / kms:GenerateDataKey through S3 or SQS)"
     if not policies:  # the training data is not the pipeline's: no policy of the stack grants it
-        return (f"AWS refused {operation} ({code}): these credentials lack {action}. Fix: use a role allowed to "
-                "change the model's datasets (docs/results-and-gallery.md, 'The feedback loop')")
+        return (
+            f"AWS refused {operation} ({code}): these credentials lack {action}. Fix: use a role allowed to "
+            "change the model's datasets (docs/results-and-gallery.md, 'The feedback loop')"
+        )
     attach = " or ".join(f"the policy in the stack's output {name}" for name in policies)
-    return (f"AWS refused {operation} ({code}): these credentials lack {action}. Fix: attach {attach} "
-            "(README, 'Who can do what')")
+    return (
+        f"AWS refused {operation} ({code}): these credentials lack {action}. Fix: attach {attach} "
+        "(README, 'Who can do what')"
+    )
 
 
 CLIENT_ERROR_FIXES = {
@@ -84,15 +98,21 @@ CLIENT_ERROR_FIXES = {
 def explain(error: BaseException) -> str | None:
     """One or two lines naming the problem and the fix; None for an error that is a bug."""
     if isinstance(error, NoCredentialsError | PartialCredentialsError):
-        return ("No AWS credentials found. Fix: run `aws configure` (or `aws sso login`), or set AWS_PROFILE, or "
-                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. Local runs need none: customlabels local run.")
+        return (
+            "No AWS credentials found. Fix: run `aws configure` (or `aws sso login`), or set AWS_PROFILE, or "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. Local runs need none: customlabels local run."
+        )
     if isinstance(error, NoRegionError):
-        return ("No AWS region set. Fix: set AWS_DEFAULT_REGION to the stack's region (e.g. export "
-                "AWS_DEFAULT_REGION=eu-west-1), or `aws configure set region REGION`.")
+        return (
+            "No AWS region set. Fix: set AWS_DEFAULT_REGION to the stack's region (e.g. export "
+            "AWS_DEFAULT_REGION=eu-west-1), or `aws configure set region REGION`."
+        )
     if isinstance(error, EndpointConnectionError):
-        return (f"Could not reach {error.kwargs.get('endpoint_url', 'AWS')}. Fix: check the network and the region; "
-                "for a local stack, that `customlabels local serve` still runs and the AWS_ENDPOINT_URL_* "
-                "variables point at it.")
+        return (
+            f"Could not reach {error.kwargs.get('endpoint_url', 'AWS')}. Fix: check the network and the region; "
+            "for a local stack, that `customlabels local serve` still runs and the AWS_ENDPOINT_URL_* "
+            "variables point at it."
+        )
     if isinstance(error, ClientError):
         code = error.response.get("Error", {}).get("Code", "Unknown")
         message = error.response.get("Error", {}).get("Message", "")
@@ -106,8 +126,9 @@ def explain(error: BaseException) -> str | None:
         return f"AWS refused {operation}: {code}: {message}\nFix: {fix}"
     if isinstance(error, ConfigError | CommandError):
         return str(error)
-    if isinstance(error, IsADirectoryError | NotADirectoryError | FileExistsError | FileNotFoundError |
-                  PermissionError):
+    if isinstance(
+        error, IsADirectoryError | NotADirectoryError | FileExistsError | FileNotFoundError | PermissionError
+    ):
         return f"{error.filename}: {error.strerror}. Fix: check the path."
     if isinstance(error, UnicodeDecodeError):
         return f"not a UTF-8 text file ({error.reason}): give the JSON or manifest file itself"

@@ -45,7 +45,7 @@ def is_image_key(key: str) -> bool:
 
 def result_key_for(key: str, input_prefix: str, results_prefix: str) -> str:
     """`test_images/a/b.jpg` -> `<results prefix>a/b.jpg.json` (the rule of docs/result-contract.md)."""
-    return results_prefix + key[len(input_prefix):] + RESULT_SUFFIX
+    return results_prefix + key[len(input_prefix) :] + RESULT_SUFFIX
 
 
 def result_status(document: Mapping[str, Any] | None) -> str:

@@ -13,10 +13,22 @@ from customlabels.config import IMAGE_SUFFIXES, MODEL_ARN_PATTERN, RESULT_SUFFIX
 from stacks.nag import acknowledge
 
 RESULT_WRITE_ACTIONS = (
-    "s3:PutObject", "s3:PutObjectAcl", "s3:PutObjectVersionAcl", "s3:PutObjectTagging", "s3:PutObjectVersionTagging",
-    "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging",
-    "s3:PutObjectRetention", "s3:PutObjectLegalHold", "s3:BypassGovernanceRetention", "s3:RestoreObject",
-    "s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags",
+    "s3:PutObject",
+    "s3:PutObjectAcl",
+    "s3:PutObjectVersionAcl",
+    "s3:PutObjectTagging",
+    "s3:PutObjectVersionTagging",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:DeleteObjectTagging",
+    "s3:DeleteObjectVersionTagging",
+    "s3:PutObjectRetention",
+    "s3:PutObjectLegalHold",
+    "s3:BypassGovernanceRetention",
+    "s3:RestoreObject",
+    "s3:ReplicateObject",
+    "s3:ReplicateDelete",
+    "s3:ReplicateTags",
 )
 """Everything that writes, overwrites, re-tags or deletes an object or one of its versions (PutObject also
 covers CopyObject and multipart uploads)."""
@@ -25,93 +37,151 @@ covers CopyObject and multipart uploads)."""
 def protect_results(bucket: s3.Bucket, config: PipelineConfig, writers: dict[str, str]) -> None:
     """Deny writing, tagging or deleting result objects, every version, to every principal but `writers` (role
     ARN -> why it needs it). Object actions only: administrators can still change or delete the bucket policy."""
-    bucket.add_to_resource_policy(iam.PolicyStatement(
-        sid="OnlyTheInferenceFunctionWritesResults",
-        effect=iam.Effect.DENY,
-        principals=[iam.AnyPrincipal()],
-        actions=list(RESULT_WRITE_ACTIONS),
-        resources=[bucket.arn_for_objects(f"{config.effective_results_prefix}*{RESULT_SUFFIX}")],
-        conditions={"ArnNotEquals": {"aws:PrincipalArn": list(writers)}},
-    ))
+    bucket.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="OnlyTheInferenceFunctionWritesResults",
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=list(RESULT_WRITE_ACTIONS),
+            resources=[bucket.arn_for_objects(f"{config.effective_results_prefix}*{RESULT_SUFFIX}")],
+            conditions={"ArnNotEquals": {"aws:PrincipalArn": list(writers)}},
+        )
+    )
 
 
 class ClientPolicies(Construct):
     """Three managed policies, one per kind of user of the pipeline; each `customlabels` command works with its
     own (README, "Who can do what")."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, bucket: s3.IBucket,
-                 key: kms.IKey, queue: sqs.IQueue, dead_letter_queue: sqs.IQueue, thresholds: ssm.IStringParameter,
-                 manager_state: ssm.IStringParameter, alarm_arns: list[str]) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PipelineConfig,
+        bucket: s3.IBucket,
+        key: kms.IKey,
+        queue: sqs.IQueue,
+        dead_letter_queue: sqs.IQueue,
+        thresholds: ssm.IStringParameter,
+        manager_state: ssm.IStringParameter,
+        alarm_arns: list[str],
+    ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
-        read_outputs = iam.PolicyStatement(sid="ReadTheStacksOutputs", actions=["cloudformation:DescribeStacks"],
-                                           resources=[stack.stack_id])
+        read_outputs = iam.PolicyStatement(
+            sid="ReadTheStacksOutputs", actions=["cloudformation:DescribeStacks"], resources=[stack.stack_id]
+        )
 
         def via(service: str, actions: list[str], sid: str) -> iam.PolicyStatement:
-            return iam.PolicyStatement(sid=sid, actions=actions, resources=[key.key_arn], conditions={
-                "StringEquals": {"kms:ViaService": f"{service}.{stack.region}.amazonaws.com"}})
+            return iam.PolicyStatement(
+                sid=sid,
+                actions=actions,
+                resources=[key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"{service}.{stack.region}.amazonaws.com"}},
+            )
 
         images = [bucket.arn_for_objects(f"{config.input_prefix}*{suffix}") for suffix in IMAGE_SUFFIXES]
         results = bucket.arn_for_objects(f"{config.effective_results_prefix}*{RESULT_SUFFIX}")
         self.uploader = iam.ManagedPolicy(
-            self, "Uploader", description="customlabels upload: put images under the input prefix, nothing else",
+            self,
+            "Uploader",
+            description="customlabels upload: put images under the input prefix, nothing else",
             statements=[
                 read_outputs,
-                iam.PolicyStatement(sid="UploadImages", actions=["s3:PutObject", "s3:AbortMultipartUpload"],
-                                    resources=images),
+                iam.PolicyStatement(
+                    sid="UploadImages", actions=["s3:PutObject", "s3:AbortMultipartUpload"], resources=images
+                ),
                 # SSE-KMS: a PUT needs a data key, a multipart upload also decrypts it; only through S3.
                 via("s3", ["kms:GenerateDataKey", "kms:Decrypt"], "EncryptUploadsThroughS3"),
-            ])
+            ],
+        )
         self.result_reader = iam.ManagedPolicy(
-            self, "ResultReader", description="customlabels results/evaluate: list the images and read their results",
+            self,
+            "ResultReader",
+            description="customlabels results/evaluate: list the images and read their results",
             statements=[
                 read_outputs,
-                iam.PolicyStatement(sid="ListImagesAndResults", actions=["s3:ListBucket"],
-                                    resources=[bucket.bucket_arn]),
+                iam.PolicyStatement(
+                    sid="ListImagesAndResults", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]
+                ),
                 iam.PolicyStatement(sid="ReadResults", actions=["s3:GetObject"], resources=[results]),
                 # `results` tells "in the dead-letter queue" from "pending" by peeking at the DLQ.
-                iam.PolicyStatement(sid="PeekAtDeadLetters", actions=["sqs:ReceiveMessage", "sqs:GetQueueAttributes"],
-                                    resources=[dead_letter_queue.queue_arn]),
+                iam.PolicyStatement(
+                    sid="PeekAtDeadLetters",
+                    actions=["sqs:ReceiveMessage", "sqs:GetQueueAttributes"],
+                    resources=[dead_letter_queue.queue_arn],
+                ),
                 via("s3", ["kms:Decrypt"], "DecryptResultsThroughS3"),
                 via("sqs", ["kms:Decrypt"], "DecryptDeadLettersThroughSqs"),
-            ])
+            ],
+        )
         project = MODEL_ARN_PATTERN.match(config.model_arn)["project"]
         projects = f"{config.model_arn.split(':project/')[0]}:project/{project}/*"
         self.operator = iam.ManagedPolicy(
-            self, "Operator",
+            self,
+            "Operator",
             description="customlabels thresholds/model/dlq: tune thresholds, start and stop the model, redrive, alarms",
             statements=[
                 read_outputs,
-                iam.PolicyStatement(sid="ShowAndSetThresholds", actions=["ssm:GetParameter", "ssm:PutParameter"],
-                                    resources=[thresholds.parameter_arn]),
+                iam.PolicyStatement(
+                    sid="ShowAndSetThresholds",
+                    actions=["ssm:GetParameter", "ssm:PutParameter"],
+                    resources=[thresholds.parameter_arn],
+                ),
                 # `model status` shows the manager's record; `model resume` restarts the spend guard's count.
-                iam.PolicyStatement(sid="ReadAndResumeTheManager", actions=["ssm:GetParameter", "ssm:PutParameter"],
-                                    resources=[manager_state.parameter_arn]),
-                iam.PolicyStatement(sid="StartAndStopTheModel",
-                                    actions=["rekognition:StartProjectVersion", "rekognition:StopProjectVersion"],
-                                    resources=[config.model_arn]),
-                iam.PolicyStatement(sid="DescribeTheModel", actions=["rekognition:DescribeProjectVersions"],
-                                    resources=[projects]),
+                iam.PolicyStatement(
+                    sid="ReadAndResumeTheManager",
+                    actions=["ssm:GetParameter", "ssm:PutParameter"],
+                    resources=[manager_state.parameter_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="StartAndStopTheModel",
+                    actions=["rekognition:StartProjectVersion", "rekognition:StopProjectVersion"],
+                    resources=[config.model_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="DescribeTheModel", actions=["rekognition:DescribeProjectVersions"], resources=[projects]
+                ),
                 iam.PolicyStatement(sid="FindTheProject", actions=["rekognition:DescribeProjects"], resources=["*"]),
-                iam.PolicyStatement(sid="ListAndRedriveDeadLetters",
-                                    actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
-                                             "sqs:GetQueueAttributes"],
-                                    resources=[dead_letter_queue.queue_arn]),
-                iam.PolicyStatement(sid="SendRedrivenMessagesBack", actions=["sqs:SendMessage"],
-                                    resources=[queue.queue_arn]),
+                iam.PolicyStatement(
+                    sid="ListAndRedriveDeadLetters",
+                    actions=[
+                        "sqs:ReceiveMessage",
+                        "sqs:DeleteMessage",
+                        "sqs:ChangeMessageVisibility",
+                        "sqs:GetQueueAttributes",
+                    ],
+                    resources=[dead_letter_queue.queue_arn],
+                ),
+                iam.PolicyStatement(
+                    sid="SendRedrivenMessagesBack", actions=["sqs:SendMessage"], resources=[queue.queue_arn]
+                ),
                 via("sqs", ["kms:Decrypt", "kms:GenerateDataKey"], "UseTheQueuesKeyThroughSqs"),
                 iam.PolicyStatement(sid="ReadTheAlarms", actions=["cloudwatch:DescribeAlarms"], resources=alarm_arns),
-            ])
+            ],
+        )
         bucket_id = stack.resolve(bucket.bucket_arn)["Fn::GetAtt"][0]
         for suffix in IMAGE_SUFFIXES:
-            acknowledge(self.uploader, f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{config.input_prefix}*{suffix}]",
-                        "Object ARNs need a wildcard for the key: images under the input prefix, by suffix.")
-        acknowledge(self.result_reader,
-                    f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{config.effective_results_prefix}*{RESULT_SUFFIX}]",
-                    "Object ARNs need a wildcard for the key: result JSONs under the results prefix only.")
-        acknowledge(self.operator, f"AwsSolutions-IAM5[Resource::{projects}]",
-                    "DescribeProjectVersions on the one project; its ARN ends in the project's creation timestamp, "
-                    "which the model version ARN does not contain.")
-        acknowledge(self.operator, "AwsSolutions-IAM5[Resource::*]",
-                    "rekognition:DescribeProjects has no resource-level permissions; the commands call it to find "
-                    "the project ARN of the configured model.")
+            acknowledge(
+                self.uploader,
+                f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{config.input_prefix}*{suffix}]",
+                "Object ARNs need a wildcard for the key: images under the input prefix, by suffix.",
+            )
+        acknowledge(
+            self.result_reader,
+            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{config.effective_results_prefix}*{RESULT_SUFFIX}]",
+            "Object ARNs need a wildcard for the key: result JSONs under the results prefix only.",
+        )
+        acknowledge(
+            self.operator,
+            f"AwsSolutions-IAM5[Resource::{projects}]",
+            "DescribeProjectVersions on the one project; its ARN ends in the project's creation timestamp, "
+            "which the model version ARN does not contain.",
+        )
+        acknowledge(
+            self.operator,
+            "AwsSolutions-IAM5[Resource::*]",
+            "rekognition:DescribeProjects has no resource-level permissions; the commands call it to find "
+            "the project ARN of the configured model.",
+        )

@@ -4,17 +4,28 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
 
-def alarm_above(scope: Construct, construct_id: str, *, description: str, metric: cloudwatch.IMetric,
-                threshold: float = 0, missing_data_breaches: bool = False) -> cloudwatch.Alarm:
+def alarm_above(
+    scope: Construct,
+    construct_id: str,
+    *,
+    description: str,
+    metric: cloudwatch.IMetric,
+    threshold: float = 0,
+    missing_data_breaches: bool = False,
+) -> cloudwatch.Alarm:
     """Alarms as soon as `metric` exceeds `threshold` in one evaluation period. Missing data is fine by default
     (a quiet pipeline is a healthy one); `missing_data_breaches` for a metric whose silence is the failure."""
     return cloudwatch.Alarm(
-        scope, construct_id,
+        scope,
+        construct_id,
         alarm_description=description,
         metric=metric,
         threshold=threshold,
         evaluation_periods=1,
         comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treat_missing_data=(cloudwatch.TreatMissingData.BREACHING if missing_data_breaches
-                            else cloudwatch.TreatMissingData.NOT_BREACHING),
+        treat_missing_data=(
+            cloudwatch.TreatMissingData.BREACHING
+            if missing_data_breaches
+            else cloudwatch.TreatMissingData.NOT_BREACHING
+        ),
     )

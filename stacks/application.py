@@ -20,9 +20,13 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
     config = PipelineConfig.from_context(app.node.try_get_context)
     stack_name = app.node.try_get_context("stack_name") or DEFAULT_STACK_NAME
     # Rekognition reads images only from a bucket in the model's own region, so the stack goes there.
-    stack = PipelineStack(app, stack_name, config=config,
-                          env=Environment(account=config.account, region=config.region),
-                          description="S3-triggered Rekognition Custom Labels inference pipeline")
+    stack = PipelineStack(
+        app,
+        stack_name,
+        config=config,
+        env=Environment(account=config.account, region=config.region),
+        description="S3-triggered Rekognition Custom Labels inference pipeline",
+    )
     for warning in config.warnings():
         Annotations.of(stack).add_warning_v2("customlabels:config", warning)
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))

@@ -47,10 +47,26 @@ class PipInstallBundling:
         requirements = RUNTIME_DIR / self.name / "requirements.txt"
         if requirements.exists():
             subprocess.run(
-                [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                 "--target", output_dir, "--implementation", "cp", "--python-version", self.python_version,
-                 "--platform", self.platform, "--only-binary=:all:", "--no-compile",
-                 "--requirement", str(requirements)],
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    "--target",
+                    output_dir,
+                    "--implementation",
+                    "cp",
+                    "--python-version",
+                    self.python_version,
+                    "--platform",
+                    self.platform,
+                    "--only-binary=:all:",
+                    "--no-compile",
+                    "--requirement",
+                    str(requirements),
+                ],
                 check=True,
             )
         for source in asset_files(self.name):
@@ -77,6 +93,5 @@ def function_code(name: str) -> lambda_.Code:
     return lambda_.Code.from_asset(
         str(RUNTIME_DIR),
         asset_hash=asset_hash(name),
-        bundling=BundlingOptions(image=RUNTIME.bundling_image,
-                                 local=PipInstallBundling(name, RUNTIME_PYTHON_VERSION)),
+        bundling=BundlingOptions(image=RUNTIME.bundling_image, local=PipInstallBundling(name, RUNTIME_PYTHON_VERSION)),
     )

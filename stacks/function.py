@@ -15,20 +15,34 @@ class PipelineFunction(Construct):
     """`customlabels_runtime.<folder>.handler.handler`. The role has no managed policy: it may write to this log
     group only, and the owner of the construct grants the rest."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, folder: str, description: str,
-                 environment: dict[str, str], timeout: Duration, memory_mb: int, log_retention_days: int,
-                 removal_policy: RemovalPolicy, reserved_concurrency: int | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        folder: str,
+        description: str,
+        environment: dict[str, str],
+        timeout: Duration,
+        memory_mb: int,
+        log_retention_days: int,
+        removal_policy: RemovalPolicy,
+        reserved_concurrency: int | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.log_group = logs.LogGroup(
-            self, "Logs",
+            self,
+            "Logs",
             removal_policy=removal_policy,
         )
         cast(logs.CfnLogGroup, self.log_group.node.default_child).retention_in_days = log_retention_days
-        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                             description=description)
+        self.role = iam.Role(
+            self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"), description=description
+        )
         self.log_group.grant_write(self.role)
         self.function = lambda_.Function(
-            self, "Function",
+            self,
+            "Function",
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler=handler_path(folder),

@@ -17,22 +17,38 @@ from stacks.nag import acknowledge
 class InferenceFunction(Construct):
     """Consumes the queue in batches and writes one result JSON per image, with least-privilege grants."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, bucket: s3.IBucket,
-                 queue: sqs.IQueue, key: kms.IKey, removal_policy: RemovalPolicy) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PipelineConfig,
+        bucket: s3.IBucket,
+        queue: sqs.IQueue,
+        key: kms.IKey,
+        removal_policy: RemovalPolicy,
+    ) -> None:
         super().__init__(scope, construct_id)
         # Thresholds change at runtime (`customlabels thresholds set`); CloudFormation rewrites the value
         # only when min_confidence in the configuration changes.
         self.thresholds = ssm.StringParameter(
-            self, "Thresholds", string_value=config.initial_thresholds_document(),
+            self,
+            "Thresholds",
+            string_value=config.initial_thresholds_document(),
             description="Confidence thresholds of the Custom Labels pipeline: "
-                        '{"min_confidence": null | 0-100, "labels": {"<label>": 0-100}}')
+            '{"min_confidence": null | 0-100, "labels": {"<label>": 0-100}}',
+        )
         self.thresholds.apply_removal_policy(removal_policy)  # the operator's tuning outlives the stack
         pipeline_function = PipelineFunction(
-            self, "Handler", folder="inference",
+            self,
+            "Handler",
+            folder="inference",
             description="Runs DetectCustomLabels on each uploaded image and writes <image key>.json",
             environment={**config.function_environment(), "THRESHOLDS_PARAMETER": self.thresholds.parameter_name},
-            timeout=Duration.seconds(config.function_timeout_seconds), memory_mb=config.function_memory_mb,
-            log_retention_days=config.log_retention_days, removal_policy=removal_policy,
+            timeout=Duration.seconds(config.function_timeout_seconds),
+            memory_mb=config.function_memory_mb,
+            log_retention_days=config.log_retention_days,
+            removal_policy=removal_policy,
         )
         self.function, self.role = pipeline_function.function, pipeline_function.role
         self.event_source = event_sources.SqsEventSource(
@@ -48,26 +64,45 @@ class InferenceFunction(Construct):
     def _grant(self, config: PipelineConfig, bucket: s3.IBucket, key: kms.IKey) -> None:
         inputs = bucket.arn_for_objects(f"{config.input_prefix}*")
         results = bucket.arn_for_objects(f"{config.effective_results_prefix}*{RESULT_SUFFIX}")
-        self.role.add_to_principal_policy(iam.PolicyStatement(
-            sid="ReadUploadedImages", actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[inputs]))
-        self.role.add_to_principal_policy(iam.PolicyStatement(
-            sid="WriteAndCheckResults", actions=["s3:PutObject", "s3:GetObject"], resources=[results]))
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadUploadedImages", actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[inputs]
+            )
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="WriteAndCheckResults", actions=["s3:PutObject", "s3:GetObject"], resources=[results]
+            )
+        )
         # Without ListBucket, S3 answers 403 instead of 404 for a missing object, and a deleted image
         # would be retried into the DLQ instead of getting its error result.
-        self.role.add_to_principal_policy(iam.PolicyStatement(
-            sid="TellMissingObjectsApart", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]))
-        self.role.add_to_principal_policy(iam.PolicyStatement(
-            sid="DetectWithTheConfiguredModel", actions=["rekognition:DetectCustomLabels"],
-            resources=[config.model_arn]))
-        self.role.add_to_principal_policy(iam.PolicyStatement(
-            sid="ReadThresholds", actions=["ssm:GetParameter"], resources=[self.thresholds.parameter_arn]))
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(sid="TellMissingObjectsApart", actions=["s3:ListBucket"], resources=[bucket.bucket_arn])
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="DetectWithTheConfiguredModel",
+                actions=["rekognition:DetectCustomLabels"],
+                resources=[config.model_arn],
+            )
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadThresholds", actions=["ssm:GetParameter"], resources=[self.thresholds.parameter_arn]
+            )
+        )
         key.grant_decrypt(self.role)
         key.grant(self.role, "kms:GenerateDataKey")
         bucket_logical_id = Stack.of(self).resolve(bucket.bucket_arn)["Fn::GetAtt"][0]
         for pattern, reason in (
             (f"{config.input_prefix}*", "Reads are limited to the objects under the input prefix."),
-            (f"{config.effective_results_prefix}*{RESULT_SUFFIX}",
-             "Writes (and the already-done check) are limited to .json objects under the results prefix."),
+            (
+                f"{config.effective_results_prefix}*{RESULT_SUFFIX}",
+                "Writes (and the already-done check) are limited to .json objects under the results prefix.",
+            ),
         ):
-            acknowledge(self.role, f"AwsSolutions-IAM5[Resource::<{bucket_logical_id}.Arn>/{pattern}]",
-                        f"Object ARNs need a wildcard for the key. {reason}")
+            acknowledge(
+                self.role,
+                f"AwsSolutions-IAM5[Resource::<{bucket_logical_id}.Arn>/{pattern}]",
+                f"Object ARNs need a wildcard for the key. {reason}",
+            )

@@ -30,59 +30,98 @@ class ModelLifecycle(Construct):
     event source; model grants follow the mode: `manual` never starts or stops the model, `always-on` may
     start it, `on-demand` may also stop it."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, queue: sqs.IQueue,
-                 event_source: event_sources.SqsEventSource, bucket: s3.IBucket,
-                 removal_policy: RemovalPolicy) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PipelineConfig,
+        queue: sqs.IQueue,
+        event_source: event_sources.SqsEventSource,
+        bucket: s3.IBucket,
+        removal_policy: RemovalPolicy,
+    ) -> None:
         super().__init__(scope, construct_id)
         # The manager's only state, the time of the last work it saw: one small SSM parameter (free, no
         # table to run), read and written by this function alone. See docs/model-lifecycle.md.
-        self.state = ssm.StringParameter(self, "State", string_value=INITIAL_MANAGER_STATE,
-                                         description="Model manager state: last activity and model status")
+        self.state = ssm.StringParameter(
+            self,
+            "State",
+            string_value=INITIAL_MANAGER_STATE,
+            description="Model manager state: last activity and model status",
+        )
         self.state.apply_removal_policy(removal_policy)
         manager = PipelineFunction(
-            self, "Manager", folder="model_manager",
+            self,
+            "Manager",
+            folder="model_manager",
             description=f"Model manager ({config.model_lifecycle}): starts and stops the Custom Labels model",
-            environment={**config.manager_environment(), "QUEUE_URL": queue.queue_url,
-                         "MAPPING_UUID": event_source.event_source_mapping_id,
-                         "STATE_PARAMETER": self.state.parameter_name},
-            timeout=Duration.seconds(30), memory_mb=256,
-            log_retention_days=config.log_retention_days, removal_policy=removal_policy,
+            environment={
+                **config.manager_environment(),
+                "QUEUE_URL": queue.queue_url,
+                "MAPPING_UUID": event_source.event_source_mapping_id,
+                "STATE_PARAMETER": self.state.parameter_name,
+            },
+            timeout=Duration.seconds(30),
+            memory_mb=256,
+            log_retention_days=config.log_retention_days,
+            removal_policy=removal_policy,
             reserved_concurrency=MANAGER_RESERVED_CONCURRENCY,
         )
         self.function, self.role = manager.function, manager.role
         self._grant(config, queue, event_source)
 
-        events.Rule(self, "Schedule", description="Runs the model manager on a schedule",
-                    schedule=events.Schedule.rate(Duration.minutes(config.manager_interval_minutes)),
-                    targets=[targets.LambdaFunction(self.function)])
+        events.Rule(
+            self,
+            "Schedule",
+            description="Runs the model manager on a schedule",
+            schedule=events.Schedule.rate(Duration.minutes(config.manager_interval_minutes)),
+            targets=[targets.LambdaFunction(self.function)],
+        )
         # Only images wake the manager: results (<image>.json) are written under the same prefix by default.
         pattern = config.upload_event_pattern(bucket.bucket_name)
-        events.Rule(self, "OnUpload", description="Runs the model manager as soon as an image is uploaded",
-                    event_pattern=events.EventPattern(source=pattern["source"], detail_type=pattern["detail-type"],
-                                                      detail=pattern["detail"]),
-                    targets=[targets.LambdaFunction(self.function)])
+        events.Rule(
+            self,
+            "OnUpload",
+            description="Runs the model manager as soon as an image is uploaded",
+            event_pattern=events.EventPattern(
+                source=pattern["source"], detail_type=pattern["detail-type"], detail=pattern["detail"]
+            ),
+            targets=[targets.LambdaFunction(self.function)],
+        )
         # No retries and a short event age: a failed or throttled upload event is not worth replaying, the
         # next scheduled run sees the queue anyway.
-        self.function.configure_async_invoke(retry_attempts=0,
-                                             max_event_age=Duration.seconds(MANAGER_MAX_EVENT_AGE_SECONDS))
+        self.function.configure_async_invoke(
+            retry_attempts=0, max_event_age=Duration.seconds(MANAGER_MAX_EVENT_AGE_SECONDS)
+        )
 
         self.errors_alarm = alarm_above(
-            self, "ManagerErrors",
-            description=("The model manager failed (it starts, stops and gates the model; in every mode it "
-                         "keeps images waiting while the model is not running). See its logs."),
+            self,
+            "ManagerErrors",
+            description=(
+                "The model manager failed (it starts, stops and gates the model; in every mode it "
+                "keeps images waiting while the model is not running). See its logs."
+            ),
             metric=self.function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
         )
 
         self.idle_alarm = None
         if config.model_lifecycle == "on-demand":
             self.idle_alarm = alarm_above(
-                self, "RunningWhileIdle",
-                description=(f"The model has run without work for more than twice idle_minutes "
-                             f"({2 * config.idle_minutes} min): the model manager is failing to stop it, "
-                             "and the model is billed every hour. Check the manager's logs."),
-                metric=cloudwatch.Metric(namespace=METRICS_NAMESPACE, metric_name=contract.MODEL_RUNNING_IDLE_MINUTES,
-                                         dimensions_map={"service": contract.MANAGER_SERVICE},
-                                         statistic="Maximum", period=Duration.minutes(5)),
+                self,
+                "RunningWhileIdle",
+                description=(
+                    f"The model has run without work for more than twice idle_minutes "
+                    f"({2 * config.idle_minutes} min): the model manager is failing to stop it, "
+                    "and the model is billed every hour. Check the manager's logs."
+                ),
+                metric=cloudwatch.Metric(
+                    namespace=METRICS_NAMESPACE,
+                    metric_name=contract.MODEL_RUNNING_IDLE_MINUTES,
+                    dimensions_map={"service": contract.MANAGER_SERVICE},
+                    statistic="Maximum",
+                    period=Duration.minutes(5),
+                ),
                 threshold=2 * config.idle_minutes,
                 missing_data_breaches=True,  # a silent manager is a failing one
             )
@@ -90,13 +129,20 @@ class ModelLifecycle(Construct):
         hours = config.effective_max_model_hours_per_day
         if hours is not None:
             self.budget_alarm = alarm_above(
-                self, "SpendGuardPaused",
-                description=(f"The model ran its daily budget of {hours} h (max_model_hours_per_day): the manager "
-                             "stopped it and paused the inference event source. Images wait in the queue, none is "
-                             "lost; processing goes on at 00:00 UTC, or now with `customlabels model resume`."),
-                metric=cloudwatch.Metric(namespace=METRICS_NAMESPACE, metric_name=contract.SPEND_GUARD_PAUSED,
-                                         dimensions_map={"service": contract.MANAGER_SERVICE},
-                                         statistic="Maximum", period=Duration.minutes(5)),
+                self,
+                "SpendGuardPaused",
+                description=(
+                    f"The model ran its daily budget of {hours} h (max_model_hours_per_day): the manager "
+                    "stopped it and paused the inference event source. Images wait in the queue, none is "
+                    "lost; processing goes on at 00:00 UTC, or now with `customlabels model resume`."
+                ),
+                metric=cloudwatch.Metric(
+                    namespace=METRICS_NAMESPACE,
+                    metric_name=contract.SPEND_GUARD_PAUSED,
+                    dimensions_map={"service": contract.MANAGER_SERVICE},
+                    statistic="Maximum",
+                    period=Duration.minutes(5),
+                ),
             )
         self.alarms = [self.errors_alarm, *(alarm for alarm in (self.idle_alarm, self.budget_alarm) if alarm)]
 
@@ -105,39 +151,59 @@ class ModelLifecycle(Construct):
         projects = f"{config.model_arn.split(':project/')[0]}:project/{project}/*"  # same partition as the model
         # always-on stops the model only for the spend guard, when it has a budget below 24 h.
         always_on = ["rekognition:StartProjectVersion"] + (
-            ["rekognition:StopProjectVersion"] if config.effective_max_model_hours_per_day else [])
-        model_actions = {"manual": [], "always-on": always_on,
-                         "on-demand": ["rekognition:StartProjectVersion", "rekognition:StopProjectVersion"]}
+            ["rekognition:StopProjectVersion"] if config.effective_max_model_hours_per_day else []
+        )
+        model_actions = {
+            "manual": [],
+            "always-on": always_on,
+            "on-demand": ["rekognition:StartProjectVersion", "rekognition:StopProjectVersion"],
+        }
         statements = [
-            iam.PolicyStatement(sid="DescribeTheModel", actions=["rekognition:DescribeProjectVersions"],
-                                resources=[projects]),
+            iam.PolicyStatement(
+                sid="DescribeTheModel", actions=["rekognition:DescribeProjectVersions"], resources=[projects]
+            ),
             iam.PolicyStatement(sid="FindTheProject", actions=["rekognition:DescribeProjects"], resources=["*"]),
-            iam.PolicyStatement(sid="ReadQueueDepth", actions=["sqs:GetQueueAttributes"],
-                                resources=[queue.queue_arn]),
-            iam.PolicyStatement(sid="KeepState", actions=["ssm:GetParameter", "ssm:PutParameter"],
-                                resources=[self.state.parameter_arn]),
+            iam.PolicyStatement(sid="ReadQueueDepth", actions=["sqs:GetQueueAttributes"], resources=[queue.queue_arn]),
+            iam.PolicyStatement(
+                sid="KeepState", actions=["ssm:GetParameter", "ssm:PutParameter"], resources=[self.state.parameter_arn]
+            ),
             # In every mode the manager keeps the event source disabled while the model is not RUNNING, so
             # an image waits in the queue instead of spending its receives on a stopped model.
-            iam.PolicyStatement(sid="GateTheEventSource",
-                                actions=["lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping"],
-                                resources=[event_source.event_source_mapping_arn]),
+            iam.PolicyStatement(
+                sid="GateTheEventSource",
+                actions=["lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping"],
+                resources=[event_source.event_source_mapping_arn],
+            ),
         ]
         if model_actions[config.model_lifecycle]:
-            statements.append(iam.PolicyStatement(sid="StartStopTheModel", resources=[config.model_arn],
-                                                  actions=model_actions[config.model_lifecycle]))
+            statements.append(
+                iam.PolicyStatement(
+                    sid="StartStopTheModel", resources=[config.model_arn], actions=model_actions[config.model_lifecycle]
+                )
+            )
         if config.model_lifecycle == "on-demand":
             # Before starting a stopped model for waiting messages, the manager looks at them: S3's test event
             # and non-images are deleted, images are made visible again (docs/model-lifecycle.md).
-            statements.append(iam.PolicyStatement(
-                sid="LookAtWaitingMessages", resources=[queue.queue_arn],
-                actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"]))
+            statements.append(
+                iam.PolicyStatement(
+                    sid="LookAtWaitingMessages",
+                    resources=[queue.queue_arn],
+                    actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"],
+                )
+            )
             if queue.encryption_master_key is not None:
                 queue.encryption_master_key.grant_decrypt(self.role)
         for statement in statements:
             self.role.add_to_principal_policy(statement)
-        acknowledge(self.role, f"AwsSolutions-IAM5[Resource::{projects}]",
-                    "DescribeProjectVersions is granted on the one project; its ARN ends in the project's creation "
-                    "timestamp, which the model version ARN does not contain.")
-        acknowledge(self.role, "AwsSolutions-IAM5[Resource::*]",
-                    "rekognition:DescribeProjects has no resource-level permissions; the manager calls it once "
-                    "per cold start to find the project ARN of the configured model.")
+        acknowledge(
+            self.role,
+            f"AwsSolutions-IAM5[Resource::{projects}]",
+            "DescribeProjectVersions is granted on the one project; its ARN ends in the project's creation "
+            "timestamp, which the model version ARN does not contain.",
+        )
+        acknowledge(
+            self.role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "rekognition:DescribeProjects has no resource-level permissions; the manager calls it once "
+            "per cold start to find the project ARN of the configured model.",
+        )

@@ -20,88 +20,160 @@ MANAGER_SERVICE = {"service": contract.MANAGER_SERVICE}
 
 
 class Monitoring(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey, account: str, queue: sqs.IQueue,
-                 dead_letter_queue: sqs.IQueue, inference: lambda_.IFunction, extra_alarms: list[cloudwatch.Alarm],
-                 alarm_email: str | None, max_message_age_minutes: int) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key: kms.IKey,
+        account: str,
+        queue: sqs.IQueue,
+        dead_letter_queue: sqs.IQueue,
+        inference: lambda_.IFunction,
+        extra_alarms: list[cloudwatch.Alarm],
+        alarm_email: str | None,
+        max_message_age_minutes: int,
+    ) -> None:
         super().__init__(scope, construct_id)
-        self.topic = sns.Topic(self, "Alarms", display_name="Custom Labels pipeline alarms", master_key=key,
-                               enforce_ssl=True)
+        self.topic = sns.Topic(
+            self, "Alarms", display_name="Custom Labels pipeline alarms", master_key=key, enforce_ssl=True
+        )
         # A topic policy replaces SNS's default one, which is what let the account's own services publish:
         # without this statement no alarm reaches the topic. Only this account's alarms, in this region.
         cloudwatch_service = iam.ServicePrincipal("cloudwatch.amazonaws.com")
-        this_accounts_alarms = Stack.of(self).format_arn(service="cloudwatch", resource="alarm", resource_name="*",
-                                                         arn_format=ArnFormat.COLON_RESOURCE_NAME)
-        self.topic.add_to_resource_policy(iam.PolicyStatement(
-            sid="AllowThisAccountsCloudWatchAlarmsToPublish",
-            principals=[cloudwatch_service],
-            actions=["sns:Publish"], resources=[self.topic.topic_arn],
-            conditions={"ArnLike": {"aws:SourceArn": this_accounts_alarms},
-                        "StringEquals": {"aws:SourceAccount": account}},
-        ))
+        this_accounts_alarms = Stack.of(self).format_arn(
+            service="cloudwatch", resource="alarm", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
+        )
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowThisAccountsCloudWatchAlarmsToPublish",
+                principals=[cloudwatch_service],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions={
+                    "ArnLike": {"aws:SourceArn": this_accounts_alarms},
+                    "StringEquals": {"aws:SourceAccount": account},
+                },
+            )
+        )
         # CloudWatch must use the key to publish to the encrypted topic (an AWS managed key would refuse it).
-        key.add_to_resource_policy(iam.PolicyStatement(
-            sid="AllowCloudWatchAlarmsToPublishForThisAccount",
-            principals=[cloudwatch_service],
-            actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=["*"],
-            conditions={"StringEquals": {"aws:SourceAccount": account}},
-        ))
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsToPublishForThisAccount",
+                principals=[cloudwatch_service],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": account}},
+            )
+        )
         if alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
 
         five_minutes = Duration.minutes(5)
         self.alarms = [
             alarm_above(
-                self, "DeadLetters",
-                description=("Images failed every retry and wait in the dead-letter queue. Fix the cause "
-                                   "(the function's logs name it), then: customlabels dlq redrive"),
-                metric=dead_letter_queue.metric_approximate_number_of_messages_visible(period=Duration.minutes(1),
-                                                                                       statistic="Maximum"),
-),
+                self,
+                "DeadLetters",
+                description=(
+                    "Images failed every retry and wait in the dead-letter queue. Fix the cause "
+                    "(the function's logs name it), then: customlabels dlq redrive"
+                ),
+                metric=dead_letter_queue.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(1), statistic="Maximum"
+                ),
+            ),
             alarm_above(
-                self, "OldestImageWaiting",
-                description=(f"An image has waited more than {max_message_age_minutes} minutes in the "
-                                   "queue: the model may not be starting, or processing is falling behind."),
+                self,
+                "OldestImageWaiting",
+                description=(
+                    f"An image has waited more than {max_message_age_minutes} minutes in the "
+                    "queue: the model may not be starting, or processing is falling behind."
+                ),
                 metric=queue.metric_approximate_age_of_oldest_message(period=five_minutes, statistic="Maximum"),
-                threshold=max_message_age_minutes * 60),
+                threshold=max_message_age_minutes * 60,
+            ),
             alarm_above(
-                self, "FunctionErrors",
+                self,
+                "FunctionErrors",
                 description="The inference function crashed (not a per-image failure); see its logs.",
                 metric=inference.metric_errors(period=five_minutes, statistic="Sum"),
-),
+            ),
             alarm_above(
-                self, "FunctionThrottles",
+                self,
+                "FunctionThrottles",
                 description="Lambda throttled the inference function: raise the account's concurrency "
-                                  "or lower max_concurrency.",
+                "or lower max_concurrency.",
                 metric=inference.metric_throttles(period=five_minutes, statistic="Sum"),
-),
+            ),
             *extra_alarms,
         ]
         for alarm in self.alarms:
             alarm.add_alarm_action(actions.SnsAction(self.topic))
 
         def pipeline_metric(name: str, statistic: str = "Sum", dimensions: dict | None = None) -> cloudwatch.Metric:
-            return cloudwatch.Metric(namespace=METRICS_NAMESPACE, metric_name=name, statistic=statistic,
-                                     dimensions_map=dimensions or INFERENCE_SERVICE, period=five_minutes)
+            return cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=name,
+                statistic=statistic,
+                dimensions_map=dimensions or INFERENCE_SERVICE,
+                period=five_minutes,
+            )
 
-        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", widgets=[
-            [cloudwatch.GraphWidget(title="Images", width=12, left=[
-                pipeline_metric(contract.IMAGES_PROCESSED), pipeline_metric(contract.LABELS_DETECTED)]),
-             cloudwatch.GraphWidget(title="Queue", width=12, left=[
-                 queue.metric_approximate_number_of_messages_visible(period=five_minutes),
-                 queue.metric_approximate_number_of_messages_not_visible(period=five_minutes),
-                 dead_letter_queue.metric_approximate_number_of_messages_visible(period=five_minutes)],
-                 right=[queue.metric_approximate_age_of_oldest_message(period=five_minutes)])],
-            [cloudwatch.GraphWidget(title="DetectCustomLabels latency (ms)", width=12, left=[
-                pipeline_metric(contract.DETECT_LATENCY, "p50"),
-                pipeline_metric(contract.DETECT_LATENCY, "p99")]),
-             cloudwatch.GraphWidget(title="Function", width=12, left=[
-                 inference.metric_invocations(period=five_minutes), inference.metric_errors(period=five_minutes),
-                 inference.metric_throttles(period=five_minutes)],
-                 right=[inference.metric_duration(period=five_minutes)])],
-            [cloudwatch.GraphWidget(title="Model", width=12, left=[
-                pipeline_metric(contract.MODEL_RUNNING_IDLE_MINUTES, "Maximum", MANAGER_SERVICE),
-                pipeline_metric(contract.MODEL_HOURS_TODAY, "Maximum", MANAGER_SERVICE)],
-                right=[pipeline_metric(contract.MODEL_STARTS, dimensions=MANAGER_SERVICE),
-                       pipeline_metric(contract.MODEL_STOPS, dimensions=MANAGER_SERVICE)]),
-             cloudwatch.AlarmStatusWidget(title="Alarms", width=12, alarms=self.alarms)],
-        ])
+        self.dashboard = cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            widgets=[
+                [
+                    cloudwatch.GraphWidget(
+                        title="Images",
+                        width=12,
+                        left=[pipeline_metric(contract.IMAGES_PROCESSED), pipeline_metric(contract.LABELS_DETECTED)],
+                    ),
+                    cloudwatch.GraphWidget(
+                        title="Queue",
+                        width=12,
+                        left=[
+                            queue.metric_approximate_number_of_messages_visible(period=five_minutes),
+                            queue.metric_approximate_number_of_messages_not_visible(period=five_minutes),
+                            dead_letter_queue.metric_approximate_number_of_messages_visible(period=five_minutes),
+                        ],
+                        right=[queue.metric_approximate_age_of_oldest_message(period=five_minutes)],
+                    ),
+                ],
+                [
+                    cloudwatch.GraphWidget(
+                        title="DetectCustomLabels latency (ms)",
+                        width=12,
+                        left=[
+                            pipeline_metric(contract.DETECT_LATENCY, "p50"),
+                            pipeline_metric(contract.DETECT_LATENCY, "p99"),
+                        ],
+                    ),
+                    cloudwatch.GraphWidget(
+                        title="Function",
+                        width=12,
+                        left=[
+                            inference.metric_invocations(period=five_minutes),
+                            inference.metric_errors(period=five_minutes),
+                            inference.metric_throttles(period=five_minutes),
+                        ],
+                        right=[inference.metric_duration(period=five_minutes)],
+                    ),
+                ],
+                [
+                    cloudwatch.GraphWidget(
+                        title="Model",
+                        width=12,
+                        left=[
+                            pipeline_metric(contract.MODEL_RUNNING_IDLE_MINUTES, "Maximum", MANAGER_SERVICE),
+                            pipeline_metric(contract.MODEL_HOURS_TODAY, "Maximum", MANAGER_SERVICE),
+                        ],
+                        right=[
+                            pipeline_metric(contract.MODEL_STARTS, dimensions=MANAGER_SERVICE),
+                            pipeline_metric(contract.MODEL_STOPS, dimensions=MANAGER_SERVICE),
+                        ],
+                    ),
+                    cloudwatch.AlarmStatusWidget(title="Alarms", width=12, alarms=self.alarms),
+                ],
+            ],
+        )

@@ -28,21 +28,27 @@ class EncryptedQueueDestination:
     def bind(self, _scope: Construct, bucket: s3.IBucket) -> s3.BucketNotificationDestinationConfig:
         if not self._granted:  # bind runs once per notification filter; grant once
             s3_service = iam.ServicePrincipal("s3.amazonaws.com")
-            self.queue.add_to_resource_policy(iam.PolicyStatement(
-                sid="AllowS3NotificationsFromTheImageBucket",
-                principals=[s3_service],
-                actions=["sqs:SendMessage"],
-                resources=[self.queue.queue_arn],
-                conditions={"ArnLike": {"aws:SourceArn": bucket.bucket_arn},
-                            "StringEquals": {"aws:SourceAccount": self.account}},
-            ))
-            self.key.add_to_resource_policy(iam.PolicyStatement(
-                sid="AllowS3ToEncryptNotificationsForThisAccount",
-                principals=[s3_service],
-                actions=["kms:GenerateDataKey", "kms:Decrypt"],
-                resources=["*"],  # in a key policy, "*" is this key
-                conditions={"StringEquals": {"aws:SourceAccount": self.account}},
-            ))
+            self.queue.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="AllowS3NotificationsFromTheImageBucket",
+                    principals=[s3_service],
+                    actions=["sqs:SendMessage"],
+                    resources=[self.queue.queue_arn],
+                    conditions={
+                        "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
+                        "StringEquals": {"aws:SourceAccount": self.account},
+                    },
+                )
+            )
+            self.key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid="AllowS3ToEncryptNotificationsForThisAccount",
+                    principals=[s3_service],
+                    actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                    resources=["*"],  # in a key policy, "*" is this key
+                    conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+                )
+            )
             self._granted = True
         return s3.BucketNotificationDestinationConfig(
             arn=self.queue.queue_arn, type=s3.BucketNotificationDestinationType.QUEUE, dependencies=[self.queue]

@@ -20,55 +20,106 @@ class PipelineStack(Stack):
         self.config = config
         retention = removal_policy(config.removal_policy)
         self.key = kms.Key(
-            self, "Key",
+            self,
+            "Key",
             description="Encrypts the images, results and queues of the Custom Labels pipeline",
             enable_key_rotation=True,
             pending_window=Duration.days(7 if retention == RemovalPolicy.DESTROY else 30),
             removal_policy=retention,
         )
         self.storage = ImageStorage(self, "Storage", key=self.key, removal_policy=retention)
-        self.queues = WorkQueues(self, "Queues", key=self.key,
-                                 visibility_timeout=Duration.seconds(config.visibility_timeout_seconds),
-                                 max_receive_count=config.max_receive_count, removal_policy=retention)
+        self.queues = WorkQueues(
+            self,
+            "Queues",
+            key=self.key,
+            visibility_timeout=Duration.seconds(config.visibility_timeout_seconds),
+            max_receive_count=config.max_receive_count,
+            removal_policy=retention,
+        )
         self.storage.notify(self.queues.queue, self.key, config.input_prefix, self.account)
-        self.inference = InferenceFunction(self, "Inference", config=config, bucket=self.storage.bucket,
-                                           queue=self.queues.queue, key=self.key, removal_policy=retention)
-        self.model_lifecycle = ModelLifecycle(self, "ModelLifecycle", config=config, queue=self.queues.queue,
-                                              event_source=self.inference.event_source, bucket=self.storage.bucket,
-                                              removal_policy=retention)
+        self.inference = InferenceFunction(
+            self,
+            "Inference",
+            config=config,
+            bucket=self.storage.bucket,
+            queue=self.queues.queue,
+            key=self.key,
+            removal_policy=retention,
+        )
+        self.model_lifecycle = ModelLifecycle(
+            self,
+            "ModelLifecycle",
+            config=config,
+            queue=self.queues.queue,
+            event_source=self.inference.event_source,
+            bucket=self.storage.bucket,
+            removal_policy=retention,
+        )
         self.monitoring = Monitoring(
-            self, "Monitoring", key=self.key, account=self.account, queue=self.queues.queue,
-            dead_letter_queue=self.queues.dead_letter_queue, inference=self.inference.function,
-            extra_alarms=self.model_lifecycle.alarms, alarm_email=config.alarm_email,
-            max_message_age_minutes=config.max_message_age_minutes)
+            self,
+            "Monitoring",
+            key=self.key,
+            account=self.account,
+            queue=self.queues.queue,
+            dead_letter_queue=self.queues.dead_letter_queue,
+            inference=self.inference.function,
+            extra_alarms=self.model_lifecycle.alarms,
+            alarm_email=config.alarm_email,
+            max_message_age_minutes=config.max_message_age_minutes,
+        )
         acknowledge_bucket_helpers(self)
         protect_results(self.storage.bucket, config, self.result_writers())
         self.client_policies = ClientPolicies(
-            self, "ClientPolicies", config=config, bucket=self.storage.bucket, key=self.key, queue=self.queues.queue,
-            dead_letter_queue=self.queues.dead_letter_queue, thresholds=self.inference.thresholds,
-            manager_state=self.model_lifecycle.state, alarm_arns=[alarm.alarm_arn for alarm in self.monitoring.alarms])
+            self,
+            "ClientPolicies",
+            config=config,
+            bucket=self.storage.bucket,
+            key=self.key,
+            queue=self.queues.queue,
+            dead_letter_queue=self.queues.dead_letter_queue,
+            thresholds=self.inference.thresholds,
+            manager_state=self.model_lifecycle.state,
+            alarm_arns=[alarm.alarm_arn for alarm in self.monitoring.alarms],
+        )
 
-        CfnOutput(self, "BucketName", value=self.storage.bucket.bucket_name,
-                  description="Upload images here, under UploadPrefix")
+        CfnOutput(
+            self,
+            "BucketName",
+            value=self.storage.bucket.bucket_name,
+            description="Upload images here, under UploadPrefix",
+        )
         CfnOutput(self, "UploadPrefix", value=config.input_prefix)
         CfnOutput(self, "ResultsPrefix", value=config.effective_results_prefix)
         CfnOutput(self, "QueueUrl", value=self.queues.queue.queue_url)
-        CfnOutput(self, "DeadLetterQueueUrl", value=self.queues.dead_letter_queue.queue_url,
-                  description="Images that failed every retry; see the README to redrive them")
+        CfnOutput(
+            self,
+            "DeadLetterQueueUrl",
+            value=self.queues.dead_letter_queue.queue_url,
+            description="Images that failed every retry; see the README to redrive them",
+        )
         CfnOutput(self, "FunctionName", value=self.inference.function.function_name)
         CfnOutput(self, "ModelArn", value=config.model_arn)
         CfnOutput(self, "ModelLifecycleMode", value=config.model_lifecycle)
         CfnOutput(self, "ModelManagerFunctionName", value=self.model_lifecycle.function.function_name)
         CfnOutput(self, "ModelManagerStateParameter", value=self.model_lifecycle.state.parameter_name)
-        CfnOutput(self, "ThresholdsParameter", value=self.inference.thresholds.parameter_name,
-                  description="Confidence thresholds, read at runtime: customlabels thresholds show|set")
-        CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn,
-                  description="Subscribe to receive the pipeline's alarms (or deploy with -c alarm_email=...)")
+        CfnOutput(
+            self,
+            "ThresholdsParameter",
+            value=self.inference.thresholds.parameter_name,
+            description="Confidence thresholds, read at runtime: customlabels thresholds show|set",
+        )
+        CfnOutput(
+            self,
+            "AlarmTopicArn",
+            value=self.monitoring.topic.topic_arn,
+            description="Subscribe to receive the pipeline's alarms (or deploy with -c alarm_email=...)",
+        )
         CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name)
         for name, policy, who in (
-                ("UploaderPolicyArn", self.client_policies.uploader, "customlabels upload"),
-                ("ResultReaderPolicyArn", self.client_policies.result_reader, "customlabels results, evaluate"),
-                ("OperatorPolicyArn", self.client_policies.operator, "customlabels thresholds, model, dlq")):
+            ("UploaderPolicyArn", self.client_policies.uploader, "customlabels upload"),
+            ("ResultReaderPolicyArn", self.client_policies.result_reader, "customlabels results, evaluate"),
+            ("OperatorPolicyArn", self.client_policies.operator, "customlabels thresholds, model, dlq"),
+        ):
             CfnOutput(self, name, value=policy.managed_policy_arn, description=f"Attach to who runs {who}")
 
     def result_writers(self) -> dict[str, str]:

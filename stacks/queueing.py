@@ -11,11 +11,20 @@ from customlabels.config import DLQ_RETENTION_DAYS, QUEUE_RETENTION_DAYS
 class WorkQueues(Construct):
     """KMS-encrypted, TLS-only queue and DLQ; the visibility timeout follows the function timeout."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, key: kms.IKey, visibility_timeout: Duration,
-                 max_receive_count: int, removal_policy: RemovalPolicy) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        key: kms.IKey,
+        visibility_timeout: Duration,
+        max_receive_count: int,
+        removal_policy: RemovalPolicy,
+    ) -> None:
         super().__init__(scope, construct_id)
         self.dead_letter_queue = sqs.Queue(
-            self, "DeadLetterQueue",
+            self,
+            "DeadLetterQueue",
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=key,
             enforce_ssl=True,
@@ -23,13 +32,13 @@ class WorkQueues(Construct):
             removal_policy=removal_policy,
         )
         self.queue = sqs.Queue(
-            self, "Queue",
+            self,
+            "Queue",
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=key,
             enforce_ssl=True,
             retention_period=Duration.days(QUEUE_RETENTION_DAYS),
             visibility_timeout=visibility_timeout,
-            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=max_receive_count,
-                                                  queue=self.dead_letter_queue),
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=max_receive_count, queue=self.dead_letter_queue),
             removal_policy=removal_policy,
         )

@@ -22,7 +22,8 @@ class ImageStorage(Construct):
         destroy = removal_policy == RemovalPolicy.DESTROY
 
         self.access_logs = s3.Bucket(
-            self, "AccessLogs",
+            self,
+            "AccessLogs",
             encryption=s3.BucketEncryption.S3_MANAGED,  # S3 log delivery cannot write SSE-KMS objects
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
@@ -33,7 +34,8 @@ class ImageStorage(Construct):
         )
 
         self.bucket = s3.Bucket(
-            self, "Images",
+            self,
+            "Images",
             encryption=s3.BucketEncryption.KMS,
             encryption_key=key,
             bucket_key_enabled=True,
@@ -44,10 +46,12 @@ class ImageStorage(Construct):
             server_access_logs_bucket=self.access_logs,
             event_bridge_enabled=True,  # uploads also wake the model manager
             server_access_logs_prefix="images/",
-            lifecycle_rules=[s3.LifecycleRule(
-                noncurrent_version_expiration=Duration.days(NONCURRENT_VERSION_DAYS),
-                abort_incomplete_multipart_upload_after=Duration.days(7),
-            )],
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    noncurrent_version_expiration=Duration.days(NONCURRENT_VERSION_DAYS),
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                )
+            ],
             removal_policy=removal_policy,
             auto_delete_objects=destroy,
         )
@@ -57,7 +61,8 @@ class ImageStorage(Construct):
         destination = EncryptedQueueDestination(queue, key, account)
         for suffix in IMAGE_SUFFIXES:
             self.bucket.add_event_notification(
-                s3.EventType.OBJECT_CREATED, destination,
+                s3.EventType.OBJECT_CREATED,
+                destination,
                 s3.NotificationKeyFilter(prefix=input_prefix, suffix=suffix),
             )
 
@@ -67,6 +72,9 @@ def acknowledge_bucket_helpers(scope: Construct) -> None:
     raises none; tests/test_compliance.py fails on an acknowledgement that matches no finding)."""
     for child in scope.node.children:
         if child.node.id.startswith("BucketNotificationsHandler"):
-            acknowledge(child, "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-                               "AWSLambdaBasicExecutionRole]",
-                        "CDK's bucket-notification custom resource uses AWSLambdaBasicExecutionRole to write its logs.")
+            acknowledge(
+                child,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AWSLambdaBasicExecutionRole]",
+                "CDK's bucket-notification custom resource uses AWSLambdaBasicExecutionRole to write its logs.",
+            )

@@ -8,15 +8,17 @@ import pytest
 from hypothesis import settings
 
 # Offline and deterministic: fake credentials, a fixed region, Powertools outside Lambda, quiet jsii.
-os.environ.update({
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "eu-west-1",
-    "POWERTOOLS_SERVICE_NAME": "customlabels-inference-test",
-    "POWERTOOLS_METRICS_NAMESPACE": "CustomLabelsPipelineTest",
-    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-})
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "POWERTOOLS_SERVICE_NAME": "customlabels-inference-test",
+        "POWERTOOLS_METRICS_NAMESPACE": "CustomLabelsPipelineTest",
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+    }
+)
 for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_REKOGNITION"):
     os.environ.pop(variable, None)
 
@@ -67,8 +69,10 @@ def pytest_collection_modifyitems(items):
         elif folder in TIERS and tiers != {folder}:
             problems.append(f"{item.nodeid}: marked {tiers.pop()} but in tests/{folder}/")
     if problems:
-        raise pytest.UsageError("Mark each test with exactly one of " + ", ".join(TIERS) + " (see "
-                                "pyproject.toml's markers):\n  " + "\n  ".join(problems))
+        raise pytest.UsageError(
+            "Mark each test with exactly one of " + ", ".join(TIERS) + " (see "
+            "pyproject.toml's markers):\n  " + "\n  ".join(problems)
+        )
 
 
 @pytest.fixture(scope="session")
@@ -76,8 +80,14 @@ def default_template(tmp_path_factory):
     return synth_template(tmp_path_factory.mktemp("default"))
 
 
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="session")
@@ -87,15 +97,16 @@ def browser():
 
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
-        pytest.skip("Chromium is not installed and `make browser` could not install it (it runs "
-                    "`apt-get install chromium`, which needs root or sudo): the gallery's browser checks need it")
+        pytest.skip(
+            "Chromium is not installed and `make browser` could not install it (it runs "
+            "`apt-get install chromium`, which needs root or sudo): the gallery's browser checks need it"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
         yield chromium
         chromium.close()
-
 
 
 # --- the emulator tests' --------------------------------------------------------------------------------------------
@@ -125,14 +136,23 @@ def gallery_run(tmp_path):
     """Images (one unreadable, one without a result) and result JSONs as `local run` writes them."""
     images, results = tmp_path / "images", tmp_path / "results"
     (images / "meadow").mkdir(parents=True)
-    for name, size in (("meadow/bee #1.jpg", (640, 480)), ("flowers.png", (300, 400)), ("empty.jpg", (200, 200)),
-                       ("waiting.jpg", (320, 240))):
+    for name, size in (
+        ("meadow/bee #1.jpg", (640, 480)),
+        ("flowers.png", (300, 400)),
+        ("empty.jpg", (200, 200)),
+        ("waiting.jpg", (320, 240)),
+    ):
         Image.new("RGB", size, (90, 160, 90)).save(images / name)
     (images / "broken.jpg").write_text("not a picture")
-    documents = {name: {"Image": {"Bucket": "b", "Key": f"test_images/{name}"}, "CustomLabels": labels}
-                 for name, labels in GALLERY_RESULTS.items()}
-    documents["broken.jpg"] = {"Image": {"Bucket": "b", "Key": "test_images/broken.jpg"}, "CustomLabels": [],
-                               "Error": ERROR}
+    documents = {
+        name: {"Image": {"Bucket": "b", "Key": f"test_images/{name}"}, "CustomLabels": labels}
+        for name, labels in GALLERY_RESULTS.items()
+    }
+    documents["broken.jpg"] = {
+        "Image": {"Bucket": "b", "Key": "test_images/broken.jpg"},
+        "CustomLabels": [],
+        "Error": ERROR,
+    }
     for name, document in documents.items():
         path = results / "test_images" / f"{name}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -151,9 +171,18 @@ def pipeline():
         queue_url = sqs.create_queue(QueueName="work")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         # Prefix only (no suffix filter), so that the handler's own guard against non-images is exercised.
-        s3.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration={"QueueConfigurations": [
-            {"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"],
-             "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "test_images/"}]}}}]})
+        s3.put_bucket_notification_configuration(
+            Bucket=BUCKET,
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {
+                        "QueueArn": queue_arn,
+                        "Events": ["s3:ObjectCreated:*"],
+                        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "test_images/"}]}},
+                    }
+                ]
+            },
+        )
         # The function's own retry configuration: throttles reach its throughput control, not botocore's backoff.
         rekognition = boto3.client("rekognition", region_name=REGION, config=Config(retries=dict(REKOGNITION_RETRIES)))
         with Stubber(rekognition) as stub:

@@ -49,8 +49,11 @@ def synth_template(tmp_path: Path, **overrides):
 ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bees/version/bees.2021-03-11T15.05.33/1615479933000"
 
 
-SEEN = [{"Name": "bee", "Confidence": 91.0}, {"Name": "flower", "Confidence": 62.0},
-        {"Name": "wasp", "Confidence": 45.0}]
+SEEN = [
+    {"Name": "bee", "Confidence": 91.0},
+    {"Name": "flower", "Confidence": 62.0},
+    {"Name": "wasp", "Confidence": 45.0},
+]
 
 
 def image_bytes(fmt="JPEG", size=(320, 240)) -> bytes:
@@ -62,8 +65,9 @@ def image_bytes(fmt="JPEG", size=(320, 240)) -> bytes:
 def mpo_bytes(size=(320, 240)) -> bytes:
     """A JPEG carrying a second embedded image, as phones write them (Pillow calls the format MPO)."""
     buffer = io.BytesIO()
-    Image.new("RGB", size, (200, 180, 40)).save(buffer, "MPO", save_all=True,
-                                                 append_images=[Image.new("RGB", size, (40, 80, 200))])
+    Image.new("RGB", size, (200, 180, 40)).save(
+        buffer, "MPO", save_all=True, append_images=[Image.new("RGB", size, (40, 80, 200))]
+    )
     return buffer.getvalue()
 
 
@@ -78,8 +82,12 @@ def huge_png(width=20000, height=20000) -> bytes:
     compressor = zlib.compressobj(9)
     row = b"\0" * (1 + (width + 7) // 8)
     pixels = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
-            + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+        + chunk(b"IDAT", pixels)
+        + chunk(b"IEND", b"")
+    )
 
 
 class Clock:
@@ -108,16 +116,21 @@ def detection(label, confidence, left, top, width, height):
     return Prediction(label, confidence, (left / 100, top / 100, width / 100, height / 100))
 
 
-ENTRIES = [entry(1, "a.jpg", [Box("bee", 0, 0, 50, 50), Box("bee", 50, 50, 50, 50)]),
-           entry(2, "b.jpg", [Box("bee", 10, 10, 30, 30)]),
-           entry(3, "c.jpg", [Box("bee", 20, 20, 40, 40)])]
+ENTRIES = [
+    entry(1, "a.jpg", [Box("bee", 0, 0, 50, 50), Box("bee", 50, 50, 50, 50)]),
+    entry(2, "b.jpg", [Box("bee", 10, 10, 30, 30)]),
+    entry(3, "c.jpg", [Box("bee", 20, 20, 40, 40)]),
+]
 
 
-RESULTS = [ImageResult("test_images/a.jpg", (detection("bee", 95, 0, 50, 20, 20), detection("bee", 90, 0, 0, 50, 50),
-                                             detection("bee", 80, 60, 60, 40, 40))),
-           ImageResult("test_images/b.jpg", (detection("bee", 60, 70, 70, 20, 20),
-                                             detection("flower", 85, 10, 10, 30, 30))),
-           ImageResult("test_images/c.jpg")]
+RESULTS = [
+    ImageResult(
+        "test_images/a.jpg",
+        (detection("bee", 95, 0, 50, 20, 20), detection("bee", 90, 0, 0, 50, 50), detection("bee", 80, 60, 60, 40, 40)),
+    ),
+    ImageResult("test_images/b.jpg", (detection("bee", 60, 70, 70, 20, 20), detection("flower", 85, 10, 10, 30, 30))),
+    ImageResult("test_images/c.jpg"),
+]
 
 
 # --- the gallery tests' ---------------------------------------------------------------------------------------------
@@ -126,10 +139,14 @@ def box(left, top, width, height):
 
 
 GALLERY_RESULTS = {
-    "meadow/bee #1.jpg": [{"Name": "bee", "Confidence": 95.0, "Geometry": box(0.1, 0.1, 0.3, 0.3)},
-                          {"Name": "flower", "Confidence": 60.0, "Geometry": box(0.5, 0.5, 0.3, 0.3)}],
-    "flowers.png": [{"Name": "flower", "Confidence": 85.0, "Geometry": box(0.2, 0.2, 0.4, 0.4)},
-                    {"Name": "sunny", "Confidence": 70.0}],
+    "meadow/bee #1.jpg": [
+        {"Name": "bee", "Confidence": 95.0, "Geometry": box(0.1, 0.1, 0.3, 0.3)},
+        {"Name": "flower", "Confidence": 60.0, "Geometry": box(0.5, 0.5, 0.3, 0.3)},
+    ],
+    "flowers.png": [
+        {"Name": "flower", "Confidence": 85.0, "Geometry": box(0.2, 0.2, 0.4, 0.4)},
+        {"Name": "sunny", "Confidence": 70.0},
+    ],
     "empty.jpg": [],
 }
 
@@ -147,9 +164,14 @@ BUCKET = "images"
 HANDLER_NOW = datetime(2026, 11, 22, 10, 0, 0, tzinfo=UTC)
 
 
-LABELS = [{"Name": "bee", "Confidence": 97.5,
-           "Geometry": {"BoundingBox": {"Width": 0.2, "Height": 0.3, "Left": 0.1, "Top": 0.4}}},
-          {"Name": "flower", "Confidence": 81.25}]
+LABELS = [
+    {
+        "Name": "bee",
+        "Confidence": 97.5,
+        "Geometry": {"BoundingBox": {"Width": 0.2, "Height": 0.3, "Left": 0.1, "Top": 0.4}},
+    },
+    {"Name": "flower", "Confidence": 81.25},
+]
 
 
 @dataclass
@@ -168,8 +190,9 @@ class Pipeline:
         """The next `expected` notifications as one Lambda SQS event (the first is moto's s3:TestEvent)."""
         messages = []
         while len(messages) < expected:
-            batch = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
-                                             MessageSystemAttributeNames=["All"]).get("Messages", [])
+            batch = self.sqs.receive_message(
+                QueueUrl=self.queue_url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"]
+            ).get("Messages", [])
             assert batch, f"expected {expected} notifications, got {len(messages)}"
             messages += batch
         return sqs_event(messages, self.queue_arn, REGION)
@@ -181,31 +204,55 @@ class Pipeline:
         return sorted(o["Key"] for o in self.s3.list_objects_v2(Bucket=BUCKET).get("Contents", []))
 
     def expect_detect(self, key, labels=LABELS, min_confidence=None, version=ANY):
-        request = {"ProjectVersionArn": MODEL_ARN,
-                   "Image": {"S3Object": {"Bucket": BUCKET, "Name": key, "Version": version}}}
+        request = {
+            "ProjectVersionArn": MODEL_ARN,
+            "Image": {"S3Object": {"Bucket": BUCKET, "Name": key, "Version": version}},
+        }
         if min_confidence is not None:
             request["MinConfidence"] = min_confidence
         self.stub.add_response("detect_custom_labels", {"CustomLabels": labels}, request)
 
     def expect_error(self, code, message="from the stub"):
         status = 500 if code in ("InternalServerError", "ThrottlingException") else 400  # the API reference's
-        self.stub.add_client_error("detect_custom_labels", service_error_code=code, service_message=message,
-                                   http_status_code=status)
+        self.stub.add_client_error(
+            "detect_custom_labels", service_error_code=code, service_message=message, http_status_code=status
+        )
 
 
 def deps_for(pipeline, **settings):
-    values = {"model_arn": MODEL_ARN, "min_confidence": None, "input_prefix": "test_images/",
-              "results_prefix": "test_images/", "batch_workers": 10, **settings}
-    return Dependencies(settings=Settings(**values), s3=pipeline.s3, rekognition=pipeline.rekognition,
-                        metrics=PipelineMetrics(Metrics()), logger=Logger(), clock=lambda: HANDLER_NOW)
+    values = {
+        "model_arn": MODEL_ARN,
+        "min_confidence": None,
+        "input_prefix": "test_images/",
+        "results_prefix": "test_images/",
+        "batch_workers": 10,
+        **settings,
+    }
+    return Dependencies(
+        settings=Settings(**values),
+        s3=pipeline.s3,
+        rekognition=pipeline.rekognition,
+        metrics=PipelineMetrics(Metrics()),
+        logger=Logger(),
+        clock=lambda: HANDLER_NOW,
+    )
 
 
 # --- the model manager tests' ---------------------------------------------------------------------------------------
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
-SETTINGS = ManagerSettings(MODEL_ARN, "on-demand", idle_seconds=1800, min_inference_units=1, max_inference_units=1,
-                    queue_url="q", mapping_uuid="m", state_parameter="/p", input_prefix="test_images/")
+SETTINGS = ManagerSettings(
+    MODEL_ARN,
+    "on-demand",
+    idle_seconds=1800,
+    min_inference_units=1,
+    max_inference_units=1,
+    queue_url="q",
+    mapping_uuid="m",
+    state_parameter="/p",
+    input_prefix="test_images/",
+)
 
 
 def mode(lifecycle):
@@ -213,12 +260,19 @@ def mode(lifecycle):
 
 
 def s3_event(*keys):
-    return json.dumps({"Records": [{"eventName": "ObjectCreated:Put", "s3": {
-        "bucket": {"name": "b"}, "object": {"key": key, "size": 1}}} for key in keys]})
+    return json.dumps(
+        {
+            "Records": [
+                {"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": "b"}, "object": {"key": key, "size": 1}}}
+                for key in keys
+            ]
+        }
+    )
 
 
-TEST_EVENT = json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "b",
-                         "Time": "2026-11-22T12:00:00.000Z"})
+TEST_EVENT = json.dumps(
+    {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "b", "Time": "2026-11-22T12:00:00.000Z"}
+)
 
 
 # --- the thresholds tests' ------------------------------------------------------------------------------------------
@@ -250,12 +304,32 @@ def picture(fmt="JPEG", size=(320, 240)) -> bytes:
 def thresholds_cli(stack, *args):
     """`customlabels thresholds ARGS` in a process of its own, against the local stack's parameter and endpoints."""
     endpoint = stack.resources.endpoint
-    env = {**os.environ, "AWS_ENDPOINT_URL_SSM": endpoint, "AWS_ENDPOINT_URL_S3": endpoint, "COLUMNS": "200",
-           "AWS_ENDPOINT_URL_REKOGNITION": stack.rekognition_endpoint, "AWS_DEFAULT_REGION": stack.config.region,
-           "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
-    return subprocess.run([sys.executable, "-m", "customlabels", "thresholds", *args, "--parameter",
-                           stack.resources.thresholds_parameter], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL_SSM": endpoint,
+        "AWS_ENDPOINT_URL_S3": endpoint,
+        "COLUMNS": "200",
+        "AWS_ENDPOINT_URL_REKOGNITION": stack.rekognition_endpoint,
+        "AWS_DEFAULT_REGION": stack.config.region,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+    }
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "customlabels",
+            "thresholds",
+            *args,
+            "--parameter",
+            stack.resources.thresholds_parameter,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def refused(capsys, argv: list[str]) -> str:
@@ -280,29 +354,39 @@ def concrete_values(template: dict, names: dict[str, str] | None = None) -> dict
     for logical_id, resource in template["Resources"].items():
         name = names.get(logical_id, logical_id)
         kind = resource["Type"]
-        arn = {"AWS::S3::Bucket": f"arn:aws:s3:::{name}",
-               "AWS::SQS::Queue": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}",
-               "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
-               "AWS::IAM::ManagedPolicy": f"arn:aws:iam::{ACCOUNT}:policy/{name}",
-               "AWS::KMS::Key": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{name}",
-               "AWS::CloudWatch::Alarm": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}",
-               "AWS::Lambda::EventSourceMapping": f"arn:aws:lambda:{REGION}:{ACCOUNT}:event-source-mapping:{name}",
-               "AWS::SNS::Topic": f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}",
-               "AWS::Logs::LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*",
-               "AWS::Lambda::Function": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"}.get(kind)
+        arn = {
+            "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
+            "AWS::SQS::Queue": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}",
+            "AWS::IAM::Role": f"arn:aws:iam::{ACCOUNT}:role/{name}",
+            "AWS::IAM::ManagedPolicy": f"arn:aws:iam::{ACCOUNT}:policy/{name}",
+            "AWS::KMS::Key": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{name}",
+            "AWS::CloudWatch::Alarm": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}",
+            "AWS::Lambda::EventSourceMapping": f"arn:aws:lambda:{REGION}:{ACCOUNT}:event-source-mapping:{name}",
+            "AWS::SNS::Topic": f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}",
+            "AWS::Logs::LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*",
+            "AWS::Lambda::Function": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
+        }.get(kind)
         if arn:
             values[logical_id, "Arn"] = arn
-        values[logical_id, "Ref"] = {"AWS::SQS::Queue": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}",
-                                     "AWS::IAM::ManagedPolicy": arn,
-                                     "AWS::SNS::Topic": arn}.get(kind, name)
+        values[logical_id, "Ref"] = {
+            "AWS::SQS::Queue": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}",
+            "AWS::IAM::ManagedPolicy": arn,
+            "AWS::SNS::Topic": arn,
+        }.get(kind, name)
         values[logical_id, "QueueName"] = name
     return values
 
 
 def resolve(node, values: dict[tuple[str, str], str], stack_id: str):
     """`node` with CloudFormation's intrinsic functions replaced by `values` (see `concrete_values`)."""
-    pseudo = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackId": stack_id,
-              "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": stack_id.split("/")[1]}
+    pseudo = {
+        "AWS::Partition": "aws",
+        "AWS::Region": REGION,
+        "AWS::AccountId": ACCOUNT,
+        "AWS::StackId": stack_id,
+        "AWS::URLSuffix": "amazonaws.com",
+        "AWS::StackName": stack_id.split("/")[1],
+    }
     if isinstance(node, list):
         return [resolve(item, values, stack_id) for item in node]
     if not isinstance(node, dict):
@@ -336,20 +420,34 @@ def write_evaluation_inputs(folder: Path) -> dict[str, Path]:
     entries = [*ENTRIES, entry(4, "d.jpg")]
     paths = {name: folder / name for name in ("images", "results-a", "results-b")}
     paths["manifest"] = folder / "gt.manifest"
-    paths["manifest"].write_text("".join(object_detection_line(e.source_ref, 100, 100, list(e.boxes), ["bee"]) + "\n"
-                                         for e in entries))
+    paths["manifest"].write_text(
+        "".join(object_detection_line(e.source_ref, 100, 100, list(e.boxes), ["bee"]) + "\n" for e in entries)
+    )
     paths["images"].mkdir(parents=True)
     for e in entries:
         Image.new("RGB", (100, 100), (128, 128, 128)).save(paths["images"] / e.key)
-    for name, results in (("results-a", [*RESULTS, ImageResult("test_images/d.jpg")]),
-                          ("results-b", MODEL_B_RESULTS)):
+    for name, results in (("results-a", [*RESULTS, ImageResult("test_images/d.jpg")]), ("results-b", MODEL_B_RESULTS)):
         for result in results:
             path = paths[name] / (result.key + ".json")
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps({
-                "Image": {"Bucket": "b", "Key": result.key}, "ProjectVersionArn": f"{MODEL_ARN}-{name}",
-                "CustomLabels": [{"Name": p.label, "Confidence": p.confidence, "Geometry": {"BoundingBox": dict(
-                    zip(("Left", "Top", "Width", "Height"), p.box, strict=True))}} for p in result.predictions]}))
+            path.write_text(
+                json.dumps(
+                    {
+                        "Image": {"Bucket": "b", "Key": result.key},
+                        "ProjectVersionArn": f"{MODEL_ARN}-{name}",
+                        "CustomLabels": [
+                            {
+                                "Name": p.label,
+                                "Confidence": p.confidence,
+                                "Geometry": {
+                                    "BoundingBox": dict(zip(("Left", "Top", "Width", "Height"), p.box, strict=True))
+                                },
+                            }
+                            for p in result.predictions
+                        ],
+                    }
+                )
+            )
     return paths
 
 

@@ -25,8 +25,10 @@ from customlabels.cli import (
     visualize,
 )
 
-DESCRIPTION = ("The tooling of the Rekognition Custom Labels S3 pipeline: run it locally, upload images and\n"
-               "read their results, draw them, prepare manifests, evaluate and tune, manage the model and its cost.")
+DESCRIPTION = (
+    "The tooling of the Rekognition Custom Labels S3 pipeline: run it locally, upload images and\n"
+    "read their results, draw them, prepare manifests, evaluate and tune, manage the model and its cost."
+)
 EXAMPLES = """examples:
   customlabels sample-data demo-output/sample
   customlabels local run --images demo-output/sample/images --model manifest:demo-output/sample/manifest.jsonl \\
@@ -71,8 +73,12 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="customlabels", description=DESCRIPTION,
-                                     epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = Parser(
+        prog="customlabels",
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in GROUPS:
@@ -98,6 +104,5 @@ def main(argv: list[str] | None = None) -> int:
         message = None if args.debug else explain(error)
         if message is None:
             raise
-        Console(stderr=True).print(f"[red]customlabels {args.command}:[/] {message}", highlight=False,
-                                   soft_wrap=True)
+        Console(stderr=True).print(f"[red]customlabels {args.command}:[/] {message}", highlight=False, soft_wrap=True)
         return 1

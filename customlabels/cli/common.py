@@ -15,23 +15,39 @@ from customlabels.errors import CommandError
 console = Console()
 
 
-def number(kind: type = float, *, at_least: float | None = None, above: float | None = None,
-           at_most: float | None = None, hint: str = ""):
+def number(
+    kind: type = float,
+    *,
+    at_least: float | None = None,
+    above: float | None = None,
+    at_most: float | None = None,
+    hint: str = "",
+):
     """An argparse type: a number in a range, refused at parse time with the range (and a hint) in words."""
+
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole number' if kind is int else 'number'}") \
-                from None
-        bounds = [f"at least {at_least:g}" if at_least is not None else "", f"above {above:g}" if above is not None
-                  else "", f"at most {at_most:g}" if at_most is not None else ""]
-        if ((at_least is not None and value < at_least) or (above is not None and value <= above)
-                or (at_most is not None and value > at_most)):
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a {'whole number' if kind is int else 'number'}"
+            ) from None
+        bounds = [
+            f"at least {at_least:g}" if at_least is not None else "",
+            f"above {above:g}" if above is not None else "",
+            f"at most {at_most:g}" if at_most is not None else "",
+        ]
+        if (
+            (at_least is not None and value < at_least)
+            or (above is not None and value <= above)
+            or (at_most is not None and value > at_most)
+        ):
             wanted = " and ".join(bound for bound in bounds if bound)
-            raise argparse.ArgumentTypeError(f"{text} is out of range: give a number {wanted}"
-                                             + (f" ({hint})" if hint else ""))
+            raise argparse.ArgumentTypeError(
+                f"{text} is out of range: give a number {wanted}" + (f" ({hint})" if hint else "")
+            )
         return value
+
     return parse
 
 
@@ -46,20 +62,25 @@ def PERCENT(text: str) -> float:
     is more often a fraction meant as 80%."""
     value = _PERCENT_RANGE(text)
     if 0 < value < 1:
-        print(f"note: {text} is read as {text}% (a percent, not a fraction); for {value * 100:g}% give "
-              f"{value * 100:g}", file=sys.stderr)
+        print(
+            f"note: {text} is read as {text}% (a percent, not a fraction); for {value * 100:g}% give {value * 100:g}",
+            file=sys.stderr,
+        )
     return value
 
 
 def key_values(option: str):
     """An argparse type: `name=number,name=number` pairs."""
+
     def parse(spec: str) -> dict[str, float]:
         try:
             pairs = (part.split("=", 1) for part in spec.split(",") if part)
             return {name.strip(): float(value) for name, value in pairs}
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{option} takes name=number pairs separated by commas, got "
-                                             f"{spec!r}") from None
+            raise argparse.ArgumentTypeError(
+                f"{option} takes name=number pairs separated by commas, got {spec!r}"
+            ) from None
+
     return parse
 
 

@@ -13,10 +13,12 @@ from customlabels.errors import CommandError
 
 def register(commands: argparse._SubParsersAction) -> None:
     dead_letters = commands.add_parser(
-        "dlq", help="list or redrive the images that failed every retry",
+        "dlq",
+        help="list or redrive the images that failed every retry",
         description="list: the images whose messages sit in the dead-letter queue (left in place). redrive: move "
-                    "them all back to the work queue once the cause is fixed. Queues come from the stack's outputs "
-                    "(--stack) or are given; for the local stack, use the URLs and endpoint `local serve` prints.")
+        "them all back to the work queue once the cause is fixed. Queues come from the stack's outputs "
+        "(--stack) or are given; for the local stack, use the URLs and endpoint `local serve` prints.",
+    )
     dead_letters.add_argument("action", choices=["list", "redrive"])
     stack_option(dead_letters)
     dead_letters.add_argument("--dead-letter-queue-url", help="the DLQ's URL, instead of a stack")
@@ -40,20 +42,24 @@ def dlq_command(args: argparse.Namespace) -> int:
         for column in ("image", "receives", "first received", "message id"):
             table.add_column(column, overflow="fold")
         for letter in sorted(letters, key=lambda item: item.keys):
-            table.add_row(", ".join(letter.keys) or "(no image record)", str(letter.receive_count),
-                          letter.first_received.isoformat(timespec="seconds") if letter.first_received else "-",
-                          letter.message_id)
+            table.add_row(
+                ", ".join(letter.keys) or "(no image record)",
+                str(letter.receive_count),
+                letter.first_received.isoformat(timespec="seconds") if letter.first_received else "-",
+                letter.message_id,
+            )
         console.print(table)
         if letters:
-            console.print("Fix the cause (the inference function's logs name it per image), then: "
-                          "customlabels dlq redrive")
+            console.print(
+                "Fix the cause (the inference function's logs name it per image), then: customlabels dlq redrive"
+            )
         return 0
     if not queues.queue_url:
         raise CommandError("dlq redrive: pass --queue-url too (where to send the messages back), or --stack")
-    with Progress(TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console) as progress:
+    with Progress(
+        TextColumn("{task.description}"), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
         task = progress.add_task("Moving back to the work queue", total=None)
         moved = dlq.redrive(sqs, queues, on_moved=lambda count: progress.advance(task, count))
-    console.print(f"Moved {moved} message(s) back to {queues.queue_url}; they will be processed again.",
-                  soft_wrap=True)
+    console.print(f"Moved {moved} message(s) back to {queues.queue_url}; they will be processed again.", soft_wrap=True)
     return 0

@@ -43,37 +43,62 @@ def named_path(text: str) -> tuple[str | None, str]:
 
 def register(commands: argparse._SubParsersAction) -> None:
     evaluation = commands.add_parser(
-        "evaluate", help="score results against a Ground Truth manifest; compare models; tune thresholds",
+        "evaluate",
+        help="score results against a Ground Truth manifest; compare models; tune thresholds",
         description="Reads a SageMaker Ground Truth manifest (object detection, image classification, multi-label) "
-                    "and the pipeline's result JSONs (a folder, s3://bucket/prefix, or Rekognition's evaluation "
-                    "manifest snapshot). Prints image-level metrics (scikit-learn), detection TP/FP/FN, precision, "
-                    "recall, F1 and AP per label at --iou, the most confused labels and per-label threshold tuning. "
-                    "Images without a result count as predicting nothing and are listed. Tuning needs results made "
-                    "with a low threshold (e.g. min_confidence 1), since a result holds nothing below its own. "
-                    "Give --results NAME=PATH two or more times to compare models side by side. "
-                    "See docs/evaluation.md.")
+        "and the pipeline's result JSONs (a folder, s3://bucket/prefix, or Rekognition's evaluation "
+        "manifest snapshot). Prints image-level metrics (scikit-learn), detection TP/FP/FN, precision, "
+        "recall, F1 and AP per label at --iou, the most confused labels and per-label threshold tuning. "
+        "Images without a result count as predicting nothing and are listed. Tuning needs results made "
+        "with a low threshold (e.g. min_confidence 1), since a result holds nothing below its own. "
+        "Give --results NAME=PATH two or more times to compare models side by side. "
+        "See docs/evaluation.md.",
+    )
     evaluation.add_argument("--manifest", required=True, help="the ground truth (.manifest / JSON lines)")
-    evaluation.add_argument("--results", required=True, action="append", type=named_path,
-                            metavar="[NAME=]DIR|s3://BUCKET/PREFIX|SNAPSHOT",
-                            help="result JSONs, or an evaluation manifest snapshot file; repeat with NAME= to "
-                                 "compare models")
-    evaluation.add_argument("--iou", type=fraction, default=0.5,
-                            help="IoU for a detection to match a box (default 0.5)")
-    evaluation.add_argument("--target-precision", type=fraction, metavar="P",
-                            help="also find, per label, the threshold reaching precision P (0-1) with the most recall")
-    evaluation.add_argument("--thresholds", metavar="FILE",
-                            help="score as if these thresholds had applied (predicts what `thresholds set` would do)")
-    evaluation.add_argument("--tuned-thresholds", metavar="FILE",
-                            help="write the tuned thresholds (best F1, or with --target-precision the one "
-                                 "reaching it) as a file `customlabels thresholds set` accepts (one model)")
+    evaluation.add_argument(
+        "--results",
+        required=True,
+        action="append",
+        type=named_path,
+        metavar="[NAME=]DIR|s3://BUCKET/PREFIX|SNAPSHOT",
+        help="result JSONs, or an evaluation manifest snapshot file; repeat with NAME= to compare models",
+    )
+    evaluation.add_argument(
+        "--iou", type=fraction, default=0.5, help="IoU for a detection to match a box (default 0.5)"
+    )
+    evaluation.add_argument(
+        "--target-precision",
+        type=fraction,
+        metavar="P",
+        help="also find, per label, the threshold reaching precision P (0-1) with the most recall",
+    )
+    evaluation.add_argument(
+        "--thresholds",
+        metavar="FILE",
+        help="score as if these thresholds had applied (predicts what `thresholds set` would do)",
+    )
+    evaluation.add_argument(
+        "--tuned-thresholds",
+        metavar="FILE",
+        help="write the tuned thresholds (best F1, or with --target-precision the one "
+        "reaching it) as a file `customlabels thresholds set` accepts (one model)",
+    )
     evaluation.add_argument("--json", metavar="FILE", help="write every number (schema in docs/evaluation.md)")
     evaluation.add_argument("--report", metavar="DIR", help="write an HTML report with the plots")
-    evaluation.add_argument("--images", metavar="DIR",
-                            help="the images, for the report's pictures of false positives, false negatives and "
-                                 "disagreements (matched to the manifest like results are)")
-    evaluation.add_argument("--gallery", action="append", type=named_path, metavar="[NAME=]DIR",
-                            help="the folder of `customlabels visualize --out`: the report's pictures link to "
-                                 "their place in it; comparing models, give each model's own as NAME=DIR")
+    evaluation.add_argument(
+        "--images",
+        metavar="DIR",
+        help="the images, for the report's pictures of false positives, false negatives and "
+        "disagreements (matched to the manifest like results are)",
+    )
+    evaluation.add_argument(
+        "--gallery",
+        action="append",
+        type=named_path,
+        metavar="[NAME=]DIR",
+        help="the folder of `customlabels visualize --out`: the report's pictures link to "
+        "their place in it; comparing models, give each model's own as NAME=DIR",
+    )
     evaluation.set_defaults(func=evaluate_command)
 
 
@@ -98,8 +123,10 @@ def _galleries(specs: list[tuple[str | None, str]], models: dict[str, str]) -> d
     named = ", ".join(models)
     for name, folder in specs:
         if name is None and len(models) > 1:
-            raise CommandError(f"--gallery {folder}: which model's results does it show? Give NAME=DIR, e.g. "
-                               f"--gallery {next(iter(models))}={folder} (the models: {named})")
+            raise CommandError(
+                f"--gallery {folder}: which model's results does it show? Give NAME=DIR, e.g. "
+                f"--gallery {next(iter(models))}={folder} (the models: {named})"
+            )
         name = name or next(iter(models))
         if name not in models:
             raise CommandError(f"--gallery {name}={folder}: no model is named {name!r}. Fix: one of {named}")
@@ -116,8 +143,9 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
     models = _models(args.results)
     if len(models) > 1 and args.tuned_thresholds:
-        raise CommandError("--tuned-thresholds writes one model's thresholds: evaluate that model alone "
-                           "(one --results)")
+        raise CommandError(
+            "--tuned-thresholds writes one model's thresholds: evaluate that model alone (one --results)"
+        )
     if args.images:
         input_folder("--images", args.images)
     galleries = _galleries(args.gallery or [], models)
@@ -134,8 +162,9 @@ def evaluate_command(args: argparse.Namespace) -> int:
         if thresholds is not None:
             results = evaluate.apply_thresholds(results, thresholds)
         try:
-            evaluations[name] = evaluate.evaluate(entries, results, iou_threshold=args.iou,
-                                                  target_precision=args.target_precision)
+            evaluations[name] = evaluate.evaluate(
+                entries, results, iou_threshold=args.iou, target_precision=args.target_precision
+            )
         except evaluate.ResultsError as error:
             raise CommandError(f"--results {source}: {error}") from None
     if len(evaluations) == 1:
@@ -152,19 +181,29 @@ def evaluate_command(args: argparse.Namespace) -> int:
         console.print(f"Every number: {args.json}", soft_wrap=True)
     if args.tuned_thresholds:
         goal = "precision" if args.target_precision is not None else "f1"
-        Path(args.tuned_thresholds).write_text(json.dumps(evaluation.tuned_thresholds(goal), indent=2) + "\n",
-                                               encoding="utf-8")
+        Path(args.tuned_thresholds).write_text(
+            json.dumps(evaluation.tuned_thresholds(goal), indent=2) + "\n", encoding="utf-8"
+        )
         chosen = "reaching the target precision with the most recall" if goal == "precision" else "best F1"
-        console.print(f"Tuned thresholds ({chosen}): {args.tuned_thresholds}; apply with: "
-                      f"customlabels thresholds set {args.tuned_thresholds}", soft_wrap=True)
+        console.print(
+            f"Tuned thresholds ({chosen}): {args.tuned_thresholds}; apply with: "
+            f"customlabels thresholds set {args.tuned_thresholds}",
+            soft_wrap=True,
+        )
     if args.report:
         folder = Path(args.report)
         context = evaluation_report.ReportContext(
-            manifest=args.manifest, results=models, iou_threshold=args.iou,
-            generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), thresholds=args.thresholds,
+            manifest=args.manifest,
+            results=models,
+            iou_threshold=args.iou,
+            generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            thresholds=args.thresholds,
             target_precision=args.target_precision,
-            galleries={name: evaluation_report.relative_href(Path(gallery) / "index.html", folder)
-                       for name, gallery in galleries.items()})
+            galleries={
+                name: evaluation_report.relative_href(Path(gallery) / "index.html", folder)
+                for name, gallery in galleries.items()
+            },
+        )
         draw = picture_drawer(Path(args.images), args.iou, entries, evaluations) if args.images else None
         index = evaluation_report.write_report(evaluations, folder, context, draw)
         console.print(f"Report: {index}\n  open in a browser: {index.resolve().as_uri()}", soft_wrap=True)
@@ -185,12 +224,19 @@ def _load(source: str, evaluate):
         import boto3
 
         s3 = boto3.client("s3")
-    with Progress(TextColumn("reading results"), BarColumn(), MofNCompleteColumn(), console=console,
-                  transient=True, disable=not console.is_terminal) as progress:  # piped: not even a blank line
+    with Progress(
+        TextColumn("reading results"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as progress:  # piped: not even a blank line
         task = progress.add_task("results", total=None)
         try:
-            return evaluate.load_results(source, s3, lambda done, total: progress.update(
-                task, completed=done, total=total))
+            return evaluate.load_results(
+                source, s3, lambda done, total: progress.update(task, completed=done, total=total)
+            )
         except evaluate.ResultsError as error:
             raise CommandError(str(error)) from None
 
@@ -206,7 +252,8 @@ def picture_drawer(images: Path, iou_threshold: float, entries, evaluations):
     files = sorted(path for path in images.rglob("*") if path.is_file())
     matcher = KeyMatcher(files, key=lambda path: path.relative_to(images).as_posix())
     labels = {label for entry in entries for label in (*entry.labels, *(box.label for box in entry.boxes))} | {
-        p.label for evaluation in evaluations.values() for _, result in evaluation.pairs for p in result.predictions}
+        p.label for evaluation in evaluations.values() for _, result in evaluation.pairs for p in result.predictions
+    }
     colours = pictures.label_colours(labels)
 
     def draw(entry, result):
@@ -220,6 +267,6 @@ def picture_drawer(images: Path, iou_threshold: float, entries, evaluations):
         except (OSError, Image.DecompressionBombError):
             plain = pictures.placeholder(f"{entry.key}: cannot be read as an image")
         comparison = truth.compare(entry, result.predictions, iou_threshold)
-        return pictures.draw(plain, result.predictions, colours, truth=comparison.boxes,
-                             verdicts=comparison.verdicts)
+        return pictures.draw(plain, result.predictions, colours, truth=comparison.boxes, verdicts=comparison.verdicts)
+
     return draw

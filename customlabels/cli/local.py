@@ -28,68 +28,126 @@ from customlabels.local.emulator.capacity import DEFAULT_TPS_PER_INFERENCE_UNIT
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    local = commands.add_parser("local", help="run the pipeline on this machine, no AWS account needed",
-                                description="The real inference handler against emulated S3, SQS and "
-                                            "Rekognition Custom Labels, provisioned from cdk.json.")
+    local = commands.add_parser(
+        "local",
+        help="run the pipeline on this machine, no AWS account needed",
+        description="The real inference handler against emulated S3, SQS and "
+        "Rekognition Custom Labels, provisioned from cdk.json.",
+    )
     local_commands = local.add_subparsers(dest="local_command", required=True, metavar="COMMAND")
-    run = local_commands.add_parser("run", help="upload a folder of images, wait for every result, save them",
-                                    description="Uploads every file under --images to the emulated bucket (paths "
-                                                "kept under the input prefix), waits until each image has a result "
-                                                "JSON or sits in the DLQ, writes the results and summary.json to "
-                                                "--out. Exits 1 if any image ended in the DLQ or timed out.")
+    run = local_commands.add_parser(
+        "run",
+        help="upload a folder of images, wait for every result, save them",
+        description="Uploads every file under --images to the emulated bucket (paths "
+        "kept under the input prefix), waits until each image has a result "
+        "JSON or sits in the DLQ, writes the results and summary.json to "
+        "--out. Exits 1 if any image ended in the DLQ or timed out.",
+    )
     run.add_argument("--images", required=True, help="folder of images (searched recursively)")
     run.add_argument("--out", required=True, help="where to write the result JSONs and summary.json")
-    run.add_argument("--timeout", type=SECONDS, default=300, metavar="SECONDS",
-                     help="give up waiting after this long (default 300)")
+    run.add_argument(
+        "--timeout", type=SECONDS, default=300, metavar="SECONDS", help="give up waiting after this long (default 300)"
+    )
     _local_options(run)
     run.set_defaults(func=local_run)
 
-    serve = local_commands.add_parser("serve", help="keep the emulated stack up for the AWS CLI or boto3",
-                                      description="Starts the local pipeline and prints its endpoints, bucket, "
-                                                  "queues and the environment to use it; Ctrl-C stops it.")
+    serve = local_commands.add_parser(
+        "serve",
+        help="keep the emulated stack up for the AWS CLI or boto3",
+        description="Starts the local pipeline and prints its endpoints, bucket, "
+        "queues and the environment to use it; Ctrl-C stops it.",
+    )
     serve.add_argument("--log", default="customlabels-lambda.log", help="where the function's logs go")
-    serve.add_argument("--env-file", metavar="FILE",
-                       help="also write the `export` lines to FILE, for `source FILE` in another shell")
+    serve.add_argument(
+        "--env-file", metavar="FILE", help="also write the `export` lines to FILE, for `source FILE` in another shell"
+    )
     _local_options(serve)
     serve.set_defaults(func=local_serve)
 
 
 def _local_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", metavar="manifest:FILE",
-                        help="what the emulated model detects: the labels of a Ground Truth manifest "
-                             "(default: nothing)")
-    parser.add_argument("--min-confidence", type=PERCENT, metavar="N",
-                        help="MinConfidence 0-100 (default: cdk.json's min_confidence; unset = the model's "
-                             "assumed per-label thresholds)")
-    parser.add_argument("--faults", metavar="SPEC",
-                        help="inject errors at rates 0-1: throttle, throughput, internal, not-ready or any "
-                             "error code, e.g. throttle=0.1,internal=0.02")
-    parser.add_argument("--fault-plan", metavar="SPEC",
-                        help="inject errors for certain: throttle:3 (the first 3 calls for each image), "
-                             "internal@*/bad.jpg (every call for matching keys); comma-separated")
-    parser.add_argument("--noise", type=key_values("--noise"), metavar="SPEC",
-                        help="make the manifest model imperfect: miss=0.1 (drop objects), spurious=0.2 "
-                             "(add wrong boxes), jitter=4 (confidence spread), confidence=95")
-    parser.add_argument("--inference-units", type=POSITIVE, default=1,
-                        help="inference units the model starts with (default 1); sets min_inference_units")
-    parser.add_argument("--max-inference-units", type=POSITIVE, metavar="M",
-                        help="above --inference-units, the model auto-scales up to M under sustained load and "
-                             "back down when it falls; sets max_inference_units (default: --inference-units)")
-    parser.add_argument("--tps-per-inference-unit", type=number(above=0), default=DEFAULT_TPS_PER_INFERENCE_UNIT,
-                        metavar="N", help="calls per second one unit of the emulated model admits (default "
-                                          f"{DEFAULT_TPS_PER_INFERENCE_UNIT:g}); "
-                             "the pipeline's configuration does not know it")
-    parser.add_argument("--scale-after", type=key_values("--scale-after"), metavar="SPEC",
-                        help="auto-scaling delays in seconds: up=60 (continuous throttling before a unit is "
-                             "added), down=300 (lower load before one is removed); e.g. up=5,down=30")
-    parser.add_argument("--latency", type=number(at_least=0), default=0.0, metavar="SECONDS",
-                        help="DetectCustomLabels latency of the emulated model (default 0)")
-    parser.add_argument("--visibility-timeout", type=number(int, at_least=0), default=10, metavar="SECONDS",
-                        help="queue visibility timeout, i.e. the delay before a failed image is retried "
-                             "(default 10 locally; the deployed queue uses 6x the function timeout)")
-    parser.add_argument("--start-delay", type=number(at_least=0), default=2.0, metavar="SECONDS",
-                        help="how long the emulated model takes from STARTING to RUNNING (default 2; real models "
-                             "take minutes)")
+    parser.add_argument(
+        "--model",
+        metavar="manifest:FILE",
+        help="what the emulated model detects: the labels of a Ground Truth manifest (default: nothing)",
+    )
+    parser.add_argument(
+        "--min-confidence",
+        type=PERCENT,
+        metavar="N",
+        help="MinConfidence 0-100 (default: cdk.json's min_confidence; unset = the model's "
+        "assumed per-label thresholds)",
+    )
+    parser.add_argument(
+        "--faults",
+        metavar="SPEC",
+        help="inject errors at rates 0-1: throttle, throughput, internal, not-ready or any "
+        "error code, e.g. throttle=0.1,internal=0.02",
+    )
+    parser.add_argument(
+        "--fault-plan",
+        metavar="SPEC",
+        help="inject errors for certain: throttle:3 (the first 3 calls for each image), "
+        "internal@*/bad.jpg (every call for matching keys); comma-separated",
+    )
+    parser.add_argument(
+        "--noise",
+        type=key_values("--noise"),
+        metavar="SPEC",
+        help="make the manifest model imperfect: miss=0.1 (drop objects), spurious=0.2 "
+        "(add wrong boxes), jitter=4 (confidence spread), confidence=95",
+    )
+    parser.add_argument(
+        "--inference-units",
+        type=POSITIVE,
+        default=1,
+        help="inference units the model starts with (default 1); sets min_inference_units",
+    )
+    parser.add_argument(
+        "--max-inference-units",
+        type=POSITIVE,
+        metavar="M",
+        help="above --inference-units, the model auto-scales up to M under sustained load and "
+        "back down when it falls; sets max_inference_units (default: --inference-units)",
+    )
+    parser.add_argument(
+        "--tps-per-inference-unit",
+        type=number(above=0),
+        default=DEFAULT_TPS_PER_INFERENCE_UNIT,
+        metavar="N",
+        help="calls per second one unit of the emulated model admits (default "
+        f"{DEFAULT_TPS_PER_INFERENCE_UNIT:g}); "
+        "the pipeline's configuration does not know it",
+    )
+    parser.add_argument(
+        "--scale-after",
+        type=key_values("--scale-after"),
+        metavar="SPEC",
+        help="auto-scaling delays in seconds: up=60 (continuous throttling before a unit is "
+        "added), down=300 (lower load before one is removed); e.g. up=5,down=30",
+    )
+    parser.add_argument(
+        "--latency",
+        type=number(at_least=0),
+        default=0.0,
+        metavar="SECONDS",
+        help="DetectCustomLabels latency of the emulated model (default 0)",
+    )
+    parser.add_argument(
+        "--visibility-timeout",
+        type=number(int, at_least=0),
+        default=10,
+        metavar="SECONDS",
+        help="queue visibility timeout, i.e. the delay before a failed image is retried "
+        "(default 10 locally; the deployed queue uses 6x the function timeout)",
+    )
+    parser.add_argument(
+        "--start-delay",
+        type=number(at_least=0),
+        default=2.0,
+        metavar="SECONDS",
+        help="how long the emulated model takes from STARTING to RUNNING (default 2; real models take minutes)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of injected faults and noise")
 
 
@@ -114,16 +172,25 @@ def _backend(spec: str | None, noise: dict[str, float], seed: int):
     except (OSError, ManifestError) as error:
         raise CommandError(f"--model {spec!r}: {error}") from None
     if not entries:
-        raise CommandError(f"--model {spec!r}: the manifest has no lines. Fix: give a Ground Truth manifest with the "
-                           "images' labels")
-    return ManifestBackend(entries, miss_rate=noise.get("miss", 0.0), spurious_rate=noise.get("spurious", 0.0),
-                           jitter=noise.get("jitter", 4.0), confidence=noise.get("confidence", 95.0), seed=seed)
+        raise CommandError(
+            f"--model {spec!r}: the manifest has no lines. Fix: give a Ground Truth manifest with the images' labels"
+        )
+    return ManifestBackend(
+        entries,
+        miss_rate=noise.get("miss", 0.0),
+        spurious_rate=noise.get("spurious", 0.0),
+        jitter=noise.get("jitter", 4.0),
+        confidence=noise.get("confidence", 95.0),
+        seed=seed,
+    )
 
 
-NOISE_RANGES = {"miss": (0, 1, "a share of the objects: 0.1 drops 10%"),
-                "spurious": (0, 1, "a share of the images: 0.2 adds a wrong box to 20%"),
-                "jitter": (0, 100, "confidence points: 4 spreads them by +-4"),
-                "confidence": (1, 100, "a percent: 95 for 95%")}
+NOISE_RANGES = {
+    "miss": (0, 1, "a share of the objects: 0.1 drops 10%"),
+    "spurious": (0, 1, "a share of the images: 0.2 adds a wrong box to 20%"),
+    "jitter": (0, 100, "confidence points: 4 spreads them by +-4"),
+    "confidence": (1, 100, "a percent: 95 for 95%"),
+}
 """What each --noise setting means and the values it takes."""
 
 
@@ -141,30 +208,43 @@ def _pipeline(args: argparse.Namespace, log_path: Path):
 
     maximum = args.max_inference_units or args.inference_units
     if maximum < args.inference_units:
-        raise CommandError(f"--max-inference-units {maximum} is below --inference-units {args.inference_units}. "
-                           f"Fix: --max-inference-units {args.inference_units} or more (or leave it out)")
+        raise CommandError(
+            f"--max-inference-units {maximum} is below --inference-units {args.inference_units}. "
+            f"Fix: --max-inference-units {args.inference_units} or more (or leave it out)"
+        )
     scale_after = args.scale_after or {}
     unknown = set(scale_after) - {"up", "down"}
     if unknown or any(seconds < 0 for seconds in scale_after.values()):
-        raise CommandError(f"--scale-after: {'unknown ' + ', '.join(sorted(unknown)) if unknown else 'negative delay'}"
-                           "; use up=SECONDS,down=SECONDS with 0 or more seconds, e.g. up=5,down=30")
+        raise CommandError(
+            f"--scale-after: {'unknown ' + ', '.join(sorted(unknown)) if unknown else 'negative delay'}"
+            "; use up=SECONDS,down=SECONDS with 0 or more seconds, e.g. up=5,down=30"
+        )
     try:
-        config = load_config(min_confidence=args.min_confidence, min_inference_units=args.inference_units,
-                             max_inference_units=maximum)
+        config = load_config(
+            min_confidence=args.min_confidence, min_inference_units=args.inference_units, max_inference_units=maximum
+        )
         faults = parse_faults(args.faults)
         fault_plan = parse_fault_plan(args.fault_plan)
     except (ConfigError, ValueError) as error:
         raise CommandError(str(error)) from None
-    model = ModelOptions(inference_units=args.inference_units, max_inference_units=maximum,
-                         tps_per_inference_unit=args.tps_per_inference_unit, latency=args.latency, faults=faults,
-                         fault_plan=fault_plan, seed=args.seed, start_delay=args.start_delay,
-                         **{f"scale_{direction}_after": seconds for direction, seconds in scale_after.items()})
+    model = ModelOptions(
+        inference_units=args.inference_units,
+        max_inference_units=maximum,
+        tps_per_inference_unit=args.tps_per_inference_unit,
+        latency=args.latency,
+        faults=faults,
+        fault_plan=fault_plan,
+        seed=args.seed,
+        start_delay=args.start_delay,
+        **{f"scale_{direction}_after": seconds for direction, seconds in scale_after.items()},
+    )
     backend = _backend(args.model, args.noise or {}, args.seed)
     if backend is None:
-        console.print("[yellow]No --model given: the emulated model detects nothing. "
-                      "Pass --model manifest:FILE to answer with a Ground Truth manifest's labels.[/]")
-    return LocalPipeline(config, backend, model=model, visibility_timeout=args.visibility_timeout,
-                         log_path=log_path)
+        console.print(
+            "[yellow]No --model given: the emulated model detects nothing. "
+            "Pass --model manifest:FILE to answer with a Ground Truth manifest's labels.[/]"
+        )
+    return LocalPipeline(config, backend, model=model, visibility_timeout=args.visibility_timeout, log_path=log_path)
 
 
 def local_run(args: argparse.Namespace) -> int:
@@ -180,29 +260,35 @@ def local_run(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         with console.status("Starting emulated S3, SQS, Rekognition and the inference function..."):
             pipeline = stack.enter_context(_pipeline(args, log_path))
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console) as progress:
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        ) as progress:
             uploading = progress.add_task("Uploading", total=len(files))
             keys = upload_tree(pipeline, images, on_upload=lambda _key: progress.advance(uploading))
             waiting = progress.add_task("Results", total=len(keys))
-            outcomes = pipeline.wait(keys, args.timeout,
-                                     on_progress=lambda done: progress.update(waiting, completed=done))
+            outcomes = pipeline.wait(
+                keys, args.timeout, on_progress=lambda done: progress.update(waiting, completed=done)
+            )
         results = write_outputs(pipeline, outcomes, out)
     invocations = pipeline.esm.invocations  # complete once the pollers have stopped
     _print_results(outcomes, results)
     _print_model_timeline(pipeline)
-    console.print(f"{_count(len(invocations), 'invocation')} of the real handler; its logs: {log_path}",
-                  soft_wrap=True)
-    console.print(f"Results: {out}/  (one JSON per image, mirroring the keys)  Summary: {out / 'summary.json'}",
-                  soft_wrap=True)
+    console.print(f"{_count(len(invocations), 'invocation')} of the real handler; its logs: {log_path}", soft_wrap=True)
+    console.print(
+        f"Results: {out}/  (one JSON per image, mirroring the keys)  Summary: {out / 'summary.json'}", soft_wrap=True
+    )
     for key, outcome in outcomes.items():  # a JPEG named bee.Jpg: the notifications never send it (upload says so)
         if outcome == "not-an-image" and key.lower().endswith(tuple({s.lower() for s in IMAGE_SUFFIXES})):
-            console.print(f"[yellow]not-an-image[/]: {key}: {image_name_problem(key.rsplit('/', 1)[-1])}",
-                          soft_wrap=True)
+            console.print(
+                f"[yellow]not-an-image[/]: {key}: {image_name_problem(key.rsplit('/', 1)[-1])}", soft_wrap=True
+            )
     failed = {key: outcome for key, outcome in outcomes.items() if outcome in ("dead-letter", "timeout")}
     for key, outcome in failed.items():
-        console.print(f"[red]{outcome}[/]: {key}" + (" (still pending after --timeout)" if outcome == "timeout"
-                                                      else " (every retry failed; see the log)"), soft_wrap=True)
+        console.print(
+            f"[red]{outcome}[/]: {key}"
+            + (" (still pending after --timeout)" if outcome == "timeout" else " (every retry failed; see the log)"),
+            soft_wrap=True,
+        )
     return 1 if failed else 0
 
 
@@ -231,25 +317,35 @@ def _print_model_timeline(pipeline) -> None:
     console.print(f"Model ({pipeline.config.model_lifecycle}): {steps}", soft_wrap=True)
     if pipeline.config.model_lifecycle == "on-demand":
         was_started = any(status == "STARTING" for _, status in history)
-        console.print(("  The model manager started it when images arrived" if was_started else
-                       "  The model manager did not start it during the run")
-                      + f"; deployed, it stops it after {pipeline.config.idle_minutes} idle minutes (idle_minutes).",
-                      soft_wrap=True)
+        console.print(
+            (
+                "  The model manager started it when images arrived"
+                if was_started
+                else "  The model manager did not start it during the run"
+            )
+            + f"; deployed, it stops it after {pipeline.config.idle_minutes} idle minutes (idle_minutes).",
+            soft_wrap=True,
+        )
     for line in service_story(pipeline.service.calls, pipeline.service.errors, model.capacity.history, started):
         console.print(line, soft_wrap=True)
 
 
-def service_story(calls: dict[str, int], errors: dict[str, int], units_history: list[tuple[float, int]],
-                  started: float) -> list[str]:
+def service_story(
+    calls: dict[str, int], errors: dict[str, int], units_history: list[tuple[float, int]], started: float
+) -> list[str]:
     """The emulated Rekognition's side of a run: its DetectCustomLabels calls and the errors it answered (which
     the pipeline retries: botocore within the invocation, then SQS), and the inference units when auto-scaling
     changed them (`units_history`: (time, units) from Capacity.history)."""
     answered = ", ".join(f"{count} {code}" for code, count in sorted(errors.items()))
-    lines = [f"Rekognition: {_count(calls.get('DetectCustomLabels', 0), 'DetectCustomLabels call')}"
-             + (f"; errors answered (retried, docs/reliability.md): {answered}" if answered else ", no error")]
+    lines = [
+        f"Rekognition: {_count(calls.get('DetectCustomLabels', 0), 'DetectCustomLabels call')}"
+        + (f"; errors answered (retried, docs/reliability.md): {answered}" if answered else ", no error")
+    ]
     if len({units for _, units in units_history if units}) > 1:
-        lines.append("Inference units (auto-scaling): " + " -> ".join(
-            f"{units} (+{moment - started:.1f} s)" for moment, units in units_history))
+        lines.append(
+            "Inference units (auto-scaling): "
+            + " -> ".join(f"{units} (+{moment - started:.1f} s)" for moment, units in units_history)
+        )
     return lines
 
 
@@ -261,31 +357,46 @@ def local_serve(args: argparse.Namespace) -> int:
         signal.signal(stop_signal, _interrupt)
     with _pipeline(args, log_path) as pipeline:
         resources = pipeline.resources
-        environment = {"AWS_ENDPOINT_URL_S3": resources.endpoint, "AWS_ENDPOINT_URL_SQS": resources.endpoint,
-                       "AWS_ENDPOINT_URL_REKOGNITION": pipeline.rekognition_endpoint,
-                       "AWS_ENDPOINT_URL_SSM": resources.endpoint, "AWS_ACCESS_KEY_ID": "local",
-                       "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": resources.region}
+        environment = {
+            "AWS_ENDPOINT_URL_S3": resources.endpoint,
+            "AWS_ENDPOINT_URL_SQS": resources.endpoint,
+            "AWS_ENDPOINT_URL_REKOGNITION": pipeline.rekognition_endpoint,
+            "AWS_ENDPOINT_URL_SSM": resources.endpoint,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": resources.region,
+        }
         if args.env_file:
-            Path(args.env_file).write_text("".join(f"export {name}={value}\n" for name, value in environment.items()),
-                                           encoding="utf-8")
+            Path(args.env_file).write_text(
+                "".join(f"export {name}={value}\n" for name, value in environment.items()), encoding="utf-8"
+            )
         console.print("[bold]Local pipeline running.[/] Ctrl-C stops it.")
         # Plain lines, never folded or cut at the terminal's width, so that every URL and ARN can be copied whole.
-        for name, value in (("S3/SQS endpoint", resources.endpoint),
-                            ("Rekognition endpoint", pipeline.rekognition_endpoint),
-                            ("Bucket", resources.bucket), ("Upload prefix", pipeline.config.input_prefix),
-                            ("Queue", resources.queue_url), ("Dead-letter queue", resources.dead_letter_queue_url),
-                            ("Model", pipeline.config.model_arn),
-                            ("Thresholds parameter", resources.thresholds_parameter),
-                            ("Function logs", str(log_path))):
+        for name, value in (
+            ("S3/SQS endpoint", resources.endpoint),
+            ("Rekognition endpoint", pipeline.rekognition_endpoint),
+            ("Bucket", resources.bucket),
+            ("Upload prefix", pipeline.config.input_prefix),
+            ("Queue", resources.queue_url),
+            ("Dead-letter queue", resources.dead_letter_queue_url),
+            ("Model", pipeline.config.model_arn),
+            ("Thresholds parameter", resources.thresholds_parameter),
+            ("Function logs", str(log_path)),
+        ):
             console.print(f"  {name + ':':22} {value}", soft_wrap=True, highlight=False)
         # One unwrapped line per variable, so that pasting them sets every one (soft_wrap: never cut or folded).
-        console.print("Use it with the AWS CLI or boto3"
-                      + (f" (or: source {args.env_file}):" if args.env_file else ":"), soft_wrap=True)
+        console.print(
+            "Use it with the AWS CLI or boto3" + (f" (or: source {args.env_file}):" if args.env_file else ":"),
+            soft_wrap=True,
+        )
         for name, value in environment.items():
             console.print(f"export {name}={value}", soft_wrap=True, highlight=False)
-        console.print(f"aws s3 cp bee.jpg s3://{resources.bucket}/{pipeline.config.input_prefix}bee.jpg\n"
-                      f"aws s3 cp s3://{resources.bucket}/{pipeline.config.input_prefix}bee.jpg.json -",
-                      soft_wrap=True, highlight=False)
+        console.print(
+            f"aws s3 cp bee.jpg s3://{resources.bucket}/{pipeline.config.input_prefix}bee.jpg\n"
+            f"aws s3 cp s3://{resources.bucket}/{pipeline.config.input_prefix}bee.jpg.json -",
+            soft_wrap=True,
+            highlight=False,
+        )
         try:
             while True:
                 time.sleep(1)

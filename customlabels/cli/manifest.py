@@ -13,52 +13,68 @@ from customlabels.errors import CommandError
 
 def register(commands: argparse._SubParsersAction) -> None:
     manifests = commands.add_parser(
-        "manifest", help="rewrite, validate, split, merge or count a Ground Truth manifest",
+        "manifest",
+        help="rewrite, validate, split, merge or count a Ground Truth manifest",
         description="Tools for a data set's SageMaker Ground Truth manifest (JSON lines) before training a "
-                    "Custom Labels model. See docs/manifests.md.")
+        "Custom Labels model. See docs/manifests.md.",
+    )
     manifest_commands = manifests.add_subparsers(dest="manifest_command", required=True, metavar="COMMAND")
     rewrite = manifest_commands.add_parser(
-        "rewrite", help="point source-refs at a new bucket or prefix",
+        "rewrite",
+        help="point source-refs at a new bucket or prefix",
         description="Replaces the --from prefix of every source-ref with --to (after copying the images, e.g. "
-                    "`aws s3 sync`). Writes nothing if a line is not JSON or not under --from; lists those lines.")
+        "`aws s3 sync`). Writes nothing if a line is not JSON or not under --from; lists those lines.",
+    )
     rewrite.add_argument("source", metavar="IN")
     rewrite.add_argument("target", metavar="OUT")
     rewrite.add_argument("--from", dest="old", required=True, metavar="s3://OLD/PREFIX")
     rewrite.add_argument("--to", dest="new", required=True, metavar="s3://NEW/PREFIX")
     rewrite.set_defaults(func=_manifest_rewrite)
     validate = manifest_commands.add_parser(
-        "validate", help="check a manifest against the Custom Labels rules",
+        "validate",
+        help="check a manifest against the Custom Labels rules",
         description="JSON lines, a source-ref s3://bucket/key on each, one bucket, at most 250,000 lines, 1-250 "
-                    "labels (2 for image classification), 0-50 boxes per image, boxes inside the image, one kind "
-                    "of labels. Lists every problem with its line number and exits 1 if there is any.")
+        "labels (2 for image classification), 0-50 boxes per image, boxes inside the image, one kind "
+        "of labels. Lists every problem with its line number and exits 1 if there is any.",
+    )
     validate.add_argument("file")
     validate.add_argument("--limit", type=POSITIVE, default=200, help="show at most this many problems (default 200)")
     validate.set_defaults(func=_manifest_validate)
     splitting = manifest_commands.add_parser(
-        "split", help="split into training and test manifests, stratified by label",
+        "split",
+        help="split into training and test manifests, stratified by label",
         description="Splits the images into IN's stem .train and .test manifests (next to IN, or in --out-dir), "
-                    "stratified by each image's rarest label so every label lands in both sets where it can "
-                    "(scikit-learn's train_test_split). Lines keep their order and text.")
+        "stratified by each image's rarest label so every label lands in both sets where it can "
+        "(scikit-learn's train_test_split). Lines keep their order and text.",
+    )
     splitting.add_argument("source", metavar="IN")
     splitting.add_argument("--test", type=float, default=0.2, help="share of images for testing (default 0.2)")
     splitting.add_argument("--seed", type=int, default=0, help="random seed, for the same split again (default 0)")
     splitting.add_argument("--out-dir", help="where to write the two manifests (default: next to IN)")
     splitting.set_defaults(func=_manifest_split)
     merging = manifest_commands.add_parser(
-        "merge", help="fold a reviewed manifest into its base, by source-ref",
+        "merge",
+        help="fold a reviewed manifest into its base, by source-ref",
         description="Writes --out: BASE's lines in order, each replaced by REVIEWED's line of the same source-ref, "
-                    "then REVIEWED's lines for new images. Lines are copied as written; REVIEWED may name an image "
-                    "once only.")
+        "then REVIEWED's lines for new images. Lines are copied as written; REVIEWED may name an image "
+        "once only.",
+    )
     merging.add_argument("base", metavar="BASE")
     merging.add_argument("reviewed", metavar="REVIEWED")
     merging.add_argument("--out", required=True, metavar="NEW", help="the merged manifest to write")
     merging.set_defaults(func=_manifest_merge)
     statistics = manifest_commands.add_parser(
-        "stats", help="images and boxes per label, with a bar chart",
-        description="Counts images and boxes per label and images without labels; draws them as a bar chart PNG.")
+        "stats",
+        help="images and boxes per label, with a bar chart",
+        description="Counts images and boxes per label and images without labels; draws them as a bar chart PNG.",
+    )
     statistics.add_argument("file")
-    statistics.add_argument("--chart", metavar="PNG", type=_chart_path,
-                            help="where to write the chart: .png, .svg or .pdf (default FILE's stem.stats.png)")
+    statistics.add_argument(
+        "--chart",
+        metavar="PNG",
+        type=_chart_path,
+        help="where to write the chart: .png, .svg or .pdf (default FILE's stem.stats.png)",
+    )
     statistics.set_defaults(func=_manifest_stats)
 
 
@@ -100,20 +116,23 @@ def _manifest_validate(args: argparse.Namespace) -> int:
         except tools.ManifestToolError as error:
             raise CommandError(str(error)) from None
     if not problems:
-        console.print(f"[green]{args.file}: no problems[/] (the Custom Labels rules in docs/manifests.md)",
-                      soft_wrap=True)
+        console.print(
+            f"[green]{args.file}: no problems[/] (the Custom Labels rules in docs/manifests.md)", soft_wrap=True
+        )
         return 0
     table = Table(title=f"{len(problems)} problem(s) in {args.file}")
     for column in ("line", "rule", "problem"):
         table.add_column(column, overflow="fold")
-    for problem in problems[:args.limit]:
+    for problem in problems[: args.limit]:
         table.add_row("-" if problem.line is None else str(problem.line), problem.rule, problem.message)
     console.print(table)
     if len(problems) > args.limit:
         console.print(f"... and {len(problems) - args.limit} more (--limit)")
     lines = {problem.line for problem in problems if problem.line is not None}
-    console.print(f"[red]{len(problems)} problem(s) on {len(lines)} line(s).[/] Fix them before creating a "
-                  "dataset; upper-case rules are Custom Labels' own error codes.")
+    console.print(
+        f"[red]{len(problems)} problem(s) on {len(lines)} line(s).[/] Fix them before creating a "
+        "dataset; upper-case rules are Custom Labels' own error codes."
+    )
     return 1
 
 
@@ -141,8 +160,10 @@ def _manifest_split(args: argparse.Namespace) -> int:
     console.print(table)
     missing = [label for label in counts["train"].labels if label not in counts["test"].labels]
     if missing:
-        console.print(f"[yellow]No test image for {', '.join(missing)}: Custom Labels needs each label in both "
-                      "sets; add images of it or raise --test.[/]")
+        console.print(
+            f"[yellow]No test image for {', '.join(missing)}: Custom Labels needs each label in both "
+            "sets; add images of it or raise --test.[/]"
+        )
     console.print(f"Training set: {paths['train']}\nTest set: {paths['test']}", soft_wrap=True)
     return 0
 
@@ -158,13 +179,19 @@ def _manifest_merge(args: argparse.Namespace) -> int:
         merged = merge_files(Path(args.base), Path(args.reviewed), Path(args.out))
     except ManifestError as error:
         raise CommandError(str(error)) from None
-    console.print(f"{args.out}: {len(merged.lines)} line(s): {merged.replaced} replaced, {merged.added} added, "
-                  f"{merged.kept} kept. Check it with `customlabels manifest validate {args.out}`.", soft_wrap=True)
+    console.print(
+        f"{args.out}: {len(merged.lines)} line(s): {merged.replaced} replaced, {merged.added} added, "
+        f"{merged.kept} kept. Check it with `customlabels manifest validate {args.out}`.",
+        soft_wrap=True,
+    )
     if merged.other_bucket:
         reviewed_bucket, base_bucket = merged.other_bucket
-        console.print(f"[yellow]Nothing replaced: REVIEWED names the images in {reviewed_bucket}, BASE in "
-                      f"{base_bucket}.[/] Fix: customlabels manifest rewrite {args.reviewed} fixed.manifest --from "
-                      f"{reviewed_bucket} --to {base_bucket}, then merge fixed.manifest", soft_wrap=True)
+        console.print(
+            f"[yellow]Nothing replaced: REVIEWED names the images in {reviewed_bucket}, BASE in "
+            f"{base_bucket}.[/] Fix: customlabels manifest rewrite {args.reviewed} fixed.manifest --from "
+            f"{reviewed_bucket} --to {base_bucket}, then merge fixed.manifest",
+            soft_wrap=True,
+        )
         return 1
     return 0
 
@@ -176,8 +203,9 @@ def _manifest_stats(args: argparse.Namespace) -> int:
         result = tools.stats([entry for _, entry in tools.read_valid(source)])
     except tools.ManifestToolError as error:
         raise CommandError(str(error)) from None
-    console.print(f"{source}: {result.images} images, {result.boxes} boxes, {len(result.labels)} labels",
-                  soft_wrap=True)
+    console.print(
+        f"{source}: {result.images} images, {result.boxes} boxes, {len(result.labels)} labels", soft_wrap=True
+    )
     table = Table()
     for column in ("label", "images", "boxes"):
         table.add_column(column, justify="left" if column == "label" else "right")

@@ -12,21 +12,33 @@ from customlabels.errors import CommandError
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("model", help="status, start, stop or resume (after the spend guard) the model",
-                                 description="Shows the model's state, inference units and since when; starts "
-                                             "or stops it. The model is found from the stack's outputs "
-                                             "(--stack) or given (--model-arn). Uses your AWS credentials.")
-    parser.add_argument("action", choices=["status", "start", "stop", "resume"],
-                        help="resume: after the spend guard stopped the model for the day, allow another "
-                             "max_model_hours_per_day from now (needs --stack)")
+    parser = commands.add_parser(
+        "model",
+        help="status, start, stop or resume (after the spend guard) the model",
+        description="Shows the model's state, inference units and since when; starts "
+        "or stops it. The model is found from the stack's outputs "
+        "(--stack) or given (--model-arn). Uses your AWS credentials.",
+    )
+    parser.add_argument(
+        "action",
+        choices=["status", "start", "stop", "resume"],
+        help="resume: after the spend guard stopped the model for the day, allow another "
+        "max_model_hours_per_day from now (needs --stack)",
+    )
     where = parser.add_mutually_exclusive_group()
     stack_option(where)
     where.add_argument("--model-arn", help="the project version ARN, instead of a stack")
-    parser.add_argument("--wait", action="store_true",
-                        help="wait until RUNNING (start), STOPPED (stop), or either (status), with a spinner")
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="wait until RUNNING (start), STOPPED (stop), or either (status), with a spinner",
+    )
     parser.add_argument("--inference-units", type=POSITIVE, default=1, help="start with this many (default 1)")
-    parser.add_argument("--max-inference-units", type=POSITIVE,
-                        help="let Rekognition scale up to this many (at least --inference-units)")
+    parser.add_argument(
+        "--max-inference-units",
+        type=POSITIVE,
+        help="let Rekognition scale up to this many (at least --inference-units)",
+    )
     parser.add_argument("--timeout", type=SECONDS, default=3600, help="--wait gives up after this (s)")
     parser.add_argument("--poll", type=SECONDS, default=15, help=argparse.SUPPRESS)
     parser.set_defaults(func=model_command)
@@ -47,11 +59,14 @@ def model_command(args: argparse.Namespace) -> int:
     import boto3
 
     if args.action != "start" and (args.inference_units != 1 or args.max_inference_units):
-        raise CommandError(f"--inference-units and --max-inference-units apply to `model start`, not "
-                           f"`model {args.action}`")
+        raise CommandError(
+            f"--inference-units and --max-inference-units apply to `model start`, not `model {args.action}`"
+        )
     if args.max_inference_units is not None and args.max_inference_units < args.inference_units:
-        raise CommandError(f"--max-inference-units {args.max_inference_units} is below --inference-units "
-                           f"{args.inference_units}. Fix: give a maximum at least the starting number")
+        raise CommandError(
+            f"--max-inference-units {args.max_inference_units} is below --inference-units "
+            f"{args.inference_units}. Fix: give a maximum at least the starting number"
+        )
     target, ssm = model_target(args)
     if args.action == "resume":
         return _resume(target, ssm)
@@ -70,14 +85,22 @@ def _model_action(args: argparse.Namespace, rekognition, target, ssm) -> int:
             answer = model.stop(rekognition, target.model_arn)
             console.print(answer)
         if target.lifecycle == "on-demand":
-            console.print("Note: this stack manages the model on demand; its model manager may start or stop it "
-                          "again as work arrives or idles.")
+            console.print(
+                "Note: this stack manages the model on demand; its model manager may start or stop it "
+                "again as work arrives or idles."
+            )
     if args.wait:
         wanted = model.SETTLED[args.action]
         names = " or ".join(sorted(wanted))
         with console.status(f"Waiting for {names}...") as spinner:
-            final = model.wait_for(rekognition, target.model_arn, wanted, args.timeout, args.poll,
-                                   on_status=lambda s: spinner.update(f"Waiting for {names}: now {s}"))
+            final = model.wait_for(
+                rekognition,
+                target.model_arn,
+                wanted,
+                args.timeout,
+                args.poll,
+                on_status=lambda s: spinner.update(f"Waiting for {names}: now {s}"),
+            )
         console.print(f"Model {final}")
         if final not in wanted:
             return 1
@@ -85,14 +108,20 @@ def _model_action(args: argparse.Namespace, rekognition, target, ssm) -> int:
     table = Table(show_header=False, title="Model")
     table.add_column(no_wrap=True)
     table.add_column(overflow="fold")
-    for name, value in (("Model", current.model_arn), ("Status", f"{current.status}: {current.message}"),
-                        ("Inference units", f"{current.min_inference_units or '-'} (max "
-                                            f"{current.max_inference_units or '-'})"),
-                        ("Since", current.since or "unknown (the model manager records it)"),
-                        ("Last work seen", current.last_activity or "-"),
-                        ("Hours today", "-" if current.hours_today is None else
-                         f"{current.hours_today:.2f} (the spend guard's count; `model resume` restarts it)"),
-                        ("Lifecycle", target.lifecycle or "-")):
+    for name, value in (
+        ("Model", current.model_arn),
+        ("Status", f"{current.status}: {current.message}"),
+        ("Inference units", f"{current.min_inference_units or '-'} (max {current.max_inference_units or '-'})"),
+        ("Since", current.since or "unknown (the model manager records it)"),
+        ("Last work seen", current.last_activity or "-"),
+        (
+            "Hours today",
+            "-"
+            if current.hours_today is None
+            else f"{current.hours_today:.2f} (the spend guard's count; `model resume` restarts it)",
+        ),
+        ("Lifecycle", target.lifecycle or "-"),
+    ):
         table.add_row(name, str(value))
     console.print(table)
     return 0
@@ -104,9 +133,13 @@ def _resume(target, ssm) -> int:
     from customlabels.operations import model
 
     if ssm is None or not target.state_parameter:
-        raise CommandError("model resume needs the stack (--stack), whose model manager keeps the spend guard's "
-                           "count; --model-arn alone does not name it")
+        raise CommandError(
+            "model resume needs the stack (--stack), whose model manager keeps the spend guard's "
+            "count; --model-arn alone does not name it"
+        )
     model.resume(ssm, target.state_parameter, datetime.now(UTC))
-    console.print("Resumed: the spend guard allows another max_model_hours_per_day from now. The model manager "
-                  "starts the model for the waiting images at its next run (within manager_interval_minutes).")
+    console.print(
+        "Resumed: the spend guard allows another max_model_hours_per_day from now. The model manager "
+        "starts the model for the waiting images at its next run (within manager_interval_minutes)."
+    )
     return 0

@@ -13,29 +13,44 @@ from customlabels.errors import CommandError
 
 def register(commands: argparse._SubParsersAction) -> None:
     review = commands.add_parser(
-        "review", help="export the images a person should review, with the predictions as pre-annotations",
+        "review",
+        help="export the images a person should review, with the predictions as pre-annotations",
         description="The feedback loop's first step (docs/results-and-gallery.md): review export, then correct the "
-                    "labels (a Ground Truth labeling job, or by hand), `manifest merge`, `dataset update`, retrain.")
+        "labels (a Ground Truth labeling job, or by hand), `manifest merge`, `dataset update`, retrain.",
+    )
     review_commands = review.add_subparsers(dest="review_command", required=True, metavar="COMMAND")
     export = review_commands.add_parser(
-        "export", help="write a Ground Truth manifest of the uncertain, empty or disputed images",
+        "export",
+        help="write a Ground Truth manifest of the uncertain, empty or disputed images",
         description="Chooses the images with a detection whose confidence is in the uncertain band [--low, --high), "
-                    "those with nothing detected (unless --skip-nothing), and, given a second --results, those where "
-                    "the two models disagree (a box without a box of the same label at --iou, or an image-level "
-                    "label only one gives). Writes them to --out as a Ground Truth manifest whose labels are the "
-                    "first model's predictions (human-annotated: no), which `manifest validate` accepts.")
-    export.add_argument("--results", required=True, action="append", metavar="DIR",
-                        help="result JSONs (from `local run --out` or `results --out`); twice to compare two models")
+        "those with nothing detected (unless --skip-nothing), and, given a second --results, those where "
+        "the two models disagree (a box without a box of the same label at --iou, or an image-level "
+        "label only one gives). Writes them to --out as a Ground Truth manifest whose labels are the "
+        "first model's predictions (human-annotated: no), which `manifest validate` accepts.",
+    )
+    export.add_argument(
+        "--results",
+        required=True,
+        action="append",
+        metavar="DIR",
+        help="result JSONs (from `local run --out` or `results --out`); twice to compare two models",
+    )
     export.add_argument("--out", required=True, metavar="FILE", help="the manifest to write")
-    export.add_argument("--images", metavar="DIR",
-                        help="the uploaded images, for their sizes (needed when the predictions have boxes)")
-    export.add_argument("--low", type=PERCENT, default=50.0, metavar="N",
-                        help="the uncertain band starts at N%% (default 50)")
-    export.add_argument("--high", type=PERCENT, default=90.0, metavar="N",
-                        help="and ends below N%% (default 90)")
+    export.add_argument(
+        "--images", metavar="DIR", help="the uploaded images, for their sizes (needed when the predictions have boxes)"
+    )
+    export.add_argument(
+        "--low", type=PERCENT, default=50.0, metavar="N", help="the uncertain band starts at N%% (default 50)"
+    )
+    export.add_argument("--high", type=PERCENT, default=90.0, metavar="N", help="and ends below N%% (default 90)")
     export.add_argument("--skip-nothing", action="store_true", help="leave out the images with nothing detected")
-    export.add_argument("--iou", type=number(float, above=0, at_most=1), default=0.5, metavar="X",
-                        help="with two --results: the IoU at which two boxes agree (default 0.5)")
+    export.add_argument(
+        "--iou",
+        type=number(float, above=0, at_most=1),
+        default=0.5,
+        metavar="X",
+        help="with two --results: the IoU at which two boxes agree (default 0.5)",
+    )
     export.set_defaults(func=review_export)
 
 
@@ -61,8 +76,9 @@ def review_export(args: argparse.Namespace) -> int:
     out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     reasons: dict[str, int] = {}
     for candidate in chosen:
-        for kind in {reason.split(" ")[0] if not reason.startswith("only") else "disagreement"
-                     for reason in candidate.reasons}:
+        for kind in {
+            reason.split(" ")[0] if not reason.startswith("only") else "disagreement" for reason in candidate.reasons
+        }:
             reasons[kind] = reasons.get(kind, 0) + 1
     console.print(f"{len(chosen)} of {len(documents[0])} images with a result to review")
     table = Table()
@@ -71,8 +87,11 @@ def review_export(args: argparse.Namespace) -> int:
     for kind, count in sorted(reasons.items()):
         table.add_row(kind, str(count))
     console.print(table)
-    console.print(f"Review manifest: {out}\nNext: correct the labels, then `customlabels manifest merge BASE {out} "
-                  "--out NEW` and `customlabels dataset update --manifest NEW`", soft_wrap=True)
+    console.print(
+        f"Review manifest: {out}\nNext: correct the labels, then `customlabels manifest merge BASE {out} "
+        "--out NEW` and `customlabels dataset update --manifest NEW`",
+        soft_wrap=True,
+    )
     return 0
 
 
@@ -97,4 +116,5 @@ def _image_sizes(images: str | None):
                 return image.size
         except OSError:
             return None
+
     return size

@@ -11,38 +11,56 @@ from rich.table import Table
 from customlabels.cli.common import console, stack_option
 from customlabels.errors import CommandError
 
-DESCRIPTION = ("A label's threshold is its own, else min_confidence, else the model's assumed one; changes apply "
-               "within 60 s without a redeploy (docs/thresholds.md). The parameter comes from the stack's outputs "
-               "(--stack) or is given (--parameter; for the local stack, with the endpoints `local serve` prints).")
+DESCRIPTION = (
+    "A label's threshold is its own, else min_confidence, else the model's assumed one; changes apply "
+    "within 60 s without a redeploy (docs/thresholds.md). The parameter comes from the stack's outputs "
+    "(--stack) or is given (--parameter; for the local stack, with the endpoints `local serve` prints)."
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     thresholds = commands.add_parser(
-        "thresholds", help="show or change the confidence thresholds, at runtime",
+        "thresholds",
+        help="show or change the confidence thresholds, at runtime",
         description="show: the thresholds the function applies. set FILE: replace them with a JSON document "
-                    '{"min_confidence": null | 0-100, "labels": {"bee": 72.5}} (validated first). import-assumed: '
-                    "per-label thresholds from the model version's evaluation summary. " + DESCRIPTION)
+        '{"min_confidence": null | 0-100, "labels": {"bee": 72.5}} (validated first). import-assumed: '
+        "per-label thresholds from the model version's evaluation summary. " + DESCRIPTION,
+    )
     actions = thresholds.add_subparsers(dest="action", required=True, metavar="ACTION")
-    show = actions.add_parser("show", help="the thresholds the function applies now",
-                              description="The thresholds the function applies now. " + DESCRIPTION)
-    setting = actions.add_parser("set", help="replace them with a JSON file (validated first)",
-                                 description='Replaces the thresholds with FILE, a JSON document {"min_confidence": '
-                                             'null | 0-100, "labels": {"bee": 72.5}}, after validating it '
-                                             "(`customlabels evaluate --tuned-thresholds` writes one). " + DESCRIPTION)
+    show = actions.add_parser(
+        "show",
+        help="the thresholds the function applies now",
+        description="The thresholds the function applies now. " + DESCRIPTION,
+    )
+    setting = actions.add_parser(
+        "set",
+        help="replace them with a JSON file (validated first)",
+        description='Replaces the thresholds with FILE, a JSON document {"min_confidence": '
+        'null | 0-100, "labels": {"bee": 72.5}}, after validating it '
+        "(`customlabels evaluate --tuned-thresholds` writes one). " + DESCRIPTION,
+    )
     setting.add_argument("file", metavar="FILE", help="the thresholds JSON file")
     importing = actions.add_parser(
-        "import-assumed", help="per-label thresholds from the model's evaluation summary",
+        "import-assumed",
+        help="per-label thresholds from the model's evaluation summary",
         description="Reads the model version's evaluation summary (the threshold Custom Labels assumed for each "
-                    "label) and writes those thresholds. " + DESCRIPTION)
-    importing.add_argument("--keep-global", action="store_true",
-                           help="keep min_confidence for labels the summary does not name (default: clear it, "
-                                "so the model's own thresholds apply everywhere)")
+        "label) and writes those thresholds. " + DESCRIPTION,
+    )
+    importing.add_argument(
+        "--keep-global",
+        action="store_true",
+        help="keep min_confidence for labels the summary does not name (default: clear it, "
+        "so the model's own thresholds apply everywhere)",
+    )
     for action in (show, setting, importing):
         stack_option(action)
         action.add_argument("--parameter", help="the SSM parameter's name, instead of a stack")
         action.set_defaults(func=thresholds_command, model_arn=None)
-    importing.add_argument("--model-arn", help="the model version whose evaluation summary to read (needed with "
-                                               "--parameter; with --stack, the stack's model)")
+    importing.add_argument(
+        "--model-arn",
+        help="the model version whose evaluation summary to read (needed with "
+        "--parameter; with --stack, the stack's model)",
+    )
 
 
 def _target(args: argparse.Namespace):
@@ -51,12 +69,13 @@ def _target(args: argparse.Namespace):
     from customlabels.operations import model
 
     if args.parameter:
-        return model.Target(model.check_model_arn(args.model_arn) if args.model_arn else "", None, None,
-                            args.parameter)
+        return model.Target(model.check_model_arn(args.model_arn) if args.model_arn else "", None, None, args.parameter)
     target = model.stack_target(boto3.client("cloudformation"), args.stack)
     if not target.thresholds_parameter:
-        raise CommandError(f"--stack {args.stack}: no ThresholdsParameter output. Fix: deploy this version of the "
-                           "stack (cdk deploy), which creates the parameter")
+        raise CommandError(
+            f"--stack {args.stack}: no ThresholdsParameter output. Fix: deploy this version of the "
+            "stack (cdk deploy), which creates the parameter"
+        )
     return target
 
 
@@ -71,15 +90,20 @@ def thresholds_command(args: argparse.Namespace) -> int:
     ssm = boto3.client("ssm")
     if args.action == "set":
         runtime.write(ssm, target.thresholds_parameter, thresholds)
-        console.print(f"Set {target.thresholds_parameter}; the function applies it within 60 s, no redeploy.",
-                      soft_wrap=True)
+        console.print(
+            f"Set {target.thresholds_parameter}; the function applies it within 60 s, no redeploy.", soft_wrap=True
+        )
     elif args.action == "import-assumed":
         if not target.model_arn:
-            raise CommandError("thresholds import-assumed: give --model-arn (or --stack) to read the model's "
-                               "evaluation summary from")
+            raise CommandError(
+                "thresholds import-assumed: give --model-arn (or --stack) to read the model's evaluation summary from"
+            )
         thresholds = _import_assumed(runtime, boto3, target, ssm, args.keep_global)
-        console.print(f"Imported the assumed thresholds of {len(thresholds.labels)} label(s) into "
-                      f"{target.thresholds_parameter}; the function applies them within 60 s.", soft_wrap=True)
+        console.print(
+            f"Imported the assumed thresholds of {len(thresholds.labels)} label(s) into "
+            f"{target.thresholds_parameter}; the function applies them within 60 s.",
+            soft_wrap=True,
+        )
     else:
         thresholds = runtime.read(ssm, target.thresholds_parameter)
     _print_thresholds(target.thresholds_parameter, thresholds)
@@ -112,9 +136,13 @@ def _print_thresholds(parameter: str, thresholds) -> None:
     table.add_column("from")
     for label, value in sorted(thresholds.labels.items()):
         table.add_row(label, f"{value:g}", "per-label")
-    everything_else = ("model's assumed threshold" if thresholds.min_confidence is None
-                       else f"{thresholds.min_confidence:g}")
-    table.add_row("[i]any other label[/]", everything_else,
-                  "min_confidence" if thresholds.min_confidence is not None else "the model")
+    everything_else = (
+        "model's assumed threshold" if thresholds.min_confidence is None else f"{thresholds.min_confidence:g}"
+    )
+    table.add_row(
+        "[i]any other label[/]",
+        everything_else,
+        "min_confidence" if thresholds.min_confidence is not None else "the model",
+    )
     console.print(table)
     console.print(json.dumps(thresholds.to_document()), soft_wrap=True)

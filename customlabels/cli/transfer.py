@@ -15,52 +15,78 @@ from customlabels.cli.common import POSITIVE, SECONDS, console, input_folder, la
 from customlabels.config import DEFAULT_STACK_NAME
 from customlabels.errors import CommandError
 
-STATUS_WORDS = {"labels": "with labels", "nothing": "with nothing detected", "error": "with an Error result",
-                "pending": "pending", "dead-letter": "in the dead-letter queue"}
+STATUS_WORDS = {
+    "labels": "with labels",
+    "nothing": "with nothing detected",
+    "error": "with an Error result",
+    "pending": "pending",
+    "dead-letter": "in the dead-letter queue",
+}
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     uploading = commands.add_parser(
-        "upload", help="upload a folder of images to the pipeline's bucket, concurrently",
+        "upload",
+        help="upload a folder of images to the pipeline's bucket, concurrently",
         description="Checks every file under FOLDER by its content (JPEG or PNG, at most 15 MB, 64-4096 px per side, "
-                    "a name the pipeline picks up) and uploads the good ones concurrently under --prefix, keeping "
-                    "their paths; the others are listed with the fix and not sent. The bucket comes from the "
-                    "stack's outputs (--stack) or is given (--bucket; for the local stack, set the endpoints that "
-                    "`local serve` prints).")
+        "a name the pipeline picks up) and uploads the good ones concurrently under --prefix, keeping "
+        "their paths; the others are listed with the fix and not sent. The bucket comes from the "
+        "stack's outputs (--stack) or is given (--bucket; for the local stack, set the endpoints that "
+        "`local serve` prints).",
+    )
     uploading.add_argument("folder", help="folder of images (searched recursively)")
     _bucket_options(uploading)
     uploading.add_argument("--workers", type=POSITIVE, default=8, help="concurrent uploads (default 8)")
     uploading.set_defaults(func=upload_command)
 
     fetching = commands.add_parser(
-        "results", help="the results of the uploaded images; --wait follows them until done",
+        "results",
+        help="the results of the uploaded images; --wait follows them until done",
         description="Lists the images under --prefix and reads their result JSONs: labels, nothing detected, an "
-                    "error, still pending, or in the dead-letter queue (known with --stack or "
-                    "--dead-letter-queue-url). --wait polls until every image has a result or sits in the DLQ, "
-                    "with a progress bar on stderr, and exits 1 if some never finished. --out saves the result "
-                    "JSONs (the layout `visualize --results` reads).")
+        "error, still pending, or in the dead-letter queue (known with --stack or "
+        "--dead-letter-queue-url). --wait polls until every image has a result or sits in the DLQ, "
+        "with a progress bar on stderr, and exits 1 if some never finished. --out saves the result "
+        "JSONs (the layout `visualize --results` reads).",
+    )
     _bucket_options(fetching)
-    fetching.add_argument("--results-prefix", help="with --bucket: where results are written, if not next to the "
-                                                    "images (the stack's results_prefix)")
+    fetching.add_argument(
+        "--results-prefix",
+        help="with --bucket: where results are written, if not next to the images (the stack's results_prefix)",
+    )
     fetching.add_argument("--dead-letter-queue-url", help="with --bucket: the DLQ, to tell failed images from pending")
-    fetching.add_argument("--wait", action="store_true", help="follow until every image has a result or sits in "
-                                                               "the DLQ")
-    fetching.add_argument("--timeout", type=number(at_least=0), default=900, metavar="SECONDS",
-                          help="--wait gives up after this long (default 900)")
+    fetching.add_argument(
+        "--wait", action="store_true", help="follow until every image has a result or sits in the DLQ"
+    )
+    fetching.add_argument(
+        "--timeout",
+        type=number(at_least=0),
+        default=900,
+        metavar="SECONDS",
+        help="--wait gives up after this long (default 900)",
+    )
     fetching.add_argument("--poll", type=SECONDS, default=5, metavar="SECONDS", help="--wait polls this often (5)")
     fetching.add_argument("--out", metavar="DIR", help="save the result JSONs here, mirroring their keys")
-    fetching.add_argument("--format", choices=["table", "json", "csv"], default="table",
-                          help="table (default), json (a list of {image, status, result}) or csv (a row per label)")
+    fetching.add_argument(
+        "--format",
+        choices=["table", "json", "csv"],
+        default="table",
+        help="table (default), json (a list of {image, status, result}) or csv (a row per label)",
+    )
     fetching.set_defaults(func=results_command)
 
 
 def _bucket_options(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--stack", default=DEFAULT_STACK_NAME,
-                       help=f"read the bucket and prefixes from this stack's outputs (default {DEFAULT_STACK_NAME})")
+    where.add_argument(
+        "--stack",
+        default=DEFAULT_STACK_NAME,
+        help=f"read the bucket and prefixes from this stack's outputs (default {DEFAULT_STACK_NAME})",
+    )
     where.add_argument("--bucket", help="the bucket, instead of a stack (the pipeline's or the local one)")
-    parser.add_argument("--prefix", help="where the images go or are listed (default: the stack's UploadPrefix, or "
-                                         "test_images/ with --bucket)")
+    parser.add_argument(
+        "--prefix",
+        help="where the images go or are listed (default: the stack's UploadPrefix, or test_images/ with --bucket)",
+    )
 
 
 def _transfer_location(args: argparse.Namespace):
@@ -72,16 +98,22 @@ def _transfer_location(args: argparse.Namespace):
 
     if args.bucket:
         upload_prefix = args.prefix or "test_images/"
-        return transfer.Location(args.bucket, upload_prefix, getattr(args, "results_prefix", None) or upload_prefix,
-                                 getattr(args, "dead_letter_queue_url", None)), False
+        return transfer.Location(
+            args.bucket,
+            upload_prefix,
+            getattr(args, "results_prefix", None) or upload_prefix,
+            getattr(args, "dead_letter_queue_url", None),
+        ), False
     return transfer.stack_location(stack_outputs(boto3.client("cloudformation"), args.stack), args.stack), True
 
 
 def _check_prefix(prefix: str, location, from_stack: bool) -> None:
     """A stack's pipeline sees only keys under its upload prefix (with --bucket, --prefix defines it)."""
     if from_stack and not prefix.startswith(location.upload_prefix):
-        raise CommandError(f"--prefix {prefix}: the pipeline only processes images under {location.upload_prefix}; "
-                           f"use a prefix that starts with it, such as {location.upload_prefix}batch-1/")
+        raise CommandError(
+            f"--prefix {prefix}: the pipeline only processes images under {location.upload_prefix}; "
+            f"use a prefix that starts with it, such as {location.upload_prefix}batch-1/"
+        )
 
 
 def upload_command(args: argparse.Namespace) -> int:
@@ -105,11 +137,16 @@ def upload_command(args: argparse.Namespace) -> int:
             table.add_row(str(item.path.relative_to(folder)), item.reason)
         console.print(table)
     if not uploads:
-        raise CommandError(f"{folder}: nothing to upload: no file there is a JPEG or PNG image with a name the "
-                           "pipeline picks up (see the table above)" if skipped else f"{folder}: no files")
+        raise CommandError(
+            f"{folder}: nothing to upload: no file there is a JPEG or PNG image with a name the "
+            "pipeline picks up (see the table above)"
+            if skipped
+            else f"{folder}: no files"
+        )
     s3 = boto3.client("s3")
-    with Progress(TextColumn("Uploading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console) as progress:
+    with Progress(
+        TextColumn("Uploading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
         task = progress.add_task("upload", total=len(uploads))
         failures = transfer.upload(s3, location.bucket, uploads, args.workers, lambda _i: progress.advance(task))
     kinds = {type(error) for error in failures.values()}
@@ -119,12 +156,14 @@ def upload_command(args: argparse.Namespace) -> int:
         console.print(f"[red]failed[/]: {item.path} -> s3://{location.bucket}/{item.key}: {error}", soft_wrap=True)
     uploaded = len(uploads) - len(failures)
     where = f"--stack {args.stack}" if from_stack else f"--bucket {location.bucket}"
-    console.print(f"Uploaded {uploaded} image(s) to s3://{location.bucket}/{prefix}"
-                  + (f"; {len(skipped)} skipped" if skipped else "")
-                  + (f"; {len(failures)} failed" if failures else ""), soft_wrap=True)
+    console.print(
+        f"Uploaded {uploaded} image(s) to s3://{location.bucket}/{prefix}"
+        + (f"; {len(skipped)} skipped" if skipped else "")
+        + (f"; {len(failures)} failed" if failures else ""),
+        soft_wrap=True,
+    )
     if uploaded:
-        console.print(f"Follow their results: customlabels results {where} --prefix {prefix} --wait",
-                      soft_wrap=True)
+        console.print(f"Follow their results: customlabels results {where} --prefix {prefix} --wait", soft_wrap=True)
     return 1 if failures else 0
 
 
@@ -146,12 +185,25 @@ def results_command(args: argparse.Namespace) -> int:
     keys = transfer.image_keys(s3, location, prefix)
     if not keys:
         raise CommandError(f"s3://{location.bucket}/{prefix}: no images; upload some with customlabels upload")
-    with Progress(TextColumn("Results"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=status, transient=not args.wait) as progress:
+    with Progress(
+        TextColumn("Results"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=status,
+        transient=not args.wait,
+    ) as progress:
         task = progress.add_task("results", total=len(keys))
-        statuses = transfer.follow(s3, location, keys, sqs=sqs, wait=args.wait, timeout=args.timeout,
-                                   poll=args.poll, on_progress=lambda done, total: progress.update(
-                                       task, completed=done, total=total))
+        statuses = transfer.follow(
+            s3,
+            location,
+            keys,
+            sqs=sqs,
+            wait=args.wait,
+            timeout=args.timeout,
+            poll=args.poll,
+            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
     if args.out:
         for item in statuses:
             if item.result is not None:
@@ -165,12 +217,17 @@ def results_command(args: argparse.Namespace) -> int:
     else:
         _print_statuses(statuses)
     counts = {name: sum(item.status == name for item in statuses) for name in transfer.STATUSES}
-    status.print(f"{len(statuses)} image(s): "
-                 + ", ".join(f"{count} {STATUS_WORDS[name]}" for name, count in counts.items() if count)
-                 + (f"; result JSONs in {args.out}/" if args.out else ""), soft_wrap=True)
+    status.print(
+        f"{len(statuses)} image(s): "
+        + ", ".join(f"{count} {STATUS_WORDS[name]}" for name, count in counts.items() if count)
+        + (f"; result JSONs in {args.out}/" if args.out else ""),
+        soft_wrap=True,
+    )
     if counts["dead-letter"]:
-        status.print("Images in the dead-letter queue: see why with `customlabels dlq list`, fix it, then "
-                     "`customlabels dlq redrive`.")
+        status.print(
+            "Images in the dead-letter queue: see why with `customlabels dlq list`, fix it, then "
+            "`customlabels dlq redrive`."
+        )
     unfinished = counts["pending"] + counts["dead-letter"]
     return 1 if args.wait and unfinished else 0
 

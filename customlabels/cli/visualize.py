@@ -15,28 +15,43 @@ IOU = number(float, above=0, at_most=1, hint="an intersection over union: 0.5 fo
 
 def register(commands: argparse._SubParsersAction) -> None:
     visualize = commands.add_parser(
-        "visualize", help="draw the detections on the images and write an HTML gallery",
+        "visualize",
+        help="draw the detections on the images and write an HTML gallery",
         description="Pairs each result JSON under --results with its image under --images (by the end of its key), "
-                    "draws each box with its label and confidence in the label's colour, image-level labels as a "
-                    "caption and errors as a red banner, and writes the pictures (JPEG for JPEG images, else PNG) "
-                    "to --out/pictures/ and a static gallery --out/index.html: thumbnails, a label filter, a "
-                    "confidence slider that hides boxes below it, and each image's detail with its JSON. The "
-                    "gallery opens from the file system; no server needed. Images without a result are shown too. "
-                    "With --manifest, the ground truth is drawn too and each detection marked true or false "
-                    "positive, each missed object marked missed (matched as `evaluate` matches them).")
-    visualize.add_argument("--results", required=True, metavar="DIR",
-                           help="result JSONs (from `local run --out` or `results --out`)")
+        "draws each box with its label and confidence in the label's colour, image-level labels as a "
+        "caption and errors as a red banner, and writes the pictures (JPEG for JPEG images, else PNG) "
+        "to --out/pictures/ and a static gallery --out/index.html: thumbnails, a label filter, a "
+        "confidence slider that hides boxes below it, and each image's detail with its JSON. The "
+        "gallery opens from the file system; no server needed. Images without a result are shown too. "
+        "With --manifest, the ground truth is drawn too and each detection marked true or false "
+        "positive, each missed object marked missed (matched as `evaluate` matches them).",
+    )
+    visualize.add_argument(
+        "--results", required=True, metavar="DIR", help="result JSONs (from `local run --out` or `results --out`)"
+    )
     visualize.add_argument("--images", required=True, metavar="DIR", help="the images that were uploaded")
     visualize.add_argument("--out", required=True, metavar="DIR", help="where to write pictures/ and index.html")
-    visualize.add_argument("--min-confidence", type=PERCENT, default=0.0, metavar="N",
-                           help="draw only detections at or above N (0-100) in the pictures; the gallery's slider "
-                                "starts there (default 0)")
-    visualize.add_argument("--manifest", metavar="FILE",
-                           help="a Ground Truth manifest of these images: overlay its boxes and mark each detection "
-                                "true positive, false positive or missed")
-    visualize.add_argument("--iou", type=IOU, metavar="X",
-                           help="with --manifest: the intersection over union a detection needs to match a box "
-                                "(0-1, default 0.5, as evaluate)")
+    visualize.add_argument(
+        "--min-confidence",
+        type=PERCENT,
+        default=0.0,
+        metavar="N",
+        help="draw only detections at or above N (0-100) in the pictures; the gallery's slider "
+        "starts there (default 0)",
+    )
+    visualize.add_argument(
+        "--manifest",
+        metavar="FILE",
+        help="a Ground Truth manifest of these images: overlay its boxes and mark each detection "
+        "true positive, false positive or missed",
+    )
+    visualize.add_argument(
+        "--iou",
+        type=IOU,
+        metavar="X",
+        help="with --manifest: the intersection over union a detection needs to match a box "
+        "(0-1, default 0.5, as evaluate)",
+    )
     visualize.set_defaults(func=visualize_command)
 
 
@@ -55,24 +70,39 @@ def visualize_command(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     with_result = [item for item in items if item.document is not None]
     if not with_result:
-        raise CommandError(f"--results {results}: no result JSONs there. Fix: give the folder that `local run --out` "
-                           "or `results --out` wrote")
+        raise CommandError(
+            f"--results {results}: no result JSONs there. Fix: give the folder that `local run --out` "
+            "or `results --out` wrote"
+        )
     without_image = [item for item in with_result if item.image_path is None]
     if len(without_image) == len(with_result):
-        raise CommandError(f"--images {images}: none of the {len(without_image)} results' images is there. Fix: give "
-                           "the folder the images were uploaded from")
+        raise CommandError(
+            f"--images {images}: none of the {len(without_image)} results' images is there. Fix: give "
+            "the folder the images were uploaded from"
+        )
     if without_image:
-        console.print(f"[yellow]{len(without_image)} result(s) have no image under --images {images}[/] (drawn as a "
-                      f"placeholder), e.g. {without_image[0].name}", soft_wrap=True)
-    with Progress(TextColumn("Drawing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console) as progress:
+        console.print(
+            f"[yellow]{len(without_image)} result(s) have no image under --images {images}[/] (drawn as a "
+            f"placeholder), e.g. {without_image[0].name}",
+            soft_wrap=True,
+        )
+    with Progress(
+        TextColumn("Drawing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
         task = progress.add_task("pictures", total=len(items))
-        index = gallery.write_gallery(items, out, args.min_confidence, lambda _item: progress.advance(task),
-                                      entries=entries, iou_threshold=args.iou or 0.5,
-                                      manifest_name=Path(args.manifest).name if args.manifest else None)
+        index = gallery.write_gallery(
+            items,
+            out,
+            args.min_confidence,
+            lambda _item: progress.advance(task),
+            entries=entries,
+            iou_threshold=args.iou or 0.5,
+            manifest_name=Path(args.manifest).name if args.manifest else None,
+        )
     statuses = [item.status for item in items]
-    counts = ", ".join(f"{statuses.count(status)} {text}" for status, text in gallery.STATUS_TEXT.items()
-                       if statuses.count(status))
+    counts = ", ".join(
+        f"{statuses.count(status)} {text}" for status, text in gallery.STATUS_TEXT.items() if statuses.count(status)
+    )
     console.print(f"{len(items)} pictures ({counts}) in {out / 'pictures'}/", soft_wrap=True)
     if entries is not None:
         from customlabels.datasets.manifest import KeyMatcher

@@ -79,15 +79,19 @@ def read_text(path: str | Path) -> str:
     try:
         return Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise ManifestError(f"{path}: not a text file. Fix: give the Ground Truth manifest (JSON lines) itself") \
-            from None
+        raise ManifestError(
+            f"{path}: not a text file. Fix: give the Ground Truth manifest (JSON lines) itself"
+        ) from None
     except OSError as error:
         raise ManifestError(f"{path}: {error.strerror}. Fix: give the path of a Ground Truth manifest file") from None
 
 
 def read_manifest(path: str | Path) -> list[ManifestEntry]:
-    return [parse_line(line, number, str(path))
-            for number, line in enumerate(read_text(path).splitlines(), start=1) if line.strip()]
+    return [
+        parse_line(line, number, str(path))
+        for number, line in enumerate(read_text(path).splitlines(), start=1)
+        if line.strip()
+    ]
 
 
 def parse_line(line: str, number: int, source: str = "manifest") -> ManifestEntry:
@@ -102,7 +106,7 @@ def parse_document(document: Any, number: int, source: str = "manifest") -> Mani
     """The entry of one manifest line already decoded from JSON."""
     where = f"{source}:{number}"
     if not isinstance(document, dict) or not isinstance(document.get("source-ref"), str):
-        raise ManifestError(f"{where}: every line needs a \"source-ref\" with the image's s3:// URI")
+        raise ManifestError(f'{where}: every line needs a "source-ref" with the image\'s s3:// URI')
     boxes: list[Box] = []
     labels: list[str] = []
     size: dict[str, Any] = {}
@@ -111,44 +115,65 @@ def parse_document(document: Any, number: int, source: str = "manifest") -> Mani
             continue
         metadata = document.get(f"{attribute}-metadata")
         if not isinstance(metadata, dict) or "type" not in metadata:
-            raise ManifestError(f"{where}: label attribute \"{attribute}\" has no \"{attribute}-metadata\" with a type")
+            raise ManifestError(f'{where}: label attribute "{attribute}" has no "{attribute}-metadata" with a type')
         try:
             kind = metadata["type"]
             if kind == OBJECT_DETECTION:
                 class_map = metadata["class-map"]
                 size = (value.get("image_size") or [{}])[0]
-                boxes += [Box(class_map[str(a["class_id"])], float(a["left"]), float(a["top"]), float(a["width"]),
-                              float(a["height"])) for a in value["annotations"]]
+                boxes += [
+                    Box(
+                        class_map[str(a["class_id"])],
+                        float(a["left"]),
+                        float(a["top"]),
+                        float(a["width"]),
+                        float(a["height"]),
+                    )
+                    for a in value["annotations"]
+                ]
             elif kind == CLASSIFICATION:
                 labels.append(metadata["class-name"])
             elif kind == MULTILABEL:
                 labels += [metadata["class-map"][str(class_id)] for class_id in value]
             else:
-                raise ManifestError(f"{where}: unsupported label type {kind!r} of \"{attribute}\"")
+                raise ManifestError(f'{where}: unsupported label type {kind!r} of "{attribute}"')
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             if isinstance(error, ManifestError):
                 raise
-            raise ManifestError(f"{where}: malformed \"{attribute}\" ({type(error).__name__}: {error})") from None
-    return ManifestEntry(number, document["source-ref"], tuple(boxes), tuple(labels),
-                         size.get("width"), size.get("height"))
+            raise ManifestError(f'{where}: malformed "{attribute}" ({type(error).__name__}: {error})') from None
+    return ManifestEntry(
+        number, document["source-ref"], tuple(boxes), tuple(labels), size.get("width"), size.get("height")
+    )
 
 
-def object_detection_line(source_ref: str, width: int, height: int, boxes: list[Box], classes: list[str],
-                          attribute: str = "bounding-box") -> str:
+def object_detection_line(
+    source_ref: str, width: int, height: int, boxes: list[Box], classes: list[str], attribute: str = "bounding-box"
+) -> str:
     """A Ground Truth object-detection manifest line (what `read_manifest` reads back)."""
-    return json.dumps({
-        "source-ref": source_ref,
-        attribute: {
-            "image_size": [{"width": width, "height": height, "depth": 3}],
-            "annotations": [{"class_id": classes.index(b.label), "left": round(b.left), "top": round(b.top),
-                             "width": round(b.width), "height": round(b.height)} for b in boxes],
+    return json.dumps(
+        {
+            "source-ref": source_ref,
+            attribute: {
+                "image_size": [{"width": width, "height": height, "depth": 3}],
+                "annotations": [
+                    {
+                        "class_id": classes.index(b.label),
+                        "left": round(b.left),
+                        "top": round(b.top),
+                        "width": round(b.width),
+                        "height": round(b.height),
+                    }
+                    for b in boxes
+                ],
+            },
+            f"{attribute}-metadata": {
+                "objects": [{"confidence": 1} for _ in boxes],
+                "class-map": {str(i): name for i, name in enumerate(classes)},
+                "type": OBJECT_DETECTION,
+                "human-annotated": "yes",
+                "creation-date": "2026-11-22T00:00:00",
+                "job-name": "customlabels-sample",
+            },
         },
-        f"{attribute}-metadata": {
-            "objects": [{"confidence": 1} for _ in boxes],
-            "class-map": {str(i): name for i, name in enumerate(classes)},
-            "type": OBJECT_DETECTION,
-            "human-annotated": "yes",
-            "creation-date": "2026-11-22T00:00:00",
-            "job-name": "customlabels-sample",
-        },
-    }, ensure_ascii=False)
+        ensure_ascii=False,
+    )

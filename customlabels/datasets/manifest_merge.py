@@ -35,7 +35,7 @@ def _source_refs(lines: list[str], name: str) -> list[str]:
         except json.JSONDecodeError as error:
             raise ManifestError(f"{name}:{number}: not a JSON object ({error.msg})") from None
         if not isinstance(document, dict) or not isinstance(document.get("source-ref"), str):
-            raise ManifestError(f"{name}:{number}: every line needs a \"source-ref\" with the image's s3:// URI")
+            raise ManifestError(f'{name}:{number}: every line needs a "source-ref" with the image\'s s3:// URI')
         refs.append(document["source-ref"])
     return refs
 
@@ -48,8 +48,9 @@ def merge(base: list[str], reviewed: list[str], base_name: str = "BASE", reviewe
     by_ref: dict[str, tuple[int, str]] = {}
     for number, (ref, line) in enumerate(zip(reviewed_refs, reviewed, strict=True), start=1):
         if ref in by_ref:
-            raise ManifestError(f"{reviewed_name}:{number}: {ref} again (first on line {by_ref[ref][0]}). Fix: keep "
-                                "one line per image")
+            raise ManifestError(
+                f"{reviewed_name}:{number}: {ref} again (first on line {by_ref[ref][0]}). Fix: keep one line per image"
+            )
         by_ref[ref] = (number, line)
     merged, replaced, used = [], 0, set()
     for ref, line in zip(_source_refs(base, base_name), base, strict=True):
@@ -60,8 +61,13 @@ def merge(base: list[str], reviewed: list[str], base_name: str = "BASE", reviewe
         else:
             merged.append(line)
     added = [line for ref, (_, line) in by_ref.items() if ref not in used]
-    return Merged(merged + added, replaced, len(added), len(merged) - replaced,
-                  None if replaced else _other_bucket(_source_refs(base, base_name), list(by_ref)))
+    return Merged(
+        merged + added,
+        replaced,
+        len(added),
+        len(merged) - replaced,
+        None if replaced else _other_bucket(_source_refs(base, base_name), list(by_ref)),
+    )
 
 
 def _other_bucket(base_refs: list[str], reviewed_refs: list[str]) -> tuple[str, str] | None:

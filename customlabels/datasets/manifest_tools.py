@@ -76,12 +76,12 @@ def rewrite(source: Path, target: Path, old: str, new: str) -> int:
             document = json.loads(line)
             reference = document["source-ref"]
         except (ValueError, KeyError, TypeError):
-            problems.append(f"{source}:{number}: not a JSON object with a \"source-ref\"")
+            problems.append(f'{source}:{number}: not a JSON object with a "source-ref"')
             continue
         if not isinstance(reference, str) or not reference.startswith(old):
             problems.append(f"{source}:{number}: source-ref {reference!r} is not under {old}")
             continue
-        document["source-ref"] = new + reference[len(old):]
+        document["source-ref"] = new + reference[len(old) :]
         rewritten.append(json.dumps(document, ensure_ascii=False))
     if problems:
         shown = "\n".join(problems[:20]) + (f"\n... and {len(problems) - 20} more" if len(problems) > 20 else "")
@@ -96,26 +96,45 @@ def rewrite(source: Path, target: Path, old: str, new: str) -> int:
 
 def _kind(document: dict[str, Any]) -> dict[str, str]:
     """Label attribute -> its type, for the lines that parse."""
-    return {name: document[f"{name}-metadata"]["type"] for name in document
-            if name != "source-ref" and not name.endswith("-metadata")}
+    return {
+        name: document[f"{name}-metadata"]["type"]
+        for name in document
+        if name != "source-ref" and not name.endswith("-metadata")
+    }
 
 
 def _box_problems(number: int, entry: ManifestEntry) -> list[Problem]:
     problems = []
     if len(entry.boxes) > MAX_BOXES:
-        problems.append(Problem(number, "ERROR_TOO_MANY_BOUNDING_BOXES",
-                                f"{len(entry.boxes)} bounding boxes; Custom Labels takes 0-{MAX_BOXES} per image"))
+        problems.append(
+            Problem(
+                number,
+                "ERROR_TOO_MANY_BOUNDING_BOXES",
+                f"{len(entry.boxes)} bounding boxes; Custom Labels takes 0-{MAX_BOXES} per image",
+            )
+        )
     if entry.boxes and not (entry.image_width and entry.image_height):
-        problems.append(Problem(number, "image-size", "bounding boxes without image_size "
-                                "(width and height): add the image's size in pixels"))
+        problems.append(
+            Problem(
+                number,
+                "image-size",
+                "bounding boxes without image_size (width and height): add the image's size in pixels",
+            )
+        )
         return problems
     for index, box in enumerate(entry.boxes, start=1):
         if box.width <= 0 or box.height <= 0:
             problem = f"width {box.width:g} and height {box.height:g} must be above 0"
-        elif box.left < 0 or box.top < 0 or box.left + box.width > entry.image_width \
-                or box.top + box.height > entry.image_height:
-            problem = (f"left {box.left:g} + width {box.width:g}, top {box.top:g} + height {box.height:g} fall "
-                       f"outside the {entry.image_width} x {entry.image_height} image")
+        elif (
+            box.left < 0
+            or box.top < 0
+            or box.left + box.width > entry.image_width
+            or box.top + box.height > entry.image_height
+        ):
+            problem = (
+                f"left {box.left:g} + width {box.width:g}, top {box.top:g} + height {box.height:g} fall "
+                f"outside the {entry.image_width} x {entry.image_height} image"
+            )
         else:
             continue
         problems.append(Problem(number, "ERROR_INVALID_BOUNDING_BOX", f"box {index} ({box.label}): {problem}"))
@@ -132,8 +151,13 @@ def validate(path: Path) -> list[Problem]:
     if not lines:
         return [Problem(None, "empty", "the manifest has no lines")]
     if len(lines) > MAX_LINES:
-        problems.append(Problem(MAX_LINES + 1, "ERROR_MANIFEST_ROWS_EXCEEDS_MAXIMUM",
-                                f"{len(lines):,} lines; a manifest holds at most {MAX_LINES:,}: split it"))
+        problems.append(
+            Problem(
+                MAX_LINES + 1,
+                "ERROR_MANIFEST_ROWS_EXCEEDS_MAXIMUM",
+                f"{len(lines):,} lines; a manifest holds at most {MAX_LINES:,}: split it",
+            )
+        )
     for number, line in lines:
         try:
             document = json.loads(line)
@@ -145,19 +169,25 @@ def validate(path: Path) -> list[Problem]:
             continue
         reference = document.get("source-ref")
         if reference is None:
-            problems.append(Problem(number, "ERROR_MISSING_SOURCE_REF", "no \"source-ref\" with the image's S3 URI"))
+            problems.append(Problem(number, "ERROR_MISSING_SOURCE_REF", 'no "source-ref" with the image\'s S3 URI'))
             continue
         if not isinstance(reference, str) or not reference.startswith("s3://") or "/" not in reference[5:]:
-            problems.append(Problem(number, "ERROR_INVALID_SOURCE_REF_FORMAT",
-                                    f"source-ref {reference!r} is not s3://bucket/key"))
+            problems.append(
+                Problem(number, "ERROR_INVALID_SOURCE_REF_FORMAT", f"source-ref {reference!r} is not s3://bucket/key")
+            )
             continue
         if first_bucket is None:
             first_bucket = (number, _bucket(reference))
         elif _bucket(reference) != first_bucket[1]:
-            problems.append(Problem(number, "ERROR_IMAGES_IN_MULTIPLE_S3_BUCKETS",
-                                    f"bucket {_bucket(reference)!r}, but line {first_bucket[0]} uses "
-                                    f"{first_bucket[1]!r}: a manifest's images live in one bucket (manifest "
-                                    "rewrite moves them)"))
+            problems.append(
+                Problem(
+                    number,
+                    "ERROR_IMAGES_IN_MULTIPLE_S3_BUCKETS",
+                    f"bucket {_bucket(reference)!r}, but line {first_bucket[0]} uses "
+                    f"{first_bucket[1]!r}: a manifest's images live in one bucket (manifest "
+                    "rewrite moves them)",
+                )
+            )
         if len(document) == 1:
             problems.append(Problem(number, "ERROR_NO_LABEL_ATTRIBUTES", "no label attribute (and its -metadata)"))
             continue
@@ -180,13 +210,19 @@ def validate(path: Path) -> list[Problem]:
 def _kind_problems(number: int, kinds: dict[str, str], first: int, first_kinds: dict[str, str]) -> list[Problem]:
     detection, first_detection = OBJECT_DETECTION in kinds.values(), OBJECT_DETECTION in first_kinds.values()
     if detection != first_detection:
-        have, want = ("object detection", "image classification") if detection else \
-            ("image classification", "object detection")
-        return [Problem(number, "label-type",
-                        f"{have} labels, but line {first} has {want} labels: a manifest holds one kind")]
-    return [Problem(number, "label-type",
-                    f"attribute {name!r} is {kind}, but on line {first} it is {first_kinds[name]}")
-            for name, kind in kinds.items() if name in first_kinds and first_kinds[name] != kind]
+        have, want = (
+            ("object detection", "image classification") if detection else ("image classification", "object detection")
+        )
+        return [
+            Problem(
+                number, "label-type", f"{have} labels, but line {first} has {want} labels: a manifest holds one kind"
+            )
+        ]
+    return [
+        Problem(number, "label-type", f"attribute {name!r} is {kind}, but on line {first} it is {first_kinds[name]}")
+        for name, kind in kinds.items()
+        if name in first_kinds and first_kinds[name] != kind
+    ]
 
 
 def _label_count_problems(labels: Counter[str], kinds: dict[str, str]) -> list[Problem]:
@@ -196,8 +232,13 @@ def _label_count_problems(labels: Counter[str], kinds: dict[str, str]) -> list[P
         what = "image classification needs at least 2 labels" if classification else "a manifest needs a label"
         return [Problem(None, "label-count", f"{len(labels)} distinct label(s); {what}")]
     if len(labels) > MAX_LABELS:
-        return [Problem(None, "ERROR_MANIFEST_TOO_MANY_LABELS",
-                        f"{len(labels)} distinct labels; Custom Labels takes at most {MAX_LABELS}")]
+        return [
+            Problem(
+                None,
+                "ERROR_MANIFEST_TOO_MANY_LABELS",
+                f"{len(labels)} distinct labels; Custom Labels takes at most {MAX_LABELS}",
+            )
+        ]
     return []
 
 
@@ -236,8 +277,9 @@ def read_valid(path: Path) -> list[tuple[str, ManifestEntry]]:
             try:
                 entries.append((line, parse_line(line, number, str(path))))
             except ManifestError as error:
-                raise ManifestToolError(f"{error}. Run `customlabels manifest validate {path}` for every "
-                                        "problem") from None
+                raise ManifestToolError(
+                    f"{error}. Run `customlabels manifest validate {path}` for every problem"
+                ) from None
     if not entries:
         raise ManifestToolError(f"{path}: no lines")
     return entries
@@ -278,8 +320,12 @@ def stats_chart(result: Stats, title: str, path: Path) -> Path:
 def _strata(entries: list[ManifestEntry]) -> list[str]:
     """Each image's rarest label (so rare labels land in both sets); groups of one image pooled together."""
     frequency = Counter(name for entry in entries for name in {*entry.labels, *(b.label for b in entry.boxes)})
-    keys = [min({*entry.labels, *(b.label for b in entry.boxes)}, key=lambda name: (frequency[name], name),
-                default=NO_LABEL) for entry in entries]
+    keys = [
+        min(
+            {*entry.labels, *(b.label for b in entry.boxes)}, key=lambda name: (frequency[name], name), default=NO_LABEL
+        )
+        for entry in entries
+    ]
     sizes = Counter(keys)
     keys = [key if sizes[key] > 1 else "(rare)" for key in keys]
     if keys.count("(rare)") == 1:
@@ -287,19 +333,24 @@ def _strata(entries: list[ManifestEntry]) -> list[str]:
     return keys
 
 
-def split(entries: list[tuple[str, ManifestEntry]], test_fraction: float, seed: int) \
-        -> tuple[list[tuple[str, ManifestEntry]], list[tuple[str, ManifestEntry]]]:
+def split(
+    entries: list[tuple[str, ManifestEntry]], test_fraction: float, seed: int
+) -> tuple[list[tuple[str, ManifestEntry]], list[tuple[str, ManifestEntry]]]:
     """Training and test lines (in their original order), stratified by each image's rarest label."""
     from sklearn.model_selection import train_test_split
 
     if not 0 < test_fraction < 1:
-        raise ManifestToolError(f"--test {test_fraction}: give the test share as a fraction between 0 and 1, "
-                                "such as 0.2")
+        raise ManifestToolError(
+            f"--test {test_fraction}: give the test share as a fraction between 0 and 1, such as 0.2"
+        )
     indices = list(range(len(entries)))
     try:
-        train, test = train_test_split(indices, test_size=test_fraction, random_state=seed,
-                                       stratify=_strata([entry for _, entry in entries]))
+        train, test = train_test_split(
+            indices, test_size=test_fraction, random_state=seed, stratify=_strata([entry for _, entry in entries])
+        )
     except ValueError as error:
-        raise ManifestToolError(f"cannot split {len(entries)} images stratified by label at --test "
-                                f"{test_fraction} ({error}): use a larger --test or more images") from None
+        raise ManifestToolError(
+            f"cannot split {len(entries)} images stratified by label at --test "
+            f"{test_fraction} ({error}): use a larger --test or more images"
+        ) from None
     return [entries[i] for i in sorted(train)], [entries[i] for i in sorted(test)]

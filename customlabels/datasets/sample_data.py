@@ -37,8 +37,11 @@ def _draw_flower(draw: ImageDraw.ImageDraw, rng: random.Random, cx: int, cy: int
 def _draw_bee(draw: ImageDraw.ImageDraw, rng: random.Random, cx: int, cy: int, size: int) -> Box:
     width, height = size, int(size * 0.6)
     for wing_left, wing_right in ((-0.3, 0.1), (-0.05, 0.35)):
-        draw.ellipse((cx + width * wing_left, cy - height, cx + width * wing_right, cy - height * 0.2),
-                     fill=(220, 235, 255), outline=(90, 90, 90))
+        draw.ellipse(
+            (cx + width * wing_left, cy - height, cx + width * wing_right, cy - height * 0.2),
+            fill=(220, 235, 255),
+            outline=(90, 90, 90),
+        )
     left, top = cx - width / 2, cy - height / 2
     draw.ellipse((left, top, left + width, top + height), fill=(250, 200, 30), outline=(40, 30, 0), width=2)
     for stripe in (0.35, 0.55, 0.75):
@@ -63,11 +66,15 @@ def generate(out_dir: str | Path, count: int = 12, seed: int = 7) -> SampleDataS
             draw.line((0, y, width, y), fill=(int(120 + 40 * t), int(180 + 20 * t), int(235 - 180 * t)))
         boxes = []
         for _ in range(rng.randint(1, 3)):
-            boxes.append(_draw_flower(draw, rng, rng.randint(60, width - 60), rng.randint(height // 2, height - 60),
-                                      rng.randint(30, 55)))
+            boxes.append(
+                _draw_flower(
+                    draw, rng, rng.randint(60, width - 60), rng.randint(height // 2, height - 60), rng.randint(30, 55)
+                )
+            )
         for _ in range(rng.randint(0 if index % 4 == 3 else 1, 2)):
-            boxes.append(_draw_bee(draw, rng, rng.randint(80, width - 80), rng.randint(80, height - 80),
-                                   rng.randint(50, 90)))
+            boxes.append(
+                _draw_bee(draw, rng, rng.randint(80, width - 80), rng.randint(80, height - 80), rng.randint(50, 90))
+            )
         folder = "" if index % 3 else "meadow/"
         name = f"{folder}{'sample bee' if index == 1 else 'sample'}-{index:02d}.{'png' if index % 5 == 4 else 'jpg'}"
         path = images / name

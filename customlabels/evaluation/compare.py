@@ -14,16 +14,22 @@ def headline(evaluation: Evaluation) -> dict[str, Any]:
     macro averages over the real labels for image labels."""
     if evaluation.detection:
         detection = evaluation.detection
-        per_label = {label: {name: values[name] for name in ("precision", "recall", "f1", "average_precision")}
-                     for label, values in detection["per_label"].items()}
+        per_label = {
+            label: {name: values[name] for name in ("precision", "recall", "f1", "average_precision")}
+            for label, values in detection["per_label"].items()
+        }
         summary = {"mean_average_precision": detection["mean_average_precision"], **detection["micro"]}
         return {"level": "detection", "per_label": per_label, "summary": summary}
     report = evaluation.image_level["classification_report"]
     per_label = {}
     for label, curve in evaluation.curves.items():
         values = report.get(label, {})
-        per_label[label] = {"precision": values.get("precision"), "recall": values.get("recall"),
-                            "f1": values.get("f1-score"), "average_precision": curve.average_precision()}
+        per_label[label] = {
+            "precision": values.get("precision"),
+            "recall": values.get("recall"),
+            "f1": values.get("f1-score"),
+            "average_precision": curve.average_precision(),
+        }
     aps = [values["average_precision"] for values in per_label.values() if values["average_precision"] is not None]
     summary = {"mean_average_precision": sum(aps) / len(aps) if aps else None, **evaluation.image_level["macro"]}
     return {"level": "image", "per_label": per_label, "summary": summary}
@@ -42,8 +48,14 @@ def differences(evaluations: dict[str, Evaluation]) -> list[dict[str, Any]]:
         per_model = {name: evaluation.diagnostics["per_image"][key] for name, evaluation in evaluations.items()}
         right = [name for name, counts in per_model.items() if image_verdict(counts)]
         if right and len(right) < len(per_model):
-            found.append({"image": key, "right": right, "wrong": [name for name in per_model if name not in right],
-                          "per_model": per_model})
+            found.append(
+                {
+                    "image": key,
+                    "right": right,
+                    "wrong": [name for name in per_model if name not in right],
+                    "per_model": per_model,
+                }
+            )
     return found
 
 

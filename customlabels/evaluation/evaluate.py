@@ -74,9 +74,15 @@ class LabelCurve:
             if index + 1 < len(ordered) and ordered[index + 1].confidence == prediction.confidence:
                 continue
             kept = index + 1
-            points.append({"threshold": prediction.confidence, "precision": true_positives / kept,
-                           "recall": true_positives / self.ground_truth if self.ground_truth else None,
-                           "true_positives": true_positives, "false_positives": kept - true_positives})
+            points.append(
+                {
+                    "threshold": prediction.confidence,
+                    "precision": true_positives / kept,
+                    "recall": true_positives / self.ground_truth if self.ground_truth else None,
+                    "true_positives": true_positives,
+                    "false_positives": kept - true_positives,
+                }
+            )
         return points
 
     def average_precision(self) -> float | None:
@@ -99,8 +105,11 @@ class LabelCurve:
             f1 = _defined_f1(point["precision"], point["recall"])
             if best is None or (f1 or 0.0) > (best["f1"] or 0.0):
                 best = {**point, "f1": f1}
-            if (target_precision is not None and point["precision"] >= target_precision
-                    and (reaching is None or (point["recall"] or 0.0) > (reaching["recall"] or 0.0))):
+            if (
+                target_precision is not None
+                and point["precision"] >= target_precision
+                and (reaching is None or (point["recall"] or 0.0) > (reaching["recall"] or 0.0))
+            ):
                 reaching = {**point, "f1": f1}
         return {"best_f1": best, "target_precision": target_precision, "reaching_target": reaching}
 
@@ -144,8 +153,13 @@ def result_from_document(document: Mapping[str, Any]) -> ImageResult:
     predictions = []
     for label in document.get("CustomLabels") or []:
         box = (label.get("Geometry") or {}).get("BoundingBox")
-        predictions.append(Prediction(label["Name"], float(label["Confidence"]),
-                                      None if box is None else (box["Left"], box["Top"], box["Width"], box["Height"])))
+        predictions.append(
+            Prediction(
+                label["Name"],
+                float(label["Confidence"]),
+                None if box is None else (box["Left"], box["Top"], box["Width"], box["Height"]),
+            )
+        )
     error = (document.get("Error") or {}).get("Code")
     return ImageResult(document["Image"]["Key"], tuple(predictions), error, document.get("ProjectVersionArn"))
 
@@ -174,26 +188,41 @@ def results_from_snapshot_line(document: Mapping[str, Any]) -> ImageResult:
             width, height = float(size.get("width", 1)), float(size.get("height", 1))
             objects = metadata.get("objects") or [{} for _ in value["annotations"]]
             for annotation, detail in zip(value["annotations"], objects, strict=False):
-                predictions.append(Prediction(
-                    metadata["class-map"][str(annotation["class_id"])], float(detail.get("confidence", 1)) * 100,
-                    (annotation["left"] / width, annotation["top"] / height, annotation["width"] / width,
-                     annotation["height"] / height)))
+                predictions.append(
+                    Prediction(
+                        metadata["class-map"][str(annotation["class_id"])],
+                        float(detail.get("confidence", 1)) * 100,
+                        (
+                            annotation["left"] / width,
+                            annotation["top"] / height,
+                            annotation["width"] / width,
+                            annotation["height"] / height,
+                        ),
+                    )
+                )
         elif kind == CLASSIFICATION:
             predictions.append(Prediction(metadata["class-name"], float(metadata.get("confidence", 1)) * 100))
         elif kind == MULTILABEL:
             confidences = metadata.get("confidence-map") or {}
             for class_id in value:
-                predictions.append(Prediction(metadata["class-map"][str(class_id)],
-                                              float(confidences.get(str(class_id), metadata.get("confidence", 1)))
-                                              * 100))
+                predictions.append(
+                    Prediction(
+                        metadata["class-map"][str(class_id)],
+                        float(confidences.get(str(class_id), metadata.get("confidence", 1))) * 100,
+                    )
+                )
     return ImageResult(key, tuple(predictions))
 
 
 def apply_thresholds(results: Iterable[ImageResult], thresholds: Any) -> list[ImageResult]:
     """What the results would hold under other thresholds (only ever fewer predictions: the results
     cannot hold what their own thresholds already removed)."""
-    return [ImageResult(r.key, tuple(p for p in r.predictions if thresholds.passes(p.label, p.confidence)), r.error,
-                        r.model) for r in results]
+    return [
+        ImageResult(
+            r.key, tuple(p for p in r.predictions if thresholds.passes(p.label, p.confidence)), r.error, r.model
+        )
+        for r in results
+    ]
 
 
 # --- scoring ------------------------------------------------------------------------------------------
@@ -208,8 +237,11 @@ def _gt_box(entry: ManifestEntry, box: Any) -> tuple[float, float, float, float]
     return box.left / width, box.top / height, box.width / width, box.height / height
 
 
-def match_detections(entry: ManifestEntry, predictions: Iterable[Prediction], iou_threshold: float,
-                     ) -> tuple[list[tuple[Prediction, bool, str | None]], list[Any]]:
+def match_detections(
+    entry: ManifestEntry,
+    predictions: Iterable[Prediction],
+    iou_threshold: float,
+) -> tuple[list[tuple[Prediction, bool, str | None]], list[Any]]:
     """Greedy matching in confidence order (equal confidences in the order given): (prediction, true positive,
     label of the best-overlapping ground-truth box of another label) and the ground-truth boxes left unmatched.
     Of boxes with equal IoU, the one listed first in the manifest is taken."""
@@ -221,8 +253,12 @@ def match_detections(entry: ManifestEntry, predictions: Iterable[Prediction], io
         confused_with, confused_iou = None, iou_threshold
         for index, (box, ratios) in enumerate(boxes):
             overlap = iou(prediction.box, ratios)
-            if (box.label == prediction.label and index not in matched and overlap >= iou_threshold - IOU_TOLERANCE
-                    and (best is None or overlap > best_iou + IOU_TOLERANCE)):
+            if (
+                box.label == prediction.label
+                and index not in matched
+                and overlap >= iou_threshold - IOU_TOLERANCE
+                and (best is None or overlap > best_iou + IOU_TOLERANCE)
+            ):
                 best, best_iou = index, overlap
             elif box.label != prediction.label and overlap >= confused_iou - IOU_TOLERANCE:
                 confused_with, confused_iou = box.label, overlap
@@ -256,8 +292,13 @@ class Evaluation:
     def to_json(self) -> dict[str, Any]:
         return {
             "schema": "customlabels-evaluation/1",
-            "images": {"in_manifest": self.images, "with_result": self.matched, "missing_result": self.missing,
-                       "error_result": self.errors, "results_not_in_manifest": self.unmatched_results},
+            "images": {
+                "in_manifest": self.images,
+                "with_result": self.matched,
+                "missing_result": self.missing,
+                "error_result": self.errors,
+                "results_not_in_manifest": self.unmatched_results,
+            },
             "model_versions": self.model_versions,
             "labels": self.labels,
             "image_level": self.image_level,
@@ -280,8 +321,13 @@ class Evaluation:
         return {"min_confidence": min(labels.values()) if labels else None, "labels": labels}
 
 
-def evaluate(entries: list[ManifestEntry], results: list[ImageResult], *, iou_threshold: float = 0.5,
-             target_precision: float | None = None) -> Evaluation:
+def evaluate(
+    entries: list[ManifestEntry],
+    results: list[ImageResult],
+    *,
+    iou_threshold: float = 0.5,
+    target_precision: float | None = None,
+) -> Evaluation:
     matcher = KeyMatcher(entries)
     by_entry: dict[int, ImageResult] = {}
     unmatched = []
@@ -299,31 +345,53 @@ def evaluate(entries: list[ManifestEntry], results: list[ImageResult], *, iou_th
     pairs = [(entry, by_entry.get(entry.line, ImageResult(entry.key))) for entry in entries]
     # Boxes on either side make it detection: a data set whose images are all empty is scored by its boxes too.
     detection_task = any(entry.boxes for entry in entries) or any(
-        p.box is not None for _, result in pairs for p in result.predictions)
-    labels = sorted({label for entry in entries for label in _image_labels(entry)}
-                    | {p.label for _, result in pairs for p in result.predictions})
+        p.box is not None for _, result in pairs for p in result.predictions
+    )
+    labels = sorted(
+        {label for entry in entries for label in _image_labels(entry)}
+        | {p.label for _, result in pairs for p in result.predictions}
+    )
 
     image_level = image_level_metrics(pairs, labels)
     if detection_task:
         curves, detection, diagnostics = detection_metrics(pairs, labels, iou_threshold)
     else:
         curves, detection, diagnostics = classification_curves(pairs, labels), None, classification_diagnostics(pairs)
-    tuning = {"target_precision": target_precision,
-              "per_label": {label: curve.tune(target_precision) for label, curve in curves.items()
-                            if curve.predictions}}
+    tuning = {
+        "target_precision": target_precision,
+        "per_label": {label: curve.tune(target_precision) for label, curve in curves.items() if curve.predictions},
+    }
     model_versions = sorted({result.model for result in by_entry.values() if result.model})
-    return Evaluation(len(entries), len(by_entry), missing, errors, unmatched, labels, image_level, detection,
-                      curves, tuning, diagnostics, iou_threshold, model_versions, pairs)
+    return Evaluation(
+        len(entries),
+        len(by_entry),
+        missing,
+        errors,
+        unmatched,
+        labels,
+        image_level,
+        detection,
+        curves,
+        tuning,
+        diagnostics,
+        iou_threshold,
+        model_versions,
+        pairs,
+    )
 
 
 def _no_match_message(entries: list[ManifestEntry], results: list[ImageResult]) -> str:
     if not results:
-        return ("--results holds no result JSON: give the folder or s3://bucket/prefix the pipeline wrote its "
-                "results to (customlabels results --out DIR), or an evaluation manifest snapshot")
-    return (f"none of the {len(results)} results matches one of the {len(entries)} manifest lines (result "
-            f"{results[0].key!r}, manifest {entries[0].source_ref!r}): results are matched to `source-ref` by "
-            "the end of their key, so the file names or the folders below the prefix differ. Check that "
-            "--results and --manifest are of the same images, and the prefix or bucket you passed")
+        return (
+            "--results holds no result JSON: give the folder or s3://bucket/prefix the pipeline wrote its "
+            "results to (customlabels results --out DIR), or an evaluation manifest snapshot"
+        )
+    return (
+        f"none of the {len(results)} results matches one of the {len(entries)} manifest lines (result "
+        f"{results[0].key!r}, manifest {entries[0].source_ref!r}): results are matched to `source-ref` by "
+        "the end of their key, so the file names or the folders below the prefix differ. Check that "
+        "--results and --manifest are of the same images, and the prefix or bucket you passed"
+    )
 
 
 def image_level_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], labels: list[str]) -> dict[str, Any]:
@@ -346,25 +414,37 @@ def _single_label_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], truths
     from sklearn import metrics
 
     y_true = [next(iter(truth)) if truth else NO_LABEL for truth in truths]
-    y_pred = [max(result.predictions, key=lambda p: p.confidence).label if result.predictions else NO_LABEL
-              for _, result in pairs]
+    y_pred = [
+        max(result.predictions, key=lambda p: p.confidence).label if result.predictions else NO_LABEL
+        for _, result in pairs
+    ]
     classes = sorted(set(y_true) | set(y_pred), key=lambda c: (c == NO_LABEL, c))
     real = [c for c in classes if c != NO_LABEL]
     averages = _averages(y_true, y_pred, real)
     report = metrics.classification_report(y_true, y_pred, labels=classes, output_dict=True, zero_division=0)
     real_support = sum(truth in real for truth in y_true)
     for average, values in averages.items():  # scikit-learn's own averages there include NO_LABEL
-        report[f"{average} avg"] = {"precision": values["precision"], "recall": values["recall"],
-                                    "f1-score": values["f1"], "support": real_support}
+        report[f"{average} avg"] = {
+            "precision": values["precision"],
+            "recall": values["recall"],
+            "f1-score": values["f1"],
+            "support": real_support,
+        }
     return {
-        "kind": "single-label", "classes": classes,
+        "kind": "single-label",
+        "classes": classes,
         "confusion_matrix": metrics.confusion_matrix(y_true, y_pred, labels=classes).tolist(),
-        "classification_report": report, **averages,
+        "classification_report": report,
+        **averages,
         "accuracy": metrics.accuracy_score(y_true, y_pred),
         "balanced_accuracy": metrics.balanced_accuracy_score(y_true, y_pred),
         "hamming_loss": metrics.hamming_loss(y_true, y_pred),
-        "jaccard": {average: metrics.jaccard_score(y_true, y_pred, labels=real, average=average, zero_division=0)
-                    if real else None for average in ("micro", "macro", "weighted")},
+        "jaccard": {
+            average: metrics.jaccard_score(y_true, y_pred, labels=real, average=average, zero_division=0)
+            if real
+            else None
+            for average in ("micro", "macro", "weighted")
+        },
         "mcc": metrics.matthews_corrcoef(y_true, y_pred) if mcc_defined(y_true, y_pred) else None,
     }
 
@@ -375,34 +455,47 @@ def mcc_defined(y_true: Any, y_pred: Any) -> bool:
     return len(set(list(y_true))) > 1 and len(set(list(y_pred))) > 1
 
 
-def _multi_label_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], truths: list[set[str]],
-                         labels: list[str]) -> dict[str, Any]:
+def _multi_label_metrics(
+    pairs: list[tuple[ManifestEntry, ImageResult]], truths: list[set[str]], labels: list[str]
+) -> dict[str, Any]:
     from sklearn import metrics
     from sklearn.preprocessing import MultiLabelBinarizer
 
     binarizer = MultiLabelBinarizer(classes=labels)
     y_true = binarizer.fit_transform(truths)
     y_pred = binarizer.transform([{p.label for p in result.predictions} for _, result in pairs])
-    per_label_mcc = {label: metrics.matthews_corrcoef(y_true[:, i], y_pred[:, i])
-                     if mcc_defined(y_true[:, i], y_pred[:, i]) else None for i, label in enumerate(labels)}
-    per_label_balanced = {label: metrics.balanced_accuracy_score(y_true[:, i], y_pred[:, i])
-                          if len(set(y_true[:, i])) > 1 else None for i, label in enumerate(labels)}
+    per_label_mcc = {
+        label: metrics.matthews_corrcoef(y_true[:, i], y_pred[:, i])
+        if mcc_defined(y_true[:, i], y_pred[:, i])
+        else None
+        for i, label in enumerate(labels)
+    }
+    per_label_balanced = {
+        label: metrics.balanced_accuracy_score(y_true[:, i], y_pred[:, i]) if len(set(y_true[:, i])) > 1 else None
+        for i, label in enumerate(labels)
+    }
     return {
-        "kind": "multi-label", "classes": labels,
+        "kind": "multi-label",
+        "classes": labels,
         "confusion_matrix": _cooccurrence(pairs, labels),
         "confusion_matrix_kind": "co-occurrence: rows true labels, columns predicted labels and (none), "
-                                 "cell the images having both",
-        "per_label_confusion": {label: matrix.tolist() for label, matrix in
-                                zip(labels, metrics.multilabel_confusion_matrix(y_true, y_pred), strict=True)},
-        "classification_report": metrics.classification_report(y_true, y_pred, target_names=labels,
-                                                               output_dict=True, zero_division=0),
+        "cell the images having both",
+        "per_label_confusion": {
+            label: matrix.tolist()
+            for label, matrix in zip(labels, metrics.multilabel_confusion_matrix(y_true, y_pred), strict=True)
+        },
+        "classification_report": metrics.classification_report(
+            y_true, y_pred, target_names=labels, output_dict=True, zero_division=0
+        ),
         **_averages(y_true, y_pred, None),
         "accuracy": metrics.accuracy_score(y_true, y_pred),
         "balanced_accuracy": _mean_defined(per_label_balanced.values()),
         "balanced_accuracy_per_label": per_label_balanced,
         "hamming_loss": metrics.hamming_loss(y_true, y_pred),
-        "jaccard": {average: metrics.jaccard_score(y_true, y_pred, average=average, zero_division=0)
-                    for average in ("micro", "macro", "weighted", "samples")},
+        "jaccard": {
+            average: metrics.jaccard_score(y_true, y_pred, average=average, zero_division=0)
+            for average in ("micro", "macro", "weighted", "samples")
+        },
         "mcc": _mean_defined(per_label_mcc.values()),
         "mcc_per_label": per_label_mcc,
     }
@@ -422,8 +515,9 @@ def _averages(y_true: Any, y_pred: Any, classes: list[str] | None) -> dict[str, 
         if classes == []:
             averages[average] = {"precision": None, "recall": None, "f1": None}
             continue
-        precision, recall, f1, _ = precision_recall_fscore_support(y_true, y_pred, labels=classes, average=average,
-                                                                   zero_division=0)
+        precision, recall, f1, _ = precision_recall_fscore_support(
+            y_true, y_pred, labels=classes, average=average, zero_division=0
+        )
         averages[average] = {"precision": precision, "recall": recall, "f1": f1}
     return averages
 
@@ -464,33 +558,53 @@ def classification_diagnostics(pairs: list[tuple[ManifestEntry, ImageResult]]) -
             confused.update((actual, label) for actual in truth - predicted)
         for label in sorted(truth - predicted):
             false_negatives[label].append(entry.key)
-        per_image[entry.key] = _image_counts(result, len(truth & predicted), len(predicted - truth),
-                                             len(truth - predicted))
+        per_image[entry.key] = _image_counts(
+            result, len(truth & predicted), len(predicted - truth), len(truth - predicted)
+        )
     return _diagnostics(confused, false_positives, false_negatives, per_image)
 
 
-def _image_counts(result: ImageResult, true_positives: int, false_positives: int, false_negatives: int,
-                  ) -> dict[str, Any]:
+def _image_counts(
+    result: ImageResult,
+    true_positives: int,
+    false_positives: int,
+    false_negatives: int,
+) -> dict[str, Any]:
     """One image's verdict; `result_key` is the key the pipeline read (what the gallery is keyed by)."""
-    return {"result_key": result.key, "true_positives": true_positives, "false_positives": false_positives,
-            "false_negatives": false_negatives}
-
-
-def _diagnostics(confused: Counter, false_positives: Mapping[str, list[str]],
-                 false_negatives: Mapping[str, list[str]], per_image: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {
-        "most_confused": [{"actual": actual, "predicted": predicted, "count": count}
-                          for (actual, predicted), count in confused.most_common(10)],
+        "result_key": result.key,
+        "true_positives": true_positives,
+        "false_positives": false_positives,
+        "false_negatives": false_negatives,
+    }
+
+
+def _diagnostics(
+    confused: Counter,
+    false_positives: Mapping[str, list[str]],
+    false_negatives: Mapping[str, list[str]],
+    per_image: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    return {
+        "most_confused": [
+            {"actual": actual, "predicted": predicted, "count": count}
+            for (actual, predicted), count in confused.most_common(10)
+        ],
         "false_positive_images": {label: sorted(set(keys)) for label, keys in sorted(false_positives.items())},
         "false_negative_images": {label: sorted(set(keys)) for label, keys in sorted(false_negatives.items())},
         "per_image": per_image,
     }
 
 
-def detection_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], labels: list[str], iou_threshold: float,
-                      ) -> tuple[dict[str, LabelCurve], dict[str, Any], dict[str, Any]]:
-    curves = {label: LabelCurve(label, sum(box.label == label for entry, _ in pairs for box in entry.boxes))
-              for label in labels}
+def detection_metrics(
+    pairs: list[tuple[ManifestEntry, ImageResult]],
+    labels: list[str],
+    iou_threshold: float,
+) -> tuple[dict[str, LabelCurve], dict[str, Any], dict[str, Any]]:
+    curves = {
+        label: LabelCurve(label, sum(box.label == label for entry, _ in pairs for box in entry.boxes))
+        for label in labels
+    }
     confused: Counter[tuple[str, str]] = Counter()
     false_positives: dict[str, list[str]] = defaultdict(list)
     false_negatives: dict[str, list[str]] = defaultdict(list)
@@ -498,11 +612,13 @@ def detection_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], labels: li
     for entry, result in pairs:
         verdicts, missed = match_detections(entry, result.predictions, iou_threshold)
         true_positive_count = sum(verdict for _, verdict, _ in verdicts)
-        per_image[entry.key] = _image_counts(result, true_positive_count, len(verdicts) - true_positive_count,
-                                             len(missed))
+        per_image[entry.key] = _image_counts(
+            result, true_positive_count, len(verdicts) - true_positive_count, len(missed)
+        )
         for prediction, true_positive, confused_with in verdicts:
             curves[prediction.label].predictions.append(
-                ScoredPrediction(entry.key, prediction.label, prediction.confidence, true_positive))
+                ScoredPrediction(entry.key, prediction.label, prediction.confidence, true_positive)
+            )
             if not true_positive:
                 false_positives[prediction.label].append(entry.key)
                 if confused_with:
@@ -515,14 +631,21 @@ def detection_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], labels: li
         false_positive_count = len(curve.predictions) - true_positives
         precision = _ratio(true_positives, len(curve.predictions))
         recall = _ratio(true_positives, curve.ground_truth)
-        per_label[label] = {"ground_truth": curve.ground_truth, "true_positives": true_positives,
-                            "false_positives": false_positive_count,
-                            "false_negatives": curve.ground_truth - true_positives,
-                            "precision": precision, "recall": recall, "f1": _defined_f1(precision, recall),
-                            "average_precision": curve.average_precision()}
+        per_label[label] = {
+            "ground_truth": curve.ground_truth,
+            "true_positives": true_positives,
+            "false_positives": false_positive_count,
+            "false_negatives": curve.ground_truth - true_positives,
+            "precision": precision,
+            "recall": recall,
+            "f1": _defined_f1(precision, recall),
+            "average_precision": curve.average_precision(),
+        }
     scored = [value["average_precision"] for value in per_label.values() if value["average_precision"] is not None]
-    totals = {name: sum(value[name] for value in per_label.values())
-              for name in ("true_positives", "false_positives", "false_negatives")}
+    totals = {
+        name: sum(value[name] for value in per_label.values())
+        for name in ("true_positives", "false_positives", "false_negatives")
+    }
     micro_precision = _ratio(totals["true_positives"], totals["true_positives"] + totals["false_positives"])
     micro_recall = _ratio(totals["true_positives"], totals["true_positives"] + totals["false_negatives"])
     detection = {
@@ -530,8 +653,12 @@ def detection_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], labels: li
         "ap_interpolation": "all-point (PASCAL VOC 2010+): area under the precision envelope",
         "per_label": per_label,
         "mean_average_precision": sum(scored) / len(scored) if scored else None,
-        "micro": {**totals, "precision": micro_precision, "recall": micro_recall,
-                  "f1": _defined_f1(micro_precision, micro_recall)},
+        "micro": {
+            **totals,
+            "precision": micro_precision,
+            "recall": micro_recall,
+            "f1": _defined_f1(micro_precision, micro_recall),
+        },
     }
     return curves, detection, _diagnostics(confused, false_positives, false_negatives, per_image)
 
@@ -540,16 +667,18 @@ def to_json_text(evaluation: Evaluation) -> str:
     return json.dumps(evaluation.to_json(), indent=2, default=float)
 
 
-
-
 def load_results(source: str, s3: Any = None, on_progress: Any = None) -> list[ImageResult]:
     """Result JSONs from a folder (recursively) or `s3://bucket/prefix`, or the predictions of a
     Rekognition evaluation manifest snapshot (a `.manifest`/`.jsonl` file). Files that are not result JSONs
     (such as `local run`'s summary.json) are skipped."""
     if source.startswith("s3://"):
         bucket, _, prefix = source[5:].partition("/")
-        keys = [item["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-                for item in page.get("Contents", []) if item["Key"].endswith(".json")]
+        keys = [
+            item["Key"]
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for item in page.get("Contents", [])
+            if item["Key"].endswith(".json")
+        ]
         documents = []
         for key in keys:
             documents.append((f"s3://{bucket}/{key}", s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
@@ -564,12 +693,15 @@ def load_results(source: str, s3: Any = None, on_progress: Any = None) -> list[I
                 try:
                     results.append(results_from_snapshot_line(json.loads(line)))
                 except (ValueError, KeyError, TypeError, AttributeError) as error:
-                    raise ResultsError(f"{path}:{number}: not an evaluation manifest snapshot line "
-                                       f"({type(error).__name__}: {error})") from None
+                    raise ResultsError(
+                        f"{path}:{number}: not an evaluation manifest snapshot line ({type(error).__name__}: {error})"
+                    ) from None
         return results
     if not path.is_dir():
-        raise ResultsError(f"--results {source}: no such folder or file (give a folder of result JSONs, "
-                           "s3://bucket/prefix, or an evaluation manifest snapshot)")
+        raise ResultsError(
+            f"--results {source}: no such folder or file (give a folder of result JSONs, "
+            "s3://bucket/prefix, or an evaluation manifest snapshot)"
+        )
     return [result_from_document(document) for _, document in folder_result_documents(path)]
 
 

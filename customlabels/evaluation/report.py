@@ -44,7 +44,7 @@ MEANINGS = {
     "Hamming loss": "The share of (image, label) decisions that are wrong; lower is better.",
     "Jaccard": "Intersection over union of the predicted and true label sets; 1 is a perfect match.",
     "MCC": "Matthews correlation: 1 perfect, 0 no better than chance, -1 always wrong; n/a when only one class "
-           "occurs in the truth or the prediction.",
+    "occurs in the truth or the prediction.",
     "micro": "Averaged over every decision: common labels weigh more.",
     "macro": "The plain mean over the labels (the real ones, never (none)): every label weighs the same.",
     "weighted": "The mean over the labels weighted by how often each is true.",
@@ -69,8 +69,9 @@ class ReportContext:
     notes: list[str] = field(default_factory=list)
 
 
-def write_report(evaluations: dict[str, Evaluation], folder: Path, context: ReportContext,
-                 draw: Drawer | None = None) -> Path:
+def write_report(
+    evaluations: dict[str, Evaluation], folder: Path, context: ReportContext, draw: Drawer | None = None
+) -> Path:
     """index.html with the PR curves and pictures beside it, and every number in evaluation.json (one model) or
     comparison.json (several)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -82,10 +83,16 @@ def write_report(evaluations: dict[str, Evaluation], folder: Path, context: Repo
         data, data_name = comparison_document(evaluations), "comparison.json"
     (folder / data_name).write_text(json.dumps(data, indent=2, default=float), encoding="utf-8")
     pictures = _Pictures(folder, draw, context.galleries)
-    sections = [_header(evaluations, context, data_name), _headline_section(evaluations),
-                _image_level_section(evaluations), _classification_report_section(evaluations),
-                _matrix_section(evaluations), _curves_section(evaluations, folder), _tuning_section(evaluations),
-                _confused_section(evaluations)]
+    sections = [
+        _header(evaluations, context, data_name),
+        _headline_section(evaluations),
+        _image_level_section(evaluations),
+        _classification_report_section(evaluations),
+        _matrix_section(evaluations),
+        _curves_section(evaluations, folder),
+        _tuning_section(evaluations),
+        _confused_section(evaluations),
+    ]
     if len(names) > 1:
         sections.append(_disagreement_section(evaluations, pictures))
     sections += [_errors_section(evaluations, pictures), _missing_section(evaluations)]
@@ -104,28 +111,52 @@ def _header(evaluations: dict[str, Evaluation], context: ReportContext, data_nam
     for name, source in context.results.items():
         evaluation = evaluations[name]
         label = "results" if len(evaluations) == 1 else f"results of {name}"
-        counts = (f"{evaluation.matched} of {evaluation.images} images with a result"
-                  + (f", {len(evaluation.missing)} without (counted as predicting nothing)" if evaluation.missing
-                     else "") + (f", {len(evaluation.errors)} with an error result" if evaluation.errors else ""))
+        counts = (
+            f"{evaluation.matched} of {evaluation.images} images with a result"
+            + (f", {len(evaluation.missing)} without (counted as predicting nothing)" if evaluation.missing else "")
+            + (f", {len(evaluation.errors)} with an error result" if evaluation.errors else "")
+        )
         rows.append((label, f"{_code(source)}<br>{html.escape(counts)}"))
-        rows.append(("model" if len(evaluations) == 1 else f"model of {name}",
-                     "<br>".join(_code(arn) for arn in evaluation.model_versions) or "not named by the results"))
-    rows += [("IoU to match a box", f"{context.iou_threshold:g}" if first.detection else "n/a (no boxes)"),
-             ("thresholds", _code(context.thresholds) if context.thresholds
-              else "as the results were made (each result holds nothing below its own)"),
-             ("target precision", _number(context.target_precision)),
-             ("task", f"{html.escape(first.image_level['kind'])}, "
-                      + ("detection (boxes)" if first.detection else "classification (image labels)")),
-             ("labels", html.escape(", ".join(first.labels)) or "none"),
-             ("generated", html.escape(context.generated)),
-             ("every number", f'<a href="{data_name}">{data_name}</a>')]
+        rows.append(
+            (
+                "model" if len(evaluations) == 1 else f"model of {name}",
+                "<br>".join(_code(arn) for arn in evaluation.model_versions) or "not named by the results",
+            )
+        )
+    rows += [
+        ("IoU to match a box", f"{context.iou_threshold:g}" if first.detection else "n/a (no boxes)"),
+        (
+            "thresholds",
+            _code(context.thresholds)
+            if context.thresholds
+            else "as the results were made (each result holds nothing below its own)",
+        ),
+        ("target precision", _number(context.target_precision)),
+        (
+            "task",
+            f"{html.escape(first.image_level['kind'])}, "
+            + ("detection (boxes)" if first.detection else "classification (image labels)"),
+        ),
+        ("labels", html.escape(", ".join(first.labels)) or "none"),
+        ("generated", html.escape(context.generated)),
+        ("every number", f'<a href="{data_name}">{data_name}</a>'),
+    ]
     for name in evaluations.keys() & context.galleries.keys():
-        rows.append(("gallery" if len(evaluations) == 1 else f"gallery of {name}",
-                     f'<a href="{html.escape(context.galleries[name])}">the pictures of every image</a>'))
+        rows.append(
+            (
+                "gallery" if len(evaluations) == 1 else f"gallery of {name}",
+                f'<a href="{html.escape(context.galleries[name])}">the pictures of every image</a>',
+            )
+        )
     notes = "".join(f"<p>{html.escape(note)}</p>" for note in context.notes)
-    return ('<header><h1>' + ("Evaluation" if len(evaluations) == 1 else "Comparison of models") + "</h1>"
-            '<dl class="context">' + "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in rows)
-            + "</dl>" + notes + "</header>")
+    return (
+        "<header><h1>" + ("Evaluation" if len(evaluations) == 1 else "Comparison of models") + "</h1>"
+        '<dl class="context">'
+        + "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in rows)
+        + "</dl>"
+        + notes
+        + "</header>"
+    )
 
 
 def _headline_section(evaluations: dict[str, Evaluation]) -> str:
@@ -133,21 +164,39 @@ def _headline_section(evaluations: dict[str, Evaluation]) -> str:
     level = next(iter(headlines.values()))["level"]
     labels = sorted({label for value in headlines.values() for label in value["per_label"]})
     metrics = [("precision", "precision"), ("recall", "recall"), ("F1", "f1"), ("AP", "average_precision")]
-    header = ["label"] + [f"{short} {name}" if len(evaluations) > 1 else short
-                          for short, _ in metrics for name in evaluations]
-    rows = [[label] + [_number(headlines[name]["per_label"].get(label, {}).get(key)) for _, key in metrics
-                       for name in evaluations] for label in labels]
+    header = ["label"] + [
+        f"{short} {name}" if len(evaluations) > 1 else short for short, _ in metrics for name in evaluations
+    ]
+    rows = [
+        [label]
+        + [_number(headlines[name]["per_label"].get(label, {}).get(key)) for _, key in metrics for name in evaluations]
+        for label in labels
+    ]
     summary_rows = []
     for name, value in headlines.items():
         summary = value["summary"]
-        summary_rows.append([name, _number(summary["mean_average_precision"]), _number(summary["precision"]),
-                             _number(summary["recall"]), _number(summary["f1"])])
+        summary_rows.append(
+            [
+                name,
+                _number(summary["mean_average_precision"]),
+                _number(summary["precision"]),
+                _number(summary["recall"]),
+                _number(summary["f1"]),
+            ]
+        )
     averaged = "micro" if level == "detection" else "macro"
-    where = ("boxes matched at the IoU above, at the thresholds the results hold" if level == "detection"
-             else "image labels, at the thresholds the results hold")
-    return (f"<section><h2>Headline</h2><p>Per label, {where}.</p>" + _table(header, rows)
-            + _table(["model", "mAP", f"{averaged} precision", f"{averaged} recall", f"{averaged} F1"],
-                     summary_rows) + _glossary(["precision", "recall", "F1", "AP", "mAP", averaged]) + "</section>")
+    where = (
+        "boxes matched at the IoU above, at the thresholds the results hold"
+        if level == "detection"
+        else "image labels, at the thresholds the results hold"
+    )
+    return (
+        f"<section><h2>Headline</h2><p>Per label, {where}.</p>"
+        + _table(header, rows)
+        + _table(["model", "mAP", f"{averaged} precision", f"{averaged} recall", f"{averaged} F1"], summary_rows)
+        + _glossary(["precision", "recall", "F1", "AP", "mAP", averaged])
+        + "</section>"
+    )
 
 
 def _image_level_section(evaluations: dict[str, Evaluation]) -> str:
@@ -157,11 +206,17 @@ def _image_level_section(evaluations: dict[str, Evaluation]) -> str:
         values = [pick(evaluation.image_level) for evaluation in evaluations.values()]
         rows.append([metric, *[_number(value) for value in values], meaning])
     first = next(iter(evaluations.values())).image_level
-    kind = ("single-label: each image has at most one true label (an image without any is of the class (none)); "
-            "the prediction is the most confident label" if first["kind"] == "single-label"
-            else "multi-label: some images have several labels; each label is a yes/no decision per image")
-    return (f"<section><h2>Image labels</h2><p>{html.escape(kind)}.</p>"
-            + _table(["metric", *names, "meaning"], rows, last_is_meaning=True) + "</section>")
+    kind = (
+        "single-label: each image has at most one true label (an image without any is of the class (none)); "
+        "the prediction is the most confident label"
+        if first["kind"] == "single-label"
+        else "multi-label: some images have several labels; each label is a yes/no decision per image"
+    )
+    return (
+        f"<section><h2>Image labels</h2><p>{html.escape(kind)}.</p>"
+        + _table(["metric", *names, "meaning"], rows, last_is_meaning=True)
+        + "</section>"
+    )
 
 
 def _pick(*path: str) -> Callable[[dict[str, Any]], Any]:
@@ -169,12 +224,16 @@ def _pick(*path: str) -> Callable[[dict[str, Any]], Any]:
         for part in path:
             values = values.get(part) if isinstance(values, dict) else None
         return values
+
     return pick
 
 
 _IMAGE_LEVEL_ROWS = [
-    *[(f"{average} {name}", MEANINGS[average] + " " + MEANINGS[name if name != "f1" else "F1"],
-       _pick(average, name)) for average in ("micro", "macro", "weighted") for name in ("precision", "recall", "f1")],
+    *[
+        (f"{average} {name}", MEANINGS[average] + " " + MEANINGS[name if name != "f1" else "F1"], _pick(average, name))
+        for average in ("micro", "macro", "weighted")
+        for name in ("precision", "recall", "f1")
+    ],
     ("accuracy", MEANINGS["accuracy"], _pick("accuracy")),
     ("balanced accuracy", MEANINGS["balanced accuracy"], _pick("balanced_accuracy")),
     ("Hamming loss", MEANINGS["Hamming loss"], _pick("hamming_loss")),
@@ -184,34 +243,56 @@ _IMAGE_LEVEL_ROWS = [
 
 
 def _classification_report_section(evaluations: dict[str, Evaluation]) -> str:
-    parts = ["<section><h2>Classification report</h2><p>scikit-learn's, per image label; support is the number "
-             "of images truly of the label. The averages leave (none) out.</p>"]
+    parts = [
+        "<section><h2>Classification report</h2><p>scikit-learn's, per image label; support is the number "
+        "of images truly of the label. The averages leave (none) out.</p>"
+    ]
     for name, evaluation in evaluations.items():
         report = evaluation.image_level["classification_report"]
-        rows = [[label, _number(values.get("precision")), _number(values.get("recall")),
-                 _number(values.get("f1-score")), _number(values.get("support"))]
-                for label, values in report.items() if isinstance(values, dict)]
+        rows = [
+            [
+                label,
+                _number(values.get("precision")),
+                _number(values.get("recall")),
+                _number(values.get("f1-score")),
+                _number(values.get("support")),
+            ]
+            for label, values in report.items()
+            if isinstance(values, dict)
+        ]
         if "accuracy" in report:
             rows.append(["accuracy", "", "", _number(report["accuracy"]), ""])
-        parts.append((f"<h3>{html.escape(name)}</h3>" if len(evaluations) > 1 else "")
-                     + _table(["label", "precision", "recall", "F1", "support"], rows))
+        parts.append(
+            (f"<h3>{html.escape(name)}</h3>" if len(evaluations) > 1 else "")
+            + _table(["label", "precision", "recall", "F1", "support"], rows)
+        )
     return "".join(parts) + "</section>"
 
 
 def _matrix_section(evaluations: dict[str, Evaluation]) -> str:
     first = next(iter(evaluations.values())).image_level
     if first["kind"] == "single-label":
-        title, explanation = "Confusion matrix", ("Each image once: its true class (row) against the most "
-                                                  "confident predicted label (column). The diagonal is right.")
+        title, explanation = (
+            "Confusion matrix",
+            (
+                "Each image once: its true class (row) against the most "
+                "confident predicted label (column). The diagonal is right."
+            ),
+        )
     else:
-        title, explanation = "Co-occurrence matrix (not a confusion matrix)", (
-            "Multi-label images have several true and several predicted labels, so there is no single cell per "
-            "image: a cell counts the images that have the row's true label and the column's predicted label. "
-            "Each label's own yes/no confusion is in the JSON (per_label_confusion).")
+        title, explanation = (
+            "Co-occurrence matrix (not a confusion matrix)",
+            (
+                "Multi-label images have several true and several predicted labels, so there is no single cell per "
+                "image: a cell counts the images that have the row's true label and the column's predicted label. "
+                "Each label's own yes/no confusion is in the JSON (per_label_confusion)."
+            ),
+        )
     parts = [f"<section><h2>{title}</h2><p>{explanation}</p>"]
     for name, evaluation in evaluations.items():
-        parts.append((f"<h3>{html.escape(name)}</h3>" if len(evaluations) > 1 else "")
-                     + _matrix_table(evaluation.image_level))
+        parts.append(
+            (f"<h3>{html.escape(name)}</h3>" if len(evaluations) > 1 else "") + _matrix_table(evaluation.image_level)
+        )
     return "".join(parts) + "</section>"
 
 
@@ -221,72 +302,125 @@ def _matrix_table(image_level: dict[str, Any]) -> str:
     columns = list(classes) if single else [*classes, NO_LABEL]
     rows = [(label, matrix[i]) for i, label in enumerate(classes) if label != NO_LABEL or any(matrix[i])]
     top = max((max(row) for _, row in rows if row), default=0) or 1
-    head = (f'<tr><td colspan="2" rowspan="2"></td><th colspan="{len(columns)}" class="axis">predicted →</th></tr>'
-            "<tr>" + "".join(f'<th scope="col">{html.escape(c)}</th>' for c in columns) + "</tr>")
+    head = (
+        f'<tr><td colspan="2" rowspan="2"></td><th colspan="{len(columns)}" class="axis">predicted →</th></tr>'
+        "<tr>" + "".join(f'<th scope="col">{html.escape(c)}</th>' for c in columns) + "</tr>"
+    )
     body = []
     for index, (label, row) in enumerate(rows):
-        axis = (f'<th rowspan="{len(rows)}" class="axis vertical">ground truth ↓</th>' if index == 0 else "")
+        axis = f'<th rowspan="{len(rows)}" class="axis vertical">ground truth ↓</th>' if index == 0 else ""
         cells = "".join(
             f'<td class="cell{" diagonal" if columns[j] == label else ""}" style="background:rgba(37,99,235,'
             f'{0.08 + 0.8 * value / top:.2f});color:{"#fff" if value / top > 0.55 else "#111"}">{value}</td>'
-            for j, value in enumerate(row))
+            for j, value in enumerate(row)
+        )
         body.append(f'<tr>{axis}<th scope="row">{html.escape(label)}</th>{cells}</tr>')
     return f'<div class="scroll"><table class="matrix">{head}{"".join(body)}</table></div>'
 
 
 def _curves_section(evaluations: dict[str, Evaluation], folder: Path) -> str:
-    labels = sorted({label for evaluation in evaluations.values() for label, curve in evaluation.curves.items()
-                     if curve.ground_truth})
+    labels = sorted(
+        {
+            label
+            for evaluation in evaluations.values()
+            for label, curve in evaluation.curves.items()
+            if curve.ground_truth
+        }
+    )
     unscored = sorted({label for evaluation in evaluations.values() for label in evaluation.curves} - set(labels))
-    note = (f"<p>No curve for {html.escape(', '.join(unscored))}: never in the ground truth, so no recall.</p>"
-            if unscored else "")
+    note = (
+        f"<p>No curve for {html.escape(', '.join(unscored))}: never in the ground truth, so no recall.</p>"
+        if unscored
+        else ""
+    )
     if not labels:
         return f"<section><h2>Precision-recall curves</h2><p>none</p>{note}</section>"
     figures = []
     for label in labels:
         path = pr_curves_png(evaluations, label, folder / _file_name("pr-", label, ".png"))
-        figures.append(f'<figure><img src="{path.name}" alt="precision-recall curve of {html.escape(label)}" '
-                       f'width="500" height="417"><figcaption>{html.escape(label)}</figcaption></figure>')
-    return ("<section><h2>Precision-recall curves</h2><p>Each point is one threshold: lowering it moves right "
-            "(more found) and usually down (more mistakes). The dot marks the best F1.</p>"
-            '<div class="curves">' + "".join(figures) + "</div>" + note + "</section>")
+        figures.append(
+            f'<figure><img src="{path.name}" alt="precision-recall curve of {html.escape(label)}" '
+            f'width="500" height="417"><figcaption>{html.escape(label)}</figcaption></figure>'
+        )
+    return (
+        "<section><h2>Precision-recall curves</h2><p>Each point is one threshold: lowering it moves right "
+        "(more found) and usually down (more mistakes). The dot marks the best F1.</p>"
+        '<div class="curves">' + "".join(figures) + "</div>" + note + "</section>"
+    )
 
 
 def _tuning_section(evaluations: dict[str, Evaluation]) -> str:
-    parts = ["<section><h2>Thresholds</h2><p>The confidence threshold each label needs, and the precision and "
-             "recall it gives on these images. Tune on results made with a low threshold: a result holds nothing "
-             "below its own.</p>"]
+    parts = [
+        "<section><h2>Thresholds</h2><p>The confidence threshold each label needs, and the precision and "
+        "recall it gives on these images. Tune on results made with a low threshold: a result holds nothing "
+        "below its own.</p>"
+    ]
     for name, evaluation in evaluations.items():
         target = evaluation.tuning["target_precision"]
         rows = []
         for label, tuned in evaluation.tuning["per_label"].items():
             best, lowest = tuned["best_f1"], tuned["reaching_target"]
-            reach = ([_number(lowest["threshold"]), _number(lowest["precision"]), _number(lowest["recall"])]
-                     if lowest else (["cannot reach it", "", ""] if target is not None else ["n/a", "", ""]))
-            rows.append([label, _number(best["threshold"]), _number(best["precision"]), _number(best["recall"]),
-                         _number(best["f1"]), *reach])
+            reach = (
+                [_number(lowest["threshold"]), _number(lowest["precision"]), _number(lowest["recall"])]
+                if lowest
+                else (["cannot reach it", "", ""] if target is not None else ["n/a", "", ""])
+            )
+            rows.append(
+                [
+                    label,
+                    _number(best["threshold"]),
+                    _number(best["precision"]),
+                    _number(best["recall"]),
+                    _number(best["f1"]),
+                    *reach,
+                ]
+            )
         goal = f"precision ≥ {target:g}" if target is not None else "a target precision (--target-precision)"
-        table = (_table(["label", "best-F1 threshold", "precision", "recall", "F1", f"threshold for {goal}",
-                         "precision", "recall"], rows) if rows else "<p>none: nothing predicted.</p>")
+        table = (
+            _table(
+                [
+                    "label",
+                    "best-F1 threshold",
+                    "precision",
+                    "recall",
+                    "F1",
+                    f"threshold for {goal}",
+                    "precision",
+                    "recall",
+                ],
+                rows,
+            )
+            if rows
+            else "<p>none: nothing predicted.</p>"
+        )
         parts.append((f"<h3>{html.escape(name)}</h3>" if len(evaluations) > 1 else "") + table)
     return "".join(parts) + "</section>"
 
 
 def _confused_section(evaluations: dict[str, Evaluation]) -> str:
-    parts = ["<section><h2>Most confused</h2><p>A prediction of one label where the truth is another (a box "
-             "overlapping a true box of another label; an image label predicted while a true one was missed).</p>"]
+    parts = [
+        "<section><h2>Most confused</h2><p>A prediction of one label where the truth is another (a box "
+        "overlapping a true box of another label; an image label predicted while a true one was missed).</p>"
+    ]
     for name, evaluation in evaluations.items():
         confused = evaluation.diagnostics.get("most_confused", [])
-        content = _table(["ground truth", "predicted", "count"],
-                         [[d["actual"], d["predicted"], d["count"]] for d in confused]) if confused else "<p>none</p>"
+        content = (
+            _table(
+                ["ground truth", "predicted", "count"], [[d["actual"], d["predicted"], d["count"]] for d in confused]
+            )
+            if confused
+            else "<p>none</p>"
+        )
         parts.append((f"<h3>{html.escape(name)}</h3>" if len(evaluations) > 1 else "") + content)
     return "".join(parts) + "</section>"
 
 
 def _errors_section(evaluations: dict[str, Evaluation], pictures: _Pictures) -> str:
-    parts = ["<section><h2>False positives and false negatives</h2><p>The images to look at: a false positive "
-             "asks whether the label is wrong or the image needs a negative example; a false negative asks for "
-             "more training images like it. Ground truth is drawn dashed, predictions solid (✓ right, ✗ wrong).</p>"]
+    parts = [
+        "<section><h2>False positives and false negatives</h2><p>The images to look at: a false positive "
+        "asks whether the label is wrong or the image needs a negative example; a false negative asks for "
+        "more training images like it. Ground truth is drawn dashed, predictions solid (✓ right, ✗ wrong).</p>"
+    ]
     for name, evaluation in evaluations.items():
         if len(evaluations) > 1:
             parts.append(f"<h3>{html.escape(name)}</h3>")
@@ -296,45 +430,57 @@ def _errors_section(evaluations: dict[str, Evaluation], pictures: _Pictures) -> 
             if not per_label:
                 parts.append("<p>none</p>")
             for label, keys in per_label.items():
-                parts.append(f"<h5>{html.escape(label)} ({len(keys)})</h5>"
-                             + pictures.grid(name, evaluation, keys))
+                parts.append(f"<h5>{html.escape(label)} ({len(keys)})</h5>" + pictures.grid(name, evaluation, keys))
     return "".join(parts) + "</section>"
 
 
 def _disagreement_section(evaluations: dict[str, Evaluation], pictures: _Pictures) -> str:
     found = differences(evaluations)
-    intro = ("<section><h2>Images the models disagree on</h2><p>Right means no false positive and no false "
-             "negative on the image. Each row shows every model's picture.</p>")
+    intro = (
+        "<section><h2>Images the models disagree on</h2><p>Right means no false positive and no false "
+        "negative on the image. Each row shows every model's picture.</p>"
+    )
     if not found:
         return intro + "<p>none</p></section>"
     rows = []
     for difference in found[:PICTURES_PER_SECTION]:
         cells = "".join(
             f'<div class="verdict {"right" if name in difference["right"] else "wrong"}"><b>{html.escape(name)}: '
-            f'{"right" if name in difference["right"] else "wrong"}</b> '
+            f"{'right' if name in difference['right'] else 'wrong'}</b> "
             f"{_counts(difference['per_model'][name])}"
-            + pictures.figure(name, evaluations[name], difference["image"], with_counts=False) + "</div>"
-            for name in evaluations)
-        rows.append(f'<div class="disagreement"><h4>{html.escape(difference["image"])}</h4>'
-                    f'<div class="side-by-side">{cells}</div></div>')
+            + pictures.figure(name, evaluations[name], difference["image"], with_counts=False)
+            + "</div>"
+            for name in evaluations
+        )
+        rows.append(
+            f'<div class="disagreement"><h4>{html.escape(difference["image"])}</h4>'
+            f'<div class="side-by-side">{cells}</div></div>'
+        )
     rest = found[PICTURES_PER_SECTION:]
     more = ("<p>and " + ", ".join(html.escape(d["image"]) for d in rest) + "</p>") if rest else ""
     return intro + f"<p>{len(found)} images.</p>" + "".join(rows) + more + "</section>"
 
 
 def _counts(counts: dict[str, Any]) -> str:
-    return (f'<span class="counts">{counts["true_positives"]} right, {counts["false_positives"]} false '
-            f'positive(s), {counts["false_negatives"]} missed</span>')
+    return (
+        f'<span class="counts">{counts["true_positives"]} right, {counts["false_positives"]} false '
+        f"positive(s), {counts['false_negatives']} missed</span>"
+    )
 
 
 def _missing_section(evaluations: dict[str, Evaluation]) -> str:
-    parts = ["<section><h2>Images without a result</h2><p>Counted as predicting nothing: their objects are false "
-             "negatives. An error result counts the same and names its error.</p>"]
+    parts = [
+        "<section><h2>Images without a result</h2><p>Counted as predicting nothing: their objects are false "
+        "negatives. An error result counts the same and names its error.</p>"
+    ]
     for name, evaluation in evaluations.items():
         items = [html.escape(key) for key in evaluation.missing] + [
-            f"{html.escape(key)}: {html.escape(code)}" for key, code in evaluation.errors.items()]
-        parts.append((f"<h3>{html.escape(name)}</h3>" if len(evaluations) > 1 else "")
-                     + ("<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>" if items else "<p>none</p>"))
+            f"{html.escape(key)}: {html.escape(code)}" for key, code in evaluation.errors.items()
+        ]
+        parts.append(
+            (f"<h3>{html.escape(name)}</h3>" if len(evaluations) > 1 else "")
+            + ("<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>" if items else "<p>none</p>")
+        )
     return "".join(parts) + "</section>"
 
 
@@ -351,18 +497,26 @@ class _Pictures:
 
     def grid(self, model: str, evaluation: Evaluation, keys: Sequence[str]) -> str:
         shown, rest = keys[:PICTURES_PER_SECTION], keys[PICTURES_PER_SECTION:]
-        more = ("<p>and " + ", ".join(self._link(model, evaluation, key, html.escape(key)) for key in rest) + "</p>"
-                if rest else "")
+        more = (
+            "<p>and " + ", ".join(self._link(model, evaluation, key, html.escape(key)) for key in rest) + "</p>"
+            if rest
+            else ""
+        )
         return '<div class="grid">' + "".join(self.figure(model, evaluation, key) for key in shown) + "</div>" + more
 
     def figure(self, model: str, evaluation: Evaluation, key: str, with_counts: bool = True) -> str:
         source = self._thumbnail(model, evaluation, key)
-        picture = (f'<img src="{html.escape(source)}" alt="{html.escape(key)}">' if source
-                   else '<span class="no-picture">no picture (pass --images)</span>')
+        picture = (
+            f'<img src="{html.escape(source)}" alt="{html.escape(key)}">'
+            if source
+            else '<span class="no-picture">no picture (pass --images)</span>'
+        )
         counts = evaluation.diagnostics["per_image"].get(key) if with_counts else None
-        return (f'<figure class="thumb">{self._link(model, evaluation, key, picture)}<figcaption>'
-                f'{self._link(model, evaluation, key, html.escape(key))}<br>{_counts(counts) if counts else ""}'
-                "</figcaption></figure>")
+        return (
+            f'<figure class="thumb">{self._link(model, evaluation, key, picture)}<figcaption>'
+            f"{self._link(model, evaluation, key, html.escape(key))}<br>{_counts(counts) if counts else ''}"
+            "</figcaption></figure>"
+        )
 
     def _link(self, model: str, evaluation: Evaluation, key: str, content: str) -> str:
         gallery = self.galleries.get(model)
@@ -403,13 +557,26 @@ def pr_curves_png(evaluations: dict[str, Evaluation], label: str, path: Path) ->
         points = curve.points()
         average_precision = curve.average_precision()
         legend = (f"{name}: " if len(evaluations) > 1 else "") + (
-            f"AP {average_precision:.3f}" if average_precision is not None else "AP n/a (no ground truth)")
-        axes.step([0.0] + [p["recall"] for p in points], [1.0] + [p["precision"] for p in points], where="post",
-                  color=colour, label=legend, linewidth=2)
+            f"AP {average_precision:.3f}" if average_precision is not None else "AP n/a (no ground truth)"
+        )
+        axes.step(
+            [0.0] + [p["recall"] for p in points],
+            [1.0] + [p["precision"] for p in points],
+            where="post",
+            color=colour,
+            label=legend,
+            linewidth=2,
+        )
         tuned = evaluation.tuning["per_label"].get(label, {}).get("best_f1")
         if tuned:
-            axes.plot([tuned["recall"]], [tuned["precision"]], "o", color=colour, markersize=8,
-                      label=f"best F1 {tuned['f1']:.2f} at {tuned['threshold']:.1f}")
+            axes.plot(
+                [tuned["recall"]],
+                [tuned["precision"]],
+                "o",
+                color=colour,
+                markersize=8,
+                label=f"best F1 {tuned['f1']:.2f} at {tuned['threshold']:.1f}",
+            )
     axes.set_title(label)
     axes.set_xlabel("recall (share of the ground truth found)")
     axes.set_ylabel("precision (share of predictions right)")
@@ -446,15 +613,23 @@ def _code(text: str) -> str:
 def _table(header: list[str], rows: list[list[Any]], last_is_meaning: bool = False) -> str:
     def cell(index: int, value: Any) -> str:
         meaning = last_is_meaning and index == len(header) - 1
-        return f'<td{" class=meaning" if meaning else ""}>{html.escape(str(value))}</td>'
-    return ('<div class="scroll"><table><tr>' + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"
-            + "".join("<tr>" + "".join(cell(i, c) for i, c in enumerate(row)) + "</tr>" for row in rows)
-            + "</table></div>")
+        return f"<td{' class=meaning' if meaning else ''}>{html.escape(str(value))}</td>"
+
+    return (
+        '<div class="scroll"><table><tr>'
+        + "".join(f"<th>{html.escape(h)}</th>" for h in header)
+        + "</tr>"
+        + "".join("<tr>" + "".join(cell(i, c) for i, c in enumerate(row)) + "</tr>" for row in rows)
+        + "</table></div>"
+    )
 
 
 def _glossary(terms: list[str]) -> str:
-    return '<dl class="glossary">' + "".join(f"<dt>{html.escape(term)}</dt><dd>{html.escape(MEANINGS[term])}</dd>"
-                                             for term in terms) + "</dl>"
+    return (
+        '<dl class="glossary">'
+        + "".join(f"<dt>{html.escape(term)}</dt><dd>{html.escape(MEANINGS[term])}</dd>" for term in terms)
+        + "</dl>"
+    )
 
 
 def relative_href(target: Path, folder: Path) -> str:
@@ -523,19 +698,31 @@ def _tuning_rows(evaluation: Evaluation) -> list[list[str]]:
     rows = []
     for label, tuned in evaluation.tuning["per_label"].items():
         best, lowest = tuned["best_f1"], tuned["reaching_target"]
-        rows.append([label, _number(best["threshold"]), _number(best["f1"]), _number(best["precision"]),
-                     _number(best["recall"]), _number(lowest["threshold"]) if lowest else "n/a",
-                     _number(lowest["precision"]) if lowest else "n/a"])
+        rows.append(
+            [
+                label,
+                _number(best["threshold"]),
+                _number(best["f1"]),
+                _number(best["precision"]),
+                _number(best["recall"]),
+                _number(lowest["threshold"]) if lowest else "n/a",
+                _number(lowest["precision"]) if lowest else "n/a",
+            ]
+        )
     return rows
 
 
 def print_summary(evaluation: Evaluation, console: Console) -> None:
-    console.print(f"[bold]{evaluation.images}[/] images in the manifest, [bold]{evaluation.matched}[/] with a result"
-                  + (f", [red]{len(evaluation.missing)} without[/] (counted as predicting nothing)"
-                     if evaluation.missing else "")
-                  + (f", [yellow]{len(evaluation.errors)} with an error result[/]" if evaluation.errors else "")
-                  + (f"; {len(evaluation.unmatched_results)} result(s) not in the manifest (ignored)"
-                     if evaluation.unmatched_results else ""))
+    console.print(
+        f"[bold]{evaluation.images}[/] images in the manifest, [bold]{evaluation.matched}[/] with a result"
+        + (f", [red]{len(evaluation.missing)} without[/] (counted as predicting nothing)" if evaluation.missing else "")
+        + (f", [yellow]{len(evaluation.errors)} with an error result[/]" if evaluation.errors else "")
+        + (
+            f"; {len(evaluation.unmatched_results)} result(s) not in the manifest (ignored)"
+            if evaluation.unmatched_results
+            else ""
+        )
+    )
     table = Table(title=f"Image labels ({evaluation.image_level['kind']})")
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -544,14 +731,23 @@ def print_summary(evaluation: Evaluation, console: Console) -> None:
     console.print(table)
     if evaluation.detection:
         detection = evaluation.detection
-        table = Table(title=f"Detection at IoU {detection['iou_threshold']} "
-                            f"(mAP {_number(detection['mean_average_precision'])})")
+        table = Table(
+            title=f"Detection at IoU {detection['iou_threshold']} (mAP {_number(detection['mean_average_precision'])})"
+        )
         for column in ("label", "GT", "TP", "FP", "FN", "precision", "recall", "F1", "AP"):
             table.add_column(column, justify="left" if column == "label" else "right")
         for label, v in detection["per_label"].items():
-            table.add_row(label, str(v["ground_truth"]), str(v["true_positives"]), str(v["false_positives"]),
-                          str(v["false_negatives"]), _number(v["precision"]), _number(v["recall"]), _number(v["f1"]),
-                          _number(v["average_precision"]))
+            table.add_row(
+                label,
+                str(v["ground_truth"]),
+                str(v["true_positives"]),
+                str(v["false_positives"]),
+                str(v["false_negatives"]),
+                _number(v["precision"]),
+                _number(v["recall"]),
+                _number(v["f1"]),
+                _number(v["average_precision"]),
+            )
         console.print(table)
     if evaluation.tuning["per_label"]:
         target = evaluation.tuning["target_precision"]
@@ -563,8 +759,9 @@ def print_summary(evaluation: Evaluation, console: Console) -> None:
         console.print(table)
     confused = evaluation.diagnostics.get("most_confused", [])
     if confused:
-        console.print("Most confused: " + ", ".join(f"{d['actual']} -> {d['predicted']} ({d['count']})"
-                                                    for d in confused[:5]))
+        console.print(
+            "Most confused: " + ", ".join(f"{d['actual']} -> {d['predicted']} ({d['count']})" for d in confused[:5])
+        )
 
 
 def print_comparison(evaluations: dict[str, Evaluation], console: Console) -> None:
@@ -580,13 +777,18 @@ def print_comparison(evaluations: dict[str, Evaluation], console: Console) -> No
     for label in labels:
         for index, name in enumerate(evaluations):
             values = headlines[name]["per_label"].get(label, {})
-            table.add_row(label if index == 0 else "", name, *[_number(values.get(key)) for key in
-                                                               ("precision", "recall", "f1", "average_precision")],
-                          end_section=index == len(evaluations) - 1)
+            table.add_row(
+                label if index == 0 else "",
+                name,
+                *[_number(values.get(key)) for key in ("precision", "recall", "f1", "average_precision")],
+                end_section=index == len(evaluations) - 1,
+            )
     for index, name in enumerate(evaluations):
         summary = headlines[name]["summary"]
-        table.add_row("[b]all[/] (mAP)" if index == 0 else "", name, *[_number(summary.get(key)) for key in
-                                                                      ("precision", "recall", "f1",
-                                                                       "mean_average_precision")])
+        table.add_row(
+            "[b]all[/] (mAP)" if index == 0 else "",
+            name,
+            *[_number(summary.get(key)) for key in ("precision", "recall", "f1", "mean_average_precision")],
+        )
     console.print(table)
     console.print(f"{len(differences(evaluations))} image(s) where one model is right and another wrong")

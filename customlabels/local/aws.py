@@ -63,6 +63,7 @@ def _one_receiver_at_a_time(receive):
     tolerates duplicates (SQS is at-least-once), but in the local twin a duplicate must come from a plan, as
     every fault does, never from thread timing. So each pass over the queue runs under one lock, and the long
     poll waits outside it, as moto's own loop does."""
+
     @functools.wraps(receive)
     def receive_message(self, queue_name, count, wait_seconds_timeout, visibility_timeout, *args, **kwargs):
         deadline = time.monotonic() + (wait_seconds_timeout or 0)
@@ -95,8 +96,9 @@ def client(service: str, endpoint: str, region: str) -> Any:
     return boto3.client(service, endpoint_url=endpoint, region_name=region, **FAKE_CREDENTIALS)
 
 
-def provision(config: PipelineConfig, endpoint: str, *, bucket: str = "customlabels-local",
-              visibility_timeout: int | None = None) -> LocalResources:
+def provision(
+    config: PipelineConfig, endpoint: str, *, bucket: str = "customlabels-local", visibility_timeout: int | None = None
+) -> LocalResources:
     """Key, versioned SSE-KMS bucket, queue with DLQ and redrive, one notification per image suffix, the
     model manager's upload rule and its state parameter.
 
@@ -107,35 +109,75 @@ def provision(config: PipelineConfig, endpoint: str, *, bucket: str = "customlab
     kms, s3, sqs, ssm = (client(name, endpoint, region) for name in ("kms", "s3", "sqs", "ssm"))
     key_id = kms.create_key(Description="customlabels local pipeline")["KeyMetadata"]["KeyId"]
 
-    s3.create_bucket(Bucket=bucket, **({} if region == "us-east-1" else
-                                       {"CreateBucketConfiguration": {"LocationConstraint": region}}))
+    s3.create_bucket(
+        Bucket=bucket,
+        **({} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}),
+    )
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [{
-        "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_id},
-        "BucketKeyEnabled": True}]})
-    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
-        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key_id},
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+    )
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
 
-    dlq_url = sqs.create_queue(QueueName=f"{bucket}-dlq", Attributes={
-        "KmsMasterKeyId": key_id, "MessageRetentionPeriod": str(DLQ_RETENTION_DAYS * DAY_SECONDS)})["QueueUrl"]
+    dlq_url = sqs.create_queue(
+        QueueName=f"{bucket}-dlq",
+        Attributes={"KmsMasterKeyId": key_id, "MessageRetentionPeriod": str(DLQ_RETENTION_DAYS * DAY_SECONDS)},
+    )["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    queue_url = sqs.create_queue(QueueName=f"{bucket}-queue", Attributes={
-        "KmsMasterKeyId": key_id,
-        "MessageRetentionPeriod": str(QUEUE_RETENTION_DAYS * DAY_SECONDS),
-        "VisibilityTimeout": str(visibility_timeout or config.visibility_timeout_seconds),
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": config.max_receive_count}),
-    })["QueueUrl"]
+    queue_url = sqs.create_queue(
+        QueueName=f"{bucket}-queue",
+        Attributes={
+            "KmsMasterKeyId": key_id,
+            "MessageRetentionPeriod": str(QUEUE_RETENTION_DAYS * DAY_SECONDS),
+            "VisibilityTimeout": str(visibility_timeout or config.visibility_timeout_seconds),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": config.max_receive_count}),
+        },
+    )["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
-    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [
-        {"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"], "Filter": {"Key": {"FilterRules": [
-            {"Name": "prefix", "Value": config.input_prefix}, {"Name": "suffix", "Value": suffix}]}}}
-        for suffix in IMAGE_SUFFIXES], "EventBridgeConfiguration": {}})
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": queue_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {
+                        "Key": {
+                            "FilterRules": [
+                                {"Name": "prefix", "Value": config.input_prefix},
+                                {"Name": "suffix", "Value": suffix},
+                            ]
+                        }
+                    },
+                }
+                for suffix in IMAGE_SUFFIXES
+            ],
+            "EventBridgeConfiguration": {},
+        },
+    )
     # The stack's upload rule with its own pattern: moto sends every object's event to EventBridge, which
     # evaluates the pattern, and delivers the matches to a queue standing in for Lambda's async invocations.
     invocations_url = sqs.create_queue(QueueName=f"{bucket}-manager-invocations")["QueueUrl"]
-    invocations_arn = sqs.get_queue_attributes(QueueUrl=invocations_url,
-                                               AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    invocations_arn = sqs.get_queue_attributes(QueueUrl=invocations_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     events = client("events", endpoint, region)
     rule = f"{bucket}-manager-on-upload"
     events.put_rule(Name=rule, EventPattern=json.dumps(config.upload_event_pattern(bucket)))
@@ -144,5 +186,16 @@ def provision(config: PipelineConfig, endpoint: str, *, bucket: str = "customlab
     ssm.put_parameter(Name=state_parameter, Value=INITIAL_MANAGER_STATE, Type="String")
     thresholds_parameter = f"/{bucket}/inference/thresholds"
     ssm.put_parameter(Name=thresholds_parameter, Value=config.initial_thresholds_document(), Type="String")
-    return LocalResources(endpoint, region, bucket, queue_url, queue_arn, dlq_url, dlq_arn, key_id, state_parameter,
-                          thresholds_parameter, invocations_url)
+    return LocalResources(
+        endpoint,
+        region,
+        bucket,
+        queue_url,
+        queue_arn,
+        dlq_url,
+        dlq_arn,
+        key_id,
+        state_parameter,
+        thresholds_parameter,
+        invocations_url,
+    )

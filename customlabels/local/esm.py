@@ -108,9 +108,20 @@ def _become_environment(environment: dict[str, str], log_path: str) -> None:
     sys.stdout = sys.stderr = log
 
 
-def _environment_main(index: int, environment: dict[str, str], queue_url: str, queue_arn: str, region: str,
-                      batch_size: int, memory_mb: int, timeout_seconds: int, log_path: str,
-                      stop: Any, enabled: Any, invocations: Any) -> None:
+def _environment_main(
+    index: int,
+    environment: dict[str, str],
+    queue_url: str,
+    queue_arn: str,
+    region: str,
+    batch_size: int,
+    memory_mb: int,
+    timeout_seconds: int,
+    log_path: str,
+    stop: Any,
+    enabled: Any,
+    invocations: Any,
+) -> None:
     """One execution environment: poll, invoke, delete successes, report the invocation."""
     _become_environment(environment, log_path)
     import boto3
@@ -123,8 +134,12 @@ def _environment_main(index: int, environment: dict[str, str], queue_url: str, q
             time.sleep(0.1)
             continue
         try:
-            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=batch_size, WaitTimeSeconds=1,
-                                           MessageSystemAttributeNames=["All"]).get("Messages", [])
+            messages = sqs.receive_message(
+                QueueUrl=queue_url,
+                MaxNumberOfMessages=batch_size,
+                WaitTimeSeconds=1,
+                MessageSystemAttributeNames=["All"],
+            ).get("Messages", [])
         except Exception as error:  # the emulated AWS is going away at shutdown
             if stop.is_set():
                 break
@@ -133,8 +148,12 @@ def _environment_main(index: int, environment: dict[str, str], queue_url: str, q
             continue
         if not messages:
             continue
-        context = LambdaContext(memory_limit_in_mb=memory_mb, aws_request_id=str(uuid.uuid4()),
-                                timeout_seconds=timeout_seconds, started=time.monotonic())
+        context = LambdaContext(
+            memory_limit_in_mb=memory_mb,
+            aws_request_id=str(uuid.uuid4()),
+            timeout_seconds=timeout_seconds,
+            started=time.monotonic(),
+        )
         started, cpu_started = time.perf_counter(), time.process_time()
         error_name = None
         try:
@@ -145,17 +164,30 @@ def _environment_main(index: int, environment: dict[str, str], queue_url: str, q
         duration, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
-            sqs.delete_message_batch(QueueUrl=queue_url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+            sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
         invocations.put(Invocation(index, duration, len(messages), len(failed), error_name, cpu))
 
 
 class EventSourceMapping:
     """Starts `max_concurrency` pollers; `stop()` ends them; `invocations` lists what they did."""
 
-    def __init__(self, *, environment: dict[str, str], queue_url: str, queue_arn: str, region: str,
-                 batch_size: int, max_concurrency: int, memory_mb: int, timeout_seconds: int, log_path: Path,
-                 enabled: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        environment: dict[str, str],
+        queue_url: str,
+        queue_arn: str,
+        region: str,
+        batch_size: int,
+        max_concurrency: int,
+        memory_mb: int,
+        timeout_seconds: int,
+        log_path: Path,
+        enabled: bool = True,
+    ) -> None:
         self._context = multiprocessing.get_context("spawn")
         self._stop = self._context.Event()
         self._enabled = self._context.Event()
@@ -165,18 +197,28 @@ class EventSourceMapping:
         self.queue_arn = queue_arn
         self.batch_size = batch_size
         self._reports = Reports(self._context)
-        self._arguments = (environment, queue_url, queue_arn, region, batch_size, memory_mb, timeout_seconds,
-                           str(log_path))
+        self._arguments = (
+            environment,
+            queue_url,
+            queue_arn,
+            region,
+            batch_size,
+            memory_mb,
+            timeout_seconds,
+            str(log_path),
+        )
         self.max_concurrency = max_concurrency
         self._processes: list[Any] = []
 
     def start(self) -> EventSourceMapping:
         for index in range(self.max_concurrency):
             environment, *rest = self._arguments
-            process = self._context.Process(target=_environment_main, name=f"lambda-environment-{index}",
-                                            args=(index, environment, *rest, self._stop, self._enabled,
-                                                  self._reports.queue),
-                                            daemon=True)
+            process = self._context.Process(
+                target=_environment_main,
+                name=f"lambda-environment-{index}",
+                args=(index, environment, *rest, self._stop, self._enabled, self._reports.queue),
+                daemon=True,
+            )
             process.start()
             self._processes.append(process)
         return self
@@ -190,11 +232,15 @@ class EventSourceMapping:
 
     def describe(self) -> dict[str, Any]:
         """The mapping as the Lambda API describes it."""
-        return {"UUID": self.uuid, "State": "Enabled" if self.enabled else "Disabled",
-                "EventSourceArn": self.queue_arn, "BatchSize": self.batch_size,
-                "FunctionArn": LambdaContext.invoked_function_arn,
-                "FunctionResponseTypes": ["ReportBatchItemFailures"],
-                "ScalingConfig": {"MaximumConcurrency": self.max_concurrency}}
+        return {
+            "UUID": self.uuid,
+            "State": "Enabled" if self.enabled else "Disabled",
+            "EventSourceArn": self.queue_arn,
+            "BatchSize": self.batch_size,
+            "FunctionArn": LambdaContext.invoked_function_arn,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "ScalingConfig": {"MaximumConcurrency": self.max_concurrency},
+        }
 
     @property
     def invocations(self) -> list[Invocation]:
@@ -225,8 +271,11 @@ def serve_mapping_api(mapping: EventSourceMapping) -> ThreadingHTTPServer:
         def _route(self) -> bool:
             if self.path.split("?")[0].rstrip("/") == path:
                 return True
-            self._answer(404, {"Type": "User", "Message": f"The resource {self.path} does not exist."},
-                         "ResourceNotFoundException")
+            self._answer(
+                404,
+                {"Type": "User", "Message": f"The resource {self.path} does not exist."},
+                "ResourceNotFoundException",
+            )
             return False
 
         def do_GET(self) -> None:
@@ -263,8 +312,16 @@ def is_expired(sent_at: float, now: float, max_event_age: float) -> bool:
     return now - sent_at > max_event_age
 
 
-def _scheduled_main(handler_path: str, environment: dict[str, str], log_path: str, interval: float, stop: Any,
-                    invocations_url: str, max_event_age: float, reports: Any) -> None:
+def _scheduled_main(
+    handler_path: str,
+    environment: dict[str, str],
+    log_path: str,
+    interval: float,
+    stop: Any,
+    invocations_url: str,
+    max_event_age: float,
+    reports: Any,
+) -> None:
     """Invoke the handler every `interval` seconds, and once for each event the upload rule delivered, one at a
     time (reserved concurrency 1), dropping events older than `max_event_age`, as Lambda does."""
     _become_environment(environment, log_path)
@@ -277,8 +334,9 @@ def _scheduled_main(handler_path: str, environment: dict[str, str], log_path: st
 
     def invoke(event: dict[str, Any]) -> None:
         try:
-            handler(event, LambdaContext(function_name=name, aws_request_id=str(uuid.uuid4()),
-                                         started=time.monotonic()))
+            handler(
+                event, LambdaContext(function_name=name, aws_request_id=str(uuid.uuid4()), started=time.monotonic())
+            )
         except Exception as error:  # a failed run is not retried (0 retries); the next tick runs again
             print(f"{name}: invocation failed: {type(error).__name__}: {error}")
 
@@ -290,8 +348,12 @@ def _scheduled_main(handler_path: str, environment: dict[str, str], log_path: st
             next_tick = time.monotonic() + interval
             continue
         try:
-            messages = sqs.receive_message(QueueUrl=invocations_url, MaxNumberOfMessages=1, WaitTimeSeconds=0,
-                                           MessageSystemAttributeNames=["SentTimestamp"]).get("Messages", [])
+            messages = sqs.receive_message(
+                QueueUrl=invocations_url,
+                MaxNumberOfMessages=1,
+                WaitTimeSeconds=0,
+                MessageSystemAttributeNames=["SentTimestamp"],
+            ).get("Messages", [])
         except Exception as error:  # the emulated AWS is going away at shutdown
             if stop.is_set():
                 break
@@ -314,15 +376,34 @@ def _scheduled_main(handler_path: str, environment: dict[str, str], log_path: st
 class ScheduledFunction:
     """The model manager in a process of its own, invoked on a schedule and by the upload rule's events."""
 
-    def __init__(self, handler: str, *, environment: dict[str, str], log_path: Path, interval: float,
-                 invocations_url: str, max_event_age: float) -> None:
+    def __init__(
+        self,
+        handler: str,
+        *,
+        environment: dict[str, str],
+        log_path: Path,
+        interval: float,
+        invocations_url: str,
+        max_event_age: float,
+    ) -> None:
         context = multiprocessing.get_context("spawn")
         self._stop = context.Event()
         self._reports = Reports(context)
-        self._process = context.Process(target=_scheduled_main, name=f"scheduled-{function_name(handler)}",
-                                        daemon=True, args=(handler, environment, str(log_path), interval,
-                                                           self._stop, invocations_url, max_event_age,
-                                                           self._reports.queue))
+        self._process = context.Process(
+            target=_scheduled_main,
+            name=f"scheduled-{function_name(handler)}",
+            daemon=True,
+            args=(
+                handler,
+                environment,
+                str(log_path),
+                interval,
+                self._stop,
+                invocations_url,
+                max_event_age,
+                self._reports.queue,
+            ),
+        )
 
     def start(self) -> ScheduledFunction:
         self._process.start()

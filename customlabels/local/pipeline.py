@@ -28,8 +28,10 @@ from customlabels_runtime.contract import result_key_for  # the handler's own ru
 from customlabels_runtime.inference.logic import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-LOCAL_MODEL_ARN = ("arn:aws:rekognition:us-east-1:123456789012:project/local-model/version/"
-                   "local-model.2026-11-22T10.00.00/1795341600000")
+LOCAL_MODEL_ARN = (
+    "arn:aws:rekognition:us-east-1:123456789012:project/local-model/version/"
+    "local-model.2026-11-22T10.00.00/1795341600000"
+)
 
 
 def load_config(**overrides: Any) -> PipelineConfig:
@@ -68,11 +70,19 @@ class ModelOptions:
 class LocalPipeline:
     """Context manager running the emulated stack; `resources` names what was provisioned."""
 
-    def __init__(self, config: PipelineConfig, backend: DetectionBackend | None = None, *,
-                 model: ModelOptions | None = None, visibility_timeout: int | None = None,
-                 log_path: Path | None = None, manager_interval: float = 1.0,
-                 idle_seconds: float | None = None, pollers: int | None = None,
-                 thresholds_max_age: int | None = None) -> None:
+    def __init__(
+        self,
+        config: PipelineConfig,
+        backend: DetectionBackend | None = None,
+        *,
+        model: ModelOptions | None = None,
+        visibility_timeout: int | None = None,
+        log_path: Path | None = None,
+        manager_interval: float = 1.0,
+        idle_seconds: float | None = None,
+        pollers: int | None = None,
+        thresholds_max_age: int | None = None,
+    ) -> None:
         """`pollers` overrides the event source's concurrency (the configuration allows 2 or more) to measure
         other sizings, such as the one-poller baseline of bench/; `thresholds_max_age` shortens the function's
         60 s cache of the thresholds parameter, so tests see a change at once."""
@@ -99,30 +109,50 @@ class LocalPipeline:
             self.sqs = client("sqs", endpoint, self.config.region)
             options = self.model_options
             self.service = CustomLabelsService(
-                read_s3_object=self._read_object, start_delay=options.start_delay,
-                tps_per_inference_unit=options.tps_per_inference_unit, scale_up_after=options.scale_up_after,
-                scale_down_after=options.scale_down_after, latency=options.latency,
-                faults=options.faults, fault_plan=options.fault_plan, seed=options.seed)
+                read_s3_object=self._read_object,
+                start_delay=options.start_delay,
+                tps_per_inference_unit=options.tps_per_inference_unit,
+                scale_up_after=options.scale_up_after,
+                scale_down_after=options.scale_down_after,
+                latency=options.latency,
+                faults=options.faults,
+                fault_plan=options.fault_plan,
+                seed=options.seed,
+            )
             running = self.config.model_lifecycle == "manual" if options.running is None else options.running
-            model = self.service.add_model(self.config.model_arn, backend=self.backend, running=running,
-                                           inference_units=options.inference_units,
-                                           max_inference_units=options.max_inference_units,
-                                           assumed_thresholds=options.assumed_thresholds)
+            model = self.service.add_model(
+                self.config.model_arn,
+                backend=self.backend,
+                running=running,
+                inference_units=options.inference_units,
+                max_inference_units=options.max_inference_units,
+                assumed_thresholds=options.assumed_thresholds,
+            )
             self._write_evaluation_summary(model)
             self._emulator = serve(self.service)
             self.rekognition_endpoint = f"http://127.0.0.1:{self._emulator.server_address[1]}"
             self.esm = EventSourceMapping(
-                environment=self.function_environment(), queue_url=self.resources.queue_url,
-                queue_arn=self.resources.queue_arn, region=self.config.region, batch_size=self.config.batch_size,
-                max_concurrency=self.pollers, memory_mb=self.config.function_memory_mb,
-                timeout_seconds=self.config.function_timeout_seconds, log_path=self.log_path,
-                enabled=False).start()  # the model manager enables it once the model is RUNNING, as deployed
+                environment=self.function_environment(),
+                queue_url=self.resources.queue_url,
+                queue_arn=self.resources.queue_arn,
+                region=self.config.region,
+                batch_size=self.config.batch_size,
+                max_concurrency=self.pollers,
+                memory_mb=self.config.function_memory_mb,
+                timeout_seconds=self.config.function_timeout_seconds,
+                log_path=self.log_path,
+                enabled=False,
+            ).start()  # the model manager enables it once the model is RUNNING, as deployed
             self._lambda_api = serve_mapping_api(self.esm)
             self.lambda_endpoint = f"http://127.0.0.1:{self._lambda_api.server_address[1]}"
-            self.manager = ScheduledFunction(MANAGER_HANDLER, environment=self.manager_environment(),
-                                             log_path=self.log_path, interval=self.manager_interval,
-                                             invocations_url=self.resources.manager_invocations_url,
-                                             max_event_age=MANAGER_MAX_EVENT_AGE_SECONDS).start()
+            self.manager = ScheduledFunction(
+                MANAGER_HANDLER,
+                environment=self.manager_environment(),
+                log_path=self.log_path,
+                interval=self.manager_interval,
+                invocations_url=self.resources.manager_invocations_url,
+                max_event_age=MANAGER_MAX_EVENT_AGE_SECONDS,
+            ).start()
         except BaseException:
             self.__exit__()
             raise
@@ -149,19 +179,27 @@ class LocalPipeline:
         if not labels:
             return
         bucket = f"{self.resources.bucket}-training-output"
-        self.s3.create_bucket(Bucket=bucket, **({} if self.config.region == "us-east-1" else {
-            "CreateBucketConfiguration": {"LocationConstraint": self.config.region}}))
+        self.s3.create_bucket(
+            Bucket=bucket,
+            **(
+                {}
+                if self.config.region == "us-east-1"
+                else {"CreateBucketConfiguration": {"LocationConstraint": self.config.region}}
+            ),
+        )
         key = f"evaluation/EvaluationSummary-{model.arn.split('/')[1]}-{model.arn.split('/')[3]}.json"
         self.s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(model.evaluation_summary_document(labels)).encode())
         model.evaluation_summary = (bucket, key)
 
     def function_environment(self) -> dict[str, str]:
         """What the handler's environment holds here: the deployed variables plus the local endpoints."""
-        return {**self.config.function_environment(), **self._aws_environment(),
-                "THRESHOLDS_PARAMETER": self.resources.thresholds_parameter,
-                "AWS_ENDPOINT_URL_SSM": self.resources.endpoint,
-                **({} if self.thresholds_max_age is None
-                   else {"THRESHOLDS_MAX_AGE_SECONDS": str(self.thresholds_max_age)})}
+        return {
+            **self.config.function_environment(),
+            **self._aws_environment(),
+            "THRESHOLDS_PARAMETER": self.resources.thresholds_parameter,
+            "AWS_ENDPOINT_URL_SSM": self.resources.endpoint,
+            **({} if self.thresholds_max_age is None else {"THRESHOLDS_MAX_AGE_SECONDS": str(self.thresholds_max_age)}),
+        }
 
     def _aws_environment(self) -> dict[str, str]:
         return {
@@ -176,11 +214,15 @@ class LocalPipeline:
 
     def manager_environment(self) -> dict[str, str]:
         """The model manager's environment: the stack's variables plus the local endpoints."""
-        environment = {**self.config.manager_environment(), **self._aws_environment(),
-                       "QUEUE_URL": self.resources.queue_url, "MAPPING_UUID": self.esm.uuid,
-                       "STATE_PARAMETER": self.resources.state_parameter,
-                       "AWS_ENDPOINT_URL_LAMBDA": self.lambda_endpoint,
-                       "AWS_ENDPOINT_URL_SSM": self.resources.endpoint}
+        environment = {
+            **self.config.manager_environment(),
+            **self._aws_environment(),
+            "QUEUE_URL": self.resources.queue_url,
+            "MAPPING_UUID": self.esm.uuid,
+            "STATE_PARAMETER": self.resources.state_parameter,
+            "AWS_ENDPOINT_URL_LAMBDA": self.lambda_endpoint,
+            "AWS_ENDPOINT_URL_SSM": self.resources.endpoint,
+        }
         if self.idle_seconds is not None:
             environment["IDLE_SECONDS"] = str(self.idle_seconds)
         return environment
@@ -219,8 +261,9 @@ class LocalPipeline:
             return f"error:{result['Error']['Code']}" if "Error" in result else "labels"
         return "dead-letter" if key in dead_letters else None
 
-    def wait(self, keys: list[str], timeout: float, on_progress: Callable[[int], None] | None = None,
-             poll: float = 0.2) -> dict[str, str]:
+    def wait(
+        self, keys: list[str], timeout: float, on_progress: Callable[[int], None] | None = None, poll: float = 0.2
+    ) -> dict[str, str]:
         """Outcome of every key; those still pending at `timeout` are `timeout`. Each poll lists the results
         and peeks the DLQ: poll less often when measuring throughput, so watching does not slow the stack."""
         outcomes: dict[str, str] = {}
@@ -238,8 +281,7 @@ class LocalPipeline:
         return {key: outcomes.get(key, "timeout") for key in keys}
 
 
-def upload_tree(pipeline: LocalPipeline, images_dir: Path,
-                on_upload: Callable[[str], None] | None = None) -> list[str]:
+def upload_tree(pipeline: LocalPipeline, images_dir: Path, on_upload: Callable[[str], None] | None = None) -> list[str]:
     """Every file below `images_dir`, its relative path kept under the input prefix."""
     keys = []
     for path in sorted(p for p in images_dir.rglob("*") if p.is_file()):
@@ -261,10 +303,13 @@ def write_outputs(pipeline: LocalPipeline, outcomes: dict[str, str], out_dir: Pa
     counts: dict[str, int] = {}
     for outcome in outcomes.values():
         counts[outcome] = counts.get(outcome, 0) + 1
-    summary = {"images": [{"key": key, "outcome": outcome,
-                           "result": pipeline.result_key_for(key) if key in results else None}
-                          for key, outcome in outcomes.items()],
-               "counts": counts}
+    summary = {
+        "images": [
+            {"key": key, "outcome": outcome, "result": pipeline.result_key_for(key) if key in results else None}
+            for key, outcome in outcomes.items()
+        ],
+        "counts": counts,
+    }
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     return results

@@ -53,15 +53,19 @@ class Workload:
         """Workloads no day can hold, each with its fix: the estimate would otherwise quietly stop at 24 hours."""
         found = []
         if self.bursts_per_day * self.burst_hours > HOURS_PER_DAY:
-            found.append(f"{self.bursts_per_day} bursts of {self.burst_hours:g} h are more than a day. Fix: "
-                         "--bursts-per-day x --burst-hours at most 24")
+            found.append(
+                f"{self.bursts_per_day} bursts of {self.burst_hours:g} h are more than a day. Fix: "
+                "--bursts-per-day x --burst-hours at most 24"
+            )
         per_unit_per_day = self.tps_per_inference_unit * 3600 * HOURS_PER_DAY
         capacity_per_day = per_unit_per_day * self.inference_units
         if self.images_per_day > capacity_per_day:
             needed = math.ceil(self.images_per_day / per_unit_per_day)
-            found.append(f"{self.images_per_day:,} images a day are more than {self.inference_units} inference "
-                         f"unit(s) at {self.tps_per_inference_unit:g} images/s can answer in a day "
-                         f"({capacity_per_day:,.0f}). Fix: --inference-units {needed} or more")
+            found.append(
+                f"{self.images_per_day:,} images a day are more than {self.inference_units} inference "
+                f"unit(s) at {self.tps_per_inference_unit:g} images/s can answer in a day "
+                f"({capacity_per_day:,.0f}). Fix: --inference-units {needed} or more"
+            )
         return found
 
     @property
@@ -113,15 +117,19 @@ def estimate(workload: Workload, lifecycle: str, prices: Prices | None = None) -
 
     invocations = math.ceil(images / workload.batch_size)
     manager_runs = HOURS_PER_DAY * 60 / workload.manager_interval_minutes + images  # schedule + one per upload
-    gb_seconds = (images * workload.ms_per_image / 1000 * workload.memory_mb / 1024
-                  + manager_runs * workload.manager_ms / 1000 * workload.manager_memory_mb / 1024)
+    gb_seconds = (
+        images * workload.ms_per_image / 1000 * workload.memory_mb / 1024
+        + manager_runs * workload.manager_ms / 1000 * workload.manager_memory_mb / 1024
+    )
     lambda_cost = gb_seconds * prices.lambda_gb_second + (invocations + manager_runs) * prices.lambda_request
 
     mapping_hours = HOURS_PER_DAY if lifecycle == "always-on" else hours  # on demand, the pollers stop too
-    sqs_requests = (images  # S3 sends one message per image
-                    + 2 * invocations  # receive and delete per batch
-                    + ESM_POLLERS * POLLS_PER_POLLER_HOUR * mapping_hours  # empty long polls while enabled
-                    + HOURS_PER_DAY * 60 / workload.manager_interval_minutes)  # the manager reads the depth
+    sqs_requests = (
+        images  # S3 sends one message per image
+        + 2 * invocations  # receive and delete per batch
+        + ESM_POLLERS * POLLS_PER_POLLER_HOUR * mapping_hours  # empty long polls while enabled
+        + HOURS_PER_DAY * 60 / workload.manager_interval_minutes
+    )  # the manager reads the depth
     s3_puts, s3_gets = 2 * images, 3 * images  # upload + result; Rekognition's read + two HEADs
     return Estimate(
         model_hours=hours,
@@ -129,6 +137,10 @@ def estimate(workload: Workload, lifecycle: str, prices: Prices | None = None) -
         lambda_=lambda_cost,
         sqs=sqs_requests * prices.sqs_request,
         s3=s3_puts * prices.s3_put_request + s3_gets * prices.s3_get_request,
-        items={"lambda_gb_seconds": gb_seconds, "sqs_requests": sqs_requests, "s3_put_requests": s3_puts,
-               "s3_get_requests": s3_gets},
+        items={
+            "lambda_gb_seconds": gb_seconds,
+            "sqs_requests": sqs_requests,
+            "s3_put_requests": s3_puts,
+            "s3_get_requests": s3_gets,
+        },
     )

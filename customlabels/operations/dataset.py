@@ -27,8 +27,10 @@ def batches(lines: Sequence[str], limit: int = MAX_CHANGES_BYTES) -> list[bytes]
     for number, line in enumerate(lines, start=1):
         encoded = line.encode("utf-8") + b"\n"
         if len(encoded) > limit:
-            raise CommandError(f"line {number} is {len(encoded):,} bytes; one call takes at most {limit:,}. Fix: "
-                               "check the line (a manifest line is a few kB)")
+            raise CommandError(
+                f"line {number} is {len(encoded):,} bytes; one call takes at most {limit:,}. Fix: "
+                "check the line (a manifest line is a few kB)"
+            )
         if len(current) + len(encoded) > limit:
             payloads.append(current)
             current = b""
@@ -47,13 +49,21 @@ def dataset_arn(rekognition: Any, model_arn: str, dataset_type: str = "TRAIN") -
         for dataset in description.get("Datasets", []):
             if dataset["DatasetType"] == dataset_type:
                 return dataset["DatasetArn"]
-    raise CommandError(f"project {project} has no {dataset_type.lower()} dataset. Fix: create it (Rekognition "
-                       "console, or CreateDataset) or train the model from datasets, then run this again")
+    raise CommandError(
+        f"project {project} has no {dataset_type.lower()} dataset. Fix: create it (Rekognition "
+        "console, or CreateDataset) or train the model from datasets, then run this again"
+    )
 
 
-def wait_for_update(rekognition: Any, arn: str, *, timeout: float, poll: float,
-                    sleep: Callable[[float], None] = time.sleep,
-                    clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
+def wait_for_update(
+    rekognition: Any,
+    arn: str,
+    *,
+    timeout: float,
+    poll: float,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> dict[str, Any]:
     """DescribeDataset until the update is done; a failed update or the timeout is an error naming the fix."""
     deadline = clock() + timeout
     while True:
@@ -61,17 +71,30 @@ def wait_for_update(rekognition: Any, arn: str, *, timeout: float, poll: float,
         if description["Status"] in DONE:
             return description
         if description["Status"] in FAILED:
-            raise CommandError(f"the update of {arn} failed: {description.get('StatusMessage', '')}. Fix: check the "
-                               "lines with `customlabels manifest validate`, and ListDatasetEntries (HasErrors)")
+            raise CommandError(
+                f"the update of {arn} failed: {description.get('StatusMessage', '')}. Fix: check the "
+                "lines with `customlabels manifest validate`, and ListDatasetEntries (HasErrors)"
+            )
         if clock() >= deadline:
-            raise CommandError(f"{arn} is still {description['Status']} after {timeout:g} s. Fix: check later with "
-                               "`aws rekognition describe-dataset`, or give a longer --timeout")
+            raise CommandError(
+                f"{arn} is still {description['Status']} after {timeout:g} s. Fix: check later with "
+                "`aws rekognition describe-dataset`, or give a longer --timeout"
+            )
         sleep(poll)
 
 
-def update(rekognition: Any, arn: str, lines: Sequence[str], *, timeout: float = 900, poll: float = 5,
-           sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-           on_batch: Callable[[int, int], None] | None = None, limit: int = MAX_CHANGES_BYTES) -> dict[str, Any]:
+def update(
+    rekognition: Any,
+    arn: str,
+    lines: Sequence[str],
+    *,
+    timeout: float = 900,
+    poll: float = 5,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    on_batch: Callable[[int, int], None] | None = None,
+    limit: int = MAX_CHANGES_BYTES,
+) -> dict[str, Any]:
     """Sends the lines batch by batch, each after the previous update completed; returns the final description."""
     payloads = batches(lines, limit)
     for index, payload in enumerate(payloads, start=1):

@@ -38,8 +38,12 @@ def peek(sqs: Any, dead_letter_queue_url: str, limit: int = 10_000) -> list[Dead
     seen: dict[str, dict] = {}
     empty = 0
     while empty < EMPTY_ROUNDS and len(seen) < limit:
-        messages = sqs.receive_message(QueueUrl=dead_letter_queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0,
-                                       MessageSystemAttributeNames=["All"]).get("Messages", [])
+        messages = sqs.receive_message(
+            QueueUrl=dead_letter_queue_url,
+            MaxNumberOfMessages=10,
+            VisibilityTimeout=0,
+            MessageSystemAttributeNames=["All"],
+        ).get("Messages", [])
         fresh = [m for m in messages if m["MessageId"] not in seen]
         empty = 0 if fresh else empty + 1
         seen.update((m["MessageId"], m) for m in fresh)
@@ -61,16 +65,23 @@ def redrive(sqs: Any, queues: Queues, on_moved: Callable[[int], None] | None = N
     """Move every DLQ message back to the work queue; a message is deleted only once it was sent."""
     moved = 0
     while True:
-        messages = sqs.receive_message(QueueUrl=queues.dead_letter_queue_url, MaxNumberOfMessages=10,
-                                       VisibilityTimeout=60, WaitTimeSeconds=1).get("Messages", [])
+        messages = sqs.receive_message(
+            QueueUrl=queues.dead_letter_queue_url, MaxNumberOfMessages=10, VisibilityTimeout=60, WaitTimeSeconds=1
+        ).get("Messages", [])
         if not messages:
             return moved
-        sent = sqs.send_message_batch(QueueUrl=queues.queue_url, Entries=[
-            {"Id": str(index), "MessageBody": message["Body"]} for index, message in enumerate(messages)])
+        sent = sqs.send_message_batch(
+            QueueUrl=queues.queue_url,
+            Entries=[{"Id": str(index), "MessageBody": message["Body"]} for index, message in enumerate(messages)],
+        )
         if sent.get("Failed"):
             raise RuntimeError(f"could not send {len(sent['Failed'])} message(s) back: {sent['Failed'][0]}")
-        sqs.delete_message_batch(QueueUrl=queues.dead_letter_queue_url, Entries=[
-            {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]} for index, message in enumerate(messages)])
+        sqs.delete_message_batch(
+            QueueUrl=queues.dead_letter_queue_url,
+            Entries=[
+                {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]} for index, message in enumerate(messages)
+            ],
+        )
         moved += len(messages)
         if on_moved:
             on_moved(len(messages))

@@ -45,22 +45,29 @@ def stack_target(cloudformation: Any, stack_name: str) -> Target:
     outputs = stack_outputs(cloudformation, stack_name)
     if "ModelArn" not in outputs:
         raise CommandError(f"--stack {stack_name}: no ModelArn output; is it a Custom Labels pipeline stack?")
-    return Target(outputs["ModelArn"], outputs.get("ModelManagerStateParameter"), outputs.get("ModelLifecycleMode"),
-                  outputs.get("ThresholdsParameter"))
+    return Target(
+        outputs["ModelArn"],
+        outputs.get("ModelManagerStateParameter"),
+        outputs.get("ModelLifecycleMode"),
+        outputs.get("ThresholdsParameter"),
+    )
 
 
 def check_model_arn(model_arn: str) -> str:
     if not MODEL_ARN_PATTERN.match(model_arn):
-        raise CommandError(f"--model-arn {model_arn!r} is not a project version ARN "
-                         "(arn:aws:rekognition:REGION:ACCOUNT:project/NAME/version/NAME/TIMESTAMP)")
+        raise CommandError(
+            f"--model-arn {model_arn!r} is not a project version ARN "
+            "(arn:aws:rekognition:REGION:ACCOUNT:project/NAME/version/NAME/TIMESTAMP)"
+        )
     return model_arn
 
 
 def describe(rekognition: Any, model_arn: str) -> dict[str, Any]:
     match = MODEL_ARN_PATTERN.match(model_arn)
     [project] = rekognition.describe_projects(ProjectNames=[match["project"]])["ProjectDescriptions"]
-    [version] = rekognition.describe_project_versions(ProjectArn=project["ProjectArn"],
-                                                      VersionNames=[match["version"]])["ProjectVersionDescriptions"]
+    [version] = rekognition.describe_project_versions(
+        ProjectArn=project["ProjectArn"], VersionNames=[match["version"]]
+    )["ProjectVersionDescriptions"]
     return version
 
 
@@ -75,9 +82,16 @@ def status(rekognition: Any, target: Target, ssm: Any | None = None, now: dateti
         from customlabels_runtime.model_manager.logic import running_seconds_today
 
         hours = running_seconds_today(state, now or datetime.now(UTC)) / 3600
-    return ModelStatus(target.model_arn, description["Status"], description.get("StatusMessage", ""),
-                       description.get("MinInferenceUnits"), description.get("MaxInferenceUnits"), since,
-                       state.get("last_activity"), hours)
+    return ModelStatus(
+        target.model_arn,
+        description["Status"],
+        description.get("StatusMessage", ""),
+        description.get("MinInferenceUnits"),
+        description.get("MaxInferenceUnits"),
+        since,
+        state.get("last_activity"),
+        hours,
+    )
 
 
 def start(rekognition: Any, model_arn: str, inference_units: int, max_inference_units: int | None = None) -> str:
@@ -91,9 +105,16 @@ def stop(rekognition: Any, model_arn: str) -> str:
     return rekognition.stop_project_version(ProjectVersionArn=model_arn)["Status"]
 
 
-def wait_for(rekognition: Any, model_arn: str, wanted: set[str], timeout: float, poll: float = 10.0,
-             on_status: Callable[[str], None] | None = None, clock: Callable[[], float] = time.monotonic,
-             sleep: Callable[[float], None] = time.sleep) -> str:
+def wait_for(
+    rekognition: Any,
+    model_arn: str,
+    wanted: set[str],
+    timeout: float,
+    poll: float = 10.0,
+    on_status: Callable[[str], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> str:
     """Poll until the model is in `wanted` (or FAILED, or `timeout` seconds pass); returns the last status."""
     deadline = clock() + timeout
     while True:

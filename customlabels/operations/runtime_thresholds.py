@@ -21,8 +21,10 @@ def read(ssm: Any, parameter: str) -> Thresholds:
     try:
         return parse_thresholds(value)
     except ThresholdsError as error:
-        raise CommandError(f"{parameter} holds an invalid document ({error}); the function keeps its last valid "
-                           "thresholds. Fix: customlabels thresholds set FILE") from None
+        raise CommandError(
+            f"{parameter} holds an invalid document ({error}); the function keeps its last valid "
+            "thresholds. Fix: customlabels thresholds set FILE"
+        ) from None
 
 
 def read_file(path: str, named: str) -> Thresholds:
@@ -48,8 +50,10 @@ def _items(summary: dict[str, Any]) -> list[dict[str, Any]]:
     for key, value in summary.items():
         if key.lower() == "labelevaluationresults" and isinstance(value, list):
             return value
-    raise ThresholdsError("the evaluation summary has no LabelEvaluationResults. Fix: pass the model version's "
-                          "EvaluationSummary-*.json (DescribeProjectVersions -> EvaluationResult.Summary)")
+    raise ThresholdsError(
+        "the evaluation summary has no LabelEvaluationResults. Fix: pass the model version's "
+        "EvaluationSummary-*.json (DescribeProjectVersions -> EvaluationResult.Summary)"
+    )
 
 
 def assumed_thresholds(summary: dict[str, Any]) -> dict[str, float]:
@@ -64,8 +68,10 @@ def assumed_thresholds(summary: dict[str, Any]) -> dict[str, float]:
         metrics = item.get("Metrics") or {}
         value = metrics.get("Threshold", item.get("Threshold"))
         if not isinstance(label, str) or not isinstance(value, int | float) or not 0 <= value <= 1:
-            raise ThresholdsError(f"LabelEvaluationResults item {number} has no Label and Metrics.Threshold "
-                                  f"(0-1): {json.dumps(item)[:200]}")
+            raise ThresholdsError(
+                f"LabelEvaluationResults item {number} has no Label and Metrics.Threshold "
+                f"(0-1): {json.dumps(item)[:200]}"
+            )
         thresholds[label] = round(value * 100, 3)
     return thresholds
 
@@ -74,6 +80,8 @@ def summary_location(version: dict[str, Any]) -> tuple[str, str]:
     """Bucket and key of a described model version's evaluation summary."""
     s3_object = (((version.get("EvaluationResult") or {}).get("Summary") or {}).get("S3Object")) or {}
     if not s3_object.get("Bucket") or not s3_object.get("Name"):
-        raise CommandError(f"{version.get('ProjectVersionArn', 'the model')} has no evaluation summary (status "
-                         f"{version.get('Status')}). Fix: import-assumed needs a trained model version")
+        raise CommandError(
+            f"{version.get('ProjectVersionArn', 'the model')} has no evaluation summary (status "
+            f"{version.get('Status')}). Fix: import-assumed needs a trained model version"
+        )
     return s3_object["Bucket"], s3_object["Name"]

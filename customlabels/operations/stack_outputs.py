@@ -14,7 +14,9 @@ def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
     except cloudformation.exceptions.ClientError as error:
         if error.response.get("Error", {}).get("Code") != "ValidationError":
             raise  # not a missing stack (no permission, throttling): the error boundary names it
-        raise CommandError(f"--stack {stack_name}: {error.response['Error']['Message']}. Fix: pass the name "
-                         f"`cdk deploy` printed (default {DEFAULT_STACK_NAME}) and the stack's region "
-                         "(AWS_REGION)") from None
+        raise CommandError(
+            f"--stack {stack_name}: {error.response['Error']['Message']}. Fix: pass the name "
+            f"`cdk deploy` printed (default {DEFAULT_STACK_NAME}) and the stack's region "
+            "(AWS_REGION)"
+        ) from None
     return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}

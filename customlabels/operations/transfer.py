@@ -46,7 +46,7 @@ class Location:
         """The image a result key answers (the inverse of `result_key`), or None if it is not a result."""
         if not (result_key.startswith(self.results_prefix) and result_key.endswith(RESULT_SUFFIX)):
             return None
-        key = self.upload_prefix + result_key[len(self.results_prefix):].removesuffix(RESULT_SUFFIX)
+        key = self.upload_prefix + result_key[len(self.results_prefix) :].removesuffix(RESULT_SUFFIX)
         return key if is_image_key(key) else None
 
 
@@ -54,8 +54,12 @@ def stack_location(outputs: dict[str, str], stack_name: str) -> Location:
     if "BucketName" not in outputs:
         raise CommandError(f"--stack {stack_name}: no BucketName output; is it a Custom Labels pipeline stack?")
     upload_prefix = outputs.get("UploadPrefix", "test_images/")
-    return Location(outputs["BucketName"], upload_prefix, outputs.get("ResultsPrefix", upload_prefix),
-                    outputs.get("DeadLetterQueueUrl"))
+    return Location(
+        outputs["BucketName"],
+        upload_prefix,
+        outputs.get("ResultsPrefix", upload_prefix),
+        outputs.get("DeadLetterQueueUrl"),
+    )
 
 
 # --- upload -----------------------------------------------------------------------------------------------
@@ -92,8 +96,7 @@ def check_image(path: Path) -> tuple[str | None, str]:
     if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
         return None, f"{width} x {height} px; Rekognition takes {MIN_SIDE}-{MAX_SIDE} px per side: resize it"
     if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
-        return None, (f"{width} x {height} px is longer than {MAX_ASPECT_RATIO}:1, the most Rekognition takes: "
-                      "crop it")
+        return None, (f"{width} x {height} px is longer than {MAX_ASPECT_RATIO}:1, the most Rekognition takes: crop it")
     if problem := image_name_problem(path.name):
         return None, f"a {fmt} by content, but {problem}"
     return fmt, ""
@@ -111,9 +114,11 @@ def plan_upload(folder: Path, prefix: str) -> tuple[list[Upload], list[Skipped]]
     return uploads, skipped
 
 
-def upload(s3: Any, bucket: str, uploads: list[Upload], workers: int = 8,
-           on_done: Callable[[Upload], None] | None = None) -> dict[Upload, Exception]:
+def upload(
+    s3: Any, bucket: str, uploads: list[Upload], workers: int = 8, on_done: Callable[[Upload], None] | None = None
+) -> dict[Upload, Exception]:
     """Uploads concurrently (boto3 clients are thread-safe); returns the failures with their error."""
+
     def send(item: Upload) -> None:
         s3.upload_file(str(item.path), bucket, item.key, ExtraArgs={"ContentType": item.content_type})
 
@@ -150,8 +155,9 @@ class ImageStatus:
 
 def list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
     paginator = s3.get_paginator("list_objects_v2")
-    return [item["Key"] for page in paginator.paginate(Bucket=bucket, Prefix=prefix)
-            for item in page.get("Contents", [])]
+    return [
+        item["Key"] for page in paginator.paginate(Bucket=bucket, Prefix=prefix) for item in page.get("Contents", [])
+    ]
 
 
 def image_keys(s3: Any, location: Location, prefix: str) -> list[str]:
@@ -159,8 +165,11 @@ def image_keys(s3: Any, location: Location, prefix: str) -> list[str]:
     deleted before they were processed, which have a result (ImageDeletedBeforeProcessing) but no object."""
     separate_results = location.results_prefix != location.upload_prefix
     listed = list_keys(s3, location.bucket, prefix)
-    images = [key for key in listed
-              if is_image_key(key) and not (separate_results and key.startswith(location.results_prefix))]
+    images = [
+        key
+        for key in listed
+        if is_image_key(key) and not (separate_results and key.startswith(location.results_prefix))
+    ]
     results_listing = location.result_key(prefix).removesuffix(RESULT_SUFFIX)
     results = list_keys(s3, location.bucket, results_listing) if separate_results else listed
     answered = {location.image_key(key) for key in results} - {None} - set(images)
@@ -174,6 +183,7 @@ def dead_letter_keys(sqs: Any, dead_letter_queue_url: str) -> set[str]:
 
 def fetch_results(s3: Any, bucket: str, result_keys: Iterable[tuple[str, str]], workers: int = 8) -> dict[str, dict]:
     """(image key, result key) pairs -> the result documents, read concurrently."""
+
     def read(pair: tuple[str, str]) -> tuple[str, dict]:
         return pair[0], json.loads(s3.get_object(Bucket=bucket, Key=pair[1])["Body"].read())
 
@@ -194,24 +204,38 @@ def status_of(key: str, result: dict | None, dead_letters: set[str]) -> ImageSta
     return ImageStatus(key, "dead-letter" if status == "pending" and key in dead_letters else status, result)
 
 
-def follow(s3: Any, location: Location, keys: list[str], *, sqs: Any = None, wait: bool = False,
-           timeout: float = 900, poll: float = 5.0,
-           on_progress: Callable[[int, int], None] | None = None) -> list[ImageStatus]:
+def follow(
+    s3: Any,
+    location: Location,
+    keys: list[str],
+    *,
+    sqs: Any = None,
+    wait: bool = False,
+    timeout: float = 900,
+    poll: float = 5.0,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[ImageStatus]:
     """The status of every key; with `wait`, polls until each has a result or sits in the DLQ (or `timeout`).
     Each poll lists the results once and reads only the new ones."""
     shared = commonprefix(keys)  # noqa: RUF071 - by character on purpose, then cut back to the last "/"
-    folder = shared[:shared.rfind("/") + 1]
+    folder = shared[: shared.rfind("/") + 1]
     listing = location.result_key(folder).removesuffix(RESULT_SUFFIX)  # where the results of keys under folder go
     results: dict[str, dict] = {}
     deadline = time.monotonic() + timeout
     while True:
         present = set(list_keys(s3, location.bucket, listing))
-        fresh = [(key, location.result_key(key)) for key in keys
-                 if key not in results and location.result_key(key) in present]
+        fresh = [
+            (key, location.result_key(key))
+            for key in keys
+            if key not in results and location.result_key(key) in present
+        ]
         results.update(fetch_results(s3, location.bucket, fresh))
         pending = [key for key in keys if key not in results]
-        dead_letters = dead_letter_keys(sqs, location.dead_letter_queue_url) \
-            if pending and sqs is not None and location.dead_letter_queue_url else set()
+        dead_letters = (
+            dead_letter_keys(sqs, location.dead_letter_queue_url)
+            if pending and sqs is not None and location.dead_letter_queue_url
+            else set()
+        )
         settled = len(results) + len(dead_letters.intersection(pending))
         if on_progress:
             on_progress(settled, len(keys))
@@ -220,8 +244,18 @@ def follow(s3: Any, location: Location, keys: list[str], *, sqs: Any = None, wai
         time.sleep(poll)
 
 
-CSV_COLUMNS = ["image", "status", "label", "confidence", "left", "top", "width", "height", "error_code",
-               "error_message"]
+CSV_COLUMNS = [
+    "image",
+    "status",
+    "label",
+    "confidence",
+    "left",
+    "top",
+    "width",
+    "height",
+    "error_code",
+    "error_message",
+]
 
 
 def csv_rows(statuses: Iterable[ImageStatus]) -> Iterable[list[Any]]:
@@ -231,9 +265,15 @@ def csv_rows(statuses: Iterable[ImageStatus]) -> Iterable[list[Any]]:
         labels = (item.result or {}).get("CustomLabels") or [{}]
         for label in labels:
             box = (label.get("Geometry") or {}).get("BoundingBox") or {}
-            yield [item.key, item.status, label.get("Name", ""), label.get("Confidence", ""),
-                   *(box.get(side, "") for side in ("Left", "Top", "Width", "Height")),
-                   error.get("Code", ""), error.get("Message", "")]
+            yield [
+                item.key,
+                item.status,
+                label.get("Name", ""),
+                label.get("Confidence", ""),
+                *(box.get(side, "") for side in ("Left", "Top", "Width", "Height")),
+                error.get("Code", ""),
+                error.get("Message", ""),
+            ]
 
 
 def to_json(statuses: Iterable[ImageStatus]) -> list[dict[str, Any]]:

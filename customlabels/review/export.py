@@ -38,8 +38,9 @@ class Rules:
 
     def __post_init__(self) -> None:
         if not 0 <= self.low < self.high <= 100:
-            raise ReviewError(f"the uncertain band {self.low:g}-{self.high:g} is empty: give --low below --high, "
-                              "both 0-100")
+            raise ReviewError(
+                f"the uncertain band {self.low:g}-{self.high:g} is empty: give --low below --high, both 0-100"
+            )
 
 
 @dataclass(frozen=True)
@@ -70,13 +71,17 @@ def disagreements(first: Sequence[Prediction], second: Sequence[Prediction], iou
         verdicts, _ = match_detections(ManifestEntry(0, "", boxes, image_width=1, image_height=1), mine, iou)
         found += [f"only the {name} model: {p.label} {p.confidence:.1f}%" for p, matched, _ in verdicts if not matched]
         other_labels = {p.label for p in theirs if p.box is None}
-        found += [f"only the {name} model: {p.label} (image)" for p in mine
-                  if p.box is None and p.label not in other_labels]
+        found += [
+            f"only the {name} model: {p.label} (image)" for p in mine if p.box is None and p.label not in other_labels
+        ]
     return found
 
 
-def select(first: Sequence[dict[str, Any]], rules: Rules, second: Sequence[dict[str, Any]] | None = None,
-           ) -> list[Candidate]:
+def select(
+    first: Sequence[dict[str, Any]],
+    rules: Rules,
+    second: Sequence[dict[str, Any]] | None = None,
+) -> list[Candidate]:
     """The images to review, in key order, each with why; pre-annotations from `first`."""
     other = KeyMatcher(second or [], key=lambda document: document["Image"]["Key"]) if second is not None else None
     chosen = []
@@ -98,8 +103,11 @@ def select(first: Sequence[dict[str, Any]], rules: Rules, second: Sequence[dict[
     return chosen
 
 
-def manifest_lines(candidates: Sequence[Candidate], image_size: Callable[[str], tuple[int, int] | None],
-                   created: datetime | None = None) -> list[str]:
+def manifest_lines(
+    candidates: Sequence[Candidate],
+    image_size: Callable[[str], tuple[int, int] | None],
+    created: datetime | None = None,
+) -> list[str]:
     """One Ground Truth line per image: object detection when any prediction has a box (sizes from
     `image_size(key)`, boxes in pixels), else image classification (multi-label unless every image has exactly
     one label, since nothing detected is an empty multi-label list).
@@ -113,40 +121,66 @@ def manifest_lines(candidates: Sequence[Candidate], image_size: Callable[[str], 
     multilabel = not detection and any(len({p.label for p in c.predictions}) != 1 for c in candidates)
     lines = []
     for candidate in candidates:
-        metadata: dict[str, Any] = {"human-annotated": "no", "creation-date": date, "job-name": JOB_NAME,
-                                    "customlabels-review-reasons": list(candidate.reasons)}
+        metadata: dict[str, Any] = {
+            "human-annotated": "no",
+            "creation-date": date,
+            "job-name": JOB_NAME,
+            "customlabels-review-reasons": list(candidate.reasons),
+        }
         predictions = sorted(candidate.predictions, key=lambda p: -p.confidence)
         if detection:
             key = candidate.document["Image"]["Key"]
             size = image_size(key)
             if size is None:
-                raise ReviewError(f"{key}: its size is needed for box pre-annotations in pixels, and no image under "
-                                  "--images matches it. Fix: give --images the folder of the uploaded images")
+                raise ReviewError(
+                    f"{key}: its size is needed for box pre-annotations in pixels, and no image under "
+                    "--images matches it. Fix: give --images the folder of the uploaded images"
+                )
             width, height = size
             boxed = [p for p in predictions if p.box is not None]
-            value: Any = {"image_size": [{"width": width, "height": height, "depth": 3}],
-                          "annotations": [_pixels(class_ids[p.label], p.box, width, height) for p in boxed]}
-            metadata |= {"type": OBJECT_DETECTION, "class-map": class_map,
-                         "objects": [{"confidence": round(p.confidence / 100, 4)} for p in boxed]}
+            value: Any = {
+                "image_size": [{"width": width, "height": height, "depth": 3}],
+                "annotations": [_pixels(class_ids[p.label], p.box, width, height) for p in boxed],
+            }
+            metadata |= {
+                "type": OBJECT_DETECTION,
+                "class-map": class_map,
+                "objects": [{"confidence": round(p.confidence / 100, 4)} for p in boxed],
+            }
         elif multilabel:
             names = list(dict.fromkeys(p.label for p in predictions))
             value = [class_ids[label] for label in names]
-            metadata |= {"type": MULTILABEL, "class-map": {str(class_ids[n]): n for n in names},
-                         "confidence-map": {str(class_ids[p.label]): round(p.confidence / 100, 4)
-                                            for p in reversed(predictions)}}
+            metadata |= {
+                "type": MULTILABEL,
+                "class-map": {str(class_ids[n]): n for n in names},
+                "confidence-map": {
+                    str(class_ids[p.label]): round(p.confidence / 100, 4) for p in reversed(predictions)
+                },
+            }
         else:
             best = predictions[0]
             value = class_ids[best.label]
-            metadata |= {"type": CLASSIFICATION, "class-name": best.label,
-                         "confidence": round(best.confidence / 100, 4)}
-        lines.append(json.dumps({"source-ref": candidate.source_ref, ATTRIBUTE: value,
-                                 f"{ATTRIBUTE}-metadata": metadata}, ensure_ascii=False))
+            metadata |= {
+                "type": CLASSIFICATION,
+                "class-name": best.label,
+                "confidence": round(best.confidence / 100, 4),
+            }
+        lines.append(
+            json.dumps(
+                {"source-ref": candidate.source_ref, ATTRIBUTE: value, f"{ATTRIBUTE}-metadata": metadata},
+                ensure_ascii=False,
+            )
+        )
     return lines
 
 
 def _pixels(class_id: int, box: tuple[float, float, float, float], width: int, height: int) -> dict[str, int]:
     """A box in whole pixels, at least 1 x 1 and inside the image however the ratios round."""
     left, top = min(round(box[0] * width), width - 1), min(round(box[1] * height), height - 1)
-    return {"class_id": class_id, "left": left, "top": top,
-            "width": max(1, min(round(box[2] * width), width - left)),
-            "height": max(1, min(round(box[3] * height), height - top))}
+    return {
+        "class_id": class_id,
+        "left": left,
+        "top": top,
+        "width": max(1, min(round(box[2] * width), width - left)),
+        "height": max(1, min(round(box[3] * height), height - top)),
+    }

@@ -25,8 +25,12 @@ VIEW_SIDE = 1280
 DATA_MARKER = "__GALLERY_DATA__"
 
 
-STATUS_TEXT = {"labels": "with labels", "nothing": "nothing detected", "error": "with an error",
-               "pending": "without a result yet"}
+STATUS_TEXT = {
+    "labels": "with labels",
+    "nothing": "nothing detected",
+    "error": "with an error",
+    "pending": "without a result yet",
+}
 
 
 def _save_scaled(image: Image.Image, side: int, path: Path) -> None:
@@ -56,8 +60,9 @@ def image_key(item: pictures.ResultImage) -> str:
     return item.document["Image"]["Key"] if item.document is not None else item.name
 
 
-def _summary(items: list[pictures.ResultImage], min_confidence: float, manifest: str | None,
-             iou_threshold: float) -> dict[str, Any]:
+def _summary(
+    items: list[pictures.ResultImage], min_confidence: float, manifest: str | None, iou_threshold: float
+) -> dict[str, Any]:
     """What the header says: how many images of each status, the models and thresholds the results name."""
     documents = [item.document for item in items if item.document is not None]
     thresholds = {json.dumps(d["Thresholds"], sort_keys=True) for d in documents if d.get("Thresholds") is not None}
@@ -72,14 +77,21 @@ def _summary(items: list[pictures.ResultImage], min_confidence: float, manifest:
     }
 
 
-def write_gallery(items: list[pictures.ResultImage], out_dir: Path, min_confidence: float = 0.0,
-                  on_progress: Callable[[pictures.ResultImage], None] | None = None,
-                  entries: list[ManifestEntry] | None = None, iou_threshold: float = 0.5,
-                  manifest_name: str | None = None) -> Path:
+def write_gallery(
+    items: list[pictures.ResultImage],
+    out_dir: Path,
+    min_confidence: float = 0.0,
+    on_progress: Callable[[pictures.ResultImage], None] | None = None,
+    entries: list[ManifestEntry] | None = None,
+    iou_threshold: float = 0.5,
+    manifest_name: str | None = None,
+) -> Path:
     """Draws every picture, writes thumbnails and the page; returns the path of index.html. With the manifest's
     `entries`, each image found in it gets its ground truth and each detection its verdict (truth.compare)."""
-    labels = sorted({p.label for item in items for p in item.predictions}
-                    | {label for entry in entries or [] for label in (*entry.labels, *(b.label for b in entry.boxes))})
+    labels = sorted(
+        {p.label for item in items for p in item.predictions}
+        | {label for entry in entries or [] for label in (*entry.labels, *(b.label for b in entry.boxes))}
+    )
     colours = pictures.label_colours(labels)
     matcher = KeyMatcher(entries) if entries is not None else None
     cards = []
@@ -94,32 +106,47 @@ def write_gallery(items: list[pictures.ResultImage], out_dir: Path, min_confiden
         _save_scaled(rendered.plain, THUMBNAIL_SIDE, thumbnail)
         _save_scaled(rendered.plain, VIEW_SIDE, view)
         verdicts = comparison.verdicts if comparison else {}
-        cards.append({
-            "name": item.name,
-            "key": image_key(item),
-            "anchor": gallery_anchor(image_key(item)),
-            "status": item.status,
-            "thumbnail": _url(thumbnail, out_dir),
-            "view": _url(view, out_dir),
-            "picture": _url(picture_path, out_dir),
-            "detections": [{"label": p.label, "confidence": p.confidence, "box": p.box,
-                            "verdict": None if index not in verdicts else ("tp" if verdicts[index] else "fp")}
-                           for index, p in enumerate(item.predictions)],
-            "in_manifest": entry is not None,
-            "truth": [] if comparison is None else [
-                {"label": b.label, "box": b.box, "found": b.matched_confidence} for b in comparison.boxes] + [
-                {"label": label, "box": None, "found": comparison.image_level_found.get(label)}
-                for label in comparison.labels],
-            "error": item.error,
-            "result": item.document,
-        })
+        cards.append(
+            {
+                "name": item.name,
+                "key": image_key(item),
+                "anchor": gallery_anchor(image_key(item)),
+                "status": item.status,
+                "thumbnail": _url(thumbnail, out_dir),
+                "view": _url(view, out_dir),
+                "picture": _url(picture_path, out_dir),
+                "detections": [
+                    {
+                        "label": p.label,
+                        "confidence": p.confidence,
+                        "box": p.box,
+                        "verdict": None if index not in verdicts else ("tp" if verdicts[index] else "fp"),
+                    }
+                    for index, p in enumerate(item.predictions)
+                ],
+                "in_manifest": entry is not None,
+                "truth": []
+                if comparison is None
+                else [{"label": b.label, "box": b.box, "found": b.matched_confidence} for b in comparison.boxes]
+                + [
+                    {"label": label, "box": None, "found": comparison.image_level_found.get(label)}
+                    for label in comparison.labels
+                ],
+                "error": item.error,
+                "result": item.document,
+            }
+        )
         if on_progress:
             on_progress(item)
-    data = {"min_confidence": min_confidence,
-            "summary": _summary(items, min_confidence, manifest_name if entries is not None else None, iou_threshold),
-            "labels": [{"name": label, "colour": _hex(colours[label]),
-                        "contrast": _hex(pictures.halo_colour(colours[label]))} for label in labels],
-            "items": cards}
+    data = {
+        "min_confidence": min_confidence,
+        "summary": _summary(items, min_confidence, manifest_name if entries is not None else None, iou_threshold),
+        "labels": [
+            {"name": label, "colour": _hex(colours[label]), "contrast": _hex(pictures.halo_colour(colours[label]))}
+            for label in labels
+        ],
+        "items": cards,
+    }
     template = resources.files(__package__).joinpath("templates/gallery.html").read_text(encoding="utf-8")
     embedded = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")  # cannot end the <script> element
     index = out_dir / "index.html"

@@ -72,15 +72,20 @@ def collect(results_dir: Path, images_dir: Path) -> list[ResultImage]:
         else:
             name = result_file.relative_to(results_dir).as_posix().removesuffix(".json")
         items.append(ResultImage(name, image_path, document))
-    items += [ResultImage(path.relative_to(images_dir).as_posix(), path, None) for path in files
-              if path not in matched and path.name.lower().endswith(IMAGE_SUFFIXES)]
+    items += [
+        ResultImage(path.relative_to(images_dir).as_posix(), path, None)
+        for path in files
+        if path not in matched and path.name.lower().endswith(IMAGE_SUFFIXES)
+    ]
     return sorted(items, key=lambda item: item.name)
 
 
 def label_colours(labels: Iterable[str]) -> dict[str, Colour]:
     """Distinct colours, assigned to the labels in sorted order along matplotlib's tab10 and tab20b palettes."""
-    palette = [tuple(round(channel * 255) for channel in rgb)
-               for rgb in (*matplotlib.colormaps["tab10"].colors, *matplotlib.colormaps["tab20b"].colors)]
+    palette = [
+        tuple(round(channel * 255) for channel in rgb)
+        for rgb in (*matplotlib.colormaps["tab10"].colors, *matplotlib.colormaps["tab20b"].colors)
+    ]
     return {label: palette[index % len(palette)] for index, label in enumerate(sorted(set(labels)))}
 
 
@@ -106,8 +111,11 @@ def _overlaps(a: Rect, b: Rect) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def place_tabs(boxes: Sequence[Rect], sizes: Sequence[tuple[float, float]], bounds: tuple[float, float],
-               ) -> list[tuple[float, float] | None]:
+def place_tabs(
+    boxes: Sequence[Rect],
+    sizes: Sequence[tuple[float, float]],
+    bounds: tuple[float, float],
+) -> list[tuple[float, float] | None]:
     """The top-left corner of each box's tab (width, height in `sizes`), such that no two tabs overlap and every
     tab lies inside `bounds`; None for a tab with no free place left (the caller lists it under the picture).
     Tabs are placed in the order given (most confident first), each at the first free place of: above its box,
@@ -134,8 +142,15 @@ def place_tabs(boxes: Sequence[Rect], sizes: Sequence[tuple[float, float]], boun
     return corners
 
 
-def _tab(draw: ImageDraw.ImageDraw, x: float, y: float, text: str, colour: Colour, typeface, edged: bool = True,
-         ) -> Rect:
+def _tab(
+    draw: ImageDraw.ImageDraw,
+    x: float,
+    y: float,
+    text: str,
+    colour: Colour,
+    typeface,
+    edged: bool = True,
+) -> Rect:
     """A filled label tab with its text, its top-left corner at (x, y), edged with the colour's halo (over a
     photo; `edged=False` on a caption row of its own colour)."""
     left, top, right, bottom = draw.textbbox((0, 0), text, font=typeface)
@@ -170,9 +185,16 @@ def _dashed_rectangle(canvas: ImageDraw.ImageDraw, rect: Rect, line: int, dash: 
         for index, start in enumerate(range(0, max(1, round(length)), dash)):
             end = min(start + dash, length)
             fraction_a, fraction_b = start / length if length else 0, end / length if length else 0
-            canvas.line((ax + (bx - ax) * fraction_a, ay + (by - ay) * fraction_a,
-                         ax + (bx - ax) * fraction_b, ay + (by - ay) * fraction_b),
-                        fill=(0, 0, 0) if index % 2 else (255, 255, 255), width=line)
+            canvas.line(
+                (
+                    ax + (bx - ax) * fraction_a,
+                    ay + (by - ay) * fraction_a,
+                    ax + (bx - ax) * fraction_b,
+                    ay + (by - ay) * fraction_b,
+                ),
+                fill=(0, 0, 0) if index % 2 else (255, 255, 255),
+                width=line,
+            )
 
 
 @dataclass(frozen=True)
@@ -197,10 +219,16 @@ def _tab_text(prediction: Prediction, true_positive: bool | None) -> str:
     return f"{mark}{prediction.label} {prediction.confidence:.1f}%"
 
 
-def draw(image: Image.Image, predictions: Sequence[Prediction], colours: dict[str, Colour],
-         min_confidence: float = 0.0, banner: tuple[Colour, str] | None = None,
-         truth: Sequence[TruthBox] = (), verdicts: dict[int, bool] | None = None,
-         truth_labels: dict[str, float | None] | None = None) -> Image.Image:
+def draw(
+    image: Image.Image,
+    predictions: Sequence[Prediction],
+    colours: dict[str, Colour],
+    min_confidence: float = 0.0,
+    banner: tuple[Colour, str] | None = None,
+    truth: Sequence[TruthBox] = (),
+    verdicts: dict[int, bool] | None = None,
+    truth_labels: dict[str, float | None] | None = None,
+) -> Image.Image:
     """A copy of `image` with the boxes at or above `min_confidence` (a halo around each), their tabs where
     they hide no other tab, a caption strip with the image-level labels and the tabs that found no place, and,
     if given, a banner (colour, text) such as the result's error. With `truth` the ground-truth boxes are drawn
@@ -210,8 +238,10 @@ def draw(image: Image.Image, predictions: Sequence[Prediction], colours: dict[st
     width, height = picture.size
     typeface = font(max(12, round(min(width, height) / 32)))
     line = max(2, round(min(width, height) / 160))
-    shown = sorted((index for index, p in enumerate(predictions) if p.confidence >= min_confidence),
-                   key=lambda index: -predictions[index].confidence)
+    shown = sorted(
+        (index for index, p in enumerate(predictions) if p.confidence >= min_confidence),
+        key=lambda index: -predictions[index].confidence,
+    )
     canvas = ImageDraw.Draw(picture)
 
     def pixels(box: tuple[float, float, float, float]) -> Rect:
@@ -222,33 +252,48 @@ def draw(image: Image.Image, predictions: Sequence[Prediction], colours: dict[st
     for truth_box in truth:
         _dashed_rectangle(canvas, pixels(truth_box.box), max(1, line // 2 + 1), max(4, line * 3))
         if truth_box.missed(min_confidence):
-            missed.append((pixels(truth_box.box), f"missed {truth_box.label}",
-                           colours.get(truth_box.label, GREY_TAB)))
+            missed.append((pixels(truth_box.box), f"missed {truth_box.label}", colours.get(truth_box.label, GREY_TAB)))
     boxed = [index for index in shown if predictions[index].box is not None]
     for index in reversed(boxed):  # the most confident drawn last, on top
         _haloed_rectangle(canvas, pixels(predictions[index].box), colours[predictions[index].label], line)
-    tabs = [(pixels(predictions[index].box), _tab_text(predictions[index], (verdicts or {}).get(index)),
-             colours[predictions[index].label]) for index in boxed] + missed
-    corners = place_tabs([rect for rect, _, _ in tabs], [tab_size(text, typeface) for _, text, _ in tabs],
-                         (width, height))
+    tabs = [
+        (
+            pixels(predictions[index].box),
+            _tab_text(predictions[index], (verdicts or {}).get(index)),
+            colours[predictions[index].label],
+        )
+        for index in boxed
+    ] + missed
+    corners = place_tabs(
+        [rect for rect, _, _ in tabs], [tab_size(text, typeface) for _, text, _ in tabs], (width, height)
+    )
     leftover = []
     for (_, text, colour), corner in zip(tabs, corners, strict=True):
         if corner is None:
             leftover.append((text, colour))
         else:
             _tab(canvas, *corner, text, colour, typeface)
-    chips = leftover + [(_tab_text(predictions[i], (verdicts or {}).get(i)), colours[predictions[i].label])
-                        for i in shown if predictions[i].box is None]
-    chips += [(f"missed {label}", colours.get(label, GREY_TAB)) for label, found in (truth_labels or {}).items()
-              if found is None or found < min_confidence]
+    chips = leftover + [
+        (_tab_text(predictions[i], (verdicts or {}).get(i)), colours[predictions[i].label])
+        for i in shown
+        if predictions[i].box is None
+    ]
+    chips += [
+        (f"missed {label}", colours.get(label, GREY_TAB))
+        for label, found in (truth_labels or {}).items()
+        if found is None or found < min_confidence
+    ]
     row_width = max(width, MIN_CAPTION_WIDTH)
     rows: list[tuple[Colour, list[tuple[str, Colour]]]] = [
-        (CAPTION_BACKGROUND, row) for row in _chip_rows(chips, row_width, typeface)]
+        (CAPTION_BACKGROUND, row) for row in _chip_rows(chips, row_width, typeface)
+    ]
     if banner:
         colour, text = banner
         characters_per_row = max(8, int(row_width / (typeface.size * 0.62)))
-        rows += [(colour, [(part, colour)]) for part in textwrap.wrap(text, characters_per_row,
-                                                                      break_long_words=False, break_on_hyphens=False)]
+        rows += [
+            (colour, [(part, colour)])
+            for part in textwrap.wrap(text, characters_per_row, break_long_words=False, break_on_hyphens=False)
+        ]
     return _with_rows(picture, rows, typeface) if rows else picture
 
 
@@ -280,8 +325,12 @@ def _with_rows(picture: Image.Image, rows: list[tuple[Colour, list[tuple[str, Co
         x = typeface.size * 0.5
         for text, colour in chips:
             tab_height = tab_size(text, typeface)[1]
-            x = _tab(canvas, x, top + (row_height - tab_height) / 2, text, colour, typeface,
-                     edged=colour != background)[2] + typeface.size
+            x = (
+                _tab(
+                    canvas, x, top + (row_height - tab_height) / 2, text, colour, typeface, edged=colour != background
+                )[2]
+                + typeface.size
+            )
     return framed
 
 
@@ -326,13 +375,22 @@ class Rendered:
     """JPEG for JPEG images, PNG otherwise."""
 
 
-def render(item: ResultImage, colours: dict[str, Colour], min_confidence: float = 0.0,
-           comparison: Any = None) -> Rendered:
+def render(
+    item: ResultImage, colours: dict[str, Colour], min_confidence: float = 0.0, comparison: Any = None
+) -> Rendered:
     """One image read once: as it is, and drawn (with the ground truth and verdicts of a truth.Comparison)."""
     image, format_or_reason = open_image(item)
     plain = image if image is not None else placeholder(format_or_reason)
-    picture = draw(plain, item.predictions, colours, min_confidence, banner_for(item),
-                   truth=comparison.boxes if comparison else (), verdicts=comparison.verdicts if comparison else None,
-                   truth_labels={label: comparison.image_level_found.get(label) for label in comparison.labels}
-                   if comparison else None)
+    picture = draw(
+        plain,
+        item.predictions,
+        colours,
+        min_confidence,
+        banner_for(item),
+        truth=comparison.boxes if comparison else (),
+        verdicts=comparison.verdicts if comparison else None,
+        truth_labels={label: comparison.image_level_found.get(label) for label in comparison.labels}
+        if comparison
+        else None,
+    )
     return Rendered(plain, picture, "JPEG" if image is not None and format_or_reason == "JPEG" else "PNG")

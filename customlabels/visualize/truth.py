@@ -43,13 +43,18 @@ def compare(entry: ManifestEntry, predictions: Sequence[Prediction], iou_thresho
             if index not in found and not any(box is other for other in unmatched):
                 found[index] = confidence
     width, height = entry.image_width or 1, entry.image_height or 1
-    boxes = tuple(TruthBox(box.label, (box.left / width, box.top / height, box.width / width, box.height / height),
-                           found.get(index)) for index, box in enumerate(entry.boxes))
+    boxes = tuple(
+        TruthBox(
+            box.label, (box.left / width, box.top / height, box.width / width, box.height / height), found.get(index)
+        )
+        for index, box in enumerate(entry.boxes)
+    )
     image_level_found: dict[str, float] = {}
     for index, prediction in enumerate(predictions):
         if prediction.box is None:
             verdicts[index] = prediction.label in entry.labels
             if prediction.label in entry.labels:
-                image_level_found[prediction.label] = max(prediction.confidence,
-                                                          image_level_found.get(prediction.label, 0.0))
+                image_level_found[prediction.label] = max(
+                    prediction.confidence, image_level_found.get(prediction.label, 0.0)
+                )
     return Comparison(verdicts, boxes, entry.labels, image_level_found)

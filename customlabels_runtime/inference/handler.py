@@ -39,8 +39,10 @@ def dependencies() -> Dependencies:
     pipeline_metrics = PipelineMetrics(metrics)
 
     def thresholds_rejected(problem: str, reason: str) -> None:
-        logger.error("Thresholds parameter rejected; the last valid thresholds stay in force",
-                     extra={"problem": problem, "reason": reason})
+        logger.error(
+            "Thresholds parameter rejected; the last valid thresholds stay in force",
+            extra={"problem": problem, "reason": reason},
+        )
         pipeline_metrics.thresholds_rejected(reason)
 
     ssm = SSMProvider(boto3_client=boto3.client("ssm", config=standard_retries))
@@ -51,8 +53,13 @@ def dependencies() -> Dependencies:
         metrics=pipeline_metrics,
         logger=logger,
         throughput=ThroughputControl(scale_factor=settings.scale_factor),
-        thresholds=ThresholdSource(settings.thresholds_parameter, ssm.get, Thresholds(settings.min_confidence),
-                                   thresholds_rejected, max_age=settings.thresholds_max_age),
+        thresholds=ThresholdSource(
+            settings.thresholds_parameter,
+            ssm.get,
+            Thresholds(settings.min_confidence),
+            thresholds_rejected,
+            max_age=settings.thresholds_max_age,
+        ),
     )
 
 

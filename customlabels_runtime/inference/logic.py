@@ -26,12 +26,14 @@ from customlabels_runtime.contract import IMAGE_SUFFIXES, result_key_for
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
 from customlabels_runtime.inference.throughput import THROTTLING_CODES, ThroughputControl
 
-PERMANENT_ERROR_CODES = frozenset({
-    "InvalidImageFormatException",
-    "ImageTooLargeException",
-    "InvalidS3ObjectException",
-    "InvalidParameterException",
-})
+PERMANENT_ERROR_CODES = frozenset(
+    {
+        "InvalidImageFormatException",
+        "ImageTooLargeException",
+        "InvalidS3ObjectException",
+        "InvalidParameterException",
+    }
+)
 """Rekognition errors that no retry can cure: the image gets a result JSON with an `Error` object."""
 
 IMAGE_DELETED = "ImageDeletedBeforeProcessing"
@@ -129,13 +131,16 @@ class PipelineMetrics:
         with self._lock:
             self._metrics.add_metric(name=contract.IMAGES_PROCESSED, unit=MetricUnit.Count, value=1)
             self._metrics.add_metric(name=contract.LABELS_DETECTED, unit=MetricUnit.Count, value=label_count)
-            self._metrics.add_metric(name=contract.DETECT_LATENCY, unit=MetricUnit.Milliseconds,
-                                     value=latency_ms)
+            self._metrics.add_metric(name=contract.DETECT_LATENCY, unit=MetricUnit.Milliseconds, value=latency_ms)
 
     def image_failed(self, error_code: str) -> None:
         # A metric of its own carries the error code as a dimension without splitting the others.
-        with self._lock, single_metric(name=contract.IMAGES_FAILED, unit=MetricUnit.Count, value=1,
-                                       namespace=self._metrics.namespace) as metric:
+        with (
+            self._lock,
+            single_metric(
+                name=contract.IMAGES_FAILED, unit=MetricUnit.Count, value=1, namespace=self._metrics.namespace
+            ) as metric,
+        ):
             metric.add_dimension(name="ErrorCode", value=error_code)
 
     def call_throttled(self) -> None:
@@ -143,8 +148,12 @@ class PipelineMetrics:
             self._metrics.add_metric(name=contract.CALLS_THROTTLED, unit=MetricUnit.Count, value=1)
 
     def thresholds_rejected(self, reason: str) -> None:
-        with self._lock, single_metric(name=contract.THRESHOLDS_REJECTED, unit=MetricUnit.Count, value=1,
-                                       namespace=self._metrics.namespace) as metric:
+        with (
+            self._lock,
+            single_metric(
+                name=contract.THRESHOLDS_REJECTED, unit=MetricUnit.Count, value=1, namespace=self._metrics.namespace
+            ) as metric,
+        ):
             metric.add_dimension(name="Reason", value=reason)
 
 
@@ -175,12 +184,14 @@ def image_events(body: str) -> list[ImageEvent]:
     events = []
     for record in message.get("Records", []):
         s3 = record["s3"]
-        events.append(ImageEvent(
-            bucket=s3["bucket"]["name"],
-            key=unquote_plus(s3["object"]["key"]),  # S3 URL-encodes keys in notifications
-            version_id=s3["object"].get("versionId") or None,
-            etag=s3["object"].get("eTag") or None,
-        ))
+        events.append(
+            ImageEvent(
+                bucket=s3["bucket"]["name"],
+                key=unquote_plus(s3["object"]["key"]),  # S3 URL-encodes keys in notifications
+                version_id=s3["object"].get("versionId") or None,
+                etag=s3["object"].get("eTag") or None,
+            )
+        )
     return events
 
 
@@ -188,12 +199,17 @@ def is_processable(key: str, settings: Settings) -> bool:
     """An image under the input prefix and not under the results location (a second guard against loops)."""
     under_results = settings.results_prefix != settings.input_prefix and key.startswith(settings.results_prefix)
     # Compared case-insensitively (a second guard; the bucket notifications list each suffix in lower and upper case).
-    return (key.startswith(settings.input_prefix) and not under_results
-            and key.lower().endswith(IMAGE_SUFFIXES))
+    return key.startswith(settings.input_prefix) and not under_results and key.lower().endswith(IMAGE_SUFFIXES)
 
 
-def result_document(image: ImageEvent, settings: Settings, thresholds: Thresholds, custom_labels: list[dict],
-                    processed_at: datetime, error: dict | None = None) -> dict:
+def result_document(
+    image: ImageEvent,
+    settings: Settings,
+    thresholds: Thresholds,
+    custom_labels: list[dict],
+    processed_at: datetime,
+    error: dict | None = None,
+) -> dict:
     """The result JSON contract (docs/result-contract.md)."""
     document: dict[str, Any] = {
         "Image": {"Bucket": image.bucket, "Key": image.key, "VersionId": image.version_id, "ETag": image.etag},
@@ -243,8 +259,9 @@ def _result_exists_for(image: ImageEvent, result_key: str, s3: Any) -> bool:
             return False
         raise
     metadata = head.get("Metadata", {})
-    return (metadata.get(SOURCE_VERSION_METADATA, "") == (image.version_id or "")
-            and metadata.get(SOURCE_ETAG_METADATA, "") == (image.etag or ""))
+    return metadata.get(SOURCE_VERSION_METADATA, "") == (image.version_id or "") and metadata.get(
+        SOURCE_ETAG_METADATA, ""
+    ) == (image.etag or "")
 
 
 def write_result(image: ImageEvent, result_key: str, document: dict, s3: Any) -> None:
@@ -280,8 +297,10 @@ def detect(request: dict, deps: Dependencies, retry_until: float) -> dict:
             response = deps.rekognition.detect_custom_labels(**request)
         except ClientError as error:
             if _error_code(error) not in THROTTLING_CODES:
-                if error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) < 500 \
-                        or server_errors == SERVER_ERROR_RETRIES:
+                if (
+                    error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) < 500
+                    or server_errors == SERVER_ERROR_RETRIES
+                ):
                     raise
                 server_errors += 1
                 continue
@@ -305,8 +324,10 @@ def process_image(event: ImageEvent, deps: Dependencies, retry_until: float = fl
     current = _current_object(event, deps.s3)
     if current is None:
         image = ImageEvent(event.bucket, event.key, event.version_id, event.etag)
-        error = {"Code": IMAGE_DELETED,
-                 "Message": "The image was deleted before it could be processed; upload it again to retry."}
+        error = {
+            "Code": IMAGE_DELETED,
+            "Message": "The image was deleted before it could be processed; upload it again to retry.",
+        }
         write_result(image, result_key, result_document(image, settings, thresholds, [], deps.clock(), error), deps.s3)
         deps.metrics.image_failed(IMAGE_DELETED)
         return Outcome(event.key, "error", IMAGE_DELETED, result_key=result_key)
@@ -324,8 +345,7 @@ def process_image(event: ImageEvent, deps: Dependencies, retry_until: float = fl
         if code not in PERMANENT_ERROR_CODES:
             raise
         message = error.response.get("Error", {}).get("Message", "")
-        document = result_document(current, settings, thresholds, [], deps.clock(),
-                                   {"Code": code, "Message": message})
+        document = result_document(current, settings, thresholds, [], deps.clock(), {"Code": code, "Message": message})
         write_result(current, result_key, document, deps.s3)
         return Outcome(event.key, "error", code, result_key=result_key)
     latency_ms = (time.perf_counter() - started) * 1000
@@ -339,8 +359,9 @@ def process_message(record: SQSRecord, deps: Dependencies, retry_until: float = 
     """Every image of one SQS message; an exception fails the message so that SQS redelivers it."""
     events = image_events(record.body)
     if not events:
-        deps.logger.info("Skipped a message without image records (s3:TestEvent)",
-                         extra={"message_id": record.message_id})
+        deps.logger.info(
+            "Skipped a message without image records (s3:TestEvent)", extra={"message_id": record.message_id}
+        )
         return [Outcome(None, "skipped", "test-event")]
     outcomes = []
     for event in events:
@@ -348,12 +369,22 @@ def process_message(record: SQSRecord, deps: Dependencies, retry_until: float = 
             outcome = process_image(event, deps, retry_until)
         except Exception as error:
             code = _error_code(error) if isinstance(error, ClientError) else type(error).__name__
-            deps.logger.warning("Image failed; SQS will retry it, then move it to the DLQ",
-                                extra={"key": event.key, "message_id": record.message_id, "error_code": code})
+            deps.logger.warning(
+                "Image failed; SQS will retry it, then move it to the DLQ",
+                extra={"key": event.key, "message_id": record.message_id, "error_code": code},
+            )
             raise
-        deps.logger.info("Image done", extra={"key": event.key, "message_id": record.message_id,
-                                              "status": outcome.status, "detail": outcome.detail,
-                                              "labels": outcome.label_count, "result_key": outcome.result_key})
+        deps.logger.info(
+            "Image done",
+            extra={
+                "key": event.key,
+                "message_id": record.message_id,
+                "status": outcome.status,
+                "detail": outcome.detail,
+                "labels": outcome.label_count,
+                "result_key": outcome.result_key,
+            },
+        )
         outcomes.append(outcome)
     return outcomes
 
@@ -377,7 +408,10 @@ def handle_event(event: dict, context: Any, deps: Dependencies) -> dict:
     retry_until = float("-inf")  # without a Lambda context (a direct call) a throttle fails the record at once
     if context is not None and hasattr(context, "get_remaining_time_in_millis"):
         retry_until = deps.throughput.clock() + context.get_remaining_time_in_millis() / 1000 - RETRY_RESERVE_SECONDS
-    with processor(records=event["Records"], handler=lambda record: process_message(record, deps, retry_until),
-                   lambda_context=context):
+    with processor(
+        records=event["Records"],
+        handler=lambda record: process_message(record, deps, retry_until),
+        lambda_context=context,
+    ):
         processor.process()
     return processor.response()

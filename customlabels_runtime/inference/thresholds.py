@@ -70,21 +70,23 @@ def parse_thresholds(text: str | bytes | Mapping[str, Any]) -> Thresholds:
         try:
             document = json.loads(text)
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ThresholdsError(f"not JSON ({error}). Fix: write {{\"min_confidence\": 80, \"labels\": "
-                                  "{\"bee\": 72.5}}") from None
+            raise ThresholdsError(
+                f'not JSON ({error}). Fix: write {{"min_confidence": 80, "labels": {{"bee": 72.5}}}}'
+            ) from None
     if not isinstance(document, dict):
-        raise ThresholdsError("must be a JSON object with \"min_confidence\" and \"labels\"")
+        raise ThresholdsError('must be a JSON object with "min_confidence" and "labels"')
     unknown = sorted(set(document) - {"min_confidence", "labels"})
     if unknown:
-        raise ThresholdsError(f"unknown key(s) {', '.join(unknown)}. Fix: only \"min_confidence\" and \"labels\"")
+        raise ThresholdsError(f'unknown key(s) {", ".join(unknown)}. Fix: only "min_confidence" and "labels"')
     global_value = document.get("min_confidence")
     labels = document.get("labels") or {}
     if not isinstance(labels, dict):
-        raise ThresholdsError(f"\"labels\" is {labels!r}. Fix: an object of label name to confidence, "
-                              "like {\"bee\": 72.5}")
+        raise ThresholdsError(
+            f'"labels" is {labels!r}. Fix: an object of label name to confidence, like {{"bee": 72.5}}'
+        )
     for name in labels:
         if not name.strip():
-            raise ThresholdsError("\"labels\" has an empty label name. Fix: use the model's label names")
+            raise ThresholdsError('"labels" has an empty label name. Fix: use the model\'s label names')
     return Thresholds(
         None if global_value is None else _confidence(global_value, "min_confidence"),
         {name: _confidence(value, f"labels.{name}") for name, value in labels.items()},
@@ -98,8 +100,14 @@ class ThresholdSource:
     logged and counted once per distinct bad value, so a typo never stops the pipeline.
     """
 
-    def __init__(self, parameter_name: str | None, get_parameter: Callable[..., str], fallback: Thresholds,
-                 on_invalid: Callable[[str, str], None], max_age: int = 60) -> None:
+    def __init__(
+        self,
+        parameter_name: str | None,
+        get_parameter: Callable[..., str],
+        fallback: Thresholds,
+        on_invalid: Callable[[str, str], None],
+        max_age: int = 60,
+    ) -> None:
         self.parameter_name, self.max_age = parameter_name, max_age
         self._get, self._on_invalid = get_parameter, on_invalid
         self._current, self._last_value, self._last_bad = fallback, None, None

@@ -44,10 +44,20 @@ class ThroughputControl:
       throttled probe lowers nothing (it was expected); an admitted one raises the rate like any held call.
     """
 
-    def __init__(self, *, initial_rate: float = 1.0, target_throttled: float = 0.01, decrease: float = 0.95,
-                 discovery_step: float = 0.05, probe_calls: int = 50, min_rate: float = 0.05,
-                 scale_factor: float = 1.0, demand_probe_seconds: float = 0.9,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        *,
+        initial_rate: float = 1.0,
+        target_throttled: float = 0.01,
+        decrease: float = 0.95,
+        discovery_step: float = 0.05,
+        probe_calls: int = 50,
+        min_rate: float = 0.05,
+        scale_factor: float = 1.0,
+        demand_probe_seconds: float = 0.9,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if not 0 < target_throttled < 0.5 or not 0 < decrease < 1 or initial_rate <= 0:
             raise ValueError("need 0 < target_throttled < 0.5, 0 < decrease < 1 and initial_rate > 0")
         self.rate = initial_rate
@@ -86,8 +96,9 @@ class ThroughputControl:
     @property
     def seeks_more_units(self) -> bool:
         """True while the model may still add units that this environment's share has not met."""
-        return self.scale_factor > 1 and (self.first_share is None
-                                         or self.rate < 0.9 * self.scale_factor * self.first_share)
+        return self.scale_factor > 1 and (
+            self.first_share is None or self.rate < 0.9 * self.scale_factor * self.first_share
+        )
 
     def reserve_call(self) -> tuple[float, bool, bool]:
         """(time, held, probe): when this call may go, whether the rate held it back, whether it is a demand probe

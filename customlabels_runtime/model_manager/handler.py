@@ -39,6 +39,13 @@ def dependencies() -> tuple[Settings, Clients, str]:
 def handler(event: dict, context: LambdaContext) -> dict:
     settings, clients, project = dependencies()
     now = datetime.now(UTC)
-    return manage(settings, clients, project, logger, metrics, now=now,
-                  work_announced=announced_image(event, settings.input_prefix),
-                  announced_at=announcement_time(event, now))
+    return manage(
+        settings,
+        clients,
+        project,
+        logger,
+        metrics,
+        now=now,
+        work_announced=announced_image(event, settings.input_prefix),
+        announced_at=announcement_time(event, now),
+    )

@@ -34,8 +34,15 @@ INSPECT_MIN_RECEIVE_COUNT = 2
 """An inspection spends one of a message's receives: with a maxReceiveCount below this it would send the image
 to the DLQ, so the manager does not inspect and counts every visible message as an image (the old rule)."""
 
-STATE_KEYS = ("last_activity", "model_status", "model_status_since", "image_seen_at", "budget_day", "running_seconds",
-              "resumed_at")
+STATE_KEYS = (
+    "last_activity",
+    "model_status",
+    "model_status_since",
+    "image_seen_at",
+    "budget_day",
+    "running_seconds",
+    "resumed_at",
+)
 
 
 @dataclass(frozen=True)
@@ -54,16 +61,35 @@ class Settings:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
-        names = ("MODEL_ARN", "MODEL_LIFECYCLE", "IDLE_SECONDS", "MIN_INFERENCE_UNITS", "MAX_INFERENCE_UNITS",
-                 "QUEUE_URL", "MAPPING_UUID", "STATE_PARAMETER", "INPUT_PREFIX")
+        names = (
+            "MODEL_ARN",
+            "MODEL_LIFECYCLE",
+            "IDLE_SECONDS",
+            "MIN_INFERENCE_UNITS",
+            "MAX_INFERENCE_UNITS",
+            "QUEUE_URL",
+            "MAPPING_UUID",
+            "STATE_PARAMETER",
+            "INPUT_PREFIX",
+        )
         missing = [name for name in names if not environ.get(name)]
         if missing:
-            raise RuntimeError(f"Environment variable(s) {', '.join(missing)} not set: deploy the model manager "
-                               "with the project's CDK stack, which sets them")
-        return cls(environ["MODEL_ARN"], environ["MODEL_LIFECYCLE"], float(environ["IDLE_SECONDS"]),
-                   int(environ["MIN_INFERENCE_UNITS"]), int(environ["MAX_INFERENCE_UNITS"]), environ["QUEUE_URL"],
-                   environ["MAPPING_UUID"], environ["STATE_PARAMETER"], environ["INPUT_PREFIX"],
-                   float(environ.get("MAX_RUNNING_SECONDS_PER_DAY") or 0))
+            raise RuntimeError(
+                f"Environment variable(s) {', '.join(missing)} not set: deploy the model manager "
+                "with the project's CDK stack, which sets them"
+            )
+        return cls(
+            environ["MODEL_ARN"],
+            environ["MODEL_LIFECYCLE"],
+            float(environ["IDLE_SECONDS"]),
+            int(environ["MIN_INFERENCE_UNITS"]),
+            int(environ["MAX_INFERENCE_UNITS"]),
+            environ["QUEUE_URL"],
+            environ["MAPPING_UUID"],
+            environ["STATE_PARAMETER"],
+            environ["INPUT_PREFIX"],
+            float(environ.get("MAX_RUNNING_SECONDS_PER_DAY") or 0),
+        )
 
 
 # --- what is an image --------------------------------------------------------------------------------------
@@ -179,24 +205,33 @@ class Decision:
 
 def budget_spent(seen: Observation, settings: Settings) -> bool:
     """Whether the spend guard's daily budget of running time is used up (never in `manual` mode)."""
-    return (settings.lifecycle != "manual" and settings.max_running_seconds_per_day > 0
-            and seen.running_seconds_today >= settings.max_running_seconds_per_day)
+    return (
+        settings.lifecycle != "manual"
+        and settings.max_running_seconds_per_day > 0
+        and seen.running_seconds_today >= settings.max_running_seconds_per_day
+    )
 
 
-def paused_by_budget(seen: Observation, settings: Settings, last: datetime, idle: float,
-                     remember: datetime | None) -> Decision:
+def paused_by_budget(
+    seen: Observation, settings: Settings, last: datetime, idle: float, remember: datetime | None
+) -> Decision:
     """The spend guard: disable the event source first, stop the model once nothing is in flight (no batch is
     failed, no receive spent), start nothing; images wait in the queue (4 days' retention) for the next UTC day."""
-    why = (f"spend guard: the model ran {seen.running_seconds_today / 3600:.2f} h today, the budget is "
-           f"{settings.max_running_seconds_per_day / 3600:g} h; images wait in the queue until 00:00 UTC or "
-           "`customlabels model resume`")
+    why = (
+        f"spend guard: the model ran {seen.running_seconds_today / 3600:.2f} h today, the budget is "
+        f"{settings.max_running_seconds_per_day / 3600:g} h; images wait in the queue until 00:00 UTC or "
+        "`customlabels model resume`"
+    )
     disable = False if seen.mapping_enabled and not seen.mapping_busy else None
-    stop = (seen.model_status == "RUNNING" and not seen.mapping_enabled and not seen.mapping_busy
-            and seen.in_flight == 0)
-    step = "; stopping the model" if stop else ("; waiting for the batches in flight" if seen.model_status == "RUNNING"
-                                                else "")
-    return Decision(why + step, last, idle, stop_model=stop, enable_mapping=disable, image_seen_at=remember,
-                    budget_paused=True)
+    stop = seen.model_status == "RUNNING" and not seen.mapping_enabled and not seen.mapping_busy and seen.in_flight == 0
+    step = (
+        "; stopping the model"
+        if stop
+        else ("; waiting for the batches in flight" if seen.model_status == "RUNNING" else "")
+    )
+    return Decision(
+        why + step, last, idle, stop_model=stop, enable_mapping=disable, image_seen_at=remember, budget_paused=True
+    )
 
 
 def decide(seen: Observation, settings: Settings) -> Decision:
@@ -219,31 +254,67 @@ def decide(seen: Observation, settings: Settings) -> Decision:
         held = seen.now if seen.work_announced else (seen.image_seen_at if seen.queued else None)
         return paused_by_budget(seen, settings, last, idle, held)
     if settings.lifecycle == "manual":
-        return Decision(f"manual: model {status}, {waiting}; gating the event source only", last, idle,
-                        enable_mapping=gate, image_seen_at=remember)
+        return Decision(
+            f"manual: model {status}, {waiting}; gating the event source only",
+            last,
+            idle,
+            enable_mapping=gate,
+            image_seen_at=remember,
+        )
     if settings.lifecycle == "always-on":
-        return Decision(f"always-on: model {status}" + ("; starting it" if status in STARTABLE else ""), last, idle,
-                        start_model=status in STARTABLE, enable_mapping=gate, image_seen_at=remember)
+        return Decision(
+            f"always-on: model {status}" + ("; starting it" if status in STARTABLE else ""),
+            last,
+            idle,
+            start_model=status in STARTABLE,
+            enable_mapping=gate,
+            image_seen_at=remember,
+        )
     if running:
         if active or idle < settings.idle_seconds:
-            return Decision(f"model RUNNING, {waiting}, idle {idle:.0f}s of {settings.idle_seconds:g}s", last, idle,
-                            enable_mapping=gate)
+            return Decision(
+                f"model RUNNING, {waiting}, idle {idle:.0f}s of {settings.idle_seconds:g}s",
+                last,
+                idle,
+                enable_mapping=gate,
+            )
         if seen.work_announced:  # its message may not be in the queue yet: the next scheduled run decides
-            return Decision(f"model RUNNING, idle {idle:.0f}s, an upload announced: the next scheduled run decides",
-                            last, idle, enable_mapping=gate)
+            return Decision(
+                f"model RUNNING, idle {idle:.0f}s, an upload announced: the next scheduled run decides",
+                last,
+                idle,
+                enable_mapping=gate,
+            )
         if seen.mapping_busy:
-            return Decision(f"no work for {idle:.0f}s but the event source is changing: stopping on a later run",
-                            last, idle)
-        return Decision(f"no work for {idle:.0f}s (idle limit {settings.idle_seconds:g}s): stopping the model", last,
-                        idle, stop_model=True, enable_mapping=False if seen.mapping_enabled else None)
+            return Decision(
+                f"no work for {idle:.0f}s but the event source is changing: stopping on a later run", last, idle
+            )
+        return Decision(
+            f"no work for {idle:.0f}s (idle limit {settings.idle_seconds:g}s): stopping the model",
+            last,
+            idle,
+            stop_model=True,
+            enable_mapping=False if seen.mapping_enabled else None,
+        )
     if status in STARTABLE and image_waiting:
         why = "upload announced" if seen.work_announced else "an image waits"
-        return Decision(f"{why} ({waiting}) and the model is {status}: starting it", last, idle, start_model=True,
-                        enable_mapping=gate, image_seen_at=remember)
+        return Decision(
+            f"{why} ({waiting}) and the model is {status}: starting it",
+            last,
+            idle,
+            start_model=True,
+            enable_mapping=gate,
+            image_seen_at=remember,
+        )
     found = seen.inspection
-    looked = "" if found is None else (f"; looked at {found.received}: {found.images} image(s), {found.discarded} "
-                                       f"discarded, {found.unknown} unknown" + (f", {found.error}" if found.error
-                                                                               else ""))
+    looked = (
+        ""
+        if found is None
+        else (
+            f"; looked at {found.received}: {found.images} image(s), {found.discarded} "
+            f"discarded, {found.unknown} unknown" + (f", {found.error}" if found.error else "")
+        )
+    )
     return Decision(f"model {status}, {waiting}{looked}", last, idle, enable_mapping=gate, image_seen_at=remember)
 
 
@@ -256,9 +327,15 @@ def should_inspect(seen: Observation, settings: Settings, max_receive_count: int
     """Look at the waiting messages only when that alone decides a start: on demand, a startable model, visible
     messages, and no image known yet. Once one is seen the model starts and no further look happens until it
     has run, so an image spends at most one receive this way per stopped period."""
-    return (settings.lifecycle == "on-demand" and seen.model_status in STARTABLE and seen.visible > 0
-            and not seen.work_announced and seen.image_seen_at is None and not budget_spent(seen, settings)
-            and (max_receive_count is None or max_receive_count >= INSPECT_MIN_RECEIVE_COUNT))
+    return (
+        settings.lifecycle == "on-demand"
+        and seen.model_status in STARTABLE
+        and seen.visible > 0
+        and not seen.work_announced
+        and seen.image_seen_at is None
+        and not budget_spent(seen, settings)
+        and (max_receive_count is None or max_receive_count >= INSPECT_MIN_RECEIVE_COUNT)
+    )
 
 
 # --- the state -------------------------------------------------------------------------------------------
@@ -302,8 +379,12 @@ def _counted_seconds(state: Mapping[str, Any], now: datetime) -> tuple[float, fl
     counts at most one interval too much, never too little. Anything unreadable counts as 0."""
     start = _budget_start(state, now)
     closed = state.get("running_seconds")
-    valid = (state.get("budget_day") == start.date().isoformat() and isinstance(closed, int | float)
-             and not isinstance(closed, bool) and 0 <= closed <= 86_400)
+    valid = (
+        state.get("budget_day") == start.date().isoformat()
+        and isinstance(closed, int | float)
+        and not isinstance(closed, bool)
+        and 0 <= closed <= 86_400
+    )
     open_seconds = 0.0
     since = parse_time(state.get("model_status_since"), now)
     if state.get("model_status") == "RUNNING" and since is not None:
@@ -320,8 +401,12 @@ def running_seconds_today(state: Mapping[str, Any], now: datetime) -> float:
 def resumed_state(state: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     """`customlabels model resume`: the state with today's count of running time restarted at `now`, so the
     guard allows another full budget today; the manager acts on it at its next run."""
-    return {**state, "resumed_at": now.isoformat(), "budget_day": now.astimezone(UTC).date().isoformat(),
-            "running_seconds": 0}
+    return {
+        **state,
+        "resumed_at": now.isoformat(),
+        "budget_day": now.astimezone(UTC).date().isoformat(),
+        "running_seconds": 0,
+    }
 
 
 def next_state(seen: Observation, decision: Decision, state: Mapping[str, Any]) -> dict[str, Any]:
@@ -331,9 +416,13 @@ def next_state(seen: Observation, decision: Decision, state: Mapping[str, Any]) 
     if state.get("model_status") != seen.model_status or since is None:
         since = seen.now
         closed += open_seconds  # a RUNNING period ended (observed now): count it as closed
-    new = {"last_activity": decision.last_activity.isoformat(), "model_status": seen.model_status,
-           "model_status_since": since.isoformat(), "budget_day": _budget_start(state, seen.now).date().isoformat(),
-           "running_seconds": round(closed, 3)}
+    new = {
+        "last_activity": decision.last_activity.isoformat(),
+        "model_status": seen.model_status,
+        "model_status_since": since.isoformat(),
+        "budget_day": _budget_start(state, seen.now).date().isoformat(),
+        "running_seconds": round(closed, 3),
+    }
     resumed = parse_time(state.get("resumed_at"), seen.now)
     if resumed is not None and resumed.date() == seen.now.date():
         new["resumed_at"] = resumed.isoformat()
@@ -370,7 +459,8 @@ def project_arn(rekognition: Any, model_arn: str) -> str:
 def model_description(rekognition: Any, model_arn: str, project: str) -> dict[str, Any]:
     _, version = version_names(model_arn)
     [description] = rekognition.describe_project_versions(ProjectArn=project, VersionNames=[version])[
-        "ProjectVersionDescriptions"]
+        "ProjectVersionDescriptions"
+    ]
     return description
 
 
@@ -400,9 +490,12 @@ def max_receive_count(attributes: Mapping[str, Any]) -> int | None:
 def inspect_queue(sqs: Any, settings: Settings) -> Inspection:
     """Receive up to 10 waiting messages, delete those that can never be work, make the rest visible again."""
     try:
-        messages = sqs.receive_message(QueueUrl=settings.queue_url, MaxNumberOfMessages=INSPECT_MAX_MESSAGES,
-                                       VisibilityTimeout=INSPECT_VISIBILITY_SECONDS, WaitTimeSeconds=0).get(
-            "Messages", [])
+        messages = sqs.receive_message(
+            QueueUrl=settings.queue_url,
+            MaxNumberOfMessages=INSPECT_MAX_MESSAGES,
+            VisibilityTimeout=INSPECT_VISIBILITY_SECONDS,
+            WaitTimeSeconds=0,
+        ).get("Messages", [])
     except ClientError as error:
         return Inspection(error=f"ReceiveMessage failed: {error_code(error)}")
     kinds = [message_kind(message.get("Body"), settings.input_prefix) for message in messages]
@@ -411,24 +504,44 @@ def inspect_queue(sqs: Any, settings: Settings) -> Inspection:
     problems, discarded = [], 0
     if discard:
         try:
-            response = sqs.delete_message_batch(QueueUrl=settings.queue_url, Entries=[
-                {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]} for index, message in enumerate(discard)])
+            response = sqs.delete_message_batch(
+                QueueUrl=settings.queue_url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
+                    for index, message in enumerate(discard)
+                ],
+            )
             discarded = len(response.get("Successful", []))
         except ClientError as error:
             problems.append(f"DeleteMessageBatch failed: {error_code(error)}")
     if keep:  # visible again at once; otherwise after INSPECT_VISIBILITY_SECONDS
         try:
-            sqs.change_message_visibility_batch(QueueUrl=settings.queue_url, Entries=[
-                {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"], "VisibilityTimeout": 0}
-                for index, message in enumerate(keep)])
+            sqs.change_message_visibility_batch(
+                QueueUrl=settings.queue_url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"], "VisibilityTimeout": 0}
+                    for index, message in enumerate(keep)
+                ],
+            )
         except ClientError as error:
             problems.append(f"ChangeMessageVisibilityBatch failed: {error_code(error)}")
-    return Inspection(received=len(messages), images=kinds.count("image"), discarded=discarded,
-                      unknown=kinds.count("unknown"), error="; ".join(problems) or None)
+    return Inspection(
+        received=len(messages),
+        images=kinds.count("image"),
+        discarded=discarded,
+        unknown=kinds.count("unknown"),
+        error="; ".join(problems) or None,
+    )
 
 
-def observe(settings: Settings, clients: Any, project: str, now: datetime, work_announced: bool,
-            announced_at: datetime | None = None) -> tuple[Observation, dict[str, Any]]:
+def observe(
+    settings: Settings,
+    clients: Any,
+    project: str,
+    now: datetime,
+    work_announced: bool,
+    announced_at: datetime | None = None,
+) -> tuple[Observation, dict[str, Any]]:
     attributes = clients.sqs.get_queue_attributes(
         QueueUrl=settings.queue_url,
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "RedrivePolicy"],
@@ -452,10 +565,19 @@ def observe(settings: Settings, clients: Any, project: str, now: datetime, work_
     receives = max_receive_count(attributes)
     if should_inspect(seen, settings, receives):
         found = inspect_queue(clients.sqs, settings)
-        seen = replace(seen, inspection=found, visible=max(0, seen.visible - found.discarded),
-                       image_seen_at=now if found.images else None)
-    elif (settings.lifecycle == "on-demand" and seen.visible > 0 and seen.image_seen_at is None
-          and receives is not None and receives < INSPECT_MIN_RECEIVE_COUNT):
+        seen = replace(
+            seen,
+            inspection=found,
+            visible=max(0, seen.visible - found.discarded),
+            image_seen_at=now if found.images else None,
+        )
+    elif (
+        settings.lifecycle == "on-demand"
+        and seen.visible > 0
+        and seen.image_seen_at is None
+        and receives is not None
+        and receives < INSPECT_MIN_RECEIVE_COUNT
+    ):
         seen = replace(seen, image_seen_at=now)  # cannot look without sending images to the DLQ: assume one
     return seen, state
 
@@ -472,14 +594,22 @@ def update_mapping(clients: Any, settings: Settings, enabled: bool, logger: Any)
     return True
 
 
-def act(decision: Decision, seen: Observation, state: dict[str, Any], settings: Settings, clients: Any,
-        logger: Any, metrics: Any) -> dict[str, Any]:
+def act(
+    decision: Decision,
+    seen: Observation,
+    state: dict[str, Any],
+    settings: Settings,
+    clients: Any,
+    logger: Any,
+    metrics: Any,
+) -> dict[str, Any]:
     """Write the state first (so an image seen is remembered even if a start fails), disable the event source
     before a stop and enable it after a start: never stop under work."""
     new_state = next_state(seen, decision, state)
     if new_state != state:
-        clients.ssm.put_parameter(Name=settings.state_parameter, Value=json.dumps(new_state), Overwrite=True,
-                                  Type="String")
+        clients.ssm.put_parameter(
+            Name=settings.state_parameter, Value=json.dumps(new_state), Overwrite=True, Type="String"
+        )
     stop = decision.stop_model
     if decision.enable_mapping is False and not update_mapping(clients, settings, False, logger):
         stop = False  # the event source may still be delivering: not under it
@@ -497,21 +627,35 @@ def act(decision: Decision, seen: Observation, state: dict[str, Any], settings: 
     if decision.enable_mapping is True:
         update_mapping(clients, settings, True, logger)
     if seen.inspection is not None:
-        metrics.add_metric(name=contract.QUEUE_MESSAGES_DISCARDED, unit=MetricUnit.Count,
-                           value=seen.inspection.discarded)
+        metrics.add_metric(
+            name=contract.QUEUE_MESSAGES_DISCARDED, unit=MetricUnit.Count, value=seen.inspection.discarded
+        )
     running_idle = decision.idle_seconds / 60 if seen.model_status == "RUNNING" and not seen.queued else 0.0
     metrics.add_metric(name=contract.MODEL_RUNNING_IDLE_MINUTES, unit=MetricUnit.Count, value=running_idle)
-    metrics.add_metric(name=contract.MODEL_HOURS_TODAY, unit=MetricUnit.Count,
-                       value=round(seen.running_seconds_today / 3600, 3))
+    metrics.add_metric(
+        name=contract.MODEL_HOURS_TODAY, unit=MetricUnit.Count, value=round(seen.running_seconds_today / 3600, 3)
+    )
     metrics.add_metric(name=contract.SPEND_GUARD_PAUSED, unit=MetricUnit.Count, value=int(decision.budget_paused))
     if decision.budget_paused:
         logger.warning("Spend guard: the daily budget of model hours is used up", extra={"reason": decision.reason})
-    logger.info("Model manager ran", extra={"reason": decision.reason, "status": seen.model_status,
-                                            "visible": seen.visible, "in_flight": seen.in_flight,
-                                            "mapping_enabled": seen.mapping_enabled})
-    return {"reason": decision.reason, "start": decision.start_model, "stop": stop,
-            "enable_mapping": decision.enable_mapping, "model_status": seen.model_status,
-            "paused": decision.budget_paused}
+    logger.info(
+        "Model manager ran",
+        extra={
+            "reason": decision.reason,
+            "status": seen.model_status,
+            "visible": seen.visible,
+            "in_flight": seen.in_flight,
+            "mapping_enabled": seen.mapping_enabled,
+        },
+    )
+    return {
+        "reason": decision.reason,
+        "start": decision.start_model,
+        "stop": stop,
+        "enable_mapping": decision.enable_mapping,
+        "model_status": seen.model_status,
+        "paused": decision.budget_paused,
+    }
 
 
 class InspectionFailed(RuntimeError):
@@ -519,9 +663,17 @@ class InspectionFailed(RuntimeError):
     the invocation fails so that the manager's Errors alarm reports it."""
 
 
-def manage(settings: Settings, clients: Any, project: str, logger: Any, metrics: Any, *,
-           work_announced: bool = False, announced_at: datetime | None = None,
-           now: datetime | None = None) -> dict[str, Any]:
+def manage(
+    settings: Settings,
+    clients: Any,
+    project: str,
+    logger: Any,
+    metrics: Any,
+    *,
+    work_announced: bool = False,
+    announced_at: datetime | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     seen, state = observe(settings, clients, project, now or datetime.now(UTC), work_announced, announced_at)
     result = act(decide(seen, settings), seen, state, settings, clients, logger, metrics)
     if seen.inspection is not None and seen.inspection.error:

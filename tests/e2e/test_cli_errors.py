@@ -11,39 +11,73 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 
-NO_CREDENTIALS = {"unset": ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"],
-                  "set": {"AWS_DEFAULT_REGION": "eu-west-1"}}
+NO_CREDENTIALS = {
+    "unset": ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"],
+    "set": {"AWS_DEFAULT_REGION": "eu-west-1"},
+}
 
 
 NO_REGION = {"unset": ["AWS_DEFAULT_REGION", "AWS_REGION"], "set": {}}
 
 
-NO_NETWORK = {"unset": [], "set": {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_MAX_ATTEMPTS": "1",
-                                   "AWS_DEFAULT_REGION": "eu-west-1"}}
+NO_NETWORK = {
+    "unset": [],
+    "set": {"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_MAX_ATTEMPTS": "1", "AWS_DEFAULT_REGION": "eu-west-1"},
+}
 
 
-PROBLEMS = {"no credentials": (NO_CREDENTIALS, "No AWS credentials found. Fix: run `aws configure`"),
-            "no region": (NO_REGION, "No AWS region set. Fix: set AWS_DEFAULT_REGION"),
-            "no network": (NO_NETWORK, "Could not reach http://127.0.0.1:9")}
+PROBLEMS = {
+    "no credentials": (NO_CREDENTIALS, "No AWS credentials found. Fix: run `aws configure`"),
+    "no region": (NO_REGION, "No AWS region set. Fix: set AWS_DEFAULT_REGION"),
+    "no network": (NO_NETWORK, "Could not reach http://127.0.0.1:9"),
+}
 
 
-COMMANDS = [["model", "status"], ["model", "start"], ["thresholds", "show"], ["thresholds", "import-assumed"],
-            ["dlq", "list"], ["dlq", "redrive"], ["upload", "{images}"], ["results"],
-            ["evaluate", "--manifest", "{manifest}", "--results", "s3://bucket/test_images/"]]
+COMMANDS = [
+    ["model", "status"],
+    ["model", "start"],
+    ["thresholds", "show"],
+    ["thresholds", "import-assumed"],
+    ["dlq", "list"],
+    ["dlq", "redrive"],
+    ["upload", "{images}"],
+    ["results"],
+    ["evaluate", "--manifest", "{manifest}", "--results", "s3://bucket/test_images/"],
+]
 
 
 def run(args, problem, tmp_path):
-    environment = {key: value for key, value in os.environ.items()
-                   if key not in problem["unset"] and not key.startswith("AWS_ENDPOINT_URL")}
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in problem["unset"] and not key.startswith("AWS_ENDPOINT_URL")
+    }
     nowhere = str(tmp_path / "none")
-    environment.update({"AWS_SHARED_CREDENTIALS_FILE": nowhere, "AWS_CONFIG_FILE": nowhere,
-                        "AWS_EC2_METADATA_DISABLED": "true", "COLUMNS": "300", **problem["set"]})
-    return subprocess.run([sys.executable, "-m", "customlabels", *args], cwd=tmp_path, env=environment,
-                          capture_output=True, text=True, timeout=300)
+    environment.update(
+        {
+            "AWS_SHARED_CREDENTIALS_FILE": nowhere,
+            "AWS_CONFIG_FILE": nowhere,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "COLUMNS": "300",
+            **problem["set"],
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "customlabels", *args],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
-CASES = [(problem, command) for problem in PROBLEMS for command in COMMANDS
-         if not (problem == "no region" and command[0] == "evaluate")]  # S3 alone needs no region: it runs
+CASES = [
+    (problem, command)
+    for problem in PROBLEMS
+    for command in COMMANDS
+    if not (problem == "no region" and command[0] == "evaluate")
+]  # S3 alone needs no region: it runs
 
 
 @pytest.mark.parametrize(("problem", "command"), CASES, ids=[f"{p}: {' '.join(c[:2])}" for p, c in CASES])
@@ -54,8 +88,10 @@ def test_aws_problems_are_named_with_their_fix_never_a_traceback(tmp_path, probl
     images.mkdir()
     Image.new("RGB", (100, 100)).save(images / "bee.jpg")
     manifest = tmp_path / "gt.manifest"
-    manifest.write_text('{"source-ref": "s3://gt/test_images/bee.jpg", "bee": 1, "bee-metadata": '
-                        '{"class-name": "bee", "type": "groundtruth/image-classification"}}\n')
+    manifest.write_text(
+        '{"source-ref": "s3://gt/test_images/bee.jpg", "bee": 1, "bee-metadata": '
+        '{"class-name": "bee", "type": "groundtruth/image-classification"}}\n'
+    )
     environment, expected = PROBLEMS[problem]
     args = [part.format(images=images, manifest=manifest) for part in command]
     result = run(args, environment, tmp_path)
@@ -69,16 +105,24 @@ def test_debug_shows_the_traceback(tmp_path):
     assert result.returncode == 1 and "Traceback" in result.stderr and "NoCredentialsError" in result.stderr
 
 
-@pytest.mark.parametrize(("context", "says"), [
-    ({"min_confidance": 90}, "unknown key min_confidance. Fix: did you mean min_confidence?"),
-    ({"batch_size": 0}, "batch_size=0"),
-    ({"model_arn": ""}, "model_arn is required")])
+@pytest.mark.parametrize(
+    ("context", "says"),
+    [
+        ({"min_confidance": 90}, "unknown key min_confidance. Fix: did you mean min_confidence?"),
+        ({"batch_size": 0}, "batch_size=0"),
+        ({"model_arn": ""}, "model_arn is required"),
+    ],
+)
 def test_synth_names_a_configuration_problem_without_a_traceback(tmp_path, context, says):
     """`cdk synth` runs app.py with the merged context in CDK_CONTEXT_JSON: what it prints is what ops see."""
     from helpers import ROOT, synth_context
 
-    environment = {**os.environ, "CDK_CONTEXT_JSON": json.dumps({**synth_context(), **context}),
-                   "CDK_OUTDIR": str(tmp_path / "cdk.out")}
-    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=environment, capture_output=True, text=True,
-                            timeout=300)
+    environment = {
+        **os.environ,
+        "CDK_CONTEXT_JSON": json.dumps({**synth_context(), **context}),
+        "CDK_OUTDIR": str(tmp_path / "cdk.out"),
+    }
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 1 and says in result.stderr and "Traceback" not in result.stderr, result.stderr

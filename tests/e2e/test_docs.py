@@ -59,6 +59,7 @@ PLACEHOLDER_VALUES = {"model_arn": MODEL_ARN_EXAMPLE}
 
 # --- reading the Markdown ------------------------------------------------------------------------------------
 
+
 @dataclass
 class Command:
     doc: str
@@ -151,7 +152,7 @@ def split_commands(block: Block) -> list[Command]:
                     while ">" in command.words:
                         at = command.words.index(">")
                         command.stdout_to = command.words[at + 1]
-                        del command.words[at:at + 2]
+                        del command.words[at : at + 2]
                     commands.append(command)
                 segment = []
             else:
@@ -168,7 +169,7 @@ def split_comment(text: str) -> tuple[str, str]:
         elif char in "'\"":
             quote = char
         elif char == "#" and (index == 0 or text[index - 1].isspace()):
-            return text[:index].rstrip(), text[index + 1:].strip()
+            return text[:index].rstrip(), text[index + 1 :].strip()
     return text, ""
 
 
@@ -193,6 +194,7 @@ def block_of(command: Command) -> Block:
 
 
 # --- checks of every documented command, run or not ----------------------------------------------------------
+
 
 def parse_customlabels(words: list[str]) -> str | None:
     """None if the real parser accepts `words`, else what it said."""
@@ -234,11 +236,17 @@ def command_problems(command: Command, synopsis: bool) -> list[str]:
     words, where = command.words, command.where()
     if command.program == "customlabels":
         variants = synopsis_variants(words[1:]) if synopsis else [words[1:]]
-        return [f"{where}\n    `customlabels {' '.join(variant)}`: {said}" for variant in variants
-                if (said := parse_customlabels(variant)) is not None]
+        return [
+            f"{where}\n    `customlabels {' '.join(variant)}`: {said}"
+            for variant in variants
+            if (said := parse_customlabels(variant)) is not None
+        ]
     if command.program == "make":
-        problems = [f"{where}: make {word}: no such Makefile target" for word in words[1:]
-                    if "=" not in word and not word.startswith("-") and word not in makefile_targets()]
+        problems = [
+            f"{where}: make {word}: no such Makefile target"
+            for word in words[1:]
+            if "=" not in word and not word.startswith("-") and word not in makefile_targets()
+        ]
         pairs = []
         for word in words[1:]:
             name, _, value = word.partition("=")
@@ -254,14 +262,19 @@ def command_problems(command: Command, synopsis: bool) -> list[str]:
 
 def test_the_docs_have_shell_blocks_and_every_mark_is_known():
     assert len(BLOCKS) > 15 and any(block.runs_here for block in BLOCKS)
-    unknown = [f"{block}: {sorted(set(block.marks) - KNOWN_MARKS)}" for block in BLOCKS
-               if set(block.marks) - KNOWN_MARKS]
+    unknown = [
+        f"{block}: {sorted(set(block.marks) - KNOWN_MARKS)}" for block in BLOCKS if set(block.marks) - KNOWN_MARKS
+    ]
     assert not unknown, f"unknown marks (use needs: ... or synopsis): {unknown}"
 
 
 def test_every_documented_command_flag_context_key_and_make_target_exists():
-    problems = [problem for block in BLOCKS for command in block.commands
-                for problem in command_problems(command, "synopsis" in block.marks)]
+    problems = [
+        problem
+        for block in BLOCKS
+        for command in block.commands
+        for problem in command_problems(command, "synopsis" in block.marks)
+    ]
     assert not problems, "documented commands the code does not accept:\n" + "\n".join(problems)
 
 
@@ -275,8 +288,11 @@ def test_every_context_key_in_the_prose_exists_and_its_value_is_valid():
 
 
 def test_every_make_target_named_in_the_prose_exists():
-    named = {(path.relative_to(ROOT).as_posix(), target) for path in DOCS
-             for target in re.findall(r"`make ([a-z][\w-]*)", path.read_text(encoding="utf-8"))}
+    named = {
+        (path.relative_to(ROOT).as_posix(), target)
+        for path in DOCS
+        for target in re.findall(r"`make ([a-z][\w-]*)", path.read_text(encoding="utf-8"))
+    }
     missing = sorted(pair for pair in named if pair[1] not in makefile_targets())
     assert named and not missing, f"make targets the Makefile lacks: {missing}"
 
@@ -287,12 +303,18 @@ def test_the_app_reads_stack_name_from_the_context():
 
 
 def test_no_unmarked_block_needs_what_is_not_here():
-    problems = [command.where() for block in BLOCKS if block.runs_here for command in block.commands
-                if command.program in CANNOT_RUN_HERE or "--stack" in command.words]
+    problems = [
+        command.where()
+        for block in BLOCKS
+        if block.runs_here
+        for command in block.commands
+        if command.program in CANNOT_RUN_HERE or "--stack" in command.words
+    ]
     assert not problems, "these cannot run here: mark their block <!-- needs: aws -->\n" + "\n".join(problems)
 
 
 # --- running the blocks that can run here --------------------------------------------------------------------
+
 
 def make_given(workspace: Path) -> None:
     """The reader's own files the docs name, made from the sample data set."""
@@ -301,8 +323,9 @@ def make_given(workspace: Path) -> None:
     sample = generate(workspace / ".given", count=4, seed=3)
     shutil.copytree(sample.images, workspace / "my_images")
     lines = Path(sample.manifest).read_text(encoding="utf-8")
-    (workspace / "gt.manifest").write_text(re.sub(r"s3://[\w.-]+/test_images/", "s3://old-bucket/images/", lines),
-                                           encoding="utf-8")
+    (workspace / "gt.manifest").write_text(
+        re.sub(r"s3://[\w.-]+/test_images/", "s3://old-bucket/images/", lines), encoding="utf-8"
+    )
 
 
 def summary_outcomes(workspace: Path, command: Command) -> dict[str, str]:
@@ -352,8 +375,14 @@ DOCUMENTED_OUTCOMES = [
 def serve_until_up(words: list[str], workspace: Path) -> tuple[int, str]:
     """`local serve` runs until stopped: start it, read until it prints how to use it, then Ctrl-C it, as the
     docs say (SIGINT)."""
-    process = subprocess.Popen([sys.executable, "-m", "customlabels", *words], cwd=workspace, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "COLUMNS": "200"})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "customlabels", *words],
+        cwd=workspace,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     printed = ""
     try:
         while "aws s3 cp s3://" not in printed and (line := process.stdout.readline()):
@@ -383,8 +412,10 @@ def run(command: Command, workspace: Path) -> tuple[int, str]:
     return code, output.getvalue()
 
 
-RUNNABLE_PAGES = {doc: [block for block in BLOCKS if block.doc == doc and block.runs_here]
-                  for doc in dict.fromkeys(block.doc for block in BLOCKS if block.runs_here)}
+RUNNABLE_PAGES = {
+    doc: [block for block in BLOCKS if block.doc == doc and block.runs_here]
+    for doc in dict.fromkeys(block.doc for block in BLOCKS if block.runs_here)
+}
 
 
 @pytest.mark.parametrize("doc", list(RUNNABLE_PAGES))
@@ -404,20 +435,25 @@ def test_runnable_blocks_run_as_documented(doc, tmp_path, monkeypatch):
 
 
 def test_every_documented_outcome_check_matches_a_documented_command():
-    unused = [pattern for pattern, _ in DOCUMENTED_OUTCOMES
-              if not any(re.search(pattern, command.text) for command in COMMANDS
-                         if block_of(command).runs_here)]
+    unused = [
+        pattern
+        for pattern, _ in DOCUMENTED_OUTCOMES
+        if not any(re.search(pattern, command.text) for command in COMMANDS if block_of(command).runs_here)
+    ]
     assert not unused, f"checks of commands no runnable block holds any more: {unused}"
 
 
 # --- figures in the docs come from one source ----------------------------------------------------------------
 
+
 def readme_configuration_table() -> dict[str, tuple[str, str]]:
     """README's configuration table: key -> (default cell, meaning cell)."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## Configuration"):text.index("## Reading the results")]
-    return {match[1]: (match[2].strip(), match[3].strip())
-            for match in re.finditer(r"^\| `(\w+)` \|([^|]*)\|(.*)\|$", section, re.MULTILINE)}
+    section = text[text.index("## Configuration") : text.index("## Reading the results")]
+    return {
+        match[1]: (match[2].strip(), match[3].strip())
+        for match in re.finditer(r"^\| `(\w+)` \|([^|]*)\|(.*)\|$", section, re.MULTILINE)
+    }
 
 
 def stated_default(cell: str):
@@ -449,8 +485,11 @@ def test_readme_configuration_table_has_every_key_with_the_code_and_cdk_json_def
     assert set(table) == CONTEXT_KEYS, "README's table and the context keys differ"
     assert set(context) | {"model_arn"} == CONTEXT_KEYS, "cdk.json's context and the context keys differ"
     defaults = {f.name: f.default for f in fields(PipelineConfig)} | {"stack_name": DEFAULT_STACK_NAME}
-    wrong = {key: (cell, defaults[key], context.get(key, MISSING)) for key, (cell, _) in table.items()
-             if not stated_default(cell) == defaults[key] == context.get(key, MISSING)}
+    wrong = {
+        key: (cell, defaults[key], context.get(key, MISSING))
+        for key, (cell, _) in table.items()
+        if not stated_default(cell) == defaults[key] == context.get(key, MISSING)
+    }
     assert not wrong, f"README default, code default, cdk.json value: {wrong}"
 
 
@@ -465,15 +504,18 @@ def test_every_range_the_readme_table_states_is_what_the_configuration_accepts()
             low, high = int(low), int(high)
             checked.append(key)
             verdicts = {low: True, high: True, low - step: False, high + step: False}
-            wrong += [f"{key}={value}: the README says {'in' if expected else 'out of'} range {low}-{high}"
-                      for value, expected in verdicts.items() if accepts(**{key: value}) != expected]
+            wrong += [
+                f"{key}={value}: the README says {'in' if expected else 'out of'} range {low}-{high}"
+                for value, expected in verdicts.items()
+                if accepts(**{key: value}) != expected
+            ]
     assert len(checked) >= 6 and not wrong, "\n".join(wrong)
 
 
 def test_readme_table_names_the_accepted_values_of_the_enumerated_keys():
     table = readme_configuration_table()
     stated_retentions = [int(day) for day in re.findall(r"\d+", table["log_retention_days"][1].split(":")[1])]
-    assert stated_retentions and tuple(stated_retentions) == config.LOG_RETENTION_DAYS[:len(stated_retentions)]
+    assert stated_retentions and tuple(stated_retentions) == config.LOG_RETENTION_DAYS[: len(stated_retentions)]
     for key, allowed in (("removal_policy", config.REMOVAL_POLICIES), ("model_lifecycle", config.MODEL_LIFECYCLES)):
         named = set(re.findall(r"`([\w-]+)`", table[key][1])) - CONTEXT_KEYS
         assert named == set(allowed), f"{key}: README names {sorted(named)}, the code accepts {allowed}"
@@ -482,9 +524,12 @@ def test_readme_table_names_the_accepted_values_of_the_enumerated_keys():
 def test_defaults_quoted_in_the_prose_are_the_configuration_defaults():
     """`` `idle_minutes` (30) `` anywhere in the docs is the default of idle_minutes."""
     defaults = {f.name: f.default for f in fields(PipelineConfig)}
-    quoted = [(path.relative_to(ROOT).as_posix(), key, int(value)) for path in DOCS
-              for key, value in re.findall(r"`(\w+)`(?: receives)? \((\d+)\b", path.read_text(encoding="utf-8"))
-              if key in defaults]
+    quoted = [
+        (path.relative_to(ROOT).as_posix(), key, int(value))
+        for path in DOCS
+        for key, value in re.findall(r"`(\w+)`(?: receives)? \((\d+)\b", path.read_text(encoding="utf-8"))
+        if key in defaults
+    ]
     wrong = [item for item in quoted if defaults[item[1]] != item[2]]
     assert len(quoted) >= 5 and not wrong, f"defaults quoted wrong (doc, key, quoted): {wrong}"
 
@@ -500,20 +545,33 @@ def test_every_lambda_price_in_the_docs_is_the_arm64_price_of_the_pricing_module
     assert ARCHITECTURE.name == "arm64"
     prices = cost.Prices()
     assert prices.lambda_gb_second == 0.0000133334  # AWS's published arm64 rate, first 7.5 billion GB-s a month
-    quoted = [(path.name, float(value)) for path in DOCS
-              for value in re.findall(r"([\d.]+) per GB-s", " ".join(path.read_text(encoding="utf-8").split()))]
+    quoted = [
+        (path.name, float(value))
+        for path in DOCS
+        for value in re.findall(r"([\d.]+) per GB-s", " ".join(path.read_text(encoding="utf-8").split()))
+    ]
     assert quoted and all(value == prices.lambda_gb_second for _, value in quoted), quoted
 
 
 def test_the_default_prices_the_cost_docs_list_are_the_pricing_module_and_cli_defaults():
     prices, text = cost.Prices(), doc_text("docs/model-lifecycle.md")
-    stated = re.search(r"Default prices \(USD, us-east-1\): Lambda arm64 ([\d.]+) per GB-s and ([\d.]+) per million "
-                       r"requests; SQS ([\d.]+) per million requests; S3 ([\d.]+) per 1,000 PUT and ([\d.]+) per "
-                       r"1,000 GET", text)
+    stated = re.search(
+        r"Default prices \(USD, us-east-1\): Lambda arm64 ([\d.]+) per GB-s and ([\d.]+) per million "
+        r"requests; SQS ([\d.]+) per million requests; S3 ([\d.]+) per 1,000 PUT and ([\d.]+) per "
+        r"1,000 GET",
+        text,
+    )
     assert stated, "the default prices sentence of docs/model-lifecycle.md changed: update this test"
     assert [float(value) for value in stated.groups()] == pytest.approx(
-        [prices.lambda_gb_second, prices.lambda_request * 1e6, prices.sqs_request * 1e6,
-         prices.s3_put_request * 1e3, prices.s3_get_request * 1e3], rel=1e-9)
+        [
+            prices.lambda_gb_second,
+            prices.lambda_request * 1e6,
+            prices.sqs_request * 1e6,
+            prices.s3_put_request * 1e3,
+            prices.s3_get_request * 1e3,
+        ],
+        rel=1e-9,
+    )
     cli_default = cli.build_parser().parse_args(["cost", "--images-per-day", "1", "--burst-hours", "1"])
     readme = re.search(r"about USD ([\d.]+) per inference-unit hour", doc_text("README.md"))
     assert float(readme[1]) == prices.inference_unit_hour == cli_default.price_per_iu_hour
@@ -521,29 +579,43 @@ def test_the_default_prices_the_cost_docs_list_are_the_pricing_module_and_cli_de
 
 def test_the_cost_example_is_what_the_cost_command_computes():
     text = doc_text("docs/model-lifecycle.md")
-    example = re.search(r"Example, ([\d,]+) images a day in one ([\d.]+)-hour burst, (\d+) inference unit at ([\d.]+): "
-                        r"always-on ([\d.]+) USD a day \(([\d.]+) per 1,000 images\), on-demand ([\d.]+) \(([\d.]+) "
-                        r"per 1,000 images\), a (\d+)% saving", text)
+    example = re.search(
+        r"Example, ([\d,]+) images a day in one ([\d.]+)-hour burst, (\d+) inference unit at ([\d.]+): "
+        r"always-on ([\d.]+) USD a day \(([\d.]+) per 1,000 images\), on-demand ([\d.]+) \(([\d.]+) "
+        r"per 1,000 images\), a (\d+)% saving",
+        text,
+    )
     assert example, "the cost example of docs/model-lifecycle.md changed: update this test"
     images, hours, units = int(example[1].replace(",", "")), float(example[2]), int(example[3])
     workload = cost.Workload(images_per_day=images, burst_hours=hours, inference_units=units)
     prices = cost.Prices(inference_unit_hour=float(example[4]))
     always, on_demand = (cost.estimate(workload, mode, prices).total for mode in ("always-on", "on-demand"))
-    computed = [f"{always:.2f}", f"{always / images * 1000:.2f}", f"{on_demand:.2f}",
-                f"{on_demand / images * 1000:.2f}", f"{1 - on_demand / always:.0%}".rstrip("%")]
+    computed = [
+        f"{always:.2f}",
+        f"{always / images * 1000:.2f}",
+        f"{on_demand:.2f}",
+        f"{on_demand / images * 1000:.2f}",
+        f"{1 - on_demand / always:.0%}".rstrip("%"),
+    ]
     assert list(example.groups()[4:]) == computed
 
 
 def test_reliability_lambda_cost_per_1000_images_is_bench_gb_seconds_at_the_module_price():
     text = doc_text("docs/reliability.md")
-    stated = re.search(r"([\d.]+) GB-s per 1,000 images against the baseline's ([\d.]+) \(([\d.]+)x\), about USD "
-                       r"([\d.]+) per 1,000 images at USD ([\d.]+) per GB-s", text)
+    stated = re.search(
+        r"([\d.]+) GB-s per 1,000 images against the baseline's ([\d.]+) \(([\d.]+)x\), about USD "
+        r"([\d.]+) per 1,000 images at USD ([\d.]+) per GB-s",
+        text,
+    )
     assert stated, "the Lambda cost sentence of docs/reliability.md changed: update this test"
     gb_seconds, baseline, ratio, usd, price = (float(value) for value in stated.groups())
     assert price == cost.Prices().lambda_gb_second
     assert f"{gb_seconds * price:.2g}" == f"{usd:.2g}" and f"{gb_seconds / baseline:.2f}" == f"{ratio:.2f}"
-    model = re.search(r"about USD ([\d.]+) of model time per 1,000 images at the cap \((\d+) units x USD ([\d.]+)/h / "
-                      r"([\d,]+) images/h\)", text)
+    model = re.search(
+        r"about USD ([\d.]+) of model time per 1,000 images at the cap \((\d+) units x USD ([\d.]+)/h / "
+        r"([\d,]+) images/h\)",
+        text,
+    )
     units, per_hour, images_per_hour = int(model[2]), float(model[3]), int(model[4].replace(",", ""))
     assert per_hour == cost.Prices().inference_unit_hour
     assert images_per_hour == units * config.TPS_PER_INFERENCE_UNIT * 3600
@@ -554,7 +626,7 @@ def bench_entry(stamp: str) -> str:
     results = (ROOT / "bench" / "RESULTS.md").read_text(encoding="utf-8")
     start = results.index(f"## {stamp}")
     end = results.find("\n## ", start + 1)
-    return results[start:end if end > 0 else None]
+    return results[start : end if end > 0 else None]
 
 
 def test_bench_figures_quoted_in_the_docs_are_in_bench_results():
@@ -567,8 +639,10 @@ def test_bench_figures_quoted_in_the_docs_are_in_bench_results():
             if cited:
                 entry = bench_entry(cited[1])
                 figures = re.findall(r"(?<![\d.])(?<!target of )(\d+\.\d+)(?![\d.])", paragraph)  # not a goal
-                gb_s = re.search(r"([\d.]+) GB-s per 1,000 images against the baseline's ([\d.]+) \(([\d.]+)x\)",
-                                 " ".join(path.read_text(encoding="utf-8").split()))
+                gb_s = re.search(
+                    r"([\d.]+) GB-s per 1,000 images against the baseline's ([\d.]+) \(([\d.]+)x\)",
+                    " ".join(path.read_text(encoding="utf-8").split()),
+                )
                 figures += list(gb_s.groups()) if gb_s else []
                 quoted += [(path.name, figure, figure in entry) for figure in figures]
     missing = [item for item in quoted if not item[2]]
@@ -577,16 +651,23 @@ def test_bench_figures_quoted_in_the_docs_are_in_bench_results():
 
 # --- statements of the docs that the code defines ------------------------------------------------------------
 
+
 def test_readme_lists_every_local_run_outcome_the_pipeline_writes():
     """summary.json's outcomes come from LocalPipeline.outcome and .wait (`timeout` is wait's default)."""
     from customlabels.local import pipeline
 
     tree = ast.parse(Path(pipeline.__file__).read_text())
-    functions = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)
-                 and node.name in ("outcome", "wait")]
-    literals = {node.value for function in functions for node in ast.walk(function)
-                if isinstance(node, ast.Constant) and isinstance(node.value, str)
-                and re.fullmatch(r"[a-z][a-z-]*:?", node.value)}
+    functions = [
+        node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name in ("outcome", "wait")
+    ]
+    literals = {
+        node.value
+        for function in functions
+        for node in ast.walk(function)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and re.fullmatch(r"[a-z][a-z-]*:?", node.value)
+    }
     outcomes = {"error:<Code>" if literal == "error:" else literal for literal in literals}
     readme = doc_text("README.md")
     listed = re.search(r"`summary\.json` lists each uploaded key with its outcome: (.*?)\.", readme)

@@ -40,8 +40,10 @@ def test_gallery_in_chromium(gallery_run, tmp_path, browser):
     page.locator("#confidence").fill("50")
     assert visible(page, "#grid .card") == 2, "lowering the slider brings back the image with the 60% flower"
     page.select_option("#label", ":error")
-    assert visible(page, "#grid .card") == 1 and "InvalidImageFormatException" in page.locator(
-        "#grid .card:visible").text_content()
+    assert (
+        visible(page, "#grid .card") == 1
+        and "InvalidImageFormatException" in page.locator("#grid .card:visible").text_content()
+    )
     page.select_option("#label", ":pending")
     assert page.locator("#grid .card:visible .name").all_text_contents() == ["waiting.jpg"]
     page.select_option("#label", ":nothing")
@@ -62,9 +64,13 @@ def test_gallery_in_chromium(gallery_run, tmp_path, browser):
 
 def manifest_line(key, width, height, boxes):
     classes = ["bee", "flower"]
-    return object_detection_line(f"s3://truth/{key}", width, height,
-                                 [Box(label, left * width, top * height, w * width, h * height)
-                                  for label, (left, top, w, h) in boxes], classes)
+    return object_detection_line(
+        f"s3://truth/{key}",
+        width,
+        height,
+        [Box(label, left * width, top * height, w * width, h * height) for label, (left, top, w, h) in boxes],
+        classes,
+    )
 
 
 def with_model(results, documents):
@@ -78,13 +84,25 @@ def test_ground_truth_verdicts_filters_sort_search_and_anchors(gallery_run, tmp_
     images, results, documents = gallery_run
     with_model(results, documents)
     manifest = tmp_path / "truth.manifest"
-    manifest.write_text("\n".join([
-        manifest_line("meadow/bee #1.jpg", 640, 480,
-                      [("bee", (0.1, 0.1, 0.3, 0.3)), ("flower", (0.7, 0.05, 0.2, 0.2))]),
-        manifest_line("flowers.png", 300, 400, [("flower", (0.2, 0.2, 0.4, 0.4))]),
-        manifest_line("empty.jpg", 200, 200, [])]) + "\n")
-    index = gallery.write_gallery(pictures.collect(results, images), tmp_path / "gallery", min_confidence=0,
-                                  entries=read_manifest(manifest), manifest_name="truth.manifest")
+    manifest.write_text(
+        "\n".join(
+            [
+                manifest_line(
+                    "meadow/bee #1.jpg", 640, 480, [("bee", (0.1, 0.1, 0.3, 0.3)), ("flower", (0.7, 0.05, 0.2, 0.2))]
+                ),
+                manifest_line("flowers.png", 300, 400, [("flower", (0.2, 0.2, 0.4, 0.4))]),
+                manifest_line("empty.jpg", 200, 200, []),
+            ]
+        )
+        + "\n"
+    )
+    index = gallery.write_gallery(
+        pictures.collect(results, images),
+        tmp_path / "gallery",
+        min_confidence=0,
+        entries=read_manifest(manifest),
+        manifest_name="truth.manifest",
+    )
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -109,7 +127,8 @@ def test_ground_truth_verdicts_filters_sort_search_and_anchors(gallery_run, tmp_
     page.locator("#confidence").fill("90")
     assert names() == ["flowers.png", "meadow/bee #1.jpg"], "at 90% the 85% flower no longer finds its box"
     assert page.locator("#grid .card", has_text="flowers.png").locator(".tab:visible").all_text_contents() == [
-        "missed flower"]
+        "missed flower"
+    ]
     page.select_option("#label", ":tp")
     assert names() == ["meadow/bee #1.jpg"]
 
@@ -131,11 +150,15 @@ def test_ground_truth_verdicts_filters_sort_search_and_anchors(gallery_run, tmp_
     assert page.locator("#detail").evaluate("dialog => dialog.open"), "a link to the anchor opens the image"
     assert page.locator("#detail-name").text_content() == "meadow/bee #1.jpg"
     rows = [row.locator("td").all_text_contents() for row in page.locator("#detail-table tbody tr").all()]
-    assert rows == [["bee", "95.00%", "10.0, 10.0, 30.0, 30.0", "true positive"],
-                    ["flower", "60.00%", "50.0, 50.0, 30.0, 30.0", "false positive"]]
+    assert rows == [
+        ["bee", "95.00%", "10.0, 10.0, 30.0, 30.0", "true positive"],
+        ["flower", "60.00%", "50.0, 50.0, 30.0, 30.0", "false positive"],
+    ]
     truth_rows = [row.locator("td").all_text_contents() for row in page.locator("#detail-truth tbody tr").all()]
-    assert truth_rows == [["bee", "10.0, 10.0, 30.0, 30.0", "from 95.00% down"],
-                          ["flower", "70.0, 5.0, 20.0, 20.0", "missed at every threshold"]]
+    assert truth_rows == [
+        ["bee", "10.0, 10.0, 30.0, 30.0", "from 95.00% down"],
+        ["flower", "70.0, 5.0, 20.0, 20.0", "missed at every threshold"],
+    ]
     model = page.locator("#detail-facts dd", has_text="arn:aws:rekognition")
     assert model.text_content() == MODEL_ARN
     assert model.evaluate("dd => dd.scrollWidth <= dd.clientWidth"), "the ARN wraps, it is never cut"
@@ -152,10 +175,13 @@ def test_tabs_of_close_boxes_never_hide_one_another(tmp_path, browser):
     images.mkdir()
     (results / "test_images").mkdir(parents=True)
     Image.new("RGB", (300, 200), (10, 10, 10)).save(images / "crowd.jpg")
-    crowd = [{"Name": label, "Confidence": 90.0 - n, "Geometry": box(0.3 + n * 0.01, 0.3 + n * 0.01, 0.2, 0.2)}
-             for n, label in enumerate(["bee", "flower"] * 6)]
-    (results / "test_images" / "crowd.jpg.json").write_text(json.dumps(
-        {"Image": {"Bucket": "b", "Key": "test_images/crowd.jpg"}, "CustomLabels": crowd}))
+    crowd = [
+        {"Name": label, "Confidence": 90.0 - n, "Geometry": box(0.3 + n * 0.01, 0.3 + n * 0.01, 0.2, 0.2)}
+        for n, label in enumerate(["bee", "flower"] * 6)
+    ]
+    (results / "test_images" / "crowd.jpg.json").write_text(
+        json.dumps({"Image": {"Bucket": "b", "Key": "test_images/crowd.jpg"}, "CustomLabels": crowd})
+    )
     index = gallery.write_gallery(pictures.collect(results, images), tmp_path / "gallery")
     page = browser.new_page(viewport={"width": 420, "height": 900})
     page.goto(index.as_uri())
@@ -183,19 +209,32 @@ def test_tabs_of_close_boxes_never_hide_one_another(tmp_path, browser):
         for rect in inside:
             assert left - 0.5 <= rect[0] and rect[2] <= right + 0.5 and top - 0.5 <= rect[1] and rect[3] <= bottom + 0.5
         for n, a in enumerate(inside):
-            for b in inside[n + 1:]:
+            for b in inside[n + 1 :]:
                 assert not (a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and b[1] < a[3] - 0.5), (a, b)
 
 
 def test_image_level_ground_truth_and_errors_on_a_narrow_screen(gallery_run, tmp_path, browser):
     images, results, _ = gallery_run
     manifest = tmp_path / "labels.manifest"
-    manifest.write_text(json.dumps({
-        "source-ref": "s3://truth/flowers.png", "labels": [0, 1],
-        "labels-metadata": {"type": "groundtruth/image-classification-multilabel",
-                            "class-map": {"0": "sunny", "1": "cloudy"}}}) + "\n")
-    index = gallery.write_gallery(pictures.collect(results, images), tmp_path / "gallery",
-                                  entries=read_manifest(manifest), manifest_name="labels.manifest")
+    manifest.write_text(
+        json.dumps(
+            {
+                "source-ref": "s3://truth/flowers.png",
+                "labels": [0, 1],
+                "labels-metadata": {
+                    "type": "groundtruth/image-classification-multilabel",
+                    "class-map": {"0": "sunny", "1": "cloudy"},
+                },
+            }
+        )
+        + "\n"
+    )
+    index = gallery.write_gallery(
+        pictures.collect(results, images),
+        tmp_path / "gallery",
+        entries=read_manifest(manifest),
+        manifest_name="labels.manifest",
+    )
     page = browser.new_page(viewport={"width": 320, "height": 800})
     page.goto(index.as_uri())
     flowers = page.locator("#grid .card", has_text="flowers.png")
@@ -204,8 +243,9 @@ def test_image_level_ground_truth_and_errors_on_a_narrow_screen(gallery_run, tmp
     page.locator("#confidence").fill("75")
     assert flowers.locator(".chip:visible").all_text_contents() == ["missed sunny", "missed cloudy"]
     error = page.locator(".errortext")
-    lines = error.evaluate("e => Math.round(e.getBoundingClientRect().height / parseFloat(getComputedStyle(e)"
-                           ".lineHeight))")
+    lines = error.evaluate(
+        "e => Math.round(e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight))"
+    )
     assert 1 <= lines <= 3, f"the error's message wraps between words on a 320 px screen ({lines} lines)"
 
 
@@ -213,11 +253,12 @@ def test_the_thresholds_the_results_were_made_with_are_said_in_words(gallery_run
     """The header names each distinct Thresholds of the results, the detail the image's own, as `thresholds show`
     words them (not as JSON)."""
     images, results, documents = gallery_run
-    made_with = {"meadow/bee #1.jpg": {"min_confidence": 80.0, "labels": {"flower": 72.5}},
-                 "flowers.png": {"min_confidence": None, "labels": {}}}
+    made_with = {
+        "meadow/bee #1.jpg": {"min_confidence": 80.0, "labels": {"flower": 72.5}},
+        "flowers.png": {"min_confidence": None, "labels": {}},
+    }
     for name, thresholds in made_with.items():
-        (results / "test_images" / f"{name}.json").write_text(json.dumps({**documents[name],
-                                                                          "Thresholds": thresholds}))
+        (results / "test_images" / f"{name}.json").write_text(json.dumps({**documents[name], "Thresholds": thresholds}))
     index = gallery.write_gallery(pictures.collect(results, images), tmp_path / "gallery", min_confidence=0)
     page = browser.new_page()
     page.goto(index.as_uri())

@@ -37,16 +37,44 @@ def venv(tmp_path_factory) -> Path:
             source.mkdir(exist_ok=True)
             shutil.copy2(ROOT / name, source / name)
     wheels = root / "wheels"
-    run([sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-deps",
-         "--no-build-isolation", "--wheel-dir", str(wheels), str(source)], cwd=root)
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(wheels),
+            str(source),
+        ],
+        cwd=root,
+    )
     [wheel] = wheels.glob("customlabels-*.whl")
     venv = root / "venv"
     run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=root)
     python = venv / "bin" / "python"
-    run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--disable-pip-version-check",
-         "--no-deps", str(wheel)], cwd=root)
-    site_packages = Path(run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             cwd=root).stdout.strip())
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            str(wheel),
+        ],
+        cwd=root,
+    )
+    site_packages = Path(
+        run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=root).stdout.strip()
+    )
     (site_packages / "project-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     return venv
 
@@ -59,9 +87,15 @@ def run(command: list[str], cwd: Path, timeout: float = 300) -> subprocess.Compl
 
 
 def test_the_installed_packages_are_the_wheels_not_the_checkout(venv, tmp_path):
-    located = run([str(venv / "bin" / "python"), "-c",
-                   "import customlabels, customlabels_runtime, customlabels.config; "
-                   "print(customlabels.__file__); print(customlabels_runtime.__file__)"], cwd=tmp_path)
+    located = run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import customlabels, customlabels_runtime, customlabels.config; "
+            "print(customlabels.__file__); print(customlabels_runtime.__file__)",
+        ],
+        cwd=tmp_path,
+    )
     for line in located.stdout.split():
         assert Path(line).is_relative_to(venv), line
         assert not Path(line).is_relative_to(ROOT), line
@@ -75,8 +109,21 @@ def test_help_sample_data_and_a_local_run_from_outside_the_checkout(venv, tmp_pa
     images = sorted(path.name for path in (tmp_path / "sample" / "images").rglob("*") if path.is_file())
     assert len(images) == 3
 
-    run([customlabels, "local", "run", "--images", "sample/images", "--model", "manifest:sample/manifest.jsonl",
-         "--out", "results"], cwd=tmp_path, timeout=600)
+    run(
+        [
+            customlabels,
+            "local",
+            "run",
+            "--images",
+            "sample/images",
+            "--model",
+            "manifest:sample/manifest.jsonl",
+            "--out",
+            "results",
+        ],
+        cwd=tmp_path,
+        timeout=600,
+    )
     summary = json.loads((tmp_path / "results" / "summary.json").read_text())
     assert summary["counts"] == {"labels": 3}
     for image in summary["images"]:

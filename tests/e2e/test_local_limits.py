@@ -41,8 +41,9 @@ def test_every_image_over_a_documented_limit_ends_as_exactly_one_error_result():
     keys = [config.input_prefix + name for name in expected]
     # The visibility timeout outlasts any batch on a loaded machine: a copy delivered because an invocation ran
     # long (SQS delivers at least once) would add a call that no failed record asked for (a flake hunt saw one).
-    with LocalPipeline(config, model=ModelOptions(running=True, tps_per_inference_unit=1000),
-                       visibility_timeout=300) as pipeline:
+    with LocalPipeline(
+        config, model=ModelOptions(running=True, tps_per_inference_unit=1000), visibility_timeout=300
+    ) as pipeline:
         for key, (body, _) in zip(keys, expected.values(), strict=True):
             pipeline.upload(key, body)
         outcomes = pipeline.wait(keys, timeout=300)

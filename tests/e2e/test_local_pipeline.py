@@ -21,16 +21,27 @@ from helpers import ROOT, picture, synth_template
 pytestmark = pytest.mark.e2e
 
 
-KEYS = ["test_images/bee.jpg", "test_images/flower.png", "test_images/with space.jpg", "test_images/a+b.jpg",
-        "test_images/100% sure.jpg", "test_images/ünïcödé/蜂.jpeg", "test_images/deep/er/nest/ed/x.PNG"]
+KEYS = [
+    "test_images/bee.jpg",
+    "test_images/flower.png",
+    "test_images/with space.jpg",
+    "test_images/a+b.jpg",
+    "test_images/100% sure.jpg",
+    "test_images/ünïcödé/蜂.jpeg",
+    "test_images/deep/er/nest/ed/x.PNG",
+]
 
 
 @pytest.fixture
 def backend(tmp_path):
     """Every test key's image holds one bee in its top-left quarter."""
     manifest = tmp_path / "gt.manifest"
-    manifest.write_text("\n".join(object_detection_line(f"s3://gt/{key}", 320, 240, [Box("bee", 0, 0, 160, 120)],
-                                                        ["bee"]) for key in KEYS) + "\n")
+    manifest.write_text(
+        "\n".join(
+            object_detection_line(f"s3://gt/{key}", 320, 240, [Box("bee", 0, 0, 160, 120)], ["bee"]) for key in KEYS
+        )
+        + "\n"
+    )
     return ManifestBackend.from_file(manifest, jitter=0)
 
 
@@ -44,8 +55,10 @@ def eventually(condition, timeout=300, poll=0.1):
 
 def queue_drained(pipeline) -> bool:
     """The work queue holds no message, visible or in flight (moto's counts are exact)."""
-    counts = pipeline.sqs.get_queue_attributes(QueueUrl=pipeline.resources.queue_url, AttributeNames=[
-        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    counts = pipeline.sqs.get_queue_attributes(
+        QueueUrl=pipeline.resources.queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
     return all(int(count) == 0 for count in counts.values())
 
 
@@ -67,13 +80,21 @@ def test_uploads_become_result_jsons_for_every_kind_of_key(backend):
         objects = {o["Key"] for o in pipeline.s3.list_objects_v2(Bucket=pipeline.resources.bucket)["Contents"]}
         dead_letters = pipeline.dead_letter_keys()
 
-    assert outcomes == {**dict.fromkeys(KEYS, "labels"), "test_images/corrupt.jpg": "error:InvalidImageFormatException",
-                        "test_images/tiny.png": "error:InvalidParameterException",
-                        "test_images/notes.txt": "not-an-image"}
+    assert outcomes == {
+        **dict.fromkeys(KEYS, "labels"),
+        "test_images/corrupt.jpg": "error:InvalidImageFormatException",
+        "test_images/tiny.png": "error:InvalidParameterException",
+        "test_images/notes.txt": "not-an-image",
+    }
     assert result["Image"]["Key"] == "test_images/ünïcödé/蜂.jpeg"
     assert result["MinConfidence"] == 50.0
-    assert result["CustomLabels"] == [{"Name": "bee", "Confidence": 95.0, "Geometry": {"BoundingBox": {
-        "Width": 0.5, "Height": 0.5, "Left": 0.0, "Top": 0.0}}}]
+    assert result["CustomLabels"] == [
+        {
+            "Name": "bee",
+            "Confidence": 95.0,
+            "Geometry": {"BoundingBox": {"Width": 0.5, "Height": 0.5, "Left": 0.0, "Top": 0.0}},
+        }
+    ]
     # one result per image and nothing else: the s3:TestEvent and the .txt produced nothing, results no results
     assert objects == {*keys, *(k + ".json" for k in keys if not k.endswith(".txt"))}
     assert dead_letters == set()
@@ -111,13 +132,15 @@ def test_manual_mode_images_wait_for_the_operator_without_spending_receives(back
     starts the model."""
     keys = KEYS[:3]
     config = load_config(model_lifecycle="manual")
-    with LocalPipeline(config, backend, model=ModelOptions(running=False), visibility_timeout=1,
-                       manager_interval=0.2) as pipeline:
+    with LocalPipeline(
+        config, backend, model=ModelOptions(running=False), visibility_timeout=1, manager_interval=0.2
+    ) as pipeline:
         upload_all(pipeline, keys)
         eventually(lambda: scheduled_runs(pipeline) >= 3)
         waiting = pipeline.wait(keys, timeout=0)
-        rekognition = boto3.client("rekognition", endpoint_url=pipeline.rekognition_endpoint,
-                                   region_name=config.region, **FAKE_CREDENTIALS)
+        rekognition = boto3.client(
+            "rekognition", endpoint_url=pipeline.rekognition_endpoint, region_name=config.region, **FAKE_CREDENTIALS
+        )
         rekognition.start_project_version(ProjectVersionArn=config.model_arn, MinInferenceUnits=1)
         outcomes = pipeline.wait(keys, timeout=300)
         dead_letters = pipeline.dead_letter_keys()
@@ -150,19 +173,32 @@ def test_on_demand_nothing_but_an_image_starts_the_billed_model(backend):
 
 def test_exhausted_retries_end_in_the_dlq_and_redrive_completes_them(backend):
     config = load_config(max_receive_count=2, model_lifecycle="manual")
-    with LocalPipeline(config, backend, model=ModelOptions(faults={"InternalServerError": 1.0}),
-                       visibility_timeout=1) as pipeline:
+    with LocalPipeline(
+        config, backend, model=ModelOptions(faults={"InternalServerError": 1.0}), visibility_timeout=1
+    ) as pipeline:
         upload_all(pipeline, KEYS[:2])
         assert pipeline.wait(KEYS[:2], timeout=300) == dict.fromkeys(KEYS[:2], "dead-letter")
         # SQS delivers at least once: with a 1 s visibility timeout, copies of a message received while its first
         # invocation still retried reach the DLQ later, one by one. Only once the work queue holds nothing, visible
         # or in flight, is every copy there; a copy arriving after the redrive would stay in the DLQ.
         eventually(lambda: queue_drained(pipeline))
-        env = {**os.environ, "AWS_ENDPOINT_URL_SQS": pipeline.resources.endpoint, "COLUMNS": "200",
-               "AWS_DEFAULT_REGION": config.region, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+        env = {
+            **os.environ,
+            "AWS_ENDPOINT_URL_SQS": pipeline.resources.endpoint,
+            "COLUMNS": "200",
+            "AWS_DEFAULT_REGION": config.region,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+        }
         urls = ["--dead-letter-queue-url", pipeline.resources.dead_letter_queue_url]
-        listed = subprocess.run([sys.executable, "-m", "customlabels", "dlq", "list", *urls], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=300)
+        listed = subprocess.run(
+            [sys.executable, "-m", "customlabels", "dlq", "list", *urls],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         # A message received again while its first invocation still retried can land in the DLQ twice; the
         # listing shows every message, and both images are among them.
         listed_count = int(re.search(r"(\d+) message\(s\) in the dead-letter queue", listed.stdout)[1])
@@ -170,9 +206,23 @@ def test_exhausted_retries_end_in_the_dlq_and_redrive_completes_them(backend):
         assert all(key in listed.stdout for key in KEYS[:2])
 
         pipeline.service.faults = {}  # the cause is fixed
-        redriven = subprocess.run([sys.executable, "-m", "customlabels", "dlq", "redrive", *urls, "--queue-url",
-                                   pipeline.resources.queue_url], cwd=ROOT, env=env, capture_output=True,
-                                  text=True, timeout=300)
+        redriven = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "customlabels",
+                "dlq",
+                "redrive",
+                *urls,
+                "--queue-url",
+                pipeline.resources.queue_url,
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert f"Moved {listed_count} message(s) back" in redriven.stdout, redriven.stderr
         assert pipeline.wait(KEYS[:2], timeout=300) == dict.fromkeys(KEYS[:2], "labels")
         assert pipeline.dead_letter_keys() == set()
@@ -183,20 +233,26 @@ def test_local_provisioning_agrees_with_the_synthesized_template(tmp_path):
     config = load_config()
     with LocalPipeline(config) as pipeline:
         sqs, s3 = pipeline.sqs, pipeline.s3
-        attributes = sqs.get_queue_attributes(QueueUrl=pipeline.resources.queue_url,
-                                               AttributeNames=["All"])["Attributes"]
+        attributes = sqs.get_queue_attributes(QueueUrl=pipeline.resources.queue_url, AttributeNames=["All"])[
+            "Attributes"
+        ]
         local_filters = sorted(
             tuple(sorted((r["Name"].lower(), r["Value"]) for r in c["Filter"]["Key"]["FilterRules"]))
-            for c in s3.get_bucket_notification_configuration(Bucket=pipeline.resources.bucket)["QueueConfigurations"])
+            for c in s3.get_bucket_notification_configuration(Bucket=pipeline.resources.bucket)["QueueConfigurations"]
+        )
         local_batch_size = pipeline.esm._arguments[4]
 
-    [queue] = [r["Properties"] for r in template.values()
-               if r["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in r["Properties"]]
+    [queue] = [
+        r["Properties"]
+        for r in template.values()
+        if r["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in r["Properties"]
+    ]
     [mapping] = [r["Properties"] for r in template.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
     [notifications] = [r["Properties"] for r in template.values() if r["Type"] == "Custom::S3BucketNotifications"]
     deployed_filters = sorted(
         tuple(sorted((r["Name"], r["Value"]) for r in c["Filter"]["Key"]["FilterRules"]))
-        for c in notifications["NotificationConfiguration"]["QueueConfigurations"])
+        for c in notifications["NotificationConfiguration"]["QueueConfigurations"]
+    )
 
     assert local_filters == deployed_filters
     assert int(attributes["VisibilityTimeout"]) == queue["VisibilityTimeout"]
@@ -206,15 +262,24 @@ def test_local_provisioning_agrees_with_the_synthesized_template(tmp_path):
 
 
 def run_cli(*args, timeout=600):
-    return subprocess.run([sys.executable, "-m", "customlabels", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "customlabels", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_cli_runs_a_folder_and_writes_results_and_summary(tmp_path):
     assert run_cli("sample-data", str(tmp_path / "sample"), "--count", "4").returncode == 0
     (tmp_path / "sample" / "images" / "readme.txt").write_text("not an image")
-    run = run_cli("local", "run", "--images", str(tmp_path / "sample" / "images"), "--model",
-                  f"manifest:{tmp_path / 'sample' / 'manifest.jsonl'}", "--out", str(tmp_path / "out"))
+    run = run_cli(
+        "local",
+        "run",
+        "--images",
+        str(tmp_path / "sample" / "images"),
+        "--model",
+        f"manifest:{tmp_path / 'sample' / 'manifest.jsonl'}",
+        "--out",
+        str(tmp_path / "out"),
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     outcomes = {image["key"]: image["outcome"] for image in summary["images"]}
@@ -248,20 +313,40 @@ def test_cli_exits_1_and_names_the_images_in_the_dlq(tmp_path):
     images = tmp_path / "images"
     images.mkdir()
     (images / "bee.jpg").write_bytes(picture())
-    run = run_cli("local", "run", "--images", str(images), "--out", str(tmp_path / "out"), "--faults", "internal=1",
-                  "--visibility-timeout", "1", "--timeout", "300")
+    run = run_cli(
+        "local",
+        "run",
+        "--images",
+        str(images),
+        "--out",
+        str(tmp_path / "out"),
+        "--faults",
+        "internal=1",
+        "--visibility-timeout",
+        "1",
+        "--timeout",
+        "300",
+    )
     assert run.returncode == 1
     printed = " ".join(run.stdout.split())
     assert "dead-letter: test_images/bee.jpg (every retry failed; see the log)" in printed
-    calls = re.search(r"Rekognition: (\d+) DetectCustomLabels calls; errors answered \(retried, "
-                      r"docs/reliability.md\): (\d+) InternalServerError", printed)
+    calls = re.search(
+        r"Rekognition: (\d+) DetectCustomLabels calls; errors answered \(retried, "
+        r"docs/reliability.md\): (\d+) InternalServerError",
+        printed,
+    )
     assert calls and int(calls[1]) >= int(calls[2]) >= 2, "every call to the running model failed, and was retried"
 
 
 def test_local_serve_keeps_the_stack_up_for_boto3_and_stops_on_sigterm(tmp_path):
-    serve = subprocess.Popen([sys.executable, "-m", "customlabels", "local", "serve", "--log", str(tmp_path / "l.log")],
-                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             env={**os.environ, "COLUMNS": "200"})
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "customlabels", "local", "serve", "--log", str(tmp_path / "l.log")],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
     try:
         printed = ""
         while "aws s3 cp s3://" not in printed:
@@ -270,8 +355,9 @@ def test_local_serve_keeps_the_stack_up_for_boto3_and_stops_on_sigterm(tmp_path)
             printed += line
         environment = dict(re.findall(r"(AWS_ENDPOINT_URL_S3|AWS_ENDPOINT_URL_REKOGNITION)=(\S+)", printed))
         bucket = re.search(r"s3://([\w-]+)/test_images/bee.jpg", printed)[1]
-        s3 = boto3.client("s3", endpoint_url=environment["AWS_ENDPOINT_URL_S3"], region_name="us-east-1",
-                          **FAKE_CREDENTIALS)
+        s3 = boto3.client(
+            "s3", endpoint_url=environment["AWS_ENDPOINT_URL_S3"], region_name="us-east-1", **FAKE_CREDENTIALS
+        )
         s3.put_object(Bucket=bucket, Key="test_images/bee.jpg", Body=picture())
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
@@ -290,8 +376,14 @@ def test_local_serve_keeps_the_stack_up_for_boto3_and_stops_on_sigterm(tmp_path)
 
 def test_on_demand_a_burst_starts_the_stopped_model_loses_nothing_and_idle_stops_it(backend):
     config = load_config(model_lifecycle="on-demand", max_receive_count=2)
-    with LocalPipeline(config, backend, model=ModelOptions(start_delay=1.5), visibility_timeout=15,
-                       manager_interval=0.5, idle_seconds=2) as pipeline:
+    with LocalPipeline(
+        config,
+        backend,
+        model=ModelOptions(start_delay=1.5),
+        visibility_timeout=15,
+        manager_interval=0.5,
+        idle_seconds=2,
+    ) as pipeline:
         upload_all(pipeline, KEYS)
         outcomes = pipeline.wait(KEYS, timeout=300)
         dead_letters = pipeline.dead_letter_keys()
@@ -317,7 +409,8 @@ def test_always_on_starts_the_model_and_keeps_it_running(backend):
         outcomes = pipeline.wait(KEYS[:2], timeout=300)
         time.sleep(2)  # four times the idle time
         status = pipeline.service.describe_project_versions(
-            {"ProjectArn": pipeline.service.models[config.model_arn].project_arn})["ProjectVersionDescriptions"][0]
+            {"ProjectArn": pipeline.service.models[config.model_arn].project_arn}
+        )["ProjectVersionDescriptions"][0]
     assert set(outcomes.values()) == {"labels"}
     assert status["Status"] == "RUNNING"
 
@@ -327,16 +420,23 @@ def test_the_manager_is_invoked_once_per_uploaded_image_never_for_results_or_oth
     invoke the model manager once each; their result JSONs, a text file and keys outside the prefix never."""
     keys = KEYS[:3]
     config = load_config(model_lifecycle="manual")
-    with LocalPipeline(config, backend, model=ModelOptions(running=True), visibility_timeout=30,
-                       manager_interval=3600) as pipeline:
+    with LocalPipeline(
+        config, backend, model=ModelOptions(running=True), visibility_timeout=30, manager_interval=3600
+    ) as pipeline:
         upload_all(pipeline, keys)
         pipeline.upload("test_images/notes.txt", b"not an image")
         pipeline.upload("elsewhere/bee.jpg", picture())
         assert pipeline.wait(keys, timeout=300) == dict.fromkeys(keys, "labels")
         invocations = pipeline.resources.manager_invocations_url
-        eventually(lambda: all(value == "0" for value in pipeline.sqs.get_queue_attributes(
-            QueueUrl=invocations, AttributeNames=["ApproximateNumberOfMessages",
-                                                  "ApproximateNumberOfMessagesNotVisible"])["Attributes"].values()))
+        eventually(
+            lambda: all(
+                value == "0"
+                for value in pipeline.sqs.get_queue_attributes(
+                    QueueUrl=invocations,
+                    AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+                )["Attributes"].values()
+            )
+        )
     runs = pipeline.manager.invocations  # complete once the manager has stopped
     assert sorted(run.key for run in runs if run.trigger == "Object Created") == sorted(keys)
     assert [run for run in runs if run.trigger != "Object Created"] == []  # no tick in an hour, nothing expired

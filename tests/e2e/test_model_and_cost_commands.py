@@ -12,16 +12,23 @@ pytestmark = pytest.mark.e2e
 
 
 def run_cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "customlabels", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "COLUMNS": "200", **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "customlabels", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+    )
 
 
 def test_model_start_wait_status_stop_wait(emulator, manual_clock):
     service, endpoint = emulator
     env = {"AWS_ENDPOINT_URL_REKOGNITION": endpoint}
     service.start_delay = 0  # RUNNING at the first read: the command's own wait is tested in-process below
-    started = run_cli("model", "start", "--model-arn", MODEL_ARN, "--wait", "--poll", "0.1",
-                      "--inference-units", "2", env=env)
+    started = run_cli(
+        "model", "start", "--model-arn", MODEL_ARN, "--wait", "--poll", "0.1", "--inference-units", "2", env=env
+    )
     assert started.returncode == 0, started.stderr
     assert "billed per inference-unit hour" in started.stdout and "Model RUNNING" in started.stdout
     assert service.models[MODEL_ARN].inference_units == 2
@@ -37,8 +44,10 @@ def test_model_start_wait_status_stop_wait(emulator, manual_clock):
     assert refused.returncode == 1 and "cannot be stopped while STARTING" in refused.stderr
     assert "Traceback" not in refused.stderr
     manual_clock.advance(service.start_delay)
-    assert "Model RUNNING" in run_cli("model", "status", "--model-arn", MODEL_ARN, "--wait", "--poll", "0.1",
-                                      env=env).stdout
+    assert (
+        "Model RUNNING"
+        in run_cli("model", "status", "--model-arn", MODEL_ARN, "--wait", "--poll", "0.1", env=env).stdout
+    )
     service.stop_delay = 0
     stopped = run_cli("model", "stop", "--model-arn", MODEL_ARN, "--wait", "--poll", "0.1", env=env)
     assert stopped.returncode == 0 and "Model STOPPED" in stopped.stdout

@@ -28,9 +28,23 @@ def cli_synth(tmp_path_factory):
     outdir = tmp_path_factory.mktemp("cli") / "cdk.out"
     env = {**os.environ, "CDK_DISABLE_CLI_TELEMETRY": "1", "CDK_DISABLE_VERSION_CHECK": "1"}
     run = subprocess.run(
-        [str(CDK_CLI), "synth", "--no-notices", "--quiet", "-c", f"model_arn={MODEL_ARN}", "-c", "min_confidence=90",
-         "--output", str(outdir)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        [
+            str(CDK_CLI),
+            "synth",
+            "--no-notices",
+            "--quiet",
+            "-c",
+            f"model_arn={MODEL_ARN}",
+            "-c",
+            "min_confidence=90",
+            "--output",
+            str(outdir),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert run.returncode == 0, run.stdout + run.stderr
     return outdir
@@ -38,8 +52,12 @@ def cli_synth(tmp_path_factory):
 
 def inference_function(outdir: Path) -> dict:
     template = json.loads((outdir / "CustomLabelsPipeline.template.json").read_text())
-    [function] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"
-                  and "RESULTS_PREFIX" in r["Properties"].get("Environment", {}).get("Variables", {})]
+    [function] = [
+        r
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function"
+        and "RESULTS_PREFIX" in r["Properties"].get("Environment", {}).get("Variables", {})
+    ]
     return function
 
 
@@ -50,9 +68,12 @@ def inference_asset(outdir: Path) -> Path:
 
 def test_cli_synth_reads_cdk_json_and_the_context_overrides(cli_synth):
     template = json.loads((cli_synth / "CustomLabelsPipeline.template.json").read_text())
-    variables = [r["Properties"]["Environment"]["Variables"] for r in template["Resources"].values()
-                 if r["Type"] == "AWS::Lambda::Function"
-                 and "RESULTS_PREFIX" in r["Properties"].get("Environment", {}).get("Variables", {})]
+    variables = [
+        r["Properties"]["Environment"]["Variables"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function"
+        and "RESULTS_PREFIX" in r["Properties"].get("Environment", {}).get("Variables", {})
+    ]
     assert variables[0]["MIN_CONFIDENCE"] == "90.0"
     assert variables[0]["MODEL_ARN"] == MODEL_ARN
 
@@ -63,8 +84,12 @@ def test_asset_holds_the_handler_and_its_dependencies_but_not_boto3(cli_synth):
     assert {"customlabels_runtime", "aws_lambda_powertools"} <= names
     assert not {"boto3", "botocore", "customlabels", "requirements.txt", "__pycache__"} & names
     package = {path.relative_to(asset).as_posix() for path in (asset / "customlabels_runtime").rglob("*")}
-    assert {"customlabels_runtime/__init__.py", "customlabels_runtime/contract.py",
-            "customlabels_runtime/inference/handler.py", "customlabels_runtime/inference/logic.py"} <= package
+    assert {
+        "customlabels_runtime/__init__.py",
+        "customlabels_runtime/contract.py",
+        "customlabels_runtime/inference/handler.py",
+        "customlabels_runtime/inference/logic.py",
+    } <= package
     assert not [name for name in package if "model_manager" in name or name.endswith(("requirements.txt", ".pyc"))]
     assert inference_function(cli_synth)["Properties"]["Handler"] == "customlabels_runtime.inference.handler.handler"
 
@@ -98,11 +123,21 @@ def test_handler_imports_and_runs_from_the_asset_in_a_clean_interpreter(cli_synt
     """)
     # Only the asset and boto3 on the path (the Lambda runtime's task root and its own boto3): -S -s -P leave out
     # site-packages, the user's site and the cwd, and PYTHONPATH is the only other entry.
-    environment = {"PATH": os.environ["PATH"], "PYTHONPATH": os.pathsep.join([str(asset), str(boto3_only)]),
-                   "AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "testing",
-                   "AWS_SECRET_ACCESS_KEY": "testing",
-                   **PipelineConfig(model_arn=MODEL_ARN).function_environment()}
-    run = subprocess.run([sys.executable, "-S", "-s", "-P", "-c", script], env=environment, capture_output=True,
-                         text=True, cwd=tmp_path, timeout=120)
+    environment = {
+        "PATH": os.environ["PATH"],
+        "PYTHONPATH": os.pathsep.join([str(asset), str(boto3_only)]),
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        **PipelineConfig(model_arn=MODEL_ARN).function_environment(),
+    }
+    run = subprocess.run(
+        [sys.executable, "-S", "-s", "-P", "-c", script],
+        env=environment,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout.strip().splitlines()[-1]) == {"batchItemFailures": []}

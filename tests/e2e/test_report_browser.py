@@ -15,12 +15,33 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def report(tmp_path):
     paths = write_evaluation_inputs(tmp_path)
-    gallery.write_gallery(pictures.collect(paths["results-b"], paths["images"]), tmp_path / "gallery",
-                          entries=read_manifest(paths["manifest"]))
-    assert main(["evaluate", "--manifest", str(paths["manifest"]), "--results", f"a={paths['results-a']}",
-                 "--results", f"b={paths['results-b']}", "--target-precision", "0.6", "--report",
-                 str(tmp_path / "report"), "--images", str(paths["images"]), "--gallery",
-                 f"b={tmp_path / 'gallery'}"]) == 0
+    gallery.write_gallery(
+        pictures.collect(paths["results-b"], paths["images"]),
+        tmp_path / "gallery",
+        entries=read_manifest(paths["manifest"]),
+    )
+    assert (
+        main(
+            [
+                "evaluate",
+                "--manifest",
+                str(paths["manifest"]),
+                "--results",
+                f"a={paths['results-a']}",
+                "--results",
+                f"b={paths['results-b']}",
+                "--target-precision",
+                "0.6",
+                "--report",
+                str(tmp_path / "report"),
+                "--images",
+                str(paths["images"]),
+                "--gallery",
+                f"b={tmp_path / 'gallery'}",
+            ]
+        )
+        == 0
+    )
     return tmp_path / "report" / "index.html"
 
 
@@ -46,6 +67,7 @@ def test_report_in_chromium(report, browser):
     phone = browser.new_page(viewport={"width": 390, "height": 800})
     phone.on("pageerror", lambda error: errors.append(str(error)))
     phone.goto(report.as_uri())
-    assert phone.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth"), \
+    assert phone.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth"), (
         "nothing wider than the phone: tables scroll inside their box"
+    )
     assert errors == []

@@ -17,8 +17,14 @@ from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
 pytestmark = pytest.mark.e2e
 
 
-SHAPES = ["plain-{i}.jpg", "with space {i}.jpg", "a+b {i}.png", "100% {i}.jpeg", "ünïcödé/蜂 {i}.JPG",
-          "deep/er/nest/ed/{i}.PNG"]
+SHAPES = [
+    "plain-{i}.jpg",
+    "with space {i}.jpg",
+    "a+b {i}.png",
+    "100% {i}.jpeg",
+    "ünïcödé/蜂 {i}.JPG",
+    "deep/er/nest/ed/{i}.PNG",
+]
 
 
 def picture(fmt="JPEG", size=(160, 120), colour=(90, 160, 60)) -> bytes:
@@ -34,8 +40,10 @@ def bad_inputs() -> dict[str, tuple[bytes, str]]:
         "test_images/bad/zero bytes.jpg": (b"", "error:InvalidImageFormatException"),
         "test_images/bad/gif named.jpg": (picture("GIF"), "error:InvalidImageFormatException"),
         "test_images/bad/png named.jpg": (picture("PNG"), "labels"),
-        "test_images/bad/over 15 MB.jpg": (b"\xff\xd8\xff\xe0" + b"\0" * (15 * 1024 * 1024 + 1),
-                                           "error:ImageTooLargeException"),
+        "test_images/bad/over 15 MB.jpg": (
+            b"\xff\xd8\xff\xe0" + b"\0" * (15 * 1024 * 1024 + 1),
+            "error:ImageTooLargeException",
+        ),
         "test_images/bad/wide.png": (picture("PNG", (4097, 64)), "error:InvalidParameterException"),
         "test_images/bad/tiny.png": (picture("PNG", (63, 63)), "error:InvalidParameterException"),
         "test_images/notes.txt": (b"not an image", "not-an-image"),
@@ -45,8 +53,12 @@ def bad_inputs() -> dict[str, tuple[bytes, str]]:
 
 def soak(count: int, inference_units: int) -> None:
     config = load_config(max_receive_count=8)
-    model = ModelOptions(faults={"ThrottlingException": 0.1, "InternalServerError": 0.02}, seed=11,
-                         inference_units=inference_units, start_delay=0.5)
+    model = ModelOptions(
+        faults={"ThrottlingException": 0.1, "InternalServerError": 0.02},
+        seed=11,
+        inference_units=inference_units,
+        start_delay=0.5,
+    )
     expected: dict[str, str] = {}
     bodies = {kind: picture(kind, colour=(index * 40 % 255, 120, 200)) for index, kind in enumerate(["JPEG", "PNG"])}
     with LocalPipeline(config, model=model, visibility_timeout=20, manager_interval=0.5) as pipeline:
@@ -65,10 +77,22 @@ def soak(count: int, inference_units: int) -> None:
         # Duplicate deliveries: the same S3 event for one image sent twice more.
         duplicate = "test_images/plain-0.jpg"
         head = pipeline.s3.head_object(Bucket=pipeline.resources.bucket, Key=duplicate)
-        event = {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {
-            "bucket": {"name": pipeline.resources.bucket},
-            "object": {"key": "test_images/plain-0.jpg", "versionId": head["VersionId"],
-                       "eTag": head["ETag"].strip('"')}}}]}
+        event = {
+            "Records": [
+                {
+                    "eventSource": "aws:s3",
+                    "eventName": "ObjectCreated:Put",
+                    "s3": {
+                        "bucket": {"name": pipeline.resources.bucket},
+                        "object": {
+                            "key": "test_images/plain-0.jpg",
+                            "versionId": head["VersionId"],
+                            "eTag": head["ETag"].strip('"'),
+                        },
+                    },
+                }
+            ]
+        }
         for _ in range(2):
             pipeline.sqs.send_message(QueueUrl=pipeline.resources.queue_url, MessageBody=json.dumps(event))
 
@@ -81,10 +105,16 @@ def soak(count: int, inference_units: int) -> None:
             pipeline.service.stop_project_version({"ProjectVersionArn": arn})
 
         outcomes = pipeline.wait(list(expected), timeout=300 + 2 * count)
-        objects = {o["Key"]: o for page in pipeline.s3.get_paginator("list_object_versions").paginate(
-            Bucket=pipeline.resources.bucket) for o in page.get("Versions", [])}
-        heads = {key: pipeline.s3.head_object(Bucket=pipeline.resources.bucket, Key=key) for key in expected
-                 if not key.endswith((".txt", ".gif"))}
+        objects = {
+            o["Key"]: o
+            for page in pipeline.s3.get_paginator("list_object_versions").paginate(Bucket=pipeline.resources.bucket)
+            for o in page.get("Versions", [])
+        }
+        heads = {
+            key: pipeline.s3.head_object(Bucket=pipeline.resources.bucket, Key=key)
+            for key in expected
+            if not key.endswith((".txt", ".gif"))
+        }
         results = {key: pipeline.result(key) for key in heads}
         dead_letters = pipeline.dead_letter_keys()
         restarted = [status for _, status in pipeline.service.models[arn].history].count("RUNNING") >= 2
@@ -100,8 +130,9 @@ def soak(count: int, inference_units: int) -> None:
     result_keys = {key for key in objects if key.endswith(".json")}
     assert result_keys == {pipeline.result_key_for(key) for key in heads}  # none for non-images, none twice
     handled = [json.loads(line) for line in log.splitlines() if line.startswith('{"level"')]
-    assert not [entry for entry in handled if str(entry.get("key", "")).endswith(".json")], \
+    assert not [entry for entry in handled if str(entry.get("key", "")).endswith(".json")], (
         "a result triggered an invocation"
+    )
 
 
 def test_soak_100_images_nothing_lost():

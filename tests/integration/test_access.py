@@ -31,22 +31,39 @@ from principalmapper.querying.query_interface import local_check_authorization_f
 pytestmark = pytest.mark.integration
 
 STACK = "CustomLabelsPipeline"
-NAMES = {"bucket": "images-bucket", "queue": "work-queue", "dlq": "dead-letters", "thresholds": "thresholds",
-         "state": "manager-state"}
-POLICIES = {"uploader": "ClientPoliciesUploader", "reader": "ClientPoliciesResultReader",
-            "operator": "ClientPoliciesOperator"}
+NAMES = {
+    "bucket": "images-bucket",
+    "queue": "work-queue",
+    "dlq": "dead-letters",
+    "thresholds": "thresholds",
+    "state": "manager-state",
+}
+POLICIES = {
+    "uploader": "ClientPoliciesUploader",
+    "reader": "ClientPoliciesResultReader",
+    "operator": "ClientPoliciesOperator",
+}
 
 
 def logical_ids(template: dict) -> dict[str, str]:
     """Our names -> the template's logical ids, found by type and construct path."""
     found = {}
     for logical_id in template["Resources"]:
-        for name, prefix in (("bucket", "StorageImages"), ("queue", "QueuesQueue"), ("dlq", "QueuesDeadLetterQueue"),
-                             ("thresholds", "InferenceThresholds"), ("state", "ModelLifecycleState"),
-                             *[(role, policy) for role, policy in POLICIES.items()],
-                             ("inference", "InferenceHandlerRole"), ("bucket_policy", "StorageImagesPolicy")):
-            if logical_id.startswith(prefix) and logical_id[len(prefix):].isalnum() and \
-                    len(logical_id) == len(prefix) + 8:
+        for name, prefix in (
+            ("bucket", "StorageImages"),
+            ("queue", "QueuesQueue"),
+            ("dlq", "QueuesDeadLetterQueue"),
+            ("thresholds", "InferenceThresholds"),
+            ("state", "ModelLifecycleState"),
+            *[(role, policy) for role, policy in POLICIES.items()],
+            ("inference", "InferenceHandlerRole"),
+            ("bucket_policy", "StorageImagesPolicy"),
+        ):
+            if (
+                logical_id.startswith(prefix)
+                and logical_id[len(prefix) :].isalnum()
+                and len(logical_id) == len(prefix) + 8
+            ):
                 found[name] = logical_id
     return found
 
@@ -61,35 +78,59 @@ def documents(template: dict, stack_id: str) -> dict[str, dict]:
     inference role's own policy."""
     ids = logical_ids(template)
     values = concrete_values(template, {ids[name]: physical for name, physical in NAMES.items()})
-    docs = {name: resolve(template["Resources"][ids[name]]["Properties"]["PolicyDocument"], values, stack_id)
-            for name in (*POLICIES, "bucket_policy")}
+    docs = {
+        name: resolve(template["Resources"][ids[name]]["Properties"]["PolicyDocument"], values, stack_id)
+        for name in (*POLICIES, "bucket_policy")
+    }
     role = {"Ref": ids["inference"]}
-    [inference] = [resource["Properties"]["PolicyDocument"] for resource in template["Resources"].values()
-                   if resource["Type"] == "AWS::IAM::Policy" and role in resource["Properties"]["Roles"]]
+    [inference] = [
+        resource["Properties"]["PolicyDocument"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::IAM::Policy" and role in resource["Properties"]["Roles"]
+    ]
     docs["inference"] = resolve(inference, values, stack_id)
     docs["inference_role_arn"] = values[ids["inference"], "Arn"]
-    docs["key_arn"] = next(value for (logical_id, attribute), value in values.items()
-                           if attribute == "Arn" and value.startswith("arn:aws:kms:"))
+    docs["key_arn"] = next(
+        value
+        for (logical_id, attribute), value in values.items()
+        if attribute == "Arn" and value.startswith("arn:aws:kms:")
+    )
     return docs
 
 
 # --- the template --------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("variant", [{}, {"model_lifecycle": "always-on"}, {"model_lifecycle": "manual"},
-                                     {"removal_policy": "destroy", "results_prefix": "results/"}],
-                         ids=["on-demand", "always-on", "manual", "destroy"])
+@pytest.mark.parametrize(
+    "variant",
+    [
+        {},
+        {"model_lifecycle": "always-on"},
+        {"model_lifecycle": "manual"},
+        {"removal_policy": "destroy", "results_prefix": "results/"},
+    ],
+    ids=["on-demand", "always-on", "manual", "destroy"],
+)
 def test_every_lifecycle_variant_has_the_three_policies_and_the_result_guard(tmp_path, template, variant):
     synthesized = synth_template(tmp_path, **variant).to_json() if variant else template
     outputs = synthesized["Outputs"]
     for output in ("UploaderPolicyArn", "ResultReaderPolicyArn", "OperatorPolicyArn"):
         assert outputs[output]["Value"]["Ref"] in synthesized["Resources"]
     ids = logical_ids(synthesized)
-    [guard] = [statement for statement in synthesized["Resources"][ids["bucket_policy"]]["Properties"][
-        "PolicyDocument"]["Statement"] if statement.get("Sid") == "OnlyTheInferenceFunctionWritesResults"]
+    [guard] = [
+        statement
+        for statement in synthesized["Resources"][ids["bucket_policy"]]["Properties"]["PolicyDocument"]["Statement"]
+        if statement.get("Sid") == "OnlyTheInferenceFunctionWritesResults"
+    ]
     results = variant.get("results_prefix", "test_images/")
     assert guard["Effect"] == "Deny" and guard["Principal"] == {"AWS": "*"}
     assert guard["Resource"]["Fn::Join"][1][-1] == f"/{results}*.json"
-    assert {"s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectTagging",
-            "s3:PutObjectVersionTagging", "s3:DeleteObjectVersionTagging"} <= set(guard["Action"])
+    assert {
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:PutObjectTagging",
+        "s3:PutObjectVersionTagging",
+        "s3:DeleteObjectVersionTagging",
+    } <= set(guard["Action"])
     assert not any(action.startswith(("s3:PutBucket", "s3:DeleteBucket")) for action in guard["Action"])
     writers = guard["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
     expected = [{"Fn::GetAtt": [ids["inference"], "Arn"]}]
@@ -99,8 +140,9 @@ def test_every_lifecycle_variant_has_the_three_policies_and_the_result_guard(tmp
 
 
 # --- the reference evaluator, checked against AWS's documented rules first ------------------------------------------
-LAMBDA_TRUST = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                                "Action": "sts:AssumeRole"}]}
+LAMBDA_TRUST = {
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+}
 
 
 def principal(arn: str, *policies: dict) -> Node:
@@ -110,34 +152,75 @@ def principal(arn: str, *policies: dict) -> Node:
 
 
 def allowed(who: Node, action: str, resource: str, bucket_policy: dict | None = None, **context: str) -> bool:
-    return local_check_authorization_full(who, action, resource, context, bucket_policy,
-                                          ACCOUNT if bucket_policy else None)
+    return local_check_authorization_full(
+        who, action, resource, context, bucket_policy, ACCOUNT if bucket_policy else None
+    )
 
 
 def test_the_evaluator_follows_awss_documented_evaluation_rules():
     """reference_policies_evaluation-logic (IAM User Guide): implicit deny by default; an explicit deny in any policy
     overrides an allow; within one account an allow in either the identity or the resource policy suffices; and the
     guide's example of the user carlossalazar whose DenyS3Logs statement refuses his writes to a *log* bucket."""
-    carlos = principal(f"arn:aws:iam::{ACCOUNT}:user/carlossalazar", {"Version": "2012-10-17", "Statement": [
-        {"Sid": "AllowS3ListRead", "Effect": "Allow", "Action": ["s3:GetBucketLocation", "s3:ListAllMyBuckets"],
-         "Resource": "*"},
-        {"Sid": "AllowS3Self", "Effect": "Allow", "Action": "s3:*",
-         "Resource": ["arn:aws:s3:::carlossalazar/*", "arn:aws:s3:::carlossalazar"]},
-        {"Sid": "DenyS3Logs", "Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::*log*"}]})
-    logs_policy = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": carlos.arn}, "Action": "s3:PutObject",
-                                  "Resource": "arn:aws:s3:::carlossalazar-logs/*"}]}
+    carlos = principal(
+        f"arn:aws:iam::{ACCOUNT}:user/carlossalazar",
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AllowS3ListRead",
+                    "Effect": "Allow",
+                    "Action": ["s3:GetBucketLocation", "s3:ListAllMyBuckets"],
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "AllowS3Self",
+                    "Effect": "Allow",
+                    "Action": "s3:*",
+                    "Resource": ["arn:aws:s3:::carlossalazar/*", "arn:aws:s3:::carlossalazar"],
+                },
+                {"Sid": "DenyS3Logs", "Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::*log*"},
+            ],
+        },
+    )
+    logs_policy = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": carlos.arn},
+                "Action": "s3:PutObject",
+                "Resource": "arn:aws:s3:::carlossalazar-logs/*",
+            }
+        ]
+    }
     assert allowed(carlos, "s3:PutObject", "arn:aws:s3:::carlossalazar/report.txt")
     assert not allowed(carlos, "s3:PutObject", "arn:aws:s3:::carlossalazar-logs/a.txt", logs_policy)  # deny wins
     nobody = principal(f"arn:aws:iam::{ACCOUNT}:user/nobody")
     assert not allowed(nobody, "s3:GetObject", "arn:aws:s3:::carlossalazar/report.txt")  # implicit deny
-    grant = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": nobody.arn}, "Action": "s3:GetObject",
-                            "Resource": "arn:aws:s3:::shared/*"}]}
+    grant = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": nobody.arn},
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::shared/*",
+            }
+        ]
+    }
     assert allowed(nobody, "s3:GetObject", "arn:aws:s3:::shared/a.txt", grant)  # resource policy alone, one account
-    tls = {"Statement": [{"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:*",
-                          "Resource": "arn:aws:s3:::shared/*",
-                          "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
-    admin = principal(f"arn:aws:iam::{ACCOUNT}:user/admin", {"Statement": [{"Effect": "Allow", "Action": "*",
-                                                                            "Resource": "*"}]})
+    tls = {
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:*",
+                "Resource": "arn:aws:s3:::shared/*",
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ]
+    }
+    admin = principal(
+        f"arn:aws:iam::{ACCOUNT}:user/admin", {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    )
     assert allowed(admin, "s3:GetObject", "arn:aws:s3:::shared/a.txt", tls)
     assert not allowed(admin, "s3:GetObject", "arn:aws:s3:::shared/a.txt", tls, **{"aws:SecureTransport": "false"})
 
@@ -162,8 +245,14 @@ TABLE = [  # who, action, resource, request context, allowed?, what it shows
     ("uploader", "s3:DeleteObject", OBJECT + "test_images/bee.jpg", {}, False, "deleting an image"),
     ("uploader", "s3:GetObject", OBJECT + "test_images/bee.jpg.json", {}, False, "reading results"),
     ("uploader", "kms:GenerateDataKey", "KEY", S3_VIA, True, "the key, through S3"),
-    ("uploader", "kms:GenerateDataKey", "KEY", {"kms:ViaService": f"sqs.{REGION}.amazonaws.com"}, False,
-     "the key, not through S3"),
+    (
+        "uploader",
+        "kms:GenerateDataKey",
+        "KEY",
+        {"kms:ViaService": f"sqs.{REGION}.amazonaws.com"},
+        False,
+        "the key, not through S3",
+    ),
     ("uploader", "ssm:PutParameter", PARAMETER + "thresholds", {}, False, "changing the thresholds"),
     ("uploader", "cloudformation:DescribeStacks", STACK_ID, {}, True, "reading the stack's outputs"),
     ("reader", "s3:GetObject", OBJECT + "test_images/bee.jpg.json", {}, True, "reading a result"),
@@ -181,8 +270,14 @@ TABLE = [  # who, action, resource, request context, allowed?, what it shows
     ("operator", "sqs:SendMessage", QUEUE + "work-queue", {}, True, "dlq redrive"),
     ("operator", "sqs:DeleteMessage", QUEUE + "work-queue", {}, False, "deleting queued images"),
     ("operator", "s3:PutObject", OBJECT + "test_images/bee.jpg.json", {}, False, "a forged result"),
-    ("operator", "cloudwatch:DescribeAlarms", f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:other", {}, False,
-     "another stack's alarm"),
+    (
+        "operator",
+        "cloudwatch:DescribeAlarms",
+        f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:other",
+        {},
+        False,
+        "another stack's alarm",
+    ),
     ("admin", "s3:PutObject", OBJECT + "test_images/bee.jpg.json", {}, False, "a result forged by an administrator"),
     ("admin", "s3:DeleteObjectVersion", OBJECT + "test_images/bee.jpg.json", {}, False, "a deleted result version"),
     ("admin", "s3:PutObjectTagging", OBJECT + "test_images/bee.jpg.json", {}, False, "a re-tagged result"),
@@ -200,14 +295,16 @@ TABLE = [  # who, action, resource, request context, allowed?, what it shows
 def principals(template):
     docs = documents(template, STACK_ID)
     users = {name: principal(f"arn:aws:iam::{ACCOUNT}:user/{name}", docs[name]) for name in POLICIES}
-    users["admin"] = principal(f"arn:aws:iam::{ACCOUNT}:user/admin",
-                               {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+    users["admin"] = principal(
+        f"arn:aws:iam::{ACCOUNT}:user/admin", {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    )
     users["inference"] = principal(docs["inference_role_arn"], docs["inference"])
     return users, docs
 
 
-@pytest.mark.parametrize(("who", "action", "resource", "context", "expected", "shows"), TABLE,
-                         ids=[f"{row[0]}-{row[5]}" for row in TABLE])
+@pytest.mark.parametrize(
+    ("who", "action", "resource", "context", "expected", "shows"), TABLE, ids=[f"{row[0]}-{row[5]}" for row in TABLE]
+)
 def test_the_access_table(principals, who, action, resource, context, expected, shows):
     users, docs = principals
     resource = docs["key_arn"] if resource == "KEY" else resource
@@ -227,8 +324,11 @@ def _cloudformation_resource(self) -> str:
     return stacks[0].stack_id if stacks else "*"
 
 
-BATCH_ACTIONS = {"sqs:SendMessageBatch": "sqs:SendMessage", "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
-                 "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility"}
+BATCH_ACTIONS = {
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+    "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+}
 """SQS authorizes a batch with its single action's permission (the SQS API reference: "permissions" of each batch
 action); moto checks the operation's own name, which no IAM policy can grant."""
 
@@ -237,6 +337,7 @@ def _iam_request_init(original):
     def init(self, *args, **kwargs):
         original(self, *args, **kwargs)
         self._action = BATCH_ACTIONS.get(self._action, self._action)
+
     return init
 
 
@@ -253,23 +354,45 @@ def deployed(template, monkeypatch, tmp_path):
         s3, sqs, ssm = (boto3.client(name) for name in ("s3", "sqs", "ssm"))
         s3.create_bucket(Bucket=NAMES["bucket"], CreateBucketConfiguration={"LocationConstraint": REGION})
         s3.put_object(Bucket=NAMES["bucket"], Key="test_images/done.jpg", Body=b"image")
-        s3.put_object(Bucket=NAMES["bucket"], Key="test_images/done.jpg.json", Body=json.dumps(
-            {"CustomLabels": [{"Name": "bee", "Confidence": 97.5}]}).encode())
+        s3.put_object(
+            Bucket=NAMES["bucket"],
+            Key="test_images/done.jpg.json",
+            Body=json.dumps({"CustomLabels": [{"Name": "bee", "Confidence": 97.5}]}).encode(),
+        )
         queue = sqs.create_queue(QueueName=NAMES["queue"])["QueueUrl"]
         dlq = sqs.create_queue(QueueName=NAMES["dlq"])["QueueUrl"]
-        sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps({"Records": [
-            {"eventSource": "aws:s3", "s3": {"bucket": {"name": NAMES["bucket"]},
-                                             "object": {"key": "test_images/x.jpg"}}}]}))
+        sqs.send_message(
+            QueueUrl=dlq,
+            MessageBody=json.dumps(
+                {
+                    "Records": [
+                        {
+                            "eventSource": "aws:s3",
+                            "s3": {"bucket": {"name": NAMES["bucket"]}, "object": {"key": "test_images/x.jpg"}},
+                        }
+                    ]
+                }
+            ),
+        )
         for name in ("thresholds", "state"):
-            ssm.put_parameter(Name=NAMES[name], Value=json.dumps({"min_confidence": None, "labels": {}}) if
-                              name == "thresholds" else "{}", Type="String")
+            ssm.put_parameter(
+                Name=NAMES[name],
+                Value=json.dumps({"min_confidence": None, "labels": {}}) if name == "thresholds" else "{}",
+                Type="String",
+            )
         ids = logical_ids(template)
         values = concrete_values(template, {ids[name]: physical for name, physical in NAMES.items()})
         outputs = {key: resolve(output["Value"], values, STACK_ID) for key, output in template["Outputs"].items()}
         cloudformation = boto3.client("cloudformation")
-        stack_id = cloudformation.create_stack(StackName=STACK, TemplateBody=json.dumps({
-            "Resources": {"Placeholder": {"Type": "AWS::SQS::Queue"}},
-            "Outputs": {key: {"Value": value} for key, value in outputs.items()}}))["StackId"]
+        stack_id = cloudformation.create_stack(
+            StackName=STACK,
+            TemplateBody=json.dumps(
+                {
+                    "Resources": {"Placeholder": {"Type": "AWS::SQS::Queue"}},
+                    "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+                }
+            ),
+        )["StackId"]
         docs = documents(template, stack_id)
         iam = boto3.client("iam")
         keys = {}
@@ -302,8 +425,9 @@ def test_the_uploader_uploads_and_can_neither_forge_a_result_nor_read_or_tune(de
     forged = enforced(lambda: _refused_put(NAMES["bucket"], "test_images/bee.jpg.json"))
     said_results = enforced(lambda: refused(capsys, ["results", "--stack", STACK]))
     said_resume = enforced(lambda: refused(capsys, ["model", "resume", "--stack", STACK]))
-    said_thresholds = enforced(lambda: refused(capsys, ["thresholds", "set", str(folder / "thresholds.json"),
-                                                        "--stack", STACK]))
+    said_thresholds = enforced(
+        lambda: refused(capsys, ["thresholds", "set", str(folder / "thresholds.json"), "--stack", STACK])
+    )
     assert admin["s3"].head_object(Bucket=NAMES["bucket"], Key="test_images/bee.jpg")["ContentLength"] > 0
     assert forged == "AccessDenied"
     assert "lack s3:ListBucket" in said_results and "ResultReaderPolicyArn" in said_results
@@ -340,9 +464,17 @@ def test_the_operator_sets_thresholds_and_redrives_and_cannot_read_results(deplo
     assert "resumed_at" in json.loads(admin["ssm"].get_parameter(Name=NAMES["state"])["Parameter"]["Value"])
     said = enforced(lambda: refused(capsys, ["results", "--stack", STACK]))
     assert json.loads(admin["ssm"].get_parameter(Name=NAMES["thresholds"])["Parameter"]["Value"]) == {
-        "min_confidence": 80, "labels": {"bee": 72.5}}
-    assert int(admin["sqs"].get_queue_attributes(QueueUrl=admin["queue"], AttributeNames=[
-        "ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"]) == 1
+        "min_confidence": 80,
+        "labels": {"bee": 72.5},
+    }
+    assert (
+        int(
+            admin["sqs"].get_queue_attributes(QueueUrl=admin["queue"], AttributeNames=["ApproximateNumberOfMessages"])[
+                "Attributes"
+            ]["ApproximateNumberOfMessages"]
+        )
+        == 1
+    )
     assert "lack s3:ListBucket" in said and "ResultReaderPolicyArn" in said
 
 
@@ -350,13 +482,19 @@ def test_the_operator_sets_thresholds_and_redrives_and_cannot_read_results(deplo
 def test_always_on_may_stop_the_model_only_for_a_spend_guard_budget(tmp_path, budget, may_stop):
     context = {"model_lifecycle": "always-on", **({"max_model_hours_per_day": budget} if budget else {})}
     synthesized = synth_template(tmp_path, **context).to_json()
-    manager_actions = {action for resource in synthesized["Resources"].values()
-                       if resource["Type"] == "AWS::IAM::Policy" and "ModelLifecycleManager" in json.dumps(
-                           resource["Properties"]["Roles"])
-                       for statement in resource["Properties"]["PolicyDocument"]["Statement"]
-                       for action in ([statement["Action"]] if isinstance(statement["Action"], str)
-                                      else statement["Action"])}
-    alarms = [resource for resource in synthesized["Resources"].values() if resource["Type"] ==
-              "AWS::CloudWatch::Alarm" and resource["Properties"].get("MetricName") == "SpendGuardPaused"]
+    manager_actions = {
+        action
+        for resource in synthesized["Resources"].values()
+        if resource["Type"] == "AWS::IAM::Policy"
+        and "ModelLifecycleManager" in json.dumps(resource["Properties"]["Roles"])
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    }
+    alarms = [
+        resource
+        for resource in synthesized["Resources"].values()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+        and resource["Properties"].get("MetricName") == "SpendGuardPaused"
+    ]
     assert ("rekognition:StopProjectVersion" in manager_actions) is may_stop
     assert len(alarms) == int(may_stop)

@@ -23,8 +23,14 @@ pytestmark = pytest.mark.integration
 VARIANTS = {
     "defaults": {},
     "development": {"removal_policy": "destroy", "results_prefix": "results/", "min_confidence": "80"},
-    "tuned": {"input_prefix": "uploads/", "batch_size": "1", "max_concurrency": "100", "max_receive_count": "10",
-              "model_lifecycle": "always-on", "max_inference_units": "3"},
+    "tuned": {
+        "input_prefix": "uploads/",
+        "batch_size": "1",
+        "max_concurrency": "100",
+        "max_receive_count": "10",
+        "model_lifecycle": "always-on",
+        "max_inference_units": "3",
+    },
     "manual": {"model_lifecycle": "manual", "idle_minutes": "5"},
 }
 
@@ -56,7 +62,9 @@ def test_cdk_nag_is_live_and_catches_a_violation(tmp_path):
 def test_every_acknowledgement_carries_its_reason(tmp_path):
     app, _ = synthesize(tmp_path, removal_policy="destroy")
     acknowledgements = [
-        entry.data for construct in app.node.find_all() for entry in construct.node.metadata
+        entry.data
+        for construct in app.node.find_all()
+        for entry in construct.node.metadata
         if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY
     ]
     assert acknowledgements, "the stack acknowledges a few findings; none were found"
@@ -68,16 +76,24 @@ def test_every_acknowledgement_carries_its_reason(tmp_path):
 
 def registered_acknowledgements(app) -> set[tuple[str, str]]:
     """(construct path, rule id) of every acknowledgement, from the metadata `Validations.acknowledge` records."""
-    return {(construct.node.path, rule_id) for construct in app.node.find_all() for entry in construct.node.metadata
-            if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY for rule_id in entry.data}
+    return {
+        (construct.node.path, rule_id)
+        for construct in app.node.find_all()
+        for entry in construct.node.metadata
+        if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+        for rule_id in entry.data
+    }
 
 
 def used_acknowledgements(outdir: Path) -> set[tuple[str, str]]:
     """(construct path, rule id) of the acknowledgements that suppressed a finding, from the validation report
     CDK writes next to the assembly (each suppressed violation names the acknowledgement that matched it)."""
     reports = json.loads((outdir / "validation-report.json").read_text())["pluginReports"]
-    return {(violation["acknowledgedAt"], violation["acknowledgedId"])
-            for report in reports for violation in report.get("suppressedViolations", [])}
+    return {
+        (violation["acknowledgedAt"], violation["acknowledgedId"])
+        for report in reports
+        for violation in report.get("suppressedViolations", [])
+    }
 
 
 def stale_acknowledgements(outdir: Path, app) -> list[tuple[str, str]]:
@@ -109,8 +125,11 @@ def test_acknowledgements_of_parameterised_findings_are_granular(tmp_path):
 
 
 def cfn_lint(template_path: Path) -> list[dict]:
-    run = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), "--format", "json", str(template_path)],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), "--format", "json", str(template_path)],
+        capture_output=True,
+        text=True,
+    )
     assert run.stdout.strip(), run.stderr
     return json.loads(run.stdout)
 

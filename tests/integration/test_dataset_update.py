@@ -23,8 +23,9 @@ TRAIN = "arn:aws:rekognition:eu-west-1:123456789012:project/bees/dataset/train/1
 
 
 def line(name, *labels):
-    return object_detection_line(f"s3://images/{name}", 100, 100, [Box(label, 1, 1, 10, 10) for label in labels],
-                                 ["bee", "flower"])
+    return object_detection_line(
+        f"s3://images/{name}", 100, 100, [Box(label, 1, 1, 10, 10) for label in labels], ["bee", "flower"]
+    )
 
 
 @pytest.fixture
@@ -56,8 +57,9 @@ def test_a_manifest_with_problems_sends_nothing_and_says_why(endpoint, tmp_path,
     assert endpoint.dispatch("ListDatasetEntries", {"DatasetArn": TRAIN})["DatasetEntries"] == []
     good = tmp_path / "good.manifest"
     good.write_text(line("a.jpg", "bee") + "\n")
-    said = refused(capsys, ["dataset", "update", "--manifest", str(good), "--model-arn",
-                            ARN.replace("/bees/", "/wasps/")])
+    said = refused(
+        capsys, ["dataset", "update", "--manifest", str(good), "--model-arn", ARN.replace("/bees/", "/wasps/")]
+    )
     assert "project wasps has no train dataset" in said, said
 
 
@@ -70,8 +72,17 @@ def test_long_manifests_go_in_several_calls_each_after_the_last_update_completed
     client = boto3.client("rekognition", region_name="eu-west-1")
     lines = [line(f"{n:02}.jpg", "bee") for n in range(10)]
     sent = []
-    final = dataset.update(client, TRAIN, lines, poll=5, timeout=100, sleep=sleep, clock=clock,
-                           on_batch=lambda n, total: sent.append((n, total)), limit=len(lines[0]) * 3 + 3)
+    final = dataset.update(
+        client,
+        TRAIN,
+        lines,
+        poll=5,
+        timeout=100,
+        sleep=sleep,
+        clock=clock,
+        on_batch=lambda n, total: sent.append((n, total)),
+        limit=len(lines[0]) * 3 + 3,
+    )
     assert sent == [(1, 4), (2, 4), (3, 4), (4, 4)] and final["Status"] == "UPDATE_COMPLETE"
     assert endpoint.calls["UpdateDatasetEntries"] == 4 and endpoint.errors.get("ResourceInUseException") is None
     assert clock.now == 1000 + 4 * 30, "each call waited for the 30 s update before it"
@@ -81,14 +92,17 @@ def test_long_manifests_go_in_several_calls_each_after_the_last_update_completed
         dataset.update(client, TRAIN, lines[:1], poll=5, timeout=100, sleep=sleep, clock=clock)
 
 
-@given(st.lists(st.text(st.characters(codec="utf-8", exclude_characters="\n\r"), max_size=40), max_size=30),
-       st.integers(41 * 4 + 4, 400))
+@given(
+    st.lists(st.text(st.characters(codec="utf-8", exclude_characters="\n\r"), max_size=40), max_size=30),
+    st.integers(41 * 4 + 4, 400),
+)
 def test_batches_keep_every_line_in_order_and_each_within_the_limit(lines, limit):
     payloads = dataset.batches(lines, limit)
     assert b"".join(payloads) == b"".join(text.encode() + b"\n" for text in lines)
     assert all(0 < len(payload) <= limit for payload in payloads)
-    assert all(len(a) + len(b.split(b"\n", 1)[0]) + 1 > limit for a, b in itertools.pairwise(payloads)), \
+    assert all(len(a) + len(b.split(b"\n", 1)[0]) + 1 > limit for a, b in itertools.pairwise(payloads)), (
         "a batch ends only when the next line would not fit"
+    )
 
 
 def test_a_refused_update_names_the_permission_and_that_the_stack_grants_none():
@@ -98,10 +112,17 @@ def test_a_refused_update_names_the_permission_and_that_the_stack_grants_none():
 
     client = boto3.client("rekognition", region_name="eu-west-1")
     with Stubber(client) as stub:
-        stub.add_client_error("update_dataset_entries", "AccessDeniedException", "not authorized",
-                              expected_params={"DatasetArn": TRAIN, "Changes": {"GroundTruth": b"{}\n"}})
+        stub.add_client_error(
+            "update_dataset_entries",
+            "AccessDeniedException",
+            "not authorized",
+            expected_params={"DatasetArn": TRAIN, "Changes": {"GroundTruth": b"{}\n"}},
+        )
         with pytest.raises(ClientError) as raised:
             client.update_dataset_entries(DatasetArn=TRAIN, Changes={"GroundTruth": b"{}\n"})
     said = explain(raised.value)
-    assert "lack rekognition:UpdateDatasetEntries" in said and "use a role allowed to change the model's datasets" \
-        in said and "OperatorPolicyArn" not in said, said
+    assert (
+        "lack rekognition:UpdateDatasetEntries" in said
+        and "use a role allowed to change the model's datasets" in said
+        and "OperatorPolicyArn" not in said
+    ), said

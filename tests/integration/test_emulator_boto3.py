@@ -13,8 +13,9 @@ pytestmark = pytest.mark.integration
 def test_boto3_reaches_the_emulator_and_gets_the_real_exception_classes(service):
     server = serve(service)
     try:
-        client = boto3.client("rekognition", region_name="eu-west-1",
-                              endpoint_url=f"http://127.0.0.1:{server.server_address[1]}")
+        client = boto3.client(
+            "rekognition", region_name="eu-west-1", endpoint_url=f"http://127.0.0.1:{server.server_address[1]}"
+        )
         image = {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}}
         with pytest.raises(client.exceptions.ResourceNotReadyException):
             client.detect_custom_labels(ProjectVersionArn=ARN, Image=image)

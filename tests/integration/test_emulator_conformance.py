@@ -22,8 +22,13 @@ pytestmark = pytest.mark.integration
 PROJECT_ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bees/1615479933000"
 LATER_ARN = ARN.replace("bees.2021-03-11T15.05.33/1615479933000", "bees.2021-04-01T10.00.00/1617271200000")
 IMAGE = {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}}
-OPERATIONS = ["DetectCustomLabels", "DescribeProjects", "DescribeProjectVersions", "StartProjectVersion",
-              "StopProjectVersion"]
+OPERATIONS = [
+    "DetectCustomLabels",
+    "DescribeProjects",
+    "DescribeProjectVersions",
+    "StartProjectVersion",
+    "StopProjectVersion",
+]
 SERVER_ERRORS = {"InternalServerError": 500, "ThrottlingException": 500}
 """The API reference's "Errors" sections: these two are HTTP 500, every other Rekognition error 400."""
 
@@ -32,16 +37,28 @@ SERVER_ERRORS = {"InternalServerError": 500, "ThrottlingException": 500}
 def world(monkeypatch):
     """The emulator behind HTTP on a manual clock; botocore's waiters sleep on that clock too."""
     clock = ManualClock()
-    objects = {("images", "bee.jpg"): image_bytes(), ("images", "anim.jpg"): image_bytes("GIF"),
-               ("images", "tiny.jpg"): image_bytes("PNG", (32, 32))}
-    service = CustomLabelsService(read_s3_object=lambda bucket, key, _version: objects[(bucket, key)],
-                                  start_delay=30, stop_delay=10, clock=clock, sleep=clock.sleep)
+    objects = {
+        ("images", "bee.jpg"): image_bytes(),
+        ("images", "anim.jpg"): image_bytes("GIF"),
+        ("images", "tiny.jpg"): image_bytes("PNG", (32, 32)),
+    }
+    service = CustomLabelsService(
+        read_s3_object=lambda bucket, key, _version: objects[(bucket, key)],
+        start_delay=30,
+        stop_delay=10,
+        clock=clock,
+        sleep=clock.sleep,
+    )
     service.add_model(ARN, backend=Sees(SEEN))
     service.add_model(LATER_ARN, backend=Sees(SEEN))
     monkeypatch.setattr(botocore.waiter.time, "sleep", clock.sleep)
     server = serve(service)
-    client = boto3.client("rekognition", region_name="eu-west-1", config=Config(retries={"total_max_attempts": 1}),
-                          endpoint_url=f"http://127.0.0.1:{server.server_address[1]}")  # each answer as it comes
+    client = boto3.client(
+        "rekognition",
+        region_name="eu-west-1",
+        config=Config(retries={"total_max_attempts": 1}),
+        endpoint_url=f"http://127.0.0.1:{server.server_address[1]}",
+    )  # each answer as it comes
     yield service, client, clock
     server.shutdown()
 
@@ -63,20 +80,30 @@ def conforms(operation, raw):
 # --- every operation's answers against botocore's output shapes ------------------------------------------
 def test_every_operations_answers_fit_botocores_output_shapes(world):
     service, _, clock = world
-    answers = {"StartProjectVersion": [service.dispatch("StartProjectVersion",
-                                                        {"ProjectVersionArn": ARN, "MinInferenceUnits": 1,
-                                                         "MaxInferenceUnits": 2})]}
+    answers = {
+        "StartProjectVersion": [
+            service.dispatch(
+                "StartProjectVersion", {"ProjectVersionArn": ARN, "MinInferenceUnits": 1, "MaxInferenceUnits": 2}
+            )
+        ]
+    }
     clock.advance(30)
     answers["DetectCustomLabels"] = [
         service.dispatch("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": IMAGE, "MinConfidence": 0}),
         service.dispatch("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": IMAGE, "MaxResults": 0}),
-        service.dispatch("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": {
-            "Bytes": base64.b64encode(image_bytes()).decode()}})]
-    answers["DescribeProjects"] = [service.dispatch("DescribeProjects", {}),
-                                   service.dispatch("DescribeProjects", {"ProjectNames": ["bees"], "MaxResults": 1})]
+        service.dispatch(
+            "DetectCustomLabels",
+            {"ProjectVersionArn": ARN, "Image": {"Bytes": base64.b64encode(image_bytes()).decode()}},
+        ),
+    ]
+    answers["DescribeProjects"] = [
+        service.dispatch("DescribeProjects", {}),
+        service.dispatch("DescribeProjects", {"ProjectNames": ["bees"], "MaxResults": 1}),
+    ]
     answers["DescribeProjectVersions"] = [
         service.dispatch("DescribeProjectVersions", {"ProjectArn": PROJECT_ARN}),
-        service.dispatch("DescribeProjectVersions", {"ProjectArn": PROJECT_ARN, "MaxResults": 1})]
+        service.dispatch("DescribeProjectVersions", {"ProjectArn": PROJECT_ARN, "MaxResults": 1}),
+    ]
     answers["StopProjectVersion"] = [service.dispatch("StopProjectVersion", {"ProjectVersionArn": ARN})]
     assert sorted(answers) == sorted(OPERATIONS)
     assert "NextToken" in answers["DescribeProjectVersions"][1]
@@ -96,8 +123,9 @@ def test_the_conformance_check_refuses_an_answer_that_does_not_fit(world):
 def test_every_lifecycle_state_is_described_in_botocores_shape(world, status):
     service, _, _ = world
     service.set_status(ARN, status)
-    [description] = service.dispatch("DescribeProjectVersions", {
-        "ProjectArn": PROJECT_ARN, "VersionNames": ["bees.2021-03-11T15.05.33"]})["ProjectVersionDescriptions"]
+    [description] = service.dispatch(
+        "DescribeProjectVersions", {"ProjectArn": PROJECT_ARN, "VersionNames": ["bees.2021-03-11T15.05.33"]}
+    )["ProjectVersionDescriptions"]
     assert description["Status"] == status
     assert conforms("DescribeProjectVersions", {"ProjectVersionDescriptions": [description]})
 
@@ -122,30 +150,45 @@ def natural_errors(service, client, clock):
     """Each error the emulator answers by itself, from what a request or the model's state really is."""
     missing = ARN.replace("1615479933000", "1615479933999")
     yield "ResourceNotFoundException", lambda: client.detect_custom_labels(ProjectVersionArn=missing, Image=IMAGE)
-    yield "ResourceNotFoundException", lambda: client.describe_project_versions(
-        ProjectArn=PROJECT_ARN.replace("bees", "wasps"))
+    yield (
+        "ResourceNotFoundException",
+        lambda: client.describe_project_versions(ProjectArn=PROJECT_ARN.replace("bees", "wasps")),
+    )
     yield "ResourceNotReadyException", lambda: client.detect_custom_labels(ProjectVersionArn=ARN, Image=IMAGE)
     yield "ResourceInUseException", lambda: client.stop_project_version(ProjectVersionArn=ARN)
-    yield "LimitExceededException", lambda: client.start_project_version(ProjectVersionArn=ARN,
-                                                                         MinInferenceUnits=1000)
-    yield "InvalidParameterException", lambda: client.start_project_version(
-        ProjectVersionArn=ARN, MinInferenceUnits=3, MaxInferenceUnits=2)
-    yield "InvalidPaginationTokenException", lambda: client.describe_project_versions(ProjectArn=PROJECT_ARN,
-                                                                                      NextToken="junk")
+    yield "LimitExceededException", lambda: client.start_project_version(ProjectVersionArn=ARN, MinInferenceUnits=1000)
+    yield (
+        "InvalidParameterException",
+        lambda: client.start_project_version(ProjectVersionArn=ARN, MinInferenceUnits=3, MaxInferenceUnits=2),
+    )
+    yield (
+        "InvalidPaginationTokenException",
+        lambda: client.describe_project_versions(ProjectArn=PROJECT_ARN, NextToken="junk"),
+    )
     yield "InvalidPaginationTokenException", lambda: client.describe_projects(NextToken="junk")
     run_now(service, clock, LATER_ARN)
-    yield "ResourceInUseException", lambda: client.start_project_version(ProjectVersionArn=LATER_ARN,
-                                                                         MinInferenceUnits=1)
+    yield (
+        "ResourceInUseException",
+        lambda: client.start_project_version(ProjectVersionArn=LATER_ARN, MinInferenceUnits=1),
+    )
     detect = client.detect_custom_labels
-    yield "InvalidS3ObjectException", lambda: detect(ProjectVersionArn=LATER_ARN, Image={
-        "S3Object": {"Bucket": "images", "Name": "missing.jpg"}})
-    yield "InvalidImageFormatException", lambda: detect(ProjectVersionArn=LATER_ARN, Image={
-        "S3Object": {"Bucket": "images", "Name": "anim.jpg"}})
-    yield "InvalidParameterException", lambda: detect(ProjectVersionArn=LATER_ARN, Image={
-        "S3Object": {"Bucket": "images", "Name": "tiny.jpg"}})
+    yield (
+        "InvalidS3ObjectException",
+        lambda: detect(ProjectVersionArn=LATER_ARN, Image={"S3Object": {"Bucket": "images", "Name": "missing.jpg"}}),
+    )
+    yield (
+        "InvalidImageFormatException",
+        lambda: detect(ProjectVersionArn=LATER_ARN, Image={"S3Object": {"Bucket": "images", "Name": "anim.jpg"}}),
+    )
+    yield (
+        "InvalidParameterException",
+        lambda: detect(ProjectVersionArn=LATER_ARN, Image={"S3Object": {"Bucket": "images", "Name": "tiny.jpg"}}),
+    )
     yield "InvalidParameterException", lambda: detect(ProjectVersionArn=LATER_ARN, Image={**IMAGE, "Bytes": b"x"})
-    yield "ImageTooLargeException", lambda: detect(ProjectVersionArn=LATER_ARN, Image={
-        "Bytes": b"\xff\xd8" + bytes(4_200_000)})
+    yield (
+        "ImageTooLargeException",
+        lambda: detect(ProjectVersionArn=LATER_ARN, Image={"Bytes": b"\xff\xd8" + bytes(4_200_000)}),
+    )
     clock.advance(1)  # a new one-second window, and one call a second
     service.models[LATER_ARN].capacity.tps_per_inference_unit = 1
     detect(ProjectVersionArn=LATER_ARN, Image=IMAGE)
@@ -168,11 +211,17 @@ def test_errors_the_emulator_answers_by_itself_are_modeled_and_arrive_as_their_c
 def test_front_end_refusals_are_400_validation_and_serialization_errors(world):
     _, client, _ = world
     for call, says in [
-        (lambda: client.detect_custom_labels(ProjectVersionArn="arn:aws:rekognition:eu-west-1:123456789012:"
-                                             "project/bees/version/v1", Image=IMAGE), "regular expression pattern"),
+        (
+            lambda: client.detect_custom_labels(
+                ProjectVersionArn="arn:aws:rekognition:eu-west-1:123456789012:project/bees/version/v1", Image=IMAGE
+            ),
+            "regular expression pattern",
+        ),
         (lambda: client.describe_project_versions(ProjectArn=PROJECT_ARN, MaxResults=500), "less than or equal"),
-        (lambda: client.describe_project_versions(ProjectArn=PROJECT_ARN, VersionNames=["v"] * 11),
-         "length less than or equal to 10"),
+        (
+            lambda: client.describe_project_versions(ProjectArn=PROJECT_ARN, VersionNames=["v"] * 11),
+            "length less than or equal to 10",
+        ),
     ]:
         with pytest.raises(client.exceptions.ClientError) as raised:
             call()
@@ -187,7 +236,8 @@ def test_the_project_version_running_waiter_waits_through_starting(world):
     client.start_project_version(ProjectVersionArn=ARN, MinInferenceUnits=1)
     clock.slept.clear()
     client.get_waiter("project_version_running").wait(
-        ProjectArn=PROJECT_ARN, VersionNames=["bees.2021-03-11T15.05.33"], WaiterConfig={"Delay": 10})
+        ProjectArn=PROJECT_ARN, VersionNames=["bees.2021-03-11T15.05.33"], WaiterConfig={"Delay": 10}
+    )
     assert clock.slept == [10, 10, 10]  # STARTING at 0, 10 and 20 s; RUNNING at 30
     assert service.models[ARN].status == "RUNNING"
 
@@ -198,7 +248,8 @@ def test_the_running_waiter_fails_on_a_start_that_fails(world):
     client.start_project_version(ProjectVersionArn=ARN, MinInferenceUnits=1)
     with pytest.raises(WaiterError, match="FAILED"):
         client.get_waiter("project_version_running").wait(
-            ProjectArn=PROJECT_ARN, VersionNames=["bees.2021-03-11T15.05.33"], WaiterConfig={"Delay": 10})
+            ProjectArn=PROJECT_ARN, VersionNames=["bees.2021-03-11T15.05.33"], WaiterConfig={"Delay": 10}
+        )
 
 
 def test_the_training_completed_waiter_accepts_a_new_version(world):
@@ -212,14 +263,21 @@ def test_the_training_completed_waiter_accepts_a_new_version(world):
 def test_the_paginators_list_every_version_and_project_once(world, page_size):
     service, client, _ = world
     for day in range(1, 4):
-        service.add_model(ARN.replace("bees.2021-03-11T15.05.33/1615479933000",
-                                      f"bees.2021-05-0{day}T00.00.00/16{day}0000000000"))
+        service.add_model(
+            ARN.replace("bees.2021-03-11T15.05.33/1615479933000", f"bees.2021-05-0{day}T00.00.00/16{day}0000000000")
+        )
     service.add_model("arn:aws:rekognition:eu-west-1:123456789012:project/wasps/version/w.1/1620000000000")
-    pages = list(client.get_paginator("describe_project_versions").paginate(
-        ProjectArn=PROJECT_ARN, PaginationConfig={"PageSize": page_size}))
+    pages = list(
+        client.get_paginator("describe_project_versions").paginate(
+            ProjectArn=PROJECT_ARN, PaginationConfig={"PageSize": page_size}
+        )
+    )
     arns = [v["ProjectVersionArn"] for page in pages for v in page["ProjectVersionDescriptions"]]
     assert sorted(arns) == sorted(arn for arn in service.models if "/bees/" in arn)
     assert len(pages) == -(-5 // page_size)
-    projects = [p["ProjectArn"] for page in client.get_paginator("describe_projects").paginate(
-        PaginationConfig={"PageSize": page_size}) for p in page["ProjectDescriptions"]]
+    projects = [
+        p["ProjectArn"]
+        for page in client.get_paginator("describe_projects").paginate(PaginationConfig={"PageSize": page_size})
+        for p in page["ProjectDescriptions"]
+    ]
     assert sorted(projects) == sorted(p.arn for p in service.projects.values())

@@ -70,8 +70,9 @@ def changes(*lines):
 
 
 def line(name, *labels, bucket="images"):
-    return object_detection_line(f"s3://{bucket}/{name}", 100, 100, [Box(label, 1, 1, 10, 10) for label in labels],
-                                 ["bee", "flower"])
+    return object_detection_line(
+        f"s3://{bucket}/{name}", 100, 100, [Box(label, 1, 1, 10, 10) for label in labels], ["bee", "flower"]
+    )
 
 
 def test_every_project_has_train_and_test_datasets_and_updates_replace_by_source_ref(service, clock):
@@ -80,14 +81,23 @@ def test_every_project_has_train_and_test_datasets_and_updates_replace_by_source
     assert datasets["TRAIN"] == TRAIN and datasets["TEST"] == TRAIN.replace("/train/", "/test/")
 
     call(service, "UpdateDatasetEntries", DatasetArn=TRAIN, Changes=changes(line("a.jpg", "bee"), line("b.jpg")))
-    call(service, "UpdateDatasetEntries", DatasetArn=TRAIN,
-         Changes=changes(line("a.jpg", "flower"), line("c.jpg", "bee", "flower")))
+    call(
+        service,
+        "UpdateDatasetEntries",
+        DatasetArn=TRAIN,
+        Changes=changes(line("a.jpg", "flower"), line("c.jpg", "bee", "flower")),
+    )
     listed = call(service, "ListDatasetEntries", DatasetArn=TRAIN)["DatasetEntries"]
-    assert listed == [line("a.jpg", "flower"), line("b.jpg"), line("c.jpg", "bee", "flower")], \
+    assert listed == [line("a.jpg", "flower"), line("b.jpg"), line("c.jpg", "bee", "flower")], (
         "a.jpg replaced in place, c.jpg added"
+    )
     stats = call(service, "DescribeDataset", DatasetArn=TRAIN)["DatasetDescription"]
     assert stats["Status"] == "UPDATE_COMPLETE" and stats["DatasetStats"] == {
-        "LabeledEntries": 2, "TotalEntries": 3, "TotalLabels": 2, "ErrorEntries": 0}
+        "LabeledEntries": 2,
+        "TotalEntries": 3,
+        "TotalLabels": 2,
+        "ErrorEntries": 0,
+    }
 
     def names(**filters):
         entries = call(service, "ListDatasetEntries", DatasetArn=TRAIN, **filters)["DatasetEntries"]
@@ -112,20 +122,38 @@ def test_an_update_takes_time_and_the_dataset_is_in_use_meanwhile(service, clock
     call(service, "UpdateDatasetEntries", DatasetArn=TRAIN, Changes=changes(line("b.jpg", "bee")))
 
 
-@pytest.mark.parametrize(("request_", "code", "said"), [
-    ({"DatasetArn": "arn:aws:rekognition:eu-west-1:123456789012:project/bees/1"}, "InvalidParameterException",
-     "not a dataset ARN"),
-    ({"DatasetArn": TRAIN.replace("/bees/", "/wasps/")}, "ResourceNotFoundException", "no such project"),
-    ({"DatasetArn": TRAIN, "Changes": {}}, "InvalidParameterException", "GroundTruth is required"),
-    ({"DatasetArn": TRAIN, "Changes": {"GroundTruth": "not base64!"}}, "InvalidParameterException", "not base64"),
-    ({"DatasetArn": TRAIN, "Changes": changes("{}")}, "InvalidParameterException", "Changes:1: every line needs"),
-    ({"DatasetArn": TRAIN, "Changes": changes(line("a.jpg"), "{oops")}, "InvalidParameterException",
-     "Changes:2: not a JSON object"),
-    ({"DatasetArn": TRAIN, "Changes": changes('{"source-ref": "a.jpg"}')}, "InvalidParameterException",
-     "not an s3:// URI"),
-    ({"DatasetArn": TRAIN, "Changes": {"GroundTruth": base64.b64encode(b"x" * (MAX_CHANGES_BYTES + 1)).decode()}},
-     "InvalidParameterException", f"{MAX_CHANGES_BYTES + 1} bytes"),
-])
+@pytest.mark.parametrize(
+    ("request_", "code", "said"),
+    [
+        (
+            {"DatasetArn": "arn:aws:rekognition:eu-west-1:123456789012:project/bees/1"},
+            "InvalidParameterException",
+            "not a dataset ARN",
+        ),
+        ({"DatasetArn": TRAIN.replace("/bees/", "/wasps/")}, "ResourceNotFoundException", "no such project"),
+        ({"DatasetArn": TRAIN, "Changes": {}}, "InvalidParameterException", "GroundTruth is required"),
+        ({"DatasetArn": TRAIN, "Changes": {"GroundTruth": "not base64!"}}, "InvalidParameterException", "not base64"),
+        ({"DatasetArn": TRAIN, "Changes": changes("{}")}, "InvalidParameterException", "Changes:1: every line needs"),
+        (
+            {"DatasetArn": TRAIN, "Changes": changes(line("a.jpg"), "{oops")},
+            "InvalidParameterException",
+            "Changes:2: not a JSON object",
+        ),
+        (
+            {"DatasetArn": TRAIN, "Changes": changes('{"source-ref": "a.jpg"}')},
+            "InvalidParameterException",
+            "not an s3:// URI",
+        ),
+        (
+            {
+                "DatasetArn": TRAIN,
+                "Changes": {"GroundTruth": base64.b64encode(b"x" * (MAX_CHANGES_BYTES + 1)).decode()},
+            },
+            "InvalidParameterException",
+            f"{MAX_CHANGES_BYTES + 1} bytes",
+        ),
+    ],
+)
 def test_bad_updates_are_refused_naming_the_problem_and_change_nothing(service, request_, code, said):
     with pytest.raises(ServiceError) as raised:
         service.dispatch("UpdateDatasetEntries", request_)
@@ -137,16 +165,25 @@ def test_bad_updates_are_refused_naming_the_problem_and_change_nothing(service, 
 def test_changes_of_exactly_five_megabytes_are_accepted(service):
     entry = line("a.jpg", "bee")
     padding = MAX_CHANGES_BYTES - len(entry) - 1
-    call(service, "UpdateDatasetEntries", DatasetArn=TRAIN,
-         Changes={"GroundTruth": base64.b64encode((entry + "\n" + " " * padding).encode()).decode()})
+    call(
+        service,
+        "UpdateDatasetEntries",
+        DatasetArn=TRAIN,
+        Changes={"GroundTruth": base64.b64encode((entry + "\n" + " " * padding).encode()).decode()},
+    )
     assert call(service, "ListDatasetEntries", DatasetArn=TRAIN)["DatasetEntries"] == [entry]
 
 
-@pytest.mark.parametrize(("request_", "code"), [
-    ({"MaxResults": 0}, "InvalidParameterException"), ({"MaxResults": 101}, "InvalidParameterException"),
-    ({"ContainsLabels": []}, "InvalidParameterException"),
-    ({"ContainsLabels": [str(n) for n in range(11)]}, "InvalidParameterException"),
-    ({"NextToken": "garbage"}, "InvalidPaginationTokenException")])
+@pytest.mark.parametrize(
+    ("request_", "code"),
+    [
+        ({"MaxResults": 0}, "InvalidParameterException"),
+        ({"MaxResults": 101}, "InvalidParameterException"),
+        ({"ContainsLabels": []}, "InvalidParameterException"),
+        ({"ContainsLabels": [str(n) for n in range(11)]}, "InvalidParameterException"),
+        ({"NextToken": "garbage"}, "InvalidPaginationTokenException"),
+    ],
+)
 def test_bad_listings_are_refused_with_the_documented_errors(service, request_, code):
     with pytest.raises(ServiceError) as raised:
         service.dispatch("ListDatasetEntries", {"DatasetArn": TRAIN, **request_})
@@ -157,14 +194,16 @@ def test_bad_listings_are_refused_with_the_documented_errors(service, request_, 
 def test_boto3_pages_the_entries_with_its_own_paginator(service):
     server = serve(service)
     try:
-        client = boto3.client("rekognition", region_name="eu-west-1",
-                              endpoint_url=f"http://127.0.0.1:{server.server_address[1]}")
+        client = boto3.client(
+            "rekognition", region_name="eu-west-1", endpoint_url=f"http://127.0.0.1:{server.server_address[1]}"
+        )
         project = client.describe_projects(ProjectNames=["bees"])["ProjectDescriptions"][0]
         train = next(d["DatasetArn"] for d in project["Datasets"] if d["DatasetType"] == "TRAIN")
         lines = [line(f"{n:03}.jpg", "bee") for n in range(7)]
         client.update_dataset_entries(DatasetArn=train, Changes={"GroundTruth": "\n".join(lines).encode()})
-        pages = list(client.get_paginator("list_dataset_entries").paginate(
-            DatasetArn=train, PaginationConfig={"PageSize": 3}))
+        pages = list(
+            client.get_paginator("list_dataset_entries").paginate(DatasetArn=train, PaginationConfig={"PageSize": 3})
+        )
         assert [len(page["DatasetEntries"]) for page in pages] == [3, 3, 1]
         assert [entry for page in pages for entry in page["DatasetEntries"]] == lines
         assert client.describe_dataset(DatasetArn=train)["DatasetDescription"]["DatasetStats"]["TotalEntries"] == 7
@@ -174,8 +213,11 @@ def test_boto3_pages_the_entries_with_its_own_paginator(service):
         server.shutdown()
 
 
-batches = st.lists(st.lists(st.tuples(st.sampled_from("abcdef"), st.sets(st.sampled_from(["bee", "flower"]))),
-                            min_size=1, max_size=6), min_size=1, max_size=5)
+batches = st.lists(
+    st.lists(st.tuples(st.sampled_from("abcdef"), st.sets(st.sampled_from(["bee", "flower"]))), min_size=1, max_size=6),
+    min_size=1,
+    max_size=5,
+)
 
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -191,8 +233,13 @@ def test_the_dataset_holds_the_last_line_of_each_source_ref_in_the_order_first_s
             expected[json.loads(text)["source-ref"]] = text
     listed, token = [], None
     while True:
-        page = call(service, "ListDatasetEntries", DatasetArn=train, MaxResults=page_size,
-                    **({"NextToken": token} if token else {}))
+        page = call(
+            service,
+            "ListDatasetEntries",
+            DatasetArn=train,
+            MaxResults=page_size,
+            **({"NextToken": token} if token else {}),
+        )
         listed += page["DatasetEntries"]
         token = page.get("NextToken")
         if not token:
@@ -200,5 +247,6 @@ def test_the_dataset_holds_the_last_line_of_each_source_ref_in_the_order_first_s
     assert listed == list(expected.values())
     stats = call(service, "DescribeDataset", DatasetArn=train)["DatasetDescription"]["DatasetStats"]
     assert stats["TotalEntries"] == len(expected)
-    assert stats["LabeledEntries"] == sum(bool(json.loads(text)["bounding-box"]["annotations"])
-                                          for text in expected.values())
+    assert stats["LabeledEntries"] == sum(
+        bool(json.loads(text)["bounding-box"]["annotations"]) for text in expected.values()
+    )

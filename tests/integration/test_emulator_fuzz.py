@@ -21,8 +21,13 @@ from helpers import ARN, SEEN, Sees, huge_png, image_bytes, mpo_bytes
 pytestmark = pytest.mark.integration
 
 PROJECT_ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bees/1615479933000"
-OPERATIONS = ["DetectCustomLabels", "DescribeProjects", "DescribeProjectVersions", "StartProjectVersion",
-              "StopProjectVersion"]
+OPERATIONS = [
+    "DetectCustomLabels",
+    "DescribeProjects",
+    "DescribeProjectVersions",
+    "StartProjectVersion",
+    "StopProjectVersion",
+]
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +35,9 @@ def endpoint():
     """A RUNNING model that never throttles (the fuzz is about answers, not capacity), on a clock that stands."""
     clock = ManualClock()
     objects = {("images", "bee.jpg"): image_bytes(), ("images", "huge.png"): huge_png()}
-    service = CustomLabelsService(read_s3_object=lambda bucket, key, _version: objects[(bucket, key)],
-                                  clock=clock, sleep=clock.sleep)
+    service = CustomLabelsService(
+        read_s3_object=lambda bucket, key, _version: objects[(bucket, key)], clock=clock, sleep=clock.sleep
+    )
     service.add_model(ARN, backend=Sees(SEEN), running=True, tps_per_inference_unit=1e9)
     server = serve(service)
     yield service, server.server_address[1]
@@ -40,8 +46,10 @@ def endpoint():
 
 def post(port: int, target: str | None, body: bytes, content_length: str | None = None):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"Content-Type": "application/x-amz-json-1.1",
-               "Content-Length": content_length if content_length is not None else str(len(body))}
+    headers = {
+        "Content-Type": "application/x-amz-json-1.1",
+        "Content-Length": content_length if content_length is not None else str(len(body)),
+    }
     if target is not None:
         headers["X-Amz-Target"] = target
     try:
@@ -54,14 +62,24 @@ def post(port: int, target: str | None, body: bytes, content_length: str | None 
 
 # --- malformed raw requests --------------------------------------------------------------------------------
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
-                           | st.dictionaries(st.text(max_size=10), inner, max_size=3), max_leaves=8)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+    max_leaves=8,
+)
 VALID = {
-    "DetectCustomLabels": {"ProjectVersionArn": ARN, "Image": {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}},
-                           "MinConfidence": 50, "MaxResults": 5},
+    "DetectCustomLabels": {
+        "ProjectVersionArn": ARN,
+        "Image": {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}},
+        "MinConfidence": 50,
+        "MaxResults": 5,
+    },
     "DescribeProjects": {"ProjectNames": ["bees"], "MaxResults": 5},
-    "DescribeProjectVersions": {"ProjectArn": PROJECT_ARN, "VersionNames": ["bees.2021-03-11T15.05.33"],
-                                "MaxResults": 5},
+    "DescribeProjectVersions": {
+        "ProjectArn": PROJECT_ARN,
+        "VersionNames": ["bees.2021-03-11T15.05.33"],
+        "MaxResults": 5,
+    },
     "StartProjectVersion": {"ProjectVersionArn": ARN, "MinInferenceUnits": 1, "MaxInferenceUnits": 2},
     "StopProjectVersion": {"ProjectVersionArn": ARN},
 }
@@ -71,8 +89,7 @@ VALID = {
 def malformed_requests(draw):
     """A request with one thing wrong: a member of a valid request replaced, dropped or added; any JSON; bytes."""
     operation = draw(st.sampled_from(OPERATIONS))
-    target = draw(st.sampled_from([f"RekognitionService.{operation}", "RekognitionService.DeleteEverything", "",
-                                   None]))
+    target = draw(st.sampled_from([f"RekognitionService.{operation}", "RekognitionService.DeleteEverything", "", None]))
     kind = draw(st.sampled_from(["replace", "drop", "add", "nested", "any-json", "bytes"]))
     request = json.loads(json.dumps(VALID[operation]))
     if kind == "replace":
@@ -82,12 +99,18 @@ def malformed_requests(draw):
     elif kind == "add":
         request[draw(st.text(max_size=12))] = draw(json_values)
     elif kind == "nested" and operation == "DetectCustomLabels":
-        request["Image"] = draw(st.sampled_from([
-            {"Bytes": draw(st.text(max_size=40))},
-            {"Bytes": base64.b64encode(draw(st.binary(max_size=200))).decode()},
-            {"S3Object": {"Bucket": draw(st.text(max_size=8)), "Name": draw(st.text(max_size=8))}},
-            {"S3Object": {"Bucket": "images", "Name": "huge.png"}},
-            {"S3Object": draw(json_values)}, draw(json_values)]))
+        request["Image"] = draw(
+            st.sampled_from(
+                [
+                    {"Bytes": draw(st.text(max_size=40))},
+                    {"Bytes": base64.b64encode(draw(st.binary(max_size=200))).decode()},
+                    {"S3Object": {"Bucket": draw(st.text(max_size=8)), "Name": draw(st.text(max_size=8))}},
+                    {"S3Object": {"Bucket": "images", "Name": "huge.png"}},
+                    {"S3Object": draw(json_values)},
+                    draw(json_values),
+                ]
+            )
+        )
     elif kind == "any-json":
         request = draw(json_values)
     body = draw(st.binary(max_size=300)) if kind == "bytes" else json.dumps(request).encode()
@@ -96,8 +119,12 @@ def malformed_requests(draw):
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(malformed_requests())
-@example(("RekognitionService.DetectCustomLabels",  # once answered 500: a JSON null taken for a member
-          json.dumps({"ProjectVersionArn": ARN, "Image": {"S3Object": None}}).encode()))
+@example(
+    (
+        "RekognitionService.DetectCustomLabels",  # once answered 500: a JSON null taken for a member
+        json.dumps({"ProjectVersionArn": ARN, "Image": {"S3Object": None}}).encode(),
+    )
+)
 def test_every_raw_request_gets_an_answer_and_the_callers_mistakes_are_400(endpoint, request_):
     service, port = endpoint
     target, body = request_
@@ -161,8 +188,20 @@ def encode(kind: str, size: tuple[int, int]) -> bytes:
     return buffer.getvalue()
 
 
-KINDS = ["jpeg", "png", "mpo", "jpeg-cmyk", "jpeg-gray", "jpeg-progressive", "jpeg-exif-rotated", "png-rgba",
-         "png-gray-alpha", "png-16-bit", "png-palette", "png-1-bit"]
+KINDS = [
+    "jpeg",
+    "png",
+    "mpo",
+    "jpeg-cmyk",
+    "jpeg-gray",
+    "jpeg-progressive",
+    "jpeg-exif-rotated",
+    "png-rgba",
+    "png-gray-alpha",
+    "png-16-bit",
+    "png-palette",
+    "png-1-bit",
+]
 
 
 @st.composite
@@ -180,8 +219,12 @@ def test_every_valid_jpeg_or_png_within_the_limits_gets_labels(endpoint, image):
     kind, size = image
     data = encode(kind, size)
     assert Image.open(io.BytesIO(data)).format in ("JPEG", "PNG", "MPO")
-    client = boto3.client("rekognition", region_name="eu-west-1", endpoint_url=f"http://127.0.0.1:{port}",
-                          config=Config(retries={"total_max_attempts": 1}))
+    client = boto3.client(
+        "rekognition",
+        region_name="eu-west-1",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
     labels = client.detect_custom_labels(ProjectVersionArn=ARN, Image={"Bytes": data}, MinConfidence=0)
     assert [label["Name"] for label in labels["CustomLabels"]] == ["bee", "flower", "wasp"], (kind, size)
 

@@ -13,9 +13,17 @@ pytestmark = pytest.mark.integration
 
 @mock_aws
 def test_results_are_read_from_s3_and_a_folder_alike(tmp_path):
-    document = {"Image": {"Bucket": "b", "Key": "test_images/a.jpg"}, "MinConfidence": None,
-                "CustomLabels": [{"Name": "bee", "Confidence": 91.0,
-                                  "Geometry": {"BoundingBox": {"Left": 0.1, "Top": 0.2, "Width": 0.3, "Height": 0.4}}}]}
+    document = {
+        "Image": {"Bucket": "b", "Key": "test_images/a.jpg"},
+        "MinConfidence": None,
+        "CustomLabels": [
+            {
+                "Name": "bee",
+                "Confidence": 91.0,
+                "Geometry": {"BoundingBox": {"Left": 0.1, "Top": 0.2, "Width": 0.3, "Height": 0.4}},
+            }
+        ],
+    }
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="results-bucket")
     s3.put_object(Bucket="results-bucket", Key="test_images/a.jpg.json", Body=json.dumps(document))

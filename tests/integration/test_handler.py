@@ -17,20 +17,34 @@ from helpers import BUCKET, LABELS, MODEL_ARN, REGION, deps_for
 pytestmark = pytest.mark.integration
 
 
-TRANSIENT = ["ThrottlingException", "ProvisionedThroughputExceededException", "InternalServerError",
-             "ResourceNotReadyException"]
+TRANSIENT = [
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "InternalServerError",
+    "ResourceNotReadyException",
+]
 
 
-PERMANENT = ["InvalidImageFormatException", "ImageTooLargeException", "InvalidS3ObjectException",
-             "InvalidParameterException"]
+PERMANENT = [
+    "InvalidImageFormatException",
+    "ImageTooLargeException",
+    "InvalidS3ObjectException",
+    "InvalidParameterException",
+]
 
 
 def failed_ids(response):
     return {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
 
 
-KEYS = ["test_images/bee.jpg", "test_images/with space.jpg", "test_images/a+b.png", "test_images/100% bee.jpeg",
-        "test_images/ünïcödé/蜂.JPG", "test_images/deep/er/nest/ed/x.PNG"]
+KEYS = [
+    "test_images/bee.jpg",
+    "test_images/with space.jpg",
+    "test_images/a+b.png",
+    "test_images/100% bee.jpeg",
+    "test_images/ünïcödé/蜂.JPG",
+    "test_images/deep/er/nest/ed/x.PNG",
+]
 
 
 @pytest.mark.parametrize("key", KEYS)
@@ -132,8 +146,8 @@ def test_a_throttled_call_is_retried_in_the_invocation_at_a_lower_rate_without_s
 
     assert pipeline.result("test_images/bee.jpg.json")["CustomLabels"] == LABELS
     assert (deps.throughput.throttled_calls, deps.throughput.admitted_calls) == (2, 1)
-    assert deps.throughput.rate == pytest.approx(0.95 ** 2 * (1 + deps.throughput.base_step))  # it waited: a step up
-    assert deps.throughput.clock.slept == [pytest.approx(1 / 0.95), pytest.approx(1 / 0.95 ** 2)]
+    assert deps.throughput.rate == pytest.approx(0.95**2 * (1 + deps.throughput.base_step))  # it waited: a step up
+    assert deps.throughput.clock.slept == [pytest.approx(1 / 0.95), pytest.approx(1 / 0.95**2)]
 
 
 def test_throttles_are_retried_until_the_invocation_keeps_only_its_reserve_then_sqs_retries(pipeline):

@@ -32,8 +32,11 @@ def receive_together(endpoint: str, url: str, receivers: int, wait_seconds: int 
     def receive() -> None:
         own = client("sqs", endpoint, "eu-west-1")
         released.wait()
-        received.extend(own.receive_message(QueueUrl=url, MaxNumberOfMessages=most,
-                                            WaitTimeSeconds=wait_seconds).get("Messages", []))
+        received.extend(
+            own.receive_message(QueueUrl=url, MaxNumberOfMessages=most, WaitTimeSeconds=wait_seconds).get(
+                "Messages", []
+            )
+        )
 
     threads = [threading.Thread(target=receive) for _ in range(receivers)]
     for thread in threads:

@@ -36,8 +36,21 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 PREFIX = "test_images/"
 
 
-STATUSES = ["TRAINING_IN_PROGRESS", "TRAINING_COMPLETED", "TRAINING_FAILED", "STARTING", "RUNNING", "FAILED",
-            "STOPPING", "STOPPED", "DELETING", "COPYING_IN_PROGRESS", "COPYING_COMPLETED", "DEPRECATED", "EXPIRED"]
+STATUSES = [
+    "TRAINING_IN_PROGRESS",
+    "TRAINING_COMPLETED",
+    "TRAINING_FAILED",
+    "STARTING",
+    "RUNNING",
+    "FAILED",
+    "STOPPING",
+    "STOPPED",
+    "DELETING",
+    "COPYING_IN_PROGRESS",
+    "COPYING_COMPLETED",
+    "DEPRECATED",
+    "EXPIRED",
+]
 
 
 MAPPING_STATES = ["Enabled", "Disabled", "Enabling", "Disabling", "Creating", "Updating", "Deleting"]
@@ -110,21 +123,26 @@ class FakeLambda:
 times = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1))
 
 
-time_texts = st.one_of(times.map(lambda t: t.isoformat()),  # no time zone
-                       times.map(lambda t: t.replace(tzinfo=UTC).isoformat()),  # past or future
-                       st.integers(0, 86_400 * 3).map(lambda s: (NOW - timedelta(seconds=s)).isoformat()))
+time_texts = st.one_of(
+    times.map(lambda t: t.isoformat()),  # no time zone
+    times.map(lambda t: t.replace(tzinfo=UTC).isoformat()),  # past or future
+    st.integers(0, 86_400 * 3).map(lambda s: (NOW - timedelta(seconds=s)).isoformat()),
+)
 
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
-                           max_leaves=8)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
 
 
 field_values = st.one_of(time_texts, json_values)
 
 
-state_documents = st.fixed_dictionaries({}, optional={key: field_values for key in (
-    "last_activity", "model_status", "model_status_since", "image_seen_at")}).map(json.dumps)
+state_documents = st.fixed_dictionaries(
+    {}, optional={key: field_values for key in ("last_activity", "model_status", "model_status_since", "image_seen_at")}
+).map(json.dumps)
 
 
 state_values = st.one_of(st.none(), st.text(), json_values.map(json.dumps), state_documents)
@@ -135,11 +153,16 @@ queues = st.lists(st.tuples(st.sampled_from(sorted(BODIES)), st.booleans()), max
 
 events = st.one_of(
     st.just({"source": "aws.events", "detail-type": "Scheduled Event"}),
-    st.builds(lambda key, age: {"source": "aws.s3", "detail-type": "Object Created",
-                                "time": (NOW - timedelta(seconds=age)).isoformat(),
-                                "detail": {"object": {"key": key}}},
-              st.sampled_from([PREFIX + "a/bee.jpg", PREFIX + "notes.txt", PREFIX + "a/bee.jpg.json", "x/y.png"]),
-              st.integers(0, 120)),
+    st.builds(
+        lambda key, age: {
+            "source": "aws.s3",
+            "detail-type": "Object Created",
+            "time": (NOW - timedelta(seconds=age)).isoformat(),
+            "detail": {"object": {"key": key}},
+        },
+        st.sampled_from([PREFIX + "a/bee.jpg", PREFIX + "notes.txt", PREFIX + "a/bee.jpg.json", "x/y.png"]),
+        st.integers(0, 120),
+    ),
     st.just({"source": "aws.s3", "detail-type": "Object Created"}),  # the local stack's
     json_values.filter(lambda value: isinstance(value, dict)),
 )
@@ -162,8 +185,10 @@ def world(state_value: str | None, messages: list[tuple[str, bool]]):
     sqs, ssm = boto3.client("sqs", region_name="eu-west-1"), boto3.client("ssm", region_name="eu-west-1")
     dlq = sqs.create_queue(QueueName=f"dlq-{number}")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    queue = sqs.create_queue(QueueName=f"work-{number}", Attributes={"RedrivePolicy": json.dumps(
-        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5})})["QueueUrl"]
+    queue = sqs.create_queue(
+        QueueName=f"work-{number}",
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5})},
+    )["QueueUrl"]
     for kind, in_flight in messages:
         sqs.send_message(QueueUrl=queue, MessageBody=BODIES[kind])
         if in_flight:  # received by someone (the event source) and not yet deleted
@@ -175,23 +200,41 @@ def world(state_value: str | None, messages: list[tuple[str, bool]]):
 
 def image_receives(sqs, queue) -> list[int]:
     """How often each visible image message has been received (read with a receive this test does not count)."""
-    found = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=0,
-                                MessageSystemAttributeNames=["ApproximateReceiveCount"]).get("Messages", [])
+    found = sqs.receive_message(
+        QueueUrl=queue,
+        MaxNumberOfMessages=10,
+        VisibilityTimeout=0,
+        MessageSystemAttributeNames=["ApproximateReceiveCount"],
+    ).get("Messages", [])
     return [int(m["Attributes"]["ApproximateReceiveCount"]) - 1 for m in found if m["Body"] == BODIES["image"]]
 
 
 def run(settings_: Settings, clients: Clients, event: Any, now: datetime) -> dict:
     """As the handler does: the announcement and its time come from the event."""
-    return manage(settings_, clients, "project", LOGGER, METRICS, now=now,
-                  work_announced=announced_image(event, settings_.input_prefix),
-                  announced_at=announcement_time(event, now))
+    return manage(
+        settings_,
+        clients,
+        "project",
+        LOGGER,
+        METRICS,
+        now=now,
+        work_announced=announced_image(event, settings_.input_prefix),
+        announced_at=announcement_time(event, now),
+    )
 
 
 @settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
-@given(state_value=state_values, messages=queues, status=st.sampled_from(STATUSES),
-       mapping=st.sampled_from(MAPPING_STATES), lifecycle=st.sampled_from(MODES), event=events)
+@given(
+    state_value=state_values,
+    messages=queues,
+    status=st.sampled_from(STATUSES),
+    mapping=st.sampled_from(MAPPING_STATES),
+    lifecycle=st.sampled_from(MODES),
+    event=events,
+)
 def test_the_manager_never_raises_never_starts_but_for_an_image_and_never_stops_under_work(
-        state_value, messages, status, mapping, lifecycle, event):
+    state_value, messages, status, mapping, lifecycle, event
+):
     sqs, ssm, queue, parameter = world(state_value, messages)
     settings_ = Settings(MODEL_ARN, lifecycle, 1800, 1, 1, queue, "mapping", parameter, PREFIX)
     clients = Clients(FakeRekognition(status), sqs, FakeLambda(mapping), ssm)
@@ -222,10 +265,12 @@ def test_the_manager_never_raises_never_starts_but_for_an_image_and_never_stops_
 
 
 @settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
-@given(state_value=state_values, idle_minutes=st.sampled_from([1, 5, 30]),
-       announced_ages=st.lists(st.tuples(st.integers(1, 59), st.integers(0, 60)), max_size=6))
-def test_an_idle_running_model_stops_within_idle_minutes_plus_one_interval(state_value, idle_minutes,
-                                                                           announced_ages):
+@given(
+    state_value=state_values,
+    idle_minutes=st.sampled_from([1, 5, 30]),
+    announced_ages=st.lists(st.tuples(st.integers(1, 59), st.integers(0, 60)), max_size=6),
+)
+def test_an_idle_running_model_stops_within_idle_minutes_plus_one_interval(state_value, idle_minutes, announced_ages):
     """From NOW on, the queue stays empty. Whatever the state says, and whatever late announcements (of uploads
     before NOW, at most 60 s old as the stack's maximum event age allows) come between the scheduled runs, a
     scheduled run stops the model by NOW + idle_minutes + 1 minute."""
@@ -243,7 +288,15 @@ def test_an_idle_running_model_stops_within_idle_minutes_plus_one_interval(state
             second, age = late[minute]
             at = NOW + timedelta(minutes=minute, seconds=second)
             upload = min(at - timedelta(seconds=age), NOW)
-            run(settings_, clients, {"detail-type": "Object Created", "time": upload.isoformat(),
-                                     "detail": {"object": {"key": PREFIX + "bee.jpg"}}}, at)
+            run(
+                settings_,
+                clients,
+                {
+                    "detail-type": "Object Created",
+                    "time": upload.isoformat(),
+                    "detail": {"object": {"key": PREFIX + "bee.jpg"}},
+                },
+                at,
+            )
     assert stopped_at is not None and stopped_at <= idle_minutes + 1
     assert clients.lambda_.state == "Disabled"

@@ -21,8 +21,16 @@ def test_wait_polls_through_starting_until_running_on_the_clock(emulator, manual
     rekognition = boto3.client("rekognition", region_name="eu-west-1", endpoint_url=endpoint)
     service.start_project_version({"ProjectVersionArn": MODEL_ARN, "MinInferenceUnits": 1})
     seen = []
-    final = model.wait_for(rekognition, MODEL_ARN, {"RUNNING"}, timeout=300, poll=10, on_status=seen.append,
-                           clock=manual_clock, sleep=manual_clock.sleep)
+    final = model.wait_for(
+        rekognition,
+        MODEL_ARN,
+        {"RUNNING"},
+        timeout=300,
+        poll=10,
+        on_status=seen.append,
+        clock=manual_clock,
+        sleep=manual_clock.sleep,
+    )
     assert final == "RUNNING"
     assert seen == ["STARTING"] * 3 + ["RUNNING"]  # 30 s start delay, read at 0, 10, 20 and 30 s
     assert manual_clock.slept == [10, 10, 10]
@@ -32,8 +40,12 @@ def test_wait_gives_up_at_its_timeout_with_the_last_status(emulator, manual_cloc
     service, endpoint = emulator
     rekognition = boto3.client("rekognition", region_name="eu-west-1", endpoint_url=endpoint)
     service.start_project_version({"ProjectVersionArn": MODEL_ARN, "MinInferenceUnits": 1})
-    assert model.wait_for(rekognition, MODEL_ARN, {"RUNNING"}, timeout=15, poll=10, clock=manual_clock,
-                          sleep=manual_clock.sleep) == "STARTING"
+    assert (
+        model.wait_for(
+            rekognition, MODEL_ARN, {"RUNNING"}, timeout=15, poll=10, clock=manual_clock, sleep=manual_clock.sleep
+        )
+        == "STARTING"
+    )
     assert manual_clock.slept == [10, 10]
 
 
@@ -43,13 +55,30 @@ def test_stack_outputs_name_the_model_and_the_managers_state(emulator):
     with mock_aws():
         ssm = boto3.client("ssm", region_name="eu-west-1")
         cloudformation = boto3.client("cloudformation", region_name="eu-west-1")
-        ssm.put_parameter(Name="/state", Type="String", Value=json.dumps({
-            "model_status": "STOPPED", "model_status_since": "2026-11-22T09:00:00+00:00",
-            "last_activity": "2026-11-22T08:30:00+00:00"}))
-        cloudformation.create_stack(StackName="CustomLabelsPipeline", TemplateBody=json.dumps({
-            "Resources": {"Queue": {"Type": "AWS::SQS::Queue"}},
-            "Outputs": {"ModelArn": {"Value": MODEL_ARN}, "ModelManagerStateParameter": {"Value": "/state"},
-                        "ModelLifecycleMode": {"Value": "on-demand"}}}))
+        ssm.put_parameter(
+            Name="/state",
+            Type="String",
+            Value=json.dumps(
+                {
+                    "model_status": "STOPPED",
+                    "model_status_since": "2026-11-22T09:00:00+00:00",
+                    "last_activity": "2026-11-22T08:30:00+00:00",
+                }
+            ),
+        )
+        cloudformation.create_stack(
+            StackName="CustomLabelsPipeline",
+            TemplateBody=json.dumps(
+                {
+                    "Resources": {"Queue": {"Type": "AWS::SQS::Queue"}},
+                    "Outputs": {
+                        "ModelArn": {"Value": MODEL_ARN},
+                        "ModelManagerStateParameter": {"Value": "/state"},
+                        "ModelLifecycleMode": {"Value": "on-demand"},
+                    },
+                }
+            ),
+        )
         target = model.stack_target(cloudformation, "CustomLabelsPipeline")
         rekognition = boto3.client("rekognition", region_name="eu-west-1", endpoint_url=endpoint)
         current = model.status(rekognition, target, ssm)
@@ -57,17 +86,30 @@ def test_stack_outputs_name_the_model_and_the_managers_state(emulator):
             model.stack_target(cloudformation, "Missing")
     assert target == model.Target(MODEL_ARN, "/state", "on-demand")
     assert (current.status, current.since, current.last_activity) == (
-        "STOPPED", "2026-11-22T09:00:00+00:00", "2026-11-22T08:30:00+00:00")
+        "STOPPED",
+        "2026-11-22T09:00:00+00:00",
+        "2026-11-22T08:30:00+00:00",
+    )
 
 
 def test_status_shows_the_spend_guards_hours_today(emulator):
     _, endpoint = emulator
     with mock_aws():
         ssm = boto3.client("ssm", region_name="eu-west-1")
-        ssm.put_parameter(Name="/state", Type="String", Value=json.dumps({
-            "model_status": "RUNNING", "model_status_since": "2026-11-22T09:00:00+00:00",
-            "budget_day": "2026-11-22", "running_seconds": 1800}))
+        ssm.put_parameter(
+            Name="/state",
+            Type="String",
+            Value=json.dumps(
+                {
+                    "model_status": "RUNNING",
+                    "model_status_since": "2026-11-22T09:00:00+00:00",
+                    "budget_day": "2026-11-22",
+                    "running_seconds": 1800,
+                }
+            ),
+        )
         rekognition = boto3.client("rekognition", region_name="eu-west-1", endpoint_url=endpoint)
-        current = model.status(rekognition, model.Target(MODEL_ARN, "/state"), ssm,
-                               now=datetime(2026, 11, 22, 12, 0, tzinfo=UTC))
+        current = model.status(
+            rekognition, model.Target(MODEL_ARN, "/state"), ssm, now=datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+        )
     assert current.hours_today == 3.5  # half an hour closed earlier, three open since 09:00

@@ -25,24 +25,43 @@ def world():
     service = CustomLabelsService()
     service.add_model(MODEL_ARN)
     rekognition_server = serve(service)
-    mapping = EventSourceMapping(environment={}, queue_url="unused", queue_arn="arn:aws:sqs:eu-west-1:1:work",
-                                 region="eu-west-1", batch_size=10, max_concurrency=2, memory_mb=512,
-                                 timeout_seconds=60, log_path="unused", enabled=False)  # never started: no pollers
+    mapping = EventSourceMapping(
+        environment={},
+        queue_url="unused",
+        queue_arn="arn:aws:sqs:eu-west-1:1:work",
+        region="eu-west-1",
+        batch_size=10,
+        max_concurrency=2,
+        memory_mb=512,
+        timeout_seconds=60,
+        log_path="unused",
+        enabled=False,
+    )  # never started: no pollers
     lambda_server = serve_mapping_api(mapping)
     with mock_aws():
         sqs = boto3.client("sqs", region_name="eu-west-1")
         ssm = boto3.client("ssm", region_name="eu-west-1")
         dlq_url = sqs.create_queue(QueueName="dlq")["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        queue_url = sqs.create_queue(QueueName="work", Attributes={"RedrivePolicy": json.dumps(
-            {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5})})["QueueUrl"]
+        queue_url = sqs.create_queue(
+            QueueName="work",
+            Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5})},
+        )["QueueUrl"]
         ssm.put_parameter(Name="/state", Value="{}", Type="String")
-        rekognition = boto3.client("rekognition", region_name="eu-west-1",
-                                   endpoint_url=f"http://127.0.0.1:{rekognition_server.server_address[1]}")
-        lambda_ = boto3.client("lambda", region_name="eu-west-1",
-                               endpoint_url=f"http://127.0.0.1:{lambda_server.server_address[1]}")
-        yield service, Clients(rekognition, sqs, lambda_, ssm), Settings(
-            MODEL_ARN, "on-demand", 60, 1, 2, queue_url, mapping.uuid, "/state", "test_images/"), mapping
+        rekognition = boto3.client(
+            "rekognition",
+            region_name="eu-west-1",
+            endpoint_url=f"http://127.0.0.1:{rekognition_server.server_address[1]}",
+        )
+        lambda_ = boto3.client(
+            "lambda", region_name="eu-west-1", endpoint_url=f"http://127.0.0.1:{lambda_server.server_address[1]}"
+        )
+        yield (
+            service,
+            Clients(rekognition, sqs, lambda_, ssm),
+            Settings(MODEL_ARN, "on-demand", 60, 1, 2, queue_url, mapping.uuid, "/state", "test_images/"),
+            mapping,
+        )
     rekognition_server.shutdown()
     lambda_server.shutdown()
 
@@ -62,8 +81,12 @@ def send(world, *bodies):
 def waiting(world):
     """(body, receive count) of every message in the queue, read without leaving them in flight."""
     _, clients, settings, _ = world
-    messages = clients.sqs.receive_message(QueueUrl=settings.queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0,
-                                           MessageSystemAttributeNames=["ApproximateReceiveCount"]).get("Messages", [])
+    messages = clients.sqs.receive_message(
+        QueueUrl=settings.queue_url,
+        MaxNumberOfMessages=10,
+        VisibilityTimeout=0,
+        MessageSystemAttributeNames=["ApproximateReceiveCount"],
+    ).get("Messages", [])
     return sorted((m["Body"], int(m["Attributes"]["ApproximateReceiveCount"]) - 1) for m in messages)
 
 
@@ -74,8 +97,10 @@ def state_of(world):
 
 def test_project_arn_is_found_from_the_model_arn(world):
     _, clients, _, _ = world
-    assert project_arn(clients.rekognition, MODEL_ARN) == \
-        "arn:aws:rekognition:eu-west-1:123456789012:project/bees/1615479933000"
+    assert (
+        project_arn(clients.rekognition, MODEL_ARN)
+        == "arn:aws:rekognition:eu-west-1:123456789012:project/bees/1615479933000"
+    )
 
 
 def test_s3s_test_event_alone_never_starts_the_model_and_is_deleted(world):
@@ -146,16 +171,23 @@ def test_a_burst_starts_the_model_with_its_units_then_idle_time_stops_it(world):
     assert (model.status, model.min_inference_units, model.max_inference_units) == ("STARTING", 1, 2)
     assert not mapping.enabled  # not before the model runs
     assert run(world, NOW + timedelta(seconds=5)) == {
-        "reason": "model RUNNING, 1 waiting and 0 in flight, idle 0s of 60s", "start": False, "stop": False,
-        "enable_mapping": True, "model_status": "RUNNING", "paused": False}
+        "reason": "model RUNNING, 1 waiting and 0 in flight, idle 0s of 60s",
+        "start": False,
+        "stop": False,
+        "enable_mapping": True,
+        "model_status": "RUNNING",
+        "paused": False,
+    }
     assert mapping.enabled
     clients.sqs.purge_queue(QueueUrl=settings.queue_url)
     assert run(world, NOW + timedelta(seconds=30))["stop"] is False
     assert run(world, NOW + timedelta(seconds=66), work_announced=True, announced_at=NOW)["stop"] is False  # schedule
     assert run(world, NOW + timedelta(seconds=67))["stop"] is True
     assert not mapping.enabled
-    assert service.describe_project_versions({"ProjectArn": model.project_arn})[
-        "ProjectVersionDescriptions"][0]["Status"] == "STOPPED"
+    assert (
+        service.describe_project_versions({"ProjectArn": model.project_arn})["ProjectVersionDescriptions"][0]["Status"]
+        == "STOPPED"
+    )
     assert state_of(world)["last_activity"] == (NOW + timedelta(seconds=5)).isoformat()
 
 
@@ -168,10 +200,19 @@ def test_a_message_in_flight_blocks_the_stop(world):
     assert service.models[MODEL_ARN].status == "RUNNING"
 
 
-@pytest.mark.parametrize("value", ['{"last_activity": "garbage"}', '{"last_activity": "2026-11-22T11:00:00"}',
-                                   "1732276800", '["2026-11-22T11:00:00+00:00"]', "not json",
-                                   '{"last_activity": 5, "model_status": [], "model_status_since": {}}',
-                                   '{"last_activity": "2099-01-01T00:00:00+00:00"}', None])
+@pytest.mark.parametrize(
+    "value",
+    [
+        '{"last_activity": "garbage"}',
+        '{"last_activity": "2026-11-22T11:00:00"}',
+        "1732276800",
+        '["2026-11-22T11:00:00+00:00"]',
+        "not json",
+        '{"last_activity": 5, "model_status": [], "model_status_since": {}}',
+        '{"last_activity": "2099-01-01T00:00:00+00:00"}',
+        None,
+    ],
+)
 def test_a_bad_or_missing_state_is_rewritten_and_waits_a_full_idle_period(world, value):
     """Issue 22, defect 2: a corrupt or deleted state parameter made every run raise, so nothing stopped the model."""
     service, clients, _, mapping = world
@@ -182,9 +223,13 @@ def test_a_bad_or_missing_state_is_rewritten_and_waits_a_full_idle_period(world,
         clients.ssm.put_parameter(Name="/state", Value=value, Type="String", Overwrite=True)
     result = run(world, NOW)
     assert (result["stop"], result["enable_mapping"], mapping.enabled) == (False, True, True)  # unknown: work now
-    assert state_of(world) == {"last_activity": NOW.isoformat(), "model_status": "RUNNING",
-                               "model_status_since": NOW.isoformat(), "budget_day": NOW.date().isoformat(),
-                               "running_seconds": 0.0}
+    assert state_of(world) == {
+        "last_activity": NOW.isoformat(),
+        "model_status": "RUNNING",
+        "model_status_since": NOW.isoformat(),
+        "budget_day": NOW.date().isoformat(),
+        "running_seconds": 0.0,
+    }
     assert run(world, NOW + timedelta(seconds=59))["stop"] is False
     assert run(world, NOW + timedelta(seconds=60))["stop"] is True
 
@@ -205,27 +250,37 @@ def test_manager_metrics_report_starts_and_idle_minutes(world, capsys):
 
 # --- the stack -------------------------------------------------------------------------------------------
 def manager_statements(template):
-    policies = template.find_resources("AWS::IAM::Policy", {"Properties": {
-        "Roles": [{"Ref": Match.string_like_regexp("^ModelLifecycleManagerRole")}]}})
+    policies = template.find_resources(
+        "AWS::IAM::Policy", {"Properties": {"Roles": [{"Ref": Match.string_like_regexp("^ModelLifecycleManagerRole")}]}}
+    )
     [policy] = policies.values()
-    return {statement["Sid"]: statement for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-            if "Sid" in statement}
+    return {
+        statement["Sid"]: statement
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "Sid" in statement
+    }
 
 
 def test_on_demand_grants_start_stop_on_the_model_and_gating_on_the_one_mapping(default_template):
     statements = manager_statements(default_template)
-    assert statements["StartStopTheModel"]["Action"] == ["rekognition:StartProjectVersion",
-                                                         "rekognition:StopProjectVersion"]
+    assert statements["StartStopTheModel"]["Action"] == [
+        "rekognition:StartProjectVersion",
+        "rekognition:StopProjectVersion",
+    ]
     assert statements["StartStopTheModel"]["Resource"] == MODEL_ARN
     assert statements["DescribeTheModel"]["Resource"] == "arn:aws:rekognition:eu-west-1:123456789012:project/bees/*"
     [mapping_id] = default_template.find_resources("AWS::Lambda::EventSourceMapping")
     assert mapping_id in json.dumps(statements["GateTheEventSource"]["Resource"])
-    queue_ids = [k for k, v in default_template.find_resources("AWS::SQS::Queue").items()
-                 if "RedrivePolicy" in v["Properties"]]
+    queue_ids = [
+        k for k, v in default_template.find_resources("AWS::SQS::Queue").items() if "RedrivePolicy" in v["Properties"]
+    ]
     assert statements["ReadQueueDepth"]["Resource"] == {"Fn::GetAtt": [queue_ids[0], "Arn"]}
     assert statements["LookAtWaitingMessages"]["Resource"] == {"Fn::GetAtt": [queue_ids[0], "Arn"]}
     assert sorted(statements["LookAtWaitingMessages"]["Action"]) == [
-        "sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:ReceiveMessage"]
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+        "sqs:ReceiveMessage",
+    ]
 
 
 @pytest.mark.parametrize("mode", ["on-demand", "always-on", "manual"])
@@ -235,17 +290,30 @@ def test_inference_starts_disabled_and_the_manager_runs_every_minute_and_on_uplo
     default_template = synth_template(tmp_path, model_lifecycle=mode)
     default_template.has_resource_properties("AWS::Lambda::EventSourceMapping", {"Enabled": False})
     default_template.has_resource_properties("AWS::Events::Rule", {"ScheduleExpression": "rate(1 minute)"})
-    default_template.has_resource_properties("Custom::S3BucketNotifications", {
-        "NotificationConfiguration": Match.object_like({"EventBridgeConfiguration": {}})})
-    default_template.has_resource_properties("AWS::Lambda::Function", {
-        "ReservedConcurrentExecutions": 1, "Environment": {"Variables": Match.object_like({
-            "MODEL_LIFECYCLE": mode, "IDLE_SECONDS": "1800"})}})
+    default_template.has_resource_properties(
+        "Custom::S3BucketNotifications",
+        {"NotificationConfiguration": Match.object_like({"EventBridgeConfiguration": {}})},
+    )
+    default_template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {
+            "ReservedConcurrentExecutions": 1,
+            "Environment": {"Variables": Match.object_like({"MODEL_LIFECYCLE": mode, "IDLE_SECONDS": "1800"})},
+        },
+    )
     # Only on demand does the manager look at waiting messages before starting the model.
     assert ("LookAtWaitingMessages" in manager_statements(default_template)) == (mode == "on-demand")
 
 
 def test_idle_alarm_fires_at_twice_idle_minutes(tmp_path):
     template = synth_template(tmp_path, idle_minutes="15")
-    template.has_resource_properties("AWS::CloudWatch::Alarm", {
-        "MetricName": "ModelRunningIdleMinutes", "Namespace": "CustomLabelsPipeline", "Statistic": "Maximum",
-        "Threshold": 30, "ComparisonOperator": "GreaterThanThreshold"})
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "MetricName": "ModelRunningIdleMinutes",
+            "Namespace": "CustomLabelsPipeline",
+            "Statistic": "Maximum",
+            "Threshold": 30,
+            "ComparisonOperator": "GreaterThanThreshold",
+        },
+    )

@@ -34,8 +34,10 @@ def test_every_alarm_notifies_the_encrypted_tls_only_topic(default_template):
     [key_id] = default_template.find_resources("AWS::KMS::Key")
     assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
     [policy] = default_template.find_resources("AWS::SNS::TopicPolicy").values()
-    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-               for s in policy["Properties"]["PolicyDocument"]["Statement"])
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+    )
     alarms = default_template.find_resources("AWS::CloudWatch::Alarm")
     assert len(alarms) == 7
     for alarm in alarms.values():
@@ -46,8 +48,11 @@ def test_alarms_watch_the_dlq_the_oldest_image_errors_throttles_and_the_idle_mod
     alarms = alarms_by_metric(default_template)
     dlq = alarms["ApproximateNumberOfMessagesVisible"]
     assert (dlq["Threshold"], dlq["ComparisonOperator"]) == (0, "GreaterThanThreshold")
-    dlq_ids = [k for k, v in default_template.find_resources("AWS::SQS::Queue").items()
-               if "RedrivePolicy" not in v["Properties"]]
+    dlq_ids = [
+        k
+        for k, v in default_template.find_resources("AWS::SQS::Queue").items()
+        if "RedrivePolicy" not in v["Properties"]
+    ]
     assert dlq["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_ids[0], "QueueName"]}}]
     assert "customlabels dlq redrive" in dlq["AlarmDescription"]
     assert alarms["ApproximateAgeOfOldestMessage"]["Threshold"] == 3600
@@ -88,12 +93,20 @@ def test_topic_policy_lets_this_accounts_alarms_publish_as_documented(default_te
     [policy] = default_template.find_resources("AWS::SNS::TopicPolicy").values()
     assert policy["Properties"]["Topics"] == [{"Ref": topic_id}]
     [statement] = cloudwatch_statements(policy["Properties"]["PolicyDocument"]["Statement"])
-    expected = {**DOCUMENTED_TOPIC_STATEMENT, "Resource": {"Ref": topic_id}, "Condition": {
-        # the documented ArnLike, for every alarm of this account in this region ...
-        "ArnLike": {"aws:SourceArn": {"Fn::Join": ["", [
-            "arn:", {"Ref": "AWS::Partition"}, ":cloudwatch:eu-west-1:123456789012:alarm:*"]]}},
-        # ... and aws:SourceAccount, which AWS recommends against the confused deputy
-        "StringEquals": {"aws:SourceAccount": "123456789012"}}}
+    expected = {
+        **DOCUMENTED_TOPIC_STATEMENT,
+        "Resource": {"Ref": topic_id},
+        "Condition": {
+            # the documented ArnLike, for every alarm of this account in this region ...
+            "ArnLike": {
+                "aws:SourceArn": {
+                    "Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":cloudwatch:eu-west-1:123456789012:alarm:*"]]
+                }
+            },
+            # ... and aws:SourceAccount, which AWS recommends against the confused deputy
+            "StringEquals": {"aws:SourceAccount": "123456789012"},
+        },
+    }
     assert {k: v for k, v in statement.items() if k != "Sid"} == expected
 
 
@@ -105,9 +118,10 @@ def test_cloudwatch_may_use_the_key_only_for_this_account_as_documented(default_
         assert statement[field] == DOCUMENTED_KEY_STATEMENT[field], field
     # The calls SNS makes for a publisher (Decrypt, GenerateDataKey): no more than the documented wildcard.
     assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
-    assert all(fnmatch.fnmatchcase(action, pattern) or action == pattern
-               for action, pattern in zip(sorted(statement["Action"]), DOCUMENTED_KEY_STATEMENT["Action"],
-                                          strict=True))
+    assert all(
+        fnmatch.fnmatchcase(action, pattern) or action == pattern
+        for action, pattern in zip(sorted(statement["Action"]), DOCUMENTED_KEY_STATEMENT["Action"], strict=True)
+    )
 
 
 def test_alarm_email_subscribes_to_the_topic(tmp_path, default_template):

@@ -29,13 +29,17 @@ def work_queue(template):
 
 
 def inference_function(template):
-    return only(template, "AWS::Lambda::Function",
-                {"Environment": {"Variables": Match.object_like({"RESULTS_PREFIX": Match.any_value()})}})
+    return only(
+        template,
+        "AWS::Lambda::Function",
+        {"Environment": {"Variables": Match.object_like({"RESULTS_PREFIX": Match.any_value()})}},
+    )
 
 
 def inference_policy_statements(template):
-    _, policy = only(template, "AWS::IAM::Policy",
-                     {"Roles": [{"Ref": Match.string_like_regexp("^InferenceHandlerRole")}]})
+    _, policy = only(
+        template, "AWS::IAM::Policy", {"Roles": [{"Ref": Match.string_like_regexp("^InferenceHandlerRole")}]}
+    )
     return policy["Properties"]["PolicyDocument"]["Statement"]
 
 
@@ -53,14 +57,16 @@ def test_key_policy_lets_s3_encrypt_notifications_only_for_this_account(default_
     _, key = only(default_template, "AWS::KMS::Key")
     statements = key["Properties"]["KeyPolicy"]["Statement"]
     s3_statements = [s for s in statements if s.get("Principal") == {"Service": "s3.amazonaws.com"}]
-    assert s3_statements == [{
-        "Sid": "AllowS3ToEncryptNotificationsForThisAccount",
-        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-        "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
-        "Effect": "Allow",
-        "Principal": {"Service": "s3.amazonaws.com"},
-        "Resource": "*",
-    }]
+    assert s3_statements == [
+        {
+            "Sid": "AllowS3ToEncryptNotificationsForThisAccount",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}},
+            "Effect": "Allow",
+            "Principal": {"Service": "s3.amazonaws.com"},
+            "Resource": "*",
+        }
+    ]
     # A reference to the bucket in the key policy is exactly the E3004 cycle (bucket -> key -> bucket).
     assert "aws:SourceArn" not in json.dumps(key["Properties"]["KeyPolicy"])
 
@@ -71,12 +77,21 @@ def test_images_bucket_is_private_versioned_and_sse_kms_with_bucket_key(default_
     _, bucket = images_bucket(default_template)
     props = bucket["Properties"]
     assert props["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
-    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"] == [{
-        "BucketKeyEnabled": True,
-        "ServerSideEncryptionByDefault": {"KMSMasterKeyID": {"Fn::GetAtt": [key_id, "Arn"]},
-                                          "SSEAlgorithm": "aws:kms"}}]
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"] == [
+        {
+            "BucketKeyEnabled": True,
+            "ServerSideEncryptionByDefault": {
+                "KMSMasterKeyID": {"Fn::GetAtt": [key_id, "Arn"]},
+                "SSEAlgorithm": "aws:kms",
+            },
+        }
+    ]
 
 
 def test_images_bucket_logs_access_to_a_separate_bucket(default_template):
@@ -99,8 +114,10 @@ def test_every_bucket_and_queue_denies_requests_without_tls(default_template):
         assert len(policies) == count
         for policy in policies.values():
             statements = policy["Properties"]["PolicyDocument"]["Statement"]
-            assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-                       for s in statements), policy_type
+            assert any(
+                s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+                for s in statements
+            ), policy_type
 
 
 RETAINED = ("AWS::S3::Bucket", "AWS::SQS::Queue", "AWS::KMS::Key", "AWS::Logs::LogGroup", "AWS::SSM::Parameter")
@@ -129,14 +146,16 @@ def notification_filters(template):
     queue_id, _ = work_queue(template)
     assert all(c["QueueArn"] == {"Fn::GetAtt": [queue_id, "Arn"]} for c in configurations)
     assert all(c["Events"] == ["s3:ObjectCreated:*"] for c in configurations)
-    return sorted(tuple(sorted((r["Name"], r["Value"]) for r in c["Filter"]["Key"]["FilterRules"]))
-                  for c in configurations)
+    return sorted(
+        tuple(sorted((r["Name"], r["Value"]) for r in c["Filter"]["Key"]["FilterRules"])) for c in configurations
+    )
 
 
 def test_one_notification_per_image_suffix_under_the_input_prefix(default_template):
     suffixes = [".jpg", ".jpeg", ".png", ".JPG", ".JPEG", ".PNG"]
     assert notification_filters(default_template) == sorted(
-        (("prefix", "test_images/"), ("suffix", suffix)) for suffix in suffixes)
+        (("prefix", "test_images/"), ("suffix", suffix)) for suffix in suffixes
+    )
 
 
 def test_result_json_files_never_trigger(default_template):
@@ -155,8 +174,10 @@ def test_queue_policy_accepts_only_this_bucket(default_template):
     [allow] = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
     assert allow["Principal"] == {"Service": "s3.amazonaws.com"}
     assert allow["Action"] == "sqs:SendMessage"
-    assert allow["Condition"] == {"ArnLike": {"aws:SourceArn": {"Fn::GetAtt": [bucket_id, "Arn"]}},
-                                  "StringEquals": {"aws:SourceAccount": "123456789012"}}
+    assert allow["Condition"] == {
+        "ArnLike": {"aws:SourceArn": {"Fn::GetAtt": [bucket_id, "Arn"]}},
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+    }
 
 
 # --- Queues ----------------------------------------------------------------------------------------------
@@ -192,8 +213,11 @@ def test_visibility_timeout_is_at_least_six_times_the_function_timeout(tmp_path,
 
 # --- Function --------------------------------------------------------------------------------------------
 def newest_python_runtime() -> str:
-    versions = [tuple(map(int, name.removeprefix("PYTHON_").split("_")))
-                for name in dir(lambda_.Runtime) if name.startswith("PYTHON_3")]
+    versions = [
+        tuple(map(int, name.removeprefix("PYTHON_").split("_")))
+        for name in dir(lambda_.Runtime)
+        if name.startswith("PYTHON_3")
+    ]
     major, minor = max(versions)
     return f"python{major}.{minor}"
 
@@ -212,31 +236,43 @@ def test_function_runs_the_newest_python_on_arm64_with_json_logs(default_templat
 def test_function_environment_comes_from_the_configuration(tmp_path):
     template = synth_template(tmp_path, min_confidence="90", results_prefix="results/")
     _, function = inference_function(template)
-    parameter_id, parameter = only(template, "AWS::SSM::Parameter",
-                                   {"Description": Match.string_like_regexp("Confidence thresholds")})
+    parameter_id, parameter = only(
+        template, "AWS::SSM::Parameter", {"Description": Match.string_like_regexp("Confidence thresholds")}
+    )
     assert function["Properties"]["Environment"]["Variables"] == {
-        "MODEL_ARN": MODEL_ARN, "MIN_CONFIDENCE": "90.0", "INPUT_PREFIX": "test_images/",
-        "RESULTS_PREFIX": "results/", "BATCH_WORKERS": "10", "MIN_INFERENCE_UNITS": "1", "MAX_INFERENCE_UNITS": "1",
+        "MODEL_ARN": MODEL_ARN,
+        "MIN_CONFIDENCE": "90.0",
+        "INPUT_PREFIX": "test_images/",
+        "RESULTS_PREFIX": "results/",
+        "BATCH_WORKERS": "10",
+        "MIN_INFERENCE_UNITS": "1",
+        "MAX_INFERENCE_UNITS": "1",
         "THRESHOLDS_PARAMETER": {"Ref": parameter_id},
-        "POWERTOOLS_SERVICE_NAME": "customlabels-inference", "POWERTOOLS_METRICS_NAMESPACE": "CustomLabelsPipeline"}
+        "POWERTOOLS_SERVICE_NAME": "customlabels-inference",
+        "POWERTOOLS_METRICS_NAMESPACE": "CustomLabelsPipeline",
+    }
     assert json.loads(parameter["Properties"]["Value"]) == {"min_confidence": 90.0, "labels": {}}
     assert parameter["Properties"]["Type"] == "String"
 
 
 def test_sqs_event_source_reports_partial_batch_failures(default_template):
     queue_id, _ = work_queue(default_template)
-    default_template.has_resource_properties("AWS::Lambda::EventSourceMapping", {
-        "EventSourceArn": {"Fn::GetAtt": [queue_id, "Arn"]},
-        "BatchSize": 10,
-        "ScalingConfig": {"MaximumConcurrency": 2},  # derived: Lambda's minimum covers 1 inference unit
-        "FunctionResponseTypes": ["ReportBatchItemFailures"],
-    })
+    default_template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "EventSourceArn": {"Fn::GetAtt": [queue_id, "Arn"]},
+            "BatchSize": 10,
+            "ScalingConfig": {"MaximumConcurrency": 2},  # derived: Lambda's minimum covers 1 inference unit
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        },
+    )
 
 
 def test_batch_size_and_concurrency_are_configurable(tmp_path):
     template = synth_template(tmp_path, batch_size="3", max_concurrency="20", log_retention_days="90")
-    template.has_resource_properties("AWS::Lambda::EventSourceMapping",
-                                     {"BatchSize": 3, "ScalingConfig": {"MaximumConcurrency": 20}})
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping", {"BatchSize": 3, "ScalingConfig": {"MaximumConcurrency": 20}}
+    )
     template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 90})
 
 
@@ -269,15 +305,27 @@ def test_inference_function_grants_are_least_privilege(default_template):
     assert by_action["rekognition:DetectCustomLabels"] == [MODEL_ARN]
     assert by_action["kms:Decrypt"] == by_action["kms:GenerateDataKey"] == [{"Fn::GetAtt": [key_id, "Arn"]}]
     [thresholds_arn] = by_action["ssm:GetParameter"]  # the thresholds parameter, nothing else
-    parameter_id, _ = only(default_template, "AWS::SSM::Parameter",
-                           {"Description": Match.string_like_regexp("Confidence thresholds")})
+    parameter_id, _ = only(
+        default_template, "AWS::SSM::Parameter", {"Description": Match.string_like_regexp("Confidence thresholds")}
+    )
     assert {"Ref": parameter_id} in thresholds_arn["Fn::Join"][1]
     assert set(by_action) == {
         "ssm:GetParameter",
-        "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:ListBucket", "rekognition:DetectCustomLabels",
-        "kms:Decrypt", "kms:GenerateDataKey", "logs:CreateLogStream", "logs:PutLogEvents",
-        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
-        "sqs:GetQueueUrl"}
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:PutObject",
+        "s3:ListBucket",
+        "rekognition:DetectCustomLabels",
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueAttributes",
+        "sqs:GetQueueUrl",
+    }
 
 
 def test_results_prefix_moves_the_write_grant(tmp_path):
@@ -288,10 +336,16 @@ def test_results_prefix_moves_the_write_grant(tmp_path):
 
 
 def test_function_role_has_no_managed_policies(default_template):
-    _, role = only(default_template, "AWS::IAM::Role",
-                   {"AssumeRolePolicyDocument": Match.object_like({"Statement": Match.array_with([
-                       Match.object_like({"Principal": {"Service": "lambda.amazonaws.com"}})])}),
-                    "Description": Match.string_like_regexp("DetectCustomLabels")})
+    _, role = only(
+        default_template,
+        "AWS::IAM::Role",
+        {
+            "AssumeRolePolicyDocument": Match.object_like(
+                {"Statement": Match.array_with([Match.object_like({"Principal": {"Service": "lambda.amazonaws.com"}})])}
+            ),
+            "Description": Match.string_like_regexp("DetectCustomLabels"),
+        },
+    )
     assert "ManagedPolicyArns" not in role["Properties"]
 
 
@@ -303,13 +357,30 @@ def upload_rule_pattern(template):
 
 def s3_object_created(key, bucket="the-images-bucket"):
     """An S3 "Object Created" event as EventBridge delivers it (S3 docs, "EventBridge event message structure")."""
-    return {"version": "0", "id": "17793124-05d4-b198-2fde-7ededc63b103", "detail-type": "Object Created",
-            "source": "aws.s3", "account": "123456789012", "time": "2026-11-28T10:00:00Z", "region": "eu-west-1",
-            "resources": [f"arn:aws:s3:::{bucket}"],
-            "detail": {"version": "0", "bucket": {"name": bucket},
-                       "object": {"key": key, "size": 5, "etag": "b1946ac92492d2347c6235b4d2611184",
-                                  "version-id": "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e", "sequencer": "617f08299329d189"},
-                       "request-id": "N4N7GDK58NMKJ12R", "requester": "123456789012", "reason": "PutObject"}}
+    return {
+        "version": "0",
+        "id": "17793124-05d4-b198-2fde-7ededc63b103",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": "2026-11-28T10:00:00Z",
+        "region": "eu-west-1",
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": {
+                "key": key,
+                "size": 5,
+                "etag": "b1946ac92492d2347c6235b4d2611184",
+                "version-id": "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e",
+                "sequencer": "617f08299329d189",
+            },
+            "request-id": "N4N7GDK58NMKJ12R",
+            "requester": "123456789012",
+            "reason": "PutObject",
+        },
+    }
 
 
 def upload_rule_matches(template, key):
@@ -327,11 +398,21 @@ def test_upload_rule_matches_every_image_suffix_the_notifications_use(default_te
         assert upload_rule_matches(default_template, key), key
 
 
-@pytest.mark.parametrize("key", [
-    "test_images/bee.jpg.json",      # the result of an image: it must not wake the manager again
-    "test_images/bee.png.json", "test_images/notes.txt", "test_images/bee.Jpg", "test_images/bee.gif",
-    "test_images/bee.jpgx", "other/bee.jpg", "bee.jpg", "results/test_images/bee.jpg", "test_images",
-])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "test_images/bee.jpg.json",  # the result of an image: it must not wake the manager again
+        "test_images/bee.png.json",
+        "test_images/notes.txt",
+        "test_images/bee.Jpg",
+        "test_images/bee.gif",
+        "test_images/bee.jpgx",
+        "other/bee.jpg",
+        "bee.jpg",
+        "results/test_images/bee.jpg",
+        "test_images",
+    ],
+)
 def test_upload_rule_ignores_results_and_everything_the_notifications_ignore(default_template, key):
     assert not upload_rule_matches(default_template, key)
 
@@ -346,20 +427,26 @@ KEY_ALPHABET = "abJPGEjpgen.x/ _%+*ü"
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(stem=st.text(KEY_ALPHABET, max_size=12),
-       suffix=st.sampled_from(["", ".jpg", ".jpeg", ".png", ".json", ".txt"]).flatmap(
-           lambda s: st.tuples(*[st.sampled_from([c.lower(), c.upper()]) for c in s]).map("".join)),
-       extra=st.sampled_from(["", ".json"]), prefix=st.sampled_from(["test_images/", "other/", ""]))
+@given(
+    stem=st.text(KEY_ALPHABET, max_size=12),
+    suffix=st.sampled_from(["", ".jpg", ".jpeg", ".png", ".json", ".txt"]).flatmap(
+        lambda s: st.tuples(*[st.sampled_from([c.lower(), c.upper()]) for c in s]).map("".join)
+    ),
+    extra=st.sampled_from(["", ".json"]),
+    prefix=st.sampled_from(["test_images/", "other/", ""]),
+)
 def test_one_definition_of_an_image_key_for_notifications_the_manager_upload_and_results(
-        default_template, stem, suffix, extra, prefix):
+    default_template, stem, suffix, extra, prefix
+):
     """Every case variant of every suffix: what the bucket notifications send to the queue, what wakes the
     model manager, what `upload` accepts and what `results` lists are the same keys."""
     from customlabels.config import image_name_problem, is_image_key
     from customlabels.operations import transfer
 
     key = prefix + stem + suffix + extra
-    notified = key.startswith("test_images/") and any(key.endswith(dict(rules)["suffix"])
-                                                     for rules in notification_filters(default_template))
+    notified = key.startswith("test_images/") and any(
+        key.endswith(dict(rules)["suffix"]) for rules in notification_filters(default_template)
+    )
     assert upload_rule_matches(default_template, key) == notified
     assert (key.startswith("test_images/") and is_image_key(key)) == notified
     name = key.rsplit("/", 1)[-1]
@@ -377,18 +464,30 @@ def test_upload_rule_follows_the_input_prefix_and_escapes_wildcards(tmp_path):
 
 def test_manager_is_invoked_without_retries_and_drops_events_older_than_a_minute(default_template):
     _, manager = only(default_template, "AWS::Lambda::Function", {"ReservedConcurrentExecutions": 1})
-    manager_id = next(iter(default_template.find_resources("AWS::Lambda::Function", {"Properties": {
-        "ReservedConcurrentExecutions": 1}})))
+    manager_id = next(
+        iter(
+            default_template.find_resources(
+                "AWS::Lambda::Function", {"Properties": {"ReservedConcurrentExecutions": 1}}
+            )
+        )
+    )
     default_template.resource_count_is("AWS::Lambda::EventInvokeConfig", 1)
-    default_template.has_resource_properties("AWS::Lambda::EventInvokeConfig", {
-        "FunctionName": {"Ref": manager_id}, "Qualifier": "$LATEST",
-        "MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60})  # 60 s is Lambda's minimum
+    default_template.has_resource_properties(
+        "AWS::Lambda::EventInvokeConfig",
+        {
+            "FunctionName": {"Ref": manager_id},
+            "Qualifier": "$LATEST",
+            "MaximumRetryAttempts": 0,
+            "MaximumEventAgeInSeconds": 60,
+        },
+    )  # 60 s is Lambda's minimum
     assert manager["Properties"]["Timeout"] < 60
 
 
 def manager_actions(template):
-    _, policy = only(template, "AWS::IAM::Policy",
-                     {"Roles": [{"Ref": Match.string_like_regexp("^ModelLifecycleManagerRole")}]})
+    _, policy = only(
+        template, "AWS::IAM::Policy", {"Roles": [{"Ref": Match.string_like_regexp("^ModelLifecycleManagerRole")}]}
+    )
     by_action = {}
     for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
         for action in as_list(statement["Action"]):
@@ -396,21 +495,36 @@ def manager_actions(template):
     return by_action
 
 
-@pytest.mark.parametrize(("mode", "model_actions"), [
-    ("on-demand", {"rekognition:StartProjectVersion", "rekognition:StopProjectVersion"}),
-    ("always-on", {"rekognition:StartProjectVersion"}),
-    ("manual", set()),
-])
+@pytest.mark.parametrize(
+    ("mode", "model_actions"),
+    [
+        ("on-demand", {"rekognition:StartProjectVersion", "rekognition:StopProjectVersion"}),
+        ("always-on", {"rekognition:StartProjectVersion"}),
+        ("manual", set()),
+    ],
+)
 def test_manager_gates_the_one_event_source_in_every_mode_and_starts_stops_per_mode(tmp_path, mode, model_actions):
     template = synth_template(tmp_path, model_lifecycle=mode)
     [mapping_id] = template.find_resources("AWS::Lambda::EventSourceMapping")
     by_action = manager_actions(template)
-    mapping_arn = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"},
-                                     ":lambda:eu-west-1:123456789012:event-source-mapping:", {"Ref": mapping_id}]]}
+    mapping_arn = {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":lambda:eu-west-1:123456789012:event-source-mapping:",
+                {"Ref": mapping_id},
+            ],
+        ]
+    }
     assert by_action["lambda:UpdateEventSourceMapping"] == [mapping_arn]
     assert by_action["lambda:GetEventSourceMapping"] == [mapping_arn]
-    granted = {action for action in by_action if action in (
-        "rekognition:StartProjectVersion", "rekognition:StopProjectVersion")}
+    granted = {
+        action
+        for action in by_action
+        if action in ("rekognition:StartProjectVersion", "rekognition:StopProjectVersion")
+    }
     assert granted == model_actions
     for action in granted:
         assert by_action[action] == [MODEL_ARN]
@@ -419,8 +533,15 @@ def test_manager_gates_the_one_event_source_in_every_mode_and_starts_stops_per_m
 # --- Stack -----------------------------------------------------------------------------------------------
 def test_outputs_tell_operators_where_things_are(default_template):
     outputs = default_template.to_json()["Outputs"]
-    assert {"BucketName", "UploadPrefix", "ResultsPrefix", "QueueUrl", "DeadLetterQueueUrl",
-            "FunctionName", "ThresholdsParameter"} <= set(outputs)
+    assert {
+        "BucketName",
+        "UploadPrefix",
+        "ResultsPrefix",
+        "QueueUrl",
+        "DeadLetterQueueUrl",
+        "FunctionName",
+        "ThresholdsParameter",
+    } <= set(outputs)
     assert outputs["UploadPrefix"]["Value"] == "test_images/"
 
 

@@ -15,8 +15,9 @@ pytestmark = pytest.mark.integration
 
 
 def source(ssm, on_invalid, fallback=None):
-    return ThresholdSource(PARAMETER, SSMProvider(boto3_client=ssm).get, fallback or Thresholds(None), on_invalid,
-                           max_age=0)
+    return ThresholdSource(
+        PARAMETER, SSMProvider(boto3_client=ssm).get, fallback or Thresholds(None), on_invalid, max_age=0
+    )
 
 
 @mock_aws
@@ -27,8 +28,9 @@ def test_the_source_follows_the_parameter_and_keeps_the_last_valid_value():
     thresholds = source(ssm, rejected)
     assert thresholds.current() == Thresholds(70.0, {})
 
-    ssm.put_parameter(Name=PARAMETER, Type="String", Overwrite=True,
-                      Value='{"min_confidence": 75, "labels": {"bee": 90}}')
+    ssm.put_parameter(
+        Name=PARAMETER, Type="String", Overwrite=True, Value='{"min_confidence": 75, "labels": {"bee": 90}}'
+    )
     assert thresholds.current() == Thresholds(75.0, {"bee": 90.0})  # no redeploy: the next read sees it
 
     ssm.put_parameter(Name=PARAMETER, Type="String", Overwrite=True, Value='{"min_confidence": 750}')
@@ -54,8 +56,9 @@ def test_the_handler_asks_for_the_lowest_threshold_filters_per_label_and_records
     deps = deps_for(pipeline, thresholds_parameter=PARAMETER)
     deps.thresholds = source(ssm, Rejections())
     pipeline.upload("test_images/bee.jpg")
-    pipeline.expect_detect("test_images/bee.jpg", labels=[*LABELS, {"Name": "bee", "Confidence": 85.0}],
-                           min_confidence=80.0)
+    pipeline.expect_detect(
+        "test_images/bee.jpg", labels=[*LABELS, {"Name": "bee", "Confidence": 85.0}], min_confidence=80.0
+    )
 
     assert handle_event(pipeline.receive(2), None, deps)["batchItemFailures"] == []
 

@@ -42,8 +42,9 @@ ACCOUNT_ROOT = f"arn:aws:iam::{ACCOUNT}:root"
 
 @pytest.fixture(scope="module", params=MODEL_LIFECYCLES)
 def resources(request, tmp_path_factory):
-    template = synth_template(tmp_path_factory.mktemp(request.param), model_lifecycle=request.param,
-                              alarm_email="ops@example.com")
+    template = synth_template(
+        tmp_path_factory.mktemp(request.param), model_lifecycle=request.param, alarm_email="ops@example.com"
+    )
     return template.to_json()["Resources"]
 
 
@@ -160,8 +161,12 @@ def resource_policy(resources, policy_type, list_key, target):
 
 
 def bucket_policy(resources, bucket_id):
-    return [s for p in of_type(resources, "AWS::S3::BucketPolicy").values()
-            if p["Properties"]["Bucket"] == {"Ref": bucket_id} for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    return [
+        s
+        for p in of_type(resources, "AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": bucket_id}
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+    ]
 
 
 def key_statements(resources, key_id):
@@ -181,13 +186,17 @@ def role_can(resources, role_id, action, resource) -> bool:
 def role_can_use_key(resources, role_id, key_id, action) -> bool:
     """A role uses a key when the key policy admits the account's IAM policies (or the role) and the role's
     policies allow the action on the key."""
-    return (admits(key_statements(resources, key_id), action, arn(key_id), ("AWS", arn(role_id)))
-            and role_can(resources, role_id, action, arn(key_id)))
+    return admits(key_statements(resources, key_id), action, arn(key_id), ("AWS", arn(role_id))) and role_can(
+        resources, role_id, action, arn(key_id)
+    )
 
 
 def service_can_use_key(resources, key_id, service, actions, context) -> list[str]:
-    return [f"key {key_id} does not let {service} {action} with {context}" for action in actions
-            if not admits(key_statements(resources, key_id), action, arn(key_id), ("Service", service), context)]
+    return [
+        f"key {key_id} does not let {service} {action} with {context}"
+        for action in actions
+        if not admits(key_statements(resources, key_id), action, arn(key_id), ("Service", service), context)
+    ]
 
 
 def queue_key(resources, queue_id) -> str | None:
@@ -232,61 +241,104 @@ def integrations(resources) -> list[Integration]:
     for alarm_id, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
         for key in ("AlarmActions", "OKActions", "InsufficientDataActions"):
             for action in alarm["Properties"].get(key, []):
-                found.append(Integration(("AWS::CloudWatch::Alarm", type_of(resources, action)), alarm_id,
-                                         target_id(action)))
+                found.append(
+                    Integration(("AWS::CloudWatch::Alarm", type_of(resources, action)), alarm_id, target_id(action))
+                )
     for rule_id, rule in of_type(resources, "AWS::Events::Rule").items():
         for target in rule["Properties"].get("Targets", []):
-            found.append(Integration(("AWS::Events::Rule", type_of(resources, target["Arn"])), rule_id,
-                                     target_id(target["Arn"])))
+            found.append(
+                Integration(("AWS::Events::Rule", type_of(resources, target["Arn"])), rule_id, target_id(target["Arn"]))
+            )
         if "ScheduleExpression" in rule["Properties"]:
             found.append(Integration(("schedule", "AWS::Events::Rule"), "EventBridge Scheduler", rule_id))
         for source in rule["Properties"].get("EventPattern", {}).get("source", []):
             found.append(Integration((f"events from {source}", "AWS::Events::Rule"), source, rule_id))
     for bucket_id, configuration in notification_configurations(resources):
-        for key, target_key in (("QueueConfigurations", "QueueArn"), ("TopicConfigurations", "TopicArn"),
-                                ("LambdaConfigurations", "Function"),
-                                ("LambdaFunctionConfigurations", "LambdaFunctionArn")):
+        for key, target_key in (
+            ("QueueConfigurations", "QueueArn"),
+            ("TopicConfigurations", "TopicArn"),
+            ("LambdaConfigurations", "Function"),
+            ("LambdaFunctionConfigurations", "LambdaFunctionArn"),
+        ):
             for entry in configuration.get(key, []):
-                found.append(Integration(("AWS::S3::Bucket", type_of(resources, entry[target_key])), bucket_id,
-                                         target_id(entry[target_key]), (_filter(entry),)))
+                found.append(
+                    Integration(
+                        ("AWS::S3::Bucket", type_of(resources, entry[target_key])),
+                        bucket_id,
+                        target_id(entry[target_key]),
+                        (_filter(entry),),
+                    )
+                )
         if "EventBridgeConfiguration" in configuration:
-            found.append(Integration(("AWS::S3::Bucket", "EventBridge"), bucket_id, None,
-                                     (configuration["EventBridgeConfiguration"],)))
+            found.append(
+                Integration(
+                    ("AWS::S3::Bucket", "EventBridge"), bucket_id, None, (configuration["EventBridgeConfiguration"],)
+                )
+            )
     for mapping_id, mapping in of_type(resources, "AWS::Lambda::EventSourceMapping").items():
-        found.append(Integration((type_of(resources, mapping["Properties"]["EventSourceArn"]),
-                                  "AWS::Lambda::EventSourceMapping"),
-                                 target_id(mapping["Properties"]["EventSourceArn"]), mapping_id))
+        found.append(
+            Integration(
+                (type_of(resources, mapping["Properties"]["EventSourceArn"]), "AWS::Lambda::EventSourceMapping"),
+                target_id(mapping["Properties"]["EventSourceArn"]),
+                mapping_id,
+            )
+        )
     for subscription_id, subscription in of_type(resources, "AWS::SNS::Subscription").items():
-        found.append(Integration(("AWS::SNS::Topic", f"subscription {subscription['Properties']['Protocol']}"),
-                                 target_id(subscription["Properties"]["TopicArn"]), subscription_id))
+        found.append(
+            Integration(
+                ("AWS::SNS::Topic", f"subscription {subscription['Properties']['Protocol']}"),
+                target_id(subscription["Properties"]["TopicArn"]),
+                subscription_id,
+            )
+        )
     for topic_id, topic in of_type(resources, "AWS::SNS::Topic").items():
         for subscription in topic["Properties"].get("Subscription", []):
-            found.append(Integration(("AWS::SNS::Topic", f"inline subscription {subscription['Protocol']}"),
-                                     topic_id, None))
+            found.append(
+                Integration(("AWS::SNS::Topic", f"inline subscription {subscription['Protocol']}"), topic_id, None)
+            )
     for bucket_id, bucket in of_type(resources, "AWS::S3::Bucket").items():
         if "LoggingConfiguration" in bucket["Properties"]:
             logging = bucket["Properties"]["LoggingConfiguration"]
-            found.append(Integration(("AWS::S3::Bucket", "server access logs"), bucket_id,
-                                     target_id(logging["DestinationBucketName"]), (logging.get("LogFilePrefix", ""),)))
+            found.append(
+                Integration(
+                    ("AWS::S3::Bucket", "server access logs"),
+                    bucket_id,
+                    target_id(logging["DestinationBucketName"]),
+                    (logging.get("LogFilePrefix", ""),),
+                )
+            )
     for queue_id, queue in of_type(resources, "AWS::SQS::Queue").items():
         if "RedrivePolicy" in queue["Properties"]:
             dlq = queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]
-            found.append(Integration(("AWS::SQS::Queue", f"dead-letter {type_of(resources, dlq)}"), queue_id,
-                                     target_id(dlq)))
+            found.append(
+                Integration(("AWS::SQS::Queue", f"dead-letter {type_of(resources, dlq)}"), queue_id, target_id(dlq))
+            )
     for function_id, function in of_type(resources, "AWS::Lambda::Function").items():
         props = function["Properties"]
         if "LoggingConfig" in props and "LogGroup" in props["LoggingConfig"]:
-            found.append(Integration(("AWS::Lambda::Function", type_of(resources, props["LoggingConfig"]["LogGroup"])),
-                                     function_id, target_id(props["LoggingConfig"]["LogGroup"])))
+            found.append(
+                Integration(
+                    ("AWS::Lambda::Function", type_of(resources, props["LoggingConfig"]["LogGroup"])),
+                    function_id,
+                    target_id(props["LoggingConfig"]["LogGroup"]),
+                )
+            )
         for name, value in props.get("Environment", {}).get("Variables", {}).items():
             if target_id(value):
-                found.append(Integration(("AWS::Lambda::Function environment", type_of(resources, value)),
-                                         function_id, target_id(value), (name,)))
+                found.append(
+                    Integration(
+                        ("AWS::Lambda::Function environment", type_of(resources, value)),
+                        function_id,
+                        target_id(value),
+                        (name,),
+                    )
+                )
     for resource_id, resource in resources.items():
         if resource["Type"].startswith("Custom::") or resource["Type"] == "AWS::CloudFormation::CustomResource":
             token = resource["Properties"]["ServiceToken"]
-            found.append(Integration(("AWS::CloudFormation::Stack", type_of(resources, token)), resource_id,
-                                     target_id(token)))
+            found.append(
+                Integration(("AWS::CloudFormation::Stack", type_of(resources, token)), resource_id, target_id(token))
+            )
     found += handed_over_objects(resources, found)
     return found
 
@@ -303,8 +355,11 @@ def handed_over_objects(resources, found) -> list[Integration]:
         for mapping in of_type(resources, "AWS::Lambda::EventSourceMapping").values():
             if target_id(mapping["Properties"]["EventSourceArn"]) == notification.target:
                 function_id = target_id(mapping["Properties"]["FunctionName"])
-                result.append(Integration(("S3 objects", "AWS::Lambda::Function"), notification.source, function_id,
-                                          notification.details))
+                result.append(
+                    Integration(
+                        ("S3 objects", "AWS::Lambda::Function"), notification.source, function_id, notification.details
+                    )
+                )
     return result
 
 
@@ -327,8 +382,9 @@ def alarm_to_topic(resources, i: Integration) -> Problems:
         problems.append(f"topic {i.target} lets another account's alarms publish")
     key_id = target_id(resources[i.target]["Properties"].get("KmsMasterKeyId"))
     if key_id:
-        problems += service_can_use_key(resources, key_id, "cloudwatch.amazonaws.com",
-                                        ["kms:Decrypt", "kms:GenerateDataKey"], context)
+        problems += service_can_use_key(
+            resources, key_id, "cloudwatch.amazonaws.com", ["kms:Decrypt", "kms:GenerateDataKey"], context
+        )
     return problems
 
 
@@ -337,9 +393,13 @@ def rule_to_function(resources, i: Integration) -> Problems:
     to the rule by SourceArn (Lambda docs, "Using resource-based policies for Lambda", EventBridge)."""
     for permission in of_type(resources, "AWS::Lambda::Permission").values():
         props = permission["Properties"]
-        if (target_id(props["FunctionName"]) == i.target and props["Action"] == "lambda:InvokeFunction"
-                and props["Principal"] == "events.amazonaws.com" and render(props.get("SourceArn", "")) == arn(i.source)
-                and render(props.get("SourceAccount", ACCOUNT)) == ACCOUNT):
+        if (
+            target_id(props["FunctionName"]) == i.target
+            and props["Action"] == "lambda:InvokeFunction"
+            and props["Principal"] == "events.amazonaws.com"
+            and render(props.get("SourceArn", "")) == arn(i.source)
+            and render(props.get("SourceAccount", ACCOUNT)) == ACCOUNT
+        ):
             return []
     return [f"no lambda:InvokeFunction permission for events.amazonaws.com from rule {i.source} on {i.target}"]
 
@@ -347,17 +407,23 @@ def rule_to_function(resources, i: Integration) -> Problems:
 def scheduled(resources, i: Integration) -> Problems:
     """A schedule needs no permission of its own; its target is checked as a rule target."""
     expression = resources[i.target]["Properties"]["ScheduleExpression"]
-    return [] if re.fullmatch(r"rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\)", expression) else [
-        f"{i.target}: {expression} is not a schedule expression"]
+    return (
+        []
+        if re.fullmatch(r"rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\)", expression)
+        else [f"{i.target}: {expression} is not a schedule expression"]
+    )
 
 
 def s3_events_to_rule(resources, i: Integration) -> Problems:
     """S3 sends events to EventBridge only from buckets with EventBridge notifications enabled; the rule must
     name such a bucket (S3 docs, "Using EventBridge")."""
     names = resources[i.target]["Properties"]["EventPattern"].get("detail", {}).get("bucket", {}).get("name", [])
-    enabled = {bucket for bucket, configuration in notification_configurations(resources)
-               if "EventBridgeConfiguration" in configuration
-               and configuration["EventBridgeConfiguration"].get("EventBridgeEnabled", True) is not False}
+    enabled = {
+        bucket
+        for bucket, configuration in notification_configurations(resources)
+        if "EventBridgeConfiguration" in configuration
+        and configuration["EventBridgeConfiguration"].get("EventBridgeEnabled", True) is not False
+    }
     buckets = [target_id(name) for name in names]
     if not buckets or not all(bucket in enabled for bucket in buckets):
         return [f"rule {i.target} listens to buckets {buckets}, EventBridge is enabled on {sorted(enabled)}"]
@@ -367,12 +433,14 @@ def s3_events_to_rule(resources, i: Integration) -> Problems:
 def bucket_to_eventbridge(resources, i: Integration) -> Problems:
     """The default event bus accepts S3's events without a policy; the configuration must enable them."""
     enabled = i.details[0].get("EventBridgeEnabled", True) is not False
-    listened = any(target_id(name) == i.source
-                   for rule in of_type(resources, "AWS::Events::Rule").values()
-                   for name in rule["Properties"].get("EventPattern", {}).get("detail", {}).get("bucket", {})
-                   .get("name", []))
-    return [] if enabled and listened else [
-        f"bucket {i.source}: EventBridge enabled={enabled}, a rule listens={listened}"]
+    listened = any(
+        target_id(name) == i.source
+        for rule in of_type(resources, "AWS::Events::Rule").values()
+        for name in rule["Properties"].get("EventPattern", {}).get("detail", {}).get("bucket", {}).get("name", [])
+    )
+    return (
+        [] if enabled and listened else [f"bucket {i.source}: EventBridge enabled={enabled}, a rule listens={listened}"]
+    )
 
 
 def bucket_to_queue(resources, i: Integration) -> Problems:
@@ -389,8 +457,9 @@ def bucket_to_queue(resources, i: Integration) -> Problems:
         problems.append(f"queue {i.target} lets any bucket send")
     key_id = queue_key(resources, i.target)
     if key_id:
-        problems += service_can_use_key(resources, key_id, "s3.amazonaws.com",
-                                        ["kms:GenerateDataKey", "kms:Decrypt"], context)
+        problems += service_can_use_key(
+            resources, key_id, "s3.amazonaws.com", ["kms:GenerateDataKey", "kms:Decrypt"], context
+        )
     return problems
 
 
@@ -401,12 +470,16 @@ def queue_to_function(resources, i: Integration) -> Problems:
     mapping = resources[i.target]["Properties"]
     function_id = target_id(mapping["FunctionName"])
     role_id = role_of(resources, function_id)
-    problems = [f"{role_id} cannot {action} on {i.source}"
-                for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
-                if not role_can(resources, role_id, action, arn(i.source))]
+    problems = [
+        f"{role_id} cannot {action} on {i.source}"
+        for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+        if not role_can(resources, role_id, action, arn(i.source))
+    ]
     queue_policy = resource_policy(resources, "AWS::SQS::QueuePolicy", "Queues", i.source)
-    if queue_policy and any(s["Effect"] == "Deny" and statement_applies(
-            s, "sqs:ReceiveMessage", arn(i.source), ("AWS", arn(role_id)), TLS) for s in queue_policy):
+    if queue_policy and any(
+        s["Effect"] == "Deny" and statement_applies(s, "sqs:ReceiveMessage", arn(i.source), ("AWS", arn(role_id)), TLS)
+        for s in queue_policy
+    ):
         problems.append(f"queue {i.source}'s policy denies {role_id}")
     key_id = queue_key(resources, i.source)
     if key_id and not role_can_use_key(resources, role_id, key_id, "kms:Decrypt"):
@@ -426,11 +499,14 @@ def objects_to_function(resources, i: Integration) -> Problems:
     role_id = role_of(resources, i.target)
     variables = resources[i.target]["Properties"].get("Environment", {}).get("Variables", {})
     image = f"{prefix}some/folder/image{suffix}"
-    problems = [f"{role_id} cannot {action} on {image} in {i.source}"
-                for action in ("s3:GetObject", "s3:GetObjectVersion")
-                if not role_can(resources, role_id, action, f"{arn(i.source)}/{image}")]
-    if "MODEL_ARN" not in variables or not role_can(resources, role_id, "rekognition:DetectCustomLabels",
-                                                    variables.get("MODEL_ARN", "")):
+    problems = [
+        f"{role_id} cannot {action} on {image} in {i.source}"
+        for action in ("s3:GetObject", "s3:GetObjectVersion")
+        if not role_can(resources, role_id, action, f"{arn(i.source)}/{image}")
+    ]
+    if "MODEL_ARN" not in variables or not role_can(
+        resources, role_id, "rekognition:DetectCustomLabels", variables.get("MODEL_ARN", "")
+    ):
         problems.append(f"{role_id} cannot DetectCustomLabels with the configured model")
     if "RESULTS_PREFIX" not in variables:
         problems.append(f"{i.target} receives {i.source}'s objects but its environment names no RESULTS_PREFIX")
@@ -443,11 +519,15 @@ def objects_to_function(resources, i: Integration) -> Problems:
     for action in ("kms:Decrypt", "kms:GenerateDataKey") if key_id else ():
         if not role_can_use_key(resources, role_id, key_id, action):
             problems.append(f"{role_id} cannot {action} with {key_id}, which encrypts {i.source}")
-    problems += [f"bucket {i.source}'s policy denies {role_id} {action}"
-                 for action in ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject")
-                 if any(s["Effect"] == "Deny" and statement_applies(s, action, f"{arn(i.source)}/{image}",
-                                                                    ("AWS", arn(role_id)), TLS)
-                        for s in bucket_policy(resources, i.source))]
+    problems += [
+        f"bucket {i.source}'s policy denies {role_id} {action}"
+        for action in ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject")
+        if any(
+            s["Effect"] == "Deny"
+            and statement_applies(s, action, f"{arn(i.source)}/{image}", ("AWS", arn(role_id)), TLS)
+            for s in bucket_policy(resources, i.source)
+        )
+    ]
     return problems
 
 
@@ -466,8 +546,13 @@ def access_logs(resources, i: Integration) -> Problems:
     (S3 docs, "Enabling Amazon S3 server access logging")."""
     context = {"aws:SourceArn": arn(i.source), "aws:SourceAccount": ACCOUNT}
     problems = []
-    if not admits(bucket_policy(resources, i.target), "s3:PutObject", f"{arn(i.target)}/{i.details[0]}2026-log",
-                  ("Service", "logging.s3.amazonaws.com"), context):
+    if not admits(
+        bucket_policy(resources, i.target),
+        "s3:PutObject",
+        f"{arn(i.target)}/{i.details[0]}2026-log",
+        ("Service", "logging.s3.amazonaws.com"),
+        context,
+    ):
         problems.append(f"log bucket {i.target} does not let {i.source}'s logs in")
     if bucket_key(resources, i.target):
         problems.append(f"log bucket {i.target} uses SSE-KMS, which log delivery cannot write")
@@ -478,21 +563,29 @@ def function_logs(resources, i: Integration) -> Problems:
     """Lambda writes logs with the function's role: logs:CreateLogStream and logs:PutLogEvents on the log group
     (its Arn attribute already ends in `:*`, which covers its streams)."""
     role_id = role_of(resources, i.source)
-    return [f"{role_id} cannot {action} in {i.target}" for action in ("logs:CreateLogStream", "logs:PutLogEvents")
-            if not role_can(resources, role_id, action, arn(i.target))]
+    return [
+        f"{role_id} cannot {action} in {i.target}"
+        for action in ("logs:CreateLogStream", "logs:PutLogEvents")
+        if not role_can(resources, role_id, action, arn(i.target))
+    ]
 
 
 def function_knows(actions: dict[str, list[str]], arn_of: Callable[[dict, str], str]):
     """A function told about a resource in its environment calls it with its role: `actions` per variable
     (`*` for any other variable)."""
+
     def rule(resources, i: Integration) -> Problems:
         variable = i.details[0]
         needed = actions.get(variable, actions.get("*"))
         if needed is None:
             return [f"{i.source}'s {variable} names {i.target}: add what it calls to the rule"]
         role_id = role_of(resources, i.source)
-        return [f"{role_id} cannot {action} on {i.target} ({variable})" for action in needed
-                if not role_can(resources, role_id, action, arn_of(resources, i.target))]
+        return [
+            f"{role_id} cannot {action} on {i.target} ({variable})"
+            for action in needed
+            if not role_can(resources, role_id, action, arn_of(resources, i.target))
+        ]
+
     return rule
 
 
@@ -528,15 +621,17 @@ RULES: dict[tuple[str, str], Callable[[dict, Integration], Problems]] = {
     ("AWS::SNS::Topic", "subscription email"): topic_to_email,
     ("AWS::S3::Bucket", "server access logs"): access_logs,
     ("AWS::Lambda::Function", "AWS::Logs::LogGroup"): function_logs,
-    ("AWS::Lambda::Function environment", "AWS::SQS::Queue"):
-        function_knows({"QUEUE_URL": ["sqs:GetQueueAttributes"]}, lambda r, q: arn(q)),
-    ("AWS::Lambda::Function environment", "AWS::SSM::Parameter"):
-        function_knows({"THRESHOLDS_PARAMETER": ["ssm:GetParameter"],
-                        "STATE_PARAMETER": ["ssm:GetParameter", "ssm:PutParameter"]}, parameter_arn),
+    ("AWS::Lambda::Function environment", "AWS::SQS::Queue"): function_knows(
+        {"QUEUE_URL": ["sqs:GetQueueAttributes"]}, lambda r, q: arn(q)
+    ),
+    ("AWS::Lambda::Function environment", "AWS::SSM::Parameter"): function_knows(
+        {"THRESHOLDS_PARAMETER": ["ssm:GetParameter"], "STATE_PARAMETER": ["ssm:GetParameter", "ssm:PutParameter"]},
+        parameter_arn,
+    ),
     # The manager gates the inference event source in every lifecycle mode.
-    ("AWS::Lambda::Function environment", "AWS::Lambda::EventSourceMapping"):
-        function_knows({"MAPPING_UUID": ["lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping"]},
-                       mapping_arn),
+    ("AWS::Lambda::Function environment", "AWS::Lambda::EventSourceMapping"): function_knows(
+        {"MAPPING_UUID": ["lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping"]}, mapping_arn
+    ),
     ("AWS::SQS::Queue", "dead-letter AWS::SQS::Queue"): queue_to_dlq,
     ("AWS::CloudFormation::Stack", "AWS::Lambda::Function"): custom_resource,
 }
@@ -544,8 +639,11 @@ RULES: dict[tuple[str, str], Callable[[dict, Integration], Problems]] = {
 
 def problems_of(resources) -> list[str]:
     found = integrations(resources)
-    problems = [f"{i.kind}: {i.source} -> {i.target} has no rule in tests/integration/test_wiring.py RULES"
-                for i in found if i.kind not in RULES]
+    problems = [
+        f"{i.kind}: {i.source} -> {i.target} has no rule in tests/integration/test_wiring.py RULES"
+        for i in found
+        if i.kind not in RULES
+    ]
     for i in found:
         if i.kind in RULES:
             problems += RULES[i.kind](resources, i)
@@ -564,12 +662,18 @@ def test_every_integration_is_admitted_as_aws_documents_it(resources):
 
 def test_the_expected_integrations_are_found(resources):
     kinds = {i.kind for i in integrations(resources)}
-    assert kinds >= {("AWS::CloudWatch::Alarm", "AWS::SNS::Topic"), ("AWS::Events::Rule", "AWS::Lambda::Function"),
-                     ("AWS::S3::Bucket", "AWS::SQS::Queue"), ("AWS::S3::Bucket", "EventBridge"),
-                     ("events from aws.s3", "AWS::Events::Rule"),
-                     ("AWS::SQS::Queue", "AWS::Lambda::EventSourceMapping"), ("S3 objects", "AWS::Lambda::Function"),
-                     ("AWS::SNS::Topic", "subscription email"), ("AWS::S3::Bucket", "server access logs"),
-                     ("AWS::Lambda::Function environment", "AWS::Lambda::EventSourceMapping")}
+    assert kinds >= {
+        ("AWS::CloudWatch::Alarm", "AWS::SNS::Topic"),
+        ("AWS::Events::Rule", "AWS::Lambda::Function"),
+        ("AWS::S3::Bucket", "AWS::SQS::Queue"),
+        ("AWS::S3::Bucket", "EventBridge"),
+        ("events from aws.s3", "AWS::Events::Rule"),
+        ("AWS::SQS::Queue", "AWS::Lambda::EventSourceMapping"),
+        ("S3 objects", "AWS::Lambda::Function"),
+        ("AWS::SNS::Topic", "subscription email"),
+        ("AWS::S3::Bucket", "server access logs"),
+        ("AWS::Lambda::Function environment", "AWS::Lambda::EventSourceMapping"),
+    }
     alarms = [i for i in integrations(resources) if i.kind == ("AWS::CloudWatch::Alarm", "AWS::SNS::Topic")]
     assert len(alarms) == len(of_type(resources, "AWS::CloudWatch::Alarm"))
     handed_over = [i for i in integrations(resources) if i.kind == ("S3 objects", "AWS::Lambda::Function")]
@@ -594,18 +698,21 @@ def mentions(*texts):
     return lambda statement: all(text in str(statement) for text in texts)
 
 
-@pytest.mark.parametrize(("resource_type", "predicate", "expected"), [
-    ("AWS::SNS::TopicPolicy", mentions("cloudwatch.amazonaws.com"), "does not let alarm"),
-    ("AWS::KMS::Key", mentions("cloudwatch.amazonaws.com"), "cloudwatch.amazonaws.com kms:Decrypt"),
-    ("AWS::SQS::QueuePolicy", mentions("s3.amazonaws.com"), "does not let bucket"),
-    ("AWS::KMS::Key", mentions("s3.amazonaws.com"), "s3.amazonaws.com kms:GenerateDataKey"),
-    ("AWS::IAM::Policy", mentions("s3:GetObjectVersion"), "cannot s3:GetObjectVersion"),
-    ("AWS::IAM::Policy", mentions("s3:PutObject"), "cannot write"),
-    ("AWS::IAM::Policy", mentions("kms:Decrypt"), "cannot kms:Decrypt"),
-    ("AWS::IAM::Policy", mentions("sqs:DeleteMessage"), "cannot sqs:DeleteMessage"),
-    ("AWS::IAM::Policy", mentions("lambda:UpdateEventSourceMapping"), "cannot lambda:UpdateEventSourceMapping"),
-    ("AWS::S3::BucketPolicy", mentions("logging.s3.amazonaws.com"), "does not let"),
-])
+@pytest.mark.parametrize(
+    ("resource_type", "predicate", "expected"),
+    [
+        ("AWS::SNS::TopicPolicy", mentions("cloudwatch.amazonaws.com"), "does not let alarm"),
+        ("AWS::KMS::Key", mentions("cloudwatch.amazonaws.com"), "cloudwatch.amazonaws.com kms:Decrypt"),
+        ("AWS::SQS::QueuePolicy", mentions("s3.amazonaws.com"), "does not let bucket"),
+        ("AWS::KMS::Key", mentions("s3.amazonaws.com"), "s3.amazonaws.com kms:GenerateDataKey"),
+        ("AWS::IAM::Policy", mentions("s3:GetObjectVersion"), "cannot s3:GetObjectVersion"),
+        ("AWS::IAM::Policy", mentions("s3:PutObject"), "cannot write"),
+        ("AWS::IAM::Policy", mentions("kms:Decrypt"), "cannot kms:Decrypt"),
+        ("AWS::IAM::Policy", mentions("sqs:DeleteMessage"), "cannot sqs:DeleteMessage"),
+        ("AWS::IAM::Policy", mentions("lambda:UpdateEventSourceMapping"), "cannot lambda:UpdateEventSourceMapping"),
+        ("AWS::S3::BucketPolicy", mentions("logging.s3.amazonaws.com"), "does not let"),
+    ],
+)
 def test_a_missing_grant_is_named(resources, resource_type, predicate, expected):
     assert problems_of(resources) == []
     broken = without_statements(resources, resource_type, predicate)

@@ -13,13 +13,18 @@ def denied(operation: str, code: str = "AccessDenied", message: str = "Access De
     return explain(ClientError({"Error": {"Code": code, "Message": message}}, operation))
 
 
-@pytest.mark.parametrize(("operation", "action", "policy"), [
-    ("PutObject", "s3:PutObject", "UploaderPolicyArn"),
-    ("CompleteMultipartUpload", "s3:PutObject", "UploaderPolicyArn"),
-    ("ListObjectsV2", "s3:ListBucket", "ResultReaderPolicyArn"), ("GetObject", "s3:GetObject", "ResultReaderPolicyArn"),
-    ("PutParameter", "ssm:PutParameter", "OperatorPolicyArn"),
-    ("StartProjectVersion", "rekognition:StartProjectVersion", "OperatorPolicyArn"),
-    ("SendMessageBatch", "sqs:SendMessage", "OperatorPolicyArn")])
+@pytest.mark.parametrize(
+    ("operation", "action", "policy"),
+    [
+        ("PutObject", "s3:PutObject", "UploaderPolicyArn"),
+        ("CompleteMultipartUpload", "s3:PutObject", "UploaderPolicyArn"),
+        ("ListObjectsV2", "s3:ListBucket", "ResultReaderPolicyArn"),
+        ("GetObject", "s3:GetObject", "ResultReaderPolicyArn"),
+        ("PutParameter", "ssm:PutParameter", "OperatorPolicyArn"),
+        ("StartProjectVersion", "rekognition:StartProjectVersion", "OperatorPolicyArn"),
+        ("SendMessageBatch", "sqs:SendMessage", "OperatorPolicyArn"),
+    ],
+)
 def test_the_line_names_the_action_and_the_policy(operation, action, policy):
     said = denied(operation)
     assert "\n" not in said and f"lack {action}." in said and f"output {policy}" in said
@@ -38,4 +43,7 @@ def test_a_refused_key_is_named_as_the_key():
 
 def test_every_permission_names_a_policy_the_stack_outputs():
     assert {name for _, policies in PERMISSIONS.values() for name in policies} == {
-        "UploaderPolicyArn", "ResultReaderPolicyArn", "OperatorPolicyArn"}
+        "UploaderPolicyArn",
+        "ResultReaderPolicyArn",
+        "OperatorPolicyArn",
+    }

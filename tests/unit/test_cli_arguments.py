@@ -54,9 +54,15 @@ def test_nonsense_is_refused_at_parse_time_naming_the_option_and_the_range(capsy
     assert f"argument {option}" in message and says in message, message
 
 
-@pytest.mark.parametrize("args", [COST, [*EVALUATE, "--iou", "1", "--target-precision", "0.9"],
-                                  [*LOCAL_RUN, "--timeout", "0.5", "--latency", "0", "--visibility-timeout", "0"],
-                                  [*VISUALIZE, "--min-confidence", "100"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        COST,
+        [*EVALUATE, "--iou", "1", "--target-precision", "0.9"],
+        [*LOCAL_RUN, "--timeout", "0.5", "--latency", "0", "--visibility-timeout", "0"],
+        [*VISUALIZE, "--min-confidence", "100"],
+    ],
+)
 def test_the_edges_of_each_range_are_accepted(args):
     build_parser().parse_args(args)
 
@@ -66,21 +72,43 @@ def test_the_emulated_models_capacity_and_units_reach_the_model_and_the_units_th
     from customlabels.local.emulator.capacity import DEFAULT_TPS_PER_INFERENCE_UNIT
 
     assert build_parser().parse_args(LOCAL_RUN).tps_per_inference_unit == DEFAULT_TPS_PER_INFERENCE_UNIT
-    args = build_parser().parse_args([*LOCAL_RUN, "--inference-units", "2", "--max-inference-units", "4",
-                                      "--tps-per-inference-unit", "7.5", "--scale-after", "up=5,down=30"])
+    args = build_parser().parse_args(
+        [
+            *LOCAL_RUN,
+            "--inference-units",
+            "2",
+            "--max-inference-units",
+            "4",
+            "--tps-per-inference-unit",
+            "7.5",
+            "--scale-after",
+            "up=5,down=30",
+        ]
+    )
     pipeline = _pipeline(args, tmp_path / "log")
     options = pipeline.model_options
-    assert (options.inference_units, options.max_inference_units, options.tps_per_inference_unit,
-            options.scale_up_after, options.scale_down_after) == (2, 4, 7.5, 5, 30)
+    assert (
+        options.inference_units,
+        options.max_inference_units,
+        options.tps_per_inference_unit,
+        options.scale_up_after,
+        options.scale_down_after,
+    ) == (2, 4, 7.5, 5, 30)
     assert (pipeline.config.min_inference_units, pipeline.config.max_inference_units) == (2, 4)
     assert "tps" not in " ".join(pipeline.config.function_environment()).lower()
 
 
-@pytest.mark.parametrize(("extra", "says"), [
-    (["--inference-units", "3", "--max-inference-units", "2"], "--max-inference-units 2 is below --inference-units 3"),
-    (["--scale-after", "sideways=3"], "unknown sideways; use up=SECONDS,down=SECONDS"),
-    (["--scale-after", "up=-1"], "negative delay"),
-])
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        (
+            ["--inference-units", "3", "--max-inference-units", "2"],
+            "--max-inference-units 2 is below --inference-units 3",
+        ),
+        (["--scale-after", "sideways=3"], "unknown sideways; use up=SECONDS,down=SECONDS"),
+        (["--scale-after", "up=-1"], "negative delay"),
+    ],
+)
 def test_inconsistent_units_and_scaling_delays_are_refused_naming_the_fix(tmp_path, extra, says):
     from customlabels.cli.local import _pipeline
     from customlabels.errors import CommandError
@@ -112,8 +140,14 @@ def test_only_import_assumed_offers_model_arn_the_others_would_ignore_it(capsys,
     assert exit_.value.code == 2 and "unrecognized arguments: --model-arn" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("args", [[*LOCAL_RUN, "--min-confidence"], [*VISUALIZE, "--min-confidence"],
-                                  ["review", "export", "--results", "r", "--out", "o", "--low"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [*LOCAL_RUN, "--min-confidence"],
+        [*VISUALIZE, "--min-confidence"],
+        ["review", "export", "--results", "r", "--out", "o", "--low"],
+    ],
+)
 def test_a_percent_below_one_is_kept_but_noted_with_the_percent_it_likely_means(capsys, args):
     assert build_parser().parse_args([*args, "0.8"]) is not None
     assert "note: 0.8 is read as 0.8% (a percent, not a fraction); for 80% give 80" in capsys.readouterr().err

@@ -22,8 +22,14 @@ def test_cdk_json_defaults_match_the_dataclass_defaults():
 
 
 def test_context_strings_from_the_command_line_are_converted():
-    given = {"model_arn": MODEL_ARN, "min_confidence": "90", "batch_size": "7", "max_concurrency": "12",
-             "removal_policy": "DESTROY", "results_prefix": "results/"}
+    given = {
+        "model_arn": MODEL_ARN,
+        "min_confidence": "90",
+        "batch_size": "7",
+        "max_concurrency": "12",
+        "removal_policy": "DESTROY",
+        "results_prefix": "results/",
+    }
     config = PipelineConfig.from_context(given.get)
     assert (config.min_confidence, config.batch_size, config.max_concurrency) == (90.0, 7, 12)
     assert config.removal_policy == "destroy"
@@ -52,23 +58,29 @@ def test_missing_model_arn_says_how_to_pass_it():
         PipelineConfig.from_context({}.get)
 
 
-@pytest.mark.parametrize(("key", "value", "message"), [
-    ("model_arn", "arn:aws:rekognition:eu-west-1:123456789012:project/bees/1615479933000",
-     r"model_arn=.*not a Rekognition Custom Labels project version ARN.*Fix:"),
-    ("min_confidence", "101", r"min_confidence=101.0 is out of range.*0-100"),
-    ("min_confidence", "-1", r"min_confidence=-1.0 is out of range"),
-    ("min_confidence", "high", r"min_confidence='high' is not a number"),
-    ("batch_size", "11", r"batch_size=11 is out of range.*1-10.*Fix: -c batch_size="),
-    ("batch_size", "2.5", r"batch_size='2.5' is not a whole number"),
-    ("max_concurrency", "1", r"max_concurrency=1 is out of range.*2-1000"),
-    ("max_receive_count", "0", r"max_receive_count=0 is out of range"),
-    ("input_prefix", "test_images", r"input_prefix='test_images' must be a key prefix.*ending in '/'"),
-    ("input_prefix", "/test_images/", r"no leading '/'"),
-    ("results_prefix", "results", r"results_prefix='results' must be a key prefix"),
-    ("log_retention_days", "31", r"log_retention_days=31 is not a CloudWatch Logs retention.*30"),
-    ("removal_policy", "delete", r"removal_policy='delete' is unknown.*retain.*destroy"),
-    ("function_timeout_seconds", "901", r"function_timeout_seconds=901 is out of range"),
-])
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        (
+            "model_arn",
+            "arn:aws:rekognition:eu-west-1:123456789012:project/bees/1615479933000",
+            r"model_arn=.*not a Rekognition Custom Labels project version ARN.*Fix:",
+        ),
+        ("min_confidence", "101", r"min_confidence=101.0 is out of range.*0-100"),
+        ("min_confidence", "-1", r"min_confidence=-1.0 is out of range"),
+        ("min_confidence", "high", r"min_confidence='high' is not a number"),
+        ("batch_size", "11", r"batch_size=11 is out of range.*1-10.*Fix: -c batch_size="),
+        ("batch_size", "2.5", r"batch_size='2.5' is not a whole number"),
+        ("max_concurrency", "1", r"max_concurrency=1 is out of range.*2-1000"),
+        ("max_receive_count", "0", r"max_receive_count=0 is out of range"),
+        ("input_prefix", "test_images", r"input_prefix='test_images' must be a key prefix.*ending in '/'"),
+        ("input_prefix", "/test_images/", r"no leading '/'"),
+        ("results_prefix", "results", r"results_prefix='results' must be a key prefix"),
+        ("log_retention_days", "31", r"log_retention_days=31 is not a CloudWatch Logs retention.*30"),
+        ("removal_policy", "delete", r"removal_policy='delete' is unknown.*retain.*destroy"),
+        ("function_timeout_seconds", "901", r"function_timeout_seconds=901 is out of range"),
+    ],
+)
 def test_bad_values_are_rejected_with_the_key_and_the_fix(key, value, message):
     with pytest.raises(ConfigError, match=message):
         PipelineConfig.from_context({"model_arn": MODEL_ARN, key: value}.get)
@@ -85,18 +97,32 @@ def test_unknown_keys_are_rejected():
         PipelineConfig.from_mapping({"model_arn": MODEL_ARN, "batchsize": 5})
 
 
-@pytest.mark.parametrize(("key", "says"), [("min_confidance", "did you mean min_confidence?"),
-                                            ("batchsize", "did you mean batch_size?"),
-                                            ("idle_minute", "did you mean idle_minutes?"),
-                                            ("zzz", "use one of alarm_email, batch_size")])
+@pytest.mark.parametrize(
+    ("key", "says"),
+    [
+        ("min_confidance", "did you mean min_confidence?"),
+        ("batchsize", "did you mean batch_size?"),
+        ("idle_minute", "did you mean idle_minutes?"),
+        ("zzz", "use one of alarm_email, batch_size"),
+    ],
+)
 def test_a_context_key_that_looks_like_ours_but_is_not_names_the_closest(key, says):
     [problem] = PipelineConfig.unknown_context_keys({key, "model_arn", "stack_name"}, also_known={"stack_name"})
     assert problem.startswith(f"unknown key {key}. Fix: ") and says in problem
 
 
 def test_cdk_own_context_keys_are_left_alone():
-    assert PipelineConfig.unknown_context_keys({"@aws-cdk/core:checkSecretUsage", "aws:cdk:version-reporting",
-                                                "acknowledged-issue-numbers", "min_confidence"}) == []
+    assert (
+        PipelineConfig.unknown_context_keys(
+            {
+                "@aws-cdk/core:checkSecretUsage",
+                "aws:cdk:version-reporting",
+                "acknowledged-issue-numbers",
+                "min_confidence",
+            }
+        )
+        == []
+    )
 
 
 @pytest.mark.parametrize(("value", "warned"), [(0.9, True), (0.5, True), (0, False), (1, False), (90, False)])
@@ -112,11 +138,13 @@ def test_visibility_timeout_is_six_times_the_function_timeout():
 
 
 def test_the_function_reads_back_exactly_what_the_config_sets():
-    config = PipelineConfig(model_arn=MODEL_ARN, min_confidence=72.5, input_prefix="in/", results_prefix="out/",
-                            batch_size=4)
+    config = PipelineConfig(
+        model_arn=MODEL_ARN, min_confidence=72.5, input_prefix="in/", results_prefix="out/", batch_size=4
+    )
     settings = Settings.from_environ(config.function_environment())
-    assert settings == Settings(model_arn=MODEL_ARN, min_confidence=72.5, input_prefix="in/",
-                                results_prefix="out/", batch_workers=4)
+    assert settings == Settings(
+        model_arn=MODEL_ARN, min_confidence=72.5, input_prefix="in/", results_prefix="out/", batch_workers=4
+    )
 
 
 def test_the_function_without_its_environment_says_how_to_deploy_it():
@@ -131,8 +159,10 @@ def test_notification_suffixes_and_the_handler_agree():
     assert all(suffix.upper() in IMAGE_SUFFIXES for suffix in lowercase)
 
 
-@pytest.mark.parametrize(("units", "batch", "expected"), [(1, 10, 2), (2, 10, 2), (4, 10, 2), (5, 10, 3),
-                                                          (10, 10, 5), (10, 1, 50), (100, 10, 50)])
+@pytest.mark.parametrize(
+    ("units", "batch", "expected"),
+    [(1, 10, 2), (2, 10, 2), (4, 10, 2), (5, 10, 3), (10, 10, 5), (10, 1, 50), (100, 10, 50)],
+)
 def test_max_concurrency_by_default_is_just_enough_to_keep_the_model_busy(units, batch, expected):
     """Little's law: up to 10 calls/s per unit x units x 0.5 s in flight, batch_size of them per invocation, at
     least 2. No rounding to a share: each environment finds its own rate (ThroughputControl)."""

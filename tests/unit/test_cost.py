@@ -45,11 +45,17 @@ def test_a_burst_longer_to_process_than_it_lasts_keeps_the_model_running_until_i
     assert model_hours(Workload(images_per_day=36_000, burst_hours=1, tps_per_inference_unit=20), "on-demand") == 1.5
 
 
-@pytest.mark.parametrize(("workload", "says"), [
-    (Workload(images_per_day=5000, burst_hours=20, bursts_per_day=3), "3 bursts of 20 h are more than a day"),
-    (Workload(images_per_day=10_000_000, burst_hours=1), "Fix: --inference-units 24 or more"),
-    (Workload(images_per_day=1_000_000, burst_hours=1, inference_units=2, tps_per_inference_unit=2),
-     "Fix: --inference-units 6 or more")])
+@pytest.mark.parametrize(
+    ("workload", "says"),
+    [
+        (Workload(images_per_day=5000, burst_hours=20, bursts_per_day=3), "3 bursts of 20 h are more than a day"),
+        (Workload(images_per_day=10_000_000, burst_hours=1), "Fix: --inference-units 24 or more"),
+        (
+            Workload(images_per_day=1_000_000, burst_hours=1, inference_units=2, tps_per_inference_unit=2),
+            "Fix: --inference-units 6 or more",
+        ),
+    ],
+)
 def test_a_workload_no_day_can_hold_is_named_with_its_fix(workload, says):
     assert any(says in problem for problem in workload.problems()), workload.problems()
 

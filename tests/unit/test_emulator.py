@@ -15,8 +15,10 @@ PROJECT_ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bees/161547993
 
 
 def detect(service, key="bee.jpg", **extra):
-    return service.dispatch("DetectCustomLabels", {"ProjectVersionArn": ARN,
-                                         "Image": {"S3Object": {"Bucket": "images", "Name": key}}, **extra})
+    return service.dispatch(
+        "DetectCustomLabels",
+        {"ProjectVersionArn": ARN, "Image": {"S3Object": {"Bucket": "images", "Name": key}}, **extra},
+    )
 
 
 def error_of(call) -> str:
@@ -76,19 +78,25 @@ def test_starting_twice_or_stopping_a_stopped_model_is_refused(service):
 def test_unknown_model_and_bad_inference_units(service):
     other = ARN.replace("/1615479933000", "/1615479933001")
     image = {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}}
-    assert error_of(lambda: service.dispatch("DetectCustomLabels", {"ProjectVersionArn": other, "Image": image})) \
+    assert (
+        error_of(lambda: service.dispatch("DetectCustomLabels", {"ProjectVersionArn": other, "Image": image}))
         == "ResourceNotFoundException"
-    assert error_of(lambda: start(service, 0)) \
-        == "ValidationException"  # botocore's model: at least 1
+    )
+    assert error_of(lambda: start(service, 0)) == "ValidationException"  # botocore's model: at least 1
 
 
 def test_describe_reports_inference_units_and_filters_by_version_name(service):
     service.dispatch("StartProjectVersion", {"ProjectVersionArn": ARN, "MinInferenceUnits": 2, "MaxInferenceUnits": 3})
-    [description] = service.dispatch("DescribeProjectVersions",
-        {"ProjectArn": PROJECT_ARN, "VersionNames": ["bees.2021-03-11T15.05.33"]})["ProjectVersionDescriptions"]
+    [description] = service.dispatch(
+        "DescribeProjectVersions", {"ProjectArn": PROJECT_ARN, "VersionNames": ["bees.2021-03-11T15.05.33"]}
+    )["ProjectVersionDescriptions"]
     assert (description["MinInferenceUnits"], description["MaxInferenceUnits"]) == (2, 3)
-    assert service.dispatch("DescribeProjectVersions",
-        {"ProjectArn": PROJECT_ARN, "VersionNames": ["other"]})["ProjectVersionDescriptions"] == []
+    assert (
+        service.dispatch("DescribeProjectVersions", {"ProjectArn": PROJECT_ARN, "VersionNames": ["other"]})[
+            "ProjectVersionDescriptions"
+        ]
+        == []
+    )
 
 
 # --- throughput: each model's own units, auto-scaling ---------------------------------------------------
@@ -108,8 +116,10 @@ def calls(service, count, spacing, arn=ARN):
     answers = []
     for _ in range(count):
         try:
-            service.dispatch("DetectCustomLabels", {"ProjectVersionArn": arn,
-                                          "Image": {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}}})
+            service.dispatch(
+                "DetectCustomLabels",
+                {"ProjectVersionArn": arn, "Image": {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}}},
+            )
             answers.append("ok")
         except ServiceError as error:
             answers.append(error.code)
@@ -209,18 +219,21 @@ def running(service):
     return service
 
 
-@pytest.mark.parametrize(("content", "code"), [
-    (image_bytes("PNG"), None),  # a PNG named .jpg is fine: the content decides
-    (image_bytes("GIF"), "InvalidImageFormatException"),
-    (image_bytes("JPEG")[:200], "InvalidImageFormatException"),  # truncated
-    (b"", "InvalidImageFormatException"),
-    (b"\xff\xd8\xff" + b"\0" * (15 * 1024 * 1024), "ImageTooLargeException"),
-    (image_bytes("PNG", (63, 200)), "InvalidParameterException"),
-    (image_bytes("PNG", (4097, 64)), "InvalidParameterException"),
-    (image_bytes("PNG", (64, 4096)), "InvalidParameterException"),  # 64:1, over the 20:1 maximum
-    (image_bytes("PNG", (64, 1280)), None),  # 20:1 exactly
-    (image_bytes("PNG", (4096, 4096)), None),
-])
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (image_bytes("PNG"), None),  # a PNG named .jpg is fine: the content decides
+        (image_bytes("GIF"), "InvalidImageFormatException"),
+        (image_bytes("JPEG")[:200], "InvalidImageFormatException"),  # truncated
+        (b"", "InvalidImageFormatException"),
+        (b"\xff\xd8\xff" + b"\0" * (15 * 1024 * 1024), "ImageTooLargeException"),
+        (image_bytes("PNG", (63, 200)), "InvalidParameterException"),
+        (image_bytes("PNG", (4097, 64)), "InvalidParameterException"),
+        (image_bytes("PNG", (64, 4096)), "InvalidParameterException"),  # 64:1, over the 20:1 maximum
+        (image_bytes("PNG", (64, 1280)), None),  # 20:1 exactly
+        (image_bytes("PNG", (4096, 4096)), None),
+    ],
+)
 def test_image_limits_are_enforced_by_content(running, objects, content, code):
     objects[("images", "bee.jpg")] = content
     if code is None:
@@ -242,8 +255,9 @@ def test_without_min_confidence_each_labels_assumed_threshold_applies(running):
     assert names(detect(running)) == ["bee", "wasp"]  # flower 62 < its 70; wasp 45 >= its 40
 
 
-@pytest.mark.parametrize(("min_confidence", "expected"), [(0, ["bee", "flower", "wasp"]), (60, ["bee", "flower"]),
-                                                          (91, ["bee"]), (91.5, [])])
+@pytest.mark.parametrize(
+    ("min_confidence", "expected"), [(0, ["bee", "flower", "wasp"]), (60, ["bee", "flower"]), (91, ["bee"]), (91.5, [])]
+)
 def test_min_confidence_replaces_the_assumed_thresholds(running, min_confidence, expected):
     assert names(detect(running, MinConfidence=min_confidence)) == expected
 
@@ -260,7 +274,10 @@ def test_min_confidence_out_of_range_is_invalid(running, bad):
 # --- faults ----------------------------------------------------------------------------------------------
 def test_faults_parse_aliases_and_codes():
     assert parse_faults("throttle=0.1,internal=0.02,ImageTooLargeException=1") == {
-        "ThrottlingException": 0.1, "InternalServerError": 0.02, "ImageTooLargeException": 1.0}
+        "ThrottlingException": 0.1,
+        "InternalServerError": 0.02,
+        "ImageTooLargeException": 1.0,
+    }
     with pytest.raises(ValueError, match="between 0 and 1"):
         parse_faults("throttle=2")
 
@@ -282,8 +299,12 @@ def test_injected_faults_fire_at_their_rate(running):
 def test_a_fault_plan_fires_for_each_image_on_its_first_calls_then_lets_it_through(running, objects):
     objects[("images", "wasp.jpg")] = image_bytes()
     running.fault_plan = parse_fault_plan("throttle:2")
-    answers = [error_of(lambda: detect(running)), error_of(lambda: detect(running, "wasp.jpg")),
-               error_of(lambda: detect(running)), error_of(lambda: detect(running, "wasp.jpg"))]
+    answers = [
+        error_of(lambda: detect(running)),
+        error_of(lambda: detect(running, "wasp.jpg")),
+        error_of(lambda: detect(running)),
+        error_of(lambda: detect(running, "wasp.jpg")),
+    ]
     assert answers == ["ThrottlingException"] * 4
     assert detect(running)["CustomLabels"] and detect(running, "wasp.jpg")["CustomLabels"]
     assert running.image_calls == {"bee.jpg": 3, "wasp.jpg": 3}
@@ -299,24 +320,39 @@ def test_a_fault_plan_can_fail_every_call_for_the_images_it_names(running, objec
 
 def test_fault_plans_parse_and_bad_ones_say_how_to_write_them():
     assert parse_fault_plan("throttle:3, not-ready:1@test_images/a*,InternalServerError") == [
-        PlannedFault("ThrottlingException", 3), PlannedFault("ResourceNotReadyException", 1, "test_images/a*"),
-        PlannedFault("InternalServerError")]
+        PlannedFault("ThrottlingException", 3),
+        PlannedFault("ResourceNotReadyException", 1, "test_images/a*"),
+        PlannedFault("InternalServerError"),
+    ]
     for bad in ("throttle:0", "throttle:x", ":3"):
         with pytest.raises(ValueError, match=r"e\.g\. throttle:5"):
             parse_fault_plan(bad)
 
 
-@pytest.mark.parametrize(("spec", "says"), [
-    ("bogus", "use NAME=RATE"), ("bogus=0.1", "unknown error 'bogus'"), ("throttle", "use NAME=RATE"),
-    ("throttle=abc", "use NAME=RATE"), ("=0.1", "unknown error ''"), ("throtle=0.1", "unknown error 'throtle'")])
+@pytest.mark.parametrize(
+    ("spec", "says"),
+    [
+        ("bogus", "use NAME=RATE"),
+        ("bogus=0.1", "unknown error 'bogus'"),
+        ("throttle", "use NAME=RATE"),
+        ("throttle=abc", "use NAME=RATE"),
+        ("=0.1", "unknown error ''"),
+        ("throtle=0.1", "unknown error 'throtle'"),
+    ],
+)
 def test_bad_fault_rates_say_how_to_write_them(spec, says):
     with pytest.raises(ValueError, match=re.escape(says)):
         parse_faults(spec)
 
 
-@pytest.mark.parametrize(("spec", "says"), [
-    ("throtle:3", "unknown error 'throtle'; use throttle, throughput, internal, not-ready"),
-    ("bogus:x", "whole number above 0"), ("throttle:3@", "give a key pattern after @")])
+@pytest.mark.parametrize(
+    ("spec", "says"),
+    [
+        ("throtle:3", "unknown error 'throtle'; use throttle, throughput, internal, not-ready"),
+        ("bogus:x", "whole number above 0"),
+        ("throttle:3@", "give a key pattern after @"),
+    ],
+)
 def test_bad_fault_plans_say_how_to_write_them(spec, says):
     with pytest.raises(ValueError, match=re.escape(says)):
         parse_fault_plan(spec)
@@ -329,16 +365,17 @@ def test_a_project_has_its_own_arn_and_lists_its_versions_newest_first(service):
     assert project["ProjectArn"] == PROJECT_ARN == service.models[OTHER_ARN].project_arn
     versions = service.dispatch("DescribeProjectVersions", {"ProjectArn": PROJECT_ARN})["ProjectVersionDescriptions"]
     assert [v["ProjectVersionArn"] for v in versions] == [OTHER_ARN, ARN]
-    [other] = service.dispatch("DescribeProjectVersions", {"ProjectArn": PROJECT_ARN,
-                                                           "VersionNames": ["bees.2021-04-01T10.00.00"]})[
-        "ProjectVersionDescriptions"]
+    [other] = service.dispatch(
+        "DescribeProjectVersions", {"ProjectArn": PROJECT_ARN, "VersionNames": ["bees.2021-04-01T10.00.00"]}
+    )["ProjectVersionDescriptions"]
     assert other["ProjectVersionArn"] == OTHER_ARN and other["Status"] == "TRAINING_COMPLETED"
 
 
 def test_versions_page_by_max_results_and_next_token(service):
     for day in range(1, 5):
-        service.add_model(ARN.replace("bees.2021-03-11T15.05.33/1615479933000",
-                                      f"bees.2021-05-0{day}T00.00.00/16{day}0000000000"))
+        service.add_model(
+            ARN.replace("bees.2021-03-11T15.05.33/1615479933000", f"bees.2021-05-0{day}T00.00.00/16{day}0000000000")
+        )
     seen, request = [], {"ProjectArn": PROJECT_ARN, "MaxResults": 2}
     while True:
         answer = service.dispatch("DescribeProjectVersions", request)
@@ -350,19 +387,25 @@ def test_versions_page_by_max_results_and_next_token(service):
     assert sorted(seen) == sorted(service.models) and len(seen) == 5
 
 
-@pytest.mark.parametrize(("request_", "code"), [
-    ({"NextToken": "junk"}, "InvalidPaginationTokenException"),
-    ({"NextToken": "WyJwcm9qZWN0cyIsIDJd"}, "InvalidPaginationTokenException"),  # DescribeProjects' token
-    ({"MaxResults": 500}, "ValidationException"),
-    ({"MaxResults": 0}, "ValidationException"),
-    ({"VersionNames": [f"v{n}" for n in range(11)]}, "ValidationException"),
-    ({"ProjectArn": "arn:aws:rekognition:eu-west-1:123456789012:project/bees"}, "ValidationException"),
-    ({"ProjectArn": "arn:aws:rekognition:eu-west-1:123456789012:project/wasps/1615479933000"},
-     "ResourceNotFoundException"),
-])
+@pytest.mark.parametrize(
+    ("request_", "code"),
+    [
+        ({"NextToken": "junk"}, "InvalidPaginationTokenException"),
+        ({"NextToken": "WyJwcm9qZWN0cyIsIDJd"}, "InvalidPaginationTokenException"),  # DescribeProjects' token
+        ({"MaxResults": 500}, "ValidationException"),
+        ({"MaxResults": 0}, "ValidationException"),
+        ({"VersionNames": [f"v{n}" for n in range(11)]}, "ValidationException"),
+        ({"ProjectArn": "arn:aws:rekognition:eu-west-1:123456789012:project/bees"}, "ValidationException"),
+        (
+            {"ProjectArn": "arn:aws:rekognition:eu-west-1:123456789012:project/wasps/1615479933000"},
+            "ResourceNotFoundException",
+        ),
+    ],
+)
 def test_describe_project_versions_refuses_what_botocores_model_and_the_reference_refuse(service, request_, code):
-    assert error_of(lambda: service.dispatch("DescribeProjectVersions",
-                                             {"ProjectArn": PROJECT_ARN, **request_})) == code
+    assert (
+        error_of(lambda: service.dispatch("DescribeProjectVersions", {"ProjectArn": PROJECT_ARN, **request_})) == code
+    )
 
 
 # --- lifecycle states to rehearse ------------------------------------------------------------------------
@@ -397,26 +440,41 @@ def test_a_running_version_that_expires_takes_its_units_out_of_service(service):
 IMAGE = {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}}
 
 
-@pytest.mark.parametrize(("operation", "request_", "code"), [
-    ("DetectCustomLabels", {"ProjectVersionArn": "not-an-arn", "Image": IMAGE}, "ValidationException"),
-    ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": {**IMAGE, "Bytes": "AAAA"}},
-     "InvalidParameterException"),
-    ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": {}}, "InvalidParameterException"),
-    ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": {"S3Object": None, "Bytes": None}},
-     "InvalidParameterException"),  # JSON nulls are absent members
-    ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": {"Bytes": "not base64!"}}, "SerializationException"),
-    ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": IMAGE, "MinConfidence": "high"},
-     "SerializationException"),
-    ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": IMAGE, "MaxResults": 2.5}, "SerializationException"),
-    ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": [IMAGE]}, "SerializationException"),
-    ("DetectCustomLabels", ["not", "an", "object"], "SerializationException"),
-    ("StartProjectVersion", {"ProjectVersionArn": ARN, "MinInferenceUnits": 1000}, "LimitExceededException"),
-    ("StartProjectVersion", {"ProjectVersionArn": ARN, "MinInferenceUnits": 3, "MaxInferenceUnits": 2},
-     "InvalidParameterException"),
-    ("StartProjectVersion", {"ProjectVersionArn": ARN}, "ValidationException"),
-    ("StopProjectVersion", {"ProjectVersionArn": ARN + "/extra"}, "ValidationException"),
-    ("CreateProject", {"ProjectName": "wasps"}, "UnknownOperationException"),
-])
+@pytest.mark.parametrize(
+    ("operation", "request_", "code"),
+    [
+        ("DetectCustomLabels", {"ProjectVersionArn": "not-an-arn", "Image": IMAGE}, "ValidationException"),
+        (
+            "DetectCustomLabels",
+            {"ProjectVersionArn": ARN, "Image": {**IMAGE, "Bytes": "AAAA"}},
+            "InvalidParameterException",
+        ),
+        ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": {}}, "InvalidParameterException"),
+        (
+            "DetectCustomLabels",
+            {"ProjectVersionArn": ARN, "Image": {"S3Object": None, "Bytes": None}},
+            "InvalidParameterException",
+        ),  # JSON nulls are absent members
+        ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": {"Bytes": "not base64!"}}, "SerializationException"),
+        (
+            "DetectCustomLabels",
+            {"ProjectVersionArn": ARN, "Image": IMAGE, "MinConfidence": "high"},
+            "SerializationException",
+        ),
+        ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": IMAGE, "MaxResults": 2.5}, "SerializationException"),
+        ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": [IMAGE]}, "SerializationException"),
+        ("DetectCustomLabels", ["not", "an", "object"], "SerializationException"),
+        ("StartProjectVersion", {"ProjectVersionArn": ARN, "MinInferenceUnits": 1000}, "LimitExceededException"),
+        (
+            "StartProjectVersion",
+            {"ProjectVersionArn": ARN, "MinInferenceUnits": 3, "MaxInferenceUnits": 2},
+            "InvalidParameterException",
+        ),
+        ("StartProjectVersion", {"ProjectVersionArn": ARN}, "ValidationException"),
+        ("StopProjectVersion", {"ProjectVersionArn": ARN + "/extra"}, "ValidationException"),
+        ("CreateProject", {"ProjectName": "wasps"}, "UnknownOperationException"),
+    ],
+)
 def test_malformed_requests_are_refused_with_the_front_ends_codes(running, operation, request_, code):
     assert error_of(lambda: running.dispatch(operation, request_)) == code
 
@@ -424,8 +482,10 @@ def test_malformed_requests_are_refused_with_the_front_ends_codes(running, opera
 def test_validation_errors_name_the_member_and_the_constraint(service):
     with pytest.raises(ServiceError) as raised:
         service.dispatch("DescribeProjectVersions", {"ProjectArn": PROJECT_ARN, "MaxResults": 500})
-    assert raised.value.message == ("1 validation error detected: Value '500' at 'maxResults' failed to satisfy "
-                                    "constraint: Member must have value less than or equal to 100")
+    assert raised.value.message == (
+        "1 validation error detected: Value '500' at 'maxResults' failed to satisfy "
+        "constraint: Member must have value less than or equal to 100"
+    )
 
 
 def test_inline_bytes_are_analysed_and_limited_to_4_mb(running):

@@ -75,20 +75,29 @@ def test_tuned_thresholds_reproduce_the_tuning_with_full_precision_confidences(s
     for index in range(40):
         key = f"{index}.jpg"
         entries.append(entry(index + 1, key, [Box("bee", 0, 0, 50, 50), Box("wasp", 50, 50, 40, 40)]))
-        predictions = [detection(label, round(rng.uniform(40, 99.9), rng.choice([4, 5, 6, 13])), *box)
-                       for label, box in (("bee", (0, 0, 50, 50)), ("wasp", (50, 50, 40, 40)),
-                                          ("bee", (60, 0, 30, 30)), ("wasp", (0, 60, 30, 30)))
-                       if rng.random() < 0.7]
+        predictions = [
+            detection(label, round(rng.uniform(40, 99.9), rng.choice([4, 5, 6, 13])), *box)
+            for label, box in (
+                ("bee", (0, 0, 50, 50)),
+                ("wasp", (50, 50, 40, 40)),
+                ("bee", (60, 0, 30, 30)),
+                ("wasp", (0, 60, 30, 30)),
+            )
+            if rng.random() < 0.7
+        ]
         results.append(ImageResult(f"test_images/{key}", tuple(predictions)))
     tuned = evaluate(entries, results, target_precision=0.6)
     for goal in ("f1", "precision"):
         document = tuned.tuned_thresholds(goal)
         rerun = evaluate(entries, apply_thresholds(results, parse_thresholds(document))).detection["per_label"]
         for label, tuning in tuned.tuning["per_label"].items():
-            choice = tuning["reaching_target"] if goal == "precision" and tuning["reaching_target"] else \
-                tuning["best_f1"]
+            choice = (
+                tuning["reaching_target"] if goal == "precision" and tuning["reaching_target"] else tuning["best_f1"]
+            )
             assert (rerun[label]["true_positives"], rerun[label]["false_positives"]) == (
-                choice["true_positives"], choice["false_positives"]), (goal, label)
+                choice["true_positives"],
+                choice["false_positives"],
+            ), (goal, label)
 
 
 def test_diagnostics_name_the_confusions_and_the_images_to_look_at():
@@ -106,9 +115,15 @@ def test_an_image_without_a_result_is_counted_and_listed_not_dropped():
     assert errored.errors == {"test_images/c.jpg": "InvalidImageFormatException"}
 
 
-SINGLE = [("1.jpg", "cat", ("cat", 90)), ("2.jpg", "cat", ("dog", 70)), ("3.jpg", "dog", ("dog", 99)),
-          ("4.jpg", "dog", None), ("5.jpg", "bird", ("bird", 60)), ("6.jpg", "bird", ("cat", 55)),
-          ("7.jpg", "cat", ("cat", 80))]
+SINGLE = [
+    ("1.jpg", "cat", ("cat", 90)),
+    ("2.jpg", "cat", ("dog", 70)),
+    ("3.jpg", "dog", ("dog", 99)),
+    ("4.jpg", "dog", None),
+    ("5.jpg", "bird", ("bird", 60)),
+    ("6.jpg", "bird", ("cat", 55)),
+    ("7.jpg", "cat", ("cat", 80)),
+]
 
 
 @pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
@@ -127,11 +142,13 @@ def test_single_label_metrics_agree_with_scikit_learn():
     assert image_level["mcc"] == metrics.matthews_corrcoef(y_true, y_pred)
     assert image_level["hamming_loss"] == metrics.hamming_loss(y_true, y_pred)
     for average in ("micro", "macro", "weighted"):  # over the real classes: (none) is no class a user asked for
-        precision, recall, f1, _ = metrics.precision_recall_fscore_support(y_true, y_pred, labels=classes[:-1],
-                                                                           average=average, zero_division=0)
+        precision, recall, f1, _ = metrics.precision_recall_fscore_support(
+            y_true, y_pred, labels=classes[:-1], average=average, zero_division=0
+        )
         assert image_level[average] == {"precision": precision, "recall": recall, "f1": f1}
-        assert image_level["jaccard"][average] == metrics.jaccard_score(y_true, y_pred, labels=classes[:-1],
-                                                                       average=average, zero_division=0)
+        assert image_level["jaccard"][average] == metrics.jaccard_score(
+            y_true, y_pred, labels=classes[:-1], average=average, zero_division=0
+        )
     assert image_level["macro"]["precision"] == pytest.approx((1 + 2 / 3 + 1 / 2) / 3)  # bird, cat, dog
     assert image_level["classification_report"]["cat"]["recall"] == pytest.approx(2 / 3)
 
@@ -140,8 +157,10 @@ def test_multi_label_metrics_agree_with_scikit_learn():
     truths = [{"bee", "flower"}, {"bee"}, {"flower"}, {"bee", "flower"}, {"flower"}]
     predicted = [{"bee"}, {"bee", "flower"}, {"flower"}, {"bee", "flower"}, set()]
     entries = [entry(i, f"{i}.jpg", labels=sorted(t)) for i, t in enumerate(truths, start=1)]
-    results = [ImageResult(f"{i}.jpg", tuple(Prediction(label, 90.0) for label in sorted(p)))
-               for i, p in enumerate(predicted, start=1)]
+    results = [
+        ImageResult(f"{i}.jpg", tuple(Prediction(label, 90.0) for label in sorted(p)))
+        for i, p in enumerate(predicted, start=1)
+    ]
     image_level = evaluate(entries, results).image_level
     y_true = [[int("bee" in t), int("flower" in t)] for t in truths]
     y_pred = [[int("bee" in p), int("flower" in p)] for p in predicted]
@@ -150,38 +169,74 @@ def test_multi_label_metrics_agree_with_scikit_learn():
     assert image_level["hamming_loss"] == metrics.hamming_loss(y_true, y_pred) == 3 / 10
     assert image_level["jaccard"]["samples"] == metrics.jaccard_score(y_true, y_pred, average="samples")
     for average in ("micro", "macro", "weighted"):
-        precision, recall, f1, _ = metrics.precision_recall_fscore_support(y_true, y_pred, average=average,
-                                                                           zero_division=0)
+        precision, recall, f1, _ = metrics.precision_recall_fscore_support(
+            y_true, y_pred, average=average, zero_division=0
+        )
         assert image_level[average] == {"precision": precision, "recall": recall, "f1": f1}
-    assert image_level["per_label_confusion"]["flower"] == metrics.multilabel_confusion_matrix(
-        y_true, y_pred)[1].tolist()
+    assert (
+        image_level["per_label_confusion"]["flower"] == metrics.multilabel_confusion_matrix(y_true, y_pred)[1].tolist()
+    )
     flower_mcc = metrics.matthews_corrcoef([row[1] for row in y_true], [row[1] for row in y_pred])
     assert image_level["mcc_per_label"]["flower"] == flower_mcc
 
 
 def test_classification_and_multilabel_manifest_lines_are_read():
-    single = parse_line(json.dumps({"source-ref": "s3://b/1.jpg", "animal": 0, "animal-metadata": {
-        "class-name": "cat", "type": CLASSIFICATION}}), 1)
-    multi = parse_line(json.dumps({"source-ref": "s3://b/2.jpg", "tags": [0, 1], "tags-metadata": {
-        "class-map": {"0": "bee", "1": "flower"}, "type": MULTILABEL}}), 2)
+    single = parse_line(
+        json.dumps(
+            {
+                "source-ref": "s3://b/1.jpg",
+                "animal": 0,
+                "animal-metadata": {"class-name": "cat", "type": CLASSIFICATION},
+            }
+        ),
+        1,
+    )
+    multi = parse_line(
+        json.dumps(
+            {
+                "source-ref": "s3://b/2.jpg",
+                "tags": [0, 1],
+                "tags-metadata": {"class-map": {"0": "bee", "1": "flower"}, "type": MULTILABEL},
+            }
+        ),
+        2,
+    )
     assert (single.labels, multi.labels) == (("cat",), ("bee", "flower"))
 
 
 def test_predictions_are_read_from_an_evaluation_manifest_snapshot_line():
     line = {
         "source-ref": "s3://bucket/test/a.jpg",
-        "bounding-box": {"image_size": [{"width": 200, "height": 100, "depth": 3}],
-                         "annotations": [{"class_id": 0, "left": 0, "top": 0, "width": 100, "height": 50}]},
-        "bounding-box-metadata": {"class-map": {"0": "bee"}, "type": "groundtruth/object-detection",
-                                  "human-annotated": "yes", "objects": [{"confidence": 1}]},
+        "bounding-box": {
+            "image_size": [{"width": 200, "height": 100, "depth": 3}],
+            "annotations": [{"class_id": 0, "left": 0, "top": 0, "width": 100, "height": 50}],
+        },
+        "bounding-box-metadata": {
+            "class-map": {"0": "bee"},
+            "type": "groundtruth/object-detection",
+            "human-annotated": "yes",
+            "objects": [{"confidence": 1}],
+        },
         "rekognition-custom-labels-evaluation": {
             "image_size": [{"width": 200, "height": 100, "depth": 3}],
-            "annotations": [{"class_id": 0, "left": 100, "top": 50, "width": 50, "height": 25}]},
+            "annotations": [{"class_id": 0, "left": 100, "top": 50, "width": 50, "height": 25}],
+        },
         "rekognition-custom-labels-evaluation-metadata": {
-            "class-map": {"0": "bee"}, "type": "groundtruth/object-detection", "human-annotated": "no",
+            "class-map": {"0": "bee"},
+            "type": "groundtruth/object-detection",
+            "human-annotated": "no",
             "job-name": "rekognition-custom-labels-evaluation-job",
-            "objects": [{"confidence": 0.875, "rekognition-custom-labels-evaluation-details": {
-                "version": 1, "is-true-positive": False, "is-false-positive": True}}]},
+            "objects": [
+                {
+                    "confidence": 0.875,
+                    "rekognition-custom-labels-evaluation-details": {
+                        "version": 1,
+                        "is-true-positive": False,
+                        "is-false-positive": True,
+                    },
+                }
+            ],
+        },
     }
     result = results_from_snapshot_line(line)
     assert result.key == "test/a.jpg"

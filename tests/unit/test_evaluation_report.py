@@ -20,14 +20,21 @@ from helpers import ENTRIES, MODEL_B_RESULTS, RESULTS, entry, refused, write_eva
 pytestmark = pytest.mark.unit
 
 ENTRIES_WITH_EMPTY = [*ENTRIES, entry(4, "d.jpg")]
-CONTEXT = ReportContext(manifest="gt.manifest", results={"a": "results-a", "b": "results-b"}, iou_threshold=0.5,
-                        generated="2026-11-27 12:00 UTC", target_precision=0.6,
-                        galleries={"a": "../gallery-a/index.html", "b": "../gallery-b/index.html"})
+CONTEXT = ReportContext(
+    manifest="gt.manifest",
+    results={"a": "results-a", "b": "results-b"},
+    iou_threshold=0.5,
+    generated="2026-11-27 12:00 UTC",
+    target_precision=0.6,
+    galleries={"a": "../gallery-a/index.html", "b": "../gallery-b/index.html"},
+)
 
 
 def models():
-    return {"a": evaluate(ENTRIES_WITH_EMPTY, [*RESULTS, ImageResult("test_images/d.jpg")], target_precision=0.6),
-            "b": evaluate(ENTRIES_WITH_EMPTY, MODEL_B_RESULTS, target_precision=0.6)}
+    return {
+        "a": evaluate(ENTRIES_WITH_EMPTY, [*RESULTS, ImageResult("test_images/d.jpg")], target_precision=0.6),
+        "b": evaluate(ENTRIES_WITH_EMPTY, MODEL_B_RESULTS, target_precision=0.6),
+    }
 
 
 def test_the_differences_are_the_images_one_model_gets_right_and_the_other_wrong():
@@ -35,20 +42,33 @@ def test_the_differences_are_the_images_one_model_gets_right_and_the_other_wrong
     empty d.jpg (a sees nothing); on b.jpg both are wrong, so it is no difference."""
     found = differences(models())
     assert [(d["image"], d["right"], d["wrong"]) for d in found] == [
-        ("a.jpg", ["b"], ["a"]), ("c.jpg", ["b"], ["a"]), ("d.jpg", ["a"], ["b"])]
-    assert found[2]["per_model"]["b"] == {"result_key": "test_images/d.jpg", "true_positives": 0,
-                                          "false_positives": 1, "false_negatives": 0}
+        ("a.jpg", ["b"], ["a"]),
+        ("c.jpg", ["b"], ["a"]),
+        ("d.jpg", ["a"], ["b"]),
+    ]
+    assert found[2]["per_model"]["b"] == {
+        "result_key": "test_images/d.jpg",
+        "true_positives": 0,
+        "false_positives": 1,
+        "false_negatives": 0,
+    }
 
 
 def test_the_comparison_document_holds_each_models_evaluation_and_the_headline():
     document = comparison_document(models())
     assert document["schema"] == "customlabels-comparison/1"
     assert {name: model["schema"] for name, model in document["models"].items()} == {
-        "a": "customlabels-evaluation/1", "b": "customlabels-evaluation/1"}
+        "a": "customlabels-evaluation/1",
+        "b": "customlabels-evaluation/1",
+    }
     assert document["models"]["b"]["detection"]["per_label"]["bee"]["true_positives"] == 3
     headline = document["headline"]
-    assert headline["b"]["per_label"]["bee"] == {"precision": 0.75, "recall": 0.75, "f1": 0.75,
-                                                 "average_precision": 0.75}
+    assert headline["b"]["per_label"]["bee"] == {
+        "precision": 0.75,
+        "recall": 0.75,
+        "f1": 0.75,
+        "average_precision": 0.75,
+    }
     assert headline["a"]["per_label"]["flower"]["recall"] is None, "no flower in the ground truth: n/a, not 0"
     assert headline["a"]["summary"]["mean_average_precision"] == pytest.approx(1 / 3)
 
@@ -61,8 +81,15 @@ def drawn_in(colour):
 def test_the_report_says_what_it_was_made_from_and_what_each_number_means(tmp_path):
     index = write_report(models(), tmp_path / "report", CONTEXT, drawn_in((10, 200, 10)))
     page = index.read_text()
-    for context in ("gt.manifest", "results-a", "results-b", "2026-11-27 12:00 UTC", "IoU to match a box",
-                    "as the results were made", "comparison.json"):
+    for context in (
+        "gt.manifest",
+        "results-a",
+        "results-b",
+        "2026-11-27 12:00 UTC",
+        "IoU to match a box",
+        "as the results were made",
+        "comparison.json",
+    ):
         assert context in page, context
     assert "Of what the model predicted, the share that is right." in page
     assert "n/a when only one class occurs" in page
@@ -73,13 +100,22 @@ def test_the_report_says_what_it_was_made_from_and_what_each_number_means(tmp_pa
 
 
 def test_empty_sections_say_none_and_an_unreachable_precision_says_so(tmp_path):
-    perfect = [ImageResult(f"test_images/{e.key}", tuple(
-        Prediction(box.label, 99.0, (box.left / 100, box.top / 100, box.width / 100, box.height / 100))
-        for box in e.boxes)) for e in ENTRIES]
-    context = ReportContext(manifest="gt.manifest", results={"results": "r"}, iou_threshold=0.5,
-                            generated="today", target_precision=0.9)
-    page = write_report({"results": evaluate(ENTRIES, perfect, target_precision=0.9)}, tmp_path / "one",
-                        context).read_text()
+    perfect = [
+        ImageResult(
+            f"test_images/{e.key}",
+            tuple(
+                Prediction(box.label, 99.0, (box.left / 100, box.top / 100, box.width / 100, box.height / 100))
+                for box in e.boxes
+            ),
+        )
+        for e in ENTRIES
+    ]
+    context = ReportContext(
+        manifest="gt.manifest", results={"results": "r"}, iou_threshold=0.5, generated="today", target_precision=0.9
+    )
+    page = write_report(
+        {"results": evaluate(ENTRIES, perfect, target_precision=0.9)}, tmp_path / "one", context
+    ).read_text()
     for section in ("Most confused", "False positives", "False negatives", "Images without a result"):
         assert re.search(f"{section}</h[2-4]>(<p>[^<]*</p>)?<p>none</p>", page), section
     one = ReportContext(**{**CONTEXT.__dict__, "results": {"a": "results-a"}})
@@ -87,14 +123,14 @@ def test_empty_sections_say_none_and_an_unreachable_precision_says_so(tmp_path):
     assert "threshold for precision ≥ 0.6" in reachable
     # bee: best F1 4/7 at 80 (P 2/3, R 1/2), and 80 is also the lowest threshold reaching 0.6 (by hand in
     # tests/unit/test_evaluate.py); the one flower is a false positive, so no threshold gives it 0.6
-    assert ("<tr><td>bee</td><td>80</td><td>0.667</td><td>0.500</td><td>0.571</td><td>80</td><td>0.667</td>"
-            "<td>0.500</td></tr>") in reachable
-    assert "<tr><td>flower</td><td>85</td><td>0.000</td><td>n/a</td><td>n/a</td><td>cannot reach it</td>" \
-        in reachable
+    assert (
+        "<tr><td>bee</td><td>80</td><td>0.667</td><td>0.500</td><td>0.571</td><td>80</td><td>0.667</td>"
+        "<td>0.500</td></tr>"
+    ) in reachable
+    assert "<tr><td>flower</td><td>85</td><td>0.000</td><td>n/a</td><td>n/a</td><td>cannot reach it</td>" in reachable
 
 
-def test_pictures_are_written_per_model_and_link_to_their_models_gallery_at_the_anchor_of_the_result_key(
-        tmp_path):
+def test_pictures_are_written_per_model_and_link_to_their_models_gallery_at_the_anchor_of_the_result_key(tmp_path):
     colours = {"a": (200, 10, 10), "b": (10, 10, 200)}
     evaluations = models()
     calls = []
@@ -106,14 +142,16 @@ def test_pictures_are_written_per_model_and_link_to_their_models_gallery_at_the_
 
     page = write_report(evaluations, tmp_path / "report", CONTEXT, drawer).read_text()
     links = re.findall(r'<a href="\.\./gallery-([ab])/index\.html#([^"]+)"><img src="([^"]+)"', page)
-    assert {anchor for _, anchor, _ in links} >= {gallery_anchor(f"test_images/{key}") for key in ("a.jpg", "c.jpg",
-                                                                                                     "d.jpg")}
+    assert {anchor for _, anchor, _ in links} >= {
+        gallery_anchor(f"test_images/{key}") for key in ("a.jpg", "c.jpg", "d.jpg")
+    }
     assert {gallery for gallery, _, _ in links} == {"a", "b"}
     for gallery, _, source in links:
         model = source.split("/")[1]
         assert gallery == model, f"{source} links to the gallery of {gallery}: it shows other detections"
         assert Image.open(tmp_path / "report" / source).convert("RGB").getpixel((50, 50)) == pytest.approx(
-            colours[model], abs=8), "each model's picture is its own"
+            colours[model], abs=8
+        ), "each model's picture is its own"
     assert len(calls) == len(set(calls)), "each (model, image) is drawn once, however many sections show it"
 
 
@@ -132,10 +170,27 @@ def test_two_named_results_write_a_comparison_and_a_report_with_pictures(tmp_pat
     paths = write_evaluation_inputs(tmp_path)
     for name in "ab":
         (tmp_path / f"gallery-{name}").mkdir()
-    code = main(["evaluate", "--manifest", str(paths["manifest"]), "--results", f"a={paths['results-a']}",
-                 "--results", f"b={paths['results-b']}", "--json", str(tmp_path / "c.json"), "--report",
-                 str(tmp_path / "report"), "--images", str(paths["images"]), "--gallery", f"a={tmp_path}/gallery-a",
-                 "--gallery", f"b={tmp_path}/gallery-b"])
+    code = main(
+        [
+            "evaluate",
+            "--manifest",
+            str(paths["manifest"]),
+            "--results",
+            f"a={paths['results-a']}",
+            "--results",
+            f"b={paths['results-b']}",
+            "--json",
+            str(tmp_path / "c.json"),
+            "--report",
+            str(tmp_path / "report"),
+            "--images",
+            str(paths["images"]),
+            "--gallery",
+            f"a={tmp_path}/gallery-a",
+            "--gallery",
+            f"b={tmp_path}/gallery-b",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert not printed.startswith("\n"), "no blank line from a progress bar when the output is not a terminal"
@@ -153,31 +208,57 @@ def test_two_named_results_write_a_comparison_and_a_report_with_pictures(tmp_pat
 
 def test_one_bare_results_path_keeps_the_single_model_evaluation(tmp_path, capsys):
     paths = write_evaluation_inputs(tmp_path)
-    assert main(["evaluate", "--manifest", str(paths["manifest"]), "--results", str(paths["results-b"]),
-                 "--json", str(tmp_path / "e.json")]) == 0
+    assert (
+        main(
+            [
+                "evaluate",
+                "--manifest",
+                str(paths["manifest"]),
+                "--results",
+                str(paths["results-b"]),
+                "--json",
+                str(tmp_path / "e.json"),
+            ]
+        )
+        == 0
+    )
     assert json.loads((tmp_path / "e.json").read_text())["schema"] == "customlabels-evaluation/1"
 
 
-@pytest.mark.parametrize(("extra", "says"), [
-    (["--results", "{p}/results-a", "--results", "{p}/results-a"], "two models named 'results-a'"),
-    (["--results", "a={p}/results-a", "--results", "b={p}/results-b", "--tuned-thresholds", "{p}/t.json"],
-     "--tuned-thresholds writes one model's thresholds"),
-    (["--results", "{p}/results-a", "--images", "{p}/gt.manifest"], "--images {p}/gt.manifest: not a folder"),
-    (["--results", "{p}/images"], "holds no result JSON"),
-    (["--results", "a={p}/results-a", "--results", "b={p}/results-b", "--gallery", "{p}/images"],
-     "--gallery {p}/images: which model's results does it show? Give NAME=DIR, e.g. --gallery a={p}/images "
-     "(the models: a, b)"),
-    (["--results", "a={p}/results-a", "--results", "b={p}/results-b", "--gallery", "c={p}/images"],
-     "--gallery c={p}/images: no model is named 'c'. Fix: one of a, b"),
-    (["--results", "a={p}/results-a", "--gallery", "a={p}/images", "--gallery", "{p}/images"],
-     "--gallery: two galleries for 'a'; give one per model"),
-    (["--results", "{p}/results-a", "--gallery", "{p}/gt.manifest"],
-     "--gallery {p}/gt.manifest: not a folder. Fix: the folder `customlabels visualize --out` wrote"),
-])
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        (["--results", "{p}/results-a", "--results", "{p}/results-a"], "two models named 'results-a'"),
+        (
+            ["--results", "a={p}/results-a", "--results", "b={p}/results-b", "--tuned-thresholds", "{p}/t.json"],
+            "--tuned-thresholds writes one model's thresholds",
+        ),
+        (["--results", "{p}/results-a", "--images", "{p}/gt.manifest"], "--images {p}/gt.manifest: not a folder"),
+        (["--results", "{p}/images"], "holds no result JSON"),
+        (
+            ["--results", "a={p}/results-a", "--results", "b={p}/results-b", "--gallery", "{p}/images"],
+            "--gallery {p}/images: which model's results does it show? Give NAME=DIR, e.g. --gallery a={p}/images "
+            "(the models: a, b)",
+        ),
+        (
+            ["--results", "a={p}/results-a", "--results", "b={p}/results-b", "--gallery", "c={p}/images"],
+            "--gallery c={p}/images: no model is named 'c'. Fix: one of a, b",
+        ),
+        (
+            ["--results", "a={p}/results-a", "--gallery", "a={p}/images", "--gallery", "{p}/images"],
+            "--gallery: two galleries for 'a'; give one per model",
+        ),
+        (
+            ["--results", "{p}/results-a", "--gallery", "{p}/gt.manifest"],
+            "--gallery {p}/gt.manifest: not a folder. Fix: the folder `customlabels visualize --out` wrote",
+        ),
+    ],
+)
 def test_mistakes_in_the_options_are_refused_naming_them(tmp_path, capsys, extra, says):
     write_evaluation_inputs(tmp_path)
-    message = refused(capsys, ["evaluate", "--manifest", str(tmp_path / "gt.manifest"),
-                               *[part.format(p=tmp_path) for part in extra]])
+    message = refused(
+        capsys, ["evaluate", "--manifest", str(tmp_path / "gt.manifest"), *[part.format(p=tmp_path) for part in extra]]
+    )
     assert says.format(p=tmp_path) in message, message
 
 
@@ -185,15 +266,18 @@ def test_results_of_other_images_exit_1_naming_prefixes_and_buckets(tmp_path, ca
     paths = write_evaluation_inputs(tmp_path)
     other = tmp_path / "other"
     other.mkdir()
-    (other / "x.json").write_text(json.dumps({"Image": {"Bucket": "b", "Key": "elsewhere/zebra.jpg"},
-                                              "CustomLabels": []}))
+    (other / "x.json").write_text(
+        json.dumps({"Image": {"Bucket": "b", "Key": "elsewhere/zebra.jpg"}, "CustomLabels": []})
+    )
     message = refused(capsys, ["evaluate", "--manifest", str(paths["manifest"]), "--results", str(other)])
     assert "none of the 1 results matches one of the 4 manifest lines" in message
     assert "'elsewhere/zebra.jpg'" in message and "prefix or bucket you passed" in message
 
 
-@pytest.mark.parametrize(("option", "value", "hint"), [("--target-precision", "90", "did you mean 0.9?"),
-                                                       ("--iou", "50", "did you mean 0.5?")])
+@pytest.mark.parametrize(
+    ("option", "value", "hint"),
+    [("--target-precision", "90", "did you mean 0.9?"), ("--iou", "50", "did you mean 0.5?")],
+)
 def test_a_percent_given_for_a_fraction_is_refused_with_the_fraction_it_means(capsys, option, value, hint):
     with pytest.raises(SystemExit) as exit_:
         main(["evaluate", "--manifest", "m", "--results", "r", option, value])
@@ -221,13 +305,16 @@ def test_the_report_pictures_draw_ground_truth_dashed_and_predictions_solid(tmp_
         assert picture.getpixel(inside) == pytest.approx((128, 128, 128), abs=6)
 
 
-@pytest.mark.parametrize(("text", "parsed"), [
-    ("careful=demo-output/results", ("careful", "demo-output/results")),
-    ("v2=s3://bucket/test_images/", ("v2", "s3://bucket/test_images/")),
-    ("s3://bucket/runs/seed=1/", (None, "s3://bucket/runs/seed=1/")),
-    ("runs/seed=1", (None, "runs/seed=1")),
-    ("results", (None, "results")),
-])
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("careful=demo-output/results", ("careful", "demo-output/results")),
+        ("v2=s3://bucket/test_images/", ("v2", "s3://bucket/test_images/")),
+        ("s3://bucket/runs/seed=1/", (None, "s3://bucket/runs/seed=1/")),
+        ("runs/seed=1", (None, "runs/seed=1")),
+        ("results", (None, "results")),
+    ],
+)
 def test_results_are_named_by_a_plain_name_before_an_equals_sign_and_paths_are_left_alone(text, parsed):
     from customlabels.cli.evaluate import named_path
 

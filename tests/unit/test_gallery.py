@@ -16,8 +16,22 @@ pytestmark = pytest.mark.unit
 def test_visualize_writes_pictures_and_prints_the_gallery(gallery_run, tmp_path, capsys):
     images, results, _ = gallery_run
     out = tmp_path / "out"
-    assert main(["visualize", "--results", str(results), "--images", str(images), "--out", str(out),
-                 "--min-confidence", "80"]) == 0
+    assert (
+        main(
+            [
+                "visualize",
+                "--results",
+                str(results),
+                "--images",
+                str(images),
+                "--out",
+                str(out),
+                "--min-confidence",
+                "80",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert f"Gallery: {out / 'index.html'}" in printed and "1 with an error" in printed
     assert "1 without a result yet" in printed
@@ -30,22 +44,41 @@ def test_visualize_writes_pictures_and_prints_the_gallery(gallery_run, tmp_path,
 
 
 def test_visualize_explains_a_wrong_folder(tmp_path, capsys):
-    said = refused(capsys, ["visualize", "--results", str(tmp_path / "nope"), "--images", str(tmp_path),
-                            "--out", str(tmp_path)])
+    said = refused(
+        capsys, ["visualize", "--results", str(tmp_path / "nope"), "--images", str(tmp_path), "--out", str(tmp_path)]
+    )
     assert re.search(r"--results .*: not a folder", said), said
 
 
 def test_visualize_with_a_manifest_embeds_the_verdicts(gallery_run, tmp_path, capsys):
     images, results, _ = gallery_run
     manifest = tmp_path / "truth.manifest"
-    manifest.write_text(object_detection_line("s3://truth/meadow/bee #1.jpg", 640, 480,
-                                              [Box("bee", 64, 48, 192, 144)], ["bee"]) + "\n")
+    manifest.write_text(
+        object_detection_line("s3://truth/meadow/bee #1.jpg", 640, 480, [Box("bee", 64, 48, 192, 144)], ["bee"]) + "\n"
+    )
     out = tmp_path / "out"
-    assert main(["visualize", "--results", str(results), "--images", str(images), "--out", str(out),
-                 "--manifest", str(manifest), "--iou", "0.6"]) == 0
+    assert (
+        main(
+            [
+                "visualize",
+                "--results",
+                str(results),
+                "--images",
+                str(images),
+                "--out",
+                str(out),
+                "--manifest",
+                str(manifest),
+                "--iou",
+                "0.6",
+            ]
+        )
+        == 0
+    )
     assert "Ground truth: 1 of 5 images are in" in capsys.readouterr().out
-    data = json.loads(re.search(r'id="gallery-data">(.*?)</script>', (out / "index.html").read_text(encoding="utf-8"),
-                                re.S)[1])
+    data = json.loads(
+        re.search(r'id="gallery-data">(.*?)</script>', (out / "index.html").read_text(encoding="utf-8"), re.S)[1]
+    )
     assert data["summary"]["manifest"] == "truth.manifest" and data["summary"]["iou_threshold"] == 0.6
     bee = next(item for item in data["items"] if item["name"] == "meadow/bee #1.jpg")
     assert [d["verdict"] for d in bee["detections"]] == ["tp", "fp"]

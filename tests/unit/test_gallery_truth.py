@@ -21,12 +21,19 @@ def entry(*boxes, labels=()):
 
 def test_verdicts_and_the_confidence_each_box_is_found_at():
     image = entry(Box("bee", 10, 10, 30, 30), Box("bee", 60, 60, 30, 30), Box("flower", 0, 60, 20, 20))
-    predictions = (Prediction("bee", 90.0, (0.1, 0.1, 0.3, 0.3)), Prediction("bee", 80.0, (0.11, 0.11, 0.3, 0.3)),
-                   Prediction("bee", 70.0, (0.6, 0.6, 0.3, 0.3)), Prediction("flower", 50.0, (0.6, 0.0, 0.2, 0.2)))
+    predictions = (
+        Prediction("bee", 90.0, (0.1, 0.1, 0.3, 0.3)),
+        Prediction("bee", 80.0, (0.11, 0.11, 0.3, 0.3)),
+        Prediction("bee", 70.0, (0.6, 0.6, 0.3, 0.3)),
+        Prediction("flower", 50.0, (0.6, 0.0, 0.2, 0.2)),
+    )
     comparison = truth.compare(image, predictions, 0.5)
     assert comparison.verdicts == {0: True, 1: False, 2: True, 3: False}, "the 80% duplicate is a false positive"
-    assert [(b.label, b.matched_confidence) for b in comparison.boxes] == [("bee", 90.0), ("bee", 70.0),
-                                                                            ("flower", None)]
+    assert [(b.label, b.matched_confidence) for b in comparison.boxes] == [
+        ("bee", 90.0),
+        ("bee", 70.0),
+        ("flower", None),
+    ]
     assert comparison.boxes[0].box == (0.1, 0.1, 0.3, 0.3)
     assert [b.missed(75) for b in comparison.boxes] == [False, True, True]
 

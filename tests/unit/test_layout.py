@@ -31,8 +31,11 @@ def imports(path: Path) -> set[str]:
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found |= {f"{node.module}.{alias.name}" for alias in node.names} if node.module == "customlabels" \
+            found |= (
+                {f"{node.module}.{alias.name}" for alias in node.names}
+                if node.module == "customlabels"
                 else {node.module}
+            )
         elif isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
     return found
@@ -44,8 +47,10 @@ def part(module: str) -> str:
 
 
 def modules(package: str) -> list[tuple[str, Path]]:
-    return [(".".join(path.relative_to(ROOT).with_suffix("").parts), path)
-            for path in sorted((ROOT / package).rglob("*.py"))]
+    return [
+        (".".join(path.relative_to(ROOT).with_suffix("").parts), path)
+        for path in sorted((ROOT / package).rglob("*.py"))
+    ]
 
 
 def test_each_part_of_the_tool_imports_only_the_parts_below_it():
@@ -76,7 +81,10 @@ def test_the_stack_reads_only_the_configuration_and_the_contract_of_the_tool():
 
 def test_nothing_edits_the_import_path():
     edits = "sys." + "path"
-    offenders = [str(path.relative_to(ROOT)) for folder in ("customlabels", "customlabels_runtime", "stacks", "bench",
-                                                            "tests", "scripts")
-                 for path in (ROOT / folder).rglob("*.py") if edits in path.read_text(encoding="utf-8")]
+    offenders = [
+        str(path.relative_to(ROOT))
+        for folder in ("customlabels", "customlabels_runtime", "stacks", "bench", "tests", "scripts")
+        for path in (ROOT / folder).rglob("*.py")
+        if edits in path.read_text(encoding="utf-8")
+    ]
     assert offenders == []

@@ -21,8 +21,11 @@ NAMES = [profile.name for profile in PROFILES]
 
 @pytest.fixture(scope="module")
 def outcomes():
-    return {(profile.name, announced): simulate(profile, announcements=announced)
-            for profile in PROFILES for announced in (True, False)}
+    return {
+        (profile.name, announced): simulate(profile, announcements=announced)
+        for profile in PROFILES
+        for announced in (True, False)
+    }
 
 
 @pytest.mark.parametrize("announced", [True, False], ids=["on-upload+schedule", "schedule-alone"])
@@ -52,8 +55,11 @@ def test_the_model_never_stops_with_messages_waiting_or_in_flight(outcomes, name
     assert len(outcome.stops) == len(outcome.queued_at_stops) == len(outcome.in_flight_at_stops)
     assert all(in_flight == 0 for in_flight in outcome.in_flight_at_stops)
     # Only the spend guard stops with images waiting: they wait in the queue for the next day.
-    assert all(queued == 0 for stop, queued in zip(outcome.stops, outcome.queued_at_stops, strict=True)
-               if stop not in outcome.guard_stops)
+    assert all(
+        queued == 0
+        for stop, queued in zip(outcome.stops, outcome.queued_at_stops, strict=True)
+        if stop not in outcome.guard_stops
+    )
 
 
 @pytest.mark.parametrize("announced", [True, False], ids=["on-upload+schedule", "schedule-alone"])
@@ -87,8 +93,9 @@ def floods():
 @pytest.mark.parametrize("announced", [True, False], ids=["on-upload+schedule", "schedule-alone"])
 @pytest.mark.parametrize("name", NAMES)
 def test_no_day_bills_more_than_the_budget(outcomes, name, announced):
-    assert all(seconds <= BUDGET_SECONDS + SLACK_SECONDS
-               for seconds in outcomes[name, announced].running_by_day.values())
+    assert all(
+        seconds <= BUDGET_SECONDS + SLACK_SECONDS for seconds in outcomes[name, announced].running_by_day.values()
+    )
 
 
 def test_the_flood_keeps_every_promise_of_the_lifecycle(floods):
@@ -97,8 +104,11 @@ def test_the_flood_keeps_every_promise_of_the_lifecycle(floods):
     assert (len(flood.results), flood.dead_letters, flood.received_while_not_running) == (flood.images, 0, 0)
     assert (flood.end_status, flood.end_queued) == ("STOPPED", 0)
     assert all(in_flight == 0 for in_flight in flood.in_flight_at_stops)
-    assert all(queued == 0 for stop, queued in zip(flood.stops, flood.queued_at_stops, strict=True)
-               if stop not in flood.guard_stops)
+    assert all(
+        queued == 0
+        for stop, queued in zip(flood.stops, flood.queued_at_stops, strict=True)
+        if stop not in flood.guard_stops
+    )
 
 
 def test_the_flood_is_held_at_the_budget_and_goes_on_the_next_day(floods):
@@ -133,16 +143,24 @@ def test_a_manager_that_starts_for_any_waiting_message_is_caught(monkeypatch):
     manager = manager_module()
     decide = manager.decide
     monkeypatch.setattr(manager, "should_inspect", lambda *args: False)
-    monkeypatch.setattr(manager, "decide", lambda seen, settings: decide(
-        replace(seen, image_seen_at=seen.now if seen.visible else seen.image_seen_at), settings))
+    monkeypatch.setattr(
+        manager,
+        "decide",
+        lambda seen, settings: decide(
+            replace(seen, image_seen_at=seen.now if seen.visible else seen.image_seen_at), settings
+        ),
+    )
     assert simulate(PROFILES[-1]).starts  # the old rule: S3's test event starts the model
 
 
 def test_a_manager_that_leaves_the_event_source_on_is_caught(monkeypatch):
     manager = manager_module()
     decide = manager.decide
-    monkeypatch.setattr(manager, "decide", lambda seen, settings: replace(
-        decide(seen, settings), enable_mapping=None if seen.mapping_enabled else True))
+    monkeypatch.setattr(
+        manager,
+        "decide",
+        lambda seen, settings: replace(decide(seen, settings), enable_mapping=None if seen.mapping_enabled else True),
+    )
     assert simulate(SHORT_BURST).received_while_not_running > 0
 
 
@@ -161,6 +179,11 @@ def test_a_manager_without_the_spend_guard_is_caught(monkeypatch):
 def test_a_manager_that_stops_under_work_is_caught(monkeypatch):
     manager = manager_module()
     decide = manager.decide
-    monkeypatch.setattr(manager, "decide", lambda seen, settings: replace(
-        decide(seen, settings), stop_model=seen.model_status == "RUNNING" and seen.queued > 0))
+    monkeypatch.setattr(
+        manager,
+        "decide",
+        lambda seen, settings: replace(
+            decide(seen, settings), stop_model=seen.model_status == "RUNNING" and seen.queued > 0
+        ),
+    )
     assert any(simulate(SHORT_BURST).queued_at_stops)

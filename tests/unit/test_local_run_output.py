@@ -13,7 +13,8 @@ def test_a_quiet_run_says_its_calls_and_no_error_and_fixed_units_say_nothing_mor
     capacity = Capacity()
     capacity.start(10.0, 1)
     assert service_story({"DetectCustomLabels": 1, "DescribeProjectVersions": 4}, {}, capacity.history, 0.0) == [
-        "Rekognition: 1 DetectCustomLabels call, no error"]
+        "Rekognition: 1 DetectCustomLabels call, no error"
+    ]
 
 
 def test_throttles_and_the_units_auto_scaling_added_and_removed_are_told_in_order():
@@ -27,10 +28,14 @@ def test_throttles_and_the_units_auto_scaling_added_and_removed_are_told_in_orde
     capacity.refresh(30.0)
     assert [units for _, units in capacity.history] == [1, 2, 1]
     capacity.stop(40.0)
-    lines = service_story({"DetectCustomLabels": 8}, {"ThrottlingException": 3, "ResourceNotReadyException": 1},
-                          capacity.history, 5.0)
-    assert lines[0] == ("Rekognition: 8 DetectCustomLabels calls; errors answered (retried, docs/reliability.md): "
-                        "1 ResourceNotReadyException, 3 ThrottlingException")
+    lines = service_story(
+        {"DetectCustomLabels": 8}, {"ThrottlingException": 3, "ResourceNotReadyException": 1}, capacity.history, 5.0
+    )
+    assert lines[0] == (
+        "Rekognition: 8 DetectCustomLabels calls; errors answered (retried, docs/reliability.md): "
+        "1 ResourceNotReadyException, 3 ThrottlingException"
+    )
     added, removed = capacity.history[1][0] - 5.0, capacity.history[2][0] - 5.0
-    assert lines[1] == (f"Inference units (auto-scaling): 1 (+5.0 s) -> 2 (+{added:.1f} s) -> "
-                        f"1 (+{removed:.1f} s) -> 0 (+35.0 s)")
+    assert lines[1] == (
+        f"Inference units (auto-scaling): 1 (+5.0 s) -> 2 (+{added:.1f} s) -> 1 (+{removed:.1f} s) -> 0 (+35.0 s)"
+    )

@@ -11,16 +11,34 @@ from customlabels.local.emulator.backends import ManifestBackend
 pytestmark = pytest.mark.unit
 
 
-DETECTION = object_detection_line("s3://bucket/test_images/a/bee.jpg", 400, 200,
-                                  [Box("bee", 100, 50, 200, 100), Box("flower", 0, 0, 40, 20)], ["bee", "flower"])
+DETECTION = object_detection_line(
+    "s3://bucket/test_images/a/bee.jpg",
+    400,
+    200,
+    [Box("bee", 100, 50, 200, 100), Box("flower", 0, 0, 40, 20)],
+    ["bee", "flower"],
+)
 
 
-CLASSIFICATION = json.dumps({"source-ref": "s3://bucket/test_images/flower.jpg", "species": 1,
-                             "species-metadata": {"class-name": "flower", "type": "groundtruth/image-classification"}})
+CLASSIFICATION = json.dumps(
+    {
+        "source-ref": "s3://bucket/test_images/flower.jpg",
+        "species": 1,
+        "species-metadata": {"class-name": "flower", "type": "groundtruth/image-classification"},
+    }
+)
 
 
-MULTILABEL = json.dumps({"source-ref": "s3://bucket/x.png", "tags": [0, 2], "tags-metadata": {
-    "class-map": {"0": "bee", "1": "wasp", "2": "flower"}, "type": "groundtruth/image-classification-multilabel"}})
+MULTILABEL = json.dumps(
+    {
+        "source-ref": "s3://bucket/x.png",
+        "tags": [0, 2],
+        "tags-metadata": {
+            "class-map": {"0": "bee", "1": "wasp", "2": "flower"},
+            "type": "groundtruth/image-classification-multilabel",
+        },
+    }
+)
 
 
 def test_object_detection_lines_read_back_as_written():
@@ -35,16 +53,23 @@ def test_image_level_labels_single_and_multi():
     assert parse_line(MULTILABEL, 1).labels == ("bee", "flower")
 
 
-@pytest.mark.parametrize(("line", "message"), [
-    ("{not json", r"gt.manifest:3: not a JSON object"),
-    ('{"bounding-box": {}}', r"gt.manifest:3: every line needs a \"source-ref\""),
-    ('{"source-ref": "s3://b/k.jpg", "label": 1}', r"gt.manifest:3: .*\"label\" has no \"label-metadata\""),
-    ('{"source-ref": "s3://b/k.jpg", "l": 1, "l-metadata": {"type": "groundtruth/semantic-segmentation"}}',
-     r"gt.manifest:3: unsupported label type"),
-    ('{"source-ref": "s3://b/k.jpg", "b": {"annotations": [{"class_id": 7, "left": 0, "top": 0, "width": 1, '
-     '"height": 1}]}, "b-metadata": {"class-map": {"0": "bee"}, "type": "groundtruth/object-detection"}}',
-     r"gt.manifest:3: malformed \"b\""),
-])
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{not json", r"gt.manifest:3: not a JSON object"),
+        ('{"bounding-box": {}}', r"gt.manifest:3: every line needs a \"source-ref\""),
+        ('{"source-ref": "s3://b/k.jpg", "label": 1}', r"gt.manifest:3: .*\"label\" has no \"label-metadata\""),
+        (
+            '{"source-ref": "s3://b/k.jpg", "l": 1, "l-metadata": {"type": "groundtruth/semantic-segmentation"}}',
+            r"gt.manifest:3: unsupported label type",
+        ),
+        (
+            '{"source-ref": "s3://b/k.jpg", "b": {"annotations": [{"class_id": 7, "left": 0, "top": 0, "width": 1, '
+            '"height": 1}]}, "b-metadata": {"class-map": {"0": "bee"}, "type": "groundtruth/object-detection"}}',
+            r"gt.manifest:3: malformed \"b\"",
+        ),
+    ],
+)
 def test_malformed_lines_name_the_file_and_line(tmp_path, line, message):
     path = tmp_path / "gt.manifest"
     path.write_text(DETECTION + "\n\n" + line + "\n")
@@ -55,10 +80,17 @@ def test_malformed_lines_name_the_file_and_line(tmp_path, line, message):
 def test_backend_answers_with_boxes_as_ratios_of_the_image():
     backend = ManifestBackend([parse_line(DETECTION, 1)], confidence=90, jitter=0)
     assert backend.detect("test_images/a/bee.jpg", 400, 200) == [
-        {"Name": "bee", "Confidence": 90.0, "Geometry": {"BoundingBox": {
-            "Width": 0.5, "Height": 0.5, "Left": 0.25, "Top": 0.25}}},
-        {"Name": "flower", "Confidence": 90.0, "Geometry": {"BoundingBox": {
-            "Width": 0.1, "Height": 0.1, "Left": 0.0, "Top": 0.0}}}]
+        {
+            "Name": "bee",
+            "Confidence": 90.0,
+            "Geometry": {"BoundingBox": {"Width": 0.5, "Height": 0.5, "Left": 0.25, "Top": 0.25}},
+        },
+        {
+            "Name": "flower",
+            "Confidence": 90.0,
+            "Geometry": {"BoundingBox": {"Width": 0.1, "Height": 0.1, "Left": 0.0, "Top": 0.0}},
+        },
+    ]
 
 
 def test_backend_matches_by_trailing_path_and_answers_nothing_for_unknown_images():

@@ -26,8 +26,13 @@ def detection(name, boxes=ONE_BEE, bucket="data", size=(640, 480)):
 
 
 def classification(name, label, bucket="data"):
-    return json.dumps({"source-ref": f"s3://{bucket}/images/{name}", "species": 0,
-                       "species-metadata": {"class-name": label, "type": CLASSIFICATION}})
+    return json.dumps(
+        {
+            "source-ref": f"s3://{bucket}/images/{name}",
+            "species": 0,
+            "species-metadata": {"class-name": label, "type": CLASSIFICATION},
+        }
+    )
 
 
 def write(path, lines):
@@ -41,25 +46,33 @@ def test_validate_reports_every_rule_broken_once_with_its_line(tmp_path):
     unknown_class = json.loads(detection("unknown-class.jpg"))
     unknown_class["bounding-box"]["annotations"][0]["class_id"] = 7
     lines = [
-        detection("good.jpg"),                                                    # 1
-        '{"source-ref": "s3://data/images/broken.jpg", ',                         # 2 not JSON
-        json.dumps({"bounding-box": {}}),                                         # 3 no source-ref
+        detection("good.jpg"),  # 1
+        '{"source-ref": "s3://data/images/broken.jpg", ',  # 2 not JSON
+        json.dumps({"bounding-box": {}}),  # 3 no source-ref
         detection("x.jpg").replace("s3://data/", "https://data.s3.amazonaws.com/"),  # 4 not s3://
-        detection("elsewhere.jpg", bucket="other"),                               # 5 second bucket
-        json.dumps({"source-ref": "s3://data/images/unlabelled.jpg"}),            # 6 no label attribute
-        detection("crowded.jpg", [Box("bee", i, i, 5, 5) for i in range(51)]),   # 7 51 boxes
-        detection("outside.jpg", [Box("flower", 600, 10, 50, 40)]),               # 8 box past the right edge
-        classification("classified.jpg", "bee"),                                  # 9 another kind of labels
-        json.dumps(unknown_class),                                                # 10 class id not in the class-map
-        json.dumps(no_size),                                                      # 11 boxes without image_size
-        detection("flat.jpg", [Box("bee", 10, 10, 0, 40)]),                       # 12 zero width
+        detection("elsewhere.jpg", bucket="other"),  # 5 second bucket
+        json.dumps({"source-ref": "s3://data/images/unlabelled.jpg"}),  # 6 no label attribute
+        detection("crowded.jpg", [Box("bee", i, i, 5, 5) for i in range(51)]),  # 7 51 boxes
+        detection("outside.jpg", [Box("flower", 600, 10, 50, 40)]),  # 8 box past the right edge
+        classification("classified.jpg", "bee"),  # 9 another kind of labels
+        json.dumps(unknown_class),  # 10 class id not in the class-map
+        json.dumps(no_size),  # 11 boxes without image_size
+        detection("flat.jpg", [Box("bee", 10, 10, 0, 40)]),  # 12 zero width
     ]
     problems = tools.validate(write(tmp_path / "train.manifest", lines))
     assert [(p.line, p.rule) for p in problems] == [
-        (2, "ERROR_INVALID_JSON_LINE"), (3, "ERROR_MISSING_SOURCE_REF"), (4, "ERROR_INVALID_SOURCE_REF_FORMAT"),
-        (5, "ERROR_IMAGES_IN_MULTIPLE_S3_BUCKETS"), (6, "ERROR_NO_LABEL_ATTRIBUTES"),
-        (7, "ERROR_TOO_MANY_BOUNDING_BOXES"), (8, "ERROR_INVALID_BOUNDING_BOX"), (9, "label-type"),
-        (10, "label-attribute"), (11, "image-size"), (12, "ERROR_INVALID_BOUNDING_BOX")]
+        (2, "ERROR_INVALID_JSON_LINE"),
+        (3, "ERROR_MISSING_SOURCE_REF"),
+        (4, "ERROR_INVALID_SOURCE_REF_FORMAT"),
+        (5, "ERROR_IMAGES_IN_MULTIPLE_S3_BUCKETS"),
+        (6, "ERROR_NO_LABEL_ATTRIBUTES"),
+        (7, "ERROR_TOO_MANY_BOUNDING_BOXES"),
+        (8, "ERROR_INVALID_BOUNDING_BOX"),
+        (9, "label-type"),
+        (10, "label-attribute"),
+        (11, "image-size"),
+        (12, "ERROR_INVALID_BOUNDING_BOX"),
+    ]
     messages = {p.line: p.message for p in problems}
     assert "line 1 uses 'data'" in messages[5]
     assert messages[7].startswith("51 bounding boxes; Custom Labels takes 0-50")
@@ -77,8 +90,9 @@ def test_validate_counts_lines_and_labels(tmp_path):
     assert "image classification needs at least 2 labels" in problem.message
     many = [classification(f"{n}.jpg", f"label-{n}") for n in range(tools.MAX_LABELS + 1)]
     assert [p.rule for p in tools.validate(write(tmp_path / "many.manifest", many))] == [
-        "ERROR_MANIFEST_TOO_MANY_LABELS"]
-    assert tools.validate(write(tmp_path / "fine.manifest", many[:tools.MAX_LABELS])) == []
+        "ERROR_MANIFEST_TOO_MANY_LABELS"
+    ]
+    assert tools.validate(write(tmp_path / "fine.manifest", many[: tools.MAX_LABELS])) == []
     line = classification("same.jpg", "bee")
     write(tmp_path / "long.manifest", [line] * (tools.MAX_LINES + 1) + [classification("other.jpg", "flower")])
     problems = tools.validate(tmp_path / "long.manifest")
@@ -96,8 +110,21 @@ def test_validate_command_exits_1_and_lists_the_lines(tmp_path, capsys):
 def test_rewrite_moves_every_source_ref_and_nothing_else(tmp_path):
     source = write(tmp_path / "in.manifest", [detection("a.jpg"), detection("sub/b c.jpg")])
     target = tmp_path / "out" / "moved.manifest"
-    assert main(["manifest", "rewrite", str(source), str(target), "--from", "s3://data/images/",
-                 "--to", "s3://new-bucket/train/"]) == 0
+    assert (
+        main(
+            [
+                "manifest",
+                "rewrite",
+                str(source),
+                str(target),
+                "--from",
+                "s3://data/images/",
+                "--to",
+                "s3://new-bucket/train/",
+            ]
+        )
+        == 0
+    )
     before, after = read_manifest(source), read_manifest(target)
     assert [e.source_ref for e in after] == ["s3://new-bucket/train/a.jpg", "s3://new-bucket/train/sub/b c.jpg"]
     assert [(e.boxes, e.image_width) for e in after] == [(e.boxes, e.image_width) for e in before]
@@ -106,11 +133,14 @@ def test_rewrite_moves_every_source_ref_and_nothing_else(tmp_path):
 def test_rewrite_writes_nothing_when_a_line_is_not_under_from(tmp_path, capsys):
     source = write(tmp_path / "in.manifest", [detection("a.jpg"), detection("b.jpg", bucket="other")])
     target = tmp_path / "out.manifest"
-    said = refused(capsys, ["manifest", "rewrite", str(source), str(target), "--from", "s3://data/", "--to", "s3://new/"])
+    said = refused(
+        capsys, ["manifest", "rewrite", str(source), str(target), "--from", "s3://data/", "--to", "s3://new/"]
+    )
     assert re.search(r"(?s)1 line\(s\) not rewritten.*in\.manifest:2: source-ref 's3://other/", said), said
     assert not target.exists()
-    said = refused(capsys, ["manifest", "rewrite", str(source), str(target), "--from", "s3://data/",
-                            "--to", "new-bucket"])
+    said = refused(
+        capsys, ["manifest", "rewrite", str(source), str(target), "--from", "s3://data/", "--to", "new-bucket"]
+    )
     assert re.search("--to 'new-bucket': give an S3 URI", said), said
 
 
@@ -119,8 +149,10 @@ def stratified_manifest(path):
     lines = [detection(f"bee-{n}.jpg") for n in range(80)]
     lines += [detection(f"flower-{n}.jpg", [Box("bee", 1, 1, 5, 5), Box("flower", 9, 9, 5, 5)]) for n in range(20)]
     classes = [*CLASSES, "wasp", "moth"]
-    lines += [object_detection_line(f"s3://data/images/wasp-{n}.jpg", 640, 480, [Box("wasp", 1, 1, 9, 9)], classes)
-              for n in range(3)]
+    lines += [
+        object_detection_line(f"s3://data/images/wasp-{n}.jpg", 640, 480, [Box("wasp", 1, 1, 9, 9)], classes)
+        for n in range(3)
+    ]
     lines.append(object_detection_line("s3://data/images/moth.jpg", 640, 480, [Box("moth", 1, 1, 9, 9)], classes))
     return write(path, lines)
 
@@ -141,8 +173,10 @@ def test_split_is_stratified_by_the_rarest_label(tmp_path, seed):
 
 def test_split_command_writes_both_manifests_and_warns_of_labels_missing_from_test(tmp_path, capsys):
     source = stratified_manifest(tmp_path / "all.manifest")
-    assert main(["manifest", "split", str(source), "--test", "0.2", "--seed", "3", "--out-dir",
-                 str(tmp_path / "split")]) == 0
+    assert (
+        main(["manifest", "split", str(source), "--test", "0.2", "--seed", "3", "--out-dir", str(tmp_path / "split")])
+        == 0
+    )
     train, test = (read_manifest(tmp_path / "split" / f"all.{part}.manifest") for part in ("train", "test"))
     assert (len(train), len(test)) == (83, 21)
     printed = capsys.readouterr().out
@@ -160,7 +194,11 @@ def test_stats_counts_images_and_boxes_per_label_and_draws_the_chart(tmp_path, c
         lines.write(detection("empty.jpg", []) + "\n")
     result = tools.stats([entry for _, entry in tools.read_valid(source)])
     assert {label: (c.images, c.boxes) for label, c in result.labels.items()} == {
-        "bee": (100, 100), "flower": (20, 20), "wasp": (3, 3), "moth": (1, 1)}
+        "bee": (100, 100),
+        "flower": (20, 20),
+        "wasp": (3, 3),
+        "moth": (1, 1),
+    }
     assert (result.images, result.boxes, result.images_without_labels) == (105, 124, 1)
     assert main(["manifest", "stats", str(source)]) == 0
     chart = tmp_path / "all.stats.png"

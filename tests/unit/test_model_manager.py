@@ -26,14 +26,43 @@ pytestmark = pytest.mark.unit
 MODES = ("on-demand", "always-on", "manual")
 
 
-STATUSES = ("TRAINING_IN_PROGRESS", "TRAINING_COMPLETED", "TRAINING_FAILED", "STARTING", "RUNNING", "FAILED",
-            "STOPPING", "STOPPED", "DELETING", "COPYING_IN_PROGRESS", "DEPRECATED", "EXPIRED")
+STATUSES = (
+    "TRAINING_IN_PROGRESS",
+    "TRAINING_COMPLETED",
+    "TRAINING_FAILED",
+    "STARTING",
+    "RUNNING",
+    "FAILED",
+    "STOPPING",
+    "STOPPED",
+    "DELETING",
+    "COPYING_IN_PROGRESS",
+    "DEPRECATED",
+    "EXPIRED",
+)
 
 
-def seen(status="STOPPED", visible=0, in_flight=0, mapping=False, idle_minutes=0.0, announced=False,
-         image_seen=False, busy=False):
-    return Observation(NOW, visible, in_flight, status, mapping, NOW - timedelta(minutes=idle_minutes), announced,
-                       image_seen_at=NOW - timedelta(minutes=1) if image_seen else None, mapping_busy=busy)
+def seen(
+    status="STOPPED",
+    visible=0,
+    in_flight=0,
+    mapping=False,
+    idle_minutes=0.0,
+    announced=False,
+    image_seen=False,
+    busy=False,
+):
+    return Observation(
+        NOW,
+        visible,
+        in_flight,
+        status,
+        mapping,
+        NOW - timedelta(minutes=idle_minutes),
+        announced,
+        image_seen_at=NOW - timedelta(minutes=1) if image_seen else None,
+        mapping_busy=busy,
+    )
 
 
 # --- decide: on-demand -----------------------------------------------------------------------------------
@@ -96,11 +125,13 @@ def test_a_message_in_flight_blocks_a_stop_however_long_the_idle_time():
 def test_an_announcement_moves_a_running_models_idle_timer_only_to_its_upload_time():
     """Issue 13: announcements drained for hours, each counted as work *now*, kept a billed model awake. An
     announcement now counts at its upload time (when its message was queued), never later."""
-    stale = Observation(NOW, 0, 0, "RUNNING", True, NOW - timedelta(minutes=20), True,
-                        announced_at=NOW - timedelta(minutes=25))
+    stale = Observation(
+        NOW, 0, 0, "RUNNING", True, NOW - timedelta(minutes=20), True, announced_at=NOW - timedelta(minutes=25)
+    )
     assert decide(stale, SETTINGS).last_activity == NOW - timedelta(minutes=20)
-    fresh = Observation(NOW, 0, 0, "RUNNING", True, NOW - timedelta(minutes=20), True,
-                        announced_at=NOW - timedelta(seconds=10))
+    fresh = Observation(
+        NOW, 0, 0, "RUNNING", True, NOW - timedelta(minutes=20), True, announced_at=NOW - timedelta(seconds=10)
+    )
     assert decide(fresh, SETTINGS).last_activity == NOW - timedelta(seconds=10)
 
 
@@ -112,8 +143,12 @@ def test_announcement_time_is_the_events_time_when_believable():
 
 def test_an_announced_run_leaves_an_idle_stop_to_the_next_scheduled_run():
     """Its image's message may not be in the queue yet; the scheduled run a minute later sees it, or stops."""
-    announced = decide(Observation(NOW, 0, 0, "RUNNING", True, NOW - timedelta(minutes=45), True,
-                                   announced_at=NOW - timedelta(minutes=46)), SETTINGS)
+    announced = decide(
+        Observation(
+            NOW, 0, 0, "RUNNING", True, NOW - timedelta(minutes=45), True, announced_at=NOW - timedelta(minutes=46)
+        ),
+        SETTINGS,
+    )
     assert (announced.stop_model, announced.last_activity) == (False, NOW - timedelta(minutes=45))
     assert decide(seen("RUNNING", mapping=True, idle_minutes=45), SETTINGS).stop_model
 
@@ -147,8 +182,10 @@ def test_always_on_starts_a_stopped_model_never_stops_it():
 
 def test_manual_never_starts_or_stops():
     manual = mode("manual")
-    for observation in (seen("STOPPED", visible=9, announced=True, image_seen=True),
-                        seen("RUNNING", mapping=True, idle_minutes=10_000)):
+    for observation in (
+        seen("STOPPED", visible=9, announced=True, image_seen=True),
+        seen("RUNNING", mapping=True, idle_minutes=10_000),
+    ):
         decision = decide(observation, manual)
         assert (decision.start_model, decision.stop_model) == (False, False)
 
@@ -158,36 +195,54 @@ def test_the_managers_suffixes_are_the_pipelines():
     assert IMAGE_SUFFIXES == config.IMAGE_SUFFIXES
 
 
-@pytest.mark.parametrize(("body", "kind"), [
-    (TEST_EVENT, "never"),
-    (s3_event("test_images/a/bee.jpg"), "image"),
-    (s3_event("test_images/a/bee.PNG"), "image"),
-    (s3_event("test_images/a+b%28c%29.jpeg"), "image"),  # URL-encoded as S3 sends it
-    (s3_event("test_images/notes.txt"), "never"),
-    (s3_event("test_images/a/bee.jpg.json"), "never"),  # a result beside its image
-    (s3_event("elsewhere/bee.jpg"), "never"),  # outside the input prefix
-    (s3_event("test_images/bee.Jpg"), "never"),  # no bucket notification matches this case
-    (s3_event("test_images/notes.txt", "test_images/bee.jpg"), "image"),
-    ("not json", "unknown"),
-    ("[1, 2]", "unknown"),
-    (json.dumps({"Records": [{"s3": "x"}]}), "unknown"),
-    (json.dumps({"Records": []}), "unknown"),
-    (None, "unknown"),
-])
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        (TEST_EVENT, "never"),
+        (s3_event("test_images/a/bee.jpg"), "image"),
+        (s3_event("test_images/a/bee.PNG"), "image"),
+        (s3_event("test_images/a+b%28c%29.jpeg"), "image"),  # URL-encoded as S3 sends it
+        (s3_event("test_images/notes.txt"), "never"),
+        (s3_event("test_images/a/bee.jpg.json"), "never"),  # a result beside its image
+        (s3_event("elsewhere/bee.jpg"), "never"),  # outside the input prefix
+        (s3_event("test_images/bee.Jpg"), "never"),  # no bucket notification matches this case
+        (s3_event("test_images/notes.txt", "test_images/bee.jpg"), "image"),
+        ("not json", "unknown"),
+        ("[1, 2]", "unknown"),
+        (json.dumps({"Records": [{"s3": "x"}]}), "unknown"),
+        (json.dumps({"Records": []}), "unknown"),
+        (None, "unknown"),
+    ],
+)
 def test_message_kind(body, kind):
     assert message_kind(body, "test_images/") == kind
 
 
-@pytest.mark.parametrize(("event", "announced"), [
-    ({"source": "aws.events", "detail-type": "Scheduled Event"}, False),
-    ({"source": "aws.s3", "detail-type": "Object Created", "detail": {"object": {"key": "test_images/b.jpg"}}}, True),
-    ({"source": "aws.s3", "detail-type": "Object Created", "detail": {"object": {"key": "test_images/b.jpg.json"}}},
-     False),
-    ({"source": "aws.s3", "detail-type": "Object Created", "detail": {"object": {"key": "test_images/c.txt"}}}, False),
-    ({"source": "aws.s3", "detail-type": "Object Created", "detail": {"object": []}}, False),
-    ({"source": "aws.s3", "detail-type": "Object Created"}, True),  # the local stack sends no detail
-    ({}, False),
-])
+@pytest.mark.parametrize(
+    ("event", "announced"),
+    [
+        ({"source": "aws.events", "detail-type": "Scheduled Event"}, False),
+        (
+            {"source": "aws.s3", "detail-type": "Object Created", "detail": {"object": {"key": "test_images/b.jpg"}}},
+            True,
+        ),
+        (
+            {
+                "source": "aws.s3",
+                "detail-type": "Object Created",
+                "detail": {"object": {"key": "test_images/b.jpg.json"}},
+            },
+            False,
+        ),
+        (
+            {"source": "aws.s3", "detail-type": "Object Created", "detail": {"object": {"key": "test_images/c.txt"}}},
+            False,
+        ),
+        ({"source": "aws.s3", "detail-type": "Object Created", "detail": {"object": []}}, False),
+        ({"source": "aws.s3", "detail-type": "Object Created"}, True),  # the local stack sends no detail
+        ({}, False),
+    ],
+)
 def test_announced_image(event, announced):
     assert announced_image(event, "test_images/") is announced
 
@@ -202,8 +257,21 @@ def test_no_look_at_the_queue_when_it_would_spend_an_images_last_receive():
 
 
 # --- the state -------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("value", ["garbage", "2026-11-22T11:00:00", 1732276800, 17.5, ["2026-11-22T11:00:00+00:00"],
-                                   None, {"a": 1}, "", "2026-11-22T12:00:01+00:00", "9999-12-31T23:59:59-23:59"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "garbage",
+        "2026-11-22T11:00:00",
+        1732276800,
+        17.5,
+        ["2026-11-22T11:00:00+00:00"],
+        None,
+        {"a": 1},
+        "",
+        "2026-11-22T12:00:01+00:00",
+        "9999-12-31T23:59:59-23:59",
+    ],
+)
 def test_an_unusable_or_future_time_is_unknown(value):
     assert parse_time(value, NOW) is None
 
@@ -218,6 +286,10 @@ def test_a_state_that_is_not_a_json_object_is_empty(value):
 
 
 def test_the_manager_environment_gives_the_settings_the_input_prefix():
-    environment = {**config.PipelineConfig(MODEL_ARN, input_prefix="in/").manager_environment(),
-                   "QUEUE_URL": "q", "MAPPING_UUID": "m", "STATE_PARAMETER": "/p"}
+    environment = {
+        **config.PipelineConfig(MODEL_ARN, input_prefix="in/").manager_environment(),
+        "QUEUE_URL": "q",
+        "MAPPING_UUID": "m",
+        "STATE_PARAMETER": "/p",
+    }
     assert Settings.from_environ(environment).input_prefix == "in/"

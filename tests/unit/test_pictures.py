@@ -55,8 +55,9 @@ def test_image_level_labels_become_a_caption_under_the_picture():
     assert caption.count(COLOURS["sunny"]) > 100 and caption.count(BLUE) > 100
     assert picture.getpixel((399, picture.height - 1)) == pictures.CAPTION_BACKGROUND
     assert all(picture.getpixel((x, y)) == GREY for x in (0, 200, 399) for y in (0, 150, 299)), "image untouched"
-    first_sunny = min(x for x in range(400) for y in range(300, picture.height)
-                      if picture.getpixel((x, y)) == COLOURS["sunny"])
+    first_sunny = min(
+        x for x in range(400) for y in range(300, picture.height) if picture.getpixel((x, y)) == COLOURS["sunny"]
+    )
     first_flower = min(x for x in range(400) for y in range(300, picture.height) if picture.getpixel((x, y)) == BLUE)
     assert first_sunny < first_flower, "most confident first"
 
@@ -69,9 +70,15 @@ def test_an_error_is_a_red_banner_and_an_unreadable_image_a_placeholder(tmp_path
 
     (tmp_path / "images").mkdir()
     (tmp_path / "images" / "notes.jpg").write_text("not a picture")
-    item = pictures.ResultImage("notes.jpg", tmp_path / "images" / "notes.jpg", {
-        "Image": {"Key": "test_images/notes.jpg"}, "CustomLabels": [],
-        "Error": {"Code": "InvalidImageFormatException", "Message": "Request has unsupported image format"}})
+    item = pictures.ResultImage(
+        "notes.jpg",
+        tmp_path / "images" / "notes.jpg",
+        {
+            "Image": {"Key": "test_images/notes.jpg"},
+            "CustomLabels": [],
+            "Error": {"Code": "InvalidImageFormatException", "Message": "Request has unsupported image format"},
+        },
+    )
     rendered = pictures.render(item, COLOURS)
     drawn = rendered.picture
     assert rendered.format == "PNG" and drawn.size[0] == pictures.PLACEHOLDER_SIZE[0]
@@ -84,10 +91,20 @@ def test_an_error_is_a_red_banner_and_an_unreadable_image_a_placeholder(tmp_path
 def test_render_keeps_jpeg_as_jpeg_and_marks_images_without_a_result(tmp_path):
     grey(200, 100).save(tmp_path / "a.jpg")
     grey(200, 100).save(tmp_path / "b.png")
-    with_result = pictures.ResultImage("a.jpg", tmp_path / "a.jpg", {
-        "Image": {"Key": "test_images/a.jpg"},
-        "CustomLabels": [{"Name": "bee", "Confidence": 90.0,
-                          "Geometry": {"BoundingBox": {"Left": 0.1, "Top": 0.1, "Width": 0.5, "Height": 0.5}}}]})
+    with_result = pictures.ResultImage(
+        "a.jpg",
+        tmp_path / "a.jpg",
+        {
+            "Image": {"Key": "test_images/a.jpg"},
+            "CustomLabels": [
+                {
+                    "Name": "bee",
+                    "Confidence": 90.0,
+                    "Geometry": {"BoundingBox": {"Left": 0.1, "Top": 0.1, "Width": 0.5, "Height": 0.5}},
+                }
+            ],
+        },
+    )
     rendered = pictures.render(with_result, COLOURS)
     assert (rendered.format, rendered.picture.size) == ("JPEG", (200, 100))
     assert rendered.picture.getpixel((20, 30)) == RED and rendered.plain.getpixel((20, 30)) == GREY
@@ -109,8 +126,11 @@ def test_collect_pairs_results_with_images_by_key_and_lists_those_without(tmp_pa
     (results / "summary.json").write_text(json.dumps({"images": []}))
     items = pictures.collect(results, images)
     assert [(i.name, i.image_path is not None, i.document is not None) for i in items] == [
-        ("c.png", True, True), ("meadow/a b.jpg", True, True), ("test_images/gone.jpg", False, True),
-        ("waiting.jpg", True, False)]
+        ("c.png", True, True),
+        ("meadow/a b.jpg", True, True),
+        ("test_images/gone.jpg", False, True),
+        ("waiting.jpg", True, False),
+    ]
     (results / "broken.json").write_text("{")
     with pytest.raises(ResultsError, match=r"broken\.json: not JSON"):
         pictures.collect(results, images)
@@ -133,7 +153,13 @@ def test_a_dark_box_has_a_white_halo_and_a_light_box_a_black_one_so_either_shows
     picture = pictures.draw(dark, [Prediction("bee", 97.5, (0.25, 0.5, 0.5, 0.25))], COLOURS)
     # The outline covers x 100..101 (line 2); the halo one pixel on each side of it: x 99 and x 102.
     assert [picture.getpixel((x, 190)) for x in (98, 99, 100, 101, 102, 103)] == [
-        (5, 5, 5), WHITE, RED, RED, WHITE, (5, 5, 5)]
+        (5, 5, 5),
+        WHITE,
+        RED,
+        RED,
+        WHITE,
+        (5, 5, 5),
+    ]
     light = Image.new("RGB", (400, 300), (250, 250, 250))
     picture = pictures.draw(light, [Prediction("sunny", 90.0, (0.25, 0.5, 0.5, 0.25))], {"sunny": LIGHT})
     assert [picture.getpixel((x, 190)) for x in (99, 100, 101, 102)] == [BLACK, LIGHT, LIGHT, BLACK]
@@ -154,12 +180,15 @@ def test_tabs_of_boxes_on_top_of_one_another_are_all_drawn_apart():
 
 
 rectangles = st.tuples(st.floats(0, 1), st.floats(0, 1), st.floats(0, 1), st.floats(0, 1)).map(
-    lambda r: (min(r[0], r[2]) * 400, min(r[1], r[3]) * 300, max(r[0], r[2]) * 400, max(r[1], r[3]) * 300))
+    lambda r: (min(r[0], r[2]) * 400, min(r[1], r[3]) * 300, max(r[0], r[2]) * 400, max(r[1], r[3]) * 300)
+)
 
 
 @settings(max_examples=150)
-@given(st.lists(st.tuples(rectangles, st.floats(1, 450), st.floats(1, 60)), max_size=30),
-       st.tuples(st.integers(20, 400), st.integers(20, 300)))
+@given(
+    st.lists(st.tuples(rectangles, st.floats(1, 450), st.floats(1, 60)), max_size=30),
+    st.tuples(st.integers(20, 400), st.integers(20, 300)),
+)
 def test_placed_tabs_never_overlap_and_never_leave_the_picture(tabs, bounds):
     corners = pictures.place_tabs([rect for rect, _, _ in tabs], [(w, h) for _, w, h in tabs], bounds)
     assert len(corners) == len(tabs)
@@ -171,7 +200,7 @@ def test_placed_tabs_never_overlap_and_never_leave_the_picture(tabs, bounds):
         assert x >= 0 and y >= 0 and x + width <= bounds[0] + 1e-9 and y + height <= bounds[1] + 1e-9
         placed.append((x, y, x + width, y + height))
     for index, a in enumerate(placed):
-        assert not any(a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3] for b in placed[index + 1:])
+        assert not any(a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3] for b in placed[index + 1 :])
     if tabs and tabs[0][1] <= bounds[0] and tabs[0][2] <= bounds[1]:
         assert corners[0] is not None, "the first tab always finds a place"
 
@@ -194,18 +223,22 @@ def test_an_error_under_a_tiny_image_wraps_by_words_not_letter_by_letter():
 
 
 def test_ground_truth_is_dashed_black_and_white_and_a_missed_box_gets_a_tab():
-    truth = [pictures.TruthBox("flower", (0.5, 0.1, 0.4, 0.4), matched_confidence=None),
-             pictures.TruthBox("bee", (0.05, 0.5, 0.3, 0.3), matched_confidence=95.0)]
+    truth = [
+        pictures.TruthBox("flower", (0.5, 0.1, 0.4, 0.4), matched_confidence=None),
+        pictures.TruthBox("bee", (0.05, 0.5, 0.3, 0.3), matched_confidence=95.0),
+    ]
     picture = pictures.draw(grey(), [], COLOURS, truth=truth)
     top_edge = [picture.getpixel((x, 30)) for x in range(200, 360)]
     assert WHITE in top_edge and BLACK in top_edge and set(top_edge) <= {WHITE, BLACK, BLUE}
     assert BLUE in [picture.getpixel((x, y)) for x in range(200, 300) for y in range(5, 30)], "the 'missed' tab"
     bee_edge = [picture.getpixel((x, 150)) for x in range(20, 140)]
-    assert set(bee_edge) <= {WHITE, BLACK} and RED not in [picture.getpixel((x, y)) for x in range(20, 140)
-                                                           for y in range(120, 150)], "found at 95%: no tab"
+    assert set(bee_edge) <= {WHITE, BLACK} and RED not in [
+        picture.getpixel((x, y)) for x in range(20, 140) for y in range(120, 150)
+    ], "found at 95%: no tab"
     found_later = pictures.draw(grey(), [], COLOURS, truth=truth, min_confidence=96)
-    assert RED in [found_later.getpixel((x, y)) for x in range(20, 140) for y in range(120, 170)], \
+    assert RED in [found_later.getpixel((x, y)) for x in range(20, 140) for y in range(120, 170)], (
         "above the confidence it was found at, the bee is missed too"
+    )
 
 
 def test_verdicts_mark_the_tabs():
@@ -221,13 +254,13 @@ def count(picture, colour):
 
 
 def test_a_missed_image_level_label_is_a_chip_in_the_caption():
-    found = pictures.draw(grey(), [Prediction("sunny", 88.0)], COLOURS, verdicts={0: True},
-                          truth_labels={"sunny": 88.0})
-    missed = pictures.draw(grey(), [Prediction("sunny", 88.0)], COLOURS, verdicts={0: True},
-                           truth_labels={"sunny": 88.0, "flower": None})
+    found = pictures.draw(
+        grey(), [Prediction("sunny", 88.0)], COLOURS, verdicts={0: True}, truth_labels={"sunny": 88.0}
+    )
+    missed = pictures.draw(
+        grey(), [Prediction("sunny", 88.0)], COLOURS, verdicts={0: True}, truth_labels={"sunny": 88.0, "flower": None}
+    )
     assert found.height == missed.height and count(found, BLUE) == 0
     assert count(missed, BLUE) > 100, "a 'missed flower' chip in flower's colour"
-    above = pictures.draw(grey(), [Prediction("sunny", 88.0)], COLOURS, min_confidence=90,
-                          truth_labels={"sunny": 88.0})
-    assert count(above, COLOURS["sunny"]) > 100, \
-        "above the confidence it is found at, sunny is missed"
+    above = pictures.draw(grey(), [Prediction("sunny", 88.0)], COLOURS, min_confidence=90, truth_labels={"sunny": 88.0})
+    assert count(above, COLOURS["sunny"]) > 100, "above the confidence it is found at, sunny is missed"

@@ -18,9 +18,13 @@ pytestmark = pytest.mark.unit
 
 
 def result(key, *labels, error=None):
-    document = {"Image": {"Bucket": "images", "Key": key}, "CustomLabels": [
-        {"Name": name, "Confidence": confidence, **({"Geometry": box(*geometry)} if geometry else {})}
-        for name, confidence, geometry in labels]}
+    document = {
+        "Image": {"Bucket": "images", "Key": key},
+        "CustomLabels": [
+            {"Name": name, "Confidence": confidence, **({"Geometry": box(*geometry)} if geometry else {})}
+            for name, confidence, geometry in labels
+        ],
+    }
     if error:
         document["Error"] = {"Code": error, "Message": "bad"}
     return document
@@ -30,30 +34,46 @@ BEE = (0.1, 0.1, 0.3, 0.3)
 
 
 def test_the_uncertain_band_includes_its_low_end_and_excludes_its_high_end():
-    documents = [result("t/a.jpg", ("bee", 49.9, BEE)), result("t/b.jpg", ("bee", 50.0, BEE)),
-                 result("t/c.jpg", ("bee", 89.9, BEE)), result("t/d.jpg", ("bee", 90.0, BEE)),
-                 result("t/e.jpg"), result("t/f.jpg", error="InvalidImageFormatException")]
+    documents = [
+        result("t/a.jpg", ("bee", 49.9, BEE)),
+        result("t/b.jpg", ("bee", 50.0, BEE)),
+        result("t/c.jpg", ("bee", 89.9, BEE)),
+        result("t/d.jpg", ("bee", 90.0, BEE)),
+        result("t/e.jpg"),
+        result("t/f.jpg", error="InvalidImageFormatException"),
+    ]
     chosen = export.select(documents, export.Rules(50, 90))
     assert [(c.document["Image"]["Key"], c.reasons) for c in chosen] == [
-        ("t/b.jpg", ("uncertain bee 50.0%",)), ("t/c.jpg", ("uncertain bee 89.9%",)),
-        ("t/e.jpg", ("nothing detected",))]
+        ("t/b.jpg", ("uncertain bee 50.0%",)),
+        ("t/c.jpg", ("uncertain bee 89.9%",)),
+        ("t/e.jpg", ("nothing detected",)),
+    ]
     assert [c.source_ref for c in export.select(documents, export.Rules(50, 90, include_nothing=False))] == [
-        "s3://images/t/b.jpg", "s3://images/t/c.jpg"]
+        "s3://images/t/b.jpg",
+        "s3://images/t/c.jpg",
+    ]
     with pytest.raises(export.ReviewError, match="band 90-50 is empty"):
         export.Rules(90, 50)
 
 
 def test_two_models_disagree_on_a_box_the_other_misses_or_a_label_only_one_gives():
-    first = [result("t/same.jpg", ("bee", 99.0, BEE)), result("t/moved.jpg", ("bee", 99.0, BEE)),
-             result("t/label.jpg", ("sunny", 99.0, None)), result("t/alone.jpg", ("bee", 99.0, BEE))]
-    second = [result("other/t/same.jpg", ("bee", 95.0, (0.11, 0.1, 0.3, 0.3))),
-              result("other/t/moved.jpg", ("bee", 95.0, (0.5, 0.5, 0.3, 0.3))),
-              result("other/t/label.jpg", ("cloudy", 97.0, None))]
+    first = [
+        result("t/same.jpg", ("bee", 99.0, BEE)),
+        result("t/moved.jpg", ("bee", 99.0, BEE)),
+        result("t/label.jpg", ("sunny", 99.0, None)),
+        result("t/alone.jpg", ("bee", 99.0, BEE)),
+    ]
+    second = [
+        result("other/t/same.jpg", ("bee", 95.0, (0.11, 0.1, 0.3, 0.3))),
+        result("other/t/moved.jpg", ("bee", 95.0, (0.5, 0.5, 0.3, 0.3))),
+        result("other/t/label.jpg", ("cloudy", 97.0, None)),
+    ]
     chosen = {c.document["Image"]["Key"]: c.reasons for c in export.select(first, export.Rules(50, 90), second)}
     assert chosen == {
         "t/moved.jpg": ("only the first model: bee 99.0%", "only the second model: bee 95.0%"),
         "t/label.jpg": ("only the first model: sunny (image)", "only the second model: cloudy (image)"),
-        "t/alone.jpg": ("no result of the second model",)}
+        "t/alone.jpg": ("no result of the second model",),
+    }
 
 
 def write(tmp_path, lines):
@@ -63,31 +83,38 @@ def write(tmp_path, lines):
 
 
 def test_box_pre_annotations_are_a_manifest_that_validates_and_reads_back_in_pixels(tmp_path):
-    chosen = export.select([result("t/a.jpg", ("bee", 60.0, BEE), ("flower", 95.0, (0.5, 0.5, 0.5, 0.5))),
-                            result("t/b.jpg")], export.Rules())
+    chosen = export.select(
+        [result("t/a.jpg", ("bee", 60.0, BEE), ("flower", 95.0, (0.5, 0.5, 0.5, 0.5))), result("t/b.jpg")],
+        export.Rules(),
+    )
     lines = export.manifest_lines(chosen, lambda key: (640, 480))
     path = write(tmp_path, lines)
     assert manifest_tools.validate(path) == []
     first, second = read_manifest(path)
     assert first.source_ref == "s3://images/t/a.jpg" and (first.image_width, first.image_height) == (640, 480)
     assert [(b.label, b.left, b.top, b.width, b.height) for b in first.boxes] == [
-        ("flower", 320, 240, 320, 240), ("bee", 64, 48, 192, 144)]
+        ("flower", 320, 240, 320, 240),
+        ("bee", 64, 48, 192, 144),
+    ]
     metadata = json.loads(lines[0])["review-metadata"]
     assert metadata["human-annotated"] == "no" and metadata["objects"] == [{"confidence": 0.95}, {"confidence": 0.6}]
     assert metadata["customlabels-review-reasons"] == ["uncertain bee 60.0%"]
     assert second.boxes == () and json.loads(lines[1])["review-metadata"]["customlabels-review-reasons"] == [
-        "nothing detected"]
+        "nothing detected"
+    ]
     with pytest.raises(export.ReviewError, match="Fix: give --images"):
         export.manifest_lines(chosen, lambda key: None)
 
 
 def test_image_level_pre_annotations_are_classification_lines_that_validate(tmp_path):
-    single = export.select([result("t/a.jpg", ("bee", 60.0, None)), result("t/b.jpg", ("flower", 70.0, None))],
-                           export.Rules())
+    single = export.select(
+        [result("t/a.jpg", ("bee", 60.0, None)), result("t/b.jpg", ("flower", 70.0, None))], export.Rules()
+    )
     path = write(tmp_path, export.manifest_lines(single, lambda key: None))
     assert manifest_tools.validate(path) == [] and [e.labels for e in read_manifest(path)] == [("bee",), ("flower",)]
-    multi = export.select([result("t/a.jpg", ("bee", 60.0, None), ("sunny", 99.0, None)), result("t/b.jpg")],
-                          export.Rules())
+    multi = export.select(
+        [result("t/a.jpg", ("bee", 60.0, None), ("sunny", 99.0, None)), result("t/b.jpg")], export.Rules()
+    )
     path = write(tmp_path, export.manifest_lines(multi, lambda key: None))
     assert [e.labels for e in read_manifest(path)] == [("sunny", "bee"), ()]
     assert [p for p in manifest_tools.validate(path) if p.line is not None] == []
@@ -97,13 +124,29 @@ ratio = st.floats(0, 1, allow_nan=False)
 
 
 @settings(max_examples=60)
-@given(st.lists(st.lists(st.tuples(st.sampled_from(["bee", "flower"]), st.floats(0, 100), ratio, ratio, ratio, ratio),
-                         max_size=5), min_size=1, max_size=6),
-       st.integers(64, 4096), st.integers(64, 4096))
+@given(
+    st.lists(
+        st.lists(
+            st.tuples(st.sampled_from(["bee", "flower"]), st.floats(0, 100), ratio, ratio, ratio, ratio), max_size=5
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    st.integers(64, 4096),
+    st.integers(64, 4096),
+)
 def test_any_predictions_inside_the_image_make_a_manifest_that_validates(tmp_path_factory, images, width, height):
-    documents = [result(f"t/{n}.jpg", *[(label, confidence, (x, y, max(0.001, w * (1 - x)), max(0.001, h * (1 - y))))
-                                        for label, confidence, x, y, w, h in labels if x < 1 and y < 1])
-                 for n, labels in enumerate(images)]
+    documents = [
+        result(
+            f"t/{n}.jpg",
+            *[
+                (label, confidence, (x, y, max(0.001, w * (1 - x)), max(0.001, h * (1 - y))))
+                for label, confidence, x, y, w, h in labels
+                if x < 1 and y < 1
+            ],
+        )
+        for n, labels in enumerate(images)
+    ]
     chosen = export.select(documents, export.Rules(0, 100))
     path = write(tmp_path_factory.mktemp("review"), export.manifest_lines(chosen, lambda key: (width, height)))
     assert [p for p in manifest_tools.validate(path) if p.line is not None] == [], "no problem on any line"
@@ -128,19 +171,41 @@ def test_merge_keeps_every_image_once_with_the_reviewed_line_where_there_is_one(
     merged = merge([line(r, "base") for r in base_refs], [line(r, "reviewed") for r in reviewed_refs])
     refs = [json.loads(text)["source-ref"][7:] for text in merged.lines]
     assert refs == base_refs + [r for r in reviewed_refs if r not in base_refs]
-    assert all(json.loads(text)["note"] == ("reviewed" if json.loads(text)["source-ref"][7:] in reviewed_refs
-                                            else "base") for text in merged.lines)
+    assert all(
+        json.loads(text)["note"] == ("reviewed" if json.loads(text)["source-ref"][7:] in reviewed_refs else "base")
+        for text in merged.lines
+    )
 
 
 def test_review_export_and_manifest_merge_from_the_command_line(gallery_run, tmp_path, capsys):
     images, results, _ = gallery_run
     out = tmp_path / "review.manifest"
-    assert main(["review", "export", "--results", str(results), "--images", str(images), "--out", str(out),
-                 "--low", "50", "--high", "80"]) == 0
+    assert (
+        main(
+            [
+                "review",
+                "export",
+                "--results",
+                str(results),
+                "--images",
+                str(images),
+                "--out",
+                str(out),
+                "--low",
+                "50",
+                "--high",
+                "80",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "3 of 4 images with a result to review" in printed, printed
-    assert [e.key for e in read_manifest(out)] == ["test_images/empty.jpg", "test_images/flowers.png",
-                                                   "test_images/meadow/bee #1.jpg"]
+    assert [e.key for e in read_manifest(out)] == [
+        "test_images/empty.jpg",
+        "test_images/flowers.png",
+        "test_images/meadow/bee #1.jpg",
+    ]
     assert main(["manifest", "validate", str(out)]) == 0
     base = tmp_path / "base.manifest"
     base.write_text(out.read_text().splitlines()[0] + "\n")

@@ -28,28 +28,49 @@ BUDGET = replace(SETTINGS, max_running_seconds_per_day=12 * 3600)
 NOON = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
-def spent(status="RUNNING", visible=5, in_flight=0, mapping=True, busy=False, announced=False,
-          seconds=12 * 3600) -> Observation:
-    return Observation(NOON, visible, in_flight, status, mapping, NOON, announced, mapping_busy=busy,
-                       running_seconds_today=seconds)
+def spent(
+    status="RUNNING", visible=5, in_flight=0, mapping=True, busy=False, announced=False, seconds=12 * 3600
+) -> Observation:
+    return Observation(
+        NOON, visible, in_flight, status, mapping, NOON, announced, mapping_busy=busy, running_seconds_today=seconds
+    )
 
 
 # --- the budget -----------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("lifecycle", "hours", "expected"), [
-    ("on-demand", None, 12), ("always-on", None, None), ("manual", None, None),
-    ("on-demand", 24, None), ("on-demand", 3, 3), ("always-on", 20, 20)])
+@pytest.mark.parametrize(
+    ("lifecycle", "hours", "expected"),
+    [
+        ("on-demand", None, 12),
+        ("always-on", None, None),
+        ("manual", None, None),
+        ("on-demand", 24, None),
+        ("on-demand", 3, 3),
+        ("always-on", 20, 20),
+    ],
+)
 def test_the_budget_by_mode(lifecycle, hours, expected):
     config = PipelineConfig(MODEL_ARN_EXAMPLE, model_lifecycle=lifecycle, max_model_hours_per_day=hours)
     assert config.effective_max_model_hours_per_day == expected
     assert config.manager_environment()["MAX_RUNNING_SECONDS_PER_DAY"] == str((expected or 0) * 3600)
-    assert Settings.from_environ({**config.manager_environment(), "QUEUE_URL": "q", "MAPPING_UUID": "m",
-                                  "STATE_PARAMETER": "s"}).max_running_seconds_per_day == (expected or 0) * 3600
+    assert (
+        Settings.from_environ(
+            {**config.manager_environment(), "QUEUE_URL": "q", "MAPPING_UUID": "m", "STATE_PARAMETER": "s"}
+        ).max_running_seconds_per_day
+        == (expected or 0) * 3600
+    )
 
 
-@pytest.mark.parametrize(("values", "problem"), [
-    ({"max_model_hours_per_day": "0"}, "max_model_hours_per_day=0 is out of range"),
-    ({"max_model_hours_per_day": "25"}, "max_model_hours_per_day=25 is out of range"),
-    ({"max_model_hours_per_day": "6", "model_lifecycle": "manual"}, "with model_lifecycle=manual the manager never")])
+@pytest.mark.parametrize(
+    ("values", "problem"),
+    [
+        ({"max_model_hours_per_day": "0"}, "max_model_hours_per_day=0 is out of range"),
+        ({"max_model_hours_per_day": "25"}, "max_model_hours_per_day=25 is out of range"),
+        (
+            {"max_model_hours_per_day": "6", "model_lifecycle": "manual"},
+            "with model_lifecycle=manual the manager never",
+        ),
+    ],
+)
 def test_a_budget_that_cannot_hold_is_refused(values, problem):
     with pytest.raises(ConfigError, match=problem):
         PipelineConfig.from_mapping({"model_arn": MODEL_ARN_EXAMPLE, **values})
@@ -95,8 +116,13 @@ def state_after(runs: list[tuple[datetime, str]]) -> dict:
 
 def test_running_periods_are_counted_and_a_new_utc_day_starts_at_zero():
     start = datetime(2026, 11, 23, 22, 0, tzinfo=UTC)
-    state = state_after([(start, "RUNNING"), (start + timedelta(hours=1), "STOPPED"),
-                         (start + timedelta(hours=1, minutes=30), "RUNNING")])
+    state = state_after(
+        [
+            (start, "RUNNING"),
+            (start + timedelta(hours=1), "STOPPED"),
+            (start + timedelta(hours=1, minutes=30), "RUNNING"),
+        ]
+    )
     assert running_seconds_today(state, start + timedelta(hours=1, minutes=45)) == 3600 + 15 * 60
     # Still running at 00:30 the next day: only the half hour after midnight counts for that day.
     assert running_seconds_today(state, start + timedelta(hours=2, minutes=30)) == 30 * 60
@@ -109,17 +135,28 @@ def test_resume_gives_another_full_budget_from_now():
     assert running_seconds_today(state, now) == 12 * 3600
     resumed = resumed_state(state, now)
     assert running_seconds_today(resumed, now + timedelta(hours=1)) == 3600
-    kept = next_state(Observation(now + timedelta(minutes=1), 0, 0, "RUNNING", True, None), Decision("", now, 0),
-                      resumed)
+    kept = next_state(
+        Observation(now + timedelta(minutes=1), 0, 0, "RUNNING", True, None), Decision("", now, 0), resumed
+    )
     assert kept["resumed_at"] == now.isoformat()  # the manager keeps the resume for the rest of the day
 
 
-@given(st.dictionaries(st.sampled_from(["budget_day", "running_seconds", "resumed_at", "model_status",
-                                        "model_status_since"]),
-                       st.one_of(st.none(), st.booleans(), st.integers(), st.just(86_400), st.floats(allow_nan=True),
-                                 st.text(),
-                                 st.just("RUNNING"), st.just(NOON.date().isoformat()),
-                                 st.just((NOON - timedelta(hours=1)).isoformat()))))
+@given(
+    st.dictionaries(
+        st.sampled_from(["budget_day", "running_seconds", "resumed_at", "model_status", "model_status_since"]),
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(),
+            st.just(86_400),
+            st.floats(allow_nan=True),
+            st.text(),
+            st.just("RUNNING"),
+            st.just(NOON.date().isoformat()),
+            st.just((NOON - timedelta(hours=1)).isoformat()),
+        ),
+    )
+)
 def test_any_state_gives_a_count_between_zero_and_the_day_so_far(state):
     """A corrupted state can make the guard forget (count 0), never count more than the day has had."""
     assert 0 <= running_seconds_today(state, NOON) <= 12 * 3600

@@ -12,17 +12,20 @@ from helpers import LABELS, PARAMETER, Rejections
 pytestmark = pytest.mark.unit
 
 
-@pytest.mark.parametrize(("document", "message"), [
-    ("not json", r"not JSON.*Fix: write"),
-    ("[]", r"must be a JSON object"),
-    ('{"min_confidence": 101}', r"min_confidence=101 is out of range.*0 to 100"),
-    ('{"min_confidence": 0.8, "labels": {"bee": -1}}', r"labels.bee=-1 is out of range"),
-    ('{"min_confidence": "high"}', r"min_confidence is 'high', not a number"),
-    ('{"min_confidence": true}', r"not a number"),
-    ('{"labels": ["bee"]}', r"\"labels\" is \['bee'\]. Fix: an object"),
-    ('{"labels": {" ": 50}}', r"empty label name"),
-    ('{"threshold": 50}', r"unknown key\(s\) threshold"),
-])
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ("not json", r"not JSON.*Fix: write"),
+        ("[]", r"must be a JSON object"),
+        ('{"min_confidence": 101}', r"min_confidence=101 is out of range.*0 to 100"),
+        ('{"min_confidence": 0.8, "labels": {"bee": -1}}', r"labels.bee=-1 is out of range"),
+        ('{"min_confidence": "high"}', r"min_confidence is 'high', not a number"),
+        ('{"min_confidence": true}', r"not a number"),
+        ('{"labels": ["bee"]}', r"\"labels\" is \['bee'\]. Fix: an object"),
+        ('{"labels": {" ": 50}}', r"empty label name"),
+        ('{"threshold": 50}', r"unknown key\(s\) threshold"),
+    ],
+)
 def test_bad_documents_are_rejected_naming_the_problem_and_the_fix(document, message):
     with pytest.raises(ThresholdsError, match=message):
         parse_thresholds(document)
@@ -35,15 +38,18 @@ def test_a_document_reads_back_as_written():
     assert parse_thresholds("{}") == Thresholds(None, {})
 
 
-@pytest.mark.parametrize(("thresholds", "sent", "kept"), [
-    # per-label, then global: ask for the lowest, keep each label at its own
-    (Thresholds(90.0, {"flower": 80.0}), 80.0, ["bee", "flower"]),
-    (Thresholds(98.0, {"flower": 80.0}), 80.0, ["flower"]),
-    (Thresholds(80.0, {"bee": 99.0}), 80.0, ["flower"]),
-    # no global: the model's assumed thresholds (no MinConfidence), per-label filters on top
-    (Thresholds(None, {"bee": 99.0}), None, ["flower"]),
-    (Thresholds(None, {}), None, ["bee", "flower"]),
-])
+@pytest.mark.parametrize(
+    ("thresholds", "sent", "kept"),
+    [
+        # per-label, then global: ask for the lowest, keep each label at its own
+        (Thresholds(90.0, {"flower": 80.0}), 80.0, ["bee", "flower"]),
+        (Thresholds(98.0, {"flower": 80.0}), 80.0, ["flower"]),
+        (Thresholds(80.0, {"bee": 99.0}), 80.0, ["flower"]),
+        # no global: the model's assumed thresholds (no MinConfidence), per-label filters on top
+        (Thresholds(None, {"bee": 99.0}), None, ["flower"]),
+        (Thresholds(None, {}), None, ["bee", "flower"]),
+    ],
+)
 def test_precedence_is_per_label_then_global_then_the_models_assumed_threshold(thresholds, sent, kept):
     assert thresholds.request_min_confidence() == sent
     assert [label["Name"] for label in thresholds.keep(LABELS)] == kept
@@ -81,8 +87,11 @@ EXAMPLE_SUMMARY = {  # Rekognition's example summary file, shortened
     "AggregatedEvaluationResults": {"F1Score": 0.97, "Precision": 0.97, "Recall": 0.97},
     "EvaluationDetails": {"Labels": ["CAP", "WATCH"], "NumberOfTestingImages": 624},
     "LabelEvaluationResults": [
-        {"Label": "CAP", "Metrics": {"F1Score": 0.979, "Precision": 0.98, "Recall": 0.977,
-                                     "Threshold": 0.9879502058029175}, "NumberOfTestingImages": 390},
+        {
+            "Label": "CAP",
+            "Metrics": {"F1Score": 0.979, "Precision": 0.98, "Recall": 0.977, "Threshold": 0.9879502058029175},
+            "NumberOfTestingImages": 390,
+        },
         {"Label": "WATCH", "Metrics": {"F1Score": 0.966, "Threshold": 0.5}, "NumberOfTestingImages": 234},
     ],
 }
@@ -90,8 +99,10 @@ EXAMPLE_SUMMARY = {  # Rekognition's example summary file, shortened
 
 REFERENCE_SUMMARY = {  # the reference's spelling: labelEvaluationResults, LabelName, Threshold beside Metrics
     "Version": "1",
-    "labelEvaluationResults": [{"LabelName": "CAP", "Threshold": 0.9879502058029175, "Metrics": {"F1Score": 0.9}},
-                               {"LabelName": "WATCH", "Threshold": 0.5, "Metrics": {}}],
+    "labelEvaluationResults": [
+        {"LabelName": "CAP", "Threshold": 0.9879502058029175, "Metrics": {"F1Score": 0.9}},
+        {"LabelName": "WATCH", "Threshold": 0.5, "Metrics": {}},
+    ],
 }
 
 
@@ -102,11 +113,14 @@ def test_assumed_thresholds_are_read_from_both_summary_layouts_as_percent(summar
     assert assumed_thresholds(summary) == {"CAP": 98.795, "WATCH": 50.0}
 
 
-@pytest.mark.parametrize(("summary", "message"), [
-    ({"Version": 1}, r"no LabelEvaluationResults"),
-    ({"LabelEvaluationResults": [{"Label": "CAP", "Metrics": {"Threshold": 98.8}}]}, r"item 1 has no Label and"),
-    ({"LabelEvaluationResults": [{"Metrics": {"Threshold": 0.5}}]}, r"item 1"),
-])
+@pytest.mark.parametrize(
+    ("summary", "message"),
+    [
+        ({"Version": 1}, r"no LabelEvaluationResults"),
+        ({"LabelEvaluationResults": [{"Label": "CAP", "Metrics": {"Threshold": 98.8}}]}, r"item 1 has no Label and"),
+        ({"LabelEvaluationResults": [{"Metrics": {"Threshold": 0.5}}]}, r"item 1"),
+    ],
+)
 def test_a_summary_without_thresholds_says_what_is_missing(summary, message):
     from customlabels.operations.runtime_thresholds import assumed_thresholds
 

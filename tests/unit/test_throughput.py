@@ -102,8 +102,9 @@ def test_bad_parameters_are_refused():
 # --- closed loop: the real control in simulated execution environments against the emulator's capacity -------------
 
 
-@pytest.mark.parametrize("cell", [Cell("2 TPS x 1", 2, 1), Cell("5 TPS x 2", 5, 2), Cell("8 TPS x 2", 8, 2)],
-                         ids=lambda cell: cell.name)
+@pytest.mark.parametrize(
+    "cell", [Cell("2 TPS x 1", 2, 1), Cell("5 TPS x 2", 5, 2), Cell("8 TPS x 2", 8, 2)], ids=lambda cell: cell.name
+)
 def test_the_environments_find_a_capacity_they_are_not_told_and_lose_nothing(cell):
     measured = run_cell(cell, ADAPTIVE)
     assert measured.lost == 0
@@ -128,8 +129,9 @@ def test_the_simulation_is_deterministic():
 
 def test_a_model_that_may_scale_is_shown_more_demand_than_it_serves_by_probes_whose_throttles_lower_nothing():
     clock = ManualClock(0.0)
-    control = ThroughputControl(initial_rate=2.0, scale_factor=3, demand_probe_seconds=0.9, clock=clock,
-                                sleep=clock.sleep)
+    control = ThroughputControl(
+        initial_rate=2.0, scale_factor=3, demand_probe_seconds=0.9, clock=clock, sleep=clock.sleep
+    )
     control.throttled()  # the first throttle: the share at the starting units is 1.9
     calls = [control.reserve_call() for _ in range(6)]
     probes = [slot for slot, _, probe in calls if probe]

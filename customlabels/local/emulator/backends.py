@@ -19,9 +19,17 @@ class ManifestBackend:
     Images are matched to manifest lines by the longest common trailing path of key and `source-ref`.
     """
 
-    def __init__(self, entries: list[ManifestEntry], *, confidence: float = 95.0, jitter: float = 4.0,
-                 miss_rate: float = 0.0, spurious_rate: float = 0.0, seed: int = 0,
-                 label_confidence: dict[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        entries: list[ManifestEntry],
+        *,
+        confidence: float = 95.0,
+        jitter: float = 4.0,
+        miss_rate: float = 0.0,
+        spurious_rate: float = 0.0,
+        seed: int = 0,
+        label_confidence: dict[str, float] | None = None,
+    ) -> None:
         self.confidence, self.jitter, self.seed = confidence, jitter, seed
         self.label_confidence = dict(label_confidence or {})
         self.miss_rate, self.spurious_rate = miss_rate, spurious_rate
@@ -42,17 +50,36 @@ class ManifestBackend:
         for box in entry.boxes:
             if rng.random() < self.miss_rate:
                 continue
-            geometry = {"BoundingBox": {"Width": box.width / manifest_width, "Height": box.height / manifest_height,
-                                        "Left": box.left / manifest_width, "Top": box.top / manifest_height}}
+            geometry = {
+                "BoundingBox": {
+                    "Width": box.width / manifest_width,
+                    "Height": box.height / manifest_height,
+                    "Left": box.left / manifest_width,
+                    "Top": box.top / manifest_height,
+                }
+            }
             labels.append({"Name": box.label, "Confidence": self._confidence(rng, box.label), "Geometry": geometry})
-        labels += [{"Name": name, "Confidence": self._confidence(rng, name)} for name in entry.labels
-                   if rng.random() >= self.miss_rate]
+        labels += [
+            {"Name": name, "Confidence": self._confidence(rng, name)}
+            for name in entry.labels
+            if rng.random() >= self.miss_rate
+        ]
         if self.label_names and rng.random() < self.spurious_rate:
             box_width, box_height = rng.uniform(0.05, 0.3), rng.uniform(0.05, 0.3)
-            labels.append({"Name": rng.choice(self.label_names), "Confidence": round(rng.uniform(35.0, 85.0), 3),
-                           "Geometry": {"BoundingBox": {"Width": box_width, "Height": box_height,
-                                                        "Left": rng.uniform(0, 1 - box_width),
-                                                        "Top": rng.uniform(0, 1 - box_height)}}})
+            labels.append(
+                {
+                    "Name": rng.choice(self.label_names),
+                    "Confidence": round(rng.uniform(35.0, 85.0), 3),
+                    "Geometry": {
+                        "BoundingBox": {
+                            "Width": box_width,
+                            "Height": box_height,
+                            "Left": rng.uniform(0, 1 - box_width),
+                            "Top": rng.uniform(0, 1 - box_height),
+                        }
+                    },
+                }
+            )
         return labels
 
     def _confidence(self, rng: random.Random, label: str) -> float:

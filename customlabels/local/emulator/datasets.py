@@ -29,8 +29,10 @@ from typing import Any
 from customlabels.datasets.manifest import ManifestError, parse_document
 from customlabels.local.emulator.rekognition import ServiceError
 
-DATASET_ARN = re.compile(r"^(?P<project>arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project/[a-zA-Z0-9_.\-]{1,255})"
-                         r"/dataset/(?P<type>train|test)/(?P<created>[0-9]+)$")
+DATASET_ARN = re.compile(
+    r"^(?P<project>arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project/[a-zA-Z0-9_.\-]{1,255})"
+    r"/dataset/(?P<type>train|test)/(?P<created>[0-9]+)$"
+)
 """botocore's pattern of a dataset ARN, with the project's ARN (without its creation time) as a group."""
 MAX_CHANGES_BYTES = 5_242_880
 """botocore's bound on `Changes.GroundTruth`, "less than 5MB" in the API reference."""
@@ -57,8 +59,9 @@ class EmulatedDataset:
 class DatasetStore:
     """The datasets of the projects that `projects()` names (project ARNs: `.../project/NAME/CREATED`)."""
 
-    def __init__(self, *, clock: Callable[[], float], projects: Callable[[], set[str]],
-                 update_delay: float = 0.0) -> None:
+    def __init__(
+        self, *, clock: Callable[[], float], projects: Callable[[], set[str]], update_delay: float = 0.0
+    ) -> None:
         self.clock = clock
         self.projects = projects
         self.update_delay = update_delay
@@ -67,8 +70,11 @@ class DatasetStore:
 
     @property
     def handlers(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
-        return {"UpdateDatasetEntries": self.update_dataset_entries, "ListDatasetEntries": self.list_dataset_entries,
-                "DescribeDataset": self.describe_dataset}
+        return {
+            "UpdateDatasetEntries": self.update_dataset_entries,
+            "ListDatasetEntries": self.list_dataset_entries,
+            "DescribeDataset": self.describe_dataset,
+        }
 
     # --- the projects' side ------------------------------------------------------------------------------------
 
@@ -79,10 +85,17 @@ class DatasetStore:
             datasets = [self._dataset(f"{name_arn}/dataset/{kind}/{created}") for kind in ("train", "test")]
             for dataset in datasets:
                 self._advance(dataset)
-            return [{"CreationTimestamp": dataset.created, "DatasetType": dataset.dataset_type,
-                     "DatasetArn": dataset.arn, "Status": dataset.status,
-                     "StatusMessage": _status_message(dataset.status), "StatusMessageCode": "SUCCESS"}
-                    for dataset in datasets]
+            return [
+                {
+                    "CreationTimestamp": dataset.created,
+                    "DatasetType": dataset.dataset_type,
+                    "DatasetArn": dataset.arn,
+                    "Status": dataset.status,
+                    "StatusMessage": _status_message(dataset.status),
+                    "StatusMessageCode": "SUCCESS",
+                }
+                for dataset in datasets
+            ]
 
     # --- operations --------------------------------------------------------------------------------------------
 
@@ -98,9 +111,10 @@ class DatasetStore:
             dataset = self._find(request.get("DatasetArn"))
             self._advance(dataset)
             if dataset.status == "UPDATE_IN_PROGRESS":
-                raise ServiceError("ResourceInUseException",
-                                   f"The dataset {dataset.arn} is being updated; try again when DescribeDataset "
-                                   "says UPDATE_COMPLETE")
+                raise ServiceError(
+                    "ResourceInUseException",
+                    f"The dataset {dataset.arn} is being updated; try again when DescribeDataset says UPDATE_COMPLETE",
+                )
             for source_ref, (line, labels) in parsed.items():
                 dataset.entries[source_ref] = line
                 dataset.labels[source_ref] = labels
@@ -123,13 +137,16 @@ class DatasetStore:
         with self._lock:
             dataset = self._find(request.get("DatasetArn"))
             self._advance(dataset)
-            chosen = [line for source_ref, line in dataset.entries.items()
-                      if (wanted is None or dataset.labels[source_ref] & set(wanted))
-                      and (labeled is None or bool(dataset.labels[source_ref]) == labeled)
-                      and (contains is None or contains in source_ref)
-                      and not has_errors]  # the emulator keeps no entry with errors
+            chosen = [
+                line
+                for source_ref, line in dataset.entries.items()
+                if (wanted is None or dataset.labels[source_ref] & set(wanted))
+                and (labeled is None or bool(dataset.labels[source_ref]) == labeled)
+                and (contains is None or contains in source_ref)
+                and not has_errors
+            ]  # the emulator keeps no entry with errors
         start = _start(request.get("NextToken"), len(chosen))
-        answer: dict[str, Any] = {"DatasetEntries": chosen[start:start + maximum]}
+        answer: dict[str, Any] = {"DatasetEntries": chosen[start : start + maximum]}
         if start + maximum < len(chosen):
             answer["NextToken"] = _token(start + maximum)
         return answer
@@ -139,21 +156,32 @@ class DatasetStore:
             dataset = self._find(request.get("DatasetArn"))
             self._advance(dataset)
             labels = set().union(*dataset.labels.values()) if dataset.labels else set()
-            return {"DatasetDescription": {
-                "CreationTimestamp": dataset.created, "LastUpdatedTimestamp": dataset.updated or dataset.created,
-                "Status": dataset.status, "StatusMessage": _status_message(dataset.status),
-                "StatusMessageCode": "SUCCESS",
-                "DatasetStats": {"LabeledEntries": sum(1 for found in dataset.labels.values() if found),
-                                 "TotalEntries": len(dataset.entries), "TotalLabels": len(labels),
-                                 "ErrorEntries": 0}}}
+            return {
+                "DatasetDescription": {
+                    "CreationTimestamp": dataset.created,
+                    "LastUpdatedTimestamp": dataset.updated or dataset.created,
+                    "Status": dataset.status,
+                    "StatusMessage": _status_message(dataset.status),
+                    "StatusMessageCode": "SUCCESS",
+                    "DatasetStats": {
+                        "LabeledEntries": sum(1 for found in dataset.labels.values() if found),
+                        "TotalEntries": len(dataset.entries),
+                        "TotalLabels": len(labels),
+                        "ErrorEntries": 0,
+                    },
+                }
+            }
 
     # --- helpers -----------------------------------------------------------------------------------------------
 
     def _find(self, arn: Any) -> EmulatedDataset:
         match = DATASET_ARN.match(arn) if isinstance(arn, str) else None
         if match is None:
-            raise ServiceError("InvalidParameterException", f"DatasetArn {arn!r} is not a dataset ARN "
-                               "(arn:aws:rekognition:REGION:ACCOUNT:project/NAME/dataset/train|test/NUMBER)")
+            raise ServiceError(
+                "InvalidParameterException",
+                f"DatasetArn {arn!r} is not a dataset ARN "
+                "(arn:aws:rekognition:REGION:ACCOUNT:project/NAME/dataset/train|test/NUMBER)",
+            )
         if not any(project.rsplit("/", 1)[0] == match["project"] for project in self.projects()):
             raise ServiceError("ResourceNotFoundException", f"The dataset {arn} was not found: no such project")
         return self._dataset(arn)
@@ -172,15 +200,19 @@ class DatasetStore:
 def _changed_lines(changes: Any) -> list[str]:
     """The JSON lines of `Changes.GroundTruth` (base64 on the wire, as botocore sends a blob)."""
     if not isinstance(changes, dict) or not isinstance(changes.get("GroundTruth"), str):
-        raise ServiceError("InvalidParameterException", "Changes.GroundTruth is required: the JSON lines to add or "
-                                                        "update")
+        raise ServiceError(
+            "InvalidParameterException", "Changes.GroundTruth is required: the JSON lines to add or update"
+        )
     try:
         data = base64.b64decode(changes["GroundTruth"], validate=True)
     except (binascii.Error, ValueError):
         raise ServiceError("InvalidParameterException", "Changes.GroundTruth is not base64") from None
     if not 1 <= len(data) <= MAX_CHANGES_BYTES:
-        raise ServiceError("InvalidParameterException", f"Changes.GroundTruth is {len(data)} bytes: it must be 1 to "
-                                                        f"{MAX_CHANGES_BYTES} (5 MB); send the lines in several calls")
+        raise ServiceError(
+            "InvalidParameterException",
+            f"Changes.GroundTruth is {len(data)} bytes: it must be 1 to "
+            f"{MAX_CHANGES_BYTES} (5 MB); send the lines in several calls",
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -194,8 +226,10 @@ def _changed_lines(changes: Any) -> list[str]:
 def _entry(line: str, number: int) -> tuple[str, frozenset[str]]:
     """The line's source-ref and labels; a line Rekognition would fail the update on is refused, named."""
     if len(line) > MAX_ENTRY_CHARACTERS:
-        raise ServiceError("InvalidParameterException", f"line {number} of Changes is {len(line)} characters; a "
-                                                        f"dataset entry holds at most {MAX_ENTRY_CHARACTERS}")
+        raise ServiceError(
+            "InvalidParameterException",
+            f"line {number} of Changes is {len(line)} characters; a dataset entry holds at most {MAX_ENTRY_CHARACTERS}",
+        )
     try:
         entry = parse_document(json.loads(line), number, "Changes")
     except json.JSONDecodeError as error:
@@ -203,8 +237,9 @@ def _entry(line: str, number: int) -> tuple[str, frozenset[str]]:
     except ManifestError as error:
         raise ServiceError("InvalidParameterException", str(error)) from None
     if not entry.source_ref.startswith("s3://"):
-        raise ServiceError("InvalidParameterException", f"Changes:{number}: source-ref {entry.source_ref!r} is not an "
-                                                        "s3:// URI")
+        raise ServiceError(
+            "InvalidParameterException", f"Changes:{number}: source-ref {entry.source_ref!r} is not an s3:// URI"
+        )
     return entry.source_ref, frozenset(entry.labels) | {box.label for box in entry.boxes}
 
 
@@ -225,5 +260,8 @@ def _start(token: Any, total: int) -> int:
 
 
 def _status_message(status: str) -> str:
-    return {"CREATE_COMPLETE": "The dataset is created.", "UPDATE_IN_PROGRESS": "The dataset is being updated.",
-            "UPDATE_COMPLETE": "The dataset is updated."}.get(status, status)
+    return {
+        "CREATE_COMPLETE": "The dataset is created.",
+        "UPDATE_IN_PROGRESS": "The dataset is being updated.",
+        "UPDATE_COMPLETE": "The dataset is updated.",
+    }.get(status, status)

@@ -38,8 +38,9 @@ def check_image(data: bytes) -> tuple[int, int]:
                 check_dimensions(width, height)
                 picture.load()
         except Image.DecompressionBombError:
-            raise ImageRejected("InvalidParameterException",
-                                f"Image dimensions exceed the {MAX_SIDE} x {MAX_SIDE} px limit") from None
+            raise ImageRejected(
+                "InvalidParameterException", f"Image dimensions exceed the {MAX_SIDE} x {MAX_SIDE} px limit"
+            ) from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
             raise ImageRejected("InvalidImageFormatException", "Request has invalid image format") from None
     return width, height
@@ -47,8 +48,12 @@ def check_image(data: bytes) -> tuple[int, int]:
 
 def check_dimensions(width: int, height: int) -> None:
     if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
-        raise ImageRejected("InvalidParameterException",
-                            f"Image dimensions {width}x{height} are outside {MIN_SIDE}-{MAX_SIDE} px per side")
+        raise ImageRejected(
+            "InvalidParameterException",
+            f"Image dimensions {width}x{height} are outside {MIN_SIDE}-{MAX_SIDE} px per side",
+        )
     if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
-        raise ImageRejected("InvalidParameterException",
-                            f"Image aspect ratio {width}x{height} exceeds the maximum of {MAX_ASPECT_RATIO}:1")
+        raise ImageRejected(
+            "InvalidParameterException",
+            f"Image aspect ratio {width}x{height} exceeds the maximum of {MAX_ASPECT_RATIO}:1",
+        )

@@ -116,8 +116,10 @@ def fault_code(name: str, spec: str) -> str:
         return FAULT_ALIASES[name]
     if re.fullmatch(r"[A-Z][A-Za-z]+(Exception|Error)", name):
         return name
-    raise ValueError(f"{spec!r}: unknown error {name!r}; use {', '.join(FAULT_ALIASES)} or an error code such as "
-                     "ImageTooLargeException")
+    raise ValueError(
+        f"{spec!r}: unknown error {name!r}; use {', '.join(FAULT_ALIASES)} or an error code such as "
+        "ImageTooLargeException"
+    )
 
 
 def parse_faults(spec: str | Mapping[str, float] | None) -> dict[str, float]:
@@ -133,8 +135,9 @@ def parse_faults(spec: str | Mapping[str, float] | None) -> dict[str, float]:
         try:
             value = float(rate)
         except ValueError:
-            raise ValueError(f"fault {name.strip()}={rate!r}: use NAME=RATE with a rate from 0 to 1, "
-                             "e.g. throttle=0.1") from None
+            raise ValueError(
+                f"fault {name.strip()}={rate!r}: use NAME=RATE with a rate from 0 to 1, e.g. throttle=0.1"
+            ) from None
         if not 0 <= value <= 1:
             raise ValueError(f"fault rate for {name} must be between 0 and 1, got {value}")
         faults[fault_code(name, f"{name}={rate}")] = value
@@ -152,8 +155,9 @@ def parse_fault_plan(spec: str | None) -> list[PlannedFault]:
         head, at, keys = part.strip().partition("@")
         name, _, calls = head.partition(":")
         if calls and not (calls.isdigit() and int(calls) > 0):
-            raise ValueError(f"fault plan {part.strip()!r}: the number of calls must be a whole number above 0, "
-                             f"e.g. throttle:5")
+            raise ValueError(
+                f"fault plan {part.strip()!r}: the number of calls must be a whole number above 0, e.g. throttle:5"
+            )
         if not name.strip():
             raise ValueError(f"fault plan {part.strip()!r}: name an error, e.g. throttle:5 or internal@*/bad.jpg")
         if at and not keys.strip():
@@ -162,8 +166,13 @@ def parse_fault_plan(spec: str | None) -> list[PlannedFault]:
     return plan
 
 
-MODEL_CHECKED = {"DetectCustomLabels", "DescribeProjects", "DescribeProjectVersions", "StartProjectVersion",
-                 "StopProjectVersion"}
+MODEL_CHECKED = {
+    "DetectCustomLabels",
+    "DescribeProjects",
+    "DescribeProjectVersions",
+    "StartProjectVersion",
+    "StopProjectVersion",
+}
 """Operations whose requests the front end checks against botocore's model; the datasets' operations
 (datasets.py) check their own, answering InvalidParameterException."""
 STARTABLE = {"TRAINING_COMPLETED", "STOPPED"}
@@ -238,9 +247,13 @@ class EmulatedModel:
     def evaluation_summary_document(self, labels: list[str]) -> dict[str, Any]:
         """The summary file training writes (the layout of Rekognition's example): per label, the assumed
         threshold as 0-1 in `Metrics.Threshold`."""
-        return {"Version": 1, "EvaluationDetails": {"ProjectVersionArn": self.arn, "Labels": labels},
-                "LabelEvaluationResults": [{"Label": label, "Metrics": {"Threshold": self.threshold(label) / 100}}
-                                           for label in labels]}
+        return {
+            "Version": 1,
+            "EvaluationDetails": {"ProjectVersionArn": self.arn, "Labels": labels},
+            "LabelEvaluationResults": [
+                {"Label": label, "Metrics": {"Threshold": self.threshold(label) / 100}} for label in labels
+            ],
+        }
 
 
 class CustomLabelsService:
@@ -249,14 +262,23 @@ class CustomLabelsService:
     `dispatch` is the front end (requests checked against botocore's model, calls counted); the operation
     methods assume a checked request."""
 
-    def __init__(self, *, read_s3_object: Callable[[str, str, str | None], bytes] | None = None,
-                 start_delay: float = 0.0, stop_delay: float = 0.0,
-                 tps_per_inference_unit: float = DEFAULT_TPS_PER_INFERENCE_UNIT,
-                 scale_up_after: float = DEFAULT_SCALE_UP_AFTER, scale_down_after: float = DEFAULT_SCALE_DOWN_AFTER,
-                 max_inference_units_quota: int = DEFAULT_INFERENCE_UNITS_QUOTA,
-                 latency: float = 0.0, faults: Mapping[str, float] | None = None,
-                 fault_plan: list[PlannedFault] | None = None, seed: int = 0,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        *,
+        read_s3_object: Callable[[str, str, str | None], bytes] | None = None,
+        start_delay: float = 0.0,
+        stop_delay: float = 0.0,
+        tps_per_inference_unit: float = DEFAULT_TPS_PER_INFERENCE_UNIT,
+        scale_up_after: float = DEFAULT_SCALE_UP_AFTER,
+        scale_down_after: float = DEFAULT_SCALE_DOWN_AFTER,
+        max_inference_units_quota: int = DEFAULT_INFERENCE_UNITS_QUOTA,
+        latency: float = 0.0,
+        faults: Mapping[str, float] | None = None,
+        fault_plan: list[PlannedFault] | None = None,
+        seed: int = 0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         """`tps_per_inference_unit`, `scale_up_after` and `scale_down_after` are the defaults of the models
         `add_model` creates (each model may have its own); `max_inference_units_quota` is the most units
         StartProjectVersion grants a model (LimitExceededException above it)."""
@@ -288,12 +310,21 @@ class CustomLabelsService:
 
     # --- set-up ------------------------------------------------------------------------------------------
 
-    def add_model(self, arn: str, *, backend: DetectionBackend | None = None,
-                  assumed_thresholds: Mapping[str, float] | None = None, running: bool = False,
-                  status: str = "TRAINING_COMPLETED", fails_to_start: bool = False,
-                  inference_units: int = 1, max_inference_units: int | None = None,
-                  tps_per_inference_unit: float | None = None, scale_up_after: float | None = None,
-                  scale_down_after: float | None = None) -> EmulatedModel:
+    def add_model(
+        self,
+        arn: str,
+        *,
+        backend: DetectionBackend | None = None,
+        assumed_thresholds: Mapping[str, float] | None = None,
+        running: bool = False,
+        status: str = "TRAINING_COMPLETED",
+        fails_to_start: bool = False,
+        inference_units: int = 1,
+        max_inference_units: int | None = None,
+        tps_per_inference_unit: float | None = None,
+        scale_up_after: float | None = None,
+        scale_down_after: float | None = None,
+    ) -> EmulatedModel:
         """A model version as training leaves it (TRAINING_COMPLETED; another settled `status` to rehearse it),
         or (`running`) RUNNING with `inference_units`, auto-scaling up to `max_inference_units` when that is
         higher. `fails_to_start`: its starts end in FAILED. Its capacity per unit and scaling delays default
@@ -303,16 +334,26 @@ class CustomLabelsService:
             raise ValueError(f"not a project version ARN: {arn}")
         if status not in SETTLED:
             raise ValueError(f"status {status!r}: use one of {', '.join(sorted(SETTLED))}")
-        project = self.projects.setdefault(match["prefix"], Project(f"{match['prefix']}/{match['created']}",
-                                                                    int(match["created"]) / 1000))
+        project = self.projects.setdefault(
+            match["prefix"], Project(f"{match['prefix']}/{match['created']}", int(match["created"]) / 1000)
+        )
         capacity = Capacity(
-            tps_per_inference_unit=self.tps_per_inference_unit if tps_per_inference_unit is None
+            tps_per_inference_unit=self.tps_per_inference_unit
+            if tps_per_inference_unit is None
             else tps_per_inference_unit,
             scale_up_after=self.scale_up_after if scale_up_after is None else scale_up_after,
-            scale_down_after=self.scale_down_after if scale_down_after is None else scale_down_after)
-        model = EmulatedModel(arn, project.arn, backend or NoDetections(), dict(assumed_thresholds or {}),
-                              status="RUNNING" if running else status, fails_to_start=fails_to_start,
-                              capacity=capacity, status_since=self.clock())
+            scale_down_after=self.scale_down_after if scale_down_after is None else scale_down_after,
+        )
+        model = EmulatedModel(
+            arn,
+            project.arn,
+            backend or NoDetections(),
+            dict(assumed_thresholds or {}),
+            status="RUNNING" if running else status,
+            fails_to_start=fails_to_start,
+            capacity=capacity,
+            status_since=self.clock(),
+        )
         if running:
             model.min_inference_units = inference_units
             model.max_inference_units = max(inference_units, max_inference_units or inference_units)
@@ -355,8 +396,10 @@ class CustomLabelsService:
             self.calls[operation] = self.calls.get(operation, 0) + 1
         try:
             if operation not in handlers:
-                raise ServiceError("UnknownOperationException",
-                                   f"The emulator does not implement {operation or 'an operation without a name'}")
+                raise ServiceError(
+                    "UnknownOperationException",
+                    f"The emulator does not implement {operation or 'an operation without a name'}",
+                )
             if operation in MODEL_CHECKED:
                 try:
                     validate(operation, request)
@@ -371,13 +414,17 @@ class CustomLabelsService:
     def detect_custom_labels(self, request: dict[str, Any]) -> dict[str, Any]:
         image = {name: value for name, value in request["Image"].items() if value is not None}  # null = absent
         if ("Bytes" in image) == ("S3Object" in image):
-            raise ServiceError("InvalidParameterException",
-                               "Image must have exactly one of Bytes or S3Object (both or neither were given)")
+            raise ServiceError(
+                "InvalidParameterException",
+                "Image must have exactly one of Bytes or S3Object (both or neither were given)",
+            )
         with self._lock:
             model = self._model(request["ProjectVersionArn"])
             if model.status != "RUNNING":
-                raise ServiceError("ResourceNotReadyException",
-                                   f"ProjectVersion {model.arn} is not ready; its status is {model.status}")
+                raise ServiceError(
+                    "ResourceNotReadyException",
+                    f"ProjectVersion {model.arn} is not ready; its status is {model.status}",
+                )
             self._inject_fault(_image_key(image))
             self._admit(model)
         if self.latency:
@@ -388,9 +435,11 @@ class CustomLabelsService:
         except ImageRejected as rejected:
             raise ServiceError(rejected.code, rejected.message) from None
         min_confidence = request.get("MinConfidence")
-        labels = [label for label in model.backend.detect(key, width, height)
-                  if label["Confidence"] >= (min_confidence if min_confidence is not None
-                                             else model.threshold(label["Name"]))]
+        labels = [
+            label
+            for label in model.backend.detect(key, width, height)
+            if label["Confidence"] >= (min_confidence if min_confidence is not None else model.threshold(label["Name"]))
+        ]
         labels.sort(key=lambda label: label["Confidence"], reverse=True)
         if request.get("MaxResults") is not None:
             labels = labels[: request["MaxResults"]]
@@ -399,11 +448,24 @@ class CustomLabelsService:
     def describe_projects(self, request: dict[str, Any]) -> dict[str, Any]:
         names = set(request.get("ProjectNames") or [])
         with self._lock:
-            projects = sorted((p for p in self.projects.values() if not names or p.name in names),
-                              key=lambda p: p.created, reverse=True)
+            projects = sorted(
+                (p for p in self.projects.values() if not names or p.name in names),
+                key=lambda p: p.created,
+                reverse=True,
+            )
         page, token = _page(projects, request, scope="projects")
-        return {"ProjectDescriptions": [{"ProjectArn": p.arn, "CreationTimestamp": p.created, "Status": "CREATED",
-                                         "Datasets": self.datasets.project_datasets(p.arn)} for p in page], **token}
+        return {
+            "ProjectDescriptions": [
+                {
+                    "ProjectArn": p.arn,
+                    "CreationTimestamp": p.created,
+                    "Status": "CREATED",
+                    "Datasets": self.datasets.project_datasets(p.arn),
+                }
+                for p in page
+            ],
+            **token,
+        }
 
     def describe_project_versions(self, request: dict[str, Any]) -> dict[str, Any]:
         project_arn = request["ProjectArn"]
@@ -411,9 +473,15 @@ class CustomLabelsService:
         with self._lock:
             if project_arn not in {project.arn for project in self.projects.values()}:
                 raise ServiceError("ResourceNotFoundException", f"Project {project_arn} was not found")
-            found = sorted((self._model(m.arn) for m in self.models.values()  # advances states and units
-                            if m.project_arn == project_arn and (not names or m.version_name in names)),
-                           key=lambda m: m.created, reverse=True)
+            found = sorted(
+                (
+                    self._model(m.arn)
+                    for m in self.models.values()  # advances states and units
+                    if m.project_arn == project_arn and (not names or m.version_name in names)
+                ),
+                key=lambda m: m.created,
+                reverse=True,
+            )
             page, token = _page(found, request, scope=project_arn)
             return {"ProjectVersionDescriptions": [_description(model) for model in page], **token}
 
@@ -421,17 +489,21 @@ class CustomLabelsService:
         minimum = request["MinInferenceUnits"]
         maximum = request.get("MaxInferenceUnits") or minimum
         if maximum < minimum:
-            raise ServiceError("InvalidParameterException",
-                               f"MaxInferenceUnits ({maximum}) must be at least MinInferenceUnits ({minimum})")
+            raise ServiceError(
+                "InvalidParameterException",
+                f"MaxInferenceUnits ({maximum}) must be at least MinInferenceUnits ({minimum})",
+            )
         if maximum > self.max_inference_units_quota:
-            raise ServiceError("LimitExceededException",
-                               f"{maximum} inference units exceed the quota of {self.max_inference_units_quota} "
-                               "per model")
+            raise ServiceError(
+                "LimitExceededException",
+                f"{maximum} inference units exceed the quota of {self.max_inference_units_quota} per model",
+            )
         with self._lock:
             model = self._model(request["ProjectVersionArn"])
             if model.status not in STARTABLE:
-                raise ServiceError("ResourceInUseException",
-                                   f"ProjectVersion {model.arn} cannot be started while {model.status}")
+                raise ServiceError(
+                    "ResourceInUseException", f"ProjectVersion {model.arn} cannot be started while {model.status}"
+                )
             model.min_inference_units, model.max_inference_units = minimum, maximum
             self._transition(model, "STARTING", self.start_delay)
             return {"Status": model.status}
@@ -440,8 +512,9 @@ class CustomLabelsService:
         with self._lock:
             model = self._model(request["ProjectVersionArn"])
             if model.status != "RUNNING":
-                raise ServiceError("ResourceInUseException",
-                                   f"ProjectVersion {model.arn} cannot be stopped while {model.status}")
+                raise ServiceError(
+                    "ResourceInUseException", f"ProjectVersion {model.arn} cannot be stopped while {model.status}"
+                )
             self._transition(model, "STOPPING", self.stop_delay)
             return {"Status": model.status}
 
@@ -490,8 +563,10 @@ class CustomLabelsService:
     def _admit(self, model: EmulatedModel) -> None:
         """The model's own units decide: over their capacity this second, the call is throttled."""
         if not model.capacity.admit(self.clock()):
-            raise ServiceError("ProvisionedThroughputExceededException",
-                               "The provisioned throughput of the model was exceeded; retry with backoff")
+            raise ServiceError(
+                "ProvisionedThroughputExceededException",
+                "The provisioned throughput of the model was exceeded; retry with backoff",
+            )
 
     def _image(self, image: dict[str, Any]) -> tuple[str, bytes]:
         if "Bytes" in image:
@@ -507,9 +582,10 @@ class CustomLabelsService:
         try:
             data = self.read_s3_object(s3_object["Bucket"], s3_object["Name"], s3_object.get("Version"))
         except Exception as error:  # any failure to read is what Rekognition reports as this code
-            raise ServiceError("InvalidS3ObjectException",
-                               f"Unable to get object metadata from S3. Check object key, region and/or access "
-                               f"permissions. ({error})") from None
+            raise ServiceError(
+                "InvalidS3ObjectException",
+                f"Unable to get object metadata from S3. Check object key, region and/or access permissions. ({error})",
+            ) from None
         if len(data) > MAX_S3_IMAGE_BYTES:
             raise ServiceError("ImageTooLargeException", "Image size is too large; the S3 object limit is 15 MB")
         return s3_object["Name"], data
@@ -525,17 +601,23 @@ def _page(items: list[Any], request: dict[str, Any], scope: str) -> tuple[list[A
             if issued_for != scope or not isinstance(offset, int) or offset < 0:
                 raise ValueError(request["NextToken"])
         except (ValueError, TypeError, binascii.Error):
-            raise ServiceError("InvalidPaginationTokenException",
-                               "Invalid pagination token: use the NextToken of the previous answer") from None
+            raise ServiceError(
+                "InvalidPaginationTokenException", "Invalid pagination token: use the NextToken of the previous answer"
+            ) from None
     end = offset + (request.get("MaxResults") or 100)
-    token = {"NextToken": base64.urlsafe_b64encode(json.dumps([scope, end]).encode()).decode()} \
-        if end < len(items) else {}
+    token = (
+        {"NextToken": base64.urlsafe_b64encode(json.dumps([scope, end]).encode()).decode()} if end < len(items) else {}
+    )
     return items[offset:end], token
 
 
 def _description(model: EmulatedModel) -> dict[str, Any]:
-    description = {"ProjectVersionArn": model.arn, "CreationTimestamp": model.created, "Status": model.status,
-                   "StatusMessage": _status_message(model)}
+    description = {
+        "ProjectVersionArn": model.arn,
+        "CreationTimestamp": model.created,
+        "Status": model.status,
+        "StatusMessage": _status_message(model),
+    }
     if model.min_inference_units is not None:
         description["MinInferenceUnits"] = model.min_inference_units
         description["MaxInferenceUnits"] = model.max_inference_units
@@ -575,8 +657,13 @@ def serve(service: CustomLabelsService, host: str = "127.0.0.1", port: int = 0) 
             except ServiceError as error:
                 status, body = error.http_status, {"__type": error.code, "Message": error.message}
             except Exception as error:  # the boundary: whatever went wrong, the caller gets an answer
-                status, body = 500, {"__type": "InternalServerError",
-                                     "Message": f"The emulator failed: {type(error).__name__}: {error}"}
+                status, body = (
+                    500,
+                    {
+                        "__type": "InternalServerError",
+                        "Message": f"The emulator failed: {type(error).__name__}: {error}",
+                    },
+                )
             payload = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/x-amz-json-1.1")
@@ -607,6 +694,7 @@ def serve(service: CustomLabelsService, host: str = "127.0.0.1", port: int = 0) 
     server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
     # A short poll interval: shutdown() returns within 50 ms instead of half a second.
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="rekognition-emulator",
-                     daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="rekognition-emulator", daemon=True
+    ).start()
     return server

@@ -53,8 +53,9 @@ def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
             raise RequestError("SerializationException", f"Expected an object at '{where}'")
         for name in shape.required_members:
             if value.get(name) is None:
-                problems.append(f"Value null at '{_join(path, name)}' failed to satisfy constraint: "
-                                "Member must not be null")
+                problems.append(
+                    f"Value null at '{_join(path, name)}' failed to satisfy constraint: Member must not be null"
+                )
         for name, member in shape.members.items():
             if value.get(name) is not None:
                 _check(member, value[name], _join(path, name), problems)
@@ -69,20 +70,28 @@ def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
             raise RequestError("SerializationException", f"Expected a string at '{where}'")
         _length(value, len(value), limits, path, problems)
         if "pattern" in limits and not re.fullmatch(limits["pattern"], value):
-            problems.append(f"Value '{value}' at '{path}' failed to satisfy constraint: Member must satisfy "
-                            f"regular expression pattern: {limits['pattern']}")
+            problems.append(
+                f"Value '{value}' at '{path}' failed to satisfy constraint: Member must satisfy "
+                f"regular expression pattern: {limits['pattern']}"
+            )
         if shape.enum and value not in shape.enum:
-            problems.append(f"Value '{value}' at '{path}' failed to satisfy constraint: Member must satisfy enum "
-                            f"value set: [{', '.join(shape.enum)}]")
+            problems.append(
+                f"Value '{value}' at '{path}' failed to satisfy constraint: Member must satisfy enum "
+                f"value set: [{', '.join(shape.enum)}]"
+            )
     elif kind in ("integer", "long", "float", "double"):
         if isinstance(value, bool) or not isinstance(value, int if kind in ("integer", "long") else (int, float)):
             raise RequestError("SerializationException", f"Expected a number at '{where}', got {value!r}")
         if "min" in limits and value < limits["min"]:
-            problems.append(f"Value '{value}' at '{path}' failed to satisfy constraint: Member must have value "
-                            f"greater than or equal to {limits['min']}")
+            problems.append(
+                f"Value '{value}' at '{path}' failed to satisfy constraint: Member must have value "
+                f"greater than or equal to {limits['min']}"
+            )
         if "max" in limits and value > limits["max"]:
-            problems.append(f"Value '{value}' at '{path}' failed to satisfy constraint: Member must have value "
-                            f"less than or equal to {limits['max']}")
+            problems.append(
+                f"Value '{value}' at '{path}' failed to satisfy constraint: Member must have value "
+                f"less than or equal to {limits['max']}"
+            )
     elif kind == "blob":
         _length("<bytes>", len(blob_bytes(value, where)), limits, path, problems)
     elif kind == "boolean" and not isinstance(value, bool):
@@ -104,11 +113,15 @@ def blob_bytes(value: Any, where: str = "blob") -> bytes:
 def _length(value: Any, length: int, limits: dict[str, Any], path: str, problems: list[str]) -> None:
     shown = value if isinstance(value, str) else "[...]"
     if "min" in limits and length < limits["min"]:
-        problems.append(f"Value '{shown}' at '{path}' failed to satisfy constraint: Member must have length "
-                        f"greater than or equal to {limits['min']}")
+        problems.append(
+            f"Value '{shown}' at '{path}' failed to satisfy constraint: Member must have length "
+            f"greater than or equal to {limits['min']}"
+        )
     if "max" in limits and length > limits["max"]:
-        problems.append(f"Value '{shown}' at '{path}' failed to satisfy constraint: Member must have length "
-                        f"less than or equal to {limits['max']}")
+        problems.append(
+            f"Value '{shown}' at '{path}' failed to satisfy constraint: Member must have length "
+            f"less than or equal to {limits['max']}"
+        )
 
 
 def _join(path: str, member: str) -> str:
