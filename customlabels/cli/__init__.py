@@ -88,9 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Exit codes: 0 done, 1 a problem at run time (named with its fix), 2 a usage error (argparse)."""
-    from rich.console import Console
-
+    from customlabels.cli.common import error_console
     from customlabels.errors import explain
+    from customlabels.escaping import shown
 
     args = build_parser().parse_args(argv)
     try:
@@ -104,5 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         message = None if args.debug else explain(error)
         if message is None:
             raise
-        Console(stderr=True).print(f"[red]customlabels {args.command}:[/] {message}", highlight=False, soft_wrap=True)
+        # The message may quote a key, a label or a file's text: printed as written, never as markup or escapes.
+        text = shown(message, keep_newlines=True)
+        error_console.print(f"[red]customlabels {args.command}:[/] {text}", highlight=False, soft_wrap=True)
         return 1

@@ -4,15 +4,21 @@ that locate a deployed pipeline."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
 from customlabels.config import DEFAULT_STACK_NAME
 from customlabels.errors import CommandError
+from customlabels.escaping import shown
 
-console = Console()
+console = Console(emoji=False)
+error_console = Console(stderr=True, emoji=False)
+"""The consoles of every command (stdout, and stderr for errors and progress). Emoji codes are off, so that a key
+such as `:bee:.jpg` prints as written; values from outside are passed through `escaping.shown`."""
 
 
 def number(
@@ -100,11 +106,52 @@ def output_folder(option: str, value: str | Path) -> Path:
     return Path(value)
 
 
+def aws_client(service: str, **options: Any) -> Any:
+    """boto3's client of `service`: the one place every command makes one, so that an endpoint or region botocore
+    cannot use (a mistyped AWS_ENDPOINT_URL_S3, say) is one line naming the variable and the fix, not a traceback."""
+    import boto3
+    from botocore.exceptions import InvalidRegionError
+
+    try:
+        return boto3.client(service, **options)
+    except InvalidRegionError as error:
+        raise CommandError(
+            f"{error.kwargs.get('region_name')!r} is not an AWS region name. Fix: set AWS_DEFAULT_REGION (or "
+            "--region of the profile) to one such as eu-west-1"
+        ) from None
+    except ValueError as error:
+        names = (f"AWS_ENDPOINT_URL_{service.upper().replace('-', '_')}", "AWS_ENDPOINT_URL")
+        variable = next((name for name in names if os.environ.get(name)), None)
+        where = f"{variable}={os.environ[variable]!r}" if variable else f"the AWS config's endpoint_url of {service}"
+        raise CommandError(
+            f"{where} is not a URL botocore can use ({error}). Fix: give an http(s) URL, such as the endpoint "
+            "`customlabels local serve` prints (http://127.0.0.1:PORT), or unset it to reach AWS"
+        ) from None
+
+
+def note_skipped(note: str) -> None:
+    """A result file left out (not JSON, malformed...), said in one line on stderr; every other result is read."""
+    error_console.print(f"[yellow]skipped[/] {shown(note)}", soft_wrap=True, highlight=False)
+
+
 def stack_option(parser: argparse.ArgumentParser | argparse._MutuallyExclusiveGroup) -> None:
     parser.add_argument("--stack", default=DEFAULT_STACK_NAME, help=f"stack name (default {DEFAULT_STACK_NAME})")
 
 
 def labels_text(document: dict | None) -> str:
-    """`bee (97.5), flower (81.0)`, or `nothing`."""
-    labels = (document or {}).get("CustomLabels", [])
-    return ", ".join(f"{label['Name']} ({label['Confidence']:.1f})" for label in labels) or "nothing"
+    """`bee (97.5), flower (81.0)`, or `nothing`, for rich: each name as written, a confidence that is not a number
+    as it is (the result is malformed; `evaluate` and `visualize` name the problem)."""
+
+    def confidence(value: object) -> str:
+        return f"{value:.1f}" if isinstance(value, int | float) and not isinstance(value, bool) else repr(value)
+
+    labels = (document or {}).get("CustomLabels") or []
+    return (
+        ", ".join(
+            shown(f"{label.get('Name')} ({confidence(label.get('Confidence'))})")
+            if isinstance(label, dict)
+            else shown(repr(label))
+            for label in labels
+        )
+        or "nothing"
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from customlabels.cli.common import SECONDS, console, stack_option
+from customlabels.cli.common import SECONDS, aws_client, console, stack_option
 from customlabels.errors import CommandError
 
 
@@ -39,8 +39,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def dataset_update(args: argparse.Namespace) -> int:
-    import boto3
-
     from customlabels.cli.model import model_target
     from customlabels.datasets import manifest_tools
     from customlabels.operations import dataset
@@ -57,7 +55,7 @@ def dataset_update(args: argparse.Namespace) -> int:
         )
     lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     target, _ = model_target(args)
-    rekognition = boto3.client("rekognition", region_name=target.model_arn.split(":")[3])
+    rekognition = aws_client("rekognition", region_name=target.model_arn.split(":")[3])
     arn = dataset.dataset_arn(rekognition, target.model_arn, args.dataset.upper())
     with console.status(f"Updating {arn}..."):
         description = dataset.update(

@@ -7,8 +7,9 @@ import argparse
 from rich.progress import MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from customlabels.cli.common import console, stack_option
+from customlabels.cli.common import aws_client, console, stack_option
 from customlabels.errors import CommandError
+from customlabels.escaping import shown
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -27,26 +28,24 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def dlq_command(args: argparse.Namespace) -> int:
-    import boto3
-
     from customlabels.operations import dlq
 
     if args.dead_letter_queue_url:
         queues = dlq.Queues(args.queue_url or "", args.dead_letter_queue_url)
     else:
-        queues = dlq.stack_queues(boto3.client("cloudformation"), args.stack)
-    sqs = boto3.client("sqs")
+        queues = dlq.stack_queues(aws_client("cloudformation"), args.stack)
+    sqs = aws_client("sqs")
     if args.action == "list":
         letters = dlq.peek(sqs, queues.dead_letter_queue_url)
         table = Table(title=f"{len(letters)} message(s) in the dead-letter queue")
         for column in ("image", "receives", "first received", "message id"):
             table.add_column(column, overflow="fold")
         for letter in sorted(letters, key=lambda item: item.keys):
-            table.add_row(
-                ", ".join(letter.keys) or "(no image record)",
+            table.add_row(  # keys come from uploaders: shown as written, never as escapes or markup
+                shown(", ".join(letter.keys)) or "(no image record)",
                 str(letter.receive_count),
                 letter.first_received.isoformat(timespec="seconds") if letter.first_received else "-",
-                letter.message_id,
+                shown(letter.message_id),
             )
         console.print(table)
         if letters:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from customlabels.cli.common import FRACTION, console, input_folder
+from customlabels.cli.common import FRACTION, aws_client, console, input_folder, note_skipped
 from customlabels.errors import CommandError
 
 
@@ -221,9 +221,7 @@ def _thresholds(path: str | None):
 def _load(source: str, evaluate):
     s3 = None
     if source.startswith("s3://"):
-        import boto3
-
-        s3 = boto3.client("s3")
+        s3 = aws_client("s3")
     with Progress(
         TextColumn("reading results"),
         BarColumn(),
@@ -235,7 +233,10 @@ def _load(source: str, evaluate):
         task = progress.add_task("results", total=None)
         try:
             return evaluate.load_results(
-                source, s3, lambda done, total: progress.update(task, completed=done, total=total)
+                source,
+                s3,
+                lambda done, total: progress.update(task, completed=done, total=total),
+                on_skipped=note_skipped,
             )
         except evaluate.ResultsError as error:
             raise CommandError(str(error)) from None

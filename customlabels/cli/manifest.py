@@ -9,6 +9,7 @@ from rich.table import Table
 
 from customlabels.cli.common import POSITIVE, console
 from customlabels.errors import CommandError
+from customlabels.escaping import shown
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -124,7 +125,7 @@ def _manifest_validate(args: argparse.Namespace) -> int:
     for column in ("line", "rule", "problem"):
         table.add_column(column, overflow="fold")
     for problem in problems[: args.limit]:
-        table.add_row("-" if problem.line is None else str(problem.line), problem.rule, problem.message)
+        table.add_row("-" if problem.line is None else str(problem.line), problem.rule, shown(problem.message))
     console.print(table)
     if len(problems) > args.limit:
         console.print(f"... and {len(problems) - args.limit} more (--limit)")
@@ -156,12 +157,14 @@ def _manifest_split(args: argparse.Namespace) -> int:
         table.add_column(column, justify="left" if column == "label" else "right")
     for label in tools.stats([entry for _, entry in entries]).labels:
         cells = [counts[part].labels.get(label, tools.LabelCount()) for part in ("train", "test")]
-        table.add_row(label, str(cells[0].images), str(cells[1].images), str(cells[0].boxes), str(cells[1].boxes))
+        table.add_row(
+            shown(label), str(cells[0].images), str(cells[1].images), str(cells[0].boxes), str(cells[1].boxes)
+        )
     console.print(table)
     missing = [label for label in counts["train"].labels if label not in counts["test"].labels]
     if missing:
         console.print(
-            f"[yellow]No test image for {', '.join(missing)}: Custom Labels needs each label in both "
+            f"[yellow]No test image for {shown(', '.join(missing))}: Custom Labels needs each label in both "
             "sets; add images of it or raise --test.[/]"
         )
     console.print(f"Training set: {paths['train']}\nTest set: {paths['test']}", soft_wrap=True)
@@ -210,7 +213,7 @@ def _manifest_stats(args: argparse.Namespace) -> int:
     for column in ("label", "images", "boxes"):
         table.add_column(column, justify="left" if column == "label" else "right")
     for label, count in result.labels.items():
-        table.add_row(label, str(count.images), str(count.boxes))
+        table.add_row(shown(label), str(count.images), str(count.boxes))
     if result.images_without_labels:
         table.add_row("[i](no label)[/]", str(result.images_without_labels), "0")
     console.print(table)

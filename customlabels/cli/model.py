@@ -7,7 +7,7 @@ import argparse
 
 from rich.table import Table
 
-from customlabels.cli.common import POSITIVE, SECONDS, console, stack_option
+from customlabels.cli.common import POSITIVE, SECONDS, aws_client, console, stack_option
 from customlabels.errors import CommandError
 
 
@@ -46,17 +46,14 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def model_target(args: argparse.Namespace):
     """The model (and the manager's state parameter) from --model-arn or the stack's outputs."""
-    import boto3
-
     from customlabels.operations import model
 
     if args.model_arn:
         return model.Target(model.check_model_arn(args.model_arn)), None
-    return model.stack_target(boto3.client("cloudformation"), args.stack), boto3.client("ssm")
+    return model.stack_target(aws_client("cloudformation"), args.stack), aws_client("ssm")
 
 
 def model_command(args: argparse.Namespace) -> int:
-    import boto3
 
     if args.action != "start" and (args.inference_units != 1 or args.max_inference_units):
         raise CommandError(
@@ -70,7 +67,7 @@ def model_command(args: argparse.Namespace) -> int:
     target, ssm = model_target(args)
     if args.action == "resume":
         return _resume(target, ssm)
-    rekognition = boto3.client("rekognition", region_name=target.model_arn.split(":")[3])
+    rekognition = aws_client("rekognition", region_name=target.model_arn.split(":")[3])
     return _model_action(args, rekognition, target, ssm)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from customlabels.cli.common import PERCENT, console, input_folder, number
+from customlabels.cli.common import PERCENT, console, input_folder, note_skipped, number
 from customlabels.errors import CommandError
 
 
@@ -55,7 +55,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def review_export(args: argparse.Namespace) -> int:
-    from customlabels.evaluation.evaluate import ResultsError, folder_result_documents
+    from customlabels.evaluation.evaluate import ResultsError
     from customlabels.review import export
 
     if len(args.results) > 2:
@@ -64,7 +64,7 @@ def review_export(args: argparse.Namespace) -> int:
         input_folder("--results", folder)
     try:
         rules = export.Rules(args.low, args.high, not args.skip_nothing, args.iou)
-        documents = [[document for _, document in folder_result_documents(Path(folder))] for folder in args.results]
+        documents = [_documents(Path(folder)) for folder in args.results]
         chosen = export.select(documents[0], rules, documents[1] if len(documents) == 2 else None)
         lines = export.manifest_lines(chosen, _image_sizes(args.images))
     except (export.ReviewError, ResultsError) as error:
@@ -95,6 +95,15 @@ def review_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _documents(folder: Path) -> list[dict]:
+    """The well-formed result JSONs under `folder`; each file that is not one is named on stderr and left out."""
+    from customlabels.evaluation.evaluate import folder_result_documents, well_formed
+
+    named = folder_result_documents(folder, note_skipped)
+    readable = {name for name, _ in well_formed(named, note_skipped)}
+    return [document for name, document in named if name in readable]
+
+
 def _image_sizes(images: str | None):
     """key -> (width, height) of the image under --images that the key ends with (None without --images)."""
     if images is None:
@@ -102,6 +111,7 @@ def _image_sizes(images: str | None):
     from PIL import Image
 
     from customlabels.datasets.manifest import KeyMatcher
+    from customlabels.review.export import ReviewError
 
     folder = input_folder("--images", images)
     files = sorted(path for path in folder.rglob("*") if path.is_file())
@@ -114,6 +124,12 @@ def _image_sizes(images: str | None):
         try:
             with Image.open(path) as image:
                 return image.size
+        except Image.DecompressionBombError:
+            raise ReviewError(
+                f"{path}: declares far more pixels than Pillow opens safely (a decompression bomb), so its size for "
+                f"the pre-annotations of {key} cannot be read; Rekognition takes at most 4096 px per side. Fix: "
+                "give --images the folder the images were uploaded from, without this file"
+            ) from None
         except OSError:
             return None
 

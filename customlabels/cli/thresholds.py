@@ -8,8 +8,9 @@ import json
 
 from rich.table import Table
 
-from customlabels.cli.common import console, stack_option
+from customlabels.cli.common import aws_client, console, stack_option
 from customlabels.errors import CommandError
+from customlabels.escaping import shown
 
 DESCRIPTION = (
     "A label's threshold is its own, else min_confidence, else the model's assumed one; changes apply "
@@ -64,13 +65,11 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _target(args: argparse.Namespace):
-    import boto3
-
     from customlabels.operations import model
 
     if args.parameter:
         return model.Target(model.check_model_arn(args.model_arn) if args.model_arn else "", None, None, args.parameter)
-    target = model.stack_target(boto3.client("cloudformation"), args.stack)
+    target = model.stack_target(aws_client("cloudformation"), args.stack)
     if not target.thresholds_parameter:
         raise CommandError(
             f"--stack {args.stack}: no ThresholdsParameter output. Fix: deploy this version of the "
@@ -80,14 +79,12 @@ def _target(args: argparse.Namespace):
 
 
 def thresholds_command(args: argparse.Namespace) -> int:
-    import boto3
-
     from customlabels.operations import runtime_thresholds as runtime
 
     if args.action == "set":  # the file first: a mistake in it is named before anything about AWS
         thresholds = runtime.read_file(args.file, args.file)
     target = _target(args)
-    ssm = boto3.client("ssm")
+    ssm = aws_client("ssm")
     if args.action == "set":
         runtime.write(ssm, target.thresholds_parameter, thresholds)
         console.print(
@@ -98,7 +95,7 @@ def thresholds_command(args: argparse.Namespace) -> int:
             raise CommandError(
                 "thresholds import-assumed: give --model-arn (or --stack) to read the model's evaluation summary from"
             )
-        thresholds = _import_assumed(runtime, boto3, target, ssm, args.keep_global)
+        thresholds = _import_assumed(runtime, target, ssm, args.keep_global)
         console.print(
             f"Imported the assumed thresholds of {len(thresholds.labels)} label(s) into "
             f"{target.thresholds_parameter}; the function applies them within 60 s.",
@@ -110,14 +107,14 @@ def thresholds_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _import_assumed(runtime, boto3, target, ssm, keep_global: bool):
+def _import_assumed(runtime, target, ssm, keep_global: bool):
     """Per-label thresholds from the model version's evaluation summary, written to the parameter."""
     from customlabels.operations import model
 
     region = target.model_arn.split(":")[3]
-    version = model.describe(boto3.client("rekognition", region_name=region), target.model_arn)
+    version = model.describe(aws_client("rekognition", region_name=region), target.model_arn)
     bucket, key = runtime.summary_location(version)
-    summary = json.loads(boto3.client("s3", region_name=region).get_object(Bucket=bucket, Key=key)["Body"].read())
+    summary = json.loads(aws_client("s3", region_name=region).get_object(Bucket=bucket, Key=key)["Body"].read())
     try:
         labels = runtime.assumed_thresholds(summary)
     except runtime.ThresholdsError as error:
@@ -135,7 +132,7 @@ def _print_thresholds(parameter: str, thresholds) -> None:
     table.add_column("threshold", justify="right")
     table.add_column("from")
     for label, value in sorted(thresholds.labels.items()):
-        table.add_row(label, f"{value:g}", "per-label")
+        table.add_row(shown(label), f"{value:g}", "per-label")
     everything_else = (
         "model's assumed threshold" if thresholds.min_confidence is None else f"{thresholds.min_confidence:g}"
     )
@@ -145,4 +142,4 @@ def _print_thresholds(parameter: str, thresholds) -> None:
         "min_confidence" if thresholds.min_confidence is not None else "the model",
     )
     console.print(table)
-    console.print(json.dumps(thresholds.to_document()), soft_wrap=True)
+    console.print(shown(json.dumps(thresholds.to_document())), soft_wrap=True)

@@ -7,13 +7,23 @@ import json
 import sys
 from pathlib import Path
 
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from customlabels.cli.common import POSITIVE, SECONDS, console, input_folder, labels_text, number, output_folder
+from customlabels.cli.common import (
+    POSITIVE,
+    SECONDS,
+    aws_client,
+    console,
+    error_console,
+    input_folder,
+    labels_text,
+    number,
+    output_folder,
+)
 from customlabels.config import DEFAULT_STACK_NAME
 from customlabels.errors import CommandError
+from customlabels.escaping import shown
 
 STATUS_WORDS = {
     "labels": "with labels",
@@ -91,8 +101,6 @@ def _bucket_options(parser: argparse.ArgumentParser) -> None:
 
 def _transfer_location(args: argparse.Namespace):
     """The bucket and prefixes from the stack's outputs, or as given with --bucket."""
-    import boto3
-
     from customlabels.operations import transfer
     from customlabels.operations.stack_outputs import stack_outputs
 
@@ -104,7 +112,7 @@ def _transfer_location(args: argparse.Namespace):
             getattr(args, "results_prefix", None) or upload_prefix,
             getattr(args, "dead_letter_queue_url", None),
         ), False
-    return transfer.stack_location(stack_outputs(boto3.client("cloudformation"), args.stack), args.stack), True
+    return transfer.stack_location(stack_outputs(aws_client("cloudformation"), args.stack), args.stack), True
 
 
 def _check_prefix(prefix: str, location, from_stack: bool) -> None:
@@ -117,8 +125,6 @@ def _check_prefix(prefix: str, location, from_stack: bool) -> None:
 
 
 def upload_command(args: argparse.Namespace) -> int:
-    import boto3
-
     from customlabels.operations import transfer
 
     folder = input_folder("", args.folder, "give the folder that holds the images")
@@ -134,7 +140,7 @@ def upload_command(args: argparse.Namespace) -> int:
         table.add_column("file", overflow="fold")
         table.add_column("why, and the fix", overflow="fold")
         for item in skipped:
-            table.add_row(str(item.path.relative_to(folder)), item.reason)
+            table.add_row(shown(item.path.relative_to(folder)), shown(item.reason))
         console.print(table)
     if not uploads:
         raise CommandError(
@@ -143,7 +149,7 @@ def upload_command(args: argparse.Namespace) -> int:
             if skipped
             else f"{folder}: no files"
         )
-    s3 = boto3.client("s3")
+    s3 = aws_client("s3")
     with Progress(
         TextColumn("Uploading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
     ) as progress:
@@ -153,7 +159,10 @@ def upload_command(args: argparse.Namespace) -> int:
     if len(failures) == len(uploads) and len(kinds) == 1:
         raise next(iter(failures.values()))  # one cause for every file (no credentials, no bucket): said once
     for item, error in sorted(failures.items(), key=lambda pair: pair[0].key):
-        console.print(f"[red]failed[/]: {item.path} -> s3://{location.bucket}/{item.key}: {error}", soft_wrap=True)
+        console.print(
+            f"[red]failed[/]: {shown(item.path)} -> {shown(f's3://{location.bucket}/{item.key}')}: {shown(error)}",
+            soft_wrap=True,
+        )
     uploaded = len(uploads) - len(failures)
     where = f"--stack {args.stack}" if from_stack else f"--bucket {location.bucket}"
     console.print(
@@ -170,8 +179,6 @@ def upload_command(args: argparse.Namespace) -> int:
 def results_command(args: argparse.Namespace) -> int:
     import csv
 
-    import boto3
-
     from customlabels.operations import transfer
 
     if args.out:
@@ -179,9 +186,9 @@ def results_command(args: argparse.Namespace) -> int:
     location, from_stack = _transfer_location(args)
     prefix = args.prefix or location.upload_prefix
     _check_prefix(prefix, location, from_stack)
-    s3 = boto3.client("s3")
-    sqs = boto3.client("sqs") if location.dead_letter_queue_url else None
-    status = Console(stderr=True)
+    s3 = aws_client("s3")
+    sqs = aws_client("sqs") if location.dead_letter_queue_url else None
+    status = error_console
     keys = transfer.image_keys(s3, location, prefix)
     if not keys:
         raise CommandError(f"s3://{location.bucket}/{prefix}: no images; upload some with customlabels upload")
@@ -240,6 +247,6 @@ def _print_statuses(statuses) -> None:
     colours = {"labels": "green", "nothing": "white", "error": "yellow", "pending": "cyan", "dead-letter": "red"}
     for item in statuses:
         error = (item.result or {}).get("Error")
-        text = f"{error.get('Code')}: {error.get('Message', '')}" if error else labels_text(item.result)
-        table.add_row(item.key, f"[{colours[item.status]}]{item.status}[/]", text)
+        text = shown(f"{error.get('Code')}: {error.get('Message', '')}") if error else labels_text(item.result)
+        table.add_row(shown(item.key), f"[{colours[item.status]}]{item.status}[/]", text)
     console.print(table)

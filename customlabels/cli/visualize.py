@@ -7,8 +7,9 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from customlabels.cli.common import PERCENT, console, input_folder, number, output_folder
+from customlabels.cli.common import PERCENT, console, input_folder, note_skipped, number, output_folder
 from customlabels.errors import CommandError
+from customlabels.escaping import shown
 
 IOU = number(float, above=0, at_most=1, hint="an intersection over union: 0.5 for half")
 
@@ -65,7 +66,7 @@ def visualize_command(args: argparse.Namespace) -> int:
         raise CommandError("--iou applies to the ground truth: give --manifest too, or leave --iou out")
     entries = _manifest_entries(args.manifest)
     try:
-        items = pictures.collect(results, images)
+        items = pictures.collect(results, images, on_skipped=note_skipped)
     except ResultsError as error:
         raise CommandError(str(error)) from None
     with_result = [item for item in items if item.document is not None]
@@ -83,7 +84,7 @@ def visualize_command(args: argparse.Namespace) -> int:
     if without_image:
         console.print(
             f"[yellow]{len(without_image)} result(s) have no image under --images {images}[/] (drawn as a "
-            f"placeholder), e.g. {without_image[0].name}",
+            f"placeholder), e.g. {shown(without_image[0].name)}",
             soft_wrap=True,
         )
     with Progress(

@@ -11,9 +11,10 @@ it, so one pass gives exact counts at every threshold (what the PR curve and tun
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,13 +146,69 @@ class NoMatchingResults(ResultsError):
     """Results of other images than the manifest's: evaluating them would print a table of zeros."""
 
 
+class MalformedResult(ResultsError):
+    """A result-shaped JSON that breaks the contract (docs/result-contract.md); the message names every field that
+    is wrong."""
+
+
 # --- reading ------------------------------------------------------------------------------------------
 
 
+def _number_problem(value: Any, low: float | None = None, high: float | None = None) -> str | None:
+    """Why `value` is not a finite number (in low-high), or None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"{value!r} is not a number"
+    if not math.isfinite(value):
+        return f"{value} is not a finite number"
+    if low is not None and high is not None and not low <= value <= high:
+        return f"{value:g} is outside {low:g}-{high:g}"
+    return None
+
+
+def result_problems(document: Mapping[str, Any]) -> list[str]:
+    """Every way a result-shaped document breaks the contract: `Image.Key` a string; each of `CustomLabels` an
+    object with a `Name` string, a finite `Confidence` 0-100 and, if boxed, four finite numbers; `Error` an object."""
+    problems = []
+    image = document.get("Image")
+    if not isinstance(image, dict) or not isinstance(image.get("Key"), str):
+        problems.append("no Image.Key string (the image it answers)")
+    labels = document.get("CustomLabels")
+    if not isinstance(labels, list):
+        problems.append(f"CustomLabels is {labels!r}, not a list")
+        labels = []
+    for index, label in enumerate(labels):
+        where = f"CustomLabels[{index}]"
+        if not isinstance(label, dict):
+            problems.append(f"{where} is {label!r}, not an object")
+            continue
+        if not isinstance(label.get("Name"), str):
+            problems.append(f"{where}.Name is {label.get('Name')!r}, not a string")
+        if problem := _number_problem(label.get("Confidence"), 0, 100):
+            problems.append(f"{where}.Confidence: {problem} from 0 to 100")
+        geometry = label.get("Geometry")
+        box = geometry.get("BoundingBox") if isinstance(geometry, dict) else None
+        if geometry is not None and not isinstance(geometry, dict):
+            problems.append(f"{where}.Geometry is {geometry!r}, not an object")
+        elif box is not None and not isinstance(box, dict):
+            problems.append(f"{where}.Geometry.BoundingBox is {box!r}, not an object")
+        elif box is not None:
+            problems += [
+                f"{where}.Geometry.BoundingBox.{side}: {problem}"
+                for side in ("Left", "Top", "Width", "Height")
+                if (problem := _number_problem(box.get(side)))
+            ]
+    if document.get("Error") is not None and not isinstance(document["Error"], dict):
+        problems.append(f"Error is {document['Error']!r}, not an object")
+    return problems
+
+
 def result_from_document(document: Mapping[str, Any]) -> ImageResult:
-    """An ImageResult from a result JSON of the product's contract (docs/result-contract.md)."""
+    """An ImageResult from a result JSON of the product's contract (docs/result-contract.md); one that breaks the
+    contract raises MalformedResult naming every problem."""
+    if problems := result_problems(document):
+        raise MalformedResult("malformed result: " + "; ".join(problems))
     predictions = []
-    for label in document.get("CustomLabels") or []:
+    for label in document["CustomLabels"]:
         box = (label.get("Geometry") or {}).get("BoundingBox")
         predictions.append(
             Prediction(
@@ -165,6 +222,8 @@ def result_from_document(document: Mapping[str, Any]) -> ImageResult:
 
 
 def is_result_document(document: Any) -> bool:
+    """Shaped like a result (an `Image` object and `CustomLabels`), well formed or not; other JSON, such as
+    `local run`'s summary.json, is not a result."""
     return isinstance(document, dict) and isinstance(document.get("Image"), dict) and "CustomLabels" in document
 
 
@@ -667,10 +726,23 @@ def to_json_text(evaluation: Evaluation) -> str:
     return json.dumps(evaluation.to_json(), indent=2, default=float)
 
 
-def load_results(source: str, s3: Any = None, on_progress: Any = None) -> list[ImageResult]:
+Skipper = Callable[[str], None]
+"""Told of each result file left out and why (one line naming it); None: such a file raises ResultsError."""
+
+
+def _skip(on_skipped: Skipper | None, note: str) -> None:
+    if on_skipped is None:
+        raise ResultsError(note)
+    on_skipped(note)
+
+
+def load_results(
+    source: str, s3: Any = None, on_progress: Any = None, on_skipped: Skipper | None = None
+) -> list[ImageResult]:
     """Result JSONs from a folder (recursively) or `s3://bucket/prefix`, or the predictions of a
     Rekognition evaluation manifest snapshot (a `.manifest`/`.jsonl` file). Files that are not result JSONs
-    (such as `local run`'s summary.json) are skipped."""
+    (such as `local run`'s summary.json) are ignored; a result file that cannot be read or breaks the contract is
+    named to `on_skipped` and left out, and every other result is read."""
     if source.startswith("s3://"):
         bucket, _, prefix = source[5:].partition("/")
         keys = [
@@ -684,7 +756,7 @@ def load_results(source: str, s3: Any = None, on_progress: Any = None) -> list[I
             documents.append((f"s3://{bucket}/{key}", s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
             if on_progress:
                 on_progress(len(documents), len(keys))
-        return [result_from_document(document) for _, document in result_documents(documents)]
+        return [result for _, result in well_formed(result_documents(documents, on_skipped), on_skipped)]
     path = Path(source)
     if path.is_file():
         results = []
@@ -692,7 +764,7 @@ def load_results(source: str, s3: Any = None, on_progress: Any = None) -> list[I
             if line.strip():
                 try:
                     results.append(results_from_snapshot_line(json.loads(line)))
-                except (ValueError, KeyError, TypeError, AttributeError) as error:
+                except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
                     raise ResultsError(
                         f"{path}:{number}: not an evaluation manifest snapshot line ({type(error).__name__}: {error})"
                     ) from None
@@ -702,24 +774,49 @@ def load_results(source: str, s3: Any = None, on_progress: Any = None) -> list[I
             f"--results {source}: no such folder or file (give a folder of result JSONs, "
             "s3://bucket/prefix, or an evaluation manifest snapshot)"
         )
-    return [result_from_document(document) for _, document in folder_result_documents(path)]
+    return [result for _, result in well_formed(folder_result_documents(path, on_skipped), on_skipped)]
 
 
-def result_documents(bodies: Iterable[tuple[str, bytes]]) -> list[tuple[str, dict[str, Any]]]:
-    """(name, document) of each body that is a result JSON; other JSON (such as `local run`'s summary.json) is
-    skipped, and what is not JSON at all raises ResultsError naming it."""
+def result_documents(
+    bodies: Iterable[tuple[str, bytes]], on_skipped: Skipper | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """(name, document) of each body shaped like a result JSON, well formed or not (`well_formed` tells); other
+    JSON (such as `local run`'s summary.json) is ignored. A body that is not JSON, is nested too deep to read, or
+    names no image (no `Image.Key` string) goes to `on_skipped` with its name and why."""
     documents = []
     for name, body in bodies:
         try:
             document = json.loads(body)
         except ValueError as error:
-            raise ResultsError(f"{name}: not JSON ({error})") from None
-        if is_result_document(document):
-            documents.append((name, document))
+            _skip(on_skipped, f"{name}: not JSON ({error})")
+            continue
+        except RecursionError:
+            _skip(on_skipped, f"{name}: JSON nested too deep to read (not a result)")
+            continue
+        if not is_result_document(document):
+            continue
+        if not isinstance(document["Image"].get("Key"), str):
+            _skip(on_skipped, f"{name}: a result without an Image.Key string (the image it answers)")
+            continue
+        documents.append((name, document))
     return documents
 
 
-def folder_result_documents(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
-    """The result JSONs under `folder`, recursively, in path order."""
+def well_formed(
+    documents: Iterable[tuple[Any, dict[str, Any]]], on_skipped: Skipper | None = None
+) -> list[tuple[Any, ImageResult]]:
+    """(name, ImageResult) of each document that keeps the contract; each that breaks it goes to `on_skipped`
+    naming its file and every problem."""
+    results = []
+    for name, document in documents:
+        try:
+            results.append((name, result_from_document(document)))
+        except MalformedResult as error:
+            _skip(on_skipped, f"{name}: {error}")
+    return results
+
+
+def folder_result_documents(folder: Path, on_skipped: Skipper | None = None) -> list[tuple[Path, dict[str, Any]]]:
+    """The result JSONs under `folder`, recursively, in path order (see `result_documents`)."""
     bodies = ((str(file), file.read_bytes()) for file in sorted(folder.rglob("*.json")))
-    return [(Path(name), document) for name, document in result_documents(bodies)]
+    return [(Path(name), document) for name, document in result_documents(bodies, on_skipped)]

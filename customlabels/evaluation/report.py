@@ -22,6 +22,7 @@ from rich.table import Table
 
 from customlabels.datasets.anchors import gallery_anchor
 from customlabels.datasets.manifest import ManifestEntry
+from customlabels.escaping import shown
 from customlabels.evaluation.compare import comparison_document, differences, headline
 from customlabels.evaluation.evaluate import NO_LABEL, Evaluation, ImageResult
 from customlabels.plots import agg_pyplot
@@ -727,7 +728,7 @@ def print_summary(evaluation: Evaluation, console: Console) -> None:
     table.add_column("metric")
     table.add_column("value", justify="right")
     for name, value in _image_level_rows(evaluation):
-        table.add_row(name, _number(value))
+        table.add_row(shown(name), _number(value))
     console.print(table)
     if evaluation.detection:
         detection = evaluation.detection
@@ -738,7 +739,7 @@ def print_summary(evaluation: Evaluation, console: Console) -> None:
             table.add_column(column, justify="left" if column == "label" else "right")
         for label, v in detection["per_label"].items():
             table.add_row(
-                label,
+                shown(label),
                 str(v["ground_truth"]),
                 str(v["true_positives"]),
                 str(v["false_positives"]),
@@ -754,13 +755,14 @@ def print_summary(evaluation: Evaluation, console: Console) -> None:
         table = Table(title="Threshold tuning" + (f" (target precision {target})" if target is not None else ""))
         for column in ("label", "best-F1 threshold", "F1", "precision", "recall", "reaching target", "precision"):
             table.add_column(column, justify="left" if column == "label" else "right")
-        for row in _tuning_rows(evaluation):
-            table.add_row(*row)
+        for label, *numbers in _tuning_rows(evaluation):
+            table.add_row(shown(label), *numbers)
         console.print(table)
     confused = evaluation.diagnostics.get("most_confused", [])
     if confused:
         console.print(
-            "Most confused: " + ", ".join(f"{d['actual']} -> {d['predicted']} ({d['count']})" for d in confused[:5])
+            "Most confused: "
+            + ", ".join(shown(f"{d['actual']} -> {d['predicted']} ({d['count']})") for d in confused[:5])
         )
 
 
@@ -778,8 +780,8 @@ def print_comparison(evaluations: dict[str, Evaluation], console: Console) -> No
         for index, name in enumerate(evaluations):
             values = headlines[name]["per_label"].get(label, {})
             table.add_row(
-                label if index == 0 else "",
-                name,
+                shown(label) if index == 0 else "",
+                shown(name),
                 *[_number(values.get(key)) for key in ("precision", "recall", "f1", "average_precision")],
                 end_section=index == len(evaluations) - 1,
             )
@@ -787,7 +789,7 @@ def print_comparison(evaluations: dict[str, Evaluation], console: Console) -> No
         summary = headlines[name]["summary"]
         table.add_row(
             "[b]all[/] (mAP)" if index == 0 else "",
-            name,
+            shown(name),
             *[_number(summary.get(key)) for key in ("precision", "recall", "f1", "mean_average_precision")],
         )
     console.print(table)

@@ -51,7 +51,13 @@ class Candidate:
 
     @property
     def source_ref(self) -> str:
-        return f"s3://{self.document['Image']['Bucket']}/{self.document['Image']['Key']}"
+        image = self.document["Image"]
+        if not isinstance(image.get("Bucket"), str) or not image["Bucket"]:
+            raise ReviewError(
+                f"{image['Key']}: its result names no Image.Bucket, which the manifest's source-ref needs. Fix: give "
+                "--results the result JSONs as the pipeline wrote them (`results --out` or `local run --out`)"
+            )
+        return f"s3://{image['Bucket']}/{image['Key']}"
 
     @property
     def predictions(self) -> tuple[Prediction, ...]:

@@ -18,6 +18,7 @@ from PIL import Image
 
 from customlabels.datasets.anchors import gallery_anchor
 from customlabels.datasets.manifest import KeyMatcher, ManifestEntry
+from customlabels.escaping import json_for_html
 from customlabels.visualize import pictures, truth
 
 THUMBNAIL_SIDE = 360
@@ -30,6 +31,7 @@ STATUS_TEXT = {
     "nothing": "nothing detected",
     "error": "with an error",
     "pending": "without a result yet",
+    "skipped": "never processed (a name the pipeline does not pick up)",
 }
 
 
@@ -69,7 +71,7 @@ def _summary(
     return {
         "statuses": {status: sum(item.status == status for item in items) for status in STATUS_TEXT},
         "detections": sum(len(item.predictions) for item in items),
-        "models": sorted({d["ProjectVersionArn"] for d in documents if d.get("ProjectVersionArn")}),
+        "models": sorted({d["ProjectVersionArn"] for d in documents if isinstance(d.get("ProjectVersionArn"), str)}),
         "thresholds": [json.loads(text) for text in sorted(thresholds)],
         "min_confidence": min_confidence,
         "manifest": manifest,
@@ -148,7 +150,7 @@ def write_gallery(
         "items": cards,
     }
     template = resources.files(__package__).joinpath("templates/gallery.html").read_text(encoding="utf-8")
-    embedded = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")  # cannot end the <script> element
+    embedded = json_for_html(data)  # no key, label or number can end the <script> element or break JSON.parse
     index = out_dir / "index.html"
     index.write_text(template.replace(DATA_MARKER, embedded), encoding="utf-8")
     return index

@@ -17,9 +17,15 @@ from typing import Any
 import matplotlib
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
-from customlabels.config import IMAGE_SUFFIXES
+from customlabels.config import IMAGE_SUFFIXES, image_name_problem
 from customlabels.datasets.manifest import KeyMatcher
-from customlabels.evaluation.evaluate import Prediction, folder_result_documents, result_from_document
+from customlabels.evaluation.evaluate import (
+    MalformedResult,
+    Prediction,
+    Skipper,
+    folder_result_documents,
+    result_from_document,
+)
 from customlabels_runtime.contract import result_status
 
 FONT_PATH = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
@@ -45,26 +51,51 @@ class ResultImage:
     document: dict[str, Any] | None
 
     @cached_property
+    def _read(self) -> tuple[tuple[Prediction, ...], str | None]:
+        """The predictions, or none and why the result breaks the contract (a NaN confidence, say)."""
+        if self.document is None:
+            return (), None
+        try:
+            return result_from_document(self.document).predictions, None
+        except MalformedResult as error:
+            return (), str(error)
+
+    @property
     def predictions(self) -> tuple[Prediction, ...]:
-        return () if self.document is None else result_from_document(self.document).predictions
+        return self._read[0]
+
+    @property
+    def never_processed(self) -> str | None:
+        """Why an image without a result never will have one: its name is not one the pipeline picks up (a suffix
+        that mixes cases, `bee.Jpg`: S3's suffix filters are case-sensitive), or None."""
+        return image_name_problem(self.name.rsplit("/", 1)[-1]) if self.document is None else None
 
     @property
     def status(self) -> str:
-        return result_status(self.document)
+        """result_status's, `error` for a malformed result too, and `skipped` for an image never processed."""
+        if self.never_processed:
+            return "skipped"
+        return "error" if self._read[1] else result_status(self.document)
 
     @property
     def error(self) -> dict[str, str] | None:
+        """The result's Error; for a malformed result, the problems named as one (`MalformedResult`)."""
+        if self._read[1]:
+            return {"Code": "MalformedResult", "Message": self._read[1]}
+        if self.never_processed:
+            return {"Code": "NeverProcessed", "Message": self.never_processed}
         return None if self.document is None else self.document.get("Error")
 
 
-def collect(results_dir: Path, images_dir: Path) -> list[ResultImage]:
+def collect(results_dir: Path, images_dir: Path, on_skipped: Skipper | None = None) -> list[ResultImage]:
     """Pairs every result JSON under `results_dir` with its image under `images_dir` (by the longest common
-    trailing path of `Image.Key`), and lists the images that have no result yet. A file under `results_dir` that
-    is not JSON raises evaluate.ResultsError naming it."""
+    trailing path of `Image.Key`), and lists the images that have no result yet. A malformed result is kept (its
+    card says what is wrong); a file that names no image (not JSON, say) goes to `on_skipped` (None: raises
+    evaluate.ResultsError naming it)."""
     files = sorted(path for path in images_dir.rglob("*") if path.is_file())
     matcher = KeyMatcher(files, key=lambda path: path.relative_to(images_dir).as_posix())
     items, matched = [], set()
-    for result_file, document in folder_result_documents(results_dir):
+    for result_file, document in folder_result_documents(results_dir, on_skipped):
         image_path = matcher.match(document["Image"]["Key"])
         if image_path is not None:
             matched.add(image_path)
@@ -357,7 +388,9 @@ def open_image(item: ResultImage) -> tuple[Image.Image | None, str]:
 
 
 def banner_for(item: ResultImage) -> tuple[Colour, str] | None:
-    """The result's error, or that there is no result yet."""
+    """The result's error, or why there is no result (never processed, or not yet)."""
+    if item.never_processed:
+        return NOTICE_AMBER, f"Never processed: {item.never_processed}, and upload it again"
     if item.document is None:
         return NOTICE_AMBER, "No result yet: still in the queue, or in the dead-letter queue (customlabels dlq list)"
     if item.error:

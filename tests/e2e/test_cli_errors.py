@@ -26,10 +26,14 @@ NO_NETWORK = {
 }
 
 
+NOT_A_URL = {"unset": [], "set": {"AWS_ENDPOINT_URL": "not-a-url", "AWS_DEFAULT_REGION": "eu-west-1"}}
+
+
 PROBLEMS = {
     "no credentials": (NO_CREDENTIALS, "No AWS credentials found. Fix: run `aws configure`"),
     "no region": (NO_REGION, "No AWS region set. Fix: set AWS_DEFAULT_REGION"),
     "no network": (NO_NETWORK, "Could not reach http://127.0.0.1:9"),
+    "endpoint not a URL": (NOT_A_URL, "AWS_ENDPOINT_URL='not-a-url' is not a URL botocore can use"),
 }
 
 
@@ -98,6 +102,22 @@ def test_aws_problems_are_named_with_their_fix_never_a_traceback(tmp_path, probl
     assert "Traceback" not in result.stderr, result.stderr
     assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
     assert expected in " ".join(result.stderr.split()), result.stderr
+
+
+@pytest.mark.parametrize("command", [["results", "--bucket", "b"], ["upload", "{images}", "--bucket", "b"]])
+def test_a_service_endpoint_that_is_not_a_url_is_named_with_the_fix(tmp_path, command):
+    """A mistyped AWS_ENDPOINT_URL_S3 (botocore: `ValueError: Invalid endpoint`) is one line naming the variable."""
+    images = tmp_path / "images"
+    images.mkdir()
+    from PIL import Image
+
+    Image.new("RGB", (100, 100)).save(images / "bee.jpg")
+    problem = {"unset": [], "set": {"AWS_ENDPOINT_URL_S3": "not-a-url", "AWS_DEFAULT_REGION": "eu-west-1"}}
+    result = run([part.format(images=images) for part in command], problem, tmp_path)
+    said = " ".join(result.stderr.split())
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "AWS_ENDPOINT_URL_S3='not-a-url' is not a URL botocore can use" in said, said
+    assert "Fix: give an http(s) URL" in said
 
 
 def test_debug_shows_the_traceback(tmp_path):

@@ -13,13 +13,14 @@ pytestmark = pytest.mark.unit
 
 ALLOWED = {
     "config": set(),
-    "errors": {"config"},
+    "escaping": set(),
+    "errors": {"config", "escaping"},
     "limits": set(),
     "plots": set(),
     "operations": {"config", "errors", "limits", "operations"},
     "datasets": {"config", "plots", "datasets"},
-    "evaluation": {"config", "plots", "datasets", "evaluation"},
-    "visualize": {"config", "datasets", "evaluation", "visualize"},
+    "evaluation": {"config", "plots", "escaping", "datasets", "evaluation"},
+    "visualize": {"config", "escaping", "datasets", "evaluation", "visualize"},
     "review": {"config", "datasets", "evaluation", "review"},
     "local": {"config", "limits", "datasets", "operations", "local"},
 }
