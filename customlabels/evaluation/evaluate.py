@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from customlabels.datasets.manifest import KeyMatcher, ManifestEntry
+from customlabels.escaping import finite
 
 NO_LABEL = "(none)"
 """The predicted class of an image for which the model returned nothing."""
@@ -146,6 +147,9 @@ class NoMatchingResults(ResultsError):
     """Results of other images than the manifest's: evaluating them would print a table of zeros."""
 
 
+MALFORMED = "malformed result: "
+
+
 class MalformedResult(ResultsError):
     """A result-shaped JSON that breaks the contract (docs/result-contract.md); the message names every field that
     is wrong."""
@@ -159,7 +163,7 @@ def _number_problem(value: Any, low: float | None = None, high: float | None = N
     if isinstance(value, bool) or not isinstance(value, int | float):
         return f"{value!r} is not a number"
     if not math.isfinite(value):
-        return f"{value} is not a finite number"
+        return f"{finite(value)} is not a finite number"
     if low is not None and high is not None and not low <= value <= high:
         return f"{value:g} is outside {low:g}-{high:g}"
     return None
@@ -206,7 +210,7 @@ def result_from_document(document: Mapping[str, Any]) -> ImageResult:
     """An ImageResult from a result JSON of the product's contract (docs/result-contract.md); one that breaks the
     contract raises MalformedResult naming every problem."""
     if problems := result_problems(document):
-        raise MalformedResult("malformed result: " + "; ".join(problems))
+        raise MalformedResult(MALFORMED + "; ".join(problems))
     predictions = []
     for label in document["CustomLabels"]:
         box = (label.get("Geometry") or {}).get("BoundingBox")

@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 from customlabels.config import IMAGE_SUFFIXES, image_name_problem
 from customlabels.datasets.manifest import KeyMatcher
 from customlabels.evaluation.evaluate import (
+    MALFORMED,
     MalformedResult,
     Prediction,
     Skipper,
@@ -58,7 +59,7 @@ class ResultImage:
         try:
             return result_from_document(self.document).predictions, None
         except MalformedResult as error:
-            return (), str(error)
+            return (), str(error).removeprefix(MALFORMED)
 
     @property
     def predictions(self) -> tuple[Prediction, ...]:

@@ -2,6 +2,7 @@
 boxes below it, the label filter hides images, the detail shows the JSON."""
 
 import json
+import math
 
 import pytest
 from PIL import Image
@@ -268,3 +269,66 @@ def test_the_thresholds_the_results_were_made_with_are_said_in_words(gallery_run
     page.locator("#grid .card", has_text="bee #1.jpg").click()
     facts = page.locator("#detail-facts").text_content()
     assert "thresholdsflower 72.5%, 80% for any other label" in facts, facts
+
+
+def test_hostile_keys_and_nan_confidences_still_render_every_card(tmp_path, browser, capsys):
+    """Keys and labels that would end the page's <script> or open an HTML comment, a NaN confidence, an infinite
+    box, a JPEG never processed for its mixed-case suffix, and result files that are no results: every card is
+    drawn, each oddity said on its card, each unreadable file named on stderr (issue 27)."""
+    from customlabels.cli import main
+
+    images, results = tmp_path / "images", tmp_path / "results" / "test_images"
+    images.mkdir()
+    results.mkdir(parents=True)
+    for name in ("<!--<script>.jpg", "nan.jpg", "inf box.jpg", "one.Jpg"):
+        Image.new("RGB", (160, 120), (90, 160, 90)).save(images / name, "JPEG")
+    escape_key = "test_images/</script><script>window.pwned=1</script>.jpg"
+    documents = {
+        "comment": ("test_images/<!--<script>.jpg", [{"Name": "bee\u2028<!--", "Confidence": 90.0}]),
+        "nan": ("test_images/nan.jpg", [{"Name": "bee", "Confidence": float("nan")}]),
+        "inf": ("test_images/inf box.jpg", [{"Name": "bee", "Confidence": 80.0, "Geometry": box(math.inf, 0, 1, 1)}]),
+        "escape": (escape_key, [{"Name": "</script>", "Confidence": 70.0}]),
+    }
+    for name, (key, labels) in documents.items():
+        document = {"Image": {"Bucket": "b", "Key": key}, "CustomLabels": labels}
+        (results / f"{name}.jpg.json").write_text(json.dumps(document))  # json writes NaN and Infinity bare
+    (results / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    (results / "nokey.json").write_text(json.dumps({"Image": {"Bucket": "b"}, "CustomLabels": []}))
+    (results / "broken.json").write_text("{")
+    out = tmp_path / "gallery"
+    assert main(["visualize", "--results", str(tmp_path / "results"), "--images", str(images), "--out", str(out)]) == 0
+    said = " ".join(capsys.readouterr().err.split())
+    for name, why in (
+        ("deep.json", "nested too deep"),
+        ("nokey.json", "without an Image.Key"),
+        ("broken.json", "not JSON"),
+    ):
+        assert f"{name}: " in said and why in said, said
+
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto((out / "index.html").as_uri())
+    assert errors == [] and page.evaluate("window.pwned") is None, "nothing in the data ran as script"
+    assert page.locator("#counter").text_content() == "5 of 5 images"
+    names = sorted(page.locator("#grid .card .name").all_text_contents())
+    assert names == sorted(["<!--<script>.jpg", "nan.jpg", "inf box.jpg", "one.Jpg", "test_images/escape.jpg"])
+
+    def card(name):
+        return " ".join(
+            page.locator("#grid .card").filter(has=page.get_by_text(name, exact=True)).text_content().split()
+        )
+
+    assert "bee <!-- 90.0%" in card("<!--<script>.jpg").replace("\u2028", " ")
+    assert "MalformedResult" in card("nan.jpg") and "CustomLabels[0].Confidence: NaN is not a finite number" in card(
+        "nan.jpg"
+    )
+    assert "Geometry.BoundingBox.Left: Infinity is not a finite number" in card("inf box.jpg")
+    assert "never processed" in card("one.Jpg") and "its suffix .Jpg mixes cases" in card("one.Jpg")
+    assert "</script> 70.0%" in card("test_images/escape.jpg")
+    page.locator("#search").fill("window.pwned")
+    assert page.locator("#counter").text_content() == "1 of 5 images", "the hostile key is searchable as written"
+    page.locator("#search").fill("")
+    page.locator("#grid .card", has_text="nan.jpg").click()
+    assert json.loads(page.locator("#detail-json").text_content())["CustomLabels"][0]["Confidence"] == "NaN"
+    assert errors == []
