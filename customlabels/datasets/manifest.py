@@ -12,8 +12,9 @@ a `<attribute>-metadata` object whose `type` says what it holds:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -25,7 +26,27 @@ T = TypeVar("T")
 
 
 class ManifestError(ValueError):
-    """A manifest line that cannot be read; the message names the file and line and what is wrong."""
+    """A manifest line that cannot be read; the message names the file and line and what is wrong, and `problems`
+    each problem of the line on its own (with the Custom Labels error code where the service has one)."""
+
+    def __init__(self, message: str, problems: Sequence[LineProblem] = ()) -> None:
+        super().__init__(message)
+        self.problems = tuple(problems)
+
+
+@dataclass(frozen=True)
+class LineProblem:
+    rule: str
+    """Custom Labels' validation error code (upper case), or a lower-case name of our own."""
+    message: str
+
+
+INVALID_FORMAT = "ERROR_INVALID_LABEL_ATTRIBUTE_FORMAT"
+INVALID_METADATA = "ERROR_INVALID_LABEL_ATTRIBUTE_METADATA_FORMAT"
+MISSING_CLASS = "ERROR_MISSING_CLASS_MAP_ID"
+INVALID_BOX = "ERROR_INVALID_BOUNDING_BOX"
+"""The codes Custom Labels' "Non-terminal JSON line validation errors" give these problems."""
+BOX_SIDES = ("left", "top", "width", "height")
 
 
 @dataclass(frozen=True)
@@ -37,6 +58,8 @@ class Box:
     top: float
     width: float
     height: float
+    annotation: int | None = field(default=None, compare=False)
+    """Its place (1-based) in the line's `annotations`, to name it in a problem."""
 
 
 @dataclass(frozen=True)
@@ -103,47 +126,156 @@ def parse_line(line: str, number: int, source: str = "manifest") -> ManifestEntr
 
 
 def parse_document(document: Any, number: int, source: str = "manifest") -> ManifestEntry:
-    """The entry of one manifest line already decoded from JSON."""
+    """The entry of one manifest line already decoded from JSON; a line with problems raises ManifestError naming
+    every one of them."""
+    entry, problems = check_document(document, number, source)
+    if problems:
+        raise ManifestError(f"{source}:{number}: " + "; ".join(p.message for p in problems), problems)
+    return entry
+
+
+def _number(value: Any) -> float | str:
+    """`value` as a finite float, or why it is not one."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return f"{json.dumps(value)} is not a number"
+    try:
+        number = float(value)
+    except ValueError:
+        return f"{json.dumps(value)} is not a number"
+    return (
+        number
+        if math.isfinite(number)
+        else f"{json.dumps(value)} is not a finite number (NaN and Infinity are not JSON)"
+    )
+
+
+def check_document(document: Any, number: int, source: str = "manifest") -> tuple[ManifestEntry, list[LineProblem]]:
+    """The entry of one manifest line (from the parts that can be read) and every problem of the line: each box
+    with a class_id missing from the class-map, a side that is missing, not a number or not finite, and so on."""
     where = f"{source}:{number}"
     if not isinstance(document, dict) or not isinstance(document.get("source-ref"), str):
         raise ManifestError(f'{where}: every line needs a "source-ref" with the image\'s s3:// URI')
     boxes: list[Box] = []
     labels: list[str] = []
     size: dict[str, Any] = {}
+    problems: list[LineProblem] = []
     for attribute, value in document.items():
         if attribute == "source-ref" or attribute.endswith("-metadata"):
             continue
         metadata = document.get(f"{attribute}-metadata")
         if not isinstance(metadata, dict) or "type" not in metadata:
-            raise ManifestError(f'{where}: label attribute "{attribute}" has no "{attribute}-metadata" with a type')
-        try:
-            kind = metadata["type"]
-            if kind == OBJECT_DETECTION:
-                class_map = metadata["class-map"]
-                size = (value.get("image_size") or [{}])[0]
-                boxes += [
-                    Box(
-                        class_map[str(a["class_id"])],
-                        float(a["left"]),
-                        float(a["top"]),
-                        float(a["width"]),
-                        float(a["height"]),
-                    )
-                    for a in value["annotations"]
-                ]
-            elif kind == CLASSIFICATION:
+            problems.append(
+                LineProblem(
+                    "label-attribute", f'label attribute "{attribute}" has no "{attribute}-metadata" with a type'
+                )
+            )
+            continue
+        kind = metadata["type"]
+        found: list[tuple[str, str]] = []
+        if kind == OBJECT_DETECTION:
+            attribute_boxes, size = _boxes(value, metadata, found)
+            boxes += attribute_boxes
+        elif kind == CLASSIFICATION:
+            if isinstance(metadata.get("class-name"), str):
                 labels.append(metadata["class-name"])
-            elif kind == MULTILABEL:
-                labels += [metadata["class-map"][str(class_id)] for class_id in value]
             else:
-                raise ManifestError(f'{where}: unsupported label type {kind!r} of "{attribute}"')
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            if isinstance(error, ManifestError):
-                raise
-            raise ManifestError(f'{where}: malformed "{attribute}" ({type(error).__name__}: {error})') from None
-    return ManifestEntry(
+                found.append((INVALID_METADATA, f'"{attribute}-metadata" has no "class-name" string'))
+        elif kind == MULTILABEL:
+            labels += _class_names(value, metadata, found)
+        else:
+            problems.append(LineProblem("label-attribute", f'unsupported label type {kind!r} of "{attribute}"'))
+        problems += [LineProblem(rule, f'malformed "{attribute}": {message}') for rule, message in found]
+    entry = ManifestEntry(
         number, document["source-ref"], tuple(boxes), tuple(labels), size.get("width"), size.get("height")
     )
+    return entry, problems
+
+
+def _class_map(metadata: dict[str, Any], found: list[tuple[str, str]]) -> dict[str, Any] | None:
+    class_map = metadata.get("class-map")
+    if not isinstance(class_map, dict):
+        found.append((INVALID_METADATA, 'its metadata has no "class-map" object'))
+        return None
+    return class_map
+
+
+def _boxes(value: Any, metadata: dict[str, Any], found: list[tuple[str, str]]) -> tuple[list[Box], dict[str, Any]]:
+    """The readable boxes of an object-detection attribute and its image size; each problem added to `found`."""
+    class_map = _class_map(metadata, found)
+    if not isinstance(value, dict):
+        found.append((INVALID_FORMAT, f"{json.dumps(value)} is not an object with annotations and image_size"))
+        return [], {}
+    size: dict[str, Any] = {}
+    sizes = value.get("image_size")
+    if sizes is not None:
+        first = sizes[0] if isinstance(sizes, list) and sizes and isinstance(sizes[0], dict) else None
+        if first is None:
+            found.append((INVALID_FORMAT, "image_size is not a list holding the image's width and height"))
+        else:
+            for side in ("width", "height"):
+                if side not in first:
+                    continue
+                number = _number(first[side])
+                if isinstance(number, str) or number <= 0:
+                    problem = number if isinstance(number, str) else f"{first[side]} is not above 0"
+                    found.append((INVALID_FORMAT, f"image_size {side}: {problem}"))
+                else:
+                    size[side] = first[side]
+    annotations = value.get("annotations")
+    if not isinstance(annotations, list):
+        found.append((INVALID_FORMAT, 'no "annotations" list'))
+        return [], size
+    boxes = []
+    for index, annotation in enumerate(annotations, start=1):
+        box_problems = []
+        if not isinstance(annotation, dict):
+            found.append((INVALID_FORMAT, f"annotation {index} is {json.dumps(annotation)}, not an object"))
+            continue
+        label = None
+        if "class_id" not in annotation:
+            box_problems.append((INVALID_FORMAT, f"annotation {index} has no class_id"))
+        elif class_map is not None:
+            label = class_map.get(str(annotation["class_id"]))
+            if label is None:
+                known = ", ".join(class_map) or "empty"
+                box_problems.append(
+                    (
+                        MISSING_CLASS,
+                        f"annotation {index}: class_id {annotation['class_id']} is not in the class-map ({known})",
+                    )
+                )
+        sides = {}
+        for side in BOX_SIDES:
+            if side not in annotation:
+                box_problems.append((INVALID_FORMAT, f"annotation {index} has no {side}"))
+                continue
+            number = _number(annotation[side])
+            if isinstance(number, str):
+                rule = INVALID_BOX if "finite" in number else INVALID_FORMAT
+                box_problems.append((rule, f"annotation {index}: {side} {number}"))
+            else:
+                sides[side] = number
+        found += box_problems
+        if not box_problems and isinstance(label, str):
+            boxes.append(Box(label, *(sides[side] for side in BOX_SIDES), annotation=index))
+    return boxes, size
+
+
+def _class_names(value: Any, metadata: dict[str, Any], found: list[tuple[str, str]]) -> list[str]:
+    class_map = _class_map(metadata, found)
+    if not isinstance(value, list):
+        found.append((INVALID_FORMAT, f"{json.dumps(value)} is not a list of class ids"))
+        return []
+    names = []
+    for class_id in value:
+        name = class_map.get(str(class_id)) if class_map is not None else None
+        if isinstance(name, str):
+            names.append(name)
+        elif class_map is not None:
+            found.append(
+                (MISSING_CLASS, f"class id {json.dumps(class_id)} is not in the class-map ({', '.join(class_map)})")
+            )
+    return names
 
 
 def object_detection_line(

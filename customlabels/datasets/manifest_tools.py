@@ -20,7 +20,7 @@ from customlabels.datasets.manifest import (
     OBJECT_DETECTION,
     ManifestEntry,
     ManifestError,
-    parse_document,
+    check_document,
     parse_line,
     read_text,
 )
@@ -137,7 +137,8 @@ def _box_problems(number: int, entry: ManifestEntry) -> list[Problem]:
             )
         else:
             continue
-        problems.append(Problem(number, "ERROR_INVALID_BOUNDING_BOX", f"box {index} ({box.label}): {problem}"))
+        where = f"annotation {box.annotation}" if box.annotation else f"box {index}"
+        problems.append(Problem(number, "ERROR_INVALID_BOUNDING_BOX", f"{where} ({box.label}): {problem}"))
     return problems
 
 
@@ -191,11 +192,10 @@ def validate(path: Path) -> list[Problem]:
         if len(document) == 1:
             problems.append(Problem(number, "ERROR_NO_LABEL_ATTRIBUTES", "no label attribute (and its -metadata)"))
             continue
-        try:
-            entry = parse_document(document, number, str(path))
-        except ManifestError as error:
-            problems.append(Problem(number, "label-attribute", str(error).split(": ", 1)[1]))
-            continue
+        entry, line_problems = check_document(document, number, str(path))
+        problems += [Problem(number, problem.rule, problem.message) for problem in line_problems]
+        if any(problem.rule == "label-attribute" for problem in line_problems):
+            continue  # an attribute without a known type: its kind cannot be compared with the first line's
         kinds = _kind(document)
         if first_kinds is None:
             first_kinds = (number, kinds)

@@ -69,7 +69,7 @@ def test_validate_reports_every_rule_broken_once_with_its_line(tmp_path):
         (7, "ERROR_TOO_MANY_BOUNDING_BOXES"),
         (8, "ERROR_INVALID_BOUNDING_BOX"),
         (9, "label-type"),
-        (10, "label-attribute"),
+        (10, "ERROR_MISSING_CLASS_MAP_ID"),
         (11, "image-size"),
         (12, "ERROR_INVALID_BOUNDING_BOX"),
     ]
@@ -78,8 +78,38 @@ def test_validate_reports_every_rule_broken_once_with_its_line(tmp_path):
     assert messages[7].startswith("51 bounding boxes; Custom Labels takes 0-50")
     assert "left 600 + width 50" in messages[8] and "640 x 480" in messages[8]
     assert "image classification labels, but line 1 has object detection labels" in messages[9]
-    assert "KeyError" in messages[10]
+    assert 'malformed "bounding-box": annotation 1: class_id 7 is not in the class-map (0, 1)' in messages[10]
     assert "width 0" in messages[12]
+
+
+def test_validate_names_every_problem_of_a_line_and_refuses_non_finite_numbers(tmp_path, capsys):
+    """One line, four broken boxes and a fifth outside the image: each problem on its own row, with its code; a
+    NaN or an infinite side is refused (neither is JSON), not compared as if it were a number."""
+    line = json.loads(detection("many.jpg", [Box("bee", 10, 10, 5, 5)] * 5))
+    annotations = line["bounding-box"]["annotations"]
+    annotations[0]["class_id"] = 7
+    annotations[0]["left"] = float("nan")
+    annotations[1]["top"] = float("inf")
+    del annotations[2]["width"]
+    annotations[3]["height"] = "tall"
+    annotations[4]["left"] = 639
+    path = write(tmp_path / "boxes.manifest", [json.dumps(line)])  # json writes NaN and Infinity bare
+    problems = [(p.rule, p.message) for p in tools.validate(path) if p.line == 1]
+    box, not_json = 'malformed "bounding-box": annotation', "is not a finite number (NaN and Infinity are not JSON)"
+    assert problems == [
+        ("ERROR_INVALID_BOUNDING_BOX", f"{box} 1: left NaN {not_json}"),
+        ("ERROR_INVALID_BOUNDING_BOX", f"{box} 2: top Infinity {not_json}"),
+        (
+            "ERROR_INVALID_BOUNDING_BOX",
+            "annotation 5 (bee): left 639 + width 5, top 10 + height 5 fall outside the 640 x 480 image",
+        ),
+        ("ERROR_INVALID_LABEL_ATTRIBUTE_FORMAT", f"{box} 3 has no width"),
+        ("ERROR_INVALID_LABEL_ATTRIBUTE_FORMAT", f'{box} 4: height "tall" is not a number'),
+        ("ERROR_MISSING_CLASS_MAP_ID", f"{box} 1: class_id 7 is not in the class-map (0, 1)"),
+    ]
+    assert main(["manifest", "validate", str(path)]) == 1
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "6 problem(s) on 1 line(s)" in printed and "Traceback" not in printed
 
 
 def test_validate_counts_lines_and_labels(tmp_path):
