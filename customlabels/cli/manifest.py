@@ -55,10 +55,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     splitting.set_defaults(func=_manifest_split)
     merging = manifest_commands.add_parser(
         "merge",
-        help="fold a reviewed manifest into its base, by source-ref",
-        description="Writes --out: BASE's lines in order, each replaced by REVIEWED's line of the same source-ref, "
-        "then REVIEWED's lines for new images. Lines are copied as written; REVIEWED may name an image "
-        "once only.",
+        help="fold a reviewed manifest into its base, by image",
+        description="Writes --out: BASE's lines in order, each replaced by REVIEWED's line of the same image, "
+        "then REVIEWED's lines for new images. Lines are copied as written, except that a reviewed line in "
+        "another bucket than BASE's (a review of the pipeline's copies, as `review export` writes it) is "
+        "matched to BASE's image by its path below the two prefixes and given BASE's source-ref: a "
+        "manifest's images live in one bucket. REVIEWED may name an image once only.",
     )
     merging.add_argument("base", metavar="BASE")
     merging.add_argument("reviewed", metavar="REVIEWED")
@@ -182,20 +184,18 @@ def _manifest_merge(args: argparse.Namespace) -> int:
         merged = merge_files(Path(args.base), Path(args.reviewed), Path(args.out))
     except ManifestError as error:
         raise CommandError(str(error)) from None
+    if merged.moved:
+        reviewed_prefix, base_prefix = merged.moved
+        console.print(
+            f"REVIEWED's images in {shown(reviewed_prefix)} were read as BASE's in {shown(base_prefix)} (the same "
+            "path below both): their lines name BASE's source-refs, since a manifest's images live in one bucket",
+            soft_wrap=True,
+        )
     console.print(
         f"{args.out}: {len(merged.lines)} line(s): {merged.replaced} replaced, {merged.added} added, "
         f"{merged.kept} kept. Check it with `customlabels manifest validate {args.out}`.",
         soft_wrap=True,
     )
-    if merged.other_bucket:
-        reviewed_bucket, base_bucket = merged.other_bucket
-        console.print(
-            f"[yellow]Nothing replaced: REVIEWED names the images in {reviewed_bucket}, BASE in "
-            f"{base_bucket}.[/] Fix: customlabels manifest rewrite {args.reviewed} fixed.manifest --from "
-            f"{reviewed_bucket} --to {base_bucket}, then merge fixed.manifest",
-            soft_wrap=True,
-        )
-        return 1
     return 0
 
 

@@ -1,8 +1,18 @@
-"""`manifest merge`: a reviewed manifest folded into the one it came from, line by line, by `source-ref`."""
+"""`manifest merge`: a reviewed manifest folded into the one it came from, line by line, by `source-ref`.
+
+A review is usually made from the pipeline's copies of the training images (`review export` writes the pipeline
+bucket's source-refs), while the training manifest names them in its own bucket, often under another prefix. A
+manifest's images must live in one bucket (ERROR_IMAGES_IN_MULTIPLE_S3_BUCKETS), so a reviewed line in another
+bucket is matched to BASE's image by its path below the two prefixes, and written with BASE's source-ref. The two
+prefixes are found from the lines themselves: the one pair (`s3://local/test_images/` -> `s3://train/images/`)
+under which the most reviewed images are BASE's, by the longest common trailing path of their keys. A reviewed
+image in another bucket that BASE does not hold stops the merge with the fix: its image must be copied first.
+"""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,9 +25,9 @@ class Merged:
     replaced: int
     added: int
     kept: int
-    other_bucket: tuple[str, str] | None = None
-    """(REVIEWED's bucket, BASE's) when nothing was replaced although both name the same keys in different buckets:
-    the review was made from a copy of the images (the local stack's bucket, say); `manifest rewrite` fixes it."""
+    moved: tuple[str, str] | None = None
+    """(REVIEWED's prefix, BASE's) when REVIEWED's lines in another bucket were read as BASE's images, e.g.
+    (`s3://customlabels-local/test_images/`, `s3://training/images/`); their source-refs are BASE's."""
 
 
 def _split(ref: str) -> tuple[str, str]:
@@ -26,9 +36,9 @@ def _split(ref: str) -> tuple[str, str]:
     return f"s3://{bucket}/", key
 
 
-def _source_refs(lines: list[str], name: str) -> list[str]:
-    """Each line's source-ref; a line without one is named (file:line) with the fix."""
-    refs = []
+def _documents(lines: list[str], name: str) -> list[dict]:
+    """Each line's JSON object; a line without a source-ref is named (file:line) with the fix."""
+    documents = []
     for number, line in enumerate(lines, start=1):
         try:
             document = json.loads(line)
@@ -36,24 +46,93 @@ def _source_refs(lines: list[str], name: str) -> list[str]:
             raise ManifestError(f"{name}:{number}: not a JSON object ({error.msg})") from None
         if not isinstance(document, dict) or not isinstance(document.get("source-ref"), str):
             raise ManifestError(f'{name}:{number}: every line needs a "source-ref" with the image\'s s3:// URI')
-        refs.append(document["source-ref"])
-    return refs
+        documents.append(document)
+    return documents
+
+
+def prefix_mapping(reviewed_refs: list[str], base_refs: list[str]) -> tuple[str, str] | None:
+    """The (REVIEWED prefix, BASE prefix) pair under which the most of `reviewed_refs` name an image of
+    `base_refs` by the same path below it (at least the file name); None when no reviewed key ends like a BASE key.
+    Two pairs that explain as many images are a question for a person: ManifestError names both."""
+    by_tail: dict[str, set[str]] = {}
+    for ref in base_refs:
+        bucket, key = _split(ref)
+        parts = key.split("/")
+        for start in range(len(parts)):
+            by_tail.setdefault("/".join(parts[start:]), set()).add(
+                bucket + "/".join(parts[:start]) + ("/" * (start > 0))
+            )
+    votes: Counter[tuple[str, str]] = Counter()
+    for ref in reviewed_refs:
+        bucket, key = _split(ref)
+        parts = key.split("/")
+        for start in range(len(parts)):  # the longest common trailing path first
+            heads = by_tail.get("/".join(parts[start:]))
+            if heads:
+                source = bucket + "/".join(parts[:start]) + ("/" * (start > 0))
+                votes.update((source, head) for head in heads)
+                break
+    if not votes:
+        return None
+    (best, count), *rest = votes.most_common()
+    if rest and rest[0][1] == count:
+        other = rest[0][0]
+        raise ManifestError(
+            f"REVIEWED's images could be BASE's under {best[0]} -> {best[1]} or under {other[0]} -> {other[1]} "
+            f"({count} image(s) each). Fix: customlabels manifest rewrite REVIEWED fixed.manifest --from PREFIX --to "
+            "PREFIX with the right pair, then merge fixed.manifest"
+        )
+    return best
 
 
 def merge(base: list[str], reviewed: list[str], base_name: str = "BASE", reviewed_name: str = "REVIEWED") -> Merged:
-    """BASE's lines in their order, each whose source-ref REVIEWED has replaced by REVIEWED's line, then REVIEWED's
-    other lines in their order. Lines are kept as written. REVIEWED may hold a source-ref once only (two reviews of
-    one image leave the choice to a person, not to the order of lines)."""
-    reviewed_refs = _source_refs(reviewed, reviewed_name)
+    """BASE's lines in their order, each whose image REVIEWED holds replaced by REVIEWED's line, then REVIEWED's
+    other lines in their order. A reviewed line in BASE's bucket (or naming BASE's very source-ref) is kept as
+    written; one in another bucket gets BASE's source-ref of its image (see the module). REVIEWED may hold an image
+    once only (two reviews of one image leave the choice to a person, not to the order of lines)."""
+    base_documents = _documents(base, base_name)
+    base_refs = [document["source-ref"] for document in base_documents]
+    reviewed_documents = _documents(reviewed, reviewed_name)
+    base_bucket = _split(base_refs[0])[0] if base_refs else None
+    known = set(base_refs)
+    foreign = [
+        document["source-ref"]
+        for document in reviewed_documents
+        if base_bucket is not None
+        and document["source-ref"] not in known
+        and _split(document["source-ref"])[0] != base_bucket
+    ]
+    moved = prefix_mapping(foreign, base_refs) if foreign else None
+    foreign_refs = set(foreign)
     by_ref: dict[str, tuple[int, str]] = {}
-    for number, (ref, line) in enumerate(zip(reviewed_refs, reviewed, strict=True), start=1):
+    strays = []
+    for number, (document, line) in enumerate(zip(reviewed_documents, reviewed, strict=True), start=1):
+        ref = document["source-ref"]
+        if ref in foreign_refs:
+            if moved is not None and ref.startswith(moved[0]) and moved[1] + ref[len(moved[0]) :] in known:
+                ref = moved[1] + ref[len(moved[0]) :]
+                line = json.dumps({**document, "source-ref": ref}, ensure_ascii=False)
+            else:
+                strays.append(f"{reviewed_name}:{number}: {ref}")
+                continue
         if ref in by_ref:
             raise ManifestError(
                 f"{reviewed_name}:{number}: {ref} again (first on line {by_ref[ref][0]}). Fix: keep one line per image"
             )
         by_ref[ref] = (number, line)
+    if strays:
+        where = moved[1] if moved else base_bucket
+        raise ManifestError(
+            f"{len(strays)} reviewed image(s) are not in {base_name} and live in another bucket than its "
+            f"{base_bucket}, and a manifest's images live in one bucket (ERROR_IMAGES_IN_MULTIPLE_S3_BUCKETS): "
+            + ", ".join(strays[:5])
+            + (f" and {len(strays) - 5} more" if len(strays) > 5 else "")
+            + f". Nothing written. Fix: copy those images under {where} (aws s3 cp), then customlabels manifest "
+            f"rewrite {reviewed_name} fixed.manifest --from PREFIX --to {where} and merge fixed.manifest; or leave "
+            "those lines out"
+        )
     merged, replaced, used = [], 0, set()
-    for ref, line in zip(_source_refs(base, base_name), base, strict=True):
+    for ref, line in zip(base_refs, base, strict=True):
         if ref in by_ref:
             merged.append(by_ref[ref][1])
             replaced += 1
@@ -61,25 +140,7 @@ def merge(base: list[str], reviewed: list[str], base_name: str = "BASE", reviewe
         else:
             merged.append(line)
     added = [line for ref, (_, line) in by_ref.items() if ref not in used]
-    return Merged(
-        merged + added,
-        replaced,
-        len(added),
-        len(merged) - replaced,
-        None if replaced else _other_bucket(_source_refs(base, base_name), list(by_ref)),
-    )
-
-
-def _other_bucket(base_refs: list[str], reviewed_refs: list[str]) -> tuple[str, str] | None:
-    base_buckets = {}
-    for ref in base_refs:
-        bucket, key = _split(ref)
-        base_buckets.setdefault(key, bucket)
-    for ref in reviewed_refs:
-        bucket, key = _split(ref)
-        if key in base_buckets and base_buckets[key] != bucket:
-            return bucket, base_buckets[key]
-    return None
+    return Merged(merged + added, replaced, len(added), len(merged) - replaced, moved)
 
 
 def read_lines(path: Path) -> list[str]:

@@ -217,11 +217,55 @@ def test_review_export_and_manifest_merge_from_the_command_line(gallery_run, tmp
     assert "band 90-90 is empty" in said
 
 
-def test_merge_names_the_other_bucket_when_the_review_copied_the_images():
-    base = [json.dumps({"source-ref": f"s3://data/test_images/{name}.jpg", "n": 1}) for name in "ab"]
-    reviewed = [json.dumps({"source-ref": "s3://customlabels-local/test_images/b.jpg", "n": 2})]
+def test_merge_reads_a_review_of_the_pipelines_copies_as_the_training_images():
+    """`review export` names the pipeline's bucket; the training manifest its own, under another prefix. Merge
+    matches each reviewed image by its path below the two prefixes and writes BASE's source-ref (issue 27)."""
+    base = [json.dumps({"source-ref": f"s3://train/images/{name}", "n": 1}) for name in ("a.jpg", "sub/b.jpg", "c.jpg")]
+    reviewed = [
+        json.dumps({"source-ref": f"s3://customlabels-local/test_images/{name}", "n": 2})
+        for name in ("sub/b.jpg", "a.jpg")
+    ]
     merged = merge(base, reviewed)
-    assert (merged.replaced, merged.added) == (0, 1)
-    assert merged.other_bucket == ("s3://customlabels-local/", "s3://data/")
-    assert merge(base, [json.dumps({"source-ref": "s3://data/test_images/b.jpg"})]).other_bucket is None
-    assert merge(base, [json.dumps({"source-ref": "s3://x/new.jpg"})]).other_bucket is None
+    assert (merged.replaced, merged.added, merged.kept) == (2, 0, 1)
+    assert merged.moved == ("s3://customlabels-local/test_images/", "s3://train/images/")
+    assert [json.loads(text) for text in merged.lines] == [
+        {"source-ref": "s3://train/images/a.jpg", "n": 2},
+        {"source-ref": "s3://train/images/sub/b.jpg", "n": 2},
+        {"source-ref": "s3://train/images/c.jpg", "n": 1},
+    ]
+    same_keys = merge(base, [json.dumps({"source-ref": "s3://local/images/c.jpg", "n": 3})])
+    assert same_keys.replaced == 1 and same_keys.moved == ("s3://local/", "s3://train/")
+    assert merge(base, [json.dumps({"source-ref": "s3://train/new.jpg"})]).added == 1, "BASE's bucket: a new image"
+
+
+def test_merge_refuses_a_reviewed_image_base_does_not_hold_in_another_bucket():
+    base = [json.dumps({"source-ref": f"s3://train/images/{name}.jpg"}) for name in "ab"]
+    reviewed = [json.dumps({"source-ref": f"s3://local/test_images/{name}.jpg"}) for name in "abz"]
+    with pytest.raises(ManifestError) as refused_:
+        merge(base, reviewed)
+    said = str(refused_.value)
+    assert "1 reviewed image(s) are not in BASE and live in another bucket than its s3://train/" in said
+    assert "REVIEWED:3: s3://local/test_images/z.jpg" in said and "Nothing written" in said
+    assert "copy those images under s3://train/images/" in said
+    twice = [json.dumps({"source-ref": "s3://train/images/a.jpg"}), json.dumps({"source-ref": "s3://l/t/a.jpg"})]
+    with pytest.raises(ManifestError, match=r"REVIEWED:2: s3://train/images/a\.jpg again \(first on line 1\)"):
+        merge(base, twice)
+    with pytest.raises(ManifestError, match="could be BASE's under"):
+        merge([json.dumps({"source-ref": f"s3://train/{folder}/a.jpg"}) for folder in "xy"], twice[1:])
+
+
+@given(
+    st.lists(
+        st.sampled_from(["a.jpg", "b.png", "s/c.jpg", "s/t/d.jpg", "e f.jpg", "u/g.jpg"]), unique=True, min_size=1
+    ),
+    st.data(),
+)
+def test_a_review_of_copies_replaces_exactly_the_reviewed_images_in_one_bucket(names, data):
+    """(Two BASE images of one file name make a single reviewed image ambiguous: refused above.)"""
+    reviewed_names = data.draw(st.lists(st.sampled_from(names), unique=True, min_size=1))
+    base = [line(f"images/{name}", "base").replace("s3://b/", "s3://train/") for name in names]
+    reviewed = [line(f"test_images/{name}", "reviewed").replace("s3://b/", "s3://local/") for name in reviewed_names]
+    merged = merge(base, reviewed)
+    documents = [json.loads(text) for text in merged.lines]
+    assert [d["source-ref"] for d in documents] == [f"s3://train/images/{name}" for name in names]
+    assert [d["note"] for d in documents] == ["reviewed" if name in reviewed_names else "base" for name in names]
