@@ -23,6 +23,12 @@ DEFAULT_STACK_NAME, METRICS_NAMESPACE = contract.DEFAULT_STACK_NAME, contract.ME
 IMAGE_SUFFIXES, RESULT_SUFFIX, is_image_key = contract.IMAGE_SUFFIXES, contract.RESULT_SUFFIX, contract.is_image_key
 
 
+def is_miscased_image_name(name: str) -> bool:
+    """Named like an image but with a suffix in mixed case (`bee.Jpg`): S3's suffix filters are case-sensitive, so
+    the pipeline never picks it up (`image_name_problem` says the fix)."""
+    return not is_image_key(name) and name.lower().endswith(IMAGE_SUFFIXES)
+
+
 def image_name_problem(name: str) -> str | None:
     """Why a file name is not one the pipeline picks up, and the fix; None when it is."""
     if is_image_key(name):

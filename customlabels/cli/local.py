@@ -22,8 +22,9 @@ from customlabels.cli.common import (
     number,
     output_folder,
 )
-from customlabels.config import IMAGE_SUFFIXES, ConfigError, image_name_problem
+from customlabels.config import ConfigError, image_name_problem
 from customlabels.errors import CommandError
+from customlabels.escaping import shown
 from customlabels.local.emulator.capacity import DEFAULT_TPS_PER_INFERENCE_UNIT
 
 
@@ -248,6 +249,8 @@ def _pipeline(args: argparse.Namespace, log_path: Path):
 
 
 def local_run(args: argparse.Namespace) -> int:
+    """Exit 0 when every image has its result, 1 when some ended in the DLQ or timed out, 130 on Ctrl-C (after
+    saving the results done so far and a summary.json that says `interrupted`)."""
     from customlabels.local.pipeline import upload_tree, write_outputs
 
     images, out = input_folder("--images", args.images), output_folder("--out", args.out)
@@ -257,35 +260,60 @@ def local_run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     log_path = out / "lambda.log"
     log_path.write_text("")
+    keys: list[str] = []
+    interrupted = False
     with ExitStack() as stack:
         with console.status("Starting emulated S3, SQS, Rekognition and the inference function..."):
             pipeline = stack.enter_context(_pipeline(args, log_path))
-        with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-        ) as progress:
-            uploading = progress.add_task("Uploading", total=len(files))
-            keys = upload_tree(pipeline, images, on_upload=lambda _key: progress.advance(uploading))
-            waiting = progress.add_task("Results", total=len(keys))
-            outcomes = pipeline.wait(
-                keys, args.timeout, on_progress=lambda done: progress.update(waiting, completed=done)
-            )
-        results = write_outputs(pipeline, outcomes, out)
+        try:
+            with Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+            ) as progress:
+                uploading = progress.add_task("Uploading", total=len(files))
+
+                def uploaded(key: str) -> None:
+                    keys.append(key)
+                    progress.advance(uploading)
+
+                upload_tree(pipeline, images, on_upload=uploaded)
+                waiting = progress.add_task("Results", total=len(keys))
+                outcomes = pipeline.wait(
+                    keys, args.timeout, on_progress=lambda done: progress.update(waiting, completed=done)
+                )
+        except KeyboardInterrupt:  # Ctrl-C: what is done is saved, the rest named; the functions ignore it
+            interrupted = True
+            console.print("[yellow]Interrupted[/]: saving the results done so far...")
+            done = pipeline.outcomes_now(keys)
+            outcomes = {key: done.get(key, "interrupted") for key in keys}
+        results = write_outputs(pipeline, outcomes, out, interrupted=interrupted)
     invocations = pipeline.esm.invocations  # complete once the pollers have stopped
     _print_results(outcomes, results)
+    if interrupted:
+        finished = sum(outcome != "interrupted" for outcome in outcomes.values())
+        console.print(
+            f"[yellow]Interrupted[/] (Ctrl-C): {finished} of {len(keys)} uploaded image(s) finished, their results "
+            f"saved in {out}/; summary.json lists the others as `interrupted`"
+            + (f"; {len(files) - len(keys)} file(s) were not uploaded" if len(keys) < len(files) else ""),
+            soft_wrap=True,
+        )
+        return 130
     _print_model_timeline(pipeline)
     console.print(f"{_count(len(invocations), 'invocation')} of the real handler; its logs: {log_path}", soft_wrap=True)
     console.print(
         f"Results: {out}/  (one JSON per image, mirroring the keys)  Summary: {out / 'summary.json'}", soft_wrap=True
     )
     for key, outcome in outcomes.items():  # a JPEG named bee.Jpg: the notifications never send it (upload says so)
-        if outcome == "not-an-image" and key.lower().endswith(tuple({s.lower() for s in IMAGE_SUFFIXES})):
-            console.print(
-                f"[yellow]not-an-image[/]: {key}: {image_name_problem(key.rsplit('/', 1)[-1])}", soft_wrap=True
-            )
+        if outcome == "not-picked-up":
+            problem = image_name_problem(key.rsplit("/", 1)[-1])
+            console.print(f"[yellow]not-picked-up[/]: {shown(key)}: {shown(problem)}", soft_wrap=True)
     failed = {key: outcome for key, outcome in outcomes.items() if outcome in ("dead-letter", "timeout")}
     for key, outcome in failed.items():
         console.print(
-            f"[red]{outcome}[/]: {key}"
+            f"[red]{outcome}[/]: {shown(key)}"
             + (" (still pending after --timeout)" if outcome == "timeout" else " (every retry failed; see the log)"),
             soft_wrap=True,
         )
@@ -303,7 +331,7 @@ def _print_results(outcomes: dict[str, str], results: dict[str, dict]) -> None:
     table.add_column("labels (confidence)", overflow="fold")
     for key, outcome in outcomes.items():
         style = "green" if outcome == "labels" else "yellow" if outcome.startswith(("error", "not-")) else "red"
-        table.add_row(key, f"[{style}]{outcome}[/]", labels_text(results.get(key)))
+        table.add_row(shown(key), f"[{style}]{shown(outcome)}[/]", labels_text(results.get(key)))
     console.print(table)
 
 

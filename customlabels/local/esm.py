@@ -17,10 +17,12 @@ import importlib
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -101,8 +103,26 @@ def function_name(handler: str) -> str:
     return handler.split(".")[1]
 
 
+@contextmanager
+def interrupts_not_inherited():
+    """Processes started inside start with SIGINT ignored (an ignored signal stays ignored across exec, and Python
+    then installs no KeyboardInterrupt handler). Ctrl-C reaches a terminal's whole process group: the emulated
+    functions must not die with a traceback in the log mid-invocation, but be stopped by their owner, which saves
+    what is done first. Outside the main thread (where no signal is delivered) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _become_environment(environment: dict[str, str], log_path: str) -> None:
-    """Set the function's environment and send its output to the log file, as Lambda does with CloudWatch."""
+    """Set the function's environment and send its output to the log file, as Lambda does with CloudWatch. Ctrl-C
+    is for the parent (see `interrupts_not_inherited`); the stop event ends the function's loop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.update(environment)
     log = open(log_path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives as long as the process
     sys.stdout = sys.stderr = log
@@ -219,7 +239,8 @@ class EventSourceMapping:
                 args=(index, environment, *rest, self._stop, self._enabled, self._reports.queue),
                 daemon=True,
             )
-            process.start()
+            with interrupts_not_inherited():
+                process.start()
             self._processes.append(process)
         return self
 
@@ -406,7 +427,8 @@ class ScheduledFunction:
         )
 
     def start(self) -> ScheduledFunction:
-        self._process.start()
+        with interrupts_not_inherited():
+            self._process.start()
         return self
 
     @property

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from customlabels.config import MANAGER_MAX_EVENT_AGE_SECONDS, PipelineConfig, is_image_key
+from customlabels.config import MANAGER_MAX_EVENT_AGE_SECONDS, PipelineConfig, is_image_key, is_miscased_image_name
 from customlabels.local.aws import FAKE_CREDENTIALS, LocalResources, client, provision, start_moto
 from customlabels.local.emulator.capacity import (
     DEFAULT_SCALE_DOWN_AFTER,
@@ -252,10 +252,11 @@ class LocalPipeline:
         return set(transfer.list_keys(self.s3, self.resources.bucket, self.config.effective_results_prefix))
 
     def outcome(self, key: str, dead_letters: set[str], results: set[str] | None = None) -> str | None:
-        """`labels`, `error:<Code>`, `dead-letter`, `not-an-image`, or None while still pending (the words of
+        """`labels`, `error:<Code>`, `dead-letter`, `not-picked-up` (named like an image, but with a suffix in mixed
+        case: the notifications never send it), `not-an-image`, or None while still pending (the words of
         `customlabels results`)."""
         if not is_image_key(key):
-            return "not-an-image"
+            return "not-picked-up" if is_miscased_image_name(key) else "not-an-image"
         result = self.result(key) if results is None or self.result_key_for(key) in results else None
         if result is not None:
             return f"error:{result['Error']['Code']}" if "Error" in result else "labels"
@@ -269,16 +270,19 @@ class LocalPipeline:
         outcomes: dict[str, str] = {}
         deadline = time.monotonic() + timeout
         while True:
-            dead_letters, results = self.dead_letter_keys(), self.result_keys()
-            for key in keys:
-                if key not in outcomes and (outcome := self.outcome(key, dead_letters, results)) is not None:
-                    outcomes[key] = outcome
+            outcomes.update(self.outcomes_now([key for key in keys if key not in outcomes]))
             if on_progress:
                 on_progress(len(outcomes))
             if len(outcomes) == len(keys) or time.monotonic() > deadline:
                 break
             time.sleep(poll)
         return {key: outcomes.get(key, "timeout") for key in keys}
+
+    def outcomes_now(self, keys: list[str]) -> dict[str, str]:
+        """The outcome of each of `keys` that has one, from one listing of the results and one peek at the DLQ."""
+        dead_letters, results = self.dead_letter_keys(), self.result_keys()
+        found = {key: self.outcome(key, dead_letters, results) for key in keys}
+        return {key: outcome for key, outcome in found.items() if outcome is not None}
 
 
 def upload_tree(pipeline: LocalPipeline, images_dir: Path, on_upload: Callable[[str], None] | None = None) -> list[str]:
@@ -293,8 +297,11 @@ def upload_tree(pipeline: LocalPipeline, images_dir: Path, on_upload: Callable[[
     return keys
 
 
-def write_outputs(pipeline: LocalPipeline, outcomes: dict[str, str], out_dir: Path) -> dict[str, dict]:
-    """Result JSONs mirrored under `out_dir` by key, and `summary.json`."""
+def write_outputs(
+    pipeline: LocalPipeline, outcomes: dict[str, str], out_dir: Path, interrupted: bool = False
+) -> dict[str, dict]:
+    """Result JSONs mirrored under `out_dir` by key, and `summary.json` (`interrupted`: the run was stopped by
+    Ctrl-C, and the images without an outcome then are `interrupted`)."""
     results = {}
     for key, outcome in outcomes.items():
         if outcome == "labels" or outcome.startswith("error:"):
@@ -309,6 +316,7 @@ def write_outputs(pipeline: LocalPipeline, outcomes: dict[str, str], out_dir: Pa
             for key, outcome in outcomes.items()
         ],
         "counts": counts,
+        "interrupted": interrupted,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")

@@ -31,7 +31,7 @@ STATUS_TEXT = {
     "nothing": "nothing detected",
     "error": "with an error",
     "pending": "without a result yet",
-    "skipped": "never processed (a name the pipeline does not pick up)",
+    "not-picked-up": "never processed (a name the pipeline does not pick up)",
 }
 
 

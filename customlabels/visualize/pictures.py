@@ -17,7 +17,7 @@ from typing import Any
 import matplotlib
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
-from customlabels.config import IMAGE_SUFFIXES, image_name_problem
+from customlabels.config import IMAGE_SUFFIXES, image_name_problem, is_miscased_image_name
 from customlabels.datasets.manifest import KeyMatcher
 from customlabels.evaluation.evaluate import (
     MALFORMED,
@@ -69,13 +69,15 @@ class ResultImage:
     def never_processed(self) -> str | None:
         """Why an image without a result never will have one: its name is not one the pipeline picks up (a suffix
         that mixes cases, `bee.Jpg`: S3's suffix filters are case-sensitive), or None."""
-        return image_name_problem(self.name.rsplit("/", 1)[-1]) if self.document is None else None
+        name = self.name.rsplit("/", 1)[-1]
+        return image_name_problem(name) if self.document is None and is_miscased_image_name(name) else None
 
     @property
     def status(self) -> str:
-        """result_status's, `error` for a malformed result too, and `skipped` for an image never processed."""
+        """result_status's, `error` for a malformed result too, and `not-picked-up` for an image the pipeline never
+        processes (as `local run` says it)."""
         if self.never_processed:
-            return "skipped"
+            return "not-picked-up"
         return "error" if self._read[1] else result_status(self.document)
 
     @property

@@ -305,7 +305,7 @@ def test_cli_run_without_images_never_starts_the_model(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Model (on-demand): TRAINING_COMPLETED (+0.0 s)" in printed and "STARTING" not in printed
     assert "The model manager did not start it during the run" in printed
-    assert "not-an-image: test_images/bee.Jpg: its suffix .Jpg mixes cases" in printed
+    assert "not-picked-up: test_images/bee.Jpg: its suffix .Jpg mixes cases" in printed
     assert "rename it to bee.jpg" in printed
 
 
