@@ -287,8 +287,7 @@ def local_run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:  # Ctrl-C: what is done is saved, the rest named; the functions ignore it
             interrupted = True
             console.print("[yellow]Interrupted[/]: saving the results done so far...")
-            done = pipeline.outcomes_now(keys)
-            outcomes = {key: done.get(key, "interrupted") for key in keys}
+            outcomes = pipeline.interrupted(keys)
         results = write_outputs(pipeline, outcomes, out, interrupted=interrupted)
     invocations = pipeline.esm.invocations  # complete once the pollers have stopped
     _print_results(outcomes, results)

@@ -285,6 +285,12 @@ class LocalPipeline:
         return {key: outcome for key, outcome in found.items() if outcome is not None}
 
 
+    def interrupted(self, keys: list[str]) -> dict[str, str]:
+        """After Ctrl-C: the outcome of each key that has one now, `interrupted` for the others."""
+        done = self.outcomes_now(keys)
+        return {key: done.get(key, "interrupted") for key in keys}
+
+
 def upload_tree(pipeline: LocalPipeline, images_dir: Path, on_upload: Callable[[str], None] | None = None) -> list[str]:
     """Every file below `images_dir`, its relative path kept under the input prefix."""
     keys = []

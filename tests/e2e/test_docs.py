@@ -653,12 +653,15 @@ def test_bench_figures_quoted_in_the_docs_are_in_bench_results():
 
 
 def test_readme_lists_every_local_run_outcome_the_pipeline_writes():
-    """summary.json's outcomes come from LocalPipeline.outcome and .wait (`timeout` is wait's default)."""
+    """summary.json's outcomes come from LocalPipeline.outcome, .wait (`timeout` is wait's default) and
+    .interrupted (after Ctrl-C)."""
     from customlabels.local import pipeline
 
     tree = ast.parse(Path(pipeline.__file__).read_text())
     functions = [
-        node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name in ("outcome", "wait")
+        node
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef) and node.name in ("outcome", "wait", "interrupted")
     ]
     literals = {
         node.value
