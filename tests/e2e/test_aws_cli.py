@@ -16,6 +16,7 @@ from helpers import ROOT, picture
 pytestmark = pytest.mark.e2e
 
 AWS = Path(sys.executable).with_name("aws")
+README = ROOT / "README.md"
 
 
 def served_environment(serve, tmp_path):
@@ -47,10 +48,10 @@ def aws(environment, *args):
     )
 
 
-def test_aws_cli_v1_reads_the_s3_and_ssm_endpoints_local_serve_exports_but_not_sqs(tmp_path):
+def test_the_readme_says_which_endpoint_variables_aws_cli_v1_reads_of_local_serves(tmp_path):
+    """What the real CLI does with each variable `local serve` exports decides; the README must say the same."""
     assert AWS.exists(), "awscli is in requirements-dev.txt: run `make install`"
     version = subprocess.run([str(AWS), "--version"], capture_output=True, text=True, check=True)
-    assert re.match(r"aws-cli/1\.46\.3 ", version.stdout + version.stderr), "the version the README names"
     arguments = ["local", "serve", "--log", str(tmp_path / "l.log"), "--env-file", str(tmp_path / "local.env")]
     serve = subprocess.Popen(
         [sys.executable, "-m", "customlabels", *arguments],
@@ -64,15 +65,23 @@ def test_aws_cli_v1_reads_the_s3_and_ssm_endpoints_local_serve_exports_but_not_s
         environment, names = served_environment(serve, tmp_path)
         (tmp_path / "bee.jpg").write_bytes(picture())
         copied = aws(environment, "s3", "cp", str(tmp_path / "bee.jpg"), f"s3://{names['Bucket']}/test_images/bee.jpg")
-        assert copied.returncode == 0, copied.stderr
         parameter = aws(environment, "ssm", "get-parameter", "--name", names["Thresholds parameter"])
-        assert parameter.returncode == 0 and names["Thresholds parameter"] in parameter.stdout, parameter.stderr
-
         queue = ["sqs", "get-queue-attributes", "--queue-url", names["Queue"], "--attribute-names", "QueueArn"]
-        ignored = aws(environment, *queue)
-        assert ignored.returncode != 0 and "QueueArn" not in ignored.stdout, "v1 ignores AWS_ENDPOINT_URL_SQS"
+        attributes = aws(environment, *queue)
+        read = {  # each variable is read when the command reached the local stack with it alone
+            "_S3": copied.returncode == 0 and "upload:" in copied.stdout,
+            "_SSM": parameter.returncode == 0 and names["Thresholds parameter"] in parameter.stdout,
+            "_SQS": attributes.returncode == 0 and "QueueArn" in attributes.stdout,
+        }
         given = aws(environment, *queue, "--endpoint-url", environment["AWS_ENDPOINT_URL_SQS"])
-        assert given.returncode == 0 and "QueueArn" in given.stdout, given.stderr
+        assert given.returncode == 0 and "QueueArn" in given.stdout, f"--endpoint-url always works: {given.stderr}"
     finally:
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(timeout=120) == 0
+    said = re.search(
+        r"awscli (\S+) \(v1, from PyPI\) reads (.+?) and ignores (.+?),", " ".join(README.read_text().split())
+    )
+    assert said, "the README says which variables AWS CLI v1 reads"
+    assert version.stdout.startswith(f"aws-cli/{said[1]} "), (version.stdout, "the version the README names")
+    assert set(re.findall(r"`(_\w+)`", said[2])) == {name for name, honoured in read.items() if honoured}
+    assert set(re.findall(r"`(_\w+)`", said[3])) == {name for name, honoured in read.items() if not honoured}

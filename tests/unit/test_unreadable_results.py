@@ -7,7 +7,7 @@ import math
 import pytest
 
 from customlabels.cli import main
-from customlabels.evaluation.evaluate import MalformedResult, ResultsError, load_results, result_problems
+from customlabels.evaluation.evaluate import ResultsError, load_results
 from helpers import box, huge_png, refused, write_picture
 
 pytestmark = pytest.mark.unit
@@ -118,10 +118,10 @@ def test_review_export_names_a_decompression_bomb_among_the_images(tmp_path, cap
     ],
 )
 def test_every_problem_of_a_malformed_result_is_named(labels, problems):
+    from customlabels.evaluation.evaluate import MalformedResult, result_from_document, result_problems
+
     found = " ".join(result_problems({"Image": {"Key": "k"}, "CustomLabels": labels}))
     for problem in problems:
         assert problem in found, (problem, found)
-    from customlabels.evaluation.evaluate import result_from_document
-
     with pytest.raises(MalformedResult, match="malformed result"):
         result_from_document({"Image": {"Key": "k"}, "CustomLabels": labels})
