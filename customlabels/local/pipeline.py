@@ -284,7 +284,6 @@ class LocalPipeline:
         found = {key: self.outcome(key, dead_letters, results) for key in keys}
         return {key: outcome for key, outcome in found.items() if outcome is not None}
 
-
     def interrupted(self, keys: list[str]) -> dict[str, str]:
         """After Ctrl-C: the outcome of each key that has one now, `interrupted` for the others."""
         done = self.outcomes_now(keys)
