@@ -274,6 +274,9 @@ def results_from_snapshot_line(document: Mapping[str, Any]) -> ImageResult:
                         float(confidences.get(str(class_id), metadata.get("confidence", 1))) * 100,
                     )
                 )
+    for prediction in predictions:  # a NaN would sort and score as no number does
+        if not all(math.isfinite(number) for number in (prediction.confidence, *(prediction.box or ()))):
+            raise ValueError(f"{prediction.label}: a confidence or box that is not a finite number")
     return ImageResult(key, tuple(predictions))
 
 

@@ -241,6 +241,9 @@ def test_predictions_are_read_from_an_evaluation_manifest_snapshot_line():
     result = results_from_snapshot_line(line)
     assert result.key == "test/a.jpg"
     assert result.predictions == (Prediction("bee", 87.5, (0.5, 0.5, 0.25, 0.25)),)
+    line["rekognition-custom-labels-evaluation-metadata"]["objects"][0]["confidence"] = float("nan")
+    with pytest.raises(ValueError, match="bee: a confidence or box that is not a finite number"):
+        results_from_snapshot_line(line)  # load_results names the file and line (issue 27)
 
 
 def test_the_target_precision_threshold_lets_through_no_false_positive_that_buys_no_recall():
