@@ -104,6 +104,14 @@ def stack_option(parser: argparse.ArgumentParser | argparse._MutuallyExclusiveGr
     parser.add_argument("--stack", default=DEFAULT_STACK_NAME, help=f"stack name (default {DEFAULT_STACK_NAME})")
 
 
+def print_not_saved(refusals, to: Console = console) -> None:
+    """One line per key a command could not write locally (customlabels.outputs.NotSaved), each with its reason."""
+    from rich.markup import escape
+
+    for refusal in refusals:
+        to.print(f"[red]{escape(refusal.line())}[/]", soft_wrap=True, highlight=False)
+
+
 def labels_text(document: dict | None) -> str:
     """`bee (97.5), flower (81.0)`, or `nothing`."""
     labels = (document or {}).get("CustomLabels", [])

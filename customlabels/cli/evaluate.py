@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from customlabels.cli.common import FRACTION, console, input_folder
+from customlabels.cli.common import FRACTION, console, input_folder, print_not_saved
 from customlabels.errors import CommandError
 
 
@@ -205,8 +205,12 @@ def evaluate_command(args: argparse.Namespace) -> int:
             },
         )
         draw = picture_drawer(Path(args.images), args.iou, entries, evaluations) if args.images else None
-        index = evaluation_report.write_report(evaluations, folder, context, draw)
+        not_saved = []
+        index = evaluation_report.write_report(evaluations, folder, context, draw, on_not_saved=not_saved.append)
         console.print(f"Report: {index}\n  open in a browser: {index.resolve().as_uri()}", soft_wrap=True)
+        print_not_saved(not_saved)
+        if not_saved:
+            return 1
     return 0
 
 

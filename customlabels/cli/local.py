@@ -8,6 +8,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -21,8 +22,9 @@ from customlabels.cli.common import (
     labels_text,
     number,
     output_folder,
+    print_not_saved,
 )
-from customlabels.config import IMAGE_SUFFIXES, ConfigError, image_name_problem
+from customlabels.config import IMAGE_SUFFIXES, KEY_TOO_LONG, ConfigError, image_name_problem
 from customlabels.errors import CommandError
 from customlabels.local.emulator.capacity import DEFAULT_TPS_PER_INFERENCE_UNIT
 
@@ -45,6 +47,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--images", required=True, help="folder of images (searched recursively)")
     run.add_argument("--out", required=True, help="where to write the result JSONs and summary.json")
+    run.add_argument(
+        "--include-outputs",
+        action="store_true",
+        help="upload the pictures customlabels drew too (left out by default, as `upload` does)",
+    )
     run.add_argument(
         "--timeout", type=SECONDS, default=300, metavar="SECONDS", help="give up waiting after this long (default 300)"
     )
@@ -249,9 +256,18 @@ def _pipeline(args: argparse.Namespace, log_path: Path):
 
 def local_run(args: argparse.Namespace) -> int:
     from customlabels.local.pipeline import upload_tree, write_outputs
+    from customlabels.operations.transfer import key_length_problem
+    from customlabels.outputs import not_tool_pictures
 
     images, out = input_folder("--images", args.images), output_folder("--out", args.out)
     files = [p for p in images.rglob("*") if p.is_file()]
+    if not args.include_outputs:
+        files, drawn = not_tool_pictures(files)
+        if drawn:
+            console.print(
+                f"[yellow]Left out {len(drawn)} picture(s) that customlabels drew[/] under --images "
+                "(--include-outputs uploads them too)"
+            )
     if not files:
         raise CommandError(f"--images {images}: no files to upload")
     out.mkdir(parents=True, exist_ok=True)
@@ -264,12 +280,15 @@ def local_run(args: argparse.Namespace) -> int:
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
         ) as progress:
             uploading = progress.add_task("Uploading", total=len(files))
-            keys = upload_tree(pipeline, images, on_upload=lambda _key: progress.advance(uploading))
+            keys = upload_tree(
+                pipeline, images, lambda _key: progress.advance(uploading), include_outputs=args.include_outputs
+            )
             waiting = progress.add_task("Results", total=len(keys))
             outcomes = pipeline.wait(
                 keys, args.timeout, on_progress=lambda done: progress.update(waiting, completed=done)
             )
-        results = write_outputs(pipeline, outcomes, out)
+        not_saved = []
+        results = write_outputs(pipeline, outcomes, out, on_not_saved=not_saved.append)
     invocations = pipeline.esm.invocations  # complete once the pollers have stopped
     _print_results(outcomes, results)
     _print_model_timeline(pipeline)
@@ -282,6 +301,11 @@ def local_run(args: argparse.Namespace) -> int:
             console.print(
                 f"[yellow]not-an-image[/]: {key}: {image_name_problem(key.rsplit('/', 1)[-1])}", soft_wrap=True
             )
+    for key, outcome in outcomes.items():
+        if outcome == f"error:{KEY_TOO_LONG}":
+            problem = key_length_problem(key, pipeline.result_key_for(key))
+            console.print(f"[yellow]{outcome}[/]: {escape(key)}: {problem}", soft_wrap=True)
+    print_not_saved(not_saved)
     failed = {key: outcome for key, outcome in outcomes.items() if outcome in ("dead-letter", "timeout")}
     for key, outcome in failed.items():
         console.print(
@@ -289,7 +313,7 @@ def local_run(args: argparse.Namespace) -> int:
             + (" (still pending after --timeout)" if outcome == "timeout" else " (every retry failed; see the log)"),
             soft_wrap=True,
         )
-    return 1 if failed else 0
+    return 1 if failed or not_saved else 0
 
 
 def _count(number_of: int, noun: str) -> str:

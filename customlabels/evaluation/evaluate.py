@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from customlabels.datasets.manifest import KeyMatcher, ManifestEntry
+from customlabels.outputs import result_files
 
 NO_LABEL = "(none)"
 """The predicted class of an image for which the model returned nothing."""
@@ -720,6 +721,7 @@ def result_documents(bodies: Iterable[tuple[str, bytes]]) -> list[tuple[str, dic
 
 
 def folder_result_documents(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
-    """The result JSONs under `folder`, recursively, in path order."""
-    bodies = ((str(file), file.read_bytes()) for file in sorted(folder.rglob("*.json")))
+    """The result JSONs under `folder`, recursively, in path order: every file `results --out` or `local run
+    --out` wrote for a result key, escaped or shortened names included (customlabels.outputs.result_files)."""
+    bodies = ((str(file), file.read_bytes()) for file in result_files(folder))
     return [(Path(name), document) for name, document in result_documents(bodies)]
