@@ -1,5 +1,5 @@
-"""The files the tool writes: one way from an S3 key to a local path (and back), a writer for which a key that
-cannot be written costs only itself, and the tag that marks the pictures the tool draws, so `upload` leaves them out.
+"""The files the tool writes: one way from an S3 key to a local path and the one reader of what it wrote, a writer
+for which a key that cannot be written costs only itself, and the tag that marks the pictures the tool draws.
 
 A key becomes a path under the chosen folder by its `/`-separated segments, each one file or folder name
 (`local_name`). A name keeps every character a file system holds as it is, so ordinary keys read as they always
@@ -14,10 +14,12 @@ climb, split or refuse is written `%` and two upper-case hex digits of each UTF-
 A name still over 255 bytes of UTF-8 (the limit of ext4, APFS, NTFS and tmpfs; an S3 segment may be 1,024) keeps
 its first bytes and its last one or two suffixes (`.jpg.json`, so readers still find it), joined by `%~` and 32 hex
 digits of the SHA-256 of the whole segment; `%~` appears in no other name. So two keys never share a path (the
-mapping is injective: decoding inverts it, `key_of`, except for a shortened name, whose digest tells it apart),
-and no path leaves the folder. What is left to the file system — names that differ only in case or Unicode
-normalization (macOS, Windows), a key that is also another key's folder (`a.jpg.json` and `a.jpg.json/b.jpg`),
-a full disk — is caught when writing: `KeyFolder` reports that key in one line and goes on with the others.
+mapping is injective: percent-decoding a name gives its segment back, except for a shortened one, whose digest
+tells it apart; a result's key is in it anyway, `Image.Key`), and no path leaves the folder.
+
+What is left to the file system — names that differ only in case or Unicode normalization (macOS, Windows), a
+key that is also another key's folder (`a.jpg.json` and `a.jpg.json/b.jpg`), a full disk — is caught when
+writing: `KeyFolder` reports that key in one line and goes on with the others.
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ MAX_NAME_BYTES = 255
 """A file or folder name's limit on the common local file systems."""
 _ALWAYS_ESCAPED = frozenset("%/\\")
 _SUFFIXES = re.compile(r"(?:\.[A-Za-z0-9]{1,10}){1,2}$")
-_ESCAPED_BYTE = re.compile(rb"%([0-9A-F]{2})")
 
 
 def _escaped(character: str) -> str:
@@ -74,26 +75,6 @@ def local_name(text: str) -> str:
 def local_path(key: str) -> PurePosixPath:
     """The relative path a key is written under: each `/`-separated segment one `local_name`."""
     return PurePosixPath(*(local_name(segment) for segment in key.split("/")))
-
-
-def _decoded_name(name: str) -> str | None:
-    if name == EMPTY_SEGMENT:
-        return ""
-    if SHORTENED in name:
-        return None
-    raw = _ESCAPED_BYTE.sub(lambda match: bytes([int(match.group(1), 16)]), name.encode("utf-8"))
-    try:
-        text = raw.decode("utf-8", "surrogatepass")
-    except UnicodeDecodeError:
-        return None
-    return text if local_name(text) == name else None
-
-
-def key_of(relative: PurePosixPath | str) -> str | None:
-    """The key a relative path was written for (the inverse of `local_path`); None for a path this mapping does not
-    produce, or one with a shortened name (its key is in the file, `Image.Key` for a result)."""
-    segments = [_decoded_name(name) for name in PurePosixPath(relative).parts]
-    return None if not segments or None in segments else "/".join(segments)
 
 
 def result_files(folder: Path) -> list[Path]:

@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 from customlabels.config import IMAGE_SUFFIXES
 from customlabels.datasets.manifest import KeyMatcher
 from customlabels.evaluation.evaluate import Prediction, folder_result_documents, result_from_document
-from customlabels.outputs import key_of, not_tool_pictures
+from customlabels.outputs import not_tool_pictures
 from customlabels_runtime.contract import result_status
 
 FONT_PATH = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
@@ -63,39 +63,32 @@ def collect(results_dir: Path, images_dir: Path) -> list[ResultImage]:
     """Pairs every result JSON under `results_dir` with its image under `images_dir` (by the longest common
     trailing path of `Image.Key`), and lists the images that have no result yet. Each item's name is its image's
     path under `images_dir`, or, for a result without an image or one of several results of one image (the same
-    folder uploaded under two prefixes), the key its result file was written for: no two items share a name, so
-    none shares a picture. The pictures customlabels drew (a gallery inside `--images`) are not images here. A file
-    under `results_dir` that is not JSON raises evaluate.ResultsError naming it."""
+    folder uploaded under two prefixes), its `Image.Key`: no two items share a name, so none shares a picture.
+    The pictures customlabels drew (a gallery inside `--images`) are not images here. A file under `results_dir`
+    that is not JSON raises evaluate.ResultsError naming it."""
     files = not_tool_pictures(sorted(path for path in images_dir.rglob("*") if path.is_file()))[0]
     matcher = KeyMatcher(files, key=lambda path: path.relative_to(images_dir).as_posix())
     paired = [
-        (result_file, document, matcher.match(document["Image"]["Key"]))
-        for result_file, document in folder_result_documents(results_dir)
+        (document, matcher.match(document["Image"]["Key"])) for _, document in folder_result_documents(results_dir)
     ]
-    shared = {path for path, count in Counter(path for _, _, path in paired if path).items() if count > 1}
+    shared = {path for path, count in Counter(path for _, path in paired if path).items() if count > 1}
     items = [
         ResultImage(
             image_path.relative_to(images_dir).as_posix()
             if image_path is not None and image_path not in shared
-            else _result_name(result_file.relative_to(results_dir)),
+            else str(document["Image"]["Key"]),
             image_path,
             document,
         )
-        for result_file, document, image_path in paired
+        for document, image_path in paired
     ]
-    matched = {image_path for _, _, image_path in paired}
+    matched = {image_path for _, image_path in paired}
     items += [
         ResultImage(path.relative_to(images_dir).as_posix(), path, None)
         for path in files
         if path not in matched and path.name.lower().endswith(IMAGE_SUFFIXES)
     ]
     return sorted(items, key=lambda item: item.name)
-
-
-def _result_name(relative: Path) -> str:
-    """The key a result file was written for (customlabels.outputs.key_of), without `.json`; its path as it is
-    when it is not one the mapping writes (a shortened name, or a file not named after its key)."""
-    return (key_of(relative.as_posix()) or relative.as_posix()).removesuffix(".json")
 
 
 def label_colours(labels: Iterable[str]) -> dict[str, Colour]:
