@@ -171,8 +171,12 @@ def upload_command(args: argparse.Namespace) -> int:
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     _check_prefix(prefix, location, from_stack)
-    with console.status(f"Checking the files under {folder}..."):
-        uploads, skipped = transfer.plan_upload(folder, prefix, location.result_key, args.include_outputs)
+    try:
+        with console.status(f"Checking the files under {folder}..."):
+            uploads, skipped = transfer.plan_upload(folder, prefix, location.result_key, args.include_outputs)
+    except KeyboardInterrupt:
+        console.print("[yellow]Interrupted[/] while checking the files: nothing was sent")
+        return 130
     drawn = [item for item in skipped if item.drawn]
     skipped = [item for item in skipped if not item.drawn]
     if drawn:

@@ -49,8 +49,15 @@ segments = st.one_of(
     st.text(st.characters(codec="utf-8"), max_size=12),  # any character S3 takes: controls, CJK, emoji, ...
     st.text(st.characters(codec="utf-8", categories=["Lo", "Cc", "Zs", "Po"]), min_size=80, max_size=300),
 )
-keys = st.lists(segments, min_size=1, max_size=8).map("/".join).filter(lambda k: len(k.encode()) <= MAX_KEY_BYTES)
-result_keys = keys.map(lambda key: key + ".json")
+
+
+def at_most(text: str, size: int) -> str:
+    """`text` cut to `size` bytes of UTF-8, between characters."""
+    return text.encode()[:size].decode(errors="ignore")
+
+
+keys = st.lists(segments, min_size=1, max_size=8).map("/".join).map(lambda key: at_most(key, MAX_KEY_BYTES))
+result_keys = keys.map(lambda key: at_most(key, MAX_KEY_BYTES - len(".json")) + ".json")  # up to 1,024 bytes
 
 
 def conflicting(many: list[str]) -> bool:
@@ -81,6 +88,7 @@ def write_all(root: Path, many: list[str]) -> KeyFolder:
         "test_images/" + "x" * 300 + ".jpg.json",
         "test_images/" + "x" * 300 + "y.jpg.json",
         "test_images/new\nline.jpg.json",
+        "/".join(["蜂" * 84 + "abc"] * 3) + "/" + "x" * 251 + ".json",  # 1,024 bytes, names of 255 and 256
     ]
 )
 def test_every_key_is_written_inside_the_folder_and_no_two_share_a_file(many):
