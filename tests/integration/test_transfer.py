@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from customlabels.cli import main
 from customlabels.operations import transfer
-from helpers import refused
+from helpers import notify_queue, refused
 
 pytestmark = pytest.mark.integration
 
@@ -23,7 +23,7 @@ def test_upload_command_sends_the_good_images_and_lists_the_rest(folder, capsys)
     with mock_aws():
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-        notify_queue(s3, boto3.client("sqs"), "test_images/")
+        notify_queue(s3, boto3.client("sqs"), BUCKET)
         assert main(["upload", str(folder), "--bucket", BUCKET, "--workers", "3"]) == 0
         keys = {
             key: s3.head_object(Bucket=BUCKET, Key=key)["ContentType"] for key in transfer.list_keys(s3, BUCKET, "")
@@ -54,24 +54,6 @@ def test_upload_with_a_stack_keeps_to_its_upload_prefix(folder, capsys):
     ]
     printed = capsys.readouterr().out
     assert "customlabels results --stack CustomLabelsPipeline --prefix test_images/b1/ --wait" in printed
-
-
-def notify_queue(s3, sqs, prefix):
-    """The bucket notifies a queue of new objects under `prefix`, as the pipeline's bucket does."""
-    queue = sqs.create_queue(QueueName="work")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    s3.put_bucket_notification_configuration(
-        Bucket=BUCKET,
-        NotificationConfiguration={
-            "QueueConfigurations": [
-                {
-                    "QueueArn": arn,
-                    "Events": ["s3:ObjectCreated:*"],
-                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}},
-                }
-            ]
-        },
-    )
 
 
 def create_stack(cloudformation, sqs):

@@ -12,7 +12,7 @@ from moto import mock_aws
 
 from customlabels.cli import main
 from customlabels.operations import transfer
-from helpers import refused, write_picture
+from helpers import notify_queue, refused, write_picture
 
 pytestmark = pytest.mark.integration
 
@@ -25,20 +25,7 @@ def bucket():
     with mock_aws():
         s3, sqs = boto3.client("s3"), boto3.client("sqs")
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
-        queue = sqs.create_queue(QueueName="work")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        s3.put_bucket_notification_configuration(
-            Bucket=BUCKET,
-            NotificationConfiguration={
-                "QueueConfigurations": [
-                    {
-                        "QueueArn": arn,
-                        "Events": ["s3:ObjectCreated:*"],
-                        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "test_images/"}]}},
-                    }
-                ]
-            },
-        )
+        notify_queue(s3, sqs, BUCKET)
         yield s3
 
 
