@@ -28,7 +28,7 @@ import hashlib
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -206,12 +206,17 @@ def is_tool_picture(image: Image.Image) -> bool:
     )
 
 
-def not_tool_pictures(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
-    """(the files that are not the tool's pictures, those that are), each in the given order."""
-    others, drawn = [], []
-    for path in paths:
-        (drawn if _is_tool_picture_file(path) else others).append(path)
-    return others, drawn
+def input_files(folder: Path, include_outputs: bool = False) -> tuple[list[Path], list[Path]]:
+    """Every file under `folder`, recursively and in path order, that is an input, and the pictures the tool drew
+    there (a gallery or report written inside an images folder): those are never taken for images to upload, draw,
+    evaluate or size, unless `include_outputs`."""
+    files = sorted(path for path in folder.rglob("*") if path.is_file())
+    if include_outputs:
+        return files, []
+    inputs, drawn = [], []
+    for path in files:
+        (drawn if _is_tool_picture_file(path) else inputs).append(path)
+    return inputs, drawn
 
 
 def _is_tool_picture_file(path: Path) -> bool:

@@ -251,9 +251,10 @@ def picture_drawer(images: Path, iou_threshold: float, entries, evaluations):
     from PIL import Image
 
     from customlabels.datasets.manifest import KeyMatcher
+    from customlabels.outputs import input_files
     from customlabels.visualize import pictures, truth
 
-    files = sorted(path for path in images.rglob("*") if path.is_file())
+    files = input_files(images)[0]  # a gallery inside --images holds drawn pictures of the same names
     matcher = KeyMatcher(files, key=lambda path: path.relative_to(images).as_posix())
     labels = {label for entry in entries for label in (*entry.labels, *(box.label for box in entry.boxes))} | {
         p.label for evaluation in evaluations.values() for _, result in evaluation.pairs for p in result.predictions

@@ -257,17 +257,15 @@ def _pipeline(args: argparse.Namespace, log_path: Path):
 def local_run(args: argparse.Namespace) -> int:
     from customlabels.local.pipeline import upload_tree, write_outputs
     from customlabels.operations.transfer import key_length_problem
-    from customlabels.outputs import not_tool_pictures
+    from customlabels.outputs import input_files
 
     images, out = input_folder("--images", args.images), output_folder("--out", args.out)
-    files = [p for p in images.rglob("*") if p.is_file()]
-    if not args.include_outputs:
-        files, drawn = not_tool_pictures(files)
-        if drawn:
-            console.print(
-                f"[yellow]Left out {len(drawn)} picture(s) that customlabels drew[/] under --images "
-                "(--include-outputs uploads them too)"
-            )
+    files, drawn = input_files(images, args.include_outputs)
+    if drawn:
+        console.print(
+            f"[yellow]Left out {len(drawn)} picture(s) that customlabels drew[/] under --images "
+            "(--include-outputs uploads them too)"
+        )
     if not files:
         raise CommandError(f"--images {images}: no files to upload")
     out.mkdir(parents=True, exist_ok=True)

@@ -32,7 +32,7 @@ from customlabels.local.emulator.capacity import (
 from customlabels.local.emulator.rekognition import CustomLabelsService, DetectionBackend, PlannedFault, serve
 from customlabels.local.esm import MANAGER_HANDLER, EventSourceMapping, ScheduledFunction, serve_mapping_api
 from customlabels.operations import transfer
-from customlabels.outputs import KeyFolder, NotSaved, not_tool_pictures
+from customlabels.outputs import KeyFolder, NotSaved, input_files
 from customlabels_runtime.contract import result_key_for  # the handler's own rule
 from customlabels_runtime.inference.logic import Settings
 
@@ -301,9 +301,8 @@ def upload_tree(
 ) -> list[str]:
     """Every file below `images_dir`, its relative path kept under the input prefix, but the pictures customlabels
     drew (unless `include_outputs`), as `upload` leaves them out."""
-    files = sorted(p for p in images_dir.rglob("*") if p.is_file())
     keys = []
-    for path in files if include_outputs else not_tool_pictures(files)[0]:
+    for path in input_files(images_dir, include_outputs)[0]:
         key = pipeline.key_for(path.relative_to(images_dir).as_posix())
         try:
             pipeline.upload(key, path.read_bytes())

@@ -24,7 +24,7 @@ from customlabels.config import MAX_KEY_BYTES, RESULT_SUFFIX, bytes_over_key_lim
 from customlabels.errors import CommandError
 from customlabels.limits import MAX_ASPECT_RATIO, MAX_S3_IMAGE_BYTES, MAX_SIDE, MIN_SIDE
 from customlabels.operations import dlq
-from customlabels.outputs import KeyFolder, not_tool_pictures
+from customlabels.outputs import KeyFolder, input_files
 from customlabels_runtime.contract import KEY_TOO_LONG, result_key_for, result_status  # the handler's own rules
 
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
@@ -129,8 +129,7 @@ def plan_upload(
     """Every file under `folder`, its relative path kept under `prefix`: to upload, or skipped with the reason.
     The pictures the tool drew are skipped (`Skipped.drawn`) unless `include_outputs`; so is an image whose key or
     result key (`result_key`) would be over S3's limit."""
-    files = sorted(p for p in folder.rglob("*") if p.is_file())
-    files, drawn = (files, []) if include_outputs else not_tool_pictures(files)
+    files, drawn = input_files(folder, include_outputs)
     uploads, skipped = [], [Skipped(path, PIPELINE_DRAWN, drawn=True) for path in drawn]
     for path in files:
         key = prefix + path.relative_to(folder).as_posix()

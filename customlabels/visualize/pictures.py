@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 from customlabels.config import IMAGE_SUFFIXES
 from customlabels.datasets.manifest import KeyMatcher
 from customlabels.evaluation.evaluate import Prediction, folder_result_documents, result_from_document
-from customlabels.outputs import not_tool_pictures
+from customlabels.outputs import input_files
 from customlabels_runtime.contract import result_status
 
 FONT_PATH = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
@@ -66,7 +66,7 @@ def collect(results_dir: Path, images_dir: Path) -> list[ResultImage]:
     folder uploaded under two prefixes), its `Image.Key`: no two items share a name, so none shares a picture.
     The pictures customlabels drew (a gallery inside `--images`) are not images here. A file under `results_dir`
     that is not JSON raises evaluate.ResultsError naming it."""
-    files = not_tool_pictures(sorted(path for path in images_dir.rglob("*") if path.is_file()))[0]
+    files = input_files(images_dir)[0]
     matcher = KeyMatcher(files, key=lambda path: path.relative_to(images_dir).as_posix())
     paired = [
         (document, matcher.match(document["Image"]["Key"])) for _, document in folder_result_documents(results_dir)

@@ -2,6 +2,7 @@
 pictures among the photos, a prefix the pipeline never hears of, Ctrl-C, and a progress bar that counts what was
 really sent. moto S3 and SQS; the Ctrl-C is a real SIGINT, sent by a botocore hook at a planned upload."""
 
+import json
 import os
 import re
 import signal
@@ -12,6 +13,7 @@ from moto import mock_aws
 
 from customlabels.cli import main
 from customlabels.operations import transfer
+from customlabels.visualize import pictures
 from helpers import notify_queue, refused, write_picture
 
 pytestmark = pytest.mark.integration
@@ -147,3 +149,21 @@ def test_uploads_sent_are_counted_as_they_are_accepted(bucket, tmp_path):
     failures = transfer.upload(bucket, "no-such-bucket", uploads, on_sent=counted.append)
     assert counted == [] and len(failures) == 2
     assert transfer.upload(bucket, BUCKET, uploads, on_sent=counted.append) == {} and len(counted) == 2
+
+
+def test_a_gallery_inside_the_images_is_never_taken_for_the_images(gallery_run, tmp_path):
+    """`a-gallery/pictures/flowers.png` sorts before `flowers.png` and ends the same: visualize drew on it again
+    and review export sized its boxes by it (its caption strip makes it taller than the photo)."""
+    images, results, _ = gallery_run
+    assert (
+        main(["visualize", "--results", str(results), "--images", str(images), "--out", str(images / "a-gallery")]) == 0
+    )
+    items = pictures.collect(results, images)
+    assert all(images / "a-gallery" not in item.image_path.parents for item in items if item.image_path)
+    manifest = tmp_path / "review.manifest"
+    assert main(["review", "export", "--results", str(results), "--images", str(images), "--out", str(manifest)]) == 0
+    sizes = {
+        line["source-ref"].rsplit("/", 1)[-1]: line["review"]["image_size"][0]
+        for line in map(json.loads, manifest.read_text().splitlines())
+    }
+    assert sizes["flowers.png"] == {"width": 300, "height": 400, "depth": 3}

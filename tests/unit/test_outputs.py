@@ -15,11 +15,15 @@ from customlabels.config import MAX_KEY_BYTES
 from customlabels.outputs import (
     FILE_AND_FOLDER,
     MAX_NAME_BYTES,
+    PLOT_METADATA,
+    TAG,
     KeyFolder,
     NotSavedError,
+    input_files,
     local_name,
     local_path,
     result_files,
+    save_picture,
 )
 
 pytestmark = pytest.mark.unit
@@ -184,3 +188,25 @@ def test_reading_back_skips_what_no_result_key_names(tmp_path):
     (tmp_path / "notes.txt").write_text("")
     names = [p.relative_to(tmp_path).as_posix() for p in result_files(tmp_path)]
     assert len(names) == 3 and "notes.txt" not in names and all(n.endswith(".json") for n in names)
+
+
+def test_the_pictures_the_tool_draws_are_told_from_photos_by_their_tag(tmp_path):
+    from PIL import Image, PngImagePlugin
+
+    from customlabels.plots import agg_pyplot
+
+    picture = Image.new("RGB", (80, 80), (10, 120, 10))
+    save_picture(picture, tmp_path / "drawn.png", "PNG")
+    save_picture(picture, tmp_path / "drawn.jpg", "JPEG", quality=85)
+    figure = agg_pyplot().figure()
+    figure.savefig(tmp_path / "chart.png", metadata=PLOT_METADATA)
+    theirs = PngImagePlugin.PngInfo()
+    theirs.add_text("Software", "GIMP 2.10")
+    picture.save(tmp_path / "edited.png", pnginfo=theirs)
+    picture.save(tmp_path / "holiday.jpg", comment=b"holiday")
+    picture.save(tmp_path / "plain.jpg")
+    (tmp_path / "notes.txt").write_text(TAG)
+    inputs, drawn = input_files(tmp_path)
+    assert [p.name for p in drawn] == ["chart.png", "drawn.jpg", "drawn.png"]
+    assert [p.name for p in inputs] == ["edited.png", "holiday.jpg", "notes.txt", "plain.jpg"]
+    assert input_files(tmp_path, include_outputs=True) == (sorted(tmp_path.iterdir()), [])
