@@ -13,7 +13,16 @@ from helpers import ROOT, write_picture
 
 pytestmark = pytest.mark.e2e
 
-ODD = ["new\nline.jpg", "tab\there.jpg", "cr\rreturn.jpg", "100% sure.jpg", "a+b.jpg", "two  spaces .jpg", "蜂 ünï.png"]
+ODD = [
+    "new\nline.jpg",
+    "tab\there.jpg",
+    "cr\rreturn.jpg",
+    "100% sure.jpg",
+    "a+b.jpg",
+    "two  spaces .jpg",
+    "蜂 ünï.png",
+    "l" * 251 + ".jpg",  # a file name of 255 bytes: its result's, 260, is shortened
+]
 LONG = "d" * 200 + "/" + "d" * 200 + "/" + "d" * 200 + "/" + "d" * 200 + "/" + "n" * 200 + ".jpg"  # key: 1,020 bytes
 
 
