@@ -21,6 +21,11 @@ from customlabels_runtime import contract
 # The contract's rules, re-exported: the tool and the stack read them from here, the functions from the contract.
 DEFAULT_STACK_NAME, METRICS_NAMESPACE = contract.DEFAULT_STACK_NAME, contract.METRICS_NAMESPACE
 IMAGE_SUFFIXES, RESULT_SUFFIX, is_image_key = contract.IMAGE_SUFFIXES, contract.RESULT_SUFFIX, contract.is_image_key
+MAX_KEY_BYTES, KEY_TOO_LONG, bytes_over_key_limit = (
+    contract.MAX_KEY_BYTES,
+    contract.KEY_TOO_LONG,
+    contract.bytes_over_key_limit,
+)
 
 
 def is_miscased_image_name(name: str) -> bool:

@@ -36,6 +36,14 @@ IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".JPG", ".JPEG", ".P
 
 RESULT_SUFFIX = ".json"
 
+MAX_KEY_BYTES = 1024
+"""S3's limit on a key: "a sequence of Unicode characters encoded in UTF-8, with a maximum length of 1,024 bytes",
+prefix and delimiters included (Naming Amazon S3 objects, https://docs.aws.amazon.com/AmazonS3/latest/userguide/
+object-keys.html)."""
+KEY_TOO_LONG = "KeyTooLongError"
+"""S3's error code for a longer key (400, "Your key is too long.": the list of error codes,
+https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html#ErrorCodeList)."""
+
 
 def is_image_key(key: str) -> bool:
     """The one rule for "an image" by name, as the bucket notifications and the manager's rule apply it:
@@ -46,6 +54,12 @@ def is_image_key(key: str) -> bool:
 def result_key_for(key: str, input_prefix: str, results_prefix: str) -> str:
     """`test_images/a/b.jpg` -> `<results prefix>a/b.jpg.json` (the rule of docs/result-contract.md)."""
     return results_prefix + key[len(input_prefix) :] + RESULT_SUFFIX
+
+
+def bytes_over_key_limit(key: str) -> int:
+    """How many bytes of UTF-8 `key` has beyond MAX_KEY_BYTES (0 when S3 can store it). An image whose result key
+    is over can never get a result: `upload` refuses it, and the function does not try."""
+    return max(0, len(key.encode("utf-8")) - MAX_KEY_BYTES)
 
 
 def result_status(document: Mapping[str, Any] | None) -> str:

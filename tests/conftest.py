@@ -50,6 +50,7 @@ from helpers import (
     Pipeline,
     Sees,
     image_bytes,
+    notify_queue,
     synth_template,
     write_picture,
 )
@@ -168,21 +169,8 @@ def pipeline():
         sqs = boto3.client("sqs", region_name=REGION)
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        queue_url = sqs.create_queue(QueueName="work")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         # Prefix only (no suffix filter), so that the handler's own guard against non-images is exercised.
-        s3.put_bucket_notification_configuration(
-            Bucket=BUCKET,
-            NotificationConfiguration={
-                "QueueConfigurations": [
-                    {
-                        "QueueArn": queue_arn,
-                        "Events": ["s3:ObjectCreated:*"],
-                        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "test_images/"}]}},
-                    }
-                ]
-            },
-        )
+        queue_url, queue_arn = notify_queue(s3, sqs, BUCKET)
         # The function's own retry configuration: throttles reach its throughput control, not botocore's backoff.
         rekognition = boto3.client("rekognition", region_name=REGION, config=Config(retries=dict(REKOGNITION_RETRIES)))
         with Stubber(rekognition) as stub:

@@ -219,6 +219,26 @@ class Pipeline:
         )
 
 
+def notify_queue(s3, sqs, bucket: str, prefix: str = "test_images/") -> tuple[str, str]:
+    """A work queue that `bucket` notifies of new objects under `prefix` (no suffix filter), as the pipeline's bucket
+    notifies its queue; its URL and ARN."""
+    queue_url = sqs.create_queue(QueueName="work")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "QueueArn": queue_arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}},
+                }
+            ]
+        },
+    )
+    return queue_url, queue_arn
+
+
 def deps_for(pipeline, **settings):
     values = {
         "model_arn": MODEL_ARN,

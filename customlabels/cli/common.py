@@ -138,6 +138,12 @@ def stack_option(parser: argparse.ArgumentParser | argparse._MutuallyExclusiveGr
     parser.add_argument("--stack", default=DEFAULT_STACK_NAME, help=f"stack name (default {DEFAULT_STACK_NAME})")
 
 
+def print_not_saved(refusals, to: Console = console) -> None:
+    """One line per key a command could not write locally (customlabels.outputs.NotSaved), each with its reason."""
+    for refusal in refusals:
+        to.print(f"[red]{shown(refusal.line())}[/]", soft_wrap=True, highlight=False)
+
+
 def labels_text(document: dict | None) -> str:
     """`bee (97.5), flower (81.0)`, or `nothing`, for rich: each name as written, a confidence that is not a number
     as it is (the result is malformed; `evaluate` and `visualize` name the problem)."""

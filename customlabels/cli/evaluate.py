@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from customlabels.cli.common import FRACTION, aws_client, console, input_folder, note_skipped
+from customlabels.cli.common import FRACTION, aws_client, console, input_folder, note_skipped, print_not_saved
 from customlabels.errors import CommandError
 
 
@@ -205,8 +205,12 @@ def evaluate_command(args: argparse.Namespace) -> int:
             },
         )
         draw = picture_drawer(Path(args.images), args.iou, entries, evaluations) if args.images else None
-        index = evaluation_report.write_report(evaluations, folder, context, draw)
+        not_saved = []
+        index = evaluation_report.write_report(evaluations, folder, context, draw, on_not_saved=not_saved.append)
         console.print(f"Report: {index}\n  open in a browser: {index.resolve().as_uri()}", soft_wrap=True)
+        print_not_saved(not_saved)
+        if not_saved:
+            return 1
     return 0
 
 
@@ -248,9 +252,10 @@ def picture_drawer(images: Path, iou_threshold: float, entries, evaluations):
     from PIL import Image
 
     from customlabels.datasets.manifest import KeyMatcher
+    from customlabels.outputs import input_files
     from customlabels.visualize import pictures, truth
 
-    files = sorted(path for path in images.rglob("*") if path.is_file())
+    files = input_files(images)[0]  # a gallery inside --images holds drawn pictures of the same names
     matcher = KeyMatcher(files, key=lambda path: path.relative_to(images).as_posix())
     labels = {label for entry in entries for label in (*entry.labels, *(box.label for box in entry.boxes))} | {
         p.label for evaluation in evaluations.values() for _, result in evaluation.pairs for p in result.predictions

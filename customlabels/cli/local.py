@@ -21,8 +21,9 @@ from customlabels.cli.common import (
     labels_text,
     number,
     output_folder,
+    print_not_saved,
 )
-from customlabels.config import ConfigError, image_name_problem
+from customlabels.config import KEY_TOO_LONG, ConfigError, image_name_problem
 from customlabels.errors import CommandError
 from customlabels.escaping import shown
 from customlabels.local.emulator.capacity import DEFAULT_TPS_PER_INFERENCE_UNIT
@@ -46,6 +47,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     run.add_argument("--images", required=True, help="folder of images (searched recursively)")
     run.add_argument("--out", required=True, help="where to write the result JSONs and summary.json")
+    run.add_argument(
+        "--include-outputs",
+        action="store_true",
+        help="upload the pictures customlabels drew too (left out by default, as `upload` does)",
+    )
     run.add_argument(
         "--timeout", type=SECONDS, default=300, metavar="SECONDS", help="give up waiting after this long (default 300)"
     )
@@ -252,9 +258,16 @@ def local_run(args: argparse.Namespace) -> int:
     """Exit 0 when every image has its result, 1 when some ended in the DLQ or timed out, 130 on Ctrl-C (after
     saving the results done so far and a summary.json that says `interrupted`)."""
     from customlabels.local.pipeline import upload_tree, write_outputs
+    from customlabels.operations.transfer import key_length_problem
+    from customlabels.outputs import input_files
 
     images, out = input_folder("--images", args.images), output_folder("--out", args.out)
-    files = [p for p in images.rglob("*") if p.is_file()]
+    files, drawn = input_files(images, args.include_outputs)
+    if drawn:
+        console.print(
+            f"[yellow]Left out {len(drawn)} picture(s) that customlabels drew[/] under --images "
+            "(--include-outputs uploads them too)"
+        )
     if not files:
         raise CommandError(f"--images {images}: no files to upload")
     out.mkdir(parents=True, exist_ok=True)
@@ -279,7 +292,7 @@ def local_run(args: argparse.Namespace) -> int:
                     keys.append(key)
                     progress.advance(uploading)
 
-                upload_tree(pipeline, images, on_upload=uploaded)
+                upload_tree(pipeline, images, on_upload=uploaded, include_outputs=args.include_outputs)
                 waiting = progress.add_task("Results", total=len(keys))
                 outcomes = pipeline.wait(
                     keys, args.timeout, on_progress=lambda done: progress.update(waiting, completed=done)
@@ -288,7 +301,8 @@ def local_run(args: argparse.Namespace) -> int:
             interrupted = True
             console.print("[yellow]Interrupted[/]: saving the results done so far...")
             outcomes = pipeline.interrupted(keys)
-        results = write_outputs(pipeline, outcomes, out, interrupted=interrupted)
+        not_saved = []
+        results = write_outputs(pipeline, outcomes, out, interrupted=interrupted, on_not_saved=not_saved.append)
     invocations = pipeline.esm.invocations  # complete once the pollers have stopped
     _print_results(outcomes, results)
     if interrupted:
@@ -309,6 +323,11 @@ def local_run(args: argparse.Namespace) -> int:
         if outcome == "not-picked-up":
             problem = image_name_problem(key.rsplit("/", 1)[-1])
             console.print(f"[yellow]not-picked-up[/]: {shown(key)}: {shown(problem)}", soft_wrap=True)
+    for key, outcome in outcomes.items():
+        if outcome == f"error:{KEY_TOO_LONG}":
+            problem = key_length_problem(key, pipeline.result_key_for(key))
+            console.print(f"[yellow]{outcome}[/]: {shown(key)}: {problem}", soft_wrap=True)
+    print_not_saved(not_saved)
     failed = {key: outcome for key, outcome in outcomes.items() if outcome in ("dead-letter", "timeout")}
     for key, outcome in failed.items():
         console.print(
@@ -316,7 +335,7 @@ def local_run(args: argparse.Namespace) -> int:
             + (" (still pending after --timeout)" if outcome == "timeout" else " (every retry failed; see the log)"),
             soft_wrap=True,
         )
-    return 1 if failed else 0
+    return 1 if failed or not_saved else 0
 
 
 def _count(number_of: int, noun: str) -> str:

@@ -111,10 +111,11 @@ def _image_sizes(images: str | None):
     from PIL import Image
 
     from customlabels.datasets.manifest import KeyMatcher
+    from customlabels.outputs import input_files
     from customlabels.review.export import ReviewError
 
     folder = input_folder("--images", images)
-    files = sorted(path for path in folder.rglob("*") if path.is_file())
+    files = input_files(folder)[0]  # not a gallery's drawn picture of the same name: it has a caption strip
     matcher = KeyMatcher(files, key=lambda path: path.relative_to(folder).as_posix())
 
     def size(key: str):

@@ -20,6 +20,7 @@ from customlabels.cli.common import (
     labels_text,
     number,
     output_folder,
+    print_not_saved,
 )
 from customlabels.config import DEFAULT_STACK_NAME
 from customlabels.errors import CommandError
@@ -39,14 +40,22 @@ def register(commands: argparse._SubParsersAction) -> None:
         "upload",
         help="upload a folder of images to the pipeline's bucket, concurrently",
         description="Checks every file under FOLDER by its content (JPEG or PNG, at most 15 MB, 64-4096 px per side, "
-        "a name the pipeline picks up) and uploads the good ones concurrently under --prefix, keeping "
-        "their paths; the others are listed with the fix and not sent. The bucket comes from the "
+        "a name the pipeline picks up, a key and result key S3 can store) and uploads the good ones "
+        "concurrently under --prefix, keeping their paths; the others are listed with the fix and not "
+        "sent, and the pictures customlabels drew (visualize, evaluate --report) are left out. Ctrl-C "
+        "stops it and says what was sent and what was not. The bucket comes from the "
         "stack's outputs (--stack) or is given (--bucket; for the local stack, set the endpoints that "
         "`local serve` prints).",
     )
     uploading.add_argument("folder", help="folder of images (searched recursively)")
     _bucket_options(uploading)
     uploading.add_argument("--workers", type=POSITIVE, default=8, help="concurrent uploads (default 8)")
+    uploading.add_argument(
+        "--include-outputs",
+        action="store_true",
+        help="send the pictures customlabels drew too (a gallery's or report's, tagged as such), which are "
+        "left out by default: each would be a billed model call",
+    )
     uploading.set_defaults(func=upload_command)
 
     fetching = commands.add_parser(
@@ -56,7 +65,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "error, still pending, or in the dead-letter queue (known with --stack or "
         "--dead-letter-queue-url). --wait polls until every image has a result or sits in the DLQ, "
         "with a progress bar on stderr, and exits 1 if some never finished. --out saves the result "
-        "JSONs (the layout `visualize --results` reads).",
+        "JSONs (the layout `visualize --results` reads; a key no file system can hold as it is, is "
+        "escaped: docs/results-and-gallery.md).",
     )
     _bucket_options(fetching)
     fetching.add_argument(
@@ -124,6 +134,31 @@ def _check_prefix(prefix: str, location, from_stack: bool) -> None:
         )
 
 
+def _never_answered(s3, location, prefix: str, from_stack: bool) -> tuple[str, bool] | None:
+    """With --bucket, why images under `prefix` would never get a result, by the bucket's own notification
+    configuration (a stack's outputs said it already: _check_prefix), and whether that bucket notifies the pipeline
+    of other prefixes (so `prefix` is surely a mistake); None when they would be answered, or it cannot be told."""
+    from customlabels.operations import transfer
+
+    if from_stack:
+        return None
+    prefixes = transfer.notified_prefixes(s3, location.bucket)
+    if prefixes is None or any(prefix.startswith(notified) for notified in prefixes):
+        return None
+    if not prefixes:
+        return (
+            f"s3://{location.bucket} notifies nothing when an object is created, so no result will come for "
+            f"images under {prefix}. Fix: use the pipeline's bucket (--stack reads it from the stack's outputs)",
+            False,
+        )
+    return (
+        f"--prefix {prefix}: s3://{location.bucket} sends the pipeline only the new images under "
+        f"{', '.join(prefixes)}, so images under {prefix} would never get a result. Fix: a --prefix under it, "
+        f"such as --prefix {prefixes[0]}batch-1/",
+        True,
+    )
+
+
 def upload_command(args: argparse.Namespace) -> int:
     from customlabels.operations import transfer
 
@@ -133,8 +168,21 @@ def upload_command(args: argparse.Namespace) -> int:
     if prefix and not prefix.endswith("/"):
         prefix += "/"
     _check_prefix(prefix, location, from_stack)
-    with console.status(f"Checking the files under {folder}..."):
-        uploads, skipped = transfer.plan_upload(folder, prefix)
+    try:
+        with console.status(f"Checking the files under {folder}..."):
+            uploads, skipped = transfer.plan_upload(folder, prefix, location.result_key, args.include_outputs)
+    except KeyboardInterrupt:
+        console.print("[yellow]Interrupted[/] while checking the files: nothing was sent")
+        return 130
+    drawn = [item for item in skipped if item.drawn]
+    skipped = [item for item in skipped if not item.drawn]
+    if drawn:
+        console.print(
+            f"[yellow]Left out {len(drawn)} picture(s) that customlabels drew[/] (visualize, evaluate --report; "
+            f"e.g. {shown(str(drawn[0].path.relative_to(folder)))}): each would be a billed model call. "
+            "--include-outputs sends them too",
+            soft_wrap=True,
+        )
     if skipped:
         table = Table(title=f"Skipped {len(skipped)} file(s): not sent", title_style="yellow")
         table.add_column("file", overflow="fold")
@@ -147,14 +195,25 @@ def upload_command(args: argparse.Namespace) -> int:
             f"{folder}: nothing to upload: no file there is a JPEG or PNG image with a name the "
             "pipeline picks up (see the table above)"
             if skipped
+            else f"{folder}: only pictures customlabels drew; --include-outputs sends them"
+            if drawn
             else f"{folder}: no files"
         )
     s3 = aws_client("s3")
-    with Progress(
-        TextColumn("Uploading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-    ) as progress:
-        task = progress.add_task("upload", total=len(uploads))
-        failures = transfer.upload(s3, location.bucket, uploads, args.workers, lambda _i: progress.advance(task))
+    never, surely_wrong = _never_answered(s3, location, prefix, from_stack) or (None, False)
+    if surely_wrong:
+        raise CommandError(never)
+    try:
+        with Progress(
+            TextColumn("Uploading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        ) as progress:
+            task = progress.add_task("upload", total=len(uploads))
+            failures = transfer.upload(
+                s3, location.bucket, uploads, args.workers, on_sent=lambda _item: progress.advance(task)
+            )
+    except transfer.UploadInterrupted as stop:
+        _print_interrupted(stop, folder, location.bucket, prefix)
+        return 130
     kinds = {type(error) for error in failures.values()}
     if len(failures) == len(uploads) and len(kinds) == 1:
         raise next(iter(failures.values()))  # one cause for every file (no credentials, no bucket): said once
@@ -168,12 +227,32 @@ def upload_command(args: argparse.Namespace) -> int:
     console.print(
         f"Uploaded {uploaded} image(s) to s3://{location.bucket}/{prefix}"
         + (f"; {len(skipped)} skipped" if skipped else "")
+        + (f"; {len(drawn)} drawn picture(s) left out" if drawn else "")
         + (f"; {len(failures)} failed" if failures else ""),
         soft_wrap=True,
     )
-    if uploaded:
+    if uploaded and never:
+        console.print(f"[yellow]{never}[/]", soft_wrap=True)
+    elif uploaded:
         console.print(f"Follow their results: customlabels results {where} --prefix {prefix} --wait", soft_wrap=True)
     return 1 if failures else 0
+
+
+NOT_SENT_LISTED = 50
+
+
+def _print_interrupted(stop, folder: Path, bucket: str, prefix: str) -> None:
+    """What Ctrl-C left: how many were sent, and which files were not (the first NOT_SENT_LISTED)."""
+    total = len(stop.sent) + len(stop.not_sent)
+    console.print(
+        f"[yellow]Interrupted[/]: sent {len(stop.sent)} of {total} image(s) to s3://{bucket}/{prefix}; "
+        f"not sent ({len(stop.not_sent)}):",
+        soft_wrap=True,
+    )
+    for item in stop.not_sent[:NOT_SENT_LISTED]:
+        console.print(f"  {shown(str(item.path.relative_to(folder)))}", soft_wrap=True, highlight=False)
+    if len(stop.not_sent) > NOT_SENT_LISTED:
+        console.print(f"  and {len(stop.not_sent) - NOT_SENT_LISTED} more", soft_wrap=True)
 
 
 def results_command(args: argparse.Namespace) -> int:
@@ -189,6 +268,8 @@ def results_command(args: argparse.Namespace) -> int:
     s3 = aws_client("s3")
     sqs = aws_client("sqs") if location.dead_letter_queue_url else None
     status = error_console
+    if args.wait and (never := _never_answered(s3, location, prefix, from_stack)):
+        raise CommandError(f"--wait would wait for results that never come: {never[0]}")
     keys = transfer.image_keys(s3, location, prefix)
     if not keys:
         raise CommandError(f"s3://{location.bucket}/{prefix}: no images; upload some with customlabels upload")
@@ -211,10 +292,14 @@ def results_command(args: argparse.Namespace) -> int:
             poll=args.poll,
             on_progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
+    not_saved = []
     if args.out:
+        from customlabels.outputs import KeyFolder
+
+        saved = KeyFolder(Path(args.out), on_not_saved=not_saved.append)
         for item in statuses:
             if item.result is not None:
-                transfer.save_result(Path(args.out), location.result_key(item.key), item.result)
+                transfer.save_result(saved, location.result_key(item.key), item.result)
     if args.format == "json":
         print(json.dumps(transfer.to_json(statuses), indent=2, ensure_ascii=False))
     elif args.format == "csv":
@@ -235,8 +320,9 @@ def results_command(args: argparse.Namespace) -> int:
             "Images in the dead-letter queue: see why with `customlabels dlq list`, fix it, then "
             "`customlabels dlq redrive`."
         )
+    print_not_saved(not_saved, status)
     unfinished = counts["pending"] + counts["dead-letter"]
-    return 1 if args.wait and unfinished else 0
+    return 1 if (args.wait and unfinished) or not_saved else 0
 
 
 def _print_statuses(statuses) -> None:
@@ -247,6 +333,12 @@ def _print_statuses(statuses) -> None:
     colours = {"labels": "green", "nothing": "white", "error": "yellow", "pending": "cyan", "dead-letter": "red"}
     for item in statuses:
         error = (item.result or {}).get("Error")
-        text = shown(f"{error.get('Code')}: {error.get('Message', '')}") if error else labels_text(item.result)
+        text = (
+            shown(item.problem)
+            if item.problem
+            else shown(f"{error.get('Code')}: {error.get('Message', '')}")
+            if error
+            else labels_text(item.result)
+        )
         table.add_row(shown(item.key), f"[{colours[item.status]}]{item.status}[/]", text)
     console.print(table)

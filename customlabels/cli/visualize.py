@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from customlabels.cli.common import PERCENT, console, input_folder, note_skipped, number, output_folder
+from customlabels.cli.common import PERCENT, console, input_folder, note_skipped, number, output_folder, print_not_saved
 from customlabels.errors import CommandError
 from customlabels.escaping import shown
 
@@ -87,6 +87,7 @@ def visualize_command(args: argparse.Namespace) -> int:
             f"placeholder), e.g. {shown(without_image[0].name)}",
             soft_wrap=True,
         )
+    not_saved = []
     with Progress(
         TextColumn("Drawing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
     ) as progress:
@@ -99,6 +100,7 @@ def visualize_command(args: argparse.Namespace) -> int:
             entries=entries,
             iou_threshold=args.iou or 0.5,
             manifest_name=Path(args.manifest).name if args.manifest else None,
+            on_not_saved=not_saved.append,
         )
     statuses = [item.status for item in items]
     counts = ", ".join(
@@ -113,7 +115,8 @@ def visualize_command(args: argparse.Namespace) -> int:
         console.print(f"Ground truth: {found} of {len(items)} images are in {args.manifest}", soft_wrap=True)
     console.print(f"Gallery: {index}", soft_wrap=True)
     console.print(f"  open in a browser: {index.resolve().as_uri()}", soft_wrap=True)
-    return 0
+    print_not_saved(not_saved)
+    return 1 if not_saved else 0
 
 
 def _manifest_entries(path: str | None):

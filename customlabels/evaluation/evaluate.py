@@ -21,6 +21,7 @@ from typing import Any
 
 from customlabels.datasets.manifest import KeyMatcher, ManifestEntry
 from customlabels.escaping import finite
+from customlabels.outputs import result_files
 
 NO_LABEL = "(none)"
 """The predicted class of an image for which the model returned nothing."""
@@ -824,6 +825,8 @@ def well_formed(
 
 
 def folder_result_documents(folder: Path, on_skipped: Skipper | None = None) -> list[tuple[Path, dict[str, Any]]]:
-    """The result JSONs under `folder`, recursively, in path order (see `result_documents`)."""
-    bodies = ((str(file), file.read_bytes()) for file in sorted(folder.rglob("*.json")))
+    """The result JSONs under `folder`, recursively, in path order: every file `results --out` or `local run
+    --out` wrote for a result key, escaped or shortened names included (customlabels.outputs.result_files); see
+    `result_documents` for what is skipped."""
+    bodies = ((str(file), file.read_bytes()) for file in result_files(folder))
     return [(Path(name), document) for name, document in result_documents(bodies, on_skipped)]

@@ -14,8 +14,9 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 from rich.console import Console
 from rich.table import Table
@@ -25,6 +26,7 @@ from customlabels.datasets.manifest import ManifestEntry
 from customlabels.escaping import shown
 from customlabels.evaluation.compare import comparison_document, differences, headline
 from customlabels.evaluation.evaluate import NO_LABEL, Evaluation, ImageResult
+from customlabels.outputs import PLOT_METADATA, KeyFolder, NotSaved, local_name
 from customlabels.plots import agg_pyplot
 
 Drawer = Callable[[ManifestEntry, ImageResult], Any]
@@ -71,10 +73,16 @@ class ReportContext:
 
 
 def write_report(
-    evaluations: dict[str, Evaluation], folder: Path, context: ReportContext, draw: Drawer | None = None
+    evaluations: dict[str, Evaluation],
+    folder: Path,
+    context: ReportContext,
+    draw: Drawer | None = None,
+    on_not_saved: Callable[[NotSaved], None] | None = None,
 ) -> Path:
     """index.html with the PR curves and pictures beside it, and every number in evaluation.json (one model) or
-    comparison.json (several)."""
+    comparison.json (several). Pictures and charts are named by their key or label mapped as customlabels.outputs
+    maps keys, tagged as the tool's own; one the file system cannot hold goes to `on_not_saved` (by default:
+    raised), and the report is written without it."""
     folder.mkdir(parents=True, exist_ok=True)
     names = list(evaluations)
     first = evaluations[names[0]]
@@ -83,14 +91,14 @@ def write_report(
     else:
         data, data_name = comparison_document(evaluations), "comparison.json"
     (folder / data_name).write_text(json.dumps(data, indent=2, default=float), encoding="utf-8")
-    pictures = _Pictures(folder, draw, context.galleries)
+    pictures = _Pictures(folder, draw, context.galleries, on_not_saved)
     sections = [
         _header(evaluations, context, data_name),
         _headline_section(evaluations),
         _image_level_section(evaluations),
         _classification_report_section(evaluations),
         _matrix_section(evaluations),
-        _curves_section(evaluations, folder),
+        _curves_section(evaluations, KeyFolder(folder, on_not_saved)),
         _tuning_section(evaluations),
         _confused_section(evaluations),
     ]
@@ -319,7 +327,7 @@ def _matrix_table(image_level: dict[str, Any]) -> str:
     return f'<div class="scroll"><table class="matrix">{head}{"".join(body)}</table></div>'
 
 
-def _curves_section(evaluations: dict[str, Evaluation], folder: Path) -> str:
+def _curves_section(evaluations: dict[str, Evaluation], folder: KeyFolder) -> str:
     labels = sorted(
         {
             label
@@ -338,11 +346,12 @@ def _curves_section(evaluations: dict[str, Evaluation], folder: Path) -> str:
         return f"<section><h2>Precision-recall curves</h2><p>none</p>{note}</section>"
     figures = []
     for label in labels:
-        path = pr_curves_png(evaluations, label, folder / _file_name("pr-", label, ".png"))
-        figures.append(
-            f'<figure><img src="{path.name}" alt="precision-recall curve of {html.escape(label)}" '
-            f'width="500" height="417"><figcaption>{html.escape(label)}</figcaption></figure>'
-        )
+        name = PurePosixPath(local_name(f"pr-{label}.png"))  # a label is one name, whatever it holds
+        if folder.write_at(name, f"pr-{label}.png", lambda path: pr_curves_png(evaluations, label, path)):  # noqa: B023
+            figures.append(
+                f'<figure><img src="{quote(name.as_posix())}" alt="precision-recall curve of {html.escape(label)}" '
+                f'width="500" height="417"><figcaption>{html.escape(label)}</figcaption></figure>'
+            )
     return (
         "<section><h2>Precision-recall curves</h2><p>Each point is one threshold: lowering it moves right "
         "(more found) and usually down (more mistakes). The dot marks the best F1.</p>"
@@ -492,9 +501,17 @@ class _Pictures:
     """Thumbnails of images drawn with their verdicts, written once per model and image, each linked to the
     image's place in its model's gallery (its anchor, customlabels.datasets.anchors)."""
 
-    def __init__(self, folder: Path, draw: Drawer | None, galleries: dict[str, str]) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        draw: Drawer | None,
+        galleries: dict[str, str],
+        on_not_saved: Callable[[NotSaved], None] | None = None,
+    ) -> None:
         self.folder, self.draw, self.galleries = folder, draw, galleries
         self.written: dict[tuple[str, str], str | None] = {}
+        self.on_not_saved = on_not_saved
+        self.folders: dict[str, KeyFolder] = {}
 
     def grid(self, model: str, evaluation: Evaluation, keys: Sequence[str]) -> str:
         shown, rest = keys[:PICTURES_PER_SECTION], keys[PICTURES_PER_SECTION:]
@@ -535,10 +552,10 @@ class _Pictures:
         if picture is not None:
             picture = picture.convert("RGB")
             picture.thumbnail((THUMBNAIL_WIDTH, THUMBNAIL_WIDTH * 3))
-            path = self.folder / "pictures" / _file_name("", model, "") / _file_name("", key, ".jpg")
-            path.parent.mkdir(parents=True, exist_ok=True)
-            picture.save(path, "JPEG", quality=85)
-            source = path.relative_to(self.folder).as_posix()
+            if model not in self.folders:  # a model's name is one folder name, whatever it holds
+                self.folders[model] = KeyFolder(self.folder / "pictures" / local_name(model), self.on_not_saved)
+            path = self.folders[model].save_picture(f"{key}.jpg", picture, "JPEG", quality=85)
+            source = quote(path.relative_to(self.folder).as_posix()) if path else None
         self.written[(model, key)] = source
         return source
 
@@ -585,18 +602,9 @@ def pr_curves_png(evaluations: dict[str, Evaluation], label: str, path: Path) ->
     axes.set_ylim(0, 1.02)
     axes.grid(alpha=0.3)
     axes.legend(loc="lower left", fontsize="small")
-    figure.savefig(path, dpi=90)
+    figure.savefig(path, dpi=90, metadata=PLOT_METADATA)
     pyplot.close(figure)
     return path
-
-
-def _file_name(prefix: str, name: str, suffix: str) -> str:
-    """A file name for any label or key: readable characters kept, the rest `_`, and the name's position in no
-    collision thanks to a short hash when anything was replaced."""
-    safe = "".join(c if c.isalnum() or c in "-." else "_" for c in name)
-    if safe != name:
-        safe += "-" + gallery_anchor(name).rsplit("-", 1)[-1]
-    return prefix + safe + suffix
 
 
 def _number(value: Any) -> str:

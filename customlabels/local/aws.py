@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from moto.events.models import EventPattern
+from moto.moto_server import werkzeug_app
+from moto.moto_server.utilities import RegexConverter
+from moto.s3.exceptions import S3ClientError
+from moto.s3.responses import S3Response
 from moto.server import ThreadedMotoServer
 from moto.sqs.models import SQSBackend
 
@@ -20,6 +25,8 @@ from customlabels.config import (
     DLQ_RETENTION_DAYS,
     IMAGE_SUFFIXES,
     INITIAL_MANAGER_STATE,
+    KEY_TOO_LONG,
+    MAX_KEY_BYTES,
     QUEUE_RETENTION_DAYS,
     PipelineConfig,
 )
@@ -79,10 +86,70 @@ def _one_receiver_at_a_time(receive):
     return receive_message
 
 
+_WIDENED_ROUTES = {".+": r"[\s\S]+", "/.*": r"/[\s\S]*"}
+
+
+class _AnyCharacterRoute(RegexConverter):
+    """moto's server routes an object request by the regex `.+` over the decoded path, and `.` does not match a
+    newline: a key with a line break in it (legal in S3, and a legal file name) was answered 404 to every request,
+    so `local run` failed with "AWS refused PutObject: 404" (issue 27). The same routes, matching every character."""
+
+    def __init__(self, url_map: Any, *items: Any) -> None:
+        super().__init__(url_map, *items)
+        self.regex = _WIDENED_ROUTES.get(self.regex, self.regex)
+
+
+class KeyTooLong(S3ClientError):
+    """S3's answer to a write naming a key over its limit (contract.KEY_TOO_LONG, 400, "Your key is too long.")."""
+
+    code = KEY_TOO_LONG
+
+    def __init__(self) -> None:
+        super().__init__(KEY_TOO_LONG, "Your key is too long.")
+
+
+def _keys_at_most_s3s_length(key_response):
+    """moto stores keys of any length; S3 refuses to create one over MAX_KEY_BYTES of UTF-8 ("a maximum length of
+    1,024 bytes", Naming Amazon S3 objects). Every write of an object (PUT, copy, multipart) is refused the same way
+    here; reads are left to moto (no such key can exist)."""
+
+    @functools.wraps(key_response)
+    def _key_response(self, request, full_url):
+        if request.method in ("PUT", "POST") and len(self.parse_key_name().encode("utf-8")) > MAX_KEY_BYTES:
+            raise KeyTooLong()
+        return key_response(self, request, full_url)
+
+    _key_response.s3_key_length = True
+    return _key_response
+
+
+_LINE_FEED_STAND_IN = "\ue000"  # a private-use character: no file name or key prefix holds one in practice
+
+
+def _wildcard_across_lines(wildcard_match):
+    """moto's EventBridge `wildcard` turns `*` into the regex `.*`, which stops at a line feed, so the model
+    manager's upload rule never fired for an image whose name holds one (EventBridge's `*` is any characters).
+    The same match, with each line feed of the value and the pattern standing in as one other character."""
+
+    @functools.wraps(wildcard_match)
+    def match(item: Any, pattern: str) -> bool:
+        if isinstance(item, str) and "\n" in item:
+            item, pattern = item.replace("\n", _LINE_FEED_STAND_IN), pattern.replace("\n", _LINE_FEED_STAND_IN)
+        return wildcard_match(item, pattern)
+
+    match.across_lines = True
+    return staticmethod(match)
+
+
 def start_moto() -> tuple[ThreadedMotoServer, str]:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
     if not getattr(SQSBackend.receive_message, "one_at_a_time", False):
         SQSBackend.receive_message = _one_receiver_at_a_time(SQSBackend.receive_message)
+    if not getattr(S3Response._key_response, "s3_key_length", False):
+        S3Response._key_response = _keys_at_most_s3s_length(S3Response._key_response)
+    werkzeug_app.RegexConverter = _AnyCharacterRoute
+    if not getattr(EventPattern._wildcard_match, "across_lines", False):
+        EventPattern._wildcard_match = _wildcard_across_lines(EventPattern._wildcard_match)
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from customlabels.config import MANAGER_MAX_EVENT_AGE_SECONDS, PipelineConfig, is_image_key, is_miscased_image_name
+from botocore.exceptions import ClientError
+
+from customlabels.config import (
+    KEY_TOO_LONG,
+    MANAGER_MAX_EVENT_AGE_SECONDS,
+    PipelineConfig,
+    bytes_over_key_limit,
+    is_image_key,
+    is_miscased_image_name,
+)
 from customlabels.local.aws import FAKE_CREDENTIALS, LocalResources, client, provision, start_moto
 from customlabels.local.emulator.capacity import (
     DEFAULT_SCALE_DOWN_AFTER,
@@ -24,6 +33,7 @@ from customlabels.local.emulator.capacity import (
 from customlabels.local.emulator.rekognition import CustomLabelsService, DetectionBackend, PlannedFault, serve
 from customlabels.local.esm import MANAGER_HANDLER, EventSourceMapping, ScheduledFunction, serve_mapping_api
 from customlabels.operations import transfer
+from customlabels.outputs import KeyFolder, NotSaved, input_files
 from customlabels_runtime.contract import result_key_for  # the handler's own rule
 from customlabels_runtime.inference.logic import Settings
 
@@ -254,9 +264,12 @@ class LocalPipeline:
     def outcome(self, key: str, dead_letters: set[str], results: set[str] | None = None) -> str | None:
         """`labels`, `error:<Code>`, `dead-letter`, `not-picked-up` (named like an image, but with a suffix in mixed
         case: the notifications never send it), `not-an-image`, or None while still pending (the words of
-        `customlabels results`)."""
+        `customlabels results`); `error:KeyTooLongError` at once for an image whose key or result key S3 cannot
+        store (S3 refused it, or the function skips it: it can never have a result)."""
         if not is_image_key(key):
             return "not-picked-up" if is_miscased_image_name(key) else "not-an-image"
+        if bytes_over_key_limit(key) or bytes_over_key_limit(self.result_key_for(key)):
+            return f"error:{KEY_TOO_LONG}"
         result = self.result(key) if results is None or self.result_key_for(key) in results else None
         if result is not None:
             return f"error:{result['Error']['Code']}" if "Error" in result else "labels"
@@ -290,12 +303,22 @@ class LocalPipeline:
         return {key: done.get(key, "interrupted") for key in keys}
 
 
-def upload_tree(pipeline: LocalPipeline, images_dir: Path, on_upload: Callable[[str], None] | None = None) -> list[str]:
-    """Every file below `images_dir`, its relative path kept under the input prefix."""
+def upload_tree(
+    pipeline: LocalPipeline,
+    images_dir: Path,
+    on_upload: Callable[[str], None] | None = None,
+    include_outputs: bool = False,
+) -> list[str]:
+    """Every file below `images_dir`, its relative path kept under the input prefix, but the pictures customlabels
+    drew (unless `include_outputs`), as `upload` leaves them out."""
     keys = []
-    for path in sorted(p for p in images_dir.rglob("*") if p.is_file()):
+    for path in input_files(images_dir, include_outputs)[0]:
         key = pipeline.key_for(path.relative_to(images_dir).as_posix())
-        pipeline.upload(key, path.read_bytes())
+        try:
+            pipeline.upload(key, path.read_bytes())
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != KEY_TOO_LONG:
+                raise  # S3 refuses a key over its limit: its outcome says so, and the others go on
         keys.append(key)
         if on_upload:
             on_upload(key)
@@ -303,15 +326,21 @@ def upload_tree(pipeline: LocalPipeline, images_dir: Path, on_upload: Callable[[
 
 
 def write_outputs(
-    pipeline: LocalPipeline, outcomes: dict[str, str], out_dir: Path, interrupted: bool = False
+    pipeline: LocalPipeline,
+    outcomes: dict[str, str],
+    out_dir: Path,
+    interrupted: bool = False,
+    on_not_saved: Callable[[NotSaved], None] | None = None,
 ) -> dict[str, dict]:
-    """Result JSONs mirrored under `out_dir` by key, and `summary.json` (`interrupted`: the run was stopped by
-    Ctrl-C, and the images without an outcome then are `interrupted`)."""
+    """Result JSONs under `out_dir` by key (customlabels.outputs; a key the file system cannot hold goes to
+    `on_not_saved`, the others are all written), and `summary.json` (`interrupted`: the run was stopped by Ctrl-C,
+    and the images without an outcome then are `interrupted`)."""
     results = {}
+    folder = KeyFolder(out_dir, on_not_saved)
     for key, outcome in outcomes.items():
-        if outcome == "labels" or outcome.startswith("error:"):
-            results[key] = pipeline.result(key)
-            transfer.save_result(out_dir, pipeline.result_key_for(key), results[key])
+        if (outcome == "labels" or outcome.startswith("error:")) and (result := pipeline.result(key)) is not None:
+            results[key] = result
+            transfer.save_result(folder, pipeline.result_key_for(key), result)
     counts: dict[str, int] = {}
     for outcome in outcomes.values():
         counts[outcome] = counts.get(outcome, 0) + 1

@@ -20,11 +20,12 @@ from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import BotoCoreError, ClientError
 from PIL import Image, UnidentifiedImageError
 
-from customlabels.config import RESULT_SUFFIX, image_name_problem, is_image_key
+from customlabels.config import MAX_KEY_BYTES, RESULT_SUFFIX, bytes_over_key_limit, image_name_problem, is_image_key
 from customlabels.errors import CommandError
 from customlabels.limits import MAX_ASPECT_RATIO, MAX_S3_IMAGE_BYTES, MAX_SIDE, MIN_SIDE
 from customlabels.operations import dlq
-from customlabels_runtime.contract import result_key_for, result_status  # the handler's own rules
+from customlabels.outputs import KeyFolder, input_files
+from customlabels_runtime.contract import KEY_TOO_LONG, result_key_for, result_status  # the handler's own rules
 
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
 
@@ -76,6 +77,8 @@ class Upload:
 class Skipped:
     path: Path
     reason: str
+    drawn: bool = False
+    """A picture customlabels drew (a gallery's, a report's): left out unless asked (`--include-outputs`)."""
 
 
 def check_image(path: Path) -> tuple[str | None, str]:
@@ -102,29 +105,66 @@ def check_image(path: Path) -> tuple[str | None, str]:
     return fmt, ""
 
 
-def plan_upload(folder: Path, prefix: str) -> tuple[list[Upload], list[Skipped]]:
-    """Every file under `folder`, its relative path kept under `prefix`: to upload, or skipped with the reason."""
-    uploads, skipped = [], []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+def key_length_problem(key: str, result_key: str) -> str | None:
+    """Why an image key cannot be used because S3 could not store it or its result (MAX_KEY_BYTES), with the fix."""
+    for what, name in (("key", key), ("result key", result_key)):
+        if over := bytes_over_key_limit(name):
+            return (
+                f"its {what} would be {MAX_KEY_BYTES + over} bytes, over S3's {MAX_KEY_BYTES}-byte limit for a "
+                f"key, so {'S3 would refuse it' if what == 'key' else 'no result could ever be written'}: shorten "
+                f"its path (or --prefix) by {over} bytes or more"
+            )
+    return None
+
+
+PIPELINE_DRAWN = "a picture customlabels drew (visualize, evaluate --report), not a photo"
+
+
+def plan_upload(
+    folder: Path,
+    prefix: str,
+    result_key: Callable[[str], str] = lambda key: key + RESULT_SUFFIX,
+    include_outputs: bool = False,
+) -> tuple[list[Upload], list[Skipped]]:
+    """Every file under `folder`, its relative path kept under `prefix`: to upload, or skipped with the reason.
+    The pictures the tool drew are skipped (`Skipped.drawn`) unless `include_outputs`; so is an image whose key or
+    result key (`result_key`) would be over S3's limit."""
+    files, drawn = input_files(folder, include_outputs)
+    uploads, skipped = [], [Skipped(path, PIPELINE_DRAWN, drawn=True) for path in drawn]
+    for path in files:
+        key = prefix + path.relative_to(folder).as_posix()
         fmt, reason = check_image(path)
+        if fmt is not None and (problem := key_length_problem(key, result_key(key))):
+            fmt, reason = None, problem
         if fmt is None:
             skipped.append(Skipped(path, reason))
         else:
-            uploads.append(Upload(path, prefix + path.relative_to(folder).as_posix(), CONTENT_TYPES[fmt]))
+            uploads.append(Upload(path, key, CONTENT_TYPES[fmt]))
     return uploads, skipped
 
 
+class UploadInterrupted(KeyboardInterrupt):
+    """Ctrl-C during `upload`: what was sent and what was not (the uploads in flight were let finish)."""
+
+    def __init__(self, sent: list[Upload], not_sent: list[Upload]) -> None:
+        super().__init__(f"interrupted: {len(sent)} sent, {len(not_sent)} not sent")
+        self.sent, self.not_sent = sent, not_sent
+
+
 def upload(
-    s3: Any, bucket: str, uploads: list[Upload], workers: int = 8, on_done: Callable[[Upload], None] | None = None
+    s3: Any, bucket: str, uploads: list[Upload], workers: int = 8, on_sent: Callable[[Upload], None] | None = None
 ) -> dict[Upload, Exception]:
-    """Uploads concurrently (boto3 clients are thread-safe); returns the failures with their error."""
+    """Uploads concurrently (boto3 clients are thread-safe); returns the failures with their error. `on_sent` is
+    called for each upload S3 accepted, and only for those. Ctrl-C lets the uploads in flight finish, starts no
+    other, and raises UploadInterrupted naming what was sent and what was not."""
 
     def send(item: Upload) -> None:
         s3.upload_file(str(item.path), bucket, item.key, ExtraArgs={"ContentType": item.content_type})
 
     failures = {}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(send, item): item for item in uploads}
+    pool = ThreadPoolExecutor(max_workers=workers)
+    futures = {pool.submit(send, item): item for item in uploads}
+    try:
         for future in as_completed(futures):
             item = futures[future]
             try:
@@ -133,9 +173,39 @@ def upload(
                 failures[item] = error.__context__ if isinstance(error.__context__, ClientError) else error
             except (ClientError, BotoCoreError, OSError) as error:
                 failures[item] = error
-            if on_done:
-                on_done(item)
+            else:
+                if on_sent:
+                    on_sent(item)
+    except KeyboardInterrupt:
+        pool.shutdown(wait=True, cancel_futures=True)
+        sent = [
+            item
+            for future, item in futures.items()
+            if future.done() and not future.cancelled() and future.exception() is None
+        ]
+        raise UploadInterrupted(sent, [item for item in uploads if item not in set(sent)]) from None
+    finally:
+        pool.shutdown(wait=True)
     return failures
+
+
+def notified_prefixes(s3: Any, bucket: str) -> list[str] | None:
+    """The key prefixes of which the bucket notifies a queue, topic or function when an object is created (the
+    pipeline's queue among them): [] when it notifies nothing, None when that cannot be told (no right to read the
+    configuration, or only EventBridge is notified and its rules decide)."""
+    try:
+        configuration = s3.get_bucket_notification_configuration(Bucket=bucket)
+    except (ClientError, BotoCoreError):
+        return None
+    prefixes = set()
+    for kind in ("QueueConfigurations", "TopicConfigurations", "LambdaFunctionConfigurations"):
+        for target in configuration.get(kind, []):
+            if any(event.startswith("s3:ObjectCreated:") for event in target.get("Events", [])):
+                rules = target.get("Filter", {}).get("Key", {}).get("FilterRules", [])
+                prefixes.add(next((rule["Value"] for rule in rules if rule["Name"].lower() == "prefix"), ""))
+    if not prefixes and "EventBridgeConfiguration" in configuration:
+        return None
+    return sorted(prefixes)
 
 
 # --- results ----------------------------------------------------------------------------------------------
@@ -151,6 +221,8 @@ class ImageStatus:
     """`labels`, `nothing` (no label passed its threshold), `error` (see the result's Error), `dead-letter`
     (every retry failed) or `pending`."""
     result: dict[str, Any] | None = None
+    problem: str | None = None
+    """Why an `error` image has no result and never will (its result key would be over S3's key limit)."""
 
 
 def list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
@@ -191,15 +263,15 @@ def fetch_results(s3: Any, bucket: str, result_keys: Iterable[tuple[str, str]], 
         return dict(pool.map(read, result_keys))
 
 
-def save_result(out_dir: Path, result_key: str, document: dict[str, Any]) -> Path:
-    """A result JSON under `out_dir`, mirroring its key (what `visualize` and `evaluate` read)."""
-    target = out_dir / result_key
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
-    return target
+def save_result(folder: KeyFolder, result_key: str, document: dict[str, Any]) -> Path | None:
+    """A result JSON in `folder` at its key's local path (customlabels.outputs: what `visualize`, `evaluate` and
+    `review` read back); None when the file system could not hold it (the folder reported it)."""
+    return folder.write_text(result_key, json.dumps(document, indent=2, ensure_ascii=False))
 
 
-def status_of(key: str, result: dict | None, dead_letters: set[str]) -> ImageStatus:
+def status_of(key: str, result: dict | None, dead_letters: set[str], problem: str | None = None) -> ImageStatus:
+    if problem is not None:
+        return ImageStatus(key, "error", None, problem)
     status = result_status(result)
     return ImageStatus(key, "dead-letter" if status == "pending" and key in dead_letters else status, result)
 
@@ -221,6 +293,7 @@ def follow(
     folder = shared[: shared.rfind("/") + 1]
     listing = location.result_key(folder).removesuffix(RESULT_SUFFIX)  # where the results of keys under folder go
     results: dict[str, dict] = {}
+    never = {key: problem for key in keys if (problem := key_length_problem(key, location.result_key(key)))}
     deadline = time.monotonic() + timeout
     while True:
         present = set(list_keys(s3, location.bucket, listing))
@@ -230,17 +303,17 @@ def follow(
             if key not in results and location.result_key(key) in present
         ]
         results.update(fetch_results(s3, location.bucket, fresh))
-        pending = [key for key in keys if key not in results]
+        pending = [key for key in keys if key not in results and key not in never]
         dead_letters = (
             dead_letter_keys(sqs, location.dead_letter_queue_url)
             if pending and sqs is not None and location.dead_letter_queue_url
             else set()
         )
-        settled = len(results) + len(dead_letters.intersection(pending))
+        settled = len(results) + len(never) + len(dead_letters.intersection(pending))
         if on_progress:
             on_progress(settled, len(keys))
         if not wait or settled == len(keys) or time.monotonic() >= deadline:
-            return [status_of(key, results.get(key), dead_letters) for key in keys]
+            return [status_of(key, results.get(key), dead_letters, never.get(key)) for key in keys]
         time.sleep(poll)
 
 
@@ -261,7 +334,9 @@ CSV_COLUMNS = [
 def csv_rows(statuses: Iterable[ImageStatus]) -> Iterable[list[Any]]:
     """One row per label (box ratios empty for image-level labels), one row for an image without any."""
     for item in statuses:
-        error = (item.result or {}).get("Error") or {}
+        error = (item.result or {}).get("Error") or (
+            {"Code": KEY_TOO_LONG, "Message": item.problem} if item.problem else {}
+        )
         labels = (item.result or {}).get("CustomLabels") or [{}]
         for label in labels:
             box = (label.get("Geometry") or {}).get("BoundingBox") or {}
@@ -277,4 +352,12 @@ def csv_rows(statuses: Iterable[ImageStatus]) -> Iterable[list[Any]]:
 
 
 def to_json(statuses: Iterable[ImageStatus]) -> list[dict[str, Any]]:
-    return [{"image": item.key, "status": item.status, "result": item.result} for item in statuses]
+    return [
+        {
+            "image": item.key,
+            "status": item.status,
+            "result": item.result,
+            **({"problem": item.problem} if item.problem else {}),
+        }
+        for item in statuses
+    ]

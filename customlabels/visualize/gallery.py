@@ -19,6 +19,7 @@ from PIL import Image
 from customlabels.datasets.anchors import gallery_anchor
 from customlabels.datasets.manifest import KeyMatcher, ManifestEntry
 from customlabels.escaping import json_for_html
+from customlabels.outputs import KeyFolder, NotSaved
 from customlabels.visualize import pictures, truth
 
 THUMBNAIL_SIDE = 360
@@ -35,17 +36,22 @@ STATUS_TEXT = {
 }
 
 
-def _save_scaled(image: Image.Image, side: int, path: Path) -> None:
+def _scaled(image: Image.Image, side: int) -> Image.Image:
     scaled = image.convert("RGB")
     scaled.thumbnail((side, side))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    scaled.save(path, "JPEG", quality=85)
+    return scaled
 
 
-def _picture_name(name: str, fmt: str) -> str:
-    """The image's own name when it fits the format, else with the format's suffix added (`x.jpg.png`)."""
-    suffixes = (".jpg", ".jpeg") if fmt == "JPEG" else (".png",)
-    return name if name.lower().endswith(suffixes) else name + suffixes[0]
+def _picture(name: str, fmt: str) -> tuple[str, str]:
+    """The drawn picture's name and format: the image's own name, in the format it says (`.jpg`, `.jpeg`: JPEG;
+    `.png`: PNG), so that a PNG named `x.jpg` and one named `x.jpg.png` keep one picture each, as they are two
+    images; a name without an image suffix (a result file not named after its key) gets the image's format's."""
+    lower = name.lower()
+    if lower.endswith((".jpg", ".jpeg")):
+        return name, "JPEG"
+    if lower.endswith(".png"):
+        return name, "PNG"
+    return name + (".jpg" if fmt == "JPEG" else ".png"), fmt
 
 
 def _url(path: Path, root: Path) -> str:
@@ -87,26 +93,29 @@ def write_gallery(
     entries: list[ManifestEntry] | None = None,
     iou_threshold: float = 0.5,
     manifest_name: str | None = None,
+    on_not_saved: Callable[[NotSaved], None] | None = None,
 ) -> Path:
     """Draws every picture, writes thumbnails and the page; returns the path of index.html. With the manifest's
-    `entries`, each image found in it gets its ground truth and each detection its verdict (truth.compare)."""
+    `entries`, each image found in it gets its ground truth and each detection its verdict (truth.compare).
+    Pictures go under their image's name mapped as a key (customlabels.outputs), tagged as the tool's own; one
+    the file system cannot hold goes to `on_not_saved` (by default: raised) and the others are all written."""
     labels = sorted(
         {p.label for item in items for p in item.predictions}
         | {label for entry in entries or [] for label in (*entry.labels, *(b.label for b in entry.boxes))}
     )
     colours = pictures.label_colours(labels)
     matcher = KeyMatcher(entries) if entries is not None else None
+    drawn, thumbnails, views = (KeyFolder(out_dir / name, on_not_saved) for name in ("pictures", "thumbnails", "views"))
     cards = []
     for item in items:
         entry = matcher.match(image_key(item)) if matcher is not None else None
         comparison = truth.compare(entry, item.predictions, iou_threshold) if entry is not None else None
         rendered = pictures.render(item, colours, min_confidence, comparison)
-        picture_path = out_dir / "pictures" / _picture_name(item.name, rendered.format)
-        picture_path.parent.mkdir(parents=True, exist_ok=True)
-        rendered.picture.save(picture_path, rendered.format, **({"quality": 90} if rendered.format == "JPEG" else {}))
-        thumbnail, view = (out_dir / folder / f"{item.name}.jpg" for folder in ("thumbnails", "views"))
-        _save_scaled(rendered.plain, THUMBNAIL_SIDE, thumbnail)
-        _save_scaled(rendered.plain, VIEW_SIDE, view)
+        (picture_key, fmt), scaled_key = _picture(item.name, rendered.format), f"{item.name}.jpg"
+        drawn.save_picture(picture_key, rendered.picture, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
+        for folder, side in ((thumbnails, THUMBNAIL_SIDE), (views, VIEW_SIDE)):
+            folder.save_picture(scaled_key, _scaled(rendered.plain, side), "JPEG", quality=85)
+        picture_path, thumbnail, view = drawn.path(picture_key), thumbnails.path(scaled_key), views.path(scaled_key)
         verdicts = comparison.verdicts if comparison else {}
         cards.append(
             {

@@ -8,6 +8,7 @@ machine.
 from __future__ import annotations
 
 import textwrap
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -27,6 +28,7 @@ from customlabels.evaluation.evaluate import (
     folder_result_documents,
     result_from_document,
 )
+from customlabels.outputs import input_files
 from customlabels_runtime.contract import result_status
 
 FONT_PATH = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
@@ -92,20 +94,30 @@ class ResultImage:
 
 def collect(results_dir: Path, images_dir: Path, on_skipped: Skipper | None = None) -> list[ResultImage]:
     """Pairs every result JSON under `results_dir` with its image under `images_dir` (by the longest common
-    trailing path of `Image.Key`), and lists the images that have no result yet. A malformed result is kept (its
-    card says what is wrong); a file that names no image (not JSON, say) goes to `on_skipped` (None: raises
+    trailing path of `Image.Key`), and lists the images that have no result yet. Each item's name is its image's
+    path under `images_dir`, or, for a result without an image or one of several results of one image (the same
+    folder uploaded under two prefixes), its `Image.Key`: no two items share a name, so none shares a picture.
+    The pictures customlabels drew (a gallery inside `--images`) are not images here. A malformed result is kept
+    (its card says what is wrong); a file that names no image (not JSON, say) goes to `on_skipped` (None: raises
     evaluate.ResultsError naming it)."""
-    files = sorted(path for path in images_dir.rglob("*") if path.is_file())
+    files = input_files(images_dir)[0]
     matcher = KeyMatcher(files, key=lambda path: path.relative_to(images_dir).as_posix())
-    items, matched = [], set()
-    for result_file, document in folder_result_documents(results_dir, on_skipped):
-        image_path = matcher.match(document["Image"]["Key"])
-        if image_path is not None:
-            matched.add(image_path)
-            name = image_path.relative_to(images_dir).as_posix()
-        else:
-            name = result_file.relative_to(results_dir).as_posix().removesuffix(".json")
-        items.append(ResultImage(name, image_path, document))
+    paired = [
+        (document, matcher.match(document["Image"]["Key"]))
+        for _, document in folder_result_documents(results_dir, on_skipped)
+    ]
+    shared = {path for path, count in Counter(path for _, path in paired if path).items() if count > 1}
+    items = [
+        ResultImage(
+            image_path.relative_to(images_dir).as_posix()
+            if image_path is not None and image_path not in shared
+            else str(document["Image"]["Key"]),
+            image_path,
+            document,
+        )
+        for document, image_path in paired
+    ]
+    matched = {image_path for _, image_path in paired}
     items += [
         ResultImage(path.relative_to(images_dir).as_posix(), path, None)
         for path in files

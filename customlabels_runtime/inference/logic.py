@@ -320,6 +320,16 @@ def process_image(event: ImageEvent, deps: Dependencies, retry_until: float = fl
     if not is_processable(event.key, settings):
         return Outcome(event.key, "skipped", "not-an-image")
     result_key = result_key_for(event.key, settings.input_prefix, settings.results_prefix)
+    if over := contract.bytes_over_key_limit(result_key):
+        # S3 refuses such a key (KeyTooLongError) however often it is retried: no inference, no retry, no DLQ
+        # loop that no redrive could end; the log and the metric say which image and why.
+        deps.logger.error(
+            "Image skipped: its result key would be over S3's key limit, so it can never get a result; "
+            "upload it again under a shorter name",
+            extra={"key": event.key, "result_key_bytes": contract.MAX_KEY_BYTES + over},
+        )
+        deps.metrics.image_failed(contract.KEY_TOO_LONG)
+        return Outcome(event.key, "skipped", contract.KEY_TOO_LONG)
     thresholds = deps.current_thresholds()
     current = _current_object(event, deps.s3)
     if current is None:

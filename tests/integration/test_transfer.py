@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from customlabels.cli import main
 from customlabels.operations import transfer
-from helpers import refused
+from helpers import notify_queue, refused
 
 pytestmark = pytest.mark.integration
 
@@ -23,6 +23,7 @@ def test_upload_command_sends_the_good_images_and_lists_the_rest(folder, capsys)
     with mock_aws():
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        notify_queue(s3, boto3.client("sqs"), BUCKET)
         assert main(["upload", str(folder), "--bucket", BUCKET, "--workers", "3"]) == 0
         keys = {
             key: s3.head_object(Bucket=BUCKET, Key=key)["ContentType"] for key in transfer.list_keys(s3, BUCKET, "")

@@ -36,7 +36,7 @@ def test_visualize_writes_pictures_and_prints_the_gallery(gallery_run, tmp_path,
     assert f"Gallery: {out / 'index.html'}" in printed and "1 with an error" in printed
     assert "1 without a result yet" in printed
     drawn = sorted(p.relative_to(out / "pictures").as_posix() for p in (out / "pictures").rglob("*.*"))
-    assert drawn == ["broken.jpg.png", "empty.jpg", "flowers.png", "meadow/bee #1.jpg", "waiting.jpg"]
+    assert drawn == ["broken.jpg", "empty.jpg", "flowers.png", "meadow/bee #1.jpg", "waiting.jpg"]
     with Image.open(out / "pictures" / "meadow" / "bee #1.jpg") as bee:
         assert bee.format == "JPEG" and bee.size == (640, 480)
     data = (out / "index.html").read_text(encoding="utf-8")

@@ -17,12 +17,13 @@ ALLOWED = {
     "errors": {"config", "escaping"},
     "limits": set(),
     "plots": set(),
-    "operations": {"config", "errors", "limits", "operations"},
+    "outputs": set(),
+    "operations": {"config", "errors", "limits", "outputs", "operations"},
     "datasets": {"config", "plots", "datasets"},
-    "evaluation": {"config", "plots", "escaping", "datasets", "evaluation"},
-    "visualize": {"config", "escaping", "datasets", "evaluation", "visualize"},
+    "evaluation": {"config", "plots", "escaping", "outputs", "datasets", "evaluation"},
+    "visualize": {"config", "escaping", "outputs", "datasets", "evaluation", "visualize"},
     "review": {"config", "datasets", "evaluation", "review"},
-    "local": {"config", "limits", "datasets", "operations", "local"},
+    "local": {"config", "limits", "outputs", "datasets", "operations", "local"},
 }
 """The parts of `customlabels` and what each may import of the others (any part may import the function code's
 package, `customlabels_runtime`). Only the CLI (`cli`, `__main__`) puts them together."""
