@@ -14,6 +14,7 @@ from constructs import Construct
 from customlabels.config import METRICS_NAMESPACE
 from customlabels_runtime import contract
 from stacks.alarms import alarm_above
+from stacks.nag import acknowledge
 
 INFERENCE_SERVICE = {"service": contract.INFERENCE_SERVICE}
 MANAGER_SERVICE = {"service": contract.MANAGER_SERVICE}
@@ -68,6 +69,12 @@ class Monitoring(Construct):
         )
         if alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+            acknowledge(
+                self.topic.node.find_child(alarm_email),
+                "Serverless-SNSRedrivePolicy",
+                "An alarm SNS cannot deliver by e-mail stays in alarm in CloudWatch and on the dashboard; a queue "
+                "of undelivered e-mails would have no reader.",
+            )
 
         five_minutes = Duration.minutes(5)
         self.alarms = [

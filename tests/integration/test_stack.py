@@ -21,7 +21,7 @@ def only(template, resource_type, props=None):
 
 
 def images_bucket(template):
-    return only(template, "AWS::S3::Bucket", {"VersioningConfiguration": Match.any_value()})
+    return only(template, "AWS::S3::Bucket", {"LoggingConfiguration": Match.any_value()})
 
 
 def work_queue(template):
@@ -32,7 +32,7 @@ def inference_function(template):
     return only(
         template,
         "AWS::Lambda::Function",
-        {"Environment": {"Variables": Match.object_like({"RESULTS_PREFIX": Match.any_value()})}},
+        {"Environment": {"Variables": Match.object_like({"THRESHOLDS_PARAMETER": Match.any_value()})}},
     )
 
 
@@ -100,6 +100,18 @@ def test_images_bucket_logs_access_to_a_separate_bucket(default_template):
     logs = default_template.find_resources("AWS::S3::Bucket")[log_bucket_ref]
     assert log_bucket_ref.startswith("StorageAccessLogs")
     assert logs["Properties"]["PublicAccessBlockConfiguration"]["BlockPublicAcls"] is True
+
+
+def test_access_logs_survive_an_attempt_to_erase_them(default_template):
+    """Issue 27, defect 12: an administrator could erase the audit trail. Versioned, a deleted or overwritten log is
+    kept as a noncurrent version for as long as the logs themselves (cdk-nag NIST/HIPAA S3BucketVersioningEnabled)."""
+    _, bucket = images_bucket(default_template)
+    logs = default_template.find_resources("AWS::S3::Bucket")[
+        bucket["Properties"]["LoggingConfiguration"]["DestinationBucketName"]["Ref"]
+    ]
+    assert logs["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    [rule] = logs["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert (rule["ExpirationInDays"], rule["NoncurrentVersionExpiration"]["NoncurrentDays"]) == (365, 365)
 
 
 def test_noncurrent_versions_expire(default_template):
@@ -309,7 +321,11 @@ def test_inference_function_grants_are_least_privilege(default_template):
         default_template, "AWS::SSM::Parameter", {"Description": Match.string_like_regexp("Confidence thresholds")}
     )
     assert {"Ref": parameter_id} in thresholds_arn["Fn::Join"][1]
+    # Active tracing: X-Ray's write actions have no resource-level permissions.
+    assert by_action["xray:PutTraceSegments"] == by_action["xray:PutTelemetryRecords"] == ["*"]
     assert set(by_action) == {
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
         "ssm:GetParameter",
         "s3:GetObject",
         "s3:GetObjectVersion",
