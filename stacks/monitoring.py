@@ -82,8 +82,9 @@ class Monitoring(Construct):
                 self,
                 "DeadLetters",
                 description=(
-                    "Images failed every retry and wait in the dead-letter queue. Fix the cause "
-                    "(the function's logs name it), then: customlabels dlq redrive"
+                    "Images failed every retry and wait in the dead-letter queue, or messages that are not S3 "
+                    "object-created events (metric QueueMessagesUnreadable) do. `customlabels dlq list` names each; "
+                    "fix the cause (the function's logs name it), then: customlabels dlq redrive"
                 ),
                 metric=dead_letter_queue.metric_approximate_number_of_messages_visible(
                     period=Duration.minutes(1), statistic="Maximum"
@@ -102,7 +103,11 @@ class Monitoring(Construct):
             alarm_above(
                 self,
                 "FunctionErrors",
-                description="The inference function crashed (not a per-image failure); see its logs.",
+                description=(
+                    "The inference function failed as a whole: an invocation raised, timed out or ran out of "
+                    "memory (a bug or a bad configuration). A failed image is not this: it is reported to SQS, "
+                    "retried, counted in ImagesFailed, and after max_receive_count in the DLQ. See its logs."
+                ),
                 metric=inference.metric_errors(period=five_minutes, statistic="Sum"),
             ),
             alarm_above(

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from customlabels.config import IMAGE_SUFFIXES
-from helpers import MODEL_ARN, synth_template
+from helpers import MODEL_ARN, eventbridge_object_created, synth_template
 
 pytestmark = pytest.mark.integration
 
@@ -371,41 +371,13 @@ def upload_rule_pattern(template):
     return rule["Properties"]["EventPattern"]
 
 
-def s3_object_created(key, bucket="the-images-bucket"):
-    """An S3 "Object Created" event as EventBridge delivers it (S3 docs, "EventBridge event message structure")."""
-    return {
-        "version": "0",
-        "id": "17793124-05d4-b198-2fde-7ededc63b103",
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "account": "123456789012",
-        "time": "2026-11-28T10:00:00Z",
-        "region": "eu-west-1",
-        "resources": [f"arn:aws:s3:::{bucket}"],
-        "detail": {
-            "version": "0",
-            "bucket": {"name": bucket},
-            "object": {
-                "key": key,
-                "size": 5,
-                "etag": "b1946ac92492d2347c6235b4d2611184",
-                "version-id": "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e",
-                "sequencer": "617f08299329d189",
-            },
-            "request-id": "N4N7GDK58NMKJ12R",
-            "requester": "123456789012",
-            "reason": "PutObject",
-        },
-    }
-
-
 def upload_rule_matches(template, key):
     from moto.events.models import EventPattern
 
     pattern = upload_rule_pattern(template)
     bucket_ref = pattern["detail"]["bucket"]["name"]
     pattern = json.loads(json.dumps(pattern).replace(json.dumps(bucket_ref[0]), '"the-images-bucket"'))
-    return EventPattern.load(json.dumps(pattern)).matches_event(s3_object_created(key))
+    return EventPattern.load(json.dumps(pattern)).matches_event(eventbridge_object_created(key, "the-images-bucket"))
 
 
 @pytest.mark.parametrize("suffix", IMAGE_SUFFIXES)
