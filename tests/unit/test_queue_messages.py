@@ -72,58 +72,22 @@ HAPPY_FACE = ObjectCreated(
     "mybucket", "HappyFace.jpg", "096fKKXTRTtl3on89fVO.nfljtsv6qko", "d41d8cd98f00b204e9800998ecf8427e"
 )
 
-# https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html, "Object created" and "Object deleted (using
-# DeleteObject)".
-EVENTBRIDGE_OBJECT_CREATED = {
-    "version": "0",
-    "id": "17793124-05d4-b198-2fde-7ededc63b103",
-    "detail-type": "Object Created",
-    "source": "aws.s3",
-    "account": "111122223333",
-    "time": "2021-11-12T00:00:00Z",
-    "region": "ca-central-1",
-    "resources": ["arn:aws:s3:::DOC-EXAMPLE-BUCKET1"],
-    "detail": {
-        "version": "0",
-        "bucket": {"name": "DOC-EXAMPLE-BUCKET1"},
-        "object": {
-            "key": "example-key",
-            "size": 5,
-            "etag": "b1946ac92492d2347c6235b4d2611184",
-            "version-id": "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e",
-            "sequencer": "617f08299329d189",
-        },
-        "request-id": "N4N7GDK58NMKJ12R",
-        "requester": "123456789012",
-        "source-ip-address": "1.2.3.4",
-        "reason": "PutObject",
-    },
-}
-EVENTBRIDGE_OBJECT_DELETED = {
-    "version": "0",
-    "id": "2ee9cc15-d022-99ea-1fb8-1b1bac4850f9",
-    "detail-type": "Object Deleted",
-    "source": "aws.s3",
-    "account": "111122223333",
-    "time": "2021-11-12T00:00:00Z",
-    "region": "ca-central-1",
-    "resources": ["arn:aws:s3:::DOC-EXAMPLE-BUCKET1"],
-    "detail": {
-        "version": "0",
-        "bucket": {"name": "DOC-EXAMPLE-BUCKET1"},
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html, "Object created" (helpers builds it, the
+# bucket and key as parameters) and "Object deleted (using DeleteObject)", which differs in these fields.
+EVENTBRIDGE_OBJECT_CREATED = eventbridge_object_created("example-key", "DOC-EXAMPLE-BUCKET1")
+EVENTBRIDGE_OBJECT_DELETED = eventbridge_object_created("example-key", "DOC-EXAMPLE-BUCKET1", "Object Deleted")
+EVENTBRIDGE_OBJECT_DELETED["detail"].update(
+    {
         "object": {
             "key": "example-key",
             "etag": "d41d8cd98f00b204e9800998ecf8427e",
             "version-id": "1QW9g1Z99LUNbvaaYVpW9xDlOLU.qxgF",
             "sequencer": "617f0837b476e463",
         },
-        "request-id": "0BH729840619AG5K",
-        "requester": "123456789012",
-        "source-ip-address": "1.2.3.4",
         "reason": "DeleteObject",
         "deletion-type": "Delete Marker Created",
-    },
-}
+    }
+)
 
 
 def test_s3s_test_message_is_a_test_event():
