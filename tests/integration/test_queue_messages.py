@@ -2,7 +2,7 @@
 delivery, S3 -> EventBridge -> SQS) is processed by the inference function; anything else is failed, retried,
 counted and kept in the DLQ, where `customlabels dlq list` names it; a batch whose every record fails is no function
 error; and the model manager reads every message as the function does (a property over message shapes). The
-documented examples themselves: tests/unit/test_queue_messages.py."""
+documented examples themselves: tests/unit/test_queue_message_reader.py."""
 
 import json
 import threading

@@ -282,11 +282,13 @@ def test_a_state_that_is_not_a_json_object_is_empty(value):
     assert parse_state(value) == {}
 
 
-def test_the_manager_environment_gives_the_settings_the_input_prefix():
+def test_the_manager_environment_gives_the_settings_the_input_and_results_prefixes():
+    """The manager applies the function's image rule, which needs both (`contract.is_input_image`)."""
     environment = {
-        **config.PipelineConfig(MODEL_ARN, input_prefix="in/").manager_environment(),
+        **config.PipelineConfig(MODEL_ARN, input_prefix="in/", results_prefix="in/results/").manager_environment(),
         "QUEUE_URL": "q",
         "MAPPING_UUID": "m",
         "STATE_PARAMETER": "/p",
     }
-    assert Settings.from_environ(environment).input_prefix == "in/"
+    settings = Settings.from_environ(environment)
+    assert (settings.input_prefix, settings.effective_results_prefix) == ("in/", "in/results/")
