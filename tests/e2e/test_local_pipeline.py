@@ -467,7 +467,13 @@ def test_messages_that_are_not_uploads_end_in_the_dlq_by_id_while_images_are_ans
         }
         upload_all(pipeline, KEYS[:1])
         assert pipeline.wait(KEYS[:1], timeout=300) == {KEYS[0]: "labels"}
-        eventually(lambda: queue_drained(pipeline))
-        letters = dlq.peek(pipeline.sqs, pipeline.resources.dead_letter_queue_url)
-    assert {letter.message_id for letter in letters} == sent
+
+        def dead_letters():
+            return {
+                letter.message_id: letter for letter in dlq.peek(pipeline.sqs, pipeline.resources.dead_letter_queue_url)
+            }
+
+        eventually(lambda: dead_letters().keys() == sent)  # each after its max_receive_count receives
+        assert queue_drained(pipeline)
+        letters = dead_letters().values()
     assert all(letter.problem and not letter.keys for letter in letters)
