@@ -139,7 +139,7 @@ def read_event_bridge_event(event: Any) -> QueueMessage:
         return QueueMessage(UNREADABLE, source=source, problem="not an EventBridge event from aws.s3")
     if event.get("detail-type") != "Object Created":
         return QueueMessage(
-            UNREADABLE, source=source, problem=f"an S3 event of another kind ({event.get('detail-type')!r})"
+            UNREADABLE, source=source, problem=f"an S3 event of another kind ({_shown(event.get('detail-type'))})"
         )
     detail = event.get("detail")
     bucket, key, version_id, etag = (
@@ -161,7 +161,7 @@ def _s3_notification(document: Any) -> QueueMessage:
         return QueueMessage(TEST_EVENT, source=source)
     records = document.get("Records")
     if "Records" not in document:
-        keys = ", ".join(sorted(str(name) for name in document)[:5]) or "none"
+        keys = ", ".join(_shown(name, quote=False) for name in sorted(str(name) for name in document)[:5]) or "none"
         return QueueMessage(UNREADABLE, source="", problem=f"a JSON object that is not an S3 event (keys: {keys})")
     if not isinstance(records, list) or not records:
         return QueueMessage(UNREADABLE, source=source, problem="an S3 event without records")
@@ -170,7 +170,9 @@ def _s3_notification(document: Any) -> QueueMessage:
         event_name = _path(record, "eventName")
         if not isinstance(event_name, str) or not event_name.startswith("ObjectCreated:"):
             return QueueMessage(
-                UNREADABLE, source=source, problem=f"record {number} is an S3 event of another kind ({event_name!r})"
+                UNREADABLE,
+                source=source,
+                problem=f"record {number} is an S3 event of another kind ({_shown(event_name)})",
             )
         bucket, key = _path(record, "s3", "bucket", "name"), _path(record, "s3", "object", "key")
         if not _is_name(bucket) or not _is_name(key):
@@ -179,6 +181,15 @@ def _s3_notification(document: Any) -> QueueMessage:
         # S3 URL-encodes keys in notifications ("red flower.jpg" becomes "red+flower.jpg").
         objects.append(ObjectCreated(bucket, unquote_plus(key), _optional(version_id), _optional(etag)))
     return QueueMessage(OBJECTS_CREATED, tuple(objects), source)
+
+
+SHOWN_CHARACTERS = 40
+"""How much of a hostile message's own text a problem quotes: enough to recognise it, never the whole message."""
+
+
+def _shown(value: Any, quote: bool = True) -> str:
+    text = repr(value) if quote else str(value)
+    return text if len(text) <= SHOWN_CHARACTERS else text[: SHOWN_CHARACTERS - 1] + "…"
 
 
 def _json(text: Any, what: str) -> tuple[Any, str]:

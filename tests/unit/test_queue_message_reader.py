@@ -141,6 +141,8 @@ def test_eventbridges_object_created_is_the_object_its_key_as_is():
         (json.dumps({**EVENTBRIDGE_OBJECT_CREATED, "detail": {}}), "without its bucket or key"),
         (sns_notification("not json"), "the SNS notification's Message is not JSON"),
         (sns_notification(json.dumps({"hello": "x"})), "not an S3 event"),
+        (json.dumps({"x" * 5000: 1}), "keys: " + "x" * 39 + "…)"),
+        (s3_event("k", event_name="Object" * 1000), "another kind ('ObjectObjectObjectObject"),
     ],
 )
 def test_anything_else_is_unreadable_and_says_why(body, problem):
@@ -185,6 +187,7 @@ def test_the_reader_never_raises_and_names_every_problem(body):
     message = read_queue_message(body)
     assert message.kind in (OBJECTS_CREATED, TEST_EVENT, UNREADABLE)
     assert (message.kind == UNREADABLE) == bool(message.problem)
+    assert len(message.problem) < 300, "a problem quotes a hostile message's text, never all of it"
     assert all(isinstance(item.key, str) and item.key and item.bucket for item in message.objects)
 
 
