@@ -429,7 +429,7 @@ def simulate(profile: Profile, *, announcements: bool = True, config: PipelineCo
                             "source": "aws.s3",
                             "detail-type": "Object Created",
                             "time": (EPOCH + timedelta(seconds=world.now)).isoformat(),
-                            "detail": {"object": {"key": keys[index]}},
+                            "detail": {"bucket": {"name": "bucket"}, "object": {"key": keys[index]}},
                         },
                     )
                 )

@@ -263,10 +263,12 @@ class PipelineConfig:
 
     def manager_environment(self) -> dict[str, str]:
         """The model manager's environment (queue, mapping and state names are added by the stack). INPUT_PREFIX:
-        the manager applies the pipeline's image rule to what waits in the queue (docs/model-lifecycle.md)."""
+        the manager applies the pipeline's image rule to what waits in the queue (docs/model-lifecycle.md);
+        RESULTS_PREFIX: an image under the results location is not one to infer, for the manager as for the function."""
         return {
             "MODEL_ARN": self.model_arn,
             "INPUT_PREFIX": self.input_prefix,
+            "RESULTS_PREFIX": self.effective_results_prefix,
             "MODEL_LIFECYCLE": self.model_lifecycle,
             "IDLE_SECONDS": str(self.idle_minutes * 60),
             "MIN_INFERENCE_UNITS": str(self.min_inference_units),

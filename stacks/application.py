@@ -1,13 +1,13 @@
-"""Builds the CDK app: configuration from context, the stack in the model's region, cdk-nag checks."""
+"""Builds the CDK app: configuration from context, the stack in the model's region, cdk-nag's rule packs."""
 
 import os
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import Annotations, App, Environment, Validations
-from cdk_nag import AwsSolutionsChecks
+from aws_cdk import Annotations, App, Environment
 
 from customlabels.config import DEFAULT_STACK_NAME, ConfigError, PipelineConfig
+from stacks.nag import add_rule_packs
 from stacks.pipeline_stack import PipelineStack
 
 
@@ -29,5 +29,5 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
     )
     for warning in config.warnings():
         Annotations.of(stack).add_warning_v2("customlabels:config", warning)
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    add_rule_packs(app)
     return app

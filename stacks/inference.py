@@ -3,6 +3,7 @@
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
@@ -11,7 +12,7 @@ from constructs import Construct
 
 from customlabels.config import RESULT_SUFFIX, PipelineConfig
 from stacks.function import PipelineFunction
-from stacks.nag import acknowledge
+from stacks.nag import COMPLIANCE, acknowledge, acknowledge_in
 
 
 class InferenceFunction(Construct):
@@ -49,6 +50,7 @@ class InferenceFunction(Construct):
             memory_mb=config.function_memory_mb,
             log_retention_days=config.log_retention_days,
             removal_policy=removal_policy,
+            key=key,
         )
         self.function, self.role = pipeline_function.function, pipeline_function.role
         self.event_source = event_sources.SqsEventSource(
@@ -60,6 +62,31 @@ class InferenceFunction(Construct):
         )
         self.function.add_event_source(self.event_source)
         self._grant(config, bucket, key)
+        self._acknowledge()
+
+    def _acknowledge(self) -> None:
+        """The rule packs' findings that do not apply to a function fed by an SQS event source."""
+        acknowledge_in(
+            (*COMPLIANCE, "Serverless"),
+            self.function,
+            "LambdaDLQ",
+            "A function DLQ receives failed asynchronous invocations only; the event source invokes this function "
+            "synchronously, and a message that fails every retry goes to the work queue's own DLQ (max_receive_count).",
+        )
+        acknowledge_in(
+            COMPLIANCE,
+            self.function,
+            "LambdaConcurrency",
+            "The event source's maximum concurrency (max_concurrency) bounds this function; reserved concurrency "
+            "would also withhold that much of the account's concurrency from every other function.",
+        )
+        [mapping] = [child for child in self.function.node.children if isinstance(child, lambda_.EventSourceMapping)]
+        acknowledge(
+            mapping,
+            "Serverless-LambdaEventSourceMappingDestination",
+            "Lambda supports on-failure destinations for stream and Kafka event sources, not SQS: a message that fails "
+            "every retry goes to the queue's DLQ (redrive policy), with its alarm and `customlabels dlq redrive`.",
+        )
 
     def _grant(self, config: PipelineConfig, bucket: s3.IBucket, key: kms.IKey) -> None:
         inputs = bucket.arn_for_objects(f"{config.input_prefix}*")

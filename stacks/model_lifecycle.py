@@ -5,6 +5,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
@@ -22,7 +23,7 @@ from customlabels.config import (
 from customlabels_runtime import contract
 from stacks.alarms import alarm_above
 from stacks.function import PipelineFunction
-from stacks.nag import acknowledge
+from stacks.nag import COMPLIANCE, acknowledge, acknowledge_in
 
 
 class ModelLifecycle(Construct):
@@ -39,6 +40,7 @@ class ModelLifecycle(Construct):
         queue: sqs.IQueue,
         event_source: event_sources.SqsEventSource,
         bucket: s3.IBucket,
+        key: kms.IKey,
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -66,12 +68,17 @@ class ModelLifecycle(Construct):
             memory_mb=256,
             log_retention_days=config.log_retention_days,
             removal_policy=removal_policy,
+            key=key,
             reserved_concurrency=MANAGER_RESERVED_CONCURRENCY,
+            wildcard_needs=(
+                "rekognition:DescribeProjects, which has no resource-level permissions (called once per cold start "
+                "to find the project ARN of the configured model)",
+            ),
         )
         self.function, self.role = manager.function, manager.role
         self._grant(config, queue, event_source)
 
-        events.Rule(
+        schedule = events.Rule(
             self,
             "Schedule",
             description="Runs the model manager on a schedule",
@@ -80,7 +87,7 @@ class ModelLifecycle(Construct):
         )
         # Only images wake the manager: results (<image>.json) are written under the same prefix by default.
         pattern = config.upload_event_pattern(bucket.bucket_name)
-        events.Rule(
+        on_upload = events.Rule(
             self,
             "OnUpload",
             description="Runs the model manager as soon as an image is uploaded",
@@ -94,6 +101,7 @@ class ModelLifecycle(Construct):
         self.function.configure_async_invoke(
             retry_attempts=0, max_event_age=Duration.seconds(MANAGER_MAX_EVENT_AGE_SECONDS)
         )
+        self._acknowledge_dropped_invocations(schedule, on_upload)
 
         self.errors_alarm = alarm_above(
             self,
@@ -201,9 +209,17 @@ class ModelLifecycle(Construct):
             "DescribeProjectVersions is granted on the one project; its ARN ends in the project's creation "
             "timestamp, which the model version ARN does not contain.",
         )
-        acknowledge(
-            self.role,
-            "AwsSolutions-IAM5[Resource::*]",
-            "rekognition:DescribeProjects has no resource-level permissions; the manager calls it once "
-            "per cold start to find the project ARN of the configured model.",
+
+    def _acknowledge_dropped_invocations(self, *rules: events.Rule) -> None:
+        """The rule packs ask for somewhere to keep failed invocations; the manager's are worth nothing later: each
+        run re-reads the model, the queue and its state, and the next scheduled run (every manager_interval_minutes)
+        does what a lost one would have. A failure raises ManagerErrors."""
+        why = (
+            "A failed or dropped run of the model manager is not replayed on purpose (no retries, 60 s maximum event "
+            "age): the next scheduled run re-reads everything and does its work; ManagerErrors reports failures."
         )
+        acknowledge_in((*COMPLIANCE, "Serverless"), self.function, "LambdaDLQ", why)
+        invoke_config = self.function.node.find_child("EventInvokeConfig")
+        acknowledge(invoke_config, "Serverless-LambdaAsyncFailureDestination", why)
+        for rule in rules:
+            acknowledge(rule, "Serverless-EventBusDLQ", why)

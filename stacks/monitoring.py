@@ -14,6 +14,7 @@ from constructs import Construct
 from customlabels.config import METRICS_NAMESPACE
 from customlabels_runtime import contract
 from stacks.alarms import alarm_above
+from stacks.nag import acknowledge
 
 INFERENCE_SERVICE = {"service": contract.INFERENCE_SERVICE}
 MANAGER_SERVICE = {"service": contract.MANAGER_SERVICE}
@@ -68,6 +69,12 @@ class Monitoring(Construct):
         )
         if alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+            acknowledge(
+                self.topic.node.find_child(alarm_email),
+                "Serverless-SNSRedrivePolicy",
+                "An alarm SNS cannot deliver by e-mail stays in alarm in CloudWatch and on the dashboard; a queue "
+                "of undelivered e-mails would have no reader.",
+            )
 
         five_minutes = Duration.minutes(5)
         self.alarms = [
@@ -75,8 +82,9 @@ class Monitoring(Construct):
                 self,
                 "DeadLetters",
                 description=(
-                    "Images failed every retry and wait in the dead-letter queue. Fix the cause "
-                    "(the function's logs name it), then: customlabels dlq redrive"
+                    "Images failed every retry and wait in the dead-letter queue, or messages that are not S3 "
+                    "object-created events (metric QueueMessagesUnreadable) do. `customlabels dlq list` names each; "
+                    "fix the cause (the function's logs name it), then: customlabels dlq redrive"
                 ),
                 metric=dead_letter_queue.metric_approximate_number_of_messages_visible(
                     period=Duration.minutes(1), statistic="Maximum"
@@ -95,7 +103,11 @@ class Monitoring(Construct):
             alarm_above(
                 self,
                 "FunctionErrors",
-                description="The inference function crashed (not a per-image failure); see its logs.",
+                description=(
+                    "The inference function failed as a whole: an invocation raised, timed out or ran out of "
+                    "memory (a bug or a bad configuration). A failed image is not this: it is reported to SQS, "
+                    "retried, counted in ImagesFailed, and after max_receive_count in the DLQ. See its logs."
+                ),
                 metric=inference.metric_errors(period=five_minutes, statistic="Sum"),
             ),
             alarm_above(

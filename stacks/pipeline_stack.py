@@ -53,6 +53,7 @@ class PipelineStack(Stack):
             queue=self.queues.queue,
             event_source=self.inference.event_source,
             bucket=self.storage.bucket,
+            key=self.key,
             removal_policy=retention,
         )
         self.monitoring = Monitoring(

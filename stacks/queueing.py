@@ -6,6 +6,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from customlabels.config import DLQ_RETENTION_DAYS, QUEUE_RETENTION_DAYS
+from stacks.nag import acknowledge
 
 
 class WorkQueues(Construct):
@@ -30,6 +31,12 @@ class WorkQueues(Construct):
             enforce_ssl=True,
             retention_period=Duration.days(DLQ_RETENTION_DAYS),
             removal_policy=removal_policy,
+        )
+        acknowledge(
+            self.dead_letter_queue,
+            "Serverless-SQSRedrivePolicy",
+            "This is the work queue's dead-letter queue, the last stop: kept 14 days, alarmed (DeadLetters) and "
+            "sent back by `customlabels dlq redrive`; nothing consumes it that could fail.",
         )
         self.queue = sqs.Queue(
             self,

@@ -7,7 +7,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from customlabels.config import IMAGE_SUFFIXES
-from stacks.nag import acknowledge
+from stacks.nag import COMPLIANCE, acknowledge, acknowledge_in
 from stacks.notifications import EncryptedQueueDestination
 
 NONCURRENT_VERSION_DAYS = 30
@@ -21,14 +21,22 @@ class ImageStorage(Construct):
         super().__init__(scope, construct_id)
         destroy = removal_policy == RemovalPolicy.DESTROY
 
+        # Versioned, so that deleting or overwriting a log keeps it for ACCESS_LOG_DAYS: the audit trail outlives
+        # an administrator's (or an intruder's) attempt to erase it.
         self.access_logs = s3.Bucket(
             self,
             "AccessLogs",
             encryption=s3.BucketEncryption.S3_MANAGED,  # S3 log delivery cannot write SSE-KMS objects
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
+            versioned=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(ACCESS_LOG_DAYS))],
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    expiration=Duration.days(ACCESS_LOG_DAYS),
+                    noncurrent_version_expiration=Duration.days(ACCESS_LOG_DAYS),
+                )
+            ],
             removal_policy=removal_policy,
             auto_delete_objects=destroy,
         )
@@ -55,6 +63,24 @@ class ImageStorage(Construct):
             removal_policy=removal_policy,
             auto_delete_objects=destroy,
         )
+        self._acknowledge()
+
+    def _acknowledge(self) -> None:
+        acknowledge_in(
+            COMPLIANCE,
+            self.access_logs,
+            "S3DefaultEncryptionKMS",
+            "S3 server access log delivery writes only to a target bucket whose default encryption is SSE-S3 "
+            "(S3 docs, 'Enabling Amazon S3 server access logging'); the logs are encrypted, with S3's keys.",
+        )
+        for bucket, what in ((self.bucket, "images and results"), (self.access_logs, "access logs")):
+            acknowledge_in(
+                COMPLIANCE,
+                bucket,
+                "S3BucketReplicationEnabled",
+                f"Cross-region replication of the {what} is a disaster-recovery choice for the operator (a second "
+                "bucket, key and region to pay for); versioning keeps every overwritten or deleted object.",
+            )
 
     def notify(self, queue: sqs.IQueue, key: kms.IKey, input_prefix: str, account: str) -> None:
         """One OBJECT_CREATED notification per image suffix under the input prefix: results never match."""
@@ -65,6 +91,13 @@ class ImageStorage(Construct):
                 destination,
                 s3.NotificationKeyFilter(prefix=input_prefix, suffix=suffix),
             )
+        acknowledge_in(
+            COMPLIANCE,
+            self.bucket.node.find_child("Notifications"),
+            "IAMNoInlinePolicy",
+            "CDK's bucket-notification custom resource grants its role s3:PutBucketNotification on this bucket in a "
+            "policy attached to that role alone; the stack cannot configure it.",
+        )
 
 
 def acknowledge_bucket_helpers(scope: Construct) -> None:

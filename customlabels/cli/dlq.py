@@ -8,6 +8,7 @@ from rich.progress import MofNCompleteColumn, Progress, TextColumn, TimeElapsedC
 from rich.table import Table
 
 from customlabels.cli.common import aws_client, console, stack_option
+from customlabels.config import DLQ_RETENTION_DAYS
 from customlabels.errors import CommandError
 from customlabels.escaping import shown
 
@@ -41,13 +42,20 @@ def dlq_command(args: argparse.Namespace) -> int:
         for column in ("image", "receives", "first received", "message id"):
             table.add_column(column, overflow="fold")
         for letter in sorted(letters, key=lambda item: item.keys):
-            table.add_row(  # keys come from uploaders: shown as written, never as escapes or markup
-                shown(", ".join(letter.keys)) or "(no image record)",
+            table.add_row(  # keys and problems come from uploaders: shown as written, never as escapes or markup
+                shown(letter.what),
                 str(letter.receive_count),
                 letter.first_received.isoformat(timespec="seconds") if letter.first_received else "-",
                 shown(letter.message_id),
             )
         console.print(table)
+        unreadable = sum(1 for letter in letters if letter.problem)
+        if unreadable:
+            console.print(
+                f"{unreadable} message(s) are not S3 object-created events, so a redrive fails them again: find what "
+                "sends them to the work queue (an SNS subscription, an EventBridge rule, a program) and stop it; the "
+                f"DLQ drops them after its {DLQ_RETENTION_DAYS}-day retention."
+            )
         if letters:
             console.print(
                 "Fix the cause (the inference function's logs name it per image), then: customlabels dlq redrive"

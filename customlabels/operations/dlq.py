@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from customlabels.operations.stack_outputs import stack_outputs
-from customlabels_runtime.inference.logic import image_events  # the handler's own decoder of S3 events
+from customlabels_runtime.contract import TEST_EVENT, UNREADABLE, read_queue_message  # the functions' own reader
 
 EMPTY_ROUNDS = 3
 """Peeking with VisibilityTimeout=0 samples the queue: stop after this many rounds bring nothing new."""
@@ -20,6 +20,18 @@ class DeadLetter:
     keys: tuple[str, ...]
     receive_count: int
     first_received: datetime | None
+    problem: str | None = None
+    """Why the inference function could not read the message (not an S3 object-created event); None if it could."""
+    test_event: bool = False
+
+    @property
+    def what(self) -> str:
+        """The image column of `dlq list`: the keys, or what the message is when it names none."""
+        if self.keys:
+            return ", ".join(self.keys)
+        if self.problem:
+            return f"(unreadable message: {self.problem})"
+        return "(S3 test event)" if self.test_event else "(no image record)"
 
 
 @dataclass(frozen=True)
@@ -53,11 +65,14 @@ def peek(sqs: Any, dead_letter_queue_url: str, limit: int = 10_000) -> list[Dead
 def _dead_letter(message: dict) -> DeadLetter:
     attributes = message.get("Attributes", {})
     first = attributes.get("ApproximateFirstReceiveTimestamp")
+    read = read_queue_message(message.get("Body"))
     return DeadLetter(
         message_id=message["MessageId"],
-        keys=tuple(event.key for event in image_events(message["Body"])),
+        keys=tuple(item.key for item in read.objects),
         receive_count=int(attributes.get("ApproximateReceiveCount", 0)),
         first_received=datetime.fromtimestamp(int(first) / 1000, UTC) if first else None,
+        problem=read.problem if read.kind == UNREADABLE else None,
+        test_event=read.kind == TEST_EVENT,
     )
 
 

@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
@@ -22,7 +21,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import ClientError
 
 from customlabels_runtime import contract
-from customlabels_runtime.contract import IMAGE_SUFFIXES, result_key_for
+from customlabels_runtime.contract import ObjectCreated, is_input_image, read_queue_message, result_key_for
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
 from customlabels_runtime.inference.throughput import THROTTLING_CODES, ThroughputControl
 
@@ -99,14 +98,14 @@ class Settings:
         )
 
 
-@dataclass(frozen=True)
-class ImageEvent:
-    """One object-created record of an S3 event notification."""
+ImageEvent = ObjectCreated
+"""One created object a queue message announces (`contract.read_queue_message`); `process_image` decides whether
+it is an image to infer."""
 
-    bucket: str
-    key: str
-    version_id: str | None = None
-    etag: str | None = None
+
+class UnreadableMessage(ValueError):
+    """A queue message that is neither an S3 object-created event nor S3's test event: failed, never deleted, so
+    that SQS retries it and then keeps it in the DLQ, where `customlabels dlq list` shows it."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +142,10 @@ class PipelineMetrics:
         ):
             metric.add_dimension(name="ErrorCode", value=error_code)
 
+    def message_unreadable(self) -> None:
+        with self._lock:
+            self._metrics.add_metric(name=contract.QUEUE_MESSAGES_UNREADABLE, unit=MetricUnit.Count, value=1)
+
     def call_throttled(self) -> None:
         with self._lock:
             self._metrics.add_metric(name=contract.CALLS_THROTTLED, unit=MetricUnit.Count, value=1)
@@ -177,29 +180,17 @@ class Dependencies:
 
 
 def image_events(body: str) -> list[ImageEvent]:
-    """The image records of one SQS message from S3; the `s3:TestEvent` S3 sends first has none."""
-    message = json.loads(body)
-    if message.get("Event") == "s3:TestEvent":
-        return []
-    events = []
-    for record in message.get("Records", []):
-        s3 = record["s3"]
-        events.append(
-            ImageEvent(
-                bucket=s3["bucket"]["name"],
-                key=unquote_plus(s3["object"]["key"]),  # S3 URL-encodes keys in notifications
-                version_id=s3["object"].get("versionId") or None,
-                etag=s3["object"].get("eTag") or None,
-            )
-        )
-    return events
+    """The created objects one queue message announces (none for S3's `s3:TestEvent`); UnreadableMessage for
+    anything else (`contract.read_queue_message` says what it understands)."""
+    message = read_queue_message(body)
+    if message.kind == contract.UNREADABLE:
+        raise UnreadableMessage(message.problem)
+    return list(message.objects)
 
 
 def is_processable(key: str, settings: Settings) -> bool:
-    """An image under the input prefix and not under the results location (a second guard against loops)."""
-    under_results = settings.results_prefix != settings.input_prefix and key.startswith(settings.results_prefix)
-    # Compared case-insensitively (a second guard; the bucket notifications list each suffix in lower and upper case).
-    return key.startswith(settings.input_prefix) and not under_results and key.lower().endswith(IMAGE_SUFFIXES)
+    """The pipeline's one image rule (`contract.is_input_image`), which the model manager applies too."""
+    return is_input_image(key, settings.input_prefix, settings.results_prefix)
 
 
 def result_document(
@@ -367,11 +358,17 @@ def process_image(event: ImageEvent, deps: Dependencies, retry_until: float = fl
 
 def process_message(record: SQSRecord, deps: Dependencies, retry_until: float = float("-inf")) -> list[Outcome]:
     """Every image of one SQS message; an exception fails the message so that SQS redelivers it."""
-    events = image_events(record.body)
-    if not events:
-        deps.logger.info(
-            "Skipped a message without image records (s3:TestEvent)", extra={"message_id": record.message_id}
+    try:
+        events = image_events(record.body)
+    except UnreadableMessage as problem:
+        deps.logger.error(
+            "Queue message is not an S3 object-created event; SQS will retry it, then move it to the DLQ",
+            extra={"message_id": record.message_id, "problem": str(problem)},
         )
+        deps.metrics.message_unreadable()
+        raise
+    if not events:
+        deps.logger.info("Skipped S3's s3:TestEvent", extra={"message_id": record.message_id})
         return [Outcome(None, "skipped", "test-event")]
     outcomes = []
     for event in events:
@@ -401,10 +398,12 @@ def process_message(record: SQSRecord, deps: Dependencies, retry_until: float = 
 
 class ConcurrentBatchProcessor(BatchProcessor):
     """A Powertools SQS BatchProcessor that handles the records of a batch on a bounded thread pool,
-    so one slow image does not serialize the batch. Failures are still reported per record."""
+    so one slow image does not serialize the batch. Failures are reported per record, also when every record of
+    the batch fails: that is per-record failures (retried by SQS, counted by their own metrics, then the DLQ), not
+    a function error (docs/reliability.md, "A batch whose every record fails")."""
 
     def __init__(self, max_workers: int) -> None:
-        super().__init__(event_type=EventType.SQS)
+        super().__init__(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
         self.max_workers = max_workers
 
     def process(self) -> list[tuple]:

@@ -46,6 +46,6 @@ def handler(event: dict, context: LambdaContext) -> dict:
         logger,
         metrics,
         now=now,
-        work_announced=announced_image(event, settings.input_prefix),
+        work_announced=announced_image(event, settings.input_prefix, settings.effective_results_prefix),
         announced_at=announcement_time(event, now),
     )

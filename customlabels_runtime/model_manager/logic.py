@@ -13,13 +13,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
 from customlabels_runtime import contract
-from customlabels_runtime.contract import IMAGE_SUFFIXES
+from customlabels_runtime.contract import (
+    OBJECTS_CREATED,
+    UNREADABLE,
+    QueueMessage,
+    is_input_image,
+    read_event_bridge_event,
+    read_queue_message,
+)
 
 STARTABLE = frozenset({"STOPPED", "TRAINING_COMPLETED"})
 """States from which StartProjectVersion is accepted."""
@@ -58,6 +64,12 @@ class Settings:
     input_prefix: str = "test_images/"
     max_running_seconds_per_day: float = 0.0
     """The spend guard's budget of RUNNING seconds per UTC day; 0: none (docs/model-lifecycle.md)."""
+    results_prefix: str | None = None
+    """Where results go (None: beside the images); an image there is not the pipeline's to infer."""
+
+    @property
+    def effective_results_prefix(self) -> str:
+        return self.input_prefix if self.results_prefix is None else self.results_prefix
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
@@ -89,61 +101,37 @@ class Settings:
             environ["STATE_PARAMETER"],
             environ["INPUT_PREFIX"],
             float(environ.get("MAX_RUNNING_SECONDS_PER_DAY") or 0),
+            environ.get("RESULTS_PREFIX") or None,
         )
 
 
 # --- what is an image --------------------------------------------------------------------------------------
 
 
-def is_image_key(key: str, input_prefix: str) -> bool:
-    """The pipeline's image rule: under the input prefix, with one of the notifications' suffixes (compared
-    case-sensitively, as the bucket notifications' suffix filters are)."""
-    return key.startswith(input_prefix) and key.endswith(IMAGE_SUFFIXES)
-
-
-def message_kind(body: Any, input_prefix: str) -> str:
-    """What one queue message is: "image" (an S3 event with at least one image key), "never" (S3's
-    `s3:TestEvent`, or an S3 event whose keys are all non-images: the inference function would skip it), or
-    "unknown" (not an S3 event: the inference function fails it, and SQS moves it to the DLQ in due course)."""
-    try:
-        message = json.loads(body)
-    except (TypeError, ValueError, RecursionError):
+def message_kind(body: Any, input_prefix: str, results_prefix: str | None = None) -> str:
+    """What one queue message is, read as the inference function reads it (`contract.read_queue_message`, the
+    pipeline's image rule `contract.is_input_image`): "image" (it announces at least one image the function
+    infers), "never" (S3's `s3:TestEvent`, or only objects the function skips: deleted here), or "unknown"
+    (unreadable: the function fails it, SQS retries it and then moves it to the DLQ; left alone here)."""
+    message = read_queue_message(body)
+    if message.kind == UNREADABLE:
         return "unknown"
-    if not isinstance(message, dict):
-        return "unknown"
-    if message.get("Event") == "s3:TestEvent":
-        return "never"
-    records = message.get("Records")
-    if not isinstance(records, list) or not records:
-        return "unknown"
-    keys = [_path(record, "s3", "object", "key") for record in records]
-    if not all(isinstance(key, str) for key in keys):
-        return "unknown"
-    # S3 URL-encodes keys in notifications.
-    return "image" if any(is_image_key(unquote_plus(key), input_prefix) for key in keys) else "never"
+    return "image" if _announces_an_image(message, input_prefix, results_prefix) else "never"
 
 
-def _path(document: Any, *names: str) -> Any:
-    """document[names[0]][names[1]]..., or None where a level is missing or not an object."""
-    for name in names:
-        if not isinstance(document, Mapping):
-            return None
-        document = document.get(name)
-    return document
-
-
-def announced_image(event: Mapping[str, Any], input_prefix: str) -> bool:
-    """Whether this invocation is EventBridge's `Object Created` for an image. The stack's rule matches images
-    only; the key is checked again here so that no other event can count as one. An event without a key (the
-    local stack's) counts if its type does."""
-    if not isinstance(event, Mapping) or event.get("detail-type") != "Object Created":
+def announced_image(event: Any, input_prefix: str, results_prefix: str | None = None) -> bool:
+    """Whether this invocation is EventBridge's `Object Created` for an image the pipeline infers. The stack's
+    rule matches images only; the event is read again here, by the one reader of S3 events, so that no other
+    event can count as one."""
+    if not isinstance(event, Mapping) or event.get("source") != "aws.s3":
         return False
-    if event.get("detail") is None:
-        return True
-    key = _path(event, "detail", "object", "key")
-    if not isinstance(key, str):
-        return False
-    return is_image_key(key, input_prefix) or is_image_key(unquote_plus(key), input_prefix)
+    message = read_event_bridge_event(event)
+    return message.kind == OBJECTS_CREATED and _announces_an_image(message, input_prefix, results_prefix)
+
+
+def _announces_an_image(message: QueueMessage, input_prefix: str, results_prefix: str | None) -> bool:
+    results = input_prefix if results_prefix is None else results_prefix
+    return any(is_input_image(item.key, input_prefix, results) for item in message.objects)
 
 
 # --- the rules -------------------------------------------------------------------------------------------
@@ -498,7 +486,10 @@ def inspect_queue(sqs: Any, settings: Settings) -> Inspection:
         ).get("Messages", [])
     except ClientError as error:
         return Inspection(error=f"ReceiveMessage failed: {error_code(error)}")
-    kinds = [message_kind(message.get("Body"), settings.input_prefix) for message in messages]
+    kinds = [
+        message_kind(message.get("Body"), settings.input_prefix, settings.effective_results_prefix)
+        for message in messages
+    ]
     discard = [message for message, kind in zip(messages, kinds, strict=True) if kind == "never"]
     keep = [message for message, kind in zip(messages, kinds, strict=True) if kind != "never"]
     problems, discarded = [], 0

@@ -16,6 +16,7 @@ from customlabels.local.aws import FAKE_CREDENTIALS
 from customlabels.local.emulator.backends import ManifestBackend
 from customlabels.local.emulator.rekognition import PlannedFault
 from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
+from customlabels.operations import dlq
 from helpers import ROOT, picture, synth_template
 
 pytestmark = pytest.mark.e2e
@@ -440,3 +441,39 @@ def test_the_manager_is_invoked_once_per_uploaded_image_never_for_results_or_oth
     runs = pipeline.manager.invocations  # complete once the manager has stopped
     assert sorted(run.key for run in runs if run.trigger == "Object Created") == sorted(keys)
     assert [run for run in runs if run.trigger != "Object Created"] == []  # no tick in an hour, nothing expired
+
+
+def test_messages_that_are_not_uploads_end_in_the_dlq_by_id_while_images_are_answered(backend):
+    """Issue 27, defect 7, through the local stack: the function deleted such messages as if they were S3's test
+    event. Now, whichever reader receives them (the manager looking at the queue, or the function once the model
+    runs), each spends its receives and SQS moves it to the DLQ, which names it; the upload beside them is answered."""
+    config = load_config(max_receive_count=2)
+    image_event = json.dumps(
+        {
+            "Records": [
+                {
+                    "eventSource": "aws:s3",
+                    "eventName": "ObjectRemoved:Delete",
+                    "s3": {"bucket": {"name": "b"}, "object": {"key": "test_images/bee.jpg"}},
+                }
+            ]
+        }
+    )
+    bodies = ["{not json", json.dumps({"hello": "x"}), image_event, json.dumps({"Type": "Notification"})]
+    with LocalPipeline(config, backend, visibility_timeout=1, manager_interval=0.2) as pipeline:
+        sent = {
+            pipeline.sqs.send_message(QueueUrl=pipeline.resources.queue_url, MessageBody=body)["MessageId"]
+            for body in bodies
+        }
+        upload_all(pipeline, KEYS[:1])
+        assert pipeline.wait(KEYS[:1], timeout=300) == {KEYS[0]: "labels"}
+
+        def dead_letters():
+            return {
+                letter.message_id: letter for letter in dlq.peek(pipeline.sqs, pipeline.resources.dead_letter_queue_url)
+            }
+
+        eventually(lambda: dead_letters().keys() == sent)  # each after its max_receive_count receives
+        assert queue_drained(pipeline)
+        letters = dead_letters().values()
+    assert all(letter.problem and not letter.keys for letter in letters)

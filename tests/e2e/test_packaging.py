@@ -56,7 +56,7 @@ def inference_function(outdir: Path) -> dict:
         r
         for r in template["Resources"].values()
         if r["Type"] == "AWS::Lambda::Function"
-        and "RESULTS_PREFIX" in r["Properties"].get("Environment", {}).get("Variables", {})
+        and "THRESHOLDS_PARAMETER" in r["Properties"].get("Environment", {}).get("Variables", {})
     ]
     return function
 
@@ -72,7 +72,7 @@ def test_cli_synth_reads_cdk_json_and_the_context_overrides(cli_synth):
         r["Properties"]["Environment"]["Variables"]
         for r in template["Resources"].values()
         if r["Type"] == "AWS::Lambda::Function"
-        and "RESULTS_PREFIX" in r["Properties"].get("Environment", {}).get("Variables", {})
+        and "THRESHOLDS_PARAMETER" in r["Properties"].get("Environment", {}).get("Variables", {})
     ]
     assert variables[0]["MIN_CONFIDENCE"] == "90.0"
     assert variables[0]["MODEL_ARN"] == MODEL_ARN

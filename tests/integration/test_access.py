@@ -368,6 +368,7 @@ def deployed(template, monkeypatch, tmp_path):
                     "Records": [
                         {
                             "eventSource": "aws:s3",
+                            "eventName": "ObjectCreated:Put",
                             "s3": {"bucket": {"name": NAMES["bucket"]}, "object": {"key": "test_images/x.jpg"}},
                         }
                     ]

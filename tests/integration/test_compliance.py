@@ -1,4 +1,6 @@
-"""cdk-nag AwsSolutions and cfn-lint on the synthesized template, and the KMS dependency cycle we avoid."""
+"""cdk-nag (AwsSolutions, NIST 800-53 R5, HIPAA Security, Serverless) and cfn-lint on the synthesized template in
+every lifecycle variant, the acknowledgements (each with its reason, none stale, none blanket), and the KMS dependency
+cycle we avoid."""
 
 import json
 import subprocess
@@ -8,13 +10,15 @@ from pathlib import Path
 import pytest
 from aws_cdk import App, Stack, Validations
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
 
-from helpers import synth_context
+from helpers import ROOT, synth_context
 from stacks.application import build_app
-from stacks.nag import acknowledge
+from stacks.nag import PACKS, acknowledge
 from stacks.notifications import EncryptedQueueDestination
 
 pytestmark = pytest.mark.integration
@@ -30,6 +34,7 @@ VARIANTS = {
         "max_receive_count": "10",
         "model_lifecycle": "always-on",
         "max_inference_units": "3",
+        "alarm_email": "ops@example.com",
     },
     "manual": {"model_lifecycle": "manual", "idle_minutes": "5"},
 }
@@ -41,22 +46,37 @@ def synthesize(outdir: Path, **overrides):
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_cdk_nag_aws_solutions_has_no_unacknowledged_findings(tmp_path, variant):
+def test_every_rule_pack_runs_and_finds_nothing_unacknowledged(tmp_path, variant):
     synthesize(tmp_path, **VARIANTS[variant])  # a finding interrupts synthesis with ValidationFailed
-    report = tmp_path / "validation-report.json"
-    if report.exists():
-        reports = json.loads(report.read_text())["pluginReports"]
-        assert [r["violations"] for r in reports if r["violations"]] == []
+    reports = json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"]
+    assert sorted(r["pluginName"] for r in reports) == sorted(PACKS)
+    assert {r["pluginName"]: r["violations"] for r in reports if r["violations"]} == {}
 
 
-def test_cdk_nag_is_live_and_catches_a_violation(tmp_path):
+def test_cdk_nag_is_live_and_catches_a_violation_of_every_pack(tmp_path):
     app = build_app(synth_context(), outdir=str(tmp_path))
     [stack] = [child for child in app.node.children if isinstance(child, Stack)]
     sqs.Queue(stack, "UnencryptedQueueWithoutDlq", encryption=sqs.QueueEncryption.UNENCRYPTED)
+    logs.LogGroup(stack, "PlainLogGroup")
+    lambda_.Function(
+        stack,
+        "UntracedFunction",
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context): pass"),
+    )
     with pytest.raises(RuntimeError, match="ValidationFailed"):
         app.synth()
-    violations = json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"][0]["violations"]
-    assert {v["ruleName"] for v in violations} >= {"AwsSolutions-SQS3", "AwsSolutions-SQS4"}
+    reports = json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"]
+    found = {v["ruleName"] for report in reports for v in report["violations"]}
+    assert found >= {
+        "AwsSolutions-SQS3",
+        "AwsSolutions-SQS4",
+        "NIST.800.53.R5-CloudWatchLogGroupEncrypted",
+        "HIPAA.Security-CloudWatchLogGroupEncrypted",
+        "Serverless-SQSRedrivePolicy",
+        "Serverless-LambdaTracing",
+    }
 
 
 def test_every_acknowledgement_carries_its_reason(tmp_path):
@@ -70,7 +90,8 @@ def test_every_acknowledgement_carries_its_reason(tmp_path):
     assert acknowledgements, "the stack acknowledges a few findings; none were found"
     for data in acknowledgements:
         for rule_id, reason in data.items():
-            assert rule_id.startswith("AwsSolutions::AwsSolutions-")
+            pack, _, finding = rule_id.partition("::")
+            assert pack in PACKS and finding.startswith(f"{pack}-"), rule_id
             assert len(reason) > 30, rule_id
 
 
@@ -113,6 +134,20 @@ def test_a_stale_acknowledgement_is_found(tmp_path):
     acknowledge(stack, "AwsSolutions-SQS3", "A finding this stack does not have: the acknowledgement is stale.")
     app.synth()
     assert stale_acknowledgements(tmp_path, app) == [("CustomLabelsPipeline", "AwsSolutions::AwsSolutions-SQS3")]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_no_acknowledgement_is_blanket(tmp_path, variant):
+    """Each acknowledgement sits on the construct of the resource it is about (a function, a bucket, a role), never
+    on the app or the stack, where it would hide that finding on every resource of the stack."""
+    app, _ = synthesize(tmp_path, **VARIANTS[variant])
+    stacks = {child.node.path for child in app.node.children if isinstance(child, Stack)}
+    assert [(path, rule) for path, rule in registered_acknowledgements(app) if path in stacks | {""}] == []
+    suppressed = json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"]
+    for report in suppressed:
+        for violation in report["suppressedViolations"]:
+            for construct in violation["violatingConstructs"]:
+                assert construct["constructPath"].startswith(violation["acknowledgedAt"] + "/"), violation["ruleName"]
 
 
 def test_acknowledgements_of_parameterised_findings_are_granular(tmp_path):
@@ -161,3 +196,12 @@ def test_stock_sqs_destination_with_one_key_creates_the_cycle(tmp_path):
 def test_encrypted_queue_destination_with_one_key_has_no_cycle(tmp_path):
     template = one_key_stack(tmp_path, lambda queue, key, stack: EncryptedQueueDestination(queue, key, stack.account))
     assert "E3004" not in {m["Rule"]["Id"] for m in cfn_lint(template)}
+
+
+def test_every_acknowledged_rule_is_explained_in_the_security_docs(tmp_path):
+    """docs/security.md ("What the compliance packs find") lists every finding acknowledged and why: a new one
+    without its line there fails here."""
+    documented = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+    app, _ = synthesize(tmp_path, removal_policy="destroy", alarm_email="ops@example.com")
+    rules = {rule_id.split("::")[1].split("-", 1)[1] for _, rule_id in registered_acknowledgements(app)}
+    assert sorted(rule for rule in rules if f"`{rule.split('[')[0]}" not in documented) == []

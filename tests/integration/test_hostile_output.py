@@ -10,6 +10,7 @@ import pytest
 from moto import mock_aws
 
 from customlabels.cli import main
+from helpers import s3_event
 
 pytestmark = pytest.mark.integration
 
@@ -20,11 +21,6 @@ MARKUP = "test_images/[red]x[/red][link=https://example.com]y[/link].jpg"
 BIDI = "test_images/invoice\u202egpj.exe.jpg"
 """Reads as `invoiceexe.jpg` reversed on a terminal that applies the override."""
 LABEL = "bee\x1b]8;;https://example.com\x07[bold]"
-
-
-def s3_event(key):
-    record = {"eventSource": "aws:s3", "s3": {"bucket": {"name": BUCKET}, "object": {"key": key, "size": 1}}}
-    return json.dumps({"Records": [record]})
 
 
 @pytest.fixture
@@ -52,7 +48,7 @@ def hostile(monkeypatch):
             Body=json.dumps({"Image": {"Bucket": BUCKET, "Key": MARKUP}, "CustomLabels": [], "Error": error}),
         )
         dead_letters = sqs.create_queue(QueueName="dlq")["QueueUrl"]
-        sqs.send_message(QueueUrl=dead_letters, MessageBody=s3_event(BIDI))
+        sqs.send_message(QueueUrl=dead_letters, MessageBody=s3_event(BIDI, bucket=BUCKET))
         yield dead_letters
 
 

@@ -25,7 +25,7 @@ from customlabels_runtime.model_manager.logic import (
     manage,
     parse_time,
 )
-from helpers import MODEL_ARN
+from helpers import MODEL_ARN, eventbridge_object_created, s3_event
 
 pytestmark = pytest.mark.integration
 
@@ -63,10 +63,6 @@ MODES = ["on-demand", "always-on", "manual"]
 
 
 LOGGER, METRICS = Logger(service="property-test"), Metrics()
-
-
-def s3_event(key: str) -> str:
-    return json.dumps({"Records": [{"s3": {"bucket": {"name": "b"}, "object": {"key": key}}}]})
 
 
 BODIES = {
@@ -154,16 +150,11 @@ queues = st.lists(st.tuples(st.sampled_from(sorted(BODIES)), st.booleans()), max
 events = st.one_of(
     st.just({"source": "aws.events", "detail-type": "Scheduled Event"}),
     st.builds(
-        lambda key, age: {
-            "source": "aws.s3",
-            "detail-type": "Object Created",
-            "time": (NOW - timedelta(seconds=age)).isoformat(),
-            "detail": {"object": {"key": key}},
-        },
+        lambda key, age: {**eventbridge_object_created(key), "time": (NOW - timedelta(seconds=age)).isoformat()},
         st.sampled_from([PREFIX + "a/bee.jpg", PREFIX + "notes.txt", PREFIX + "a/bee.jpg.json", "x/y.png"]),
         st.integers(0, 120),
     ),
-    st.just({"source": "aws.s3", "detail-type": "Object Created"}),  # the local stack's
+    st.just({"source": "aws.s3", "detail-type": "Object Created"}),  # no key: not an announcement
     json_values.filter(lambda value: isinstance(value, dict)),
 )
 
@@ -291,11 +282,7 @@ def test_an_idle_running_model_stops_within_idle_minutes_plus_one_interval(state
             run(
                 settings_,
                 clients,
-                {
-                    "detail-type": "Object Created",
-                    "time": upload.isoformat(),
-                    "detail": {"object": {"key": PREFIX + "bee.jpg"}},
-                },
+                {**eventbridge_object_created(PREFIX + "bee.jpg"), "time": upload.isoformat()},
                 at,
             )
     assert stopped_at is not None and stopped_at <= idle_minutes + 1

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from customlabels.config import IMAGE_SUFFIXES
-from helpers import MODEL_ARN, synth_template
+from helpers import MODEL_ARN, eventbridge_object_created, synth_template
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +21,7 @@ def only(template, resource_type, props=None):
 
 
 def images_bucket(template):
-    return only(template, "AWS::S3::Bucket", {"VersioningConfiguration": Match.any_value()})
+    return only(template, "AWS::S3::Bucket", {"LoggingConfiguration": Match.any_value()})
 
 
 def work_queue(template):
@@ -32,7 +32,7 @@ def inference_function(template):
     return only(
         template,
         "AWS::Lambda::Function",
-        {"Environment": {"Variables": Match.object_like({"RESULTS_PREFIX": Match.any_value()})}},
+        {"Environment": {"Variables": Match.object_like({"THRESHOLDS_PARAMETER": Match.any_value()})}},
     )
 
 
@@ -100,6 +100,18 @@ def test_images_bucket_logs_access_to_a_separate_bucket(default_template):
     logs = default_template.find_resources("AWS::S3::Bucket")[log_bucket_ref]
     assert log_bucket_ref.startswith("StorageAccessLogs")
     assert logs["Properties"]["PublicAccessBlockConfiguration"]["BlockPublicAcls"] is True
+
+
+def test_access_logs_survive_an_attempt_to_erase_them(default_template):
+    """Issue 27, defect 12: an administrator could erase the audit trail. Versioned, a deleted or overwritten log is
+    kept as a noncurrent version for as long as the logs themselves (cdk-nag NIST/HIPAA S3BucketVersioningEnabled)."""
+    _, bucket = images_bucket(default_template)
+    logs = default_template.find_resources("AWS::S3::Bucket")[
+        bucket["Properties"]["LoggingConfiguration"]["DestinationBucketName"]["Ref"]
+    ]
+    assert logs["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    [rule] = logs["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert (rule["ExpirationInDays"], rule["NoncurrentVersionExpiration"]["NoncurrentDays"]) == (365, 365)
 
 
 def test_noncurrent_versions_expire(default_template):
@@ -309,7 +321,11 @@ def test_inference_function_grants_are_least_privilege(default_template):
         default_template, "AWS::SSM::Parameter", {"Description": Match.string_like_regexp("Confidence thresholds")}
     )
     assert {"Ref": parameter_id} in thresholds_arn["Fn::Join"][1]
+    # Active tracing: X-Ray's write actions have no resource-level permissions.
+    assert by_action["xray:PutTraceSegments"] == by_action["xray:PutTelemetryRecords"] == ["*"]
     assert set(by_action) == {
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
         "ssm:GetParameter",
         "s3:GetObject",
         "s3:GetObjectVersion",
@@ -355,41 +371,13 @@ def upload_rule_pattern(template):
     return rule["Properties"]["EventPattern"]
 
 
-def s3_object_created(key, bucket="the-images-bucket"):
-    """An S3 "Object Created" event as EventBridge delivers it (S3 docs, "EventBridge event message structure")."""
-    return {
-        "version": "0",
-        "id": "17793124-05d4-b198-2fde-7ededc63b103",
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "account": "123456789012",
-        "time": "2026-11-28T10:00:00Z",
-        "region": "eu-west-1",
-        "resources": [f"arn:aws:s3:::{bucket}"],
-        "detail": {
-            "version": "0",
-            "bucket": {"name": bucket},
-            "object": {
-                "key": key,
-                "size": 5,
-                "etag": "b1946ac92492d2347c6235b4d2611184",
-                "version-id": "IYV3p45BT0ac8hjHg1houSdS1a.Mro8e",
-                "sequencer": "617f08299329d189",
-            },
-            "request-id": "N4N7GDK58NMKJ12R",
-            "requester": "123456789012",
-            "reason": "PutObject",
-        },
-    }
-
-
 def upload_rule_matches(template, key):
     from moto.events.models import EventPattern
 
     pattern = upload_rule_pattern(template)
     bucket_ref = pattern["detail"]["bucket"]["name"]
     pattern = json.loads(json.dumps(pattern).replace(json.dumps(bucket_ref[0]), '"the-images-bucket"'))
-    return EventPattern.load(json.dumps(pattern)).matches_event(s3_object_created(key))
+    return EventPattern.load(json.dumps(pattern)).matches_event(eventbridge_object_created(key, "the-images-bucket"))
 
 
 @pytest.mark.parametrize("suffix", IMAGE_SUFFIXES)

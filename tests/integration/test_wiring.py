@@ -2,12 +2,12 @@
 
 The integrations are discovered from the template JSON, in every lifecycle mode: alarm actions, rule targets
 and the events a rule listens to, bucket notifications, event source mappings, SNS subscriptions, server access
-logging, function log groups, resources a function is told about in its environment, dead-letter queues,
-custom resources, and the S3 objects a function receives through a queue (which it hands to Rekognition by
-reference). Each kind of integration has a rule in RULES saying what AWS documents the receiving side needs:
-its resource policy, key policy or the caller's role, evaluated here with the request AWS would see
-(principal, action, resource, aws:SourceArn, aws:SourceAccount, TLS). An integration of a kind without a rule
-fails `test_every_integration_has_a_rule`: the next one added cannot be forgotten.
+logging, function log groups and the key each is encrypted with, X-Ray tracing, resources a function is told about
+in its environment, dead-letter queues, custom resources, and the S3 objects a function receives through a queue
+(which it hands to Rekognition by reference). Each kind of integration has a rule in RULES saying what AWS
+documents the receiving side needs: its resource policy, key policy or the caller's role, evaluated here with
+the request AWS would see (principal, action, resource, aws:SourceArn, aws:SourceAccount, TLS). An integration of
+a kind without a rule fails `test_every_integration_has_a_rule`: the next one added cannot be forgotten.
 
 References are resolved to logical ids (Ref, Fn::GetAtt), never to hard-coded ids.
 """
@@ -323,6 +323,8 @@ def integrations(resources) -> list[Integration]:
                     target_id(props["LoggingConfig"]["LogGroup"]),
                 )
             )
+        if props.get("TracingConfig", {}).get("Mode") == "Active":
+            found.append(Integration(("AWS::Lambda::Function", "X-Ray"), function_id, None))
         for name, value in props.get("Environment", {}).get("Variables", {}).items():
             if target_id(value):
                 found.append(
@@ -333,6 +335,16 @@ def integrations(resources) -> list[Integration]:
                         (name,),
                     )
                 )
+    for log_group_id, log_group in of_type(resources, "AWS::Logs::LogGroup").items():
+        if "KmsKeyId" in log_group["Properties"]:
+            found.append(
+                Integration(
+                    ("AWS::Logs::LogGroup", type_of(resources, log_group["Properties"]["KmsKeyId"])),
+                    log_group_id,
+                    target_id(log_group["Properties"]["KmsKeyId"]),
+                    (render(log_group["Properties"]["LogGroupName"]),),
+                )
+            )
     for resource_id, resource in resources.items():
         if resource["Type"].startswith("Custom::") or resource["Type"] == "AWS::CloudFormation::CustomResource":
             token = resource["Properties"]["ServiceToken"]
@@ -570,6 +582,36 @@ def function_logs(resources, i: Integration) -> Problems:
     ]
 
 
+LOGS_KEY_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey"]
+
+
+def encrypted_log_group(resources, i: Integration) -> Problems:
+    """CloudWatch Logs encrypts a log group's events itself, as logs.<region>.amazonaws.com with the log group's ARN
+    as the encryption context `aws:logs:arn`: the key policy must let it, for this log group (CloudWatch Logs docs,
+    "Encrypt log data in CloudWatch Logs using AWS KMS"), and no other."""
+    [name] = i.details
+
+    def context(log_group):
+        return {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{log_group}"}
+
+    service = f"logs.{REGION}.amazonaws.com"
+    problems = service_can_use_key(resources, i.target, service, LOGS_KEY_ACTIONS, context(name))
+    if not service_can_use_key(resources, i.target, service, LOGS_KEY_ACTIONS, context("another-log-group")):
+        problems.append(f"key {i.target} lets {service} encrypt any log group, not only {name}")
+    return problems
+
+
+def traced(resources, i: Integration) -> Problems:
+    """Active tracing: Lambda sends the segments with the function's role, which needs xray:PutTraceSegments and
+    xray:PutTelemetryRecords (X-Ray has no resource-level permissions for them: Resource *)."""
+    role_id = role_of(resources, i.source)
+    return [
+        f"{role_id} cannot {action} (active tracing)"
+        for action in ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+        if not role_can(resources, role_id, action, "*")
+    ]
+
+
 def function_knows(actions: dict[str, list[str]], arn_of: Callable[[dict, str], str]):
     """A function told about a resource in its environment calls it with its role: `actions` per variable
     (`*` for any other variable)."""
@@ -621,6 +663,8 @@ RULES: dict[tuple[str, str], Callable[[dict, Integration], Problems]] = {
     ("AWS::SNS::Topic", "subscription email"): topic_to_email,
     ("AWS::S3::Bucket", "server access logs"): access_logs,
     ("AWS::Lambda::Function", "AWS::Logs::LogGroup"): function_logs,
+    ("AWS::Logs::LogGroup", "AWS::KMS::Key"): encrypted_log_group,
+    ("AWS::Lambda::Function", "X-Ray"): traced,
     ("AWS::Lambda::Function environment", "AWS::SQS::Queue"): function_knows(
         {"QUEUE_URL": ["sqs:GetQueueAttributes"]}, lambda r, q: arn(q)
     ),
@@ -673,7 +717,12 @@ def test_the_expected_integrations_are_found(resources):
         ("AWS::SNS::Topic", "subscription email"),
         ("AWS::S3::Bucket", "server access logs"),
         ("AWS::Lambda::Function environment", "AWS::Lambda::EventSourceMapping"),
+        ("AWS::Logs::LogGroup", "AWS::KMS::Key"),
+        ("AWS::Lambda::Function", "X-Ray"),
     }
+    functions = len(of_type(resources, "AWS::Lambda::Function")) - 1  # CDK's bucket-notification handler
+    assert len([i for i in integrations(resources) if i.kind == ("AWS::Logs::LogGroup", "AWS::KMS::Key")]) == functions
+    assert len([i for i in integrations(resources) if i.kind == ("AWS::Lambda::Function", "X-Ray")]) == functions
     alarms = [i for i in integrations(resources) if i.kind == ("AWS::CloudWatch::Alarm", "AWS::SNS::Topic")]
     assert len(alarms) == len(of_type(resources, "AWS::CloudWatch::Alarm"))
     handed_over = [i for i in integrations(resources) if i.kind == ("S3 objects", "AWS::Lambda::Function")]
@@ -711,6 +760,8 @@ def mentions(*texts):
         ("AWS::IAM::Policy", mentions("sqs:DeleteMessage"), "cannot sqs:DeleteMessage"),
         ("AWS::IAM::Policy", mentions("lambda:UpdateEventSourceMapping"), "cannot lambda:UpdateEventSourceMapping"),
         ("AWS::S3::BucketPolicy", mentions("logging.s3.amazonaws.com"), "does not let"),
+        ("AWS::KMS::Key", mentions("logs.eu-west-1.amazonaws.com"), "does not let logs.eu-west-1.amazonaws.com"),
+        ("AWS::IAM::Policy", mentions("xray:PutTraceSegments"), "cannot xray:PutTraceSegments"),
     ],
 )
 def test_a_missing_grant_is_named(resources, resource_type, predicate, expected):

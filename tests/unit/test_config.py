@@ -5,7 +5,8 @@ from dataclasses import fields
 import pytest
 
 from customlabels.config import IMAGE_SUFFIXES, ConfigError, PipelineConfig
-from customlabels_runtime.inference.logic import IMAGE_SUFFIXES as HANDLER_SUFFIXES
+from customlabels_runtime import contract
+from customlabels_runtime.inference import logic
 from customlabels_runtime.inference.logic import Settings
 from helpers import MODEL_ARN, cdk_json_context
 
@@ -153,7 +154,11 @@ def test_the_function_without_its_environment_says_how_to_deploy_it():
 
 
 def test_notification_suffixes_and_the_handler_agree():
-    assert HANDLER_SUFFIXES is IMAGE_SUFFIXES  # one definition, the contract's
+    # one definition, the contract's: the handler applies its image rule, the notifications its suffixes
+    assert logic.is_input_image is contract.is_input_image
+    settings = Settings(MODEL_ARN, None, "test_images/", "test_images/")
+    assert all(logic.is_processable(f"test_images/bee{suffix}", settings) for suffix in IMAGE_SUFFIXES)
+    assert not logic.is_processable("test_images/bee.Jpg", settings)  # no notification matches this case
     lowercase = {suffix.lower() for suffix in IMAGE_SUFFIXES}
     assert lowercase == {".jpg", ".jpeg", ".png"}
     assert all(suffix.upper() in IMAGE_SUFFIXES for suffix in lowercase)

@@ -7,7 +7,6 @@ import pytest
 
 from customlabels import config
 from customlabels_runtime.model_manager.logic import (
-    IMAGE_SUFFIXES,
     Observation,
     Settings,
     announced_image,
@@ -18,7 +17,7 @@ from customlabels_runtime.model_manager.logic import (
     parse_time,
     should_inspect,
 )
-from helpers import MODEL_ARN, NOW, SETTINGS, TEST_EVENT, mode, s3_event
+from helpers import MODEL_ARN, NOW, SETTINGS, TEST_EVENT, eventbridge_object_created, mode, s3_event, sns_notification
 
 pytestmark = pytest.mark.unit
 
@@ -190,11 +189,7 @@ def test_manual_never_starts_or_stops():
         assert (decision.start_model, decision.stop_model) == (False, False)
 
 
-# --- what counts as an image -----------------------------------------------------------------------------
-def test_the_managers_suffixes_are_the_pipelines():
-    assert IMAGE_SUFFIXES == config.IMAGE_SUFFIXES
-
-
+# --- what counts as an image (the inference function's reading: tests/integration/test_queue_messages.py) ---
 @pytest.mark.parametrize(
     ("body", "kind"),
     [
@@ -207,6 +202,12 @@ def test_the_managers_suffixes_are_the_pipelines():
         (s3_event("elsewhere/bee.jpg"), "never"),  # outside the input prefix
         (s3_event("test_images/bee.Jpg"), "never"),  # no bucket notification matches this case
         (s3_event("test_images/notes.txt", "test_images/bee.jpg"), "image"),
+        (sns_notification(s3_event("test_images/bee.jpg")), "image"),  # S3 -> SNS -> SQS
+        (sns_notification(TEST_EVENT), "never"),
+        (json.dumps(eventbridge_object_created("test_images/a+b.jpg")), "image"),  # a rule targeting the queue
+        (s3_event("test_images/bee.jpg", event_name="ObjectRemoved:Delete"), "unknown"),  # the function fails it
+        (json.dumps(eventbridge_object_created("test_images/bee.jpg", detail_type="Object Deleted")), "unknown"),
+        (json.dumps({"hello": "x"}), "unknown"),
         ("not json", "unknown"),
         ("[1, 2]", "unknown"),
         (json.dumps({"Records": [{"s3": "x"}]}), "unknown"),
@@ -218,28 +219,24 @@ def test_message_kind(body, kind):
     assert message_kind(body, "test_images/") == kind
 
 
+def test_an_image_under_a_results_location_of_its_own_is_not_one_to_infer():
+    """As the inference function skips it (`contract.is_input_image`), the manager does not start the model for it."""
+    body = s3_event("test_images/results/bee.jpg")
+    assert message_kind(body, "test_images/", "test_images/results/") == "never"
+    assert message_kind(body, "test_images/") == "image"
+
+
 @pytest.mark.parametrize(
     ("event", "announced"),
     [
         ({"source": "aws.events", "detail-type": "Scheduled Event"}, False),
-        (
-            {"source": "aws.s3", "detail-type": "Object Created", "detail": {"object": {"key": "test_images/b.jpg"}}},
-            True,
-        ),
-        (
-            {
-                "source": "aws.s3",
-                "detail-type": "Object Created",
-                "detail": {"object": {"key": "test_images/b.jpg.json"}},
-            },
-            False,
-        ),
-        (
-            {"source": "aws.s3", "detail-type": "Object Created", "detail": {"object": {"key": "test_images/c.txt"}}},
-            False,
-        ),
+        (eventbridge_object_created("test_images/b.jpg"), True),
+        (eventbridge_object_created("test_images/with space+plus.jpg"), True),  # EventBridge does not URL-encode
+        (eventbridge_object_created("test_images/b.jpg.json"), False),
+        (eventbridge_object_created("test_images/c.txt"), False),
+        (eventbridge_object_created("test_images/b.jpg", detail_type="Object Deleted"), False),
         ({"source": "aws.s3", "detail-type": "Object Created", "detail": {"object": []}}, False),
-        ({"source": "aws.s3", "detail-type": "Object Created"}, True),  # the local stack sends no detail
+        ({"source": "aws.s3", "detail-type": "Object Created"}, False),  # no key: nothing says an image is coming
         ({}, False),
     ],
 )
@@ -285,11 +282,13 @@ def test_a_state_that_is_not_a_json_object_is_empty(value):
     assert parse_state(value) == {}
 
 
-def test_the_manager_environment_gives_the_settings_the_input_prefix():
+def test_the_manager_environment_gives_the_settings_the_input_and_results_prefixes():
+    """The manager applies the function's image rule, which needs both (`contract.is_input_image`)."""
     environment = {
-        **config.PipelineConfig(MODEL_ARN, input_prefix="in/").manager_environment(),
+        **config.PipelineConfig(MODEL_ARN, input_prefix="in/", results_prefix="in/results/").manager_environment(),
         "QUEUE_URL": "q",
         "MAPPING_UUID": "m",
         "STATE_PARAMETER": "/p",
     }
-    assert Settings.from_environ(environment).input_prefix == "in/"
+    settings = Settings.from_environ(environment)
+    assert (settings.input_prefix, settings.effective_results_prefix) == ("in/", "in/results/")
