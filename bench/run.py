@@ -9,8 +9,7 @@
    image, images lost, Lambda GB-seconds per 1,000 images. Deterministic, seconds of run time.
 2. Saturation on the local stack, in real time (bench/realtime.py): the same handler code in its emulated execution
    environments against an emulated model whose capacity the pipeline is not told, 150 ms latency, on
-   photographs, for 3 TPS x 1 unit, 8 TPS x 1 unit and an auto-scaling model (3 TPS per unit, 1 to 2 units, a
-   unit added after 10 s of throttling); saturation from the results' `ProcessedAt` stamps, beside the
+   photographs, for 3 TPS x 1 unit and 8 TPS x 1 unit; saturation from the results' `ProcessedAt` stamps, beside the
    simulation of the same cell with the durations that run measured: the check that the simulation models the
    code as it runs. The photographs are `--photographs DIR`, or /work/shared/realdata/bees where it exists;
    without either, synthetic JPEGs, and the results say so.
@@ -50,11 +49,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 console = Console()
 RESULTS = ROOT / "bench" / "RESULTS.md"
-REALTIME_CELLS = (
-    Cell("3 TPS x 1", 3, 1, seconds_of_load=120),
-    Cell("8 TPS x 1", 8, 1, seconds_of_load=60),
-    Cell("3 TPS, 1 to 2 units (auto-scaling, a unit after 10 s)", 3, 1, 2, seconds_of_load=60, scale_up_after=10),
-)
+REALTIME_CELLS = (Cell("3 TPS x 1", 3, 1, seconds_of_load=120), Cell("8 TPS x 1", 8, 1, seconds_of_load=60))
+"""The auto-scaling case is simulated only: at the emulator's 60 s of throttling per unit it would take 10 minutes
+of real time, and a shorter delay would not be the case the control's 90 s of patience is made for."""
 SIMULATION_SEEDS = range(1, 6)
 TARGETS = "saturation >= 0.95, throttled calls <= 0.05 per image, 0 lost"
 
@@ -222,10 +219,35 @@ def matrix_lines() -> tuple[list[str], int]:
             f"images/s, {ours.gb_seconds_per_1000 / sample.gb_seconds_per_1000:.2f}x the GB-s per 1,000 "
             f"images; throttled/image in the steady state {ours.steady_throttled_per_image:.3f}"
         )
+    ratios += [seeds_line(), *scaled_lines(results)]
     console.print(title)
     for row in [*rows, "", *ratios]:
         console.print(row, markup=False, soft_wrap=True)
     return [title, "", *rows, "", *ratios], sum(result.lost for result in results)
+
+
+def seeds_line(seeds: range = SIMULATION_SEEDS) -> str:
+    """The matrix is one draw of the durations (seed 1): this pipeline's worst cell over other draws too."""
+    results = [
+        throughput.run_cell(cell, throughput.STRATEGIES[0], seed=seed) for cell in throughput.CELLS for seed in seeds
+    ]
+    worst = min(results, key=lambda result: result.saturation)
+    most = max(results, key=lambda result: result.throttled_per_image)
+    return (
+        f"- this pipeline over seeds {seeds.start}-{seeds.stop - 1} of every cell: lowest saturation "
+        f"{worst.saturation:.3f} ({worst.cell}), most throttled calls per image {most.throttled_per_image:.3f} "
+        f"({most.cell}), {sum(result.lost for result in results)} lost"
+    )
+
+
+def scaled_lines(results: list[throughput.Measured]) -> list[str]:
+    """How far each auto-scaling cell's model scaled under this pipeline."""
+    lines = []
+    for cell in (cell for cell in throughput.CELLS if cell.max_units):
+        ours = next(r for r in results if r.cell == cell.name and r.strategy == throughput.STRATEGIES[0].name)
+        units = max(capacity for _, capacity in ours.capacity_log) / cell.tps_per_unit
+        lines.append(f"- {cell.name}: the model scaled to {units:g} of {cell.max_units} units under this pipeline")
+    return lines
 
 
 def lifecycle_lines() -> list[str]:

@@ -54,8 +54,11 @@ class ThroughputControl:
       first of a batch, after the pause) found its lane taken meanwhile: that lowers nothing either.
     - **Steps.** Every admitted call that had waited for its slot raises the rate: a whole-lane call by the base
       step, a call in the fractional lane or an admitted demand probe (capacity found beyond the whole lanes) by
-      `fraction_step`. The base step makes the fraction grow between its failed probes as much as they cut it:
-      with the whole lanes full, a fraction f of a rate r grows by r x r x step a second and loses (1 -
+      `fraction_step`; from the third fractional call in a row found free (no lane taken once, but room), the
+      fraction doubles, up to a whole lane more. Of two environments whose fractions meet, the one that lost
+      halves and the other grows: they part into lanes of their own. The base step makes the fraction grow
+      between its failed probes as much as they cut it: with the whole lanes full, a fraction f of a rate r grows
+      by r x r x step a second and loses (1 -
       `fraction_decrease`) x f at each of its f failed calls a second, so f / r, the share of throttled calls,
       settles at sqrt(step / (1 - `fraction_decrease`)) = `target_throttled`. After `probe_calls` admitted calls
       in a row without a decrease the base step doubles, and again for each further `probe_calls`: far below a
@@ -63,7 +66,9 @@ class ThroughputControl:
     - **One overload, one answer.** A call given its slot before the latest decrease was sent at the rate that
       the decrease already answered: its throttle lowers nothing more.
     - **Discovery.** A cold environment starts at `initial_rate` with its fractional lane just used (no burst
-      beyond its whole lanes) and grows by `discovery_step` per admitted call until its first throttle.
+      beyond its whole lanes) and grows by `discovery_step` per admitted call until its first throttle, which
+      lowers the rate by `decrease` whatever its lane: it answers the overshoot. (Cut to the cap there, two
+      environments that started together would both keep one lane of a 3 TPS model and probe once a minute.)
     - **Demand for an auto-scaling model.** A model that may auto-scale (`scale_factor` = max / min inference
       units above 1) adds units only when it sees more demand than it serves; a control that keeps exactly to
       the capacity would hide that demand. So while calls wait for their slots and the rate is below
@@ -124,6 +129,7 @@ class ThroughputControl:
         self._admitted_in_a_row = 0
         self._last_probe = float("-inf")
         self._last_whole_throttle = float("-inf")
+        self._free_in_a_row = 0
         self._peak, self._peak_at = initial_rate, clock()
         """The highest rate so far (by steps of 10%) and when it was reached: while the model still adds units."""
         self._slots: deque[float] = deque()
@@ -200,8 +206,15 @@ class ThroughputControl:
             self._admitted_in_a_row += 1
             if self._discovering:
                 self.rate *= 1 + self.discovery_step
-            elif slot.fractional or slot.probe:  # capacity found beyond the whole lanes
+            elif slot.probe:  # capacity found beyond the whole lanes
                 self.rate *= 1 + self.fraction_step
+            elif slot.fractional:  # the fractional lane found free
+                self._free_in_a_row += 1
+                self.rate *= 1 + self.fraction_step
+                whole, _ = self.window()
+                if whole and self._free_in_a_row > 2:  # free again and again: not a lane taken once, but room
+                    fraction = self.rate * self.window_seconds - whole
+                    self.rate = (whole + min(1.0, 2 * fraction)) / self.window_seconds
             else:
                 self.rate *= 1 + self.step
             if self.rate > 1.1 * self._peak:
@@ -230,10 +243,13 @@ class ThroughputControl:
                         return  # one lane taken once, in the instant it was free
             if self.first_share is None:
                 self.first_share, self._share_until = self.rate, self.admitted_calls + self.probe_calls
+            was_discovering = self._discovering
+            if slot.fractional:
+                self._free_in_a_row = 0
             self._discovering = False
             self._admitted_in_a_row = 0
             self.generation += 1
-            if slot.fractional and whole:
+            if slot.fractional and whole and not was_discovering:
                 fraction = self.rate * self.window_seconds - whole
                 fraction = min(fraction * self.fraction_decrease, self.target_throttled * whole)
                 self.rate = (whole + fraction) / self.window_seconds
