@@ -46,8 +46,9 @@ class ThroughputControl:
     - **Lanes, not a spread rate, against a model that counts calls per second.** Two environments that each
       send 1.5 calls/s to a 3 TPS model meet in the same second whatever their phases; one of 2 lanes and one of
       1 never do. So the whole lanes are kept and the fraction is the probe for one more: a throttle of a call
-      in the fractional lane cuts the fraction (by `fraction_decrease`, and to at most `target_throttled` x the
-      whole lanes: one probe in about 1 / `target_throttled` calls), and leaves the whole lanes alone. A
+      in the fractional lane cuts the fraction by `fraction_decrease`, a second one in a row to at most
+      `target_throttled` x the whole lanes (one probe in about 1 / `target_throttled` calls), and leaves the
+      whole lanes alone (one collision cut at once to the cap left two environments at 6 lanes of 8). A
       throttle of a whole-lane call lowers the rate by `decrease` only when another came within
       `repeat_windows` windows: lanes over the capacity collide every second, while one lane taken by another
       environment's probe in the instant it was free is taken once. A whole-lane call that did not wait (the
@@ -130,6 +131,7 @@ class ThroughputControl:
         self._last_probe = float("-inf")
         self._last_whole_throttle = float("-inf")
         self._free_in_a_row = 0
+        self._failed_in_a_row = 0
         self._peak, self._peak_at = initial_rate, clock()
         """The highest rate so far (by steps of 10%) and when it was reached: while the model still adds units."""
         self._slots: deque[float] = deque()
@@ -210,6 +212,7 @@ class ThroughputControl:
                 self.rate *= 1 + self.fraction_step
             elif slot.fractional:  # the fractional lane found free
                 self._free_in_a_row += 1
+                self._failed_in_a_row = 0
                 self.rate *= 1 + self.fraction_step
                 whole, _ = self.window()
                 if whole and self._free_in_a_row > 2:  # free again and again: not a lane taken once, but room
@@ -246,12 +249,15 @@ class ThroughputControl:
             was_discovering = self._discovering
             if slot.fractional:
                 self._free_in_a_row = 0
+                self._failed_in_a_row += 1
             self._discovering = False
             self._admitted_in_a_row = 0
             self.generation += 1
             if slot.fractional and whole and not was_discovering:
                 fraction = self.rate * self.window_seconds - whole
-                fraction = min(fraction * self.fraction_decrease, self.target_throttled * whole)
+                fraction *= self.fraction_decrease
+                if self._failed_in_a_row > 1:
+                    fraction = min(fraction, self.target_throttled * whole)
                 self.rate = (whole + fraction) / self.window_seconds
             else:
                 self.rate = max(self.min_rate, self.rate * self.decrease)

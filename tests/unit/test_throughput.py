@@ -158,12 +158,17 @@ def test_discovery_grows_by_its_step_until_the_first_throttle():
 
 
 def test_a_throttle_in_the_fractional_lane_cuts_the_fraction_and_keeps_the_whole_lanes():
-    """3.9: three lanes and 0.9 of one; the throttled fraction is halved and capped at 1% of the whole lanes (one
-    probe in about 100 calls)."""
+    """3.9: three lanes and 0.9 of one; the throttled fraction is halved, and at a second throttle in a row capped
+    at 1% of the whole lanes (one probe in about 100 calls). A fractional call found free starts the count again."""
     pacing = settled(3.9)
     pacing.throttled(fractional_lane(pacing.generation))
-    assert pacing.rate == pytest.approx(3.03)
-    assert pacing.window()[0] == 3
+    assert pacing.rate == pytest.approx(3.45)
+    pacing.throttled(fractional_lane(pacing.generation))
+    assert pacing.rate == pytest.approx(3.03) and pacing.window()[0] == 3
+    pacing.rate = 3.5
+    pacing.admitted(fractional_lane(pacing.generation))
+    pacing.throttled(fractional_lane(pacing.generation))
+    assert pacing.rate == pytest.approx(3 + (3.5 * 1.02 - 3) / 2)  # halved, not capped
 
 
 def test_the_first_throttle_answers_the_discoverys_overshoot_whatever_its_lane():
