@@ -247,7 +247,7 @@ class ThroughputControl:
             if self.first_share is None:
                 self.first_share, self._share_until = self.rate, self.admitted_calls + self.probe_calls
             was_discovering = self._discovering
-            if slot.fractional:
+            if slot.fractional and not was_discovering:
                 self._free_in_a_row = 0
                 self._failed_in_a_row += 1
             self._discovering = False
