@@ -23,6 +23,7 @@ import bisect
 import itertools
 import json
 import math
+import os
 import statistics
 import time
 from collections import defaultdict
@@ -62,6 +63,8 @@ class RealRun:
     seconds: float
     timings: Timings
     pictures: str
+    load: tuple[float, float] = (0.0, 0.0)
+    """The machine's 1-minute load average before and after the run (other work slows the stack)."""
     invocations: list[Any] = field(default_factory=list, repr=False)
 
 
@@ -95,6 +98,7 @@ def run(
         scale_down_after=cell.scale_down_after,
     )
     calls: list[Call] = []
+    load_before = os.getloadavg()[0]
     with LocalPipeline(config, model=model, visibility_timeout=30, manager_interval=30) as pipeline:
         observe_calls(pipeline, calls)
         pipeline.esm.set_enabled(False)
@@ -127,6 +131,7 @@ def run(
         seconds,
         measured_timings(calls, invocations, log, cell.latency),
         described,
+        (load_before, os.getloadavg()[0]),
         invocations,
     )
 
