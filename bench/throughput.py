@@ -6,16 +6,21 @@ Each cell runs an emulated model (`CustomLabelsService`, its own capacity model:
 inference units admitted in any one-second window) on a `ManualClock`, against three ways of calling it:
 
 - **adaptive** (this pipeline): the REAL `ThroughputControl` of the inference function, one per execution
-  environment, batches of 10 on a pool of 10, throttled calls retried in the invocation at the control's next
-  slot, the stack's default concurrency (`PipelineConfig.effective_max_concurrency`);
+  environment, the stack's default concurrency (`PipelineConfig.effective_max_concurrency`), batches of
+  `batch_size` records on a pool of `batch_workers` threads, throttled calls retried in the invocation at the
+  control's next slot until `RETRY_RESERVE_SECONDS` are left;
 - **fixed pacer** (before): the REAL former `Pacer` (bench/fixed_pacer.py) at `floor(5 x units / concurrency)`
   calls per 1.1 s, its sizing rule, and botocore's retries (4, exponential backoff with full jitter) then SQS;
 - **AWS sample**: batch size 1, one poller, records one by one, botocore's retries then SQS.
 
-What is simulated around them (seconds of simulated time, typical of Lambda in one region): the event source's
-receive 0.03 and delete 0.02, invoking 0.02, the handler's two HEADs 0.02 and its PUT 0.03 per image, the model's
-answer 0.15 (a throttle answers in 0.02), SQS's visibility timeout (6 x 60 s) and redrive after 5 receives. The
-run is deterministic (seeded jitter), so its numbers are the same on every machine.
+What is simulated is the code as it runs: each execution environment is the event source mapping's loop
+(receive up to `batch_size` visible messages at once, the batching window being 0; long polling while none is
+visible; invoke; delete), the handler's pool of threads, each record's HEADs before its call, the call sent to
+the model and counted there when it arrives, its answer (the model's latency and the service's overhead), the
+PUT of the result, SQS's visibility timeout (6 x 60 s) and redrive after 5 receives. Every duration varies
+(`Timings`): typical figures of Lambda in one region for the matrix (`AWS_TYPICAL`), or the durations measured on
+the local stack for its real-time cells (bench/realtime.py). The draws are seeded, so a run's numbers are the
+same on every machine.
 
 Per cell: saturation = images done per second over the model's capacity in the steady state (between the 20th
 and the 90th percentile of completions: no ramp-up, no tail), throttled calls per image, images lost (in the DLQ
@@ -34,23 +39,101 @@ import random
 import sys
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from PIL import Image
 
 from bench.fixed_pacer import Pacer
 from customlabels.config import MODEL_ARN_EXAMPLE, PipelineConfig
+from customlabels.local.emulator.capacity import DEFAULT_SCALE_DOWN_AFTER, DEFAULT_SCALE_UP_AFTER
 from customlabels.local.emulator.clock import ManualClock
 from customlabels.local.emulator.rekognition import CustomLabelsService, ServiceError
-from customlabels_runtime.inference.logic import RETRY_RESERVE_SECONDS
-from customlabels_runtime.inference.throughput import THROTTLING_CODES, ThroughputControl
+from customlabels_runtime.inference.logic import RETRY_RESERVE_SECONDS, Settings
+from customlabels_runtime.inference.throughput import THROTTLING_CODES, Slot, ThroughputControl
 
-RECEIVE, DELETE, INVOKE = 0.03, 0.02, 0.02
-HEADS, PUT = 0.02, 0.03
-LATENCY, THROTTLE_ANSWER = 0.15, 0.02
+LATENCY = 0.15
 MEMORY_GB = 0.5
 STEADY = (0.2, 0.9)
 BOTOCORE_RETRIES = 4
+LONG_POLL_SECONDS = 1.0
+"""An empty receive waits this long (or until a message is visible again) before the next."""
+
+
+# --- durations ------------------------------------------------------------------------------------------------
+
+
+class Duration(Protocol):
+    def draw(self, rng: random.Random) -> float: ...
+
+    def describe(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A duration that varies as measured ones do: lognormal, with this median and 90th percentile (seconds)."""
+
+    median: float
+    p90: float
+
+    def draw(self, rng: random.Random) -> float:
+        if self.p90 <= self.median or self.median <= 0:
+            return self.median
+        return self.median * math.exp(rng.gauss(0.0, math.log(self.p90 / self.median) / 1.2816))
+
+    def describe(self) -> str:
+        return f"{self.median:g} s (p90 {self.p90:g})"
+
+
+@dataclass(frozen=True)
+class Samples:
+    """A duration drawn from measured values (the local stack's, bench/realtime.py)."""
+
+    values: tuple[float, ...]
+
+    def draw(self, rng: random.Random) -> float:
+        return rng.choice(self.values)
+
+    def describe(self) -> str:
+        ordered = sorted(self.values)
+        return (
+            f"{ordered[len(ordered) // 2]:.3f} s (p90 {ordered[len(ordered) * 9 // 10]:.3f}, {len(ordered)} measured)"
+        )
+
+
+@dataclass(frozen=True)
+class Timings:
+    """How long each step around the model's own latency takes."""
+
+    esm_gap: Duration
+    """An environment's pause between two invocations: from its last result written to the next batch's handler
+    (metrics flush, delete, receive, invoke)."""
+    prepare: Duration
+    """A record's work before its call: the handler's two HEADs (the batch's threads in parallel)."""
+    send: Duration
+    """From a call's slot to the model counting it, and as long again for its answer to come back."""
+    overhead: Duration
+    """The model's answer beyond its latency (reading and decoding the image)."""
+    throttle_answer: Duration
+    finish: Duration
+    """From a call's answer to the image's result written (the PUT)."""
+
+    def describe(self) -> str:
+        return (
+            f"pause between invocations {self.esm_gap.describe()}, HEADs {self.prepare.describe()}, "
+            f"sending a call {self.send.describe()}, model overhead {self.overhead.describe()}, "
+            f"throttle answer {self.throttle_answer.describe()}, PUT {self.finish.describe()}"
+        )
+
+
+AWS_TYPICAL = Timings(
+    esm_gap=Spread(0.07, 0.1),
+    prepare=Spread(0.02, 0.035),
+    send=Spread(0.003, 0.008),
+    overhead=Spread(0.005, 0.02),
+    throttle_answer=Spread(0.02, 0.03),
+    finish=Spread(0.03, 0.05),
+)
+"""Lambda in one region: receive 0.03 s, delete 0.02, invoke 0.02, a HEAD 0.01-0.02, a PUT 0.03."""
 
 
 @dataclass(frozen=True)
@@ -62,14 +145,22 @@ class Cell:
     """Above `units`: the emulator adds inference units under sustained load (auto-scaling)."""
     seconds_of_load: int = 120
     """The cell gets its (peak) capacity x this many images: minutes of steady state, seconds of run time."""
+    latency: float = LATENCY
+    timings: Timings = AWS_TYPICAL
+    scale_up_after: float = DEFAULT_SCALE_UP_AFTER
+    scale_down_after: float = DEFAULT_SCALE_DOWN_AFTER
 
     @property
     def peak_units(self) -> int:
         return self.max_units or self.units
 
+    @property
+    def images(self) -> int:
+        return int(self.tps_per_unit * self.peak_units * self.seconds_of_load)
+
 
 CELLS = (
-    *(Cell(f"{tps:g} TPS x {units}", tps, units) for tps in (2, 5, 8) for units in (1, 2)),
+    *(Cell(f"{tps:g} TPS x {units}", tps, units) for tps in (2, 3, 5, 8) for units in (1, 2)),
     Cell("5 TPS, 1 to 3 units (auto-scaling)", 5, 1, 3, seconds_of_load=600),
 )
 
@@ -200,6 +291,8 @@ def make_service(cell: Cell, clock: ManualClock, arn: str) -> CustomLabelsServic
         clock=clock,
         sleep=clock.sleep,
         tps_per_inference_unit=cell.tps_per_unit,
+        scale_up_after=cell.scale_up_after,
+        scale_down_after=cell.scale_down_after,
     )
     service.add_model(arn, running=True, inference_units=cell.units, max_inference_units=cell.max_units)
     return service
@@ -232,7 +325,7 @@ class FixedPace:
     def __init__(self, pacer: Pacer) -> None:
         self.pacer = pacer
 
-    def reserve_call(self) -> tuple[float, bool, bool]:
+    def reserve_call(self) -> Slot:
         slept: list[float] = []
         sleep, self.pacer.sleep = self.pacer.sleep, slept.append
         try:
@@ -240,12 +333,12 @@ class FixedPace:
         finally:
             self.pacer.sleep = sleep
         now = self.pacer.clock()
-        return now + sum(slept), bool(slept), False
+        return Slot(now + sum(slept), bool(slept))
 
-    def admitted(self, held: bool) -> None:
+    def admitted(self, slot: Slot) -> None:
         pass
 
-    def throttled(self, probe: bool) -> None:
+    def throttled(self, slot: Slot) -> None:
         pass
 
 
@@ -253,8 +346,8 @@ class Unpaced(FixedPace):
     def __init__(self, clock: ManualClock) -> None:
         self.clock = clock
 
-    def reserve_call(self) -> tuple[float, bool, bool]:
-        return self.clock(), False, False
+    def reserve_call(self) -> Slot:
+        return Slot(self.clock())
 
 
 STRATEGIES = (
@@ -286,18 +379,20 @@ def run_cell(
     images: int | None = None,
     seed: int = 1,
     unit_schedule: tuple[tuple[float, int], ...] = (),
+    environments: int | None = None,
 ) -> Measured:
-    """One cell; `unit_schedule` ((time, units), ...) changes the model's inference units at those times."""
+    """One cell; `unit_schedule` ((time, units), ...) changes the model's inference units at those times;
+    `environments` overrides the strategy's concurrency."""
     clock = ManualClock(0.0)
     arn = MODEL_ARN_EXAMPLE
     service = make_service(cell, clock, arn)
     config = PipelineConfig(arn)
-    images = images or int(cell.tps_per_unit * cell.peak_units * cell.seconds_of_load)
+    images = images or cell.images
     queue = Queue(config.max_receive_count, config.visibility_timeout_seconds)
     for index in range(images):
         queue.messages[index] = Message(index)
     scheduler = Scheduler(clock)
-    jitter = random.Random(seed)
+    timings, draw = cell.timings, random.Random(seed)
     done: dict[int, float] = {}
     invocation_seconds = [0.0]
     throttle_times: list[float] = []
@@ -312,20 +407,21 @@ def run_cell(
         return None
 
     def record(message: Message, control: Any, deadline: float) -> Generator:
-        yield scheduler.now + HEADS
+        yield scheduler.now + timings.prepare.draw(draw)
         retries = 0
         while True:
-            slot, held, probe = control.reserve_call()
-            yield slot
+            slot = control.reserve_call()
+            yield slot.at
+            yield scheduler.now + timings.send.draw(draw)  # the model counts the call when it arrives
             code = call()
             if code is None:
-                yield scheduler.now + LATENCY
-                control.admitted(held)
+                yield scheduler.now + cell.latency + timings.overhead.draw(draw) + timings.send.draw(draw)
+                control.admitted(slot)
                 break
-            yield scheduler.now + THROTTLE_ANSWER
+            yield scheduler.now + timings.throttle_answer.draw(draw)
             if code not in THROTTLING_CODES:
                 raise RuntimeError(code)
-            control.throttled(probe)
+            control.throttled(slot)
             if strategy.in_process_retries:
                 if scheduler.now < deadline:
                     continue
@@ -333,27 +429,34 @@ def run_cell(
             retries += 1
             if retries > BOTOCORE_RETRIES:
                 return
-            yield scheduler.now + jitter.random() * min(20.0, 2.0**retries)
-        yield scheduler.now + PUT
+            yield scheduler.now + draw.random() * min(20.0, 2.0**retries)
+        yield scheduler.now + timings.finish.draw(draw)
         done.setdefault(message.image, scheduler.now)
         queue.messages.pop(message.image, None)
 
+    def thread(records: Iterator[Message], control: Any, deadline: float) -> Generator:
+        """One thread of the handler's pool: the batch's next record until none is left."""
+        for message in records:
+            yield from record(message, control, deadline)
+
     def environment(index: int) -> Generator:
+        """The event source mapping's loop for one execution environment: receive, invoke, delete."""
         control = strategy.control(clock, cell, index)
+        workers = Settings.from_environ(config.function_environment()).batch_workers if strategy.batch_size > 1 else 1
         while len(done) < images and (queue.messages or not queue.dead):
+            yield scheduler.now + timings.esm_gap.draw(draw)
             batch = queue.receive(scheduler.now, strategy.batch_size)
             if not batch:
                 upcoming = queue.next_visible()
                 if upcoming is None:
                     return
-                yield max(scheduler.now + 1.0, upcoming)  # long polling until a message is visible again
+                yield max(scheduler.now + LONG_POLL_SECONDS, upcoming)  # long polling until a message is visible
                 continue
-            yield scheduler.now + RECEIVE + INVOKE
             started = scheduler.now
             deadline = started + config.function_timeout_seconds - RETRY_RESERVE_SECONDS
-            yield [record(message, control, deadline) for message in batch]
+            records = iter(batch)
+            yield [thread(records, control, deadline) for _ in range(min(workers, len(batch)))]
             invocation_seconds[0] += scheduler.now - started
-            yield scheduler.now + DELETE
 
     def change_units() -> Generator:
         for at, count in unit_schedule:
@@ -362,7 +465,7 @@ def run_cell(
             service.models[arn].capacity.history.append((at, count))
 
     scheduler.start(change_units())
-    environments = strategy.environments(cell)
+    environments = environments or strategy.environments(cell)
     for index in range(environments):
         scheduler.start(environment(index), at=index * 0.01)
     scheduler.run(until=24 * 3600)
@@ -433,12 +536,10 @@ def run_all(cells: tuple[Cell, ...] = CELLS, strategies: tuple[Strategy, ...] = 
     return results
 
 
-def assumptions() -> str:
+def assumptions(timings: Timings = AWS_TYPICAL) -> str:
     return (
-        f"images for 120 s at each capacity (600 s at the auto-scaling case's peak), receive {RECEIVE} s, "
-        f"delete {DELETE} s, invoke {INVOKE} s, "
-        f"HEADs {HEADS} s, PUT {PUT} s, model {LATENCY} s, throttle answer {THROTTLE_ANSWER} s, steady state "
-        f"between the {STEADY[0]:.0%} and {STEADY[1]:.0%} completions"
+        f"images for 120 s at each capacity (600 s at the auto-scaling case's peak), model latency {LATENCY} s, "
+        f"{timings.describe()}, steady state between the {STEADY[0]:.0%} and {STEADY[1]:.0%} completions"
     )
 
 

@@ -154,12 +154,16 @@ class Monitoring(Construct):
                 ],
                 [
                     cloudwatch.GraphWidget(
-                        title="DetectCustomLabels latency (ms)",
+                        title="DetectCustomLabels: model latency and wait for a slot (ms)",
                         width=12,
+                        # The wait is the pipeline holding itself to the model's capacity; the latency is the model.
                         left=[
                             pipeline_metric(contract.DETECT_LATENCY, "p50"),
                             pipeline_metric(contract.DETECT_LATENCY, "p99"),
+                            pipeline_metric(contract.SLOT_WAIT, "p50"),
+                            pipeline_metric(contract.SLOT_WAIT, "p99"),
                         ],
+                        right=[pipeline_metric(contract.CALLS_THROTTLED)],
                     ),
                     cloudwatch.GraphWidget(
                         title="Function",

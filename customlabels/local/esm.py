@@ -76,6 +76,10 @@ class Invocation:
     error: str | None = None
     cpu_seconds: float = 0.0
     """CPU time of the execution environment's process during the invocation (the handler's own work)."""
+    started_at: float = 0.0
+    """Wall-clock time (`time.time()`) the invocation started: with `duration_seconds`, the gaps between them."""
+    request_id: str = ""
+    """The invocation's `aws_request_id`, which the function's log lines carry as `function_request_id`."""
 
 
 @dataclass
@@ -174,7 +178,7 @@ def _environment_main(
             timeout_seconds=timeout_seconds,
             started=time.monotonic(),
         )
-        started, cpu_started = time.perf_counter(), time.process_time()
+        started_at, started, cpu_started = time.time(), time.perf_counter(), time.process_time()
         error_name = None
         try:
             response = handler(sqs_event(messages, queue_arn, region), context)
@@ -188,7 +192,9 @@ def _environment_main(
                 QueueUrl=queue_url,
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )
-        invocations.put(Invocation(index, duration, len(messages), len(failed), error_name, cpu))
+        invocations.put(
+            Invocation(index, duration, len(messages), len(failed), error_name, cpu, started_at, context.aws_request_id)
+        )
 
 
 class EventSourceMapping:

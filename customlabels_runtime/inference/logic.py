@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -117,6 +116,10 @@ class Outcome:
     detail: str = ""
     label_count: int = 0
     result_key: str | None = None
+    latency_ms: float | None = None
+    """The model's answer time for the admitted call."""
+    slot_wait_ms: float | None = None
+    """The wait for the throughput control's slot before it (throttled attempts included)."""
 
 
 class PipelineMetrics:
@@ -126,11 +129,12 @@ class PipelineMetrics:
         self._metrics = metrics
         self._lock = threading.Lock()
 
-    def image_processed(self, label_count: int, latency_ms: float) -> None:
+    def image_processed(self, label_count: int, latency_ms: float, slot_wait_ms: float) -> None:
         with self._lock:
             self._metrics.add_metric(name=contract.IMAGES_PROCESSED, unit=MetricUnit.Count, value=1)
             self._metrics.add_metric(name=contract.LABELS_DETECTED, unit=MetricUnit.Count, value=label_count)
             self._metrics.add_metric(name=contract.DETECT_LATENCY, unit=MetricUnit.Milliseconds, value=latency_ms)
+            self._metrics.add_metric(name=contract.SLOT_WAIT, unit=MetricUnit.Milliseconds, value=slot_wait_ms)
 
     def image_failed(self, error_code: str) -> None:
         # A metric of its own carries the error code as a dimension without splitting the others.
@@ -277,13 +281,26 @@ def detect_request(image: ImageEvent, settings: Settings, thresholds: Thresholds
     return request
 
 
-def detect(request: dict, deps: Dependencies, retry_until: float) -> dict:
+@dataclass(frozen=True)
+class Detection:
+    """DetectCustomLabels' answer for one image, and how long the model took apart from the wait for a slot."""
+
+    response: dict
+    latency_seconds: float
+    """The admitted call, from sending it to its answer."""
+    slot_wait_seconds: float
+    """From the image being ready to its admitted call being sent: slots waited for, throttled attempts."""
+
+
+def detect(request: dict, deps: Dependencies, retry_until: float) -> Detection:
     """DetectCustomLabels at this environment's rate; a throttled call is retried at the next slot, in the
     invocation, until `retry_until` (a `throughput.clock` time): no SQS receive is spent on throttling."""
     control = deps.throughput
     server_errors = 0
+    ready = control.clock()
     while True:
-        held, probe = control.wait()
+        slot = control.wait()
+        sent = control.clock()
         try:
             response = deps.rekognition.detect_custom_labels(**request)
         except ClientError as error:
@@ -295,13 +312,13 @@ def detect(request: dict, deps: Dependencies, retry_until: float) -> dict:
                     raise
                 server_errors += 1
                 continue
-            control.throttled(probe)
+            control.throttled(slot)
             deps.metrics.call_throttled()
             if control.clock() >= retry_until:
                 raise
             continue
-        control.admitted(held)
-        return response
+        control.admitted(slot)
+        return Detection(response, control.clock() - sent, sent - ready)
 
 
 def process_image(event: ImageEvent, deps: Dependencies, retry_until: float = float("-inf")) -> Outcome:
@@ -337,9 +354,8 @@ def process_image(event: ImageEvent, deps: Dependencies, retry_until: float = fl
     if _result_exists_for(current, result_key, deps.s3):
         return Outcome(event.key, "skipped", "already-done", result_key=result_key)
 
-    started = time.perf_counter()
     try:
-        response = detect(detect_request(current, settings, thresholds), deps, retry_until)
+        detection = detect(detect_request(current, settings, thresholds), deps, retry_until)
     except ClientError as error:
         code = _error_code(error)
         deps.metrics.image_failed(code)
@@ -349,11 +365,18 @@ def process_image(event: ImageEvent, deps: Dependencies, retry_until: float = fl
         document = result_document(current, settings, thresholds, [], deps.clock(), {"Code": code, "Message": message})
         write_result(current, result_key, document, deps.s3)
         return Outcome(event.key, "error", code, result_key=result_key)
-    latency_ms = (time.perf_counter() - started) * 1000
-    labels = thresholds.keep(response.get("CustomLabels", []))
+    latency_ms, slot_wait_ms = detection.latency_seconds * 1000, detection.slot_wait_seconds * 1000
+    labels = thresholds.keep(detection.response.get("CustomLabels", []))
     write_result(current, result_key, result_document(current, settings, thresholds, labels, deps.clock()), deps.s3)
-    deps.metrics.image_processed(len(labels), latency_ms)
-    return Outcome(event.key, "labels", label_count=len(labels), result_key=result_key)
+    deps.metrics.image_processed(len(labels), latency_ms, slot_wait_ms)
+    return Outcome(
+        event.key,
+        "labels",
+        label_count=len(labels),
+        result_key=result_key,
+        latency_ms=round(latency_ms, 1),
+        slot_wait_ms=round(slot_wait_ms, 1),
+    )
 
 
 def process_message(record: SQSRecord, deps: Dependencies, retry_until: float = float("-inf")) -> list[Outcome]:
@@ -390,6 +413,8 @@ def process_message(record: SQSRecord, deps: Dependencies, retry_until: float = 
                 "detail": outcome.detail,
                 "labels": outcome.label_count,
                 "result_key": outcome.result_key,
+                "latency_ms": outcome.latency_ms,
+                "slot_wait_ms": outcome.slot_wait_ms,
             },
         )
         outcomes.append(outcome)

@@ -116,8 +116,12 @@ def test_throttling_is_retried_in_the_invocation_without_spending_receives_and_n
         errors = dict(pipeline.service.errors)
         dead_letters = pipeline.dead_letter_keys()
     failed_records = sum(invocation.failed for invocation in pipeline.esm.invocations)  # all, once stopped
+    logged = [json.loads(line) for line in pipeline.log_path.read_text().splitlines() if '"Image done"' in line]
     assert outcomes == dict.fromkeys(keys, "labels")
     assert dead_letters == set()
+    # each image's log line names its invocation, and tells the model's latency from the wait for its slots
+    assert {line["function_request_id"] for line in logged} <= {i.request_id for i in pipeline.esm.invocations}
+    assert all(line["slot_wait_ms"] > 0 and line["latency_ms"] >= 0 for line in logged if line["key"] in keys)
     assert errors == {"ThrottlingException": 3 * len(keys)}
     assert calls == dict.fromkeys(keys, 4), "a throttled call was not retried in its invocation"
     assert failed_records == 0, "a throttle failed a record: it spent an SQS receive"

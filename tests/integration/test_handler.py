@@ -6,11 +6,19 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
+from aws_lambda_powertools import Metrics
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 
 from customlabels.local.emulator.clock import ManualClock
-from customlabels_runtime.inference.logic import IMAGE_DELETED, SERVER_ERROR_RETRIES, handle_event, image_events
+from customlabels_runtime.contract import DETECT_LATENCY, SLOT_WAIT
+from customlabels_runtime.inference.logic import (
+    IMAGE_DELETED,
+    SERVER_ERROR_RETRIES,
+    PipelineMetrics,
+    handle_event,
+    image_events,
+)
 from customlabels_runtime.inference.throughput import ThroughputControl
 from helpers import BUCKET, LABELS, MODEL_ARN, REGION, deps_for
 
@@ -133,6 +141,36 @@ def simulated_control() -> ThroughputControl:
     return ThroughputControl(clock=clock, sleep=clock.sleep)
 
 
+def test_the_models_latency_and_the_wait_for_a_slot_are_two_metrics_and_in_each_images_log_line(pipeline, caplog):
+    """Two images on one thread at 1 call/s, the model answering in 0.15 s (the simulated clock moves as the stubbed
+    call is made): the first goes at once, the second waits 0.85 s for its slot. The latency is the model's 150 ms
+    for both; the wait for the slot is a metric of its own, not model latency."""
+    for name in ("a.jpg", "b.jpg"):
+        pipeline.upload(f"test_images/{name}")
+    event = pipeline.receive(3)
+    for body in (record["body"] for record in event["Records"]):
+        for image in image_events(body):
+            pipeline.expect_detect(image.key)
+    deps = deps_for(pipeline, batch_workers=1)
+    clock = ManualClock(0.0)
+    deps.throughput = ThroughputControl(initial_rate=1.0, window_seconds=1.0, clock=clock, sleep=clock.sleep)
+    metrics = Metrics(namespace="CustomLabelsPipelineTest")
+    metrics.clear_metrics()  # Powertools shares one metric set between instances
+    deps.metrics = PipelineMetrics(metrics)
+    pipeline.rekognition.meta.events.register_first(BEFORE_DETECT, lambda **_: clock.advance(0.15))  # the model
+
+    assert handle_event(event, None, deps)["batchItemFailures"] == []
+
+    published = metrics.serialize_metric_set()
+    assert published[DETECT_LATENCY] == [pytest.approx(150.0), pytest.approx(150.0)]
+    assert published[SLOT_WAIT] == [0.0, pytest.approx(850.0)]
+    logged = [record for record in caplog.records if record.getMessage() == "Image done"]
+    assert [(record.latency_ms, record.slot_wait_ms) for record in logged if record.status == "labels"] == [
+        (150.0, 0.0),
+        (150.0, 850.0),
+    ]
+
+
 def test_a_throttled_call_is_retried_in_the_invocation_at_a_lower_rate_without_spending_a_receive(pipeline):
     pipeline.upload("test_images/bee.jpg")
     event = pipeline.receive(2)
@@ -146,7 +184,8 @@ def test_a_throttled_call_is_retried_in_the_invocation_at_a_lower_rate_without_s
 
     assert pipeline.result("test_images/bee.jpg.json")["CustomLabels"] == LABELS
     assert (deps.throughput.throttled_calls, deps.throughput.admitted_calls) == (2, 1)
-    assert deps.throughput.rate == pytest.approx(0.95**2 * (1 + deps.throughput.base_step))  # it waited: a step up
+    # Below one whole lane, the third call took the fractional lane and waited for it: capacity found, a step up.
+    assert deps.throughput.rate == pytest.approx(0.95**2 * (1 + deps.throughput.fraction_step))
     assert deps.throughput.clock.slept == [pytest.approx(1 / 0.95), pytest.approx(1 / 0.95**2)]
 
 

@@ -6,9 +6,11 @@ import threading
 import time
 
 import pytest
-from moto.sqs.models import Message
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from moto.sqs.models import Message, Queue, SQSBackend
 
-from customlabels.local.aws import client, start_moto
+from customlabels.local.aws import MOTO_RETENTION_CHECK, client, start_moto, within_retention
 
 pytestmark = pytest.mark.integration
 
@@ -73,3 +75,38 @@ def test_long_polls_still_wake_for_messages_sent_while_they_wait_each_taken_once
     for thread in threads:
         thread.join()
     assert sorted(message["Body"] for message in received) == ["image 0", "image 1", "image 2"]
+
+
+def test_a_receive_from_a_deep_queue_does_not_count_the_queue_for_each_message(sqs_queue, monkeypatch):
+    """moto checked each received message's retention period by computing every attribute of the queue, three of
+    which count its messages: 0.4 s for a batch of 10 from 400, the pause between two invocations of the twin. The
+    twin reads the one attribute: a receive computes no attribute set at all."""
+    endpoint, url = sqs_queue
+    sqs = client("sqs", endpoint, "eu-west-1")
+    for start in range(0, 200, 10):
+        sqs.send_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": f"image {start + i}"} for i in range(10)]
+        )
+    computed = []
+    attributes = Queue.attributes
+    monkeypatch.setattr(Queue, "attributes", property(lambda queue: computed.append(1) or attributes.fget(queue)))
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"])
+    assert len(received["Messages"]) == 10
+    assert computed == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(retention=st.integers(60, 1_209_600), age=st.integers(0, 1_300_000))
+def test_the_twins_retention_rule_is_motos(retention, age):
+    """The same answer as moto's own check for any retention period and message age (in seconds; not within a
+    second of the boundary, where the two checks' own clock readings could straddle it)."""
+    assume(abs(age - retention) > 1)
+    backend = SQSBackend("eu-west-1", "123456789012")
+    backend.create_queue("work", MessageRetentionPeriod=str(retention))
+    message = Message("id", "body")
+    message.sent_timestamp = int((time.time() - age) * 1000)
+    assert (
+        within_retention(backend, "work", message)
+        == MOTO_RETENTION_CHECK(backend, "work", message)
+        == (age < retention)
+    )

@@ -1,11 +1,13 @@
 """Alarms to an encrypted SNS topic, the optional e-mail subscription, and the dashboard."""
 
 import fnmatch
+import json
 
 import pytest
 from aws_cdk.assertions import Match
 
 from customlabels.config import ConfigError, PipelineConfig
+from customlabels_runtime import contract
 from helpers import MODEL_ARN, synth_template
 
 pytestmark = pytest.mark.integration
@@ -131,13 +133,47 @@ def test_alarm_email_subscribes_to_the_topic(tmp_path, default_template):
     assert alarms_by_metric(template)["ApproximateAgeOfOldestMessage"]["Threshold"] == 900
 
 
+LATENCY_WIDGET = "DetectCustomLabels: model latency and wait for a slot (ms)"
+
+
+def dashboard_widgets(template) -> dict[str, dict]:
+    """The dashboard's widgets by title, its body parsed (the tokens inside its strings, such as the region, as
+    TOKEN)."""
+    [dashboard] = template.find_resources("AWS::CloudWatch::Dashboard").values()
+    parts = dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
+    body = json.loads("".join(part if isinstance(part, str) else "TOKEN" for part in parts))
+    return {widget["properties"]["title"]: widget["properties"] for widget in body["widgets"]}
+
+
 def test_dashboard_shows_images_queue_latency_function_model_and_alarms(default_template):
-    [dashboard] = default_template.find_resources("AWS::CloudWatch::Dashboard").values()
-    text = "".join(part for part in dashboard["Properties"]["DashboardBody"]["Fn::Join"][1] if isinstance(part, str))
-    for title in ("Images", "Queue", "DetectCustomLabels latency (ms)", "Function", "Model", "Alarms"):
-        assert f'"title":"{title}"' in text, title
+    assert set(dashboard_widgets(default_template)) == {
+        "Images",
+        "Queue",
+        LATENCY_WIDGET,
+        "Function",
+        "Model",
+        "Alarms",
+    }
     default_template.has_output("AlarmTopicArn", Match.any_value())
     default_template.has_output("DashboardName", Match.any_value())
+
+
+def test_dashboard_tells_the_models_latency_and_the_wait_for_a_slot_apart(default_template):
+    """Two metrics side by side, each at p50 and p99, with the throttled calls on the right axis: a long wait with
+    few throttles is the pipeline keeping to the model's capacity, a long latency is the model."""
+    metrics = dashboard_widgets(default_template)[LATENCY_WIDGET]["metrics"]
+    shown = {(metric[1], metric[4]["stat"], metric[4].get("yAxis", "left")) for metric in metrics}
+    assert all(
+        metric[:4] == [contract.METRICS_NAMESPACE, metric[1], "service", contract.INFERENCE_SERVICE]
+        for metric in metrics
+    )
+    assert shown == {
+        (contract.DETECT_LATENCY, "p50", "left"),
+        (contract.DETECT_LATENCY, "p99", "left"),
+        (contract.SLOT_WAIT, "p50", "left"),
+        (contract.SLOT_WAIT, "p99", "left"),
+        (contract.CALLS_THROTTLED, "Sum", "right"),
+    }
 
 
 @pytest.mark.parametrize("bad", ["ops", "ops@", "a b@example.com"])
