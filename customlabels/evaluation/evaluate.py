@@ -730,10 +730,6 @@ def detection_metrics(
     return curves, detection, _diagnostics(confused, false_positives, false_negatives, per_image)
 
 
-def to_json_text(evaluation: Evaluation) -> str:
-    return json.dumps(evaluation.to_json(), indent=2, default=float)
-
-
 Skipper = Callable[[str], None]
 """Told of each result file left out and why (one line naming it); None: such a file raises ResultsError."""
 
