@@ -140,6 +140,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     from customlabels.datasets.manifest import ManifestError, read_manifest
     from customlabels.evaluation import evaluate
     from customlabels.evaluation import report as evaluation_report
+    from customlabels.results.model import ResultsError, apply_thresholds
 
     models = _models(args.results)
     if len(models) > 1 and args.tuned_thresholds:
@@ -158,14 +159,14 @@ def evaluate_command(args: argparse.Namespace) -> int:
     thresholds = _thresholds(args.thresholds)
     evaluations = {}
     for name, source in models.items():
-        results = _load(source, evaluate)
+        results = _load(source)
         if thresholds is not None:
-            results = evaluate.apply_thresholds(results, thresholds)
+            results = apply_thresholds(results, thresholds)
         try:
             evaluations[name] = evaluate.evaluate(
                 entries, results, iou_threshold=args.iou, target_precision=args.target_precision
             )
-        except evaluate.ResultsError as error:
+        except ResultsError as error:
             raise CommandError(f"--results {source}: {error}") from None
     if len(evaluations) == 1:
         evaluation = next(iter(evaluations.values()))
@@ -222,7 +223,12 @@ def _thresholds(path: str | None):
     return runtime.read_file(path, f"--thresholds {path}")
 
 
-def _load(source: str, evaluate):
+def _load(source: str):
+    """One --results source read, with a progress bar while S3 objects come in; a source that cannot be read is
+    one line naming it."""
+    from customlabels.results.model import ResultsError
+    from customlabels.results.reading import load_results
+
     s3 = None
     if source.startswith("s3://"):
         s3 = aws_client("s3")
@@ -236,13 +242,13 @@ def _load(source: str, evaluate):
     ) as progress:  # piped: not even a blank line
         task = progress.add_task("results", total=None)
         try:
-            return evaluate.load_results(
+            return load_results(
                 source,
                 s3,
                 lambda done, total: progress.update(task, completed=done, total=total),
                 on_skipped=note_skipped,
             )
-        except evaluate.ResultsError as error:
+        except ResultsError as error:
             raise CommandError(str(error)) from None
 
 

@@ -57,7 +57,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def visualize_command(args: argparse.Namespace) -> int:
-    from customlabels.evaluation.evaluate import ResultsError
+    from customlabels.results.model import ResultsError
     from customlabels.visualize import gallery, pictures
 
     results, images = input_folder("--results", args.results), input_folder("--images", args.images)

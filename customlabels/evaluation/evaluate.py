@@ -10,18 +10,14 @@ it, so one pass gives exact counts at every threshold (what the PR curve and tun
 
 from __future__ import annotations
 
-import json
-import math
 import warnings
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from customlabels.datasets.manifest import KeyMatcher, ManifestEntry
-from customlabels.escaping import finite
-from customlabels.outputs import result_files
+from customlabels.results.model import ImageResult, Prediction, ResultsError
 
 NO_LABEL = "(none)"
 """The predicted class of an image for which the model returned nothing."""
@@ -30,24 +26,6 @@ NO_LABEL = "(none)"
 IOU_TOLERANCE = 1e-9
 """IoUs this close are equal: boxes given as ratios carry float rounding, and an IoU of exactly 0.5 computed
 as 0.49999999999999994 must still match at --iou 0.5."""
-
-
-@dataclass(frozen=True)
-class Prediction:
-    label: str
-    confidence: float
-    """0-100."""
-    box: tuple[float, float, float, float] | None = None
-    """Left, top, width, height as ratios of the image; None for an image-level label."""
-
-
-@dataclass(frozen=True)
-class ImageResult:
-    key: str
-    predictions: tuple[Prediction, ...] = ()
-    error: str | None = None
-    model: str | None = None
-    """The model version that made the result (its ProjectVersionArn), when the result says."""
 
 
 @dataclass
@@ -140,156 +118,11 @@ def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, floa
     return intersection / (a[2] * a[3] + b[2] * b[3] - intersection)
 
 
-class ResultsError(ValueError):
-    """Results that cannot be read; the message names the file or object."""
-
-
 class NoMatchingResults(ResultsError):
     """Results of other images than the manifest's: evaluating them would print a table of zeros."""
 
 
-MALFORMED = "malformed result: "
-
-
-class MalformedResult(ResultsError):
-    """A result-shaped JSON that breaks the contract (docs/result-contract.md); the message names every field that
-    is wrong."""
-
-
 # --- reading ------------------------------------------------------------------------------------------
-
-
-def _number_problem(value: Any, low: float | None = None, high: float | None = None) -> str | None:
-    """Why `value` is not a finite number (in low-high), or None."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return f"{value!r} is not a number"
-    if not math.isfinite(value):
-        return f"{finite(value)} is not a finite number"
-    if low is not None and high is not None and not low <= value <= high:
-        return f"{value:g} is outside {low:g}-{high:g}"
-    return None
-
-
-def result_problems(document: Mapping[str, Any]) -> list[str]:
-    """Every way a result-shaped document breaks the contract: `Image.Key` a string; each of `CustomLabels` an
-    object with a `Name` string, a finite `Confidence` 0-100 and, if boxed, four finite numbers; `Error` an object."""
-    problems = []
-    image = document.get("Image")
-    if not isinstance(image, dict) or not isinstance(image.get("Key"), str):
-        problems.append("no Image.Key string (the image it answers)")
-    labels = document.get("CustomLabels")
-    if not isinstance(labels, list):
-        problems.append(f"CustomLabels is {labels!r}, not a list")
-        labels = []
-    for index, label in enumerate(labels):
-        where = f"CustomLabels[{index}]"
-        if not isinstance(label, dict):
-            problems.append(f"{where} is {label!r}, not an object")
-            continue
-        if not isinstance(label.get("Name"), str):
-            problems.append(f"{where}.Name is {label.get('Name')!r}, not a string")
-        if problem := _number_problem(label.get("Confidence"), 0, 100):
-            problems.append(f"{where}.Confidence: {problem} from 0 to 100")
-        geometry = label.get("Geometry")
-        box = geometry.get("BoundingBox") if isinstance(geometry, dict) else None
-        if geometry is not None and not isinstance(geometry, dict):
-            problems.append(f"{where}.Geometry is {geometry!r}, not an object")
-        elif box is not None and not isinstance(box, dict):
-            problems.append(f"{where}.Geometry.BoundingBox is {box!r}, not an object")
-        elif box is not None:
-            problems += [
-                f"{where}.Geometry.BoundingBox.{side}: {problem}"
-                for side in ("Left", "Top", "Width", "Height")
-                if (problem := _number_problem(box.get(side)))
-            ]
-    if document.get("Error") is not None and not isinstance(document["Error"], dict):
-        problems.append(f"Error is {document['Error']!r}, not an object")
-    return problems
-
-
-def result_from_document(document: Mapping[str, Any]) -> ImageResult:
-    """An ImageResult from a result JSON of the product's contract (docs/result-contract.md); one that breaks the
-    contract raises MalformedResult naming every problem."""
-    if problems := result_problems(document):
-        raise MalformedResult(MALFORMED + "; ".join(problems))
-    predictions = []
-    for label in document["CustomLabels"]:
-        box = (label.get("Geometry") or {}).get("BoundingBox")
-        predictions.append(
-            Prediction(
-                label["Name"],
-                float(label["Confidence"]),
-                None if box is None else (box["Left"], box["Top"], box["Width"], box["Height"]),
-            )
-        )
-    error = (document.get("Error") or {}).get("Code")
-    return ImageResult(document["Image"]["Key"], tuple(predictions), error, document.get("ProjectVersionArn"))
-
-
-def is_result_document(document: Any) -> bool:
-    """Shaped like a result (an `Image` object and `CustomLabels`), well formed or not; other JSON, such as
-    `local run`'s summary.json, is not a result."""
-    return isinstance(document, dict) and isinstance(document.get("Image"), dict) and "CustomLabels" in document
-
-
-def results_from_snapshot_line(document: Mapping[str, Any]) -> ImageResult:
-    """The predictions of one line of Rekognition's evaluation manifest snapshot: the label attributes
-    whose metadata is not human-annotated (the `rekognition-custom-labels-evaluation*` ones); confidences
-    there are 0-1 and boxes are pixels of `image_size`."""
-    from customlabels.datasets.manifest import CLASSIFICATION, MULTILABEL, OBJECT_DETECTION
-
-    key = document["source-ref"].split("://", 1)[-1].split("/", 1)[-1]
-    predictions: list[Prediction] = []
-    for attribute, value in document.items():
-        metadata = document.get(f"{attribute}-metadata")
-        if attribute.endswith("-metadata") or not isinstance(metadata, dict):
-            continue
-        if metadata.get("human-annotated") == "yes" or "evaluation" not in attribute + metadata.get("job-name", ""):
-            continue
-        kind = metadata.get("type")
-        if kind == OBJECT_DETECTION:
-            size = (value.get("image_size") or [{}])[0]
-            width, height = float(size.get("width", 1)), float(size.get("height", 1))
-            objects = metadata.get("objects") or [{} for _ in value["annotations"]]
-            for annotation, detail in zip(value["annotations"], objects, strict=False):
-                predictions.append(
-                    Prediction(
-                        metadata["class-map"][str(annotation["class_id"])],
-                        float(detail.get("confidence", 1)) * 100,
-                        (
-                            annotation["left"] / width,
-                            annotation["top"] / height,
-                            annotation["width"] / width,
-                            annotation["height"] / height,
-                        ),
-                    )
-                )
-        elif kind == CLASSIFICATION:
-            predictions.append(Prediction(metadata["class-name"], float(metadata.get("confidence", 1)) * 100))
-        elif kind == MULTILABEL:
-            confidences = metadata.get("confidence-map") or {}
-            for class_id in value:
-                predictions.append(
-                    Prediction(
-                        metadata["class-map"][str(class_id)],
-                        float(confidences.get(str(class_id), metadata.get("confidence", 1))) * 100,
-                    )
-                )
-    for prediction in predictions:  # a NaN would sort and score as no number does
-        if not all(math.isfinite(number) for number in (prediction.confidence, *(prediction.box or ()))):
-            raise ValueError(f"{prediction.label}: a confidence or box that is not a finite number")
-    return ImageResult(key, tuple(predictions))
-
-
-def apply_thresholds(results: Iterable[ImageResult], thresholds: Any) -> list[ImageResult]:
-    """What the results would hold under other thresholds (only ever fewer predictions: the results
-    cannot hold what their own thresholds already removed)."""
-    return [
-        ImageResult(
-            r.key, tuple(p for p in r.predictions if thresholds.passes(p.label, p.confidence)), r.error, r.model
-        )
-        for r in results
-    ]
 
 
 # --- scoring ------------------------------------------------------------------------------------------
@@ -728,101 +561,3 @@ def detection_metrics(
         },
     }
     return curves, detection, _diagnostics(confused, false_positives, false_negatives, per_image)
-
-
-Skipper = Callable[[str], None]
-"""Told of each result file left out and why (one line naming it); None: such a file raises ResultsError."""
-
-
-def _skip(on_skipped: Skipper | None, note: str) -> None:
-    if on_skipped is None:
-        raise ResultsError(note)
-    on_skipped(note)
-
-
-def load_results(
-    source: str, s3: Any = None, on_progress: Any = None, on_skipped: Skipper | None = None
-) -> list[ImageResult]:
-    """Result JSONs from a folder (recursively) or `s3://bucket/prefix`, or the predictions of a
-    Rekognition evaluation manifest snapshot (a `.manifest`/`.jsonl` file). Files that are not result JSONs
-    (such as `local run`'s summary.json) are ignored; a result file that cannot be read or breaks the contract is
-    named to `on_skipped` and left out, and every other result is read."""
-    if source.startswith("s3://"):
-        bucket, _, prefix = source[5:].partition("/")
-        keys = [
-            item["Key"]
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-            for item in page.get("Contents", [])
-            if item["Key"].endswith(".json")
-        ]
-        documents = []
-        for key in keys:
-            documents.append((f"s3://{bucket}/{key}", s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
-            if on_progress:
-                on_progress(len(documents), len(keys))
-        return [result for _, result in well_formed(result_documents(documents, on_skipped), on_skipped)]
-    path = Path(source)
-    if path.is_file():
-        results = []
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if line.strip():
-                try:
-                    results.append(results_from_snapshot_line(json.loads(line)))
-                except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
-                    raise ResultsError(
-                        f"{path}:{number}: not an evaluation manifest snapshot line ({type(error).__name__}: {error})"
-                    ) from None
-        return results
-    if not path.is_dir():
-        raise ResultsError(
-            f"--results {source}: no such folder or file (give a folder of result JSONs, "
-            "s3://bucket/prefix, or an evaluation manifest snapshot)"
-        )
-    return [result for _, result in well_formed(folder_result_documents(path, on_skipped), on_skipped)]
-
-
-def result_documents(
-    bodies: Iterable[tuple[str, bytes]], on_skipped: Skipper | None = None
-) -> list[tuple[str, dict[str, Any]]]:
-    """(name, document) of each body shaped like a result JSON, well formed or not (`well_formed` tells); other
-    JSON (such as `local run`'s summary.json) is ignored. A body that is not JSON, is nested too deep to read, or
-    names no image (no `Image.Key` string) goes to `on_skipped` with its name and why."""
-    documents = []
-    for name, body in bodies:
-        try:
-            document = json.loads(body)
-        except ValueError as error:
-            _skip(on_skipped, f"{name}: not JSON ({error})")
-            continue
-        except RecursionError:
-            _skip(on_skipped, f"{name}: JSON nested too deep to read (not a result)")
-            continue
-        if not is_result_document(document):
-            continue
-        if not isinstance(document["Image"].get("Key"), str):
-            _skip(on_skipped, f"{name}: a result without an Image.Key string (the image it answers)")
-            continue
-        documents.append((name, document))
-    return documents
-
-
-def well_formed(
-    documents: Iterable[tuple[Any, dict[str, Any]]], on_skipped: Skipper | None = None
-) -> list[tuple[Any, ImageResult]]:
-    """(name, ImageResult) of each document that keeps the contract; each that breaks it goes to `on_skipped`
-    naming its file and every problem."""
-    results = []
-    for name, document in documents:
-        try:
-            results.append((name, result_from_document(document)))
-        except MalformedResult as error:
-            _skip(on_skipped, f"{name}: {error}")
-    return results
-
-
-def folder_result_documents(folder: Path, on_skipped: Skipper | None = None) -> list[tuple[Path, dict[str, Any]]]:
-    """The result JSONs under `folder`, recursively, in path order: every file `results --out` or `local run
-    --out` wrote for a result key, escaped or shortened names included (customlabels.outputs.result_files); see
-    `result_documents` for what is skipped."""
-    bodies = ((str(file), file.read_bytes()) for file in result_files(folder))
-    return [(Path(name), document) for name, document in result_documents(bodies, on_skipped)]

@@ -25,9 +25,10 @@ from customlabels.datasets.anchors import gallery_anchor
 from customlabels.datasets.manifest import ManifestEntry
 from customlabels.escaping import shown
 from customlabels.evaluation.compare import comparison_document, differences, headline
-from customlabels.evaluation.evaluate import NO_LABEL, Evaluation, ImageResult
+from customlabels.evaluation.evaluate import NO_LABEL, Evaluation
 from customlabels.outputs import PLOT_METADATA, KeyFolder, NotSaved, local_name
 from customlabels.plots import agg_pyplot
+from customlabels.results.model import ImageResult
 
 Drawer = Callable[[ManifestEntry, ImageResult], Any]
 """(manifest line, result) -> a PIL image with the ground truth and the predictions drawn, or None without one."""

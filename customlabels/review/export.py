@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from customlabels.datasets.manifest import CLASSIFICATION, MULTILABEL, OBJECT_DETECTION, Box, KeyMatcher, ManifestEntry
-from customlabels.evaluation.evaluate import Prediction, match_detections, result_from_document
+from customlabels.evaluation.evaluate import match_detections
+from customlabels.results.model import Prediction, result_from_document
 
 ATTRIBUTE = "review"
 JOB_NAME = "customlabels-review"

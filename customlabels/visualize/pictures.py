@@ -20,15 +20,9 @@ from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
 from customlabels.config import IMAGE_SUFFIXES, image_name_problem, is_miscased_image_name
 from customlabels.datasets.manifest import KeyMatcher
-from customlabels.evaluation.evaluate import (
-    MALFORMED,
-    MalformedResult,
-    Prediction,
-    Skipper,
-    folder_result_documents,
-    result_from_document,
-)
 from customlabels.outputs import input_files
+from customlabels.results.model import MALFORMED, MalformedResult, Prediction, result_from_document
+from customlabels.results.reading import Skipper, folder_result_documents
 from customlabels_runtime.contract import result_status
 
 FONT_PATH = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
@@ -99,7 +93,7 @@ def collect(results_dir: Path, images_dir: Path, on_skipped: Skipper | None = No
     folder uploaded under two prefixes), its `Image.Key`: no two items share a name, so none shares a picture.
     The pictures customlabels drew (a gallery inside `--images`) are not images here. A malformed result is kept
     (its card says what is wrong); a file that names no image (not JSON, say) goes to `on_skipped` (None: raises
-    evaluate.ResultsError naming it)."""
+    ResultsError naming it)."""
     files = input_files(images_dir)[0]
     matcher = KeyMatcher(files, key=lambda path: path.relative_to(images_dir).as_posix())
     paired = [

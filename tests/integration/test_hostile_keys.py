@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from customlabels.cli import main
-from customlabels.evaluation.evaluate import folder_result_documents, load_results
+from customlabels.results.reading import folder_result_documents, load_results
 from customlabels.visualize import pictures
 from helpers import write_picture
 

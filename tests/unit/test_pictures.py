@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from customlabels.evaluation.evaluate import Prediction, ResultsError
+from customlabels.results.model import Prediction, ResultsError
 from customlabels.visualize import pictures
 
 pytestmark = pytest.mark.unit
