@@ -263,7 +263,7 @@ def picture_drawer(images: Path, iou_threshold: float, entries, evaluations):
 
     files = input_files(images)[0]  # a gallery inside --images holds drawn pictures of the same names
     matcher = KeyMatcher(files, key=lambda path: path.relative_to(images).as_posix())
-    labels = {label for entry in entries for label in (*entry.labels, *(box.label for box in entry.boxes))} | {
+    labels = {label for entry in entries for label in entry.all_labels} | {
         p.label for evaluation in evaluations.values() for _, result in evaluation.pairs for p in result.predictions
     }
     colours = pictures.label_colours(labels)

@@ -76,6 +76,11 @@ class ManifestEntry:
         """The object key of `source-ref` (without `s3://bucket/`)."""
         return self.source_ref.split("://", 1)[-1].split("/", 1)[-1]
 
+    @property
+    def all_labels(self) -> frozenset[str]:
+        """Every label the line gives its image: the image-level labels and the labels of its boxes."""
+        return frozenset((*self.labels, *(box.label for box in self.boxes)))
+
 
 class KeyMatcher(Generic[T]):
     """Finds the item (a manifest entry, a local file) of an image key by the longest common trailing path

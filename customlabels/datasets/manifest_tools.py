@@ -202,7 +202,7 @@ def validate(path: Path) -> list[Problem]:
         else:
             problems += _kind_problems(number, kinds, *first_kinds)
         problems += _box_problems(number, entry)
-        labels.update({*entry.labels, *(box.label for box in entry.boxes)})
+        labels.update(entry.all_labels)
     problems += _label_count_problems(labels, first_kinds[1] if first_kinds else {})
     return sorted(problems, key=lambda problem: (problem.line or 0, problem.rule))
 
@@ -261,7 +261,7 @@ class Stats:
     def add(self, entry: ManifestEntry) -> None:
         self.images += 1
         self.boxes += len(entry.boxes)
-        names = {*entry.labels, *(box.label for box in entry.boxes)}
+        names = entry.all_labels
         self.images_without_labels += not names
         for name in names:
             self.labels.setdefault(name, LabelCount()).images += 1
@@ -319,13 +319,8 @@ def stats_chart(result: Stats, title: str, path: Path) -> Path:
 
 def _strata(entries: list[ManifestEntry]) -> list[str]:
     """Each image's rarest label (so rare labels land in both sets); groups of one image pooled together."""
-    frequency = Counter(name for entry in entries for name in {*entry.labels, *(b.label for b in entry.boxes)})
-    keys = [
-        min(
-            {*entry.labels, *(b.label for b in entry.boxes)}, key=lambda name: (frequency[name], name), default=NO_LABEL
-        )
-        for entry in entries
-    ]
+    frequency = Counter(name for entry in entries for name in entry.all_labels)
+    keys = [min(entry.all_labels, key=lambda name: (frequency[name], name), default=NO_LABEL) for entry in entries]
     sizes = Counter(keys)
     keys = [key if sizes[key] > 1 else "(rare)" for key in keys]
     if keys.count("(rare)") == 1:

@@ -129,7 +129,7 @@ class NoMatchingResults(ResultsError):
 
 
 def _image_labels(entry: ManifestEntry) -> set[str]:
-    return set(entry.labels) | {box.label for box in entry.boxes}
+    return set(entry.all_labels)
 
 
 def _gt_box(entry: ManifestEntry, box: Any) -> tuple[float, float, float, float]:

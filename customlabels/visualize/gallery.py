@@ -101,7 +101,7 @@ def write_gallery(
     the file system cannot hold goes to `on_not_saved` (by default: raised) and the others are all written."""
     labels = sorted(
         {p.label for item in items for p in item.predictions}
-        | {label for entry in entries or [] for label in (*entry.labels, *(b.label for b in entry.boxes))}
+        | {label for entry in entries or [] for label in entry.all_labels}
     )
     colours = pictures.label_colours(labels)
     matcher = KeyMatcher(entries) if entries is not None else None
