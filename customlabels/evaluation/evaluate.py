@@ -1,171 +1,27 @@
 """Score the pipeline's results against a Ground Truth manifest: image-level and detection metrics,
 diagnostics and threshold tuning (docs/evaluation.md).
 
-Image-level metrics come from scikit-learn. Detection metrics are computed here, because scikit-learn has
-no box matching: per label, predictions are matched greedily in order of confidence to the unmatched
-ground-truth box of the same label with the highest IoU, if that IoU reaches `iou`. Greedy matching in
-confidence order means the matches of the predictions above any threshold do not depend on those below
-it, so one pass gives exact counts at every threshold (what the PR curve and tuning need).
+Each result is paired with its manifest line (by the end of its key), then scored in named parts: image-level
+metrics from scikit-learn (`image_level`), detections by the one box matching (`matching`), precision and recall at
+every threshold and the tuning (`curves`). The results come already read (`customlabels.results`).
 """
 
 from __future__ import annotations
 
-import warnings
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from customlabels.datasets.manifest import KeyMatcher, ManifestEntry
-from customlabels.results.model import ImageResult, Prediction, ResultsError
-
-NO_LABEL = "(none)"
-"""The predicted class of an image for which the model returned nothing."""
-
-
-IOU_TOLERANCE = 1e-9
-"""IoUs this close are equal: boxes given as ratios carry float rounding, and an IoU of exactly 0.5 computed
-as 0.49999999999999994 must still match at --iou 0.5."""
-
-
-@dataclass
-class ScoredPrediction:
-    """One prediction with its verdict, the unit of PR curves and tuning."""
-
-    image: str
-    label: str
-    confidence: float
-    true_positive: bool
-
-
-@dataclass
-class LabelCurve:
-    """Every prediction of one label, best first, and how many ground-truth instances there are."""
-
-    label: str
-    ground_truth: int
-    predictions: list[ScoredPrediction] = field(default_factory=list)
-
-    def points(self) -> list[dict[str, float]]:
-        """Precision and recall after each prediction, keeping only the last of equal confidences."""
-        ordered = sorted(self.predictions, key=lambda p: -p.confidence)
-        points, true_positives = [], 0
-        for index, prediction in enumerate(ordered):
-            true_positives += prediction.true_positive
-            if index + 1 < len(ordered) and ordered[index + 1].confidence == prediction.confidence:
-                continue
-            kept = index + 1
-            points.append(
-                {
-                    "threshold": prediction.confidence,
-                    "precision": true_positives / kept,
-                    "recall": true_positives / self.ground_truth if self.ground_truth else None,
-                    "true_positives": true_positives,
-                    "false_positives": kept - true_positives,
-                }
-            )
-        return points
-
-    def average_precision(self) -> float | None:
-        """All-point interpolated AP (PASCAL VOC 2010 onwards): the area under the precision-recall curve
-        after replacing each precision by the highest precision at any equal or higher recall."""
-        if not self.ground_truth:
-            return None
-        points = self.points()
-        recalls = [0.0] + [p["recall"] for p in points]
-        precisions = [0.0] + [p["precision"] for p in points]
-        for index in range(len(precisions) - 2, -1, -1):
-            precisions[index] = max(precisions[index], precisions[index + 1])
-        return sum((recalls[i] - recalls[i - 1]) * precisions[i] for i in range(1, len(recalls)))
-
-    def tune(self, target_precision: float | None) -> dict[str, Any]:
-        """The threshold of the best F1, and among the thresholds whose precision reaches the target the one with the
-        most recall: the highest such threshold, so that it lets through no false positive that buys no recall."""
-        best, reaching = None, None
-        for point in self.points():  # from the highest threshold down: recall never falls
-            f1 = _defined_f1(point["precision"], point["recall"])
-            if best is None or (f1 or 0.0) > (best["f1"] or 0.0):
-                best = {**point, "f1": f1}
-            if (
-                target_precision is not None
-                and point["precision"] >= target_precision
-                and (reaching is None or (point["recall"] or 0.0) > (reaching["recall"] or 0.0))
-            ):
-                reaching = {**point, "f1": f1}
-        return {"best_f1": best, "target_precision": target_precision, "reaching_target": reaching}
-
-
-def _f1(precision: float, recall: float) -> float:
-    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-
-
-def _ratio(numerator: float, denominator: float) -> float | None:
-    """None for 0/0: the precision of a label never predicted, the recall of a label never true (shown n/a)."""
-    return numerator / denominator if denominator else None
-
-
-def _defined_f1(precision: float | None, recall: float | None) -> float | None:
-    return None if precision is None or recall is None else _f1(precision, recall)
-
-
-def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    """Intersection over union of two (left, top, width, height) boxes."""
-    width = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    height = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    if width <= 0 or height <= 0:
-        return 0.0
-    intersection = width * height
-    return intersection / (a[2] * a[3] + b[2] * b[3] - intersection)
+from customlabels.evaluation.curves import LabelCurve, ScoredPrediction, defined_f1, ratio
+from customlabels.evaluation.image_level import image_level_metrics
+from customlabels.evaluation.matching import match_detections
+from customlabels.results.model import ImageResult, ResultsError
 
 
 class NoMatchingResults(ResultsError):
     """Results of other images than the manifest's: evaluating them would print a table of zeros."""
-
-
-# --- reading ------------------------------------------------------------------------------------------
-
-
-# --- scoring ------------------------------------------------------------------------------------------
-
-
-def _image_labels(entry: ManifestEntry) -> set[str]:
-    return set(entry.all_labels)
-
-
-def _gt_box(entry: ManifestEntry, box: Any) -> tuple[float, float, float, float]:
-    width, height = entry.image_width or 1, entry.image_height or 1
-    return box.left / width, box.top / height, box.width / width, box.height / height
-
-
-def match_detections(
-    entry: ManifestEntry,
-    predictions: Iterable[Prediction],
-    iou_threshold: float,
-) -> tuple[list[tuple[Prediction, bool, str | None]], list[Any]]:
-    """Greedy matching in confidence order (equal confidences in the order given): (prediction, true positive,
-    label of the best-overlapping ground-truth box of another label) and the ground-truth boxes left unmatched.
-    Of boxes with equal IoU, the one listed first in the manifest is taken."""
-    boxes = [(box, _gt_box(entry, box)) for box in entry.boxes]
-    matched: set[int] = set()
-    verdicts = []
-    for prediction in sorted((p for p in predictions if p.box is not None), key=lambda p: -p.confidence):
-        best, best_iou = None, iou_threshold
-        confused_with, confused_iou = None, iou_threshold
-        for index, (box, ratios) in enumerate(boxes):
-            overlap = iou(prediction.box, ratios)
-            if (
-                box.label == prediction.label
-                and index not in matched
-                and overlap >= iou_threshold - IOU_TOLERANCE
-                and (best is None or overlap > best_iou + IOU_TOLERANCE)
-            ):
-                best, best_iou = index, overlap
-            elif box.label != prediction.label and overlap >= confused_iou - IOU_TOLERANCE:
-                confused_with, confused_iou = box.label, overlap
-        if best is not None:
-            matched.add(best)
-        verdicts.append((prediction, best is not None, None if best is not None else confused_with))
-    return verdicts, [box for index, (box, _) in enumerate(boxes) if index not in matched]
 
 
 @dataclass
@@ -248,7 +104,7 @@ def evaluate(
         p.box is not None for _, result in pairs for p in result.predictions
     )
     labels = sorted(
-        {label for entry in entries for label in _image_labels(entry)}
+        {label for entry in entries for label in entry.all_labels}
         | {p.label for _, result in pairs for p in result.predictions}
     )
 
@@ -294,153 +150,13 @@ def _no_match_message(entries: list[ManifestEntry], results: list[ImageResult]) 
     )
 
 
-def image_level_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], labels: list[str]) -> dict[str, Any]:
-    """Single-label when every image has at most one ground-truth label (an image with none is of the class
-    NO_LABEL, as a detection data set's images without objects are); multi-label otherwise."""
-    with warnings.catch_warnings():
-        # A class predicted but never true, or a label in every image, is a fact of the data set, not a fault.
-        warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true", category=UserWarning)
-        warnings.filterwarnings("ignore", message="A single label was found", category=UserWarning)
-        warnings.filterwarnings("ignore", message=".*is ill-defined", category=UserWarning)
-        truths = [_image_labels(entry) for entry, _ in pairs]
-        if all(len(truth) <= 1 for truth in truths):
-            return _single_label_metrics(pairs, truths)
-        return _multi_label_metrics(pairs, truths, labels)
-
-
-def _single_label_metrics(pairs: list[tuple[ManifestEntry, ImageResult]], truths: list[set[str]]) -> dict[str, Any]:
-    """scikit-learn over the classes and NO_LABEL; the precision/recall/F1 averages and the macro Jaccard over
-    the real labels only, since NO_LABEL is the absence of a label, not a class a user asked for."""
-    from sklearn import metrics
-
-    y_true = [next(iter(truth)) if truth else NO_LABEL for truth in truths]
-    y_pred = [
-        max(result.predictions, key=lambda p: p.confidence).label if result.predictions else NO_LABEL
-        for _, result in pairs
-    ]
-    classes = sorted(set(y_true) | set(y_pred), key=lambda c: (c == NO_LABEL, c))
-    real = [c for c in classes if c != NO_LABEL]
-    averages = _averages(y_true, y_pred, real)
-    report = metrics.classification_report(y_true, y_pred, labels=classes, output_dict=True, zero_division=0)
-    real_support = sum(truth in real for truth in y_true)
-    for average, values in averages.items():  # scikit-learn's own averages there include NO_LABEL
-        report[f"{average} avg"] = {
-            "precision": values["precision"],
-            "recall": values["recall"],
-            "f1-score": values["f1"],
-            "support": real_support,
-        }
-    return {
-        "kind": "single-label",
-        "classes": classes,
-        "confusion_matrix": metrics.confusion_matrix(y_true, y_pred, labels=classes).tolist(),
-        "classification_report": report,
-        **averages,
-        "accuracy": metrics.accuracy_score(y_true, y_pred),
-        "balanced_accuracy": metrics.balanced_accuracy_score(y_true, y_pred),
-        "hamming_loss": metrics.hamming_loss(y_true, y_pred),
-        "jaccard": {
-            average: metrics.jaccard_score(y_true, y_pred, labels=real, average=average, zero_division=0)
-            if real
-            else None
-            for average in ("micro", "macro", "weighted")
-        },
-        "mcc": metrics.matthews_corrcoef(y_true, y_pred) if mcc_defined(y_true, y_pred) else None,
-    }
-
-
-def mcc_defined(y_true: Any, y_pred: Any) -> bool:
-    """MCC divides by the spread of the truth and of the prediction: with one class in either it is 0/0, which
-    scikit-learn reports as 0 (a perfect model on a label in every image would score 0); we report None."""
-    return len(set(list(y_true))) > 1 and len(set(list(y_pred))) > 1
-
-
-def _multi_label_metrics(
-    pairs: list[tuple[ManifestEntry, ImageResult]], truths: list[set[str]], labels: list[str]
-) -> dict[str, Any]:
-    from sklearn import metrics
-    from sklearn.preprocessing import MultiLabelBinarizer
-
-    binarizer = MultiLabelBinarizer(classes=labels)
-    y_true = binarizer.fit_transform(truths)
-    y_pred = binarizer.transform([{p.label for p in result.predictions} for _, result in pairs])
-    per_label_mcc = {
-        label: metrics.matthews_corrcoef(y_true[:, i], y_pred[:, i])
-        if mcc_defined(y_true[:, i], y_pred[:, i])
-        else None
-        for i, label in enumerate(labels)
-    }
-    per_label_balanced = {
-        label: metrics.balanced_accuracy_score(y_true[:, i], y_pred[:, i]) if len(set(y_true[:, i])) > 1 else None
-        for i, label in enumerate(labels)
-    }
-    return {
-        "kind": "multi-label",
-        "classes": labels,
-        "confusion_matrix": _cooccurrence(pairs, labels),
-        "confusion_matrix_kind": "co-occurrence: rows true labels, columns predicted labels and (none), "
-        "cell the images having both",
-        "per_label_confusion": {
-            label: matrix.tolist()
-            for label, matrix in zip(labels, metrics.multilabel_confusion_matrix(y_true, y_pred), strict=True)
-        },
-        "classification_report": metrics.classification_report(
-            y_true, y_pred, target_names=labels, output_dict=True, zero_division=0
-        ),
-        **_averages(y_true, y_pred, None),
-        "accuracy": metrics.accuracy_score(y_true, y_pred),
-        "balanced_accuracy": _mean_defined(per_label_balanced.values()),
-        "balanced_accuracy_per_label": per_label_balanced,
-        "hamming_loss": metrics.hamming_loss(y_true, y_pred),
-        "jaccard": {
-            average: metrics.jaccard_score(y_true, y_pred, average=average, zero_division=0)
-            for average in ("micro", "macro", "weighted", "samples")
-        },
-        "mcc": _mean_defined(per_label_mcc.values()),
-        "mcc_per_label": per_label_mcc,
-    }
-
-
-def _mean_defined(values: Iterable[float | None]) -> float | None:
-    """The mean of the defined values; None (shown n/a) when none is."""
-    defined = [value for value in values if value is not None]
-    return sum(defined) / len(defined) if defined else None
-
-
-def _averages(y_true: Any, y_pred: Any, classes: list[str] | None) -> dict[str, Any]:
-    from sklearn.metrics import precision_recall_fscore_support
-
-    averages = {}
-    for average in ("micro", "macro", "weighted"):
-        if classes == []:
-            averages[average] = {"precision": None, "recall": None, "f1": None}
-            continue
-        precision, recall, f1, _ = precision_recall_fscore_support(
-            y_true, y_pred, labels=classes, average=average, zero_division=0
-        )
-        averages[average] = {"precision": precision, "recall": recall, "f1": f1}
-    return averages
-
-
-def _cooccurrence(pairs: list[tuple[ManifestEntry, ImageResult]], labels: list[str]) -> list[list[int]]:
-    """Rows: ground-truth labels; columns: predicted labels and NO_LABEL; cell: images having both."""
-    columns = [*labels, NO_LABEL]
-    matrix = [[0] * len(columns) for _ in labels]
-    for entry, result in pairs:
-        predicted = {p.label for p in result.predictions} or {NO_LABEL}
-        for truth in _image_labels(entry):
-            for label in predicted:
-                matrix[labels.index(truth)][columns.index(label)] += 1
-    return matrix
-
-
 def classification_curves(pairs: list[tuple[ManifestEntry, ImageResult]], labels: list[str]) -> dict[str, LabelCurve]:
-    curves = {label: LabelCurve(label, sum(label in _image_labels(entry) for entry, _ in pairs)) for label in labels}
+    curves = {label: LabelCurve(label, sum(label in entry.all_labels for entry, _ in pairs)) for label in labels}
     for entry, result in pairs:
         best: dict[str, float] = {}
         for prediction in result.predictions:
             best[prediction.label] = max(best.get(prediction.label, 0.0), prediction.confidence)
-        truth = _image_labels(entry)
+        truth = entry.all_labels
         for label, confidence in best.items():
             curves[label].predictions.append(ScoredPrediction(entry.key, label, confidence, label in truth))
     return curves
@@ -452,7 +168,7 @@ def classification_diagnostics(pairs: list[tuple[ManifestEntry, ImageResult]]) -
     false_negatives: dict[str, list[str]] = defaultdict(list)
     per_image = {}
     for entry, result in pairs:
-        truth, predicted = _image_labels(entry), {p.label for p in result.predictions}
+        truth, predicted = entry.all_labels, {p.label for p in result.predictions}
         for label in sorted(predicted - truth):
             false_positives[label].append(entry.key)
             confused.update((actual, label) for actual in truth - predicted)
@@ -529,8 +245,8 @@ def detection_metrics(
     for label, curve in curves.items():
         true_positives = sum(p.true_positive for p in curve.predictions)
         false_positive_count = len(curve.predictions) - true_positives
-        precision = _ratio(true_positives, len(curve.predictions))
-        recall = _ratio(true_positives, curve.ground_truth)
+        precision = ratio(true_positives, len(curve.predictions))
+        recall = ratio(true_positives, curve.ground_truth)
         per_label[label] = {
             "ground_truth": curve.ground_truth,
             "true_positives": true_positives,
@@ -538,7 +254,7 @@ def detection_metrics(
             "false_negatives": curve.ground_truth - true_positives,
             "precision": precision,
             "recall": recall,
-            "f1": _defined_f1(precision, recall),
+            "f1": defined_f1(precision, recall),
             "average_precision": curve.average_precision(),
         }
     scored = [value["average_precision"] for value in per_label.values() if value["average_precision"] is not None]
@@ -546,8 +262,8 @@ def detection_metrics(
         name: sum(value[name] for value in per_label.values())
         for name in ("true_positives", "false_positives", "false_negatives")
     }
-    micro_precision = _ratio(totals["true_positives"], totals["true_positives"] + totals["false_positives"])
-    micro_recall = _ratio(totals["true_positives"], totals["true_positives"] + totals["false_negatives"])
+    micro_precision = ratio(totals["true_positives"], totals["true_positives"] + totals["false_positives"])
+    micro_recall = ratio(totals["true_positives"], totals["true_positives"] + totals["false_negatives"])
     detection = {
         "iou_threshold": iou_threshold,
         "ap_interpolation": "all-point (PASCAL VOC 2010+): area under the precision envelope",
@@ -557,7 +273,7 @@ def detection_metrics(
             **totals,
             "precision": micro_precision,
             "recall": micro_recall,
-            "f1": _defined_f1(micro_precision, micro_recall),
+            "f1": defined_f1(micro_precision, micro_recall),
         },
     }
     return curves, detection, _diagnostics(confused, false_positives, false_negatives, per_image)

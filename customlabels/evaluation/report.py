@@ -25,7 +25,8 @@ from customlabels.datasets.anchors import gallery_anchor
 from customlabels.datasets.manifest import ManifestEntry
 from customlabels.escaping import shown
 from customlabels.evaluation.compare import comparison_document, differences, headline
-from customlabels.evaluation.evaluate import NO_LABEL, Evaluation
+from customlabels.evaluation.evaluate import Evaluation
+from customlabels.evaluation.image_level import NO_LABEL
 from customlabels.outputs import PLOT_METADATA, KeyFolder, NotSaved, local_name
 from customlabels.plots import agg_pyplot
 from customlabels.results.model import ImageResult

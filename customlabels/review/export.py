@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from customlabels.datasets.manifest import CLASSIFICATION, MULTILABEL, OBJECT_DETECTION, Box, KeyMatcher, ManifestEntry
-from customlabels.evaluation.evaluate import match_detections
+from customlabels.evaluation.matching import match_detections
 from customlabels.results.model import Prediction, result_from_document
 
 ATTRIBUTE = "review"

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from customlabels.datasets.manifest import ManifestEntry
-from customlabels.evaluation.evaluate import match_detections
+from customlabels.evaluation.matching import match_detections
 from customlabels.results.model import Prediction
 from customlabels.visualize.pictures import TruthBox
 

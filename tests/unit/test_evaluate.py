@@ -7,13 +7,10 @@ import pytest
 from sklearn import metrics
 
 from customlabels.datasets.manifest import CLASSIFICATION, MULTILABEL, Box, parse_line
-from customlabels.evaluation.evaluate import (
-    NO_LABEL,
-    LabelCurve,
-    ScoredPrediction,
-    evaluate,
-    iou,
-)
+from customlabels.evaluation.curves import LabelCurve, ScoredPrediction
+from customlabels.evaluation.evaluate import evaluate
+from customlabels.evaluation.image_level import NO_LABEL
+from customlabels.evaluation.matching import iou
 from customlabels.results.model import ImageResult, Prediction
 from customlabels.results.reading import results_from_snapshot_line
 from helpers import ENTRIES, RESULTS, detection, entry
