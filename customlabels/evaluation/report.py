@@ -14,7 +14,9 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path, PurePosixPath
+from string import Template
 from typing import Any
 from urllib.parse import quote
 
@@ -109,7 +111,7 @@ def write_report(
     sections += [_errors_section(evaluations, pictures), _missing_section(evaluations)]
     title = "Evaluation" if len(names) == 1 else "Comparison of " + ", ".join(names)
     index = folder / "index.html"
-    index.write_text(PAGE.format(title=html.escape(title), body="".join(sections)), encoding="utf-8")
+    index.write_text(_page(html.escape(title), "".join(sections)), encoding="utf-8")
     return index
 
 
@@ -643,59 +645,16 @@ def _glossary(terms: list[str]) -> str:
     )
 
 
+def _page(title: str, body: str) -> str:
+    """The report's page (templates/report.html: its layout and style) around the escaped title and the sections.
+    One pass of `string.Template`: a title or section holding `$body` stays text."""
+    template = resources.files(__package__).joinpath("templates/report.html").read_text(encoding="utf-8")
+    return Template(template).substitute(title=title, body=body)
+
+
 def relative_href(target: Path, folder: Path) -> str:
     """`target` as a link from a page in `folder` (both on the file system)."""
     return Path(os.path.relpath(target.resolve(), folder.resolve())).as_posix()
-
-
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style>
-:root {{ --ink:#1f2937; --muted:#6b7280; --line:#e5e7eb; --accent:#2563eb; --good:#15803d; --bad:#b91c1c; }}
-* {{ box-sizing:border-box; }}
-body {{ margin:0; font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; color:var(--ink);
-       background:#f8fafc; }}
-main {{ max-width:1200px; margin:0 auto; padding:1rem clamp(.75rem,3vw,2rem) 3rem; }}
-header {{ background:#fff; border:1px solid var(--line); border-radius:10px; padding:1rem 1.25rem; margin:1rem 0; }}
-h1 {{ margin:.2rem 0 .8rem; font-size:1.6rem; }}
-h2 {{ margin:0 0 .6rem; font-size:1.25rem; }}
-h3 {{ margin:1.2rem 0 .4rem; font-size:1.05rem; }}
-h4 {{ margin:1rem 0 .3rem; font-size:1rem; }}
-h5 {{ margin:.6rem 0 .3rem; font-size:.95rem; color:var(--muted); }}
-section {{ background:#fff; border:1px solid var(--line); border-radius:10px; padding:1rem 1.25rem; margin:1rem 0; }}
-dl.context {{ display:grid; grid-template-columns:max-content 1fr; gap:.25rem 1rem; margin:0; }}
-dl.context dt {{ font-weight:600; color:var(--muted); }}
-dl.context dd {{ margin:0; overflow-wrap:anywhere; }}
-dl.glossary {{ display:grid; grid-template-columns:max-content 1fr; gap:.1rem 1rem; color:var(--muted);
-              font-size:.9rem; }}
-dl.glossary dt {{ font-weight:600; }} dl.glossary dd {{ margin:0; }}
-code {{ font-size:.9em; background:#f1f5f9; padding:.05rem .3rem; border-radius:4px; overflow-wrap:anywhere; }}
-.scroll {{ overflow-x:auto; max-width:100%; }}
-table {{ border-collapse:collapse; margin:.5rem 0 1rem; font-variant-numeric:tabular-nums; }}
-th, td {{ border:1px solid var(--line); padding:.35rem .65rem; text-align:right; }}
-th {{ background:#f1f5f9; }}
-td:first-child, th:first-child {{ text-align:left; }}
-td.meaning {{ max-width:32rem; text-align:left; color:var(--muted); }}
-table.matrix td.cell {{ min-width:4rem; height:3rem; text-align:center; font-size:1.15rem; font-weight:600; }}
-table.matrix td.diagonal {{ outline:2px solid var(--good); outline-offset:-3px; }}
-table.matrix th.axis {{ text-align:center; color:var(--muted); background:#fff; }}
-table.matrix th.vertical {{ writing-mode:vertical-rl; transform:rotate(180deg); }}
-.curves {{ display:flex; flex-wrap:wrap; gap:1rem; }}
-.curves img {{ max-width:100%; height:auto; }}
-figure {{ margin:0; }}
-figcaption {{ font-size:.85rem; color:var(--muted); overflow-wrap:anywhere; }}
-.grid {{ display:grid; grid-template-columns:repeat(auto-fill,minmax(200px,1fr)); gap:.75rem; }}
-.thumb img {{ width:100%; height:auto; border-radius:6px; border:1px solid var(--line); display:block; }}
-.no-picture {{ display:block; padding:2rem .5rem; text-align:center; background:#f1f5f9; border-radius:6px;
-              color:var(--muted); }}
-.side-by-side {{ display:grid; grid-template-columns:repeat(auto-fill,minmax(220px,360px)); gap:.75rem; }}
-.verdict.right b {{ color:var(--good); }} .verdict.wrong b {{ color:var(--bad); }}
-.counts {{ color:var(--muted); font-size:.85rem; }}
-a {{ color:var(--accent); }}
-</style></head>
-<body><main>{body}</main></body></html>
-"""
 
 
 # --- terminal -----------------------------------------------------------------------------------------------------
