@@ -137,6 +137,7 @@ def _galleries(specs: list[tuple[str | None, str]], models: dict[str, str]) -> d
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
+    from customlabels.cli import evaluation_tables
     from customlabels.datasets.manifest import ManifestError, read_manifest
     from customlabels.evaluation import evaluate
     from customlabels.evaluation import report as evaluation_report
@@ -170,12 +171,12 @@ def evaluate_command(args: argparse.Namespace) -> int:
             raise CommandError(f"--results {source}: {error}") from None
     if len(evaluations) == 1:
         evaluation = next(iter(evaluations.values()))
-        evaluation_report.print_summary(evaluation, console)
+        evaluation_tables.print_summary(evaluation, console)
         document = evaluation.to_json()
     else:
         from customlabels.evaluation.compare import comparison_document
 
-        evaluation_report.print_comparison(evaluations, console)
+        evaluation_tables.print_comparison(evaluations, console)
         document = comparison_document(evaluations)
     if args.json:
         Path(args.json).write_text(json.dumps(document, indent=2, default=float), encoding="utf-8")

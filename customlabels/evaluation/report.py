@@ -20,15 +20,12 @@ from string import Template
 from typing import Any
 from urllib.parse import quote
 
-from rich.console import Console
-from rich.table import Table
-
 from customlabels.datasets.anchors import gallery_anchor
 from customlabels.datasets.manifest import ManifestEntry
-from customlabels.escaping import shown
 from customlabels.evaluation.charts import pr_curves_png
 from customlabels.evaluation.compare import comparison_document, differences, headline
 from customlabels.evaluation.evaluate import Evaluation
+from customlabels.evaluation.glossary import IMAGE_LEVEL_ROWS, MEANINGS, number_text
 from customlabels.evaluation.image_level import NO_LABEL
 from customlabels.outputs import KeyFolder, NotSaved, local_name
 from customlabels.results.model import ImageResult
@@ -39,23 +36,6 @@ Drawer = Callable[[ManifestEntry, ImageResult], Any]
 THUMBNAIL_WIDTH = 360
 PICTURES_PER_SECTION = 24
 """Past this many, a section lists the rest as links: the report stays quick to open on a large test set."""
-
-MEANINGS = {
-    "precision": "Of what the model predicted, the share that is right.",
-    "recall": "Of what is there, the share the model found.",
-    "F1": "The harmonic mean of precision and recall: high only when both are.",
-    "AP": "Average precision: the area under the precision-recall curve, every threshold at once.",
-    "mAP": "The mean of AP over the labels that have ground truth.",
-    "accuracy": "The share of images whose predicted labels are exactly right.",
-    "balanced accuracy": "The mean recall per class: a rare class counts as much as a common one.",
-    "Hamming loss": "The share of (image, label) decisions that are wrong; lower is better.",
-    "Jaccard": "Intersection over union of the predicted and true label sets; 1 is a perfect match.",
-    "MCC": "Matthews correlation: 1 perfect, 0 no better than chance, -1 always wrong; n/a when only one class "
-    "occurs in the truth or the prediction.",
-    "micro": "Averaged over every decision: common labels weigh more.",
-    "macro": "The plain mean over the labels (the real ones, never (none)): every label weighs the same.",
-    "weighted": "The mean over the labels weighted by how often each is true.",
-}
 
 
 @dataclass(frozen=True)
@@ -144,7 +124,7 @@ def _header(evaluations: dict[str, Evaluation], context: ReportContext, data_nam
             if context.thresholds
             else "as the results were made (each result holds nothing below its own)",
         ),
-        ("target precision", _number(context.target_precision)),
+        ("target precision", number_text(context.target_precision)),
         (
             "task",
             f"{html.escape(first.image_level['kind'])}, "
@@ -182,7 +162,11 @@ def _headline_section(evaluations: dict[str, Evaluation]) -> str:
     ]
     rows = [
         [label]
-        + [_number(headlines[name]["per_label"].get(label, {}).get(key)) for _, key in metrics for name in evaluations]
+        + [
+            number_text(headlines[name]["per_label"].get(label, {}).get(key))
+            for _, key in metrics
+            for name in evaluations
+        ]
         for label in labels
     ]
     summary_rows = []
@@ -191,10 +175,10 @@ def _headline_section(evaluations: dict[str, Evaluation]) -> str:
         summary_rows.append(
             [
                 name,
-                _number(summary["mean_average_precision"]),
-                _number(summary["precision"]),
-                _number(summary["recall"]),
-                _number(summary["f1"]),
+                number_text(summary["mean_average_precision"]),
+                number_text(summary["precision"]),
+                number_text(summary["recall"]),
+                number_text(summary["f1"]),
             ]
         )
     averaged = "micro" if level == "detection" else "macro"
@@ -215,9 +199,9 @@ def _headline_section(evaluations: dict[str, Evaluation]) -> str:
 def _image_level_section(evaluations: dict[str, Evaluation]) -> str:
     names = list(evaluations)
     rows = []
-    for metric, meaning, pick in _IMAGE_LEVEL_ROWS:
+    for metric, meaning, pick in IMAGE_LEVEL_ROWS:
         values = [pick(evaluation.image_level) for evaluation in evaluations.values()]
-        rows.append([metric, *[_number(value) for value in values], meaning])
+        rows.append([metric, *[number_text(value) for value in values], meaning])
     first = next(iter(evaluations.values())).image_level
     kind = (
         "single-label: each image has at most one true label (an image without any is of the class (none)); "
@@ -232,29 +216,6 @@ def _image_level_section(evaluations: dict[str, Evaluation]) -> str:
     )
 
 
-def _pick(*path: str) -> Callable[[dict[str, Any]], Any]:
-    def pick(values: dict[str, Any]) -> Any:
-        for part in path:
-            values = values.get(part) if isinstance(values, dict) else None
-        return values
-
-    return pick
-
-
-_IMAGE_LEVEL_ROWS = [
-    *[
-        (f"{average} {name}", MEANINGS[average] + " " + MEANINGS[name if name != "f1" else "F1"], _pick(average, name))
-        for average in ("micro", "macro", "weighted")
-        for name in ("precision", "recall", "f1")
-    ],
-    ("accuracy", MEANINGS["accuracy"], _pick("accuracy")),
-    ("balanced accuracy", MEANINGS["balanced accuracy"], _pick("balanced_accuracy")),
-    ("Hamming loss", MEANINGS["Hamming loss"], _pick("hamming_loss")),
-    ("Jaccard (macro)", MEANINGS["Jaccard"], _pick("jaccard", "macro")),
-    ("MCC", MEANINGS["MCC"], _pick("mcc")),
-]
-
-
 def _classification_report_section(evaluations: dict[str, Evaluation]) -> str:
     parts = [
         "<section><h2>Classification report</h2><p>scikit-learn's, per image label; support is the number "
@@ -265,16 +226,16 @@ def _classification_report_section(evaluations: dict[str, Evaluation]) -> str:
         rows = [
             [
                 label,
-                _number(values.get("precision")),
-                _number(values.get("recall")),
-                _number(values.get("f1-score")),
-                _number(values.get("support")),
+                number_text(values.get("precision")),
+                number_text(values.get("recall")),
+                number_text(values.get("f1-score")),
+                number_text(values.get("support")),
             ]
             for label, values in report.items()
             if isinstance(values, dict)
         ]
         if "accuracy" in report:
-            rows.append(["accuracy", "", "", _number(report["accuracy"]), ""])
+            rows.append(["accuracy", "", "", number_text(report["accuracy"]), ""])
         parts.append(
             (f"<h3>{html.escape(name)}</h3>" if len(evaluations) > 1 else "")
             + _table(["label", "precision", "recall", "F1", "support"], rows)
@@ -375,17 +336,17 @@ def _tuning_section(evaluations: dict[str, Evaluation]) -> str:
         for label, tuned in evaluation.tuning["per_label"].items():
             best, lowest = tuned["best_f1"], tuned["reaching_target"]
             reach = (
-                [_number(lowest["threshold"]), _number(lowest["precision"]), _number(lowest["recall"])]
+                [number_text(lowest["threshold"]), number_text(lowest["precision"]), number_text(lowest["recall"])]
                 if lowest
                 else (["cannot reach it", "", ""] if target is not None else ["n/a", "", ""])
             )
             rows.append(
                 [
                     label,
-                    _number(best["threshold"]),
-                    _number(best["precision"]),
-                    _number(best["recall"]),
-                    _number(best["f1"]),
+                    number_text(best["threshold"]),
+                    number_text(best["precision"]),
+                    number_text(best["recall"]),
+                    number_text(best["f1"]),
                     *reach,
                 ]
             )
@@ -567,14 +528,6 @@ class _Pictures:
 # --- helpers -----------------------------------------------------------------------------------------------------
 
 
-def _number(value: Any) -> str:
-    if value is None:
-        return "n/a"
-    if isinstance(value, float) and value.is_integer() and abs(value) > 1:
-        return str(int(value))
-    return f"{value:.3f}" if isinstance(value, float) else str(value)
-
-
 def _code(text: str) -> str:
     return f"<code>{html.escape(text)}</code>"
 
@@ -611,111 +564,3 @@ def _page(title: str, body: str) -> str:
 def relative_href(target: Path, folder: Path) -> str:
     """`target` as a link from a page in `folder` (both on the file system)."""
     return Path(os.path.relpath(target.resolve(), folder.resolve())).as_posix()
-
-
-# --- terminal -----------------------------------------------------------------------------------------------------
-
-
-def _image_level_rows(evaluation: Evaluation) -> list[tuple[str, Any]]:
-    return [(metric, pick(evaluation.image_level)) for metric, _, pick in _IMAGE_LEVEL_ROWS]
-
-
-def _tuning_rows(evaluation: Evaluation) -> list[list[str]]:
-    rows = []
-    for label, tuned in evaluation.tuning["per_label"].items():
-        best, lowest = tuned["best_f1"], tuned["reaching_target"]
-        rows.append(
-            [
-                label,
-                _number(best["threshold"]),
-                _number(best["f1"]),
-                _number(best["precision"]),
-                _number(best["recall"]),
-                _number(lowest["threshold"]) if lowest else "n/a",
-                _number(lowest["precision"]) if lowest else "n/a",
-            ]
-        )
-    return rows
-
-
-def print_summary(evaluation: Evaluation, console: Console) -> None:
-    console.print(
-        f"[bold]{evaluation.images}[/] images in the manifest, [bold]{evaluation.matched}[/] with a result"
-        + (f", [red]{len(evaluation.missing)} without[/] (counted as predicting nothing)" if evaluation.missing else "")
-        + (f", [yellow]{len(evaluation.errors)} with an error result[/]" if evaluation.errors else "")
-        + (
-            f"; {len(evaluation.unmatched_results)} result(s) not in the manifest (ignored)"
-            if evaluation.unmatched_results
-            else ""
-        )
-    )
-    table = Table(title=f"Image labels ({evaluation.image_level['kind']})")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for name, value in _image_level_rows(evaluation):
-        table.add_row(shown(name), _number(value))
-    console.print(table)
-    if evaluation.detection:
-        detection = evaluation.detection
-        table = Table(
-            title=f"Detection at IoU {detection['iou_threshold']} (mAP {_number(detection['mean_average_precision'])})"
-        )
-        for column in ("label", "GT", "TP", "FP", "FN", "precision", "recall", "F1", "AP"):
-            table.add_column(column, justify="left" if column == "label" else "right")
-        for label, v in detection["per_label"].items():
-            table.add_row(
-                shown(label),
-                str(v["ground_truth"]),
-                str(v["true_positives"]),
-                str(v["false_positives"]),
-                str(v["false_negatives"]),
-                _number(v["precision"]),
-                _number(v["recall"]),
-                _number(v["f1"]),
-                _number(v["average_precision"]),
-            )
-        console.print(table)
-    if evaluation.tuning["per_label"]:
-        target = evaluation.tuning["target_precision"]
-        table = Table(title="Threshold tuning" + (f" (target precision {target})" if target is not None else ""))
-        for column in ("label", "best-F1 threshold", "F1", "precision", "recall", "reaching target", "precision"):
-            table.add_column(column, justify="left" if column == "label" else "right")
-        for label, *numbers in _tuning_rows(evaluation):
-            table.add_row(shown(label), *numbers)
-        console.print(table)
-    confused = evaluation.diagnostics.get("most_confused", [])
-    if confused:
-        console.print(
-            "Most confused: "
-            + ", ".join(shown(f"{d['actual']} -> {d['predicted']} ({d['count']})") for d in confused[:5])
-        )
-
-
-def print_comparison(evaluations: dict[str, Evaluation], console: Console) -> None:
-    """The headline of every model, one row per label and model (narrow enough for any terminal), and how many
-    images they disagree on."""
-    headlines = {name: headline(evaluation) for name, evaluation in evaluations.items()}
-    table = Table(title="Models compared (" + next(iter(headlines.values()))["level"] + ")")
-    table.add_column("label")
-    table.add_column("model", no_wrap=True)
-    for metric in ("precision", "recall", "F1", "AP"):
-        table.add_column(metric, justify="right")
-    labels = sorted({label for value in headlines.values() for label in value["per_label"]})
-    for label in labels:
-        for index, name in enumerate(evaluations):
-            values = headlines[name]["per_label"].get(label, {})
-            table.add_row(
-                shown(label) if index == 0 else "",
-                shown(name),
-                *[_number(values.get(key)) for key in ("precision", "recall", "f1", "average_precision")],
-                end_section=index == len(evaluations) - 1,
-            )
-    for index, name in enumerate(evaluations):
-        summary = headlines[name]["summary"]
-        table.add_row(
-            "[b]all[/] (mAP)" if index == 0 else "",
-            shown(name),
-            *[_number(summary.get(key)) for key in ("precision", "recall", "f1", "mean_average_precision")],
-        )
-    console.print(table)
-    console.print(f"{len(differences(evaluations))} image(s) where one model is right and another wrong")
