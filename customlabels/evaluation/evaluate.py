@@ -9,7 +9,6 @@ every threshold and the tuning (`curves`). The results come already read (`custo
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +76,10 @@ class Evaluation:
         return {"min_confidence": min(labels.values()) if labels else None, "labels": labels}
 
 
+Pairs = list[tuple[ManifestEntry, ImageResult]]
+"""Each manifest line with its result (an empty one where there is none)."""
+
+
 def evaluate(
     entries: list[ManifestEntry],
     results: list[ImageResult],
@@ -84,6 +87,42 @@ def evaluate(
     iou_threshold: float = 0.5,
     target_precision: float | None = None,
 ) -> Evaluation:
+    """Every number of the results against the manifest: detection metrics when either side has boxes, else
+    classification; an image without a result, or with an error, counts as predicting nothing."""
+    by_entry, unmatched = _pair(entries, results)
+    pairs = [(entry, by_entry.get(entry.line, ImageResult(entry.key))) for entry in entries]
+    labels = sorted(
+        {label for entry in entries for label in entry.all_labels}
+        | {p.label for _, result in pairs for p in result.predictions}
+    )
+    if _is_detection(pairs):
+        curves, detection, diagnostics = detection_metrics(pairs, labels, iou_threshold)
+    else:
+        curves, detection, diagnostics = classification_curves(pairs, labels), None, classification_diagnostics(pairs)
+    return Evaluation(
+        images=len(entries),
+        matched=len(by_entry),
+        missing=[entry.key for entry in entries if entry.line not in by_entry],
+        errors={result.key: result.error for result in by_entry.values() if result.error},
+        unmatched_results=unmatched,
+        labels=labels,
+        image_level=image_level_metrics(pairs, labels),
+        detection=detection,
+        curves=curves,
+        tuning={
+            "target_precision": target_precision,
+            "per_label": {label: curve.tune(target_precision) for label, curve in curves.items() if curve.predictions},
+        },
+        diagnostics=diagnostics,
+        iou_threshold=iou_threshold,
+        model_versions=sorted({result.model for result in by_entry.values() if result.model}),
+        pairs=pairs,
+    )
+
+
+def _pair(entries: list[ManifestEntry], results: list[ImageResult]) -> tuple[dict[int, ImageResult], list[str]]:
+    """Each result on its manifest line (by the end of its key), and the keys of those on none; none matched at
+    all is NoMatchingResults, which would otherwise score as a table of zeros."""
     matcher = KeyMatcher(entries)
     by_entry: dict[int, ImageResult] = {}
     unmatched = []
@@ -95,44 +134,13 @@ def evaluate(
             by_entry[entry.line] = result
     if not by_entry:
         raise NoMatchingResults(_no_match_message(entries, results))
-    missing = [entry.key for entry in entries if entry.line not in by_entry]
-    errors = {result.key: result.error for result in by_entry.values() if result.error}
-    # An image without a result, or with an error, predicted nothing: it counts, it is not dropped.
-    pairs = [(entry, by_entry.get(entry.line, ImageResult(entry.key))) for entry in entries]
-    # Boxes on either side make it detection: a data set whose images are all empty is scored by its boxes too.
-    detection_task = any(entry.boxes for entry in entries) or any(
-        p.box is not None for _, result in pairs for p in result.predictions
-    )
-    labels = sorted(
-        {label for entry in entries for label in entry.all_labels}
-        | {p.label for _, result in pairs for p in result.predictions}
-    )
+    return by_entry, unmatched
 
-    image_level = image_level_metrics(pairs, labels)
-    if detection_task:
-        curves, detection, diagnostics = detection_metrics(pairs, labels, iou_threshold)
-    else:
-        curves, detection, diagnostics = classification_curves(pairs, labels), None, classification_diagnostics(pairs)
-    tuning = {
-        "target_precision": target_precision,
-        "per_label": {label: curve.tune(target_precision) for label, curve in curves.items() if curve.predictions},
-    }
-    model_versions = sorted({result.model for result in by_entry.values() if result.model})
-    return Evaluation(
-        len(entries),
-        len(by_entry),
-        missing,
-        errors,
-        unmatched,
-        labels,
-        image_level,
-        detection,
-        curves,
-        tuning,
-        diagnostics,
-        iou_threshold,
-        model_versions,
-        pairs,
+
+def _is_detection(pairs: Pairs) -> bool:
+    """Boxes on either side make it detection: a data set whose images are all empty is scored by its boxes too."""
+    return any(entry.boxes for entry, _ in pairs) or any(
+        p.box is not None for _, result in pairs for p in result.predictions
     )
 
 
@@ -150,7 +158,7 @@ def _no_match_message(entries: list[ManifestEntry], results: list[ImageResult]) 
     )
 
 
-def classification_curves(pairs: list[tuple[ManifestEntry, ImageResult]], labels: list[str]) -> dict[str, LabelCurve]:
+def classification_curves(pairs: Pairs, labels: list[str]) -> dict[str, LabelCurve]:
     curves = {label: LabelCurve(label, sum(label in entry.all_labels for entry, _ in pairs)) for label in labels}
     for entry, result in pairs:
         best: dict[str, float] = {}
@@ -162,118 +170,115 @@ def classification_curves(pairs: list[tuple[ManifestEntry, ImageResult]], labels
     return curves
 
 
-def classification_diagnostics(pairs: list[tuple[ManifestEntry, ImageResult]]) -> dict[str, Any]:
-    confused: Counter[tuple[str, str]] = Counter()
-    false_positives: dict[str, list[str]] = defaultdict(list)
-    false_negatives: dict[str, list[str]] = defaultdict(list)
-    per_image = {}
+def classification_diagnostics(pairs: Pairs) -> dict[str, Any]:
+    found = _Diagnostics()
     for entry, result in pairs:
         truth, predicted = entry.all_labels, {p.label for p in result.predictions}
         for label in sorted(predicted - truth):
-            false_positives[label].append(entry.key)
-            confused.update((actual, label) for actual in truth - predicted)
+            found.false_positives[label].append(entry.key)
+            found.confused.update((actual, label) for actual in truth - predicted)
         for label in sorted(truth - predicted):
-            false_negatives[label].append(entry.key)
-        per_image[entry.key] = _image_counts(
-            result, len(truth & predicted), len(predicted - truth), len(truth - predicted)
-        )
-    return _diagnostics(confused, false_positives, false_negatives, per_image)
+            found.false_negatives[label].append(entry.key)
+        found.image(entry.key, result, len(truth & predicted), len(predicted - truth), len(truth - predicted))
+    return found.to_json()
 
 
-def _image_counts(
-    result: ImageResult,
-    true_positives: int,
-    false_positives: int,
-    false_negatives: int,
-) -> dict[str, Any]:
-    """One image's verdict; `result_key` is the key the pipeline read (what the gallery is keyed by)."""
-    return {
-        "result_key": result.key,
-        "true_positives": true_positives,
-        "false_positives": false_positives,
-        "false_negatives": false_negatives,
-    }
+@dataclass
+class _Diagnostics:
+    """What went wrong, gathered image by image: the most confused pairs (actual, predicted), the images of each
+    label's false positives and negatives, and each image's counts."""
 
+    confused: Counter[tuple[str, str]] = field(default_factory=Counter)
+    false_positives: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    false_negatives: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    per_image: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-def _diagnostics(
-    confused: Counter,
-    false_positives: Mapping[str, list[str]],
-    false_negatives: Mapping[str, list[str]],
-    per_image: dict[str, dict[str, Any]],
-) -> dict[str, Any]:
-    return {
-        "most_confused": [
-            {"actual": actual, "predicted": predicted, "count": count}
-            for (actual, predicted), count in confused.most_common(10)
-        ],
-        "false_positive_images": {label: sorted(set(keys)) for label, keys in sorted(false_positives.items())},
-        "false_negative_images": {label: sorted(set(keys)) for label, keys in sorted(false_negatives.items())},
-        "per_image": per_image,
-    }
+    def image(self, key: str, result: ImageResult, true_positives: int, false_positives: int, misses: int) -> None:
+        """One image's verdict; `result_key` is the key the pipeline read (what the gallery is keyed by)."""
+        self.per_image[key] = {
+            "result_key": result.key,
+            "true_positives": true_positives,
+            "false_positives": false_positives,
+            "false_negatives": misses,
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "most_confused": [
+                {"actual": actual, "predicted": predicted, "count": count}
+                for (actual, predicted), count in self.confused.most_common(10)
+            ],
+            "false_positive_images": {label: sorted(set(keys)) for label, keys in sorted(self.false_positives.items())},
+            "false_negative_images": {label: sorted(set(keys)) for label, keys in sorted(self.false_negatives.items())},
+            "per_image": self.per_image,
+        }
 
 
 def detection_metrics(
-    pairs: list[tuple[ManifestEntry, ImageResult]],
+    pairs: Pairs,
     labels: list[str],
     iou_threshold: float,
 ) -> tuple[dict[str, LabelCurve], dict[str, Any], dict[str, Any]]:
-    curves = {
-        label: LabelCurve(label, sum(box.label == label for entry, _ in pairs for box in entry.boxes))
-        for label in labels
-    }
-    confused: Counter[tuple[str, str]] = Counter()
-    false_positives: dict[str, list[str]] = defaultdict(list)
-    false_negatives: dict[str, list[str]] = defaultdict(list)
-    per_image = {}
-    for entry, result in pairs:
-        verdicts, missed = match_detections(entry, result.predictions, iou_threshold)
-        true_positive_count = sum(verdict for _, verdict, _ in verdicts)
-        per_image[entry.key] = _image_counts(
-            result, true_positive_count, len(verdicts) - true_positive_count, len(missed)
-        )
-        for prediction, true_positive, confused_with in verdicts:
-            curves[prediction.label].predictions.append(
-                ScoredPrediction(entry.key, prediction.label, prediction.confidence, true_positive)
-            )
-            if not true_positive:
-                false_positives[prediction.label].append(entry.key)
-                if confused_with:
-                    confused[(confused_with, prediction.label)] += 1
-        for box in missed:
-            false_negatives[box.label].append(entry.key)
-    per_label = {}
-    for label, curve in curves.items():
-        true_positives = sum(p.true_positive for p in curve.predictions)
-        false_positive_count = len(curve.predictions) - true_positives
-        precision = ratio(true_positives, len(curve.predictions))
-        recall = ratio(true_positives, curve.ground_truth)
-        per_label[label] = {
-            "ground_truth": curve.ground_truth,
-            "true_positives": true_positives,
-            "false_positives": false_positive_count,
-            "false_negatives": curve.ground_truth - true_positives,
-            "precision": precision,
-            "recall": recall,
-            "f1": defined_f1(precision, recall),
-            "average_precision": curve.average_precision(),
-        }
+    """Every detection matched (`matching`): each label's curve, the counts per label and in all, and the
+    diagnostics."""
+    curves, found = _match_all(pairs, labels, iou_threshold)
+    per_label = {label: _label_counts(curve) for label, curve in curves.items()}
     scored = [value["average_precision"] for value in per_label.values() if value["average_precision"] is not None]
-    totals = {
-        name: sum(value[name] for value in per_label.values())
-        for name in ("true_positives", "false_positives", "false_negatives")
-    }
-    micro_precision = ratio(totals["true_positives"], totals["true_positives"] + totals["false_positives"])
-    micro_recall = ratio(totals["true_positives"], totals["true_positives"] + totals["false_negatives"])
     detection = {
         "iou_threshold": iou_threshold,
         "ap_interpolation": "all-point (PASCAL VOC 2010+): area under the precision envelope",
         "per_label": per_label,
         "mean_average_precision": sum(scored) / len(scored) if scored else None,
-        "micro": {
-            **totals,
-            "precision": micro_precision,
-            "recall": micro_recall,
-            "f1": defined_f1(micro_precision, micro_recall),
-        },
+        "micro": _micro(per_label),
     }
-    return curves, detection, _diagnostics(confused, false_positives, false_negatives, per_image)
+    return curves, detection, found.to_json()
+
+
+def _match_all(pairs: Pairs, labels: list[str], iou_threshold: float) -> tuple[dict[str, LabelCurve], _Diagnostics]:
+    curves = {
+        label: LabelCurve(label, sum(box.label == label for entry, _ in pairs for box in entry.boxes))
+        for label in labels
+    }
+    found = _Diagnostics()
+    for entry, result in pairs:
+        verdicts, missed = match_detections(entry, result.predictions, iou_threshold)
+        true_positive_count = sum(verdict for _, verdict, _ in verdicts)
+        found.image(entry.key, result, true_positive_count, len(verdicts) - true_positive_count, len(missed))
+        for prediction, true_positive, confused_with in verdicts:
+            curves[prediction.label].predictions.append(
+                ScoredPrediction(entry.key, prediction.label, prediction.confidence, true_positive)
+            )
+            if not true_positive:
+                found.false_positives[prediction.label].append(entry.key)
+                if confused_with:
+                    found.confused[(confused_with, prediction.label)] += 1
+        for box in missed:
+            found.false_negatives[box.label].append(entry.key)
+    return curves, found
+
+
+def _label_counts(curve: LabelCurve) -> dict[str, Any]:
+    true_positives = sum(p.true_positive for p in curve.predictions)
+    precision = ratio(true_positives, len(curve.predictions))
+    recall = ratio(true_positives, curve.ground_truth)
+    return {
+        "ground_truth": curve.ground_truth,
+        "true_positives": true_positives,
+        "false_positives": len(curve.predictions) - true_positives,
+        "false_negatives": curve.ground_truth - true_positives,
+        "precision": precision,
+        "recall": recall,
+        "f1": defined_f1(precision, recall),
+        "average_precision": curve.average_precision(),
+    }
+
+
+def _micro(per_label: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The counts summed over the labels, and the precision, recall and F1 of the sums."""
+    totals = {
+        name: sum(value[name] for value in per_label.values())
+        for name in ("true_positives", "false_positives", "false_negatives")
+    }
+    precision = ratio(totals["true_positives"], totals["true_positives"] + totals["false_positives"])
+    recall = ratio(totals["true_positives"], totals["true_positives"] + totals["false_negatives"])
+    return {**totals, "precision": precision, "recall": recall, "f1": defined_f1(precision, recall)}
