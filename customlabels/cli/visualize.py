@@ -57,36 +57,14 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def visualize_command(args: argparse.Namespace) -> int:
-    from customlabels.results.model import ResultsError
-    from customlabels.visualize import gallery, pictures
+    from customlabels.visualize import gallery
 
     results, images = input_folder("--results", args.results), input_folder("--images", args.images)
     out = output_folder("--out", args.out)
     if args.iou is not None and args.manifest is None:
         raise CommandError("--iou applies to the ground truth: give --manifest too, or leave --iou out")
     entries = _manifest_entries(args.manifest)
-    try:
-        items = pictures.collect(results, images, on_skipped=note_skipped)
-    except ResultsError as error:
-        raise CommandError(str(error)) from None
-    with_result = [item for item in items if item.document is not None]
-    if not with_result:
-        raise CommandError(
-            f"--results {results}: no result JSONs there. Fix: give the folder that `local run --out` "
-            "or `results --out` wrote"
-        )
-    without_image = [item for item in with_result if item.image_path is None]
-    if len(without_image) == len(with_result):
-        raise CommandError(
-            f"--images {images}: none of the {len(without_image)} results' images is there. Fix: give "
-            "the folder the images were uploaded from"
-        )
-    if without_image:
-        console.print(
-            f"[yellow]{len(without_image)} result(s) have no image under --images {images}[/] (drawn as a "
-            f"placeholder), e.g. {shown(without_image[0].name)}",
-            soft_wrap=True,
-        )
+    items = _collect(results, images)
     not_saved = []
     with Progress(
         TextColumn("Drawing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
@@ -117,6 +95,37 @@ def visualize_command(args: argparse.Namespace) -> int:
     console.print(f"  open in a browser: {index.resolve().as_uri()}", soft_wrap=True)
     print_not_saved(not_saved)
     return 1 if not_saved else 0
+
+
+def _collect(results: Path, images: Path) -> list:
+    """Every result paired with its image (visualize.pictures.collect), refused when no result or no image is
+    there, and the results without an image named in one line."""
+    from customlabels.results.model import ResultsError
+    from customlabels.visualize import pictures
+
+    try:
+        items = pictures.collect(results, images, on_skipped=note_skipped)
+    except ResultsError as error:
+        raise CommandError(str(error)) from None
+    with_result = [item for item in items if item.document is not None]
+    if not with_result:
+        raise CommandError(
+            f"--results {results}: no result JSONs there. Fix: give the folder that `local run --out` "
+            "or `results --out` wrote"
+        )
+    without_image = [item for item in with_result if item.image_path is None]
+    if len(without_image) == len(with_result):
+        raise CommandError(
+            f"--images {images}: none of the {len(without_image)} results' images is there. Fix: give "
+            "the folder the images were uploaded from"
+        )
+    if without_image:
+        console.print(
+            f"[yellow]{len(without_image)} result(s) have no image under --images {images}[/] (drawn as a "
+            f"placeholder), e.g. {shown(without_image[0].name)}",
+            soft_wrap=True,
+        )
+    return items
 
 
 def _manifest_entries(path: str | None):
