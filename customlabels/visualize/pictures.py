@@ -283,48 +283,94 @@ def draw(
         key=lambda index: -predictions[index].confidence,
     )
     canvas = ImageDraw.Draw(picture)
-
-    def pixels(box: tuple[float, float, float, float]) -> Rect:
-        left, top, box_width, box_height = box
-        return left * width, top * height, (left + box_width) * width, (top + box_height) * height
-
-    missed: list[tuple[Rect, str, Colour]] = []
-    for truth_box in truth:
-        _dashed_rectangle(canvas, pixels(truth_box.box), max(1, line // 2 + 1), max(4, line * 3))
-        if truth_box.missed(min_confidence):
-            missed.append((pixels(truth_box.box), f"missed {truth_box.label}", colours.get(truth_box.label, GREY_TAB)))
+    missed = _draw_truth(canvas, picture.size, truth, colours, min_confidence, line)
     boxed = [index for index in shown if predictions[index].box is not None]
     for index in reversed(boxed):  # the most confident drawn last, on top
-        _haloed_rectangle(canvas, pixels(predictions[index].box), colours[predictions[index].label], line)
+        _haloed_rectangle(
+            canvas, _pixels(predictions[index].box, picture.size), colours[predictions[index].label], line
+        )
     tabs = [
         (
-            pixels(predictions[index].box),
+            _pixels(predictions[index].box, picture.size),
             _tab_text(predictions[index], (verdicts or {}).get(index)),
             colours[predictions[index].label],
         )
         for index in boxed
     ] + missed
-    corners = place_tabs(
-        [rect for rect, _, _ in tabs], [tab_size(text, typeface) for _, text, _ in tabs], (width, height)
-    )
+    chips = _draw_tabs(canvas, picture.size, tabs, typeface)  # the tabs that found no place go to the caption
+    chips += _image_level_chips(predictions, shown, verdicts, colours, truth_labels, min_confidence)
+    rows = _caption_rows(chips, banner, max(width, MIN_CAPTION_WIDTH), typeface)
+    return _with_rows(picture, rows, typeface) if rows else picture
+
+
+Tab = tuple[Rect, str, Colour]
+"""A tab to place: the box it names (pixels), its text and its colour."""
+Chip = tuple[str, Colour]
+
+
+def _pixels(box: tuple[float, float, float, float], size: tuple[int, int]) -> Rect:
+    """A (left, top, width, height) box of ratios as x0, y0, x1, y1 in pixels of an image of `size`."""
+    width, height = size
+    left, top, box_width, box_height = box
+    return left * width, top * height, (left + box_width) * width, (top + box_height) * height
+
+
+def _draw_truth(
+    canvas: ImageDraw.ImageDraw,
+    size: tuple[int, int],
+    truth: Sequence[TruthBox],
+    colours: dict[str, Colour],
+    min_confidence: float,
+    line: int,
+) -> list[Tab]:
+    """The ground-truth boxes drawn dashed; a tab for each one missed at `min_confidence`."""
+    missed = []
+    for truth_box in truth:
+        _dashed_rectangle(canvas, _pixels(truth_box.box, size), max(1, line // 2 + 1), max(4, line * 3))
+        if truth_box.missed(min_confidence):
+            missed.append(
+                (_pixels(truth_box.box, size), f"missed {truth_box.label}", colours.get(truth_box.label, GREY_TAB))
+            )
+    return missed
+
+
+def _image_level_chips(
+    predictions: Sequence[Prediction],
+    shown: list[int],
+    verdicts: dict[int, bool] | None,
+    colours: dict[str, Colour],
+    truth_labels: dict[str, float | None] | None,
+    min_confidence: float,
+) -> list[Chip]:
+    """A chip per image-level label shown (marked by its verdict), then per true label missed at `min_confidence`."""
+    return [
+        (_tab_text(predictions[i], (verdicts or {}).get(i)), colours[predictions[i].label])
+        for i in shown
+        if predictions[i].box is None
+    ] + [
+        (f"missed {label}", colours.get(label, GREY_TAB))
+        for label, found in (truth_labels or {}).items()
+        if found is None or found < min_confidence
+    ]
+
+
+def _draw_tabs(canvas: ImageDraw.ImageDraw, size: tuple[int, int], tabs: list[Tab], typeface) -> list[Chip]:
+    """Each tab drawn where `place_tabs` finds it a free place; those left over, as chips for the caption."""
+    corners = place_tabs([rect for rect, _, _ in tabs], [tab_size(text, typeface) for _, text, _ in tabs], size)
     leftover = []
     for (_, text, colour), corner in zip(tabs, corners, strict=True):
         if corner is None:
             leftover.append((text, colour))
         else:
             _tab(canvas, *corner, text, colour, typeface)
-    chips = leftover + [
-        (_tab_text(predictions[i], (verdicts or {}).get(i)), colours[predictions[i].label])
-        for i in shown
-        if predictions[i].box is None
-    ]
-    chips += [
-        (f"missed {label}", colours.get(label, GREY_TAB))
-        for label, found in (truth_labels or {}).items()
-        if found is None or found < min_confidence
-    ]
-    row_width = max(width, MIN_CAPTION_WIDTH)
-    rows: list[tuple[Colour, list[tuple[str, Colour]]]] = [
+    return leftover
+
+
+def _caption_rows(
+    chips: list[Chip], banner: tuple[Colour, str] | None, row_width: float, typeface
+) -> list[tuple[Colour, list[Chip]]]:
+    """The rows under the picture: the chips on white, then the banner's text wrapped on its colour."""
+    rows: list[tuple[Colour, list[Chip]]] = [
         (CAPTION_BACKGROUND, row) for row in _chip_rows(chips, row_width, typeface)
     ]
     if banner:
@@ -334,7 +380,7 @@ def draw(
             (colour, [(part, colour)])
             for part in textwrap.wrap(text, characters_per_row, break_long_words=False, break_on_hyphens=False)
         ]
-    return _with_rows(picture, rows, typeface) if rows else picture
+    return rows
 
 
 def _chip_rows(chips: list[tuple[str, Colour]], width: float, typeface) -> list[list[tuple[str, Colour]]]:
