@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from customlabels.cli.common import POSITIVE, console
+from customlabels.cli.common import POSITIVE, console, input_file
 from customlabels.errors import CommandError
 from customlabels.escaping import shown
 
@@ -198,8 +198,7 @@ def _manifest_merge(args: argparse.Namespace) -> int:
     from customlabels.datasets.manifest_merge import merge_files
 
     for name, value in (("BASE", args.base), ("REVIEWED", args.reviewed)):
-        if not Path(value).is_file():
-            raise CommandError(f"{name} {value}: no such file")
+        input_file(name, value)
     try:
         merged = merge_files(Path(args.base), Path(args.reviewed), Path(args.out))
     except ManifestError as error:

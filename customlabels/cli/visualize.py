@@ -7,7 +7,16 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from customlabels.cli.common import PERCENT, console, input_folder, note_skipped, number, output_folder, print_not_saved
+from customlabels.cli.common import (
+    PERCENT,
+    console,
+    input_file,
+    input_folder,
+    note_skipped,
+    number,
+    output_folder,
+    print_not_saved,
+)
 from customlabels.errors import CommandError
 from customlabels.escaping import shown
 
@@ -134,8 +143,7 @@ def _manifest_entries(path: str | None):
 
     if path is None:
         return None
-    if not Path(path).is_file():
-        raise CommandError(f"--manifest {path}: no such file. Fix: give the Ground Truth manifest of these images")
+    input_file("--manifest", path, "give the Ground Truth manifest of these images")
     try:
         return read_manifest(path)
     except ManifestError as error:
