@@ -61,14 +61,8 @@ def _detection_table(detection: dict[str, Any]) -> Table:
     for label, v in detection["per_label"].items():
         table.add_row(
             shown(label),
-            str(v["ground_truth"]),
-            str(v["true_positives"]),
-            str(v["false_positives"]),
-            str(v["false_negatives"]),
-            number_text(v["precision"]),
-            number_text(v["recall"]),
-            number_text(v["f1"]),
-            number_text(v["average_precision"]),
+            *(str(v[count]) for count in ("ground_truth", "true_positives", "false_positives", "false_negatives")),
+            *(number_text(v[rate]) for rate in ("precision", "recall", "f1", "average_precision")),
         )
     return table
 
@@ -82,12 +76,8 @@ def _tuning_table(tuning: dict[str, Any]) -> Table:
         best, lowest = tuned["best_f1"], tuned["reaching_target"]
         table.add_row(
             shown(label),
-            number_text(best["threshold"]),
-            number_text(best["f1"]),
-            number_text(best["precision"]),
-            number_text(best["recall"]),
-            number_text(lowest["threshold"]) if lowest else "n/a",
-            number_text(lowest["precision"]) if lowest else "n/a",
+            *(number_text(best[key]) for key in ("threshold", "f1", "precision", "recall")),
+            *((number_text(lowest["threshold"]), number_text(lowest["precision"])) if lowest else ("n/a", "n/a")),
         )
     return table
 

@@ -41,13 +41,7 @@ def headline_section(evaluations: dict[str, Evaluation]) -> str:
     for name, value in headlines.items():
         summary = value["summary"]
         summary_rows.append(
-            [
-                name,
-                number_text(summary["mean_average_precision"]),
-                number_text(summary["precision"]),
-                number_text(summary["recall"]),
-                number_text(summary["f1"]),
-            ]
+            [name, *(number_text(summary[key]) for key in ("mean_average_precision", "precision", "recall", "f1"))]
         )
     averaged = "micro" if level == "detection" else "macro"
     where = (
