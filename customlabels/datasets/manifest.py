@@ -62,6 +62,11 @@ class Box:
     """Its place (1-based) in the line's `annotations`, to name it in a problem."""
 
 
+def source_ref_key(source_ref: str) -> str:
+    """The object key of a manifest line's `source-ref` (`s3://bucket/a/b.jpg` -> `a/b.jpg`)."""
+    return source_ref.split("://", 1)[-1].split("/", 1)[-1]
+
+
 @dataclass(frozen=True)
 class ManifestEntry:
     line: int
@@ -74,7 +79,7 @@ class ManifestEntry:
     @property
     def key(self) -> str:
         """The object key of `source-ref` (without `s3://bucket/`)."""
-        return self.source_ref.split("://", 1)[-1].split("/", 1)[-1]
+        return source_ref_key(self.source_ref)
 
     @property
     def all_labels(self) -> frozenset[str]:

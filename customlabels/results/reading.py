@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from customlabels.datasets.manifest import CLASSIFICATION, MULTILABEL, OBJECT_DETECTION
+from customlabels.datasets.manifest import CLASSIFICATION, MULTILABEL, OBJECT_DETECTION, source_ref_key
 from customlabels.results.model import (
     ImageResult,
     MalformedResult,
@@ -132,7 +132,7 @@ def results_from_snapshot_line(document: Mapping[str, Any]) -> ImageResult:
     """The predictions of one line of Rekognition's evaluation manifest snapshot: the label attributes
     whose metadata is not human-annotated (the `rekognition-custom-labels-evaluation*` ones); confidences
     there are 0-1 and boxes are pixels of `image_size`."""
-    key = document["source-ref"].split("://", 1)[-1].split("/", 1)[-1]
+    key = source_ref_key(document["source-ref"])
     predictions: list[Prediction] = []
     for attribute, value in document.items():
         metadata = document.get(f"{attribute}-metadata")
