@@ -40,37 +40,51 @@ def load_results(
     (such as `local run`'s summary.json) are ignored; a result file that cannot be read or breaks the contract is
     named to `on_skipped` and left out, and every other result is read."""
     if source.startswith("s3://"):
-        bucket, _, prefix = source[5:].partition("/")
-        keys = [
-            item["Key"]
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-            for item in page.get("Contents", [])
-            if item["Key"].endswith(".json")
-        ]
-        documents = []
-        for key in keys:
-            documents.append((f"s3://{bucket}/{key}", s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
-            if on_progress:
-                on_progress(len(documents), len(keys))
-        return [result for _, result in well_formed(result_documents(documents, on_skipped), on_skipped)]
+        return s3_results(s3, source, on_progress, on_skipped)
     path = Path(source)
     if path.is_file():
-        results = []
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if line.strip():
-                try:
-                    results.append(results_from_snapshot_line(json.loads(line)))
-                except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
-                    raise ResultsError(
-                        f"{path}:{number}: not an evaluation manifest snapshot line ({type(error).__name__}: {error})"
-                    ) from None
-        return results
+        return snapshot_results(path)
     if not path.is_dir():
         raise ResultsError(
             f"--results {source}: no such folder or file (give a folder of result JSONs, "
             "s3://bucket/prefix, or an evaluation manifest snapshot)"
         )
     return [result for _, result in well_formed(folder_result_documents(path, on_skipped), on_skipped)]
+
+
+def s3_results(
+    s3: Any, uri: str, on_progress: Callable[[int, int], None] | None = None, on_skipped: Skipper | None = None
+) -> list[ImageResult]:
+    """The results under `s3://bucket/prefix`: every `.json` object read (`on_progress(done, total)` after each),
+    skipped as a folder's files are."""
+    bucket, _, prefix = uri[5:].partition("/")
+    keys = [
+        item["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for item in page.get("Contents", [])
+        if item["Key"].endswith(".json")
+    ]
+    documents = []
+    for key in keys:
+        documents.append((f"s3://{bucket}/{key}", s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
+        if on_progress:
+            on_progress(len(documents), len(keys))
+    return [result for _, result in well_formed(result_documents(documents, on_skipped), on_skipped)]
+
+
+def snapshot_results(path: Path) -> list[ImageResult]:
+    """The predictions of every line of an evaluation manifest snapshot; a line that is not one raises ResultsError
+    naming it and its line number."""
+    results = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                results.append(results_from_snapshot_line(json.loads(line)))
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
+                raise ResultsError(
+                    f"{path}:{number}: not an evaluation manifest snapshot line ({type(error).__name__}: {error})"
+                ) from None
+    return results
 
 
 def result_documents(
