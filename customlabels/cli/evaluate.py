@@ -200,14 +200,14 @@ def _evaluations(models: dict[str, str], entries, args: argparse.Namespace) -> d
 
 def _print_evaluations(evaluations: dict) -> dict:
     """One model's summary or several side by side on the terminal; the document --json writes."""
-    from customlabels.cli import evaluation_tables
+    from customlabels.cli.evaluation_tables import print_comparison, print_summary
     from customlabels.evaluation.compare import comparison_document
 
     if len(evaluations) == 1:
         evaluation = next(iter(evaluations.values()))
-        evaluation_tables.print_summary(evaluation, console)
+        print_summary(evaluation, console)
         return evaluation.to_json()
-    evaluation_tables.print_comparison(evaluations, console)
+    print_comparison(evaluations, console)
     return comparison_document(evaluations)
 
 
