@@ -107,13 +107,13 @@ def visualize_command(args: argparse.Namespace) -> int:
 
 
 def _collect(results: Path, images: Path) -> list:
-    """Every result paired with its image (visualize.pictures.collect), refused when no result or no image is
+    """Every result paired with its image (visualize.result_images.collect), refused when no result or no image is
     there, and the results without an image named in one line."""
     from customlabels.results.model import ResultsError
-    from customlabels.visualize import pictures
+    from customlabels.visualize import result_images
 
     try:
-        items = pictures.collect(results, images, on_skipped=note_skipped)
+        items = result_images.collect(results, images, on_skipped=note_skipped)
     except ResultsError as error:
         raise CommandError(str(error)) from None
     with_result = [item for item in items if item.document is not None]

@@ -21,6 +21,7 @@ from customlabels.datasets.manifest import KeyMatcher, ManifestEntry
 from customlabels.escaping import json_for_html
 from customlabels.outputs import KeyFolder, NotSaved
 from customlabels.visualize import pictures, truth
+from customlabels.visualize.result_images import ResultImage
 
 THUMBNAIL_SIDE = 360
 VIEW_SIDE = 1280
@@ -63,13 +64,13 @@ def _hex(colour: pictures.Colour) -> str:
     return "#{:02x}{:02x}{:02x}".format(*colour)
 
 
-def image_key(item: pictures.ResultImage) -> str:
+def image_key(item: ResultImage) -> str:
     """The key an image is known by outside the gallery: its result's `Image.Key`, else its path under --images."""
     return item.document["Image"]["Key"] if item.document is not None else item.name
 
 
 def _summary(
-    items: list[pictures.ResultImage], min_confidence: float, manifest: str | None, iou_threshold: float
+    items: list[ResultImage], min_confidence: float, manifest: str | None, iou_threshold: float
 ) -> dict[str, Any]:
     """What the header says: how many images of each status, the models and thresholds the results name."""
     documents = [item.document for item in items if item.document is not None]
@@ -86,10 +87,10 @@ def _summary(
 
 
 def write_gallery(
-    items: list[pictures.ResultImage],
+    items: list[ResultImage],
     out_dir: Path,
     min_confidence: float = 0.0,
-    on_progress: Callable[[pictures.ResultImage], None] | None = None,
+    on_progress: Callable[[ResultImage], None] | None = None,
     entries: list[ManifestEntry] | None = None,
     iou_threshold: float = 0.5,
     manifest_name: str | None = None,
@@ -139,7 +140,7 @@ class _Folders:
             KeyFolder(out_dir / name, on_not_saved) for name in ("pictures", "thumbnails", "views")
         )
 
-    def save(self, item: pictures.ResultImage, rendered: pictures.Rendered) -> tuple[Path, Path, Path]:
+    def save(self, item: ResultImage, rendered: pictures.Rendered) -> tuple[Path, Path, Path]:
         """The item's pictures written; their paths (drawn, thumbnail, view), whether saved or not."""
         (picture_key, fmt), scaled_key = _picture(item.name, rendered.format), f"{item.name}.jpg"
         self.drawn.save_picture(picture_key, rendered.picture, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
@@ -149,7 +150,7 @@ class _Folders:
 
 
 def _card(
-    item: pictures.ResultImage,
+    item: ResultImage,
     in_manifest: bool,
     comparison: truth.Comparison | None,
     paths: tuple[Path, Path, Path],
