@@ -5,7 +5,7 @@ An image is chosen when
 - a detection's confidence falls in the uncertain band [low, high): the model is unsure;
 - nothing was detected (unless left out): a miss is invisible in the results otherwise;
 - with a second model's results, the two disagree: a box of one that no box of the same label of the other
-  overlaps with IoU >= `iou` (customlabels.evaluation's matching, one model standing in for the ground truth), or
+  overlaps with IoU >= `iou` (customlabels.evaluation.matching, one model standing in for the ground truth), or
   an image-level label only one of them gives.
 Images with an error result are not chosen: their fix is the image, not its labels.
 """

@@ -2,7 +2,7 @@
 detection is a true positive, and at which confidence each ground-truth box is found (so that the gallery's
 slider can say which are missed at any threshold).
 
-The matching is customlabels.evaluation's own (`match_detections`, greedy in confidence order), so the gallery
+The matching is evaluate's own (customlabels.evaluation.matching, greedy in confidence order), so the gallery
 never disagrees with `evaluate`.
 """
 
