@@ -1,5 +1,7 @@
-"""The files the tool writes: one way from an S3 key to a local path and the one reader of what it wrote, a writer
-for which a key that cannot be written costs only itself, and the tag that marks the pictures the tool draws.
+"""The files the tool writes: one way from an S3 key to a local path, a writer for which a key that cannot be
+written costs only itself, and the tag that marks the pictures the tool draws. Its users all write (`results
+--out`, `local run --out`, visualize, `evaluate --report`); results folders are read back by
+`customlabels.results.reading`, which needs no mapping: every name keeps its `.json`, and a result names its key.
 
 A key becomes a path under the chosen folder by its `/`-separated segments, each one file or folder name
 (`local_name`). A name keeps every character a file system holds as it is, so ordinary keys read as they always
@@ -75,13 +77,6 @@ def local_name(text: str) -> str:
 def local_path(key: str) -> PurePosixPath:
     """The relative path a key is written under: each `/`-separated segment one `local_name`."""
     return PurePosixPath(*(local_name(segment) for segment in key.split("/")))
-
-
-def result_files(folder: Path) -> list[Path]:
-    """The files under `folder` that can hold a result JSON, recursively and in path order: what `KeyFolder`
-    wrote for result keys keeps their `.json`, however its name was escaped or shortened. The one reader of
-    results folders (`results --out`, `local run --out`) for visualize, evaluate and review."""
-    return sorted(path for path in folder.rglob("*.json") if path.is_file())
 
 
 # --- writing -------------------------------------------------------------------------------------------------

@@ -16,8 +16,8 @@ from botocore.stub import ANY, Stubber
 from PIL import Image
 
 from customlabels.datasets.manifest import Box, ManifestEntry
-from customlabels.evaluation.evaluate import ImageResult, Prediction
 from customlabels.local.lambda_events import sqs_event
+from customlabels.results.model import ImageResult, Prediction
 from customlabels_runtime.inference.logic import Dependencies, PipelineMetrics, Settings
 from customlabels_runtime.model_manager.logic import Settings as ManagerSettings
 

@@ -98,6 +98,14 @@ def input_folder(option: str, value: str | Path, fix: str = "") -> Path:
     return Path(value)
 
 
+def input_file(option: str, value: str | Path, fix: str = "") -> Path:
+    """The existing file given as OPTION (or a positional argument's name), else an error naming it."""
+    if not Path(value).is_file():
+        where = f"{option} {value}" if option else str(value)
+        raise CommandError(f"{where}: no such file" + (f". Fix: {fix}" if fix else ""))
+    return Path(value)
+
+
 def output_folder(option: str, value: str | Path) -> Path:
     """A folder to write into, created where it is written; refused before any work if a file is in its place."""
     if Path(value).exists() and not Path(value).is_dir():

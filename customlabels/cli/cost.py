@@ -52,13 +52,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def cost_command(args: argparse.Namespace) -> int:
-    from customlabels.operations.cost import (
-        Prices,
-        Workload,
-        estimate,
-        inference_unit_hours_per_1000,
-        minimum_inference_unit_hours_per_1000,
-    )
+    from customlabels.operations.cost import Prices, Workload, estimate, minimum_inference_unit_hours_per_1000
 
     workload = Workload(
         images_per_day=args.images_per_day,
@@ -73,6 +67,26 @@ def cost_command(args: argparse.Namespace) -> int:
         raise CommandError("\n".join(problems))
     prices = Prices(inference_unit_hour=args.price_per_iu_hour)
     estimates = {mode: estimate(workload, mode, prices) for mode in ("always-on", "on-demand")}
+    minimum = minimum_inference_unit_hours_per_1000(args.tps_per_inference_unit)
+    console.print(_cost_table(args, workload, estimates, minimum))
+    saved = estimates["always-on"].total - estimates["on-demand"].total
+    console.print(
+        f"On demand saves {saved:.2f} USD a day ({saved / estimates['always-on'].total:.0%}). "
+        "Formula and assumptions: docs/model-lifecycle.md"
+    )
+    console.print(
+        f"The minimum, {minimum:.3f} inference-unit hours per 1,000 images, is the images at the model's "
+        f"capacity ({args.tps_per_inference_unit:g} images/s per unit) and nothing else: the pipeline keeps "
+        "the model at its capacity (docs/reliability.md); the rest is idle time before a stop."
+    )
+    return 0
+
+
+def _cost_table(args: argparse.Namespace, workload, estimates: dict, minimum: float) -> Table:
+    """A column per mode: the day's model hours and costs, per 1,000 images, and the unit hours against the
+    minimum at the model's capacity."""
+    from customlabels.operations.cost import inference_unit_hours_per_1000
+
     table = Table(
         title=f"Cost per day: {args.images_per_day:,} images in {args.bursts_per_day} burst(s) of "
         f"{args.burst_hours:g} h, {args.inference_units} inference unit(s) (USD)"
@@ -91,20 +105,8 @@ def cost_command(args: argparse.Namespace) -> int:
     ]
     for name, cell in rows:
         table.add_row(name, *(cell(e) for e in estimates.values()))
-    minimum = minimum_inference_unit_hours_per_1000(args.tps_per_inference_unit)
     table.add_row(
         "Unit hours / 1,000 images", *(f"{inference_unit_hours_per_1000(workload, mode):.3f}" for mode in estimates)
     )
     table.add_row("  minimum (at capacity)", *(f"{minimum:.3f}" for _ in estimates))
-    console.print(table)
-    saved = estimates["always-on"].total - estimates["on-demand"].total
-    console.print(
-        f"On demand saves {saved:.2f} USD a day ({saved / estimates['always-on'].total:.0%}). "
-        "Formula and assumptions: docs/model-lifecycle.md"
-    )
-    console.print(
-        f"The minimum, {minimum:.3f} inference-unit hours per 1,000 images, is the images at the model's "
-        f"capacity ({args.tps_per_inference_unit:g} images/s per unit) and nothing else: the pipeline keeps "
-        "the model at its capacity (docs/reliability.md); the rest is idle time before a stop."
-    )
-    return 0
+    return table

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from customlabels.cli.common import SECONDS, aws_client, console, stack_option
+from customlabels.cli.common import SECONDS, aws_client, console, input_file, stack_option
 from customlabels.errors import CommandError
 
 
@@ -43,9 +42,7 @@ def dataset_update(args: argparse.Namespace) -> int:
     from customlabels.datasets import manifest_tools
     from customlabels.operations import dataset
 
-    path = Path(args.manifest)
-    if not path.is_file():
-        raise CommandError(f"--manifest {path}: no such file")
+    path = input_file("--manifest", args.manifest)
     problems = manifest_tools.validate(path)
     if problems:
         shown = "\n".join(f"  line {p.line or '-'}: {p.rule}: {p.message}" for p in problems[:5])

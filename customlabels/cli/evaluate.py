@@ -54,8 +54,15 @@ def register(commands: argparse._SubParsersAction) -> None:
         "Give --results NAME=PATH two or more times to compare models side by side. "
         "See docs/evaluation.md.",
     )
-    evaluation.add_argument("--manifest", required=True, help="the ground truth (.manifest / JSON lines)")
-    evaluation.add_argument(
+    _scoring_options(evaluation)
+    _output_options(evaluation)
+    evaluation.set_defaults(func=evaluate_command)
+
+
+def _scoring_options(parser: argparse.ArgumentParser) -> None:
+    """What is scored, and how: the ground truth, the results (one model or several), the IoU, the thresholds."""
+    parser.add_argument("--manifest", required=True, help="the ground truth (.manifest / JSON lines)")
+    parser.add_argument(
         "--results",
         required=True,
         action="append",
@@ -63,35 +70,37 @@ def register(commands: argparse._SubParsersAction) -> None:
         metavar="[NAME=]DIR|s3://BUCKET/PREFIX|SNAPSHOT",
         help="result JSONs, or an evaluation manifest snapshot file; repeat with NAME= to compare models",
     )
-    evaluation.add_argument(
-        "--iou", type=fraction, default=0.5, help="IoU for a detection to match a box (default 0.5)"
-    )
-    evaluation.add_argument(
+    parser.add_argument("--iou", type=fraction, default=0.5, help="IoU for a detection to match a box (default 0.5)")
+    parser.add_argument(
         "--target-precision",
         type=fraction,
         metavar="P",
         help="also find, per label, the threshold reaching precision P (0-1) with the most recall",
     )
-    evaluation.add_argument(
+    parser.add_argument(
         "--thresholds",
         metavar="FILE",
         help="score as if these thresholds had applied (predicts what `thresholds set` would do)",
     )
-    evaluation.add_argument(
+
+
+def _output_options(parser: argparse.ArgumentParser) -> None:
+    """What is written besides the terminal's tables: tuned thresholds, every number, the report and its pictures."""
+    parser.add_argument(
         "--tuned-thresholds",
         metavar="FILE",
         help="write the tuned thresholds (best F1, or with --target-precision the one "
         "reaching it) as a file `customlabels thresholds set` accepts (one model)",
     )
-    evaluation.add_argument("--json", metavar="FILE", help="write every number (schema in docs/evaluation.md)")
-    evaluation.add_argument("--report", metavar="DIR", help="write an HTML report with the plots")
-    evaluation.add_argument(
+    parser.add_argument("--json", metavar="FILE", help="write every number (schema in docs/evaluation.md)")
+    parser.add_argument("--report", metavar="DIR", help="write an HTML report with the plots")
+    parser.add_argument(
         "--images",
         metavar="DIR",
         help="the images, for the report's pictures of false positives, false negatives and "
         "disagreements (matched to the manifest like results are)",
     )
-    evaluation.add_argument(
+    parser.add_argument(
         "--gallery",
         action="append",
         type=named_path,
@@ -99,7 +108,6 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="the folder of `customlabels visualize --out`: the report's pictures link to "
         "their place in it; comparing models, give each model's own as NAME=DIR",
     )
-    evaluation.set_defaults(func=evaluate_command)
 
 
 def _models(specs: list[tuple[str | None, str]]) -> dict[str, str]:
@@ -137,10 +145,6 @@ def _galleries(specs: list[tuple[str | None, str]], models: dict[str, str]) -> d
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
-    from customlabels.datasets.manifest import ManifestError, read_manifest
-    from customlabels.evaluation import evaluate
-    from customlabels.evaluation import report as evaluation_report
-
     models = _models(args.results)
     if len(models) > 1 and args.tuned_thresholds:
         raise CommandError(
@@ -149,69 +153,97 @@ def evaluate_command(args: argparse.Namespace) -> int:
     if args.images:
         input_folder("--images", args.images)
     galleries = _galleries(args.gallery or [], models)
-    try:
-        entries = read_manifest(args.manifest)
-    except (OSError, ManifestError) as error:
-        raise CommandError(f"--manifest: {error}") from None
-    if not entries:
-        raise CommandError(f"--manifest {args.manifest}: no lines")
-    thresholds = _thresholds(args.thresholds)
-    evaluations = {}
-    for name, source in models.items():
-        results = _load(source, evaluate)
-        if thresholds is not None:
-            results = evaluate.apply_thresholds(results, thresholds)
-        try:
-            evaluations[name] = evaluate.evaluate(
-                entries, results, iou_threshold=args.iou, target_precision=args.target_precision
-            )
-        except evaluate.ResultsError as error:
-            raise CommandError(f"--results {source}: {error}") from None
-    if len(evaluations) == 1:
-        evaluation = next(iter(evaluations.values()))
-        evaluation_report.print_summary(evaluation, console)
-        document = evaluation.to_json()
-    else:
-        from customlabels.evaluation.compare import comparison_document
-
-        evaluation_report.print_comparison(evaluations, console)
-        document = comparison_document(evaluations)
+    entries = _manifest_entries(args.manifest)
+    evaluations = _evaluations(models, entries, args)
+    document = _print_evaluations(evaluations)
     if args.json:
         Path(args.json).write_text(json.dumps(document, indent=2, default=float), encoding="utf-8")
         console.print(f"Every number: {args.json}", soft_wrap=True)
     if args.tuned_thresholds:
-        goal = "precision" if args.target_precision is not None else "f1"
-        Path(args.tuned_thresholds).write_text(
-            json.dumps(evaluation.tuned_thresholds(goal), indent=2) + "\n", encoding="utf-8"
-        )
-        chosen = "reaching the target precision with the most recall" if goal == "precision" else "best F1"
-        console.print(
-            f"Tuned thresholds ({chosen}): {args.tuned_thresholds}; apply with: "
-            f"customlabels thresholds set {args.tuned_thresholds}",
-            soft_wrap=True,
-        )
+        _write_tuned_thresholds(next(iter(evaluations.values())), args.tuned_thresholds, args.target_precision)
     if args.report:
-        folder = Path(args.report)
-        context = evaluation_report.ReportContext(
-            manifest=args.manifest,
-            results=models,
-            iou_threshold=args.iou,
-            generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            thresholds=args.thresholds,
-            target_precision=args.target_precision,
-            galleries={
-                name: evaluation_report.relative_href(Path(gallery) / "index.html", folder)
-                for name, gallery in galleries.items()
-            },
-        )
-        draw = picture_drawer(Path(args.images), args.iou, entries, evaluations) if args.images else None
-        not_saved = []
-        index = evaluation_report.write_report(evaluations, folder, context, draw, on_not_saved=not_saved.append)
-        console.print(f"Report: {index}\n  open in a browser: {index.resolve().as_uri()}", soft_wrap=True)
-        print_not_saved(not_saved)
-        if not_saved:
-            return 1
+        return _write_report(args, models, galleries, entries, evaluations)
     return 0
+
+
+def _manifest_entries(path: str):
+    from customlabels.datasets.manifest import ManifestError, read_manifest
+
+    try:
+        entries = read_manifest(path)
+    except (OSError, ManifestError) as error:
+        raise CommandError(f"--manifest: {error}") from None
+    if not entries:
+        raise CommandError(f"--manifest {path}: no lines")
+    return entries
+
+
+def _evaluations(models: dict[str, str], entries, args: argparse.Namespace) -> dict:
+    """Model name -> its Evaluation, each model's results read and, with --thresholds, filtered as they would."""
+    from customlabels.evaluation.evaluate import evaluate
+    from customlabels.results.model import ResultsError, apply_thresholds
+
+    thresholds = _thresholds(args.thresholds)
+    evaluations = {}
+    for name, source in models.items():
+        results = _load(source)
+        if thresholds is not None:
+            results = apply_thresholds(results, thresholds)
+        try:
+            evaluations[name] = evaluate(
+                entries, results, iou_threshold=args.iou, target_precision=args.target_precision
+            )
+        except ResultsError as error:
+            raise CommandError(f"--results {source}: {error}") from None
+    return evaluations
+
+
+def _print_evaluations(evaluations: dict) -> dict:
+    """One model's summary or several side by side on the terminal; the document --json writes."""
+    from customlabels.cli.evaluation_tables import print_comparison, print_summary
+    from customlabels.evaluation.compare import comparison_document
+
+    if len(evaluations) == 1:
+        evaluation = next(iter(evaluations.values()))
+        print_summary(evaluation, console)
+        return evaluation.to_json()
+    print_comparison(evaluations, console)
+    return comparison_document(evaluations)
+
+
+def _write_tuned_thresholds(evaluation, path: str, target_precision: float | None) -> None:
+    goal = "precision" if target_precision is not None else "f1"
+    Path(path).write_text(json.dumps(evaluation.tuned_thresholds(goal), indent=2) + "\n", encoding="utf-8")
+    chosen = "reaching the target precision with the most recall" if goal == "precision" else "best F1"
+    console.print(
+        f"Tuned thresholds ({chosen}): {path}; apply with: customlabels thresholds set {path}",
+        soft_wrap=True,
+    )
+
+
+def _write_report(args: argparse.Namespace, models: dict[str, str], galleries: dict[str, str], entries, evaluations):
+    """The HTML report, its pictures drawn from --images and linked to the galleries; 1 when a picture or chart
+    could not be saved."""
+    from customlabels.evaluation import report
+
+    folder = Path(args.report)
+    context = report.ReportContext(
+        manifest=args.manifest,
+        results=models,
+        iou_threshold=args.iou,
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        thresholds=args.thresholds,
+        target_precision=args.target_precision,
+        galleries={
+            name: report.relative_href(Path(gallery) / "index.html", folder) for name, gallery in galleries.items()
+        },
+    )
+    draw = picture_drawer(Path(args.images), args.iou, entries, evaluations) if args.images else None
+    not_saved = []
+    index = report.write_report(evaluations, folder, context, draw, on_not_saved=not_saved.append)
+    console.print(f"Report: {index}\n  open in a browser: {index.resolve().as_uri()}", soft_wrap=True)
+    print_not_saved(not_saved)
+    return 1 if not_saved else 0
 
 
 def _thresholds(path: str | None):
@@ -222,7 +254,12 @@ def _thresholds(path: str | None):
     return runtime.read_file(path, f"--thresholds {path}")
 
 
-def _load(source: str, evaluate):
+def _load(source: str):
+    """One --results source read, with a progress bar while S3 objects come in; a source that cannot be read is
+    one line naming it."""
+    from customlabels.results.model import ResultsError
+    from customlabels.results.reading import load_results
+
     s3 = None
     if source.startswith("s3://"):
         s3 = aws_client("s3")
@@ -236,13 +273,13 @@ def _load(source: str, evaluate):
     ) as progress:  # piped: not even a blank line
         task = progress.add_task("results", total=None)
         try:
-            return evaluate.load_results(
+            return load_results(
                 source,
                 s3,
                 lambda done, total: progress.update(task, completed=done, total=total),
                 on_skipped=note_skipped,
             )
-        except evaluate.ResultsError as error:
+        except ResultsError as error:
             raise CommandError(str(error)) from None
 
 
@@ -257,7 +294,7 @@ def picture_drawer(images: Path, iou_threshold: float, entries, evaluations):
 
     files = input_files(images)[0]  # a gallery inside --images holds drawn pictures of the same names
     matcher = KeyMatcher(files, key=lambda path: path.relative_to(images).as_posix())
-    labels = {label for entry in entries for label in (*entry.labels, *(box.label for box in entry.boxes))} | {
+    labels = {label for entry in entries for label in entry.all_labels} | {
         p.label for evaluation in evaluations.values() for _, result in evaluation.pairs for p in result.predictions
     }
     colours = pictures.label_colours(labels)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from customlabels.cli.common import POSITIVE, console
+from customlabels.cli.common import POSITIVE, console, input_file
 from customlabels.errors import CommandError
 from customlabels.escaping import shown
 
@@ -20,7 +20,15 @@ def register(commands: argparse._SubParsersAction) -> None:
         "Custom Labels model. See docs/manifests.md.",
     )
     manifest_commands = manifests.add_subparsers(dest="manifest_command", required=True, metavar="COMMAND")
-    rewrite = manifest_commands.add_parser(
+    _register_rewrite(manifest_commands)
+    _register_validate(manifest_commands)
+    _register_split(manifest_commands)
+    _register_merge(manifest_commands)
+    _register_stats(manifest_commands)
+
+
+def _register_rewrite(commands: argparse._SubParsersAction) -> None:
+    rewrite = commands.add_parser(
         "rewrite",
         help="point source-refs at a new bucket or prefix",
         description="Replaces the --from prefix of every source-ref with --to (after copying the images, e.g. "
@@ -31,7 +39,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     rewrite.add_argument("--from", dest="old", required=True, metavar="s3://OLD/PREFIX")
     rewrite.add_argument("--to", dest="new", required=True, metavar="s3://NEW/PREFIX")
     rewrite.set_defaults(func=_manifest_rewrite)
-    validate = manifest_commands.add_parser(
+
+
+def _register_validate(commands: argparse._SubParsersAction) -> None:
+    validate = commands.add_parser(
         "validate",
         help="check a manifest against the Custom Labels rules",
         description="JSON lines, a source-ref s3://bucket/key on each, one bucket, at most 250,000 lines, 1-250 "
@@ -41,7 +52,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     validate.add_argument("file")
     validate.add_argument("--limit", type=POSITIVE, default=200, help="show at most this many problems (default 200)")
     validate.set_defaults(func=_manifest_validate)
-    splitting = manifest_commands.add_parser(
+
+
+def _register_split(commands: argparse._SubParsersAction) -> None:
+    splitting = commands.add_parser(
         "split",
         help="split into training and test manifests, stratified by label",
         description="Splits the images into IN's stem .train and .test manifests (next to IN, or in --out-dir), "
@@ -53,7 +67,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     splitting.add_argument("--seed", type=int, default=0, help="random seed, for the same split again (default 0)")
     splitting.add_argument("--out-dir", help="where to write the two manifests (default: next to IN)")
     splitting.set_defaults(func=_manifest_split)
-    merging = manifest_commands.add_parser(
+
+
+def _register_merge(commands: argparse._SubParsersAction) -> None:
+    merging = commands.add_parser(
         "merge",
         help="fold a reviewed manifest into its base, by image",
         description="Writes --out: BASE's lines in order, each replaced by REVIEWED's line of the same image, "
@@ -66,7 +83,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     merging.add_argument("reviewed", metavar="REVIEWED")
     merging.add_argument("--out", required=True, metavar="NEW", help="the merged manifest to write")
     merging.set_defaults(func=_manifest_merge)
-    statistics = manifest_commands.add_parser(
+
+
+def _register_stats(commands: argparse._SubParsersAction) -> None:
+    statistics = commands.add_parser(
         "stats",
         help="images and boxes per label, with a bar chart",
         description="Counts images and boxes per label and images without labels; draws them as a bar chart PNG.",
@@ -178,8 +198,7 @@ def _manifest_merge(args: argparse.Namespace) -> int:
     from customlabels.datasets.manifest_merge import merge_files
 
     for name, value in (("BASE", args.base), ("REVIEWED", args.reviewed)):
-        if not Path(value).is_file():
-            raise CommandError(f"{name} {value}: no such file")
+        input_file(name, value)
     try:
         merged = merge_files(Path(args.base), Path(args.reviewed), Path(args.out))
     except ManifestError as error:

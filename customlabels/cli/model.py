@@ -72,20 +72,11 @@ def model_command(args: argparse.Namespace) -> int:
 
 
 def _model_action(args: argparse.Namespace, rekognition, target, ssm) -> int:
+    """start, stop or status, then with --wait until it settles (1 if it does not), then the model's status."""
     from customlabels.operations import model
 
     if args.action in ("start", "stop"):
-        if args.action == "start":
-            answer = model.start(rekognition, target.model_arn, args.inference_units, args.max_inference_units)
-            console.print(f"[yellow]The model is billed per inference-unit hour from now until it stops.[/] {answer}")
-        else:
-            answer = model.stop(rekognition, target.model_arn)
-            console.print(answer)
-        if target.lifecycle == "on-demand":
-            console.print(
-                "Note: this stack manages the model on demand; its model manager may start or stop it "
-                "again as work arrives or idles."
-            )
+        _start_or_stop(args, rekognition, target)
     if args.wait:
         wanted = model.SETTLED[args.action]
         names = " or ".join(sorted(wanted))
@@ -101,7 +92,27 @@ def _model_action(args: argparse.Namespace, rekognition, target, ssm) -> int:
         console.print(f"Model {final}")
         if final not in wanted:
             return 1
-    current = model.status(rekognition, target, ssm)
+    console.print(_status_table(model.status(rekognition, target, ssm), target))
+    return 0
+
+
+def _start_or_stop(args: argparse.Namespace, rekognition, target) -> None:
+    from customlabels.operations import model
+
+    if args.action == "start":
+        answer = model.start(rekognition, target.model_arn, args.inference_units, args.max_inference_units)
+        console.print(f"[yellow]The model is billed per inference-unit hour from now until it stops.[/] {answer}")
+    else:
+        answer = model.stop(rekognition, target.model_arn)
+        console.print(answer)
+    if target.lifecycle == "on-demand":
+        console.print(
+            "Note: this stack manages the model on demand; its model manager may start or stop it "
+            "again as work arrives or idles."
+        )
+
+
+def _status_table(current, target) -> Table:
     table = Table(show_header=False, title="Model")
     table.add_column(no_wrap=True)
     table.add_column(overflow="fold")
@@ -120,8 +131,7 @@ def _model_action(args: argparse.Namespace, rekognition, target, ssm) -> int:
         ("Lifecycle", target.lifecycle or "-"),
     ):
         table.add_row(name, str(value))
-    console.print(table)
-    return 0
+    return table
 
 
 def _resume(target, ssm) -> int:

@@ -55,7 +55,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def review_export(args: argparse.Namespace) -> int:
-    from customlabels.evaluation.evaluate import ResultsError
+    from customlabels.results.model import ResultsError
     from customlabels.review import export
 
     if len(args.results) > 2:
@@ -97,7 +97,7 @@ def review_export(args: argparse.Namespace) -> int:
 
 def _documents(folder: Path) -> list[dict]:
     """The well-formed result JSONs under `folder`; each file that is not one is named on stderr and left out."""
-    from customlabels.evaluation.evaluate import folder_result_documents, well_formed
+    from customlabels.results.reading import folder_result_documents, well_formed
 
     named = folder_result_documents(folder, note_skipped)
     readable = {name for name, _ in well_formed(named, note_skipped)}

@@ -36,6 +36,11 @@ STATUS_WORDS = {
 
 
 def register(commands: argparse._SubParsersAction) -> None:
+    _register_upload(commands)
+    _register_results(commands)
+
+
+def _register_upload(commands: argparse._SubParsersAction) -> None:
     uploading = commands.add_parser(
         "upload",
         help="upload a folder of images to the pipeline's bucket, concurrently",
@@ -58,6 +63,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     uploading.set_defaults(func=upload_command)
 
+
+def _register_results(commands: argparse._SubParsersAction) -> None:
     fetching = commands.add_parser(
         "results",
         help="the results of the uploaded images; --wait follows them until done",
@@ -164,9 +171,7 @@ def upload_command(args: argparse.Namespace) -> int:
 
     folder = input_folder("", args.folder, "give the folder that holds the images")
     location, from_stack = _transfer_location(args)
-    prefix = args.prefix if args.prefix is not None else location.upload_prefix
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"
+    prefix = _folder_prefix(args.prefix if args.prefix is not None else location.upload_prefix)
     _check_prefix(prefix, location, from_stack)
     try:
         with console.status(f"Checking the files under {folder}..."):
@@ -176,6 +181,53 @@ def upload_command(args: argparse.Namespace) -> int:
         return 130
     drawn = [item for item in skipped if item.drawn]
     skipped = [item for item in skipped if not item.drawn]
+    _print_left_out(folder, drawn, skipped)
+    if not uploads:
+        raise CommandError(_nothing_to_upload(folder, drawn, skipped))
+    s3 = aws_client("s3")
+    never, surely_wrong = _never_answered(s3, location, prefix, from_stack) or (None, False)
+    if surely_wrong:
+        raise CommandError(never)
+    try:
+        failures = _upload_with_progress(s3, location.bucket, uploads, args.workers)
+    except transfer.UploadInterrupted as stop:
+        _print_interrupted(stop, folder, location.bucket, prefix)
+        return 130
+    kinds = {type(error) for error in failures.values()}
+    if len(failures) == len(uploads) and len(kinds) == 1:
+        raise next(iter(failures.values()))  # one cause for every file (no credentials, no bucket): said once
+    _print_failures(failures, location.bucket)
+    uploaded = len(uploads) - len(failures)
+    console.print(
+        f"Uploaded {uploaded} image(s) to s3://{location.bucket}/{prefix}"
+        + (f"; {len(skipped)} skipped" if skipped else "")
+        + (f"; {len(drawn)} drawn picture(s) left out" if drawn else "")
+        + (f"; {len(failures)} failed" if failures else ""),
+        soft_wrap=True,
+    )
+    if uploaded and never:
+        console.print(f"[yellow]{never}[/]", soft_wrap=True)
+    elif uploaded:
+        where = f"--stack {args.stack}" if from_stack else f"--bucket {location.bucket}"
+        console.print(f"Follow their results: customlabels results {where} --prefix {prefix} --wait", soft_wrap=True)
+    return 1 if failures else 0
+
+
+def _folder_prefix(prefix: str) -> str:
+    """The prefix as a folder (`batch-1` -> `batch-1/`): the images keep their paths below it."""
+    return prefix + "/" if prefix and not prefix.endswith("/") else prefix
+
+
+def _print_failures(failures: dict, bucket: str) -> None:
+    for item, error in sorted(failures.items(), key=lambda pair: pair[0].key):
+        console.print(
+            f"[red]failed[/]: {shown(item.path)} -> {shown(f's3://{bucket}/{item.key}')}: {shown(error)}",
+            soft_wrap=True,
+        )
+
+
+def _print_left_out(folder: Path, drawn: list, skipped: list) -> None:
+    """The pictures customlabels drew, in one line, and the files that are not sent, each with why and the fix."""
     if drawn:
         console.print(
             f"[yellow]Left out {len(drawn)} picture(s) that customlabels drew[/] (visualize, evaluate --report; "
@@ -190,52 +242,28 @@ def upload_command(args: argparse.Namespace) -> int:
         for item in skipped:
             table.add_row(shown(item.path.relative_to(folder)), shown(item.reason))
         console.print(table)
-    if not uploads:
-        raise CommandError(
+
+
+def _nothing_to_upload(folder: Path, drawn: list, skipped: list) -> str:
+    if skipped:
+        return (
             f"{folder}: nothing to upload: no file there is a JPEG or PNG image with a name the "
             "pipeline picks up (see the table above)"
-            if skipped
-            else f"{folder}: only pictures customlabels drew; --include-outputs sends them"
-            if drawn
-            else f"{folder}: no files"
         )
-    s3 = aws_client("s3")
-    never, surely_wrong = _never_answered(s3, location, prefix, from_stack) or (None, False)
-    if surely_wrong:
-        raise CommandError(never)
-    try:
-        with Progress(
-            TextColumn("Uploading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-        ) as progress:
-            task = progress.add_task("upload", total=len(uploads))
-            failures = transfer.upload(
-                s3, location.bucket, uploads, args.workers, on_sent=lambda _item: progress.advance(task)
-            )
-    except transfer.UploadInterrupted as stop:
-        _print_interrupted(stop, folder, location.bucket, prefix)
-        return 130
-    kinds = {type(error) for error in failures.values()}
-    if len(failures) == len(uploads) and len(kinds) == 1:
-        raise next(iter(failures.values()))  # one cause for every file (no credentials, no bucket): said once
-    for item, error in sorted(failures.items(), key=lambda pair: pair[0].key):
-        console.print(
-            f"[red]failed[/]: {shown(item.path)} -> {shown(f's3://{location.bucket}/{item.key}')}: {shown(error)}",
-            soft_wrap=True,
-        )
-    uploaded = len(uploads) - len(failures)
-    where = f"--stack {args.stack}" if from_stack else f"--bucket {location.bucket}"
-    console.print(
-        f"Uploaded {uploaded} image(s) to s3://{location.bucket}/{prefix}"
-        + (f"; {len(skipped)} skipped" if skipped else "")
-        + (f"; {len(drawn)} drawn picture(s) left out" if drawn else "")
-        + (f"; {len(failures)} failed" if failures else ""),
-        soft_wrap=True,
+    return (
+        f"{folder}: only pictures customlabels drew; --include-outputs sends them" if drawn else f"{folder}: no files"
     )
-    if uploaded and never:
-        console.print(f"[yellow]{never}[/]", soft_wrap=True)
-    elif uploaded:
-        console.print(f"Follow their results: customlabels results {where} --prefix {prefix} --wait", soft_wrap=True)
-    return 1 if failures else 0
+
+
+def _upload_with_progress(s3, bucket: str, uploads: list, workers: int) -> dict:
+    """transfer.upload with a progress bar; the files that failed, each with its error."""
+    from customlabels.operations import transfer
+
+    with Progress(
+        TextColumn("Uploading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
+        task = progress.add_task("upload", total=len(uploads))
+        return transfer.upload(s3, bucket, uploads, workers, on_sent=lambda _item: progress.advance(task))
 
 
 NOT_SENT_LISTED = 50
@@ -256,8 +284,6 @@ def _print_interrupted(stop, folder: Path, bucket: str, prefix: str) -> None:
 
 
 def results_command(args: argparse.Namespace) -> int:
-    import csv
-
     from customlabels.operations import transfer
 
     if args.out:
@@ -267,22 +293,35 @@ def results_command(args: argparse.Namespace) -> int:
     _check_prefix(prefix, location, from_stack)
     s3 = aws_client("s3")
     sqs = aws_client("sqs") if location.dead_letter_queue_url else None
-    status = error_console
     if args.wait and (never := _never_answered(s3, location, prefix, from_stack)):
         raise CommandError(f"--wait would wait for results that never come: {never[0]}")
     keys = transfer.image_keys(s3, location, prefix)
     if not keys:
         raise CommandError(f"s3://{location.bucket}/{prefix}: no images; upload some with customlabels upload")
+    statuses = _follow_with_progress(s3, sqs, location, keys, args)
+    not_saved = _save_results(Path(args.out), location, statuses) if args.out else []
+    _print_results(statuses, args.format)
+    counts = {name: sum(item.status == name for item in statuses) for name in transfer.STATUSES}
+    _print_counts(counts, len(statuses), args.out)
+    print_not_saved(not_saved, error_console)
+    unfinished = counts["pending"] + counts["dead-letter"]
+    return 1 if (args.wait and unfinished) or not_saved else 0
+
+
+def _follow_with_progress(s3, sqs, location, keys: list[str], args: argparse.Namespace) -> list:
+    """Each image's status (transfer.follow), with a progress bar on stderr that stays when --wait follows them."""
+    from customlabels.operations import transfer
+
     with Progress(
         TextColumn("Results"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=status,
+        console=error_console,
         transient=not args.wait,
     ) as progress:
         task = progress.add_task("results", total=len(keys))
-        statuses = transfer.follow(
+        return transfer.follow(
             s3,
             location,
             keys,
@@ -292,37 +331,50 @@ def results_command(args: argparse.Namespace) -> int:
             poll=args.poll,
             on_progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
-    not_saved = []
-    if args.out:
-        from customlabels.outputs import KeyFolder
 
-        saved = KeyFolder(Path(args.out), on_not_saved=not_saved.append)
-        for item in statuses:
-            if item.result is not None:
-                transfer.save_result(saved, location.result_key(item.key), item.result)
-    if args.format == "json":
+
+def _save_results(out: Path, location, statuses: list) -> list:
+    """--out: each result JSON at its key's path; the keys that could not be saved (customlabels.outputs)."""
+    from customlabels.operations import transfer
+    from customlabels.outputs import KeyFolder
+
+    not_saved = []
+    saved = KeyFolder(out, on_not_saved=not_saved.append)
+    for item in statuses:
+        if item.result is not None:
+            transfer.save_result(saved, location.result_key(item.key), item.result)
+    return not_saved
+
+
+def _print_results(statuses: list, form: str) -> None:
+    """On stdout, as --format says: JSON, CSV (a row per label) or a table."""
+    import csv
+
+    from customlabels.operations import transfer
+
+    if form == "json":
         print(json.dumps(transfer.to_json(statuses), indent=2, ensure_ascii=False))
-    elif args.format == "csv":
+    elif form == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(transfer.CSV_COLUMNS)
         writer.writerows(transfer.csv_rows(statuses))
     else:
         _print_statuses(statuses)
-    counts = {name: sum(item.status == name for item in statuses) for name in transfer.STATUSES}
-    status.print(
-        f"{len(statuses)} image(s): "
+
+
+def _print_counts(counts: dict[str, int], total: int, out: str | None) -> None:
+    """How many images of each status, on stderr (stdout holds the results), and what to do for the DLQ's."""
+    error_console.print(
+        f"{total} image(s): "
         + ", ".join(f"{count} {STATUS_WORDS[name]}" for name, count in counts.items() if count)
-        + (f"; result JSONs in {args.out}/" if args.out else ""),
+        + (f"; result JSONs in {out}/" if out else ""),
         soft_wrap=True,
     )
     if counts["dead-letter"]:
-        status.print(
+        error_console.print(
             "Images in the dead-letter queue: see why with `customlabels dlq list`, fix it, then "
             "`customlabels dlq redrive`."
         )
-    print_not_saved(not_saved, status)
-    unfinished = counts["pending"] + counts["dead-letter"]
-    return 1 if (args.wait and unfinished) or not_saved else 0
 
 
 def _print_statuses(statuses) -> None:

@@ -7,7 +7,16 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from customlabels.cli.common import PERCENT, console, input_folder, note_skipped, number, output_folder, print_not_saved
+from customlabels.cli.common import (
+    PERCENT,
+    console,
+    input_file,
+    input_folder,
+    note_skipped,
+    number,
+    output_folder,
+    print_not_saved,
+)
 from customlabels.errors import CommandError
 from customlabels.escaping import shown
 
@@ -57,36 +66,14 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def visualize_command(args: argparse.Namespace) -> int:
-    from customlabels.evaluation.evaluate import ResultsError
-    from customlabels.visualize import gallery, pictures
+    from customlabels.visualize import gallery
 
     results, images = input_folder("--results", args.results), input_folder("--images", args.images)
     out = output_folder("--out", args.out)
     if args.iou is not None and args.manifest is None:
         raise CommandError("--iou applies to the ground truth: give --manifest too, or leave --iou out")
     entries = _manifest_entries(args.manifest)
-    try:
-        items = pictures.collect(results, images, on_skipped=note_skipped)
-    except ResultsError as error:
-        raise CommandError(str(error)) from None
-    with_result = [item for item in items if item.document is not None]
-    if not with_result:
-        raise CommandError(
-            f"--results {results}: no result JSONs there. Fix: give the folder that `local run --out` "
-            "or `results --out` wrote"
-        )
-    without_image = [item for item in with_result if item.image_path is None]
-    if len(without_image) == len(with_result):
-        raise CommandError(
-            f"--images {images}: none of the {len(without_image)} results' images is there. Fix: give "
-            "the folder the images were uploaded from"
-        )
-    if without_image:
-        console.print(
-            f"[yellow]{len(without_image)} result(s) have no image under --images {images}[/] (drawn as a "
-            f"placeholder), e.g. {shown(without_image[0].name)}",
-            soft_wrap=True,
-        )
+    items = _collect(results, images)
     not_saved = []
     with Progress(
         TextColumn("Drawing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
@@ -119,14 +106,44 @@ def visualize_command(args: argparse.Namespace) -> int:
     return 1 if not_saved else 0
 
 
+def _collect(results: Path, images: Path) -> list:
+    """Every result paired with its image (visualize.result_images.collect), refused when no result or no image is
+    there, and the results without an image named in one line."""
+    from customlabels.results.model import ResultsError
+    from customlabels.visualize import result_images
+
+    try:
+        items = result_images.collect(results, images, on_skipped=note_skipped)
+    except ResultsError as error:
+        raise CommandError(str(error)) from None
+    with_result = [item for item in items if item.document is not None]
+    if not with_result:
+        raise CommandError(
+            f"--results {results}: no result JSONs there. Fix: give the folder that `local run --out` "
+            "or `results --out` wrote"
+        )
+    without_image = [item for item in with_result if item.image_path is None]
+    if len(without_image) == len(with_result):
+        raise CommandError(
+            f"--images {images}: none of the {len(without_image)} results' images is there. Fix: give "
+            "the folder the images were uploaded from"
+        )
+    if without_image:
+        console.print(
+            f"[yellow]{len(without_image)} result(s) have no image under --images {images}[/] (drawn as a "
+            f"placeholder), e.g. {shown(without_image[0].name)}",
+            soft_wrap=True,
+        )
+    return items
+
+
 def _manifest_entries(path: str | None):
     """The manifest's entries, or None without --manifest; a bad manifest is named with its line."""
     from customlabels.datasets.manifest import ManifestError, read_manifest
 
     if path is None:
         return None
-    if not Path(path).is_file():
-        raise CommandError(f"--manifest {path}: no such file. Fix: give the Ground Truth manifest of these images")
+    input_file("--manifest", path, "give the Ground Truth manifest of these images")
     try:
         return read_manifest(path)
     except ManifestError as error:

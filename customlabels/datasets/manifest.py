@@ -62,6 +62,11 @@ class Box:
     """Its place (1-based) in the line's `annotations`, to name it in a problem."""
 
 
+def source_ref_key(source_ref: str) -> str:
+    """The object key of a manifest line's `source-ref` (`s3://bucket/a/b.jpg` -> `a/b.jpg`)."""
+    return source_ref.split("://", 1)[-1].split("/", 1)[-1]
+
+
 @dataclass(frozen=True)
 class ManifestEntry:
     line: int
@@ -74,7 +79,12 @@ class ManifestEntry:
     @property
     def key(self) -> str:
         """The object key of `source-ref` (without `s3://bucket/`)."""
-        return self.source_ref.split("://", 1)[-1].split("/", 1)[-1]
+        return source_ref_key(self.source_ref)
+
+    @property
+    def all_labels(self) -> frozenset[str]:
+        """Every label the line gives its image: the image-level labels and the labels of its boxes."""
+        return frozenset((*self.labels, *(box.label for box in self.boxes)))
 
 
 class KeyMatcher(Generic[T]):
@@ -205,60 +215,76 @@ def _boxes(value: Any, metadata: dict[str, Any], found: list[tuple[str, str]]) -
     if not isinstance(value, dict):
         found.append((INVALID_FORMAT, f"{json.dumps(value)} is not an object with annotations and image_size"))
         return [], {}
-    size: dict[str, Any] = {}
-    sizes = value.get("image_size")
-    if sizes is not None:
-        first = sizes[0] if isinstance(sizes, list) and sizes and isinstance(sizes[0], dict) else None
-        if first is None:
-            found.append((INVALID_FORMAT, "image_size is not a list holding the image's width and height"))
-        else:
-            for side in ("width", "height"):
-                if side not in first:
-                    continue
-                number = _number(first[side])
-                if isinstance(number, str) or number <= 0:
-                    problem = number if isinstance(number, str) else f"{first[side]} is not above 0"
-                    found.append((INVALID_FORMAT, f"image_size {side}: {problem}"))
-                else:
-                    size[side] = first[side]
+    size = _image_size(value.get("image_size"), found)
     annotations = value.get("annotations")
     if not isinstance(annotations, list):
         found.append((INVALID_FORMAT, 'no "annotations" list'))
         return [], size
     boxes = []
     for index, annotation in enumerate(annotations, start=1):
-        box_problems = []
         if not isinstance(annotation, dict):
             found.append((INVALID_FORMAT, f"annotation {index} is {json.dumps(annotation)}, not an object"))
             continue
-        label = None
-        if "class_id" not in annotation:
-            box_problems.append((INVALID_FORMAT, f"annotation {index} has no class_id"))
-        elif class_map is not None:
-            label = class_map.get(str(annotation["class_id"]))
-            if label is None:
-                known = ", ".join(class_map) or "empty"
-                box_problems.append(
-                    (
-                        MISSING_CLASS,
-                        f"annotation {index}: class_id {annotation['class_id']} is not in the class-map ({known})",
-                    )
-                )
-        sides = {}
-        for side in BOX_SIDES:
-            if side not in annotation:
-                box_problems.append((INVALID_FORMAT, f"annotation {index} has no {side}"))
-                continue
-            number = _number(annotation[side])
-            if isinstance(number, str):
-                rule = INVALID_BOX if "finite" in number else INVALID_FORMAT
-                box_problems.append((rule, f"annotation {index}: {side} {number}"))
-            else:
-                sides[side] = number
-        found += box_problems
-        if not box_problems and isinstance(label, str):
-            boxes.append(Box(label, *(sides[side] for side in BOX_SIDES), annotation=index))
+        box = _box(index, annotation, class_map, found)
+        if box is not None:
+            boxes.append(box)
     return boxes, size
+
+
+def _image_size(sizes: Any, found: list[tuple[str, str]]) -> dict[str, Any]:
+    """The width and height of `image_size` that are numbers above 0; each problem added to `found`."""
+    size: dict[str, Any] = {}
+    if sizes is None:
+        return size
+    first = sizes[0] if isinstance(sizes, list) and sizes and isinstance(sizes[0], dict) else None
+    if first is None:
+        found.append((INVALID_FORMAT, "image_size is not a list holding the image's width and height"))
+        return size
+    for side in ("width", "height"):
+        if side not in first:
+            continue
+        number = _number(first[side])
+        if isinstance(number, str) or number <= 0:
+            problem = number if isinstance(number, str) else f"{first[side]} is not above 0"
+            found.append((INVALID_FORMAT, f"image_size {side}: {problem}"))
+        else:
+            size[side] = first[side]
+    return size
+
+
+def _box(
+    index: int, annotation: dict[str, Any], class_map: dict[str, Any] | None, found: list[tuple[str, str]]
+) -> Box | None:
+    """The annotation's box, or None when its class or a side cannot be read; each problem added to `found`."""
+    box_problems = []
+    label = None
+    if "class_id" not in annotation:
+        box_problems.append((INVALID_FORMAT, f"annotation {index} has no class_id"))
+    elif class_map is not None:
+        label = class_map.get(str(annotation["class_id"]))
+        if label is None:
+            known = ", ".join(class_map) or "empty"
+            box_problems.append(
+                (
+                    MISSING_CLASS,
+                    f"annotation {index}: class_id {annotation['class_id']} is not in the class-map ({known})",
+                )
+            )
+    sides = {}
+    for side in BOX_SIDES:
+        if side not in annotation:
+            box_problems.append((INVALID_FORMAT, f"annotation {index} has no {side}"))
+            continue
+        number = _number(annotation[side])
+        if isinstance(number, str):
+            rule = INVALID_BOX if "finite" in number else INVALID_FORMAT
+            box_problems.append((rule, f"annotation {index}: {side} {number}"))
+        else:
+            sides[side] = number
+    found += box_problems
+    if box_problems or not isinstance(label, str):
+        return None
+    return Box(label, *(sides[side] for side in BOX_SIDES), annotation=index)
 
 
 def _class_names(value: Any, metadata: dict[str, Any], found: list[tuple[str, str]]) -> list[str]:

@@ -103,10 +103,34 @@ def merge(base: list[str], reviewed: list[str], base_name: str = "BASE", reviewe
         and _split(document["source-ref"])[0] != base_bucket
     ]
     moved = prefix_mapping(foreign, base_refs) if foreign else None
-    foreign_refs = set(foreign)
+    by_ref, strays = _reviewed_by_ref(reviewed_documents, reviewed, set(foreign), moved, known, reviewed_name)
+    if strays:
+        raise _strays_error(strays, moved, base_bucket, base_name, reviewed_name)
+    merged, replaced, used = [], 0, set()
+    for ref, line in zip(base_refs, base, strict=True):
+        if ref in by_ref:
+            merged.append(by_ref[ref][1])
+            replaced += 1
+            used.add(ref)
+        else:
+            merged.append(line)
+    added = [line for ref, (_, line) in by_ref.items() if ref not in used]
+    return Merged(merged + added, replaced, len(added), len(merged) - replaced, moved)
+
+
+def _reviewed_by_ref(
+    documents: list[dict],
+    lines: list[str],
+    foreign_refs: set[str],
+    moved: tuple[str, str] | None,
+    known: set[str],
+    reviewed_name: str,
+) -> tuple[dict[str, tuple[int, str]], list[str]]:
+    """BASE's source-ref -> (line number, line) of each reviewed line, a line in another bucket moved under BASE's
+    prefix and given BASE's source-ref; and the reviewed lines of another bucket that BASE does not hold."""
     by_ref: dict[str, tuple[int, str]] = {}
     strays = []
-    for number, (document, line) in enumerate(zip(reviewed_documents, reviewed, strict=True), start=1):
+    for number, (document, line) in enumerate(zip(documents, lines, strict=True), start=1):
         ref = document["source-ref"]
         if ref in foreign_refs:
             if moved is not None and ref.startswith(moved[0]) and moved[1] + ref[len(moved[0]) :] in known:
@@ -120,27 +144,22 @@ def merge(base: list[str], reviewed: list[str], base_name: str = "BASE", reviewe
                 f"{reviewed_name}:{number}: {ref} again (first on line {by_ref[ref][0]}). Fix: keep one line per image"
             )
         by_ref[ref] = (number, line)
-    if strays:
-        where = moved[1] if moved else base_bucket
-        raise ManifestError(
-            f"{len(strays)} reviewed image(s) are not in {base_name} and live in another bucket than its "
-            f"{base_bucket}, and a manifest's images live in one bucket (ERROR_IMAGES_IN_MULTIPLE_S3_BUCKETS): "
-            + ", ".join(strays[:5])
-            + (f" and {len(strays) - 5} more" if len(strays) > 5 else "")
-            + f". Nothing written. Fix: copy those images under {where} (aws s3 cp), then customlabels manifest "
-            f"rewrite {reviewed_name} fixed.manifest --from PREFIX --to {where} and merge fixed.manifest; or leave "
-            "those lines out"
-        )
-    merged, replaced, used = [], 0, set()
-    for ref, line in zip(base_refs, base, strict=True):
-        if ref in by_ref:
-            merged.append(by_ref[ref][1])
-            replaced += 1
-            used.add(ref)
-        else:
-            merged.append(line)
-    added = [line for ref, (_, line) in by_ref.items() if ref not in used]
-    return Merged(merged + added, replaced, len(added), len(merged) - replaced, moved)
+    return by_ref, strays
+
+
+def _strays_error(
+    strays: list[str], moved: tuple[str, str] | None, base_bucket: str | None, base_name: str, reviewed_name: str
+) -> ManifestError:
+    where = moved[1] if moved else base_bucket
+    return ManifestError(
+        f"{len(strays)} reviewed image(s) are not in {base_name} and live in another bucket than its "
+        f"{base_bucket}, and a manifest's images live in one bucket (ERROR_IMAGES_IN_MULTIPLE_S3_BUCKETS): "
+        + ", ".join(strays[:5])
+        + (f" and {len(strays) - 5} more" if len(strays) > 5 else "")
+        + f". Nothing written. Fix: copy those images under {where} (aws s3 cp), then customlabels manifest "
+        f"rewrite {reviewed_name} fixed.manifest --from PREFIX --to {where} and merge fixed.manifest; or leave "
+        "those lines out"
+    )
 
 
 def read_lines(path: Path) -> list[str]:

@@ -144,13 +144,10 @@ def _box_problems(number: int, entry: ManifestEntry) -> list[Problem]:
 
 def validate(path: Path) -> list[Problem]:
     """Every problem of the manifest against the Custom Labels rules, with its line number."""
-    problems: list[Problem] = []
-    first_bucket: tuple[int, str] | None = None
-    first_kinds: tuple[int, dict[str, str]] | None = None
-    labels: Counter[str] = Counter()
     lines = _numbered_lines(path)
     if not lines:
         return [Problem(None, "empty", "the manifest has no lines")]
+    problems: list[Problem] = []
     if len(lines) > MAX_LINES:
         problems.append(
             Problem(
@@ -159,36 +156,16 @@ def validate(path: Path) -> list[Problem]:
                 f"{len(lines):,} lines; a manifest holds at most {MAX_LINES:,}: split it",
             )
         )
+    first_bucket: tuple[int, str] | None = None
+    first_kinds: tuple[int, dict[str, str]] | None = None
+    labels: Counter[str] = Counter()
     for number, line in lines:
-        try:
-            document = json.loads(line)
-        except ValueError as error:
-            problems.append(Problem(number, "ERROR_INVALID_JSON_LINE", f"not a JSON object ({error})"))
+        document, problem = _line_document(number, line)
+        if document is None:
+            problems.append(problem)
             continue
-        if not isinstance(document, dict):
-            problems.append(Problem(number, "ERROR_INVALID_JSON_LINE", "not a JSON object"))
-            continue
-        reference = document.get("source-ref")
-        if reference is None:
-            problems.append(Problem(number, "ERROR_MISSING_SOURCE_REF", 'no "source-ref" with the image\'s S3 URI'))
-            continue
-        if not isinstance(reference, str) or not reference.startswith("s3://") or "/" not in reference[5:]:
-            problems.append(
-                Problem(number, "ERROR_INVALID_SOURCE_REF_FORMAT", f"source-ref {reference!r} is not s3://bucket/key")
-            )
-            continue
-        if first_bucket is None:
-            first_bucket = (number, _bucket(reference))
-        elif _bucket(reference) != first_bucket[1]:
-            problems.append(
-                Problem(
-                    number,
-                    "ERROR_IMAGES_IN_MULTIPLE_S3_BUCKETS",
-                    f"bucket {_bucket(reference)!r}, but line {first_bucket[0]} uses "
-                    f"{first_bucket[1]!r}: a manifest's images live in one bucket (manifest "
-                    "rewrite moves them)",
-                )
-            )
+        first_bucket = first_bucket or (number, _bucket(document["source-ref"]))
+        problems += _bucket_problems(number, document["source-ref"], *first_bucket)
         if len(document) == 1:
             problems.append(Problem(number, "ERROR_NO_LABEL_ATTRIBUTES", "no label attribute (and its -metadata)"))
             continue
@@ -197,14 +174,43 @@ def validate(path: Path) -> list[Problem]:
         if any(problem.rule == "label-attribute" for problem in line_problems):
             continue  # an attribute without a known type: its kind cannot be compared with the first line's
         kinds = _kind(document)
-        if first_kinds is None:
-            first_kinds = (number, kinds)
-        else:
-            problems += _kind_problems(number, kinds, *first_kinds)
+        first_kinds = first_kinds or (number, kinds)
+        problems += _kind_problems(number, kinds, *first_kinds)
         problems += _box_problems(number, entry)
-        labels.update({*entry.labels, *(box.label for box in entry.boxes)})
+        labels.update(entry.all_labels)
     problems += _label_count_problems(labels, first_kinds[1] if first_kinds else {})
     return sorted(problems, key=lambda problem: (problem.line or 0, problem.rule))
+
+
+def _line_document(number: int, line: str) -> tuple[dict[str, Any] | None, Problem | None]:
+    """The line's JSON object with an s3://bucket/key `source-ref`, or None and the problem."""
+    try:
+        document = json.loads(line)
+    except ValueError as error:
+        return None, Problem(number, "ERROR_INVALID_JSON_LINE", f"not a JSON object ({error})")
+    if not isinstance(document, dict):
+        return None, Problem(number, "ERROR_INVALID_JSON_LINE", "not a JSON object")
+    reference = document.get("source-ref")
+    if reference is None:
+        return None, Problem(number, "ERROR_MISSING_SOURCE_REF", 'no "source-ref" with the image\'s S3 URI')
+    if not isinstance(reference, str) or not reference.startswith("s3://") or "/" not in reference[5:]:
+        return None, Problem(
+            number, "ERROR_INVALID_SOURCE_REF_FORMAT", f"source-ref {reference!r} is not s3://bucket/key"
+        )
+    return document, None
+
+
+def _bucket_problems(number: int, reference: str, first: int, first_bucket: str) -> list[Problem]:
+    if _bucket(reference) == first_bucket:
+        return []
+    return [
+        Problem(
+            number,
+            "ERROR_IMAGES_IN_MULTIPLE_S3_BUCKETS",
+            f"bucket {_bucket(reference)!r}, but line {first} uses {first_bucket!r}: a manifest's images live in one "
+            "bucket (manifest rewrite moves them)",
+        )
+    ]
 
 
 def _kind_problems(number: int, kinds: dict[str, str], first: int, first_kinds: dict[str, str]) -> list[Problem]:
@@ -261,7 +267,7 @@ class Stats:
     def add(self, entry: ManifestEntry) -> None:
         self.images += 1
         self.boxes += len(entry.boxes)
-        names = {*entry.labels, *(box.label for box in entry.boxes)}
+        names = entry.all_labels
         self.images_without_labels += not names
         for name in names:
             self.labels.setdefault(name, LabelCount()).images += 1
@@ -319,13 +325,8 @@ def stats_chart(result: Stats, title: str, path: Path) -> Path:
 
 def _strata(entries: list[ManifestEntry]) -> list[str]:
     """Each image's rarest label (so rare labels land in both sets); groups of one image pooled together."""
-    frequency = Counter(name for entry in entries for name in {*entry.labels, *(b.label for b in entry.boxes)})
-    keys = [
-        min(
-            {*entry.labels, *(b.label for b in entry.boxes)}, key=lambda name: (frequency[name], name), default=NO_LABEL
-        )
-        for entry in entries
-    ]
+    frequency = Counter(name for entry in entries for name in entry.all_labels)
+    keys = [min(entry.all_labels, key=lambda name: (frequency[name], name), default=NO_LABEL) for entry in entries]
     sizes = Counter(keys)
     keys = [key if sizes[key] > 1 else "(rare)" for key in keys]
     if keys.count("(rare)") == 1:

@@ -5,7 +5,7 @@ An image is chosen when
 - a detection's confidence falls in the uncertain band [low, high): the model is unsure;
 - nothing was detected (unless left out): a miss is invisible in the results otherwise;
 - with a second model's results, the two disagree: a box of one that no box of the same label of the other
-  overlaps with IoU >= `iou` (customlabels.evaluation's matching, one model standing in for the ground truth), or
+  overlaps with IoU >= `iou` (customlabels.evaluation.matching, one model standing in for the ground truth), or
   an image-level label only one of them gives.
 Images with an error result are not chosen: their fix is the image, not its labels.
 """
@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from customlabels.datasets.manifest import CLASSIFICATION, MULTILABEL, OBJECT_DETECTION, Box, KeyMatcher, ManifestEntry
-from customlabels.evaluation.evaluate import Prediction, match_detections, result_from_document
+from customlabels.evaluation.matching import match_detections
+from customlabels.results.model import Prediction, result_from_document
 
 ATTRIBUTE = "review"
 JOB_NAME = "customlabels-review"
@@ -127,50 +128,20 @@ def manifest_lines(
     multilabel = not detection and any(len({p.label for p in c.predictions}) != 1 for c in candidates)
     lines = []
     for candidate in candidates:
-        metadata: dict[str, Any] = {
+        predictions = sorted(candidate.predictions, key=lambda p: -p.confidence)
+        if detection:
+            value, kind = _boxes(candidate.document["Image"]["Key"], predictions, class_ids, class_map, image_size)
+        elif multilabel:
+            value, kind = _labels(predictions, class_ids)
+        else:
+            value, kind = _label(predictions[0], class_ids)
+        metadata = {
             "human-annotated": "no",
             "creation-date": date,
             "job-name": JOB_NAME,
             "customlabels-review-reasons": list(candidate.reasons),
+            **kind,
         }
-        predictions = sorted(candidate.predictions, key=lambda p: -p.confidence)
-        if detection:
-            key = candidate.document["Image"]["Key"]
-            size = image_size(key)
-            if size is None:
-                raise ReviewError(
-                    f"{key}: its size is needed for box pre-annotations in pixels, and no image under "
-                    "--images matches it. Fix: give --images the folder of the uploaded images"
-                )
-            width, height = size
-            boxed = [p for p in predictions if p.box is not None]
-            value: Any = {
-                "image_size": [{"width": width, "height": height, "depth": 3}],
-                "annotations": [_pixels(class_ids[p.label], p.box, width, height) for p in boxed],
-            }
-            metadata |= {
-                "type": OBJECT_DETECTION,
-                "class-map": class_map,
-                "objects": [{"confidence": round(p.confidence / 100, 4)} for p in boxed],
-            }
-        elif multilabel:
-            names = list(dict.fromkeys(p.label for p in predictions))
-            value = [class_ids[label] for label in names]
-            metadata |= {
-                "type": MULTILABEL,
-                "class-map": {str(class_ids[n]): n for n in names},
-                "confidence-map": {
-                    str(class_ids[p.label]): round(p.confidence / 100, 4) for p in reversed(predictions)
-                },
-            }
-        else:
-            best = predictions[0]
-            value = class_ids[best.label]
-            metadata |= {
-                "type": CLASSIFICATION,
-                "class-name": best.label,
-                "confidence": round(best.confidence / 100, 4),
-            }
         lines.append(
             json.dumps(
                 {"source-ref": candidate.source_ref, ATTRIBUTE: value, f"{ATTRIBUTE}-metadata": metadata},
@@ -178,6 +149,56 @@ def manifest_lines(
             )
         )
     return lines
+
+
+Label = tuple[Any, dict[str, Any]]
+"""A line's label attribute: its value, and what its metadata says of its kind (type, classes, confidences)."""
+
+
+def _boxes(
+    key: str,
+    predictions: Sequence[Prediction],
+    class_ids: dict[str, int],
+    class_map: dict[str, str],
+    image_size: Callable[[str], tuple[int, int] | None],
+) -> Label:
+    """Object detection: the boxes in pixels of the image's size, each with its confidence 0-1."""
+    size = image_size(key)
+    if size is None:
+        raise ReviewError(
+            f"{key}: its size is needed for box pre-annotations in pixels, and no image under "
+            "--images matches it. Fix: give --images the folder of the uploaded images"
+        )
+    width, height = size
+    boxed = [p for p in predictions if p.box is not None]
+    value = {
+        "image_size": [{"width": width, "height": height, "depth": 3}],
+        "annotations": [_pixels(class_ids[p.label], p.box, width, height) for p in boxed],
+    }
+    return value, {
+        "type": OBJECT_DETECTION,
+        "class-map": class_map,
+        "objects": [{"confidence": round(p.confidence / 100, 4)} for p in boxed],
+    }
+
+
+def _labels(predictions: Sequence[Prediction], class_ids: dict[str, int]) -> Label:
+    """Multi-label classification: every label predicted, each with its highest confidence."""
+    names = list(dict.fromkeys(p.label for p in predictions))
+    return [class_ids[label] for label in names], {
+        "type": MULTILABEL,
+        "class-map": {str(class_ids[n]): n for n in names},
+        "confidence-map": {str(class_ids[p.label]): round(p.confidence / 100, 4) for p in reversed(predictions)},
+    }
+
+
+def _label(best: Prediction, class_ids: dict[str, int]) -> Label:
+    """Image classification: the one label."""
+    return class_ids[best.label], {
+        "type": CLASSIFICATION,
+        "class-name": best.label,
+        "confidence": round(best.confidence / 100, 4),
+    }
 
 
 def _pixels(class_id: int, box: tuple[float, float, float, float], width: int, height: int) -> dict[str, int]:

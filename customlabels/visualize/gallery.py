@@ -21,6 +21,7 @@ from customlabels.datasets.manifest import KeyMatcher, ManifestEntry
 from customlabels.escaping import json_for_html
 from customlabels.outputs import KeyFolder, NotSaved
 from customlabels.visualize import pictures, truth
+from customlabels.visualize.result_images import ResultImage
 
 THUMBNAIL_SIDE = 360
 VIEW_SIDE = 1280
@@ -63,13 +64,13 @@ def _hex(colour: pictures.Colour) -> str:
     return "#{:02x}{:02x}{:02x}".format(*colour)
 
 
-def image_key(item: pictures.ResultImage) -> str:
+def image_key(item: ResultImage) -> str:
     """The key an image is known by outside the gallery: its result's `Image.Key`, else its path under --images."""
     return item.document["Image"]["Key"] if item.document is not None else item.name
 
 
 def _summary(
-    items: list[pictures.ResultImage], min_confidence: float, manifest: str | None, iou_threshold: float
+    items: list[ResultImage], min_confidence: float, manifest: str | None, iou_threshold: float
 ) -> dict[str, Any]:
     """What the header says: how many images of each status, the models and thresholds the results name."""
     documents = [item.document for item in items if item.document is not None]
@@ -86,10 +87,10 @@ def _summary(
 
 
 def write_gallery(
-    items: list[pictures.ResultImage],
+    items: list[ResultImage],
     out_dir: Path,
     min_confidence: float = 0.0,
-    on_progress: Callable[[pictures.ResultImage], None] | None = None,
+    on_progress: Callable[[ResultImage], None] | None = None,
     entries: list[ManifestEntry] | None = None,
     iou_threshold: float = 0.5,
     manifest_name: str | None = None,
@@ -101,52 +102,17 @@ def write_gallery(
     the file system cannot hold goes to `on_not_saved` (by default: raised) and the others are all written."""
     labels = sorted(
         {p.label for item in items for p in item.predictions}
-        | {label for entry in entries or [] for label in (*entry.labels, *(b.label for b in entry.boxes))}
+        | {label for entry in entries or [] for label in entry.all_labels}
     )
     colours = pictures.label_colours(labels)
     matcher = KeyMatcher(entries) if entries is not None else None
-    drawn, thumbnails, views = (KeyFolder(out_dir / name, on_not_saved) for name in ("pictures", "thumbnails", "views"))
+    folders = _Folders(out_dir, on_not_saved)
     cards = []
     for item in items:
         entry = matcher.match(image_key(item)) if matcher is not None else None
         comparison = truth.compare(entry, item.predictions, iou_threshold) if entry is not None else None
         rendered = pictures.render(item, colours, min_confidence, comparison)
-        (picture_key, fmt), scaled_key = _picture(item.name, rendered.format), f"{item.name}.jpg"
-        drawn.save_picture(picture_key, rendered.picture, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
-        for folder, side in ((thumbnails, THUMBNAIL_SIDE), (views, VIEW_SIDE)):
-            folder.save_picture(scaled_key, _scaled(rendered.plain, side), "JPEG", quality=85)
-        picture_path, thumbnail, view = drawn.path(picture_key), thumbnails.path(scaled_key), views.path(scaled_key)
-        verdicts = comparison.verdicts if comparison else {}
-        cards.append(
-            {
-                "name": item.name,
-                "key": image_key(item),
-                "anchor": gallery_anchor(image_key(item)),
-                "status": item.status,
-                "thumbnail": _url(thumbnail, out_dir),
-                "view": _url(view, out_dir),
-                "picture": _url(picture_path, out_dir),
-                "detections": [
-                    {
-                        "label": p.label,
-                        "confidence": p.confidence,
-                        "box": p.box,
-                        "verdict": None if index not in verdicts else ("tp" if verdicts[index] else "fp"),
-                    }
-                    for index, p in enumerate(item.predictions)
-                ],
-                "in_manifest": entry is not None,
-                "truth": []
-                if comparison is None
-                else [{"label": b.label, "box": b.box, "found": b.matched_confidence} for b in comparison.boxes]
-                + [
-                    {"label": label, "box": None, "found": comparison.image_level_found.get(label)}
-                    for label in comparison.labels
-                ],
-                "error": item.error,
-                "result": item.document,
-            }
-        )
+        cards.append(_card(item, entry is not None, comparison, folders.save(item, rendered), out_dir))
         if on_progress:
             on_progress(item)
     data = {
@@ -163,3 +129,62 @@ def write_gallery(
     index = out_dir / "index.html"
     index.write_text(template.replace(DATA_MARKER, embedded), encoding="utf-8")
     return index
+
+
+class _Folders:
+    """The gallery's three folders of pictures: drawn (pictures/, in the image's format), and plain thumbnails and
+    views (JPEG) that the page draws the boxes over."""
+
+    def __init__(self, out_dir: Path, on_not_saved: Callable[[NotSaved], None] | None) -> None:
+        self.drawn, self.thumbnails, self.views = (
+            KeyFolder(out_dir / name, on_not_saved) for name in ("pictures", "thumbnails", "views")
+        )
+
+    def save(self, item: ResultImage, rendered: pictures.Rendered) -> tuple[Path, Path, Path]:
+        """The item's pictures written; their paths (drawn, thumbnail, view), whether saved or not."""
+        (picture_key, fmt), scaled_key = _picture(item.name, rendered.format), f"{item.name}.jpg"
+        self.drawn.save_picture(picture_key, rendered.picture, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
+        for folder, side in ((self.thumbnails, THUMBNAIL_SIDE), (self.views, VIEW_SIDE)):
+            folder.save_picture(scaled_key, _scaled(rendered.plain, side), "JPEG", quality=85)
+        return self.drawn.path(picture_key), self.thumbnails.path(scaled_key), self.views.path(scaled_key)
+
+
+def _card(
+    item: ResultImage,
+    in_manifest: bool,
+    comparison: truth.Comparison | None,
+    paths: tuple[Path, Path, Path],
+    out_dir: Path,
+) -> dict[str, Any]:
+    """What the page knows of one image: its names, status, pictures, detections with their verdicts, ground
+    truth, error and result JSON."""
+    picture_path, thumbnail, view = paths
+    verdicts = comparison.verdicts if comparison else {}
+    return {
+        "name": item.name,
+        "key": image_key(item),
+        "anchor": gallery_anchor(image_key(item)),
+        "status": item.status,
+        "thumbnail": _url(thumbnail, out_dir),
+        "view": _url(view, out_dir),
+        "picture": _url(picture_path, out_dir),
+        "detections": [
+            {
+                "label": p.label,
+                "confidence": p.confidence,
+                "box": p.box,
+                "verdict": None if index not in verdicts else ("tp" if verdicts[index] else "fp"),
+            }
+            for index, p in enumerate(item.predictions)
+        ],
+        "in_manifest": in_manifest,
+        "truth": []
+        if comparison is None
+        else [{"label": b.label, "box": b.box, "found": b.matched_confidence} for b in comparison.boxes]
+        + [
+            {"label": label, "box": None, "found": comparison.image_level_found.get(label)}
+            for label in comparison.labels
+        ],
+        "error": item.error,
+        "result": item.document,
+    }

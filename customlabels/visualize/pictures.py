@@ -8,28 +8,16 @@ machine.
 from __future__ import annotations
 
 import textwrap
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import matplotlib
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
-from customlabels.config import IMAGE_SUFFIXES, image_name_problem, is_miscased_image_name
-from customlabels.datasets.manifest import KeyMatcher
-from customlabels.evaluation.evaluate import (
-    MALFORMED,
-    MalformedResult,
-    Prediction,
-    Skipper,
-    folder_result_documents,
-    result_from_document,
-)
-from customlabels.outputs import input_files
-from customlabels_runtime.contract import result_status
+from customlabels.results.model import Prediction
+from customlabels.visualize.result_images import ResultImage
 
 FONT_PATH = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
 ERROR_RED = (200, 30, 30)
@@ -42,88 +30,6 @@ MIN_CAPTION_WIDTH = 320
 GREY_TAB = (120, 120, 120)
 
 Colour = tuple[int, int, int]
-
-
-@dataclass(frozen=True)
-class ResultImage:
-    """One image of a run: its result JSON (None while it has none) and its local file (None if not found)."""
-
-    name: str
-    """Relative path the pictures are written under (the image's path below --images when found)."""
-    image_path: Path | None
-    document: dict[str, Any] | None
-
-    @cached_property
-    def _read(self) -> tuple[tuple[Prediction, ...], str | None]:
-        """The predictions, or none and why the result breaks the contract (a NaN confidence, say)."""
-        if self.document is None:
-            return (), None
-        try:
-            return result_from_document(self.document).predictions, None
-        except MalformedResult as error:
-            return (), str(error).removeprefix(MALFORMED)
-
-    @property
-    def predictions(self) -> tuple[Prediction, ...]:
-        return self._read[0]
-
-    @property
-    def never_processed(self) -> str | None:
-        """Why an image without a result never will have one: its name is not one the pipeline picks up (a suffix
-        that mixes cases, `bee.Jpg`: S3's suffix filters are case-sensitive), or None."""
-        name = self.name.rsplit("/", 1)[-1]
-        return image_name_problem(name) if self.document is None and is_miscased_image_name(name) else None
-
-    @property
-    def status(self) -> str:
-        """result_status's, `error` for a malformed result too, and `not-picked-up` for an image the pipeline never
-        processes (as `local run` says it)."""
-        if self.never_processed:
-            return "not-picked-up"
-        return "error" if self._read[1] else result_status(self.document)
-
-    @property
-    def error(self) -> dict[str, str] | None:
-        """The result's Error; for a malformed result, the problems named as one (`MalformedResult`)."""
-        if self._read[1]:
-            return {"Code": "MalformedResult", "Message": self._read[1]}
-        if self.never_processed:
-            return {"Code": "NeverProcessed", "Message": self.never_processed}
-        return None if self.document is None else self.document.get("Error")
-
-
-def collect(results_dir: Path, images_dir: Path, on_skipped: Skipper | None = None) -> list[ResultImage]:
-    """Pairs every result JSON under `results_dir` with its image under `images_dir` (by the longest common
-    trailing path of `Image.Key`), and lists the images that have no result yet. Each item's name is its image's
-    path under `images_dir`, or, for a result without an image or one of several results of one image (the same
-    folder uploaded under two prefixes), its `Image.Key`: no two items share a name, so none shares a picture.
-    The pictures customlabels drew (a gallery inside `--images`) are not images here. A malformed result is kept
-    (its card says what is wrong); a file that names no image (not JSON, say) goes to `on_skipped` (None: raises
-    evaluate.ResultsError naming it)."""
-    files = input_files(images_dir)[0]
-    matcher = KeyMatcher(files, key=lambda path: path.relative_to(images_dir).as_posix())
-    paired = [
-        (document, matcher.match(document["Image"]["Key"]))
-        for _, document in folder_result_documents(results_dir, on_skipped)
-    ]
-    shared = {path for path, count in Counter(path for _, path in paired if path).items() if count > 1}
-    items = [
-        ResultImage(
-            image_path.relative_to(images_dir).as_posix()
-            if image_path is not None and image_path not in shared
-            else str(document["Image"]["Key"]),
-            image_path,
-            document,
-        )
-        for document, image_path in paired
-    ]
-    matched = {image_path for _, image_path in paired}
-    items += [
-        ResultImage(path.relative_to(images_dir).as_posix(), path, None)
-        for path in files
-        if path not in matched and path.name.lower().endswith(IMAGE_SUFFIXES)
-    ]
-    return sorted(items, key=lambda item: item.name)
 
 
 def label_colours(labels: Iterable[str]) -> dict[str, Colour]:
@@ -289,48 +195,94 @@ def draw(
         key=lambda index: -predictions[index].confidence,
     )
     canvas = ImageDraw.Draw(picture)
-
-    def pixels(box: tuple[float, float, float, float]) -> Rect:
-        left, top, box_width, box_height = box
-        return left * width, top * height, (left + box_width) * width, (top + box_height) * height
-
-    missed: list[tuple[Rect, str, Colour]] = []
-    for truth_box in truth:
-        _dashed_rectangle(canvas, pixels(truth_box.box), max(1, line // 2 + 1), max(4, line * 3))
-        if truth_box.missed(min_confidence):
-            missed.append((pixels(truth_box.box), f"missed {truth_box.label}", colours.get(truth_box.label, GREY_TAB)))
+    missed = _draw_truth(canvas, picture.size, truth, colours, min_confidence, line)
     boxed = [index for index in shown if predictions[index].box is not None]
     for index in reversed(boxed):  # the most confident drawn last, on top
-        _haloed_rectangle(canvas, pixels(predictions[index].box), colours[predictions[index].label], line)
+        _haloed_rectangle(
+            canvas, _pixels(predictions[index].box, picture.size), colours[predictions[index].label], line
+        )
     tabs = [
         (
-            pixels(predictions[index].box),
+            _pixels(predictions[index].box, picture.size),
             _tab_text(predictions[index], (verdicts or {}).get(index)),
             colours[predictions[index].label],
         )
         for index in boxed
     ] + missed
-    corners = place_tabs(
-        [rect for rect, _, _ in tabs], [tab_size(text, typeface) for _, text, _ in tabs], (width, height)
-    )
+    chips = _draw_tabs(canvas, picture.size, tabs, typeface)  # the tabs that found no place go to the caption
+    chips += _image_level_chips(predictions, shown, verdicts, colours, truth_labels, min_confidence)
+    rows = _caption_rows(chips, banner, max(width, MIN_CAPTION_WIDTH), typeface)
+    return _with_rows(picture, rows, typeface) if rows else picture
+
+
+Tab = tuple[Rect, str, Colour]
+"""A tab to place: the box it names (pixels), its text and its colour."""
+Chip = tuple[str, Colour]
+
+
+def _pixels(box: tuple[float, float, float, float], size: tuple[int, int]) -> Rect:
+    """A (left, top, width, height) box of ratios as x0, y0, x1, y1 in pixels of an image of `size`."""
+    width, height = size
+    left, top, box_width, box_height = box
+    return left * width, top * height, (left + box_width) * width, (top + box_height) * height
+
+
+def _draw_truth(
+    canvas: ImageDraw.ImageDraw,
+    size: tuple[int, int],
+    truth: Sequence[TruthBox],
+    colours: dict[str, Colour],
+    min_confidence: float,
+    line: int,
+) -> list[Tab]:
+    """The ground-truth boxes drawn dashed; a tab for each one missed at `min_confidence`."""
+    missed = []
+    for truth_box in truth:
+        _dashed_rectangle(canvas, _pixels(truth_box.box, size), max(1, line // 2 + 1), max(4, line * 3))
+        if truth_box.missed(min_confidence):
+            missed.append(
+                (_pixels(truth_box.box, size), f"missed {truth_box.label}", colours.get(truth_box.label, GREY_TAB))
+            )
+    return missed
+
+
+def _image_level_chips(
+    predictions: Sequence[Prediction],
+    shown: list[int],
+    verdicts: dict[int, bool] | None,
+    colours: dict[str, Colour],
+    truth_labels: dict[str, float | None] | None,
+    min_confidence: float,
+) -> list[Chip]:
+    """A chip per image-level label shown (marked by its verdict), then per true label missed at `min_confidence`."""
+    return [
+        (_tab_text(predictions[i], (verdicts or {}).get(i)), colours[predictions[i].label])
+        for i in shown
+        if predictions[i].box is None
+    ] + [
+        (f"missed {label}", colours.get(label, GREY_TAB))
+        for label, found in (truth_labels or {}).items()
+        if found is None or found < min_confidence
+    ]
+
+
+def _draw_tabs(canvas: ImageDraw.ImageDraw, size: tuple[int, int], tabs: list[Tab], typeface) -> list[Chip]:
+    """Each tab drawn where `place_tabs` finds it a free place; those left over, as chips for the caption."""
+    corners = place_tabs([rect for rect, _, _ in tabs], [tab_size(text, typeface) for _, text, _ in tabs], size)
     leftover = []
     for (_, text, colour), corner in zip(tabs, corners, strict=True):
         if corner is None:
             leftover.append((text, colour))
         else:
             _tab(canvas, *corner, text, colour, typeface)
-    chips = leftover + [
-        (_tab_text(predictions[i], (verdicts or {}).get(i)), colours[predictions[i].label])
-        for i in shown
-        if predictions[i].box is None
-    ]
-    chips += [
-        (f"missed {label}", colours.get(label, GREY_TAB))
-        for label, found in (truth_labels or {}).items()
-        if found is None or found < min_confidence
-    ]
-    row_width = max(width, MIN_CAPTION_WIDTH)
-    rows: list[tuple[Colour, list[tuple[str, Colour]]]] = [
+    return leftover
+
+
+def _caption_rows(
+    chips: list[Chip], banner: tuple[Colour, str] | None, row_width: float, typeface
+) -> list[tuple[Colour, list[Chip]]]:
+    """The rows under the picture: the chips on white, then the banner's text wrapped on its colour."""
+    rows: list[tuple[Colour, list[Chip]]] = [
         (CAPTION_BACKGROUND, row) for row in _chip_rows(chips, row_width, typeface)
     ]
     if banner:
@@ -340,7 +292,7 @@ def draw(
             (colour, [(part, colour)])
             for part in textwrap.wrap(text, characters_per_row, break_long_words=False, break_on_hyphens=False)
         ]
-    return _with_rows(picture, rows, typeface) if rows else picture
+    return rows
 
 
 def _chip_rows(chips: list[tuple[str, Colour]], width: float, typeface) -> list[list[tuple[str, Colour]]]:

@@ -2,7 +2,7 @@
 detection is a true positive, and at which confidence each ground-truth box is found (so that the gallery's
 slider can say which are missed at any threshold).
 
-The matching is customlabels.evaluation's own (`match_detections`, greedy in confidence order), so the gallery
+The matching is evaluate's own (customlabels.evaluation.matching, greedy in confidence order), so the gallery
 never disagrees with `evaluate`.
 """
 
@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from customlabels.datasets.manifest import ManifestEntry
-from customlabels.evaluation.evaluate import Prediction, match_detections
+from customlabels.evaluation.matching import match_detections
+from customlabels.results.model import Prediction
 from customlabels.visualize.pictures import TruthBox
 
 

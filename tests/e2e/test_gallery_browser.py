@@ -9,7 +9,7 @@ from PIL import Image
 
 from customlabels.datasets.anchors import gallery_anchor
 from customlabels.datasets.manifest import Box, object_detection_line, read_manifest
-from customlabels.visualize import gallery, pictures
+from customlabels.visualize import gallery, result_images
 from helpers import MODEL_ARN, box, image_widths
 
 pytestmark = pytest.mark.e2e
@@ -21,7 +21,7 @@ def visible(page, selector):
 
 def test_gallery_in_chromium(gallery_run, tmp_path, browser):
     images, results, documents = gallery_run
-    index = gallery.write_gallery(pictures.collect(results, images), tmp_path / "gallery", min_confidence=0)
+    index = gallery.write_gallery(result_images.collect(results, images), tmp_path / "gallery", min_confidence=0)
     page = browser.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -98,7 +98,7 @@ def test_ground_truth_verdicts_filters_sort_search_and_anchors(gallery_run, tmp_
         + "\n"
     )
     index = gallery.write_gallery(
-        pictures.collect(results, images),
+        result_images.collect(results, images),
         tmp_path / "gallery",
         min_confidence=0,
         entries=read_manifest(manifest),
@@ -183,7 +183,7 @@ def test_tabs_of_close_boxes_never_hide_one_another(tmp_path, browser):
     (results / "test_images" / "crowd.jpg.json").write_text(
         json.dumps({"Image": {"Bucket": "b", "Key": "test_images/crowd.jpg"}, "CustomLabels": crowd})
     )
-    index = gallery.write_gallery(pictures.collect(results, images), tmp_path / "gallery")
+    index = gallery.write_gallery(result_images.collect(results, images), tmp_path / "gallery")
     page = browser.new_page(viewport={"width": 420, "height": 900})
     page.goto(index.as_uri())
     page.locator("img.thumbnail").evaluate("i => i.decode()")
@@ -231,7 +231,7 @@ def test_image_level_ground_truth_and_errors_on_a_narrow_screen(gallery_run, tmp
         + "\n"
     )
     index = gallery.write_gallery(
-        pictures.collect(results, images),
+        result_images.collect(results, images),
         tmp_path / "gallery",
         entries=read_manifest(manifest),
         manifest_name="labels.manifest",
@@ -260,7 +260,7 @@ def test_the_thresholds_the_results_were_made_with_are_said_in_words(gallery_run
     }
     for name, thresholds in made_with.items():
         (results / "test_images" / f"{name}.json").write_text(json.dumps({**documents[name], "Thresholds": thresholds}))
-    index = gallery.write_gallery(pictures.collect(results, images), tmp_path / "gallery", min_confidence=0)
+    index = gallery.write_gallery(result_images.collect(results, images), tmp_path / "gallery", min_confidence=0)
     page = browser.new_page()
     page.goto(index.as_uri())
     header = page.locator(".fact-thresholds").text_content()

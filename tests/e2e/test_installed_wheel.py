@@ -128,3 +128,25 @@ def test_help_sample_data_and_a_local_run_from_outside_the_checkout(venv, tmp_pa
     assert summary["counts"] == {"labels": 3}
     for image in summary["images"]:
         assert (tmp_path / "results" / image["result"]).is_file()
+
+    # The pages' templates are package data: the wheel's report and gallery are whole pages, not a missing file.
+    run(
+        [
+            customlabels,
+            "evaluate",
+            "--manifest",
+            "sample/manifest.jsonl",
+            "--results",
+            "results",
+            "--report",
+            "report",
+        ],
+        cwd=tmp_path,
+    )
+    report = (tmp_path / "report" / "index.html").read_text(encoding="utf-8")
+    assert "<style>" in report and "<h2>Headline</h2>" in report and "$body" not in report
+    run(
+        [customlabels, "visualize", "--results", "results", "--images", "sample/images", "--out", "gallery"],
+        cwd=tmp_path,
+    )
+    assert "__GALLERY_DATA__" not in (tmp_path / "gallery" / "index.html").read_text(encoding="utf-8")

@@ -6,7 +6,7 @@ import pytest
 
 from customlabels.cli import main
 from customlabels.datasets.manifest import read_manifest
-from customlabels.visualize import gallery, pictures
+from customlabels.visualize import gallery, result_images
 from helpers import image_widths, write_evaluation_inputs
 
 pytestmark = pytest.mark.e2e
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.e2e
 def report(tmp_path):
     paths = write_evaluation_inputs(tmp_path)
     gallery.write_gallery(
-        pictures.collect(paths["results-b"], paths["images"]),
+        result_images.collect(paths["results-b"], paths["images"]),
         tmp_path / "gallery",
         entries=read_manifest(paths["manifest"]),
     )

@@ -6,7 +6,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from customlabels.evaluation.evaluate import ImageResult, Prediction, load_results
+from customlabels.results.model import ImageResult, Prediction
+from customlabels.results.reading import load_results
 
 pytestmark = pytest.mark.integration
 

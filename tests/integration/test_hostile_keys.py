@@ -10,8 +10,8 @@ import pytest
 from moto import mock_aws
 
 from customlabels.cli import main
-from customlabels.evaluation.evaluate import folder_result_documents, load_results
-from customlabels.visualize import pictures
+from customlabels.results.reading import folder_result_documents, load_results
+from customlabels.visualize import result_images
 from helpers import write_picture
 
 pytestmark = pytest.mark.integration
@@ -86,7 +86,7 @@ def test_what_results_out_wrote_is_read_back_whole_by_visualize_evaluate_and_rev
         write_picture(images / name)
     assert sorted(document["Image"]["Key"] for _, document in folder_result_documents(out)) == sorted(HOSTILE)
     assert len(load_results(str(out))) == len(HOSTILE)
-    items = pictures.collect(out, images)
+    items = result_images.collect(out, images)
     assert len(items) == len(HOSTILE) and len({item.name for item in items}) == len(HOSTILE)
     assert {item.name for item in items if item.image_path} == set(local)
 

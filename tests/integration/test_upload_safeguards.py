@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from customlabels.cli import main
 from customlabels.operations import transfer
-from customlabels.visualize import pictures
+from customlabels.visualize import result_images
 from helpers import notify_queue, refused, write_picture
 
 pytestmark = pytest.mark.integration
@@ -158,7 +158,7 @@ def test_a_gallery_inside_the_images_is_never_taken_for_the_images(gallery_run, 
     assert (
         main(["visualize", "--results", str(results), "--images", str(images), "--out", str(images / "a-gallery")]) == 0
     )
-    items = pictures.collect(results, images)
+    items = result_images.collect(results, images)
     assert all(images / "a-gallery" not in item.image_path.parents for item in items if item.image_path)
     manifest = tmp_path / "review.manifest"
     assert main(["review", "export", "--results", str(results), "--images", str(images), "--out", str(manifest)]) == 0

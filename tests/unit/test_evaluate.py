@@ -7,16 +7,12 @@ import pytest
 from sklearn import metrics
 
 from customlabels.datasets.manifest import CLASSIFICATION, MULTILABEL, Box, parse_line
-from customlabels.evaluation.evaluate import (
-    NO_LABEL,
-    ImageResult,
-    LabelCurve,
-    Prediction,
-    ScoredPrediction,
-    evaluate,
-    iou,
-    results_from_snapshot_line,
-)
+from customlabels.evaluation.curves import LabelCurve, ScoredPrediction
+from customlabels.evaluation.evaluate import evaluate
+from customlabels.evaluation.image_level import NO_LABEL
+from customlabels.evaluation.matching import iou
+from customlabels.results.model import ImageResult, Prediction
+from customlabels.results.reading import results_from_snapshot_line
 from helpers import ENTRIES, RESULTS, detection, entry
 
 pytestmark = pytest.mark.unit
@@ -67,8 +63,8 @@ def test_tuned_thresholds_reproduce_the_tuning_with_full_precision_confidences(s
     exactly the true and false positives the tuning predicted, for every label and goal."""
     from random import Random
 
-    from customlabels.evaluation.evaluate import apply_thresholds
     from customlabels.operations.runtime_thresholds import parse_thresholds
+    from customlabels.results.model import apply_thresholds
 
     rng = Random(seed)
     entries, results = [], []

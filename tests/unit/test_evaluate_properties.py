@@ -15,13 +15,9 @@ from sklearn import metrics
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from customlabels.datasets.manifest import Box, ManifestEntry
-from customlabels.evaluation.evaluate import (
-    NO_LABEL,
-    ImageResult,
-    NoMatchingResults,
-    Prediction,
-    evaluate,
-)
+from customlabels.evaluation.evaluate import NoMatchingResults, evaluate
+from customlabels.evaluation.image_level import NO_LABEL
+from customlabels.results.model import ImageResult, Prediction
 
 pytestmark = [pytest.mark.unit, pytest.mark.filterwarnings("ignore::UserWarning")]
 

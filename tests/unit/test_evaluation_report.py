@@ -13,8 +13,9 @@ from customlabels.cli import main
 from customlabels.datasets.anchors import gallery_anchor
 from customlabels.datasets.manifest import Box
 from customlabels.evaluation.compare import comparison_document, differences
-from customlabels.evaluation.evaluate import ImageResult, Prediction, evaluate
+from customlabels.evaluation.evaluate import evaluate
 from customlabels.evaluation.report import ReportContext, write_report
+from customlabels.results.model import ImageResult, Prediction
 from helpers import ENTRIES, MODEL_B_RESULTS, RESULTS, entry, refused, write_evaluation_inputs
 
 pytestmark = pytest.mark.unit

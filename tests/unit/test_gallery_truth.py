@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from customlabels.datasets.anchors import gallery_anchor
 from customlabels.datasets.manifest import Box, ManifestEntry
-from customlabels.evaluation.evaluate import Prediction, match_detections
+from customlabels.evaluation.matching import match_detections
+from customlabels.results.model import Prediction
 from customlabels.visualize import truth
 
 pytestmark = pytest.mark.unit

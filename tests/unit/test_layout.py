@@ -20,9 +20,10 @@ ALLOWED = {
     "outputs": set(),
     "operations": {"config", "errors", "limits", "outputs", "operations"},
     "datasets": {"config", "plots", "datasets"},
-    "evaluation": {"config", "plots", "escaping", "outputs", "datasets", "evaluation"},
-    "visualize": {"config", "escaping", "outputs", "datasets", "evaluation", "visualize"},
-    "review": {"config", "datasets", "evaluation", "review"},
+    "results": {"escaping", "datasets", "results"},
+    "evaluation": {"config", "plots", "escaping", "outputs", "datasets", "results", "evaluation"},
+    "visualize": {"config", "escaping", "outputs", "datasets", "results", "evaluation", "visualize"},
+    "review": {"config", "datasets", "results", "evaluation", "review"},
     "local": {"config", "limits", "outputs", "datasets", "operations", "local"},
 }
 """The parts of `customlabels` and what each may import of the others (any part may import the function code's

@@ -22,9 +22,9 @@ from customlabels.outputs import (
     input_files,
     local_name,
     local_path,
-    result_files,
     save_picture,
 )
+from customlabels.results.reading import result_files
 
 pytestmark = pytest.mark.unit
 

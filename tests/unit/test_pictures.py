@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from customlabels.evaluation.evaluate import Prediction, ResultsError
-from customlabels.visualize import pictures
+from customlabels.results.model import Prediction, ResultsError
+from customlabels.visualize import pictures, result_images
 
 pytestmark = pytest.mark.unit
 
@@ -70,7 +70,7 @@ def test_an_error_is_a_red_banner_and_an_unreadable_image_a_placeholder(tmp_path
 
     (tmp_path / "images").mkdir()
     (tmp_path / "images" / "notes.jpg").write_text("not a picture")
-    item = pictures.ResultImage(
+    item = result_images.ResultImage(
         "notes.jpg",
         tmp_path / "images" / "notes.jpg",
         {
@@ -91,7 +91,7 @@ def test_an_error_is_a_red_banner_and_an_unreadable_image_a_placeholder(tmp_path
 def test_render_keeps_jpeg_as_jpeg_and_marks_images_without_a_result(tmp_path):
     grey(200, 100).save(tmp_path / "a.jpg")
     grey(200, 100).save(tmp_path / "b.png")
-    with_result = pictures.ResultImage(
+    with_result = result_images.ResultImage(
         "a.jpg",
         tmp_path / "a.jpg",
         {
@@ -108,7 +108,7 @@ def test_render_keeps_jpeg_as_jpeg_and_marks_images_without_a_result(tmp_path):
     rendered = pictures.render(with_result, COLOURS)
     assert (rendered.format, rendered.picture.size) == ("JPEG", (200, 100))
     assert rendered.picture.getpixel((20, 30)) == RED and rendered.plain.getpixel((20, 30)) == GREY
-    rendered = pictures.render(pictures.ResultImage("b.png", tmp_path / "b.png", None), COLOURS)
+    rendered = pictures.render(result_images.ResultImage("b.png", tmp_path / "b.png", None), COLOURS)
     pending = rendered.picture
     assert rendered.format == "PNG" and pending.height > 100
     assert pending.getpixel((199, pending.height - 1)) == pictures.NOTICE_AMBER
@@ -124,7 +124,7 @@ def test_collect_pairs_results_with_images_by_key_and_lists_those_without(tmp_pa
     for key in ("test_images/meadow/a b.jpg", "test_images/c.png", "test_images/gone.jpg"):
         (results / f"{key}.json").write_text(json.dumps({"Image": {"Key": key}, "CustomLabels": []}))
     (results / "summary.json").write_text(json.dumps({"images": []}))
-    items = pictures.collect(results, images)
+    items = result_images.collect(results, images)
     assert [(i.name, i.image_path is not None, i.document is not None) for i in items] == [
         ("c.png", True, True),
         ("meadow/a b.jpg", True, True),
@@ -133,7 +133,7 @@ def test_collect_pairs_results_with_images_by_key_and_lists_those_without(tmp_pa
     ]
     (results / "broken.json").write_text("{")
     with pytest.raises(ResultsError, match=r"broken\.json: not JSON"):
-        pictures.collect(results, images)
+        result_images.collect(results, images)
 
 
 def test_label_colours_are_distinct_and_stable():

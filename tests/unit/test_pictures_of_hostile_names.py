@@ -11,8 +11,9 @@ from PIL import Image
 
 from customlabels.cli import main
 from customlabels.datasets.manifest import Box
-from customlabels.evaluation.evaluate import ImageResult, evaluate
+from customlabels.evaluation.evaluate import evaluate
 from customlabels.evaluation.report import ReportContext, write_report
+from customlabels.results.model import ImageResult
 from helpers import detection, entry
 
 pytestmark = pytest.mark.unit

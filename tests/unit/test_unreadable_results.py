@@ -7,7 +7,8 @@ import math
 import pytest
 
 from customlabels.cli import main
-from customlabels.evaluation.evaluate import ResultsError, load_results
+from customlabels.results.model import ResultsError
+from customlabels.results.reading import load_results
 from helpers import box, huge_png, refused, write_picture
 
 pytestmark = pytest.mark.unit
@@ -118,7 +119,7 @@ def test_review_export_names_a_decompression_bomb_among_the_images(tmp_path, cap
     ],
 )
 def test_every_problem_of_a_malformed_result_is_named(labels, problems):
-    from customlabels.evaluation.evaluate import MalformedResult, result_from_document, result_problems
+    from customlabels.results.model import MalformedResult, result_from_document, result_problems
 
     found = " ".join(result_problems({"Image": {"Key": "k"}, "CustomLabels": labels}))
     for problem in problems:
