@@ -34,7 +34,7 @@ from customlabels.local.emulator.rekognition import CustomLabelsService, Detecti
 from customlabels.local.esm import MANAGER_HANDLER, EventSourceMapping, ScheduledFunction, serve_mapping_api
 from customlabels.operations import transfer
 from customlabels.outputs import KeyFolder, NotSaved, input_files
-from customlabels_runtime.contract import result_key_for  # the handler's own rule
+from customlabels_runtime.contract import error_code, result_key_for  # the handler's own rules
 from customlabels_runtime.inference.logic import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -317,7 +317,7 @@ def upload_tree(
         try:
             pipeline.upload(key, path.read_bytes())
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != KEY_TOO_LONG:
+            if error_code(error) != KEY_TOO_LONG:
                 raise  # S3 refuses a key over its limit: its outcome says so, and the others go on
         keys.append(key)
         if on_upload:

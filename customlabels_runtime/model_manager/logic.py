@@ -22,6 +22,7 @@ from customlabels_runtime.contract import (
     OBJECTS_CREATED,
     UNREADABLE,
     QueueMessage,
+    error_code,
     is_input_image,
     read_event_bridge_event,
     read_queue_message,
@@ -450,10 +451,6 @@ def model_description(rekognition: Any, model_arn: str, project: str) -> dict[st
         "ProjectVersionDescriptions"
     ]
     return description
-
-
-def error_code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
 
 
 def read_state(ssm: Any, name: str) -> dict[str, Any]:
