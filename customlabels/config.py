@@ -216,6 +216,14 @@ class PipelineConfig:
         return MODEL_ARN_PATTERN.match(self.model_arn)["account"]
 
     @property
+    def project_versions_arn(self) -> str:
+        """Every version of the model's project (`arn:<partition>:rekognition:<region>:<account>:project/<name>/*`,
+        the model's own partition), what DescribeProjectVersions is granted on: the project's ARN ends in its
+        creation timestamp, which the model version ARN does not contain."""
+        project = MODEL_ARN_PATTERN.match(self.model_arn)["project"]
+        return f"{self.model_arn.split(':project/')[0]}:project/{project}/*"
+
+    @property
     def effective_max_concurrency(self) -> int:
         """`max_concurrency`, or by default just enough concurrent invocations to keep the model busy.
 

@@ -7,9 +7,9 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
-from constructs import Construct
+from constructs import Construct, IConstruct
 
-from customlabels.config import IMAGE_SUFFIXES, MODEL_ARN_PATTERN, RESULT_SUFFIX, PipelineConfig
+from customlabels.config import IMAGE_SUFFIXES, RESULT_SUFFIX, PipelineConfig
 from stacks.nag import acknowledge
 
 RESULT_WRITE_ACTIONS = (
@@ -32,6 +32,29 @@ RESULT_WRITE_ACTIONS = (
 )
 """Everything that writes, overwrites, re-tags or deletes an object or one of its versions (PutObject also
 covers CopyObject and multipart uploads)."""
+
+
+def describe_the_model(config: PipelineConfig) -> list[iam.PolicyStatement]:
+    """What the manager and the operator's commands need to read the model's status: DescribeProjectVersions on
+    its project, and DescribeProjects (no resource-level permissions) to find the project's ARN."""
+    return [
+        iam.PolicyStatement(
+            sid="DescribeTheModel",
+            actions=["rekognition:DescribeProjectVersions"],
+            resources=[config.project_versions_arn],
+        ),
+        iam.PolicyStatement(sid="FindTheProject", actions=["rekognition:DescribeProjects"], resources=["*"]),
+    ]
+
+
+def acknowledge_describe_the_model(scope: IConstruct, config: PipelineConfig) -> None:
+    """The wildcard of `describe_the_model`'s project ARN (its `Resource: *` is acknowledged with the role's)."""
+    acknowledge(
+        scope,
+        f"AwsSolutions-IAM5[Resource::{config.project_versions_arn}]",
+        "DescribeProjectVersions is granted on the one project; its ARN ends in the project's creation "
+        "timestamp, which the model version ARN does not contain.",
+    )
 
 
 def protect_results(bucket: s3.Bucket, config: PipelineConfig, writers: dict[str, str]) -> None:
@@ -116,8 +139,6 @@ class ClientPolicies(Construct):
                 via("sqs", ["kms:Decrypt"], "DecryptDeadLettersThroughSqs"),
             ],
         )
-        project = MODEL_ARN_PATTERN.match(config.model_arn)["project"]
-        projects = f"{config.model_arn.split(':project/')[0]}:project/{project}/*"
         self.operator = iam.ManagedPolicy(
             self,
             "Operator",
@@ -140,10 +161,7 @@ class ClientPolicies(Construct):
                     actions=["rekognition:StartProjectVersion", "rekognition:StopProjectVersion"],
                     resources=[config.model_arn],
                 ),
-                iam.PolicyStatement(
-                    sid="DescribeTheModel", actions=["rekognition:DescribeProjectVersions"], resources=[projects]
-                ),
-                iam.PolicyStatement(sid="FindTheProject", actions=["rekognition:DescribeProjects"], resources=["*"]),
+                *describe_the_model(config),
                 iam.PolicyStatement(
                     sid="ListAndRedriveDeadLetters",
                     actions=[
@@ -173,12 +191,7 @@ class ClientPolicies(Construct):
             f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{config.effective_results_prefix}*{RESULT_SUFFIX}]",
             "Object ARNs need a wildcard for the key: result JSONs under the results prefix only.",
         )
-        acknowledge(
-            self.operator,
-            f"AwsSolutions-IAM5[Resource::{projects}]",
-            "DescribeProjectVersions on the one project; its ARN ends in the project's creation timestamp, "
-            "which the model version ARN does not contain.",
-        )
+        acknowledge_describe_the_model(self.operator, config)
         acknowledge(
             self.operator,
             "AwsSolutions-IAM5[Resource::*]",

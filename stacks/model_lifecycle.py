@@ -17,10 +17,10 @@ from customlabels.config import (
     MANAGER_MAX_EVENT_AGE_SECONDS,
     MANAGER_RESERVED_CONCURRENCY,
     METRICS_NAMESPACE,
-    MODEL_ARN_PATTERN,
     PipelineConfig,
 )
 from customlabels_runtime import contract
+from stacks.access import acknowledge_describe_the_model, describe_the_model
 from stacks.alarms import alarm_above
 from stacks.function import PipelineFunction
 from stacks.nag import COMPLIANCE, acknowledge, acknowledge_in
@@ -155,8 +155,6 @@ class ModelLifecycle(Construct):
         self.alarms = [self.errors_alarm, *(alarm for alarm in (self.idle_alarm, self.budget_alarm) if alarm)]
 
     def _grant(self, config: PipelineConfig, queue: sqs.IQueue, event_source: event_sources.SqsEventSource) -> None:
-        project = MODEL_ARN_PATTERN.match(config.model_arn)["project"]
-        projects = f"{config.model_arn.split(':project/')[0]}:project/{project}/*"  # same partition as the model
         # always-on stops the model only for the spend guard, when it has a budget below 24 h.
         always_on = ["rekognition:StartProjectVersion"] + (
             ["rekognition:StopProjectVersion"] if config.effective_max_model_hours_per_day else []
@@ -167,10 +165,7 @@ class ModelLifecycle(Construct):
             "on-demand": ["rekognition:StartProjectVersion", "rekognition:StopProjectVersion"],
         }
         statements = [
-            iam.PolicyStatement(
-                sid="DescribeTheModel", actions=["rekognition:DescribeProjectVersions"], resources=[projects]
-            ),
-            iam.PolicyStatement(sid="FindTheProject", actions=["rekognition:DescribeProjects"], resources=["*"]),
+            *describe_the_model(config),
             iam.PolicyStatement(sid="ReadQueueDepth", actions=["sqs:GetQueueAttributes"], resources=[queue.queue_arn]),
             iam.PolicyStatement(
                 sid="KeepState", actions=["ssm:GetParameter", "ssm:PutParameter"], resources=[self.state.parameter_arn]
@@ -203,12 +198,7 @@ class ModelLifecycle(Construct):
                 queue.encryption_master_key.grant_decrypt(self.role)
         for statement in statements:
             self.role.add_to_principal_policy(statement)
-        acknowledge(
-            self.role,
-            f"AwsSolutions-IAM5[Resource::{projects}]",
-            "DescribeProjectVersions is granted on the one project; its ARN ends in the project's creation "
-            "timestamp, which the model version ARN does not contain.",
-        )
+        acknowledge_describe_the_model(self.role, config)
 
     def _acknowledge_dropped_invocations(self, *rules: events.Rule) -> None:
         """The rule packs ask for somewhere to keep failed invocations; the manager's are worth nothing later: each

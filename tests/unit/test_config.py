@@ -54,6 +54,20 @@ def test_region_and_account_come_from_the_model_arn():
     assert (config.region, config.account) == ("eu-west-1", "123456789012")
 
 
+@pytest.mark.parametrize(
+    ("model_arn", "versions"),
+    [
+        (MODEL_ARN, "arn:aws:rekognition:eu-west-1:123456789012:project/bees/*"),
+        (
+            "arn:aws-cn:rekognition:cn-north-1:123456789012:project/my.bees/version/v1/1615479933000",
+            "arn:aws-cn:rekognition:cn-north-1:123456789012:project/my.bees/*",
+        ),
+    ],
+)
+def test_the_project_versions_arn_is_the_models_project_in_its_own_partition(model_arn, versions):
+    assert PipelineConfig(model_arn=model_arn).project_versions_arn == versions
+
+
 def test_missing_model_arn_says_how_to_pass_it():
     with pytest.raises(ConfigError, match=r"model_arn is required.*-c model_arn="):
         PipelineConfig.from_context({}.get)
