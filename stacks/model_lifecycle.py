@@ -1,7 +1,6 @@
 """The model manager: starts the model when work arrives, stops it when idle, gates the inference event source."""
 
 from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -16,12 +15,11 @@ from customlabels.config import (
     INITIAL_MANAGER_STATE,
     MANAGER_MAX_EVENT_AGE_SECONDS,
     MANAGER_RESERVED_CONCURRENCY,
-    METRICS_NAMESPACE,
     PipelineConfig,
 )
 from customlabels_runtime import contract
 from stacks.access import acknowledge_describe_the_model, describe_the_model
-from stacks.alarms import alarm_above
+from stacks.alarms import PERIOD, alarm_above, pipeline_metric
 from stacks.function import PipelineFunction
 from stacks.nag import COMPLIANCE, acknowledge, acknowledge_in
 
@@ -110,7 +108,7 @@ class ModelLifecycle(Construct):
                 "The model manager failed (it starts, stops and gates the model; in every mode it "
                 "keeps images waiting while the model is not running). See its logs."
             ),
-            metric=self.function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+            metric=self.function.metric_errors(period=PERIOD, statistic="Sum"),
         )
 
         self.idle_alarm = None
@@ -123,13 +121,7 @@ class ModelLifecycle(Construct):
                     f"({2 * config.idle_minutes} min): the model manager is failing to stop it, "
                     "and the model is billed every hour. Check the manager's logs."
                 ),
-                metric=cloudwatch.Metric(
-                    namespace=METRICS_NAMESPACE,
-                    metric_name=contract.MODEL_RUNNING_IDLE_MINUTES,
-                    dimensions_map={"service": contract.MANAGER_SERVICE},
-                    statistic="Maximum",
-                    period=Duration.minutes(5),
-                ),
+                metric=pipeline_metric(contract.MODEL_RUNNING_IDLE_MINUTES, "Maximum", contract.MANAGER_SERVICE),
                 threshold=2 * config.idle_minutes,
                 missing_data_breaches=True,  # a silent manager is a failing one
             )
@@ -144,13 +136,7 @@ class ModelLifecycle(Construct):
                     "stopped it and paused the inference event source. Images wait in the queue, none is "
                     "lost; processing goes on at 00:00 UTC, or now with `customlabels model resume`."
                 ),
-                metric=cloudwatch.Metric(
-                    namespace=METRICS_NAMESPACE,
-                    metric_name=contract.SPEND_GUARD_PAUSED,
-                    dimensions_map={"service": contract.MANAGER_SERVICE},
-                    statistic="Maximum",
-                    period=Duration.minutes(5),
-                ),
+                metric=pipeline_metric(contract.SPEND_GUARD_PAUSED, "Maximum", contract.MANAGER_SERVICE),
             )
         self.alarms = [self.errors_alarm, *(alarm for alarm in (self.idle_alarm, self.budget_alarm) if alarm)]
 
