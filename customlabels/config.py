@@ -207,6 +207,16 @@ class PipelineConfig:
         return self.input_prefix if self.results_prefix is None else self.results_prefix
 
     @property
+    def result_key_wildcard(self) -> str:
+        """Every result's key as an S3 object ARN's wildcard (IAM, bucket policies): `<results prefix>*.json`."""
+        return f"{self.effective_results_prefix}*{RESULT_SUFFIX}"
+
+    @property
+    def image_key_wildcards(self) -> list[str]:
+        """Every image the pipeline picks up as S3 object ARN wildcards, one per suffix: `<input prefix>*.jpg`..."""
+        return [f"{self.input_prefix}*{suffix}" for suffix in IMAGE_SUFFIXES]
+
+    @property
     def region(self) -> str:
         """The model's region: Rekognition reads images only from a bucket in its own region."""
         return MODEL_ARN_PATTERN.match(self.model_arn)["region"]
