@@ -7,7 +7,7 @@ from constructs import Construct
 from customlabels.config import PipelineConfig
 from stacks.access import ClientPolicies, protect_results
 from stacks.inference import InferenceFunction
-from stacks.model_lifecycle import ModelLifecycle
+from stacks.model_manager import ModelManager
 from stacks.monitoring import Monitoring
 from stacks.queueing import WorkQueues
 from stacks.retention import removal_policy
@@ -46,9 +46,9 @@ class PipelineStack(Stack):
             key=self.key,
             removal_policy=retention,
         )
-        self.model_lifecycle = ModelLifecycle(
+        self.model_manager = ModelManager(
             self,
-            "ModelLifecycle",
+            "ModelLifecycle",  # the construct's first id, kept: its resources' logical IDs start with it
             config=config,
             queue=self.queues.queue,
             event_source=self.inference.event_source,
@@ -64,7 +64,7 @@ class PipelineStack(Stack):
             queue=self.queues.queue,
             dead_letter_queue=self.queues.dead_letter_queue,
             inference=self.inference.function,
-            extra_alarms=self.model_lifecycle.alarms,
+            extra_alarms=self.model_manager.alarms,
             alarm_email=config.alarm_email,
             max_message_age_minutes=config.max_message_age_minutes,
         )
@@ -79,7 +79,7 @@ class PipelineStack(Stack):
             queue=self.queues.queue,
             dead_letter_queue=self.queues.dead_letter_queue,
             thresholds=self.inference.thresholds,
-            manager_state=self.model_lifecycle.state,
+            manager_state=self.model_manager.state,
             alarm_arns=[alarm.alarm_arn for alarm in self.monitoring.alarms],
         )
 
@@ -101,8 +101,8 @@ class PipelineStack(Stack):
         CfnOutput(self, "FunctionName", value=self.inference.function.function_name)
         CfnOutput(self, "ModelArn", value=config.model_arn)
         CfnOutput(self, "ModelLifecycleMode", value=config.model_lifecycle)
-        CfnOutput(self, "ModelManagerFunctionName", value=self.model_lifecycle.function.function_name)
-        CfnOutput(self, "ModelManagerStateParameter", value=self.model_lifecycle.state.parameter_name)
+        CfnOutput(self, "ModelManagerFunctionName", value=self.model_manager.function.function_name)
+        CfnOutput(self, "ModelManagerStateParameter", value=self.model_manager.state.parameter_name)
         CfnOutput(
             self,
             "ThresholdsParameter",

@@ -1,4 +1,6 @@
-"""The model manager: starts the model when work arrives, stops it when idle, gates the inference event source."""
+"""The model manager's infrastructure (its code is customlabels_runtime/model_manager/): a function that starts
+the model when work arrives, stops it when idle and gates the inference event source, its state, its triggers and
+its alarms."""
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_events as events
@@ -24,7 +26,7 @@ from stacks.function import PipelineFunction
 from stacks.nag import COMPLIANCE, acknowledge, acknowledge_in
 
 
-class ModelLifecycle(Construct):
+class ModelManager(Construct):
     """Runs every `manager_interval_minutes` and on every image upload. In every mode it may gate the inference
     event source; model grants follow the mode: `manual` never starts or stops the model, `always-on` may
     start it, `on-demand` may also stop it."""
