@@ -3,6 +3,7 @@ the model when work arrives, stops it when idle and gates the inference event so
 its alarms."""
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -44,16 +45,34 @@ class ModelManager(Construct):
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        # The manager's only state, the time of the last work it saw: one small SSM parameter (free, no
-        # table to run), read and written by this function alone. See docs/model-lifecycle.md.
-        self.state = ssm.StringParameter(
+        self.state = self._build_state(removal_policy)
+        manager = self._build_function(config, queue, event_source, key, removal_policy)
+        self.function, self.role = manager.function, manager.role
+        self._grant(config, queue, event_source)
+        self._build_triggers(config, bucket)
+        self.alarms = self._build_alarms(config)
+
+    def _build_state(self, removal_policy: RemovalPolicy) -> ssm.StringParameter:
+        """The manager's only state, the time of the last work it saw: one small SSM parameter (free, no table to
+        run), read and written by this function alone. See docs/model-lifecycle.md."""
+        state = ssm.StringParameter(
             self,
             "State",
             string_value=INITIAL_MANAGER_STATE,
             description="Model manager state: last activity and model status",
         )
-        self.state.apply_removal_policy(removal_policy)
-        manager = PipelineFunction(
+        state.apply_removal_policy(removal_policy)
+        return state
+
+    def _build_function(
+        self,
+        config: PipelineConfig,
+        queue: sqs.IQueue,
+        event_source: event_sources.SqsEventSource,
+        key: kms.IKey,
+        removal_policy: RemovalPolicy,
+    ) -> PipelineFunction:
+        return PipelineFunction(
             self,
             "Manager",
             folder="model_manager",
@@ -75,9 +94,10 @@ class ModelManager(Construct):
                 "to find the project ARN of the configured model)",
             ),
         )
-        self.function, self.role = manager.function, manager.role
-        self._grant(config, queue, event_source)
 
+    def _build_triggers(self, config: PipelineConfig, bucket: s3.IBucket) -> None:
+        """A schedule, and an image's upload. No retries and a short event age: a failed or throttled upload event
+        is not worth replaying, the next scheduled run sees the queue anyway."""
         schedule = events.Rule(
             self,
             "Schedule",
@@ -96,62 +116,56 @@ class ModelManager(Construct):
             ),
             targets=[targets.LambdaFunction(self.function)],
         )
-        # No retries and a short event age: a failed or throttled upload event is not worth replaying, the
-        # next scheduled run sees the queue anyway.
         self.function.configure_async_invoke(
             retry_attempts=0, max_event_age=Duration.seconds(MANAGER_MAX_EVENT_AGE_SECONDS)
         )
         self._acknowledge_dropped_invocations(schedule, on_upload)
 
-        self.errors_alarm = alarm_above(
-            self,
-            "ManagerErrors",
-            description=(
-                "The model manager failed (it starts, stops and gates the model; in every mode it "
-                "keeps images waiting while the model is not running). See its logs."
-            ),
-            metric=self.function.metric_errors(period=PERIOD, statistic="Sum"),
-        )
-
-        self.idle_alarm = None
-        if config.model_lifecycle == "on-demand":
-            self.idle_alarm = alarm_above(
+    def _build_alarms(self, config: PipelineConfig) -> list[cloudwatch.Alarm]:
+        """The manager failing, in every mode; on demand, a model running idle; with a budget, the spend guard."""
+        alarms = [
+            alarm_above(
                 self,
-                "RunningWhileIdle",
+                "ManagerErrors",
                 description=(
-                    f"The model has run without work for more than twice idle_minutes "
-                    f"({2 * config.idle_minutes} min): the model manager is failing to stop it, "
-                    "and the model is billed every hour. Check the manager's logs."
+                    "The model manager failed (it starts, stops and gates the model; in every mode it "
+                    "keeps images waiting while the model is not running). See its logs."
                 ),
-                metric=pipeline_metric(contract.MODEL_RUNNING_IDLE_MINUTES, "Maximum", contract.MANAGER_SERVICE),
-                threshold=2 * config.idle_minutes,
-                missing_data_breaches=True,  # a silent manager is a failing one
+                metric=self.function.metric_errors(period=PERIOD, statistic="Sum"),
             )
-        self.budget_alarm = None
+        ]
+        if config.model_lifecycle == "on-demand":
+            alarms.append(
+                alarm_above(
+                    self,
+                    "RunningWhileIdle",
+                    description=(
+                        f"The model has run without work for more than twice idle_minutes "
+                        f"({2 * config.idle_minutes} min): the model manager is failing to stop it, "
+                        "and the model is billed every hour. Check the manager's logs."
+                    ),
+                    metric=pipeline_metric(contract.MODEL_RUNNING_IDLE_MINUTES, "Maximum", contract.MANAGER_SERVICE),
+                    threshold=2 * config.idle_minutes,
+                    missing_data_breaches=True,  # a silent manager is a failing one
+                )
+            )
         hours = config.effective_max_model_hours_per_day
         if hours is not None:
-            self.budget_alarm = alarm_above(
-                self,
-                "SpendGuardPaused",
-                description=(
-                    f"The model ran its daily budget of {hours} h (max_model_hours_per_day): the manager "
-                    "stopped it and paused the inference event source. Images wait in the queue, none is "
-                    "lost; processing goes on at 00:00 UTC, or now with `customlabels model resume`."
-                ),
-                metric=pipeline_metric(contract.SPEND_GUARD_PAUSED, "Maximum", contract.MANAGER_SERVICE),
+            alarms.append(
+                alarm_above(
+                    self,
+                    "SpendGuardPaused",
+                    description=(
+                        f"The model ran its daily budget of {hours} h (max_model_hours_per_day): the manager "
+                        "stopped it and paused the inference event source. Images wait in the queue, none is "
+                        "lost; processing goes on at 00:00 UTC, or now with `customlabels model resume`."
+                    ),
+                    metric=pipeline_metric(contract.SPEND_GUARD_PAUSED, "Maximum", contract.MANAGER_SERVICE),
+                )
             )
-        self.alarms = [self.errors_alarm, *(alarm for alarm in (self.idle_alarm, self.budget_alarm) if alarm)]
+        return alarms
 
     def _grant(self, config: PipelineConfig, queue: sqs.IQueue, event_source: event_sources.SqsEventSource) -> None:
-        # always-on stops the model only for the spend guard, when it has a budget below 24 h.
-        always_on = ["rekognition:StartProjectVersion"] + (
-            ["rekognition:StopProjectVersion"] if config.effective_max_model_hours_per_day else []
-        )
-        model_actions = {
-            "manual": [],
-            "always-on": always_on,
-            "on-demand": ["rekognition:StartProjectVersion", "rekognition:StopProjectVersion"],
-        }
         statements = [
             *describe_the_model(config),
             iam.PolicyStatement(sid="ReadQueueDepth", actions=["sqs:GetQueueAttributes"], resources=[queue.queue_arn]),
@@ -166,11 +180,9 @@ class ModelManager(Construct):
                 resources=[event_source.event_source_mapping_arn],
             ),
         ]
-        if model_actions[config.model_lifecycle]:
+        if model_actions := _model_actions(config):
             statements.append(
-                iam.PolicyStatement(
-                    sid="StartStopTheModel", resources=[config.model_arn], actions=model_actions[config.model_lifecycle]
-                )
+                iam.PolicyStatement(sid="StartStopTheModel", resources=[config.model_arn], actions=model_actions)
             )
         if config.model_lifecycle == "on-demand":
             # Before starting a stopped model for waiting messages, the manager looks at them: S3's test event
@@ -201,3 +213,14 @@ class ModelManager(Construct):
         acknowledge(invoke_config, "Serverless-LambdaAsyncFailureDestination", why)
         for rule in rules:
             acknowledge(rule, "Serverless-EventBusDLQ", why)
+
+
+def _model_actions(config: PipelineConfig) -> list[str]:
+    """What the mode may do to the model: `manual` nothing, `on-demand` start and stop it, `always-on` start it
+    (and stop it only for the spend guard, when it has a budget below 24 h)."""
+    start, stop = "rekognition:StartProjectVersion", "rekognition:StopProjectVersion"
+    if config.model_lifecycle == "manual":
+        return []
+    if config.model_lifecycle == "always-on" and not config.effective_max_model_hours_per_day:
+        return [start]
+    return [start, stop]
