@@ -385,7 +385,19 @@ def _check_range(config: PipelineConfig, name: str, low: int, high: int, why: st
 
 
 def _problems(config: PipelineConfig) -> list[str]:
-    problems: list[str] = []
+    """Every problem of `config`, each naming the key and the fix: one check per concern."""
+    return [
+        *_model_problems(config),
+        *_location_problems(config),
+        *_processing_problems(config),
+        *_lifecycle_problems(config),
+        *_operations_problems(config),
+    ]
+
+
+def _model_problems(config: PipelineConfig) -> list[str]:
+    """The model and what DetectCustomLabels is asked for."""
+    problems = []
     if not isinstance(config.model_arn, str) or not MODEL_ARN_PATTERN.match(config.model_arn):
         problems.append(
             f"model_arn={config.model_arn!r} is not a Rekognition Custom Labels project version ARN. "
@@ -401,20 +413,31 @@ def _problems(config: PipelineConfig) -> list[str]:
             f"min_confidence={config.min_confidence!r} is out of range: DetectCustomLabels accepts 0-100. "
             "Fix: -c min_confidence=<0-100>, or leave it unset to use the model's assumed thresholds"
         )
-    problems += _check_prefix("input_prefix", config.input_prefix)
+    return problems
+
+
+def _location_problems(config: PipelineConfig) -> list[str]:
+    """Where images are picked up and results written."""
+    problems = _check_prefix("input_prefix", config.input_prefix)
     if config.results_prefix is not None:
         problems += _check_prefix("results_prefix", config.results_prefix)
-    problems += _check_range(config, "batch_size", 1, 10, "an SQS event source without a batching window")
+    return problems
+
+
+def _processing_problems(config: PipelineConfig) -> list[str]:
+    """The queue, its event source and the inference function."""
+    problems = _check_range(config, "batch_size", 1, 10, "an SQS event source without a batching window")
     if config.max_concurrency is not None:
         problems += _check_range(config, "max_concurrency", 2, 1000, "the SQS event source's maximum concurrency")
     problems += _check_range(config, "max_receive_count", 1, 1000, "an SQS redrive policy")
     problems += _check_range(config, "function_timeout_seconds", 10, 900, "Lambda (with 6x for the queue)")
     problems += _check_range(config, "function_memory_mb", 128, 10240, "Lambda")
-    if config.log_retention_days not in LOG_RETENTION_DAYS:
-        problems.append(
-            f"log_retention_days={config.log_retention_days!r} is not a CloudWatch Logs retention. "
-            f"Fix: -c log_retention_days=<one of {', '.join(map(str, LOG_RETENTION_DAYS))}>"
-        )
+    return problems
+
+
+def _lifecycle_problems(config: PipelineConfig) -> list[str]:
+    """The model manager: its mode, its timing, the inference units and the spend guard's budget."""
+    problems = []
     if config.model_lifecycle not in MODEL_LIFECYCLES:
         problems.append(
             f"model_lifecycle={config.model_lifecycle!r} is unknown. Fix: -c model_lifecycle=on-demand (start the "
@@ -430,7 +453,6 @@ def _problems(config: PipelineConfig) -> list[str]:
             f"max_inference_units={config.max_inference_units!r} must be at least min_inference_units="
             f"{config.min_inference_units}. Fix: -c max_inference_units=<n >= min> (above min, Rekognition auto-scales)"
         )
-    problems += _check_range(config, "max_message_age_minutes", 1, 1440, "the oldest-image alarm")
     if config.max_model_hours_per_day is not None:
         if config.model_lifecycle == "manual":
             problems.append(
@@ -442,6 +464,18 @@ def _problems(config: PipelineConfig) -> list[str]:
             problems += _check_range(
                 config, "max_model_hours_per_day", 1, 24, "the spend guard's model running hours per day (24: no cap)"
             )
+    return problems
+
+
+def _operations_problems(config: PipelineConfig) -> list[str]:
+    """Logs, alarms and what happens to the data when the stack is deleted."""
+    problems = []
+    if config.log_retention_days not in LOG_RETENTION_DAYS:
+        problems.append(
+            f"log_retention_days={config.log_retention_days!r} is not a CloudWatch Logs retention. "
+            f"Fix: -c log_retention_days=<one of {', '.join(map(str, LOG_RETENTION_DAYS))}>"
+        )
+    problems += _check_range(config, "max_message_age_minutes", 1, 1440, "the oldest-image alarm")
     if config.alarm_email is not None and (
         not isinstance(config.alarm_email, str) or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", config.alarm_email)
     ):
