@@ -41,7 +41,6 @@ from botocore.exceptions import ClientError
 
 from customlabels.config import MODEL_ARN_EXAMPLE, TPS_PER_INFERENCE_UNIT, PipelineConfig
 from customlabels_runtime.model_manager import logic as manager_logic
-from customlabels_runtime.model_manager.logic import Clients
 
 EPOCH = datetime(2026, 11, 23, tzinfo=UTC)
 START_SECONDS = 600
@@ -392,11 +391,20 @@ def simulate(profile: Profile, *, announcements: bool = True, config: PipelineCo
     manager = manager_module()
     config = config or PipelineConfig(MODEL_ARN_EXAMPLE)
     world = World(config)
-    clients = Clients(FakeRekognition(world), FakeSQS(world), FakeLambda(world), FakeSSM(world))
     settings = manager.Settings.from_environ(
         {**config.manager_environment(), "QUEUE_URL": "queue", "MAPPING_UUID": "mapping", "STATE_PARAMETER": "/state"}
     )
-    project = manager.project_arn(clients.rekognition, settings.model_arn)
+    rekognition, quiet = FakeRekognition(world), Quiet()
+    deps = manager.Dependencies(
+        settings=settings,
+        project=manager.project_arn(rekognition, settings.model_arn),
+        rekognition=rekognition,
+        sqs=FakeSQS(world),
+        lambda_=FakeLambda(world),
+        ssm=FakeSSM(world),
+        logger=quiet,
+        metrics=quiet,
+    )
     capacity = TPS_PER_INFERENCE_UNIT * config.max_inference_units
     interval = config.manager_interval_minutes * 60
     keys = [f"{config.input_prefix}day/{index:05d}.jpg" for index in range(len(profile.uploads))]
@@ -405,7 +413,6 @@ def simulate(profile: Profile, *, announcements: bool = True, config: PipelineCo
     in_flight: list[Message] = []
     results: dict[int, float] = {}
     runs, dropped, errors, paused = 0, 0, [], False
-    quiet = Quiet()
     world.put(TEST_EVENT, None, 0.0)  # the deploy configures the notifications: S3 sends its test event
 
     for second in range(profile.seconds):
@@ -453,11 +460,7 @@ def simulate(profile: Profile, *, announcements: bool = True, config: PipelineCo
             now = EPOCH + timedelta(seconds=world.now)
             try:
                 answer = manager.manage(
-                    settings,
-                    clients,
-                    project,
-                    quiet,
-                    quiet,
+                    deps,
                     now=now,
                     work_announced=manager.announced_image(event, settings.input_prefix),
                     announced_at=manager.announcement_time(event, now),

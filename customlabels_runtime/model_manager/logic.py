@@ -421,13 +421,20 @@ def next_state(seen: Observation, decision: Decision, state: Mapping[str, Any]) 
 
 
 @dataclass(frozen=True)
-class Clients:
-    """The AWS clients the manager observes and acts with: boto3's in Lambda, moto or fakes in tests and bench/."""
+class Dependencies:
+    """What the manager runs with, built once per execution environment by the handler (as the inference
+    function's `Dependencies`): its settings, its model's project, the AWS clients it observes and acts with
+    (boto3's in Lambda, moto or fakes in tests and bench/), and Powertools' logger and metrics."""
 
+    settings: Settings
+    project: str
+    """The project ARN of the model (`project_arn`), which DescribeProjectVersions needs."""
     rekognition: Any
     sqs: Any
     lambda_: Any
     ssm: Any
+    logger: Any
+    metrics: Any
 
 
 # --- data access -----------------------------------------------------------------------------------------
@@ -523,20 +530,16 @@ def inspect_queue(sqs: Any, settings: Settings) -> Inspection:
 
 
 def observe(
-    settings: Settings,
-    clients: Any,
-    project: str,
-    now: datetime,
-    work_announced: bool,
-    announced_at: datetime | None = None,
+    deps: Dependencies, now: datetime, work_announced: bool, announced_at: datetime | None = None
 ) -> tuple[Observation, dict[str, Any]]:
-    attributes = clients.sqs.get_queue_attributes(
+    settings = deps.settings
+    attributes = deps.sqs.get_queue_attributes(
         QueueUrl=settings.queue_url,
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "RedrivePolicy"],
     )["Attributes"]
-    model = model_description(clients.rekognition, settings.model_arn, project)
-    mapping_state = clients.lambda_.get_event_source_mapping(UUID=settings.mapping_uuid).get("State", "")
-    state = read_state(clients.ssm, settings.state_parameter)
+    model = model_description(deps.rekognition, settings.model_arn, deps.project)
+    mapping_state = deps.lambda_.get_event_source_mapping(UUID=settings.mapping_uuid).get("State", "")
+    state = read_state(deps.ssm, settings.state_parameter)
     seen = Observation(
         now=now,
         visible=int(attributes.get("ApproximateNumberOfMessages", 0)),
@@ -552,7 +555,7 @@ def observe(
     )
     receives = max_receive_count(attributes)
     if should_inspect(seen, settings, receives):
-        found = inspect_queue(clients.sqs, settings)
+        found = inspect_queue(deps.sqs, settings)
         seen = replace(
             seen,
             inspection=found,
@@ -570,50 +573,43 @@ def observe(
     return seen, state
 
 
-def update_mapping(clients: Any, settings: Settings, enabled: bool, logger: Any) -> bool:
+def update_mapping(deps: Dependencies, enabled: bool) -> bool:
     """Enable or disable the event source; False if Lambda refused because it is changing (the next run retries)."""
     try:
-        clients.lambda_.update_event_source_mapping(UUID=settings.mapping_uuid, Enabled=enabled)
+        deps.lambda_.update_event_source_mapping(UUID=deps.settings.mapping_uuid, Enabled=enabled)
     except ClientError as error:
         if error_code(error) not in ("ResourceInUseException", "ResourceConflictException"):
             raise
-        logger.warning("The event source is changing; the next run retries", extra={"enabled": enabled})
+        deps.logger.warning("The event source is changing; the next run retries", extra={"enabled": enabled})
         return False
     return True
 
 
-def act(
-    decision: Decision,
-    seen: Observation,
-    state: dict[str, Any],
-    settings: Settings,
-    clients: Any,
-    logger: Any,
-    metrics: Any,
-) -> dict[str, Any]:
+def act(decision: Decision, seen: Observation, state: dict[str, Any], deps: Dependencies) -> dict[str, Any]:
     """Write the state first (so an image seen is remembered even if a start fails), disable the event source
     before a stop and enable it after a start: never stop under work."""
+    settings, logger, metrics = deps.settings, deps.logger, deps.metrics
     new_state = next_state(seen, decision, state)
     if new_state != state:
-        clients.ssm.put_parameter(
+        deps.ssm.put_parameter(
             Name=settings.state_parameter, Value=json.dumps(new_state), Overwrite=True, Type="String"
         )
     stop = decision.stop_model
-    if decision.enable_mapping is False and not update_mapping(clients, settings, False, logger):
+    if decision.enable_mapping is False and not update_mapping(deps, False):
         stop = False  # the event source may still be delivering: not under it
     if stop:
-        clients.rekognition.stop_project_version(ProjectVersionArn=settings.model_arn)
+        deps.rekognition.stop_project_version(ProjectVersionArn=settings.model_arn)
         metrics.add_metric(name=contract.MODEL_STOPS, unit=MetricUnit.Count, value=1)
         logger.info("Stopped the model", extra={"reason": decision.reason, "model_arn": settings.model_arn})
     if decision.start_model:
         units = {"MinInferenceUnits": settings.min_inference_units}
         if settings.max_inference_units > settings.min_inference_units:
             units["MaxInferenceUnits"] = settings.max_inference_units
-        clients.rekognition.start_project_version(ProjectVersionArn=settings.model_arn, **units)
+        deps.rekognition.start_project_version(ProjectVersionArn=settings.model_arn, **units)
         metrics.add_metric(name=contract.MODEL_STARTS, unit=MetricUnit.Count, value=1)
         logger.info("Started the model", extra={"reason": decision.reason, "model_arn": settings.model_arn, **units})
     if decision.enable_mapping is True:
-        update_mapping(clients, settings, True, logger)
+        update_mapping(deps, True)
     if seen.inspection is not None:
         metrics.add_metric(
             name=contract.QUEUE_MESSAGES_DISCARDED, unit=MetricUnit.Count, value=seen.inspection.discarded
@@ -652,19 +648,16 @@ class InspectionFailed(RuntimeError):
 
 
 def manage(
-    settings: Settings,
-    clients: Any,
-    project: str,
-    logger: Any,
-    metrics: Any,
+    deps: Dependencies,
     *,
     work_announced: bool = False,
     announced_at: datetime | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    seen, state = observe(settings, clients, project, now or datetime.now(UTC), work_announced, announced_at)
-    result = act(decide(seen, settings), seen, state, settings, clients, logger, metrics)
+    """One run: observe, decide (pure), act."""
+    seen, state = observe(deps, now or datetime.now(UTC), work_announced, announced_at)
+    result = act(decide(seen, deps.settings), seen, state, deps)
     if seen.inspection is not None and seen.inspection.error:
-        logger.error("Could not look at the waiting messages", extra={"error": seen.inspection.error})
+        deps.logger.error("Could not look at the waiting messages", extra={"error": seen.inspection.error})
         raise InspectionFailed(seen.inspection.error)
     return result
