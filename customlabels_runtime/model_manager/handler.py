@@ -13,14 +13,10 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from customlabels_runtime.model_manager.logic import (
-    Dependencies,
-    Settings,
-    announced_image,
-    announcement_time,
-    manage,
-    project_arn,
-)
+from customlabels_runtime.model_manager.dependencies import Dependencies, Settings
+from customlabels_runtime.model_manager.logic import manage
+from customlabels_runtime.model_manager.messages import announced_image, announcement_time
+from customlabels_runtime.model_manager.observe import project_arn
 
 logger = Logger()
 metrics = Metrics()

@@ -16,15 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from customlabels_runtime.model_manager.logic import (
-    STARTABLE,
-    Dependencies,
-    Settings,
-    announced_image,
-    announcement_time,
-    manage,
-    parse_time,
-)
+from customlabels_runtime.model_manager.dependencies import Dependencies, Settings
+from customlabels_runtime.model_manager.logic import manage
+from customlabels_runtime.model_manager.messages import announced_image, announcement_time
+from customlabels_runtime.model_manager.rules import STARTABLE
+from customlabels_runtime.model_manager.state import parse_time
 from helpers import MODEL_ARN, eventbridge_object_created, s3_event
 
 pytestmark = pytest.mark.integration

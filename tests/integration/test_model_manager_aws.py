@@ -13,7 +13,9 @@ from moto import mock_aws
 
 from customlabels.local.emulator.rekognition import CustomLabelsService, serve
 from customlabels.local.esm import EventSourceMapping, serve_mapping_api
-from customlabels_runtime.model_manager.logic import Dependencies, Settings, manage, project_arn
+from customlabels_runtime.model_manager.dependencies import Dependencies, Settings
+from customlabels_runtime.model_manager.logic import manage
+from customlabels_runtime.model_manager.observe import project_arn
 from helpers import MODEL_ARN, NOW, TEST_EVENT, s3_event, synth_template
 
 pytestmark = pytest.mark.integration

@@ -90,3 +90,12 @@ def test_nothing_edits_the_import_path():
         if edits in path.read_text(encoding="utf-8")
     ]
     assert offenders == []
+
+
+def test_the_model_managers_rules_and_records_import_no_aws_library():
+    """`decide` stays pure between `observe` and `act` (the only modules that call AWS): its rules, the records
+    the steps pass, the state and the messages import the standard library and the function code alone."""
+    folder = ROOT / "customlabels_runtime" / "model_manager"
+    for name in ("dependencies", "records", "rules", "spend_guard", "state", "messages"):
+        found = {i.split(".")[0] for i in imports(folder / f"{name}.py")}
+        assert found <= set(sys.stdlib_module_names) | {"customlabels_runtime"}, (name, found)
