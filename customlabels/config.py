@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from customlabels.config_conversion import convert
 from customlabels_runtime import contract
 
 # The contract's rules, re-exported: the tool and the stack read them from here, the functions from the contract.
@@ -194,7 +195,7 @@ class PipelineConfig:
         converted: dict[str, Any] = {}
         for name, value in values.items():
             try:
-                converted[name] = _convert(name, value)
+                converted[name] = convert(name, value)
             except ValueError as error:
                 problems.append(str(error))
         if problems:
@@ -314,58 +315,6 @@ class PipelineConfig:
             "POWERTOOLS_SERVICE_NAME": contract.INFERENCE_SERVICE,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         }
-
-
-_INT_KEYS = {
-    "batch_size",
-    "max_concurrency",
-    "max_receive_count",
-    "log_retention_days",
-    "function_timeout_seconds",
-    "function_memory_mb",
-    "idle_minutes",
-    "min_inference_units",
-    "max_inference_units",
-    "manager_interval_minutes",
-    "max_message_age_minutes",
-    "max_model_hours_per_day",
-}
-
-
-def _convert(name: str, value: Any) -> Any:
-    if name in ("max_concurrency", "max_model_hours_per_day") and (
-        value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null", "auto"))
-    ):
-        return None  # derived from the inference units: effective_max_concurrency
-    if name in _INT_KEYS:
-        if isinstance(value, bool):
-            raise ValueError(f"{name}={value!r} is not a whole number. Fix: -c {name}=<integer>")
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name}={value!r} is not a whole number. Fix: -c {name}=<integer>") from None
-        if not number.is_integer():
-            raise ValueError(f"{name}={value!r} is not a whole number. Fix: -c {name}=<integer>")
-        return int(number)
-    if name == "min_confidence":
-        if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null")):
-            return None
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"min_confidence={value!r} is not a number. Fix: -c min_confidence=<0-100>, or leave it unset "
-                "to use the model's assumed per-label thresholds"
-            ) from None
-    if (
-        name in ("results_prefix", "alarm_email")
-        and isinstance(value, str)
-        and value.strip().lower() in ("", "none", "null")
-    ):
-        return None
-    if name in ("removal_policy", "model_lifecycle") and isinstance(value, str):
-        return value.strip().lower()
-    return value
 
 
 def _check_prefix(name: str, prefix: Any) -> list[str]:

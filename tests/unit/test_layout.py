@@ -12,7 +12,8 @@ from helpers import ROOT
 pytestmark = pytest.mark.unit
 
 ALLOWED = {
-    "config": set(),
+    "config": {"config_conversion"},
+    "config_conversion": set(),
     "escaping": set(),
     "errors": {"config", "escaping"},
     "limits": set(),
