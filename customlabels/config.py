@@ -19,34 +19,25 @@ from typing import Any
 from customlabels.config_conversion import convert
 from customlabels_runtime import contract
 
-# The contract's rules, re-exported: the tool and the stack read them from here, the functions from the contract.
-DEFAULT_STACK_NAME, METRICS_NAMESPACE = contract.DEFAULT_STACK_NAME, contract.METRICS_NAMESPACE
-IMAGE_SUFFIXES, RESULT_SUFFIX, is_image_key = contract.IMAGE_SUFFIXES, contract.RESULT_SUFFIX, contract.is_image_key
-MAX_KEY_BYTES, KEY_TOO_LONG, bytes_over_key_limit = (
-    contract.MAX_KEY_BYTES,
-    contract.KEY_TOO_LONG,
-    contract.bytes_over_key_limit,
-)
-
 
 def is_miscased_image_name(name: str) -> bool:
     """Named like an image but with a suffix in mixed case (`bee.Jpg`): S3's suffix filters are case-sensitive, so
     the pipeline never picks it up (`image_name_problem` says the fix)."""
-    return not is_image_key(name) and name.lower().endswith(IMAGE_SUFFIXES)
+    return not contract.is_image_key(name) and name.lower().endswith(contract.IMAGE_SUFFIXES)
 
 
 def image_name_problem(name: str) -> str | None:
     """Why a file name is not one the pipeline picks up, and the fix; None when it is."""
-    if is_image_key(name):
+    if contract.is_image_key(name):
         return None
     stem, dot, suffix = name.rpartition(".")
-    if dot and f".{suffix.lower()}" in IMAGE_SUFFIXES:
+    if dot and f".{suffix.lower()}" in contract.IMAGE_SUFFIXES:
         return (
             f"its suffix .{suffix} mixes cases, and the pipeline picks up only "
-            f"{', '.join(IMAGE_SUFFIXES)} (S3's notification filters are case-sensitive): "
+            f"{', '.join(contract.IMAGE_SUFFIXES)} (S3's notification filters are case-sensitive): "
             f"rename it to {stem}.{suffix.lower()}"
         )
-    return f"the pipeline only picks up names ending {', '.join(IMAGE_SUFFIXES)}: rename it"
+    return f"the pipeline only picks up names ending {', '.join(contract.IMAGE_SUFFIXES)}: rename it"
 
 
 MODEL_ARN_PATTERN = re.compile(
@@ -210,12 +201,12 @@ class PipelineConfig:
     @property
     def result_key_wildcard(self) -> str:
         """Every result's key as an S3 object ARN's wildcard (IAM, bucket policies): `<results prefix>*.json`."""
-        return f"{self.effective_results_prefix}*{RESULT_SUFFIX}"
+        return f"{self.effective_results_prefix}*{contract.RESULT_SUFFIX}"
 
     @property
     def image_key_wildcards(self) -> list[str]:
         """Every image the pipeline picks up as S3 object ARN wildcards, one per suffix: `<input prefix>*.jpg`..."""
-        return [f"{self.input_prefix}*{suffix}" for suffix in IMAGE_SUFFIXES]
+        return [f"{self.input_prefix}*{suffix}" for suffix in contract.IMAGE_SUFFIXES]
 
     @property
     def region(self) -> str:
@@ -267,9 +258,9 @@ class PipelineConfig:
 
     def image_key_patterns(self) -> list[dict[str, str]]:
         """EventBridge matchers for exactly the keys the bucket notifications send to the queue: under the
-        input prefix and ending in one of `IMAGE_SUFFIXES` (case-sensitive, like S3's suffix filters)."""
+        input prefix and ending in one of `contract.IMAGE_SUFFIXES` (case-sensitive, like S3's suffix filters)."""
         prefix = wildcard_literal(self.input_prefix)
-        return [{"wildcard": f"{prefix}*{wildcard_literal(suffix)}"} for suffix in IMAGE_SUFFIXES]
+        return [{"wildcard": f"{prefix}*{wildcard_literal(suffix)}"} for suffix in contract.IMAGE_SUFFIXES]
 
     def upload_event_pattern(self, bucket_name: str) -> dict[str, Any]:
         """The EventBridge pattern of the rule that invokes the model manager: an image created in the bucket.
@@ -294,7 +285,7 @@ class PipelineConfig:
             "MAX_INFERENCE_UNITS": str(self.max_inference_units),
             "MAX_RUNNING_SECONDS_PER_DAY": str((self.effective_max_model_hours_per_day or 0) * 3600),
             "POWERTOOLS_SERVICE_NAME": contract.MANAGER_SERVICE,
-            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "POWERTOOLS_METRICS_NAMESPACE": contract.METRICS_NAMESPACE,
         }
 
     def initial_thresholds_document(self) -> str:
@@ -313,7 +304,7 @@ class PipelineConfig:
             "MIN_INFERENCE_UNITS": str(self.min_inference_units),
             "MAX_INFERENCE_UNITS": str(self.max_inference_units),
             "POWERTOOLS_SERVICE_NAME": contract.INFERENCE_SERVICE,
-            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "POWERTOOLS_METRICS_NAMESPACE": contract.METRICS_NAMESPACE,
         }
 
 

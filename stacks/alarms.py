@@ -5,8 +5,8 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
 
-from customlabels.config import METRICS_NAMESPACE
 from customlabels_runtime import contract
+from customlabels_runtime.contract import METRICS_NAMESPACE
 
 PERIOD = Duration.minutes(5)
 """The period of the pipeline's metrics on the dashboard and in the alarms that read them."""

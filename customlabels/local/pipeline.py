@@ -16,13 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from customlabels.config import (
-    KEY_TOO_LONG,
-    MANAGER_MAX_EVENT_AGE_SECONDS,
-    PipelineConfig,
-    bytes_over_key_limit,
-    is_miscased_image_name,
-)
+from customlabels.config import MANAGER_MAX_EVENT_AGE_SECONDS, PipelineConfig, is_miscased_image_name
 from customlabels.local.aws import FAKE_CREDENTIALS, LocalResources, client, provision, start_moto
 from customlabels.local.emulator.capacity import (
     DEFAULT_SCALE_DOWN_AFTER,
@@ -33,7 +27,13 @@ from customlabels.local.emulator.rekognition import CustomLabelsService, Detecti
 from customlabels.local.esm import MANAGER_HANDLER, EventSourceMapping, ScheduledFunction, serve_mapping_api
 from customlabels.operations import transfer
 from customlabels.outputs import KeyFolder, NotSaved, input_files
-from customlabels_runtime.contract import error_code, is_input_image, result_key_for  # the handler's own rules
+from customlabels_runtime.contract import (  # the handler's own rules
+    KEY_TOO_LONG,
+    bytes_over_key_limit,
+    error_code,
+    is_input_image,
+    result_key_for,
+)
 from customlabels_runtime.inference.logic import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

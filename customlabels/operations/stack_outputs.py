@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from customlabels.config import DEFAULT_STACK_NAME
 from customlabels.errors import CommandError
-from customlabels_runtime.contract import error_code, error_message
+from customlabels_runtime.contract import DEFAULT_STACK_NAME, error_code, error_message
 
 
 def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:

@@ -20,13 +20,16 @@ from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import BotoCoreError, ClientError
 from PIL import Image, UnidentifiedImageError
 
-from customlabels.config import MAX_KEY_BYTES, RESULT_SUFFIX, bytes_over_key_limit, image_name_problem
+from customlabels.config import image_name_problem
 from customlabels.errors import CommandError
 from customlabels.limits import MAX_ASPECT_RATIO, MAX_S3_IMAGE_BYTES, MAX_SIDE, MIN_SIDE
 from customlabels.operations import dlq
 from customlabels.outputs import KeyFolder, input_files
 from customlabels_runtime.contract import (  # the handler's own rules
     KEY_TOO_LONG,
+    MAX_KEY_BYTES,
+    RESULT_SUFFIX,
+    bytes_over_key_limit,
     is_input_image,
     result_key_for,
     result_status,

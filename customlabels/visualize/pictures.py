@@ -18,7 +18,7 @@ from typing import Any
 import matplotlib
 from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
-from customlabels.config import IMAGE_SUFFIXES, image_name_problem, is_miscased_image_name
+from customlabels.config import image_name_problem, is_miscased_image_name
 from customlabels.datasets.manifest import KeyMatcher
 from customlabels.evaluation.evaluate import (
     MALFORMED,
@@ -29,7 +29,7 @@ from customlabels.evaluation.evaluate import (
     result_from_document,
 )
 from customlabels.outputs import input_files
-from customlabels_runtime.contract import result_status
+from customlabels_runtime.contract import IMAGE_SUFFIXES, result_status
 
 FONT_PATH = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
 ERROR_RED = (200, 30, 30)

@@ -4,8 +4,9 @@ from dataclasses import fields
 
 import pytest
 
-from customlabels.config import IMAGE_SUFFIXES, ConfigError, PipelineConfig
+from customlabels.config import ConfigError, PipelineConfig
 from customlabels_runtime import contract
+from customlabels_runtime.contract import IMAGE_SUFFIXES
 from customlabels_runtime.inference import logic
 from customlabels_runtime.inference.logic import Settings
 from helpers import MODEL_ARN, cdk_json_context

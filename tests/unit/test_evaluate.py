@@ -54,7 +54,7 @@ def test_threshold_tuning_by_hand():
 
 
 def test_tuned_thresholds_are_a_thresholds_document():
-    from customlabels.operations.runtime_thresholds import parse_thresholds
+    from customlabels_runtime.inference.thresholds import parse_thresholds
 
     document = evaluate(ENTRIES, RESULTS, target_precision=0.6).tuned_thresholds("precision")
     assert document == {"min_confidence": 80.0, "labels": {"bee": 80.0, "flower": 85.0}}
@@ -68,7 +68,7 @@ def test_tuned_thresholds_reproduce_the_tuning_with_full_precision_confidences(s
     from random import Random
 
     from customlabels.evaluation.evaluate import apply_thresholds
-    from customlabels.operations.runtime_thresholds import parse_thresholds
+    from customlabels_runtime.inference.thresholds import parse_thresholds
 
     rng = Random(seed)
     entries, results = [], []
