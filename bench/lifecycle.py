@@ -34,14 +34,15 @@ import sys
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import ModuleType
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from customlabels.config import MODEL_ARN_EXAMPLE, TPS_PER_INFERENCE_UNIT, PipelineConfig
-from customlabels_runtime.model_manager import logic as manager_logic
-from customlabels_runtime.model_manager.logic import Clients
+from customlabels_runtime.model_manager.dependencies import Dependencies, Settings
+from customlabels_runtime.model_manager.logic import manage
+from customlabels_runtime.model_manager.messages import announced_image, announcement_time
+from customlabels_runtime.model_manager.observe import project_arn
 
 EPOCH = datetime(2026, 11, 23, tzinfo=UTC)
 START_SECONDS = 600
@@ -52,12 +53,6 @@ MANAGER_RUNS_PER_SECOND = 2
 MAX_EVENT_AGE_SECONDS = 60
 SCHEDULE_OFFSET_SECONDS = 30
 DAY = 24 * 3600
-
-
-def manager_module() -> ModuleType:
-    """The deployed manager's rules (`customlabels_runtime.model_manager.logic`): the simulation runs its real
-    `decide`, and tests may patch the module to show that a broken rule is caught."""
-    return manager_logic
 
 
 # --- workloads -------------------------------------------------------------------------------------------
@@ -389,14 +384,22 @@ class Outcome:
 
 
 def simulate(profile: Profile, *, announcements: bool = True, config: PipelineConfig | None = None) -> Outcome:
-    manager = manager_module()
     config = config or PipelineConfig(MODEL_ARN_EXAMPLE)
     world = World(config)
-    clients = Clients(FakeRekognition(world), FakeSQS(world), FakeLambda(world), FakeSSM(world))
-    settings = manager.Settings.from_environ(
+    settings = Settings.from_environ(
         {**config.manager_environment(), "QUEUE_URL": "queue", "MAPPING_UUID": "mapping", "STATE_PARAMETER": "/state"}
     )
-    project = manager.project_arn(clients.rekognition, settings.model_arn)
+    rekognition, quiet = FakeRekognition(world), Quiet()
+    deps = Dependencies(
+        settings=settings,
+        project=project_arn(rekognition, settings.model_arn),
+        rekognition=rekognition,
+        sqs=FakeSQS(world),
+        lambda_=FakeLambda(world),
+        ssm=FakeSSM(world),
+        logger=quiet,
+        metrics=quiet,
+    )
     capacity = TPS_PER_INFERENCE_UNIT * config.max_inference_units
     interval = config.manager_interval_minutes * 60
     keys = [f"{config.input_prefix}day/{index:05d}.jpg" for index in range(len(profile.uploads))]
@@ -405,7 +408,6 @@ def simulate(profile: Profile, *, announcements: bool = True, config: PipelineCo
     in_flight: list[Message] = []
     results: dict[int, float] = {}
     runs, dropped, errors, paused = 0, 0, [], False
-    quiet = Quiet()
     world.put(TEST_EVENT, None, 0.0)  # the deploy configures the notifications: S3 sends its test event
 
     for second in range(profile.seconds):
@@ -452,15 +454,11 @@ def simulate(profile: Profile, *, announcements: bool = True, config: PipelineCo
             runs += 1
             now = EPOCH + timedelta(seconds=world.now)
             try:
-                answer = manager.manage(
-                    settings,
-                    clients,
-                    project,
-                    quiet,
-                    quiet,
+                answer = manage(
+                    deps,
                     now=now,
-                    work_announced=manager.announced_image(event, settings.input_prefix),
-                    announced_at=manager.announcement_time(event, now),
+                    work_announced=announced_image(event, settings.input_prefix),
+                    announced_at=announcement_time(event, now),
                 )
                 paused = bool(answer.get("paused"))
                 if answer["stop"] and paused:

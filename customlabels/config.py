@@ -16,36 +16,28 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from customlabels.config_conversion import convert
 from customlabels_runtime import contract
-
-# The contract's rules, re-exported: the tool and the stack read them from here, the functions from the contract.
-DEFAULT_STACK_NAME, METRICS_NAMESPACE = contract.DEFAULT_STACK_NAME, contract.METRICS_NAMESPACE
-IMAGE_SUFFIXES, RESULT_SUFFIX, is_image_key = contract.IMAGE_SUFFIXES, contract.RESULT_SUFFIX, contract.is_image_key
-MAX_KEY_BYTES, KEY_TOO_LONG, bytes_over_key_limit = (
-    contract.MAX_KEY_BYTES,
-    contract.KEY_TOO_LONG,
-    contract.bytes_over_key_limit,
-)
 
 
 def is_miscased_image_name(name: str) -> bool:
     """Named like an image but with a suffix in mixed case (`bee.Jpg`): S3's suffix filters are case-sensitive, so
     the pipeline never picks it up (`image_name_problem` says the fix)."""
-    return not is_image_key(name) and name.lower().endswith(IMAGE_SUFFIXES)
+    return not contract.is_image_key(name) and name.lower().endswith(contract.IMAGE_SUFFIXES)
 
 
 def image_name_problem(name: str) -> str | None:
     """Why a file name is not one the pipeline picks up, and the fix; None when it is."""
-    if is_image_key(name):
+    if contract.is_image_key(name):
         return None
     stem, dot, suffix = name.rpartition(".")
-    if dot and f".{suffix.lower()}" in IMAGE_SUFFIXES:
+    if dot and f".{suffix.lower()}" in contract.IMAGE_SUFFIXES:
         return (
             f"its suffix .{suffix} mixes cases, and the pipeline picks up only "
-            f"{', '.join(IMAGE_SUFFIXES)} (S3's notification filters are case-sensitive): "
+            f"{', '.join(contract.IMAGE_SUFFIXES)} (S3's notification filters are case-sensitive): "
             f"rename it to {stem}.{suffix.lower()}"
         )
-    return f"the pipeline only picks up names ending {', '.join(IMAGE_SUFFIXES)}: rename it"
+    return f"the pipeline only picks up names ending {', '.join(contract.IMAGE_SUFFIXES)}: rename it"
 
 
 MODEL_ARN_PATTERN = re.compile(
@@ -194,7 +186,7 @@ class PipelineConfig:
         converted: dict[str, Any] = {}
         for name, value in values.items():
             try:
-                converted[name] = _convert(name, value)
+                converted[name] = convert(name, value)
             except ValueError as error:
                 problems.append(str(error))
         if problems:
@@ -207,6 +199,16 @@ class PipelineConfig:
         return self.input_prefix if self.results_prefix is None else self.results_prefix
 
     @property
+    def result_key_wildcard(self) -> str:
+        """Every result's key as an S3 object ARN's wildcard (IAM, bucket policies): `<results prefix>*.json`."""
+        return f"{self.effective_results_prefix}*{contract.RESULT_SUFFIX}"
+
+    @property
+    def image_key_wildcards(self) -> list[str]:
+        """Every image the pipeline picks up as S3 object ARN wildcards, one per suffix: `<input prefix>*.jpg`..."""
+        return [f"{self.input_prefix}*{suffix}" for suffix in contract.IMAGE_SUFFIXES]
+
+    @property
     def region(self) -> str:
         """The model's region: Rekognition reads images only from a bucket in its own region."""
         return MODEL_ARN_PATTERN.match(self.model_arn)["region"]
@@ -214,6 +216,14 @@ class PipelineConfig:
     @property
     def account(self) -> str:
         return MODEL_ARN_PATTERN.match(self.model_arn)["account"]
+
+    @property
+    def project_versions_arn(self) -> str:
+        """Every version of the model's project (`arn:<partition>:rekognition:<region>:<account>:project/<name>/*`,
+        the model's own partition), what DescribeProjectVersions is granted on: the project's ARN ends in its
+        creation timestamp, which the model version ARN does not contain."""
+        project = MODEL_ARN_PATTERN.match(self.model_arn)["project"]
+        return f"{self.model_arn.split(':project/')[0]}:project/{project}/*"
 
     @property
     def effective_max_concurrency(self) -> int:
@@ -248,9 +258,9 @@ class PipelineConfig:
 
     def image_key_patterns(self) -> list[dict[str, str]]:
         """EventBridge matchers for exactly the keys the bucket notifications send to the queue: under the
-        input prefix and ending in one of `IMAGE_SUFFIXES` (case-sensitive, like S3's suffix filters)."""
+        input prefix and ending in one of `contract.IMAGE_SUFFIXES` (case-sensitive, like S3's suffix filters)."""
         prefix = wildcard_literal(self.input_prefix)
-        return [{"wildcard": f"{prefix}*{wildcard_literal(suffix)}"} for suffix in IMAGE_SUFFIXES]
+        return [{"wildcard": f"{prefix}*{wildcard_literal(suffix)}"} for suffix in contract.IMAGE_SUFFIXES]
 
     def upload_event_pattern(self, bucket_name: str) -> dict[str, Any]:
         """The EventBridge pattern of the rule that invokes the model manager: an image created in the bucket.
@@ -275,7 +285,7 @@ class PipelineConfig:
             "MAX_INFERENCE_UNITS": str(self.max_inference_units),
             "MAX_RUNNING_SECONDS_PER_DAY": str((self.effective_max_model_hours_per_day or 0) * 3600),
             "POWERTOOLS_SERVICE_NAME": contract.MANAGER_SERVICE,
-            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "POWERTOOLS_METRICS_NAMESPACE": contract.METRICS_NAMESPACE,
         }
 
     def initial_thresholds_document(self) -> str:
@@ -294,60 +304,8 @@ class PipelineConfig:
             "MIN_INFERENCE_UNITS": str(self.min_inference_units),
             "MAX_INFERENCE_UNITS": str(self.max_inference_units),
             "POWERTOOLS_SERVICE_NAME": contract.INFERENCE_SERVICE,
-            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "POWERTOOLS_METRICS_NAMESPACE": contract.METRICS_NAMESPACE,
         }
-
-
-_INT_KEYS = {
-    "batch_size",
-    "max_concurrency",
-    "max_receive_count",
-    "log_retention_days",
-    "function_timeout_seconds",
-    "function_memory_mb",
-    "idle_minutes",
-    "min_inference_units",
-    "max_inference_units",
-    "manager_interval_minutes",
-    "max_message_age_minutes",
-    "max_model_hours_per_day",
-}
-
-
-def _convert(name: str, value: Any) -> Any:
-    if name in ("max_concurrency", "max_model_hours_per_day") and (
-        value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null", "auto"))
-    ):
-        return None  # derived from the inference units: effective_max_concurrency
-    if name in _INT_KEYS:
-        if isinstance(value, bool):
-            raise ValueError(f"{name}={value!r} is not a whole number. Fix: -c {name}=<integer>")
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name}={value!r} is not a whole number. Fix: -c {name}=<integer>") from None
-        if not number.is_integer():
-            raise ValueError(f"{name}={value!r} is not a whole number. Fix: -c {name}=<integer>")
-        return int(number)
-    if name == "min_confidence":
-        if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null")):
-            return None
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"min_confidence={value!r} is not a number. Fix: -c min_confidence=<0-100>, or leave it unset "
-                "to use the model's assumed per-label thresholds"
-            ) from None
-    if (
-        name in ("results_prefix", "alarm_email")
-        and isinstance(value, str)
-        and value.strip().lower() in ("", "none", "null")
-    ):
-        return None
-    if name in ("removal_policy", "model_lifecycle") and isinstance(value, str):
-        return value.strip().lower()
-    return value
 
 
 def _check_prefix(name: str, prefix: Any) -> list[str]:
@@ -367,7 +325,19 @@ def _check_range(config: PipelineConfig, name: str, low: int, high: int, why: st
 
 
 def _problems(config: PipelineConfig) -> list[str]:
-    problems: list[str] = []
+    """Every problem of `config`, each naming the key and the fix: one check per concern."""
+    return [
+        *_model_problems(config),
+        *_location_problems(config),
+        *_processing_problems(config),
+        *_lifecycle_problems(config),
+        *_operations_problems(config),
+    ]
+
+
+def _model_problems(config: PipelineConfig) -> list[str]:
+    """The model and what DetectCustomLabels is asked for."""
+    problems = []
     if not isinstance(config.model_arn, str) or not MODEL_ARN_PATTERN.match(config.model_arn):
         problems.append(
             f"model_arn={config.model_arn!r} is not a Rekognition Custom Labels project version ARN. "
@@ -383,20 +353,31 @@ def _problems(config: PipelineConfig) -> list[str]:
             f"min_confidence={config.min_confidence!r} is out of range: DetectCustomLabels accepts 0-100. "
             "Fix: -c min_confidence=<0-100>, or leave it unset to use the model's assumed thresholds"
         )
-    problems += _check_prefix("input_prefix", config.input_prefix)
+    return problems
+
+
+def _location_problems(config: PipelineConfig) -> list[str]:
+    """Where images are picked up and results written."""
+    problems = _check_prefix("input_prefix", config.input_prefix)
     if config.results_prefix is not None:
         problems += _check_prefix("results_prefix", config.results_prefix)
-    problems += _check_range(config, "batch_size", 1, 10, "an SQS event source without a batching window")
+    return problems
+
+
+def _processing_problems(config: PipelineConfig) -> list[str]:
+    """The queue, its event source and the inference function."""
+    problems = _check_range(config, "batch_size", 1, 10, "an SQS event source without a batching window")
     if config.max_concurrency is not None:
         problems += _check_range(config, "max_concurrency", 2, 1000, "the SQS event source's maximum concurrency")
     problems += _check_range(config, "max_receive_count", 1, 1000, "an SQS redrive policy")
     problems += _check_range(config, "function_timeout_seconds", 10, 900, "Lambda (with 6x for the queue)")
     problems += _check_range(config, "function_memory_mb", 128, 10240, "Lambda")
-    if config.log_retention_days not in LOG_RETENTION_DAYS:
-        problems.append(
-            f"log_retention_days={config.log_retention_days!r} is not a CloudWatch Logs retention. "
-            f"Fix: -c log_retention_days=<one of {', '.join(map(str, LOG_RETENTION_DAYS))}>"
-        )
+    return problems
+
+
+def _lifecycle_problems(config: PipelineConfig) -> list[str]:
+    """The model manager: its mode, its timing, the inference units and the spend guard's budget."""
+    problems = []
     if config.model_lifecycle not in MODEL_LIFECYCLES:
         problems.append(
             f"model_lifecycle={config.model_lifecycle!r} is unknown. Fix: -c model_lifecycle=on-demand (start the "
@@ -412,7 +393,6 @@ def _problems(config: PipelineConfig) -> list[str]:
             f"max_inference_units={config.max_inference_units!r} must be at least min_inference_units="
             f"{config.min_inference_units}. Fix: -c max_inference_units=<n >= min> (above min, Rekognition auto-scales)"
         )
-    problems += _check_range(config, "max_message_age_minutes", 1, 1440, "the oldest-image alarm")
     if config.max_model_hours_per_day is not None:
         if config.model_lifecycle == "manual":
             problems.append(
@@ -424,6 +404,18 @@ def _problems(config: PipelineConfig) -> list[str]:
             problems += _check_range(
                 config, "max_model_hours_per_day", 1, 24, "the spend guard's model running hours per day (24: no cap)"
             )
+    return problems
+
+
+def _operations_problems(config: PipelineConfig) -> list[str]:
+    """Logs, alarms and what happens to the data when the stack is deleted."""
+    problems = []
+    if config.log_retention_days not in LOG_RETENTION_DAYS:
+        problems.append(
+            f"log_retention_days={config.log_retention_days!r} is not a CloudWatch Logs retention. "
+            f"Fix: -c log_retention_days=<one of {', '.join(map(str, LOG_RETENTION_DAYS))}>"
+        )
+    problems += _check_range(config, "max_message_age_minutes", 1, 1440, "the oldest-image alarm")
     if config.alarm_email is not None and (
         not isinstance(config.alarm_email, str) or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", config.alarm_email)
     ):

@@ -15,6 +15,7 @@ from botocore.exceptions import (
 )
 
 from customlabels.config import ConfigError
+from customlabels_runtime.contract import error_code, error_message
 
 
 class CommandError(Exception):
@@ -114,8 +115,7 @@ def explain(error: BaseException) -> str | None:
             "variables point at it."
         )
     if isinstance(error, ClientError):
-        code = error.response.get("Error", {}).get("Code", "Unknown")
-        message = error.response.get("Error", {}).get("Message", "")
+        code, message = error_code(error), error_message(error)
         operation = getattr(error, "operation_name", "the request")
         if code in ACCESS_DENIED:
             return access_denied(operation, code, message)

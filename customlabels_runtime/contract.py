@@ -1,6 +1,6 @@
 """The rules the functions, the stack and the tool share, written once: which keys are images, where a result
-goes, what a queue message is, the metrics' namespace and names, the default stack name. Standard library only,
-imports nothing of ours."""
+goes, what a queue message is, how an AWS error is read, the metrics' namespace and names, the default stack name.
+Standard library only, imports nothing of ours."""
 
 from __future__ import annotations
 
@@ -79,6 +79,22 @@ def bytes_over_key_limit(key: str) -> int:
     """How many bytes of UTF-8 `key` has beyond MAX_KEY_BYTES (0 when S3 can store it). An image whose result key
     is over can never get a result: `upload` refuses it, and the function does not try."""
     return max(0, len(key.encode("utf-8")) - MAX_KEY_BYTES)
+
+
+def error_code(error: BaseException) -> str:
+    """The code AWS answered with (botocore's `ClientError.response["Error"]["Code"]`), the one reading of it for
+    the functions and the tool; "Unknown" when there is none. Read from the response, so no botocore here."""
+    return _error_field(error, "Code") or "Unknown"
+
+
+def error_message(error: BaseException) -> str:
+    """The message AWS answered with (`ClientError.response["Error"]["Message"]`); "" when there is none."""
+    return _error_field(error, "Message")
+
+
+def _error_field(error: BaseException, name: str) -> str:
+    details = (getattr(error, "response", None) or {}).get("Error") or {}
+    return str(details.get(name) or "")
 
 
 def result_status(document: Mapping[str, Any] | None) -> str:

@@ -7,10 +7,10 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
-from constructs import Construct
+from constructs import Construct, IConstruct
 
-from customlabels.config import IMAGE_SUFFIXES, MODEL_ARN_PATTERN, RESULT_SUFFIX, PipelineConfig
-from stacks.nag import acknowledge
+from customlabels.config import PipelineConfig
+from stacks.nag import acknowledge, acknowledge_object_wildcard
 
 RESULT_WRITE_ACTIONS = (
     "s3:PutObject",
@@ -34,6 +34,29 @@ RESULT_WRITE_ACTIONS = (
 covers CopyObject and multipart uploads)."""
 
 
+def describe_the_model(config: PipelineConfig) -> list[iam.PolicyStatement]:
+    """What the manager and the operator's commands need to read the model's status: DescribeProjectVersions on
+    its project, and DescribeProjects (no resource-level permissions) to find the project's ARN."""
+    return [
+        iam.PolicyStatement(
+            sid="DescribeTheModel",
+            actions=["rekognition:DescribeProjectVersions"],
+            resources=[config.project_versions_arn],
+        ),
+        iam.PolicyStatement(sid="FindTheProject", actions=["rekognition:DescribeProjects"], resources=["*"]),
+    ]
+
+
+def acknowledge_describe_the_model(scope: IConstruct, config: PipelineConfig) -> None:
+    """The wildcard of `describe_the_model`'s project ARN (its `Resource: *` is acknowledged with the role's)."""
+    acknowledge(
+        scope,
+        f"AwsSolutions-IAM5[Resource::{config.project_versions_arn}]",
+        "DescribeProjectVersions is granted on the one project; its ARN ends in the project's creation "
+        "timestamp, which the model version ARN does not contain.",
+    )
+
+
 def protect_results(bucket: s3.Bucket, config: PipelineConfig, writers: dict[str, str]) -> None:
     """Deny writing, tagging or deleting result objects, every version, to every principal but `writers` (role
     ARN -> why it needs it). Object actions only: administrators can still change or delete the bucket policy."""
@@ -43,7 +66,7 @@ def protect_results(bucket: s3.Bucket, config: PipelineConfig, writers: dict[str
             effect=iam.Effect.DENY,
             principals=[iam.AnyPrincipal()],
             actions=list(RESULT_WRITE_ACTIONS),
-            resources=[bucket.arn_for_objects(f"{config.effective_results_prefix}*{RESULT_SUFFIX}")],
+            resources=[bucket.arn_for_objects(config.result_key_wildcard)],
             conditions={"ArnNotEquals": {"aws:PrincipalArn": list(writers)}},
         )
     )
@@ -68,40 +91,51 @@ class ClientPolicies(Construct):
         alarm_arns: list[str],
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
-        read_outputs = iam.PolicyStatement(
-            sid="ReadTheStacksOutputs", actions=["cloudformation:DescribeStacks"], resources=[stack.stack_id]
+        self._key = key
+        self._read_outputs = iam.PolicyStatement(
+            sid="ReadTheStacksOutputs", actions=["cloudformation:DescribeStacks"], resources=[Stack.of(self).stack_id]
+        )
+        self.uploader = self._build_uploader(config, bucket)
+        self.result_reader = self._build_result_reader(config, bucket, dead_letter_queue)
+        self.operator = self._build_operator(config, queue, dead_letter_queue, thresholds, manager_state, alarm_arns)
+        self._acknowledge(config, bucket)
+
+    def _via(self, service: str, actions: list[str], sid: str) -> iam.PolicyStatement:
+        """Use of the pipeline's key through `service` only (SSE-KMS objects, encrypted queues)."""
+        region = Stack.of(self).region
+        return iam.PolicyStatement(
+            sid=sid,
+            actions=actions,
+            resources=[self._key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"{service}.{region}.amazonaws.com"}},
         )
 
-        def via(service: str, actions: list[str], sid: str) -> iam.PolicyStatement:
-            return iam.PolicyStatement(
-                sid=sid,
-                actions=actions,
-                resources=[key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"{service}.{stack.region}.amazonaws.com"}},
-            )
-
-        images = [bucket.arn_for_objects(f"{config.input_prefix}*{suffix}") for suffix in IMAGE_SUFFIXES]
-        results = bucket.arn_for_objects(f"{config.effective_results_prefix}*{RESULT_SUFFIX}")
-        self.uploader = iam.ManagedPolicy(
+    def _build_uploader(self, config: PipelineConfig, bucket: s3.IBucket) -> iam.ManagedPolicy:
+        images = [bucket.arn_for_objects(wildcard) for wildcard in config.image_key_wildcards]
+        return iam.ManagedPolicy(
             self,
             "Uploader",
             description="customlabels upload: put images under the input prefix, nothing else",
             statements=[
-                read_outputs,
+                self._read_outputs,
                 iam.PolicyStatement(
                     sid="UploadImages", actions=["s3:PutObject", "s3:AbortMultipartUpload"], resources=images
                 ),
                 # SSE-KMS: a PUT needs a data key, a multipart upload also decrypts it; only through S3.
-                via("s3", ["kms:GenerateDataKey", "kms:Decrypt"], "EncryptUploadsThroughS3"),
+                self._via("s3", ["kms:GenerateDataKey", "kms:Decrypt"], "EncryptUploadsThroughS3"),
             ],
         )
-        self.result_reader = iam.ManagedPolicy(
+
+    def _build_result_reader(
+        self, config: PipelineConfig, bucket: s3.IBucket, dead_letter_queue: sqs.IQueue
+    ) -> iam.ManagedPolicy:
+        results = bucket.arn_for_objects(config.result_key_wildcard)
+        return iam.ManagedPolicy(
             self,
             "ResultReader",
             description="customlabels results/evaluate: list the images and read their results",
             statements=[
-                read_outputs,
+                self._read_outputs,
                 iam.PolicyStatement(
                     sid="ListImagesAndResults", actions=["s3:ListBucket"], resources=[bucket.bucket_arn]
                 ),
@@ -112,18 +146,26 @@ class ClientPolicies(Construct):
                     actions=["sqs:ReceiveMessage", "sqs:GetQueueAttributes"],
                     resources=[dead_letter_queue.queue_arn],
                 ),
-                via("s3", ["kms:Decrypt"], "DecryptResultsThroughS3"),
-                via("sqs", ["kms:Decrypt"], "DecryptDeadLettersThroughSqs"),
+                self._via("s3", ["kms:Decrypt"], "DecryptResultsThroughS3"),
+                self._via("sqs", ["kms:Decrypt"], "DecryptDeadLettersThroughSqs"),
             ],
         )
-        project = MODEL_ARN_PATTERN.match(config.model_arn)["project"]
-        projects = f"{config.model_arn.split(':project/')[0]}:project/{project}/*"
-        self.operator = iam.ManagedPolicy(
+
+    def _build_operator(
+        self,
+        config: PipelineConfig,
+        queue: sqs.IQueue,
+        dead_letter_queue: sqs.IQueue,
+        thresholds: ssm.IStringParameter,
+        manager_state: ssm.IStringParameter,
+        alarm_arns: list[str],
+    ) -> iam.ManagedPolicy:
+        return iam.ManagedPolicy(
             self,
             "Operator",
             description="customlabels thresholds/model/dlq: tune thresholds, start and stop the model, redrive, alarms",
             statements=[
-                read_outputs,
+                self._read_outputs,
                 iam.PolicyStatement(
                     sid="ShowAndSetThresholds",
                     actions=["ssm:GetParameter", "ssm:PutParameter"],
@@ -140,10 +182,7 @@ class ClientPolicies(Construct):
                     actions=["rekognition:StartProjectVersion", "rekognition:StopProjectVersion"],
                     resources=[config.model_arn],
                 ),
-                iam.PolicyStatement(
-                    sid="DescribeTheModel", actions=["rekognition:DescribeProjectVersions"], resources=[projects]
-                ),
-                iam.PolicyStatement(sid="FindTheProject", actions=["rekognition:DescribeProjects"], resources=["*"]),
+                *describe_the_model(config),
                 iam.PolicyStatement(
                     sid="ListAndRedriveDeadLetters",
                     actions=[
@@ -157,28 +196,27 @@ class ClientPolicies(Construct):
                 iam.PolicyStatement(
                     sid="SendRedrivenMessagesBack", actions=["sqs:SendMessage"], resources=[queue.queue_arn]
                 ),
-                via("sqs", ["kms:Decrypt", "kms:GenerateDataKey"], "UseTheQueuesKeyThroughSqs"),
+                self._via("sqs", ["kms:Decrypt", "kms:GenerateDataKey"], "UseTheQueuesKeyThroughSqs"),
                 iam.PolicyStatement(sid="ReadTheAlarms", actions=["cloudwatch:DescribeAlarms"], resources=alarm_arns),
             ],
         )
-        bucket_id = stack.resolve(bucket.bucket_arn)["Fn::GetAtt"][0]
-        for suffix in IMAGE_SUFFIXES:
-            acknowledge(
+
+    def _acknowledge(self, config: PipelineConfig, bucket: s3.IBucket) -> None:
+        """Each wildcard of the three policies, with why it is there."""
+        for wildcard in config.image_key_wildcards:
+            acknowledge_object_wildcard(
                 self.uploader,
-                f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{config.input_prefix}*{suffix}]",
+                bucket,
+                wildcard,
                 "Object ARNs need a wildcard for the key: images under the input prefix, by suffix.",
             )
-        acknowledge(
+        acknowledge_object_wildcard(
             self.result_reader,
-            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{config.effective_results_prefix}*{RESULT_SUFFIX}]",
+            bucket,
+            config.result_key_wildcard,
             "Object ARNs need a wildcard for the key: result JSONs under the results prefix only.",
         )
-        acknowledge(
-            self.operator,
-            f"AwsSolutions-IAM5[Resource::{projects}]",
-            "DescribeProjectVersions on the one project; its ARN ends in the project's creation timestamp, "
-            "which the model version ARN does not contain.",
-        )
+        acknowledge_describe_the_model(self.operator, config)
         acknowledge(
             self.operator,
             "AwsSolutions-IAM5[Resource::*]",

@@ -1,7 +1,26 @@
-"""The pipeline's one kind of alarm: a metric above a threshold in one period."""
+"""The pipeline's one kind of alarm, a metric above a threshold in one period, and the metrics its functions
+publish, as the alarms and the dashboard read them."""
 
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
+
+from customlabels_runtime import contract
+from customlabels_runtime.contract import METRICS_NAMESPACE
+
+PERIOD = Duration.minutes(5)
+"""The period of the pipeline's metrics on the dashboard and in the alarms that read them."""
+
+
+def pipeline_metric(name: str, statistic: str = "Sum", service: str = contract.INFERENCE_SERVICE) -> cloudwatch.Metric:
+    """One of the metrics a function publishes (`contract`'s names), by its Powertools service."""
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=name,
+        statistic=statistic,
+        dimensions_map={"service": service},
+        period=PERIOD,
+    )
 
 
 def alarm_above(

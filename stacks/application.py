@@ -6,7 +6,8 @@ from typing import Any
 
 from aws_cdk import Annotations, App, Environment
 
-from customlabels.config import DEFAULT_STACK_NAME, ConfigError, PipelineConfig
+from customlabels.config import ConfigError, PipelineConfig
+from customlabels_runtime.contract import DEFAULT_STACK_NAME
 from stacks.nag import add_rule_packs
 from stacks.pipeline_stack import PipelineStack
 

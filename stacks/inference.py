@@ -1,6 +1,6 @@
 """The inference function, its role, its log group and its SQS event source."""
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -10,9 +10,9 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from customlabels.config import RESULT_SUFFIX, PipelineConfig
+from customlabels.config import PipelineConfig
 from stacks.function import PipelineFunction
-from stacks.nag import COMPLIANCE, acknowledge, acknowledge_in
+from stacks.nag import COMPLIANCE, acknowledge, acknowledge_in, acknowledge_object_wildcard
 
 
 class InferenceFunction(Construct):
@@ -90,7 +90,7 @@ class InferenceFunction(Construct):
 
     def _grant(self, config: PipelineConfig, bucket: s3.IBucket, key: kms.IKey) -> None:
         inputs = bucket.arn_for_objects(f"{config.input_prefix}*")
-        results = bucket.arn_for_objects(f"{config.effective_results_prefix}*{RESULT_SUFFIX}")
+        results = bucket.arn_for_objects(config.result_key_wildcard)
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="ReadUploadedImages", actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[inputs]
@@ -120,16 +120,13 @@ class InferenceFunction(Construct):
         )
         key.grant_decrypt(self.role)
         key.grant(self.role, "kms:GenerateDataKey")
-        bucket_logical_id = Stack.of(self).resolve(bucket.bucket_arn)["Fn::GetAtt"][0]
-        for pattern, reason in (
+        for wildcard, reason in (
             (f"{config.input_prefix}*", "Reads are limited to the objects under the input prefix."),
             (
-                f"{config.effective_results_prefix}*{RESULT_SUFFIX}",
+                config.result_key_wildcard,
                 "Writes (and the already-done check) are limited to .json objects under the results prefix.",
             ),
         ):
-            acknowledge(
-                self.role,
-                f"AwsSolutions-IAM5[Resource::<{bucket_logical_id}.Arn>/{pattern}]",
-                f"Object ARNs need a wildcard for the key. {reason}",
+            acknowledge_object_wildcard(
+                self.role, bucket, wildcard, f"Object ARNs need a wildcard for the key. {reason}"
             )

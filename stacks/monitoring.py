@@ -11,16 +11,15 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from customlabels.config import METRICS_NAMESPACE
 from customlabels_runtime import contract
-from stacks.alarms import alarm_above
+from stacks.alarms import PERIOD, alarm_above, pipeline_metric
 from stacks.nag import acknowledge
-
-INFERENCE_SERVICE = {"service": contract.INFERENCE_SERVICE}
-MANAGER_SERVICE = {"service": contract.MANAGER_SERVICE}
 
 
 class Monitoring(Construct):
+    """The alarm topic (with who may publish to it), the pipeline's own alarms beside `extra_alarms`, each
+    notifying the topic, and the dashboard."""
+
     def __init__(
         self,
         scope: Construct,
@@ -36,21 +35,41 @@ class Monitoring(Construct):
         max_message_age_minutes: int,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.topic = sns.Topic(
+        self.topic = self._build_topic(key, account)
+        if alarm_email:
+            self._subscribe(alarm_email)
+        self.alarms = [
+            *self._build_alarms(queue, dead_letter_queue, inference, max_message_age_minutes),
+            *extra_alarms,
+        ]
+        for alarm in self.alarms:
+            alarm.add_alarm_action(actions.SnsAction(self.topic))
+        self.dashboard = cloudwatch.Dashboard(
+            self,
+            "Dashboard",
+            widgets=[
+                self._images_and_queue_row(queue, dead_letter_queue),
+                self._latency_and_function_row(inference),
+                self._model_and_alarms_row(),
+            ],
+        )
+
+    def _build_topic(self, key: kms.IKey, account: str) -> sns.Topic:
+        """A topic policy replaces SNS's default one, which is what let the account's own services publish:
+        without its statement no alarm reaches the topic. Only this account's alarms, in this region."""
+        topic = sns.Topic(
             self, "Alarms", display_name="Custom Labels pipeline alarms", master_key=key, enforce_ssl=True
         )
-        # A topic policy replaces SNS's default one, which is what let the account's own services publish:
-        # without this statement no alarm reaches the topic. Only this account's alarms, in this region.
         cloudwatch_service = iam.ServicePrincipal("cloudwatch.amazonaws.com")
         this_accounts_alarms = Stack.of(self).format_arn(
             service="cloudwatch", resource="alarm", resource_name="*", arn_format=ArnFormat.COLON_RESOURCE_NAME
         )
-        self.topic.add_to_resource_policy(
+        topic.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowThisAccountsCloudWatchAlarmsToPublish",
                 principals=[cloudwatch_service],
                 actions=["sns:Publish"],
-                resources=[self.topic.topic_arn],
+                resources=[topic.topic_arn],
                 conditions={
                     "ArnLike": {"aws:SourceArn": this_accounts_alarms},
                     "StringEquals": {"aws:SourceAccount": account},
@@ -67,17 +86,26 @@ class Monitoring(Construct):
                 conditions={"StringEquals": {"aws:SourceAccount": account}},
             )
         )
-        if alarm_email:
-            self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
-            acknowledge(
-                self.topic.node.find_child(alarm_email),
-                "Serverless-SNSRedrivePolicy",
-                "An alarm SNS cannot deliver by e-mail stays in alarm in CloudWatch and on the dashboard; a queue "
-                "of undelivered e-mails would have no reader.",
-            )
+        return topic
 
-        five_minutes = Duration.minutes(5)
-        self.alarms = [
+    def _subscribe(self, alarm_email: str) -> None:
+        self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+        acknowledge(
+            self.topic.node.find_child(alarm_email),
+            "Serverless-SNSRedrivePolicy",
+            "An alarm SNS cannot deliver by e-mail stays in alarm in CloudWatch and on the dashboard; a queue "
+            "of undelivered e-mails would have no reader.",
+        )
+
+    def _build_alarms(
+        self,
+        queue: sqs.IQueue,
+        dead_letter_queue: sqs.IQueue,
+        inference: lambda_.IFunction,
+        max_message_age_minutes: int,
+    ) -> list[cloudwatch.Alarm]:
+        """Nothing lost, nothing stuck: dead letters, an old image in the queue, the function failing or throttled."""
+        return [
             alarm_above(
                 self,
                 "DeadLetters",
@@ -97,7 +125,7 @@ class Monitoring(Construct):
                     f"An image has waited more than {max_message_age_minutes} minutes in the "
                     "queue: the model may not be starting, or processing is falling behind."
                 ),
-                metric=queue.metric_approximate_age_of_oldest_message(period=five_minutes, statistic="Maximum"),
+                metric=queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum"),
                 threshold=max_message_age_minutes * 60,
             ),
             alarm_above(
@@ -108,88 +136,78 @@ class Monitoring(Construct):
                     "memory (a bug or a bad configuration). A failed image is not this: it is reported to SQS, "
                     "retried, counted in ImagesFailed, and after max_receive_count in the DLQ. See its logs."
                 ),
-                metric=inference.metric_errors(period=five_minutes, statistic="Sum"),
+                metric=inference.metric_errors(period=PERIOD, statistic="Sum"),
             ),
             alarm_above(
                 self,
                 "FunctionThrottles",
                 description="Lambda throttled the inference function: raise the account's concurrency "
                 "or lower max_concurrency.",
-                metric=inference.metric_throttles(period=five_minutes, statistic="Sum"),
+                metric=inference.metric_throttles(period=PERIOD, statistic="Sum"),
             ),
-            *extra_alarms,
         ]
-        for alarm in self.alarms:
-            alarm.add_alarm_action(actions.SnsAction(self.topic))
 
-        def pipeline_metric(name: str, statistic: str = "Sum", dimensions: dict | None = None) -> cloudwatch.Metric:
-            return cloudwatch.Metric(
-                namespace=METRICS_NAMESPACE,
-                metric_name=name,
-                statistic=statistic,
-                dimensions_map=dimensions or INFERENCE_SERVICE,
-                period=five_minutes,
-            )
+    @staticmethod
+    def _images_and_queue_row(queue: sqs.IQueue, dead_letter_queue: sqs.IQueue) -> list[cloudwatch.IWidget]:
+        return [
+            cloudwatch.GraphWidget(
+                title="Images",
+                width=12,
+                left=[pipeline_metric(contract.IMAGES_PROCESSED), pipeline_metric(contract.LABELS_DETECTED)],
+            ),
+            cloudwatch.GraphWidget(
+                title="Queue",
+                width=12,
+                left=[
+                    queue.metric_approximate_number_of_messages_visible(period=PERIOD),
+                    queue.metric_approximate_number_of_messages_not_visible(period=PERIOD),
+                    dead_letter_queue.metric_approximate_number_of_messages_visible(period=PERIOD),
+                ],
+                right=[queue.metric_approximate_age_of_oldest_message(period=PERIOD)],
+            ),
+        ]
 
-        self.dashboard = cloudwatch.Dashboard(
-            self,
-            "Dashboard",
-            widgets=[
-                [
-                    cloudwatch.GraphWidget(
-                        title="Images",
-                        width=12,
-                        left=[pipeline_metric(contract.IMAGES_PROCESSED), pipeline_metric(contract.LABELS_DETECTED)],
-                    ),
-                    cloudwatch.GraphWidget(
-                        title="Queue",
-                        width=12,
-                        left=[
-                            queue.metric_approximate_number_of_messages_visible(period=five_minutes),
-                            queue.metric_approximate_number_of_messages_not_visible(period=five_minutes),
-                            dead_letter_queue.metric_approximate_number_of_messages_visible(period=five_minutes),
-                        ],
-                        right=[queue.metric_approximate_age_of_oldest_message(period=five_minutes)],
-                    ),
+    @staticmethod
+    def _latency_and_function_row(inference: lambda_.IFunction) -> list[cloudwatch.IWidget]:
+        return [
+            cloudwatch.GraphWidget(
+                title="DetectCustomLabels: model latency and wait for a slot (ms)",
+                width=12,
+                # The wait is the pipeline holding itself to the model's capacity; the latency is the model.
+                left=[
+                    pipeline_metric(contract.DETECT_LATENCY, "p50"),
+                    pipeline_metric(contract.DETECT_LATENCY, "p99"),
+                    pipeline_metric(contract.SLOT_WAIT, "p50"),
+                    pipeline_metric(contract.SLOT_WAIT, "p99"),
                 ],
-                [
-                    cloudwatch.GraphWidget(
-                        title="DetectCustomLabels: model latency and wait for a slot (ms)",
-                        width=12,
-                        # The wait is the pipeline holding itself to the model's capacity; the latency is the model.
-                        left=[
-                            pipeline_metric(contract.DETECT_LATENCY, "p50"),
-                            pipeline_metric(contract.DETECT_LATENCY, "p99"),
-                            pipeline_metric(contract.SLOT_WAIT, "p50"),
-                            pipeline_metric(contract.SLOT_WAIT, "p99"),
-                        ],
-                        right=[pipeline_metric(contract.CALLS_THROTTLED)],
-                    ),
-                    cloudwatch.GraphWidget(
-                        title="Function",
-                        width=12,
-                        left=[
-                            inference.metric_invocations(period=five_minutes),
-                            inference.metric_errors(period=five_minutes),
-                            inference.metric_throttles(period=five_minutes),
-                        ],
-                        right=[inference.metric_duration(period=five_minutes)],
-                    ),
+                right=[pipeline_metric(contract.CALLS_THROTTLED)],
+            ),
+            cloudwatch.GraphWidget(
+                title="Function",
+                width=12,
+                left=[
+                    inference.metric_invocations(period=PERIOD),
+                    inference.metric_errors(period=PERIOD),
+                    inference.metric_throttles(period=PERIOD),
                 ],
-                [
-                    cloudwatch.GraphWidget(
-                        title="Model",
-                        width=12,
-                        left=[
-                            pipeline_metric(contract.MODEL_RUNNING_IDLE_MINUTES, "Maximum", MANAGER_SERVICE),
-                            pipeline_metric(contract.MODEL_HOURS_TODAY, "Maximum", MANAGER_SERVICE),
-                        ],
-                        right=[
-                            pipeline_metric(contract.MODEL_STARTS, dimensions=MANAGER_SERVICE),
-                            pipeline_metric(contract.MODEL_STOPS, dimensions=MANAGER_SERVICE),
-                        ],
-                    ),
-                    cloudwatch.AlarmStatusWidget(title="Alarms", width=12, alarms=self.alarms),
+                right=[inference.metric_duration(period=PERIOD)],
+            ),
+        ]
+
+    def _model_and_alarms_row(self) -> list[cloudwatch.IWidget]:
+        manager = contract.MANAGER_SERVICE
+        return [
+            cloudwatch.GraphWidget(
+                title="Model",
+                width=12,
+                left=[
+                    pipeline_metric(contract.MODEL_RUNNING_IDLE_MINUTES, "Maximum", manager),
+                    pipeline_metric(contract.MODEL_HOURS_TODAY, "Maximum", manager),
                 ],
-            ],
-        )
+                right=[
+                    pipeline_metric(contract.MODEL_STARTS, service=manager),
+                    pipeline_metric(contract.MODEL_STOPS, service=manager),
+                ],
+            ),
+            cloudwatch.AlarmStatusWidget(title="Alarms", width=12, alarms=self.alarms),
+        ]

@@ -1,7 +1,8 @@
 """cdk-nag: the rule packs the stack is checked against, and acknowledgements that each name one finding of one
 resource and carry its reason (tests/integration/test_compliance.py fails on one that suppresses nothing)."""
 
-from aws_cdk import Acknowledgment, Validations
+from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, ServerlessChecks
 from constructs import IConstruct
 
@@ -33,3 +34,9 @@ def acknowledge_in(packs: tuple[str, ...], scope: IConstruct, rule: str, reason:
     """The same rule (`LambdaDLQ`) of several packs, for one reason."""
     for pack in packs:
         acknowledge(scope, f"{pack}-{rule}", reason)
+
+
+def acknowledge_object_wildcard(scope: IConstruct, bucket: s3.IBucket, key_wildcard: str, reason: str) -> None:
+    """AwsSolutions-IAM5 for `bucket`'s objects under `key_wildcard` (an object ARN has no other way to name them)."""
+    bucket_id = Stack.of(scope).resolve(bucket.bucket_arn)["Fn::GetAtt"][0]
+    acknowledge(scope, f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{key_wildcard}]", reason)

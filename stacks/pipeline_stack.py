@@ -7,7 +7,7 @@ from constructs import Construct
 from customlabels.config import PipelineConfig
 from stacks.access import ClientPolicies, protect_results
 from stacks.inference import InferenceFunction
-from stacks.model_lifecycle import ModelLifecycle
+from stacks.model_manager import ModelManager
 from stacks.monitoring import Monitoring
 from stacks.queueing import WorkQueues
 from stacks.retention import removal_policy
@@ -15,18 +15,14 @@ from stacks.storage import ImageStorage, acknowledge_bucket_helpers
 
 
 class PipelineStack(Stack):
+    """The key, the bucket and queues, the two functions, monitoring and the client policies, each a construct of
+    its own wired here, and the outputs the `customlabels` commands read."""
+
     def __init__(self, scope: Construct, construct_id: str, *, config: PipelineConfig, **kwargs) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
         retention = removal_policy(config.removal_policy)
-        self.key = kms.Key(
-            self,
-            "Key",
-            description="Encrypts the images, results and queues of the Custom Labels pipeline",
-            enable_key_rotation=True,
-            pending_window=Duration.days(7 if retention == RemovalPolicy.DESTROY else 30),
-            removal_policy=retention,
-        )
+        self.key = self._build_key(retention)
         self.storage = ImageStorage(self, "Storage", key=self.key, removal_policy=retention)
         self.queues = WorkQueues(
             self,
@@ -37,6 +33,27 @@ class PipelineStack(Stack):
             removal_policy=retention,
         )
         self.storage.notify(self.queues.queue, self.key, config.input_prefix, self.account)
+        self._build_functions(config, retention)
+        self.monitoring = self._build_monitoring(config)
+        acknowledge_bucket_helpers(self)
+        protect_results(self.storage.bucket, config, self.result_writers())
+        self.client_policies = self._build_client_policies(config)
+        self._output_where_things_are(config)
+        self._output_functions_and_model(config)
+        self._output_monitoring_and_policies()
+
+    def _build_key(self, retention: RemovalPolicy) -> kms.Key:
+        return kms.Key(
+            self,
+            "Key",
+            description="Encrypts the images, results and queues of the Custom Labels pipeline",
+            enable_key_rotation=True,
+            pending_window=Duration.days(7 if retention == RemovalPolicy.DESTROY else 30),
+            removal_policy=retention,
+        )
+
+    def _build_functions(self, config: PipelineConfig, retention: RemovalPolicy) -> None:
+        """The inference function on the queue, and the model manager that gates its event source."""
         self.inference = InferenceFunction(
             self,
             "Inference",
@@ -46,9 +63,9 @@ class PipelineStack(Stack):
             key=self.key,
             removal_policy=retention,
         )
-        self.model_lifecycle = ModelLifecycle(
+        self.model_manager = ModelManager(
             self,
-            "ModelLifecycle",
+            "ModelLifecycle",  # the construct's first id, kept: its resources' logical IDs start with it
             config=config,
             queue=self.queues.queue,
             event_source=self.inference.event_source,
@@ -56,7 +73,9 @@ class PipelineStack(Stack):
             key=self.key,
             removal_policy=retention,
         )
-        self.monitoring = Monitoring(
+
+    def _build_monitoring(self, config: PipelineConfig) -> Monitoring:
+        return Monitoring(
             self,
             "Monitoring",
             key=self.key,
@@ -64,13 +83,13 @@ class PipelineStack(Stack):
             queue=self.queues.queue,
             dead_letter_queue=self.queues.dead_letter_queue,
             inference=self.inference.function,
-            extra_alarms=self.model_lifecycle.alarms,
+            extra_alarms=self.model_manager.alarms,
             alarm_email=config.alarm_email,
             max_message_age_minutes=config.max_message_age_minutes,
         )
-        acknowledge_bucket_helpers(self)
-        protect_results(self.storage.bucket, config, self.result_writers())
-        self.client_policies = ClientPolicies(
+
+    def _build_client_policies(self, config: PipelineConfig) -> ClientPolicies:
+        return ClientPolicies(
             self,
             "ClientPolicies",
             config=config,
@@ -79,10 +98,12 @@ class PipelineStack(Stack):
             queue=self.queues.queue,
             dead_letter_queue=self.queues.dead_letter_queue,
             thresholds=self.inference.thresholds,
-            manager_state=self.model_lifecycle.state,
+            manager_state=self.model_manager.state,
             alarm_arns=[alarm.alarm_arn for alarm in self.monitoring.alarms],
         )
 
+    def _output_where_things_are(self, config: PipelineConfig) -> None:
+        """Where images go, where results come, and the queues (what `upload`, `results` and `dlq` read)."""
         CfnOutput(
             self,
             "BucketName",
@@ -98,17 +119,23 @@ class PipelineStack(Stack):
             value=self.queues.dead_letter_queue.queue_url,
             description="Images that failed every retry; see the README to redrive them",
         )
+
+    def _output_functions_and_model(self, config: PipelineConfig) -> None:
+        """The functions, the model and its manager, the thresholds (what `model` and `thresholds` read)."""
         CfnOutput(self, "FunctionName", value=self.inference.function.function_name)
         CfnOutput(self, "ModelArn", value=config.model_arn)
         CfnOutput(self, "ModelLifecycleMode", value=config.model_lifecycle)
-        CfnOutput(self, "ModelManagerFunctionName", value=self.model_lifecycle.function.function_name)
-        CfnOutput(self, "ModelManagerStateParameter", value=self.model_lifecycle.state.parameter_name)
+        CfnOutput(self, "ModelManagerFunctionName", value=self.model_manager.function.function_name)
+        CfnOutput(self, "ModelManagerStateParameter", value=self.model_manager.state.parameter_name)
         CfnOutput(
             self,
             "ThresholdsParameter",
             value=self.inference.thresholds.parameter_name,
             description="Confidence thresholds, read at runtime: customlabels thresholds show|set",
         )
+
+    def _output_monitoring_and_policies(self) -> None:
+        """The alarm topic and dashboard, and the managed policy for each kind of user."""
         CfnOutput(
             self,
             "AlarmTopicArn",

@@ -6,7 +6,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from customlabels.config import IMAGE_SUFFIXES
+from customlabels_runtime.contract import IMAGE_SUFFIXES
 from stacks.nag import COMPLIANCE, acknowledge, acknowledge_in
 from stacks.notifications import EncryptedQueueDestination
 

@@ -19,7 +19,7 @@ from customlabels.datasets.manifest import Box, ManifestEntry
 from customlabels.local.lambda_events import sqs_event
 from customlabels.results.model import ImageResult, Prediction
 from customlabels_runtime.inference.logic import Dependencies, PipelineMetrics, Settings
-from customlabels_runtime.model_manager.logic import Settings as ManagerSettings
+from customlabels_runtime.model_manager.dependencies import Settings as ManagerSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bees/version/bees.2021-03-11T15.05.33/1615479933000"

@@ -11,9 +11,9 @@ from typing import Any
 
 from rich.console import Console
 
-from customlabels.config import DEFAULT_STACK_NAME
 from customlabels.errors import CommandError
 from customlabels.escaping import shown
+from customlabels_runtime.contract import DEFAULT_STACK_NAME
 
 console = Console(emoji=False)
 error_console = Console(stderr=True, emoji=False)

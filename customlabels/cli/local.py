@@ -23,10 +23,11 @@ from customlabels.cli.common import (
     output_folder,
     print_not_saved,
 )
-from customlabels.config import KEY_TOO_LONG, ConfigError, image_name_problem
+from customlabels.config import ConfigError, image_name_problem
 from customlabels.errors import CommandError
 from customlabels.escaping import shown
 from customlabels.local.emulator.capacity import DEFAULT_TPS_PER_INFERENCE_UNIT
+from customlabels_runtime.contract import KEY_TOO_LONG
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -22,9 +22,9 @@ from customlabels.cli.common import (
     output_folder,
     print_not_saved,
 )
-from customlabels.config import DEFAULT_STACK_NAME
 from customlabels.errors import CommandError
 from customlabels.escaping import shown
+from customlabels_runtime.contract import DEFAULT_STACK_NAME
 
 STATUS_WORDS = {
     "labels": "with labels",

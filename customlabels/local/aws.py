@@ -22,15 +22,8 @@ from moto.s3.responses import S3Response
 from moto.server import ThreadedMotoServer
 from moto.sqs.models import SQSBackend
 
-from customlabels.config import (
-    DLQ_RETENTION_DAYS,
-    IMAGE_SUFFIXES,
-    INITIAL_MANAGER_STATE,
-    KEY_TOO_LONG,
-    MAX_KEY_BYTES,
-    QUEUE_RETENTION_DAYS,
-    PipelineConfig,
-)
+from customlabels.config import DLQ_RETENTION_DAYS, INITIAL_MANAGER_STATE, QUEUE_RETENTION_DAYS, PipelineConfig
+from customlabels_runtime.contract import IMAGE_SUFFIXES, KEY_TOO_LONG, MAX_KEY_BYTES
 
 DAY_SECONDS = 24 * 3600
 

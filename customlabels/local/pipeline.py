@@ -16,14 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from customlabels.config import (
-    KEY_TOO_LONG,
-    MANAGER_MAX_EVENT_AGE_SECONDS,
-    PipelineConfig,
-    bytes_over_key_limit,
-    is_image_key,
-    is_miscased_image_name,
-)
+from customlabels.config import MANAGER_MAX_EVENT_AGE_SECONDS, PipelineConfig, is_miscased_image_name
 from customlabels.local.aws import FAKE_CREDENTIALS, LocalResources, client, provision, start_moto
 from customlabels.local.emulator.capacity import (
     DEFAULT_SCALE_DOWN_AFTER,
@@ -34,7 +27,13 @@ from customlabels.local.emulator.rekognition import CustomLabelsService, Detecti
 from customlabels.local.esm import MANAGER_HANDLER, EventSourceMapping, ScheduledFunction, serve_mapping_api
 from customlabels.operations import transfer
 from customlabels.outputs import KeyFolder, NotSaved, input_files
-from customlabels_runtime.contract import result_key_for  # the handler's own rule
+from customlabels_runtime.contract import (  # the handler's own rules
+    KEY_TOO_LONG,
+    bytes_over_key_limit,
+    error_code,
+    is_input_image,
+    result_key_for,
+)
 from customlabels_runtime.inference.logic import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -266,7 +265,7 @@ class LocalPipeline:
         case: the notifications never send it), `not-an-image`, or None while still pending (the words of
         `customlabels results`); `error:KeyTooLongError` at once for an image whose key or result key S3 cannot
         store (S3 refused it, or the function skips it: it can never have a result)."""
-        if not is_image_key(key):
+        if not is_input_image(key, self.settings.input_prefix, self.settings.results_prefix):
             return "not-picked-up" if is_miscased_image_name(key) else "not-an-image"
         if bytes_over_key_limit(key) or bytes_over_key_limit(self.result_key_for(key)):
             return f"error:{KEY_TOO_LONG}"
@@ -317,7 +316,7 @@ def upload_tree(
         try:
             pipeline.upload(key, path.read_bytes())
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != KEY_TOO_LONG:
+            if error_code(error) != KEY_TOO_LONG:
                 raise  # S3 refuses a key over its limit: its outcome says so, and the others go on
         keys.append(key)
         if on_upload:

@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from customlabels.config import MODEL_ARN_PATTERN
 from customlabels.errors import CommandError
-from customlabels.operations.model import MODEL_ARN_PATTERN
 
 MAX_CHANGES_BYTES = 5_242_880
 DONE = {"UPDATE_COMPLETE", "CREATE_COMPLETE"}

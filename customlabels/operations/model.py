@@ -79,7 +79,7 @@ def status(rekognition: Any, target: Target, ssm: Any | None = None, now: dateti
     since = state.get("model_status_since") if state.get("model_status") == description["Status"] else None
     hours = None
     if state:
-        from customlabels_runtime.model_manager.logic import running_seconds_today
+        from customlabels_runtime.model_manager.state import running_seconds_today
 
         hours = running_seconds_today(state, now or datetime.now(UTC)) / 3600
     return ModelStatus(
@@ -129,7 +129,7 @@ def wait_for(
 def resume(ssm: Any, state_parameter: str, now: datetime) -> dict[str, Any]:
     """`model resume`: restart today's count of the spend guard in the manager's state, which it acts on at its
     next run (docs/model-lifecycle.md, "The spend guard"); returns the state written."""
-    from customlabels_runtime.model_manager.logic import parse_state, resumed_state
+    from customlabels_runtime.model_manager.state import parse_state, resumed_state
 
     state = resumed_state(parse_state(ssm.get_parameter(Name=state_parameter)["Parameter"]["Value"]), now)
     ssm.put_parameter(Name=state_parameter, Value=json.dumps(state), Type="String", Overwrite=True)

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from customlabels.config import DEFAULT_STACK_NAME
 from customlabels.errors import CommandError
+from customlabels_runtime.contract import DEFAULT_STACK_NAME, error_code, error_message
 
 
 def stack_outputs(cloudformation: Any, stack_name: str) -> dict[str, str]:
     try:
         [stack] = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     except cloudformation.exceptions.ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "ValidationError":
+        if error_code(error) != "ValidationError":
             raise  # not a missing stack (no permission, throttling): the error boundary names it
         raise CommandError(
-            f"--stack {stack_name}: {error.response['Error']['Message']}. Fix: pass the name "
+            f"--stack {stack_name}: {error_message(error)}. Fix: pass the name "
             f"`cdk deploy` printed (default {DEFAULT_STACK_NAME}) and the stack's region "
             "(AWS_REGION)"
         ) from None

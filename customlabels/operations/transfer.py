@@ -20,12 +20,20 @@ from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import BotoCoreError, ClientError
 from PIL import Image, UnidentifiedImageError
 
-from customlabels.config import MAX_KEY_BYTES, RESULT_SUFFIX, bytes_over_key_limit, image_name_problem, is_image_key
+from customlabels.config import image_name_problem
 from customlabels.errors import CommandError
 from customlabels.limits import MAX_ASPECT_RATIO, MAX_S3_IMAGE_BYTES, MAX_SIDE, MIN_SIDE
 from customlabels.operations import dlq
 from customlabels.outputs import KeyFolder, input_files
-from customlabels_runtime.contract import KEY_TOO_LONG, result_key_for, result_status  # the handler's own rules
+from customlabels_runtime.contract import (  # the handler's own rules
+    KEY_TOO_LONG,
+    MAX_KEY_BYTES,
+    RESULT_SUFFIX,
+    bytes_over_key_limit,
+    is_input_image,
+    result_key_for,
+    result_status,
+)
 
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png"}
 
@@ -48,7 +56,7 @@ class Location:
         if not (result_key.startswith(self.results_prefix) and result_key.endswith(RESULT_SUFFIX)):
             return None
         key = self.upload_prefix + result_key[len(self.results_prefix) :].removesuffix(RESULT_SUFFIX)
-        return key if is_image_key(key) else None
+        return key if is_input_image(key, self.upload_prefix, self.results_prefix) else None
 
 
 def stack_location(outputs: dict[str, str], stack_name: str) -> Location:
@@ -237,11 +245,7 @@ def image_keys(s3: Any, location: Location, prefix: str) -> list[str]:
     deleted before they were processed, which have a result (ImageDeletedBeforeProcessing) but no object."""
     separate_results = location.results_prefix != location.upload_prefix
     listed = list_keys(s3, location.bucket, prefix)
-    images = [
-        key
-        for key in listed
-        if is_image_key(key) and not (separate_results and key.startswith(location.results_prefix))
-    ]
+    images = [key for key in listed if is_input_image(key, location.upload_prefix, location.results_prefix)]
     results_listing = location.result_key(prefix).removesuffix(RESULT_SUFFIX)
     results = list_keys(s3, location.bucket, results_listing) if separate_results else listed
     answered = {location.image_key(key) for key in results} - {None} - set(images)

@@ -11,12 +11,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from customlabels.config import IMAGE_SUFFIXES, image_name_problem, is_miscased_image_name
+from customlabels.config import image_name_problem, is_miscased_image_name
 from customlabels.datasets.manifest import KeyMatcher
 from customlabels.outputs import input_files
 from customlabels.results.model import MALFORMED, MalformedResult, Prediction, result_from_document
 from customlabels.results.reading import Skipper, folder_result_documents
-from customlabels_runtime.contract import result_status
+from customlabels_runtime.contract import IMAGE_SUFFIXES, result_status
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,14 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import ClientError
 
 from customlabels_runtime import contract
-from customlabels_runtime.contract import ObjectCreated, is_input_image, read_queue_message, result_key_for
+from customlabels_runtime.contract import (
+    ObjectCreated,
+    error_code,
+    error_message,
+    is_input_image,
+    read_queue_message,
+    result_key_for,
+)
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
 from customlabels_runtime.inference.throughput import THROTTLING_CODES, ThroughputControl
 
@@ -219,12 +226,8 @@ def result_document(
     return document
 
 
-def _error_code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "Unknown")
-
-
 def _is_not_found(error: ClientError) -> bool:
-    return _error_code(error) in ("404", "NoSuchKey", "NotFound", "NoSuchVersion")
+    return error_code(error) in ("404", "NoSuchKey", "NotFound", "NoSuchVersion")
 
 
 def _current_object(image: ImageEvent, s3: Any) -> ImageEvent | None:
@@ -304,7 +307,7 @@ def detect(request: dict, deps: Dependencies, retry_until: float) -> Detection:
         try:
             response = deps.rekognition.detect_custom_labels(**request)
         except ClientError as error:
-            if _error_code(error) not in THROTTLING_CODES:
+            if error_code(error) not in THROTTLING_CODES:
                 if (
                     error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) < 500
                     or server_errors == SERVER_ERROR_RETRIES
@@ -357,11 +360,11 @@ def process_image(event: ImageEvent, deps: Dependencies, retry_until: float = fl
     try:
         detection = detect(detect_request(current, settings, thresholds), deps, retry_until)
     except ClientError as error:
-        code = _error_code(error)
+        code = error_code(error)
         deps.metrics.image_failed(code)
         if code not in PERMANENT_ERROR_CODES:
             raise
-        message = error.response.get("Error", {}).get("Message", "")
+        message = error_message(error)
         document = result_document(current, settings, thresholds, [], deps.clock(), {"Code": code, "Message": message})
         write_result(current, result_key, document, deps.s3)
         return Outcome(event.key, "error", code, result_key=result_key)
@@ -398,7 +401,7 @@ def process_message(record: SQSRecord, deps: Dependencies, retry_until: float = 
         try:
             outcome = process_image(event, deps, retry_until)
         except Exception as error:
-            code = _error_code(error) if isinstance(error, ClientError) else type(error).__name__
+            code = error_code(error) if isinstance(error, ClientError) else type(error).__name__
             deps.logger.warning(
                 "Image failed; SQS will retry it, then move it to the DLQ",
                 extra={"key": event.key, "message_id": record.message_id, "error_code": code},

@@ -13,38 +13,43 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from customlabels_runtime.model_manager.logic import (
-    Clients,
-    Settings,
-    announced_image,
-    announcement_time,
-    manage,
-    project_arn,
-)
+from customlabels_runtime.model_manager.dependencies import Dependencies, Settings
+from customlabels_runtime.model_manager.logic import manage
+from customlabels_runtime.model_manager.messages import announced_image, announcement_time
+from customlabels_runtime.model_manager.observe import project_arn
 
 logger = Logger()
 metrics = Metrics()
 
 
 @cache
-def dependencies() -> tuple[Settings, Clients, str]:
+def dependencies() -> Dependencies:
+    """Clients built once per execution environment and reused by every invocation."""
     settings = Settings.from_environ(os.environ)
     config = Config(retries={"mode": "standard", "max_attempts": 5})
-    clients = Clients(*(boto3.client(name, config=config) for name in ("rekognition", "sqs", "lambda", "ssm")))
-    return settings, clients, project_arn(clients.rekognition, settings.model_arn)
+    rekognition, sqs, lambda_, ssm = (
+        boto3.client(name, config=config) for name in ("rekognition", "sqs", "lambda", "ssm")
+    )
+    return Dependencies(
+        settings=settings,
+        project=project_arn(rekognition, settings.model_arn),
+        rekognition=rekognition,
+        sqs=sqs,
+        lambda_=lambda_,
+        ssm=ssm,
+        logger=logger,
+        metrics=metrics,
+    )
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
-    settings, clients, project = dependencies()
+    deps = dependencies()
+    settings = deps.settings
     now = datetime.now(UTC)
     return manage(
-        settings,
-        clients,
-        project,
-        logger,
-        metrics,
+        deps,
         now=now,
         work_announced=announced_image(event, settings.input_prefix, settings.effective_results_prefix),
         announced_at=announcement_time(event, now),

@@ -478,7 +478,7 @@ def accepts(**values) -> bool:
 
 
 def test_readme_configuration_table_has_every_key_with_the_code_and_cdk_json_default():
-    from stacks.application import DEFAULT_STACK_NAME
+    from customlabels_runtime.contract import DEFAULT_STACK_NAME
 
     table = readme_configuration_table()
     context = {key: value for key, value in cdk_json_context().items() if not key.startswith("@")}

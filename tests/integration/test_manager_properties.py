@@ -16,15 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from customlabels_runtime.model_manager.logic import (
-    STARTABLE,
-    Clients,
-    Settings,
-    announced_image,
-    announcement_time,
-    manage,
-    parse_time,
-)
+from customlabels_runtime.model_manager.dependencies import Dependencies, Settings
+from customlabels_runtime.model_manager.logic import manage
+from customlabels_runtime.model_manager.messages import announced_image, announcement_time
+from customlabels_runtime.model_manager.rules import STARTABLE
+from customlabels_runtime.model_manager.state import parse_time
 from helpers import MODEL_ARN, eventbridge_object_created, s3_event
 
 pytestmark = pytest.mark.integration
@@ -200,16 +196,16 @@ def image_receives(sqs, queue) -> list[int]:
     return [int(m["Attributes"]["ApproximateReceiveCount"]) - 1 for m in found if m["Body"] == BODIES["image"]]
 
 
-def run(settings_: Settings, clients: Clients, event: Any, now: datetime) -> dict:
+def dependencies(settings_: Settings, rekognition: Any, sqs: Any, lambda_: Any, ssm: Any) -> Dependencies:
+    return Dependencies(settings_, "project", rekognition, sqs, lambda_, ssm, LOGGER, METRICS)
+
+
+def run(deps: Dependencies, event: Any, now: datetime) -> dict:
     """As the handler does: the announcement and its time come from the event."""
     return manage(
-        settings_,
-        clients,
-        "project",
-        LOGGER,
-        METRICS,
+        deps,
         now=now,
-        work_announced=announced_image(event, settings_.input_prefix),
+        work_announced=announced_image(event, deps.settings.input_prefix),
         announced_at=announcement_time(event, now),
     )
 
@@ -228,11 +224,11 @@ def test_the_manager_never_raises_never_starts_but_for_an_image_and_never_stops_
 ):
     sqs, ssm, queue, parameter = world(state_value, messages)
     settings_ = Settings(MODEL_ARN, lifecycle, 1800, 1, 1, queue, "mapping", parameter, PREFIX)
-    clients = Clients(FakeRekognition(status), sqs, FakeLambda(mapping), ssm)
+    deps = dependencies(settings_, FakeRekognition(status), sqs, FakeLambda(mapping), ssm)
 
-    run(settings_, clients, event, NOW)  # never raises
+    run(deps, event, NOW)  # never raises
 
-    model, lambda_ = clients.rekognition, clients.lambda_
+    model, lambda_ = deps.rekognition, deps.lambda_
     image_queued = any(kind == "image" for kind, _ in messages)
     announced = announced_image(event, PREFIX)
     try:
@@ -267,23 +263,18 @@ def test_an_idle_running_model_stops_within_idle_minutes_plus_one_interval(state
     scheduled run stops the model by NOW + idle_minutes + 1 minute."""
     sqs, ssm, queue, parameter = world(state_value, [])
     settings_ = Settings(MODEL_ARN, "on-demand", idle_minutes * 60, 1, 1, queue, "mapping", parameter, PREFIX)
-    clients = Clients(FakeRekognition("RUNNING"), sqs, FakeLambda("Enabled"), ssm)
+    deps = dependencies(settings_, FakeRekognition("RUNNING"), sqs, FakeLambda("Enabled"), ssm)
     late = {minute: (second, age) for minute, (second, age) in enumerate(announced_ages)}
     stopped_at = None
     for minute in range(idle_minutes + 2):
-        run(settings_, clients, {"detail-type": "Scheduled Event"}, NOW + timedelta(minutes=minute))
-        if clients.rekognition.stops:
+        run(deps, {"detail-type": "Scheduled Event"}, NOW + timedelta(minutes=minute))
+        if deps.rekognition.stops:
             stopped_at = minute
             break
         if minute in late:  # between this scheduled run and the next
             second, age = late[minute]
             at = NOW + timedelta(minutes=minute, seconds=second)
             upload = min(at - timedelta(seconds=age), NOW)
-            run(
-                settings_,
-                clients,
-                {**eventbridge_object_created(PREFIX + "bee.jpg"), "time": upload.isoformat()},
-                at,
-            )
+            run(deps, {**eventbridge_object_created(PREFIX + "bee.jpg"), "time": upload.isoformat()}, at)
     assert stopped_at is not None and stopped_at <= idle_minutes + 1
-    assert clients.lambda_.state == "Disabled"
+    assert deps.lambda_.state == "Disabled"

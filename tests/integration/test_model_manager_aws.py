@@ -1,6 +1,7 @@
 """The model manager's data access against the emulator and moto, and its part of the stack."""
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import boto3
@@ -12,7 +13,9 @@ from moto import mock_aws
 
 from customlabels.local.emulator.rekognition import CustomLabelsService, serve
 from customlabels.local.esm import EventSourceMapping, serve_mapping_api
-from customlabels_runtime.model_manager.logic import Clients, Settings, manage, project_arn
+from customlabels_runtime.model_manager.dependencies import Dependencies, Settings
+from customlabels_runtime.model_manager.logic import manage
+from customlabels_runtime.model_manager.observe import project_arn
 from helpers import MODEL_ARN, NOW, TEST_EVENT, s3_event, synth_template
 
 pytestmark = pytest.mark.integration
@@ -56,10 +59,12 @@ def world():
         lambda_ = boto3.client(
             "lambda", region_name="eu-west-1", endpoint_url=f"http://127.0.0.1:{lambda_server.server_address[1]}"
         )
+        settings = Settings(MODEL_ARN, "on-demand", 60, 1, 2, queue_url, mapping.uuid, "/state", "test_images/")
+        project = project_arn(rekognition, settings.model_arn)
         yield (
             service,
-            Clients(rekognition, sqs, lambda_, ssm),
-            Settings(MODEL_ARN, "on-demand", 60, 1, 2, queue_url, mapping.uuid, "/state", "test_images/"),
+            Dependencies(settings, project, rekognition, sqs, lambda_, ssm, Logger(), Metrics()),
+            settings,
             mapping,
         )
     rekognition_server.shutdown()
@@ -67,9 +72,8 @@ def world():
 
 
 def run(world, when, **kwargs):
-    _, clients, settings, _ = world
-    project = project_arn(clients.rekognition, settings.model_arn)
-    return manage(settings, clients, project, Logger(), Metrics(), now=when, **kwargs)
+    _, deps, _, _ = world
+    return manage(deps, now=when, **kwargs)
 
 
 def send(world, *bodies):
@@ -150,15 +154,14 @@ class FailingStarts:
 
 def test_an_image_is_looked_at_once_per_stopped_period_even_when_starts_fail(world):
     """Every receive counts toward maxReceiveCount: once an image is seen, no run looks at the queue again."""
-    service, clients, settings, _ = world
-    failing = Clients(FailingStarts(clients.rekognition, failures=3), clients.sqs, clients.lambda_, clients.ssm)
+    service, deps, _, _ = world
+    failing = replace(deps, rekognition=FailingStarts(deps.rekognition, failures=3))
     send(world, s3_event("test_images/bee.jpg"))
-    project = project_arn(clients.rekognition, settings.model_arn)
     for minute in range(3):
         with pytest.raises(ClientError):
-            manage(settings, failing, project, Logger(), Metrics(), now=NOW + timedelta(minutes=minute))
+            manage(failing, now=NOW + timedelta(minutes=minute))
     assert waiting(world) == [(s3_event("test_images/bee.jpg"), 1)]
-    assert manage(settings, failing, project, Logger(), Metrics(), now=NOW + timedelta(minutes=3))["start"] is True
+    assert manage(failing, now=NOW + timedelta(minutes=3))["start"] is True
     assert service.models[MODEL_ARN].status == "STARTING"
     assert waiting(world) == [(s3_event("test_images/bee.jpg"), 2)]  # 1 look + this test's own read
 
@@ -235,12 +238,11 @@ def test_a_bad_or_missing_state_is_rewritten_and_waits_a_full_idle_period(world,
 
 
 def test_manager_metrics_report_starts_and_idle_minutes(world, capsys):
-    _, clients, settings, _ = world
+    _, deps, _, _ = world
     send(world, s3_event("test_images/bee.jpg"))
     metrics = Metrics()
     metrics.clear_metrics()  # Powertools shares one metric set between instances
-    service_project = project_arn(clients.rekognition, settings.model_arn)
-    manage(settings, clients, service_project, Logger(), metrics, now=NOW)
+    manage(replace(deps, metrics=metrics), now=NOW)
     metrics.flush_metrics()
     blob = json.loads([line for line in capsys.readouterr().out.splitlines() if '"_aws"' in line][-1])
     assert blob["ModelStarts"] == [1.0]

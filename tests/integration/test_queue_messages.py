@@ -24,7 +24,7 @@ from customlabels_runtime import contract
 from customlabels_runtime.inference import handler as inference_handler
 from customlabels_runtime.inference.logic import UnreadableMessage, handle_event, process_message
 from customlabels_runtime.inference.throughput import ThroughputControl
-from customlabels_runtime.model_manager.logic import message_kind
+from customlabels_runtime.model_manager.messages import message_kind
 from helpers import BUCKET, LABELS, MODEL_ARN, REGION, deps_for, eventbridge_object_created, s3_event, sns_notification
 
 pytestmark = pytest.mark.integration

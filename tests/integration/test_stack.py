@@ -8,7 +8,7 @@ from aws_cdk.assertions import Match
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from customlabels.config import IMAGE_SUFFIXES
+from customlabels_runtime.contract import IMAGE_SUFFIXES
 from helpers import MODEL_ARN, eventbridge_object_created, synth_template
 
 pytestmark = pytest.mark.integration
@@ -428,8 +428,9 @@ def test_one_definition_of_an_image_key_for_notifications_the_manager_upload_and
 ):
     """Every case variant of every suffix: what the bucket notifications send to the queue, what wakes the
     model manager, what `upload` accepts and what `results` lists are the same keys."""
-    from customlabels.config import image_name_problem, is_image_key
+    from customlabels.config import image_name_problem
     from customlabels.operations import transfer
+    from customlabels_runtime.contract import is_image_key
 
     key = prefix + stem + suffix + extra
     notified = key.startswith("test_images/") and any(

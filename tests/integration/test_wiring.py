@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from customlabels.config import MODEL_LIFECYCLES, RESULT_SUFFIX
+from customlabels.config import MODEL_LIFECYCLES
+from customlabels_runtime.contract import RESULT_SUFFIX
 from helpers import synth_template
 
 pytestmark = pytest.mark.integration

@@ -4,8 +4,9 @@ from dataclasses import fields
 
 import pytest
 
-from customlabels.config import IMAGE_SUFFIXES, ConfigError, PipelineConfig
+from customlabels.config import ConfigError, PipelineConfig
 from customlabels_runtime import contract
+from customlabels_runtime.contract import IMAGE_SUFFIXES
 from customlabels_runtime.inference import logic
 from customlabels_runtime.inference.logic import Settings
 from helpers import MODEL_ARN, cdk_json_context
@@ -52,6 +53,20 @@ def test_results_go_beside_the_images_by_default():
 def test_region_and_account_come_from_the_model_arn():
     config = PipelineConfig(model_arn=MODEL_ARN)
     assert (config.region, config.account) == ("eu-west-1", "123456789012")
+
+
+@pytest.mark.parametrize(
+    ("model_arn", "versions"),
+    [
+        (MODEL_ARN, "arn:aws:rekognition:eu-west-1:123456789012:project/bees/*"),
+        (
+            "arn:aws-cn:rekognition:cn-north-1:123456789012:project/my.bees/version/v1/1615479933000",
+            "arn:aws-cn:rekognition:cn-north-1:123456789012:project/my.bees/*",
+        ),
+    ],
+)
+def test_the_project_versions_arn_is_the_models_project_in_its_own_partition(model_arn, versions):
+    assert PipelineConfig(model_arn=model_arn).project_versions_arn == versions
 
 
 def test_missing_model_arn_says_how_to_pass_it():

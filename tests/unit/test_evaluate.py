@@ -50,7 +50,7 @@ def test_threshold_tuning_by_hand():
 
 
 def test_tuned_thresholds_are_a_thresholds_document():
-    from customlabels.operations.runtime_thresholds import parse_thresholds
+    from customlabels_runtime.inference.thresholds import parse_thresholds
 
     document = evaluate(ENTRIES, RESULTS, target_precision=0.6).tuned_thresholds("precision")
     assert document == {"min_confidence": 80.0, "labels": {"bee": 80.0, "flower": 85.0}}
@@ -63,8 +63,8 @@ def test_tuned_thresholds_reproduce_the_tuning_with_full_precision_confidences(s
     exactly the true and false positives the tuning predicted, for every label and goal."""
     from random import Random
 
-    from customlabels.operations.runtime_thresholds import parse_thresholds
     from customlabels.results.model import apply_thresholds
+    from customlabels_runtime.inference.thresholds import parse_thresholds
 
     rng = Random(seed)
     entries, results = [], []

@@ -12,7 +12,8 @@ from helpers import ROOT
 pytestmark = pytest.mark.unit
 
 ALLOWED = {
-    "config": set(),
+    "config": {"config_conversion"},
+    "config_conversion": set(),
     "escaping": set(),
     "errors": {"config", "escaping"},
     "limits": set(),
@@ -91,3 +92,61 @@ def test_nothing_edits_the_import_path():
         if edits in path.read_text(encoding="utf-8")
     ]
     assert offenders == []
+
+
+def test_the_model_managers_rules_and_records_import_no_aws_library():
+    """`decide` stays pure between `observe` and `act` (the only modules that call AWS): its rules, the records
+    the steps pass, the state and the messages import the standard library and the function code alone."""
+    folder = ROOT / "customlabels_runtime" / "model_manager"
+    for name in ("dependencies", "records", "rules", "spend_guard", "state", "messages"):
+        found = {i.split(".")[0] for i in imports(folder / f"{name}.py")}
+        assert found <= set(sys.stdlib_module_names) | {"customlabels_runtime"}, (name, found)
+
+
+def defined_names(path: Path) -> set[str]:
+    """The names a module defines itself: not those it imports, nor those it binds to another module's
+    (`RESULT_SUFFIX = contract.RESULT_SUFFIX` passes a name on, as an import would)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    ours = ("customlabels", "customlabels_runtime", "stacks")
+    imported = {  # names bound to our own modules (a saved reference to a library's function is a value of its own)
+        (alias.asname or alias.name).split(".")[0]
+        for node in tree.body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        and ((node.module or "") if isinstance(node, ast.ImportFrom) else node.names[0].name).split(".")[0] in ours
+        for alias in node.names
+    }
+
+    def passed_on(value: ast.expr) -> bool:
+        values = value.elts if isinstance(value, ast.Tuple) else [value]
+        return all(
+            isinstance(v, ast.Attribute) and isinstance(v.value, ast.Name) and v.value.id in imported for v in values
+        )
+
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign) and not passed_on(node.value):
+            names |= {n.id for target in node.targets for n in ast.walk(target) if isinstance(n, ast.Name)}
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names
+
+
+def test_every_name_is_imported_from_the_module_that_defines_it():
+    """One way to import a name: `from customlabels_runtime.contract import RESULT_SUFFIX`, never through a module
+    that imported it (`customlabels.config` once passed the contract's names on). Checks `from` imports."""
+    problems = []
+    for folder in ("customlabels", "customlabels_runtime", "stacks", "bench", "scripts", "tests"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (isinstance(node, ast.ImportFrom) and node.level == 0 and node.module):
+                    continue
+                if node.module.split(".")[0] not in ("customlabels", "customlabels_runtime", "stacks"):
+                    continue
+                source = ROOT / (node.module.replace(".", "/") + ".py")
+                if not source.exists():
+                    continue  # a package: its modules are imported by name
+                missing = {alias.name for alias in node.names} - defined_names(source)
+                problems += [f"{path.relative_to(ROOT)}: {name} from {node.module}" for name in sorted(missing)]
+    assert problems == [], "\n".join(problems)

@@ -7,8 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from bench.lifecycle import DAY, FLOOD, PROFILES, Profile, flood_outcomes, manager_module, simulate, spend_table, table
+from bench.lifecycle import DAY, FLOOD, PROFILES, Profile, flood_outcomes, simulate, spend_table, table
 from customlabels.config import MODEL_ARN_EXAMPLE, PipelineConfig
+from customlabels_runtime.model_manager import logic, observe, rules
 
 pytestmark = pytest.mark.unit
 
@@ -140,11 +141,10 @@ SHORT_BURST = Profile("short burst", tuple(600.0 + index / 10 for index in range
 
 
 def test_a_manager_that_starts_for_any_waiting_message_is_caught(monkeypatch):
-    manager = manager_module()
-    decide = manager.decide
-    monkeypatch.setattr(manager, "should_inspect", lambda *args: False)
+    decide = rules.decide
+    monkeypatch.setattr(observe, "should_inspect", lambda *args: False)
     monkeypatch.setattr(
-        manager,
+        logic,
         "decide",
         lambda seen, settings: decide(
             replace(seen, image_seen_at=seen.now if seen.visible else seen.image_seen_at), settings
@@ -154,10 +154,9 @@ def test_a_manager_that_starts_for_any_waiting_message_is_caught(monkeypatch):
 
 
 def test_a_manager_that_leaves_the_event_source_on_is_caught(monkeypatch):
-    manager = manager_module()
-    decide = manager.decide
+    decide = rules.decide
     monkeypatch.setattr(
-        manager,
+        logic,
         "decide",
         lambda seen, settings: replace(decide(seen, settings), enable_mapping=None if seen.mapping_enabled else True),
     )
@@ -165,22 +164,20 @@ def test_a_manager_that_leaves_the_event_source_on_is_caught(monkeypatch):
 
 
 def test_a_manager_that_never_stops_is_caught(monkeypatch):
-    manager = manager_module()
-    decide = manager.decide
-    monkeypatch.setattr(manager, "decide", lambda seen, settings: replace(decide(seen, settings), stop_model=False))
+    decide = rules.decide
+    monkeypatch.setattr(logic, "decide", lambda seen, settings: replace(decide(seen, settings), stop_model=False))
     assert simulate(SHORT_BURST).stop_after_last_result is None
 
 
 def test_a_manager_without_the_spend_guard_is_caught(monkeypatch):
-    monkeypatch.setattr(manager_module(), "budget_spent", lambda seen, settings: False)
+    monkeypatch.setattr(rules, "budget_spent", lambda seen, settings: False)  # decide and should_inspect read it
     assert simulate(FLOOD).running_by_day[0] > BUDGET_SECONDS + SLACK_SECONDS
 
 
 def test_a_manager_that_stops_under_work_is_caught(monkeypatch):
-    manager = manager_module()
-    decide = manager.decide
+    decide = rules.decide
     monkeypatch.setattr(
-        manager,
+        logic,
         "decide",
         lambda seen, settings: replace(
             decide(seen, settings), stop_model=seen.model_status == "RUNNING" and seen.queued > 0

@@ -6,17 +6,11 @@ from datetime import timedelta
 import pytest
 
 from customlabels import config
-from customlabels_runtime.model_manager.logic import (
-    Observation,
-    Settings,
-    announced_image,
-    announcement_time,
-    decide,
-    message_kind,
-    parse_state,
-    parse_time,
-    should_inspect,
-)
+from customlabels_runtime.model_manager.dependencies import Settings
+from customlabels_runtime.model_manager.messages import announced_image, announcement_time, message_kind
+from customlabels_runtime.model_manager.records import Observation
+from customlabels_runtime.model_manager.rules import decide, should_inspect
+from customlabels_runtime.model_manager.state import parse_state, parse_time
 from helpers import MODEL_ARN, NOW, SETTINGS, TEST_EVENT, eventbridge_object_created, mode, s3_event, sns_notification
 
 pytestmark = pytest.mark.unit

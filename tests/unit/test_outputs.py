@@ -11,7 +11,6 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from customlabels.config import MAX_KEY_BYTES
 from customlabels.outputs import (
     FILE_AND_FOLDER,
     MAX_NAME_BYTES,
@@ -25,6 +24,7 @@ from customlabels.outputs import (
     save_picture,
 )
 from customlabels.results.reading import result_files
+from customlabels_runtime.contract import MAX_KEY_BYTES
 
 pytestmark = pytest.mark.unit
 

@@ -9,17 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from customlabels.config import MODEL_ARN_EXAMPLE, ConfigError, PipelineConfig
-from customlabels_runtime.model_manager.logic import (
-    Decision,
-    Observation,
-    Settings,
-    budget_spent,
-    decide,
-    next_state,
-    resumed_state,
-    running_seconds_today,
-    should_inspect,
-)
+from customlabels_runtime.model_manager.dependencies import Settings
+from customlabels_runtime.model_manager.records import Decision, Observation
+from customlabels_runtime.model_manager.rules import decide, should_inspect
+from customlabels_runtime.model_manager.spend_guard import budget_spent
+from customlabels_runtime.model_manager.state import next_state, resumed_state, running_seconds_today
 from helpers import SETTINGS
 
 pytestmark = pytest.mark.unit

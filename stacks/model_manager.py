@@ -1,4 +1,6 @@
-"""The model manager: starts the model when work arrives, stops it when idle, gates the inference event source."""
+"""The model manager's infrastructure (its code is customlabels_runtime/model_manager/): a function that starts
+the model when work arrives, stops it when idle and gates the inference event source, its state, its triggers and
+its alarms."""
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -16,17 +18,16 @@ from customlabels.config import (
     INITIAL_MANAGER_STATE,
     MANAGER_MAX_EVENT_AGE_SECONDS,
     MANAGER_RESERVED_CONCURRENCY,
-    METRICS_NAMESPACE,
-    MODEL_ARN_PATTERN,
     PipelineConfig,
 )
 from customlabels_runtime import contract
-from stacks.alarms import alarm_above
+from stacks.access import acknowledge_describe_the_model, describe_the_model
+from stacks.alarms import PERIOD, alarm_above, pipeline_metric
 from stacks.function import PipelineFunction
 from stacks.nag import COMPLIANCE, acknowledge, acknowledge_in
 
 
-class ModelLifecycle(Construct):
+class ModelManager(Construct):
     """Runs every `manager_interval_minutes` and on every image upload. In every mode it may gate the inference
     event source; model grants follow the mode: `manual` never starts or stops the model, `always-on` may
     start it, `on-demand` may also stop it."""
@@ -44,16 +45,34 @@ class ModelLifecycle(Construct):
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        # The manager's only state, the time of the last work it saw: one small SSM parameter (free, no
-        # table to run), read and written by this function alone. See docs/model-lifecycle.md.
-        self.state = ssm.StringParameter(
+        self.state = self._build_state(removal_policy)
+        manager = self._build_function(config, queue, event_source, key, removal_policy)
+        self.function, self.role = manager.function, manager.role
+        self._grant(config, queue, event_source)
+        self._build_triggers(config, bucket)
+        self.alarms = self._build_alarms(config)
+
+    def _build_state(self, removal_policy: RemovalPolicy) -> ssm.StringParameter:
+        """The manager's only state, the time of the last work it saw: one small SSM parameter (free, no table to
+        run), read and written by this function alone. See docs/model-lifecycle.md."""
+        state = ssm.StringParameter(
             self,
             "State",
             string_value=INITIAL_MANAGER_STATE,
             description="Model manager state: last activity and model status",
         )
-        self.state.apply_removal_policy(removal_policy)
-        manager = PipelineFunction(
+        state.apply_removal_policy(removal_policy)
+        return state
+
+    def _build_function(
+        self,
+        config: PipelineConfig,
+        queue: sqs.IQueue,
+        event_source: event_sources.SqsEventSource,
+        key: kms.IKey,
+        removal_policy: RemovalPolicy,
+    ) -> PipelineFunction:
+        return PipelineFunction(
             self,
             "Manager",
             folder="model_manager",
@@ -75,9 +94,10 @@ class ModelLifecycle(Construct):
                 "to find the project ARN of the configured model)",
             ),
         )
-        self.function, self.role = manager.function, manager.role
-        self._grant(config, queue, event_source)
 
+    def _build_triggers(self, config: PipelineConfig, bucket: s3.IBucket) -> None:
+        """A schedule, and an image's upload. No retries and a short event age: a failed or throttled upload event
+        is not worth replaying, the next scheduled run sees the queue anyway."""
         schedule = events.Rule(
             self,
             "Schedule",
@@ -96,81 +116,58 @@ class ModelLifecycle(Construct):
             ),
             targets=[targets.LambdaFunction(self.function)],
         )
-        # No retries and a short event age: a failed or throttled upload event is not worth replaying, the
-        # next scheduled run sees the queue anyway.
         self.function.configure_async_invoke(
             retry_attempts=0, max_event_age=Duration.seconds(MANAGER_MAX_EVENT_AGE_SECONDS)
         )
         self._acknowledge_dropped_invocations(schedule, on_upload)
 
-        self.errors_alarm = alarm_above(
-            self,
-            "ManagerErrors",
-            description=(
-                "The model manager failed (it starts, stops and gates the model; in every mode it "
-                "keeps images waiting while the model is not running). See its logs."
-            ),
-            metric=self.function.metric_errors(period=Duration.minutes(5), statistic="Sum"),
-        )
-
-        self.idle_alarm = None
-        if config.model_lifecycle == "on-demand":
-            self.idle_alarm = alarm_above(
+    def _build_alarms(self, config: PipelineConfig) -> list[cloudwatch.Alarm]:
+        """The manager failing, in every mode; on demand, a model running idle; with a budget, the spend guard."""
+        alarms = [
+            alarm_above(
                 self,
-                "RunningWhileIdle",
+                "ManagerErrors",
                 description=(
-                    f"The model has run without work for more than twice idle_minutes "
-                    f"({2 * config.idle_minutes} min): the model manager is failing to stop it, "
-                    "and the model is billed every hour. Check the manager's logs."
+                    "The model manager failed (it starts, stops and gates the model; in every mode it "
+                    "keeps images waiting while the model is not running). See its logs."
                 ),
-                metric=cloudwatch.Metric(
-                    namespace=METRICS_NAMESPACE,
-                    metric_name=contract.MODEL_RUNNING_IDLE_MINUTES,
-                    dimensions_map={"service": contract.MANAGER_SERVICE},
-                    statistic="Maximum",
-                    period=Duration.minutes(5),
-                ),
-                threshold=2 * config.idle_minutes,
-                missing_data_breaches=True,  # a silent manager is a failing one
+                metric=self.function.metric_errors(period=PERIOD, statistic="Sum"),
             )
-        self.budget_alarm = None
+        ]
+        if config.model_lifecycle == "on-demand":
+            alarms.append(
+                alarm_above(
+                    self,
+                    "RunningWhileIdle",
+                    description=(
+                        f"The model has run without work for more than twice idle_minutes "
+                        f"({2 * config.idle_minutes} min): the model manager is failing to stop it, "
+                        "and the model is billed every hour. Check the manager's logs."
+                    ),
+                    metric=pipeline_metric(contract.MODEL_RUNNING_IDLE_MINUTES, "Maximum", contract.MANAGER_SERVICE),
+                    threshold=2 * config.idle_minutes,
+                    missing_data_breaches=True,  # a silent manager is a failing one
+                )
+            )
         hours = config.effective_max_model_hours_per_day
         if hours is not None:
-            self.budget_alarm = alarm_above(
-                self,
-                "SpendGuardPaused",
-                description=(
-                    f"The model ran its daily budget of {hours} h (max_model_hours_per_day): the manager "
-                    "stopped it and paused the inference event source. Images wait in the queue, none is "
-                    "lost; processing goes on at 00:00 UTC, or now with `customlabels model resume`."
-                ),
-                metric=cloudwatch.Metric(
-                    namespace=METRICS_NAMESPACE,
-                    metric_name=contract.SPEND_GUARD_PAUSED,
-                    dimensions_map={"service": contract.MANAGER_SERVICE},
-                    statistic="Maximum",
-                    period=Duration.minutes(5),
-                ),
+            alarms.append(
+                alarm_above(
+                    self,
+                    "SpendGuardPaused",
+                    description=(
+                        f"The model ran its daily budget of {hours} h (max_model_hours_per_day): the manager "
+                        "stopped it and paused the inference event source. Images wait in the queue, none is "
+                        "lost; processing goes on at 00:00 UTC, or now with `customlabels model resume`."
+                    ),
+                    metric=pipeline_metric(contract.SPEND_GUARD_PAUSED, "Maximum", contract.MANAGER_SERVICE),
+                )
             )
-        self.alarms = [self.errors_alarm, *(alarm for alarm in (self.idle_alarm, self.budget_alarm) if alarm)]
+        return alarms
 
     def _grant(self, config: PipelineConfig, queue: sqs.IQueue, event_source: event_sources.SqsEventSource) -> None:
-        project = MODEL_ARN_PATTERN.match(config.model_arn)["project"]
-        projects = f"{config.model_arn.split(':project/')[0]}:project/{project}/*"  # same partition as the model
-        # always-on stops the model only for the spend guard, when it has a budget below 24 h.
-        always_on = ["rekognition:StartProjectVersion"] + (
-            ["rekognition:StopProjectVersion"] if config.effective_max_model_hours_per_day else []
-        )
-        model_actions = {
-            "manual": [],
-            "always-on": always_on,
-            "on-demand": ["rekognition:StartProjectVersion", "rekognition:StopProjectVersion"],
-        }
         statements = [
-            iam.PolicyStatement(
-                sid="DescribeTheModel", actions=["rekognition:DescribeProjectVersions"], resources=[projects]
-            ),
-            iam.PolicyStatement(sid="FindTheProject", actions=["rekognition:DescribeProjects"], resources=["*"]),
+            *describe_the_model(config),
             iam.PolicyStatement(sid="ReadQueueDepth", actions=["sqs:GetQueueAttributes"], resources=[queue.queue_arn]),
             iam.PolicyStatement(
                 sid="KeepState", actions=["ssm:GetParameter", "ssm:PutParameter"], resources=[self.state.parameter_arn]
@@ -183,11 +180,9 @@ class ModelLifecycle(Construct):
                 resources=[event_source.event_source_mapping_arn],
             ),
         ]
-        if model_actions[config.model_lifecycle]:
+        if model_actions := _model_actions(config):
             statements.append(
-                iam.PolicyStatement(
-                    sid="StartStopTheModel", resources=[config.model_arn], actions=model_actions[config.model_lifecycle]
-                )
+                iam.PolicyStatement(sid="StartStopTheModel", resources=[config.model_arn], actions=model_actions)
             )
         if config.model_lifecycle == "on-demand":
             # Before starting a stopped model for waiting messages, the manager looks at them: S3's test event
@@ -203,12 +198,7 @@ class ModelLifecycle(Construct):
                 queue.encryption_master_key.grant_decrypt(self.role)
         for statement in statements:
             self.role.add_to_principal_policy(statement)
-        acknowledge(
-            self.role,
-            f"AwsSolutions-IAM5[Resource::{projects}]",
-            "DescribeProjectVersions is granted on the one project; its ARN ends in the project's creation "
-            "timestamp, which the model version ARN does not contain.",
-        )
+        acknowledge_describe_the_model(self.role, config)
 
     def _acknowledge_dropped_invocations(self, *rules: events.Rule) -> None:
         """The rule packs ask for somewhere to keep failed invocations; the manager's are worth nothing later: each
@@ -223,3 +213,14 @@ class ModelLifecycle(Construct):
         acknowledge(invoke_config, "Serverless-LambdaAsyncFailureDestination", why)
         for rule in rules:
             acknowledge(rule, "Serverless-EventBusDLQ", why)
+
+
+def _model_actions(config: PipelineConfig) -> list[str]:
+    """What the mode may do to the model: `manual` nothing, `on-demand` start and stop it, `always-on` start it
+    (and stop it only for the spend guard, when it has a budget below 24 h)."""
+    start, stop = "rekognition:StartProjectVersion", "rekognition:StopProjectVersion"
+    if config.model_lifecycle == "manual":
+        return []
+    if config.model_lifecycle == "always-on" and not config.effective_max_model_hours_per_day:
+        return [start]
+    return [start, stop]

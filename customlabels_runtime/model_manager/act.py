@@ -1,0 +1,108 @@
+"""What one run of the manager does about its decision: write the state, gate the event source, stop or start the
+model, and report it in metrics and logs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import ClientError
+
+from customlabels_runtime import contract
+from customlabels_runtime.contract import error_code
+from customlabels_runtime.model_manager.dependencies import Dependencies
+from customlabels_runtime.model_manager.records import Decision, Observation
+from customlabels_runtime.model_manager.state import next_state
+
+
+def update_mapping(deps: Dependencies, enabled: bool) -> bool:
+    """Enable or disable the event source; False if Lambda refused because it is changing (the next run retries)."""
+    try:
+        deps.lambda_.update_event_source_mapping(UUID=deps.settings.mapping_uuid, Enabled=enabled)
+    except ClientError as error:
+        if error_code(error) not in ("ResourceInUseException", "ResourceConflictException"):
+            raise
+        deps.logger.warning("The event source is changing; the next run retries", extra={"enabled": enabled})
+        return False
+    return True
+
+
+def act(decision: Decision, seen: Observation, state: dict[str, Any], deps: Dependencies) -> dict[str, Any]:
+    """Write the state first (so an image seen is remembered even if a start fails), disable the event source
+    before a stop and enable it after a start: never stop under work."""
+    _write_state(next_state(seen, decision, state), state, deps)
+    stop = decision.stop_model
+    if decision.enable_mapping is False and not update_mapping(deps, False):
+        stop = False  # the event source may still be delivering: not under it
+    if stop:
+        _stop_model(decision, deps)
+    if decision.start_model:
+        _start_model(decision, deps)
+    if decision.enable_mapping is True:
+        update_mapping(deps, True)
+    _publish_metrics(decision, seen, deps.metrics)
+    _log_run(decision, seen, deps.logger)
+    return {
+        "reason": decision.reason,
+        "start": decision.start_model,
+        "stop": stop,
+        "enable_mapping": decision.enable_mapping,
+        "model_status": seen.model_status,
+        "paused": decision.budget_paused,
+    }
+
+
+def _write_state(new_state: dict[str, Any], state: dict[str, Any], deps: Dependencies) -> None:
+    """Only when it changed: an idle run writes nothing."""
+    if new_state != state:
+        deps.ssm.put_parameter(
+            Name=deps.settings.state_parameter, Value=json.dumps(new_state), Overwrite=True, Type="String"
+        )
+
+
+def _stop_model(decision: Decision, deps: Dependencies) -> None:
+    model_arn = deps.settings.model_arn
+    deps.rekognition.stop_project_version(ProjectVersionArn=model_arn)
+    deps.metrics.add_metric(name=contract.MODEL_STOPS, unit=MetricUnit.Count, value=1)
+    deps.logger.info("Stopped the model", extra={"reason": decision.reason, "model_arn": model_arn})
+
+
+def _start_model(decision: Decision, deps: Dependencies) -> None:
+    """With the minimum of inference units, and a maximum (Rekognition's auto-scaling) only above it."""
+    settings = deps.settings
+    units = {"MinInferenceUnits": settings.min_inference_units}
+    if settings.max_inference_units > settings.min_inference_units:
+        units["MaxInferenceUnits"] = settings.max_inference_units
+    deps.rekognition.start_project_version(ProjectVersionArn=settings.model_arn, **units)
+    deps.metrics.add_metric(name=contract.MODEL_STARTS, unit=MetricUnit.Count, value=1)
+    deps.logger.info("Started the model", extra={"reason": decision.reason, "model_arn": settings.model_arn, **units})
+
+
+def _publish_metrics(decision: Decision, seen: Observation, metrics: Any) -> None:
+    """Every run's figures, which the dashboard shows and the RunningWhileIdle and SpendGuardPaused alarms read."""
+    if seen.inspection is not None:
+        metrics.add_metric(
+            name=contract.QUEUE_MESSAGES_DISCARDED, unit=MetricUnit.Count, value=seen.inspection.discarded
+        )
+    running_idle = decision.idle_seconds / 60 if seen.model_status == "RUNNING" and not seen.queued else 0.0
+    metrics.add_metric(name=contract.MODEL_RUNNING_IDLE_MINUTES, unit=MetricUnit.Count, value=running_idle)
+    metrics.add_metric(
+        name=contract.MODEL_HOURS_TODAY, unit=MetricUnit.Count, value=round(seen.running_seconds_today / 3600, 3)
+    )
+    metrics.add_metric(name=contract.SPEND_GUARD_PAUSED, unit=MetricUnit.Count, value=int(decision.budget_paused))
+
+
+def _log_run(decision: Decision, seen: Observation, logger: Any) -> None:
+    if decision.budget_paused:
+        logger.warning("Spend guard: the daily budget of model hours is used up", extra={"reason": decision.reason})
+    logger.info(
+        "Model manager ran",
+        extra={
+            "reason": decision.reason,
+            "status": seen.model_status,
+            "visible": seen.visible,
+            "in_flight": seen.in_flight,
+            "mapping_enabled": seen.mapping_enabled,
+        },
+    )

@@ -1,0 +1,160 @@
+"""What one run of the manager reads: the queue's depth (and, when that alone decides a start, the waiting messages
+themselves), the model's status, the event source's state and the manager's state."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from customlabels_runtime.contract import error_code
+from customlabels_runtime.model_manager.dependencies import Dependencies, Settings
+from customlabels_runtime.model_manager.messages import message_kind
+from customlabels_runtime.model_manager.records import Inspection, Observation
+from customlabels_runtime.model_manager.rules import INSPECT_MIN_RECEIVE_COUNT, should_inspect
+from customlabels_runtime.model_manager.state import parse_state, parse_time, running_seconds_today
+
+MAPPING_ON = frozenset({"Enabled", "Enabling"})
+MAPPING_OFF = frozenset({"Disabled", "Disabling"})
+"""Any other state of the event source mapping (Creating, Updating, Deleting) is left alone until it settles."""
+
+INSPECT_MAX_MESSAGES = 10
+INSPECT_VISIBILITY_SECONDS = 30
+"""How long an inspected message is hidden at most; the manager makes the ones it keeps visible again at once."""
+
+
+def version_names(model_arn: str) -> tuple[str, str]:
+    """(project name, version name) of `arn:...:project/NAME/version/VERSION/TIMESTAMP`."""
+    parts = model_arn.split(":", 5)[5].split("/")
+    return parts[1], parts[3]
+
+
+def project_arn(rekognition: Any, model_arn: str) -> str:
+    project, _ = version_names(model_arn)
+    [description] = rekognition.describe_projects(ProjectNames=[project])["ProjectDescriptions"]
+    return description["ProjectArn"]
+
+
+def model_description(rekognition: Any, model_arn: str, project: str) -> dict[str, Any]:
+    _, version = version_names(model_arn)
+    [description] = rekognition.describe_project_versions(ProjectArn=project, VersionNames=[version])[
+        "ProjectVersionDescriptions"
+    ]
+    return description
+
+
+def read_state(ssm: Any, name: str) -> dict[str, Any]:
+    """The state, or {} when the parameter is missing or holds anything but a JSON object."""
+    try:
+        value = ssm.get_parameter(Name=name)["Parameter"]["Value"]
+    except ClientError as error:
+        if error_code(error) != "ParameterNotFound":
+            raise
+        return {}
+    return parse_state(value)
+
+
+def max_receive_count(attributes: Mapping[str, Any]) -> int | None:
+    """The queue's maxReceiveCount (None without a redrive policy, or when it cannot be read)."""
+    try:
+        return int(json.loads(attributes["RedrivePolicy"])["maxReceiveCount"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def inspect_queue(sqs: Any, settings: Settings) -> Inspection:
+    """Receive up to 10 waiting messages, delete those that can never be work, make the rest visible again."""
+    try:
+        messages = sqs.receive_message(
+            QueueUrl=settings.queue_url,
+            MaxNumberOfMessages=INSPECT_MAX_MESSAGES,
+            VisibilityTimeout=INSPECT_VISIBILITY_SECONDS,
+            WaitTimeSeconds=0,
+        ).get("Messages", [])
+    except ClientError as error:
+        return Inspection(error=f"ReceiveMessage failed: {error_code(error)}")
+    kinds = [
+        message_kind(message.get("Body"), settings.input_prefix, settings.effective_results_prefix)
+        for message in messages
+    ]
+    discard = [message for message, kind in zip(messages, kinds, strict=True) if kind == "never"]
+    keep = [message for message, kind in zip(messages, kinds, strict=True) if kind != "never"]
+    problems, discarded = [], 0
+    if discard:
+        try:
+            response = sqs.delete_message_batch(
+                QueueUrl=settings.queue_url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
+                    for index, message in enumerate(discard)
+                ],
+            )
+            discarded = len(response.get("Successful", []))
+        except ClientError as error:
+            problems.append(f"DeleteMessageBatch failed: {error_code(error)}")
+    if keep:  # visible again at once; otherwise after INSPECT_VISIBILITY_SECONDS
+        try:
+            sqs.change_message_visibility_batch(
+                QueueUrl=settings.queue_url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"], "VisibilityTimeout": 0}
+                    for index, message in enumerate(keep)
+                ],
+            )
+        except ClientError as error:
+            problems.append(f"ChangeMessageVisibilityBatch failed: {error_code(error)}")
+    return Inspection(
+        received=len(messages),
+        images=kinds.count("image"),
+        discarded=discarded,
+        unknown=kinds.count("unknown"),
+        error="; ".join(problems) or None,
+    )
+
+
+def observe(
+    deps: Dependencies, now: datetime, work_announced: bool, announced_at: datetime | None = None
+) -> tuple[Observation, dict[str, Any]]:
+    settings = deps.settings
+    attributes = deps.sqs.get_queue_attributes(
+        QueueUrl=settings.queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "RedrivePolicy"],
+    )["Attributes"]
+    model = model_description(deps.rekognition, settings.model_arn, deps.project)
+    mapping_state = deps.lambda_.get_event_source_mapping(UUID=settings.mapping_uuid).get("State", "")
+    state = read_state(deps.ssm, settings.state_parameter)
+    seen = Observation(
+        now=now,
+        visible=int(attributes.get("ApproximateNumberOfMessages", 0)),
+        in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+        model_status=model["Status"],
+        mapping_enabled=mapping_state in MAPPING_ON,
+        mapping_busy=mapping_state not in MAPPING_ON | MAPPING_OFF,
+        last_activity=parse_time(state.get("last_activity"), now),
+        work_announced=work_announced,
+        announced_at=announced_at if work_announced else None,
+        image_seen_at=parse_time(state.get("image_seen_at"), now),
+        running_seconds_today=running_seconds_today(state, now),
+    )
+    receives = max_receive_count(attributes)
+    if should_inspect(seen, settings, receives):
+        found = inspect_queue(deps.sqs, settings)
+        seen = replace(
+            seen,
+            inspection=found,
+            visible=max(0, seen.visible - found.discarded),
+            image_seen_at=now if found.images else None,
+        )
+    elif (
+        settings.lifecycle == "on-demand"
+        and seen.visible > 0
+        and seen.image_seen_at is None
+        and receives is not None
+        and receives < INSPECT_MIN_RECEIVE_COUNT
+    ):
+        seen = replace(seen, image_seen_at=now)  # cannot look without sending images to the DLQ: assume one
+    return seen, state

@@ -1,0 +1,61 @@
+"""The records one run of the manager passes from step to step: what `observe` saw (an `Observation`, with the
+`Inspection` of the waiting messages), and what `decide` chose (a `Decision`) for `act` to carry out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What one look at the waiting messages found (ReceiveMessage of up to 10, then delete or release)."""
+
+    received: int = 0
+    images: int = 0
+    discarded: int = 0
+    """Messages that can never be work (S3's test event, non-image keys), deleted."""
+    unknown: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Observation:
+    now: datetime
+    visible: int
+    in_flight: int
+    model_status: str
+    mapping_enabled: bool
+    last_activity: datetime | None
+    work_announced: bool = False
+    """Invoked by an image's upload event: an image is coming even if its message is not in the queue yet."""
+    image_seen_at: datetime | None = None
+    """When an image was last known to wait while the model was not running (an announcement, or a look at the
+    queue), from this run or the state; None when no image is known to wait."""
+    announced_at: datetime | None = None
+    """The announced upload's time (EventBridge's `time`); None: now. While the model runs, the idle timer moves to
+    it, never later: the upload put its message in the queue then, even if it was answered between two runs."""
+    mapping_busy: bool = False
+    """The event source is Creating, Updating or Deleting: not touched, and the model not stopped under it."""
+    inspection: Inspection | None = None
+    running_seconds_today: float = 0.0
+    """Seconds the model has been RUNNING this UTC day (since a `customlabels model resume`), up to now."""
+
+    @property
+    def queued(self) -> int:
+        return self.visible + self.in_flight
+
+
+@dataclass(frozen=True)
+class Decision:
+    reason: str
+    last_activity: datetime
+    idle_seconds: float
+    start_model: bool = False
+    stop_model: bool = False
+    enable_mapping: bool | None = None
+    """True to enable the event source, False to disable it, None to leave it as it is."""
+    image_seen_at: datetime | None = None
+    """What to remember: an image waits for a model that is not running yet (so no run looks at the queue again)."""
+    budget_paused: bool = False
+    """The spend guard holds the model stopped and the images in the queue until the next UTC day or a resume."""
