@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from customlabels.config_conversion import convert
+from customlabels.result_events_settings import result_events_environment, result_events_problems
 from customlabels_runtime import contract
 
 
@@ -131,6 +132,8 @@ class PipelineConfig:
     max_message_age_minutes: int = 60
     alarm_email: str | None = None
     max_model_hours_per_day: int | None = None
+    result_events: str = "default"
+    """The event bus each result is announced on (`default`, a bus name) or `off` (result_events_settings.py)."""
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -303,6 +306,7 @@ class PipelineConfig:
             "BATCH_WORKERS": str(self.batch_size),
             "MIN_INFERENCE_UNITS": str(self.min_inference_units),
             "MAX_INFERENCE_UNITS": str(self.max_inference_units),
+            **result_events_environment(self.result_events),
             "POWERTOOLS_SERVICE_NAME": contract.INFERENCE_SERVICE,
             "POWERTOOLS_METRICS_NAMESPACE": contract.METRICS_NAMESPACE,
         }
@@ -332,6 +336,7 @@ def _problems(config: PipelineConfig) -> list[str]:
         *_processing_problems(config),
         *_lifecycle_problems(config),
         *_operations_problems(config),
+        *result_events_problems(config.result_events),
     ]
 
 

@@ -28,6 +28,7 @@ from customlabels_runtime.contract import (
     read_queue_message,
     result_key_for,
 )
+from customlabels_runtime.inference.result_publishing import NoResultEvents, ResultEvents
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
 from customlabels_runtime.inference.throughput import THROTTLING_CODES, ThroughputControl
 
@@ -183,6 +184,8 @@ class Dependencies:
     """This environment's rate of DetectCustomLabels calls, kept across invocations (it is what was learned)."""
     thresholds: ThresholdSource | None = None
     """Where the runtime thresholds come from; None: the deploy-time `min_confidence` alone."""
+    result_events: ResultEvents | NoResultEvents = field(default_factory=NoResultEvents)
+    """Announces each result once it is written (result_publishing.py); by default nothing is put."""
 
     def current_thresholds(self) -> Thresholds:
         if self.thresholds is None:
@@ -273,6 +276,12 @@ def write_result(image: ImageEvent, result_key: str, document: dict, s3: Any) ->
     )
 
 
+def record_result(image: ImageEvent, result_key: str, document: dict, deps: Dependencies) -> None:
+    """Write the result, then announce it: an event never comes before its result, and never fails it."""
+    write_result(image, result_key, document, deps.s3)
+    deps.result_events.announce(document, result_key)
+
+
 def detect_request(image: ImageEvent, settings: Settings, thresholds: Thresholds) -> dict:
     s3_object = {"Bucket": image.bucket, "Name": image.key}
     if image.version_id:
@@ -349,12 +358,13 @@ def process_image(event: ImageEvent, deps: Dependencies, retry_until: float = fl
             "Code": IMAGE_DELETED,
             "Message": "The image was deleted before it could be processed; upload it again to retry.",
         }
-        write_result(image, result_key, result_document(image, settings, thresholds, [], deps.clock(), error), deps.s3)
+        record_result(image, result_key, result_document(image, settings, thresholds, [], deps.clock(), error), deps)
         deps.metrics.image_failed(IMAGE_DELETED)
         return Outcome(event.key, "error", IMAGE_DELETED, result_key=result_key)
     if _is_superseded(event, current):
         return Outcome(event.key, "skipped", "superseded")
     if _result_exists_for(current, result_key, deps.s3):
+        deps.result_events.announce_stored(current.bucket, result_key, deps.s3)  # at least once (result-contract.md)
         return Outcome(event.key, "skipped", "already-done", result_key=result_key)
 
     try:
@@ -366,11 +376,11 @@ def process_image(event: ImageEvent, deps: Dependencies, retry_until: float = fl
             raise
         message = error_message(error)
         document = result_document(current, settings, thresholds, [], deps.clock(), {"Code": code, "Message": message})
-        write_result(current, result_key, document, deps.s3)
+        record_result(current, result_key, document, deps)
         return Outcome(event.key, "error", code, result_key=result_key)
     latency_ms, slot_wait_ms = detection.latency_seconds * 1000, detection.slot_wait_seconds * 1000
     labels = thresholds.keep(detection.response.get("CustomLabels", []))
-    write_result(current, result_key, result_document(current, settings, thresholds, labels, deps.clock()), deps.s3)
+    record_result(current, result_key, result_document(current, settings, thresholds, labels, deps.clock()), deps)
     deps.metrics.image_processed(len(labels), latency_ms, slot_wait_ms)
     return Outcome(
         event.key,
