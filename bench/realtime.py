@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.throughput import STEADY, Cell, Samples, Timings, capacity_between, picture
-from customlabels.local.emulator.rekognition import ServiceError
+from customlabels.local.emulator.errors import ServiceError
 from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
 
 PHOTOGRAPHS = Path("/work/shared/realdata/bees")

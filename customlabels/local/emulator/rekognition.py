@@ -46,8 +46,10 @@ from customlabels.local.emulator.capacity import (
     DEFAULT_TPS_PER_INFERENCE_UNIT,
     Capacity,
 )
-from customlabels.local.emulator.images import ImageRejected, check_image
-from customlabels.local.emulator.validation import RequestError, blob_bytes, service_model, validate
+from customlabels.local.emulator.datasets import DatasetStore
+from customlabels.local.emulator.errors import ServiceError
+from customlabels.local.emulator.images import check_image
+from customlabels.local.emulator.validation import blob_bytes, service_model, validate
 
 DEFAULT_ASSUMED_THRESHOLD = 50.0
 
@@ -62,8 +64,6 @@ FAULT_ALIASES = {
     "internal": "InternalServerError",
     "not-ready": "ResourceNotReadyException",
 }
-SERVER_ERRORS = {"InternalServerError", "ThrottlingException"}
-"""Answered with HTTP 500, as the API reference lists them; every other error is 400."""
 DEFAULT_INFERENCE_UNITS_QUOTA = 100
 """The most inference units StartProjectVersion grants one model here (an assumption: AWS documents a
 minimum of 1 and an adjustable quota, not its value)."""
@@ -81,19 +81,6 @@ class PlannedFault:
 
     def fires(self, key: str, call_number: int) -> bool:
         return fnmatch.fnmatchcase(key, self.keys) and (self.calls is None or call_number <= self.calls)
-
-
-class ServiceError(Exception):
-    """An error answered the way Rekognition answers it: a code (the exception name) and a message."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-
-    @property
-    def http_status(self) -> int:
-        return 500 if self.code in SERVER_ERRORS else 400
 
 
 class DetectionBackend(Protocol):
@@ -304,8 +291,6 @@ class CustomLabelsService:
         """Answers by error code: throttled calls, calls to a cold model, injected faults."""
         self._random = random.Random(seed)
         self._lock = threading.Lock()
-        from customlabels.local.emulator.datasets import DatasetStore  # it imports ServiceError from here
-
         self.datasets = DatasetStore(clock=clock, projects=lambda: {m.project_arn for m in list(self.models.values())})
 
     # --- set-up ------------------------------------------------------------------------------------------
@@ -401,10 +386,7 @@ class CustomLabelsService:
                     f"The emulator does not implement {operation or 'an operation without a name'}",
                 )
             if operation in MODEL_CHECKED:
-                try:
-                    validate(operation, request)
-                except RequestError as error:
-                    raise ServiceError(error.code, error.message) from None
+                validate(operation, request)
             return handlers[operation](request)
         except ServiceError as error:
             with self._lock:
@@ -430,10 +412,7 @@ class CustomLabelsService:
         if self.latency:
             self.sleep(self.latency)
         key, data = self._image(image)
-        try:
-            width, height = check_image(data)
-        except ImageRejected as rejected:
-            raise ServiceError(rejected.code, rejected.message) from None
+        width, height = check_image(data)
         min_confidence = request.get("MinConfidence")
         labels = [
             label
