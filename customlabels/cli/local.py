@@ -210,7 +210,7 @@ def _check_noise(noise: dict[str, float]) -> None:
 
 
 def _pipeline(args: argparse.Namespace, log_path: Path):
-    from customlabels.local.emulator.rekognition import parse_fault_plan, parse_faults
+    from customlabels.local.emulator.faults import parse_fault_plan, parse_faults
     from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
 
     maximum = args.max_inference_units or args.inference_units

@@ -14,7 +14,7 @@ import pytest
 from customlabels.datasets.manifest import Box, object_detection_line
 from customlabels.local.aws import FAKE_CREDENTIALS
 from customlabels.local.emulator.backends import ManifestBackend
-from customlabels.local.emulator.rekognition import PlannedFault
+from customlabels.local.emulator.faults import PlannedFault
 from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
 from customlabels.operations import dlq
 from helpers import ROOT, picture, synth_template
