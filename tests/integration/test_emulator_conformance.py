@@ -14,7 +14,8 @@ from botocore.stub import Stubber
 
 from customlabels.local.emulator.clock import ManualClock
 from customlabels.local.emulator.faults import PlannedFault
-from customlabels.local.emulator.rekognition import CustomLabelsService, serve
+from customlabels.local.emulator.rekognition import CustomLabelsService
+from customlabels.local.emulator.server import serve
 from customlabels.local.emulator.validation import service_model
 from helpers import ARN, SEEN, Sees, image_bytes
 

@@ -10,7 +10,8 @@ from aws_lambda_powertools import Logger, Metrics
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from customlabels.local.emulator.rekognition import CustomLabelsService, serve
+from customlabels.local.emulator.rekognition import CustomLabelsService
+from customlabels.local.emulator.server import serve
 from customlabels.local.esm import EventSourceMapping, serve_mapping_api
 from customlabels_runtime.model_manager.logic import Clients, Settings, manage, project_arn
 from helpers import MODEL_ARN, NOW, TEST_EVENT, s3_event, synth_template

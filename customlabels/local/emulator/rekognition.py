@@ -2,8 +2,7 @@
 
 `CustomLabelsService` is the service: model states, each model's throughput and auto-scaling, image limits
 read from the image's content, `MinConfidence`/`MaxResults` semantics and fault injection, answering with the
-real error codes. `serve()` puts it behind an HTTP endpoint speaking Rekognition's JSON 1.1 protocol, so any
-boto3 client reaches it with `endpoint_url` (or `AWS_ENDPOINT_URL_REKOGNITION`) and no code of its own.
+real error codes. `server.serve()` puts it behind an HTTP endpoint speaking Rekognition's JSON 1.1 protocol.
 
 Capacity (for bench code and tests; see `capacity.Capacity`)::
 
@@ -32,10 +31,8 @@ import random
 import re
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
 from customlabels.limits import MAX_INLINE_IMAGE_BYTES, MAX_S3_IMAGE_BYTES
@@ -538,61 +535,3 @@ def _status_message(model: EmulatedModel) -> str:
     if model.status == "RUNNING":
         return f"The model is running. {model.inference_units} inference unit(s) in service."
     return STATUS_MESSAGES.get(model.status, model.status)
-
-
-def serve(service: CustomLabelsService, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
-    """Start the JSON 1.1 endpoint in a daemon thread; `server.server_address` tells the port.
-
-    Every request gets an answer with an `x-amzn-RequestId`: unreadable JSON is SerializationException (400),
-    and any failure the emulator did not foresee is InternalServerError (500), never a dropped connection."""
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            try:
-                status, body = 200, self._answer()
-            except ServiceError as error:
-                status, body = error.http_status, {"__type": error.code, "Message": error.message}
-            except Exception as error:  # the boundary: whatever went wrong, the caller gets an answer
-                status, body = (
-                    500,
-                    {
-                        "__type": "InternalServerError",
-                        "Message": f"The emulator failed: {type(error).__name__}: {error}",
-                    },
-                )
-            payload = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/x-amz-json-1.1")
-            self.send_header("Content-Length", str(len(payload)))
-            self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def _answer(self) -> dict[str, Any]:
-            operation = self.headers.get("X-Amz-Target", "").rsplit(".", 1)[-1]
-            try:
-                length = int(self.headers.get("Content-Length") or 0)
-                if length < 0:
-                    raise ValueError(length)
-            except ValueError:
-                self.close_connection = True
-                raise ServiceError("SerializationException", "Content-Length is not a length") from None
-            body = self.rfile.read(length)
-            try:
-                request = json.loads(body or b"{}")
-            except (ValueError, UnicodeDecodeError):
-                raise ServiceError("SerializationException", "The request body is not valid JSON") from None
-            return service.dispatch(operation, request)
-
-        def log_message(self, *_args: Any) -> None:  # quiet: the pipeline logs what matters
-            pass
-
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
-    # A short poll interval: shutdown() returns within 50 ms instead of half a second.
-    threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="rekognition-emulator", daemon=True
-    ).start()
-    return server
