@@ -31,7 +31,8 @@ from customlabels.local.emulator.capacity import (
     DEFAULT_TPS_PER_INFERENCE_UNIT,
 )
 from customlabels.local.emulator.faults import PlannedFault
-from customlabels.local.emulator.rekognition import CustomLabelsService, DetectionBackend
+from customlabels.local.emulator.models import DetectionBackend
+from customlabels.local.emulator.rekognition import CustomLabelsService
 from customlabels.local.emulator.server import serve
 from customlabels.local.esm import MANAGER_HANDLER, EventSourceMapping, ScheduledFunction, serve_mapping_api
 from customlabels.operations import transfer

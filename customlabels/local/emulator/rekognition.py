@@ -28,12 +28,10 @@ import base64
 import binascii
 import json
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from customlabels.limits import MAX_INLINE_IMAGE_BYTES, MAX_S3_IMAGE_BYTES
 from customlabels.local.emulator.capacity import (
@@ -46,31 +44,20 @@ from customlabels.local.emulator.datasets import DatasetStore
 from customlabels.local.emulator.errors import ServiceError
 from customlabels.local.emulator.faults import PlannedFault, injected_fault
 from customlabels.local.emulator.images import check_image
-from customlabels.local.emulator.validation import blob_bytes, service_model, validate
-
-DEFAULT_ASSUMED_THRESHOLD = 50.0
-
-VERSION_ARN = re.compile(
-    r"^(?P<prefix>arn:aws[a-z-]*:rekognition:[a-z0-9-]+:\d{12}:project/(?P<project>[^/]+))"
-    r"/version/(?P<version>[^/]+)/(?P<created>\d{13})$"
+from customlabels.local.emulator.models import (
+    SETTLED,
+    STARTABLE,
+    VERSION_ARN,
+    DetectionBackend,
+    EmulatedModel,
+    NoDetections,
+    Project,
 )
+from customlabels.local.emulator.validation import blob_bytes, validate
 
 DEFAULT_INFERENCE_UNITS_QUOTA = 100
 """The most inference units StartProjectVersion grants one model here (an assumption: AWS documents a
 minimum of 1 and an adjustable quota, not its value)."""
-
-
-class DetectionBackend(Protocol):
-    """What the emulated model 'sees' in an image: labels with confidences (before any threshold)."""
-
-    def detect(self, key: str, width: int, height: int) -> list[dict[str, Any]]: ...
-
-
-class NoDetections:
-    """A model that finds nothing: the default when no backend is configured."""
-
-    def detect(self, key: str, width: int, height: int) -> list[dict[str, Any]]:
-        return []
 
 
 MODEL_CHECKED = {
@@ -82,85 +69,6 @@ MODEL_CHECKED = {
 }
 """Operations whose requests the front end checks against botocore's model; the datasets' operations
 (datasets.py) check their own, answering InvalidParameterException."""
-STARTABLE = {"TRAINING_COMPLETED", "STOPPED"}
-"""States StartProjectVersion accepts; any other is ResourceInUseException (an assumption where the docs are
-silent: FAILED, EXPIRED, DEPRECATED and the training states cannot be started)."""
-SETTLED = set(service_model().shape_for("ProjectVersionStatus").enum) - {"STARTING", "STOPPING"}
-"""What `set_status` may put a version in to rehearse it (the transitions have their own operations)."""
-STATUS_MESSAGES = {
-    "TRAINING_COMPLETED": "The model is trained and ready to start.",
-    "STARTING": "The model is being started.",
-    "STOPPING": "The model is being stopped.",
-    "STOPPED": "The model is stopped.",
-    "FAILED": "The model failed to start: the deployment could not provision its inference units.",
-    "EXPIRED": "The model version has expired and can no longer be started.",
-    "DEPRECATED": "The model version is deprecated and can no longer be started.",
-}
-
-
-@dataclass
-class Project:
-    """A project: its ARN is its own (name and creation time), whatever versions it holds."""
-
-    arn: str
-    created: float
-
-    @property
-    def name(self) -> str:
-        return self.arn.split("/")[1]
-
-
-@dataclass
-class EmulatedModel:
-    """One project version and its lifecycle; the state advances with the service's clock."""
-
-    arn: str
-    project_arn: str
-    backend: DetectionBackend = field(default_factory=NoDetections)
-    assumed_thresholds: dict[str, float] = field(default_factory=dict)
-    status: str = "TRAINING_COMPLETED"
-    status_message: str | None = None
-    """Overrides the status's usual message (set_status with a message)."""
-    fails_to_start: bool = False
-    """Rehearse a start that fails: STARTING ends in FAILED instead of RUNNING."""
-    capacity: Capacity = field(default_factory=Capacity)
-    """Its own inference units, throughput window and auto-scaling (nothing is shared between models)."""
-    min_inference_units: int | None = None
-    max_inference_units: int | None = None
-    """What the last StartProjectVersion asked for (None: never started), as DescribeProjectVersions reports."""
-    transition_at: float | None = None
-    status_since: float = 0.0
-    history: list[tuple[float, str]] = field(default_factory=list)
-    """(time, status) of every status the model entered, for reports and tests."""
-    evaluation_summary: tuple[str, str] | None = None
-    """Bucket and key of the evaluation summary file, as training leaves it (None: not written)."""
-
-    @property
-    def inference_units(self) -> int:
-        """Units in service now (0 unless RUNNING); auto-scaling moves it between the minimum and maximum."""
-        return self.capacity.units
-
-    @property
-    def version_name(self) -> str:
-        return VERSION_ARN.match(self.arn)["version"]
-
-    @property
-    def created(self) -> float:
-        return int(VERSION_ARN.match(self.arn)["created"]) / 1000
-
-    def threshold(self, label: str) -> float:
-        return self.assumed_thresholds.get(label, DEFAULT_ASSUMED_THRESHOLD)
-
-    def evaluation_summary_document(self, labels: list[str]) -> dict[str, Any]:
-        """The summary file training writes (the layout of Rekognition's example): per label, the assumed
-        threshold as 0-1 in `Metrics.Threshold`."""
-        return {
-            "Version": 1,
-            "EvaluationDetails": {"ProjectVersionArn": self.arn, "Labels": labels},
-            "LabelEvaluationResults": [
-                {"Label": label, "Metrics": {"Threshold": self.threshold(label) / 100}} for label in labels
-            ],
-        }
 
 
 class CustomLabelsService:
@@ -242,13 +150,6 @@ class CustomLabelsService:
         project = self.projects.setdefault(
             match["prefix"], Project(f"{match['prefix']}/{match['created']}", int(match["created"]) / 1000)
         )
-        capacity = Capacity(
-            tps_per_inference_unit=self.tps_per_inference_unit
-            if tps_per_inference_unit is None
-            else tps_per_inference_unit,
-            scale_up_after=self.scale_up_after if scale_up_after is None else scale_up_after,
-            scale_down_after=self.scale_down_after if scale_down_after is None else scale_down_after,
-        )
         model = EmulatedModel(
             arn,
             project.arn,
@@ -256,16 +157,26 @@ class CustomLabelsService:
             dict(assumed_thresholds or {}),
             status="RUNNING" if running else status,
             fails_to_start=fails_to_start,
-            capacity=capacity,
+            capacity=self._capacity(tps_per_inference_unit, scale_up_after, scale_down_after),
             status_since=self.clock(),
         )
         if running:
-            model.min_inference_units = inference_units
-            model.max_inference_units = max(inference_units, max_inference_units or inference_units)
-            capacity.start(model.status_since, inference_units, max_inference_units)
+            model.put_in_service(model.status_since, inference_units, max_inference_units)
         model.history.append((model.status_since, model.status))
         self.models[arn] = model
         return model
+
+    def _capacity(
+        self, tps_per_inference_unit: float | None, scale_up_after: float | None, scale_down_after: float | None
+    ) -> Capacity:
+        """A model's own capacity: what it is given, else the service's defaults."""
+        return Capacity(
+            tps_per_inference_unit=self.tps_per_inference_unit
+            if tps_per_inference_unit is None
+            else tps_per_inference_unit,
+            scale_up_after=self.scale_up_after if scale_up_after is None else scale_up_after,
+            scale_down_after=self.scale_down_after if scale_down_after is None else scale_down_after,
+        )
 
     def set_status(self, arn: str, status: str, message: str | None = None) -> None:
         """Put a version in a settled state to rehearse it (EXPIRED, DEPRECATED, FAILED, ...), with an optional
@@ -274,16 +185,7 @@ class CustomLabelsService:
         if status not in SETTLED:
             raise ValueError(f"status {status!r}: use one of {', '.join(sorted(SETTLED))}")
         with self._lock:
-            model = self.models[arn]
-            model.status, model.status_message, model.transition_at = status, message, None
-            model.status_since = self.clock()
-            if status == "RUNNING":
-                model.min_inference_units = model.min_inference_units or 1
-                model.max_inference_units = model.max_inference_units or model.min_inference_units
-                model.capacity.start(model.status_since, model.min_inference_units, model.max_inference_units)
-            else:
-                model.capacity.stop(model.status_since)
-            model.history.append((model.status_since, status))
+            self.models[arn].settle(status, message, self.clock())
 
     # --- operations --------------------------------------------------------------------------------------
 
@@ -382,7 +284,7 @@ class CustomLabelsService:
                 reverse=True,
             )
             page, token = _page(found, request, scope=project_arn)
-            return {"ProjectVersionDescriptions": [_description(model) for model in page], **token}
+            return {"ProjectVersionDescriptions": [model.description() for model in page], **token}
 
     def start_project_version(self, request: dict[str, Any]) -> dict[str, Any]:
         minimum = request["MinInferenceUnits"]
@@ -404,7 +306,7 @@ class CustomLabelsService:
                     "ResourceInUseException", f"ProjectVersion {model.arn} cannot be started while {model.status}"
                 )
             model.min_inference_units, model.max_inference_units = minimum, maximum
-            self._transition(model, "STARTING", self.start_delay)
+            model.enter("STARTING", self.clock(), self.start_delay)
             return {"Status": model.status}
 
     def stop_project_version(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -414,7 +316,7 @@ class CustomLabelsService:
                 raise ServiceError(
                     "ResourceInUseException", f"ProjectVersion {model.arn} cannot be stopped while {model.status}"
                 )
-            self._transition(model, "STOPPING", self.stop_delay)
+            model.enter("STOPPING", self.clock(), self.stop_delay)
             return {"Status": model.status}
 
     # --- internals (called with the lock held where they touch shared state) ------------------------------
@@ -423,31 +325,10 @@ class CustomLabelsService:
         model = self.models.get(arn)
         if model is None:
             raise ServiceError("ResourceNotFoundException", f"ProjectVersion {arn} was not found")
-        self._advance(model)
+        model.advance(self.clock())
         if model.status == "RUNNING":
             model.capacity.refresh(self.clock())
         return model
-
-    def _transition(self, model: EmulatedModel, status: str, delay: float) -> None:
-        """Enter STARTING or STOPPING; the next read after `delay` sees where it ends."""
-        model.status, model.status_since, model.transition_at = status, self.clock(), self.clock() + delay
-        model.status_message = None
-        model.history.append((model.status_since, status))
-
-    def _advance(self, model: EmulatedModel) -> None:
-        """STARTING -> RUNNING (FAILED for a model that fails to start), STOPPING -> STOPPED, once due."""
-        if model.transition_at is None or self.clock() < model.transition_at:
-            return
-        if model.status == "STARTING":
-            model.status = "FAILED" if model.fails_to_start else "RUNNING"
-        elif model.status == "STOPPING":
-            model.status = "STOPPED"
-        if model.status == "RUNNING":
-            model.capacity.start(model.transition_at, model.min_inference_units, model.max_inference_units)
-        else:
-            model.capacity.stop(model.transition_at)
-        model.status_since, model.transition_at = model.transition_at, None
-        model.history.append((model.status_since, model.status))
 
     def _inject_fault(self, key: str) -> None:
         call_number = self.image_calls[key] = self.image_calls.get(key, 0) + 1
@@ -506,32 +387,6 @@ def _page(items: list[Any], request: dict[str, Any], scope: str) -> tuple[list[A
     return items[offset:end], token
 
 
-def _description(model: EmulatedModel) -> dict[str, Any]:
-    description = {
-        "ProjectVersionArn": model.arn,
-        "CreationTimestamp": model.created,
-        "Status": model.status,
-        "StatusMessage": _status_message(model),
-    }
-    if model.min_inference_units is not None:
-        description["MinInferenceUnits"] = model.min_inference_units
-        description["MaxInferenceUnits"] = model.max_inference_units
-    if model.evaluation_summary is not None:
-        bucket, key = model.evaluation_summary
-        description["EvaluationResult"] = {"Summary": {"S3Object": {"Bucket": bucket, "Name": key}}}
-    return description
-
-
 def _image_key(image: dict[str, Any]) -> str:
     """The S3 key of the image a request names ("" for inline bytes)."""
     return (image.get("S3Object") or {}).get("Name", "")
-
-
-def _status_message(model: EmulatedModel) -> str:
-    """What the model is doing; while RUNNING, also how many inference units are in service (the field has no
-    structured place for them; on AWS the CloudWatch metric InServiceInferenceUnits tells)."""
-    if model.status_message:
-        return model.status_message
-    if model.status == "RUNNING":
-        return f"The model is running. {model.inference_units} inference unit(s) in service."
-    return STATUS_MESSAGES.get(model.status, model.status)
