@@ -33,7 +33,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from customlabels.limits import MAX_INLINE_IMAGE_BYTES, MAX_S3_IMAGE_BYTES
 from customlabels.local.emulator.capacity import (
     DEFAULT_SCALE_DOWN_AFTER,
     DEFAULT_SCALE_UP_AFTER,
@@ -41,6 +40,7 @@ from customlabels.local.emulator.capacity import (
     Capacity,
 )
 from customlabels.local.emulator.datasets import DatasetStore
+from customlabels.local.emulator.detection import ReadS3Object, answered_labels, image_key, read_image, requested_image
 from customlabels.local.emulator.errors import ServiceError
 from customlabels.local.emulator.faults import PlannedFault, injected_fault
 from customlabels.local.emulator.images import check_image
@@ -53,7 +53,7 @@ from customlabels.local.emulator.models import (
     NoDetections,
     Project,
 )
-from customlabels.local.emulator.validation import blob_bytes, validate
+from customlabels.local.emulator.validation import validate
 
 DEFAULT_INFERENCE_UNITS_QUOTA = 100
 """The most inference units StartProjectVersion grants one model here (an assumption: AWS documents a
@@ -80,7 +80,7 @@ class CustomLabelsService:
     def __init__(
         self,
         *,
-        read_s3_object: Callable[[str, str, str | None], bytes] | None = None,
+        read_s3_object: ReadS3Object | None = None,
         start_delay: float = 0.0,
         stop_delay: float = 0.0,
         tps_per_inference_unit: float = DEFAULT_TPS_PER_INFERENCE_UNIT,
@@ -216,12 +216,7 @@ class CustomLabelsService:
             raise
 
     def detect_custom_labels(self, request: dict[str, Any]) -> dict[str, Any]:
-        image = {name: value for name, value in request["Image"].items() if value is not None}  # null = absent
-        if ("Bytes" in image) == ("S3Object" in image):
-            raise ServiceError(
-                "InvalidParameterException",
-                "Image must have exactly one of Bytes or S3Object (both or neither were given)",
-            )
+        image = requested_image(request)
         with self._lock:
             model = self._model(request["ProjectVersionArn"])
             if model.status != "RUNNING":
@@ -229,22 +224,12 @@ class CustomLabelsService:
                     "ResourceNotReadyException",
                     f"ProjectVersion {model.arn} is not ready; its status is {model.status}",
                 )
-            self._inject_fault(_image_key(image))
+            self._inject_fault(image_key(image))
             self._admit(model)
         if self.latency:
             self.sleep(self.latency)
-        key, data = self._image(image)
-        width, height = check_image(data)
-        min_confidence = request.get("MinConfidence")
-        labels = [
-            label
-            for label in model.backend.detect(key, width, height)
-            if label["Confidence"] >= (min_confidence if min_confidence is not None else model.threshold(label["Name"]))
-        ]
-        labels.sort(key=lambda label: label["Confidence"], reverse=True)
-        if request.get("MaxResults") is not None:
-            labels = labels[: request["MaxResults"]]
-        return {"CustomLabels": labels}
+        key, data = read_image(image, self.read_s3_object)
+        return {"CustomLabels": answered_labels(model, key, check_image(data), request)}
 
     def describe_projects(self, request: dict[str, Any]) -> dict[str, Any]:
         names = set(request.get("ProjectNames") or [])
@@ -344,28 +329,6 @@ class CustomLabelsService:
                 "The provisioned throughput of the model was exceeded; retry with backoff",
             )
 
-    def _image(self, image: dict[str, Any]) -> tuple[str, bytes]:
-        if "Bytes" in image:
-            data = blob_bytes(image["Bytes"])
-            if len(data) > MAX_INLINE_IMAGE_BYTES:
-                raise ServiceError("ImageTooLargeException", "Image bytes exceed the 4 MB limit")
-            return "", data
-        s3_object = image["S3Object"]
-        if not s3_object.get("Bucket") or not s3_object.get("Name"):
-            raise ServiceError("InvalidParameterException", "S3Object must name a Bucket and a Name")
-        if self.read_s3_object is None:
-            raise ServiceError("InvalidS3ObjectException", "The emulator has no S3 to read from")
-        try:
-            data = self.read_s3_object(s3_object["Bucket"], s3_object["Name"], s3_object.get("Version"))
-        except Exception as error:  # any failure to read is what Rekognition reports as this code
-            raise ServiceError(
-                "InvalidS3ObjectException",
-                f"Unable to get object metadata from S3. Check object key, region and/or access permissions. ({error})",
-            ) from None
-        if len(data) > MAX_S3_IMAGE_BYTES:
-            raise ServiceError("ImageTooLargeException", "Image size is too large; the S3 object limit is 15 MB")
-        return s3_object["Name"], data
-
 
 def _page(items: list[Any], request: dict[str, Any], scope: str) -> tuple[list[Any], dict[str, str]]:
     """One page of `MaxResults` (default 100) from the offset in `NextToken`, and the token of the next page.
@@ -385,8 +348,3 @@ def _page(items: list[Any], request: dict[str, Any], scope: str) -> tuple[list[A
         {"NextToken": base64.urlsafe_b64encode(json.dumps([scope, end]).encode()).decode()} if end < len(items) else {}
     )
     return items[offset:end], token
-
-
-def _image_key(image: dict[str, Any]) -> str:
-    """The S3 key of the image a request names ("" for inline bytes)."""
-    return (image.get("S3Object") or {}).get("Name", "")
