@@ -37,7 +37,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         "Rekognition Custom Labels, provisioned from cdk.json.",
     )
     local_commands = local.add_subparsers(dest="local_command", required=True, metavar="COMMAND")
-    run = local_commands.add_parser(
+    _register_run(local_commands)
+    _register_serve(local_commands)
+
+
+def _register_run(commands: argparse._SubParsersAction) -> None:
+    run = commands.add_parser(
         "run",
         help="upload a folder of images, wait for every result, save them",
         description="Uploads every file under --images to the emulated bucket (paths "
@@ -58,7 +63,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     _local_options(run)
     run.set_defaults(func=local_run)
 
-    serve = local_commands.add_parser(
+
+def _register_serve(commands: argparse._SubParsersAction) -> None:
+    serve = commands.add_parser(
         "serve",
         help="keep the emulated stack up for the AWS CLI or boto3",
         description="Starts the local pipeline and prints its endpoints, bucket, "
@@ -73,6 +80,15 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _local_options(parser: argparse.ArgumentParser) -> None:
+    """The options `run` and `serve` share, in the order `--help` lists them."""
+    _answer_options(parser)
+    _imperfection_options(parser)
+    _capacity_options(parser)
+    _timing_options(parser)
+
+
+def _answer_options(parser: argparse.ArgumentParser) -> None:
+    """What the emulated model answers: the labels of a manifest, over which confidence."""
     parser.add_argument(
         "--model",
         metavar="manifest:FILE",
@@ -85,6 +101,10 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
         help="MinConfidence 0-100 (default: cdk.json's min_confidence; unset = the model's "
         "assumed per-label thresholds)",
     )
+
+
+def _imperfection_options(parser: argparse.ArgumentParser) -> None:
+    """How the emulated model fails or errs: injected errors (at rates or planned) and noise."""
     parser.add_argument(
         "--faults",
         metavar="SPEC",
@@ -104,6 +124,10 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
         help="make the manifest model imperfect: miss=0.1 (drop objects), spurious=0.2 "
         "(add wrong boxes), jitter=4 (confidence spread), confidence=95",
     )
+
+
+def _capacity_options(parser: argparse.ArgumentParser) -> None:
+    """The emulated model's inference units, their throughput and auto-scaling."""
     parser.add_argument(
         "--inference-units",
         type=POSITIVE,
@@ -133,6 +157,10 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
         help="auto-scaling delays in seconds: up=60 (continuous throttling before a unit is "
         "added), down=300 (lower load before one is removed); e.g. up=5,down=30",
     )
+
+
+def _timing_options(parser: argparse.ArgumentParser) -> None:
+    """How long things take (the model's latency and start, the queue's retry delay), and the seed."""
     parser.add_argument(
         "--latency",
         type=number(at_least=0),
@@ -158,100 +186,47 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of injected faults and noise")
 
 
-def _backend(spec: str | None, noise: dict[str, float], seed: int):
-    """`manifest:FILE` -> a ManifestBackend; None -> a model that detects nothing."""
-    from customlabels.datasets.manifest import ManifestError, read_manifest
-    from customlabels.local.emulator.backends import ManifestBackend
-
-    if spec is None:
-        if noise:
-            raise CommandError("--noise makes a manifest model imperfect: give --model manifest:FILE too")
-        return None
-    kind, _, path = spec.partition(":")
-    if kind != "manifest" or not path:
-        raise CommandError(f"--model {spec!r}: use manifest:PATH (a SageMaker Ground Truth manifest)")
-    unknown = set(noise) - {"miss", "spurious", "jitter", "confidence"}
-    if unknown:
-        raise CommandError(f"--noise: unknown {', '.join(sorted(unknown))}; use miss, spurious, jitter, confidence")
-    _check_noise(noise)
-    try:
-        entries = read_manifest(path)
-    except (OSError, ManifestError) as error:
-        raise CommandError(f"--model {spec!r}: {error}") from None
-    if not entries:
-        raise CommandError(
-            f"--model {spec!r}: the manifest has no lines. Fix: give a Ground Truth manifest with the images' labels"
-        )
-    return ManifestBackend(
-        entries,
-        miss_rate=noise.get("miss", 0.0),
-        spurious_rate=noise.get("spurious", 0.0),
-        jitter=noise.get("jitter", 4.0),
-        confidence=noise.get("confidence", 95.0),
-        seed=seed,
-    )
-
-
-NOISE_RANGES = {
-    "miss": (0, 1, "a share of the objects: 0.1 drops 10%"),
-    "spurious": (0, 1, "a share of the images: 0.2 adds a wrong box to 20%"),
-    "jitter": (0, 100, "confidence points: 4 spreads them by +-4"),
-    "confidence": (1, 100, "a percent: 95 for 95%"),
-}
-"""What each --noise setting means and the values it takes."""
-
-
-def _check_noise(noise: dict[str, float]) -> None:
-    for name, value in noise.items():
-        low, high, meaning = NOISE_RANGES[name]
-        if not low <= value <= high:
-            hint = f"; did you mean {value * 100:g}?" if name == "confidence" and 0 < value < 1 else ""
-            raise CommandError(f"--noise {name}={value:g} is out of range: give {low:g} to {high:g} ({meaning}){hint}")
-
-
 def _pipeline(args: argparse.Namespace, log_path: Path):
-    from customlabels.local.emulator.faults import parse_fault_plan, parse_faults
-    from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
+    """The local pipeline the options describe; the emulator and the configuration judge them, and any refusal is
+    reported naming the options as they were typed."""
+    from customlabels.local.emulator.backends import manifest_model
+    from customlabels.local.emulator.errors import OptionError
+    from customlabels.local.emulator.options import ModelOptions
+    from customlabels.local.pipeline import LocalPipeline, load_config
 
-    maximum = args.max_inference_units or args.inference_units
-    if maximum < args.inference_units:
-        raise CommandError(
-            f"--max-inference-units {maximum} is below --inference-units {args.inference_units}. "
-            f"Fix: --max-inference-units {args.inference_units} or more (or leave it out)"
-        )
-    scale_after = args.scale_after or {}
-    unknown = set(scale_after) - {"up", "down"}
-    if unknown or any(seconds < 0 for seconds in scale_after.values()):
-        raise CommandError(
-            f"--scale-after: {'unknown ' + ', '.join(sorted(unknown)) if unknown else 'negative delay'}"
-            "; use up=SECONDS,down=SECONDS with 0 or more seconds, e.g. up=5,down=30"
-        )
     try:
-        config = load_config(
-            min_confidence=args.min_confidence, min_inference_units=args.inference_units, max_inference_units=maximum
+        model = ModelOptions.from_specs(
+            faults=args.faults,
+            fault_plan=args.fault_plan,
+            scale_after=args.scale_after,
+            inference_units=args.inference_units,
+            max_inference_units=args.max_inference_units or args.inference_units,
+            tps_per_inference_unit=args.tps_per_inference_unit,
+            latency=args.latency,
+            seed=args.seed,
+            start_delay=args.start_delay,
         )
-        faults = parse_faults(args.faults)
-        fault_plan = parse_fault_plan(args.fault_plan)
-    except (ConfigError, ValueError) as error:
+        config = load_config(
+            min_confidence=args.min_confidence,
+            min_inference_units=model.inference_units,
+            max_inference_units=model.max_inference_units,
+        )
+        backend = manifest_model(args.model, args.noise, args.seed)
+    except OptionError as error:
+        raise CommandError(error.spelled(_flag)) from None
+    except ConfigError as error:
         raise CommandError(str(error)) from None
-    model = ModelOptions(
-        inference_units=args.inference_units,
-        max_inference_units=maximum,
-        tps_per_inference_unit=args.tps_per_inference_unit,
-        latency=args.latency,
-        faults=faults,
-        fault_plan=fault_plan,
-        seed=args.seed,
-        start_delay=args.start_delay,
-        **{f"scale_{direction}_after": seconds for direction, seconds in scale_after.items()},
-    )
-    backend = _backend(args.model, args.noise or {}, args.seed)
     if backend is None:
         console.print(
             "[yellow]No --model given: the emulated model detects nothing. "
             "Pass --model manifest:FILE to answer with a Ground Truth manifest's labels.[/]"
         )
     return LocalPipeline(config, backend, model=model, visibility_timeout=args.visibility_timeout, log_path=log_path)
+
+
+def _flag(option: str) -> str:
+    """An emulator option as the command line spells it: `max_inference_units` -> `--max-inference-units`."""
+    return "--" + option.replace("_", "-")
 
 
 def local_run(args: argparse.Namespace) -> int:

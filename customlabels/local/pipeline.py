@@ -10,7 +10,6 @@ import json
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +24,8 @@ from customlabels.config import (
     is_miscased_image_name,
 )
 from customlabels.local.aws import FAKE_CREDENTIALS, LocalResources, client, provision, start_moto
-from customlabels.local.emulator.capacity import (
-    DEFAULT_SCALE_DOWN_AFTER,
-    DEFAULT_SCALE_UP_AFTER,
-    DEFAULT_TPS_PER_INFERENCE_UNIT,
-)
-from customlabels.local.emulator.faults import PlannedFault
 from customlabels.local.emulator.models import DetectionBackend
+from customlabels.local.emulator.options import ModelOptions
 from customlabels.local.emulator.rekognition import CustomLabelsService
 from customlabels.local.emulator.server import serve
 from customlabels.local.esm import MANAGER_HANDLER, EventSourceMapping, ScheduledFunction, serve_mapping_api
@@ -56,28 +50,6 @@ def load_config(**overrides: Any) -> PipelineConfig:
     values["model_arn"] = LOCAL_MODEL_ARN
     values.update({key: value for key, value in overrides.items() if value is not None})
     return PipelineConfig.from_mapping(values)
-
-
-@dataclass
-class ModelOptions:
-    """How the emulated model behaves (see `CustomLabelsService`)."""
-
-    running: bool | None = None
-    """None: as the lifecycle implies (stopped on demand and always-on, so the manager starts it)."""
-    inference_units: int = 1
-    """Units of a model that starts RUNNING (a model the manager starts gets the configuration's)."""
-    max_inference_units: int | None = None
-    """Above `inference_units`, a model that starts RUNNING auto-scales up to it."""
-    start_delay: float = 0.0
-    tps_per_inference_unit: float = DEFAULT_TPS_PER_INFERENCE_UNIT
-    """The emulated model's true capacity per unit, which the pipeline's configuration does not know."""
-    scale_up_after: float = DEFAULT_SCALE_UP_AFTER
-    scale_down_after: float = DEFAULT_SCALE_DOWN_AFTER
-    latency: float = 0.0
-    faults: dict[str, float] = field(default_factory=dict)
-    fault_plan: list[PlannedFault] = field(default_factory=list)
-    assumed_thresholds: dict[str, float] = field(default_factory=dict)
-    seed: int = 0
 
 
 class LocalPipeline:

@@ -15,7 +15,8 @@ from customlabels.datasets.manifest import Box, object_detection_line
 from customlabels.local.aws import FAKE_CREDENTIALS
 from customlabels.local.emulator.backends import ManifestBackend
 from customlabels.local.emulator.faults import PlannedFault
-from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
+from customlabels.local.emulator.options import ModelOptions
+from customlabels.local.pipeline import LocalPipeline, load_config
 from customlabels.operations import dlq
 from helpers import ROOT, picture, synth_template
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from customlabels.local.emulator.errors import ServiceError
+from customlabels.local.emulator.errors import OptionError, ServiceError
 
 FAULT_ALIASES = {
     "throttle": "ThrottlingException",
@@ -44,9 +44,11 @@ def fault_code(name: str, spec: str) -> str:
         return FAULT_ALIASES[name]
     if re.fullmatch(r"[A-Z][A-Za-z]+(Exception|Error)", name):
         return name
-    raise ValueError(
-        f"{spec!r}: unknown error {name!r}; use {', '.join(FAULT_ALIASES)} or an error code such as "
-        "ImageTooLargeException"
+    raise OptionError(
+        "{spec!r}: unknown error {name!r}; use {aliases} or an error code such as ImageTooLargeException",
+        spec=spec,
+        name=name,
+        aliases=", ".join(FAULT_ALIASES),
     )
 
 
@@ -63,11 +65,13 @@ def parse_faults(spec: str | Mapping[str, float] | None) -> dict[str, float]:
         try:
             value = float(rate)
         except ValueError:
-            raise ValueError(
-                f"fault {name.strip()}={rate!r}: use NAME=RATE with a rate from 0 to 1, e.g. throttle=0.1"
+            raise OptionError(
+                "fault {name}={rate!r}: use NAME=RATE with a rate from 0 to 1, e.g. throttle=0.1",
+                name=name.strip(),
+                rate=rate,
             ) from None
         if not 0 <= value <= 1:
-            raise ValueError(f"fault rate for {name} must be between 0 and 1, got {value}")
+            raise OptionError("fault rate for {name} must be between 0 and 1, got {value}", name=name, value=value)
         faults[fault_code(name, f"{name}={rate}")] = value
     return faults
 
@@ -76,22 +80,22 @@ def parse_fault_plan(spec: str | None) -> list[PlannedFault]:
     """`throttle:5` (the first 5 calls for each image), `internal@*/bad.jpg` (every call for matching keys),
     `not-ready:1@test_images/a*`; several separated by commas; aliases as in `parse_faults` or error codes. Without
     a number of calls, every call fails."""
-    plan = []
-    for part in (spec or "").split(","):
-        if not part.strip():
-            continue
-        head, at, keys = part.strip().partition("@")
-        name, _, calls = head.partition(":")
-        if calls and not (calls.isdigit() and int(calls) > 0):
-            raise ValueError(
-                f"fault plan {part.strip()!r}: the number of calls must be a whole number above 0, e.g. throttle:5"
-            )
-        if not name.strip():
-            raise ValueError(f"fault plan {part.strip()!r}: name an error, e.g. throttle:5 or internal@*/bad.jpg")
-        if at and not keys.strip():
-            raise ValueError(f"fault plan {part.strip()!r}: give a key pattern after @, e.g. internal@*/bad.jpg")
-        plan.append(PlannedFault(fault_code(name, part.strip()), int(calls) if calls else None, keys.strip() or "*"))
-    return plan
+    return [_planned_fault(part.strip()) for part in (spec or "").split(",") if part.strip()]
+
+
+def _planned_fault(part: str) -> PlannedFault:
+    """`NAME[:CALLS][@KEYS]` -> a PlannedFault."""
+    head, at, keys = part.partition("@")
+    name, _, calls = head.partition(":")
+    if calls and not (calls.isdigit() and int(calls) > 0):
+        raise OptionError(
+            "fault plan {part!r}: the number of calls must be a whole number above 0, e.g. throttle:5", part=part
+        )
+    if not name.strip():
+        raise OptionError("fault plan {part!r}: name an error, e.g. throttle:5 or internal@*/bad.jpg", part=part)
+    if at and not keys.strip():
+        raise OptionError("fault plan {part!r}: give a key pattern after @, e.g. internal@*/bad.jpg", part=part)
+    return PlannedFault(fault_code(name, part), int(calls) if calls else None, keys.strip() or "*")
 
 
 def injected_fault(
