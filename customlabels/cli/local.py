@@ -9,7 +9,6 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from customlabels.cli.common import (
     PERCENT,
@@ -18,14 +17,19 @@ from customlabels.cli.common import (
     console,
     input_folder,
     key_values,
-    labels_text,
     number,
     output_folder,
     print_not_saved,
 )
-from customlabels.config import KEY_TOO_LONG, ConfigError, image_name_problem
+from customlabels.cli.local_tables import (
+    count,
+    print_failed,
+    print_model_timeline,
+    print_never_processed,
+    print_results,
+)
+from customlabels.config import ConfigError
 from customlabels.errors import CommandError
-from customlabels.escaping import shown
 from customlabels.local.emulator.capacity import DEFAULT_TPS_PER_INFERENCE_UNIT
 
 
@@ -232,54 +236,21 @@ def _flag(option: str) -> str:
 def local_run(args: argparse.Namespace) -> int:
     """Exit 0 when every image has its result, 1 when some ended in the DLQ or timed out, 130 on Ctrl-C (after
     saving the results done so far and a summary.json that says `interrupted`)."""
-    from customlabels.local.pipeline import upload_tree, write_outputs
-    from customlabels.operations.transfer import key_length_problem
-    from customlabels.outputs import input_files
+    from customlabels.local.pipeline import write_outputs
 
     images, out = input_folder("--images", args.images), output_folder("--out", args.out)
-    files, drawn = input_files(images, args.include_outputs)
-    if drawn:
-        console.print(
-            f"[yellow]Left out {len(drawn)} picture(s) that customlabels drew[/] under --images "
-            "(--include-outputs uploads them too)"
-        )
-    if not files:
-        raise CommandError(f"--images {images}: no files to upload")
+    files = _files_to_upload(images, args.include_outputs)
     out.mkdir(parents=True, exist_ok=True)
     log_path = out / "lambda.log"
     log_path.write_text("")
-    keys: list[str] = []
-    interrupted = False
     with ExitStack() as stack:
         with console.status("Starting emulated S3, SQS, Rekognition and the inference function..."):
             pipeline = stack.enter_context(_pipeline(args, log_path))
-        try:
-            with Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-            ) as progress:
-                uploading = progress.add_task("Uploading", total=len(files))
-
-                def uploaded(key: str) -> None:
-                    keys.append(key)
-                    progress.advance(uploading)
-
-                upload_tree(pipeline, images, on_upload=uploaded, include_outputs=args.include_outputs)
-                waiting = progress.add_task("Results", total=len(keys))
-                outcomes = pipeline.wait(
-                    keys, args.timeout, on_progress=lambda done: progress.update(waiting, completed=done)
-                )
-        except KeyboardInterrupt:  # Ctrl-C: what is done is saved, the rest named; the functions ignore it
-            interrupted = True
-            console.print("[yellow]Interrupted[/]: saving the results done so far...")
-            outcomes = pipeline.interrupted(keys)
+        keys, outcomes, interrupted = _upload_and_wait(pipeline, images, len(files), args)
         not_saved = []
         results = write_outputs(pipeline, outcomes, out, interrupted=interrupted, on_not_saved=not_saved.append)
     invocations = pipeline.esm.invocations  # complete once the pollers have stopped
-    _print_results(outcomes, results)
+    print_results(outcomes, results)
     if interrupted:
         finished = sum(outcome != "interrupted" for outcome in outcomes.values())
         console.print(
@@ -289,85 +260,59 @@ def local_run(args: argparse.Namespace) -> int:
             soft_wrap=True,
         )
         return 130
-    _print_model_timeline(pipeline)
-    console.print(f"{_count(len(invocations), 'invocation')} of the real handler; its logs: {log_path}", soft_wrap=True)
+    print_model_timeline(pipeline)
+    console.print(f"{count(len(invocations), 'invocation')} of the real handler; its logs: {log_path}", soft_wrap=True)
     console.print(
         f"Results: {out}/  (one JSON per image, mirroring the keys)  Summary: {out / 'summary.json'}", soft_wrap=True
     )
-    for key, outcome in outcomes.items():  # a JPEG named bee.Jpg: the notifications never send it (upload says so)
-        if outcome == "not-picked-up":
-            problem = image_name_problem(key.rsplit("/", 1)[-1])
-            console.print(f"[yellow]not-picked-up[/]: {shown(key)}: {shown(problem)}", soft_wrap=True)
-    for key, outcome in outcomes.items():
-        if outcome == f"error:{KEY_TOO_LONG}":
-            problem = key_length_problem(key, pipeline.result_key_for(key))
-            console.print(f"[yellow]{outcome}[/]: {shown(key)}: {problem}", soft_wrap=True)
+    print_never_processed(pipeline, outcomes)
     print_not_saved(not_saved)
-    failed = {key: outcome for key, outcome in outcomes.items() if outcome in ("dead-letter", "timeout")}
-    for key, outcome in failed.items():
-        console.print(
-            f"[red]{outcome}[/]: {shown(key)}"
-            + (" (still pending after --timeout)" if outcome == "timeout" else " (every retry failed; see the log)"),
-            soft_wrap=True,
-        )
+    failed = print_failed(outcomes)
     return 1 if failed or not_saved else 0
 
 
-def _count(number_of: int, noun: str) -> str:
-    return f"{number_of} {noun}" + ("" if number_of == 1 else "s")
+def _files_to_upload(images: Path, include_outputs: bool) -> list[Path]:
+    """The files under --images, but the pictures customlabels drew (unless --include-outputs), which it names."""
+    from customlabels.outputs import input_files
 
-
-def _print_results(outcomes: dict[str, str], results: dict[str, dict]) -> None:
-    table = Table(title="Results", show_lines=False)
-    table.add_column("image", overflow="fold")
-    table.add_column("outcome", no_wrap=True)
-    table.add_column("labels (confidence)", overflow="fold")
-    for key, outcome in outcomes.items():
-        style = "green" if outcome == "labels" else "yellow" if outcome.startswith(("error", "not-")) else "red"
-        table.add_row(shown(key), f"[{style}]{shown(outcome)}[/]", labels_text(results.get(key)))
-    console.print(table)
-
-
-def _print_model_timeline(pipeline) -> None:
-    """How the model manager drove the model during the run (on demand: started when the uploads came), what
-    Rekognition answered and how auto-scaling moved the units."""
-    model = pipeline.service.models[pipeline.config.model_arn]
-    history = model.history
-    started = history[0][0]
-    steps = " -> ".join(f"{status} (+{moment - started:.1f} s)" for moment, status in history)
-    console.print(f"Model ({pipeline.config.model_lifecycle}): {steps}", soft_wrap=True)
-    if pipeline.config.model_lifecycle == "on-demand":
-        was_started = any(status == "STARTING" for _, status in history)
+    files, drawn = input_files(images, include_outputs)
+    if drawn:
         console.print(
-            (
-                "  The model manager started it when images arrived"
-                if was_started
-                else "  The model manager did not start it during the run"
+            f"[yellow]Left out {len(drawn)} picture(s) that customlabels drew[/] under --images "
+            "(--include-outputs uploads them too)"
+        )
+    if not files:
+        raise CommandError(f"--images {images}: no files to upload")
+    return files
+
+
+def _upload_and_wait(
+    pipeline, images: Path, file_count: int, args: argparse.Namespace
+) -> tuple[list[str], dict[str, str], bool]:
+    """Upload every file, then wait for every outcome, with progress bars: (keys uploaded, outcomes, interrupted).
+    Ctrl-C stops both: what is done is saved, the rest named `interrupted` (the functions ignore it)."""
+    from customlabels.local.pipeline import upload_tree
+
+    keys: list[str] = []
+    try:
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        ) as progress:
+            uploading = progress.add_task("Uploading", total=file_count)
+
+            def uploaded(key: str) -> None:
+                keys.append(key)
+                progress.advance(uploading)
+
+            upload_tree(pipeline, images, on_upload=uploaded, include_outputs=args.include_outputs)
+            waiting = progress.add_task("Results", total=len(keys))
+            outcomes = pipeline.wait(
+                keys, args.timeout, on_progress=lambda done: progress.update(waiting, completed=done)
             )
-            + f"; deployed, it stops it after {pipeline.config.idle_minutes} idle minutes (idle_minutes).",
-            soft_wrap=True,
-        )
-    for line in service_story(pipeline.service.calls, pipeline.service.errors, model.capacity.history, started):
-        console.print(line, soft_wrap=True)
-
-
-def service_story(
-    calls: dict[str, int], errors: dict[str, int], units_history: list[tuple[float, int]], started: float
-) -> list[str]:
-    """The emulated Rekognition's side of a run: its DetectCustomLabels calls and the errors it answered (which
-    the pipeline retries: botocore within the invocation, then SQS), and the inference units when auto-scaling
-    changed them (`units_history`: (time, units) from Capacity.history)."""
-    answered = ", ".join(f"{count} {code}" for code, count in sorted(errors.items()))
-    lines = [
-        f"Rekognition: {_count(calls.get('DetectCustomLabels', 0), 'DetectCustomLabels call')}"
-        + (f"; errors answered (retried, docs/reliability.md): {answered}" if answered else ", no error")
-    ]
-    if len({units for _, units in units_history if units}) > 1:
-        lines.append(
-            "Inference units (auto-scaling): "
-            + " -> ".join(f"{units} (+{moment - started:.1f} s)" for moment, units in units_history)
-        )
-    return lines
+        return keys, outcomes, False
+    except KeyboardInterrupt:
+        console.print("[yellow]Interrupted[/]: saving the results done so far...")
+        return keys, pipeline.interrupted(keys), True
 
 
 def local_serve(args: argparse.Namespace) -> int:
@@ -377,53 +322,53 @@ def local_serve(args: argparse.Namespace) -> int:
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, _interrupt)
     with _pipeline(args, log_path) as pipeline:
-        resources = pipeline.resources
-        environment = {
-            "AWS_ENDPOINT_URL_S3": resources.endpoint,
-            "AWS_ENDPOINT_URL_SQS": resources.endpoint,
-            "AWS_ENDPOINT_URL_REKOGNITION": pipeline.rekognition_endpoint,
-            "AWS_ENDPOINT_URL_SSM": resources.endpoint,
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_DEFAULT_REGION": resources.region,
-        }
+        environment = pipeline.client_environment()
         if args.env_file:
             Path(args.env_file).write_text(
                 "".join(f"export {name}={value}\n" for name, value in environment.items()), encoding="utf-8"
             )
         console.print("[bold]Local pipeline running.[/] Ctrl-C stops it.")
-        # Plain lines, never folded or cut at the terminal's width, so that every URL and ARN can be copied whole.
-        for name, value in (
-            ("S3/SQS endpoint", resources.endpoint),
-            ("Rekognition endpoint", pipeline.rekognition_endpoint),
-            ("Bucket", resources.bucket),
-            ("Upload prefix", pipeline.config.input_prefix),
-            ("Queue", resources.queue_url),
-            ("Dead-letter queue", resources.dead_letter_queue_url),
-            ("Model", pipeline.config.model_arn),
-            ("Thresholds parameter", resources.thresholds_parameter),
-            ("Function logs", str(log_path)),
-        ):
-            console.print(f"  {name + ':':22} {value}", soft_wrap=True, highlight=False)
-        # One unwrapped line per variable, so that pasting them sets every one (soft_wrap: never cut or folded).
-        console.print(
-            "Use it with the AWS CLI or boto3" + (f" (or: source {args.env_file}):" if args.env_file else ":"),
-            soft_wrap=True,
-        )
-        for name, value in environment.items():
-            console.print(f"export {name}={value}", soft_wrap=True, highlight=False)
-        console.print(
-            f"aws s3 cp bee.jpg s3://{resources.bucket}/{pipeline.config.input_prefix}bee.jpg\n"
-            f"aws s3 cp s3://{resources.bucket}/{pipeline.config.input_prefix}bee.jpg.json -",
-            soft_wrap=True,
-            highlight=False,
-        )
+        _print_stack(pipeline, log_path)
+        _print_how_to_use(pipeline, environment, args.env_file)
         try:
             while True:
                 time.sleep(1)
         except KeyboardInterrupt:
             console.print("Stopping.")
     return 0
+
+
+def _print_stack(pipeline, log_path: Path) -> None:
+    """The endpoints and resources, as plain lines never folded or cut at the terminal's width, so that every URL
+    and ARN can be copied whole."""
+    resources = pipeline.resources
+    for name, value in (
+        ("S3/SQS endpoint", resources.endpoint),
+        ("Rekognition endpoint", pipeline.rekognition_endpoint),
+        ("Bucket", resources.bucket),
+        ("Upload prefix", pipeline.config.input_prefix),
+        ("Queue", resources.queue_url),
+        ("Dead-letter queue", resources.dead_letter_queue_url),
+        ("Model", pipeline.config.model_arn),
+        ("Thresholds parameter", resources.thresholds_parameter),
+        ("Function logs", str(log_path)),
+    ):
+        console.print(f"  {name + ':':22} {value}", soft_wrap=True, highlight=False)
+
+
+def _print_how_to_use(pipeline, environment: dict[str, str], env_file: str | None) -> None:
+    """The `export` lines, one unwrapped line per variable so that pasting them sets every one, and an example."""
+    console.print(
+        "Use it with the AWS CLI or boto3" + (f" (or: source {env_file}):" if env_file else ":"), soft_wrap=True
+    )
+    for name, value in environment.items():
+        console.print(f"export {name}={value}", soft_wrap=True, highlight=False)
+    bucket, prefix = pipeline.resources.bucket, pipeline.config.input_prefix
+    console.print(
+        f"aws s3 cp bee.jpg s3://{bucket}/{prefix}bee.jpg\naws s3 cp s3://{bucket}/{prefix}bee.jpg.json -",
+        soft_wrap=True,
+        highlight=False,
+    )
 
 
 def _interrupt(*_: object) -> None:
