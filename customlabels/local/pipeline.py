@@ -28,7 +28,10 @@ from customlabels.local.emulator.models import DetectionBackend
 from customlabels.local.emulator.options import ModelOptions
 from customlabels.local.emulator.rekognition import CustomLabelsService
 from customlabels.local.emulator.server import serve
-from customlabels.local.esm import MANAGER_HANDLER, EventSourceMapping, ScheduledFunction, serve_mapping_api
+from customlabels.local.esm import EventSourceMapping
+from customlabels.local.lambda_api import serve_mapping_api
+from customlabels.local.lambda_runtime import MANAGER_HANDLER
+from customlabels.local.scheduler import ScheduledFunction
 from customlabels.operations import transfer
 from customlabels.outputs import KeyFolder, NotSaved, input_files
 from customlabels_runtime.contract import result_key_for  # the handler's own rule

@@ -12,7 +12,8 @@ from moto import mock_aws
 
 from customlabels.local.emulator.rekognition import CustomLabelsService
 from customlabels.local.emulator.server import serve
-from customlabels.local.esm import EventSourceMapping, serve_mapping_api
+from customlabels.local.esm import EventSourceMapping
+from customlabels.local.lambda_api import serve_mapping_api
 from customlabels_runtime.model_manager.logic import Clients, Settings, manage, project_arn
 from helpers import MODEL_ARN, NOW, TEST_EVENT, s3_event, synth_template
 
