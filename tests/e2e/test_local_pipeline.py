@@ -246,7 +246,7 @@ def test_local_provisioning_agrees_with_the_synthesized_template(tmp_path):
             tuple(sorted((r["Name"].lower(), r["Value"]) for r in c["Filter"]["Key"]["FilterRules"]))
             for c in s3.get_bucket_notification_configuration(Bucket=pipeline.resources.bucket)["QueueConfigurations"]
         )
-        local_batch_size = pipeline.esm._arguments[4]
+        local_batch_size = pipeline.esm.batch_size
 
     [queue] = [
         r["Properties"]
