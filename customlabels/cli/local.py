@@ -21,6 +21,7 @@ from customlabels.cli.common import (
     output_folder,
     print_not_saved,
 )
+from customlabels.cli.local_events import print_how_to_watch_events, print_result_events
 from customlabels.cli.local_tables import (
     count,
     print_failed,
@@ -265,6 +266,7 @@ def local_run(args: argparse.Namespace) -> int:
     console.print(
         f"Results: {out}/  (one JSON per image, mirroring the keys)  Summary: {out / 'summary.json'}", soft_wrap=True
     )
+    print_result_events(pipeline, out, len(results))
     print_never_processed(pipeline, outcomes)
     print_not_saved(not_saved)
     failed = print_failed(outcomes)
@@ -351,6 +353,14 @@ def _print_stack(pipeline, log_path: Path) -> None:
         ("Dead-letter queue", resources.dead_letter_queue_url),
         ("Model", pipeline.config.model_arn),
         ("Thresholds parameter", resources.thresholds_parameter),
+        *(
+            [
+                ("Result events bus", resources.result_events.bus),
+                ("Result events queue", resources.result_events.queue_url),
+            ]
+            if resources.result_events
+            else []
+        ),
         ("Function logs", str(log_path)),
     ):
         console.print(f"  {name + ':':22} {value}", soft_wrap=True, highlight=False)
@@ -369,6 +379,7 @@ def _print_how_to_use(pipeline, environment: dict[str, str], env_file: str | Non
         soft_wrap=True,
         highlight=False,
     )
+    print_how_to_watch_events(pipeline)
 
 
 def _interrupt(*_: object) -> None:

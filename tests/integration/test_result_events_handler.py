@@ -11,6 +11,7 @@ import pytest
 from aws_lambda_powertools import Logger
 from botocore.stub import Stubber
 
+from customlabels.local.moto_patches import deliver_events_with_their_account
 from customlabels.results.schema_check import EVENT, EVENT_DETAIL, schema_problems
 from customlabels_runtime.inference.logic import handle_event
 from customlabels_runtime.inference.result_publishing import PUT_ATTEMPTS, RETRY_PAUSE_SECONDS, ResultEvents
@@ -26,6 +27,7 @@ class WatchedBus:
     """The default bus with the stack's pattern routing this bucket's result events to a queue."""
 
     def __init__(self):
+        deliver_events_with_their_account()  # as AWS's and the local twin's do
         self.events = boto3.client("events", region_name=REGION)
         self.sqs = boto3.client("sqs", region_name=REGION)
         self.queue_url = self.sqs.create_queue(QueueName="watch")["QueueUrl"]
