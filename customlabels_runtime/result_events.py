@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from customlabels_runtime.contract import result_status
@@ -82,14 +82,16 @@ def _labels(custom_labels: list[Mapping[str, Any]]) -> list[tuple[str, dict[str,
     return sorted(summary.items(), key=lambda item: (-item[1]["MaxConfidence"], item[0]))
 
 
-def put_events_entry(detail: Mapping[str, Any], bus: str, time: datetime) -> dict[str, Any]:
-    """The PutEvents entry of one event (`Detail` a JSON object as a string, as the API takes it)."""
+def put_events_entry(detail: Mapping[str, Any], bus: str) -> dict[str, Any]:
+    """The PutEvents entry of one event (`Detail` a JSON object as a string, as the API takes it), timed when its
+    result was written (`ProcessedAt`)."""
     entry: dict[str, Any] = {
         "Source": SOURCE,
         "DetailType": DETAIL_TYPE,
         "Detail": json.dumps(detail, ensure_ascii=False, separators=(",", ":")),
-        "Time": time,
     }
+    if detail.get("ProcessedAt"):
+        entry["Time"] = datetime.strptime(detail["ProcessedAt"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     if bus != DEFAULT_BUS:
         entry["EventBusName"] = bus
     return entry

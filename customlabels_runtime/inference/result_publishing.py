@@ -12,7 +12,6 @@ import json
 import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -54,15 +53,14 @@ class ResultEvents:
         *,
         namespace: str = contract.METRICS_NAMESPACE,
         sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.client, self.bus, self.logger = client, bus, logger
-        self.namespace, self.sleep, self.clock = namespace, sleep, clock
+        self.namespace, self.sleep = namespace, sleep
         self._lock = threading.Lock()
 
     def announce(self, document: Mapping[str, Any], result_key: str) -> bool:
         """Put the event of `document` (just written at `result_key`); False, counted and logged, when it failed."""
-        entry = put_events_entry(event_detail(document, result_key), self.bus, self.clock())
+        entry = put_events_entry(event_detail(document, result_key), self.bus)
         code, message = self._put(entry)
         if code is None:
             return True

@@ -182,13 +182,14 @@ def test_the_stubbed_entries_are_what_botocore_accepts_for_put_events(pipeline):
                 "Source": "customlabels",
                 "DetailType": "Result Written",
                 "Detail": StubAny(lambda text: schema_problems(json.loads(text), EVENT_DETAIL) == []),
-                "Time": StubAny(lambda time: time.isoformat() == "2026-11-22T10:00:00+00:00"),
+                "Time": StubAny(
+                    lambda time: time.isoformat() == "2026-11-22T10:00:00+00:00"
+                ),  # the result's ProcessedAt
             }
         ]
     }
     stub.add_response("put_events", ACCEPTED, expected)
-    deps = announcing(pipeline, client)
-    deps.result_events.clock = deps.clock
+    deps = announcing(pipeline, client)  # its clock writes ProcessedAt 2026-11-22T10:00:00Z
 
     with stub:
         assert handle_event(event, None, deps) == {"batchItemFailures": []}

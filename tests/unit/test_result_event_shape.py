@@ -19,6 +19,7 @@ from customlabels_runtime.result_events import (
     MAX_ENTRY_BYTES,
     MAX_LABEL_NAME_CHARACTERS,
     MAX_LABELS,
+    SCHEMA_VERSION,
     SOURCE,
     entry_size,
     event_detail,
@@ -70,11 +71,13 @@ def results(draw):
 
 @given(results(), s3_key())
 def test_every_event_is_a_valid_put_events_entry_far_below_the_size_limit(document, result_key):
-    entry = put_events_entry(event_detail(document, result_key + ".json"), "default", NOW)
+    entry = put_events_entry(event_detail(document, result_key + ".json"), "default")
     report = ParamValidator().validate({"Entries": [entry]}, PUT_EVENTS.input_shape)
     assert not report.has_errors(), report.generate_report()
     assert isinstance(entry["Detail"], str) and isinstance(json.loads(entry["Detail"]), dict)  # "a valid JSON object"
     assert len(entry["DetailType"]) <= 128 and not entry["Source"].startswith("aws.")
+    assert entry["Time"] == NOW  # when the result was written
+    assert "EventBusName" not in entry  # the default bus
     # Keys of 1,024 bytes, 25 names of 256 characters and a 2 KB model ARN, whatever the detections or the message.
     assert entry_size(entry) < MAX_ENTRY_BYTES / 4
 
@@ -95,6 +98,18 @@ def test_every_event_validates_against_the_published_schema_and_says_what_it_lef
     if left_out and detail["Labels"]:  # the most confident names are the ones listed
         lowest_listed = min(summary["MaxConfidence"] for summary in detail["Labels"].values())
         assert all(label["Confidence"] <= lowest_listed for label in fitting if label["Name"] in left_out)
+
+
+def test_the_event_names_the_schema_version_it_follows():
+    assert schema(EVENT)["$id"] == f"urn:customlabels:schema:event:{SCHEMA_VERSION}"
+    assert schema(RESULT)["$id"].startswith("urn:customlabels:schema:result:1.")
+    pattern = schema(EVENT)["$defs"]["detail"]["properties"]["SchemaVersion"]["pattern"]
+    assert pattern == "^" + SCHEMA_VERSION.split(".")[0] + "\\.[0-9]+$"  # the schema accepts its major version
+
+
+def test_a_named_bus_is_the_entrys_bus():
+    detail = {"ProcessedAt": NOW_TEXT}
+    assert put_events_entry(detail, "consumers")["EventBusName"] == "consumers"
 
 
 def test_the_schemas_are_draft_2020_12_and_catch_what_breaks_the_contract():
