@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from customlabels.config_conversion import convert
-from customlabels.result_events_settings import result_events_environment, result_events_problems
+from customlabels.result_events_settings import result_event_bus, result_events_environment, result_events_problems
 from customlabels_runtime import contract
 
 
@@ -210,6 +210,11 @@ class PipelineConfig:
     def image_key_wildcards(self) -> list[str]:
         """Every image the pipeline picks up as S3 object ARN wildcards, one per suffix: `<input prefix>*.jpg`..."""
         return [f"{self.input_prefix}*{suffix}" for suffix in contract.IMAGE_SUFFIXES]
+
+    @property
+    def result_event_bus(self) -> str | None:
+        """The bus each result is announced on; None with result_events=off."""
+        return result_event_bus(self.result_events)
 
     @property
     def region(self) -> str:

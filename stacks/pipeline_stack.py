@@ -5,7 +5,6 @@ from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from customlabels.config import PipelineConfig
-from customlabels.result_events_settings import result_event_bus
 from stacks.access import ClientPolicies, protect_results
 from stacks.inference import InferenceFunction
 from stacks.model_manager import ModelManager
@@ -80,7 +79,7 @@ class PipelineStack(Stack):
 
     def _build_result_events(self, config: PipelineConfig) -> ResultEventPublishing | None:
         """The inference function's right to announce each result on the configured bus (None: result_events=off)."""
-        bus = result_event_bus(config.result_events)
+        bus = config.result_event_bus
         if bus is None:
             return None
         return ResultEventPublishing(

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from customlabels.config import PipelineConfig
-from customlabels.result_events_settings import result_event_bus
 from customlabels_runtime.result_events import DEFAULT_BUS, result_event_pattern
 
 
@@ -30,7 +29,7 @@ def watch_result_events(
 ) -> EventWatch | None:
     """The configured bus (created unless it is the default one, as the user's own would exist), a queue, and a
     rule with the stack's pattern of this bucket's result events delivering to it; None with result_events=off."""
-    bus = result_event_bus(config.result_events)
+    bus = config.result_event_bus
     if bus is None:
         return None
     if bus != DEFAULT_BUS:

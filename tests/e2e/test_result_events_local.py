@@ -19,8 +19,9 @@ from customlabels.datasets.manifest import Box, object_detection_line
 from customlabels.datasets.sample_data import generate
 from customlabels.local.emulator.backends import ManifestBackend
 from customlabels.local.pipeline import LocalPipeline, load_config
-from customlabels.results.schema_check import EVENT, schema_problems
+from customlabels.results.schema_check import schema_problems
 from customlabels_runtime.result_events import event_detail, result_event_pattern
+from customlabels_runtime.schemas import EVENT
 from helpers import ROOT, picture
 
 pytestmark = pytest.mark.e2e

@@ -15,8 +15,9 @@ from PIL import Image
 
 from customlabels.local.emulator.options import ModelOptions
 from customlabels.local.pipeline import LocalPipeline, load_config
-from customlabels.results.schema_check import EVENT, schema_problems
+from customlabels.results.schema_check import schema_problems
 from customlabels_runtime.result_events import event_detail
+from customlabels_runtime.schemas import EVENT
 
 pytestmark = pytest.mark.e2e
 

@@ -12,10 +12,11 @@ from aws_lambda_powertools import Logger
 from botocore.stub import Stubber
 
 from customlabels.local.moto_patches import deliver_events_with_their_account
-from customlabels.results.schema_check import EVENT, EVENT_DETAIL, schema_problems
+from customlabels.results.schema_check import EVENT_DETAIL, schema_problems
 from customlabels_runtime.inference.logic import handle_event
 from customlabels_runtime.inference.result_publishing import PUT_ATTEMPTS, RETRY_PAUSE_SECONDS, ResultEvents
 from customlabels_runtime.result_events import event_detail, result_event_pattern
+from customlabels_runtime.schemas import EVENT
 from helpers import BUCKET, REGION, deps_for
 
 pytestmark = pytest.mark.integration
