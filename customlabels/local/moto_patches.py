@@ -120,14 +120,17 @@ def within_retention(self, queue_name, message) -> bool:
     return int(self.get_queue(queue_name).message_retention_period) + message.sent_timestamp / 1000 > unix_time()
 
 
+MOTO_EVENT_TEMPLATE = EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE
+"""moto's own template of a delivered event, which `deliver_events_with_their_account` replaces (kept for its test)."""
+
+
 def deliver_events_with_their_account() -> None:
     """moto fills an event's `account` but its template for a target without an input transformer leaves it out,
     so a rule's queue received events without one; AWS's events always carry it ("Amazon EventBridge events": every
     event has version, id, detail-type, source, account, time, region, resources, detail), and event.schema.json
     requires it (issue 31). The same template, with the account."""
-    template = EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE
-    if '"account"' not in template:
-        EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = template.replace(
+    if '"account"' not in MOTO_EVENT_TEMPLATE:
+        EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = MOTO_EVENT_TEMPLATE.replace(
             '"version": "0",', '"version": "0", "account": "<account>",'
         )
 
