@@ -162,3 +162,21 @@ def test_labels_keyed_by_name_let_a_rule_ask_for_one_labels_confidence():
     assert not bee_at_90.matches_event(event_of([]))
     errors = EventPattern.load(json.dumps({"detail": {"Outcome": ["error"]}}))
     assert not errors.matches_event(event_of([{"Name": "bee", "Confidence": 97.0}]))
+
+
+def test_the_largest_event_stays_under_a_quarter_of_the_entry_limit():
+    """Everything at its longest, in the characters JSON escapes most (a control character takes 6 bytes): keys
+    of 1,024 of them, 1,000 label names of 256 each detected 5 times (a 7.8 MB result), a 2 KB model ARN."""
+    names = [("\x01" * 253) + f"{index:03}" for index in range(1000)]
+    document = {
+        "Image": {"Bucket": "b" * 63, "Key": "\x01" * 1024, "VersionId": "v" * 1024, "ETag": "e" * 40},
+        "ProjectVersionArn": "a" * 2048,
+        "CustomLabels": [{"Name": name, "Confidence": 50 + index / 100} for index, name in enumerate(names)] * 5,
+        "ProcessedAt": NOW_TEXT,
+    }
+    entry = put_events_entry(event_detail(document, "\x01" * 1019 + ".json"), "default")
+    assert len(json.dumps(document).encode()) > 7_000_000
+    assert entry_size(entry) < MAX_ENTRY_BYTES / 4
+    assert not ParamValidator().validate({"Entries": [entry]}, PUT_EVENTS.input_shape).has_errors()
+    detail = json.loads(entry["Detail"])
+    assert list(detail["Labels"]) == names[::-1][:MAX_LABELS] and detail["LabelsOmitted"] == 1000 - MAX_LABELS
