@@ -21,7 +21,7 @@ from customlabels.cli.common import (
     output_folder,
     print_not_saved,
 )
-from customlabels.cli.local_events import print_how_to_watch_events, print_result_events
+from customlabels.cli.local_events import add_result_events_option, print_how_to_watch_events, print_result_events
 from customlabels.cli.local_tables import (
     count,
     print_failed,
@@ -90,6 +90,7 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
     _imperfection_options(parser)
     _capacity_options(parser)
     _timing_options(parser)
+    add_result_events_option(parser)
 
 
 def _answer_options(parser: argparse.ArgumentParser) -> None:
@@ -215,6 +216,7 @@ def _pipeline(args: argparse.Namespace, log_path: Path):
             min_confidence=args.min_confidence,
             min_inference_units=model.inference_units,
             max_inference_units=model.max_inference_units,
+            result_events=args.result_events,
         )
         backend = manifest_model(args.model, args.noise, args.seed)
     except OptionError as error:

@@ -3,9 +3,19 @@ watch them or add a rule of one's own on the twin's bus."""
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from customlabels.cli.common import console
+
+
+def add_result_events_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--result-events",
+        metavar="BUS|off",
+        help="the bus each result's event goes to: default, a bus name (the twin creates it), or off "
+        "(default: cdk.json's result_events)",
+    )
 
 
 def result_event_lines(watch) -> list[tuple[str, str]]:
