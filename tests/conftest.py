@@ -32,28 +32,17 @@ import boto3
 from botocore.config import Config
 from botocore.stub import Stubber
 from moto import mock_aws
-from PIL import Image
 
 from customlabels.local.emulator.clock import ManualClock
 from customlabels.local.emulator.rekognition import CustomLabelsService, serve
 from customlabels.operations import transfer
 from customlabels_runtime.inference.logic import REKOGNITION_RETRIES
-from helpers import (
-    ARN,
-    BUCKET,
-    ERROR,
-    GALLERY_RESULTS,
-    MODEL_ARN,
-    REGION,
-    SEEN,
-    Clock,
-    Pipeline,
-    Sees,
-    image_bytes,
-    notify_queue,
-    synth_template,
-    write_picture,
-)
+from support.aws import MODEL_ARN, REGION, notify_queue
+from support.cloudformation import synth_template
+from support.emulator import SEEN, Sees
+from support.images import image_bytes, write_image
+from support.inference import BUCKET, Pipeline
+from support.results import ERROR, GALLERY_RESULTS, result_document
 
 TIERS = ("unit", "integration", "e2e")
 
@@ -110,10 +99,11 @@ def browser():
         chromium.close()
 
 
-# --- the emulator tests' --------------------------------------------------------------------------------------------
+# --- the emulator tests' and the model commands' ----------------------------------------------------------------
 @pytest.fixture
 def clock():
-    return Clock()
+    """The product's manual clock (customlabels/local/emulator/clock.py): time moves only when the test says."""
+    return ManualClock()
 
 
 @pytest.fixture
@@ -127,8 +117,19 @@ def service(clock, objects):
         return objects[(bucket, key)]
 
     service = CustomLabelsService(read_s3_object=read, start_delay=30, stop_delay=10, clock=clock, sleep=lambda _: None)
-    service.add_model(ARN, backend=Sees(SEEN), assumed_thresholds={"bee": 80.0, "flower": 70.0, "wasp": 40.0})
+    service.add_model(MODEL_ARN, backend=Sees(SEEN), assumed_thresholds={"bee": 80.0, "flower": 70.0, "wasp": 40.0})
     return service
+
+
+@pytest.fixture
+def emulator(clock):
+    """The emulator behind HTTP on the manual clock: a model STARTING or STOPPING stays so until the test advances
+    time, and a wait's sleep moves the clock."""
+    service = CustomLabelsService(start_delay=30, stop_delay=10, clock=clock, sleep=clock.sleep)
+    service.add_model(MODEL_ARN)
+    server = serve(service)
+    yield service, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
 
 
 # --- the gallery tests' ---------------------------------------------------------------------------------------------
@@ -136,24 +137,16 @@ def service(clock, objects):
 def gallery_run(tmp_path):
     """Images (one unreadable, one without a result) and result JSONs as `local run` writes them."""
     images, results = tmp_path / "images", tmp_path / "results"
-    (images / "meadow").mkdir(parents=True)
     for name, size in (
         ("meadow/bee #1.jpg", (640, 480)),
         ("flowers.png", (300, 400)),
         ("empty.jpg", (200, 200)),
         ("waiting.jpg", (320, 240)),
     ):
-        Image.new("RGB", size, (90, 160, 90)).save(images / name)
+        write_image(images / name, size)
     (images / "broken.jpg").write_text("not a picture")
-    documents = {
-        name: {"Image": {"Bucket": "b", "Key": f"test_images/{name}"}, "CustomLabels": labels}
-        for name, labels in GALLERY_RESULTS.items()
-    }
-    documents["broken.jpg"] = {
-        "Image": {"Bucket": "b", "Key": "test_images/broken.jpg"},
-        "CustomLabels": [],
-        "Error": ERROR,
-    }
+    documents = {name: result_document(f"test_images/{name}", labels) for name, labels in GALLERY_RESULTS.items()}
+    documents["broken.jpg"] = result_document("test_images/broken.jpg", error=ERROR)
     for name, document in documents.items():
         path = results / "test_images" / f"{name}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -178,35 +171,19 @@ def pipeline():
             stub.assert_no_pending_responses()
 
 
-# --- the model cli tests' -------------------------------------------------------------------------------------------
-@pytest.fixture
-def manual_clock():
-    return ManualClock()
-
-
-@pytest.fixture
-def emulator(manual_clock):
-    """The emulator on a manual clock: a model STARTING or STOPPING stays so until the test advances time."""
-    service = CustomLabelsService(start_delay=30, stop_delay=10, clock=manual_clock, sleep=manual_clock.sleep)
-    service.add_model(MODEL_ARN)
-    server = serve(service)
-    yield service, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
 # --- the transfer tests' --------------------------------------------------------------------------------------------
 @pytest.fixture
 def folder(tmp_path):
     """Two good images, one PNG named .jpg (fine: Rekognition reads the content), and seven that would fail."""
     images = tmp_path / "images"
-    write_picture(images / "bee.jpg")
-    write_picture(images / "meadow" / "flower 1.png")
-    write_picture(images / "disguised.jpg", fmt="PNG")
+    write_image(images / "bee.jpg")
+    write_image(images / "meadow" / "flower 1.png")
+    write_image(images / "disguised.jpg", fmt="PNG")
     (images / "notes.jpg").write_text("not an image")
-    write_picture(images / "anim.gif", fmt="GIF")
-    write_picture(images / "tiny.png", size=(32, 32))
-    write_picture(images / "huge.png", size=(4100, 64))
-    write_picture(images / "photo.dat", fmt="JPEG")
-    write_picture(images / "mixed.Jpg", fmt="JPEG")
+    write_image(images / "anim.gif", fmt="GIF")
+    write_image(images / "tiny.png", size=(32, 32))
+    write_image(images / "huge.png", size=(4100, 64))
+    write_image(images / "photo.dat", fmt="JPEG")
+    write_image(images / "mixed.Jpg", fmt="JPEG")
     (images / "big.jpg").write_bytes(b"\xff\xd8" + bytes(transfer.MAX_S3_IMAGE_BYTES))
     return images

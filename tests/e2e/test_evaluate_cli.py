@@ -8,7 +8,9 @@ import sys
 import pytest
 
 from customlabels.datasets.manifest import Box, object_detection_line
-from helpers import ENTRIES, RESULTS, ROOT, thresholds_cli
+from support.cli import thresholds_cli
+from support.evaluation import ENTRIES, RESULTS
+from support.project import ROOT
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from helpers import ROOT
+from support.project import ROOT
 
 pytestmark = pytest.mark.e2e
 

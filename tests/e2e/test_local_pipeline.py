@@ -17,7 +17,9 @@ from customlabels.local.emulator.backends import ManifestBackend
 from customlabels.local.emulator.rekognition import PlannedFault
 from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
 from customlabels.operations import dlq
-from helpers import ROOT, picture, synth_template
+from support.cloudformation import synth_template
+from support.images import image_bytes
+from support.project import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -65,7 +67,7 @@ def queue_drained(pipeline) -> bool:
 
 def upload_all(pipeline, keys):
     for key in keys:
-        pipeline.upload(key, picture("PNG" if key.lower().endswith(".png") else "JPEG"))
+        pipeline.upload(key, image_bytes("PNG" if key.lower().endswith(".png") else "JPEG"))
 
 
 def test_uploads_become_result_jsons_for_every_kind_of_key(backend):
@@ -73,7 +75,7 @@ def test_uploads_become_result_jsons_for_every_kind_of_key(backend):
     with LocalPipeline(config, backend, visibility_timeout=30) as pipeline:
         upload_all(pipeline, KEYS)
         pipeline.upload("test_images/corrupt.jpg", b"\xff\xd8\xff\xe0 this is not a JPEG")
-        pipeline.upload("test_images/tiny.png", picture("PNG", (32, 32)))
+        pipeline.upload("test_images/tiny.png", image_bytes("PNG", (32, 32)))
         pipeline.upload("test_images/notes.txt", b"not an image")
         keys = [*KEYS, "test_images/corrupt.jpg", "test_images/tiny.png", "test_images/notes.txt"]
         outcomes = pipeline.wait(keys, timeout=300)
@@ -300,7 +302,7 @@ def test_cli_run_without_images_never_starts_the_model(tmp_path):
     images = tmp_path / "images"
     images.mkdir()
     (images / "notes.txt").write_text("not an image")
-    (images / "bee.Jpg").write_bytes(picture())  # a JPEG, but a suffix the bucket notifications never match
+    (images / "bee.Jpg").write_bytes(image_bytes())  # a JPEG, but a suffix the bucket notifications never match
     run = run_cli("local", "run", "--images", str(images), "--out", str(tmp_path / "out"))
     printed = " ".join(run.stdout.split())
     assert run.returncode == 0, run.stdout + run.stderr
@@ -313,7 +315,7 @@ def test_cli_run_without_images_never_starts_the_model(tmp_path):
 def test_cli_exits_1_and_names_the_images_in_the_dlq(tmp_path):
     images = tmp_path / "images"
     images.mkdir()
-    (images / "bee.jpg").write_bytes(picture())
+    (images / "bee.jpg").write_bytes(image_bytes())
     run = run_cli(
         "local",
         "run",
@@ -359,7 +361,7 @@ def test_local_serve_keeps_the_stack_up_for_boto3_and_stops_on_sigterm(tmp_path)
         s3 = boto3.client(
             "s3", endpoint_url=environment["AWS_ENDPOINT_URL_S3"], region_name="us-east-1", **FAKE_CREDENTIALS
         )
-        s3.put_object(Bucket=bucket, Key="test_images/bee.jpg", Body=picture())
+        s3.put_object(Bucket=bucket, Key="test_images/bee.jpg", Body=image_bytes())
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             try:
@@ -426,7 +428,7 @@ def test_the_manager_is_invoked_once_per_uploaded_image_never_for_results_or_oth
     ) as pipeline:
         upload_all(pipeline, keys)
         pipeline.upload("test_images/notes.txt", b"not an image")
-        pipeline.upload("elsewhere/bee.jpg", picture())
+        pipeline.upload("elsewhere/bee.jpg", image_bytes())
         assert pipeline.wait(keys, timeout=300) == dict.fromkeys(keys, "labels")
         invocations = pipeline.resources.manager_invocations_url
         eventually(

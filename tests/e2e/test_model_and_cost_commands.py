@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from helpers import MODEL_ARN, ROOT
+from support.aws import MODEL_ARN
+from support.project import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -22,7 +23,7 @@ def run_cli(*args, env=None):
     )
 
 
-def test_model_start_wait_status_stop_wait(emulator, manual_clock):
+def test_model_start_wait_status_stop_wait(emulator, clock):
     service, endpoint = emulator
     env = {"AWS_ENDPOINT_URL_REKOGNITION": endpoint}
     service.start_delay = 0  # RUNNING at the first read: the command's own wait is tested in-process below
@@ -35,7 +36,7 @@ def test_model_start_wait_status_stop_wait(emulator, manual_clock):
     status = run_cli("model", "status", "--model-arn", MODEL_ARN, env=env)
     assert "RUNNING: The model is running" in status.stdout and "2 (max 2)" in status.stdout
     service.stop_project_version({"ProjectVersionArn": MODEL_ARN})
-    manual_clock.advance(service.stop_delay)
+    clock.advance(service.stop_delay)
     settled = run_cli("model", "status", "--model-arn", MODEL_ARN, "--wait", "--poll", "0.1", env=env)
     assert "Model STOPPED" in settled.stdout
     service.start_delay = 30
@@ -43,7 +44,7 @@ def test_model_start_wait_status_stop_wait(emulator, manual_clock):
     refused = run_cli("model", "stop", "--model-arn", MODEL_ARN, env=env)  # STARTING until the clock moves
     assert refused.returncode == 1 and "cannot be stopped while STARTING" in refused.stderr
     assert "Traceback" not in refused.stderr
-    manual_clock.advance(service.start_delay)
+    clock.advance(service.start_delay)
     assert (
         "Model RUNNING"
         in run_cli("model", "status", "--model-arn", MODEL_ARN, "--wait", "--poll", "0.1", env=env).stdout

@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from customlabels.outputs import local_path
-from helpers import ROOT, write_picture
+from support.images import write_image
+from support.project import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -29,7 +30,7 @@ LONG = "d" * 200 + "/" + "d" * 200 + "/" + "d" * 200 + "/" + "d" * 200 + "/" + "
 def test_local_run_processes_odd_names_like_any_and_says_which_can_never_have_a_result(tmp_path):
     images, out = tmp_path / "images", tmp_path / "out"
     for name in [*ODD, LONG]:
-        write_picture(images / name, fmt="PNG" if name.endswith(".png") else "JPEG")
+        write_image(images / name, fmt="PNG" if name.endswith(".png") else "JPEG")
     assert len(f"test_images/{LONG}".encode()) == 1020
     run = subprocess.run(
         [sys.executable, "-m", "customlabels", "local", "run", "--images", str(images), "--out", str(out)],

@@ -21,7 +21,10 @@ from moto.iam.access_control import IAMRequestBase
 from moto.ssm.responses import SimpleSystemManagerResponse
 
 from customlabels.cli import main
-from helpers import ACCOUNT, MODEL_ARN, REGION, concrete_values, refused, resolve, synth_template, write_picture
+from support.aws import ACCOUNT, MODEL_ARN, REGION
+from support.cli import refused
+from support.cloudformation import STACK_ID, STACK_NAME, concrete_values, pseudo_parameters, resolve, synth_template
+from support.images import write_image
 
 # principalmapper 1.1.5 still imports these ABCs from `collections` (removed in Python 3.10).
 collections.Mapping, collections.MutableMapping = collections.abc.Mapping, collections.abc.MutableMapping
@@ -30,7 +33,6 @@ from principalmapper.querying.query_interface import local_check_authorization_f
 
 pytestmark = pytest.mark.integration
 
-STACK = "CustomLabelsPipeline"
 NAMES = {
     "bucket": "images-bucket",
     "queue": "work-queue",
@@ -77,9 +79,10 @@ def documents(template: dict, stack_id: str) -> dict[str, dict]:
     """The policy documents of the template, concrete: the three client policies, the bucket policy and the
     inference role's own policy."""
     ids = logical_ids(template)
+    pseudo = pseudo_parameters(stack_id)
     values = concrete_values(template, {ids[name]: physical for name, physical in NAMES.items()})
     docs = {
-        name: resolve(template["Resources"][ids[name]]["Properties"]["PolicyDocument"], values, stack_id)
+        name: resolve(template["Resources"][ids[name]]["Properties"]["PolicyDocument"], values, pseudo)
         for name in (*POLICIES, "bucket_policy")
     }
     role = {"Ref": ids["inference"]}
@@ -88,7 +91,7 @@ def documents(template: dict, stack_id: str) -> dict[str, dict]:
         for resource in template["Resources"].values()
         if resource["Type"] == "AWS::IAM::Policy" and role in resource["Properties"]["Roles"]
     ]
-    docs["inference"] = resolve(inference, values, stack_id)
+    docs["inference"] = resolve(inference, values, pseudo)
     docs["inference_role_arn"] = values[ids["inference"], "Arn"]
     docs["key_arn"] = next(
         value
@@ -226,7 +229,6 @@ def test_the_evaluator_follows_awss_documented_evaluation_rules():
 
 
 # --- the access table --------------------------------------------------------------------------------------------
-STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK}/0f6c9a70-0000-4000-8000-000000000000"
 OBJECT = f"arn:aws:s3:::{NAMES['bucket']}/"
 BUCKET_ARN = f"arn:aws:s3:::{NAMES['bucket']}"
 PARAMETER = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/"
@@ -383,10 +385,10 @@ def deployed(template, monkeypatch, tmp_path):
             )
         ids = logical_ids(template)
         values = concrete_values(template, {ids[name]: physical for name, physical in NAMES.items()})
-        outputs = {key: resolve(output["Value"], values, STACK_ID) for key, output in template["Outputs"].items()}
+        outputs = {key: resolve(output["Value"], values) for key, output in template["Outputs"].items()}
         cloudformation = boto3.client("cloudformation")
         stack_id = cloudformation.create_stack(
-            StackName=STACK,
+            StackName=STACK_NAME,
             TemplateBody=json.dumps(
                 {
                     "Resources": {"Placeholder": {"Type": "AWS::SQS::Queue"}},
@@ -403,7 +405,7 @@ def deployed(template, monkeypatch, tmp_path):
             iam.attach_user_policy(UserName=name, PolicyArn=arn)
             keys[name] = iam.create_access_key(UserName=name)["AccessKey"]
         images = tmp_path / "images"
-        write_picture(images / "bee.jpg")
+        write_image(images / "bee.jpg")
         (tmp_path / "thresholds.json").write_text(json.dumps({"min_confidence": 80, "labels": {"bee": 72.5}}))
 
         def act_as(name: str) -> None:
@@ -422,12 +424,12 @@ def enforced(function):
 def test_the_uploader_uploads_and_can_neither_forge_a_result_nor_read_or_tune(deployed, capsys):
     act_as, folder, admin = deployed
     act_as("uploader")
-    assert enforced(lambda: main(["upload", str(folder / "images"), "--stack", STACK])) == 0
+    assert enforced(lambda: main(["upload", str(folder / "images"), "--stack", STACK_NAME])) == 0
     forged = enforced(lambda: _refused_put(NAMES["bucket"], "test_images/bee.jpg.json"))
-    said_results = enforced(lambda: refused(capsys, ["results", "--stack", STACK]))
-    said_resume = enforced(lambda: refused(capsys, ["model", "resume", "--stack", STACK]))
+    said_results = enforced(lambda: refused(capsys, ["results", "--stack", STACK_NAME]))
+    said_resume = enforced(lambda: refused(capsys, ["model", "resume", "--stack", STACK_NAME]))
     said_thresholds = enforced(
-        lambda: refused(capsys, ["thresholds", "set", str(folder / "thresholds.json"), "--stack", STACK])
+        lambda: refused(capsys, ["thresholds", "set", str(folder / "thresholds.json"), "--stack", STACK_NAME])
     )
     assert admin["s3"].head_object(Bucket=NAMES["bucket"], Key="test_images/bee.jpg")["ContentLength"] > 0
     assert forged == "AccessDenied"
@@ -449,9 +451,9 @@ def _refused_put(bucket: str, key: str) -> str:
 def test_the_result_reader_reads_results_and_cannot_upload(deployed, capsys):
     act_as, folder, _ = deployed
     act_as("reader")
-    assert enforced(lambda: main(["results", "--stack", STACK, "--format", "json"])) == 0
+    assert enforced(lambda: main(["results", "--stack", STACK_NAME, "--format", "json"])) == 0
     statuses = {item["image"]: item["status"] for item in json.loads(capsys.readouterr().out)}
-    said = enforced(lambda: refused(capsys, ["upload", str(folder / "images"), "--stack", STACK]))
+    said = enforced(lambda: refused(capsys, ["upload", str(folder / "images"), "--stack", STACK_NAME]))
     assert statuses == {"test_images/done.jpg": "labels"}
     assert "lack s3:PutObject" in said and "UploaderPolicyArn" in said
 
@@ -459,11 +461,11 @@ def test_the_result_reader_reads_results_and_cannot_upload(deployed, capsys):
 def test_the_operator_sets_thresholds_and_redrives_and_cannot_read_results(deployed, capsys):
     act_as, folder, admin = deployed
     act_as("operator")
-    assert enforced(lambda: main(["thresholds", "set", str(folder / "thresholds.json"), "--stack", STACK])) == 0
-    assert enforced(lambda: main(["dlq", "redrive", "--stack", STACK])) == 0
-    assert enforced(lambda: main(["model", "resume", "--stack", STACK])) == 0
+    assert enforced(lambda: main(["thresholds", "set", str(folder / "thresholds.json"), "--stack", STACK_NAME])) == 0
+    assert enforced(lambda: main(["dlq", "redrive", "--stack", STACK_NAME])) == 0
+    assert enforced(lambda: main(["model", "resume", "--stack", STACK_NAME])) == 0
     assert "resumed_at" in json.loads(admin["ssm"].get_parameter(Name=NAMES["state"])["Parameter"]["Value"])
-    said = enforced(lambda: refused(capsys, ["results", "--stack", STACK]))
+    said = enforced(lambda: refused(capsys, ["results", "--stack", STACK_NAME]))
     assert json.loads(admin["ssm"].get_parameter(Name=NAMES["thresholds"])["Parameter"]["Value"]) == {
         "min_confidence": 80,
         "labels": {"bee": 72.5},

@@ -12,7 +12,8 @@ from botocore.stub import Stubber
 from customlabels.local.emulator.clock import ManualClock
 from customlabels_runtime.inference.logic import IMAGE_DELETED, SERVER_ERROR_RETRIES, handle_event, image_events
 from customlabels_runtime.inference.throughput import ThroughputControl
-from helpers import BUCKET, LABELS, MODEL_ARN, REGION, deps_for
+from support.aws import MODEL_ARN, REGION
+from support.inference import BUCKET, LABELS, deps_for
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ from moto import mock_aws
 from customlabels.cli import main
 from customlabels.evaluation.evaluate import folder_result_documents, load_results
 from customlabels.visualize import pictures
-from helpers import write_picture
+from support.images import write_image
 
 pytestmark = pytest.mark.integration
 
@@ -83,7 +83,7 @@ def test_what_results_out_wrote_is_read_back_whole_by_visualize_evaluate_and_rev
     assert main(["results", "--bucket", BUCKET, "--out", str(out)]) == 0
     local = ["..\\..\\windows.jpg", "zz-ordinary.jpg", "new\nline.jpg"]
     for name in local:
-        write_picture(images / name)
+        write_image(images / name)
     assert sorted(document["Image"]["Key"] for _, document in folder_result_documents(out)) == sorted(HOSTILE)
     assert len(load_results(str(out))) == len(HOSTILE)
     items = pictures.collect(out, images)

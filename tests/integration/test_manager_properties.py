@@ -25,7 +25,8 @@ from customlabels_runtime.model_manager.logic import (
     manage,
     parse_time,
 )
-from helpers import MODEL_ARN, eventbridge_object_created, s3_event
+from support.aws import MODEL_ARN
+from support.events import eventbridge_object_created, s3_event
 
 pytestmark = pytest.mark.integration
 

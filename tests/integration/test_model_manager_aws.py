@@ -13,7 +13,10 @@ from moto import mock_aws
 from customlabels.local.emulator.rekognition import CustomLabelsService, serve
 from customlabels.local.esm import EventSourceMapping, serve_mapping_api
 from customlabels_runtime.model_manager.logic import Clients, Settings, manage, project_arn
-from helpers import MODEL_ARN, NOW, TEST_EVENT, s3_event, synth_template
+from support.aws import MODEL_ARN
+from support.cloudformation import synth_template
+from support.events import TEST_EVENT, s3_event
+from support.manager import NOW
 
 pytestmark = pytest.mark.integration
 

@@ -25,7 +25,9 @@ from customlabels_runtime.inference import handler as inference_handler
 from customlabels_runtime.inference.logic import UnreadableMessage, handle_event, process_message
 from customlabels_runtime.inference.throughput import ThroughputControl
 from customlabels_runtime.model_manager.logic import message_kind
-from helpers import BUCKET, LABELS, MODEL_ARN, REGION, deps_for, eventbridge_object_created, s3_event, sns_notification
+from support.aws import MODEL_ARN, REGION
+from support.events import eventbridge_object_created, s3_event, sns_notification
+from support.inference import BUCKET, LABELS, deps_for
 
 pytestmark = pytest.mark.integration
 

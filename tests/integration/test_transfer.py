@@ -11,7 +11,8 @@ from moto import mock_aws
 
 from customlabels.cli import main
 from customlabels.operations import transfer
-from helpers import notify_queue, refused
+from support.aws import notify_queue
+from support.cli import refused
 
 pytestmark = pytest.mark.integration
 

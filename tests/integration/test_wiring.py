@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pytest
 
 from customlabels.config import MODEL_LIFECYCLES, RESULT_SUFFIX
-from helpers import synth_template
+from support.cloudformation import synth_template
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,8 @@ from customlabels.config import IMAGE_SUFFIXES, ConfigError, PipelineConfig
 from customlabels_runtime import contract
 from customlabels_runtime.inference import logic
 from customlabels_runtime.inference.logic import Settings
-from helpers import MODEL_ARN, cdk_json_context
+from support.aws import MODEL_ARN
+from support.project import cdk_json_context
 
 pytestmark = pytest.mark.unit
 

@@ -17,7 +17,7 @@ from customlabels.evaluation.evaluate import (
     iou,
     results_from_snapshot_line,
 )
-from helpers import ENTRIES, RESULTS, detection, entry
+from support.evaluation import ENTRIES, RESULTS, detection, entry
 
 pytestmark = pytest.mark.unit
 

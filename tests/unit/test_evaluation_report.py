@@ -15,7 +15,8 @@ from customlabels.datasets.manifest import Box
 from customlabels.evaluation.compare import comparison_document, differences
 from customlabels.evaluation.evaluate import ImageResult, Prediction, evaluate
 from customlabels.evaluation.report import ReportContext, write_report
-from helpers import ENTRIES, MODEL_B_RESULTS, RESULTS, entry, refused, write_evaluation_inputs
+from support.cli import refused
+from support.evaluation import ENTRIES, MODEL_B_RESULTS, RESULTS, entry, write_evaluation_inputs
 
 pytestmark = pytest.mark.unit
 

@@ -17,7 +17,9 @@ from customlabels_runtime.model_manager.logic import (
     parse_time,
     should_inspect,
 )
-from helpers import MODEL_ARN, NOW, SETTINGS, TEST_EVENT, eventbridge_object_created, mode, s3_event, sns_notification
+from support.aws import MODEL_ARN
+from support.events import TEST_EVENT, eventbridge_object_created, s3_event, sns_notification
+from support.manager import NOW, SETTINGS, mode
 
 pytestmark = pytest.mark.unit
 

@@ -13,7 +13,7 @@ from customlabels.cli import main
 from customlabels.datasets.manifest import Box
 from customlabels.evaluation.evaluate import ImageResult, evaluate
 from customlabels.evaluation.report import ReportContext, write_report
-from helpers import detection, entry
+from support.evaluation import detection, entry
 
 pytestmark = pytest.mark.unit
 

@@ -12,7 +12,8 @@ from customlabels.datasets import manifest_tools
 from customlabels.datasets.manifest import ManifestError, read_manifest
 from customlabels.datasets.manifest_merge import merge
 from customlabels.review import export
-from helpers import box, refused
+from support.cli import refused
+from support.results import box
 
 pytestmark = pytest.mark.unit
 

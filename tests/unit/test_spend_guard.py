@@ -20,7 +20,7 @@ from customlabels_runtime.model_manager.logic import (
     running_seconds_today,
     should_inspect,
 )
-from helpers import SETTINGS
+from support.manager import SETTINGS
 
 pytestmark = pytest.mark.unit
 

@@ -8,7 +8,9 @@ import pytest
 
 from customlabels.cli import main
 from customlabels.evaluation.evaluate import ResultsError, load_results
-from helpers import box, huge_png, refused, write_picture
+from support.cli import refused
+from support.images import huge_png, write_image
+from support.results import box
 
 pytestmark = pytest.mark.unit
 
@@ -78,7 +80,7 @@ def test_evaluate_skips_the_bad_files_with_a_line_each(results, tmp_path, capsys
 
 def test_review_export_skips_the_bad_files_with_a_line_each(results, tmp_path, capsys):
     images = tmp_path / "images"
-    write_picture(images / "good.jpg", (200, 100))
+    write_image(images / "good.jpg", (200, 100))
     out = tmp_path / "review.manifest"
     args = ["review", "export", "--results", str(results), "--images", str(images), "--out", str(out)]
     assert main(args) == 0
