@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from support.cli import customlabels
 from support.images import image_bytes
 from support.project import ROOT
 
@@ -95,13 +96,7 @@ def test_a_miscased_jpeg_is_not_picked_up_and_hostile_names_print_escaped(tmp_pa
     assert "rename it to one.jpg" in printed
 
     visualize = ["visualize", "--results", str(out), "--images", str(images), "--out", str(tmp_path / "gallery")]
-    gallery = subprocess.run(
-        [sys.executable, "-m", "customlabels", *visualize],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    gallery = customlabels(*visualize)
     assert gallery.returncode == 0, gallery.stderr
     assert "1 never processed (a name the pipeline does not pick up)" in " ".join(gallery.stdout.split())
     page = (tmp_path / "gallery" / "index.html").read_text(encoding="utf-8")

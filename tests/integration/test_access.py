@@ -24,6 +24,7 @@ from customlabels.cli import main
 from support.aws import ACCOUNT, MODEL_ARN, REGION
 from support.cli import refused
 from support.cloudformation import STACK_ID, STACK_NAME, concrete_values, pseudo_parameters, resolve, synth_template
+from support.events import s3_event
 from support.images import write_image
 
 # principalmapper 1.1.5 still imports these ABCs from `collections` (removed in Python 3.10).
@@ -365,17 +366,7 @@ def deployed(template, monkeypatch, tmp_path):
         dlq = sqs.create_queue(QueueName=NAMES["dlq"])["QueueUrl"]
         sqs.send_message(
             QueueUrl=dlq,
-            MessageBody=json.dumps(
-                {
-                    "Records": [
-                        {
-                            "eventSource": "aws:s3",
-                            "eventName": "ObjectCreated:Put",
-                            "s3": {"bucket": {"name": NAMES["bucket"]}, "object": {"key": "test_images/x.jpg"}},
-                        }
-                    ]
-                }
-            ),
+            MessageBody=s3_event("test_images/x.jpg", bucket=NAMES["bucket"]),
         )
         for name in ("thresholds", "state"):
             ssm.put_parameter(

@@ -15,22 +15,14 @@ from botocore.stub import Stubber
 from customlabels.local.emulator.clock import ManualClock
 from customlabels.local.emulator.rekognition import CustomLabelsService, PlannedFault, serve
 from customlabels.local.emulator.validation import service_model
-from support.aws import MODEL_ARN
-from support.emulator import SEEN, Sees
+from support.aws import MODEL_ARN, PROJECT_ARN
+from support.emulator import OPERATIONS, SEEN, Sees
 from support.images import image_bytes
 
 pytestmark = pytest.mark.integration
 
-PROJECT_ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bees/1615479933000"
 LATER_ARN = MODEL_ARN.replace("bees.2021-03-11T15.05.33/1615479933000", "bees.2021-04-01T10.00.00/1617271200000")
 IMAGE = {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}}
-OPERATIONS = [
-    "DetectCustomLabels",
-    "DescribeProjects",
-    "DescribeProjectVersions",
-    "StartProjectVersion",
-    "StopProjectVersion",
-]
 SERVER_ERRORS = {"InternalServerError": 500, "ThrottlingException": 500}
 """The API reference's "Errors" sections: these two are HTTP 500, every other Rekognition error 400."""
 

@@ -16,20 +16,11 @@ from PIL import Image
 
 from customlabels.local.emulator.clock import ManualClock
 from customlabels.local.emulator.rekognition import CustomLabelsService, serve
-from support.aws import MODEL_ARN
-from support.emulator import SEEN, Sees
+from support.aws import MODEL_ARN, PROJECT_ARN
+from support.emulator import OPERATIONS, SEEN, Sees
 from support.images import huge_png, image_bytes
 
 pytestmark = pytest.mark.integration
-
-PROJECT_ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bees/1615479933000"
-OPERATIONS = [
-    "DetectCustomLabels",
-    "DescribeProjects",
-    "DescribeProjectVersions",
-    "StartProjectVersion",
-    "StopProjectVersion",
-]
 
 
 @pytest.fixture(scope="module")

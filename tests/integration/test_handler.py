@@ -13,7 +13,7 @@ from customlabels.local.emulator.clock import ManualClock
 from customlabels_runtime.inference.logic import IMAGE_DELETED, SERVER_ERROR_RETRIES, handle_event, image_events
 from customlabels_runtime.inference.throughput import ThroughputControl
 from support.aws import MODEL_ARN, REGION
-from support.inference import BUCKET, LABELS, deps_for
+from support.inference import BUCKET, LABELS, deps_for, failed_ids
 
 pytestmark = pytest.mark.integration
 
@@ -32,10 +32,6 @@ PERMANENT = [
     "InvalidS3ObjectException",
     "InvalidParameterException",
 ]
-
-
-def failed_ids(response):
-    return {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
 
 
 KEYS = [

@@ -13,6 +13,7 @@ from customlabels.cli import main
 from customlabels.evaluation.evaluate import folder_result_documents, load_results
 from customlabels.visualize import pictures
 from support.images import write_image
+from support.results import result_document
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +37,7 @@ HOSTILE = [key for keys in CASES.values() for key in keys]
 
 
 def result(key):
-    return {"Image": {"Bucket": BUCKET, "Key": key}, "CustomLabels": [{"Name": "bee", "Confidence": 90.0}]}
+    return result_document(key, [{"Name": "bee", "Confidence": 90.0}], bucket=BUCKET)
 
 
 def put_with_results(s3, keys):

@@ -27,17 +27,13 @@ from customlabels_runtime.inference.throughput import ThroughputControl
 from customlabels_runtime.model_manager.logic import message_kind
 from support.aws import MODEL_ARN, REGION
 from support.events import eventbridge_object_created, s3_event, sns_notification
-from support.inference import BUCKET, LABELS, deps_for
+from support.inference import BUCKET, LABELS, deps_for, failed_ids
 
 pytestmark = pytest.mark.integration
 
 
 KEY = "test_images/red flower+1 (2).jpg"
 """A key that URL encoding changes: a space, a plus and parentheses."""
-
-
-def failed_ids(response):
-    return {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
 
 
 def queue(sqs, name, **attributes):

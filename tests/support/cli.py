@@ -18,7 +18,7 @@ def refused(capsys, argv: list[str]) -> str:
     return " ".join(err.split())  # the console folds long lines at its width
 
 
-def customlabels(*args, env: dict[str, str] | None = None, timeout: float = 300, cwd=ROOT):
+def customlabels(*args, env: dict[str, str] | None = None, timeout: float = 600, cwd=ROOT):
     """`customlabels ARGS` in a process of its own, its output captured as text: this process's environment plus
     `env`, on a console 200 columns wide unless `env` sets COLUMNS. `timeout` only bounds a hang."""
     return subprocess.run(

@@ -4,9 +4,9 @@ notification, S3's test event, SNS's envelope and EventBridge's S3 event."""
 import json
 
 
-def s3_event(*keys, event_name="ObjectCreated:Put", bucket="b", size=1):
-    """An S3 event notification as S3 sends it to a queue: one record per key, the key URL-encoded by the caller
-    (S3 docs, "Event message structure")."""
+def s3_event(*keys, event_name="ObjectCreated:Put", bucket="b", **object_fields):
+    """An S3 event notification as S3 sends it to a queue: one record per key, the key URL-encoded by the caller,
+    `object_fields` (versionId, eTag) added to each object (S3 docs, "Event message structure")."""
     return json.dumps(
         {
             "Records": [
@@ -14,7 +14,7 @@ def s3_event(*keys, event_name="ObjectCreated:Put", bucket="b", size=1):
                     "eventVersion": "2.1",
                     "eventSource": "aws:s3",
                     "eventName": event_name,
-                    "s3": {"bucket": {"name": bucket}, "object": {"key": key, "size": size}},
+                    "s3": {"bucket": {"name": bucket}, "object": {"key": key, "size": 1, **object_fields}},
                 }
                 for key in keys
             ]

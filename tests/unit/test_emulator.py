@@ -6,14 +6,11 @@ import re
 import pytest
 
 from customlabels.local.emulator.rekognition import PlannedFault, ServiceError, parse_fault_plan, parse_faults
-from support.aws import MODEL_ARN
+from support.aws import MODEL_ARN, PROJECT_ARN
 from support.emulator import SEEN, Sees
 from support.images import huge_png, image_bytes
 
 pytestmark = pytest.mark.unit
-
-
-PROJECT_ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bees/1615479933000"
 
 
 def detect(service, key="bee.jpg", **extra):

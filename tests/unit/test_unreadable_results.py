@@ -10,13 +10,9 @@ from customlabels.cli import main
 from customlabels.evaluation.evaluate import ResultsError, load_results
 from support.cli import refused
 from support.images import huge_png, write_image
-from support.results import box
+from support.results import box, result_document
 
 pytestmark = pytest.mark.unit
-
-
-def document(key, labels=()):
-    return {"Image": {"Bucket": "images", "Key": key}, "CustomLabels": list(labels)}
 
 
 BEE = {"Name": "bee", "Confidence": 70.0, "Geometry": box(0.1, 0.1, 0.3, 0.3)}
@@ -27,11 +23,11 @@ def results(tmp_path):
     """One good result and four bad files: not JSON, nested 100,000 deep, no Image.Key, a NaN confidence."""
     folder = tmp_path / "results" / "test_images"
     folder.mkdir(parents=True)
-    (folder / "good.jpg.json").write_text(json.dumps(document("test_images/good.jpg", [BEE])))
+    (folder / "good.jpg.json").write_text(json.dumps(result_document("test_images/good.jpg", [BEE], bucket="images")))
     (folder / "broken.jpg.json").write_text("{")
     (folder / "deep.jpg.json").write_text("[" * 100_000 + "]" * 100_000)
     (folder / "nokey.jpg.json").write_text(json.dumps({"Image": {"Bucket": "images"}, "CustomLabels": []}))
-    nan = document("test_images/nan.jpg", [{**BEE, "Confidence": math.nan}])
+    nan = result_document("test_images/nan.jpg", [{**BEE, "Confidence": math.nan}], bucket="images")
     (folder / "nan.jpg.json").write_text(json.dumps(nan))
     return tmp_path / "results"
 
@@ -94,7 +90,7 @@ def test_review_export_skips_the_bad_files_with_a_line_each(results, tmp_path, c
 def test_review_export_names_a_decompression_bomb_among_the_images(tmp_path, capsys):
     results = tmp_path / "results"
     results.mkdir()
-    (results / "bomb.png.json").write_text(json.dumps(document("test_images/bomb.png", [BEE])))
+    (results / "bomb.png.json").write_text(json.dumps(result_document("test_images/bomb.png", [BEE], bucket="images")))
     images = tmp_path / "images"
     images.mkdir()
     (images / "bomb.png").write_bytes(huge_png())
