@@ -9,7 +9,7 @@ documents the receiving side needs: its resource policy, key policy or the calle
 the request AWS would see (principal, action, resource, aws:SourceArn, aws:SourceAccount, TLS). An integration of
 a kind without a rule fails `test_every_integration_has_a_rule`: the next one added cannot be forgotten.
 
-References are resolved to logical ids (Ref, Fn::GetAtt), never to hard-coded ids.
+References are resolved to logical ids (Ref, Fn::GetAtt: support.cloudformation.resolve), never to hard-coded ids.
 """
 
 import copy
@@ -20,18 +20,10 @@ from dataclasses import dataclass
 import pytest
 
 from customlabels.config import MODEL_LIFECYCLES, RESULT_SUFFIX
-from support.cloudformation import synth_template
+from support.aws import ACCOUNT, REGION
+from support.cloudformation import PSEUDO_PARAMETERS, resolve, symbolic, synth_template
 
 pytestmark = pytest.mark.integration
-
-
-ACCOUNT = "123456789012"
-
-
-REGION = "eu-west-1"
-
-
-PSEUDO = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::URLSuffix": "amazonaws.com"}
 
 
 TLS = {"aws:SecureTransport": "true"}
@@ -53,24 +45,9 @@ def as_list(value):
     return value if isinstance(value, list) else [value]
 
 
-def render(value) -> str:
-    """A string for a template value: `<Id>` for a Ref, `<Id.Attr>` for a GetAtt, pseudo parameters filled in."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Ref" in value:
-        return PSEUDO.get(value["Ref"], f"<{value['Ref']}>")
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        logical_id, attribute = value["Fn::GetAtt"]
-        return f"<{logical_id}.{attribute}>"
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(render(part) for part in parts)
-    raise AssertionError(f"this test cannot resolve {value!r}; teach render() the intrinsic")
-
-
 def target_id(value) -> str | None:
     """The logical id a Ref or Fn::GetAtt points at (None for a literal)."""
-    if isinstance(value, dict) and "Ref" in value and value["Ref"] not in PSEUDO:
+    if isinstance(value, dict) and "Ref" in value and value["Ref"] not in PSEUDO_PARAMETERS:
         return value["Ref"]
     if isinstance(value, dict) and "Fn::GetAtt" in value:
         return value["Fn::GetAtt"][0]
@@ -82,7 +59,7 @@ def of_type(resources, resource_type):
 
 
 def arn(logical_id: str) -> str:
-    return f"<{logical_id}.Arn>"
+    return symbolic(logical_id, "Arn")
 
 
 # --- policy evaluation, as AWS does it for the cases the stack uses ----------------------------------------
@@ -95,7 +72,7 @@ def conditions_hold(conditions: dict, context: dict) -> bool:
     context = {k.lower(): v for k, v in context.items()}
     for operator, pairs in conditions.items():
         for key, expected in pairs.items():
-            expected = [render(e) for e in as_list(expected)]
+            expected = [resolve(e) for e in as_list(expected)]
             actual = context.get(key.lower())
             if actual is None:
                 return False  # the key is absent from the request: the condition does not match
@@ -118,7 +95,7 @@ def principal_matches(spec, principal: tuple[str, str] | None) -> bool:
     if spec == "*" or spec == {"AWS": "*"}:
         return True
     kind, name = principal
-    allowed = [render(p) for p in as_list(spec.get(kind, []))] if isinstance(spec, dict) else []
+    allowed = [resolve(p) for p in as_list(spec.get(kind, []))] if isinstance(spec, dict) else []
     if kind == "AWS":  # the account's root admits the account's roles (what its IAM policies allow)
         return name in allowed or ACCOUNT_ROOT in allowed or ACCOUNT in allowed
     return name in allowed
@@ -128,7 +105,7 @@ def statement_applies(statement, action, resource, principal, context) -> bool:
     assert "NotAction" not in statement and "NotResource" not in statement and "NotPrincipal" not in statement
     if not any(wildcard(a, action, case_sensitive=False) for a in as_list(statement["Action"])):
         return False
-    if not any(wildcard(render(r), resource) for r in as_list(statement["Resource"])):
+    if not any(wildcard(resolve(r), resource) for r in as_list(statement["Resource"])):
         return False
     if "Principal" in statement and not principal_matches(statement["Principal"], principal):
         return False
@@ -223,7 +200,7 @@ class Integration:
 
 def type_of(resources, value) -> str:
     logical_id = target_id(value)
-    return resources[logical_id]["Type"] if logical_id in resources else f"external {render(value)}"
+    return resources[logical_id]["Type"] if logical_id in resources else f"external {resolve(value)}"
 
 
 def notification_configurations(resources):
@@ -342,7 +319,7 @@ def integrations(resources) -> list[Integration]:
                     ("AWS::Logs::LogGroup", type_of(resources, log_group["Properties"]["KmsKeyId"])),
                     log_group_id,
                     target_id(log_group["Properties"]["KmsKeyId"]),
-                    (render(log_group["Properties"]["LogGroupName"]),),
+                    (resolve(log_group["Properties"]["LogGroupName"]),),
                 )
             )
     for resource_id, resource in resources.items():
@@ -409,8 +386,8 @@ def rule_to_function(resources, i: Integration) -> Problems:
             target_id(props["FunctionName"]) == i.target
             and props["Action"] == "lambda:InvokeFunction"
             and props["Principal"] == "events.amazonaws.com"
-            and render(props.get("SourceArn", "")) == arn(i.source)
-            and render(props.get("SourceAccount", ACCOUNT)) == ACCOUNT
+            and resolve(props.get("SourceArn", "")) == arn(i.source)
+            and resolve(props.get("SourceAccount", ACCOUNT)) == ACCOUNT
         ):
             return []
     return [f"no lambda:InvokeFunction permission for events.amazonaws.com from rule {i.source} on {i.target}"]
