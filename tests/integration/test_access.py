@@ -4,12 +4,11 @@
   the real `customlabels` commands; what the policy grants works, the rest fails with one line naming the missing
   permission and the policy to attach;
 - semantics moto does not evaluate (the bucket policy's deny, its conditions, TLS): principalmapper's local policy
-  simulation (NCC Group's pmapper), checked first against AWS's documented evaluation rules, over a table of
-  principal x action x resource -> allow or deny.
+  simulation (NCC Group's pmapper; tests/unit/test_iam_evaluator.py checks it against AWS's documented evaluation
+  rules first), over a table of principal x action x resource -> allow or deny, which the tests' own evaluator
+  (support.iam, the one tests/integration/test_wiring.py uses) must answer alike.
 """
 
-import collections
-import collections.abc
 import json
 
 import boto3
@@ -25,12 +24,8 @@ from support.aws import ACCOUNT, MODEL_ARN, REGION
 from support.cli import refused
 from support.cloudformation import STACK_ID, STACK_NAME, concrete_values, pseudo_parameters, resolve, synth_template
 from support.events import s3_event
+from support.iam import admits, allowed, as_list, principal
 from support.images import write_image
-
-# principalmapper 1.1.5 still imports these ABCs from `collections` (removed in Python 3.10).
-collections.Mapping, collections.MutableMapping = collections.abc.Mapping, collections.abc.MutableMapping
-from principalmapper.common import Node, Policy  # noqa: E402
-from principalmapper.querying.query_interface import local_check_authorization_full  # noqa: E402
 
 pytestmark = pytest.mark.integration
 
@@ -143,92 +138,6 @@ def test_every_lifecycle_variant_has_the_three_policies_and_the_result_guard(tmp
     assert writers == expected
 
 
-# --- the reference evaluator, checked against AWS's documented rules first ------------------------------------------
-LAMBDA_TRUST = {
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
-}
-
-
-def principal(arn: str, *policies: dict) -> Node:
-    attached = [Policy(f"{arn}-policy-{index}", f"policy-{index}", document) for index, document in enumerate(policies)]
-    trust = LAMBDA_TRUST if ":role/" in arn else None
-    return Node(arn, arn.rsplit("/", 1)[-1], attached, [], trust, None, 0, False, False, None, False, {})
-
-
-def allowed(who: Node, action: str, resource: str, bucket_policy: dict | None = None, **context: str) -> bool:
-    return local_check_authorization_full(
-        who, action, resource, context, bucket_policy, ACCOUNT if bucket_policy else None
-    )
-
-
-def test_the_evaluator_follows_awss_documented_evaluation_rules():
-    """reference_policies_evaluation-logic (IAM User Guide): implicit deny by default; an explicit deny in any policy
-    overrides an allow; within one account an allow in either the identity or the resource policy suffices; and the
-    guide's example of the user carlossalazar whose DenyS3Logs statement refuses his writes to a *log* bucket."""
-    carlos = principal(
-        f"arn:aws:iam::{ACCOUNT}:user/carlossalazar",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AllowS3ListRead",
-                    "Effect": "Allow",
-                    "Action": ["s3:GetBucketLocation", "s3:ListAllMyBuckets"],
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "AllowS3Self",
-                    "Effect": "Allow",
-                    "Action": "s3:*",
-                    "Resource": ["arn:aws:s3:::carlossalazar/*", "arn:aws:s3:::carlossalazar"],
-                },
-                {"Sid": "DenyS3Logs", "Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::*log*"},
-            ],
-        },
-    )
-    logs_policy = {
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": carlos.arn},
-                "Action": "s3:PutObject",
-                "Resource": "arn:aws:s3:::carlossalazar-logs/*",
-            }
-        ]
-    }
-    assert allowed(carlos, "s3:PutObject", "arn:aws:s3:::carlossalazar/report.txt")
-    assert not allowed(carlos, "s3:PutObject", "arn:aws:s3:::carlossalazar-logs/a.txt", logs_policy)  # deny wins
-    nobody = principal(f"arn:aws:iam::{ACCOUNT}:user/nobody")
-    assert not allowed(nobody, "s3:GetObject", "arn:aws:s3:::carlossalazar/report.txt")  # implicit deny
-    grant = {
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": nobody.arn},
-                "Action": "s3:GetObject",
-                "Resource": "arn:aws:s3:::shared/*",
-            }
-        ]
-    }
-    assert allowed(nobody, "s3:GetObject", "arn:aws:s3:::shared/a.txt", grant)  # resource policy alone, one account
-    tls = {
-        "Statement": [
-            {
-                "Effect": "Deny",
-                "Principal": {"AWS": "*"},
-                "Action": "s3:*",
-                "Resource": "arn:aws:s3:::shared/*",
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            }
-        ]
-    }
-    admin = principal(
-        f"arn:aws:iam::{ACCOUNT}:user/admin", {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-    )
-    assert allowed(admin, "s3:GetObject", "arn:aws:s3:::shared/a.txt", tls)
-    assert not allowed(admin, "s3:GetObject", "arn:aws:s3:::shared/a.txt", tls, **{"aws:SecureTransport": "false"})
-
-
 # --- the access table --------------------------------------------------------------------------------------------
 OBJECT = f"arn:aws:s3:::{NAMES['bucket']}/"
 BUCKET_ARN = f"arn:aws:s3:::{NAMES['bucket']}"
@@ -294,6 +203,11 @@ TABLE = [  # who, action, resource, request context, allowed?, what it shows
 ]
 
 
+EVERY_ROW = pytest.mark.parametrize(
+    ("who", "action", "resource", "context", "expected", "shows"), TABLE, ids=[f"{row[0]}-{row[5]}" for row in TABLE]
+)
+
+
 @pytest.fixture(scope="module")
 def principals(template):
     docs = documents(template, STACK_ID)
@@ -305,14 +219,26 @@ def principals(template):
     return users, docs
 
 
-@pytest.mark.parametrize(
-    ("who", "action", "resource", "context", "expected", "shows"), TABLE, ids=[f"{row[0]}-{row[5]}" for row in TABLE]
-)
+@EVERY_ROW
 def test_the_access_table(principals, who, action, resource, context, expected, shows):
     users, docs = principals
     resource = docs["key_arn"] if resource == "KEY" else resource
     bucket_policy = docs["bucket_policy"] if resource.startswith("arn:aws:s3:::") else None
     assert allowed(users[who], action, resource, bucket_policy, **context) is expected, shows
+
+
+@EVERY_ROW
+def test_the_tests_own_evaluator_agrees_on_the_access_table(
+    principals, who, action, resource, context, expected, shows
+):
+    """support.iam.admits, which tests/integration/test_wiring.py relies on, gives principalmapper's verdicts on the
+    stack's own policies (one account: the principal's policies and the bucket policy together)."""
+    users, docs = principals
+    resource = docs["key_arn"] if resource == "KEY" else resource
+    statements = [s for policy in users[who].attached_policies for s in as_list(policy.policy_doc["Statement"])]
+    if resource.startswith("arn:aws:s3:::"):
+        statements += docs["bucket_policy"]["Statement"]
+    assert admits(statements, action, resource, ("AWS", users[who].arn), context) is expected, shows
 
 
 # --- behaviour: moto's IAM enforcement and the real commands ------------------------------------------------------
@@ -482,7 +408,7 @@ def test_always_on_may_stop_the_model_only_for_a_spend_guard_budget(tmp_path, bu
         if resource["Type"] == "AWS::IAM::Policy"
         and "ModelLifecycleManager" in json.dumps(resource["Properties"]["Roles"])
         for statement in resource["Properties"]["PolicyDocument"]["Statement"]
-        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+        for action in as_list(statement["Action"])
     }
     alarms = [
         resource

@@ -12,6 +12,7 @@ from customlabels.config import IMAGE_SUFFIXES
 from support.aws import MODEL_ARN
 from support.cloudformation import synth_template
 from support.events import eventbridge_object_created
+from support.iam import as_list
 
 pytestmark = pytest.mark.integration
 
@@ -43,10 +44,6 @@ def inference_policy_statements(template):
         template, "AWS::IAM::Policy", {"Roles": [{"Ref": Match.string_like_regexp("^InferenceHandlerRole")}]}
     )
     return policy["Properties"]["PolicyDocument"]["Statement"]
-
-
-def as_list(value):
-    return value if isinstance(value, list) else [value]
 
 
 # --- KMS -------------------------------------------------------------------------------------------------
