@@ -1,5 +1,6 @@
-"""Shared fixtures: an offline environment, the tier check, synthesized templates, a browser, and the fixtures
-that tests of more than one tier use (emulator, handler pipeline, gallery, upload folder)."""
+"""What every test shares: an offline environment, Hypothesis's profiles, the tier check, and the fixtures that
+tests of more than one tier use (the manual clock, the emulator, a gallery run, an upload folder). Fixtures of one
+tier are in its own conftest.py (tests/integration/: templates, the handler's pipeline; tests/e2e/: the browser)."""
 
 import json
 import os
@@ -28,20 +29,13 @@ settings.register_profile("gate", derandomize=True, deadline=None, print_blob=Tr
 settings.register_profile("explore", derandomize=False, deadline=None, print_blob=True, max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "gate"))
 
-import boto3
-from botocore.config import Config
-from botocore.stub import Stubber
-from moto import mock_aws
 
 from customlabels.local.emulator.clock import ManualClock
 from customlabels.local.emulator.rekognition import CustomLabelsService, serve
 from customlabels.operations import transfer
-from customlabels_runtime.inference.logic import REKOGNITION_RETRIES
-from support.aws import MODEL_ARN, REGION, notify_queue
-from support.cloudformation import synth_template
+from support.aws import MODEL_ARN
 from support.emulator import SEEN, Sees
 from support.images import image_bytes, write_image
-from support.inference import BUCKET, Pipeline
 from support.results import ERROR, GALLERY_RESULTS, result_document
 
 TIERS = ("unit", "integration", "e2e")
@@ -63,40 +57,6 @@ def pytest_collection_modifyitems(items):
             "Mark each test with exactly one of " + ", ".join(TIERS) + " (see "
             "pyproject.toml's markers):\n  " + "\n  ".join(problems)
         )
-
-
-@pytest.fixture(scope="session")
-def default_template(tmp_path_factory):
-    return synth_template(tmp_path_factory.mktemp("default"))
-
-
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """Debian's headless Chromium driven by Playwright. `make test` installs chromium when it is missing."""
-    import shutil
-
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.skip(
-            "Chromium is not installed and `make browser` could not install it (it runs "
-            "`apt-get install chromium`, which needs root or sudo): the gallery's browser checks need it"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
 
 
 # --- the emulator tests' and the model commands' ----------------------------------------------------------------
@@ -152,23 +112,6 @@ def gallery_run(tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(document))
     return images, results, documents
-
-
-# --- the handler tests' ---------------------------------------------------------------------------------------------
-@pytest.fixture
-def pipeline():
-    with mock_aws():
-        s3 = boto3.client("s3", region_name=REGION)
-        sqs = boto3.client("sqs", region_name=REGION)
-        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        # Prefix only (no suffix filter), so that the handler's own guard against non-images is exercised.
-        queue_url, queue_arn = notify_queue(s3, sqs, BUCKET)
-        # The function's own retry configuration: throttles reach its throughput control, not botocore's backoff.
-        rekognition = boto3.client("rekognition", region_name=REGION, config=Config(retries=dict(REKOGNITION_RETRIES)))
-        with Stubber(rekognition) as stub:
-            yield Pipeline(s3, sqs, queue_url, queue_arn, rekognition, stub)
-            stub.assert_no_pending_responses()
 
 
 # --- the transfer tests' --------------------------------------------------------------------------------------------
