@@ -144,14 +144,14 @@ class ResultsError(ValueError):
     """Results that cannot be read; the message names the file or object."""
 
 
-class NoMatchingResults(ResultsError):
+class NoMatchingResultsError(ResultsError):
     """Results of other images than the manifest's: evaluating them would print a table of zeros."""
 
 
 MALFORMED = "malformed result: "
 
 
-class MalformedResult(ResultsError):
+class MalformedResultError(ResultsError):
     """A result-shaped JSON that breaks the contract (docs/result-contract.md); the message names every field that
     is wrong."""
 
@@ -209,9 +209,9 @@ def result_problems(document: Mapping[str, Any]) -> list[str]:
 
 def result_from_document(document: Mapping[str, Any]) -> ImageResult:
     """An ImageResult from a result JSON of the product's contract (docs/result-contract.md); one that breaks the
-    contract raises MalformedResult naming every problem."""
+    contract raises MalformedResultError naming every problem."""
     if problems := result_problems(document):
-        raise MalformedResult(MALFORMED + "; ".join(problems))
+        raise MalformedResultError(MALFORMED + "; ".join(problems))
     predictions = []
     for label in document["CustomLabels"]:
         box = (label.get("Geometry") or {}).get("BoundingBox")
@@ -405,7 +405,7 @@ def evaluate(
         else:
             by_entry[entry.line] = result
     if not by_entry:
-        raise NoMatchingResults(_no_match_message(entries, results))
+        raise NoMatchingResultsError(_no_match_message(entries, results))
     missing = [entry.key for entry in entries if entry.line not in by_entry]
     errors = {result.key: result.error for result in by_entry.values() if result.error}
     # An image without a result, or with an error, predicted nothing: it counts, it is not dropped.
@@ -819,7 +819,7 @@ def well_formed(
     for name, document in documents:
         try:
             results.append((name, result_from_document(document)))
-        except MalformedResult as error:
+        except MalformedResultError as error:
             _skip(on_skipped, f"{name}: {error}")
     return results
 

@@ -22,7 +22,7 @@ from customlabels.config import IMAGE_SUFFIXES, image_name_problem, is_miscased_
 from customlabels.datasets.manifest import KeyMatcher
 from customlabels.evaluation.evaluate import (
     MALFORMED,
-    MalformedResult,
+    MalformedResultError,
     Prediction,
     Skipper,
     folder_result_documents,
@@ -60,7 +60,7 @@ class ResultImage:
             return (), None
         try:
             return result_from_document(self.document).predictions, None
-        except MalformedResult as error:
+        except MalformedResultError as error:
             return (), str(error).removeprefix(MALFORMED)
 
     @property

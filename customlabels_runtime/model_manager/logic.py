@@ -649,7 +649,7 @@ def act(
     }
 
 
-class InspectionFailed(RuntimeError):
+class InspectionFailedError(RuntimeError):
     """Raised after a run has acted, when it could not look at the queue (missing rights, a key it cannot use):
     the invocation fails so that the manager's Errors alarm reports it."""
 
@@ -669,5 +669,5 @@ def manage(
     result = act(decide(seen, settings), seen, state, settings, clients, logger, metrics)
     if seen.inspection is not None and seen.inspection.error:
         logger.error("Could not look at the waiting messages", extra={"error": seen.inspection.error})
-        raise InspectionFailed(seen.inspection.error)
+        raise InspectionFailedError(seen.inspection.error)
     return result

@@ -22,7 +22,7 @@ from customlabels.local.lambda_events import sqs_event
 from customlabels.operations import dlq
 from customlabels_runtime import contract
 from customlabels_runtime.inference import handler as inference_handler
-from customlabels_runtime.inference.logic import UnreadableMessage, handle_event, process_message
+from customlabels_runtime.inference.logic import UnreadableMessageError, handle_event, process_message
 from customlabels_runtime.inference.throughput import ThroughputControl
 from customlabels_runtime.model_manager.logic import message_kind
 from support.aws import MODEL_ARN, REGION
@@ -349,7 +349,7 @@ def test_the_manager_and_the_function_give_the_same_answer_for_every_message(pip
     try:
         process_message(record, deps)
         function = "image" if deps.rekognition.calls else "never"
-    except UnreadableMessage:
+    except UnreadableMessageError:
         function = "unknown"
 
     event(f"{drawn.shape}: {function}")  # --hypothesis-show-statistics: every shape meets every answer it can

@@ -18,7 +18,7 @@ from customlabels.datasets.manifest import Box, ManifestEntry
 from customlabels.evaluation.evaluate import (
     NO_LABEL,
     ImageResult,
-    NoMatchingResults,
+    NoMatchingResultsError,
     Prediction,
     evaluate,
 )
@@ -280,9 +280,9 @@ def test_every_number_agrees_with_scikit_learn_and_a_brute_force_matcher(drawn):
 
 def test_results_matching_no_manifest_line_name_the_likely_cause():
     entries, _ = as_inputs([Image([], ["bee"], [], True)])
-    with pytest.raises(NoMatchingResults, match="prefix or bucket you passed"):
+    with pytest.raises(NoMatchingResultsError, match="prefix or bucket you passed"):
         evaluate(entries, [ImageResult("elsewhere/other.jpg", (Prediction("bee", 90.0),))])
-    with pytest.raises(NoMatchingResults, match="holds no result JSON"):
+    with pytest.raises(NoMatchingResultsError, match="holds no result JSON"):
         evaluate(entries, [])
 
 

@@ -116,10 +116,10 @@ def test_review_export_names_a_decompression_bomb_among_the_images(tmp_path, cap
     ],
 )
 def test_every_problem_of_a_malformed_result_is_named(labels, problems):
-    from customlabels.evaluation.evaluate import MalformedResult, result_from_document, result_problems
+    from customlabels.evaluation.evaluate import MalformedResultError, result_from_document, result_problems
 
     found = " ".join(result_problems({"Image": {"Key": "k"}, "CustomLabels": labels}))
     for problem in problems:
         assert problem in found, (problem, found)
-    with pytest.raises(MalformedResult, match="malformed result"):
+    with pytest.raises(MalformedResultError, match="malformed result"):
         result_from_document({"Image": {"Key": "k"}, "CustomLabels": labels})

@@ -46,7 +46,7 @@ from customlabels.local.emulator.capacity import (
     DEFAULT_TPS_PER_INFERENCE_UNIT,
     Capacity,
 )
-from customlabels.local.emulator.images import ImageRejected, check_image
+from customlabels.local.emulator.images import ImageRejectedError, check_image
 from customlabels.local.emulator.validation import RequestError, blob_bytes, service_model, validate
 
 DEFAULT_ASSUMED_THRESHOLD = 50.0
@@ -432,7 +432,7 @@ class CustomLabelsService:
         key, data = self._image(image)
         try:
             width, height = check_image(data)
-        except ImageRejected as rejected:
+        except ImageRejectedError as rejected:
             raise ServiceError(rejected.code, rejected.message) from None
         min_confidence = request.get("MinConfidence")
         labels = [
