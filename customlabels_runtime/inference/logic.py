@@ -109,7 +109,7 @@ ImageEvent = ObjectCreated
 it is an image to infer."""
 
 
-class UnreadableMessage(ValueError):
+class UnreadableMessageError(ValueError):
     """A queue message that is neither an S3 object-created event nor S3's test event: failed, never deleted, so
     that SQS retries it and then keeps it in the DLQ, where `customlabels dlq list` shows it."""
 
@@ -191,11 +191,11 @@ class Dependencies:
 
 
 def image_events(body: str) -> list[ImageEvent]:
-    """The created objects one queue message announces (none for S3's `s3:TestEvent`); UnreadableMessage for
+    """The created objects one queue message announces (none for S3's `s3:TestEvent`); UnreadableMessageError for
     anything else (`contract.read_queue_message` says what it understands)."""
     message = read_queue_message(body)
     if message.kind == contract.UNREADABLE:
-        raise UnreadableMessage(message.problem)
+        raise UnreadableMessageError(message.problem)
     return list(message.objects)
 
 
@@ -386,7 +386,7 @@ def process_message(record: SQSRecord, deps: Dependencies, retry_until: float = 
     """Every image of one SQS message; an exception fails the message so that SQS redelivers it."""
     try:
         events = image_events(record.body)
-    except UnreadableMessage as problem:
+    except UnreadableMessageError as problem:
         deps.logger.error(
             "Queue message is not an S3 object-created event; SQS will retry it, then move it to the DLQ",
             extra={"message_id": record.message_id, "problem": str(problem)},

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from customlabels.local.aws import client, start_moto
 from customlabels_runtime.contract import KEY_TOO_LONG, MAX_KEY_BYTES
 from customlabels_runtime.inference.logic import handle_event
-from helpers import BUCKET, deps_for
+from support.inference import BUCKET, deps_for
 
 pytestmark = pytest.mark.integration
 

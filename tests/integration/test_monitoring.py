@@ -8,7 +8,8 @@ from aws_cdk.assertions import Match
 
 from customlabels.config import ConfigError, PipelineConfig
 from customlabels_runtime import contract
-from helpers import MODEL_ARN, synth_template
+from support.aws import MODEL_ARN
+from support.cloudformation import synth_template
 
 pytestmark = pytest.mark.integration
 
