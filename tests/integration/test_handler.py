@@ -15,10 +15,10 @@ from customlabels_runtime.contract import DETECT_LATENCY, SLOT_WAIT
 from customlabels_runtime.inference.logic import (
     IMAGE_DELETED,
     SERVER_ERROR_RETRIES,
-    PipelineMetrics,
     handle_event,
     image_events,
 )
+from customlabels_runtime.inference.metrics import PipelineMetrics
 from customlabels_runtime.inference.throughput import ThroughputControl
 from support.aws import MODEL_ARN, REGION
 from support.inference import BUCKET, LABELS, deps_for, failed_ids

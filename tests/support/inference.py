@@ -9,7 +9,8 @@ from aws_lambda_powertools import Logger, Metrics
 from botocore.stub import ANY, Stubber
 
 from customlabels.local.lambda_events import sqs_event
-from customlabels_runtime.inference.logic import Dependencies, PipelineMetrics, Settings
+from customlabels_runtime.inference.logic import Dependencies, Settings
+from customlabels_runtime.inference.metrics import PipelineMetrics
 from support.aws import MODEL_ARN, REGION
 
 BUCKET = "images"

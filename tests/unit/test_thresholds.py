@@ -5,7 +5,7 @@ import json
 import pytest
 from aws_lambda_powertools import Logger, Metrics
 
-from customlabels_runtime.inference.logic import PipelineMetrics
+from customlabels_runtime.inference.metrics import PipelineMetrics
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdsError, ThresholdSource, parse_thresholds
 from support.inference import LABELS, PARAMETER, Rejections
 
