@@ -25,14 +25,7 @@ class PipelineMetrics:
             self._metrics.add_metric(name=contract.SLOT_WAIT, unit=MetricUnit.Milliseconds, value=slot_wait_ms)
 
     def image_failed(self, error_code: str) -> None:
-        # A metric of its own carries the error code as a dimension without splitting the others.
-        with (
-            self._lock,
-            single_metric(
-                name=contract.IMAGES_FAILED, unit=MetricUnit.Count, value=1, namespace=self._metrics.namespace
-            ) as metric,
-        ):
-            metric.add_dimension(name="ErrorCode", value=error_code)
+        self._count_apart(contract.IMAGES_FAILED, "ErrorCode", error_code)
 
     def message_unreadable(self) -> None:
         with self._lock:
@@ -43,10 +36,13 @@ class PipelineMetrics:
             self._metrics.add_metric(name=contract.CALLS_THROTTLED, unit=MetricUnit.Count, value=1)
 
     def thresholds_rejected(self, reason: str) -> None:
+        self._count_apart(contract.THRESHOLDS_REJECTED, "Reason", reason)
+
+    def _count_apart(self, name: str, dimension: str, value: str) -> None:
+        """One count in a metric of its own, so that its dimension (an error code, a reason) does not split the
+        others."""
         with (
             self._lock,
-            single_metric(
-                name=contract.THRESHOLDS_REJECTED, unit=MetricUnit.Count, value=1, namespace=self._metrics.namespace
-            ) as metric,
+            single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=self._metrics.namespace) as metric,
         ):
-            metric.add_dimension(name="Reason", value=reason)
+            metric.add_dimension(name=dimension, value=value)
