@@ -104,7 +104,8 @@ class Monitoring(Construct):
         inference: lambda_.IFunction,
         max_message_age_minutes: int,
     ) -> list[cloudwatch.Alarm]:
-        """Nothing lost, nothing stuck: dead letters, an old image in the queue, the function failing or throttled."""
+        """Nothing lost, nothing stuck: dead letters, an old image in the queue, an image that can have no result, the
+        function failing or throttled."""
         return [
             alarm_above(
                 self,
@@ -140,6 +141,17 @@ class Monitoring(Construct):
             ),
             alarm_above(
                 self,
+                "ImagesThatCanHaveNoResult",
+                description=(
+                    "An image was uploaded under a key so long that its result key (the key and .json) is over S3's "
+                    "1,024 bytes: it can never have a result, so the function skipped it (no retry, no DLQ). Its log "
+                    "names the key. Upload the image again under a shorter name (customlabels upload refuses such "
+                    "names)."
+                ),
+                metric=pipeline_metric(contract.IMAGES_FAILED, dimensions={"ErrorCode": contract.KEY_TOO_LONG}),
+            ),
+            alarm_above(
+                self,
                 "FunctionThrottles",
                 description="Lambda throttled the inference function: raise the account's concurrency "
                 "or lower max_concurrency.",
@@ -154,6 +166,7 @@ class Monitoring(Construct):
                 title="Images",
                 width=12,
                 left=[pipeline_metric(contract.IMAGES_PROCESSED), pipeline_metric(contract.LABELS_DETECTED)],
+                right=[pipeline_metric(contract.QUEUE_MESSAGES_UNREADABLE)],
             ),
             cloudwatch.GraphWidget(
                 title="Queue",

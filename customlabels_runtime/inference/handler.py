@@ -13,10 +13,10 @@ from botocore.config import Config
 from customlabels_runtime.inference.logic import (
     REKOGNITION_RETRIES,
     Dependencies,
-    PipelineMetrics,
     Settings,
     handle_event,
 )
+from customlabels_runtime.inference.metrics import PipelineMetrics
 from customlabels_runtime.inference.result_publishing import result_events_from_environ
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
 from customlabels_runtime.inference.throughput import ThroughputControl
@@ -55,7 +55,7 @@ def dependencies() -> Dependencies:
         logger=logger,
         throughput=ThroughputControl(scale_factor=settings.scale_factor),
         result_events=result_events_from_environ(
-            os.environ, lambda: boto3.client("events", config=standard_retries), logger
+            os.environ, lambda: boto3.client("events", config=standard_retries), pipeline_metrics, logger
         ),
         thresholds=ThresholdSource(
             settings.thresholds_parameter,

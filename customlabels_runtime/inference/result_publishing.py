@@ -9,15 +9,12 @@ the `ResultEventsFailed` alarm reads, and logged with the result's key; the resu
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
-from customlabels_runtime import contract
 from customlabels_runtime.contract import error_code
+from customlabels_runtime.inference.metrics import PipelineMetrics
 from customlabels_runtime.result_events import EVENT_BUS_VARIABLE, event_detail, put_events_entry
 
 RETRYABLE_ENTRY_ERRORS = frozenset({"InternalFailure", "ThrottlingException"})
@@ -49,14 +46,12 @@ class ResultEvents:
         self,
         client: Any,
         bus: str,
+        metrics: PipelineMetrics,
         logger: Any,
         *,
-        namespace: str = contract.METRICS_NAMESPACE,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.client, self.bus, self.logger = client, bus, logger
-        self.namespace, self.sleep = namespace, sleep
-        self._lock = threading.Lock()
+        self.client, self.bus, self.metrics, self.logger, self.sleep = client, bus, metrics, logger, sleep
 
     def announce(self, document: Mapping[str, Any], result_key: str) -> bool:
         """Put the event of `document` (just written at `result_key`); False, counted and logged, when it failed."""
@@ -68,7 +63,7 @@ class ResultEvents:
             "Result event not put; the result is written, consumers of the events miss it",
             extra={"result_key": result_key, "event_bus": self.bus, "error_code": code, "error_message": message},
         )
-        self._count_failure(code)
+        self.metrics.result_event_failed()
         return False
 
     def announce_stored(self, bucket: str, result_key: str, s3: Any) -> bool:
@@ -82,7 +77,7 @@ class ResultEvents:
                 "Result event not put: the stored result could not be read",
                 extra={"result_key": result_key, "error_code": code},
             )
-            self._count_failure(code)
+            self.metrics.result_event_failed()
             return False
         return self.announce(document, result_key)
 
@@ -104,25 +99,18 @@ class ResultEvents:
                 break
         return code, message
 
-    def _count_failure(self, code: str) -> None:
-        with (
-            self._lock,
-            single_metric(
-                name=contract.RESULT_EVENTS_FAILED, unit=MetricUnit.Count, value=1, namespace=self.namespace
-            ) as metric,
-        ):
-            metric.add_dimension(name="service", value=contract.INFERENCE_SERVICE)
-
 
 def _failure_code(error: Exception) -> str:
     """AWS's error code for an answer (ClientError), else the exception's name (a timeout, a refused connection)."""
     return error_code(error) if hasattr(error, "response") else type(error).__name__
 
 
-def result_events_from_environ(environ: Mapping[str, str], client: Callable[[], Any], logger: Any):
+def result_events_from_environ(
+    environ: Mapping[str, str], client: Callable[[], Any], metrics: PipelineMetrics, logger: Any
+) -> ResultEvents | NoResultEvents:
     """ResultEvents on the bus the stack named (`RESULT_EVENT_BUS`), or NoResultEvents when it named none.
     `client` builds the EventBridge client only when it is needed."""
     bus = environ.get(EVENT_BUS_VARIABLE, "")
     if not bus:
         return NoResultEvents()
-    return ResultEvents(client(), bus, logger)
+    return ResultEvents(client(), bus, metrics, logger)

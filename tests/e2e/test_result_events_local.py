@@ -22,7 +22,8 @@ from customlabels.local.pipeline import LocalPipeline, load_config
 from customlabels.results.schema_check import schema_problems
 from customlabels_runtime.result_events import event_detail, result_event_pattern
 from customlabels_runtime.schemas import EVENT
-from helpers import ROOT, picture
+from support.images import image_bytes
+from support.project import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -54,7 +55,7 @@ def test_every_result_of_the_local_pipeline_is_followed_by_exactly_one_event_a_r
     manifest.write_text(
         "".join(object_detection_line(f"s3://gt/{k}", 320, 240, b, ["bee"]) + "\n" for k, b in boxes.items())
     )
-    uploads = {key: picture("PNG" if key.endswith(".png") else "JPEG") for key in KEYS}
+    uploads = {key: image_bytes("PNG" if key.endswith(".png") else "JPEG") for key in KEYS}
     uploads |= {"test_images/corrupt.jpg": b"\xff\xd8 not a JPEG", "test_images/notes.txt": b"not an image"}
     with LocalPipeline(load_config(), ManifestBackend.from_file(manifest, jitter=0), visibility_timeout=30) as pipeline:
         for key, body in uploads.items():
@@ -89,7 +90,7 @@ def test_every_result_of_the_local_pipeline_is_followed_by_exactly_one_event_a_r
 def test_a_named_bus_gets_the_events_and_off_puts_none(tmp_path):
     for setting, expected in (("consumers", 1), ("off", 0)):
         with LocalPipeline(load_config(result_events=setting), visibility_timeout=30) as pipeline:
-            pipeline.upload("test_images/bee.jpg", picture())
+            pipeline.upload("test_images/bee.jpg", image_bytes())
             assert pipeline.wait(["test_images/bee.jpg"], timeout=300) == {"test_images/bee.jpg": "labels"}
             events = pipeline.collect_result_events({"test_images/bee.jpg.json"}, timeout=5 if expected == 0 else 30)
             watch = pipeline.resources.result_events

@@ -8,16 +8,18 @@ import json
 
 import boto3
 import pytest
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from botocore.stub import Stubber
 
 from customlabels.local.moto_patches import MOTO_EVENT_TEMPLATE, deliver_events_with_their_account
 from customlabels.results.schema_check import EVENT_DETAIL, schema_problems
 from customlabels_runtime.inference.logic import handle_event
+from customlabels_runtime.inference.metrics import PipelineMetrics
 from customlabels_runtime.inference.result_publishing import PUT_ATTEMPTS, RETRY_PAUSE_SECONDS, ResultEvents
 from customlabels_runtime.result_events import event_detail, result_event_pattern
 from customlabels_runtime.schemas import EVENT
-from helpers import BUCKET, REGION, deps_for
+from support.aws import REGION
+from support.inference import BUCKET, deps_for
 
 pytestmark = pytest.mark.integration
 
@@ -51,15 +53,20 @@ class ResultFirst:
     def __init__(self, events, s3):
         self.events, self.s3, self.result_there = events, s3, []
 
-    def put_events(self, Entries):
-        key = json.loads(Entries[0]["Detail"])["Result"]["Key"]
+    def put_events(self, **request):
+        key = json.loads(request["Entries"][0]["Detail"])["Result"]["Key"]
         self.result_there.append(self.s3.list_objects_v2(Bucket=BUCKET, Prefix=key)["KeyCount"] == 1)
-        return self.events.put_events(Entries=Entries)
+        return self.events.put_events(**request)
 
 
-def announcing(pipeline, client, sleeps=None):
-    events = ResultEvents(client, "default", Logger(), sleep=(sleeps if sleeps is not None else []).append)
-    return dataclasses.replace(deps_for(pipeline), result_events=events)
+def announcing(pipeline, client, sleeps=None, metrics=None):
+    deps = deps_for(pipeline)
+    if metrics is not None:
+        deps.metrics = PipelineMetrics(metrics)
+    events = ResultEvents(
+        client, "default", deps.metrics, Logger(), sleep=(sleeps if sleeps is not None else []).append
+    )
+    return dataclasses.replace(deps, result_events=events)
 
 
 @pytest.fixture
@@ -161,7 +168,7 @@ def test_entries_failed_with_a_retryable_code_are_put_again_after_a_pause(pipeli
     ],
     ids=["retryable-every-time", "access-denied-entry", "source-not-authorized", "call-refused"],
 )
-def test_a_put_that_fails_is_counted_and_logged_and_the_image_is_not_retried(pipeline, capsys, caplog, answers, puts):
+def test_a_put_that_fails_is_counted_and_logged_and_the_image_is_not_retried(pipeline, caplog, answers, puts):
     client, stub = stubbed_events()
     for answer in answers:
         if isinstance(answer, str):
@@ -172,15 +179,17 @@ def test_a_put_that_fails_is_counted_and_logged_and_the_image_is_not_retried(pip
     event = pipeline.receive(2)
     pipeline.expect_detect(KEY, version=put["VersionId"])
 
+    metrics = Metrics(namespace="CustomLabelsPipelineTest")
+    metrics.clear_metrics()  # Powertools shares one metric set between instances
+
     with stub:
-        assert handle_event(event, None, announcing(pipeline, client)) == {"batchItemFailures": []}
+        assert handle_event(event, None, announcing(pipeline, client, metrics=metrics)) == {"batchItemFailures": []}
         stub.assert_no_pending_responses()
 
     assert schema_problems(pipeline.result(KEY + ".json")) == []  # the result is written all the same
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
-    [metric] = [line for line in lines if "ResultEventsFailed" in line]
-    assert metric["ResultEventsFailed"] == [1.0] or metric["ResultEventsFailed"] == 1.0
-    assert metric["service"] == "customlabels-inference"
+    published = metrics.serialize_metric_set()
+    assert published["ResultEventsFailed"] == [1.0]  # in the invocation's metrics, with its service dimension
+    assert published["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]
     [log] = [record for record in caplog.records if record.getMessage().startswith("Result event not put")]
     assert log.result_key == KEY + ".json" and log.levelname == "ERROR"
     assert log.error_code == (answers[-1] if isinstance(answers[-1], str) else answers[-1]["Entries"][0]["ErrorCode"])

@@ -8,11 +8,11 @@ from aws_cdk.assertions import Match
 from moto.events.models import EventPattern
 
 from customlabels_runtime.result_events import DETAIL_TYPE, SOURCE, event_detail, result_event_pattern
-from helpers import MODEL_ARN, concrete_values, resolve, synth_template
+from support.aws import MODEL_ARN
+from support.cloudformation import concrete_values, resolve, synth_template
 
 pytestmark = pytest.mark.integration
 
-STACK_ID = "arn:aws:cloudformation:eu-west-1:123456789012:stack/CustomLabelsPipeline/1"
 
 RESULT = {
     "Image": {"Bucket": "placeholder", "Key": "test_images/bee.jpg", "VersionId": "v1", "ETag": "e1"},
@@ -33,7 +33,7 @@ def statements_with(template, action):
 
 def bus_arn(template) -> str:
     [statement] = statements_with(template, "events:PutEvents")
-    return resolve(statement["Resource"], concrete_values(template.to_json()), STACK_ID)
+    return resolve(statement["Resource"], concrete_values(template.to_json()))
 
 
 def function_variables(template) -> dict:
@@ -67,7 +67,7 @@ def test_failed_puts_raise_an_alarm_on_the_alarm_topic(default_template):
 def test_the_pattern_output_matches_the_pipelines_events_and_no_other_buckets(default_template):
     template = default_template.to_json()
     values = concrete_values(template)
-    pattern = json.loads(resolve(template["Outputs"]["ResultEventPattern"]["Value"], values, STACK_ID))
+    pattern = json.loads(resolve(template["Outputs"]["ResultEventPattern"]["Value"], values))
     [bucket] = [
         logical_id
         for logical_id, resource in template["Resources"].items()

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from customlabels.config import ConfigError, PipelineConfig
-from helpers import MODEL_ARN
+from support.aws import MODEL_ARN
 
 pytestmark = pytest.mark.unit
 
