@@ -222,6 +222,15 @@ def _result_exists_for(image: ImageEvent, result_key: str, s3: Any) -> bool:
     ) == (image.etag or "")
 
 
+def _already_done(image: ImageEvent, result_key: str, deps: Dependencies) -> bool:
+    """The result of this version is written (`_result_exists_for`): announce it again, since the invocation that
+    wrote it may have ended before its event was put (events are at least once: docs/result-contract.md)."""
+    if not _result_exists_for(image, result_key, deps.s3):
+        return False
+    deps.result_events.announce_stored(image.bucket, result_key, deps.s3)
+    return True
+
+
 def write_result(image: ImageEvent, result_key: str, document: dict, s3: Any) -> None:
     """Put the result JSON; the bucket's default SSE-KMS encrypts it with the pipeline's key."""
     s3.put_object(
@@ -320,8 +329,7 @@ def process_image(event: ImageEvent, deps: Dependencies, retry_until: float = fl
         return Outcome(event.key, "error", IMAGE_DELETED, result_key=result_key)
     if _is_superseded(event, current):
         return Outcome(event.key, "skipped", "superseded")
-    if _result_exists_for(current, result_key, deps.s3):
-        deps.result_events.announce_stored(current.bucket, result_key, deps.s3)  # at least once (result-contract.md)
+    if _already_done(current, result_key, deps):
         return Outcome(event.key, "skipped", "already-done", result_key=result_key)
 
     try:
