@@ -22,6 +22,7 @@ from customlabels.local.pipeline import LocalPipeline, load_config
 from customlabels.results.schema_check import schema_problems
 from customlabels_runtime.result_events import event_detail, result_event_pattern
 from customlabels_runtime.schemas import EVENT
+from support.cli import started
 from support.images import image_bytes
 from support.project import ROOT
 
@@ -102,14 +103,7 @@ SERVE_FILES = ["--env-file", "local.env", "--log", "lambda.log"]
 
 
 def serve_until_up(workspace: Path, manifest: Path) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "customlabels", "local", "serve", "--model", f"manifest:{manifest}", *SERVE_FILES],
-        cwd=workspace,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    process = started("local", "serve", "--model", f"manifest:{manifest}", *SERVE_FILES, cwd=workspace)
     printed = ""
     while "--wait-time-seconds 10" not in printed:
         line = process.stdout.readline()
