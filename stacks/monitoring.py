@@ -39,7 +39,8 @@ class Monitoring(Construct):
         if alarm_email:
             self._subscribe(alarm_email)
         self.alarms = [
-            *self._build_alarms(queue, dead_letter_queue, inference, max_message_age_minutes),
+            *self._build_queue_alarms(queue, dead_letter_queue, max_message_age_minutes),
+            *self._build_function_alarms(inference),
             *extra_alarms,
         ]
         for alarm in self.alarms:
@@ -97,15 +98,10 @@ class Monitoring(Construct):
             "of undelivered e-mails would have no reader.",
         )
 
-    def _build_alarms(
-        self,
-        queue: sqs.IQueue,
-        dead_letter_queue: sqs.IQueue,
-        inference: lambda_.IFunction,
-        max_message_age_minutes: int,
+    def _build_queue_alarms(
+        self, queue: sqs.IQueue, dead_letter_queue: sqs.IQueue, max_message_age_minutes: int
     ) -> list[cloudwatch.Alarm]:
-        """Nothing lost, nothing stuck: dead letters, an old image in the queue, an image that can have no result, the
-        function failing or throttled."""
+        """Nothing lost, nothing stuck: dead letters, an old image in the queue."""
         return [
             alarm_above(
                 self,
@@ -129,6 +125,11 @@ class Monitoring(Construct):
                 metric=queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum"),
                 threshold=max_message_age_minutes * 60,
             ),
+        ]
+
+    def _build_function_alarms(self, inference: lambda_.IFunction) -> list[cloudwatch.Alarm]:
+        """An image that can have no result, the function failing or throttled."""
+        return [
             alarm_above(
                 self,
                 "FunctionErrors",
