@@ -17,6 +17,7 @@ from moto.events.models import EventPattern
 
 from customlabels.datasets.manifest import Box, object_detection_line
 from customlabels.datasets.sample_data import generate
+from customlabels.local.aws import client
 from customlabels.local.emulator.backends import ManifestBackend
 from customlabels.local.pipeline import LocalPipeline, load_config
 from customlabels.results.schema_check import schema_problems
@@ -95,6 +96,11 @@ def test_a_named_bus_gets_the_events_and_off_puts_none(tmp_path):
             assert pipeline.wait(["test_images/bee.jpg"], timeout=300) == {"test_images/bee.jpg": "labels"}
             events = pipeline.collect_result_events({"test_images/bee.jpg.json"}, timeout=5 if expected == 0 else 30)
             watch = pipeline.resources.result_events
+            if watch:  # the twin's rule has the stack's own pattern (its ResultEventPattern output's source)
+                rule = client("events", pipeline.resources.endpoint, pipeline.config.region).describe_rule(
+                    Name=watch.rule, EventBusName=watch.bus
+                )
+                assert json.loads(rule["EventPattern"]) == result_event_pattern(pipeline.resources.bucket)
         assert len(events) == expected
         assert (watch.bus if watch else None) == (None if setting == "off" else setting)
 
