@@ -35,6 +35,12 @@ BAD = [
     (["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--faults", "bogus"], "fault bogus="),
     (["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--faults", "throtle=0.1"], "throtle"),
     (["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--fault-plan", "throttle:x"], "throttle:x"),
+    (["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--result-events", "OFF"], "did you mean off?"),
+    (["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--result-events", "none"], "did you mean off?"),
+    (
+        ["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--result-events", "Default"],
+        "did you mean default?",
+    ),
     (
         ["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--noise", "miss=0.1"],
         "--noise makes a manifest model imperfect: give --model manifest:FILE too",
