@@ -47,8 +47,10 @@ DEFAULT_LOOKALIKES = ["Default", "DEFAULT", "default ", "true", "yes", "on", "en
 
 @pytest.mark.parametrize(
     ("value", "meant"),
-    [*((value, "off") for value in OFF_LOOKALIKES), *((value, "default") for value in DEFAULT_LOOKALIKES)]
-    + [(False, "off"), (None, "off"), (True, "default")],
+    [
+        *((value, "off") for value in [*OFF_LOOKALIKES, False, None]),
+        *((value, "default") for value in [*DEFAULT_LOOKALIKES, True]),
+    ],
 )
 def test_a_look_alike_of_off_or_default_is_refused_not_taken_as_a_bus_name(value, meant):
     """From `-c` (a string) or cdk.json (a JSON false, true or null as well)."""
