@@ -7,14 +7,16 @@ import argparse
 from pathlib import Path
 
 from customlabels.cli.common import console
+from customlabels.local.result_events import created_bus_note
 
 
 def add_result_events_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--result-events",
         metavar="BUS|off",
-        help="the bus each result's event goes to: default, a bus name (the twin creates it), or off "
-        "(default: cdk.json's result_events)",
+        help="the bus each result's event goes to: default, a bus name, or off (default: cdk.json's "
+        "result_events). A named bus must exist on AWS (aws events create-event-bus --name N; the stack does "
+        "not create it): the twin creates it and says so",
     )
 
 
@@ -37,6 +39,13 @@ def print_result_events(pipeline, out: Path, results: int) -> None:
         soft_wrap=True,
         highlight=False,
     )
+    print_created_bus(watch)
+
+
+def print_created_bus(watch) -> None:
+    """That AWS needs the named bus created, when the twin created it."""
+    if watch.created_bus:
+        console.print(f"[yellow]{created_bus_note(watch.bus)}[/]", soft_wrap=True, highlight=False)
 
 
 def print_how_to_watch_events(pipeline) -> None:
@@ -53,3 +62,4 @@ def print_how_to_watch_events(pipeline) -> None:
         soft_wrap=True,
         highlight=False,
     )
+    print_created_bus(watch)

@@ -22,13 +22,16 @@ class EventWatch:
     bus: str
     queue_url: str
     rule: str
+    created_bus: bool = False
+    """The twin created the named bus, which on AWS the user must create before deploying (created_bus_note)."""
 
 
 def watch_result_events(
     events: Any, sqs: Any, config: PipelineConfig, bucket: str, queue_arn: Callable
 ) -> EventWatch | None:
-    """The configured bus (created unless it is the default one, as the user's own would exist), a queue, and a
-    rule with the stack's pattern of this bucket's result events delivering to it; None with result_events=off."""
+    """The configured bus (created unless it is the default one: the stack does not create it, so `local run` and
+    `local serve` say that AWS needs it created, created_bus_note), a queue, and a rule with the stack's pattern of
+    this bucket's result events delivering to it; None with result_events=off."""
     bus = config.result_event_bus
     if bus is None:
         return None
@@ -38,7 +41,18 @@ def watch_result_events(
     rule = f"{bucket}-result-events"
     events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps(result_event_pattern(bucket)))
     events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "watch", "Arn": queue_arn(sqs, queue_url)}])
-    return EventWatch(bus, queue_url, rule)
+    return EventWatch(bus, queue_url, rule, created_bus=bus != DEFAULT_BUS)
+
+
+def created_bus_note(bus: str) -> str:
+    """What to do on AWS for a named bus the twin created: the stack only grants PutEvents on it, and PutEvents
+    accepts events for a bus that does not exist and drops them with no error (aws/aws-cli#9186,
+    localstack/localstack#8264), so neither the function's retries nor ResultEventsFailed would notice."""
+    return (
+        f"The twin created the bus {bus}; on AWS it must exist before you deploy: aws events create-event-bus "
+        f"--name {bus} (the stack does not create it, and PutEvents accepts events for a missing bus and drops "
+        "them without an error)"
+    )
 
 
 def collect_events(

@@ -20,6 +20,7 @@ from customlabels.datasets.sample_data import generate
 from customlabels.local.aws import client
 from customlabels.local.emulator.backends import ManifestBackend
 from customlabels.local.pipeline import LocalPipeline, load_config
+from customlabels.local.result_events import created_bus_note
 from customlabels.results.schema_check import schema_problems
 from customlabels_runtime.result_events import event_detail, result_event_pattern
 from customlabels_runtime.schemas import EVENT
@@ -103,6 +104,13 @@ def test_a_named_bus_gets_the_events_and_off_puts_none(tmp_path):
                 assert json.loads(rule["EventPattern"]) == result_event_pattern(pipeline.resources.bucket)
         assert len(events) == expected
         assert (watch.bus if watch else None) == (None if setting == "off" else setting)
+        assert watch is None or watch.created_bus  # and local run / serve say AWS needs it created
+
+
+def test_a_bus_the_twin_created_is_named_with_how_to_create_it_on_aws():
+    note = created_bus_note("consumers")
+    assert "The twin created the bus consumers; on AWS it must exist" in note
+    assert "aws events create-event-bus --name consumers" in note
 
 
 SERVE_FILES = ["--env-file", "local.env", "--log", "lambda.log"]
