@@ -44,18 +44,28 @@ def meant_setting(value: Any) -> str | None:
     return OFF if word in OFF_LOOKALIKES else DEFAULT_BUS if word in DEFAULT_LOOKALIKES else None
 
 
-def result_events_problems(value: Any) -> list[str]:
-    """What is wrong with `result_events` (empty when nothing), naming the fix."""
-    spell = "-c result_events={}".format
+BUS_ARN = re.compile(r"arn:[^:]+:events:[^:]*:[^:]*:event-bus/(?P<name>.+)")
+
+
+def result_events_problems(value: Any, flag: str | None = None) -> list[str]:
+    """What is wrong with `result_events` (empty when nothing), naming the fix the way the user gave it: as a CDK
+    context value (`-c result_events=...`, the default) or as a command's `flag` (`--result-events ...`)."""
+    spell = f"{flag} {{}}".format if flag else "-c result_events={}".format
+    given = f"{flag} {value!r}" if flag else f"result_events={value!r}"
     choices = (
         f"{spell(DEFAULT_BUS)} (the account's default bus), {spell('<bus name>')} (letters, digits, '.', '-', '_'; "
         f"at most 256; not starting with 'aws.'), or {spell(OFF)} to put no events"
     )
     if meant := meant_setting(value):
         return [
-            f"result_events={value!r} looks like {meant} but would be taken as the name of a bus (bus names are "
-            f"exact): did you mean {meant}? Fix: {spell(meant)}"
+            f"{given} looks like {meant} but would be taken as the name of a bus (bus names are exact): did you "
+            f"mean {meant}? Fix: {spell(meant)}"
+        ]
+    if isinstance(value, str) and (arn := BUS_ARN.fullmatch(value)):
+        return [
+            f"{given} is an ARN: give the bus's name, not its ARN. Fix: {spell(arn['name'])} (a bus in the "
+            "stack's account and region; a bus of another account is not supported)"
         ]
     if not isinstance(value, str) or not BUS_NAME.fullmatch(value) or value.startswith("aws."):
-        return [f"result_events={value!r} is not an EventBridge bus name. Fix: {choices}"]
+        return [f"{given} is not an EventBridge bus name. Fix: {choices}"]
     return []

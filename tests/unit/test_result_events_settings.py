@@ -66,6 +66,23 @@ def test_a_name_that_merely_contains_off_or_default_is_a_bus_name(value):
     assert config(result_events=value).result_event_bus == value
 
 
+def test_a_bus_arn_is_refused_with_its_name_as_the_fix():
+    with pytest.raises(ConfigError) as refused:
+        config(result_events="arn:aws:events:eu-west-1:210987654321:event-bus/bees")
+    message = " ".join(str(refused.value).split())
+    assert "give the bus's name, not its ARN. Fix: -c result_events=bees" in message
+    assert "a bus of another account is not supported" in message
+
+
+@pytest.mark.parametrize("value", ["OFF", "a b", "arn:aws:events:eu-west-1:123456789012:event-bus/bees"])
+def test_the_fix_is_spelled_as_the_flag_the_user_gave(value):
+    from customlabels.result_events_settings import result_events_problems
+
+    [problem] = result_events_problems(value, "--result-events")
+    assert problem.startswith(f"--result-events {value!r} ")
+    assert "Fix: --result-events " in problem and "-c result_events" not in problem
+
+
 @given(st.text(alphabet=st.characters(codec="ascii"), min_size=1, max_size=300))
 def test_every_accepted_name_is_one_put_events_takes(name):
     try:
