@@ -34,7 +34,11 @@ from customlabels_runtime.contract import (  # the handler's own rules
     error_code,
     is_input_image,
     result_key_for,
+    result_status,
 )
+
+HAS_RESULT = ("labels", "nothing")
+"""The outcomes, besides `error:<Code>`, of an image with a result JSON."""
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_MODEL_ARN = (
@@ -262,9 +266,10 @@ class LocalPipeline:
         return set(transfer.list_keys(self.s3, self.resources.bucket, self.config.effective_results_prefix))
 
     def outcome(self, key: str, dead_letters: set[str], results: set[str] | None = None) -> str | None:
-        """`labels`, `error:<Code>`, `dead-letter`, `not-picked-up` (named like an image, but with a suffix in mixed
-        case: the notifications never send it), `not-an-image`, or None while still pending (the words of
-        `customlabels results`); `error:KeyTooLongError` at once for an image whose key or result key S3 cannot
+        """`labels`, `nothing` (a result without labels), `error:<Code>` (the words of `customlabels results` and of
+        the event's Outcome: `result_status`, with the error's code), `dead-letter`, `not-picked-up` (named like an
+        image, but with a suffix in mixed case: the notifications never send it), `not-an-image`, or None while
+        still pending; `error:KeyTooLongError` at once for an image whose key or result key S3 cannot
         store (S3 refused it, or the function skips it: it can never have a result)."""
         if not is_input_image(key, self.config.input_prefix, self.config.effective_results_prefix):
             return "not-picked-up" if is_miscased_image_name(key) else "not-an-image"
@@ -272,7 +277,8 @@ class LocalPipeline:
             return f"error:{KEY_TOO_LONG}"
         result = self.result(key) if results is None or self.result_key_for(key) in results else None
         if result is not None:
-            return f"error:{result['Error']['Code']}" if "Error" in result else "labels"
+            status = result_status(result)
+            return f"error:{result['Error']['Code']}" if status == "error" else status
         return "dead-letter" if key in dead_letters else None
 
     def wait(
@@ -338,7 +344,7 @@ def write_outputs(
     results = {}
     folder = KeyFolder(out_dir, on_not_saved)
     for key, outcome in outcomes.items():
-        if (outcome == "labels" or outcome.startswith("error:")) and (result := pipeline.result(key)) is not None:
+        if (outcome in HAS_RESULT or outcome.startswith("error:")) and (result := pipeline.result(key)) is not None:
             results[key] = result
             transfer.save_result(folder, pipeline.result_key_for(key), result)
     counts: dict[str, int] = {}

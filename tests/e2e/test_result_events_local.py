@@ -94,7 +94,7 @@ def test_a_named_bus_gets_the_events_and_off_puts_none(tmp_path):
     for setting, expected in (("consumers", 1), ("off", 0)):
         with LocalPipeline(load_config(result_events=setting), visibility_timeout=30) as pipeline:
             pipeline.upload("test_images/bee.jpg", image_bytes())
-            assert pipeline.wait(["test_images/bee.jpg"], timeout=300) == {"test_images/bee.jpg": "labels"}
+            assert pipeline.wait(["test_images/bee.jpg"], timeout=300) == {"test_images/bee.jpg": "nothing"}
             events = pipeline.collect_result_events({"test_images/bee.jpg.json"}, timeout=5 if expected == 0 else 30)
             watch = pipeline.resources.result_events
             if watch:  # the twin's rule has the stack's own pattern (its ResultEventPattern output's source)
