@@ -271,7 +271,7 @@ def local_run(args: argparse.Namespace) -> int:
     console.print(
         f"Results: {out}/  (one JSON per image, mirroring the keys)  Summary: {out / 'summary.json'}", soft_wrap=True
     )
-    print_result_events(pipeline, out, len(results))
+    print_result_events(pipeline, out)
     print_never_processed(pipeline, outcomes)
     print_not_saved(not_saved)
     failed = print_failed(outcomes)

@@ -24,7 +24,7 @@ from customlabels.local.emulator.server import serve
 from customlabels.local.esm import EventSourceMapping
 from customlabels.local.lambda_api import serve_mapping_api
 from customlabels.local.lambda_runtime import MANAGER_HANDLER
-from customlabels.local.result_events import collect_events
+from customlabels.local.result_events import collect_events, event_account
 from customlabels.local.scheduler import ScheduledFunction
 from customlabels.operations import transfer
 from customlabels.outputs import KeyFolder, NotSaved, input_files
@@ -309,6 +309,19 @@ class LocalPipeline:
         return {key: done.get(key, "interrupted") for key in keys}
 
 
+def _write_result_events(pipeline: LocalPipeline, result_keys: set[str], out_dir: Path) -> dict[str, Any] | str:
+    """events.jsonl, each event as delivered, and summary.json's account of them (event_account); `off`, and no
+    events.jsonl (not one left from an earlier run either), with result_events=off."""
+    events_file = out_dir / "events.jsonl"
+    watch = pipeline.resources.result_events
+    if watch is None:
+        events_file.unlink(missing_ok=True)
+        return "off"  # the setting's own word
+    events = pipeline.collect_result_events(result_keys)
+    events_file.write_text("".join(json.dumps(event, ensure_ascii=False) + "\n" for event in events), "utf-8")
+    return {"bus": watch.bus, **event_account(events, result_keys)}
+
+
 def upload_tree(
     pipeline: LocalPipeline,
     images_dir: Path,
@@ -359,9 +372,8 @@ def write_outputs(
         "interrupted": interrupted,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    events = pipeline.collect_result_events({pipeline.result_key_for(key) for key in results})
-    lines = "".join(json.dumps(event, ensure_ascii=False) + "\n" for event in events)
-    (out_dir / "events.jsonl").write_text(lines, encoding="utf-8")
-    summary["result_events"] = len(events)
+    summary["result_events"] = _write_result_events(
+        pipeline, {pipeline.result_key_for(key) for key in results}, out_dir
+    )
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     return results

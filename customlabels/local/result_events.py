@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,3 +78,18 @@ def collect_events(
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
         if not messages and not waiting:
             return collected
+
+
+def event_account(events: list[dict[str, Any]], result_keys: Iterable[str]) -> dict[str, Any]:
+    """summary.json's `result_events`: the events delivered for the results written, checked by result key (one
+    each): the results without an event, those with more than one (EventBridge delivers at least once), and events
+    that announce no result of this run."""
+    per_key = Counter(event["detail"]["Result"]["Key"] for event in events)
+    keys = sorted(set(result_keys))
+    return {
+        "events": len(events),
+        "results": len(keys),
+        "without_event": [key for key in keys if not per_key[key]],
+        "more_than_one": sorted(key for key, count in per_key.items() if count > 1),
+        "not_a_result": sorted(set(per_key) - set(keys)),
+    }

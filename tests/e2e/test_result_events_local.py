@@ -24,7 +24,7 @@ from customlabels.local.result_events import created_bus_note
 from customlabels.results.schema_check import schema_problems
 from customlabels_runtime.result_events import event_detail, result_event_pattern
 from customlabels_runtime.schemas import EVENT
-from support.cli import started
+from support.cli import customlabels, started
 from support.images import image_bytes
 from support.project import ROOT
 
@@ -111,6 +111,29 @@ def test_a_bus_the_twin_created_is_named_with_how_to_create_it_on_aws():
     note = created_bus_note("consumers")
     assert "The twin created the bus consumers; on AWS it must exist" in note
     assert "aws events create-event-bus --name consumers" in note
+
+
+def test_local_run_accounts_for_the_events_by_result_key_and_off_writes_none(tmp_path):
+    images, out = tmp_path / "images", tmp_path / "out"
+    (images).mkdir()
+    (images / "bee.jpg").write_bytes(image_bytes())
+    assert customlabels("local", "run", "--images", images, "--out", out).returncode == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["result_events"] == {
+        "bus": "default",
+        "events": 1,
+        "results": 1,
+        "without_event": [],
+        "more_than_one": [],
+        "not_a_result": [],
+    }
+    assert (out / "events.jsonl").read_text().count("\n") == 1
+
+    run = customlabels("local", "run", "--images", images, "--out", out, "--result-events", "off")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert json.loads((out / "summary.json").read_text())["result_events"] == "off"
+    assert not (out / "events.jsonl").exists()  # nor the earlier run's
+    assert "Result events: off" in run.stdout
 
 
 SERVE_FILES = ["--env-file", "local.env", "--log", "lambda.log"]
