@@ -94,3 +94,19 @@ def test_a_result_file_that_is_not_a_json_object_is_named_and_the_others_still_r
     assert listed["test_images/bad.jpg"]["problem"].startswith(problem)
     assert main(["results", "--bucket", BUCKET]) == 0
     assert "unreadable" in capsys.readouterr().out
+
+
+def test_a_long_value_is_abbreviated_not_printed_whole(s3, capsys):
+    labels = [{"Name": "bee", "Confidence": 97.5, "Geometry": {"BoundingBox": {"Left": 0.1}}}] * 4
+    put(
+        s3,
+        "test_images/both.jpg",
+        {**written("test_images/both.jpg", error={"Code": "X", "Message": "m"}), "CustomLabels": labels},
+    )
+    put(s3, "test_images/long.jpg", {**written("test_images/long.jpg"), "ProcessedAt": "9" * 500})
+
+    assert main(["results", "--bucket", BUCKET, "--check"]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "CustomLabels: 4 item(s), expected none with Error" in err
+    assert f"ProcessedAt: '{'9' * 40}'... (500 characters) does not match" in err
+    assert "'Name'" not in err and "9" * 41 not in err
