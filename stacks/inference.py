@@ -47,7 +47,7 @@ class InferenceFunction(Construct):
             description="Runs DetectCustomLabels on each uploaded image and writes <image key>.json",
             environment={**config.function_environment(), "THRESHOLDS_PARAMETER": self.thresholds.parameter_name},
             timeout=Duration.seconds(config.function_timeout_seconds),
-            memory_mb=config.function_memory_mb,
+            memory_mb=config.effective_function_memory_mb,
             log_retention_days=config.log_retention_days,
             removal_policy=removal_policy,
             key=key,
