@@ -9,6 +9,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from customlabels_runtime.onnx_model.spec import SPEC_SUFFIX
+
 BACKENDS = ("custom-labels", "onnx")
 ONNX_DEFAULT_MEMORY_MB = 2048
 """The function's memory with the onnx backend unless `function_memory_mb` says otherwise: Lambda gives CPU in
@@ -28,9 +30,28 @@ def s3_location(uri: str) -> tuple[str, str] | None:
     return (match["bucket"], match["key"]) if match else None
 
 
+def s3_objects(onnx_model: str) -> list[tuple[str, str]]:
+    """(bucket, key) of what the function reads of an S3 model: the model and its spec beside it; [] for a local one."""
+    location = s3_location(onnx_model)
+    return [(location[0], location[1] + suffix) for suffix in ("", SPEC_SUFFIX)] if location else []
+
+
 def bundled_location(onnx_model: str) -> str:
     """A local model's path in the function's asset (`model/bees.onnx`)."""
     return f"{BUNDLED_MODEL_FOLDER}/{Path(onnx_model).name}"
+
+
+def bundled_files(onnx_model: str) -> dict[str, Path]:
+    """What a local model adds to the function's asset, by path there: the model and its spec file, if any (none
+    for an S3 model, read at the function's start)."""
+    if s3_location(onnx_model):
+        return {}
+    model = Path(onnx_model).expanduser().resolve()
+    spec = model.with_name(model.name + SPEC_SUFFIX)
+    files = {bundled_location(onnx_model): model}
+    if spec.is_file():
+        files[bundled_location(onnx_model) + SPEC_SUFFIX] = spec
+    return files
 
 
 def function_location(onnx_model: str) -> str:

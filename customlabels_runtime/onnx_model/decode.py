@@ -47,7 +47,7 @@ def _tf_od_api(spec: ModelSpec, outputs: Mapping[str, np.ndarray], _first: np.nd
     width, height = spec.input.width, spec.input.height
     return [
         Candidate(
-            int(round(float(classes[i]))) - 1,
+            round(float(classes[i])) - 1,
             float(scores[i]),
             (boxes[i][1] * width, boxes[i][0] * height, boxes[i][3] * width, boxes[i][2] * height),
         )
@@ -57,7 +57,7 @@ def _tf_od_api(spec: ModelSpec, outputs: Mapping[str, np.ndarray], _first: np.nd
 
 def _yolo_e2e(spec: ModelSpec, _outputs: Mapping[str, np.ndarray], first: np.ndarray, _min: float) -> list[Candidate]:
     """Rows x1, y1, x2, y2 (input pixels), score, class (0-based), NMS already done."""
-    return [Candidate(int(round(float(row[5]))), float(row[4]), tuple(map(float, row[:4]))) for row in first[0]]
+    return [Candidate(round(float(row[5])), float(row[4]), tuple(map(float, row[:4]))) for row in first[0]]
 
 
 def _yolo_raw(

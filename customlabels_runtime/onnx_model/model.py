@@ -97,18 +97,14 @@ class OwnModel:
         path = Path(path)
         return cls.load(path.read_bytes(), uri or path.name, spec_document_of(path))
 
-    def candidates(self, image: Image.Image, min_score: float) -> list[Candidate]:
-        """What the model sees in `image` at or above `min_score` (0-1), boxes in input pixels."""
-        tensor, _ = prepare(image, self.spec.input)
-        return self._decode(tensor, min_score)
-
     def _decode(self, tensor: Any, min_score: float) -> list[Candidate]:
         values = self.session.run(self._outputs, {self._input: tensor})
         return decode(self.spec, dict(zip(self._outputs, values, strict=True)), values[0], min_score)
 
     def custom_labels(self, image: Image.Image, threshold_for: Callable[[str], float | None]) -> list[dict]:
         """The labels of `image` that reach their threshold (`threshold_for(name)`, 0-100, None: DEFAULT_CONFIDENCE)
-        in the result contract's shape, best first."""
+        in the result contract's shape, best first. A score over 1 (a graph's raw logits with `activation` none)
+        counts as 100%."""
         thresholds = {name: threshold_for(name) for name in self.spec.labels}
         floors = {name: DEFAULT_CONFIDENCE if value is None else value for name, value in thresholds.items()}
         tensor, where = prepare(image, self.spec.input)
@@ -118,7 +114,7 @@ class OwnModel:
             confidence = candidate.score * 100
             if confidence < floors[name]:
                 continue
-            label: dict[str, Any] = {"Name": name, "Confidence": round(confidence, 3)}
+            label: dict[str, Any] = {"Name": name, "Confidence": round(min(confidence, 100.0), 3)}
             if candidate.box is not None:
                 label["Geometry"] = {"BoundingBox": where.box_ratios(*candidate.box)}
             labels.append(label)

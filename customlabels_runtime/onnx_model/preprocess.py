@@ -33,7 +33,7 @@ class Placement:
         """A box in input pixels as the result contract's BoundingBox: ratios of the original image, clipped to it."""
 
         def ratio(value: float, offset: int, scale: float, size: int) -> float:
-            return min(max((value - offset) / scale / size, 0.0), 1.0)
+            return float(min(max((value - offset) / scale / size, 0.0), 1.0))
 
         left = ratio(min(x1, x2), self.left, self.scale_x, self.image_width)
         right = ratio(max(x1, x2), self.left, self.scale_x, self.image_width)
