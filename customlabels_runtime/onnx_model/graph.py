@@ -26,9 +26,16 @@ class Tensor:
         size = self.shape[axis] if -len(self.shape) <= axis < len(self.shape) else None
         return size if isinstance(size, int) and size > 0 else None
 
+    def dims(self) -> str:
+        """`[1, 3, ?, ?]`: its shape, `?` for each dimension that is not fixed."""
+        sizes = ("?" if self.fixed(axis) is None else str(size) for axis, size in enumerate(self.shape))
+        return "[" + ", ".join(sizes) + "]"
+
+    def element_type(self) -> str:
+        return self.type.removeprefix("tensor(").removesuffix(")")
+
     def describe(self) -> str:
-        dims = ", ".join("?" if self.fixed(axis) is None else str(size) for axis, size in enumerate(self.shape))
-        return f"{self.name} [{dims}] {self.type.removeprefix('tensor(').removesuffix(')')}"
+        return f"{self.name} {self.dims()} {self.element_type()}"
 
 
 @dataclass(frozen=True)
