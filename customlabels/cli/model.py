@@ -23,11 +23,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "action",
-        choices=["status", "start", "stop", "resume", "inspect"],
+        choices=["status", "start", "stop", "resume", "inspect", "example"],
         help="resume: after the spend guard stopped the model for the day, allow another "
-        "max_model_hours_per_day from now (needs --stack); inspect: an ONNX model file (offline)",
+        "max_model_hours_per_day from now (needs --stack); inspect: an ONNX model file (offline); example: write a "
+        "tiny stand-in ONNX detector and its spec to try the onnx backend",
     )
-    parser.add_argument("onnx_model", nargs="?", metavar="MODEL.onnx", help="inspect: the model file")
+    parser.add_argument("onnx_model", nargs="?", metavar="MODEL.onnx", help="inspect, example: the model file")
     parser.add_argument(
         "--write-spec",
         action="store_true",
@@ -62,10 +63,10 @@ def model_target(args: argparse.Namespace):
 
 
 def model_command(args: argparse.Namespace) -> int:
-    if args.action == "inspect" or args.onnx_model or args.write_spec:
-        from customlabels.cli.model_inspect import inspect_command
+    if args.action in ("inspect", "example") or args.onnx_model or args.write_spec:
+        from customlabels.cli.model_inspect import example_command, inspect_command
 
-        return inspect_command(args)
+        return example_command(args) if args.action == "example" else inspect_command(args)
 
     if args.action != "start" and (args.inference_units != 1 or args.max_inference_units):
         raise CommandError(
