@@ -12,6 +12,7 @@ from PIL import Image
 
 from customlabels.local.emulator.errors import ServiceError
 from customlabels.local.emulator.images import check_image
+from customlabels.results.model import result_from_document
 from customlabels_runtime.inference.logic import handle_event
 from customlabels_runtime.inference.thresholds import Thresholds
 from customlabels_runtime.onnx_inference import images
@@ -69,6 +70,8 @@ def test_an_image_gets_its_result_naming_the_own_model(pipeline, model):
         }
     ]
     assert document["MinConfidence"] is None and document["Thresholds"] == {"min_confidence": None, "labels": {}}
+    # The tool's readers (results, evaluate, the gallery) name it by URI and the start of its SHA-256.
+    assert result_from_document(document).model == f"bees.onnx@sha256:{model.identity.sha256[:12]}"
 
 
 def test_thresholds_global_and_per_label_apply_to_the_own_model(pipeline, model):
