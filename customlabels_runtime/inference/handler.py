@@ -10,10 +10,10 @@ from botocore.config import Config
 from customlabels_runtime.inference.logic import (
     REKOGNITION_RETRIES,
     Dependencies,
-    PipelineMetrics,
     Settings,
     handle_event,
 )
+from customlabels_runtime.inference.metrics import PipelineMetrics
 from customlabels_runtime.inference.throughput import ThroughputControl
 from customlabels_runtime.inference.wiring import client_options, powertools, standard_retries, thresholds_source
 

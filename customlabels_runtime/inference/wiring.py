@@ -11,7 +11,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.parameters import SSMProvider
 from botocore.config import Config
 
-from customlabels_runtime.inference.logic import PipelineMetrics, Settings
+from customlabels_runtime.inference.logic import Settings
+from customlabels_runtime.inference.metrics import PipelineMetrics
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
 
 

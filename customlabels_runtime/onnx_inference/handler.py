@@ -9,7 +9,8 @@ from functools import cache
 import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from customlabels_runtime.inference.logic import Dependencies, PipelineMetrics, Settings, handle_event
+from customlabels_runtime.inference.logic import Dependencies, Settings, handle_event
+from customlabels_runtime.inference.metrics import PipelineMetrics
 from customlabels_runtime.inference.wiring import powertools, standard_retries, thresholds_source
 from customlabels_runtime.onnx_inference.answer import OwnModelAnswer
 from customlabels_runtime.onnx_inference.model_source import load_model
