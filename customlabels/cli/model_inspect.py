@@ -55,7 +55,9 @@ def inspect_command(args: argparse.Namespace) -> int:
         if spec_path(path).exists():
             raise CommandError(f"{spec_path(path)} exists already. Fix: edit it, or delete it to start again")
         written = write_spec(path)
-        console.print(f"Wrote {written}: check the format and the labels (one per class, in the model's order).")
+        console.print(
+            f"Wrote {written}: check the format and the labels (one per class, in the model's order).", soft_wrap=True
+        )
     try:
         document = spec_document_of(path)
         source = spec_path(path).name if document is not None else "the model's metadata"
