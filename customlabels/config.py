@@ -18,6 +18,7 @@ from typing import Any
 
 from customlabels import own_model
 from customlabels.config_conversion import convert
+from customlabels.result_events_settings import result_event_bus, result_events_environment, result_events_problems
 from customlabels_runtime import contract
 
 
@@ -50,30 +51,8 @@ MODEL_ARN_EXAMPLE = (
 )
 
 # The values CloudWatch Logs accepts for a log group's retention.
-LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365)  # up to a year, then the longer ones
+LOG_RETENTION_DAYS += (400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 REMOVAL_POLICIES = ("retain", "destroy")
 MODEL_LIFECYCLES = ("on-demand", "always-on", "manual")
 INITIAL_MANAGER_STATE = "{}"
@@ -135,6 +114,8 @@ class PipelineConfig:
     backend: str = "custom-labels"
     onnx_model: str | None = None
     onnx_model_key_arn: str | None = None
+    result_events: str = "default"
+    """The event bus each result is announced on (`default`, a bus name) or `off` (result_events_settings.py)."""
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -213,6 +194,11 @@ class PipelineConfig:
     def image_key_wildcards(self) -> list[str]:
         """Every image the pipeline picks up as S3 object ARN wildcards, one per suffix: `<input prefix>*.jpg`..."""
         return [f"{self.input_prefix}*{suffix}" for suffix in contract.IMAGE_SUFFIXES]
+
+    @property
+    def result_event_bus(self) -> str | None:
+        """The bus each result is announced on; None with result_events=off."""
+        return result_event_bus(self.result_events)
 
     @property
     def region(self) -> str | None:
@@ -319,6 +305,7 @@ class PipelineConfig:
             "BATCH_WORKERS": str(self.batch_size),
             "MIN_INFERENCE_UNITS": str(self.min_inference_units),
             "MAX_INFERENCE_UNITS": str(self.max_inference_units),
+            **result_events_environment(self.result_events),
             "POWERTOOLS_SERVICE_NAME": contract.INFERENCE_SERVICE,
             "POWERTOOLS_METRICS_NAMESPACE": contract.METRICS_NAMESPACE,
         }
@@ -348,6 +335,7 @@ def _problems(config: PipelineConfig) -> list[str]:
         *_processing_problems(config),
         *_lifecycle_problems(config),
         *_operations_problems(config),
+        *result_events_problems(config.result_events),
     ]
 
 

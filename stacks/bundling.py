@@ -34,16 +34,17 @@ def handler_path(name: str) -> str:
 
 
 def asset_files(name: str) -> list[Path]:
-    """What goes into the asset of function `name` from the package: its root modules (the contract) and the
-    function's own subpackages, not the other functions'."""
+    """What goes into the asset of function `name` from the package: its root modules (the contract), the published
+    schemas and the function's own subpackages, not the other functions'."""
     root = sorted(RUNTIME_DIR.glob("*.py"))
+    schemas = sorted((RUNTIME_DIR / "schemas").glob("*.py")) + sorted((RUNTIME_DIR / "schemas").glob("*.json"))
     own = [
         path
         for folder in SUBPACKAGES.get(name, (name,))
         for path in sorted((RUNTIME_DIR / folder).rglob("*.py"))
         if "__pycache__" not in path.parts
     ]
-    return root + own
+    return root + schemas + own
 
 
 def cache_root() -> Path:

@@ -14,6 +14,7 @@ from customlabels_runtime.inference.logic import (
     handle_event,
 )
 from customlabels_runtime.inference.metrics import PipelineMetrics
+from customlabels_runtime.inference.result_publishing import result_events_from_environ
 from customlabels_runtime.inference.throughput import ThroughputControl
 from customlabels_runtime.inference.wiring import client_options, powertools, standard_retries, thresholds_source
 
@@ -36,6 +37,9 @@ def dependencies() -> Dependencies:
         metrics=pipeline_metrics,
         logger=logger,
         throughput=ThroughputControl(scale_factor=settings.scale_factor),
+        result_events=result_events_from_environ(
+            os.environ, lambda: boto3.client("events", config=standard_retries(settings)), pipeline_metrics, logger
+        ),
         thresholds=thresholds_source(settings, pipeline_metrics, logger),
     )
 

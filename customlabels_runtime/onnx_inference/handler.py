@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from customlabels_runtime.inference.logic import Dependencies, Settings, handle_event
 from customlabels_runtime.inference.metrics import PipelineMetrics
+from customlabels_runtime.inference.result_publishing import result_events_from_environ
 from customlabels_runtime.inference.wiring import powertools, standard_retries, thresholds_source
 from customlabels_runtime.onnx_inference.answer import OwnModelAnswer
 from customlabels_runtime.onnx_inference.model_source import load_model
@@ -40,6 +41,9 @@ def dependencies() -> Dependencies:
         metrics=pipeline_metrics,
         logger=logger,
         thresholds=thresholds_source(settings, pipeline_metrics, logger),
+        result_events=result_events_from_environ(
+            os.environ, lambda: boto3.client("events", config=standard_retries(settings)), pipeline_metrics, logger
+        ),
         own_model=OwnModelAnswer(model, s3),
     )
 

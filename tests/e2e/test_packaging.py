@@ -86,6 +86,11 @@ def test_asset_holds_the_handler_and_its_dependencies_but_not_boto3(cli_synth):
         "customlabels_runtime/contract.py",
         "customlabels_runtime/inference/handler.py",
         "customlabels_runtime/inference/logic.py",
+        "customlabels_runtime/inference/result_publishing.py",
+        "customlabels_runtime/result_events.py",
+        "customlabels_runtime/schemas/__init__.py",
+        "customlabels_runtime/schemas/result.schema.json",
+        "customlabels_runtime/schemas/event.schema.json",
     } <= package
     assert not [name for name in package if "model_manager" in name or name.endswith(("requirements.txt", ".pyc"))]
     assert inference_function(cli_synth)["Properties"]["Handler"] == "customlabels_runtime.inference.handler.handler"
@@ -98,6 +103,8 @@ def test_handler_imports_and_runs_from_the_asset_in_a_clean_interpreter(cli_synt
         import aws_lambda_powertools, customlabels_runtime
         assert customlabels_runtime.__file__.startswith({str(asset)!r}), customlabels_runtime.__file__
         assert aws_lambda_powertools.__file__.startswith({str(asset)!r}), aws_lambda_powertools.__file__
+        from customlabels_runtime.schemas import schema  # the published schemas travel with the function
+        assert schema("result")["$id"] and schema("event")["$id"]
     """
     script = invoke_with_test_event(inference_function(cli_synth)["Properties"]["Handler"], 512, checks)
     # Only the asset and boto3 on the path (the Lambda runtime's task root and its own boto3).
