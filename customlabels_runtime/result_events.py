@@ -56,7 +56,7 @@ def event_detail(document: Mapping[str, Any], result_key: str) -> dict[str, Any]
         "Labels": listed,
         "Detections": len(document.get("CustomLabels") or []),
         "LabelsOmitted": len(_names(document)) - len(listed),
-        "Model": document.get("ProjectVersionArn") or _own_model(document),
+        "Model": model_name(document),
         "ProcessedAt": document.get("ProcessedAt"),
     }
     if document.get("Error"):
@@ -64,12 +64,14 @@ def event_detail(document: Mapping[str, Any], result_key: str) -> dict[str, Any]
     return detail
 
 
-def _own_model(document: Mapping[str, Any]) -> str | None:
-    """The own model a result names (backend onnx) as `Uri@sha256:<first 12 hex digits>`, as the tool names it."""
-    model = document.get("Model")
-    if not isinstance(model, Mapping) or not model.get("Uri"):
-        return None
-    return f"{model['Uri']}@sha256:{str(model.get('Sha256', ''))[:12]}"
+def model_name(document: Mapping[str, Any]) -> str | None:
+    """The model a result names, as one string: its ProjectVersionArn (Custom Labels), or the own model's
+    `Uri@sha256:<first 12 hex digits>` (backend onnx), so that results of two versions of a file are told apart.
+    The event's `Model`, and how `results`, `evaluate` and the gallery name it."""
+    own = document.get("Model")
+    if isinstance(own, Mapping) and isinstance(own.get("Uri"), str) and own["Uri"]:
+        return f"{own['Uri']}@sha256:{str(own.get('Sha256', ''))[:12]}"
+    return document.get("ProjectVersionArn")
 
 
 def _names(document: Mapping[str, Any]) -> set[str]:

@@ -13,12 +13,14 @@ from PIL import Image
 from customlabels.local.emulator.errors import ServiceError
 from customlabels.local.emulator.images import check_image
 from customlabels.results.model import result_from_document
+from customlabels.results.schema_check import schema_problems
 from customlabels_runtime.inference.logic import handle_event
 from customlabels_runtime.inference.thresholds import Thresholds
 from customlabels_runtime.onnx_inference import images
 from customlabels_runtime.onnx_inference.answer import OwnModelAnswer
 from customlabels_runtime.onnx_inference.model_source import load_model
 from customlabels_runtime.onnx_model.spec import SpecError
+from customlabels_runtime.result_events import event_detail
 from support.images import huge_png, image_bytes
 from support.inference import BUCKET, deps_for
 from support.onnx_models import constant_model, save
@@ -71,8 +73,12 @@ def test_an_image_gets_its_result_naming_the_own_model(pipeline, model):
         }
     ]
     assert document["MinConfidence"] is None and document["Thresholds"] == {"min_confidence": None, "labels": {}}
-    # The tool's readers (results, evaluate, the gallery) name it by URI and the start of its SHA-256.
-    assert result_from_document(document).model == f"bees.onnx@sha256:{model.identity.sha256[:12]}"
+    # The published schema takes it; the tool's readers and the result event name it by URI and SHA-256's start.
+    assert schema_problems(document) == []
+    assert schema_problems({**document, "Model": {"Uri": "bees.onnx", "Sha256": "not hex"}}) != []
+    named = f"bees.onnx@sha256:{model.identity.sha256[:12]}"
+    assert result_from_document(document).model == named
+    assert event_detail(document, "test_images/bee.jpg.json")["Model"] == named
 
 
 def test_thresholds_global_and_per_label_apply_to_the_own_model(pipeline, model):
