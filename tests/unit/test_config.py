@@ -119,7 +119,7 @@ def test_unknown_keys_are_rejected():
         ("min_confidance", "did you mean min_confidence?"),
         ("batchsize", "did you mean batch_size?"),
         ("idle_minute", "did you mean idle_minutes?"),
-        ("zzz", "use one of alarm_email, batch_size"),
+        ("zzz", "use one of alarm_email, backend, batch_size"),
     ],
 )
 def test_a_context_key_that_looks_like_ours_but_is_not_names_the_closest(key, says):
