@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from customlabels.datasets.manifest import Box, KeyMatcher, ManifestEntry
+from customlabels.datasets.local_images import files_by_key
+from customlabels.datasets.manifest import Box, ManifestEntry
 from customlabels.diy.grid import DiyDetector, GridShape, Letterboxed, cell_descriptions, letterbox, pixel_features
 
 IGNORED, BACKGROUND = -1, 0
@@ -72,10 +73,7 @@ def manifest_examples(
     entries: Sequence[ManifestEntry], images: Path, size: int, on_image: Callable[[], None] | None = None
 ) -> list[Example]:
     """Each manifest line's image, found under `images` by the end of its key (as `evaluate --images` finds them)."""
-    files = KeyMatcher(
-        (path for path in images.rglob("*") if path.suffix.lower() in IMAGE_SUFFIXES),
-        key=lambda path: path.relative_to(images).as_posix(),
-    )
+    files = files_by_key(images, IMAGE_SUFFIXES)
     missing, found = [], []
     for entry in entries:
         path = files.match(entry.key)

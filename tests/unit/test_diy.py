@@ -140,3 +140,21 @@ def test_a_manifest_without_boxes_or_without_its_images_is_refused_with_the_fix(
     entries = [ManifestEntry(1, "s3://b/x/here.jpg"), ManifestEntry(2, "s3://b/x/gone.jpg")]
     with pytest.raises(fit.DiyFitError, match=r"1 image\(s\).*'x/gone.jpg'.*--images"):
         fit.manifest_examples(entries, tmp_path, 64)
+
+
+def test_split_images_are_linked_at_their_relative_paths_and_a_missing_one_is_refused_first(tmp_path):
+    from customlabels.datasets.local_images import MissingImagesError, link_images
+
+    images = tmp_path / "images"
+    (images / "meadow").mkdir(parents=True)
+    for name in ("meadow/a.jpg", "b.png", "c.jpg"):
+        Image.new("RGB", (8, 8)).save(images / name)
+    entries = [ManifestEntry(1, "s3://b/test_images/meadow/a.jpg"), ManifestEntry(2, "s3://b/test_images/b.png")]
+    assert link_images(entries, images, tmp_path / "test") == 2
+    linked = sorted(p.relative_to(tmp_path / "test").as_posix() for p in (tmp_path / "test").rglob("*.*"))
+    assert linked == ["b.png", "meadow/a.jpg"]
+    assert (tmp_path / "test" / "b.png").read_bytes() == (images / "b.png").read_bytes()
+    assert link_images(entries, images, tmp_path / "test") == 2, "a second run replaces its own links"
+    with pytest.raises(MissingImagesError, match="'test_images/gone.jpg'"):
+        link_images([*entries, ManifestEntry(3, "s3://b/test_images/gone.jpg")], images, tmp_path / "other")
+    assert not (tmp_path / "other").exists()
