@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 from customlabels.datasets.local_images import files_by_key
 from customlabels.datasets.manifest import Box, ManifestEntry
@@ -80,8 +80,8 @@ def manifest_examples(
         if path is None:
             missing.append(entry.key)
             continue
-        with Image.open(path) as image:
-            found.append(example(image, entry.boxes, size))
+        with Image.open(path) as image:  # turned as the onnx backend turns it (EXIF orientation), boxes as shown
+            found.append(example(ImageOps.exif_transpose(image), entry.boxes, size))
         if on_image:
             on_image()
     if missing:
