@@ -68,8 +68,9 @@ flake-hunt: install browser  ## The suite 10 times: plain, random order, under C
 soak: $(VENV)/.installed  ## The 1,000-image soak test through the local stack (several minutes)
 	$(PY) -m pytest -m soak tests/e2e/test_soak.py
 
-bench: $(VENV)/.installed  ## Benchmarks (saturation vs the AWS sample, handler overhead, cold start) -> bench/RESULTS.md
+bench: $(VENV)/.installed  ## Benchmarks (saturation vs the AWS sample, handler overhead, cold start, the onnx backend) -> bench/RESULTS.md
 	$(PY) -m bench.run
+	$(PY) -m bench.onnx
 
 demo: $(VENV)/.installed  ## The whole pipeline locally on a generated sample: Custom Labels (emulated) against a DIY model fitted here (no AWS account)
 	$(VENV)/bin/customlabels sample-data $(DEMO)/sample --count $(DEMO_IMAGES)
