@@ -155,6 +155,6 @@ def test_split_images_are_linked_at_their_relative_paths_and_a_missing_one_is_re
     assert linked == ["b.png", "meadow/a.jpg"]
     assert (tmp_path / "test" / "b.png").read_bytes() == (images / "b.png").read_bytes()
     assert link_images(entries, images, tmp_path / "test") == 2, "a second run replaces its own links"
-    with pytest.raises(MissingImagesError, match="'test_images/gone.jpg'"):
+    with pytest.raises(MissingImagesError, match=r"'test_images/gone\.jpg'"):
         link_images([*entries, ManifestEntry(3, "s3://b/test_images/gone.jpg")], images, tmp_path / "other")
     assert not (tmp_path / "other").exists()
