@@ -125,11 +125,15 @@ ONNX = "onnx (own model)"
 
 def _print_onnx(estimates: dict, function) -> None:
     onnx, on_demand = estimates[ONNX], estimates["on-demand"]
-    share = f"{onnx.total / on_demand.total:.1%} of on demand" if on_demand.total else "on demand costs nothing"
+    share = (
+        f"Custom Labels on demand costs {on_demand.total / onnx.total:,.0f}x as much"
+        if onnx.total
+        else "nothing either way"
+    )
     console.print(
         f"The onnx backend: {onnx.items['lambda_gb_seconds']:,.1f} GB-s a day ({function.ms_per_image:g} ms per "
         f"image and {onnx.items['cold_starts']:,} cold start(s) of {function.init_ms:g} ms at "
-        f"{function.memory_mb} MB), no model hours: {onnx.total:.4f} USD a day, {share}. Formula: docs/diy-model.md"
+        f"{function.memory_mb} MB), no model hours: {onnx.total:.4f} USD a day; {share}. Formula: docs/diy-model.md"
     )
 
 

@@ -57,4 +57,6 @@ def test_the_cost_command_prints_the_onnx_column_beside_custom_labels(capsys):
     assert f"│ Per 1,000 images │ 333.38 │ 333.38 │ {onnx.total / 288 * 1000:.4f} │" in out
     # 288 x 0.2 s x 2 GB + 288 x 1.5 s x 2 GB = 979.2 GB-s
     assert "The onnx backend: 979.2 GB-s a day (200 ms per image and 288 cold start(s) of 1500 ms at 2048 MB)" in out
-    assert f"{onnx.total:.4f} USD a day, {onnx.total / on_demand.total:.1%} of on demand" in out
+    assert (
+        f"{onnx.total:.4f} USD a day; Custom Labels on demand costs {on_demand.total / onnx.total:,.0f}x as much" in out
+    )
