@@ -60,3 +60,12 @@ def test_the_cost_command_prints_the_onnx_column_beside_custom_labels(capsys):
     assert (
         f"{onnx.total:.4f} USD a day; Custom Labels on demand costs {on_demand.total / onnx.total:,.0f}x as much" in out
     )
+
+
+def test_the_onnx_defaults_are_the_backends():
+    from customlabels.own_model import ONNX_DEFAULT_MAX_CONCURRENCY, ONNX_DEFAULT_MEMORY_MB
+
+    assert (OnnxFunction().memory_mb, OnnxFunction().max_concurrency) == (
+        ONNX_DEFAULT_MEMORY_MB,
+        ONNX_DEFAULT_MAX_CONCURRENCY,
+    )
