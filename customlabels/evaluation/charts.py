@@ -47,8 +47,13 @@ def pr_curves_png(evaluations: dict[str, Evaluation], label: str, path: Path) ->
     axes.set_ylabel("precision (share of predictions right)")
     axes.set_xlim(0, 1.02)
     axes.set_ylim(0, 1.02)
+    return _saved(pyplot, figure, axes, path, "lower left")
+
+
+def _saved(pyplot, figure, axes, path: Path, legend: str) -> Path:
+    """The chart with its grid and legend, written as the tool's own picture, its figure closed."""
     axes.grid(alpha=0.3)
-    axes.legend(loc="lower left", fontsize="small")
+    axes.legend(loc=legend, fontsize="small")
     figure.savefig(path, dpi=90, metadata=PLOT_METADATA)
     pyplot.close(figure)
     return path
@@ -84,8 +89,4 @@ def f1_threshold_png(curves: dict[str, list[dict]], label: str, path: Path) -> P
     axes.set_ylabel("F1")
     axes.set_xlim(100, 0)
     axes.set_ylim(0, 1.05)
-    axes.grid(alpha=0.3)
-    axes.legend(loc="lower right", fontsize="small")
-    figure.savefig(path, dpi=90, metadata=PLOT_METADATA)
-    pyplot.close(figure)
-    return path
+    return _saved(pyplot, figure, axes, path, "lower right")

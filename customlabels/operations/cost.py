@@ -130,20 +130,25 @@ def estimate(workload: Workload, lifecycle: str, prices: Prices | None = None) -
         + ESM_POLLERS * POLLS_PER_POLLER_HOUR * mapping_hours  # empty long polls while enabled
         + HOURS_PER_DAY * 60 / workload.manager_interval_minutes
     )  # the manager reads the depth
-    s3_puts, s3_gets = 2 * images, 3 * images  # upload + result; Rekognition's read + two HEADs
+    s3, s3_requests = s3_cost(images, prices)
     return Estimate(
         model_hours=hours,
         model=model,
         lambda_=lambda_cost,
         sqs=sqs_requests * prices.sqs_request,
-        s3=s3_puts * prices.s3_put_request + s3_gets * prices.s3_get_request,
-        items={
-            "lambda_gb_seconds": gb_seconds,
-            "sqs_requests": sqs_requests,
-            "s3_put_requests": s3_puts,
-            "s3_get_requests": s3_gets,
-        },
+        s3=s3,
+        items={"lambda_gb_seconds": gb_seconds, "sqs_requests": sqs_requests, **s3_requests},
     )
+
+
+def s3_cost(images: int, prices: Prices) -> tuple[float, dict[str, int]]:
+    """S3's requests a day, the same with either backend: the upload and the result (PUT-class); the image's read
+    (Rekognition's or the function's GetObject) and the function's two HEADs (GET-class)."""
+    puts, gets = 2 * images, 3 * images
+    return puts * prices.s3_put_request + gets * prices.s3_get_request, {
+        "s3_put_requests": puts,
+        "s3_get_requests": gets,
+    }
 
 
 ENVIRONMENT_KEPT_SECONDS = 300
@@ -190,19 +195,18 @@ def onnx_estimate(workload: Workload, function: OnnxFunction | None = None, pric
     gigabytes = function.memory_mb / 1024
     gb_seconds = images * function.ms_per_image / 1000 * gigabytes + starts * function.init_ms / 1000 * gigabytes
     sqs_requests = images + 2 * invocations + ESM_POLLERS * POLLS_PER_POLLER_HOUR * HOURS_PER_DAY
-    s3_puts, s3_gets = 2 * images, 3 * images
+    s3, s3_requests = s3_cost(images, prices)
     return Estimate(
         model_hours=0.0,
         model=0.0,
         lambda_=gb_seconds * prices.lambda_gb_second + invocations * prices.lambda_request,
         sqs=sqs_requests * prices.sqs_request,
-        s3=s3_puts * prices.s3_put_request + s3_gets * prices.s3_get_request,
+        s3=s3,
         items={
             "lambda_gb_seconds": gb_seconds,
             "invocations": invocations,
             "cold_starts": starts,
             "sqs_requests": sqs_requests,
-            "s3_put_requests": s3_puts,
-            "s3_get_requests": s3_gets,
+            **s3_requests,
         },
     )
