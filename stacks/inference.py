@@ -15,6 +15,11 @@ from customlabels.config import PipelineConfig
 from stacks.function import PipelineFunction
 from stacks.nag import COMPLIANCE, acknowledge, acknowledge_in, acknowledge_object_wildcard
 
+DESCRIPTIONS = {
+    "custom-labels": "Runs DetectCustomLabels on each uploaded image and writes <image key>.json",
+    "onnx": "Runs the own ONNX model on each uploaded image and writes <image key>.json",
+}
+
 
 class InferenceFunction(Construct):
     """Consumes the queue in batches and writes one result JSON per image, with least-privilege grants."""
@@ -46,11 +51,7 @@ class InferenceFunction(Construct):
             self,
             "Handler",
             folder="onnx_inference" if onnx else "inference",
-            description=(
-                "Runs the own ONNX model on each uploaded image and writes <image key>.json"
-                if onnx
-                else "Runs DetectCustomLabels on each uploaded image and writes <image key>.json"
-            ),
+            description=DESCRIPTIONS[config.backend],
             environment={**config.function_environment(), "THRESHOLDS_PARAMETER": self.thresholds.parameter_name},
             timeout=Duration.seconds(config.function_timeout_seconds),
             memory_mb=config.effective_function_memory_mb,

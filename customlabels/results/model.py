@@ -30,7 +30,7 @@ class ImageResult:
     predictions: tuple[Prediction, ...] = ()
     error: str | None = None
     model: str | None = None
-    """The model version that made the result (its ProjectVersionArn), when the result says."""
+    """The model version that made the result (`model_named_by`), when the result says."""
 
 
 class ResultsError(ValueError):
@@ -109,7 +109,16 @@ def result_from_document(document: Mapping[str, Any]) -> ImageResult:
             )
         )
     error = (document.get("Error") or {}).get("Code")
-    return ImageResult(document["Image"]["Key"], tuple(predictions), error, document.get("ProjectVersionArn"))
+    return ImageResult(document["Image"]["Key"], tuple(predictions), error, model_named_by(document))
+
+
+def model_named_by(document: Mapping[str, Any]) -> str | None:
+    """The model a result names: its ProjectVersionArn (Custom Labels), or the own model's `Uri@sha256:<first 12>`
+    (backend onnx), so that results of two versions of a file are told apart."""
+    own = document.get("Model")
+    if isinstance(own, Mapping) and isinstance(own.get("Uri"), str):
+        return f"{own['Uri']}@sha256:{str(own.get('Sha256', ''))[:12]}"
+    return document.get("ProjectVersionArn")
 
 
 def is_result_document(document: Any) -> bool:

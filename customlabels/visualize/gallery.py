@@ -20,6 +20,7 @@ from customlabels.datasets.anchors import gallery_anchor
 from customlabels.datasets.manifest import KeyMatcher, ManifestEntry
 from customlabels.escaping import json_for_html
 from customlabels.outputs import KeyFolder, NotSaved
+from customlabels.results.model import model_named_by
 from customlabels.visualize import pictures, truth
 from customlabels.visualize.result_images import ResultImage
 
@@ -78,7 +79,7 @@ def _summary(
     return {
         "statuses": {status: sum(item.status == status for item in items) for status in STATUS_TEXT},
         "detections": sum(len(item.predictions) for item in items),
-        "models": sorted({d["ProjectVersionArn"] for d in documents if isinstance(d.get("ProjectVersionArn"), str)}),
+        "models": sorted({name for d in documents if isinstance(name := model_named_by(d), str)}),
         "thresholds": [json.loads(text) for text in sorted(thresholds)],
         "min_confidence": min_confidence,
         "manifest": manifest,

@@ -351,7 +351,6 @@ def process_image(event: ImageEvent, deps: Dependencies, retry_until: float = fl
         return Outcome(event.key, "skipped", "superseded")
     if _result_exists_for(current, result_key, deps.s3):
         return Outcome(event.key, "skipped", "already-done", result_key=result_key)
-
     try:
         own_model, request = deps.own_model, detect_request(current, settings, thresholds)
         detection = own_model(current, thresholds) if own_model else detect(request, deps, retry_until)

@@ -20,7 +20,8 @@ MAX_S3_IMAGE_BYTES = 15 * 1024 * 1024
 MIN_SIDE, MAX_SIDE = 64, 4096
 MAX_ASPECT_RATIO = 20
 """Rekognition's limits for an image in S3 (the Custom Labels limits page, Detection), as `customlabels.limits`
-holds them for the emulator and `upload` (tests/integration/test_onnx_images.py keeps the two equal)."""
+holds them for `upload` (tests/integration/test_onnx_handler.py keeps the two equal); the emulator applies
+`check_image` itself."""
 FORMATS = ("JPEG", "MPO", "PNG")
 """Pillow's names of what Rekognition takes: a JPEG with a second embedded image (MPO, as phones write) is a JPEG."""
 
@@ -31,6 +32,7 @@ class ImageRejectedError(ClientError):
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__({"Error": {"Code": code, "Message": message}}, "ReadImage")
+        self.code, self.message = code, message
 
 
 def read_image(image: ObjectCreated, s3: Any) -> bytes:
@@ -51,6 +53,13 @@ def open_image(data: bytes) -> Image.Image:
     """The decoded image, upright, or ImageRejectedError naming why Rekognition would refuse it."""
     if len(data) > MAX_S3_IMAGE_BYTES:
         raise ImageRejectedError("ImageTooLargeException", "Image size is too large; the S3 object limit is 15 MB")
+    return ImageOps.exif_transpose(check_image(data))
+
+
+def check_image(data: bytes) -> Image.Image:
+    """The decoded image as stored, if DetectCustomLabels accepts it (the Rekognition emulator applies this same
+    rule), else ImageRejectedError. The size is read from the header before anything is decoded, so a small file
+    declaring a huge picture is refused for its size, not decompressed."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
@@ -59,7 +68,7 @@ def open_image(data: bytes) -> Image.Image:
                 raise ImageRejectedError("InvalidImageFormatException", "Request has unsupported image format")
             check_dimensions(*picture.size)
             picture.load()
-            return ImageOps.exif_transpose(picture)
+            return picture
         except Image.DecompressionBombError:
             raise ImageRejectedError(
                 "InvalidParameterException", f"Image dimensions exceed the {MAX_SIDE} x {MAX_SIDE} px limit"

@@ -14,8 +14,8 @@ from typing import Any
 
 import onnxruntime
 
-from customlabels_runtime.onnx_model.graph import Graph, describe, guessed_format, mismatches, suggested_document
-from customlabels_runtime.onnx_model.spec import ModelSpec, SpecError, metadata_document, parse_spec, spec_path
+from customlabels_runtime.onnx_model.graph import Graph, describe, metadata_spec, mismatches, suggested_document
+from customlabels_runtime.onnx_model.spec import ModelSpec, SpecError, parse_spec, spec_path
 
 
 def read_graph(model_path: str | Path) -> Graph:
@@ -27,13 +27,9 @@ def read_graph(model_path: str | Path) -> Graph:
 
 def suggested_spec(graph: Graph) -> dict[str, Any]:
     """A spec document for the graph: its metadata's labels and size over what its tensors suggest."""
-    document = suggested_document(graph)
-    derived = metadata_document(graph.metadata)
-    document["labels"] = derived.get("labels", document["labels"])
-    document["input"].update(derived.get("input", {}))
-    if "labels" in derived:
-        document["format"] = derived.get("format", guessed_format(graph)[0])
-    return document
+    document, derived = suggested_document(graph), metadata_spec(graph)
+    document["input"].update(derived.pop("input", {}))
+    return {**document, **derived}
 
 
 def write_spec(model_path: str | Path, spec: ModelSpec | dict[str, Any] | None = None) -> Path:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from customlabels_runtime.onnx_model.spec import ModelSpec
+from customlabels_runtime.onnx_model.spec import ModelSpec, metadata_document
 
 ONNX_TYPES = {"float32": "tensor(float)", "uint8": "tensor(uint8)"}
 TF_OD_API_OUTPUTS = ("detection_boxes", "detection_scores", "detection_classes")
@@ -26,9 +26,16 @@ class Tensor:
         size = self.shape[axis] if -len(self.shape) <= axis < len(self.shape) else None
         return size if isinstance(size, int) and size > 0 else None
 
+    def dims(self) -> str:
+        """`[1, 3, ?, ?]`: its shape, `?` for each dimension that is not fixed."""
+        sizes = ("?" if self.fixed(axis) is None else str(size) for axis, size in enumerate(self.shape))
+        return "[" + ", ".join(sizes) + "]"
+
+    def element_type(self) -> str:
+        return self.type.removeprefix("tensor(").removesuffix(")")
+
     def describe(self) -> str:
-        dims = ", ".join("?" if self.fixed(axis) is None else str(size) for axis, size in enumerate(self.shape))
-        return f"{self.name} [{dims}] {self.type.removeprefix('tensor(').removesuffix(')')}"
+        return f"{self.name} {self.dims()} {self.element_type()}"
 
 
 @dataclass(frozen=True)
@@ -163,6 +170,15 @@ def suggested_document(graph: Graph) -> dict[str, Any]:
     if spec_format == "tf-od-api":
         document["labels"] = [f"class_{i}" for i in range(1, max(classes, 1) + 1)]
         document["input"]["resize"] = "stretch"
+    return document
+
+
+def metadata_spec(graph: Graph) -> dict[str, Any]:
+    """What the model's metadata says of its spec (`spec.metadata_document`), with the format its outputs look like
+    when the metadata names the labels but not the format (an Ultralytics detector)."""
+    document = metadata_document(graph.metadata)
+    if "labels" in document and "format" not in document:
+        document["format"] = guessed_format(graph)[0]
     return document
 
 

@@ -15,9 +15,9 @@ import onnxruntime
 from PIL import Image
 
 from customlabels_runtime.onnx_model.decode import Candidate, decode
-from customlabels_runtime.onnx_model.graph import Graph, describe, guessed_format, mismatches
+from customlabels_runtime.onnx_model.graph import Graph, describe, metadata_spec, mismatches
 from customlabels_runtime.onnx_model.preprocess import prepare
-from customlabels_runtime.onnx_model.spec import ModelSpec, SpecError, metadata_document, parse_spec, spec_path
+from customlabels_runtime.onnx_model.spec import ModelSpec, SpecError, parse_spec, spec_path
 
 DEFAULT_CONFIDENCE = 50.0
 """The threshold of a label that has none (no `min_confidence`, no threshold of its own): an own model has no
@@ -54,7 +54,7 @@ def spec_document_of(model_path: Path) -> Any | None:
 def resolve_spec(graph: Graph, document: Any | None, where: str) -> ModelSpec:
     """The spec a model runs with: the spec file's fields over what the model's metadata says (labels and input
     size, as Ultralytics exports hold them; the format then as the outputs look); checked against the graph."""
-    derived = metadata_document(graph.metadata)
+    derived = metadata_spec(graph)
     if document is None and "labels" not in derived:
         raise SpecError(
             [
@@ -62,8 +62,6 @@ def resolve_spec(graph: Graph, document: Any | None, where: str) -> ModelSpec:
                 f"`customlabels model inspect {where} --write-spec`, then edit the labels and format"
             ]
         )
-    if "labels" in derived and "format" not in derived:
-        derived["format"] = guessed_format(graph)[0]
     if isinstance(document, Mapping):
         merged_input = {**derived.get("input", {}), **(document.get("input") or {})}
         document = {**derived, **document, **({"input": merged_input} if merged_input else {})}
