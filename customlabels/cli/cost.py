@@ -19,7 +19,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Estimates the daily cost of the pipeline with the Custom Labels model always on and "
         "on demand, and with the onnx backend (your own model in the function: Lambda GB-seconds of each image "
         "and cold start, no model hours): model hours, Lambda, SQS and S3 requests, from list prices "
-        "you can override. See docs/model-lifecycle.md and docs/diy-model.md for the formulas.",
+        "you can override. See docs/model-lifecycle.md and docs/own-model.md for the formulas.",
     )
     cost.add_argument("--images-per-day", type=number(int, at_least=0), required=True, help="images uploaded a day")
     cost.add_argument(
@@ -133,7 +133,7 @@ def _print_onnx(estimates: dict, function) -> None:
     console.print(
         f"The onnx backend: {onnx.items['lambda_gb_seconds']:,.1f} GB-s a day ({function.ms_per_image:g} ms per "
         f"image and {onnx.items['cold_starts']:,} cold start(s) of {function.init_ms:g} ms at "
-        f"{function.memory_mb} MB), no model hours: {onnx.total:.4f} USD a day; {share}. Formula: docs/diy-model.md"
+        f"{function.memory_mb} MB), no model hours: {onnx.total:.4f} USD a day; {share}. Formula: docs/own-model.md"
     )
 
 
