@@ -158,3 +158,19 @@ def test_split_images_are_linked_at_their_relative_paths_and_a_missing_one_is_re
     with pytest.raises(MissingImagesError, match=r"'test_images/gone\.jpg'"):
         link_images([*entries, ManifestEntry(3, "s3://b/test_images/gone.jpg")], images, tmp_path / "other")
     assert not (tmp_path / "other").exists()
+
+
+@pytest.mark.parametrize("size", [(200, 100), (100, 200), (333, 257), (64, 64)])
+def test_the_fit_sees_each_image_as_the_onnx_backend_prepares_it(size, fitted, tmp_path):
+    """No skew between training and serving: the fit's letterbox is the backend's pre-processing under the spec
+    the model is written with (same scale, same padding, same pixels)."""
+    from customlabels_runtime.onnx_model.preprocess import prepare
+    from customlabels_runtime.onnx_model.spec import parse_spec
+
+    rng = np.random.default_rng(sum(size))
+    image = Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
+    spec = parse_spec(graph.spec(fitted.detector()), "the DIY spec")
+    tensor, placement = prepare(image, spec.input)
+    ours = letterbox(image, GRID.size)
+    np.testing.assert_allclose(tensor[0], ours.pixels, atol=1e-6)
+    assert (placement.left, placement.top) == (ours.left, ours.top)
