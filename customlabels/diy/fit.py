@@ -137,18 +137,21 @@ def learn_colours(examples: Sequence[Example], settings: FitSettings) -> np.ndar
 
 @dataclass(frozen=True)
 class Fitted:
-    """What scikit-learn learned: the colours, the standardization and the two regressions."""
+    """What was learned: the colours (k-means), the standardization (each feature's mean and deviation, as
+    scikit-learn's StandardScaler has them) and the two regressions (scikit-learn's)."""
 
     settings: FitSettings
     labels: tuple[str, ...]
     colours: np.ndarray
-    scaler: Any
+    mean: np.ndarray
+    scale: np.ndarray
     classifier: Any
     boxes: Any
 
     def describe(self, pixels: np.ndarray) -> np.ndarray:
-        """Every cell's description (not standardized), as the models were fitted on it."""
-        return cell_descriptions(pixel_features(pixels, self.colours, self.settings.radius), self.settings.grid)
+        """Every cell's standardized description, as the regressions were fitted on it."""
+        features = pixel_features(pixels, self.colours, self.settings.radius)
+        return (cell_descriptions(features, self.settings.grid) - self.mean) / self.scale
 
     def detector(self) -> DiyDetector:
         class_coef, class_intercept = _all_classes(self.classifier, len(self.labels))
@@ -157,8 +160,8 @@ class Fitted:
             grid=self.settings.grid,
             colours=self.colours,
             radius=self.settings.radius,
-            mean=self.scaler.mean_.astype(np.float32),
-            scale=self.scaler.scale_.astype(np.float32),
+            mean=self.mean.astype(np.float32),
+            scale=self.scale.astype(np.float32),
             class_coef=class_coef,
             class_intercept=class_intercept,
             box_coef=self.boxes.coef_.astype(np.float32),
@@ -178,7 +181,6 @@ def fit(examples: Sequence[Example], labels: Sequence[str], settings: FitSetting
 
 def _fit(examples: Sequence[Example], labels: tuple[str, ...], settings: FitSettings) -> Fitted:
     from sklearn.linear_model import LogisticRegression, Ridge
-    from sklearn.preprocessing import StandardScaler
 
     colours = learn_colours(examples, settings)
     descriptions, classes, targets = [], [], []
@@ -192,12 +194,21 @@ def _fit(examples: Sequence[Example], labels: tuple[str, ...], settings: FitSett
     kept = classes != IGNORED
     if len(set(classes[kept])) < 2:
         raise DiyFitError("the training images hold no object's centre cell. Fix: give images with boxes")
-    scaler = StandardScaler().fit(described[kept])
-    standardized = scaler.transform(described)
+    mean, scale = standardization(described[kept])
+    standardized = (described - mean) / scale
     classifier = LogisticRegression(C=settings.regularization, max_iter=2000).fit(standardized[kept], classes[kept])
     objects = classes > BACKGROUND
     boxes = Ridge(alpha=settings.ridge_alpha).fit(standardized[objects], targets[objects])
-    return Fitted(settings, labels, colours, scaler, classifier, boxes)
+    return Fitted(settings, labels, colours, mean, scale, classifier, boxes)
+
+
+def standardization(described: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each feature's mean and standard deviation (1 for a constant feature), as StandardScaler computes them;
+    in float64 with numpy, which is several times faster here than StandardScaler's incremental pass."""
+    mean = described.mean(axis=0, dtype=np.float64)
+    scale = described.std(axis=0, dtype=np.float64)
+    scale[scale == 0] = 1.0
+    return mean.astype(np.float32), scale.astype(np.float32)
 
 
 def _all_classes(classifier, labels: int) -> tuple[np.ndarray, np.ndarray]:

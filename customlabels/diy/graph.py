@@ -136,7 +136,7 @@ def model_proto(detector: DiyDetector, metadata: dict[str, str] | None = None):
     )
     model.ir_version = 8  # readable by onnxruntime releases back to 1.10
     helper.set_model_props(model, metadata or {})
-    onnx.checker.check_model(model, full_check=True)
+    onnx.checker.check_model(model)
     return model
 
 

@@ -72,7 +72,8 @@ def letterbox(image: Image.Image, size: int) -> Letterboxed:
 def pixel_features(pixels: np.ndarray, colours: np.ndarray, radius: float) -> np.ndarray:
     """[K + 2, H, W]: each pixel's membership of each of the K colours (1 at the colour, falling to 0 at `radius`
     away in RGB), then its horizontal and vertical edge magnitudes."""
-    distances = ((pixels[None] - colours[:, :, None, None]) ** 2).sum(axis=1)
+    squares = (pixels * pixels).sum(axis=0)  # ||x - c||² = ||x||² - 2 c.x + ||c||², as the graph's one Conv has it
+    distances = squares[None] - 2 * np.tensordot(colours, pixels, axes=1) + (colours**2).sum(axis=1)[:, None, None]
     memberships = np.maximum(0.0, 1.0 - distances / radius**2)
     grey = np.pad(np.tensordot(GREY, pixels, axes=1), 1)
     windows = sliding_window_view(grey, (3, 3))

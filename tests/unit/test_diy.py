@@ -76,7 +76,7 @@ def test_the_onnx_graph_computes_what_scikit_learn_predicts(fitted, tmp_path):
     x, y = GRID.centres()
     for item in examples(3, TWO, seed=7):
         output = run.run(None, {graph.INPUT: item.input.pixels[None]})[0][0]
-        described = fitted.scaler.transform(fitted.describe(item.input.pixels))
+        described = fitted.describe(item.input.pixels)
         probabilities = fitted.classifier.predict_proba(described)
         assert list(fitted.classifier.classes_) == [0, 1, 2]  # background, disc, square
         np.testing.assert_allclose(output[4:].T, probabilities[:, 1:], atol=1e-4)
@@ -94,7 +94,7 @@ def test_one_label_keeps_scikit_learns_binary_probability(tmp_path):
     run = session(fitted.detector(), tmp_path)
     item = examples(1, {"square": TWO["square"]}, seed=4)[0]
     output = run.run(None, {graph.INPUT: item.input.pixels[None]})[0][0]
-    expected = fitted.classifier.predict_proba(fitted.scaler.transform(fitted.describe(item.input.pixels)))[:, 1]
+    expected = fitted.classifier.predict_proba(fitted.describe(item.input.pixels))[:, 1]
     assert output.shape == (5, GRID.cells_per_side**2)
     np.testing.assert_allclose(output[4], expected, atol=1e-4)
 
@@ -174,3 +174,14 @@ def test_the_fit_sees_each_image_as_the_onnx_backend_prepares_it(size, fitted, t
     ours = letterbox(image, GRID.size)
     np.testing.assert_allclose(tensor[0], ours.pixels, atol=1e-6)
     assert (placement.left, placement.top) == (ours.left, ours.top)
+
+
+def test_the_standardization_is_scikit_learns():
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(5)
+    described = np.hstack([rng.normal(3, 2, (500, 4)), np.full((500, 1), 7.0)]).astype(np.float32)
+    mean, scale = fit.standardization(described)
+    reference = StandardScaler().fit(described)
+    np.testing.assert_allclose(mean, reference.mean_, rtol=1e-5)
+    np.testing.assert_allclose(scale, reference.scale_, rtol=1e-5)  # 1 for the constant column, as scikit-learn
