@@ -112,7 +112,9 @@ def _checked(path: str, _size: int, _mtime_ns: int) -> tuple[str, ...]:
     try:
         from customlabels_runtime.onnx_model.model import OwnModel
         from customlabels_runtime.onnx_model.spec import SpecError
-    except ImportError as error:
+    except ModuleNotFoundError as error:
+        if error.name != "onnxruntime":
+            raise
         return (
             f"onnx_model needs onnxruntime to check the model here ({error}). Fix: pip install onnxruntime==1.32.0",
         )

@@ -22,7 +22,9 @@ def example_command(args: argparse.Namespace) -> int:
 
     try:
         model, spec = write_example_model(Path(args.onnx_model))
-    except ImportError as error:
+    except ModuleNotFoundError as error:
+        if error.name != "onnx":
+            raise
         raise CommandError(f"model example needs the onnx package ({error}). Fix: pip install onnx==1.20.1") from None
     console.print(f"Wrote {model} (a stand-in that answers one fixed box) and its spec {spec}", soft_wrap=True)
     return 0
@@ -40,7 +42,9 @@ def inspect_command(args: argparse.Namespace) -> int:
         from customlabels_runtime.onnx_model.authoring import read_graph, suggested_spec, write_spec
         from customlabels_runtime.onnx_model.model import resolve_spec, spec_document_of
         from customlabels_runtime.onnx_model.spec import SpecError, spec_path
-    except ImportError as error:
+    except ModuleNotFoundError as error:
+        if error.name != "onnxruntime":
+            raise
         raise CommandError(f"model inspect needs onnxruntime ({error}). Fix: pip install onnxruntime==1.32.0") from None
     try:
         graph = read_graph(path)
@@ -51,7 +55,9 @@ def inspect_command(args: argparse.Namespace) -> int:
         if spec_path(path).exists():
             raise CommandError(f"{spec_path(path)} exists already. Fix: edit it, or delete it to start again")
         written = write_spec(path)
-        console.print(f"Wrote {written}: check the format and the labels (one per class, in the model's order).")
+        console.print(
+            f"Wrote {written}: check the format and the labels (one per class, in the model's order).", soft_wrap=True
+        )
     try:
         document = spec_document_of(path)
         source = spec_path(path).name if document is not None else "the model's metadata"

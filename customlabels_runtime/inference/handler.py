@@ -1,28 +1,23 @@
 """Lambda entry point of the inference function: wiring only, the logic lives in `logic.py`."""
 
 import os
-import warnings
 from functools import cache
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from customlabels_runtime.inference.logic import (
     REKOGNITION_RETRIES,
     Dependencies,
-    PipelineMetrics,
     Settings,
     handle_event,
 )
+from customlabels_runtime.inference.metrics import PipelineMetrics
 from customlabels_runtime.inference.throughput import ThroughputControl
-from customlabels_runtime.inference.wiring import client_options, standard_retries, thresholds_source
+from customlabels_runtime.inference.wiring import client_options, powertools, standard_retries, thresholds_source
 
-logger = Logger()
-metrics = Metrics()
-# A batch of only s3:TestEvents or non-images has no metrics to publish, and that is fine.
-warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
+logger, metrics = powertools()
 
 
 @cache

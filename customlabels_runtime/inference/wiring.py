@@ -3,14 +3,24 @@ model answers (Custom Labels' handler, the onnx backend's)."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import boto3
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.parameters import SSMProvider
 from botocore.config import Config
 
-from customlabels_runtime.inference.logic import PipelineMetrics, Settings
+from customlabels_runtime.inference.logic import Settings
+from customlabels_runtime.inference.metrics import PipelineMetrics
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
+
+
+def powertools() -> tuple[Logger, Metrics]:
+    """The function's logger and metrics. A batch of only s3:TestEvents or non-images has no metrics to publish,
+    and that is fine: Powertools' warning about it is silenced."""
+    warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
+    return Logger(), Metrics()
 
 
 def client_options(settings: Settings) -> dict[str, Any]:

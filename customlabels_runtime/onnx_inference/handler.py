@@ -4,22 +4,19 @@ per problem, naming the field and the fix)."""
 
 import dataclasses
 import os
-import warnings
 from functools import cache
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from customlabels_runtime.inference.logic import Dependencies, PipelineMetrics, Settings, handle_event
-from customlabels_runtime.inference.wiring import standard_retries, thresholds_source
+from customlabels_runtime.inference.logic import Dependencies, Settings, handle_event
+from customlabels_runtime.inference.metrics import PipelineMetrics
+from customlabels_runtime.inference.wiring import powertools, standard_retries, thresholds_source
 from customlabels_runtime.onnx_inference.answer import OwnModelAnswer
 from customlabels_runtime.onnx_inference.model_source import load_model
 from customlabels_runtime.onnx_model.spec import SpecError
 
-logger = Logger()
-metrics = Metrics()
-warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
+logger, metrics = powertools()
 
 
 @cache

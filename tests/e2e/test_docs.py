@@ -43,7 +43,7 @@ import pytest
 from customlabels import cli, config
 from customlabels.config import MODEL_ARN_EXAMPLE, ConfigError, PipelineConfig
 from customlabels.operations import cost
-from helpers import ROOT, cdk_json_context
+from support.project import ROOT, cdk_json_context
 
 pytestmark = pytest.mark.e2e  # its static checks are quick; the documented commands it runs start processes
 

@@ -11,8 +11,8 @@ import sys
 import pytest
 from PIL import Image
 
-from helpers import ROOT
 from support.onnx_models import constant_model, save
+from support.project import ROOT
 
 pytestmark = pytest.mark.e2e
 

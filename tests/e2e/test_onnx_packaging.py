@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT
 from support.onnx_models import constant_model, save
+from support.project import ROOT
 
 pytestmark = pytest.mark.e2e
 

@@ -18,7 +18,10 @@ from customlabels.local.lambda_api import serve_mapping_api
 from customlabels_runtime.model_manager.dependencies import Dependencies, Settings
 from customlabels_runtime.model_manager.logic import manage
 from customlabels_runtime.model_manager.observe import project_arn
-from helpers import MODEL_ARN, NOW, TEST_EVENT, s3_event, synth_template
+from support.aws import MODEL_ARN
+from support.cloudformation import synth_template
+from support.events import TEST_EVENT, s3_event
+from support.manager import NOW
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,8 @@ from customlabels_runtime.onnx_inference import images
 from customlabels_runtime.onnx_inference.answer import OwnModelAnswer
 from customlabels_runtime.onnx_inference.model_source import load_model
 from customlabels_runtime.onnx_model.spec import SpecError
-from helpers import BUCKET, deps_for, huge_png, mpo_bytes
+from support.images import huge_png, image_bytes
+from support.inference import BUCKET, deps_for
 from support.onnx_models import constant_model, save
 
 pytestmark = pytest.mark.integration
@@ -143,7 +144,7 @@ def test_the_limits_are_rekognitions_as_the_emulator_and_upload_hold_them():
 
 
 def test_a_phones_mpo_jpeg_is_a_jpeg(pipeline, model):
-    pipeline.upload("test_images/phone.jpg", mpo_bytes())
+    pipeline.upload("test_images/phone.jpg", image_bytes("MPO"))
     handle_event(pipeline.receive(2), None, onnx_deps(pipeline, model))
     assert pipeline.result("test_images/phone.jpg.json")["CustomLabels"][0]["Name"] == "flower"
 

@@ -9,7 +9,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from customlabels.config import ConfigError
-from helpers import synth_template
+from support.cloudformation import synth_template
 from support.onnx_models import constant_model, save
 
 pytestmark = pytest.mark.integration

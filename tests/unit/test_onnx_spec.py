@@ -134,7 +134,9 @@ def test_write_spec_writes_a_given_spec_once_it_fits_and_a_suggested_one_otherwi
 
 
 def test_model_inspect_shows_the_graph_the_spec_and_what_does_not_fit(tmp_path, capsys):
-    path = save(constant_model({"output0": np.zeros((1, 5, 6), np.float32)}), tmp_path / "e2e.onnx")
+    # A path longer than any terminal line: the console must print it whole, never folded inside it.
+    folder = tmp_path / ("a-folder-with-a-long-name-" * 5)
+    path = save(constant_model({"output0": np.zeros((1, 5, 6), np.float32)}), folder / "e2e.onnx")
     assert main(["model", "inspect", str(path)]) == 1
     out = " ".join(capsys.readouterr().out.split())
     assert "images │ [1, 3, 640, 640] │ float" in out and "output0 │ [1, 5, 6] │ float" in out
