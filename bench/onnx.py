@@ -187,12 +187,13 @@ def _forget_results(s3, prefix: str) -> None:
 def speed(model: Path, pictures: list[bytes], rounds: int) -> dict[str, tuple[float, float]]:
     """Per image, (CPU ms, wall ms) of the bare run, the image's path in the function and the whole handler."""
     import boto3
-    from aws_lambda_powertools import Logger, Metrics
     from moto import mock_aws
 
     from customlabels_runtime.contract import ObjectCreated
-    from customlabels_runtime.inference.logic import Dependencies, PipelineMetrics, Settings, handle_event
+    from customlabels_runtime.inference.logic import Dependencies, Settings, handle_event
+    from customlabels_runtime.inference.metrics import PipelineMetrics
     from customlabels_runtime.inference.thresholds import Thresholds
+    from customlabels_runtime.inference.wiring import powertools
     from customlabels_runtime.onnx_inference.answer import OwnModelAnswer
     from customlabels_runtime.onnx_inference.images import open_image
     from customlabels_runtime.onnx_model.model import OwnModel
@@ -209,7 +210,8 @@ def speed(model: Path, pictures: list[bytes], rounds: int) -> dict[str, tuple[fl
         own = OwnModel.from_file(model)
         answer = OwnModelAnswer(own, s3)
         settings = Settings.from_environ(environment)
-        deps = Dependencies(settings, s3, None, PipelineMetrics(Metrics()), Logger(), own_model=answer)
+        logger, metrics = powertools()
+        deps = Dependencies(settings, s3, None, PipelineMetrics(metrics), logger, own_model=answer)
         tensors = [prepare(open_image(data), own.spec.input)[0] for data in pictures]
         feed = own.session.get_inputs()[0].name
         thresholds = Thresholds(settings.min_confidence)
