@@ -3,14 +3,14 @@ with the better model marked, and F1 against threshold per label. Values from ou
 
 from __future__ import annotations
 
+import functools
 import html
-from pathlib import PurePosixPath
-from urllib.parse import quote
 
 from customlabels.evaluation.charts import f1_threshold_png
 from customlabels.evaluation.compare import headline
 from customlabels.evaluation.evaluate import Evaluation
 from customlabels.evaluation.glossary import number_text
+from customlabels.evaluation.report_sections import chart_figure
 from customlabels.evaluation.versus import (
     BEST_F1,
     PER_LABEL_METRICS,
@@ -18,7 +18,7 @@ from customlabels.evaluation.versus import (
     f1_curves,
     metric_differences,
 )
-from customlabels.outputs import KeyFolder, local_name
+from customlabels.outputs import KeyFolder
 
 BETTER_MARK = "▲"
 """Marks the better model's value (bold, with this sign) in the report and the terminal."""
@@ -75,12 +75,10 @@ def f1_section(evaluations: dict[str, Evaluation], folder: KeyFolder) -> str:
     figures = []
     for label in labels:
         per_model = {name: per_label[label] for name, per_label in curves.items() if label in per_label}
-        name = PurePosixPath(local_name(f"f1-{label}.png"))
-        if folder.write_at(name, f"f1-{label}.png", lambda path: f1_threshold_png(per_model, label, path)):  # noqa: B023
-            figures.append(
-                f'<figure><img src="{quote(name.as_posix())}" alt="F1 against threshold of {html.escape(label)}" '
-                f'width="540" height="360"><figcaption>{html.escape(label)}</figcaption></figure>'
-            )
+        draw = functools.partial(f1_threshold_png, per_model, label)
+        figures.append(
+            chart_figure(folder, f"f1-{label}.png", draw, f"F1 against threshold of {label}", label, (540, 360))
+        )
     return (
         "<section><h2>F1 against threshold</h2><p>F1 of the predictions at or above each threshold, per label: "
         "where to cut each model, and how much a threshold away from its best costs. The dot marks the best F1. "
