@@ -63,7 +63,8 @@ def _onnx_options(cost: argparse.ArgumentParser) -> None:
         type=number(at_least=0),
         default=defaults.ms_per_image,
         help=f"the onnx backend's billed time per image in ms (default {defaults.ms_per_image:g}: a 640 px "
-        "detector of a few MB, from bench/RESULTS.md; use your function's CloudWatch Duration per image)",
+        "detector of a few MB, bench/RESULTS.md measures about 200 on 2 x86 cores, rounded up for Lambda's 1.2 "
+        "vCPU at 2,048 MB; use your function's CloudWatch Duration per image)",
     )
     cost.add_argument(
         "--onnx-memory-mb",
@@ -75,7 +76,8 @@ def _onnx_options(cost: argparse.ArgumentParser) -> None:
         "--onnx-init-ms",
         type=number(at_least=0),
         default=defaults.init_ms,
-        help=f"a cold start of the onnx function in ms, billed (default {defaults.init_ms:g}; its Init Duration)",
+        help=f"a cold start of the onnx function in ms, billed (default {defaults.init_ms:g}, as make bench "
+        "measures it; use the function's Init Duration)",
     )
 
 
