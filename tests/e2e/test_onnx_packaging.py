@@ -10,12 +10,11 @@ and its spec. The aarch64 binaries are checked to be aarch64 ELF files, not run.
 import json
 import os
 import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
+from support.lambda_asset import BOTO3_CLOSURE, invoke_with_test_event, linked, run_clean
 from support.onnx_models import constant_model, save
 from support.project import ROOT
 
@@ -27,7 +26,6 @@ LAMBDA_UNZIPPED_LIMIT = 262_144_000
 SPEC = {"format": "yolo-e2e", "labels": ["bee", "flower"], "input": {"resize": "stretch"}}
 X86_PACKAGES = ("numpy", "numpy.libs", "onnxruntime", "PIL", "pillow.libs", "flatbuffers", "packaging", "google")
 """What the clean interpreter takes from this machine's x86-64 site-packages instead of the asset's aarch64 builds."""
-BOTO3_CLOSURE = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
 EM_AARCH64 = 183
 
 
@@ -87,51 +85,20 @@ def test_the_bundled_handler_imports_loads_the_model_and_runs_in_a_clean_interpr
     for name in ("numpy", "onnxruntime", "pillow"):  # the x86 stand-ins are the asset's pinned versions
         [bundled], [here] = asset.glob(f"{name}-*.dist-info"), site_packages.glob(f"{name}-*.dist-info")
         assert bundled.name == here.name
-    x86 = tmp_path / "x86"
-    x86.mkdir()
-    for name in (*X86_PACKAGES, *BOTO3_CLOSURE):
-        (x86 / name).symlink_to(site_packages / name)
-    handler = function["Properties"]["Handler"]
-    script = textwrap.dedent(f"""
-        import importlib, json
-        module, _, name = {handler!r}.rpartition(".")
-        handler = getattr(importlib.import_module(module), name)  # as the Lambda runtime resolves the Handler
+    x86 = linked(tmp_path / "x86", (*X86_PACKAGES, *BOTO3_CLOSURE))
+    then = f"""
         import aws_lambda_powertools, customlabels_runtime, onnxruntime
         from PIL import Image
         assert customlabels_runtime.__file__.startswith({str(asset)!r}), customlabels_runtime.__file__
         assert aws_lambda_powertools.__file__.startswith({str(asset)!r}), aws_lambda_powertools.__file__
         assert onnxruntime.__file__.startswith({str(x86)!r}), onnxruntime.__file__
-
-        class Context:
-            function_name = "inference"; memory_limit_in_mb = 2048; aws_request_id = "request-1"
-            invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:inference"
-
-        body = json.dumps({{"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "b"}})
-        test_event = {{"Records": [{{"messageId": "m-1", "receiptHandle": "r", "md5OfBody": "x", "body": body,
-                      "attributes": {{}}, "messageAttributes": {{}}, "eventSource": "aws:sqs",
-                      "eventSourceARN": "arn", "awsRegion": "eu-west-1"}}]}}
-        print(json.dumps(handler(test_event, Context())))
         model = importlib.import_module(module).dependencies().own_model.model
         print(json.dumps({{"identity": model.identity.to_document(),
                            "labels": model.custom_labels(Image.new("RGB", (800, 600)), lambda label: None)}}))
-    """)
-    environment = {
-        "PATH": os.environ["PATH"],
-        "PYTHONPATH": os.pathsep.join([str(x86), str(asset)]),
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        **function["Properties"]["Environment"]["Variables"],
-        "THRESHOLDS_PARAMETER": "",
-    }
-    run = subprocess.run(
-        [sys.executable, "-S", "-s", "-P", "-c", script],
-        env=environment,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-    )
+    """
+    script = invoke_with_test_event(function["Properties"]["Handler"], 2048, then)
+    environment = {**function["Properties"]["Environment"]["Variables"], "THRESHOLDS_PARAMETER": ""}
+    run = run_clean(script, [x86, asset], environment, tmp_path)
     assert run.returncode == 0, run.stderr
     batch, answer = (json.loads(line) for line in run.stdout.strip().splitlines()[-2:])
     assert batch == {"batchItemFailures": []}
