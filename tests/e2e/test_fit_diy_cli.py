@@ -2,28 +2,14 @@
 model and its spec written, the spec accepted by the onnx backend against the graph, and the model's best bee in a
 test image it never saw where the manifest has one; wrong inputs refused in one line with the fix."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 from PIL import Image
 
 from customlabels.datasets.manifest import read_manifest
 from customlabels_runtime.onnx_model.model import OwnModel
+from support.cli import customlabels as run_cli
 
 pytestmark = pytest.mark.e2e
-
-
-def run_cli(*args, cwd):
-    return subprocess.run(
-        [sys.executable, "-m", "customlabels", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "200"},
-    )
 
 
 def test_fit_diy_writes_a_model_the_onnx_backend_runs_and_finds_the_test_images_bees(tmp_path):
