@@ -66,11 +66,16 @@ def prepare(image: Image.Image, spec: InputSpec) -> tuple[np.ndarray, Placement]
     pixels = np.asarray(scaled, dtype=np.uint8)
     if spec.channels == "BGR":
         pixels = pixels[..., ::-1]
-    if spec.dtype == "float32":
-        mean, std = np.asarray(spec.mean, np.float32), np.asarray(spec.std, np.float32)
-        tensor = (pixels.astype(np.float32) * np.float32(spec.scale) - mean) / std
-    else:
-        tensor = pixels
     if spec.layout == "NCHW":
-        tensor = tensor.transpose(2, 0, 1)
-    return np.ascontiguousarray(tensor[np.newaxis]), where
+        pixels = pixels.transpose(2, 0, 1)
+    if spec.dtype != "float32":
+        return np.ascontiguousarray(pixels[np.newaxis]), where
+    # (value * scale - mean) / std as one multiply and one subtract written into the batch tensor, the layout
+    # changed on the bytes before: six times faster than converting, then transposing a copy (bench/onnx.py)
+    per_channel = (3, 1, 1) if spec.layout == "NCHW" else (3,)
+    mean = np.asarray(spec.mean, np.float32).reshape(per_channel)
+    std = np.asarray(spec.std, np.float32).reshape(per_channel)
+    tensor = np.empty((1, *pixels.shape), np.float32)
+    np.multiply(pixels, np.float32(spec.scale) / std, out=tensor[0])
+    tensor[0] -= mean / std
+    return tensor, where
