@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
-from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
 from customlabels.results.model import Prediction
 from customlabels.visualize.result_images import ResultImage
@@ -343,13 +343,15 @@ def placeholder(text: str, size: tuple[int, int] = PLACEHOLDER_SIZE) -> Image.Im
 
 
 def open_image(item: ResultImage) -> tuple[Image.Image | None, str]:
-    """The image and its format (JPEG or PNG by content), or None and why it cannot be shown."""
+    """The image upright (its EXIF orientation applied, as the results' boxes are: Rekognition and the onnx backend
+    both answer for the image as a viewer shows it) and its format (JPEG or PNG by content), or None and why it
+    cannot be shown."""
     if item.image_path is None:
         return None, f"{item.name}: not found under --images"
     try:
         with Image.open(item.image_path) as image:
             image.load()
-            return image.copy(), image.format or "PNG"
+            return ImageOps.exif_transpose(image), image.format or "PNG"
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError):
         return None, f"{item.name}: cannot be read as an image (not one Pillow can open, or corrupt)"
 

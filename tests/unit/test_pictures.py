@@ -264,3 +264,19 @@ def test_a_missed_image_level_label_is_a_chip_in_the_caption():
     assert count(missed, BLUE) > 100, "a 'missed flower' chip in flower's colour"
     above = pictures.draw(grey(), [Prediction("sunny", 88.0)], COLOURS, min_confidence=90, truth_labels={"sunny": 88.0})
     assert count(above, COLOURS["sunny"]) > 100, "above the confidence it is found at, sunny is missed"
+
+
+def test_a_photo_stored_sideways_is_drawn_upright_so_its_boxes_land_where_the_results_mean(tmp_path):
+    """A camera stores a portrait photo as landscape pixels with EXIF Orientation 6 (turn 90 degrees clockwise to
+    view). Results answer for the upright image, so the picture must be upright too, or every box lands elsewhere."""
+    stored = Image.new("RGB", (400, 300), GREY)
+    stored.paste(RED, (0, 0, 40, 30))  # the stored top-left corner: the viewed top-right corner
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored.save(tmp_path / "sideways.jpg", exif=exif, quality=95)
+    image, image_format = pictures.open_image(
+        result_images.ResultImage("sideways.jpg", tmp_path / "sideways.jpg", None)
+    )
+    assert (image.size, image_format) == ((300, 400), "JPEG")
+    red, green, blue = image.getpixel((290, 10))
+    assert red > 200 and green < 60 and blue < 60, "the stored top-left corner is viewed at the top right"
