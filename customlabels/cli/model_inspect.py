@@ -19,9 +19,16 @@ def example_command(args: argparse.Namespace) -> int:
     if not args.onnx_model or args.write_spec:
         raise CommandError("model example writes a model: customlabels model example demo-output/tiny.onnx")
     from customlabels.datasets.example_model import write_example_model
+    from customlabels_runtime.onnx_model.spec import spec_path
 
+    target = Path(args.onnx_model)
+    if existing := [path for path in (target, spec_path(target)) if path.exists()]:
+        raise CommandError(
+            f"{existing[0]} exists already: model example never overwrites a model or its spec. "
+            f"Fix: give another path, e.g. customlabels model example {target.with_name('example-' + target.name)}"
+        )
     try:
-        model, spec = write_example_model(Path(args.onnx_model))
+        model, spec = write_example_model(target)
     except ModuleNotFoundError as error:
         if error.name != "onnx":
             raise

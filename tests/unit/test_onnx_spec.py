@@ -155,3 +155,15 @@ def test_model_inspect_refuses_what_is_not_a_model(tmp_path, capsys):
     assert "onnxruntime cannot load it" in capsys.readouterr().err
     assert main(["model", "inspect", str(tmp_path / "missing.onnx")]) == 1
     assert "no such file" in capsys.readouterr().err
+
+
+def test_model_example_never_overwrites_a_model_or_its_spec(tmp_path, capsys):
+    mine = tmp_path / "bees.onnx"
+    mine.write_bytes(b"my fitted model")
+    assert main(["model", "example", str(mine)]) == 1
+    assert "exists already" in capsys.readouterr().err and mine.read_bytes() == b"my fitted model"
+    (tmp_path / "other.onnx.json").write_text("{}")
+    assert main(["model", "example", str(tmp_path / "other.onnx")]) == 1
+    assert not (tmp_path / "other.onnx").exists()
+    assert main(["model", "example", str(tmp_path / "fresh.onnx")]) == 0
+    assert (tmp_path / "fresh.onnx").stat().st_size > 0 and (tmp_path / "fresh.onnx.json").exists()
