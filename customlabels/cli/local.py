@@ -218,6 +218,12 @@ def _pipeline(args: argparse.Namespace, log_path: Path):
             start_delay=args.start_delay,
         )
         onnx_model = args.model[len("onnx:") :] if (args.model or "").startswith("onnx:") else None
+        if (onnx_model or "").startswith("s3://"):
+            raise CommandError(
+                f"--model onnx:{onnx_model}: the local twin runs a model file on this machine (an s3:// model is read "
+                "by the deployed function only). Fix: copy it and its spec here (aws s3 cp "
+                f"{onnx_model} . ; aws s3 cp {onnx_model}.json .), then --model onnx:{onnx_model.rsplit('/', 1)[-1]}"
+            )
         config = load_config(
             min_confidence=args.min_confidence,
             min_inference_units=model.inference_units,

@@ -156,6 +156,10 @@ BAD = [
         ["visualize", "--results", "{p}/results", "--images", "{p}/images", "--out", "{p}/g"],
         "--images {p}/images: none of the 1 results' images is there",
     ),
+    (
+        ["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--model", "onnx:s3://bucket/bees.onnx"],
+        "the local twin runs a model file on this machine",
+    ),
     (["sample-data", "{p}/a-file"], "{p}/a-file: a file, not a folder"),
     (["manifest", "validate", "{p}/missing.manifest"], "missing.manifest"),
     (["manifest", "stats", "{p}/binary.json"], "binary.json"),
