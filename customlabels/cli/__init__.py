@@ -57,8 +57,8 @@ EXAMPLES = """examples:
   customlabels manifest rewrite train.manifest moved.manifest --from s3://old-bucket/images/ --to s3://new/images/
   customlabels manifest split demo-output/sample/manifest.jsonl --test 0.2 --seed 1
   customlabels manifest stats demo-output/sample/manifest.jsonl
-  customlabels fit-diy --manifest demo-output/sample/manifest.train.jsonl --images demo-output/sample/images \\
-      --out demo-output/diy/bees.onnx
+  customlabels fit-diy --manifest demo-output/sample/manifest.train.jsonl \\
+      --images demo-output/sample/manifest.train-images --out demo-output/diy/bees.onnx
   customlabels cost --images-per-day 5000 --burst-hours 2
   customlabels dlq list --stack CustomLabelsPipeline
   customlabels dlq redrive --stack CustomLabelsPipeline

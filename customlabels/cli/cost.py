@@ -60,11 +60,12 @@ def _onnx_options(cost: argparse.ArgumentParser) -> None:
     defaults = OnnxFunction()
     cost.add_argument(
         "--onnx-ms-per-image",
-        type=number(at_least=0),
+        type=number(at_least=0, at_most=900_000),
         default=defaults.ms_per_image,
-        help=f"the onnx backend's billed time per image in ms (default {defaults.ms_per_image:g}: a 640 px "
-        "detector of a few MB, bench/RESULTS.md measures about 200 on 2 x86 cores, rounded up for Lambda's 1.2 "
-        "vCPU at 2,048 MB; use your function's CloudWatch Duration per image)",
+        help=f"the onnx backend's billed time per image in ms, at most Lambda's 900 s (default "
+        f"{defaults.ms_per_image:g}, on the safe side: bench/onnx.py measures 75-85 ms for a 7 MB, 640 px detector "
+        "on 2 x86 cores here, and Lambda's arm64 share of a core at 2,048 MB is smaller; use your function's "
+        "CloudWatch Duration per image)",
     )
     cost.add_argument(
         "--onnx-memory-mb",
@@ -76,8 +77,8 @@ def _onnx_options(cost: argparse.ArgumentParser) -> None:
         "--onnx-init-ms",
         type=number(at_least=0),
         default=defaults.init_ms,
-        help=f"a cold start of the onnx function in ms, billed (default {defaults.init_ms:g}, as make bench "
-        "measures it; use the function's Init Duration)",
+        help=f"a cold start of the onnx function in ms, billed (default {defaults.init_ms:g}: bench/onnx.py "
+        "measures 0.7-2.3 s here, by load; use the function's Init Duration)",
     )
 
 

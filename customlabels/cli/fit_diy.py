@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import textwrap
 import time
 from pathlib import Path
 
@@ -12,12 +13,13 @@ from customlabels.cli.common import POSITIVE, console, error_console, input_file
 from customlabels.errors import CommandError
 from customlabels.escaping import shown
 
-EXAMPLE = """example (the demo's split, then the comparison with Custom Labels on the test images):
-  customlabels manifest split demo-output/sample/manifest.jsonl --test 0.3 --seed 1
-  customlabels fit-diy --manifest demo-output/sample/manifest.train.jsonl --images demo-output/sample/images \\
-      --out demo-output/diy/bees.onnx
-  customlabels local run --images demo-output/sample/images --model onnx:demo-output/diy/bees.onnx \\
-      --min-confidence 1 --out demo-output/results-diy
+EXAMPLE = """example (the demo's split: fit on the training images, run on the test images it never saw):
+  customlabels manifest split demo-output/sample/manifest.jsonl --test 0.3 --seed 1 \\
+      --images demo-output/sample/images
+  customlabels fit-diy --manifest demo-output/sample/manifest.train.jsonl \\
+      --images demo-output/sample/manifest.train-images --out demo-output/diy/bees.onnx
+  customlabels local run --images demo-output/sample/manifest.test-images \\
+      --model onnx:demo-output/diy/bees.onnx --min-confidence 1 --out demo-output/results-diy
 """
 
 
@@ -25,12 +27,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     fit = commands.add_parser(
         "fit-diy",
         help="fit a small detector of your own (ONNX) from a training manifest, on this CPU",
-        description="Fits a small detector on the images of an object-detection manifest, on this CPU in "
-        "seconds, with scikit-learn: a classifier of the cells of a grid over the image (colours learned by "
-        "k-means, edges, a logistic regression over each cell's neighbourhood) and a regression of the "
-        "boxes. Writes it as an ONNX model (yolo-raw output) and its spec MODEL.onnx.json, ready for "
-        "`local run --model onnx:MODEL.onnx` and `-c backend=onnx`. Fit it on a training split and evaluate "
-        "it on images it never saw (`manifest split`).",
+        description=textwrap.fill(
+            "Fits a small detector on the images of an object-detection manifest, on this CPU in "
+            "seconds, with scikit-learn: a classifier of the cells of a grid over the image (colours learned by "
+            "k-means, edges, a logistic regression over each cell's neighbourhood) and a regression of the "
+            "boxes. Writes it as an ONNX model (yolo-raw output) and its spec MODEL.onnx.json, ready for "
+            "`local run --model onnx:MODEL.onnx` and `-c backend=onnx`. Fit it on a training split and evaluate "
+            "it on images it never saw (`manifest split`).",
+            width=100,
+        ),
         epilog=EXAMPLE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
