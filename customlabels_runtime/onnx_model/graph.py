@@ -144,9 +144,15 @@ def _output_mismatches(spec: ModelSpec, graph: Graph) -> list[str]:
             'class). Fix: "format": "yolo-raw" for [1, 4+C, N] outputs'
         ]
     if spec.format == "yolo-raw" and output.fixed(1) not in (None, 4 + labels):
+        classes = output.fixed(1) - 4
+        fix = (
+            f"give {classes} label{'s' if classes != 1 else ''}, one per class in the model's class order"
+            if classes >= 1
+            else 'pick the format its outputs are ("yolo-e2e" for [1, N, 6])'
+        )
         return [
-            f"format is yolo-raw with {labels} labels, so the output should be [1, {4 + labels}, N], but it is "
-            f'{output.describe()}. Fix: one name per class in labels, or "format": "yolo-e2e" for [1, N, 6]'
+            f"format is yolo-raw with {labels} label{'s' if labels != 1 else ''}, so the output should be "
+            f"[1, {4 + labels}, N], but it is {output.describe()}. Fix: {fix}"
         ]
     return []
 

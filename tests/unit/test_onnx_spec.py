@@ -101,8 +101,7 @@ def test_labels_that_do_not_match_the_outputs_classes_are_refused_before_any_ima
         OwnModel.from_file(path)
     assert refused.value.problems == [
         "the spec of yolo.onnx does not fit the model: format is yolo-raw with 2 labels, so the output should be "
-        '[1, 6, N], but it is output0 [1, 7, 8] float. Fix: one name per class in labels, or "format": "yolo-e2e" '
-        "for [1, N, 6]"
+        "[1, 6, N], but it is output0 [1, 7, 8] float. Fix: give 3 labels, one per class in the model's class order"
     ]
 
 
