@@ -130,6 +130,7 @@ class PipelineConfig:
             raise ConfigError(
                 "Invalid pipeline configuration:\n  - model_arn is required to synthesize a deployable stack. "
                 f"Fix: pass -c model_arn=<project version ARN>, for example -c model_arn={MODEL_ARN_EXAMPLE}"
+                + (", or -c backend=onnx to run onnx_model" if raw["onnx_model"] else "")
             )
         return cls.from_mapping({k: v for k, v in raw.items() if v is not None})
 
