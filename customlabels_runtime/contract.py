@@ -41,6 +41,10 @@ QUEUE_MESSAGES_UNREADABLE = "QueueMessagesUnreadable"
 the inference function fails it, SQS retries it, then moves it to the DLQ; the `UnreadableMessages` alarm reads it."""
 MODEL_HOURS_TODAY = "ModelHoursToday"
 SPEND_GUARD_PAUSED = "SpendGuardPaused"
+OLDEST_IMAGE_WAIT_MINUTES = "OldestImageWaitMinutes"
+"""Minutes the oldest image known to wait for a model that is not running has waited (0: none)."""
+WAIT_BUDGET_MISSED = "WaitBudgetMissed"
+"""1 while an image waits longer than `max_wait_minutes` for a model that is not running; the alarm reads it."""
 
 IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".JPG", ".JPEG", ".PNG")
 """Object key suffixes that trigger inference; S3 suffix filters are case-sensitive."""

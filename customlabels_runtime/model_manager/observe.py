@@ -13,7 +13,12 @@ from botocore.exceptions import ClientError
 
 from customlabels_runtime.contract import error_code
 from customlabels_runtime.model_manager.dependencies import Dependencies, Settings
-from customlabels_runtime.model_manager.messages import message_kind
+from customlabels_runtime.model_manager.learning import (
+    learned_images_per_second,
+    learned_start_seconds,
+    starting_since,
+)
+from customlabels_runtime.model_manager.messages import image_key, message_kind
 from customlabels_runtime.model_manager.records import Inspection, Observation
 from customlabels_runtime.model_manager.rules import INSPECT_MIN_RECEIVE_COUNT, should_inspect
 from customlabels_runtime.model_manager.state import parse_state, parse_time, running_seconds_today
@@ -107,17 +112,27 @@ def inspect_queue(sqs: Any, settings: Settings) -> Inspection:
             )
         except ClientError as error:
             problems.append(f"ChangeMessageVisibilityBatch failed: {error_code(error)}")
+    keys = [
+        image_key(message.get("Body"), settings.input_prefix, settings.effective_results_prefix)
+        for message, kind in zip(messages, kinds, strict=True)
+        if kind == "image"
+    ]
     return Inspection(
         received=len(messages),
         images=kinds.count("image"),
         discarded=discarded,
         unknown=kinds.count("unknown"),
         error="; ".join(problems) or None,
+        image_key=next((key for key in keys if key), None),
     )
 
 
 def observe(
-    deps: Dependencies, now: datetime, work_announced: bool, announced_at: datetime | None = None
+    deps: Dependencies,
+    now: datetime,
+    work_announced: bool,
+    announced_at: datetime | None = None,
+    announced_key: str | None = None,
 ) -> tuple[Observation, dict[str, Any]]:
     settings = deps.settings
     attributes = deps.sqs.get_queue_attributes(
@@ -139,6 +154,11 @@ def observe(
         announced_at=announced_at if work_announced else None,
         image_seen_at=parse_time(state.get("image_seen_at"), now),
         running_seconds_today=running_seconds_today(state, now),
+        announced_key=announced_key if work_announced else None,
+        waiting_key=state.get("waiting_key") if isinstance(state.get("waiting_key"), str) else None,
+        start_seconds=learned_start_seconds(state),
+        images_per_second=learned_images_per_second(state),
+        starting_since=starting_since(state, now),
     )
     receives = max_receive_count(attributes)
     if should_inspect(seen, settings, receives):
@@ -148,6 +168,7 @@ def observe(
             inspection=found,
             visible=max(0, seen.visible - found.discarded),
             image_seen_at=now if found.images else None,
+            waiting_key=found.image_key,
         )
     elif (
         settings.lifecycle == "on-demand"
