@@ -85,7 +85,7 @@ class PipelineStack(Stack):
             inference=self.inference.function,
             extra_alarms=self.model_manager.alarms,
             alarm_email=config.alarm_email,
-            max_message_age_minutes=config.max_message_age_minutes,
+            max_message_age_minutes=config.oldest_image_alarm_minutes,
         )
 
     def _build_client_policies(self, config: PipelineConfig) -> ClientPolicies:
