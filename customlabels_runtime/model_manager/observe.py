@@ -112,11 +112,7 @@ def inspect_queue(sqs: Any, settings: Settings) -> Inspection:
             )
         except ClientError as error:
             problems.append(f"ChangeMessageVisibilityBatch failed: {error_code(error)}")
-    keys = [
-        image_key(message.get("Body"), settings.input_prefix, settings.effective_results_prefix)
-        for message, kind in zip(messages, kinds, strict=True)
-        if kind == "image"
-    ]
+    keys = [image_key(m.get("Body"), settings.input_prefix, settings.effective_results_prefix) for m in keep]
     return Inspection(
         received=len(messages),
         images=kinds.count("image"),
@@ -124,6 +120,27 @@ def inspect_queue(sqs: Any, settings: Settings) -> Inspection:
         unknown=kinds.count("unknown"),
         error="; ".join(problems) or None,
         image_key=next((key for key in keys if key), None),
+    )
+
+
+def _observation(
+    now: datetime, attributes: Mapping[str, Any], model_status: str, mapping_state: str, state: Mapping[str, Any]
+) -> Observation:
+    """What the queue's counts, the model's status, the event source's state and the manager's state say."""
+    return Observation(
+        now=now,
+        visible=int(attributes.get("ApproximateNumberOfMessages", 0)),
+        in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+        model_status=model_status,
+        mapping_enabled=mapping_state in MAPPING_ON,
+        mapping_busy=mapping_state not in MAPPING_ON | MAPPING_OFF,
+        last_activity=parse_time(state.get("last_activity"), now),
+        image_seen_at=parse_time(state.get("image_seen_at"), now),
+        running_seconds_today=running_seconds_today(state, now),
+        waiting_key=state.get("waiting_key") if isinstance(state.get("waiting_key"), str) else None,
+        start_seconds=learned_start_seconds(state),
+        images_per_second=learned_images_per_second(state),
+        starting_since=starting_since(state, now),
     )
 
 
@@ -142,24 +159,9 @@ def observe(
     model = model_description(deps.rekognition, settings.model_arn, deps.project)
     mapping_state = deps.lambda_.get_event_source_mapping(UUID=settings.mapping_uuid).get("State", "")
     state = read_state(deps.ssm, settings.state_parameter)
-    seen = Observation(
-        now=now,
-        visible=int(attributes.get("ApproximateNumberOfMessages", 0)),
-        in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
-        model_status=model["Status"],
-        mapping_enabled=mapping_state in MAPPING_ON,
-        mapping_busy=mapping_state not in MAPPING_ON | MAPPING_OFF,
-        last_activity=parse_time(state.get("last_activity"), now),
-        work_announced=work_announced,
-        announced_at=announced_at if work_announced else None,
-        image_seen_at=parse_time(state.get("image_seen_at"), now),
-        running_seconds_today=running_seconds_today(state, now),
-        announced_key=announced_key if work_announced else None,
-        waiting_key=state.get("waiting_key") if isinstance(state.get("waiting_key"), str) else None,
-        start_seconds=learned_start_seconds(state),
-        images_per_second=learned_images_per_second(state),
-        starting_since=starting_since(state, now),
-    )
+    seen = _observation(now, attributes, model["Status"], mapping_state, state)
+    if work_announced:
+        seen = replace(seen, work_announced=True, announced_at=announced_at, announced_key=announced_key)
     receives = max_receive_count(attributes)
     if should_inspect(seen, settings, receives):
         found = inspect_queue(deps.sqs, settings)

@@ -28,6 +28,7 @@ ALLOWED = {
     "visualize": {"config", "escaping", "outputs", "datasets", "results", "evaluation", "visualize"},
     "review": {"config", "datasets", "results", "evaluation", "review"},
     "local": {"config", "limits", "outputs", "datasets", "operations", "local"},
+    "simulation": {"config", "simulation"},
 }
 """The parts of `customlabels` and what each may import of the others (any part may import the function code's
 package, `customlabels_runtime`). Only the CLI (`cli`, `__main__`) puts them together."""

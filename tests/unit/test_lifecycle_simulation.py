@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from bench.lifecycle import DAY, FLOOD, PROFILES, Profile, flood_outcomes, simulate, spend_table, table
+from bench.lifecycle import FLOOD, PROFILES, flood_outcomes, spend_table, table
+from customlabels.simulation.lifecycle import DAY, Profile, simulate
 from customlabels.config import MODEL_ARN_EXAMPLE, PipelineConfig
 from customlabels_runtime.model_manager import logic, observe, rules
 
