@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 
 from bench.lifecycle import FLOOD, PROFILES, flood_outcomes, spend_table, table
-from customlabels.simulation.lifecycle import DAY, Profile, simulate
 from customlabels.config import MODEL_ARN_EXAMPLE, PipelineConfig
+from customlabels.simulation.lifecycle import DAY, Profile, simulate
 from customlabels_runtime.model_manager import logic, observe, rules
 
 pytestmark = pytest.mark.unit
