@@ -34,8 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.throughput import STEADY, Cell, Samples, Timings, capacity_between, picture
-from customlabels.local.emulator.rekognition import ServiceError
-from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
+from customlabels.local.emulator.errors import ServiceError
+from customlabels.local.emulator.options import ModelOptions
+from customlabels.local.pipeline import LocalPipeline, load_config
 
 PHOTOGRAPHS = Path("/work/shared/realdata/bees")
 """Real photographs (CC0 bees) on the machine the benchmarks were written on; `--photographs` names another

@@ -47,7 +47,8 @@ from bench.fixed_pacer import Pacer
 from customlabels.config import MODEL_ARN_EXAMPLE, PipelineConfig
 from customlabels.local.emulator.capacity import DEFAULT_SCALE_DOWN_AFTER, DEFAULT_SCALE_UP_AFTER
 from customlabels.local.emulator.clock import ManualClock
-from customlabels.local.emulator.rekognition import CustomLabelsService, ServiceError
+from customlabels.local.emulator.errors import ServiceError
+from customlabels.local.emulator.rekognition import CustomLabelsService
 from customlabels_runtime.inference.logic import RETRY_RESERVE_SECONDS, Settings
 from customlabels_runtime.inference.throughput import THROTTLING_CODES, Slot, ThroughputControl
 

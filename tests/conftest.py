@@ -35,7 +35,8 @@ from moto import mock_aws
 from PIL import Image
 
 from customlabels.local.emulator.clock import ManualClock
-from customlabels.local.emulator.rekognition import CustomLabelsService, serve
+from customlabels.local.emulator.rekognition import CustomLabelsService
+from customlabels.local.emulator.server import serve
 from customlabels.operations import transfer
 from customlabels_runtime.inference.logic import REKOGNITION_RETRIES
 from helpers import (

@@ -9,7 +9,6 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from customlabels.cli.common import (
     PERCENT,
@@ -18,16 +17,20 @@ from customlabels.cli.common import (
     console,
     input_folder,
     key_values,
-    labels_text,
     number,
     output_folder,
     print_not_saved,
 )
-from customlabels.config import ConfigError, image_name_problem
+from customlabels.cli.local_tables import (
+    count,
+    print_failed,
+    print_model_timeline,
+    print_never_processed,
+    print_results,
+)
+from customlabels.config import ConfigError
 from customlabels.errors import CommandError
-from customlabels.escaping import shown
 from customlabels.local.emulator.capacity import DEFAULT_TPS_PER_INFERENCE_UNIT
-from customlabels_runtime.contract import KEY_TOO_LONG
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -38,7 +41,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         "Rekognition Custom Labels, provisioned from cdk.json.",
     )
     local_commands = local.add_subparsers(dest="local_command", required=True, metavar="COMMAND")
-    run = local_commands.add_parser(
+    _register_run(local_commands)
+    _register_serve(local_commands)
+
+
+def _register_run(commands: argparse._SubParsersAction) -> None:
+    run = commands.add_parser(
         "run",
         help="upload a folder of images, wait for every result, save them",
         description="Uploads every file under --images to the emulated bucket (paths "
@@ -59,7 +67,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     _local_options(run)
     run.set_defaults(func=local_run)
 
-    serve = local_commands.add_parser(
+
+def _register_serve(commands: argparse._SubParsersAction) -> None:
+    serve = commands.add_parser(
         "serve",
         help="keep the emulated stack up for the AWS CLI or boto3",
         description="Starts the local pipeline and prints its endpoints, bucket, "
@@ -74,6 +84,15 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _local_options(parser: argparse.ArgumentParser) -> None:
+    """The options `run` and `serve` share, in the order `--help` lists them."""
+    _answer_options(parser)
+    _imperfection_options(parser)
+    _capacity_options(parser)
+    _timing_options(parser)
+
+
+def _answer_options(parser: argparse.ArgumentParser) -> None:
+    """What the emulated model answers: the labels of a manifest, over which confidence."""
     parser.add_argument(
         "--model",
         metavar="manifest:FILE",
@@ -86,6 +105,10 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
         help="MinConfidence 0-100 (default: cdk.json's min_confidence; unset = the model's "
         "assumed per-label thresholds)",
     )
+
+
+def _imperfection_options(parser: argparse.ArgumentParser) -> None:
+    """How the emulated model fails or errs: injected errors (at rates or planned) and noise."""
     parser.add_argument(
         "--faults",
         metavar="SPEC",
@@ -105,6 +128,10 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
         help="make the manifest model imperfect: miss=0.1 (drop objects), spurious=0.2 "
         "(add wrong boxes), jitter=4 (confidence spread), confidence=95",
     )
+
+
+def _capacity_options(parser: argparse.ArgumentParser) -> None:
+    """The emulated model's inference units, their throughput and auto-scaling."""
     parser.add_argument(
         "--inference-units",
         type=POSITIVE,
@@ -134,6 +161,10 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
         help="auto-scaling delays in seconds: up=60 (continuous throttling before a unit is "
         "added), down=300 (lower load before one is removed); e.g. up=5,down=30",
     )
+
+
+def _timing_options(parser: argparse.ArgumentParser) -> None:
+    """How long things take (the model's latency and start, the queue's retry delay), and the seed."""
     parser.add_argument(
         "--latency",
         type=number(at_least=0),
@@ -159,94 +190,36 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of injected faults and noise")
 
 
-def _backend(spec: str | None, noise: dict[str, float], seed: int):
-    """`manifest:FILE` -> a ManifestBackend; None -> a model that detects nothing."""
-    from customlabels.datasets.manifest import ManifestError, read_manifest
-    from customlabels.local.emulator.backends import ManifestBackend
-
-    if spec is None:
-        if noise:
-            raise CommandError("--noise makes a manifest model imperfect: give --model manifest:FILE too")
-        return None
-    kind, _, path = spec.partition(":")
-    if kind != "manifest" or not path:
-        raise CommandError(f"--model {spec!r}: use manifest:PATH (a SageMaker Ground Truth manifest)")
-    unknown = set(noise) - {"miss", "spurious", "jitter", "confidence"}
-    if unknown:
-        raise CommandError(f"--noise: unknown {', '.join(sorted(unknown))}; use miss, spurious, jitter, confidence")
-    _check_noise(noise)
-    try:
-        entries = read_manifest(path)
-    except (OSError, ManifestError) as error:
-        raise CommandError(f"--model {spec!r}: {error}") from None
-    if not entries:
-        raise CommandError(
-            f"--model {spec!r}: the manifest has no lines. Fix: give a Ground Truth manifest with the images' labels"
-        )
-    return ManifestBackend(
-        entries,
-        miss_rate=noise.get("miss", 0.0),
-        spurious_rate=noise.get("spurious", 0.0),
-        jitter=noise.get("jitter", 4.0),
-        confidence=noise.get("confidence", 95.0),
-        seed=seed,
-    )
-
-
-NOISE_RANGES = {
-    "miss": (0, 1, "a share of the objects: 0.1 drops 10%"),
-    "spurious": (0, 1, "a share of the images: 0.2 adds a wrong box to 20%"),
-    "jitter": (0, 100, "confidence points: 4 spreads them by +-4"),
-    "confidence": (1, 100, "a percent: 95 for 95%"),
-}
-"""What each --noise setting means and the values it takes."""
-
-
-def _check_noise(noise: dict[str, float]) -> None:
-    for name, value in noise.items():
-        low, high, meaning = NOISE_RANGES[name]
-        if not low <= value <= high:
-            hint = f"; did you mean {value * 100:g}?" if name == "confidence" and 0 < value < 1 else ""
-            raise CommandError(f"--noise {name}={value:g} is out of range: give {low:g} to {high:g} ({meaning}){hint}")
-
-
 def _pipeline(args: argparse.Namespace, log_path: Path):
-    from customlabels.local.emulator.rekognition import parse_fault_plan, parse_faults
-    from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
+    """The local pipeline the options describe; the emulator and the configuration judge them, and any refusal is
+    reported naming the options as they were typed."""
+    from customlabels.local.emulator.backends import manifest_model
+    from customlabels.local.emulator.errors import OptionError
+    from customlabels.local.emulator.options import ModelOptions
+    from customlabels.local.pipeline import LocalPipeline, load_config
 
-    maximum = args.max_inference_units or args.inference_units
-    if maximum < args.inference_units:
-        raise CommandError(
-            f"--max-inference-units {maximum} is below --inference-units {args.inference_units}. "
-            f"Fix: --max-inference-units {args.inference_units} or more (or leave it out)"
-        )
-    scale_after = args.scale_after or {}
-    unknown = set(scale_after) - {"up", "down"}
-    if unknown or any(seconds < 0 for seconds in scale_after.values()):
-        raise CommandError(
-            f"--scale-after: {'unknown ' + ', '.join(sorted(unknown)) if unknown else 'negative delay'}"
-            "; use up=SECONDS,down=SECONDS with 0 or more seconds, e.g. up=5,down=30"
-        )
     try:
-        config = load_config(
-            min_confidence=args.min_confidence, min_inference_units=args.inference_units, max_inference_units=maximum
+        model = ModelOptions.from_specs(
+            faults=args.faults,
+            fault_plan=args.fault_plan,
+            scale_after=args.scale_after,
+            inference_units=args.inference_units,
+            max_inference_units=args.max_inference_units or args.inference_units,
+            tps_per_inference_unit=args.tps_per_inference_unit,
+            latency=args.latency,
+            seed=args.seed,
+            start_delay=args.start_delay,
         )
-        faults = parse_faults(args.faults)
-        fault_plan = parse_fault_plan(args.fault_plan)
-    except (ConfigError, ValueError) as error:
+        config = load_config(
+            min_confidence=args.min_confidence,
+            min_inference_units=model.inference_units,
+            max_inference_units=model.max_inference_units,
+        )
+        backend = manifest_model(args.model, args.noise, args.seed)
+    except OptionError as error:
+        raise CommandError(error.spelled(_flag)) from None
+    except ConfigError as error:
         raise CommandError(str(error)) from None
-    model = ModelOptions(
-        inference_units=args.inference_units,
-        max_inference_units=maximum,
-        tps_per_inference_unit=args.tps_per_inference_unit,
-        latency=args.latency,
-        faults=faults,
-        fault_plan=fault_plan,
-        seed=args.seed,
-        start_delay=args.start_delay,
-        **{f"scale_{direction}_after": seconds for direction, seconds in scale_after.items()},
-    )
-    backend = _backend(args.model, args.noise or {}, args.seed)
     if backend is None:
         console.print(
             "[yellow]No --model given: the emulated model detects nothing. "
@@ -255,57 +228,29 @@ def _pipeline(args: argparse.Namespace, log_path: Path):
     return LocalPipeline(config, backend, model=model, visibility_timeout=args.visibility_timeout, log_path=log_path)
 
 
+def _flag(option: str) -> str:
+    """An emulator option as the command line spells it: `max_inference_units` -> `--max-inference-units`."""
+    return "--" + option.replace("_", "-")
+
+
 def local_run(args: argparse.Namespace) -> int:
     """Exit 0 when every image has its result, 1 when some ended in the DLQ or timed out, 130 on Ctrl-C (after
     saving the results done so far and a summary.json that says `interrupted`)."""
-    from customlabels.local.pipeline import upload_tree, write_outputs
-    from customlabels.operations.transfer import key_length_problem
-    from customlabels.outputs import input_files
+    from customlabels.local.pipeline import write_outputs
 
     images, out = input_folder("--images", args.images), output_folder("--out", args.out)
-    files, drawn = input_files(images, args.include_outputs)
-    if drawn:
-        console.print(
-            f"[yellow]Left out {len(drawn)} picture(s) that customlabels drew[/] under --images "
-            "(--include-outputs uploads them too)"
-        )
-    if not files:
-        raise CommandError(f"--images {images}: no files to upload")
+    files = _files_to_upload(images, args.include_outputs)
     out.mkdir(parents=True, exist_ok=True)
     log_path = out / "lambda.log"
     log_path.write_text("")
-    keys: list[str] = []
-    interrupted = False
     with ExitStack() as stack:
         with console.status("Starting emulated S3, SQS, Rekognition and the inference function..."):
             pipeline = stack.enter_context(_pipeline(args, log_path))
-        try:
-            with Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-            ) as progress:
-                uploading = progress.add_task("Uploading", total=len(files))
-
-                def uploaded(key: str) -> None:
-                    keys.append(key)
-                    progress.advance(uploading)
-
-                upload_tree(pipeline, images, on_upload=uploaded, include_outputs=args.include_outputs)
-                waiting = progress.add_task("Results", total=len(keys))
-                outcomes = pipeline.wait(
-                    keys, args.timeout, on_progress=lambda done: progress.update(waiting, completed=done)
-                )
-        except KeyboardInterrupt:  # Ctrl-C: what is done is saved, the rest named; the functions ignore it
-            interrupted = True
-            console.print("[yellow]Interrupted[/]: saving the results done so far...")
-            outcomes = pipeline.interrupted(keys)
+        keys, outcomes, interrupted = _upload_and_wait(pipeline, images, len(files), args)
         not_saved = []
         results = write_outputs(pipeline, outcomes, out, interrupted=interrupted, on_not_saved=not_saved.append)
     invocations = pipeline.esm.invocations  # complete once the pollers have stopped
-    _print_results(outcomes, results)
+    print_results(outcomes, results)
     if interrupted:
         finished = sum(outcome != "interrupted" for outcome in outcomes.values())
         console.print(
@@ -315,85 +260,59 @@ def local_run(args: argparse.Namespace) -> int:
             soft_wrap=True,
         )
         return 130
-    _print_model_timeline(pipeline)
-    console.print(f"{_count(len(invocations), 'invocation')} of the real handler; its logs: {log_path}", soft_wrap=True)
+    print_model_timeline(pipeline)
+    console.print(f"{count(len(invocations), 'invocation')} of the real handler; its logs: {log_path}", soft_wrap=True)
     console.print(
         f"Results: {out}/  (one JSON per image, mirroring the keys)  Summary: {out / 'summary.json'}", soft_wrap=True
     )
-    for key, outcome in outcomes.items():  # a JPEG named bee.Jpg: the notifications never send it (upload says so)
-        if outcome == "not-picked-up":
-            problem = image_name_problem(key.rsplit("/", 1)[-1])
-            console.print(f"[yellow]not-picked-up[/]: {shown(key)}: {shown(problem)}", soft_wrap=True)
-    for key, outcome in outcomes.items():
-        if outcome == f"error:{KEY_TOO_LONG}":
-            problem = key_length_problem(key, pipeline.result_key_for(key))
-            console.print(f"[yellow]{outcome}[/]: {shown(key)}: {problem}", soft_wrap=True)
+    print_never_processed(pipeline, outcomes)
     print_not_saved(not_saved)
-    failed = {key: outcome for key, outcome in outcomes.items() if outcome in ("dead-letter", "timeout")}
-    for key, outcome in failed.items():
-        console.print(
-            f"[red]{outcome}[/]: {shown(key)}"
-            + (" (still pending after --timeout)" if outcome == "timeout" else " (every retry failed; see the log)"),
-            soft_wrap=True,
-        )
+    failed = print_failed(outcomes)
     return 1 if failed or not_saved else 0
 
 
-def _count(number_of: int, noun: str) -> str:
-    return f"{number_of} {noun}" + ("" if number_of == 1 else "s")
+def _files_to_upload(images: Path, include_outputs: bool) -> list[Path]:
+    """The files under --images, but the pictures customlabels drew (unless --include-outputs), which it names."""
+    from customlabels.outputs import input_files
 
-
-def _print_results(outcomes: dict[str, str], results: dict[str, dict]) -> None:
-    table = Table(title="Results", show_lines=False)
-    table.add_column("image", overflow="fold")
-    table.add_column("outcome", no_wrap=True)
-    table.add_column("labels (confidence)", overflow="fold")
-    for key, outcome in outcomes.items():
-        style = "green" if outcome == "labels" else "yellow" if outcome.startswith(("error", "not-")) else "red"
-        table.add_row(shown(key), f"[{style}]{shown(outcome)}[/]", labels_text(results.get(key)))
-    console.print(table)
-
-
-def _print_model_timeline(pipeline) -> None:
-    """How the model manager drove the model during the run (on demand: started when the uploads came), what
-    Rekognition answered and how auto-scaling moved the units."""
-    model = pipeline.service.models[pipeline.config.model_arn]
-    history = model.history
-    started = history[0][0]
-    steps = " -> ".join(f"{status} (+{moment - started:.1f} s)" for moment, status in history)
-    console.print(f"Model ({pipeline.config.model_lifecycle}): {steps}", soft_wrap=True)
-    if pipeline.config.model_lifecycle == "on-demand":
-        was_started = any(status == "STARTING" for _, status in history)
+    files, drawn = input_files(images, include_outputs)
+    if drawn:
         console.print(
-            (
-                "  The model manager started it when images arrived"
-                if was_started
-                else "  The model manager did not start it during the run"
+            f"[yellow]Left out {len(drawn)} picture(s) that customlabels drew[/] under --images "
+            "(--include-outputs uploads them too)"
+        )
+    if not files:
+        raise CommandError(f"--images {images}: no files to upload")
+    return files
+
+
+def _upload_and_wait(
+    pipeline, images: Path, file_count: int, args: argparse.Namespace
+) -> tuple[list[str], dict[str, str], bool]:
+    """Upload every file, then wait for every outcome, with progress bars: (keys uploaded, outcomes, interrupted).
+    Ctrl-C stops both: what is done is saved, the rest named `interrupted` (the functions ignore it)."""
+    from customlabels.local.pipeline import upload_tree
+
+    keys: list[str] = []
+    try:
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        ) as progress:
+            uploading = progress.add_task("Uploading", total=file_count)
+
+            def uploaded(key: str) -> None:
+                keys.append(key)
+                progress.advance(uploading)
+
+            upload_tree(pipeline, images, on_upload=uploaded, include_outputs=args.include_outputs)
+            waiting = progress.add_task("Results", total=len(keys))
+            outcomes = pipeline.wait(
+                keys, args.timeout, on_progress=lambda done: progress.update(waiting, completed=done)
             )
-            + f"; deployed, it stops it after {pipeline.config.idle_minutes} idle minutes (idle_minutes).",
-            soft_wrap=True,
-        )
-    for line in service_story(pipeline.service.calls, pipeline.service.errors, model.capacity.history, started):
-        console.print(line, soft_wrap=True)
-
-
-def service_story(
-    calls: dict[str, int], errors: dict[str, int], units_history: list[tuple[float, int]], started: float
-) -> list[str]:
-    """The emulated Rekognition's side of a run: its DetectCustomLabels calls and the errors it answered (which
-    the pipeline retries: botocore within the invocation, then SQS), and the inference units when auto-scaling
-    changed them (`units_history`: (time, units) from Capacity.history)."""
-    answered = ", ".join(f"{count} {code}" for code, count in sorted(errors.items()))
-    lines = [
-        f"Rekognition: {_count(calls.get('DetectCustomLabels', 0), 'DetectCustomLabels call')}"
-        + (f"; errors answered (retried, docs/reliability.md): {answered}" if answered else ", no error")
-    ]
-    if len({units for _, units in units_history if units}) > 1:
-        lines.append(
-            "Inference units (auto-scaling): "
-            + " -> ".join(f"{units} (+{moment - started:.1f} s)" for moment, units in units_history)
-        )
-    return lines
+        return keys, outcomes, False
+    except KeyboardInterrupt:
+        console.print("[yellow]Interrupted[/]: saving the results done so far...")
+        return keys, pipeline.interrupted(keys), True
 
 
 def local_serve(args: argparse.Namespace) -> int:
@@ -403,53 +322,53 @@ def local_serve(args: argparse.Namespace) -> int:
     for stop_signal in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop_signal, _interrupt)
     with _pipeline(args, log_path) as pipeline:
-        resources = pipeline.resources
-        environment = {
-            "AWS_ENDPOINT_URL_S3": resources.endpoint,
-            "AWS_ENDPOINT_URL_SQS": resources.endpoint,
-            "AWS_ENDPOINT_URL_REKOGNITION": pipeline.rekognition_endpoint,
-            "AWS_ENDPOINT_URL_SSM": resources.endpoint,
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_DEFAULT_REGION": resources.region,
-        }
+        environment = pipeline.client_environment()
         if args.env_file:
             Path(args.env_file).write_text(
                 "".join(f"export {name}={value}\n" for name, value in environment.items()), encoding="utf-8"
             )
         console.print("[bold]Local pipeline running.[/] Ctrl-C stops it.")
-        # Plain lines, never folded or cut at the terminal's width, so that every URL and ARN can be copied whole.
-        for name, value in (
-            ("S3/SQS endpoint", resources.endpoint),
-            ("Rekognition endpoint", pipeline.rekognition_endpoint),
-            ("Bucket", resources.bucket),
-            ("Upload prefix", pipeline.config.input_prefix),
-            ("Queue", resources.queue_url),
-            ("Dead-letter queue", resources.dead_letter_queue_url),
-            ("Model", pipeline.config.model_arn),
-            ("Thresholds parameter", resources.thresholds_parameter),
-            ("Function logs", str(log_path)),
-        ):
-            console.print(f"  {name + ':':22} {value}", soft_wrap=True, highlight=False)
-        # One unwrapped line per variable, so that pasting them sets every one (soft_wrap: never cut or folded).
-        console.print(
-            "Use it with the AWS CLI or boto3" + (f" (or: source {args.env_file}):" if args.env_file else ":"),
-            soft_wrap=True,
-        )
-        for name, value in environment.items():
-            console.print(f"export {name}={value}", soft_wrap=True, highlight=False)
-        console.print(
-            f"aws s3 cp bee.jpg s3://{resources.bucket}/{pipeline.config.input_prefix}bee.jpg\n"
-            f"aws s3 cp s3://{resources.bucket}/{pipeline.config.input_prefix}bee.jpg.json -",
-            soft_wrap=True,
-            highlight=False,
-        )
+        _print_stack(pipeline, log_path)
+        _print_how_to_use(pipeline, environment, args.env_file)
         try:
             while True:
                 time.sleep(1)
         except KeyboardInterrupt:
             console.print("Stopping.")
     return 0
+
+
+def _print_stack(pipeline, log_path: Path) -> None:
+    """The endpoints and resources, as plain lines never folded or cut at the terminal's width, so that every URL
+    and ARN can be copied whole."""
+    resources = pipeline.resources
+    for name, value in (
+        ("S3/SQS endpoint", resources.endpoint),
+        ("Rekognition endpoint", pipeline.rekognition_endpoint),
+        ("Bucket", resources.bucket),
+        ("Upload prefix", pipeline.config.input_prefix),
+        ("Queue", resources.queue_url),
+        ("Dead-letter queue", resources.dead_letter_queue_url),
+        ("Model", pipeline.config.model_arn),
+        ("Thresholds parameter", resources.thresholds_parameter),
+        ("Function logs", str(log_path)),
+    ):
+        console.print(f"  {name + ':':22} {value}", soft_wrap=True, highlight=False)
+
+
+def _print_how_to_use(pipeline, environment: dict[str, str], env_file: str | None) -> None:
+    """The `export` lines, one unwrapped line per variable so that pasting them sets every one, and an example."""
+    console.print(
+        "Use it with the AWS CLI or boto3" + (f" (or: source {env_file}):" if env_file else ":"), soft_wrap=True
+    )
+    for name, value in environment.items():
+        console.print(f"export {name}={value}", soft_wrap=True, highlight=False)
+    bucket, prefix = pipeline.resources.bucket, pipeline.config.input_prefix
+    console.print(
+        f"aws s3 cp bee.jpg s3://{bucket}/{prefix}bee.jpg\naws s3 cp s3://{bucket}/{prefix}bee.jpg.json -",
+        soft_wrap=True,
+        highlight=False,
+    )
 
 
 def _interrupt(*_: object) -> None:

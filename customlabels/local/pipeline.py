@@ -10,7 +10,6 @@ import json
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +17,14 @@ from botocore.exceptions import ClientError
 
 from customlabels.config import MANAGER_MAX_EVENT_AGE_SECONDS, PipelineConfig, is_miscased_image_name
 from customlabels.local.aws import FAKE_CREDENTIALS, LocalResources, client, provision, start_moto
-from customlabels.local.emulator.capacity import (
-    DEFAULT_SCALE_DOWN_AFTER,
-    DEFAULT_SCALE_UP_AFTER,
-    DEFAULT_TPS_PER_INFERENCE_UNIT,
-)
-from customlabels.local.emulator.rekognition import CustomLabelsService, DetectionBackend, PlannedFault, serve
-from customlabels.local.esm import MANAGER_HANDLER, EventSourceMapping, ScheduledFunction, serve_mapping_api
+from customlabels.local.emulator.models import DetectionBackend
+from customlabels.local.emulator.options import ModelOptions
+from customlabels.local.emulator.rekognition import CustomLabelsService
+from customlabels.local.emulator.server import serve
+from customlabels.local.esm import EventSourceMapping
+from customlabels.local.lambda_api import serve_mapping_api
+from customlabels.local.lambda_runtime import MANAGER_HANDLER
+from customlabels.local.scheduler import ScheduledFunction
 from customlabels.operations import transfer
 from customlabels.outputs import KeyFolder, NotSaved, input_files
 from customlabels_runtime.contract import (  # the handler's own rules
@@ -34,7 +34,6 @@ from customlabels_runtime.contract import (  # the handler's own rules
     is_input_image,
     result_key_for,
 )
-from customlabels_runtime.inference.logic import Settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_MODEL_ARN = (
@@ -52,28 +51,6 @@ def load_config(**overrides: Any) -> PipelineConfig:
     values["model_arn"] = LOCAL_MODEL_ARN
     values.update({key: value for key, value in overrides.items() if value is not None})
     return PipelineConfig.from_mapping(values)
-
-
-@dataclass
-class ModelOptions:
-    """How the emulated model behaves (see `CustomLabelsService`)."""
-
-    running: bool | None = None
-    """None: as the lifecycle implies (stopped on demand and always-on, so the manager starts it)."""
-    inference_units: int = 1
-    """Units of a model that starts RUNNING (a model the manager starts gets the configuration's)."""
-    max_inference_units: int | None = None
-    """Above `inference_units`, a model that starts RUNNING auto-scales up to it."""
-    start_delay: float = 0.0
-    tps_per_inference_unit: float = DEFAULT_TPS_PER_INFERENCE_UNIT
-    """The emulated model's true capacity per unit, which the pipeline's configuration does not know."""
-    scale_up_after: float = DEFAULT_SCALE_UP_AFTER
-    scale_down_after: float = DEFAULT_SCALE_DOWN_AFTER
-    latency: float = 0.0
-    faults: dict[str, float] = field(default_factory=dict)
-    fault_plan: list[PlannedFault] = field(default_factory=list)
-    assumed_thresholds: dict[str, float] = field(default_factory=dict)
-    seed: int = 0
 
 
 class LocalPipeline:
@@ -100,7 +77,6 @@ class LocalPipeline:
         self.thresholds_max_age = thresholds_max_age
         self.manager_interval = manager_interval
         self.idle_seconds = idle_seconds
-        self.settings = Settings.from_environ(config.function_environment())
         self.backend = backend
         self.model_options = model or ModelOptions()
         self.visibility_timeout = visibility_timeout
@@ -116,56 +92,69 @@ class LocalPipeline:
             self.resources = provision(self.config, endpoint, visibility_timeout=self.visibility_timeout)
             self.s3 = client("s3", endpoint, self.config.region)
             self.sqs = client("sqs", endpoint, self.config.region)
-            options = self.model_options
-            self.service = CustomLabelsService(
-                read_s3_object=self._read_object,
-                start_delay=options.start_delay,
-                tps_per_inference_unit=options.tps_per_inference_unit,
-                scale_up_after=options.scale_up_after,
-                scale_down_after=options.scale_down_after,
-                latency=options.latency,
-                faults=options.faults,
-                fault_plan=options.fault_plan,
-                seed=options.seed,
-            )
-            running = self.config.model_lifecycle == "manual" if options.running is None else options.running
-            model = self.service.add_model(
-                self.config.model_arn,
-                backend=self.backend,
-                running=running,
-                inference_units=options.inference_units,
-                max_inference_units=options.max_inference_units,
-                assumed_thresholds=options.assumed_thresholds,
-            )
-            self._write_evaluation_summary(model)
-            self._emulator = serve(self.service)
-            self.rekognition_endpoint = f"http://127.0.0.1:{self._emulator.server_address[1]}"
-            self.esm = EventSourceMapping(
-                environment=self.function_environment(),
-                queue_url=self.resources.queue_url,
-                queue_arn=self.resources.queue_arn,
-                region=self.config.region,
-                batch_size=self.config.batch_size,
-                max_concurrency=self.pollers,
-                memory_mb=self.config.function_memory_mb,
-                timeout_seconds=self.config.function_timeout_seconds,
-                log_path=self.log_path,
-                enabled=False,
-            ).start()  # the model manager enables it once the model is RUNNING, as deployed
-            self._lambda_api = serve_mapping_api(self.esm)
-            self.lambda_endpoint = f"http://127.0.0.1:{self._lambda_api.server_address[1]}"
-            self.manager = ScheduledFunction(
-                MANAGER_HANDLER,
-                environment=self.manager_environment(),
-                log_path=self.log_path,
-                interval=self.manager_interval,
-                invocations_url=self.resources.manager_invocations_url,
-                max_event_age=MANAGER_MAX_EVENT_AGE_SECONDS,
-            ).start()
+            self._start_emulator()
+            self._start_event_source()
+            self._start_manager()
         except BaseException:
             self.__exit__()
             raise
         return self
+
+    def _start_emulator(self) -> None:
+        """The Rekognition emulator holding the configuration's model, as the options describe it, on its port."""
+        options = self.model_options
+        self.service = CustomLabelsService(
+            read_s3_object=self._read_object,
+            start_delay=options.start_delay,
+            tps_per_inference_unit=options.tps_per_inference_unit,
+            scale_up_after=options.scale_up_after,
+            scale_down_after=options.scale_down_after,
+            latency=options.latency,
+            faults=options.faults,
+            fault_plan=options.fault_plan,
+            seed=options.seed,
+        )
+        running = self.config.model_lifecycle == "manual" if options.running is None else options.running
+        model = self.service.add_model(
+            self.config.model_arn,
+            backend=self.backend,
+            running=running,
+            inference_units=options.inference_units,
+            max_inference_units=options.max_inference_units,
+            assumed_thresholds=options.assumed_thresholds,
+        )
+        self._write_evaluation_summary(model)
+        self._emulator = serve(self.service)
+        self.rekognition_endpoint = f"http://127.0.0.1:{self._emulator.server_address[1]}"
+
+    def _start_event_source(self) -> None:
+        """The inference function's pollers, and the Lambda API that enables and disables them. They start disabled:
+        the model manager enables them once the model is RUNNING, as deployed."""
+        self.esm = EventSourceMapping(
+            environment=self.function_environment(),
+            queue_url=self.resources.queue_url,
+            queue_arn=self.resources.queue_arn,
+            region=self.config.region,
+            batch_size=self.config.batch_size,
+            max_concurrency=self.pollers,
+            memory_mb=self.config.function_memory_mb,
+            timeout_seconds=self.config.function_timeout_seconds,
+            log_path=self.log_path,
+            enabled=False,
+        ).start()
+        self._lambda_api = serve_mapping_api(self.esm)
+        self.lambda_endpoint = f"http://127.0.0.1:{self._lambda_api.server_address[1]}"
+
+    def _start_manager(self) -> None:
+        """The model manager, run on its schedule and by the upload rule's events."""
+        self.manager = ScheduledFunction(
+            MANAGER_HANDLER,
+            environment=self.manager_environment(),
+            log_path=self.log_path,
+            interval=self.manager_interval,
+            invocations_url=self.resources.manager_invocations_url,
+            max_event_age=MANAGER_MAX_EVENT_AGE_SECONDS,
+        ).start()
 
     def __exit__(self, *_exc: object) -> None:
         if self.manager:
@@ -200,41 +189,45 @@ class LocalPipeline:
         self.s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(model.evaluation_summary_document(labels)).encode())
         model.evaluation_summary = (bucket, key)
 
-    def function_environment(self) -> dict[str, str]:
-        """What the handler's environment holds here: the deployed variables plus the local endpoints."""
-        return {
-            **self.config.function_environment(),
-            **self._aws_environment(),
-            "THRESHOLDS_PARAMETER": self.resources.thresholds_parameter,
-            "AWS_ENDPOINT_URL_SSM": self.resources.endpoint,
-            **({} if self.thresholds_max_age is None else {"THRESHOLDS_MAX_AGE_SECONDS": str(self.thresholds_max_age)}),
-        }
-
-    def _aws_environment(self) -> dict[str, str]:
+    def client_environment(self) -> dict[str, str]:
+        """What a program on this machine needs to reach the emulated stack (the AWS CLI, boto3, the functions):
+        the endpoints, the credentials and the region."""
         return {
             "AWS_ENDPOINT_URL_S3": self.resources.endpoint,
             "AWS_ENDPOINT_URL_SQS": self.resources.endpoint,
             "AWS_ENDPOINT_URL_REKOGNITION": self.rekognition_endpoint,
+            "AWS_ENDPOINT_URL_SSM": self.resources.endpoint,
             "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS["aws_access_key_id"],
             "AWS_SECRET_ACCESS_KEY": FAKE_CREDENTIALS["aws_secret_access_key"],
             "AWS_DEFAULT_REGION": self.config.region,
-            "AWS_REGION": self.config.region,
+        }
+
+    def function_environment(self) -> dict[str, str]:
+        """What the handler's environment holds here: the deployed variables plus the local endpoints."""
+        return {
+            **self.config.function_environment(),
+            **self._lambda_aws_environment(),
+            "THRESHOLDS_PARAMETER": self.resources.thresholds_parameter,
+            **({} if self.thresholds_max_age is None else {"THRESHOLDS_MAX_AGE_SECONDS": str(self.thresholds_max_age)}),
         }
 
     def manager_environment(self) -> dict[str, str]:
         """The model manager's environment: the stack's variables plus the local endpoints."""
         environment = {
             **self.config.manager_environment(),
-            **self._aws_environment(),
+            **self._lambda_aws_environment(),
             "QUEUE_URL": self.resources.queue_url,
             "MAPPING_UUID": self.esm.uuid,
             "STATE_PARAMETER": self.resources.state_parameter,
             "AWS_ENDPOINT_URL_LAMBDA": self.lambda_endpoint,
-            "AWS_ENDPOINT_URL_SSM": self.resources.endpoint,
         }
         if self.idle_seconds is not None:
             environment["IDLE_SECONDS"] = str(self.idle_seconds)
         return environment
+
+    def _lambda_aws_environment(self) -> dict[str, str]:
+        """The client environment, plus `AWS_REGION`, which Lambda sets for every function."""
+        return {**self.client_environment(), "AWS_REGION": self.config.region}
 
     # --- driving it ---------------------------------------------------------------------------------------
 
@@ -242,7 +235,7 @@ class LocalPipeline:
         return self.config.input_prefix + relative_path
 
     def result_key_for(self, key: str) -> str:
-        return result_key_for(key, self.settings.input_prefix, self.settings.results_prefix)
+        return result_key_for(key, self.config.input_prefix, self.config.effective_results_prefix)
 
     def upload(self, key: str, body: bytes) -> dict[str, Any]:
         return self.s3.put_object(Bucket=self.resources.bucket, Key=key, Body=body)
@@ -265,7 +258,7 @@ class LocalPipeline:
         case: the notifications never send it), `not-an-image`, or None while still pending (the words of
         `customlabels results`); `error:KeyTooLongError` at once for an image whose key or result key S3 cannot
         store (S3 refused it, or the function skips it: it can never have a result)."""
-        if not is_input_image(key, self.settings.input_prefix, self.settings.results_prefix):
+        if not is_input_image(key, self.config.input_prefix, self.config.effective_results_prefix):
             return "not-picked-up" if is_miscased_image_name(key) else "not-an-image"
         if bytes_over_key_limit(key) or bytes_over_key_limit(self.result_key_for(key)):
             return f"error:{KEY_TOO_LONG}"

@@ -102,7 +102,8 @@ def test_tuned_thresholds_move_precision_on_a_rerun_exactly_as_predicted(tmp_pat
     -> predict with --thresholds -> `thresholds set` -> the same images again -> the predicted numbers."""
     from customlabels.datasets.sample_data import generate
     from customlabels.local.emulator.backends import ManifestBackend
-    from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config, upload_tree, write_outputs
+    from customlabels.local.emulator.options import ModelOptions
+    from customlabels.local.pipeline import LocalPipeline, load_config, upload_tree, write_outputs
 
     sample = generate(tmp_path / "sample", count=20, seed=3)
     backend = ManifestBackend.from_file(

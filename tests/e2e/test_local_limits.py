@@ -6,7 +6,8 @@ import io
 import pytest
 from PIL import Image
 
-from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
+from customlabels.local.emulator.options import ModelOptions
+from customlabels.local.pipeline import LocalPipeline, load_config
 from helpers import huge_png, mpo_bytes, picture
 
 pytestmark = pytest.mark.e2e

@@ -14,8 +14,9 @@ import pytest
 from customlabels.datasets.manifest import Box, object_detection_line
 from customlabels.local.aws import FAKE_CREDENTIALS
 from customlabels.local.emulator.backends import ManifestBackend
-from customlabels.local.emulator.rekognition import PlannedFault
-from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
+from customlabels.local.emulator.faults import PlannedFault
+from customlabels.local.emulator.options import ModelOptions
+from customlabels.local.pipeline import LocalPipeline, load_config
 from customlabels.operations import dlq
 from helpers import ROOT, picture, synth_template
 
@@ -245,7 +246,7 @@ def test_local_provisioning_agrees_with_the_synthesized_template(tmp_path):
             tuple(sorted((r["Name"].lower(), r["Value"]) for r in c["Filter"]["Key"]["FilterRules"]))
             for c in s3.get_bucket_notification_configuration(Bucket=pipeline.resources.bucket)["QueueConfigurations"]
         )
-        local_batch_size = pipeline.esm._arguments[4]
+        local_batch_size = pipeline.esm.batch_size
 
     [queue] = [
         r["Properties"]

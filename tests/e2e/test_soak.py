@@ -12,7 +12,8 @@ import time
 import pytest
 from PIL import Image
 
-from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
+from customlabels.local.emulator.options import ModelOptions
+from customlabels.local.pipeline import LocalPipeline, load_config
 
 pytestmark = pytest.mark.e2e
 

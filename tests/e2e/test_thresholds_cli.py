@@ -13,7 +13,8 @@ def test_thresholds_cli_imports_the_assumed_ones_sets_a_file_and_the_pipeline_ap
     """Local stack: the model detects a bee at 90 and a flower at 60 in every image; assumed thresholds 85/55."""
     from customlabels.datasets.manifest import Box, object_detection_line
     from customlabels.local.emulator.backends import ManifestBackend
-    from customlabels.local.pipeline import LocalPipeline, ModelOptions, load_config
+    from customlabels.local.emulator.options import ModelOptions
+    from customlabels.local.pipeline import LocalPipeline, load_config
 
     manifest = tmp_path / "gt.manifest"
     manifest.write_text(

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from customlabels.cli import main
 from customlabels.datasets.manifest import Box, object_detection_line
 from customlabels.errors import CommandError
-from customlabels.local.emulator.rekognition import serve
+from customlabels.local.emulator.server import serve
 from customlabels.operations import dataset
 from helpers import ARN, refused
 

@@ -3,7 +3,7 @@
 import boto3
 import pytest
 
-from customlabels.local.emulator.rekognition import serve
+from customlabels.local.emulator.server import serve
 from helpers import ARN
 
 pytestmark = pytest.mark.integration

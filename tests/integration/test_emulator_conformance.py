@@ -13,7 +13,9 @@ from botocore.exceptions import WaiterError
 from botocore.stub import Stubber
 
 from customlabels.local.emulator.clock import ManualClock
-from customlabels.local.emulator.rekognition import CustomLabelsService, PlannedFault, serve
+from customlabels.local.emulator.faults import PlannedFault
+from customlabels.local.emulator.rekognition import CustomLabelsService
+from customlabels.local.emulator.server import serve
 from customlabels.local.emulator.validation import service_model
 from helpers import ARN, SEEN, Sees, image_bytes
 

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from customlabels.datasets.manifest import Box, object_detection_line
 from customlabels.local.emulator.datasets import MAX_CHANGES_BYTES
-from customlabels.local.emulator.rekognition import ServiceError, serve
+from customlabels.local.emulator.errors import ServiceError
+from customlabels.local.emulator.server import serve
 from helpers import ARN
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from customlabels.local.emulator.clock import ManualClock
-from customlabels.local.emulator.rekognition import CustomLabelsService, serve
+from customlabels.local.emulator.rekognition import CustomLabelsService
+from customlabels.local.emulator.server import serve
 from helpers import ARN, SEEN, Sees, huge_png, image_bytes, mpo_bytes
 
 pytestmark = pytest.mark.integration

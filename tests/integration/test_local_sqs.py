@@ -10,7 +10,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from moto.sqs.models import Message, Queue, SQSBackend
 
-from customlabels.local.aws import MOTO_RETENTION_CHECK, client, start_moto, within_retention
+from customlabels.local.aws import client, start_moto
+from customlabels.local.moto_patches import MOTO_RETENTION_CHECK, within_retention
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,10 @@ from aws_lambda_powertools import Logger, Metrics
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from customlabels.local.emulator.rekognition import CustomLabelsService, serve
-from customlabels.local.esm import EventSourceMapping, serve_mapping_api
+from customlabels.local.emulator.rekognition import CustomLabelsService
+from customlabels.local.emulator.server import serve
+from customlabels.local.esm import EventSourceMapping
+from customlabels.local.lambda_api import serve_mapping_api
 from customlabels_runtime.model_manager.dependencies import Dependencies, Settings
 from customlabels_runtime.model_manager.logic import manage
 from customlabels_runtime.model_manager.observe import project_arn

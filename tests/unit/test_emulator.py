@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from customlabels.local.emulator.rekognition import PlannedFault, ServiceError, parse_fault_plan, parse_faults
+from customlabels.local.emulator.errors import ServiceError
+from customlabels.local.emulator.faults import PlannedFault, parse_fault_plan, parse_faults
 from helpers import ARN, SEEN, Sees, huge_png, image_bytes, mpo_bytes
 
 pytestmark = pytest.mark.unit

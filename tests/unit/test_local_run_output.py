@@ -3,7 +3,7 @@ auto-scaling moved (from the emulator's own counters and Capacity.history)."""
 
 import pytest
 
-from customlabels.cli.local import service_story
+from customlabels.cli.local_tables import service_story
 from customlabels.local.emulator.capacity import Capacity
 
 pytestmark = pytest.mark.unit

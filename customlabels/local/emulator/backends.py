@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from customlabels.datasets.manifest import KeyMatcher, ManifestEntry, read_manifest
+from customlabels.datasets.manifest import KeyMatcher, ManifestEntry, ManifestError, read_manifest
+from customlabels.local.emulator.errors import OptionError
 
 
 class ManifestBackend:
@@ -85,3 +88,77 @@ class ManifestBackend:
     def _confidence(self, rng: random.Random, label: str) -> float:
         centre = self.label_confidence.get(label, self.confidence)
         return round(min(100.0, max(0.0, centre + rng.uniform(-self.jitter, self.jitter))), 3)
+
+
+NOISE_RANGES = {
+    "miss": (0, 1, "a share of the objects: 0.1 drops 10%"),
+    "spurious": (0, 1, "a share of the images: 0.2 adds a wrong box to 20%"),
+    "jitter": (0, 100, "confidence points: 4 spreads them by +-4"),
+    "confidence": (1, 100, "a percent: 95 for 95%"),
+}
+"""What each noise setting means and the values it takes."""
+
+
+@dataclass(frozen=True)
+class Noise:
+    """How imperfect a manifest model is (see `ManifestBackend`): `miss` and `spurious` are rates, `jitter` and
+    `confidence` confidence points."""
+
+    miss: float = 0.0
+    spurious: float = 0.0
+    jitter: float = 4.0
+    confidence: float = 95.0
+
+    def __post_init__(self) -> None:
+        for name, (low, high, meaning) in NOISE_RANGES.items():
+            value = getattr(self, name)
+            if not low <= value <= high:
+                hint = f"; did you mean {value * 100:g}?" if name == "confidence" and 0 < value < 1 else ""
+                raise OptionError(
+                    "{noise} {name}={value:g} is out of range: give {low:g} to {high:g} ({meaning}){hint}",
+                    name=name,
+                    value=value,
+                    low=low,
+                    high=high,
+                    meaning=meaning,
+                    hint=hint,
+                )
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, float]) -> Noise:
+        """{"miss": 0.1, "jitter": 6}, as `--noise miss=0.1,jitter=6` reads."""
+        unknown = set(values) - set(NOISE_RANGES)
+        if unknown:
+            raise OptionError(
+                "{noise}: unknown {names}; use miss, spurious, jitter, confidence", names=", ".join(sorted(unknown))
+            )
+        return cls(**values)
+
+
+def manifest_model(spec: str | None, noise: Mapping[str, float] | None = None, seed: int = 0) -> ManifestBackend | None:
+    """What `--model manifest:FILE` makes the emulated model see, imperfect by `noise`; None (no spec): nothing."""
+    if spec is None:
+        if noise:
+            raise OptionError("{noise} makes a manifest model imperfect: give {model} manifest:FILE too")
+        return None
+    kind, _, path = spec.partition(":")
+    if kind != "manifest" or not path:
+        raise OptionError("{model} {spec!r}: use manifest:PATH (a SageMaker Ground Truth manifest)", spec=spec)
+    imperfect = Noise.from_mapping(noise or {})
+    try:
+        entries = read_manifest(path)
+    except (OSError, ManifestError) as error:
+        raise OptionError("{model} {spec!r}: {error}", spec=spec, error=error) from None
+    if not entries:
+        raise OptionError(
+            "{model} {spec!r}: the manifest has no lines. Fix: give a Ground Truth manifest with the images' labels",
+            spec=spec,
+        )
+    return ManifestBackend(
+        entries,
+        miss_rate=imperfect.miss,
+        spurious_rate=imperfect.spurious,
+        jitter=imperfect.jitter,
+        confidence=imperfect.confidence,
+        seed=seed,
+    )

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from customlabels.datasets.manifest import ManifestError, parse_document
-from customlabels.local.emulator.rekognition import ServiceError
+from customlabels.local.emulator.errors import ServiceError
 
 DATASET_ARN = re.compile(
     r"^(?P<project>arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project/[a-zA-Z0-9_.\-]{1,255})"

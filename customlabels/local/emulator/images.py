@@ -13,47 +13,40 @@ import warnings
 from PIL import Image, UnidentifiedImageError
 
 from customlabels.limits import MAX_ASPECT_RATIO, MAX_SIDE, MIN_SIDE
+from customlabels.local.emulator.errors import ServiceError
 
 FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG"}
 """Pillow's format name -> the format Rekognition sees."""
 
 
-class ImageRejected(Exception):
-    """The image can never be analysed: `code` is the error Rekognition answers with."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code, self.message = code, message
-
-
 def check_image(data: bytes) -> tuple[int, int]:
-    """(width, height) of an image DetectCustomLabels accepts, or ImageRejected naming why not."""
+    """(width, height) of an image DetectCustomLabels accepts, or ServiceError naming why not."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             with Image.open(io.BytesIO(data)) as picture:
                 if picture.format not in FORMATS:
-                    raise ImageRejected("InvalidImageFormatException", "Request has unsupported image format")
+                    raise ServiceError("InvalidImageFormatException", "Request has unsupported image format")
                 width, height = picture.size
                 check_dimensions(width, height)
                 picture.load()
         except Image.DecompressionBombError:
-            raise ImageRejected(
+            raise ServiceError(
                 "InvalidParameterException", f"Image dimensions exceed the {MAX_SIDE} x {MAX_SIDE} px limit"
             ) from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-            raise ImageRejected("InvalidImageFormatException", "Request has invalid image format") from None
+            raise ServiceError("InvalidImageFormatException", "Request has invalid image format") from None
     return width, height
 
 
 def check_dimensions(width: int, height: int) -> None:
     if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
-        raise ImageRejected(
+        raise ServiceError(
             "InvalidParameterException",
             f"Image dimensions {width}x{height} are outside {MIN_SIDE}-{MAX_SIDE} px per side",
         )
     if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
-        raise ImageRejected(
+        raise ServiceError(
             "InvalidParameterException",
             f"Image aspect ratio {width}x{height} exceeds the maximum of {MAX_ASPECT_RATIO}:1",
         )

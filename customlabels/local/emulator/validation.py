@@ -18,13 +18,7 @@ from typing import Any
 import botocore.session
 from botocore.model import OperationModel, Shape
 
-
-class RequestError(Exception):
-    """A request the front end refuses before any operation runs."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code, self.message = code, message
+from customlabels.local.emulator.errors import ServiceError
 
 
 @functools.cache
@@ -37,12 +31,12 @@ def operation_model(operation: str) -> OperationModel:
 
 
 def validate(operation: str, request: Any) -> None:
-    """Raise RequestError for the first unreadable member or for every constraint the request breaks."""
+    """Raise ServiceError for the first unreadable member or for every constraint the request breaks."""
     problems: list[str] = []
     _check(operation_model(operation).input_shape, request, "", problems)
     if problems:
         count = f"{len(problems)} validation error{'s' if len(problems) > 1 else ''} detected: "
-        raise RequestError("ValidationException", count + "; ".join(problems))
+        raise ServiceError("ValidationException", count + "; ".join(problems))
 
 
 def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
@@ -50,7 +44,7 @@ def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
     where = path or "request"
     if kind == "structure":
         if not isinstance(value, dict):
-            raise RequestError("SerializationException", f"Expected an object at '{where}'")
+            raise ServiceError("SerializationException", f"Expected an object at '{where}'")
         for name in shape.required_members:
             if value.get(name) is None:
                 problems.append(
@@ -61,13 +55,13 @@ def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
                 _check(member, value[name], _join(path, name), problems)
     elif kind == "list":
         if not isinstance(value, list):
-            raise RequestError("SerializationException", f"Expected a list at '{where}'")
+            raise ServiceError("SerializationException", f"Expected a list at '{where}'")
         _length(value, len(value), limits, path, problems)
         for index, item in enumerate(value):
             _check(shape.member, item, f"{path}.{index + 1}.member", problems)
     elif kind == "string":
         if not isinstance(value, str):
-            raise RequestError("SerializationException", f"Expected a string at '{where}'")
+            raise ServiceError("SerializationException", f"Expected a string at '{where}'")
         _length(value, len(value), limits, path, problems)
         if "pattern" in limits and not re.fullmatch(limits["pattern"], value):
             problems.append(
@@ -81,7 +75,7 @@ def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
             )
     elif kind in ("integer", "long", "float", "double"):
         if isinstance(value, bool) or not isinstance(value, int if kind in ("integer", "long") else (int, float)):
-            raise RequestError("SerializationException", f"Expected a number at '{where}', got {value!r}")
+            raise ServiceError("SerializationException", f"Expected a number at '{where}', got {value!r}")
         if "min" in limits and value < limits["min"]:
             problems.append(
                 f"Value '{value}' at '{path}' failed to satisfy constraint: Member must have value "
@@ -95,7 +89,7 @@ def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
     elif kind == "blob":
         _length("<bytes>", len(blob_bytes(value, where)), limits, path, problems)
     elif kind == "boolean" and not isinstance(value, bool):
-        raise RequestError("SerializationException", f"Expected true or false at '{where}'")
+        raise ServiceError("SerializationException", f"Expected true or false at '{where}'")
 
 
 def blob_bytes(value: Any, where: str = "blob") -> bytes:
@@ -103,11 +97,11 @@ def blob_bytes(value: Any, where: str = "blob") -> bytes:
     if isinstance(value, bytes):
         return value
     if not isinstance(value, str):
-        raise RequestError("SerializationException", f"Expected base64 text at '{where}'")
+        raise ServiceError("SerializationException", f"Expected base64 text at '{where}'")
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise RequestError("SerializationException", f"'{where}' is not valid base64") from None
+        raise ServiceError("SerializationException", f"'{where}' is not valid base64") from None
 
 
 def _length(value: Any, length: int, limits: dict[str, Any], path: str, problems: list[str]) -> None:
