@@ -48,6 +48,20 @@ def register(commands: argparse._SubParsersAction) -> None:
         "the time a burst takes and the minimum cost. "
         "The pipeline itself needs no such figure, it finds the capacity",
     )
+    cost.add_argument(
+        "--max-wait-minutes",
+        type=number(int, at_least=1, at_most=1440),
+        help="answer for the latency budget max_wait_minutes (on demand): billed model minutes, starts and the "
+        "worst wait, from the lifecycle simulation (the real model manager on a simulated clock), against today's "
+        "on demand",
+    )
+    cost.add_argument(
+        "--start-minutes",
+        type=number(above=0, at_most=120),
+        default=10.0,
+        help="with --max-wait-minutes: how long the model's start takes in the simulation (default 10; the "
+        "manager learns your model's own)",
+    )
     cost.set_defaults(func=cost_command)
 
 
@@ -65,6 +79,10 @@ def cost_command(args: argparse.Namespace) -> int:
     )
     if problems := workload.problems():
         raise CommandError("\n".join(problems))
+    if args.max_wait_minutes is not None:
+        from customlabels.cli.cost_simulated import budget_command
+
+        return budget_command(args)
     prices = Prices(inference_unit_hour=args.price_per_iu_hour)
     estimates = {mode: estimate(workload, mode, prices) for mode in ("always-on", "on-demand")}
     minimum = minimum_inference_unit_hours_per_1000(args.tps_per_inference_unit)
