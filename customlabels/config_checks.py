@@ -8,6 +8,6 @@ from typing import Any
 
 def check_range(config: Any, name: str, low: int, high: int, why: str) -> list[str]:
     value = getattr(config, name)
-    if not isinstance(value, int) or not low <= value <= high:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         return [f"{name}={value!r} is out of range: {why} accepts {low}-{high}. Fix: -c {name}=<{low}-{high}>"]
     return []
