@@ -7,6 +7,7 @@ import argparse
 from rich.table import Table
 
 from customlabels.cli.common import POSITIVE, console, number
+from customlabels.cli.cost_simulated import add_budget_arguments
 from customlabels.config import TPS_PER_INFERENCE_UNIT
 from customlabels.errors import CommandError
 
@@ -48,20 +49,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "the time a burst takes and the minimum cost. "
         "The pipeline itself needs no such figure, it finds the capacity",
     )
-    cost.add_argument(
-        "--max-wait-minutes",
-        type=number(int, at_least=1, at_most=1440),
-        help="answer for the latency budget max_wait_minutes (on demand): billed model minutes, starts and the "
-        "worst wait, from the lifecycle simulation (the real model manager on a simulated clock), against today's "
-        "on demand",
-    )
-    cost.add_argument(
-        "--start-minutes",
-        type=number(above=0, at_most=120),
-        default=10.0,
-        help="with --max-wait-minutes: how long the model's start takes in the simulation (default 10; the "
-        "manager learns your model's own)",
-    )
+    add_budget_arguments(cost)
     cost.set_defaults(func=cost_command)
 
 

@@ -8,10 +8,28 @@ import argparse
 
 from rich.table import Table
 
-from customlabels.cli.common import console
+from customlabels.cli.common import console, number
 from customlabels.config import MODEL_ARN_EXAMPLE, PipelineConfig
 
 HOUR_PER_START = 3600.0
+
+
+def add_budget_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--max-wait-minutes` and the simulation's start time."""
+    parser.add_argument(
+        "--max-wait-minutes",
+        type=number(int, at_least=1, at_most=1440),
+        help="answer for the latency budget max_wait_minutes (on demand): billed model minutes, starts and the "
+        "worst wait, from the lifecycle simulation (the real model manager on a simulated clock), against today's "
+        "on demand",
+    )
+    parser.add_argument(
+        "--start-minutes",
+        type=number(above=0, at_most=120),
+        default=10.0,
+        help="with --max-wait-minutes: how long the model's start takes in the simulation (default 10; the "
+        "manager learns your model's own)",
+    )
 
 
 def simulate_day(args: argparse.Namespace, max_wait_minutes: int | None):
