@@ -33,7 +33,7 @@ def update_mapping(deps: Dependencies, enabled: bool) -> bool:
 def act(decision: Decision, seen: Observation, state: dict[str, Any], deps: Dependencies) -> dict[str, Any]:
     """Write the state first (so an image seen is remembered even if a start fails), disable the event source
     before a stop and enable it after a start: never stop under work."""
-    late = late_reason(seen, deps.settings, decision.image_seen_at, decision.budget_paused)
+    late = late_reason(seen, deps.settings, decision.image_seen_at, decision.budget_paused, decision.start_model)
     _write_state(_new_state(decision, seen, state, deps.settings, late), state, deps)
     stop = decision.stop_model
     if decision.enable_mapping is False and not update_mapping(deps, False):

@@ -54,22 +54,27 @@ def drained_after_seconds(settings: Settings) -> float:
     return settings.idle_seconds
 
 
-def late_reason(seen: Observation, settings: Settings, waits_since: datetime | None, paused: bool) -> str | None:
+def late_reason(
+    seen: Observation, settings: Settings, waits_since: datetime | None, paused: bool, starting_now: bool = False
+) -> str | None:
     """Why the oldest image waits longer than its budget (None: it does not, or there is no budget): what
     `customlabels model status` and the WaitBudgetMissed alarm's warning say."""
     if settings.max_wait_seconds <= 0 or waits_since is None or seen.model_status == "RUNNING":
         return None
-    waited = (seen.now - waits_since).total_seconds()
-    if waited <= settings.max_wait_seconds:
+    if (seen.now - waits_since).total_seconds() <= settings.max_wait_seconds:
         return None
+    learned = start_seconds(seen) / 60
     if paused:
         return "the spend guard holds the model stopped (max_model_hours_per_day used up)"
+    if starting_now:
+        return "the model is started only now: it was not startable earlier (stopping, failed or a failed start)"
     if seen.model_status == "STARTING" and seen.starting_since is not None:
         starting = (seen.now - seen.starting_since).total_seconds() / 60
-        return (
-            f"the model has been STARTING for {starting:.0f} min, longer than the {start_seconds(seen) / 60:.0f} "
-            "min its starts took"
-        )
+        if starting > learned:
+            return (
+                f"the model has been STARTING for {starting:.0f} min, longer than the {learned:.0f} min its starts took"
+            )
+        return f"the model is STARTING (a start takes {learned:.0f} min): the budget is shorter than a start"
     if seen.model_status in ("STOPPED", "TRAINING_COMPLETED"):
         return "the model could not be started (see the manager's log: StartProjectVersion failed?)"
     return f"the model is {seen.model_status}, not startable until that ends"

@@ -148,7 +148,10 @@ def _start_or_wait(seen: Observation, settings: Settings, last: datetime, idle: 
             )
         why = "upload announced" if seen.work_announced else "an image waits"
         if due is not None:
-            why = f"the image waiting since {waits_since:%H:%M:%S} UTC is due to start its model ({why})"
+            why = (
+                f"the oldest image, waiting since {waits_since:%H:%M:%S} UTC, would miss the latency budget of "
+                f"{settings.max_wait_seconds / 60:g} min if the model started later"
+            )
         return Decision(
             f"{why} ({_waiting(seen)}) and the model is {seen.model_status}: starting it",
             last,
