@@ -134,3 +134,15 @@ def test_a_rule_that_never_stops_early_is_caught(monkeypatch):
     outcome = run_random([600.0], 60, 600)
     last = max(outcome.results.values())
     assert min(stop for stop in outcome.stops if stop >= last) - last > 2 * TICK + 1
+
+
+def test_with_a_budget_the_spend_guard_still_bounds_a_flood_and_nothing_is_lost():
+    from bench.lifecycle import FLOOD, PROFILES
+
+    config = budgeted(60)
+    flood = simulate(FLOOD, config=config)
+    budget_seconds = config.effective_max_model_hours_per_day * 3600
+    assert flood.running_by_day[0] <= budget_seconds + 2 * TICK and flood.guard_stops
+    assert (len(flood.results), flood.dead_letters, flood.manager_errors) == (flood.images, 0, [])
+    quiet = simulate(PROFILES[-1], config=config)  # a day with no images, S3's test event waiting
+    assert quiet.starts == [] and quiet.manager_errors == []
