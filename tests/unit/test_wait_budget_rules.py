@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 
 from customlabels_runtime.model_manager import budget, learning
+from customlabels_runtime.model_manager.messages import announced_key, image_key
 from customlabels_runtime.model_manager.records import Decision, Observation
 from customlabels_runtime.model_manager.rules import decide
 from customlabels_runtime.model_manager.state import next_state
-from helpers import NOW, SETTINGS
+from helpers import NOW, SETTINGS, eventbridge_object_created, s3_event
 
 pytestmark = pytest.mark.unit
 
@@ -158,3 +159,13 @@ def test_the_state_remembers_when_the_model_starts_and_which_image_waits():
     state = next_state(seen, decision, {})
     assert state["start_due_at"] == decision.start_due_at.isoformat()
     assert state["waiting_key"] == "test_images/a.jpg"
+
+
+def test_the_waiting_images_key_is_read_as_the_pipeline_reads_its_events():
+    assert announced_key(eventbridge_object_created("test_images/a b.jpg"), "test_images/") == "test_images/a b.jpg"
+    assert announced_key(eventbridge_object_created("test_images/a.jpg.json"), "test_images/") is None
+    assert announced_key(eventbridge_object_created("other/a.jpg"), "test_images/") is None
+    assert (
+        image_key(s3_event("test_images/notes.txt", "test_images/x%2By.png"), "test_images/") == "test_images/x+y.png"
+    )
+    assert image_key("not json", "test_images/") is None
