@@ -3,6 +3,7 @@ to look at the waiting messages first). Every rule is tested without AWS; docs/m
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from customlabels_runtime.model_manager.budget import drained_after_seconds, start_due_at
@@ -22,8 +23,8 @@ def decide(seen: Observation, settings: Settings) -> Decision:
     last = _last_activity(seen)
     idle = (seen.now - last).total_seconds()
     if budget_spent(seen, settings):  # what waits is remembered, to start at once the next day
-        held = seen.now if seen.work_announced else (seen.image_seen_at if seen.queued else None)
-        return paused_by_budget(seen, settings, last, idle, held)
+        held = _earliest_known_wait(seen)
+        return replace(paused_by_budget(seen, settings, last, idle, held), waiting_key=_key_known_to_wait(seen, held))
     if settings.lifecycle == "manual":
         return Decision(
             f"manual: model {seen.model_status}, {_waiting(seen)}; gating the event source only",
@@ -67,8 +68,12 @@ def _image_known_to_wait(seen: Observation) -> datetime | None:
     looks at the queue again (and, with a latency budget, to count its wait from); None: none. The earliest of an
     announcement's upload time (EventBridge's `time`, "the time the event occurred") and the record of an earlier
     run, trusted only while messages wait."""
-    if seen.model_status == "RUNNING":
-        return None
+    return None if seen.model_status == "RUNNING" else _earliest_known_wait(seen)
+
+
+def _earliest_known_wait(seen: Observation) -> datetime | None:
+    """The earliest known wait, whatever the model's status (the spend guard remembers it while it holds the
+    model, so that the wait of the held images counts from when they came)."""
     known = [seen.image_seen_at] if seen.image_seen_at is not None and seen.queued > 0 else []
     if seen.work_announced:
         known.append(seen.announced_at or seen.now)

@@ -169,3 +169,13 @@ def test_the_waiting_images_key_is_read_as_the_pipeline_reads_its_events():
         image_key(s3_event("test_images/notes.txt", "test_images/x%2By.png"), "test_images/") == "test_images/x+y.png"
     )
     assert image_key("not json", "test_images/") is None
+
+
+def test_while_the_spend_guard_holds_the_model_the_wait_counts_from_the_first_held_image():
+    guarded = replace(HOUR, max_running_seconds_per_day=3600)
+    held = stopped(90, waiting_key="test_images/a.jpg", running_seconds_today=3600, **LEARNED)
+    later = replace(held, work_announced=True, announced_at=NOW, announced_key="test_images/b.jpg")
+    decision = decide(later, guarded)
+    assert decision.budget_paused and not decision.start_model
+    assert (decision.image_seen_at, decision.waiting_key) == (held.image_seen_at, "test_images/a.jpg")
+    assert "spend guard" in budget.late_reason(later, guarded, decision.image_seen_at, paused=True)
