@@ -1,6 +1,8 @@
 """The pipeline's one kind of alarm, a metric above a threshold in one period, and the metrics its functions
 publish, as the alarms and the dashboard read them."""
 
+from collections.abc import Mapping
+
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from constructs import Construct
@@ -12,13 +14,19 @@ PERIOD = Duration.minutes(5)
 """The period of the pipeline's metrics on the dashboard and in the alarms that read them."""
 
 
-def pipeline_metric(name: str, statistic: str = "Sum", service: str = contract.INFERENCE_SERVICE) -> cloudwatch.Metric:
-    """One of the metrics a function publishes (`contract`'s names), by its Powertools service."""
+def pipeline_metric(
+    name: str,
+    statistic: str = "Sum",
+    service: str = contract.INFERENCE_SERVICE,
+    dimensions: Mapping[str, str] | None = None,
+) -> cloudwatch.Metric:
+    """One of the metrics a function publishes (`contract`'s names), by its Powertools service and any dimension
+    of its own (`ImagesFailed`'s `ErrorCode`)."""
     return cloudwatch.Metric(
         namespace=METRICS_NAMESPACE,
         metric_name=name,
         statistic=statistic,
-        dimensions_map={"service": service},
+        dimensions_map={**(dimensions or {}), "service": service},
         period=PERIOD,
     )
 

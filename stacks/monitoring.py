@@ -39,7 +39,8 @@ class Monitoring(Construct):
         if alarm_email:
             self._subscribe(alarm_email)
         self.alarms = [
-            *self._build_alarms(queue, dead_letter_queue, inference, max_message_age_minutes),
+            *self._build_queue_alarms(queue, dead_letter_queue, max_message_age_minutes),
+            *self._build_function_alarms(inference),
             *extra_alarms,
         ]
         for alarm in self.alarms:
@@ -97,14 +98,10 @@ class Monitoring(Construct):
             "of undelivered e-mails would have no reader.",
         )
 
-    def _build_alarms(
-        self,
-        queue: sqs.IQueue,
-        dead_letter_queue: sqs.IQueue,
-        inference: lambda_.IFunction,
-        max_message_age_minutes: int,
+    def _build_queue_alarms(
+        self, queue: sqs.IQueue, dead_letter_queue: sqs.IQueue, max_message_age_minutes: int
     ) -> list[cloudwatch.Alarm]:
-        """Nothing lost, nothing stuck: dead letters, an old image in the queue, the function failing or throttled."""
+        """Nothing lost, nothing stuck: dead letters, an old image in the queue."""
         return [
             alarm_above(
                 self,
@@ -128,6 +125,11 @@ class Monitoring(Construct):
                 metric=queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum"),
                 threshold=max_message_age_minutes * 60,
             ),
+        ]
+
+    def _build_function_alarms(self, inference: lambda_.IFunction) -> list[cloudwatch.Alarm]:
+        """An image that can have no result, the function failing or throttled."""
+        return [
             alarm_above(
                 self,
                 "FunctionErrors",
@@ -137,6 +139,17 @@ class Monitoring(Construct):
                     "retried, counted in ImagesFailed, and after max_receive_count in the DLQ. See its logs."
                 ),
                 metric=inference.metric_errors(period=PERIOD, statistic="Sum"),
+            ),
+            alarm_above(
+                self,
+                "ImagesThatCanHaveNoResult",
+                description=(
+                    "An image was uploaded under a key so long that its result key (the key and .json) is over S3's "
+                    "1,024 bytes: it can never have a result, so the function skipped it (no retry, no DLQ). Its log "
+                    "names the key. Upload the image again under a shorter name (customlabels upload refuses such "
+                    "names)."
+                ),
+                metric=pipeline_metric(contract.IMAGES_FAILED, dimensions={"ErrorCode": contract.KEY_TOO_LONG}),
             ),
             alarm_above(
                 self,
@@ -154,6 +167,7 @@ class Monitoring(Construct):
                 title="Images",
                 width=12,
                 left=[pipeline_metric(contract.IMAGES_PROCESSED), pipeline_metric(contract.LABELS_DETECTED)],
+                right=[pipeline_metric(contract.QUEUE_MESSAGES_UNREADABLE)],
             ),
             cloudwatch.GraphWidget(
                 title="Queue",

@@ -1,5 +1,6 @@
-"""Shared fixtures: an offline environment, the tier check, synthesized templates, a browser, and the fixtures
-that tests of more than one tier use (emulator, handler pipeline, gallery, upload folder)."""
+"""What every test shares: an offline environment, Hypothesis's profiles, the tier check, and the fixtures that
+tests of more than one tier use (the manual clock, the emulator, a gallery run, an upload folder). Fixtures of one
+tier are in its own conftest.py (tests/integration/: templates, the handler's pipeline; tests/e2e/: the browser)."""
 
 import json
 import os
@@ -28,33 +29,15 @@ settings.register_profile("gate", derandomize=True, deadline=None, print_blob=Tr
 settings.register_profile("explore", derandomize=False, deadline=None, print_blob=True, max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "gate"))
 
-import boto3
-from botocore.config import Config
-from botocore.stub import Stubber
-from moto import mock_aws
-from PIL import Image
 
 from customlabels.local.emulator.clock import ManualClock
 from customlabels.local.emulator.rekognition import CustomLabelsService
 from customlabels.local.emulator.server import serve
 from customlabels.operations import transfer
-from customlabels_runtime.inference.logic import REKOGNITION_RETRIES
-from helpers import (
-    ARN,
-    BUCKET,
-    ERROR,
-    GALLERY_RESULTS,
-    MODEL_ARN,
-    REGION,
-    SEEN,
-    Clock,
-    Pipeline,
-    Sees,
-    image_bytes,
-    notify_queue,
-    synth_template,
-    write_picture,
-)
+from support.aws import MODEL_ARN
+from support.emulator import SEEN, Sees
+from support.images import image_bytes, write_image
+from support.results import ERROR, GALLERY_RESULTS, result_document
 
 TIERS = ("unit", "integration", "e2e")
 
@@ -77,44 +60,11 @@ def pytest_collection_modifyitems(items):
         )
 
 
-@pytest.fixture(scope="session")
-def default_template(tmp_path_factory):
-    return synth_template(tmp_path_factory.mktemp("default"))
-
-
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """Debian's headless Chromium driven by Playwright. `make test` installs chromium when it is missing."""
-    import shutil
-
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.skip(
-            "Chromium is not installed and `make browser` could not install it (it runs "
-            "`apt-get install chromium`, which needs root or sudo): the gallery's browser checks need it"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
-
-
-# --- the emulator tests' --------------------------------------------------------------------------------------------
+# --- the emulator tests' and the model commands' ----------------------------------------------------------------
 @pytest.fixture
 def clock():
-    return Clock()
+    """The product's manual clock (customlabels/local/emulator/clock.py): time moves only when the test says."""
+    return ManualClock()
 
 
 @pytest.fixture
@@ -128,8 +78,19 @@ def service(clock, objects):
         return objects[(bucket, key)]
 
     service = CustomLabelsService(read_s3_object=read, start_delay=30, stop_delay=10, clock=clock, sleep=lambda _: None)
-    service.add_model(ARN, backend=Sees(SEEN), assumed_thresholds={"bee": 80.0, "flower": 70.0, "wasp": 40.0})
+    service.add_model(MODEL_ARN, backend=Sees(SEEN), assumed_thresholds={"bee": 80.0, "flower": 70.0, "wasp": 40.0})
     return service
+
+
+@pytest.fixture
+def emulator(clock):
+    """The emulator behind HTTP on the manual clock: a model STARTING or STOPPING stays so until the test advances
+    time, and a wait's sleep moves the clock."""
+    service = CustomLabelsService(start_delay=30, stop_delay=10, clock=clock, sleep=clock.sleep)
+    service.add_model(MODEL_ARN)
+    server = serve(service)
+    yield service, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
 
 
 # --- the gallery tests' ---------------------------------------------------------------------------------------------
@@ -137,24 +98,16 @@ def service(clock, objects):
 def gallery_run(tmp_path):
     """Images (one unreadable, one without a result) and result JSONs as `local run` writes them."""
     images, results = tmp_path / "images", tmp_path / "results"
-    (images / "meadow").mkdir(parents=True)
     for name, size in (
         ("meadow/bee #1.jpg", (640, 480)),
         ("flowers.png", (300, 400)),
         ("empty.jpg", (200, 200)),
         ("waiting.jpg", (320, 240)),
     ):
-        Image.new("RGB", size, (90, 160, 90)).save(images / name)
+        write_image(images / name, size)
     (images / "broken.jpg").write_text("not a picture")
-    documents = {
-        name: {"Image": {"Bucket": "b", "Key": f"test_images/{name}"}, "CustomLabels": labels}
-        for name, labels in GALLERY_RESULTS.items()
-    }
-    documents["broken.jpg"] = {
-        "Image": {"Bucket": "b", "Key": "test_images/broken.jpg"},
-        "CustomLabels": [],
-        "Error": ERROR,
-    }
+    documents = {name: result_document(f"test_images/{name}", labels) for name, labels in GALLERY_RESULTS.items()}
+    documents["broken.jpg"] = result_document("test_images/broken.jpg", error=ERROR)
     for name, document in documents.items():
         path = results / "test_images" / f"{name}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -162,52 +115,19 @@ def gallery_run(tmp_path):
     return images, results, documents
 
 
-# --- the handler tests' ---------------------------------------------------------------------------------------------
-@pytest.fixture
-def pipeline():
-    with mock_aws():
-        s3 = boto3.client("s3", region_name=REGION)
-        sqs = boto3.client("sqs", region_name=REGION)
-        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        # Prefix only (no suffix filter), so that the handler's own guard against non-images is exercised.
-        queue_url, queue_arn = notify_queue(s3, sqs, BUCKET)
-        # The function's own retry configuration: throttles reach its throughput control, not botocore's backoff.
-        rekognition = boto3.client("rekognition", region_name=REGION, config=Config(retries=dict(REKOGNITION_RETRIES)))
-        with Stubber(rekognition) as stub:
-            yield Pipeline(s3, sqs, queue_url, queue_arn, rekognition, stub)
-            stub.assert_no_pending_responses()
-
-
-# --- the model cli tests' -------------------------------------------------------------------------------------------
-@pytest.fixture
-def manual_clock():
-    return ManualClock()
-
-
-@pytest.fixture
-def emulator(manual_clock):
-    """The emulator on a manual clock: a model STARTING or STOPPING stays so until the test advances time."""
-    service = CustomLabelsService(start_delay=30, stop_delay=10, clock=manual_clock, sleep=manual_clock.sleep)
-    service.add_model(MODEL_ARN)
-    server = serve(service)
-    yield service, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-
-
 # --- the transfer tests' --------------------------------------------------------------------------------------------
 @pytest.fixture
 def folder(tmp_path):
     """Two good images, one PNG named .jpg (fine: Rekognition reads the content), and seven that would fail."""
     images = tmp_path / "images"
-    write_picture(images / "bee.jpg")
-    write_picture(images / "meadow" / "flower 1.png")
-    write_picture(images / "disguised.jpg", fmt="PNG")
+    write_image(images / "bee.jpg")
+    write_image(images / "meadow" / "flower 1.png")
+    write_image(images / "disguised.jpg", fmt="PNG")
     (images / "notes.jpg").write_text("not an image")
-    write_picture(images / "anim.gif", fmt="GIF")
-    write_picture(images / "tiny.png", size=(32, 32))
-    write_picture(images / "huge.png", size=(4100, 64))
-    write_picture(images / "photo.dat", fmt="JPEG")
-    write_picture(images / "mixed.Jpg", fmt="JPEG")
+    write_image(images / "anim.gif", fmt="GIF")
+    write_image(images / "tiny.png", size=(32, 32))
+    write_image(images / "huge.png", size=(4100, 64))
+    write_image(images / "photo.dat", fmt="JPEG")
+    write_image(images / "mixed.Jpg", fmt="JPEG")
     (images / "big.jpg").write_bytes(b"\xff\xd8" + bytes(transfer.MAX_S3_IMAGE_BYTES))
     return images

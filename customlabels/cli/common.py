@@ -63,7 +63,7 @@ FRACTION = number(float, above=0, at_most=1, hint="a fraction: 0.9 for 90%")
 _PERCENT_RANGE = number(float, at_least=0, at_most=100, hint="a percent: 90 for 90%")
 
 
-def PERCENT(text: str) -> float:
+def PERCENT(text: str) -> float:  # noqa: N802 - an argparse type named as its siblings POSITIVE, SECONDS, FRACTION
     """A percent from 0 to 100. A value below 1 is kept as given (0.5% is a valid threshold) but noted, since 0.8
     is more often a fraction meant as 80%."""
     value = _PERCENT_RANGE(text)

@@ -19,7 +19,7 @@ from customlabels.evaluation.matching import match_detections
 from customlabels.results.model import ImageResult, ResultsError
 
 
-class NoMatchingResults(ResultsError):
+class NoMatchingResultsError(ResultsError):
     """Results of other images than the manifest's: evaluating them would print a table of zeros."""
 
 
@@ -122,7 +122,7 @@ def evaluate(
 
 def _pair(entries: list[ManifestEntry], results: list[ImageResult]) -> tuple[dict[int, ImageResult], list[str]]:
     """Each result on its manifest line (by the end of its key), and the keys of those on none; none matched at
-    all is NoMatchingResults, which would otherwise score as a table of zeros."""
+    all is NoMatchingResultsError, which would otherwise score as a table of zeros."""
     matcher = KeyMatcher(entries)
     by_entry: dict[int, ImageResult] = {}
     unmatched = []
@@ -133,7 +133,7 @@ def _pair(entries: list[ManifestEntry], results: list[ImageResult]) -> tuple[dic
         else:
             by_entry[entry.line] = result
     if not by_entry:
-        raise NoMatchingResults(_no_match_message(entries, results))
+        raise NoMatchingResultsError(_no_match_message(entries, results))
     return by_entry, unmatched
 
 

@@ -64,7 +64,7 @@ class _AnyCharacterRoute(RegexConverter):
         self.regex = _WIDENED_ROUTES.get(self.regex, self.regex)
 
 
-class KeyTooLong(S3ClientError):
+class KeyTooLongError(S3ClientError):
     """S3's answer to a write naming a key over its limit (contract.KEY_TOO_LONG, 400, "Your key is too long.")."""
 
     code = KEY_TOO_LONG
@@ -81,7 +81,7 @@ def _keys_at_most_s3s_length(key_response):
     @functools.wraps(key_response)
     def _key_response(self, request, full_url):
         if request.method in ("PUT", "POST") and len(self.parse_key_name().encode("utf-8")) > MAX_KEY_BYTES:
-            raise KeyTooLong()
+            raise KeyTooLongError()
         return key_response(self, request, full_url)
 
     _key_response.s3_key_length = True

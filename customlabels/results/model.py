@@ -40,7 +40,7 @@ class ResultsError(ValueError):
 MALFORMED = "malformed result: "
 
 
-class MalformedResult(ResultsError):
+class MalformedResultError(ResultsError):
     """A result-shaped JSON that breaks the contract (docs/result-contract.md); the message names every field that
     is wrong."""
 
@@ -95,9 +95,9 @@ def result_problems(document: Mapping[str, Any]) -> list[str]:
 
 def result_from_document(document: Mapping[str, Any]) -> ImageResult:
     """An ImageResult from a result JSON of the product's contract (docs/result-contract.md); one that breaks the
-    contract raises MalformedResult naming every problem."""
+    contract raises MalformedResultError naming every problem."""
     if problems := result_problems(document):
-        raise MalformedResult(MALFORMED + "; ".join(problems))
+        raise MalformedResultError(MALFORMED + "; ".join(problems))
     predictions = []
     for label in document["CustomLabels"]:
         box = (label.get("Geometry") or {}).get("BoundingBox")

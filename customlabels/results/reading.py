@@ -15,7 +15,7 @@ from typing import Any
 from customlabels.datasets.manifest import CLASSIFICATION, MULTILABEL, OBJECT_DETECTION, source_ref_key
 from customlabels.results.model import (
     ImageResult,
-    MalformedResult,
+    MalformedResultError,
     Prediction,
     ResultsError,
     is_result_document,
@@ -121,7 +121,7 @@ def well_formed(
     for name, document in documents:
         try:
             results.append((name, result_from_document(document)))
-        except MalformedResult as error:
+        except MalformedResultError as error:
             _skip(on_skipped, f"{name}: {error}")
     return results
 

@@ -14,7 +14,7 @@ from typing import Any
 from customlabels.config import image_name_problem, is_miscased_image_name
 from customlabels.datasets.manifest import KeyMatcher
 from customlabels.outputs import input_files
-from customlabels.results.model import MALFORMED, MalformedResult, Prediction, result_from_document
+from customlabels.results.model import MALFORMED, MalformedResultError, Prediction, result_from_document
 from customlabels.results.reading import Skipper, folder_result_documents
 from customlabels_runtime.contract import IMAGE_SUFFIXES, result_status
 
@@ -35,7 +35,7 @@ class ResultImage:
             return (), None
         try:
             return result_from_document(self.document).predictions, None
-        except MalformedResult as error:
+        except MalformedResultError as error:
             return (), str(error).removeprefix(MALFORMED)
 
     @property

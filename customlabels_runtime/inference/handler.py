@@ -13,10 +13,10 @@ from botocore.config import Config
 from customlabels_runtime.inference.logic import (
     REKOGNITION_RETRIES,
     Dependencies,
-    PipelineMetrics,
     Settings,
     handle_event,
 )
+from customlabels_runtime.inference.metrics import PipelineMetrics
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
 from customlabels_runtime.inference.throughput import ThroughputControl
 

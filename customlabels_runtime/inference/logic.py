@@ -7,14 +7,12 @@ Rekognition without patching anything. `handler.py` only wires them to Lambda.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import ClientError
@@ -28,6 +26,7 @@ from customlabels_runtime.contract import (
     read_queue_message,
     result_key_for,
 )
+from customlabels_runtime.inference.metrics import PipelineMetrics
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
 from customlabels_runtime.inference.throughput import THROTTLING_CODES, ThroughputControl
 
@@ -109,7 +108,7 @@ ImageEvent = ObjectCreated
 it is an image to infer."""
 
 
-class UnreadableMessage(ValueError):
+class UnreadableMessageError(ValueError):
     """A queue message that is neither an S3 object-created event nor S3's test event: failed, never deleted, so
     that SQS retries it and then keeps it in the DLQ, where `customlabels dlq list` shows it."""
 
@@ -127,48 +126,6 @@ class Outcome:
     """The model's answer time for the admitted call."""
     slot_wait_ms: float | None = None
     """The wait for the throughput control's slot before it (throttled attempts included)."""
-
-
-class PipelineMetrics:
-    """EMF metrics, safe to call from the pooled record handlers (Powertools' metric set is not)."""
-
-    def __init__(self, metrics: Any) -> None:
-        self._metrics = metrics
-        self._lock = threading.Lock()
-
-    def image_processed(self, label_count: int, latency_ms: float, slot_wait_ms: float) -> None:
-        with self._lock:
-            self._metrics.add_metric(name=contract.IMAGES_PROCESSED, unit=MetricUnit.Count, value=1)
-            self._metrics.add_metric(name=contract.LABELS_DETECTED, unit=MetricUnit.Count, value=label_count)
-            self._metrics.add_metric(name=contract.DETECT_LATENCY, unit=MetricUnit.Milliseconds, value=latency_ms)
-            self._metrics.add_metric(name=contract.SLOT_WAIT, unit=MetricUnit.Milliseconds, value=slot_wait_ms)
-
-    def image_failed(self, error_code: str) -> None:
-        # A metric of its own carries the error code as a dimension without splitting the others.
-        with (
-            self._lock,
-            single_metric(
-                name=contract.IMAGES_FAILED, unit=MetricUnit.Count, value=1, namespace=self._metrics.namespace
-            ) as metric,
-        ):
-            metric.add_dimension(name="ErrorCode", value=error_code)
-
-    def message_unreadable(self) -> None:
-        with self._lock:
-            self._metrics.add_metric(name=contract.QUEUE_MESSAGES_UNREADABLE, unit=MetricUnit.Count, value=1)
-
-    def call_throttled(self) -> None:
-        with self._lock:
-            self._metrics.add_metric(name=contract.CALLS_THROTTLED, unit=MetricUnit.Count, value=1)
-
-    def thresholds_rejected(self, reason: str) -> None:
-        with (
-            self._lock,
-            single_metric(
-                name=contract.THRESHOLDS_REJECTED, unit=MetricUnit.Count, value=1, namespace=self._metrics.namespace
-            ) as metric,
-        ):
-            metric.add_dimension(name="Reason", value=reason)
 
 
 @dataclass
@@ -191,11 +148,11 @@ class Dependencies:
 
 
 def image_events(body: str) -> list[ImageEvent]:
-    """The created objects one queue message announces (none for S3's `s3:TestEvent`); UnreadableMessage for
+    """The created objects one queue message announces (none for S3's `s3:TestEvent`); UnreadableMessageError for
     anything else (`contract.read_queue_message` says what it understands)."""
     message = read_queue_message(body)
     if message.kind == contract.UNREADABLE:
-        raise UnreadableMessage(message.problem)
+        raise UnreadableMessageError(message.problem)
     return list(message.objects)
 
 
@@ -386,7 +343,7 @@ def process_message(record: SQSRecord, deps: Dependencies, retry_until: float = 
     """Every image of one SQS message; an exception fails the message so that SQS redelivers it."""
     try:
         events = image_events(record.body)
-    except UnreadableMessage as problem:
+    except UnreadableMessageError as problem:
         deps.logger.error(
             "Queue message is not an S3 object-created event; SQS will retry it, then move it to the DLQ",
             extra={"message_id": record.message_id, "problem": str(problem)},

@@ -17,7 +17,7 @@ from customlabels_runtime.model_manager.observe import observe
 from customlabels_runtime.model_manager.rules import decide
 
 
-class InspectionFailed(RuntimeError):
+class InspectionFailedError(RuntimeError):
     """Raised after a run has acted, when it could not look at the queue (missing rights, a key it cannot use):
     the invocation fails so that the manager's Errors alarm reports it."""
 
@@ -35,5 +35,5 @@ def manage(
     result = act(decide(seen, deps.settings), seen, state, deps)
     if seen.inspection is not None and seen.inspection.error:
         deps.logger.error("Could not look at the waiting messages", extra={"error": seen.inspection.error})
-        raise InspectionFailed(seen.inspection.error)
+        raise InspectionFailedError(seen.inspection.error)
     return result

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, picture
+from support.images import image_bytes
+from support.project import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -63,7 +64,7 @@ def test_the_readme_says_which_endpoint_variables_aws_cli_v1_reads_of_local_serv
     )
     try:
         environment, names = served_environment(serve, tmp_path)
-        (tmp_path / "bee.jpg").write_bytes(picture())
+        (tmp_path / "bee.jpg").write_bytes(image_bytes())
         copied = aws(environment, "s3", "cp", str(tmp_path / "bee.jpg"), f"s3://{names['Bucket']}/test_images/bee.jpg")
         parameter = aws(environment, "ssm", "get-parameter", "--name", names["Thresholds parameter"])
         queue = ["sqs", "get-queue-attributes", "--queue-url", names["Queue"], "--attribute-names", "QueueArn"]

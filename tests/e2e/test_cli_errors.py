@@ -135,7 +135,8 @@ def test_debug_shows_the_traceback(tmp_path):
 )
 def test_synth_names_a_configuration_problem_without_a_traceback(tmp_path, context, says):
     """`cdk synth` runs app.py with the merged context in CDK_CONTEXT_JSON: what it prints is what ops see."""
-    from helpers import ROOT, synth_context
+    from support.cloudformation import synth_context
+    from support.project import ROOT
 
     environment = {
         **os.environ,

@@ -44,7 +44,7 @@ from customlabels import cli, config
 from customlabels.config import MODEL_ARN_EXAMPLE, ConfigError, PipelineConfig
 from customlabels.config_model_manager import MODEL_LIFECYCLES
 from customlabels.operations import cost
-from helpers import ROOT, cdk_json_context
+from support.project import ROOT, cdk_json_context
 
 pytestmark = pytest.mark.e2e  # its static checks are quick; the documented commands it runs start processes
 

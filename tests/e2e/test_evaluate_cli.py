@@ -2,26 +2,18 @@
 loop end to end through the local pipeline."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from customlabels.datasets.manifest import Box, object_detection_line
-from helpers import ENTRIES, RESULTS, ROOT, thresholds_cli
+from support.cli import customlabels, thresholds_cli
+from support.evaluation import ENTRIES, RESULTS
 
 pytestmark = pytest.mark.e2e
 
 
 def run_evaluate(*args):
-    return subprocess.run(
-        [sys.executable, "-m", "customlabels", "evaluate", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**__import__("os").environ, "COLUMNS": "200"},
-    )
+    return customlabels("evaluate", *args)
 
 
 @pytest.mark.parametrize(

@@ -4,25 +4,16 @@ training manifest its own bucket and prefix; the merged manifest must replace th
 one bucket (issue 27: it said "0 replaced, 6 added" and failed validate with ERROR_IMAGES_IN_MULTIPLE_S3_BUCKETS)."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
-from helpers import ROOT
+from support.cli import customlabels
 
 pytestmark = pytest.mark.e2e
 
 
 def cli(*args):
-    run = subprocess.run(
-        [sys.executable, "-m", "customlabels", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**__import__("os").environ, "COLUMNS": "300"},
-    )
+    run = customlabels(*args, env={"COLUMNS": "300"})
     assert run.returncode == 0, run.stdout + run.stderr
     return " ".join(run.stdout.split())
 

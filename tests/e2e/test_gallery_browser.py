@@ -10,7 +10,9 @@ from PIL import Image
 from customlabels.datasets.anchors import gallery_anchor
 from customlabels.datasets.manifest import Box, object_detection_line, read_manifest
 from customlabels.visualize import gallery, result_images
-from helpers import MODEL_ARN, box, image_widths
+from support.aws import MODEL_ARN
+from support.browser import image_widths
+from support.results import box
 
 pytestmark = pytest.mark.e2e
 

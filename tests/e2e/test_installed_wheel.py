@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT
+from support.project import ROOT
 
 pytestmark = pytest.mark.e2e
 

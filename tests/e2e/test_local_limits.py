@@ -8,7 +8,7 @@ from PIL import Image
 
 from customlabels.local.emulator.options import ModelOptions
 from customlabels.local.pipeline import LocalPipeline, load_config
-from helpers import huge_png, mpo_bytes, picture
+from support.images import huge_png, image_bytes
 
 pytestmark = pytest.mark.e2e
 
@@ -23,16 +23,16 @@ def one_bit_png(size):
 def images():
     """Name -> (content, expected outcome); built when the test runs, not when pytest collects."""
     return {
-        "fine.jpg": (picture(), "labels"),
-        "phone.jpg": (mpo_bytes(), "labels"),  # a JPEG with an embedded second image
+        "fine.jpg": (image_bytes(), "labels"),
+        "phone.jpg": (image_bytes("MPO"), "labels"),  # a JPEG with an embedded second image
         "edge.png": (one_bit_png((64, 1280)), "labels"),  # 20:1 exactly
         "over-15-mb.jpg": (b"\xff\xd8\xff\xe0" + bytes(15 * 1024 * 1024), "error:ImageTooLargeException"),
-        "side-under-64.png": (picture("PNG", (63, 200)), "error:InvalidParameterException"),
+        "side-under-64.png": (image_bytes("PNG", (63, 200)), "error:InvalidParameterException"),
         "side-over-4096.png": (one_bit_png((4097, 300)), "error:InvalidParameterException"),
         "over-20-to-1.png": (one_bit_png((64, 1300)), "error:InvalidParameterException"),
         "decompression-bomb.png": (huge_png(), "error:InvalidParameterException"),
-        "gif-named.jpg": (picture("GIF"), "error:InvalidImageFormatException"),
-        "truncated.jpg": (picture()[:300], "error:InvalidImageFormatException"),
+        "gif-named.jpg": (image_bytes("GIF"), "error:InvalidImageFormatException"),
+        "truncated.jpg": (image_bytes()[:300], "error:InvalidImageFormatException"),
     }
 
 

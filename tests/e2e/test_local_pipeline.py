@@ -18,7 +18,11 @@ from customlabels.local.emulator.faults import PlannedFault
 from customlabels.local.emulator.options import ModelOptions
 from customlabels.local.pipeline import LocalPipeline, load_config
 from customlabels.operations import dlq
-from helpers import ROOT, picture, synth_template
+from support.cli import customlabels
+from support.cloudformation import synth_template
+from support.events import s3_event
+from support.images import image_bytes
+from support.project import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -66,7 +70,7 @@ def queue_drained(pipeline) -> bool:
 
 def upload_all(pipeline, keys):
     for key in keys:
-        pipeline.upload(key, picture("PNG" if key.lower().endswith(".png") else "JPEG"))
+        pipeline.upload(key, image_bytes("PNG" if key.lower().endswith(".png") else "JPEG"))
 
 
 def test_uploads_become_result_jsons_for_every_kind_of_key(backend):
@@ -74,7 +78,7 @@ def test_uploads_become_result_jsons_for_every_kind_of_key(backend):
     with LocalPipeline(config, backend, visibility_timeout=30) as pipeline:
         upload_all(pipeline, KEYS)
         pipeline.upload("test_images/corrupt.jpg", b"\xff\xd8\xff\xe0 this is not a JPEG")
-        pipeline.upload("test_images/tiny.png", picture("PNG", (32, 32)))
+        pipeline.upload("test_images/tiny.png", image_bytes("PNG", (32, 32)))
         pipeline.upload("test_images/notes.txt", b"not an image")
         keys = [*KEYS, "test_images/corrupt.jpg", "test_images/tiny.png", "test_images/notes.txt"]
         outcomes = pipeline.wait(keys, timeout=300)
@@ -189,22 +193,13 @@ def test_exhausted_retries_end_in_the_dlq_and_redrive_completes_them(backend):
         # or in flight, is every copy there; a copy arriving after the redrive would stay in the DLQ.
         eventually(lambda: queue_drained(pipeline))
         env = {
-            **os.environ,
             "AWS_ENDPOINT_URL_SQS": pipeline.resources.endpoint,
-            "COLUMNS": "200",
             "AWS_DEFAULT_REGION": config.region,
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
         }
         urls = ["--dead-letter-queue-url", pipeline.resources.dead_letter_queue_url]
-        listed = subprocess.run(
-            [sys.executable, "-m", "customlabels", "dlq", "list", *urls],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        listed = customlabels("dlq", "list", *urls, env=env)
         # A message received again while its first invocation still retried can land in the DLQ twice; the
         # listing shows every message, and both images are among them.
         listed_count = int(re.search(r"(\d+) message\(s\) in the dead-letter queue", listed.stdout)[1])
@@ -212,23 +207,7 @@ def test_exhausted_retries_end_in_the_dlq_and_redrive_completes_them(backend):
         assert all(key in listed.stdout for key in KEYS[:2])
 
         pipeline.service.faults = {}  # the cause is fixed
-        redriven = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "customlabels",
-                "dlq",
-                "redrive",
-                *urls,
-                "--queue-url",
-                pipeline.resources.queue_url,
-            ],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        redriven = customlabels("dlq", "redrive", *urls, "--queue-url", pipeline.resources.queue_url, env=env)
         assert f"Moved {listed_count} message(s) back" in redriven.stdout, redriven.stderr
         assert pipeline.wait(KEYS[:2], timeout=300) == dict.fromkeys(KEYS[:2], "labels")
         assert pipeline.dead_letter_keys() == set()
@@ -267,16 +246,10 @@ def test_local_provisioning_agrees_with_the_synthesized_template(tmp_path):
     assert local_batch_size == mapping["BatchSize"]
 
 
-def run_cli(*args, timeout=600):
-    return subprocess.run(
-        [sys.executable, "-m", "customlabels", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
-    )
-
-
 def test_cli_runs_a_folder_and_writes_results_and_summary(tmp_path):
-    assert run_cli("sample-data", str(tmp_path / "sample"), "--count", "4").returncode == 0
+    assert customlabels("sample-data", str(tmp_path / "sample"), "--count", "4").returncode == 0
     (tmp_path / "sample" / "images" / "readme.txt").write_text("not an image")
-    run = run_cli(
+    run = customlabels(
         "local",
         "run",
         "--images",
@@ -305,8 +278,8 @@ def test_cli_run_without_images_never_starts_the_model(tmp_path):
     images = tmp_path / "images"
     images.mkdir()
     (images / "notes.txt").write_text("not an image")
-    (images / "bee.Jpg").write_bytes(picture())  # a JPEG, but a suffix the bucket notifications never match
-    run = run_cli("local", "run", "--images", str(images), "--out", str(tmp_path / "out"))
+    (images / "bee.Jpg").write_bytes(image_bytes())  # a JPEG, but a suffix the bucket notifications never match
+    run = customlabels("local", "run", "--images", str(images), "--out", str(tmp_path / "out"))
     printed = " ".join(run.stdout.split())
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Model (on-demand): TRAINING_COMPLETED (+0.0 s)" in printed and "STARTING" not in printed
@@ -318,8 +291,8 @@ def test_cli_run_without_images_never_starts_the_model(tmp_path):
 def test_cli_exits_1_and_names_the_images_in_the_dlq(tmp_path):
     images = tmp_path / "images"
     images.mkdir()
-    (images / "bee.jpg").write_bytes(picture())
-    run = run_cli(
+    (images / "bee.jpg").write_bytes(image_bytes())
+    run = customlabels(
         "local",
         "run",
         "--images",
@@ -364,7 +337,7 @@ def test_local_serve_keeps_the_stack_up_for_boto3_and_stops_on_sigterm(tmp_path)
         s3 = boto3.client(
             "s3", endpoint_url=environment["AWS_ENDPOINT_URL_S3"], region_name="us-east-1", **FAKE_CREDENTIALS
         )
-        s3.put_object(Bucket=bucket, Key="test_images/bee.jpg", Body=picture())
+        s3.put_object(Bucket=bucket, Key="test_images/bee.jpg", Body=image_bytes())
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             try:
@@ -431,7 +404,7 @@ def test_the_manager_is_invoked_once_per_uploaded_image_never_for_results_or_oth
     ) as pipeline:
         upload_all(pipeline, keys)
         pipeline.upload("test_images/notes.txt", b"not an image")
-        pipeline.upload("elsewhere/bee.jpg", picture())
+        pipeline.upload("elsewhere/bee.jpg", image_bytes())
         assert pipeline.wait(keys, timeout=300) == dict.fromkeys(keys, "labels")
         invocations = pipeline.resources.manager_invocations_url
         eventually(
@@ -453,17 +426,7 @@ def test_messages_that_are_not_uploads_end_in_the_dlq_by_id_while_images_are_ans
     event. Now, whichever reader receives them (the manager looking at the queue, or the function once the model
     runs), each spends its receives and SQS moves it to the DLQ, which names it; the upload beside them is answered."""
     config = load_config(max_receive_count=2)
-    image_event = json.dumps(
-        {
-            "Records": [
-                {
-                    "eventSource": "aws:s3",
-                    "eventName": "ObjectRemoved:Delete",
-                    "s3": {"bucket": {"name": "b"}, "object": {"key": "test_images/bee.jpg"}},
-                }
-            ]
-        }
-    )
+    image_event = s3_event("test_images/bee.jpg", event_name="ObjectRemoved:Delete")
     bodies = ["{not json", json.dumps({"hello": "x"}), image_event, json.dumps({"Type": "Notification"})]
     with LocalPipeline(config, backend, visibility_timeout=1, manager_interval=0.2) as pipeline:
         sent = {

@@ -10,7 +10,9 @@ import time
 
 import pytest
 
-from helpers import ROOT, picture
+from support.cli import customlabels
+from support.images import image_bytes
+from support.project import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +44,7 @@ def test_ctrl_c_saves_what_is_done_says_interrupted_and_leaves_no_traceback(tmp_
     images, out = tmp_path / "images", tmp_path / "out"
     images.mkdir()
     for name in ("a.jpg", "b.jpg", "slow.jpg"):
-        (images / name).write_bytes(picture())
+        (images / name).write_bytes(image_bytes())
     run = start(images, out, "--fault-plan", "internal@*/slow.jpg", "--visibility-timeout", "600")
     log = out / "lambda.log"
 
@@ -75,7 +77,7 @@ def test_a_miscased_jpeg_is_not_picked_up_and_hostile_names_print_escaped(tmp_pa
     images.mkdir()
     names = ["one.Jpg", "x\x1b[1A\x1b[2Kbee.jpg", "[red]x[link=mailto:a@example.com]y.jpg", "notes.txt"]
     for name in names:
-        (images / name).write_bytes(picture())
+        (images / name).write_bytes(image_bytes())
     run = start(images, out, "--start-delay", "0")
     stdout, stderr = run.communicate(timeout=600)
     assert run.returncode == 0, (stdout, stderr)
@@ -94,13 +96,7 @@ def test_a_miscased_jpeg_is_not_picked_up_and_hostile_names_print_escaped(tmp_pa
     assert "rename it to one.jpg" in printed
 
     visualize = ["visualize", "--results", str(out), "--images", str(images), "--out", str(tmp_path / "gallery")]
-    gallery = subprocess.run(
-        [sys.executable, "-m", "customlabels", *visualize],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    gallery = customlabels(*visualize)
     assert gallery.returncode == 0, gallery.stderr
     assert "1 never processed (a name the pipeline does not pick up)" in " ".join(gallery.stdout.split())
     page = (tmp_path / "gallery" / "index.html").read_text(encoding="utf-8")

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from helpers import ROOT
+from support.project import ROOT
 
 pytestmark = pytest.mark.e2e
 

@@ -3,13 +3,12 @@ whole run with "AWS refused PutObject: 404"; each must be processed like any nam
 escaped path docs/results-and-gallery.md gives, and a name whose result key S3 cannot store said in one line."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from customlabels.outputs import local_path
-from helpers import ROOT, write_picture
+from support.cli import customlabels
+from support.images import write_image
 
 pytestmark = pytest.mark.e2e
 
@@ -29,15 +28,9 @@ LONG = "d" * 200 + "/" + "d" * 200 + "/" + "d" * 200 + "/" + "d" * 200 + "/" + "
 def test_local_run_processes_odd_names_like_any_and_says_which_can_never_have_a_result(tmp_path):
     images, out = tmp_path / "images", tmp_path / "out"
     for name in [*ODD, LONG]:
-        write_picture(images / name, fmt="PNG" if name.endswith(".png") else "JPEG")
+        write_image(images / name, fmt="PNG" if name.endswith(".png") else "JPEG")
     assert len(f"test_images/{LONG}".encode()) == 1020
-    run = subprocess.run(
-        [sys.executable, "-m", "customlabels", "local", "run", "--images", str(images), "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    run = customlabels("local", "run", "--images", images, "--out", out)
     assert run.returncode == 0, run.stdout + run.stderr
     outcomes = {item["key"]: item["outcome"] for item in json.loads((out / "summary.json").read_text())["images"]}
     assert outcomes == {

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from customlabels.config import PipelineConfig
-from helpers import MODEL_ARN, ROOT
+from support.aws import MODEL_ARN
+from support.project import ROOT
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,8 @@ import pytest
 from customlabels.cli import main
 from customlabels.datasets.manifest import read_manifest
 from customlabels.visualize import gallery, result_images
-from helpers import image_widths, write_evaluation_inputs
+from support.browser import image_widths
+from support.evaluation import write_evaluation_inputs
 
 pytestmark = pytest.mark.e2e
 

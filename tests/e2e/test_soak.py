@@ -5,15 +5,15 @@ detections or the right error code; nothing in the DLQ; no result for non-images
 result. `make test` runs 100 images, `make soak` 1,000.
 """
 
-import io
 import json
 import time
 
 import pytest
-from PIL import Image
 
 from customlabels.local.emulator.options import ModelOptions
 from customlabels.local.pipeline import LocalPipeline, load_config
+from support.events import s3_event
+from support.images import image_bytes
 
 pytestmark = pytest.mark.e2e
 
@@ -28,27 +28,25 @@ SHAPES = [
 ]
 
 
-def picture(fmt="JPEG", size=(160, 120), colour=(90, 160, 60)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, colour).save(buffer, fmt)
-    return buffer.getvalue()
+SMALL = (160, 120)
+"""The soak's pictures are small: a thousand of them go through the local stack."""
 
 
 def bad_inputs() -> dict[str, tuple[bytes, str]]:
     """key -> (content, expected outcome)."""
     return {
-        "test_images/bad/corrupt.jpg": (picture()[:300], "error:InvalidImageFormatException"),
+        "test_images/bad/corrupt.jpg": (image_bytes("JPEG", SMALL)[:300], "error:InvalidImageFormatException"),
         "test_images/bad/zero bytes.jpg": (b"", "error:InvalidImageFormatException"),
-        "test_images/bad/gif named.jpg": (picture("GIF"), "error:InvalidImageFormatException"),
-        "test_images/bad/png named.jpg": (picture("PNG"), "labels"),
+        "test_images/bad/gif named.jpg": (image_bytes("GIF", SMALL), "error:InvalidImageFormatException"),
+        "test_images/bad/png named.jpg": (image_bytes("PNG", SMALL), "labels"),
         "test_images/bad/over 15 MB.jpg": (
             b"\xff\xd8\xff\xe0" + b"\0" * (15 * 1024 * 1024 + 1),
             "error:ImageTooLargeException",
         ),
-        "test_images/bad/wide.png": (picture("PNG", (4097, 64)), "error:InvalidParameterException"),
-        "test_images/bad/tiny.png": (picture("PNG", (63, 63)), "error:InvalidParameterException"),
+        "test_images/bad/wide.png": (image_bytes("PNG", (4097, 64)), "error:InvalidParameterException"),
+        "test_images/bad/tiny.png": (image_bytes("PNG", (63, 63)), "error:InvalidParameterException"),
         "test_images/notes.txt": (b"not an image", "not-an-image"),
-        "test_images/real.gif": (picture("GIF"), "not-an-image"),
+        "test_images/real.gif": (image_bytes("GIF", SMALL), "not-an-image"),
     }
 
 
@@ -61,14 +59,16 @@ def soak(count: int, inference_units: int) -> None:
         start_delay=0.5,
     )
     expected: dict[str, str] = {}
-    bodies = {kind: picture(kind, colour=(index * 40 % 255, 120, 200)) for index, kind in enumerate(["JPEG", "PNG"])}
+    bodies = {
+        kind: image_bytes(kind, SMALL, (index * 40 % 255, 120, 200)) for index, kind in enumerate(["JPEG", "PNG"])
+    }
     with LocalPipeline(config, model=model, visibility_timeout=20, manager_interval=0.5) as pipeline:
         for key, (content, outcome) in bad_inputs().items():
             pipeline.upload(key, content)
             expected[key] = outcome
         overwritten = "test_images/overwritten.jpg"
-        pipeline.upload(overwritten, picture(colour=(1, 2, 3)))
-        last = pipeline.upload(overwritten, picture(colour=(200, 100, 0)))
+        pipeline.upload(overwritten, image_bytes("JPEG", SMALL, (1, 2, 3)))
+        last = pipeline.upload(overwritten, image_bytes("JPEG", SMALL, (200, 100, 0)))
         expected[overwritten] = "labels"
         for index in range(count - len(expected)):
             key = "test_images/" + SHAPES[index % len(SHAPES)].format(i=index)
@@ -78,24 +78,11 @@ def soak(count: int, inference_units: int) -> None:
         # Duplicate deliveries: the same S3 event for one image sent twice more.
         duplicate = "test_images/plain-0.jpg"
         head = pipeline.s3.head_object(Bucket=pipeline.resources.bucket, Key=duplicate)
-        event = {
-            "Records": [
-                {
-                    "eventSource": "aws:s3",
-                    "eventName": "ObjectCreated:Put",
-                    "s3": {
-                        "bucket": {"name": pipeline.resources.bucket},
-                        "object": {
-                            "key": "test_images/plain-0.jpg",
-                            "versionId": head["VersionId"],
-                            "eTag": head["ETag"].strip('"'),
-                        },
-                    },
-                }
-            ]
-        }
+        event = s3_event(
+            duplicate, bucket=pipeline.resources.bucket, versionId=head["VersionId"], eTag=head["ETag"].strip('"')
+        )
         for _ in range(2):
-            pipeline.sqs.send_message(QueueUrl=pipeline.resources.queue_url, MessageBody=json.dumps(event))
+            pipeline.sqs.send_message(QueueUrl=pipeline.resources.queue_url, MessageBody=event)
 
         # The model is stopped mid-run; the model manager must start it again and nothing may be lost.
         arn = config.model_arn

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from helpers import picture, thresholds_cli
+from support.cli import thresholds_cli
+from support.images import image_bytes
 
 pytestmark = pytest.mark.e2e
 
@@ -55,7 +56,7 @@ def test_thresholds_cli_imports_the_assumed_ones_sets_a_file_and_the_pipeline_ap
         tuned = tmp_path / "tuned.json"
         tuned.write_text('{"min_confidence": 95, "labels": {"flower": 50}}')
         assert thresholds_cli(stack, "set", str(tuned)).returncode == 0
-        stack.upload("test_images/a.jpg", picture())
+        stack.upload("test_images/a.jpg", image_bytes())
         assert stack.wait(["test_images/a.jpg"], timeout=300) == {"test_images/a.jpg": "labels"}
         result = json.loads(
             stack.s3.get_object(Bucket=stack.resources.bucket, Key="test_images/a.jpg.json")["Body"].read()

@@ -4,12 +4,11 @@
   the real `customlabels` commands; what the policy grants works, the rest fails with one line naming the missing
   permission and the policy to attach;
 - semantics moto does not evaluate (the bucket policy's deny, its conditions, TLS): principalmapper's local policy
-  simulation (NCC Group's pmapper), checked first against AWS's documented evaluation rules, over a table of
-  principal x action x resource -> allow or deny.
+  simulation (NCC Group's pmapper; tests/unit/test_iam_evaluator.py checks it against AWS's documented evaluation
+  rules first), over a table of principal x action x resource -> allow or deny, which the tests' own evaluator
+  (support.iam, the one tests/integration/test_wiring.py uses) must answer alike.
 """
 
-import collections
-import collections.abc
 import json
 
 import boto3
@@ -21,16 +20,15 @@ from moto.iam.access_control import IAMRequestBase
 from moto.ssm.responses import SimpleSystemManagerResponse
 
 from customlabels.cli import main
-from helpers import ACCOUNT, MODEL_ARN, REGION, concrete_values, refused, resolve, synth_template, write_picture
-
-# principalmapper 1.1.5 still imports these ABCs from `collections` (removed in Python 3.10).
-collections.Mapping, collections.MutableMapping = collections.abc.Mapping, collections.abc.MutableMapping
-from principalmapper.common import Node, Policy  # noqa: E402
-from principalmapper.querying.query_interface import local_check_authorization_full  # noqa: E402
+from support.aws import ACCOUNT, MODEL_ARN, REGION
+from support.cli import refused
+from support.cloudformation import STACK_ID, STACK_NAME, concrete_values, pseudo_parameters, resolve, synth_template
+from support.events import s3_event
+from support.iam import admits, allowed, as_list, principal
+from support.images import write_image
 
 pytestmark = pytest.mark.integration
 
-STACK = "CustomLabelsPipeline"
 NAMES = {
     "bucket": "images-bucket",
     "queue": "work-queue",
@@ -77,9 +75,10 @@ def documents(template: dict, stack_id: str) -> dict[str, dict]:
     """The policy documents of the template, concrete: the three client policies, the bucket policy and the
     inference role's own policy."""
     ids = logical_ids(template)
+    pseudo = pseudo_parameters(stack_id)
     values = concrete_values(template, {ids[name]: physical for name, physical in NAMES.items()})
     docs = {
-        name: resolve(template["Resources"][ids[name]]["Properties"]["PolicyDocument"], values, stack_id)
+        name: resolve(template["Resources"][ids[name]]["Properties"]["PolicyDocument"], values, pseudo)
         for name in (*POLICIES, "bucket_policy")
     }
     role = {"Ref": ids["inference"]}
@@ -88,7 +87,7 @@ def documents(template: dict, stack_id: str) -> dict[str, dict]:
         for resource in template["Resources"].values()
         if resource["Type"] == "AWS::IAM::Policy" and role in resource["Properties"]["Roles"]
     ]
-    docs["inference"] = resolve(inference, values, stack_id)
+    docs["inference"] = resolve(inference, values, pseudo)
     docs["inference_role_arn"] = values[ids["inference"], "Arn"]
     docs["key_arn"] = next(
         value
@@ -139,94 +138,7 @@ def test_every_lifecycle_variant_has_the_three_policies_and_the_result_guard(tmp
     assert writers == expected
 
 
-# --- the reference evaluator, checked against AWS's documented rules first ------------------------------------------
-LAMBDA_TRUST = {
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
-}
-
-
-def principal(arn: str, *policies: dict) -> Node:
-    attached = [Policy(f"{arn}-policy-{index}", f"policy-{index}", document) for index, document in enumerate(policies)]
-    trust = LAMBDA_TRUST if ":role/" in arn else None
-    return Node(arn, arn.rsplit("/", 1)[-1], attached, [], trust, None, 0, False, False, None, False, {})
-
-
-def allowed(who: Node, action: str, resource: str, bucket_policy: dict | None = None, **context: str) -> bool:
-    return local_check_authorization_full(
-        who, action, resource, context, bucket_policy, ACCOUNT if bucket_policy else None
-    )
-
-
-def test_the_evaluator_follows_awss_documented_evaluation_rules():
-    """reference_policies_evaluation-logic (IAM User Guide): implicit deny by default; an explicit deny in any policy
-    overrides an allow; within one account an allow in either the identity or the resource policy suffices; and the
-    guide's example of the user carlossalazar whose DenyS3Logs statement refuses his writes to a *log* bucket."""
-    carlos = principal(
-        f"arn:aws:iam::{ACCOUNT}:user/carlossalazar",
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AllowS3ListRead",
-                    "Effect": "Allow",
-                    "Action": ["s3:GetBucketLocation", "s3:ListAllMyBuckets"],
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "AllowS3Self",
-                    "Effect": "Allow",
-                    "Action": "s3:*",
-                    "Resource": ["arn:aws:s3:::carlossalazar/*", "arn:aws:s3:::carlossalazar"],
-                },
-                {"Sid": "DenyS3Logs", "Effect": "Deny", "Action": "s3:*", "Resource": "arn:aws:s3:::*log*"},
-            ],
-        },
-    )
-    logs_policy = {
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": carlos.arn},
-                "Action": "s3:PutObject",
-                "Resource": "arn:aws:s3:::carlossalazar-logs/*",
-            }
-        ]
-    }
-    assert allowed(carlos, "s3:PutObject", "arn:aws:s3:::carlossalazar/report.txt")
-    assert not allowed(carlos, "s3:PutObject", "arn:aws:s3:::carlossalazar-logs/a.txt", logs_policy)  # deny wins
-    nobody = principal(f"arn:aws:iam::{ACCOUNT}:user/nobody")
-    assert not allowed(nobody, "s3:GetObject", "arn:aws:s3:::carlossalazar/report.txt")  # implicit deny
-    grant = {
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": nobody.arn},
-                "Action": "s3:GetObject",
-                "Resource": "arn:aws:s3:::shared/*",
-            }
-        ]
-    }
-    assert allowed(nobody, "s3:GetObject", "arn:aws:s3:::shared/a.txt", grant)  # resource policy alone, one account
-    tls = {
-        "Statement": [
-            {
-                "Effect": "Deny",
-                "Principal": {"AWS": "*"},
-                "Action": "s3:*",
-                "Resource": "arn:aws:s3:::shared/*",
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            }
-        ]
-    }
-    admin = principal(
-        f"arn:aws:iam::{ACCOUNT}:user/admin", {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-    )
-    assert allowed(admin, "s3:GetObject", "arn:aws:s3:::shared/a.txt", tls)
-    assert not allowed(admin, "s3:GetObject", "arn:aws:s3:::shared/a.txt", tls, **{"aws:SecureTransport": "false"})
-
-
 # --- the access table --------------------------------------------------------------------------------------------
-STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK}/0f6c9a70-0000-4000-8000-000000000000"
 OBJECT = f"arn:aws:s3:::{NAMES['bucket']}/"
 BUCKET_ARN = f"arn:aws:s3:::{NAMES['bucket']}"
 PARAMETER = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/"
@@ -291,6 +203,11 @@ TABLE = [  # who, action, resource, request context, allowed?, what it shows
 ]
 
 
+EVERY_ROW = pytest.mark.parametrize(
+    ("who", "action", "resource", "context", "expected", "shows"), TABLE, ids=[f"{row[0]}-{row[5]}" for row in TABLE]
+)
+
+
 @pytest.fixture(scope="module")
 def principals(template):
     docs = documents(template, STACK_ID)
@@ -302,14 +219,26 @@ def principals(template):
     return users, docs
 
 
-@pytest.mark.parametrize(
-    ("who", "action", "resource", "context", "expected", "shows"), TABLE, ids=[f"{row[0]}-{row[5]}" for row in TABLE]
-)
+@EVERY_ROW
 def test_the_access_table(principals, who, action, resource, context, expected, shows):
     users, docs = principals
     resource = docs["key_arn"] if resource == "KEY" else resource
     bucket_policy = docs["bucket_policy"] if resource.startswith("arn:aws:s3:::") else None
     assert allowed(users[who], action, resource, bucket_policy, **context) is expected, shows
+
+
+@EVERY_ROW
+def test_the_tests_own_evaluator_agrees_on_the_access_table(
+    principals, who, action, resource, context, expected, shows
+):
+    """support.iam.admits, which tests/integration/test_wiring.py relies on, gives principalmapper's verdicts on the
+    stack's own policies (one account: the principal's policies and the bucket policy together)."""
+    users, docs = principals
+    resource = docs["key_arn"] if resource == "KEY" else resource
+    statements = [s for policy in users[who].attached_policies for s in as_list(policy.policy_doc["Statement"])]
+    if resource.startswith("arn:aws:s3:::"):
+        statements += docs["bucket_policy"]["Statement"]
+    assert admits(statements, action, resource, ("AWS", users[who].arn), context) is expected, shows
 
 
 # --- behaviour: moto's IAM enforcement and the real commands ------------------------------------------------------
@@ -363,17 +292,7 @@ def deployed(template, monkeypatch, tmp_path):
         dlq = sqs.create_queue(QueueName=NAMES["dlq"])["QueueUrl"]
         sqs.send_message(
             QueueUrl=dlq,
-            MessageBody=json.dumps(
-                {
-                    "Records": [
-                        {
-                            "eventSource": "aws:s3",
-                            "eventName": "ObjectCreated:Put",
-                            "s3": {"bucket": {"name": NAMES["bucket"]}, "object": {"key": "test_images/x.jpg"}},
-                        }
-                    ]
-                }
-            ),
+            MessageBody=s3_event("test_images/x.jpg", bucket=NAMES["bucket"]),
         )
         for name in ("thresholds", "state"):
             ssm.put_parameter(
@@ -383,10 +302,10 @@ def deployed(template, monkeypatch, tmp_path):
             )
         ids = logical_ids(template)
         values = concrete_values(template, {ids[name]: physical for name, physical in NAMES.items()})
-        outputs = {key: resolve(output["Value"], values, STACK_ID) for key, output in template["Outputs"].items()}
+        outputs = {key: resolve(output["Value"], values) for key, output in template["Outputs"].items()}
         cloudformation = boto3.client("cloudformation")
         stack_id = cloudformation.create_stack(
-            StackName=STACK,
+            StackName=STACK_NAME,
             TemplateBody=json.dumps(
                 {
                     "Resources": {"Placeholder": {"Type": "AWS::SQS::Queue"}},
@@ -403,7 +322,7 @@ def deployed(template, monkeypatch, tmp_path):
             iam.attach_user_policy(UserName=name, PolicyArn=arn)
             keys[name] = iam.create_access_key(UserName=name)["AccessKey"]
         images = tmp_path / "images"
-        write_picture(images / "bee.jpg")
+        write_image(images / "bee.jpg")
         (tmp_path / "thresholds.json").write_text(json.dumps({"min_confidence": 80, "labels": {"bee": 72.5}}))
 
         def act_as(name: str) -> None:
@@ -422,12 +341,12 @@ def enforced(function):
 def test_the_uploader_uploads_and_can_neither_forge_a_result_nor_read_or_tune(deployed, capsys):
     act_as, folder, admin = deployed
     act_as("uploader")
-    assert enforced(lambda: main(["upload", str(folder / "images"), "--stack", STACK])) == 0
+    assert enforced(lambda: main(["upload", str(folder / "images"), "--stack", STACK_NAME])) == 0
     forged = enforced(lambda: _refused_put(NAMES["bucket"], "test_images/bee.jpg.json"))
-    said_results = enforced(lambda: refused(capsys, ["results", "--stack", STACK]))
-    said_resume = enforced(lambda: refused(capsys, ["model", "resume", "--stack", STACK]))
+    said_results = enforced(lambda: refused(capsys, ["results", "--stack", STACK_NAME]))
+    said_resume = enforced(lambda: refused(capsys, ["model", "resume", "--stack", STACK_NAME]))
     said_thresholds = enforced(
-        lambda: refused(capsys, ["thresholds", "set", str(folder / "thresholds.json"), "--stack", STACK])
+        lambda: refused(capsys, ["thresholds", "set", str(folder / "thresholds.json"), "--stack", STACK_NAME])
     )
     assert admin["s3"].head_object(Bucket=NAMES["bucket"], Key="test_images/bee.jpg")["ContentLength"] > 0
     assert forged == "AccessDenied"
@@ -449,9 +368,9 @@ def _refused_put(bucket: str, key: str) -> str:
 def test_the_result_reader_reads_results_and_cannot_upload(deployed, capsys):
     act_as, folder, _ = deployed
     act_as("reader")
-    assert enforced(lambda: main(["results", "--stack", STACK, "--format", "json"])) == 0
+    assert enforced(lambda: main(["results", "--stack", STACK_NAME, "--format", "json"])) == 0
     statuses = {item["image"]: item["status"] for item in json.loads(capsys.readouterr().out)}
-    said = enforced(lambda: refused(capsys, ["upload", str(folder / "images"), "--stack", STACK]))
+    said = enforced(lambda: refused(capsys, ["upload", str(folder / "images"), "--stack", STACK_NAME]))
     assert statuses == {"test_images/done.jpg": "labels"}
     assert "lack s3:PutObject" in said and "UploaderPolicyArn" in said
 
@@ -459,11 +378,11 @@ def test_the_result_reader_reads_results_and_cannot_upload(deployed, capsys):
 def test_the_operator_sets_thresholds_and_redrives_and_cannot_read_results(deployed, capsys):
     act_as, folder, admin = deployed
     act_as("operator")
-    assert enforced(lambda: main(["thresholds", "set", str(folder / "thresholds.json"), "--stack", STACK])) == 0
-    assert enforced(lambda: main(["dlq", "redrive", "--stack", STACK])) == 0
-    assert enforced(lambda: main(["model", "resume", "--stack", STACK])) == 0
+    assert enforced(lambda: main(["thresholds", "set", str(folder / "thresholds.json"), "--stack", STACK_NAME])) == 0
+    assert enforced(lambda: main(["dlq", "redrive", "--stack", STACK_NAME])) == 0
+    assert enforced(lambda: main(["model", "resume", "--stack", STACK_NAME])) == 0
     assert "resumed_at" in json.loads(admin["ssm"].get_parameter(Name=NAMES["state"])["Parameter"]["Value"])
-    said = enforced(lambda: refused(capsys, ["results", "--stack", STACK]))
+    said = enforced(lambda: refused(capsys, ["results", "--stack", STACK_NAME]))
     assert json.loads(admin["ssm"].get_parameter(Name=NAMES["thresholds"])["Parameter"]["Value"]) == {
         "min_confidence": 80,
         "labels": {"bee": 72.5},
@@ -489,7 +408,7 @@ def test_always_on_may_stop_the_model_only_for_a_spend_guard_budget(tmp_path, bu
         if resource["Type"] == "AWS::IAM::Policy"
         and "ModelLifecycleManager" in json.dumps(resource["Properties"]["Roles"])
         for statement in resource["Properties"]["PolicyDocument"]["Statement"]
-        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+        for action in as_list(statement["Action"])
     }
     alarms = [
         resource

@@ -16,10 +16,11 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
 
-from helpers import ROOT, synth_context
 from stacks.application import build_app
 from stacks.nag import PACKS, acknowledge
 from stacks.notifications import EncryptedQueueDestination
+from support.cloudformation import synth_context
+from support.project import ROOT
 
 pytestmark = pytest.mark.integration
 

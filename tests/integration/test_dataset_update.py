@@ -15,7 +15,8 @@ from customlabels.datasets.manifest import Box, object_detection_line
 from customlabels.errors import CommandError
 from customlabels.local.emulator.server import serve
 from customlabels.operations import dataset
-from helpers import ARN, refused
+from support.aws import MODEL_ARN
+from support.cli import refused
 
 pytestmark = pytest.mark.integration
 
@@ -39,10 +40,10 @@ def endpoint(service, monkeypatch):
 def test_dataset_update_sends_the_manifest_to_the_training_dataset(endpoint, tmp_path, capsys):
     first = tmp_path / "first.manifest"
     first.write_text(line("a.jpg", "bee") + "\n" + line("b.jpg", "flower") + "\n")
-    assert main(["dataset", "update", "--manifest", str(first), "--model-arn", ARN]) == 0
+    assert main(["dataset", "update", "--manifest", str(first), "--model-arn", MODEL_ARN]) == 0
     second = tmp_path / "second.manifest"
     second.write_text(line("a.jpg", "flower") + "\n")
-    assert main(["dataset", "update", "--manifest", str(second), "--model-arn", ARN]) == 0
+    assert main(["dataset", "update", "--manifest", str(second), "--model-arn", MODEL_ARN]) == 0
     printed = capsys.readouterr().out
     assert f"Sent 1 line(s) to {TRAIN}: UPDATE_COMPLETE" in printed and "holds 2 images (2 labeled" in printed
     entries = endpoint.dispatch("ListDatasetEntries", {"DatasetArn": TRAIN})["DatasetEntries"]
@@ -52,13 +53,13 @@ def test_dataset_update_sends_the_manifest_to_the_training_dataset(endpoint, tmp
 def test_a_manifest_with_problems_sends_nothing_and_says_why(endpoint, tmp_path, capsys):
     bad = tmp_path / "bad.manifest"
     bad.write_text(line("a.jpg", "bee") + "\n" + json.dumps({"source-ref": "images/b.jpg"}) + "\n")
-    said = refused(capsys, ["dataset", "update", "--manifest", str(bad), "--model-arn", ARN])
+    said = refused(capsys, ["dataset", "update", "--manifest", str(bad), "--model-arn", MODEL_ARN])
     assert "1 problem(s), nothing sent" in said and "line 2: ERROR_INVALID_SOURCE_REF_FORMAT" in said, said
     assert endpoint.dispatch("ListDatasetEntries", {"DatasetArn": TRAIN})["DatasetEntries"] == []
     good = tmp_path / "good.manifest"
     good.write_text(line("a.jpg", "bee") + "\n")
     said = refused(
-        capsys, ["dataset", "update", "--manifest", str(good), "--model-arn", ARN.replace("/bees/", "/wasps/")]
+        capsys, ["dataset", "update", "--manifest", str(good), "--model-arn", MODEL_ARN.replace("/bees/", "/wasps/")]
     )
     assert "project wasps has no train dataset" in said, said
 

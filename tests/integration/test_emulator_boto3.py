@@ -4,7 +4,7 @@ import boto3
 import pytest
 
 from customlabels.local.emulator.server import serve
-from helpers import ARN
+from support.aws import MODEL_ARN
 
 pytestmark = pytest.mark.integration
 
@@ -18,14 +18,14 @@ def test_boto3_reaches_the_emulator_and_gets_the_real_exception_classes(service)
         )
         image = {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}}
         with pytest.raises(client.exceptions.ResourceNotReadyException):
-            client.detect_custom_labels(ProjectVersionArn=ARN, Image=image)
+            client.detect_custom_labels(ProjectVersionArn=MODEL_ARN, Image=image)
         service.start_delay = 0
-        assert client.start_project_version(ProjectVersionArn=ARN, MinInferenceUnits=1)["Status"] == "STARTING"
-        labels = client.detect_custom_labels(ProjectVersionArn=ARN, Image=image, MinConfidence=50)["CustomLabels"]
+        assert client.start_project_version(ProjectVersionArn=MODEL_ARN, MinInferenceUnits=1)["Status"] == "STARTING"
+        labels = client.detect_custom_labels(ProjectVersionArn=MODEL_ARN, Image=image, MinConfidence=50)["CustomLabels"]
         assert labels == [{"Name": "bee", "Confidence": 91.0}, {"Name": "flower", "Confidence": 62.0}]
         service.faults = {"InternalServerError": 1.0}
         with pytest.raises(client.exceptions.InternalServerError) as raised:
-            client.detect_custom_labels(ProjectVersionArn=ARN, Image=image)
+            client.detect_custom_labels(ProjectVersionArn=MODEL_ARN, Image=image)
         assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
     finally:
         server.shutdown()

@@ -17,20 +17,14 @@ from customlabels.local.emulator.faults import PlannedFault
 from customlabels.local.emulator.rekognition import CustomLabelsService
 from customlabels.local.emulator.server import serve
 from customlabels.local.emulator.validation import service_model
-from helpers import ARN, SEEN, Sees, image_bytes
+from support.aws import MODEL_ARN, PROJECT_ARN
+from support.emulator import OPERATIONS, SEEN, Sees
+from support.images import image_bytes
 
 pytestmark = pytest.mark.integration
 
-PROJECT_ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bees/1615479933000"
-LATER_ARN = ARN.replace("bees.2021-03-11T15.05.33/1615479933000", "bees.2021-04-01T10.00.00/1617271200000")
+LATER_ARN = MODEL_ARN.replace("bees.2021-03-11T15.05.33/1615479933000", "bees.2021-04-01T10.00.00/1617271200000")
 IMAGE = {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}}
-OPERATIONS = [
-    "DetectCustomLabels",
-    "DescribeProjects",
-    "DescribeProjectVersions",
-    "StartProjectVersion",
-    "StopProjectVersion",
-]
 SERVER_ERRORS = {"InternalServerError": 500, "ThrottlingException": 500}
 """The API reference's "Errors" sections: these two are HTTP 500, every other Rekognition error 400."""
 
@@ -51,7 +45,7 @@ def world(monkeypatch):
         clock=clock,
         sleep=clock.sleep,
     )
-    service.add_model(ARN, backend=Sees(SEEN))
+    service.add_model(MODEL_ARN, backend=Sees(SEEN))
     service.add_model(LATER_ARN, backend=Sees(SEEN))
     monkeypatch.setattr(botocore.waiter.time, "sleep", clock.sleep)
     server = serve(service)
@@ -65,7 +59,7 @@ def world(monkeypatch):
     server.shutdown()
 
 
-def run_now(service, clock, arn=ARN):
+def run_now(service, clock, arn=MODEL_ARN):
     service.dispatch("StartProjectVersion", {"ProjectVersionArn": arn, "MinInferenceUnits": 1})
     clock.advance(30)
 
@@ -85,17 +79,17 @@ def test_every_operations_answers_fit_botocores_output_shapes(world):
     answers = {
         "StartProjectVersion": [
             service.dispatch(
-                "StartProjectVersion", {"ProjectVersionArn": ARN, "MinInferenceUnits": 1, "MaxInferenceUnits": 2}
+                "StartProjectVersion", {"ProjectVersionArn": MODEL_ARN, "MinInferenceUnits": 1, "MaxInferenceUnits": 2}
             )
         ]
     }
     clock.advance(30)
     answers["DetectCustomLabels"] = [
-        service.dispatch("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": IMAGE, "MinConfidence": 0}),
-        service.dispatch("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": IMAGE, "MaxResults": 0}),
+        service.dispatch("DetectCustomLabels", {"ProjectVersionArn": MODEL_ARN, "Image": IMAGE, "MinConfidence": 0}),
+        service.dispatch("DetectCustomLabels", {"ProjectVersionArn": MODEL_ARN, "Image": IMAGE, "MaxResults": 0}),
         service.dispatch(
             "DetectCustomLabels",
-            {"ProjectVersionArn": ARN, "Image": {"Bytes": base64.b64encode(image_bytes()).decode()}},
+            {"ProjectVersionArn": MODEL_ARN, "Image": {"Bytes": base64.b64encode(image_bytes()).decode()}},
         ),
     ]
     answers["DescribeProjects"] = [
@@ -106,7 +100,7 @@ def test_every_operations_answers_fit_botocores_output_shapes(world):
         service.dispatch("DescribeProjectVersions", {"ProjectArn": PROJECT_ARN}),
         service.dispatch("DescribeProjectVersions", {"ProjectArn": PROJECT_ARN, "MaxResults": 1}),
     ]
-    answers["StopProjectVersion"] = [service.dispatch("StopProjectVersion", {"ProjectVersionArn": ARN})]
+    answers["StopProjectVersion"] = [service.dispatch("StopProjectVersion", {"ProjectVersionArn": MODEL_ARN})]
     assert sorted(answers) == sorted(OPERATIONS)
     assert "NextToken" in answers["DescribeProjectVersions"][1]
     assert all(conforms(operation, raw) for operation, raws in answers.items() for raw in raws)
@@ -124,7 +118,7 @@ def test_the_conformance_check_refuses_an_answer_that_does_not_fit(world):
 @pytest.mark.parametrize("status", ["TRAINING_COMPLETED", "RUNNING", "FAILED", "EXPIRED", "DEPRECATED", "STOPPED"])
 def test_every_lifecycle_state_is_described_in_botocores_shape(world, status):
     service, _, _ = world
-    service.set_status(ARN, status)
+    service.set_status(MODEL_ARN, status)
     [description] = service.dispatch(
         "DescribeProjectVersions", {"ProjectArn": PROJECT_ARN, "VersionNames": ["bees.2021-03-11T15.05.33"]}
     )["ProjectVersionDescriptions"]
@@ -143,25 +137,28 @@ def test_every_error_detect_custom_labels_models_arrives_as_its_class_and_status
     run_now(service, clock)
     service.fault_plan = [PlannedFault(code)]
     with pytest.raises(getattr(client.exceptions, code)) as raised:
-        client.detect_custom_labels(ProjectVersionArn=ARN, Image=IMAGE)
+        client.detect_custom_labels(ProjectVersionArn=MODEL_ARN, Image=IMAGE)
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == SERVER_ERRORS.get(code, 400)
     assert raised.value.response["ResponseMetadata"]["RequestId"]
 
 
 def natural_errors(service, client, clock):
     """Each error the emulator answers by itself, from what a request or the model's state really is."""
-    missing = ARN.replace("1615479933000", "1615479933999")
+    missing = MODEL_ARN.replace("1615479933000", "1615479933999")
     yield "ResourceNotFoundException", lambda: client.detect_custom_labels(ProjectVersionArn=missing, Image=IMAGE)
     yield (
         "ResourceNotFoundException",
         lambda: client.describe_project_versions(ProjectArn=PROJECT_ARN.replace("bees", "wasps")),
     )
-    yield "ResourceNotReadyException", lambda: client.detect_custom_labels(ProjectVersionArn=ARN, Image=IMAGE)
-    yield "ResourceInUseException", lambda: client.stop_project_version(ProjectVersionArn=ARN)
-    yield "LimitExceededException", lambda: client.start_project_version(ProjectVersionArn=ARN, MinInferenceUnits=1000)
+    yield "ResourceNotReadyException", lambda: client.detect_custom_labels(ProjectVersionArn=MODEL_ARN, Image=IMAGE)
+    yield "ResourceInUseException", lambda: client.stop_project_version(ProjectVersionArn=MODEL_ARN)
+    yield (
+        "LimitExceededException",
+        lambda: client.start_project_version(ProjectVersionArn=MODEL_ARN, MinInferenceUnits=1000),
+    )
     yield (
         "InvalidParameterException",
-        lambda: client.start_project_version(ProjectVersionArn=ARN, MinInferenceUnits=3, MaxInferenceUnits=2),
+        lambda: client.start_project_version(ProjectVersionArn=MODEL_ARN, MinInferenceUnits=3, MaxInferenceUnits=2),
     )
     yield (
         "InvalidPaginationTokenException",
@@ -235,19 +232,19 @@ def test_front_end_refusals_are_400_validation_and_serialization_errors(world):
 # --- botocore's waiters and paginators ---------------------------------------------------------------------
 def test_the_project_version_running_waiter_waits_through_starting(world):
     service, client, clock = world
-    client.start_project_version(ProjectVersionArn=ARN, MinInferenceUnits=1)
+    client.start_project_version(ProjectVersionArn=MODEL_ARN, MinInferenceUnits=1)
     clock.slept.clear()
     client.get_waiter("project_version_running").wait(
         ProjectArn=PROJECT_ARN, VersionNames=["bees.2021-03-11T15.05.33"], WaiterConfig={"Delay": 10}
     )
     assert clock.slept == [10, 10, 10]  # STARTING at 0, 10 and 20 s; RUNNING at 30
-    assert service.models[ARN].status == "RUNNING"
+    assert service.models[MODEL_ARN].status == "RUNNING"
 
 
 def test_the_running_waiter_fails_on_a_start_that_fails(world):
     service, client, _ = world
-    service.models[ARN].fails_to_start = True
-    client.start_project_version(ProjectVersionArn=ARN, MinInferenceUnits=1)
+    service.models[MODEL_ARN].fails_to_start = True
+    client.start_project_version(ProjectVersionArn=MODEL_ARN, MinInferenceUnits=1)
     with pytest.raises(WaiterError, match="FAILED"):
         client.get_waiter("project_version_running").wait(
             ProjectArn=PROJECT_ARN, VersionNames=["bees.2021-03-11T15.05.33"], WaiterConfig={"Delay": 10}
@@ -266,7 +263,9 @@ def test_the_paginators_list_every_version_and_project_once(world, page_size):
     service, client, _ = world
     for day in range(1, 4):
         service.add_model(
-            ARN.replace("bees.2021-03-11T15.05.33/1615479933000", f"bees.2021-05-0{day}T00.00.00/16{day}0000000000")
+            MODEL_ARN.replace(
+                "bees.2021-03-11T15.05.33/1615479933000", f"bees.2021-05-0{day}T00.00.00/16{day}0000000000"
+            )
         )
     service.add_model("arn:aws:rekognition:eu-west-1:123456789012:project/wasps/version/w.1/1620000000000")
     pages = list(

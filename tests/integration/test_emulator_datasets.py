@@ -15,12 +15,12 @@ from customlabels.datasets.manifest import Box, object_detection_line
 from customlabels.local.emulator.datasets import MAX_CHANGES_BYTES
 from customlabels.local.emulator.errors import ServiceError
 from customlabels.local.emulator.server import serve
-from helpers import ARN
+from support.aws import MODEL_ARN
 
 pytestmark = pytest.mark.integration
 
 MODEL = botocore.session.get_session().get_service_model("rekognition")
-TRAIN = f"{ARN.split('/version/')[0]}/dataset/train/{ARN.rsplit('/', 1)[1]}"
+TRAIN = f"{MODEL_ARN.split('/version/')[0]}/dataset/train/{MODEL_ARN.rsplit('/', 1)[1]}"
 assert TRAIN == "arn:aws:rekognition:eu-west-1:123456789012:project/bees/dataset/train/1615479933000"
 
 

@@ -17,18 +17,11 @@ from PIL import Image
 from customlabels.local.emulator.clock import ManualClock
 from customlabels.local.emulator.rekognition import CustomLabelsService
 from customlabels.local.emulator.server import serve
-from helpers import ARN, SEEN, Sees, huge_png, image_bytes, mpo_bytes
+from support.aws import MODEL_ARN, PROJECT_ARN
+from support.emulator import OPERATIONS, SEEN, Sees
+from support.images import huge_png, image_bytes
 
 pytestmark = pytest.mark.integration
-
-PROJECT_ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bees/1615479933000"
-OPERATIONS = [
-    "DetectCustomLabels",
-    "DescribeProjects",
-    "DescribeProjectVersions",
-    "StartProjectVersion",
-    "StopProjectVersion",
-]
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +32,7 @@ def endpoint():
     service = CustomLabelsService(
         read_s3_object=lambda bucket, key, _version: objects[(bucket, key)], clock=clock, sleep=clock.sleep
     )
-    service.add_model(ARN, backend=Sees(SEEN), running=True, tps_per_inference_unit=1e9)
+    service.add_model(MODEL_ARN, backend=Sees(SEEN), running=True, tps_per_inference_unit=1e9)
     server = serve(service)
     yield service, server.server_address[1]
     server.shutdown()
@@ -70,7 +63,7 @@ json_values = st.recursive(
 )
 VALID = {
     "DetectCustomLabels": {
-        "ProjectVersionArn": ARN,
+        "ProjectVersionArn": MODEL_ARN,
         "Image": {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}},
         "MinConfidence": 50,
         "MaxResults": 5,
@@ -81,8 +74,8 @@ VALID = {
         "VersionNames": ["bees.2021-03-11T15.05.33"],
         "MaxResults": 5,
     },
-    "StartProjectVersion": {"ProjectVersionArn": ARN, "MinInferenceUnits": 1, "MaxInferenceUnits": 2},
-    "StopProjectVersion": {"ProjectVersionArn": ARN},
+    "StartProjectVersion": {"ProjectVersionArn": MODEL_ARN, "MinInferenceUnits": 1, "MaxInferenceUnits": 2},
+    "StopProjectVersion": {"ProjectVersionArn": MODEL_ARN},
 }
 
 
@@ -123,7 +116,7 @@ def malformed_requests(draw):
 @example(
     (
         "RekognitionService.DetectCustomLabels",  # once answered 500: a JSON null taken for a member
-        json.dumps({"ProjectVersionArn": ARN, "Image": {"S3Object": None}}).encode(),
+        json.dumps({"ProjectVersionArn": MODEL_ARN, "Image": {"S3Object": None}}).encode(),
     )
 )
 def test_every_raw_request_gets_an_answer_and_the_callers_mistakes_are_400(endpoint, request_):
@@ -135,7 +128,7 @@ def test_every_raw_request_gets_an_answer_and_the_callers_mistakes_are_400(endpo
     assert status in (200, 400), answer  # a 500 here is an emulator bug: the request's mistake was not foreseen
     if status == 400:
         assert answer["__type"] and answer["Message"]
-    service.set_status(ARN, "RUNNING")  # whatever a valid Start/Stop did, the next example finds it running
+    service.set_status(MODEL_ARN, "RUNNING")  # whatever a valid Start/Stop did, the next example finds it running
 
 
 @pytest.mark.parametrize("content_length", ["abc", "-5"])
@@ -163,7 +156,7 @@ def encode(kind: str, size: tuple[int, int]) -> bytes:
     buffer = io.BytesIO()
     rgb = Image.new("RGB", size, (200, 120, 40))
     if kind == "mpo":
-        return mpo_bytes(size)
+        return image_bytes("MPO", size)
     if kind == "jpeg-cmyk":
         rgb.convert("CMYK").save(buffer, "JPEG")
     elif kind == "jpeg-gray":
@@ -226,7 +219,7 @@ def test_every_valid_jpeg_or_png_within_the_limits_gets_labels(endpoint, image):
         endpoint_url=f"http://127.0.0.1:{port}",
         config=Config(retries={"total_max_attempts": 1}),
     )
-    labels = client.detect_custom_labels(ProjectVersionArn=ARN, Image={"Bytes": data}, MinConfidence=0)
+    labels = client.detect_custom_labels(ProjectVersionArn=MODEL_ARN, Image={"Bytes": data}, MinConfidence=0)
     assert [label["Name"] for label in labels["CustomLabels"]] == ["bee", "flower", "wasp"], (kind, size)
 
 
@@ -234,5 +227,5 @@ def test_every_valid_jpeg_or_png_within_the_limits_gets_labels(endpoint, image):
 def test_the_edges_of_the_limits_get_labels(endpoint, size):
     _, port = endpoint
     client = boto3.client("rekognition", region_name="eu-west-1", endpoint_url=f"http://127.0.0.1:{port}")
-    labels = client.detect_custom_labels(ProjectVersionArn=ARN, Image={"Bytes": encode("png-1-bit", size)})
+    labels = client.detect_custom_labels(ProjectVersionArn=MODEL_ARN, Image={"Bytes": encode("png-1-bit", size)})
     assert labels["CustomLabels"]

@@ -15,12 +15,13 @@ from customlabels_runtime.contract import DETECT_LATENCY, SLOT_WAIT
 from customlabels_runtime.inference.logic import (
     IMAGE_DELETED,
     SERVER_ERROR_RETRIES,
-    PipelineMetrics,
     handle_event,
     image_events,
 )
+from customlabels_runtime.inference.metrics import PipelineMetrics
 from customlabels_runtime.inference.throughput import ThroughputControl
-from helpers import BUCKET, LABELS, MODEL_ARN, REGION, deps_for
+from support.aws import MODEL_ARN, REGION
+from support.inference import BUCKET, LABELS, deps_for, failed_ids
 
 pytestmark = pytest.mark.integration
 
@@ -39,10 +40,6 @@ PERMANENT = [
     "InvalidS3ObjectException",
     "InvalidParameterException",
 ]
-
-
-def failed_ids(response):
-    return {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
 
 
 KEYS = [

@@ -12,7 +12,8 @@ from moto import mock_aws
 from customlabels.cli import main
 from customlabels.results.reading import folder_result_documents, load_results
 from customlabels.visualize import result_images
-from helpers import write_picture
+from support.images import write_image
+from support.results import result_document
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +37,7 @@ HOSTILE = [key for keys in CASES.values() for key in keys]
 
 
 def result(key):
-    return {"Image": {"Bucket": BUCKET, "Key": key}, "CustomLabels": [{"Name": "bee", "Confidence": 90.0}]}
+    return result_document(key, [{"Name": "bee", "Confidence": 90.0}], bucket=BUCKET)
 
 
 def put_with_results(s3, keys):
@@ -83,7 +84,7 @@ def test_what_results_out_wrote_is_read_back_whole_by_visualize_evaluate_and_rev
     assert main(["results", "--bucket", BUCKET, "--out", str(out)]) == 0
     local = ["..\\..\\windows.jpg", "zz-ordinary.jpg", "new\nline.jpg"]
     for name in local:
-        write_picture(images / name)
+        write_image(images / name)
     assert sorted(document["Image"]["Key"] for _, document in folder_result_documents(out)) == sorted(HOSTILE)
     assert len(load_results(str(out))) == len(HOSTILE)
     items = result_images.collect(out, images)

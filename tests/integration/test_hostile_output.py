@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from customlabels.cli import main
-from helpers import s3_event
+from support.events import s3_event
 
 pytestmark = pytest.mark.integration
 

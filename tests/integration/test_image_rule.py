@@ -11,7 +11,8 @@ from customlabels.operations import transfer
 from customlabels_runtime.contract import is_input_image
 from customlabels_runtime.inference.logic import Settings, is_processable
 from customlabels_runtime.model_manager.messages import message_kind
-from helpers import MODEL_ARN, s3_event
+from support.aws import MODEL_ARN
+from support.events import s3_event
 
 pytestmark = pytest.mark.integration
 

@@ -15,21 +15,22 @@ import pytest
 from botocore.exceptions import ClientError
 
 from customlabels.local.aws import client, start_moto
-from customlabels_runtime.contract import KEY_TOO_LONG, MAX_KEY_BYTES
+from customlabels_runtime.contract import KEY_TOO_LONG, MAX_KEY_BYTES, METRICS_NAMESPACE
 from customlabels_runtime.inference.logic import handle_event
-from helpers import BUCKET, deps_for
+from support.inference import BUCKET, deps_for
 
 pytestmark = pytest.mark.integration
 
 
 def test_the_function_skips_an_image_whose_result_key_s3_cannot_store_without_calling_the_model(
-    pipeline, capsys, caplog
+    pipeline, capsys, caplog, default_template, monkeypatch
 ):
     """A 1,020-byte image key is stored; its result key (`.json` added) would be 1,025 bytes. No retry can help, so
     the function spends no inference and no receive on it: it logs why, counts it, and lets the message go."""
     key = "test_images/" + "d" * 200 + "/" + "n" * (1020 - len("test_images/") - 201 - 4) + ".jpg"
     assert len(key.encode()) == 1020
     pipeline.upload(key)
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", deployed_service_name(default_template))
     response = handle_event(pipeline.receive(2), None, deps_for(pipeline))  # the stub answers no DetectCustomLabels
     assert response == {"batchItemFailures": []}
     assert pipeline.object_keys() == [key], "no result, and nothing retried"
@@ -37,9 +38,41 @@ def test_the_function_skips_an_image_whose_result_key_s3_cannot_store_without_ca
     metrics = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     failed = [blob for blob in metrics if "ImagesFailed" in blob]
     assert failed and failed[0]["ErrorCode"] == KEY_TOO_LONG
+    assert alarm_reading(default_template, "ImagesThatCanHaveNoResult") == emitted_metric(failed[0], "ImagesFailed"), (
+        "the alarm watches exactly the metric the function emits for it"
+    )
     logged = [record for record in caplog.records if record.levelname == "ERROR"]
     assert [(record.key, record.result_key_bytes) for record in logged] == [(key, 1025)]
     assert "can never get a result; upload it again under a shorter name" in logged[0].getMessage()
+
+
+def emitted_metric(blob, name):
+    """An EMF blob's metric as CloudWatch stores it: the name, its dimensions and their values (the namespace is the
+    test's own)."""
+    [directive] = blob["_aws"]["CloudWatchMetrics"]
+    [dimensions] = directive["Dimensions"]
+    return name, {dimension: blob[dimension] for dimension in dimensions}
+
+
+def deployed_service_name(template):
+    """The service name the deployed inference function's metrics carry (its environment in the template)."""
+    [name] = [
+        variables["POWERTOOLS_SERVICE_NAME"]
+        for function in template.find_resources("AWS::Lambda::Function").values()
+        if "inference" in str(function["Properties"].get("Handler"))
+        and "POWERTOOLS_SERVICE_NAME" in (variables := function["Properties"]["Environment"]["Variables"])
+    ]
+    return name
+
+
+def alarm_reading(template, alarm_id_prefix):
+    [alarm] = [
+        resource["Properties"]
+        for logical_id, resource in template.find_resources("AWS::CloudWatch::Alarm").items()
+        if alarm_id_prefix in logical_id
+    ]
+    assert alarm["Namespace"] == METRICS_NAMESPACE and alarm["Threshold"] == 0
+    return alarm["MetricName"], {dimension["Name"]: dimension["Value"] for dimension in alarm["Dimensions"]}
 
 
 @pytest.fixture(scope="module")

@@ -16,46 +16,26 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
+from customlabels.config_model_manager import MODEL_LIFECYCLES
 from customlabels_runtime.model_manager.dependencies import Dependencies, Settings
 from customlabels_runtime.model_manager.logic import manage
 from customlabels_runtime.model_manager.messages import announced_image, announcement_time
 from customlabels_runtime.model_manager.rules import STARTABLE
 from customlabels_runtime.model_manager.state import parse_time
-from helpers import MODEL_ARN, eventbridge_object_created, s3_event
+from support.aws import MODEL_ARN, MODEL_STATUSES
+from support.events import eventbridge_object_created, s3_event
+from support.manager import NOW
 
 pytestmark = pytest.mark.integration
 
 
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-
-
 PREFIX = "test_images/"
-
-
-STATUSES = [
-    "TRAINING_IN_PROGRESS",
-    "TRAINING_COMPLETED",
-    "TRAINING_FAILED",
-    "STARTING",
-    "RUNNING",
-    "FAILED",
-    "STOPPING",
-    "STOPPED",
-    "DELETING",
-    "COPYING_IN_PROGRESS",
-    "COPYING_COMPLETED",
-    "DEPRECATED",
-    "EXPIRED",
-]
 
 
 MAPPING_STATES = ["Enabled", "Disabled", "Enabling", "Disabling", "Creating", "Updating", "Deleting"]
 
 
 SETTLED = {"Enabled": True, "Disabled": False}
-
-
-MODES = ["on-demand", "always-on", "manual"]
 
 
 LOGGER, METRICS = Logger(service="property-test"), Metrics()
@@ -214,9 +194,9 @@ def run(deps: Dependencies, event: Any, now: datetime) -> dict:
 @given(
     state_value=state_values,
     messages=queues,
-    status=st.sampled_from(STATUSES),
+    status=st.sampled_from(MODEL_STATUSES),
     mapping=st.sampled_from(MAPPING_STATES),
-    lifecycle=st.sampled_from(MODES),
+    lifecycle=st.sampled_from(MODEL_LIFECYCLES),
     event=events,
 )
 def test_the_manager_never_raises_never_starts_but_for_an_image_and_never_stops_under_work(

@@ -10,12 +10,12 @@ from moto import mock_aws
 
 from customlabels.errors import CommandError
 from customlabels.operations import model
-from helpers import MODEL_ARN
+from support.aws import MODEL_ARN
 
 pytestmark = pytest.mark.integration
 
 
-def test_wait_polls_through_starting_until_running_on_the_clock(emulator, manual_clock):
+def test_wait_polls_through_starting_until_running_on_the_clock(emulator, clock):
     """`--wait` polls every `poll` seconds of its clock and sees each state the model passes through."""
     service, endpoint = emulator
     rekognition = boto3.client("rekognition", region_name="eu-west-1", endpoint_url=endpoint)
@@ -28,25 +28,23 @@ def test_wait_polls_through_starting_until_running_on_the_clock(emulator, manual
         timeout=300,
         poll=10,
         on_status=seen.append,
-        clock=manual_clock,
-        sleep=manual_clock.sleep,
+        clock=clock,
+        sleep=clock.sleep,
     )
     assert final == "RUNNING"
     assert seen == ["STARTING"] * 3 + ["RUNNING"]  # 30 s start delay, read at 0, 10, 20 and 30 s
-    assert manual_clock.slept == [10, 10, 10]
+    assert clock.slept == [10, 10, 10]
 
 
-def test_wait_gives_up_at_its_timeout_with_the_last_status(emulator, manual_clock):
+def test_wait_gives_up_at_its_timeout_with_the_last_status(emulator, clock):
     service, endpoint = emulator
     rekognition = boto3.client("rekognition", region_name="eu-west-1", endpoint_url=endpoint)
     service.start_project_version({"ProjectVersionArn": MODEL_ARN, "MinInferenceUnits": 1})
     assert (
-        model.wait_for(
-            rekognition, MODEL_ARN, {"RUNNING"}, timeout=15, poll=10, clock=manual_clock, sleep=manual_clock.sleep
-        )
+        model.wait_for(rekognition, MODEL_ARN, {"RUNNING"}, timeout=15, poll=10, clock=clock, sleep=clock.sleep)
         == "STARTING"
     )
-    assert manual_clock.slept == [10, 10]
+    assert clock.slept == [10, 10]
 
 
 def test_stack_outputs_name_the_model_and_the_managers_state(emulator):

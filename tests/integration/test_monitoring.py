@@ -8,7 +8,8 @@ from aws_cdk.assertions import Match
 
 from customlabels.config import ConfigError, PipelineConfig
 from customlabels_runtime import contract
-from helpers import MODEL_ARN, synth_template
+from support.aws import MODEL_ARN
+from support.cloudformation import synth_template
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +42,7 @@ def test_every_alarm_notifies_the_encrypted_tls_only_topic(default_template):
         for s in policy["Properties"]["PolicyDocument"]["Statement"]
     )
     alarms = default_template.find_resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) == 7
+    assert len(alarms) == 8
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
 

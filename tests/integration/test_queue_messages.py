@@ -22,20 +22,18 @@ from customlabels.local.lambda_events import sqs_event
 from customlabels.operations import dlq
 from customlabels_runtime import contract
 from customlabels_runtime.inference import handler as inference_handler
-from customlabels_runtime.inference.logic import UnreadableMessage, handle_event, process_message
+from customlabels_runtime.inference.logic import UnreadableMessageError, handle_event, process_message
 from customlabels_runtime.inference.throughput import ThroughputControl
 from customlabels_runtime.model_manager.messages import message_kind
-from helpers import BUCKET, LABELS, MODEL_ARN, REGION, deps_for, eventbridge_object_created, s3_event, sns_notification
+from support.aws import MODEL_ARN, REGION
+from support.events import eventbridge_object_created, s3_event, sns_notification
+from support.inference import BUCKET, LABELS, deps_for, failed_ids
 
 pytestmark = pytest.mark.integration
 
 
 KEY = "test_images/red flower+1 (2).jpg"
 """A key that URL encoding changes: a space, a plus and parentheses."""
-
-
-def failed_ids(response):
-    return {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
 
 
 def queue(sqs, name, **attributes):
@@ -351,7 +349,7 @@ def test_the_manager_and_the_function_give_the_same_answer_for_every_message(pip
     try:
         process_message(record, deps)
         function = "image" if deps.rekognition.calls else "never"
-    except UnreadableMessage:
+    except UnreadableMessageError:
         function = "unknown"
 
     event(f"{drawn.shape}: {function}")  # --hypothesis-show-statistics: every shape meets every answer it can

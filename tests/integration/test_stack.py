@@ -9,7 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from customlabels_runtime.contract import IMAGE_SUFFIXES
-from helpers import MODEL_ARN, eventbridge_object_created, synth_template
+from support.aws import MODEL_ARN
+from support.cloudformation import synth_template
+from support.events import eventbridge_object_created
+from support.iam import as_list
 
 pytestmark = pytest.mark.integration
 
@@ -41,10 +44,6 @@ def inference_policy_statements(template):
         template, "AWS::IAM::Policy", {"Roles": [{"Ref": Match.string_like_regexp("^InferenceHandlerRole")}]}
     )
     return policy["Properties"]["PolicyDocument"]["Statement"]
-
-
-def as_list(value):
-    return value if isinstance(value, list) else [value]
 
 
 # --- KMS -------------------------------------------------------------------------------------------------
@@ -535,8 +534,8 @@ def test_outputs_tell_operators_where_things_are(default_template):
 
 
 def test_stack_is_deployed_to_the_models_region_and_account(tmp_path):
-    from helpers import synth_context
     from stacks.application import build_app
+    from support.cloudformation import synth_context
 
     app = build_app(synth_context(), outdir=str(tmp_path))
     [stack] = app.synth().stacks
@@ -549,8 +548,8 @@ def test_synth_warns_about_a_threshold_that_looks_like_a_fraction(tmp_path, min_
     from aws_cdk import Stack
     from aws_cdk.assertions import Annotations
 
-    from helpers import synth_context
     from stacks.application import build_app
+    from support.cloudformation import synth_context
 
     app = build_app(synth_context(min_confidence=min_confidence), outdir=str(tmp_path))
     stack = next(child for child in app.node.children if isinstance(child, Stack))

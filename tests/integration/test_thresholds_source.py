@@ -9,7 +9,8 @@ from moto import mock_aws
 
 from customlabels_runtime.inference.logic import handle_event
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
-from helpers import LABELS, PARAMETER, REGION, Rejections, deps_for
+from support.aws import REGION
+from support.inference import LABELS, PARAMETER, Rejections, deps_for
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,10 @@ from moto import mock_aws
 
 from customlabels.cli import main
 from customlabels.operations import transfer
-from helpers import notify_queue, refused
+from support.aws import notify_queue
+from support.cli import refused
+from support.events import s3_event
+from support.results import result_document
 
 pytestmark = pytest.mark.integration
 
@@ -76,10 +79,7 @@ def create_stack(cloudformation, sqs):
 
 
 def result(key, labels=(), error=None):
-    document = {"Image": {"Bucket": BUCKET, "Key": key}, "CustomLabels": list(labels)}
-    if error:
-        document["Error"] = error
-    return document
+    return result_document(key, labels, error, bucket=BUCKET)
 
 
 BEE = {
@@ -93,20 +93,6 @@ SUNNY = {"Name": "sunny", "Confidence": 81.0}
 
 
 BAD_FORMAT = {"Code": "InvalidImageFormatException", "Message": "Request has unsupported image format"}
-
-
-def s3_event(key):
-    return json.dumps(
-        {
-            "Records": [
-                {
-                    "eventSource": "aws:s3",
-                    "eventName": "ObjectCreated:Put",
-                    "s3": {"bucket": {"name": BUCKET}, "object": {"key": key, "size": 10}},
-                }
-            ]
-        }
-    )
 
 
 @pytest.fixture
@@ -126,7 +112,7 @@ def deployed():
             ("c.jpg", result("test_images/c.jpg")),
         ):
             s3.put_object(Bucket=BUCKET, Key=f"results/{name}.json", Body=json.dumps(document))
-        sqs.send_message(QueueUrl=dead_letters, MessageBody=s3_event("test_images/dead.jpg"))
+        sqs.send_message(QueueUrl=dead_letters, MessageBody=s3_event("test_images/dead.jpg", bucket=BUCKET))
         yield s3, sqs
 
 

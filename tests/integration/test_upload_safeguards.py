@@ -14,7 +14,9 @@ from moto import mock_aws
 from customlabels.cli import main
 from customlabels.operations import transfer
 from customlabels.visualize import result_images
-from helpers import notify_queue, refused, write_picture
+from support.aws import notify_queue
+from support.cli import refused
+from support.images import write_image
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +49,7 @@ def test_upload_refuses_an_image_whose_key_or_result_key_s3_cannot_store(bucket,
     images, prefix = tmp_path / "images", len("test_images/")
     fits, no_result, no_key = nested(1019 - prefix), nested(1020 - prefix), nested(1100)
     for path in (fits, no_result, no_key, "bee.jpg"):
-        write_picture(images / path)
+        write_image(images / path)
     assert main(["upload", str(images), "--bucket", BUCKET]) == 0
     assert sent(bucket) == ["test_images/bee.jpg", "test_images/" + fits], "a 1,024-byte result key is S3's most"
     assert "Skipped 2 file(s): not sent" in capsys.readouterr().out
@@ -79,7 +81,7 @@ def test_upload_leaves_out_the_pictures_visualize_drew_inside_the_images_folder(
 
 
 def test_upload_and_wait_refuse_a_prefix_the_bucket_never_tells_the_pipeline_of(bucket, tmp_path, capsys):
-    write_picture(tmp_path / "images" / "bee.jpg")
+    write_image(tmp_path / "images" / "bee.jpg")
     said = refused(capsys, ["upload", str(tmp_path / "images"), "--bucket", BUCKET, "--prefix", "outside/"])
     assert re.search(
         r"s3://pipeline-bucket sends the pipeline only the new images under test_images/, so images under outside/ "
@@ -93,7 +95,7 @@ def test_upload_and_wait_refuse_a_prefix_the_bucket_never_tells_the_pipeline_of(
 
 
 def test_upload_to_a_bucket_that_notifies_nothing_does_not_promise_results(tmp_path, capsys):
-    write_picture(tmp_path / "images" / "bee.jpg")
+    write_image(tmp_path / "images" / "bee.jpg")
     with mock_aws():
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket="plain", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
@@ -107,7 +109,7 @@ def test_ctrl_c_says_what_was_sent_and_what_was_not_and_exits_130(bucket, tmp_pa
     images = tmp_path / "images"
     names = [f"{letter}.jpg" for letter in "abcdefgh"]
     for name in names:
-        write_picture(images / name)
+        write_image(images / name)
 
     def ctrl_c_at_the_fourth(params, **_):  # the plan: the operator presses Ctrl-C while d.jpg is being sent
         if params.get("Key") == "test_images/d.jpg":
@@ -133,7 +135,7 @@ def test_ctrl_c_says_what_was_sent_and_what_was_not_and_exits_130(bucket, tmp_pa
 def test_the_progress_bar_counts_only_what_was_sent(tmp_path, capsys):
     """No bucket: every upload fails. The bar says 0/3, and the one error is said once."""
     for name in ("a.jpg", "b.jpg", "c.jpg"):
-        write_picture(tmp_path / "images" / name)
+        write_image(tmp_path / "images" / name)
     with mock_aws():
         assert main(["upload", str(tmp_path / "images"), "--bucket", "no-such-bucket"]) == 1
     printed = capsys.readouterr()
@@ -143,7 +145,7 @@ def test_the_progress_bar_counts_only_what_was_sent(tmp_path, capsys):
 
 def test_uploads_sent_are_counted_as_they_are_accepted(bucket, tmp_path):
     for name in ("a.jpg", "b.jpg"):
-        write_picture(tmp_path / name)
+        write_image(tmp_path / name)
     uploads, _ = transfer.plan_upload(tmp_path, "test_images/")
     counted = []
     failures = transfer.upload(bucket, "no-such-bucket", uploads, on_sent=counted.append)

@@ -6,22 +6,16 @@ manager starts it when waiting longer would miss the budget, the image is answer
 import json
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
-from aws_lambda_powertools import Logger, Metrics
-from moto import mock_aws
 
 from customlabels.local.emulator.clock import ManualClock
 from customlabels.local.emulator.rekognition import CustomLabelsService
-from customlabels.local.emulator.server import serve
-from customlabels.local.esm import EventSourceMapping
-from customlabels.local.lambda_api import serve_mapping_api
 from customlabels.operations import model
-from customlabels_runtime.model_manager.dependencies import Dependencies, Settings
 from customlabels_runtime.model_manager.logic import manage
 from customlabels_runtime.model_manager.messages import announced_image, announced_key, announcement_time
-from customlabels_runtime.model_manager.observe import project_arn
-from helpers import MODEL_ARN, eventbridge_object_created, s3_event
+from support.aws import MODEL_ARN
+from support.events import eventbridge_object_created, s3_event
+from support.manager import on_local_services
 
 pytestmark = pytest.mark.integration
 
@@ -37,52 +31,10 @@ def stack():
     clock = ManualClock(0.0)
     service = CustomLabelsService(start_delay=START_SECONDS, stop_delay=60, clock=clock, sleep=clock.sleep)
     service.add_model(MODEL_ARN)
-    rekognition_server = serve(service)
-    mapping = EventSourceMapping(
-        environment={},
-        queue_url="unused",
-        queue_arn="arn:aws:sqs:eu-west-1:1:work",
-        region="eu-west-1",
-        batch_size=10,
-        max_concurrency=2,
-        memory_mb=512,
-        timeout_seconds=60,
-        log_path="unused",
-        enabled=False,
-    )  # never started: the test plays the pollers
-    lambda_server = serve_mapping_api(mapping)
-    with mock_aws():
-        sqs = boto3.client("sqs", region_name="eu-west-1")
-        ssm = boto3.client("ssm", region_name="eu-west-1")
-        queue_url = sqs.create_queue(QueueName="work")["QueueUrl"]
-        ssm.put_parameter(Name="/state", Value="{}", Type="String")
-        rekognition = boto3.client(
-            "rekognition",
-            region_name="eu-west-1",
-            endpoint_url=f"http://127.0.0.1:{rekognition_server.server_address[1]}",
-        )
-        lambda_ = boto3.client(
-            "lambda", region_name="eu-west-1", endpoint_url=f"http://127.0.0.1:{lambda_server.server_address[1]}"
-        )
-        settings = Settings(
-            MODEL_ARN,
-            "on-demand",
-            1800,
-            1,
-            1,
-            queue_url,
-            mapping.uuid,
-            "/state",
-            "test_images/",
-            max_wait_seconds=BUDGET_SECONDS,
-            interval_seconds=60,
-        )
-        deps = Dependencies(
-            settings, project_arn(rekognition, MODEL_ARN), rekognition, sqs, lambda_, ssm, Logger(), Metrics()
-        )
+    with on_local_services(
+        service, idle_seconds=1800, max_inference_units=1, max_wait_seconds=BUDGET_SECONDS, interval_seconds=60
+    ) as (deps, mapping):
         yield clock, service, deps, mapping
-    rekognition_server.shutdown()
-    lambda_server.shutdown()
 
 
 def tick(clock, deps, **announcement):

@@ -3,7 +3,7 @@ interval), the WaitBudgetMissed alarm notifies the topic, and the oldest-image a
 
 import pytest
 
-from helpers import synth_template
+from support.cloudformation import synth_template
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ documents the receiving side needs: its resource policy, key policy or the calle
 the request AWS would see (principal, action, resource, aws:SourceArn, aws:SourceAccount, TLS). An integration of
 a kind without a rule fails `test_every_integration_has_a_rule`: the next one added cannot be forgotten.
 
-References are resolved to logical ids (Ref, Fn::GetAtt), never to hard-coded ids.
+References are resolved to logical ids (Ref, Fn::GetAtt: support.cloudformation.resolve), never to hard-coded ids.
 """
 
 import copy
@@ -21,24 +21,11 @@ import pytest
 
 from customlabels.config_model_manager import MODEL_LIFECYCLES
 from customlabels_runtime.contract import RESULT_SUFFIX
-from helpers import synth_template
+from support.aws import ACCOUNT, REGION
+from support.cloudformation import PSEUDO_PARAMETERS, resolve, symbolic, synth_template
+from support.iam import TLS, admits, as_list, statement_applies
 
 pytestmark = pytest.mark.integration
-
-
-ACCOUNT = "123456789012"
-
-
-REGION = "eu-west-1"
-
-
-PSEUDO = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::URLSuffix": "amazonaws.com"}
-
-
-TLS = {"aws:SecureTransport": "true"}
-
-
-ACCOUNT_ROOT = f"arn:aws:iam::{ACCOUNT}:root"
 
 
 @pytest.fixture(scope="module", params=MODEL_LIFECYCLES)
@@ -50,28 +37,9 @@ def resources(request, tmp_path_factory):
 
 
 # --- the template as data ----------------------------------------------------------------------------------
-def as_list(value):
-    return value if isinstance(value, list) else [value]
-
-
-def render(value) -> str:
-    """A string for a template value: `<Id>` for a Ref, `<Id.Attr>` for a GetAtt, pseudo parameters filled in."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and "Ref" in value:
-        return PSEUDO.get(value["Ref"], f"<{value['Ref']}>")
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        logical_id, attribute = value["Fn::GetAtt"]
-        return f"<{logical_id}.{attribute}>"
-    if isinstance(value, dict) and "Fn::Join" in value:
-        separator, parts = value["Fn::Join"]
-        return separator.join(render(part) for part in parts)
-    raise AssertionError(f"this test cannot resolve {value!r}; teach render() the intrinsic")
-
-
 def target_id(value) -> str | None:
     """The logical id a Ref or Fn::GetAtt points at (None for a literal)."""
-    if isinstance(value, dict) and "Ref" in value and value["Ref"] not in PSEUDO:
+    if isinstance(value, dict) and "Ref" in value and value["Ref"] not in PSEUDO_PARAMETERS:
         return value["Ref"]
     if isinstance(value, dict) and "Fn::GetAtt" in value:
         return value["Fn::GetAtt"][0]
@@ -83,66 +51,10 @@ def of_type(resources, resource_type):
 
 
 def arn(logical_id: str) -> str:
-    return f"<{logical_id}.Arn>"
+    return symbolic(logical_id, "Arn")
 
 
-# --- policy evaluation, as AWS does it for the cases the stack uses ----------------------------------------
-def wildcard(pattern: str, value: str, case_sensitive: bool = True) -> bool:
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, 0 if case_sensitive else re.IGNORECASE) is not None
-
-
-def conditions_hold(conditions: dict, context: dict) -> bool:
-    context = {k.lower(): v for k, v in context.items()}
-    for operator, pairs in conditions.items():
-        for key, expected in pairs.items():
-            expected = [render(e) for e in as_list(expected)]
-            actual = context.get(key.lower())
-            if actual is None:
-                return False  # the key is absent from the request: the condition does not match
-            if operator in ("StringEquals", "ArnEquals"):
-                ok = actual in expected
-            elif operator in ("StringLike", "ArnLike"):
-                ok = any(wildcard(e, actual) for e in expected)
-            elif operator == "Bool":
-                ok = actual.lower() in [e.lower() for e in expected]
-            else:
-                raise AssertionError(f"this test does not evaluate condition operator {operator}")
-            if not ok:
-                return False
-    return True
-
-
-def principal_matches(spec, principal: tuple[str, str] | None) -> bool:
-    if principal is None:  # an identity policy: the principal is the role it is attached to
-        return True
-    if spec == "*" or spec == {"AWS": "*"}:
-        return True
-    kind, name = principal
-    allowed = [render(p) for p in as_list(spec.get(kind, []))] if isinstance(spec, dict) else []
-    if kind == "AWS":  # the account's root admits the account's roles (what its IAM policies allow)
-        return name in allowed or ACCOUNT_ROOT in allowed or ACCOUNT in allowed
-    return name in allowed
-
-
-def statement_applies(statement, action, resource, principal, context) -> bool:
-    assert "NotAction" not in statement and "NotResource" not in statement and "NotPrincipal" not in statement
-    if not any(wildcard(a, action, case_sensitive=False) for a in as_list(statement["Action"])):
-        return False
-    if not any(wildcard(render(r), resource) for r in as_list(statement["Resource"])):
-        return False
-    if "Principal" in statement and not principal_matches(statement["Principal"], principal):
-        return False
-    return conditions_hold(statement.get("Condition", {}), context)
-
-
-def admits(statements, action, resource, principal=None, context=None) -> bool:
-    """An explicit allow and no explicit deny for this request."""
-    context = {**TLS, **(context or {})}
-    applying = [s for s in statements if statement_applies(s, action, resource, principal, context)]
-    return any(s["Effect"] == "Allow" for s in applying) and not any(s["Effect"] == "Deny" for s in applying)
-
-
+# --- the policies of the template, resolved (support.iam evaluates them) ------------------------------
 def role_statements(resources, role_id):
     statements = []
     for policy in of_type(resources, "AWS::IAM::Policy").values():
@@ -150,7 +62,7 @@ def role_statements(resources, role_id):
             statements += policy["Properties"]["PolicyDocument"]["Statement"]
     for policy in resources[role_id]["Properties"].get("Policies", []):
         statements += policy["PolicyDocument"]["Statement"]
-    return statements
+    return resolve(statements)
 
 
 def resource_policy(resources, policy_type, list_key, target):
@@ -158,20 +70,22 @@ def resource_policy(resources, policy_type, list_key, target):
     for policy in of_type(resources, policy_type).values():
         if {"Ref": target} in as_list(policy["Properties"][list_key]):
             statements += policy["Properties"]["PolicyDocument"]["Statement"]
-    return statements
+    return resolve(statements)
 
 
 def bucket_policy(resources, bucket_id):
-    return [
-        s
-        for p in of_type(resources, "AWS::S3::BucketPolicy").values()
-        if p["Properties"]["Bucket"] == {"Ref": bucket_id}
-        for s in p["Properties"]["PolicyDocument"]["Statement"]
-    ]
+    return resolve(
+        [
+            s
+            for p in of_type(resources, "AWS::S3::BucketPolicy").values()
+            if p["Properties"]["Bucket"] == {"Ref": bucket_id}
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+        ]
+    )
 
 
 def key_statements(resources, key_id):
-    return resources[key_id]["Properties"]["KeyPolicy"]["Statement"]
+    return resolve(resources[key_id]["Properties"]["KeyPolicy"]["Statement"])
 
 
 def role_of(resources, function_id) -> str:
@@ -224,7 +138,7 @@ class Integration:
 
 def type_of(resources, value) -> str:
     logical_id = target_id(value)
-    return resources[logical_id]["Type"] if logical_id in resources else f"external {render(value)}"
+    return resources[logical_id]["Type"] if logical_id in resources else f"external {resolve(value)}"
 
 
 def notification_configurations(resources):
@@ -343,7 +257,7 @@ def integrations(resources) -> list[Integration]:
                     ("AWS::Logs::LogGroup", type_of(resources, log_group["Properties"]["KmsKeyId"])),
                     log_group_id,
                     target_id(log_group["Properties"]["KmsKeyId"]),
-                    (render(log_group["Properties"]["LogGroupName"]),),
+                    (resolve(log_group["Properties"]["LogGroupName"]),),
                 )
             )
     for resource_id, resource in resources.items():
@@ -410,8 +324,8 @@ def rule_to_function(resources, i: Integration) -> Problems:
             target_id(props["FunctionName"]) == i.target
             and props["Action"] == "lambda:InvokeFunction"
             and props["Principal"] == "events.amazonaws.com"
-            and render(props.get("SourceArn", "")) == arn(i.source)
-            and render(props.get("SourceAccount", ACCOUNT)) == ACCOUNT
+            and resolve(props.get("SourceArn", "")) == arn(i.source)
+            and resolve(props.get("SourceAccount", ACCOUNT)) == ACCOUNT
         ):
             return []
     return [f"no lambda:InvokeFunction permission for events.amazonaws.com from rule {i.source} on {i.target}"]
@@ -528,6 +442,12 @@ def objects_to_function(resources, i: Integration) -> Problems:
         result = f"{variables['RESULTS_PREFIX']}{relative}{RESULT_SUFFIX}"
         if not role_can(resources, role_id, "s3:PutObject", f"{arn(i.source)}/{result}"):
             problems.append(f"{role_id} cannot write {result} to {i.source}")
+        if any(
+            s["Effect"] == "Deny"
+            and statement_applies(s, "s3:PutObject", f"{arn(i.source)}/{result}", ("AWS", arn(role_id)), TLS)
+            for s in bucket_policy(resources, i.source)
+        ):
+            problems.append(f"bucket {i.source}'s policy denies {role_id} writing {result}")
     key_id = bucket_key(resources, i.source)
     for action in ("kms:Decrypt", "kms:GenerateDataKey") if key_id else ():
         if not role_can_use_key(resources, role_id, key_id, action):
@@ -769,6 +689,19 @@ def test_a_missing_grant_is_named(resources, resource_type, predicate, expected)
     assert problems_of(resources) == []
     broken = without_statements(resources, resource_type, predicate)
     assert any(expected in problem for problem in problems_of(broken)), problems_of(broken)
+
+
+def test_a_result_guard_that_shuts_out_the_function_is_named(resources):
+    """The bucket policy's OnlyTheInferenceFunctionWritesResults denies every writer of results but the function
+    (ArnNotEquals aws:PrincipalArn). Naming another writer shows as the function denied; the evaluator this file
+    had before support.iam skipped that deny unread (no aws:PrincipalArn in its requests)."""
+    broken = copy.deepcopy(resources)
+    for policy in of_type(broken, "AWS::S3::BucketPolicy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if "ArnNotEquals" in statement.get("Condition", {}):
+                statement["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] = [f"arn:aws:iam::{ACCOUNT}:role/other"]
+    assert problems_of(resources) == []
+    assert any("policy denies" in p and "writing" in p for p in problems_of(broken)), problems_of(broken)
 
 
 def test_a_permission_scoped_to_another_account_or_no_permission_is_named(resources):

@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
 from customlabels_runtime.contract import error_code, error_message
-from helpers import ROOT
+from support.project import ROOT
 
 pytestmark = pytest.mark.unit
 

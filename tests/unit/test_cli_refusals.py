@@ -5,7 +5,7 @@ each mistake is caught before a client is made."""
 import pytest
 from PIL import Image
 
-from helpers import refused
+from support.cli import refused
 
 pytestmark = pytest.mark.unit
 

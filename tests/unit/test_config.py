@@ -9,7 +9,8 @@ from customlabels_runtime import contract
 from customlabels_runtime.contract import IMAGE_SUFFIXES
 from customlabels_runtime.inference import logic
 from customlabels_runtime.inference.logic import Settings
-from helpers import MODEL_ARN, cdk_json_context
+from support.aws import MODEL_ARN
+from support.project import cdk_json_context
 
 pytestmark = pytest.mark.unit
 

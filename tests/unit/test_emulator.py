@@ -7,18 +7,17 @@ import pytest
 
 from customlabels.local.emulator.errors import ServiceError
 from customlabels.local.emulator.faults import PlannedFault, parse_fault_plan, parse_faults
-from helpers import ARN, SEEN, Sees, huge_png, image_bytes, mpo_bytes
+from support.aws import MODEL_ARN, PROJECT_ARN
+from support.emulator import SEEN, Sees
+from support.images import huge_png, image_bytes
 
 pytestmark = pytest.mark.unit
-
-
-PROJECT_ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bees/1615479933000"
 
 
 def detect(service, key="bee.jpg", **extra):
     return service.dispatch(
         "DetectCustomLabels",
-        {"ProjectVersionArn": ARN, "Image": {"S3Object": {"Bucket": "images", "Name": key}}, **extra},
+        {"ProjectVersionArn": MODEL_ARN, "Image": {"S3Object": {"Bucket": "images", "Name": key}}, **extra},
     )
 
 
@@ -37,11 +36,13 @@ def describe(service):
 
 
 def start(service, units=1, **extra):
-    return service.dispatch("StartProjectVersion", {"ProjectVersionArn": ARN, "MinInferenceUnits": units, **extra})
+    return service.dispatch(
+        "StartProjectVersion", {"ProjectVersionArn": MODEL_ARN, "MinInferenceUnits": units, **extra}
+    )
 
 
 def stop(service):
-    return service.dispatch("StopProjectVersion", {"ProjectVersionArn": ARN})
+    return service.dispatch("StopProjectVersion", {"ProjectVersionArn": MODEL_ARN})
 
 
 # --- model states ----------------------------------------------------------------------------------------
@@ -77,7 +78,7 @@ def test_starting_twice_or_stopping_a_stopped_model_is_refused(service):
 
 
 def test_unknown_model_and_bad_inference_units(service):
-    other = ARN.replace("/1615479933000", "/1615479933001")
+    other = MODEL_ARN.replace("/1615479933000", "/1615479933001")
     image = {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}}
     assert (
         error_of(lambda: service.dispatch("DetectCustomLabels", {"ProjectVersionArn": other, "Image": image}))
@@ -87,7 +88,9 @@ def test_unknown_model_and_bad_inference_units(service):
 
 
 def test_describe_reports_inference_units_and_filters_by_version_name(service):
-    service.dispatch("StartProjectVersion", {"ProjectVersionArn": ARN, "MinInferenceUnits": 2, "MaxInferenceUnits": 3})
+    service.dispatch(
+        "StartProjectVersion", {"ProjectVersionArn": MODEL_ARN, "MinInferenceUnits": 2, "MaxInferenceUnits": 3}
+    )
     [description] = service.dispatch(
         "DescribeProjectVersions", {"ProjectArn": PROJECT_ARN, "VersionNames": ["bees.2021-03-11T15.05.33"]}
     )["ProjectVersionDescriptions"]
@@ -101,10 +104,10 @@ def test_describe_reports_inference_units_and_filters_by_version_name(service):
 
 
 # --- throughput: each model's own units, auto-scaling ---------------------------------------------------
-OTHER_ARN = ARN.replace("bees.2021-03-11T15.05.33/1615479933000", "bees.2021-04-01T10.00.00/1617271200000")
+OTHER_ARN = MODEL_ARN.replace("bees.2021-03-11T15.05.33/1615479933000", "bees.2021-04-01T10.00.00/1617271200000")
 
 
-def run(service, arn=ARN, **units):
+def run(service, arn=MODEL_ARN, **units):
     """Make the model RUNNING now (as add_model(running=True) does), keeping its backend."""
     model = service.models[arn]
     model.status = "RUNNING"
@@ -112,7 +115,7 @@ def run(service, arn=ARN, **units):
     return model
 
 
-def calls(service, count, spacing, arn=ARN):
+def calls(service, count, spacing, arn=MODEL_ARN):
     """`count` calls `spacing` seconds apart; the answers (`ok` or the error code)."""
     answers = []
     for _ in range(count):
@@ -160,7 +163,7 @@ def test_without_a_maximum_the_units_never_change(service, clock):
 
 
 def test_sustained_overload_adds_units_up_to_the_maximum_after_the_scale_up_delay(service, clock):
-    service.models[ARN].capacity.scale_up_after = 60
+    service.models[MODEL_ARN].capacity.scale_up_after = 60
     model = run(service, minimum=1, maximum=3)
     answers = calls(service, 12 * 59, 1 / 12)  # 12 TPS for 59 s: throttled all along, not yet long enough
     assert model.inference_units == 1 and "ProvisionedThroughputExceededException" in answers
@@ -174,7 +177,7 @@ def test_sustained_overload_adds_units_up_to_the_maximum_after_the_scale_up_dela
 
 
 def test_a_pause_restarts_the_measure_of_sustained_overload(service, clock):
-    service.models[ARN].capacity.scale_up_after = 60
+    service.models[MODEL_ARN].capacity.scale_up_after = 60
     model = run(service, minimum=1, maximum=2)
     for _ in range(3):
         calls(service, 12 * 40, 1 / 12)  # 40 s of overload, then 5 s of silence
@@ -183,7 +186,7 @@ def test_a_pause_restarts_the_measure_of_sustained_overload(service, clock):
 
 
 def test_units_are_removed_one_delay_each_once_the_load_falls_never_below_the_minimum(service, clock):
-    capacity = service.models[ARN].capacity
+    capacity = service.models[MODEL_ARN].capacity
     capacity.scale_up_after, capacity.scale_down_after = 0, 300
     model = run(service, minimum=1, maximum=3)
     calls(service, 14 * 5, 1 / 14)  # 14 TPS: scales to 3 units at once (no delay)
@@ -201,22 +204,24 @@ def test_units_are_removed_one_delay_each_once_the_load_falls_never_below_the_mi
 
 
 def test_a_started_model_scales_between_the_units_of_its_start_request(service, clock):
-    service.models[ARN].capacity.scale_up_after = 10
-    service.dispatch("StartProjectVersion", {"ProjectVersionArn": ARN, "MinInferenceUnits": 1, "MaxInferenceUnits": 2})
+    service.models[MODEL_ARN].capacity.scale_up_after = 10
+    service.dispatch(
+        "StartProjectVersion", {"ProjectVersionArn": MODEL_ARN, "MinInferenceUnits": 1, "MaxInferenceUnits": 2}
+    )
     clock.now += 30
     assert status(service) == "RUNNING"
     calls(service, 12 * 11, 1 / 12)
-    assert service.models[ARN].inference_units == 2
+    assert service.models[MODEL_ARN].inference_units == 2
     stop(service)
     clock.now += 10
-    assert status(service) == "STOPPED" and service.models[ARN].inference_units == 0
+    assert status(service) == "STOPPED" and service.models[MODEL_ARN].inference_units == 0
 
 
 # --- image limits, by content ----------------------------------------------------------------------------
 @pytest.fixture
 def running(service):
     run(service)
-    service.models[ARN].capacity.tps_per_inference_unit = 1000
+    service.models[MODEL_ARN].capacity.tps_per_inference_unit = 1000
     return service
 
 
@@ -365,7 +370,7 @@ def test_a_project_has_its_own_arn_and_lists_its_versions_newest_first(service):
     [project] = service.dispatch("DescribeProjects", {"ProjectNames": ["bees"]})["ProjectDescriptions"]
     assert project["ProjectArn"] == PROJECT_ARN == service.models[OTHER_ARN].project_arn
     versions = service.dispatch("DescribeProjectVersions", {"ProjectArn": PROJECT_ARN})["ProjectVersionDescriptions"]
-    assert [v["ProjectVersionArn"] for v in versions] == [OTHER_ARN, ARN]
+    assert [v["ProjectVersionArn"] for v in versions] == [OTHER_ARN, MODEL_ARN]
     [other] = service.dispatch(
         "DescribeProjectVersions", {"ProjectArn": PROJECT_ARN, "VersionNames": ["bees.2021-04-01T10.00.00"]}
     )["ProjectVersionDescriptions"]
@@ -375,7 +380,9 @@ def test_a_project_has_its_own_arn_and_lists_its_versions_newest_first(service):
 def test_versions_page_by_max_results_and_next_token(service):
     for day in range(1, 5):
         service.add_model(
-            ARN.replace("bees.2021-03-11T15.05.33/1615479933000", f"bees.2021-05-0{day}T00.00.00/16{day}0000000000")
+            MODEL_ARN.replace(
+                "bees.2021-03-11T15.05.33/1615479933000", f"bees.2021-05-0{day}T00.00.00/16{day}0000000000"
+            )
         )
     seen, request = [], {"ProjectArn": PROJECT_ARN, "MaxResults": 2}
     while True:
@@ -411,17 +418,17 @@ def test_describe_project_versions_refuses_what_botocores_model_and_the_referenc
 
 # --- lifecycle states to rehearse ------------------------------------------------------------------------
 def test_a_version_can_fail_its_start(service, clock):
-    service.models[ARN].fails_to_start = True
+    service.models[MODEL_ARN].fails_to_start = True
     start(service)
     clock.now += 30
     assert status(service) == "FAILED"
     assert error_of(lambda: detect(service)) == "ResourceNotReadyException"
-    assert service.models[ARN].inference_units == 0
+    assert service.models[MODEL_ARN].inference_units == 0
 
 
 @pytest.mark.parametrize("settled", ["EXPIRED", "DEPRECATED", "FAILED"])
 def test_expired_deprecated_and_failed_versions_cannot_start_or_answer(service, settled):
-    service.set_status(ARN, settled)
+    service.set_status(MODEL_ARN, settled)
     assert status(service) == settled
     assert error_of(lambda: start(service)) == "ResourceInUseException"
     assert error_of(lambda: detect(service)) == "ResourceNotReadyException"
@@ -429,12 +436,12 @@ def test_expired_deprecated_and_failed_versions_cannot_start_or_answer(service, 
 
 def test_a_running_version_that_expires_takes_its_units_out_of_service(service):
     model = run(service, minimum=2)
-    service.set_status(ARN, "EXPIRED", "Expired on purpose")
+    service.set_status(MODEL_ARN, "EXPIRED", "Expired on purpose")
     assert model.inference_units == 0
     description = describe(service)
     assert (description["Status"], description["StatusMessage"]) == ("EXPIRED", "Expired on purpose")
     with pytest.raises(ValueError, match="use one of"):
-        service.set_status(ARN, "STARTING")
+        service.set_status(MODEL_ARN, "STARTING")
 
 
 # --- requests the front end refuses ----------------------------------------------------------------------
@@ -447,32 +454,40 @@ IMAGE = {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}}
         ("DetectCustomLabels", {"ProjectVersionArn": "not-an-arn", "Image": IMAGE}, "ValidationException"),
         (
             "DetectCustomLabels",
-            {"ProjectVersionArn": ARN, "Image": {**IMAGE, "Bytes": "AAAA"}},
+            {"ProjectVersionArn": MODEL_ARN, "Image": {**IMAGE, "Bytes": "AAAA"}},
             "InvalidParameterException",
         ),
-        ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": {}}, "InvalidParameterException"),
+        ("DetectCustomLabels", {"ProjectVersionArn": MODEL_ARN, "Image": {}}, "InvalidParameterException"),
         (
             "DetectCustomLabels",
-            {"ProjectVersionArn": ARN, "Image": {"S3Object": None, "Bytes": None}},
+            {"ProjectVersionArn": MODEL_ARN, "Image": {"S3Object": None, "Bytes": None}},
             "InvalidParameterException",
         ),  # JSON nulls are absent members
-        ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": {"Bytes": "not base64!"}}, "SerializationException"),
         (
             "DetectCustomLabels",
-            {"ProjectVersionArn": ARN, "Image": IMAGE, "MinConfidence": "high"},
+            {"ProjectVersionArn": MODEL_ARN, "Image": {"Bytes": "not base64!"}},
             "SerializationException",
         ),
-        ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": IMAGE, "MaxResults": 2.5}, "SerializationException"),
-        ("DetectCustomLabels", {"ProjectVersionArn": ARN, "Image": [IMAGE]}, "SerializationException"),
+        (
+            "DetectCustomLabels",
+            {"ProjectVersionArn": MODEL_ARN, "Image": IMAGE, "MinConfidence": "high"},
+            "SerializationException",
+        ),
+        (
+            "DetectCustomLabels",
+            {"ProjectVersionArn": MODEL_ARN, "Image": IMAGE, "MaxResults": 2.5},
+            "SerializationException",
+        ),
+        ("DetectCustomLabels", {"ProjectVersionArn": MODEL_ARN, "Image": [IMAGE]}, "SerializationException"),
         ("DetectCustomLabels", ["not", "an", "object"], "SerializationException"),
-        ("StartProjectVersion", {"ProjectVersionArn": ARN, "MinInferenceUnits": 1000}, "LimitExceededException"),
+        ("StartProjectVersion", {"ProjectVersionArn": MODEL_ARN, "MinInferenceUnits": 1000}, "LimitExceededException"),
         (
             "StartProjectVersion",
-            {"ProjectVersionArn": ARN, "MinInferenceUnits": 3, "MaxInferenceUnits": 2},
+            {"ProjectVersionArn": MODEL_ARN, "MinInferenceUnits": 3, "MaxInferenceUnits": 2},
             "InvalidParameterException",
         ),
-        ("StartProjectVersion", {"ProjectVersionArn": ARN}, "ValidationException"),
-        ("StopProjectVersion", {"ProjectVersionArn": ARN + "/extra"}, "ValidationException"),
+        ("StartProjectVersion", {"ProjectVersionArn": MODEL_ARN}, "ValidationException"),
+        ("StopProjectVersion", {"ProjectVersionArn": MODEL_ARN + "/extra"}, "ValidationException"),
         ("CreateProject", {"ProjectName": "wasps"}, "UnknownOperationException"),
     ],
 )
@@ -492,16 +507,19 @@ def test_validation_errors_name_the_member_and_the_constraint(service):
 def test_inline_bytes_are_analysed_and_limited_to_4_mb(running):
     import base64
 
-    inline = {"ProjectVersionArn": ARN, "Image": {"Bytes": base64.b64encode(image_bytes()).decode()}}
+    inline = {"ProjectVersionArn": MODEL_ARN, "Image": {"Bytes": base64.b64encode(image_bytes()).decode()}}
     assert running.dispatch("DetectCustomLabels", inline)["CustomLabels"]
-    big = {"ProjectVersionArn": ARN, "Image": {"Bytes": base64.b64encode(b"\xff\xd8" + bytes(4_300_000)).decode()}}
+    big = {
+        "ProjectVersionArn": MODEL_ARN,
+        "Image": {"Bytes": base64.b64encode(b"\xff\xd8" + bytes(4_300_000)).decode()},
+    }
     assert error_of(lambda: running.dispatch("DetectCustomLabels", big)) == "ImageTooLargeException"
-    huge = {"ProjectVersionArn": ARN, "Image": {"Bytes": base64.b64encode(bytes(5_300_000)).decode()}}
+    huge = {"ProjectVersionArn": MODEL_ARN, "Image": {"Bytes": base64.b64encode(bytes(5_300_000)).decode()}}
     assert error_of(lambda: running.dispatch("DetectCustomLabels", huge)) == "ValidationException"  # model: 5 MiB
 
 
 def test_a_jpeg_with_an_embedded_second_image_is_a_jpeg(running, objects):
-    objects[("images", "bee.jpg")] = mpo_bytes()
+    objects[("images", "bee.jpg")] = image_bytes("MPO")
     assert detect(running)["CustomLabels"]
 
 

@@ -13,7 +13,7 @@ from customlabels.evaluation.image_level import NO_LABEL
 from customlabels.evaluation.matching import iou
 from customlabels.results.model import ImageResult, Prediction
 from customlabels.results.reading import results_from_snapshot_line
-from helpers import ENTRIES, RESULTS, detection, entry
+from support.evaluation import ENTRIES, RESULTS, detection, entry
 
 pytestmark = pytest.mark.unit
 

@@ -15,7 +15,7 @@ from sklearn import metrics
 from sklearn.preprocessing import MultiLabelBinarizer
 
 from customlabels.datasets.manifest import Box, ManifestEntry
-from customlabels.evaluation.evaluate import NoMatchingResults, evaluate
+from customlabels.evaluation.evaluate import NoMatchingResultsError, evaluate
 from customlabels.evaluation.image_level import NO_LABEL
 from customlabels.results.model import ImageResult, Prediction
 
@@ -276,9 +276,9 @@ def test_every_number_agrees_with_scikit_learn_and_a_brute_force_matcher(drawn):
 
 def test_results_matching_no_manifest_line_name_the_likely_cause():
     entries, _ = as_inputs([Image([], ["bee"], [], True)])
-    with pytest.raises(NoMatchingResults, match="prefix or bucket you passed"):
+    with pytest.raises(NoMatchingResultsError, match="prefix or bucket you passed"):
         evaluate(entries, [ImageResult("elsewhere/other.jpg", (Prediction("bee", 90.0),))])
-    with pytest.raises(NoMatchingResults, match="holds no result JSON"):
+    with pytest.raises(NoMatchingResultsError, match="holds no result JSON"):
         evaluate(entries, [])
 
 

@@ -16,7 +16,8 @@ from customlabels.evaluation.compare import comparison_document, differences
 from customlabels.evaluation.evaluate import evaluate
 from customlabels.evaluation.report import ReportContext, write_report
 from customlabels.results.model import ImageResult, Prediction
-from helpers import ENTRIES, MODEL_B_RESULTS, RESULTS, entry, refused, write_evaluation_inputs
+from support.cli import refused
+from support.evaluation import ENTRIES, MODEL_B_RESULTS, RESULTS, entry, write_evaluation_inputs
 
 pytestmark = pytest.mark.unit
 

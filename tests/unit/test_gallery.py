@@ -8,7 +8,7 @@ from PIL import Image
 
 from customlabels.cli import main
 from customlabels.datasets.manifest import Box, object_detection_line
-from helpers import refused
+from support.cli import refused
 
 pytestmark = pytest.mark.unit
 

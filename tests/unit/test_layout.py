@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT
+from support.project import ROOT
 
 pytestmark = pytest.mark.unit
 

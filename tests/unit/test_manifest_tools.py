@@ -10,7 +10,7 @@ from PIL import Image
 from customlabels.cli import main
 from customlabels.datasets import manifest_tools as tools
 from customlabels.datasets.manifest import CLASSIFICATION, Box, object_detection_line, read_manifest
-from helpers import refused
+from support.cli import refused
 
 pytestmark = pytest.mark.unit
 

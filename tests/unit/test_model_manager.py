@@ -6,33 +6,17 @@ from datetime import timedelta
 import pytest
 
 from customlabels import config
+from customlabels.config_model_manager import MODEL_LIFECYCLES
 from customlabels_runtime.model_manager.dependencies import Settings
 from customlabels_runtime.model_manager.messages import announced_image, announcement_time, message_kind
 from customlabels_runtime.model_manager.records import Observation
 from customlabels_runtime.model_manager.rules import decide, should_inspect
 from customlabels_runtime.model_manager.state import parse_state, parse_time
-from helpers import MODEL_ARN, NOW, SETTINGS, TEST_EVENT, eventbridge_object_created, mode, s3_event, sns_notification
+from support.aws import MODEL_ARN, MODEL_STATUSES
+from support.events import TEST_EVENT, eventbridge_object_created, s3_event, sns_notification
+from support.manager import NOW, SETTINGS, mode
 
 pytestmark = pytest.mark.unit
-
-
-MODES = ("on-demand", "always-on", "manual")
-
-
-STATUSES = (
-    "TRAINING_IN_PROGRESS",
-    "TRAINING_COMPLETED",
-    "TRAINING_FAILED",
-    "STARTING",
-    "RUNNING",
-    "FAILED",
-    "STOPPING",
-    "STOPPED",
-    "DELETING",
-    "COPYING_IN_PROGRESS",
-    "DEPRECATED",
-    "EXPIRED",
-)
 
 
 def seen(
@@ -157,8 +141,8 @@ def test_first_run_counts_as_activity():
 
 
 # --- decide: the event source follows the model in every mode --------------------------------------------
-@pytest.mark.parametrize("lifecycle", MODES)
-@pytest.mark.parametrize("status", STATUSES)
+@pytest.mark.parametrize("lifecycle", MODEL_LIFECYCLES)
+@pytest.mark.parametrize("status", MODEL_STATUSES)
 @pytest.mark.parametrize("mapping", [True, False])
 def test_in_every_mode_the_event_source_is_on_exactly_while_the_model_runs(lifecycle, status, mapping):
     decision = decide(seen(status, visible=2, mapping=mapping), mode(lifecycle))

@@ -14,7 +14,7 @@ from customlabels.datasets.manifest import Box
 from customlabels.evaluation.evaluate import evaluate
 from customlabels.evaluation.report import ReportContext, write_report
 from customlabels.results.model import ImageResult
-from helpers import detection, entry
+from support.evaluation import detection, entry
 
 pytestmark = pytest.mark.unit
 

@@ -18,7 +18,7 @@ from customlabels_runtime.contract import (
     read_event_bridge_event,
     read_queue_message,
 )
-from helpers import eventbridge_object_created, s3_event, sns_notification
+from support.events import eventbridge_object_created, s3_event, sns_notification
 
 pytestmark = pytest.mark.unit
 

@@ -12,22 +12,19 @@ from customlabels.datasets import manifest_tools
 from customlabels.datasets.manifest import ManifestError, read_manifest
 from customlabels.datasets.manifest_merge import merge
 from customlabels.review import export
-from helpers import box, refused
+from support.cli import refused
+from support.results import box, result_document
 
 pytestmark = pytest.mark.unit
 
 
 def result(key, *labels, error=None):
-    document = {
-        "Image": {"Bucket": "images", "Key": key},
-        "CustomLabels": [
-            {"Name": name, "Confidence": confidence, **({"Geometry": box(*geometry)} if geometry else {})}
-            for name, confidence, geometry in labels
-        ],
-    }
-    if error:
-        document["Error"] = {"Code": error, "Message": "bad"}
-    return document
+    """A result with (name, confidence, box or None) labels, or the error `error`."""
+    found = [
+        {"Name": name, "Confidence": confidence, **({"Geometry": box(*geometry)} if geometry else {})}
+        for name, confidence, geometry in labels
+    ]
+    return result_document(key, found, error and {"Code": error, "Message": "bad"}, bucket="images")
 
 
 BEE = (0.1, 0.1, 0.3, 0.3)

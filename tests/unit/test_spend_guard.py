@@ -14,7 +14,7 @@ from customlabels_runtime.model_manager.records import Decision, Observation
 from customlabels_runtime.model_manager.rules import decide, should_inspect
 from customlabels_runtime.model_manager.spend_guard import budget_spent
 from customlabels_runtime.model_manager.state import next_state, resumed_state, running_seconds_today
-from helpers import SETTINGS
+from support.manager import SETTINGS
 
 pytestmark = pytest.mark.unit
 

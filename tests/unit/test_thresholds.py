@@ -5,9 +5,9 @@ import json
 import pytest
 from aws_lambda_powertools import Logger, Metrics
 
-from customlabels_runtime.inference.logic import PipelineMetrics
+from customlabels_runtime.inference.metrics import PipelineMetrics
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdsError, ThresholdSource, parse_thresholds
-from helpers import LABELS, PARAMETER, Rejections
+from support.inference import LABELS, PARAMETER, Rejections
 
 pytestmark = pytest.mark.unit
 

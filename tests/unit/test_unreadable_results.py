@@ -9,13 +9,11 @@ import pytest
 from customlabels.cli import main
 from customlabels.results.model import ResultsError
 from customlabels.results.reading import load_results
-from helpers import box, huge_png, refused, write_picture
+from support.cli import refused
+from support.images import huge_png, write_image
+from support.results import box, result_document
 
 pytestmark = pytest.mark.unit
-
-
-def document(key, labels=()):
-    return {"Image": {"Bucket": "images", "Key": key}, "CustomLabels": list(labels)}
 
 
 BEE = {"Name": "bee", "Confidence": 70.0, "Geometry": box(0.1, 0.1, 0.3, 0.3)}
@@ -26,11 +24,11 @@ def results(tmp_path):
     """One good result and four bad files: not JSON, nested 100,000 deep, no Image.Key, a NaN confidence."""
     folder = tmp_path / "results" / "test_images"
     folder.mkdir(parents=True)
-    (folder / "good.jpg.json").write_text(json.dumps(document("test_images/good.jpg", [BEE])))
+    (folder / "good.jpg.json").write_text(json.dumps(result_document("test_images/good.jpg", [BEE], bucket="images")))
     (folder / "broken.jpg.json").write_text("{")
     (folder / "deep.jpg.json").write_text("[" * 100_000 + "]" * 100_000)
     (folder / "nokey.jpg.json").write_text(json.dumps({"Image": {"Bucket": "images"}, "CustomLabels": []}))
-    nan = document("test_images/nan.jpg", [{**BEE, "Confidence": math.nan}])
+    nan = result_document("test_images/nan.jpg", [{**BEE, "Confidence": math.nan}], bucket="images")
     (folder / "nan.jpg.json").write_text(json.dumps(nan))
     return tmp_path / "results"
 
@@ -79,7 +77,7 @@ def test_evaluate_skips_the_bad_files_with_a_line_each(results, tmp_path, capsys
 
 def test_review_export_skips_the_bad_files_with_a_line_each(results, tmp_path, capsys):
     images = tmp_path / "images"
-    write_picture(images / "good.jpg", (200, 100))
+    write_image(images / "good.jpg", (200, 100))
     out = tmp_path / "review.manifest"
     args = ["review", "export", "--results", str(results), "--images", str(images), "--out", str(out)]
     assert main(args) == 0
@@ -93,7 +91,7 @@ def test_review_export_skips_the_bad_files_with_a_line_each(results, tmp_path, c
 def test_review_export_names_a_decompression_bomb_among_the_images(tmp_path, capsys):
     results = tmp_path / "results"
     results.mkdir()
-    (results / "bomb.png.json").write_text(json.dumps(document("test_images/bomb.png", [BEE])))
+    (results / "bomb.png.json").write_text(json.dumps(result_document("test_images/bomb.png", [BEE], bucket="images")))
     images = tmp_path / "images"
     images.mkdir()
     (images / "bomb.png").write_bytes(huge_png())
@@ -119,10 +117,10 @@ def test_review_export_names_a_decompression_bomb_among_the_images(tmp_path, cap
     ],
 )
 def test_every_problem_of_a_malformed_result_is_named(labels, problems):
-    from customlabels.results.model import MalformedResult, result_from_document, result_problems
+    from customlabels.results.model import MalformedResultError, result_from_document, result_problems
 
     found = " ".join(result_problems({"Image": {"Key": "k"}, "CustomLabels": labels}))
     for problem in problems:
         assert problem in found, (problem, found)
-    with pytest.raises(MalformedResult, match="malformed result"):
+    with pytest.raises(MalformedResultError, match="malformed result"):
         result_from_document({"Image": {"Key": "k"}, "CustomLabels": labels})

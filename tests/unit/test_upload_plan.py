@@ -3,7 +3,7 @@
 import pytest
 
 from customlabels.operations import transfer
-from helpers import huge_png, mpo_bytes, write_picture
+from support.images import huge_png, image_bytes, write_image
 
 pytestmark = pytest.mark.unit
 
@@ -29,9 +29,9 @@ def test_upload_plan_checks_content_size_and_names(folder):
 
 
 def test_upload_plan_takes_a_jpeg_with_an_embedded_image_and_refuses_over_20_to_1_and_decompression_bombs(tmp_path):
-    (tmp_path / "phone.jpg").write_bytes(mpo_bytes())
-    write_picture(tmp_path / "edge.png", size=(64, 1280))
-    write_picture(tmp_path / "strip.png", size=(64, 1300))
+    (tmp_path / "phone.jpg").write_bytes(image_bytes("MPO"))
+    write_image(tmp_path / "edge.png", size=(64, 1280))
+    write_image(tmp_path / "strip.png", size=(64, 1300))
     (tmp_path / "bomb.png").write_bytes(huge_png())
     uploads, skipped = transfer.plan_upload(tmp_path, "test_images/")
     assert [(u.key, u.content_type) for u in uploads] == [

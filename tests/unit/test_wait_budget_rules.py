@@ -11,7 +11,8 @@ from customlabels_runtime.model_manager.messages import announced_key, image_key
 from customlabels_runtime.model_manager.records import Decision, Observation
 from customlabels_runtime.model_manager.rules import decide
 from customlabels_runtime.model_manager.state import next_state
-from helpers import NOW, SETTINGS, eventbridge_object_created, s3_event
+from support.events import eventbridge_object_created, s3_event
+from support.manager import NOW, SETTINGS
 
 pytestmark = pytest.mark.unit
 

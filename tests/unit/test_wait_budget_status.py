@@ -8,7 +8,8 @@ from rich.console import Console
 
 from customlabels.cli.model import _status_table
 from customlabels.operations.model import ModelStatus, Target, wait_status
-from helpers import MODEL_ARN, NOW
+from support.aws import MODEL_ARN
+from support.manager import NOW
 
 pytestmark = pytest.mark.unit
 
