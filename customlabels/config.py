@@ -19,6 +19,7 @@ from typing import Any
 from customlabels.config_checks import check_range as _check_range
 from customlabels.config_conversion import convert
 from customlabels.config_model_manager import model_manager_problems
+from customlabels.result_events_settings import result_event_bus, result_events_environment, result_events_problems
 from customlabels_runtime import contract
 
 
@@ -133,6 +134,8 @@ class PipelineConfig:
     alarm_email: str | None = None
     max_model_hours_per_day: int | None = None
     max_wait_minutes: int | None = None
+    result_events: str = "default"
+    """The event bus each result is announced on (`default`, a bus name) or `off` (result_events_settings.py)."""
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -209,6 +212,11 @@ class PipelineConfig:
     def image_key_wildcards(self) -> list[str]:
         """Every image the pipeline picks up as S3 object ARN wildcards, one per suffix: `<input prefix>*.jpg`..."""
         return [f"{self.input_prefix}*{suffix}" for suffix in contract.IMAGE_SUFFIXES]
+
+    @property
+    def result_event_bus(self) -> str | None:
+        """The bus each result is announced on; None with result_events=off."""
+        return result_event_bus(self.result_events)
 
     @property
     def region(self) -> str:
@@ -314,6 +322,7 @@ class PipelineConfig:
             "BATCH_WORKERS": str(self.batch_size),
             "MIN_INFERENCE_UNITS": str(self.min_inference_units),
             "MAX_INFERENCE_UNITS": str(self.max_inference_units),
+            **result_events_environment(self.result_events),
             "POWERTOOLS_SERVICE_NAME": contract.INFERENCE_SERVICE,
             "POWERTOOLS_METRICS_NAMESPACE": contract.METRICS_NAMESPACE,
         }
@@ -336,6 +345,7 @@ def _problems(config: PipelineConfig) -> list[str]:
         *_processing_problems(config),
         *model_manager_problems(config),
         *_operations_problems(config),
+        *result_events_problems(config.result_events),
     ]
 
 

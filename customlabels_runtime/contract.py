@@ -39,6 +39,9 @@ QUEUE_MESSAGES_DISCARDED = "QueueMessagesDiscarded"
 QUEUE_MESSAGES_UNREADABLE = "QueueMessagesUnreadable"
 """Receives of a queue message that is neither an S3 object-created event nor S3's test event (`read_queue_message`):
 the inference function fails it, SQS retries it, then moves it to the DLQ; the `UnreadableMessages` alarm reads it."""
+RESULT_EVENTS_FAILED = "ResultEventsFailed"
+"""Result events that PutEvents refused after their retries (the result itself is written); the alarm of the same
+name reads it (customlabels_runtime/inference/result_publishing.py)."""
 MODEL_HOURS_TODAY = "ModelHoursToday"
 SPEND_GUARD_PAUSED = "SpendGuardPaused"
 OLDEST_IMAGE_WAIT_MINUTES = "OldestImageWaitMinutes"

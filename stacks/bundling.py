@@ -25,11 +25,12 @@ def handler_path(name: str) -> str:
 
 
 def asset_files(name: str) -> list[Path]:
-    """What goes into the asset of function `name` from the package: its root modules (the contract) and the
-    function's own subpackage, not the other function's."""
+    """What goes into the asset of function `name` from the package: its root modules (the contract), the published
+    schemas and the function's own subpackage, not the other function's."""
     root = sorted(RUNTIME_DIR.glob("*.py"))
+    schemas = sorted((RUNTIME_DIR / "schemas").glob("*.py")) + sorted((RUNTIME_DIR / "schemas").glob("*.json"))
     own = [path for path in sorted((RUNTIME_DIR / name).rglob("*.py")) if "__pycache__" not in path.parts]
-    return root + own
+    return root + schemas + own
 
 
 @jsii.implements(ILocalBundling)

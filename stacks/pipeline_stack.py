@@ -10,6 +10,7 @@ from stacks.inference import InferenceFunction
 from stacks.model_manager import ModelManager
 from stacks.monitoring import Monitoring
 from stacks.queueing import WorkQueues
+from stacks.result_events import ResultEventPublishing
 from stacks.retention import removal_policy
 from stacks.storage import ImageStorage, acknowledge_bucket_helpers
 
@@ -34,6 +35,7 @@ class PipelineStack(Stack):
         )
         self.storage.notify(self.queues.queue, self.key, config.input_prefix, self.account)
         self._build_functions(config, retention)
+        self.result_events = self._build_result_events(config)
         self.monitoring = self._build_monitoring(config)
         acknowledge_bucket_helpers(self)
         protect_results(self.storage.bucket, config, self.result_writers())
@@ -41,6 +43,7 @@ class PipelineStack(Stack):
         self._output_where_things_are(config)
         self._output_functions_and_model(config)
         self._output_monitoring_and_policies()
+        self._output_result_events()
 
     def _build_key(self, retention: RemovalPolicy) -> kms.Key:
         return kms.Key(
@@ -74,6 +77,15 @@ class PipelineStack(Stack):
             removal_policy=retention,
         )
 
+    def _build_result_events(self, config: PipelineConfig) -> ResultEventPublishing | None:
+        """The inference function's right to announce each result on the configured bus (None: result_events=off)."""
+        bus = config.result_event_bus
+        if bus is None:
+            return None
+        return ResultEventPublishing(
+            self, "ResultEvents", bus_name=bus, role=self.inference.role, bucket_name=self.storage.bucket.bucket_name
+        )
+
     def _build_monitoring(self, config: PipelineConfig) -> Monitoring:
         return Monitoring(
             self,
@@ -83,7 +95,7 @@ class PipelineStack(Stack):
             queue=self.queues.queue,
             dead_letter_queue=self.queues.dead_letter_queue,
             inference=self.inference.function,
-            extra_alarms=self.model_manager.alarms,
+            extra_alarms=[*self.model_manager.alarms, *(self.result_events.alarms if self.result_events else [])],
             alarm_email=config.alarm_email,
             max_message_age_minutes=config.oldest_image_alarm_minutes,
         )
@@ -149,6 +161,18 @@ class PipelineStack(Stack):
             ("OperatorPolicyArn", self.client_policies.operator, "customlabels thresholds, model, dlq"),
         ):
             CfnOutput(self, name, value=policy.managed_policy_arn, description=f"Attach to who runs {who}")
+
+    def _output_result_events(self) -> None:
+        """Where results are announced and the pattern that matches them all (what a consumer's rule starts from)."""
+        if self.result_events is None:
+            return
+        CfnOutput(self, "ResultEventBusArn", value=self.result_events.bus_arn)
+        CfnOutput(
+            self,
+            "ResultEventPattern",
+            value=self.to_json_string(self.result_events.pattern),
+            description="EventBridge pattern of every result event of this pipeline (docs/result-contract.md)",
+        )
 
     def result_writers(self) -> dict[str, str]:
         """The roles allowed to write or delete result objects, each with its reason (docs/security.md)."""

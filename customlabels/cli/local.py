@@ -21,6 +21,7 @@ from customlabels.cli.common import (
     output_folder,
     print_not_saved,
 )
+from customlabels.cli.local_events import add_result_events_option, print_how_to_watch_events, print_result_events
 from customlabels.cli.local_tables import (
     count,
     print_failed,
@@ -89,6 +90,7 @@ def _local_options(parser: argparse.ArgumentParser) -> None:
     _imperfection_options(parser)
     _capacity_options(parser)
     _timing_options(parser)
+    add_result_events_option(parser)
 
 
 def _answer_options(parser: argparse.ArgumentParser) -> None:
@@ -214,6 +216,7 @@ def _pipeline(args: argparse.Namespace, log_path: Path):
             min_confidence=args.min_confidence,
             min_inference_units=model.inference_units,
             max_inference_units=model.max_inference_units,
+            result_events=args.result_events,
         )
         backend = manifest_model(args.model, args.noise, args.seed)
     except OptionError as error:
@@ -265,6 +268,7 @@ def local_run(args: argparse.Namespace) -> int:
     console.print(
         f"Results: {out}/  (one JSON per image, mirroring the keys)  Summary: {out / 'summary.json'}", soft_wrap=True
     )
+    print_result_events(pipeline, out, len(results))
     print_never_processed(pipeline, outcomes)
     print_not_saved(not_saved)
     failed = print_failed(outcomes)
@@ -351,6 +355,14 @@ def _print_stack(pipeline, log_path: Path) -> None:
         ("Dead-letter queue", resources.dead_letter_queue_url),
         ("Model", pipeline.config.model_arn),
         ("Thresholds parameter", resources.thresholds_parameter),
+        *(
+            [
+                ("Result events bus", resources.result_events.bus),
+                ("Result events queue", resources.result_events.queue_url),
+            ]
+            if resources.result_events
+            else []
+        ),
         ("Function logs", str(log_path)),
     ):
         console.print(f"  {name + ':':22} {value}", soft_wrap=True, highlight=False)
@@ -369,6 +381,7 @@ def _print_how_to_use(pipeline, environment: dict[str, str], env_file: str | Non
         soft_wrap=True,
         highlight=False,
     )
+    print_how_to_watch_events(pipeline)
 
 
 def _interrupt(*_: object) -> None:

@@ -22,6 +22,7 @@ from customlabels.cli.common import (
     output_folder,
     print_not_saved,
 )
+from customlabels.cli.results_check import print_schema_check
 from customlabels.errors import CommandError
 from customlabels.escaping import shown
 from customlabels_runtime.contract import DEFAULT_STACK_NAME
@@ -93,6 +94,11 @@ def _register_results(commands: argparse._SubParsersAction) -> None:
     )
     fetching.add_argument("--poll", type=SECONDS, default=5, metavar="SECONDS", help="--wait polls this often (5)")
     fetching.add_argument("--out", metavar="DIR", help="save the result JSONs here, mirroring their keys")
+    fetching.add_argument(
+        "--check",
+        action="store_true",
+        help="check each result JSON against the published result.schema.json, name what is wrong, exit 1 if any",
+    )
     fetching.add_argument(
         "--format",
         choices=["table", "json", "csv"],
@@ -305,7 +311,8 @@ def results_command(args: argparse.Namespace) -> int:
     _print_counts(counts, len(statuses), args.out)
     print_not_saved(not_saved, error_console)
     unfinished = counts["pending"] + counts["dead-letter"]
-    return 1 if (args.wait and unfinished) or not_saved else 0
+    broken = print_schema_check(statuses, location.result_key) if args.check else 0
+    return 1 if (args.wait and unfinished) or not_saved or broken else 0
 
 
 def _follow_with_progress(s3, sqs, location, keys: list[str], args: argparse.Namespace) -> list:

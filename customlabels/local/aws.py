@@ -14,6 +14,7 @@ from moto.server import ThreadedMotoServer
 
 from customlabels.config import DLQ_RETENTION_DAYS, INITIAL_MANAGER_STATE, QUEUE_RETENTION_DAYS, PipelineConfig
 from customlabels.local import moto_patches
+from customlabels.local.result_events import EventWatch, watch_result_events
 from customlabels_runtime.contract import IMAGE_SUFFIXES
 
 DAY_SECONDS = 24 * 3600
@@ -37,6 +38,8 @@ class LocalResources:
     thresholds_parameter: str
     manager_invocations_url: str
     """Where the model manager's upload rule delivers its events: Lambda's asynchronous invocation queue."""
+    result_events: EventWatch | None = None
+    """The result events' bus and the queue the watch rule fills (None: result_events=off)."""
 
 
 def free_port() -> int:
@@ -65,7 +68,7 @@ def provision(
     config: PipelineConfig, endpoint: str, *, bucket: str = "customlabels-local", visibility_timeout: int | None = None
 ) -> LocalResources:
     """Key, versioned SSE-KMS bucket, queue with DLQ and redrive, one notification per image suffix, the
-    model manager's upload rule and its state parameter.
+    model manager's upload rule and its state parameter, and the result events' watch rule.
 
     `visibility_timeout` overrides the configuration's (6x the function timeout) to rehearse retries
     in seconds rather than minutes; left unset, it is exactly what the deployed queue gets.
@@ -76,8 +79,10 @@ def provision(
     _create_bucket(s3, bucket, region, key_id)
     (dlq_url, dlq_arn), (queue_url, queue_arn) = _create_queues(sqs, config, bucket, key_id, visibility_timeout)
     _notify_queue_of_uploads(s3, config, bucket, queue_arn)
-    invocations_url = _create_manager_upload_rule(client("events", endpoint, region), sqs, config, bucket)
+    events = client("events", endpoint, region)
+    invocations_url = _create_manager_upload_rule(events, sqs, config, bucket)
     state_parameter, thresholds_parameter = _create_parameters(ssm, config, bucket)
+    watch = watch_result_events(events, sqs, config, bucket, _queue_arn)
     return LocalResources(
         endpoint,
         region,
@@ -90,6 +95,7 @@ def provision(
         state_parameter,
         thresholds_parameter,
         invocations_url,
+        watch,
     )
 
 

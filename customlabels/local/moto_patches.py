@@ -6,6 +6,7 @@ difference, the issue or measurement that found it, and what AWS does. `apply()`
 - S3: a key over 1,024 bytes of UTF-8 is refused on every write, as S3 refuses it.
 - The server's routes match any character of a key, a line feed too.
 - EventBridge: `wildcard`'s `*` matches across line feeds.
+- EventBridge: an event a rule delivers carries its `account`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from moto.core.utils import unix_time
 from moto.events.models import EventPattern
+from moto.events.utils import EventTemplateParser
 from moto.moto_server import werkzeug_app
 from moto.moto_server.utilities import RegexConverter
 from moto.s3.exceptions import S3ClientError
@@ -118,6 +120,21 @@ def within_retention(self, queue_name, message) -> bool:
     return int(self.get_queue(queue_name).message_retention_period) + message.sent_timestamp / 1000 > unix_time()
 
 
+MOTO_EVENT_TEMPLATE = EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE
+"""moto's own template of a delivered event, which `deliver_events_with_their_account` replaces (kept for its test)."""
+
+
+def deliver_events_with_their_account() -> None:
+    """moto fills an event's `account` but its template for a target without an input transformer leaves it out,
+    so a rule's queue received events without one; AWS's events always carry it ("Amazon EventBridge events": every
+    event has version, id, detail-type, source, account, time, region, resources, detail), and event.schema.json
+    requires it (issue 31). The same template, with the account."""
+    if '"account"' not in MOTO_EVENT_TEMPLATE:
+        EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = MOTO_EVENT_TEMPLATE.replace(
+            '"version": "0",', '"version": "0", "account": "<account>",'
+        )
+
+
 def apply() -> None:
     """Install every patch (again: nothing changes)."""
     if not getattr(SQSBackend.receive_message, "one_at_a_time", False):
@@ -128,3 +145,4 @@ def apply() -> None:
     if not getattr(EventPattern._wildcard_match, "across_lines", False):
         EventPattern._wildcard_match = _wildcard_across_lines(EventPattern._wildcard_match)
     SQSBackend.is_message_valid_based_on_retention_period = within_retention
+    deliver_events_with_their_account()

@@ -24,6 +24,7 @@ from customlabels.local.emulator.server import serve
 from customlabels.local.esm import EventSourceMapping
 from customlabels.local.lambda_api import serve_mapping_api
 from customlabels.local.lambda_runtime import MANAGER_HANDLER
+from customlabels.local.result_events import collect_events
 from customlabels.local.scheduler import ScheduledFunction
 from customlabels.operations import transfer
 from customlabels.outputs import KeyFolder, NotSaved, input_files
@@ -197,6 +198,7 @@ class LocalPipeline:
             "AWS_ENDPOINT_URL_SQS": self.resources.endpoint,
             "AWS_ENDPOINT_URL_REKOGNITION": self.rekognition_endpoint,
             "AWS_ENDPOINT_URL_SSM": self.resources.endpoint,
+            "AWS_ENDPOINT_URL_EVENTBRIDGE": self.resources.endpoint,
             "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS["aws_access_key_id"],
             "AWS_SECRET_ACCESS_KEY": FAKE_CREDENTIALS["aws_secret_access_key"],
             "AWS_DEFAULT_REGION": self.config.region,
@@ -247,6 +249,12 @@ class LocalPipeline:
         except self.s3.exceptions.NoSuchKey:
             return None
         return json.loads(body)
+
+    def collect_result_events(self, result_keys: set[str], timeout: float = 30.0) -> list[dict[str, Any]]:
+        """The result events the watch rule delivered (customlabels.local.result_events), waiting until each of
+        `result_keys` has one; none with result_events=off."""
+        watch = self.resources.result_events
+        return [] if watch is None else collect_events(self.sqs, watch.queue_url, result_keys, timeout)
 
     def dead_letter_keys(self) -> set[str]:
         return transfer.dead_letter_keys(self.sqs, self.resources.dead_letter_queue_url)
@@ -326,8 +334,8 @@ def write_outputs(
     on_not_saved: Callable[[NotSaved], None] | None = None,
 ) -> dict[str, dict]:
     """Result JSONs under `out_dir` by key (customlabels.outputs; a key the file system cannot hold goes to
-    `on_not_saved`, the others are all written), and `summary.json` (`interrupted`: the run was stopped by Ctrl-C,
-    and the images without an outcome then are `interrupted`)."""
+    `on_not_saved`, the others are all written), `summary.json` (`interrupted`: the run was stopped by Ctrl-C,
+    and the images without an outcome then are `interrupted`) and `events.jsonl`, the result events delivered."""
     results = {}
     folder = KeyFolder(out_dir, on_not_saved)
     for key, outcome in outcomes.items():
@@ -346,5 +354,9 @@ def write_outputs(
         "interrupted": interrupted,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
+    events = pipeline.collect_result_events({pipeline.result_key_for(key) for key in results})
+    lines = "".join(json.dumps(event, ensure_ascii=False) + "\n" for event in events)
+    (out_dir / "events.jsonl").write_text(lines, encoding="utf-8")
+    summary["result_events"] = len(events)
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     return results

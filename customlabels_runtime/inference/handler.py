@@ -17,6 +17,7 @@ from customlabels_runtime.inference.logic import (
     handle_event,
 )
 from customlabels_runtime.inference.metrics import PipelineMetrics
+from customlabels_runtime.inference.result_publishing import result_events_from_environ
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
 from customlabels_runtime.inference.throughput import ThroughputControl
 
@@ -53,6 +54,9 @@ def dependencies() -> Dependencies:
         metrics=pipeline_metrics,
         logger=logger,
         throughput=ThroughputControl(scale_factor=settings.scale_factor),
+        result_events=result_events_from_environ(
+            os.environ, lambda: boto3.client("events", config=standard_retries), pipeline_metrics, logger
+        ),
         thresholds=ThresholdSource(
             settings.thresholds_parameter,
             ssm.get,

@@ -27,6 +27,7 @@ from customlabels_runtime.contract import (
     result_key_for,
 )
 from customlabels_runtime.inference.metrics import PipelineMetrics
+from customlabels_runtime.inference.result_publishing import NoResultEvents, ResultEvents
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
 from customlabels_runtime.inference.throughput import THROTTLING_CODES, ThroughputControl
 
@@ -140,6 +141,8 @@ class Dependencies:
     """This environment's rate of DetectCustomLabels calls, kept across invocations (it is what was learned)."""
     thresholds: ThresholdSource | None = None
     """Where the runtime thresholds come from; None: the deploy-time `min_confidence` alone."""
+    result_events: ResultEvents | NoResultEvents = field(default_factory=NoResultEvents)
+    """Announces each result once it is written (result_publishing.py); by default nothing is put."""
 
     def current_thresholds(self) -> Thresholds:
         if self.thresholds is None:
@@ -219,6 +222,15 @@ def _result_exists_for(image: ImageEvent, result_key: str, s3: Any) -> bool:
     ) == (image.etag or "")
 
 
+def _already_done(image: ImageEvent, result_key: str, deps: Dependencies) -> bool:
+    """The result of this version is written (`_result_exists_for`): announce it again, since the invocation that
+    wrote it may have ended before its event was put (events are at least once: docs/result-contract.md)."""
+    if not _result_exists_for(image, result_key, deps.s3):
+        return False
+    deps.result_events.announce_stored(image.bucket, result_key, deps.s3)
+    return True
+
+
 def write_result(image: ImageEvent, result_key: str, document: dict, s3: Any) -> None:
     """Put the result JSON; the bucket's default SSE-KMS encrypts it with the pipeline's key."""
     s3.put_object(
@@ -228,6 +240,12 @@ def write_result(image: ImageEvent, result_key: str, document: dict, s3: Any) ->
         ContentType="application/json",
         Metadata={SOURCE_VERSION_METADATA: image.version_id or "", SOURCE_ETAG_METADATA: image.etag or ""},
     )
+
+
+def record_result(image: ImageEvent, result_key: str, document: dict, deps: Dependencies) -> None:
+    """Write the result, then announce it: an event never comes before its result, and never fails it."""
+    write_result(image, result_key, document, deps.s3)
+    deps.result_events.announce(document, result_key)
 
 
 def detect_request(image: ImageEvent, settings: Settings, thresholds: Thresholds) -> dict:
@@ -306,12 +324,12 @@ def process_image(event: ImageEvent, deps: Dependencies, retry_until: float = fl
             "Code": IMAGE_DELETED,
             "Message": "The image was deleted before it could be processed; upload it again to retry.",
         }
-        write_result(image, result_key, result_document(image, settings, thresholds, [], deps.clock(), error), deps.s3)
+        record_result(image, result_key, result_document(image, settings, thresholds, [], deps.clock(), error), deps)
         deps.metrics.image_failed(IMAGE_DELETED)
         return Outcome(event.key, "error", IMAGE_DELETED, result_key=result_key)
     if _is_superseded(event, current):
         return Outcome(event.key, "skipped", "superseded")
-    if _result_exists_for(current, result_key, deps.s3):
+    if _already_done(current, result_key, deps):
         return Outcome(event.key, "skipped", "already-done", result_key=result_key)
 
     try:
@@ -323,11 +341,11 @@ def process_image(event: ImageEvent, deps: Dependencies, retry_until: float = fl
             raise
         message = error_message(error)
         document = result_document(current, settings, thresholds, [], deps.clock(), {"Code": code, "Message": message})
-        write_result(current, result_key, document, deps.s3)
+        record_result(current, result_key, document, deps)
         return Outcome(event.key, "error", code, result_key=result_key)
     latency_ms, slot_wait_ms = detection.latency_seconds * 1000, detection.slot_wait_seconds * 1000
     labels = thresholds.keep(detection.response.get("CustomLabels", []))
-    write_result(current, result_key, result_document(current, settings, thresholds, labels, deps.clock()), deps.s3)
+    record_result(current, result_key, result_document(current, settings, thresholds, labels, deps.clock()), deps)
     deps.metrics.image_processed(len(labels), latency_ms, slot_wait_ms)
     return Outcome(
         event.key,

@@ -35,6 +35,11 @@ class PipelineMetrics:
         with self._lock:
             self._metrics.add_metric(name=contract.CALLS_THROTTLED, unit=MetricUnit.Count, value=1)
 
+    def result_event_failed(self) -> None:
+        """A result whose event could not be put (result_publishing.py); the ResultEventsFailed alarm reads it."""
+        with self._lock:
+            self._metrics.add_metric(name=contract.RESULT_EVENTS_FAILED, unit=MetricUnit.Count, value=1)
+
     def thresholds_rejected(self, reason: str) -> None:
         self._count_apart(contract.THRESHOLDS_REJECTED, "Reason", reason)
 

@@ -26,13 +26,10 @@ import ast
 import contextlib
 import io
 import json
-import os
 import re
 import shlex
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from dataclasses import MISSING, dataclass, field, fields
 from itertools import pairwise
@@ -44,6 +41,7 @@ from customlabels import cli, config
 from customlabels.config import MODEL_ARN_EXAMPLE, ConfigError, PipelineConfig
 from customlabels.config_model_manager import MODEL_LIFECYCLES
 from customlabels.operations import cost
+from support.cli import started
 from support.project import ROOT, cdk_json_context
 
 pytestmark = pytest.mark.e2e  # its static checks are quick; the documented commands it runs start processes
@@ -376,14 +374,7 @@ DOCUMENTED_OUTCOMES = [
 def serve_until_up(words: list[str], workspace: Path) -> tuple[int, str]:
     """`local serve` runs until stopped: start it, read until it prints how to use it, then Ctrl-C it, as the
     docs say (SIGINT)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "customlabels", *words],
-        cwd=workspace,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    process = started(*words, cwd=workspace)
     printed = ""
     try:
         while "aws s3 cp s3://" not in printed and (line := process.stdout.readline()):

@@ -126,6 +126,18 @@ def test_help_sample_data_and_a_local_run_from_outside_the_checkout(venv, tmp_pa
     )
     summary = json.loads((tmp_path / "results" / "summary.json").read_text())
     assert summary["counts"] == {"labels": 3}
+    # The schemas are package data too: the wheel's events are checked against its own event.schema.json.
+    checked = run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import json, sys; from customlabels.results.schema_check import schema_problems; "
+            "events = [json.loads(line) for line in open('results/events.jsonl')]; "
+            "print(len(events), sum(len(schema_problems(event, 'event')) for event in events))",
+        ],
+        cwd=tmp_path,
+    )
+    assert checked.stdout.split() == ["3", "0"]
     for image in summary["images"]:
         assert (tmp_path / "results" / image["result"]).is_file()
 

@@ -90,6 +90,11 @@ def test_asset_holds_the_handler_and_its_dependencies_but_not_boto3(cli_synth):
         "customlabels_runtime/contract.py",
         "customlabels_runtime/inference/handler.py",
         "customlabels_runtime/inference/logic.py",
+        "customlabels_runtime/inference/result_publishing.py",
+        "customlabels_runtime/result_events.py",
+        "customlabels_runtime/schemas/__init__.py",
+        "customlabels_runtime/schemas/result.schema.json",
+        "customlabels_runtime/schemas/event.schema.json",
     } <= package
     assert not [name for name in package if "model_manager" in name or name.endswith(("requirements.txt", ".pyc"))]
     assert inference_function(cli_synth)["Properties"]["Handler"] == "customlabels_runtime.inference.handler.handler"
@@ -111,6 +116,8 @@ def test_handler_imports_and_runs_from_the_asset_in_a_clean_interpreter(cli_synt
         import customlabels_runtime
         assert customlabels_runtime.__file__.startswith({str(asset)!r}), customlabels_runtime.__file__
         assert aws_lambda_powertools.__file__.startswith({str(asset)!r}), aws_lambda_powertools.__file__
+        from customlabels_runtime.schemas import schema  # the published schemas travel with the function
+        assert schema("result")["$id"] and schema("event")["$id"]
 
         class Context:
             function_name = "inference"; memory_limit_in_mb = 512; aws_request_id = "request-1"

@@ -7,11 +7,15 @@ result. `make test` runs 100 images, `make soak` 1,000.
 
 import json
 import time
+from collections import Counter
 
 import pytest
 
 from customlabels.local.emulator.options import ModelOptions
 from customlabels.local.pipeline import LocalPipeline, load_config
+from customlabels.results.schema_check import schema_problems
+from customlabels_runtime.result_events import event_detail
+from customlabels_runtime.schemas import EVENT
 from support.events import s3_event
 from support.images import image_bytes
 
@@ -104,6 +108,7 @@ def soak(count: int, inference_units: int) -> None:
             if not key.endswith((".txt", ".gif"))
         }
         results = {key: pipeline.result(key) for key in heads}
+        events = pipeline.collect_result_events({pipeline.result_key_for(key) for key in heads})
         dead_letters = pipeline.dead_letter_keys()
         restarted = [status for _, status in pipeline.service.models[arn].history].count("RUNNING") >= 2
         log = pipeline.log_path.read_text(encoding="utf-8")
@@ -117,10 +122,31 @@ def soak(count: int, inference_units: int) -> None:
     assert results[overwritten]["Image"]["VersionId"] == last["VersionId"]
     result_keys = {key for key in objects if key.endswith(".json")}
     assert result_keys == {pipeline.result_key_for(key) for key in heads}  # none for non-images, none twice
+    assert_every_result_announced(pipeline, results, events, duplicated={pipeline.result_key_for(duplicate): 3})
     handled = [json.loads(line) for line in log.splitlines() if line.startswith('{"level"')]
     assert not [entry for entry in handled if str(entry.get("key", "")).endswith(".json")], (
         "a result triggered an invocation"
     )
+
+
+def assert_every_result_announced(pipeline, results: dict, events: list, duplicated: dict[str, int]) -> None:
+    """Every result and event valid by the published schemas; each result announced by exactly one event that says
+    what it says, or once per delivery for an image whose S3 event came `duplicated[result key]` times (events are
+    at least once). Other events only for an overwritten image's earlier version (a result since replaced)."""
+    for result in results.values():
+        assert schema_problems(result) == []
+    for event in events:
+        assert schema_problems(event, EVENT) == [], event["detail"]["Result"]["Key"]
+    announcing = Counter()
+    for key, result in results.items():
+        result_key = pipeline.result_key_for(key)
+        detail = event_detail(result, result_key)
+        announcing[result_key] = sum(event["detail"] == detail for event in events)
+    assert {key: count for key, count in announcing.items() if count != duplicated.get(key, 1)} == {}
+    earlier = [event for event in events if event["detail"]["Result"]["Key"] not in announcing]
+    assert earlier == []
+    stale = Counter(event["detail"]["Result"]["Key"] for event in events) - announcing
+    assert set(stale) <= {pipeline.result_key_for("test_images/overwritten.jpg")}
 
 
 def test_soak_100_images_nothing_lost():

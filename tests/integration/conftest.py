@@ -6,6 +6,7 @@ from botocore.config import Config
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from customlabels.results.schema_check import schema_problems
 from customlabels_runtime.inference.logic import REKOGNITION_RETRIES
 from support.aws import REGION, notify_queue
 from support.cloudformation import synth_template
@@ -29,5 +30,9 @@ def pipeline():
         # The function's own retry configuration: throttles reach its throughput control, not botocore's backoff.
         rekognition = boto3.client("rekognition", region_name=REGION, config=Config(retries=dict(REKOGNITION_RETRIES)))
         with Stubber(rekognition) as stub:
-            yield Pipeline(s3, sqs, queue_url, queue_arn, rekognition, stub)
+            pipeline = Pipeline(s3, sqs, queue_url, queue_arn, rekognition, stub)
+            yield pipeline
             stub.assert_no_pending_responses()
+            # Every result a handler test wrote is one the published schema accepts (issue 31).
+            broken = {key: schema_problems(result) for key, result in pipeline.written_results().items()}
+            assert {key: problems for key, problems in broken.items() if problems} == {}

@@ -42,7 +42,7 @@ def test_every_alarm_notifies_the_encrypted_tls_only_topic(default_template):
         for s in policy["Properties"]["PolicyDocument"]["Statement"]
     )
     alarms = default_template.find_resources("AWS::CloudWatch::Alarm")
-    assert len(alarms) == 8
+    assert len(alarms) == 9  # with ImagesThatCanHaveNoResult and ResultEventsFailed (result_events on by default)
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
 

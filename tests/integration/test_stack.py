@@ -258,6 +258,7 @@ def test_function_environment_comes_from_the_configuration(tmp_path):
         "BATCH_WORKERS": "10",
         "MIN_INFERENCE_UNITS": "1",
         "MAX_INFERENCE_UNITS": "1",
+        "RESULT_EVENT_BUS": "default",
         "THRESHOLDS_PARAMETER": {"Ref": parameter_id},
         "POWERTOOLS_SERVICE_NAME": "customlabels-inference",
         "POWERTOOLS_METRICS_NAMESPACE": "CustomLabelsPipeline",
@@ -322,7 +323,11 @@ def test_inference_function_grants_are_least_privilege(default_template):
     assert {"Ref": parameter_id} in thresholds_arn["Fn::Join"][1]
     # Active tracing: X-Ray's write actions have no resource-level permissions.
     assert by_action["xray:PutTraceSegments"] == by_action["xray:PutTelemetryRecords"] == ["*"]
+    assert by_action["events:PutEvents"] == [  # the default bus of the stack's account and region, nothing else
+        {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":events:eu-west-1:123456789012:event-bus/default"]]}
+    ]
     assert set(by_action) == {
+        "events:PutEvents",
         "xray:PutTraceSegments",
         "xray:PutTelemetryRecords",
         "ssm:GetParameter",

@@ -31,6 +31,19 @@ def customlabels(*args, env: dict[str, str] | None = None, timeout: float = 600,
     )
 
 
+def started(*args, cwd=ROOT) -> subprocess.Popen:
+    """`customlabels ARGS` started in a process of its own (`local serve`, which runs until stopped), its stdout and
+    stderr one text stream, on a console 200 columns wide."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "customlabels", *map(str, args)],
+        cwd=cwd,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
 def thresholds_cli(stack, *args):
     """`customlabels thresholds ARGS` in a process of its own, against the local stack's parameter and endpoints."""
     endpoint = stack.resources.endpoint

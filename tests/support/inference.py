@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger, Metrics
 from botocore.stub import ANY, Stubber
 
 from customlabels.local.lambda_events import sqs_event
-from customlabels_runtime.inference.logic import Dependencies, Settings
+from customlabels_runtime.inference.logic import SOURCE_ETAG_METADATA, Dependencies, Settings
 from customlabels_runtime.inference.metrics import PipelineMetrics
 from support.aws import MODEL_ARN, REGION
 
@@ -57,6 +57,17 @@ class Pipeline:
 
     def result(self, key):
         return json.loads(self.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+
+    def written_results(self) -> dict[str, dict]:
+        """Every result the handler wrote (each version, by the metadata it gives results), by key and version."""
+        written = {}
+        for version in self.s3.list_object_versions(Bucket=BUCKET).get("Versions", []):
+            key, version_id = version["Key"], version["VersionId"]
+            head = self.s3.head_object(Bucket=BUCKET, Key=key, VersionId=version_id)
+            if SOURCE_ETAG_METADATA in head.get("Metadata", {}):
+                body = self.s3.get_object(Bucket=BUCKET, Key=key, VersionId=version_id)["Body"].read()
+                written[f"{key} ({version_id})"] = json.loads(body)
+        return written
 
     def object_keys(self):
         return sorted(o["Key"] for o in self.s3.list_objects_v2(Bucket=BUCKET).get("Contents", []))
