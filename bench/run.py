@@ -285,11 +285,11 @@ def lifecycle_lines() -> list[str]:
     return lines
 
 
-def append_results(lines: list[str], started: float) -> None:
+def append_results(lines: list[str], started: float, part: str = "make bench") -> None:
     minutes = (time.time() - started) / 60
     with RESULTS.open("a", encoding="utf-8") as results:
         results.write(
-            f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()} (make bench took {minutes:.1f} min)\n\n"
+            f"\n## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {machine()} ({part} took {minutes:.1f} min)\n\n"
             + "\n".join(lines)
             + "\n"
         )

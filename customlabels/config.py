@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
+from customlabels import own_model
 from customlabels.config_checks import check_range as _check_range
 from customlabels.config_conversion import convert
 from customlabels.config_model_manager import model_manager_problems
@@ -52,30 +53,8 @@ MODEL_ARN_EXAMPLE = (
 )
 
 # The values CloudWatch Logs accepts for a log group's retention.
-LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365)  # up to a year, then the longer ones
+LOG_RETENTION_DAYS += (400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 REMOVAL_POLICIES = ("retain", "destroy")
 INITIAL_MANAGER_STATE = "{}"
 """The model manager's state parameter before its first run (it records the last activity there)."""
@@ -114,7 +93,7 @@ class ConfigError(ValueError):
 class PipelineConfig:
     """Every setting of the pipeline; see the README's configuration table for what each one does."""
 
-    model_arn: str
+    model_arn: str = ""
     min_confidence: float | None = None
     input_prefix: str = "test_images/"
     results_prefix: str | None = None
@@ -124,7 +103,7 @@ class PipelineConfig:
     log_retention_days: int = 30
     removal_policy: str = "retain"
     function_timeout_seconds: int = 60
-    function_memory_mb: int = 512
+    function_memory_mb: int | None = None
     model_lifecycle: str = "on-demand"
     idle_minutes: int = 30
     min_inference_units: int = 1
@@ -134,6 +113,9 @@ class PipelineConfig:
     alarm_email: str | None = None
     max_model_hours_per_day: int | None = None
     max_wait_minutes: int | None = None
+    backend: str = "custom-labels"
+    onnx_model: str | None = None
+    onnx_model_key_arn: str | None = None
     result_events: str = "default"
     """The event bus each result is announced on (`default`, a bus name) or `off` (result_events_settings.py)."""
 
@@ -146,7 +128,7 @@ class PipelineConfig:
     def from_context(cls, get: Callable[[str], Any]) -> PipelineConfig:
         """Build from CDK context: `get` is `node.try_get_context`; strings from `-c` are converted."""
         raw = {f.name: get(f.name) for f in fields(cls)}
-        if raw["model_arn"] in (None, ""):
+        if raw["model_arn"] in (None, "") and raw["backend"] in (None, "", "custom-labels"):
             raise ConfigError(
                 "Invalid pipeline configuration:\n  - model_arn is required to synthesize a deployable stack. "
                 f"Fix: pass -c model_arn=<project version ARN>, for example -c model_arn={MODEL_ARN_EXAMPLE}"
@@ -170,6 +152,8 @@ class PipelineConfig:
 
     def warnings(self) -> list[str]:
         """Settings that are valid but probably not meant."""
+        if self.backend == "onnx" and self.model_arn:
+            return ["model_arn is set but backend=onnx does not use it: the function runs onnx_model"]
         if self.min_confidence is not None and 0 < self.min_confidence < 1:
             return [
                 f"min_confidence={self.min_confidence:g} is a percent (0-100), so this keeps labels at "
@@ -219,13 +203,13 @@ class PipelineConfig:
         return result_event_bus(self.result_events)
 
     @property
-    def region(self) -> str:
-        """The model's region: Rekognition reads images only from a bucket in its own region."""
-        return MODEL_ARN_PATTERN.match(self.model_arn)["region"]
+    def region(self) -> str | None:
+        """The model's region: Rekognition reads images only from a bucket in its own region (onnx: None)."""
+        return MODEL_ARN_PATTERN.match(self.model_arn)["region"] if self.backend == "custom-labels" else None
 
     @property
-    def account(self) -> str:
-        return MODEL_ARN_PATTERN.match(self.model_arn)["account"]
+    def account(self) -> str | None:
+        return MODEL_ARN_PATTERN.match(self.model_arn)["account"] if self.backend == "custom-labels" else None
 
     @property
     def project_versions_arn(self) -> str:
@@ -247,6 +231,8 @@ class PipelineConfig:
         """
         if self.max_concurrency is not None:
             return self.max_concurrency
+        if self.backend == "onnx":
+            return own_model.ONNX_DEFAULT_MAX_CONCURRENCY
         in_flight = SIZING_CALLS_PER_UNIT * self.max_inference_units * SIZING_LATENCY_SECONDS
         return max(2, math.ceil(in_flight / self.batch_size))
 
@@ -268,6 +254,13 @@ class PipelineConfig:
         intervals of the manager's margin) by design, so it alarms only past the budget."""
         budget = self.max_wait_minutes + 2 * self.manager_interval_minutes if self.max_wait_minutes else 0
         return max(self.max_message_age_minutes, budget)
+
+    @property
+    def effective_function_memory_mb(self) -> int:
+        """`function_memory_mb`, or 512 MB (Custom Labels: the function waits) or ONNX_DEFAULT_MEMORY_MB (onnx)."""
+        if self.function_memory_mb is not None:
+            return self.function_memory_mb
+        return own_model.ONNX_DEFAULT_MEMORY_MB if self.backend == "onnx" else 512
 
     @property
     def visibility_timeout_seconds(self) -> int:
@@ -313,9 +306,10 @@ class PipelineConfig:
         return json.dumps({"min_confidence": self.min_confidence, "labels": {}})
 
     def function_environment(self) -> dict[str, str]:
-        """The inference function's environment variables; the local runner sets the same ones."""
+        """The inference function's environment variables; the local runner sets the same ones (onnx: ONNX_MODEL)."""
+        onnx = self.backend == "onnx"
         return {
-            "MODEL_ARN": self.model_arn,
+            **({"ONNX_MODEL": own_model.function_location(self.onnx_model)} if onnx else {"MODEL_ARN": self.model_arn}),
             "MIN_CONFIDENCE": "" if self.min_confidence is None else repr(float(self.min_confidence)),
             "INPUT_PREFIX": self.input_prefix,
             "RESULTS_PREFIX": self.effective_results_prefix,
@@ -351,8 +345,10 @@ def _problems(config: PipelineConfig) -> list[str]:
 
 def _model_problems(config: PipelineConfig) -> list[str]:
     """The model and what DetectCustomLabels is asked for."""
-    problems = []
-    if not isinstance(config.model_arn, str) or not MODEL_ARN_PATTERN.match(config.model_arn):
+    problems = own_model.backend_problems(config.backend, config.onnx_model, config.onnx_model_key_arn)
+    if config.backend != "onnx" and (
+        not isinstance(config.model_arn, str) or not MODEL_ARN_PATTERN.match(config.model_arn)
+    ):
         problems.append(
             f"model_arn={config.model_arn!r} is not a Rekognition Custom Labels project version ARN. "
             f"Fix: copy the model version ARN from the console or `aws rekognition describe-project-versions`, "
@@ -385,7 +381,8 @@ def _processing_problems(config: PipelineConfig) -> list[str]:
         problems += _check_range(config, "max_concurrency", 2, 1000, "the SQS event source's maximum concurrency")
     problems += _check_range(config, "max_receive_count", 1, 1000, "an SQS redrive policy")
     problems += _check_range(config, "function_timeout_seconds", 10, 900, "Lambda (with 6x for the queue)")
-    problems += _check_range(config, "function_memory_mb", 128, 10240, "Lambda")
+    if config.function_memory_mb is not None:
+        problems += _check_range(config, "function_memory_mb", 128, 10240, "Lambda")
     return problems
 
 

@@ -26,8 +26,8 @@ def convert(name: str, value: Any) -> Any:
     """`value` of key `name` as its field's type: whole numbers for the counts, a float or None for min_confidence,
     None for an unset optional key (`none`, `null`, ``, and `auto` where a value is derived), lower case for the
     modes; anything else as it is, for the checks to judge. ValueError names the key and the fix."""
-    if name in ("max_concurrency", "max_model_hours_per_day") and _unset(value, "auto"):
-        return None  # derived from the inference units: effective_max_concurrency
+    if name in ("max_concurrency", "max_model_hours_per_day", "function_memory_mb") and _unset(value, "auto"):
+        return None  # derived: effective_max_concurrency, _max_model_hours_per_day, _function_memory_mb
     if name == "max_wait_minutes" and _unset(value):
         return None
     if name in _INT_KEYS:
@@ -42,9 +42,9 @@ def convert(name: str, value: Any) -> Any:
                 f"min_confidence={value!r} is not a number. Fix: -c min_confidence=<0-100>, or leave it unset "
                 "to use the model's assumed per-label thresholds"
             ) from None
-    if name in ("results_prefix", "alarm_email") and isinstance(value, str) and _unset(value):
-        return None
-    if name in ("removal_policy", "model_lifecycle") and isinstance(value, str):
+    if name in ("results_prefix", "alarm_email", "onnx_model", "onnx_model_key_arn") and isinstance(value, str):
+        return None if _unset(value) else value
+    if name in ("removal_policy", "model_lifecycle", "backend") and isinstance(value, str):
         return value.strip().lower()
     return value
 

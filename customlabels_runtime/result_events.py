@@ -56,12 +56,22 @@ def event_detail(document: Mapping[str, Any], result_key: str) -> dict[str, Any]
         "Labels": listed,
         "Detections": len(document.get("CustomLabels") or []),
         "LabelsOmitted": len(_names(document)) - len(listed),
-        "Model": document.get("ProjectVersionArn"),
+        "Model": model_name(document),
         "ProcessedAt": document.get("ProcessedAt"),
     }
     if document.get("Error"):
         detail["Error"] = {"Code": str(document["Error"].get("Code", ""))}
     return detail
+
+
+def model_name(document: Mapping[str, Any]) -> str | None:
+    """The model a result names, as one string: its ProjectVersionArn (Custom Labels), or the own model's
+    `Uri@sha256:<first 12 hex digits>` (backend onnx), so that results of two versions of a file are told apart.
+    The event's `Model`, and how `results`, `evaluate` and the gallery name it."""
+    own = document.get("Model")
+    if isinstance(own, Mapping) and isinstance(own.get("Uri"), str) and own["Uri"]:
+        return f"{own['Uri']}@sha256:{str(own.get('Sha256', ''))[:12]}"
+    return document.get("ProjectVersionArn")
 
 
 def _names(document: Mapping[str, Any]) -> set[str]:

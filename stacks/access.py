@@ -87,7 +87,7 @@ class ClientPolicies(Construct):
         queue: sqs.IQueue,
         dead_letter_queue: sqs.IQueue,
         thresholds: ssm.IStringParameter,
-        manager_state: ssm.IStringParameter,
+        manager_state: ssm.IStringParameter | None,
         alarm_arns: list[str],
     ) -> None:
         super().__init__(scope, construct_id)
@@ -157,9 +157,10 @@ class ClientPolicies(Construct):
         queue: sqs.IQueue,
         dead_letter_queue: sqs.IQueue,
         thresholds: ssm.IStringParameter,
-        manager_state: ssm.IStringParameter,
+        manager_state: ssm.IStringParameter | None,
         alarm_arns: list[str],
     ) -> iam.ManagedPolicy:
+        model = [] if manager_state is None else self._start_and_stop_the_model(config, manager_state)
         return iam.ManagedPolicy(
             self,
             "Operator",
@@ -171,18 +172,7 @@ class ClientPolicies(Construct):
                     actions=["ssm:GetParameter", "ssm:PutParameter"],
                     resources=[thresholds.parameter_arn],
                 ),
-                # `model status` shows the manager's record; `model resume` restarts the spend guard's count.
-                iam.PolicyStatement(
-                    sid="ReadAndResumeTheManager",
-                    actions=["ssm:GetParameter", "ssm:PutParameter"],
-                    resources=[manager_state.parameter_arn],
-                ),
-                iam.PolicyStatement(
-                    sid="StartAndStopTheModel",
-                    actions=["rekognition:StartProjectVersion", "rekognition:StopProjectVersion"],
-                    resources=[config.model_arn],
-                ),
-                *describe_the_model(config),
+                *model,
                 iam.PolicyStatement(
                     sid="ListAndRedriveDeadLetters",
                     actions=[
@@ -201,6 +191,24 @@ class ClientPolicies(Construct):
             ],
         )
 
+    @staticmethod
+    def _start_and_stop_the_model(config: PipelineConfig, manager_state: ssm.IStringParameter) -> list:
+        """Custom Labels: the model's status, start and stop, and the manager's record."""
+        return [
+            # `model status` shows the manager's record; `model resume` restarts the spend guard's count.
+            iam.PolicyStatement(
+                sid="ReadAndResumeTheManager",
+                actions=["ssm:GetParameter", "ssm:PutParameter"],
+                resources=[manager_state.parameter_arn],
+            ),
+            iam.PolicyStatement(
+                sid="StartAndStopTheModel",
+                actions=["rekognition:StartProjectVersion", "rekognition:StopProjectVersion"],
+                resources=[config.model_arn],
+            ),
+            *describe_the_model(config),
+        ]
+
     def _acknowledge(self, config: PipelineConfig, bucket: s3.IBucket) -> None:
         """Each wildcard of the three policies, with why it is there."""
         for wildcard in config.image_key_wildcards:
@@ -216,6 +224,8 @@ class ClientPolicies(Construct):
             config.result_key_wildcard,
             "Object ARNs need a wildcard for the key: result JSONs under the results prefix only.",
         )
+        if config.backend == "onnx":
+            return
         acknowledge_describe_the_model(self.operator, config)
         acknowledge(
             self.operator,

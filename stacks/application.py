@@ -20,13 +20,16 @@ def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = Non
         raise ConfigError("Invalid pipeline configuration:\n  - " + "\n  - ".join(unknown))
     config = PipelineConfig.from_context(app.node.try_get_context)
     stack_name = app.node.try_get_context("stack_name") or DEFAULT_STACK_NAME
-    # Rekognition reads images only from a bucket in the model's own region, so the stack goes there.
+    # Rekognition reads images only from a bucket in the model's own region, so the stack goes there (onnx: where
+    # the CLI's credentials say, an environment-agnostic stack).
     stack = PipelineStack(
         app,
         stack_name,
         config=config,
         env=Environment(account=config.account, region=config.region),
-        description="S3-triggered Rekognition Custom Labels inference pipeline",
+        description="S3-triggered inference pipeline running its own ONNX model in Lambda"
+        if config.backend == "onnx"
+        else "S3-triggered Rekognition Custom Labels inference pipeline",
     )
     for warning in config.warnings():
         Annotations.of(stack).add_warning_v2("customlabels:config", warning)

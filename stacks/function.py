@@ -1,6 +1,8 @@
 """A Python function of the pipeline: bundled code, arm64, JSON logs in its own log group encrypted with the
 pipeline's key, X-Ray tracing, a role of its own."""
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import cast
 
 from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
@@ -21,7 +23,8 @@ XRAY_WRITE = (
 class PipelineFunction(Construct):
     """`customlabels_runtime.<folder>.handler.handler`. The role has no managed policy: it may write to this log
     group and send traces, and the owner of the construct grants the rest. `wildcard_needs`: why else its role needs
-    `Resource: *` (cdk-nag's AwsSolutions-IAM5 is acknowledged once per role, with every reason)."""
+    `Resource: *` (cdk-nag's AwsSolutions-IAM5 is acknowledged once per role, with every reason); `bundled`: more
+    files for its asset, by their path there (the onnx backend's model)."""
 
     def __init__(
         self,
@@ -38,6 +41,7 @@ class PipelineFunction(Construct):
         key: kms.IKey,
         reserved_concurrency: int | None = None,
         wildcard_needs: tuple[str, ...] = (),
+        bundled: Mapping[str, Path] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._log_group(folder, key, log_retention_days, removal_policy)
@@ -51,7 +55,7 @@ class PipelineFunction(Construct):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler=handler_path(folder),
-            code=function_code(folder),
+            code=function_code(folder, bundled),
             timeout=timeout,
             memory_size=memory_mb,
             environment=environment,

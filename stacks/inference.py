@@ -1,6 +1,6 @@
 """The inference function, its role, its log group and its SQS event source."""
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -10,9 +10,15 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from customlabels import own_model
 from customlabels.config import PipelineConfig
 from stacks.function import PipelineFunction
 from stacks.nag import COMPLIANCE, acknowledge, acknowledge_in, acknowledge_object_wildcard
+
+DESCRIPTIONS = {
+    "custom-labels": "Runs DetectCustomLabels on each uploaded image and writes <image key>.json",
+    "onnx": "Runs the own ONNX model on each uploaded image and writes <image key>.json",
+}
 
 
 class InferenceFunction(Construct):
@@ -40,17 +46,19 @@ class InferenceFunction(Construct):
             '{"min_confidence": null | 0-100, "labels": {"<label>": 0-100}}',
         )
         self.thresholds.apply_removal_policy(removal_policy)  # the operator's tuning outlives the stack
+        onnx = config.backend == "onnx"
         pipeline_function = PipelineFunction(
             self,
             "Handler",
-            folder="inference",
-            description="Runs DetectCustomLabels on each uploaded image and writes <image key>.json",
+            folder="onnx_inference" if onnx else "inference",
+            description=DESCRIPTIONS[config.backend],
             environment={**config.function_environment(), "THRESHOLDS_PARAMETER": self.thresholds.parameter_name},
             timeout=Duration.seconds(config.function_timeout_seconds),
-            memory_mb=config.function_memory_mb,
+            memory_mb=config.effective_function_memory_mb,
             log_retention_days=config.log_retention_days,
             removal_policy=removal_policy,
             key=key,
+            bundled=own_model.bundled_files(config.onnx_model) if onnx else None,
         )
         self.function, self.role = pipeline_function.function, pipeline_function.role
         self.event_source = event_sources.SqsEventSource(
@@ -58,7 +66,8 @@ class InferenceFunction(Construct):
             batch_size=config.batch_size,
             max_concurrency=config.effective_max_concurrency,
             report_batch_item_failures=True,
-            enabled=False,  # in every mode the model manager enables it once the model is RUNNING
+            # Custom Labels: in every mode the model manager enables it once the model is RUNNING; onnx: always on.
+            enabled=onnx,
         )
         self.function.add_event_source(self.event_source)
         self._grant(config, bucket, key)
@@ -88,6 +97,27 @@ class InferenceFunction(Construct):
             "every retry goes to the queue's DLQ (redrive policy), with its alarm and `customlabels dlq redrive`.",
         )
 
+    def _grant_model_object(self, config: PipelineConfig) -> None:
+        """An S3 model: GetObject on that object and its spec beside it, nothing else of that bucket; kms:Decrypt
+        through S3 on the key that encrypts it, when one is configured. A bundled model needs nothing."""
+        objects = [
+            f"arn:{Aws.PARTITION}:s3:::{bucket}/{key}" for bucket, key in own_model.s3_objects(config.onnx_model)
+        ]
+        if not objects:
+            return
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(sid="ReadTheModelAndItsSpec", actions=["s3:GetObject"], resources=objects)
+        )
+        if config.onnx_model_key_arn:
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid="DecryptTheModelThroughS3",
+                    actions=["kms:Decrypt"],
+                    resources=[config.onnx_model_key_arn],
+                    conditions={"StringEquals": {"kms:ViaService": f"s3.{Aws.REGION}.amazonaws.com"}},
+                )
+            )
+
     def _grant(self, config: PipelineConfig, bucket: s3.IBucket, key: kms.IKey) -> None:
         inputs = bucket.arn_for_objects(f"{config.input_prefix}*")
         results = bucket.arn_for_objects(config.result_key_wildcard)
@@ -106,13 +136,16 @@ class InferenceFunction(Construct):
         self.role.add_to_principal_policy(
             iam.PolicyStatement(sid="TellMissingObjectsApart", actions=["s3:ListBucket"], resources=[bucket.bucket_arn])
         )
-        self.role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="DetectWithTheConfiguredModel",
-                actions=["rekognition:DetectCustomLabels"],
-                resources=[config.model_arn],
+        if config.backend == "onnx":
+            self._grant_model_object(config)
+        else:
+            self.role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    sid="DetectWithTheConfiguredModel",
+                    actions=["rekognition:DetectCustomLabels"],
+                    resources=[config.model_arn],
+                )
             )
-        )
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="ReadThresholds", actions=["ssm:GetParameter"], resources=[self.thresholds.parameter_arn]

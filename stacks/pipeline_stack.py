@@ -56,7 +56,7 @@ class PipelineStack(Stack):
         )
 
     def _build_functions(self, config: PipelineConfig, retention: RemovalPolicy) -> None:
-        """The inference function on the queue, and the model manager that gates its event source."""
+        """The inference function on the queue, and (Custom Labels) the model manager that gates its event source."""
         self.inference = InferenceFunction(
             self,
             "Inference",
@@ -66,6 +66,9 @@ class PipelineStack(Stack):
             key=self.key,
             removal_policy=retention,
         )
+        if config.backend == "onnx":  # no model to start or stop, no spend to guard: the event source is on
+            self.model_manager = None
+            return
         self.model_manager = ModelManager(
             self,
             "ModelLifecycle",  # the construct's first id, kept: its resources' logical IDs start with it
@@ -95,7 +98,10 @@ class PipelineStack(Stack):
             queue=self.queues.queue,
             dead_letter_queue=self.queues.dead_letter_queue,
             inference=self.inference.function,
-            extra_alarms=[*self.model_manager.alarms, *(self.result_events.alarms if self.result_events else [])],
+            extra_alarms=[
+                *(self.model_manager.alarms if self.model_manager else []),
+                *(self.result_events.alarms if self.result_events else []),
+            ],
             alarm_email=config.alarm_email,
             max_message_age_minutes=config.oldest_image_alarm_minutes,
         )
@@ -110,7 +116,7 @@ class PipelineStack(Stack):
             queue=self.queues.queue,
             dead_letter_queue=self.queues.dead_letter_queue,
             thresholds=self.inference.thresholds,
-            manager_state=self.model_manager.state,
+            manager_state=self.model_manager.state if self.model_manager else None,
             alarm_arns=[alarm.alarm_arn for alarm in self.monitoring.alarms],
         )
 
@@ -135,16 +141,22 @@ class PipelineStack(Stack):
     def _output_functions_and_model(self, config: PipelineConfig) -> None:
         """The functions, the model and its manager, the thresholds (what `model` and `thresholds` read)."""
         CfnOutput(self, "FunctionName", value=self.inference.function.function_name)
-        CfnOutput(self, "ModelArn", value=config.model_arn)
-        CfnOutput(self, "ModelLifecycleMode", value=config.model_lifecycle)
-        CfnOutput(self, "ModelManagerFunctionName", value=self.model_manager.function.function_name)
-        CfnOutput(self, "ModelManagerStateParameter", value=self.model_manager.state.parameter_name)
+        if self.model_manager is None:
+            CfnOutput(self, "OnnxModel", value=config.onnx_model, description="The own model the function runs")
+        else:
+            self._output_model(config, self.model_manager)
         CfnOutput(
             self,
             "ThresholdsParameter",
             value=self.inference.thresholds.parameter_name,
             description="Confidence thresholds, read at runtime: customlabels thresholds show|set",
         )
+
+    def _output_model(self, config: PipelineConfig, model_manager: ModelManager) -> None:
+        CfnOutput(self, "ModelArn", value=config.model_arn)
+        CfnOutput(self, "ModelLifecycleMode", value=config.model_lifecycle)
+        CfnOutput(self, "ModelManagerFunctionName", value=model_manager.function.function_name)
+        CfnOutput(self, "ModelManagerStateParameter", value=model_manager.state.parameter_name)
 
     def _output_monitoring_and_policies(self) -> None:
         """The alarm topic and dashboard, and the managed policy for each kind of user."""

@@ -15,6 +15,7 @@ from customlabels.cli import (
     dataset,
     dlq,
     evaluate,
+    fit_diy,
     local,
     manifest,
     model,
@@ -56,11 +57,27 @@ EXAMPLES = """examples:
   customlabels manifest rewrite train.manifest moved.manifest --from s3://old-bucket/images/ --to s3://new/images/
   customlabels manifest split demo-output/sample/manifest.jsonl --test 0.2 --seed 1
   customlabels manifest stats demo-output/sample/manifest.jsonl
+  customlabels fit-diy --manifest demo-output/sample/manifest.train.jsonl --images demo-output/sample/images \\
+      --out demo-output/diy/bees.onnx
   customlabels cost --images-per-day 5000 --burst-hours 2
   customlabels dlq list --stack CustomLabelsPipeline
   customlabels dlq redrive --stack CustomLabelsPipeline
 """
-GROUPS = (local, model, thresholds, evaluate, cost, dlq, transfer, visualize, review, manifest, dataset, sample_data)
+GROUPS = (
+    local,
+    model,
+    fit_diy,
+    thresholds,
+    evaluate,
+    cost,
+    dlq,
+    transfer,
+    visualize,
+    review,
+    manifest,
+    dataset,
+    sample_data,
+)
 """The command groups, in the order `--help` lists them."""
 
 

@@ -109,4 +109,34 @@ def print_comparison(evaluations: dict[str, Evaluation], console: Console) -> No
             *[number_text(summary.get(key)) for key in ("precision", "recall", "f1", "mean_average_precision")],
         )
     console.print(table)
+    console.print(_versus_table(evaluations))
     console.print(f"{len(differences(evaluations))} image(s) where one model is right and another wrong")
+
+
+def _versus_table(evaluations: dict[str, Evaluation]) -> Table:
+    """Each metric's difference from the first model, the better model's value marked (bold, ▲)."""
+    from customlabels.evaluation.report_versus import BETTER_MARK, signed, versus_rows
+
+    columns, rows = versus_rows(evaluations)
+    table = Table(title=f"Which model is better ({BETTER_MARK}: the higher value; differences from the first model)")
+    table.add_column("label")
+    table.add_column("metric")
+    for column in columns[:-1]:
+        table.add_column(shown(column), justify="right")
+    table.add_column("better")
+    previous = None
+    for label, metric, comparison in rows:
+        better = comparison["better"]
+        values = [
+            f"[b]{BETTER_MARK} {number_text(value)}[/]" if name == better else number_text(value)
+            for name, value in comparison["values"].items()
+        ]
+        table.add_row(
+            shown(label) if label != previous else "",
+            metric,
+            *values,
+            *(signed(value) for value in comparison["difference"].values()),
+            shown(better) if better else "tie or n/a",
+        )
+        previous = label
+    return table

@@ -97,8 +97,10 @@ def _answer_options(parser: argparse.ArgumentParser) -> None:
     """What the emulated model answers: the labels of a manifest, over which confidence."""
     parser.add_argument(
         "--model",
-        metavar="manifest:FILE",
-        help="what the emulated model detects: the labels of a Ground Truth manifest (default: nothing)",
+        metavar="manifest:FILE|onnx:MODEL.onnx",
+        help="what the model detects: the emulated Custom Labels model answers with the labels of a Ground Truth "
+        "manifest (default: nothing), or your own ONNX model runs in the function with onnxruntime "
+        "(docs/own-model.md)",
     )
     parser.add_argument(
         "--min-confidence",
@@ -212,18 +214,20 @@ def _pipeline(args: argparse.Namespace, log_path: Path):
             seed=args.seed,
             start_delay=args.start_delay,
         )
+        onnx_model = args.model[len("onnx:") :] if (args.model or "").startswith("onnx:") else None
         config = load_config(
             min_confidence=args.min_confidence,
             min_inference_units=model.inference_units,
             max_inference_units=model.max_inference_units,
             result_events=args.result_events,
+            **({"backend": "onnx", "onnx_model": onnx_model} if onnx_model is not None else {}),
         )
-        backend = manifest_model(args.model, args.noise, args.seed)
+        backend = None if onnx_model is not None else manifest_model(args.model, args.noise, args.seed)
     except OptionError as error:
         raise CommandError(error.spelled(_flag)) from None
     except ConfigError as error:
         raise CommandError(str(error)) from None
-    if backend is None:
+    if backend is None and onnx_model is None:
         console.print(
             "[yellow]No --model given: the emulated model detects nothing. "
             "Pass --model manifest:FILE to answer with a Ground Truth manifest's labels.[/]"
@@ -247,7 +251,7 @@ def local_run(args: argparse.Namespace) -> int:
     log_path = out / "lambda.log"
     log_path.write_text("")
     with ExitStack() as stack:
-        with console.status("Starting emulated S3, SQS, Rekognition and the inference function..."):
+        with console.status("Starting emulated S3, SQS, the model and the inference function..."):
             pipeline = stack.enter_context(_pipeline(args, log_path))
         keys, outcomes, interrupted = _upload_and_wait(pipeline, images, len(files), args)
         not_saved = []
@@ -263,7 +267,8 @@ def local_run(args: argparse.Namespace) -> int:
             soft_wrap=True,
         )
         return 130
-    print_model_timeline(pipeline)
+    if not pipeline.onnx:
+        print_model_timeline(pipeline)
     console.print(f"{count(len(invocations), 'invocation')} of the real handler; its logs: {log_path}", soft_wrap=True)
     console.print(
         f"Results: {out}/  (one JSON per image, mirroring the keys)  Summary: {out / 'summary.json'}", soft_wrap=True
@@ -353,7 +358,7 @@ def _print_stack(pipeline, log_path: Path) -> None:
         ("Upload prefix", pipeline.config.input_prefix),
         ("Queue", resources.queue_url),
         ("Dead-letter queue", resources.dead_letter_queue_url),
-        ("Model", pipeline.config.model_arn),
+        ("Model", pipeline.config.onnx_model if pipeline.onnx else pipeline.config.model_arn),
         ("Thresholds parameter", resources.thresholds_parameter),
         *(
             [
@@ -365,7 +370,8 @@ def _print_stack(pipeline, log_path: Path) -> None:
         ),
         ("Function logs", str(log_path)),
     ):
-        console.print(f"  {name + ':':22} {value}", soft_wrap=True, highlight=False)
+        if value is not None:  # the own model (onnx) has no Rekognition endpoint
+            console.print(f"  {name + ':':22} {value}", soft_wrap=True, highlight=False)
 
 
 def _print_how_to_use(pipeline, environment: dict[str, str], env_file: str | None) -> None:

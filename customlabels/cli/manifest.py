@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from customlabels.cli.common import POSITIVE, console, input_file
+from customlabels.cli.common import POSITIVE, console, input_file, input_folder
 from customlabels.errors import CommandError
 from customlabels.escaping import shown
 
@@ -66,6 +66,12 @@ def _register_split(commands: argparse._SubParsersAction) -> None:
     splitting.add_argument("--test", type=float, default=0.2, help="share of images for testing (default 0.2)")
     splitting.add_argument("--seed", type=int, default=0, help="random seed, for the same split again (default 0)")
     splitting.add_argument("--out-dir", help="where to write the two manifests (default: next to IN)")
+    splitting.add_argument(
+        "--images",
+        metavar="DIR",
+        help="also link each set's images from DIR into folders of their own beside the manifests (IN's stem "
+        ".train-images/ and .test-images/, same relative paths), to run a model on the test images alone",
+    )
     splitting.set_defaults(func=_manifest_split)
 
 
@@ -169,6 +175,8 @@ def _manifest_split(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     out = Path(args.out_dir) if args.out_dir else source.parent
     out.mkdir(parents=True, exist_ok=True)
+    if args.images:
+        _link_split_images(args, out / source.stem, {"train": train, "test": test})
     paths = {}
     for part, lines in (("train", train), ("test", test)):
         paths[part] = out / f"{source.stem}.{part}{source.suffix or '.manifest'}"
@@ -191,6 +199,19 @@ def _manifest_split(args: argparse.Namespace) -> int:
         )
     console.print(f"Training set: {paths['train']}\nTest set: {paths['test']}", soft_wrap=True)
     return 0
+
+
+def _link_split_images(args: argparse.Namespace, stem: Path, parts: dict) -> None:
+    from customlabels.datasets.local_images import MissingImagesError, link_images
+
+    images = input_folder("--images", args.images)
+    for part, lines in parts.items():
+        folder = stem.with_name(f"{stem.name}.{part}-images")
+        try:
+            count = link_images([entry for _, entry in lines], images, folder)
+        except MissingImagesError as error:
+            raise CommandError(str(error)) from None
+        console.print(f"{count} {part} images in {shown(str(folder))}/", soft_wrap=True, highlight=False)
 
 
 def _manifest_merge(args: argparse.Namespace) -> int:

@@ -1,5 +1,6 @@
 """`customlabels model status|start|stop|resume`: the deployed model's state, starting or stopping it, and
-resuming after the spend guard's daily budget."""
+resuming after the spend guard's daily budget; `model inspect MODEL.onnx`: an own model and its spec
+(cli/model_inspect.py)."""
 
 from __future__ import annotations
 
@@ -14,16 +15,24 @@ from customlabels.errors import CommandError
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "model",
-        help="status, start, stop or resume (after the spend guard) the model",
+        help="status, start, stop or resume (after the spend guard) the model; inspect an ONNX model",
         description="Shows the model's state, inference units and since when; starts "
         "or stops it. The model is found from the stack's outputs "
-        "(--stack) or given (--model-arn). Uses your AWS credentials.",
+        "(--stack) or given (--model-arn). Uses your AWS credentials. `model inspect MODEL.onnx` shows an own "
+        "model's inputs, outputs, metadata, the spec it would run with and what does not fit (docs/own-model.md).",
     )
     parser.add_argument(
         "action",
-        choices=["status", "start", "stop", "resume"],
+        choices=["status", "start", "stop", "resume", "inspect", "example"],
         help="resume: after the spend guard stopped the model for the day, allow another "
-        "max_model_hours_per_day from now (needs --stack)",
+        "max_model_hours_per_day from now (needs --stack); inspect: an ONNX model file (offline); example: write a "
+        "tiny stand-in ONNX detector and its spec to try the onnx backend",
+    )
+    parser.add_argument("onnx_model", nargs="?", metavar="MODEL.onnx", help="inspect, example: the model file")
+    parser.add_argument(
+        "--write-spec",
+        action="store_true",
+        help="inspect: start MODEL.onnx.json from what the graph and its metadata suggest, to edit",
     )
     where = parser.add_mutually_exclusive_group()
     stack_option(where)
@@ -54,6 +63,10 @@ def model_target(args: argparse.Namespace):
 
 
 def model_command(args: argparse.Namespace) -> int:
+    if args.action in ("inspect", "example") or args.onnx_model or args.write_spec:
+        from customlabels.cli.model_inspect import example_command, inspect_command
+
+        return example_command(args) if args.action == "example" else inspect_command(args)
 
     if args.action != "start" and (args.inference_units != 1 or args.max_inference_units):
         raise CommandError(

@@ -47,8 +47,46 @@ def pr_curves_png(evaluations: dict[str, Evaluation], label: str, path: Path) ->
     axes.set_ylabel("precision (share of predictions right)")
     axes.set_xlim(0, 1.02)
     axes.set_ylim(0, 1.02)
+    return _saved(pyplot, figure, axes, path, "lower left")
+
+
+def _saved(pyplot, figure, axes, path: Path, legend: str) -> Path:
+    """The chart with its grid and legend, written as the tool's own picture, its figure closed."""
     axes.grid(alpha=0.3)
-    axes.legend(loc="lower left", fontsize="small")
+    axes.legend(loc=legend, fontsize="small")
     figure.savefig(path, dpi=90, metadata=PLOT_METADATA)
     pyplot.close(figure)
     return path
+
+
+def f1_threshold_png(curves: dict[str, list[dict]], label: str, path: Path) -> Path:
+    """F1 against the confidence threshold of one label, a line per model (`versus.f1_by_threshold` of each), each
+    model's best F1 marked: where each model should be cut, and how much F1 a threshold away from it costs."""
+    pyplot = agg_pyplot()
+    figure, axes = pyplot.subplots(figsize=(6, 4), layout="constrained")
+    for index, (name, points) in enumerate(curves.items()):
+        scored = [point for point in points if point["f1"] is not None]
+        if not scored:
+            continue
+        colour = f"C{index}"
+        # F1 at threshold t is that of the predictions at or above t: constant from one prediction's confidence
+        # down to the next lower one's, so a step drawn from the right.
+        thresholds = [point["threshold"] for point in scored]
+        values = [point["f1"] for point in scored]
+        axes.step([100.0, *thresholds], [0.0, *values], where="post", color=colour, label=name, linewidth=2)
+        best = max(scored, key=lambda point: point["f1"])
+        axes.plot([best["threshold"]], [best["f1"]], "o", color=colour, markersize=7)
+        axes.annotate(
+            f"{best['f1']:.2f} at {best['threshold']:.1f}",
+            (best["threshold"], best["f1"]),
+            textcoords="offset points",
+            xytext=(4, 6),
+            fontsize="small",
+            color=colour,
+        )
+    axes.set_title(f"{label}: F1 against threshold")
+    axes.set_xlabel("confidence threshold (predictions at or above it kept)")
+    axes.set_ylabel("F1")
+    axes.set_xlim(100, 0)
+    axes.set_ylim(0, 1.05)
+    return _saved(pyplot, figure, axes, path, "lower right")

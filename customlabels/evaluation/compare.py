@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from customlabels.evaluation.evaluate import Evaluation
+from customlabels.evaluation.versus import f1_curves, metric_differences
 
 
 def headline(evaluation: Evaluation) -> dict[str, Any]:
@@ -60,10 +61,14 @@ def differences(evaluations: dict[str, Evaluation]) -> list[dict[str, Any]]:
 
 
 def comparison_document(evaluations: dict[str, Evaluation]) -> dict[str, Any]:
-    """The `customlabels-comparison/1` document: each model's full evaluation, the headlines and the differences."""
+    """The `customlabels-comparison/1` document: each model's full evaluation, the headlines, the images they
+    disagree on, each metric's difference from the first model with the better model, and F1 against threshold."""
+    headlines = {name: headline(evaluation) for name, evaluation in evaluations.items()}
     return {
         "schema": "customlabels-comparison/1",
         "models": {name: evaluation.to_json() for name, evaluation in evaluations.items()},
-        "headline": {name: headline(evaluation) for name, evaluation in evaluations.items()},
+        "headline": headlines,
         "differences": differences(evaluations),
+        "metric_differences": metric_differences(evaluations, headlines),
+        "f1_by_threshold": f1_curves(evaluations),
     }

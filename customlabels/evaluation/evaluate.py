@@ -40,7 +40,7 @@ class Evaluation:
     diagnostics: dict[str, Any]
     iou_threshold: float
     model_versions: list[str] = field(default_factory=list)
-    """The ProjectVersionArns the results name."""
+    """The models the results name (`result_events.model_name`: a ProjectVersionArn, or an own model's)."""
     pairs: list[tuple[ManifestEntry, ImageResult]] = field(default_factory=list, repr=False)
     """Each manifest line with its result (an empty one where there is none), for the report's pictures."""
 

@@ -37,6 +37,7 @@ from customlabels.evaluation.report_sections import (
     missing_section,
     tuning_section,
 )
+from customlabels.evaluation.report_versus import f1_section, versus_section
 from customlabels.outputs import KeyFolder, NotSaved
 
 
@@ -78,13 +79,16 @@ def write_report(
         data, data_name = comparison_document(evaluations), "comparison.json"
     (folder / data_name).write_text(json.dumps(data, indent=2, default=float), encoding="utf-8")
     pictures = Thumbnails(folder, draw, context.galleries, on_not_saved)
+    charts = KeyFolder(folder, on_not_saved)
     sections = [
         _header(evaluations, context, data_name),
         headline_section(evaluations),
+        *([versus_section(evaluations)] if len(names) > 1 else []),
         image_level_section(evaluations),
         classification_report_section(evaluations),
         matrix_section(evaluations),
-        curves_section(evaluations, KeyFolder(folder, on_not_saved)),
+        curves_section(evaluations, charts),
+        f1_section(evaluations, charts),
         tuning_section(evaluations),
         confused_section(evaluations),
     ]

@@ -171,18 +171,33 @@ def curves_section(evaluations: dict[str, Evaluation], folder: KeyFolder) -> str
     )
     if not labels:
         return f"<section><h2>Precision-recall curves</h2><p>none</p>{note}</section>"
-    figures = []
-    for label in labels:
-        name = PurePosixPath(local_name(f"pr-{label}.png"))  # a label is one name, whatever it holds
-        if folder.write_at(name, f"pr-{label}.png", lambda path: pr_curves_png(evaluations, label, path)):  # noqa: B023
-            figures.append(
-                f'<figure><img src="{quote(name.as_posix())}" alt="precision-recall curve of {html.escape(label)}" '
-                f'width="500" height="417"><figcaption>{html.escape(label)}</figcaption></figure>'
-            )
+    figures = [
+        chart_figure(
+            folder,
+            f"pr-{label}.png",
+            lambda path, label=label: pr_curves_png(evaluations, label, path),
+            f"precision-recall curve of {label}",
+            label,
+            (500, 417),
+        )
+        for label in labels
+    ]
     return (
         "<section><h2>Precision-recall curves</h2><p>Each point is one threshold: lowering it moves right "
         "(more found) and usually down (more mistakes). The dot marks the best F1.</p>"
         '<div class="curves">' + "".join(figures) + "</div>" + note + "</section>"
+    )
+
+
+def chart_figure(folder: KeyFolder, file_name: str, draw, alt: str, caption: str, size: tuple[int, int]) -> str:
+    """A chart drawn into the report's folder (`draw(path)`) as a figure; "" when the file system cannot hold it.
+    The name is mapped as one name, whatever a label in it holds."""
+    name = PurePosixPath(local_name(file_name))
+    if not folder.write_at(name, file_name, draw):
+        return ""
+    return (
+        f'<figure><img src="{quote(name.as_posix())}" alt="{html.escape(alt)}" width="{size[0]}" height="{size[1]}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
     )
 
 

@@ -60,6 +60,10 @@ def start_moto() -> tuple[ThreadedMotoServer, str]:
     return server, endpoint
 
 
+LOCAL_REGION = "us-east-1"
+"""The region of the local stack when the configuration names none (backend onnx: no model ARN to take it from)."""
+
+
 def client(service: str, endpoint: str, region: str) -> Any:
     return boto3.client(service, endpoint_url=endpoint, region_name=region, **FAKE_CREDENTIALS)
 
@@ -73,7 +77,7 @@ def provision(
     `visibility_timeout` overrides the configuration's (6x the function timeout) to rehearse retries
     in seconds rather than minutes; left unset, it is exactly what the deployed queue gets.
     """
-    region = config.region
+    region = config.region or LOCAL_REGION
     kms, s3, sqs, ssm = (client(name, endpoint, region) for name in ("kms", "s3", "sqs", "ssm"))
     key_id = kms.create_key(Description="customlabels local pipeline")["KeyMetadata"]["KeyId"]
     _create_bucket(s3, bucket, region, key_id)

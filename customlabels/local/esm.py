@@ -19,6 +19,7 @@ from typing import Any
 
 from customlabels.local.lambda_events import sqs_event
 from customlabels.local.lambda_runtime import (
+    INFERENCE_HANDLER,
     LambdaContext,
     Reports,
     become_environment,
@@ -57,6 +58,8 @@ class Poller:
     memory_mb: int
     timeout_seconds: int
     log_path: str
+    handler: str = INFERENCE_HANDLER
+    """The function's handler as the stack names it (the onnx backend's is another)."""
 
 
 def _environment_main(index: int, poller: Poller, stop: Any, enabled: Any, invocations: Any) -> None:
@@ -65,7 +68,7 @@ def _environment_main(index: int, poller: Poller, stop: Any, enabled: Any, invoc
     import boto3
 
     sqs = boto3.client("sqs", region_name=poller.region)
-    handler = load_handler()
+    handler = load_handler(poller.handler)
     parent = os.getppid()
     while not stop.is_set() and os.getppid() == parent:  # an orphaned environment stops by itself
         if not enabled.is_set():
@@ -134,6 +137,7 @@ class EventSourceMapping:
         timeout_seconds: int,
         log_path: Path,
         enabled: bool = True,
+        handler: str = INFERENCE_HANDLER,
     ) -> None:
         self._context = multiprocessing.get_context("spawn")
         self._stop = self._context.Event()
@@ -145,7 +149,7 @@ class EventSourceMapping:
         self.batch_size = batch_size
         self._reports = Reports(self._context)
         self._poller = Poller(
-            environment, queue_url, queue_arn, region, batch_size, memory_mb, timeout_seconds, str(log_path)
+            environment, queue_url, queue_arn, region, batch_size, memory_mb, timeout_seconds, str(log_path), handler
         )
         self.max_concurrency = max_concurrency
         self._processes: list[Any] = []

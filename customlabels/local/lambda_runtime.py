@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 INFERENCE_HANDLER = "customlabels_runtime.inference.handler.handler"
+ONNX_INFERENCE_HANDLER = "customlabels_runtime.onnx_inference.handler.handler"
 MANAGER_HANDLER = "customlabels_runtime.model_manager.handler.handler"
 """The functions' handlers as the stack names them (module path and function), for `load_handler`."""
 

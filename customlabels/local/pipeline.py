@@ -16,14 +16,14 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from customlabels.config import MANAGER_MAX_EVENT_AGE_SECONDS, PipelineConfig, is_miscased_image_name
-from customlabels.local.aws import FAKE_CREDENTIALS, LocalResources, client, provision, start_moto
+from customlabels.local.aws import FAKE_CREDENTIALS, LOCAL_REGION, LocalResources, client, provision, start_moto
 from customlabels.local.emulator.models import DetectionBackend
 from customlabels.local.emulator.options import ModelOptions
 from customlabels.local.emulator.rekognition import CustomLabelsService
 from customlabels.local.emulator.server import serve
 from customlabels.local.esm import EventSourceMapping
 from customlabels.local.lambda_api import serve_mapping_api
-from customlabels.local.lambda_runtime import MANAGER_HANDLER
+from customlabels.local.lambda_runtime import INFERENCE_HANDLER, MANAGER_HANDLER, ONNX_INFERENCE_HANDLER
 from customlabels.local.result_events import collect_events
 from customlabels.local.scheduler import ScheduledFunction
 from customlabels.operations import transfer
@@ -44,12 +44,13 @@ LOCAL_MODEL_ARN = (
 
 
 def load_config(**overrides: Any) -> PipelineConfig:
-    """The deployed configuration (cdk.json's context) with a local model ARN and the given overrides."""
+    """The deployed configuration (cdk.json's context) with a local model ARN (Custom Labels) and the overrides."""
     cdk_json = REPO_ROOT / "cdk.json"
     context = json.loads(cdk_json.read_text())["context"] if cdk_json.exists() else {}
     known = PipelineConfig.__dataclass_fields__
     values = {key: value for key, value in context.items() if key in known and value is not None}
-    values["model_arn"] = LOCAL_MODEL_ARN
+    if overrides.get("backend") != "onnx":
+        values["model_arn"] = LOCAL_MODEL_ARN
     values.update({key: value for key, value in overrides.items() if value is not None})
     return PipelineConfig.from_mapping(values)
 
@@ -74,6 +75,10 @@ class LocalPipeline:
         other sizings, such as the one-poller baseline of bench/; `thresholds_max_age` shortens the function's
         60 s cache of the thresholds parameter, so tests see a change at once."""
         self.config = config
+        self.region = config.region or LOCAL_REGION
+        self.onnx = config.backend == "onnx"
+        """The own model runs in the function itself: no emulator, no model manager, the event source always on."""
+        self.rekognition_endpoint: str | None = None
         self.pollers = pollers or config.effective_max_concurrency
         self.thresholds_max_age = thresholds_max_age
         self.manager_interval = manager_interval
@@ -91,11 +96,13 @@ class LocalPipeline:
         self._moto, endpoint = start_moto()
         try:
             self.resources = provision(self.config, endpoint, visibility_timeout=self.visibility_timeout)
-            self.s3 = client("s3", endpoint, self.config.region)
-            self.sqs = client("sqs", endpoint, self.config.region)
-            self._start_emulator()
+            self.s3 = client("s3", endpoint, self.region)
+            self.sqs = client("sqs", endpoint, self.region)
+            if not self.onnx:
+                self._start_emulator()
             self._start_event_source()
-            self._start_manager()
+            if not self.onnx:
+                self._start_manager()
         except BaseException:
             self.__exit__()
             raise
@@ -130,18 +137,19 @@ class LocalPipeline:
 
     def _start_event_source(self) -> None:
         """The inference function's pollers, and the Lambda API that enables and disables them. They start disabled:
-        the model manager enables them once the model is RUNNING, as deployed."""
+        the model manager enables them once the model is RUNNING, as deployed (onnx: enabled, no manager)."""
         self.esm = EventSourceMapping(
             environment=self.function_environment(),
             queue_url=self.resources.queue_url,
             queue_arn=self.resources.queue_arn,
-            region=self.config.region,
+            region=self.region,
             batch_size=self.config.batch_size,
             max_concurrency=self.pollers,
-            memory_mb=self.config.function_memory_mb,
+            memory_mb=self.config.effective_function_memory_mb,
             timeout_seconds=self.config.function_timeout_seconds,
             log_path=self.log_path,
-            enabled=False,
+            enabled=self.onnx,
+            handler=ONNX_INFERENCE_HANDLER if self.onnx else INFERENCE_HANDLER,
         ).start()
         self._lambda_api = serve_mapping_api(self.esm)
         self.lambda_endpoint = f"http://127.0.0.1:{self._lambda_api.server_address[1]}"
@@ -181,9 +189,7 @@ class LocalPipeline:
         self.s3.create_bucket(
             Bucket=bucket,
             **(
-                {}
-                if self.config.region == "us-east-1"
-                else {"CreateBucketConfiguration": {"LocationConstraint": self.config.region}}
+                {} if self.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": self.region}}
             ),
         )
         key = f"evaluation/EvaluationSummary-{model.arn.split('/')[1]}-{model.arn.split('/')[3]}.json"
@@ -196,18 +202,20 @@ class LocalPipeline:
         return {
             "AWS_ENDPOINT_URL_S3": self.resources.endpoint,
             "AWS_ENDPOINT_URL_SQS": self.resources.endpoint,
-            "AWS_ENDPOINT_URL_REKOGNITION": self.rekognition_endpoint,
+            **({"AWS_ENDPOINT_URL_REKOGNITION": self.rekognition_endpoint} if self.rekognition_endpoint else {}),
             "AWS_ENDPOINT_URL_SSM": self.resources.endpoint,
             "AWS_ENDPOINT_URL_EVENTBRIDGE": self.resources.endpoint,
             "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS["aws_access_key_id"],
             "AWS_SECRET_ACCESS_KEY": FAKE_CREDENTIALS["aws_secret_access_key"],
-            "AWS_DEFAULT_REGION": self.config.region,
+            "AWS_DEFAULT_REGION": self.region,
         }
 
     def function_environment(self) -> dict[str, str]:
         """What the handler's environment holds here: the deployed variables plus the local endpoints."""
         return {
             **self.config.function_environment(),
+            # The own model from where it is on this machine, which the stack bundles into the asset.
+            **({"ONNX_MODEL": str(Path(self.config.onnx_model).expanduser().resolve())} if self.onnx else {}),
             **self._lambda_aws_environment(),
             "THRESHOLDS_PARAMETER": self.resources.thresholds_parameter,
             **({} if self.thresholds_max_age is None else {"THRESHOLDS_MAX_AGE_SECONDS": str(self.thresholds_max_age)}),
@@ -230,7 +238,7 @@ class LocalPipeline:
 
     def _lambda_aws_environment(self) -> dict[str, str]:
         """The client environment, plus `AWS_REGION`, which Lambda sets for every function."""
-        return {**self.client_environment(), "AWS_REGION": self.config.region}
+        return {**self.client_environment(), "AWS_REGION": self.region}
 
     # --- driving it ---------------------------------------------------------------------------------------
 

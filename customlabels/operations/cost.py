@@ -130,17 +130,83 @@ def estimate(workload: Workload, lifecycle: str, prices: Prices | None = None) -
         + ESM_POLLERS * POLLS_PER_POLLER_HOUR * mapping_hours  # empty long polls while enabled
         + HOURS_PER_DAY * 60 / workload.manager_interval_minutes
     )  # the manager reads the depth
-    s3_puts, s3_gets = 2 * images, 3 * images  # upload + result; Rekognition's read + two HEADs
+    s3, s3_requests = s3_cost(images, prices)
     return Estimate(
         model_hours=hours,
         model=model,
         lambda_=lambda_cost,
         sqs=sqs_requests * prices.sqs_request,
-        s3=s3_puts * prices.s3_put_request + s3_gets * prices.s3_get_request,
+        s3=s3,
+        items={"lambda_gb_seconds": gb_seconds, "sqs_requests": sqs_requests, **s3_requests},
+    )
+
+
+def s3_cost(images: int, prices: Prices) -> tuple[float, dict[str, int]]:
+    """S3's requests a day, the same with either backend: the upload and the result (PUT-class); the image's read
+    (Rekognition's or the function's GetObject) and the function's two HEADs (GET-class)."""
+    puts, gets = 2 * images, 3 * images
+    return puts * prices.s3_put_request + gets * prices.s3_get_request, {
+        "s3_put_requests": puts,
+        "s3_get_requests": gets,
+    }
+
+
+ENVIRONMENT_KEPT_SECONDS = 300
+"""How long Lambda keeps an idle execution environment, as assumed here: AWS documents no figure (observed: 5 to 15
+minutes), so the shortest; images this far apart each start a fresh environment (a cold start)."""
+
+
+@dataclass(frozen=True)
+class OnnxFunction:
+    """The onnx backend's function: its billed time per image and memory, and its cold start (bench/onnx.py
+    measures both; replace them with the function's CloudWatch Duration and Init Duration)."""
+
+    ms_per_image: float = 300.0
+    memory_mb: int = 2048
+    """The onnx backend's default memory (one vCPU at 1,769 MB)."""
+    init_ms: float = 1500.0
+    """A cold start: importing onnxruntime and loading the model. Lambda bills the init phase."""
+    max_concurrency: int = 10
+    """Environments a burst may start (the event source's maximum concurrency)."""
+
+
+def cold_starts(workload: Workload, function: OnnxFunction) -> tuple[int, int]:
+    """(invocations, cold starts) a day. Images at least ENVIRONMENT_KEPT_SECONDS apart each come alone to a
+    fresh environment; closer together, they come in batches and each burst starts at most `max_concurrency`
+    environments."""
+    images = workload.images_per_day
+    if not images:
+        return 0, 0
+    batched = math.ceil(images / workload.batch_size)
+    gap = workload.burst_hours * 3600 * workload.bursts_per_day / images
+    if gap >= ENVIRONMENT_KEPT_SECONDS:
+        return images, images
+    per_burst = math.ceil(batched / workload.bursts_per_day)
+    return batched, workload.bursts_per_day * min(function.max_concurrency, per_burst)
+
+
+def onnx_estimate(workload: Workload, function: OnnxFunction | None = None, prices: Prices | None = None) -> Estimate:
+    """The day with the onnx backend: the function runs the model (GB-seconds of the images and of the cold starts,
+    and its requests); no model to bill, no model manager; the event source polls all day; S3 as with Custom Labels
+    (upload and result; the function's GetObject of the image and its two HEADs)."""
+    function, prices = function or OnnxFunction(), prices or Prices()
+    images = workload.images_per_day
+    invocations, starts = cold_starts(workload, function)
+    gigabytes = function.memory_mb / 1024
+    gb_seconds = images * function.ms_per_image / 1000 * gigabytes + starts * function.init_ms / 1000 * gigabytes
+    sqs_requests = images + 2 * invocations + ESM_POLLERS * POLLS_PER_POLLER_HOUR * HOURS_PER_DAY
+    s3, s3_requests = s3_cost(images, prices)
+    return Estimate(
+        model_hours=0.0,
+        model=0.0,
+        lambda_=gb_seconds * prices.lambda_gb_second + invocations * prices.lambda_request,
+        sqs=sqs_requests * prices.sqs_request,
+        s3=s3,
         items={
             "lambda_gb_seconds": gb_seconds,
+            "invocations": invocations,
+            "cold_starts": starts,
             "sqs_requests": sqs_requests,
-            "s3_put_requests": s3_puts,
-            "s3_get_requests": s3_gets,
+            **s3_requests,
         },
     )

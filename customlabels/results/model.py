@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from customlabels.escaping import finite
+from customlabels_runtime.result_events import model_name
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class ImageResult:
     predictions: tuple[Prediction, ...] = ()
     error: str | None = None
     model: str | None = None
-    """The model version that made the result (its ProjectVersionArn), when the result says."""
+    """The model that made the result (`result_events.model_name`), when the result says."""
 
 
 class ResultsError(ValueError):
@@ -109,7 +110,7 @@ def result_from_document(document: Mapping[str, Any]) -> ImageResult:
             )
         )
     error = (document.get("Error") or {}).get("Code")
-    return ImageResult(document["Image"]["Key"], tuple(predictions), error, document.get("ProjectVersionArn"))
+    return ImageResult(document["Image"]["Key"], tuple(predictions), error, model_name(document))
 
 
 def is_result_document(document: Any) -> bool:

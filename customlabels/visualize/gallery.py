@@ -22,6 +22,7 @@ from customlabels.escaping import json_for_html
 from customlabels.outputs import KeyFolder, NotSaved
 from customlabels.visualize import pictures, truth
 from customlabels.visualize.result_images import ResultImage
+from customlabels_runtime.result_events import model_name
 
 THUMBNAIL_SIDE = 360
 VIEW_SIDE = 1280
@@ -78,7 +79,7 @@ def _summary(
     return {
         "statuses": {status: sum(item.status == status for item in items) for status in STATUS_TEXT},
         "detections": sum(len(item.predictions) for item in items),
-        "models": sorted({d["ProjectVersionArn"] for d in documents if isinstance(d.get("ProjectVersionArn"), str)}),
+        "models": sorted({name for d in documents if isinstance(name := model_name(d), str)}),
         "thresholds": [json.loads(text) for text in sorted(thresholds)],
         "min_confidence": min_confidence,
         "manifest": manifest,

@@ -26,6 +26,7 @@ from customlabels_runtime.contract import (
     read_queue_message,
     result_key_for,
 )
+from customlabels_runtime.inference.detection import Detection
 from customlabels_runtime.inference.metrics import PipelineMetrics
 from customlabels_runtime.inference.result_publishing import NoResultEvents, ResultEvents
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
@@ -76,6 +77,8 @@ class Settings:
     """The SSM parameter holding the runtime thresholds (None: `min_confidence` only)."""
     thresholds_max_age: int = 60
     """Seconds a read of the thresholds parameter is cached: how long a change takes to apply."""
+    model: Mapping[str, str] | None = None
+    """The own model that results name instead of ProjectVersionArn (backend onnx): its `Uri` and `Sha256`."""
 
     @property
     def scale_factor(self) -> float:
@@ -84,7 +87,8 @@ class Settings:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Settings:
-        missing = [name for name in ("MODEL_ARN", "INPUT_PREFIX", "RESULTS_PREFIX") if not environ.get(name)]
+        model = "ONNX_MODEL" if environ.get("ONNX_MODEL") else "MODEL_ARN"  # the own model, or Custom Labels'
+        missing = [name for name in (model, "INPUT_PREFIX", "RESULTS_PREFIX") if not environ.get(name)]
         if missing:
             raise RuntimeError(
                 f"Environment variable(s) {', '.join(missing)} not set: deploy the function with the "
@@ -92,7 +96,7 @@ class Settings:
             )
         min_confidence = environ.get("MIN_CONFIDENCE", "")
         return cls(
-            model_arn=environ["MODEL_ARN"],
+            model_arn=environ.get("MODEL_ARN", ""),
             min_confidence=float(min_confidence) if min_confidence else None,
             input_prefix=environ["INPUT_PREFIX"],
             results_prefix=environ["RESULTS_PREFIX"],
@@ -141,6 +145,8 @@ class Dependencies:
     """This environment's rate of DetectCustomLabels calls, kept across invocations (it is what was learned)."""
     thresholds: ThresholdSource | None = None
     """Where the runtime thresholds come from; None: the deploy-time `min_confidence` alone."""
+    own_model: Callable[[ImageEvent, Thresholds], Detection] | None = None
+    """The own model that answers in place of DetectCustomLabels (backend onnx), with the same permanent errors."""
     result_events: ResultEvents | NoResultEvents = field(default_factory=NoResultEvents)
     """Announces each result once it is written (result_publishing.py); by default nothing is put."""
 
@@ -175,7 +181,7 @@ def result_document(
     """The result JSON contract (docs/result-contract.md)."""
     document: dict[str, Any] = {
         "Image": {"Bucket": image.bucket, "Key": image.key, "VersionId": image.version_id, "ETag": image.etag},
-        "ProjectVersionArn": settings.model_arn,
+        **({"Model": dict(settings.model)} if settings.model else {"ProjectVersionArn": settings.model_arn}),
         "MinConfidence": thresholds.request_min_confidence(),
         "Thresholds": thresholds.to_document(),
         "CustomLabels": custom_labels,
@@ -259,17 +265,6 @@ def detect_request(image: ImageEvent, settings: Settings, thresholds: Thresholds
     return request
 
 
-@dataclass(frozen=True)
-class Detection:
-    """DetectCustomLabels' answer for one image, and how long the model took apart from the wait for a slot."""
-
-    response: dict
-    latency_seconds: float
-    """The admitted call, from sending it to its answer."""
-    slot_wait_seconds: float
-    """From the image being ready to its admitted call being sent: slots waited for, throttled attempts."""
-
-
 def detect(request: dict, deps: Dependencies, retry_until: float) -> Detection:
     """DetectCustomLabels at this environment's rate; a throttled call is retried at the next slot, in the
     invocation, until `retry_until` (a `throughput.clock` time): no SQS receive is spent on throttling."""
@@ -331,9 +326,9 @@ def process_image(event: ImageEvent, deps: Dependencies, retry_until: float = fl
         return Outcome(event.key, "skipped", "superseded")
     if _already_done(current, result_key, deps):
         return Outcome(event.key, "skipped", "already-done", result_key=result_key)
-
     try:
-        detection = detect(detect_request(current, settings, thresholds), deps, retry_until)
+        own_model, request = deps.own_model, detect_request(current, settings, thresholds)
+        detection = own_model(current, thresholds) if own_model else detect(request, deps, retry_until)
     except ClientError as error:
         code = error_code(error)
         deps.metrics.image_failed(code)

@@ -53,7 +53,7 @@ CANNOT_RUN_HERE = {"aws", "cdk", "npx", "jq"}
 
 CONTEXT_KEYS = {f.name for f in fields(PipelineConfig)} | {"stack_name"}
 """What `-c` can set: the configuration's fields, and the stack's name, which stacks/application.py reads."""
-PLACEHOLDER_VALUES = {"model_arn": MODEL_ARN_EXAMPLE}
+PLACEHOLDER_VALUES = {"model_arn": MODEL_ARN_EXAMPLE, "onnx_model": "s3://my-models/bees.onnx"}
 
 
 # --- reading the Markdown ------------------------------------------------------------------------------------
@@ -219,6 +219,9 @@ def context_problems(pairs: list[str], where: str) -> list[str]:
                 values[key] = PLACEHOLDER_VALUES[key]
         elif key != "stack_name":
             values[key] = value
+    if values.get("backend") == "onnx" or {"onnx_model", "onnx_model_key_arn"} & set(values):
+        # The own model's keys go together: each is checked in the configuration it belongs to.
+        values = {"backend": "onnx", "onnx_model": PLACEHOLDER_VALUES["onnx_model"], **values}
     if not problems:
         try:
             PipelineConfig.from_mapping({"model_arn": MODEL_ARN_EXAMPLE, **values})

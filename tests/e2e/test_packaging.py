@@ -3,23 +3,19 @@
 import json
 import os
 import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from customlabels.config import PipelineConfig
 from support.aws import MODEL_ARN
+from support.lambda_asset import BOTO3_CLOSURE, invoke_with_test_event, linked, run_clean
 from support.project import ROOT
 
 pytestmark = pytest.mark.e2e
 
 
 CDK_CLI = ROOT / "node_modules" / ".bin" / "cdk"
-
-
-BOTO3_CLOSURE = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
 
 
 @pytest.fixture(scope="module")
@@ -102,50 +98,17 @@ def test_asset_holds_the_handler_and_its_dependencies_but_not_boto3(cli_synth):
 
 def test_handler_imports_and_runs_from_the_asset_in_a_clean_interpreter(cli_synth, tmp_path):
     asset = inference_asset(cli_synth)
-    site_packages = Path(__import__("boto3").__file__).parent.parent
-    boto3_only = tmp_path / "boto3-only"
-    boto3_only.mkdir()
-    for name in BOTO3_CLOSURE:
-        (boto3_only / name).symlink_to(site_packages / name)
-    handler = inference_function(cli_synth)["Properties"]["Handler"]
-    script = textwrap.dedent(f"""
-        import importlib, json
-        module, _, name = {handler!r}.rpartition(".")
-        handler = getattr(importlib.import_module(module), name)  # as the Lambda runtime resolves the Handler
-        import aws_lambda_powertools
-        import customlabels_runtime
+    boto3_only = linked(tmp_path / "boto3-only", BOTO3_CLOSURE)
+    checks = f"""
+        import aws_lambda_powertools, customlabels_runtime
         assert customlabels_runtime.__file__.startswith({str(asset)!r}), customlabels_runtime.__file__
         assert aws_lambda_powertools.__file__.startswith({str(asset)!r}), aws_lambda_powertools.__file__
         from customlabels_runtime.schemas import schema  # the published schemas travel with the function
         assert schema("result")["$id"] and schema("event")["$id"]
-
-        class Context:
-            function_name = "inference"; memory_limit_in_mb = 512; aws_request_id = "request-1"
-            invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:inference"
-
-        body = json.dumps({{"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "b"}})
-        test_event = {{"Records": [{{"messageId": "m-1", "receiptHandle": "r", "md5OfBody": "x", "body": body,
-                      "attributes": {{}}, "messageAttributes": {{}}, "eventSource": "aws:sqs",
-                      "eventSourceARN": "arn", "awsRegion": "eu-west-1"}}]}}
-        print(json.dumps(handler(test_event, Context())))
-    """)
-    # Only the asset and boto3 on the path (the Lambda runtime's task root and its own boto3): -S -s -P leave out
-    # site-packages, the user's site and the cwd, and PYTHONPATH is the only other entry.
-    environment = {
-        "PATH": os.environ["PATH"],
-        "PYTHONPATH": os.pathsep.join([str(asset), str(boto3_only)]),
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        **PipelineConfig(model_arn=MODEL_ARN).function_environment(),
-    }
-    run = subprocess.run(
-        [sys.executable, "-S", "-s", "-P", "-c", script],
-        env=environment,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-    )
+    """
+    script = invoke_with_test_event(inference_function(cli_synth)["Properties"]["Handler"], 512, checks)
+    # Only the asset and boto3 on the path (the Lambda runtime's task root and its own boto3).
+    environment = PipelineConfig(model_arn=MODEL_ARN).function_environment()
+    run = run_clean(script, [asset, boto3_only], environment, tmp_path)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout.strip().splitlines()[-1]) == {"batchItemFailures": []}

@@ -38,6 +38,12 @@ VARIANTS = {
         "alarm_email": "ops@example.com",
     },
     "manual": {"model_lifecycle": "manual", "idle_minutes": "5"},
+    "onnx": {  # the own model from S3 (a bundled one: tests/integration/test_onnx_stack.py)
+        "backend": "onnx",
+        "model_arn": "",
+        "onnx_model": "s3://my-models/bees/v2/bees.onnx",
+        "onnx_model_key_arn": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    },
 }
 
 

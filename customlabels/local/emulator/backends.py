@@ -143,7 +143,11 @@ def manifest_model(spec: str | None, noise: Mapping[str, float] | None = None, s
         return None
     kind, _, path = spec.partition(":")
     if kind != "manifest" or not path:
-        raise OptionError("{model} {spec!r}: use manifest:PATH (a SageMaker Ground Truth manifest)", spec=spec)
+        raise OptionError(
+            "{model} {spec!r}: use manifest:PATH (a SageMaker Ground Truth manifest) or onnx:MODEL.onnx (your own "
+            "model)",
+            spec=spec,
+        )
     imperfect = Noise.from_mapping(noise or {})
     try:
         entries = read_manifest(path)

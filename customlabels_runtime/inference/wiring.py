@@ -1,0 +1,53 @@
+"""The clients and the thresholds source every inference function builds once per execution environment, whichever
+model answers (Custom Labels' handler, the onnx backend's)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.parameters import SSMProvider
+from botocore.config import Config
+
+from customlabels_runtime.inference.logic import Settings
+from customlabels_runtime.inference.metrics import PipelineMetrics
+from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
+
+
+def powertools() -> tuple[Logger, Metrics]:
+    """The function's logger and metrics. A batch of only s3:TestEvents or non-images has no metrics to publish,
+    and that is fine: Powertools' warning about it is silenced."""
+    warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
+    return Logger(), Metrics()
+
+
+def client_options(settings: Settings) -> dict[str, Any]:
+    """Timeouts and a connection pool as large as the batch's threads."""
+    return {"connect_timeout": 5, "read_timeout": 30, "max_pool_connections": max(10, settings.batch_workers)}
+
+
+def standard_retries(settings: Settings) -> Config:
+    return Config(retries={"mode": "standard", "max_attempts": 4}, **client_options(settings))
+
+
+def thresholds_source(settings: Settings, metrics: PipelineMetrics, logger: Any) -> ThresholdSource:
+    """The runtime thresholds from the SSM parameter; a rejected document is logged and counted, and the last valid
+    thresholds stay in force."""
+
+    def thresholds_rejected(problem: str, reason: str) -> None:
+        logger.error(
+            "Thresholds parameter rejected; the last valid thresholds stay in force",
+            extra={"problem": problem, "reason": reason},
+        )
+        metrics.thresholds_rejected(reason)
+
+    ssm = SSMProvider(boto3_client=boto3.client("ssm", config=standard_retries(settings)))
+    return ThresholdSource(
+        settings.thresholds_parameter,
+        ssm.get,
+        Thresholds(settings.min_confidence),
+        thresholds_rejected,
+        max_age=settings.thresholds_max_age,
+    )
