@@ -36,7 +36,7 @@ from typing import Any
 from bench.throughput import STEADY, Cell, Samples, Timings, capacity_between, picture
 from customlabels.local.emulator.errors import ServiceError
 from customlabels.local.emulator.options import ModelOptions
-from customlabels.local.pipeline import LocalPipeline, load_config
+from customlabels.local.pipeline import HAS_RESULT, LocalPipeline, load_config
 
 PHOTOGRAPHS = Path("/work/shared/realdata/bees")
 """Real photographs (CC0 bees) on the machine the benchmarks were written on; `--photographs` names another
@@ -111,7 +111,7 @@ def run(
         pipeline.esm.set_enabled(True)
         outcomes = pipeline.wait(keys, timeout=images * 2, poll=1.0, on_progress=on_progress)
         seconds = time.time() - started
-        stamps = [processed_at(pipeline.result(key)) for key, outcome in outcomes.items() if outcome == "labels"]
+        stamps = [processed_at(pipeline.result(key)) for key, outcome in outcomes.items() if outcome in HAS_RESULT]
         wall = time.time() - time.monotonic()  # the emulator's clock is monotonic
         units = pipeline.service.models[config.model_arn].capacity.history
         environments = pipeline.pollers

@@ -46,8 +46,11 @@ class ResultEventPublishing(Construct):
             description=(
                 "The inference function wrote results whose EventBridge events it could not put, after retries "
                 "(metric ResultEventsFailed): consumers of the events missed them. The results are in S3; the "
-                "function's logs name each result key and the error (AccessDeniedException: a wrong result_events "
-                "bus; ThrottlingException: the account's PutEvents quota)."
+                "function's logs name each result key and the error. Two causes to check: permission "
+                "(AccessDeniedException: the role may put on the result_events bus only, with source customlabels) "
+                "and a missing bus (a named bus must exist, created by you: aws events create-event-bus --name N; "
+                "PutEvents may accept events for a missing bus and drop them uncounted, so check it exists even "
+                "without this alarm); ThrottlingException: the account's PutEvents quota."
             ),
             metric=pipeline_metric(contract.RESULT_EVENTS_FAILED),
         )

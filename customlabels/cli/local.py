@@ -32,6 +32,7 @@ from customlabels.cli.local_tables import (
 from customlabels.config import ConfigError
 from customlabels.errors import CommandError
 from customlabels.local.emulator.capacity import DEFAULT_TPS_PER_INFERENCE_UNIT
+from customlabels.result_events_settings import result_events_problems
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -202,6 +203,8 @@ def _pipeline(args: argparse.Namespace, log_path: Path):
     from customlabels.local.emulator.options import ModelOptions
     from customlabels.local.pipeline import LocalPipeline, load_config
 
+    if args.result_events is not None and (problems := result_events_problems(args.result_events, "--result-events")):
+        raise CommandError(problems[0])
     try:
         model = ModelOptions.from_specs(
             faults=args.faults,
@@ -273,7 +276,7 @@ def local_run(args: argparse.Namespace) -> int:
     console.print(
         f"Results: {out}/  (one JSON per image, mirroring the keys)  Summary: {out / 'summary.json'}", soft_wrap=True
     )
-    print_result_events(pipeline, out, len(results))
+    print_result_events(pipeline, out)
     print_never_processed(pipeline, outcomes)
     print_not_saved(not_saved)
     failed = print_failed(outcomes)

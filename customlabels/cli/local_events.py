@@ -4,17 +4,22 @@ watch them or add a rule of one's own on the twin's bus."""
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from customlabels.cli.common import console
+from customlabels.escaping import shown
+from customlabels.local.result_events import created_bus_note
+from customlabels.result_events_settings import OFF
 
 
 def add_result_events_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--result-events",
         metavar="BUS|off",
-        help="the bus each result's event goes to: default, a bus name (the twin creates it), or off "
-        "(default: cdk.json's result_events)",
+        help="the bus each result's event goes to: default, a bus name, or off (default: cdk.json's "
+        "result_events). A named bus must exist on AWS (aws events create-event-bus --name N; the stack does "
+        "not create it): the twin creates it and says so",
     )
 
 
@@ -23,20 +28,42 @@ def result_event_lines(watch) -> list[tuple[str, str]]:
     return [] if watch is None else [("Result events bus", watch.bus), ("Result events queue", watch.queue_url)]
 
 
-def print_result_events(pipeline, out: Path, results: int) -> None:
-    """How many result events the watch rule delivered (events.jsonl), beside how many results were written."""
-    watch = pipeline.resources.result_events
-    if watch is None:
-        console.print("Result events: off (result_events=off)", soft_wrap=True)
+LISTED = 5
+"""Result keys named per kind of mismatch; the count says how many more."""
+
+
+def print_result_events(pipeline, out: Path) -> None:
+    """summary.json's account of the result events: one per result by result key (green), or the results without
+    an event, with more than one, and events for no result of this run (yellow, named)."""
+    account = json.loads((out / "summary.json").read_text(encoding="utf-8"))["result_events"]
+    if account == OFF:
+        console.print("Result events: off (result_events=off); no events.jsonl", soft_wrap=True)
         return
-    delivered = (out / "events.jsonl").read_text(encoding="utf-8").count("\n")
-    colour = "green" if delivered == results else "yellow"
+    mismatches = {
+        "result(s) without an event": account["without_event"],
+        "result(s) with more than one event": account["more_than_one"],
+        "event(s) for no result of this run": account["not_a_result"],
+    }
+    colour = "yellow" if any(mismatches.values()) else "green"
     console.print(
-        f"Result events: [{colour}]{delivered}[/] for {results} result(s), on the {watch.bus} bus; "
-        f"each as EventBridge delivered it: {out / 'events.jsonl'}",
+        f"Result events: [{colour}]{account['events']}[/] for {account['results']} result(s)"
+        + ("" if colour == "yellow" else ", one each")
+        + f", on the {account['bus']} bus; each as EventBridge delivered it: {out / 'events.jsonl'}",
         soft_wrap=True,
         highlight=False,
     )
+    for what, keys in mismatches.items():
+        if keys:
+            more = f" and {len(keys) - LISTED} more" if len(keys) > LISTED else ""
+            named = ", ".join(shown(key) for key in keys[:LISTED])
+            console.print(f"  [yellow]{len(keys)} {what}[/]: {named}{more}", soft_wrap=True, highlight=False)
+    print_created_bus(pipeline.resources.result_events)
+
+
+def print_created_bus(watch) -> None:
+    """That AWS needs the named bus created, when the twin created it."""
+    if watch is not None and watch.created_bus:
+        console.print(f"[yellow]{created_bus_note(watch.bus)}[/]", soft_wrap=True, highlight=False)
 
 
 def print_how_to_watch_events(pipeline) -> None:
@@ -53,3 +80,4 @@ def print_how_to_watch_events(pipeline) -> None:
         soft_wrap=True,
         highlight=False,
     )
+    print_created_bus(watch)

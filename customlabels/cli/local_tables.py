@@ -17,7 +17,13 @@ def print_results(outcomes: dict[str, str], results: dict[str, dict]) -> None:
     table.add_column("outcome", no_wrap=True)
     table.add_column("labels (confidence)", overflow="fold")
     for key, outcome in outcomes.items():
-        style = "green" if outcome == "labels" else "yellow" if outcome.startswith(("error", "not-")) else "red"
+        style = (
+            "green"
+            if outcome in ("labels", "nothing")
+            else "yellow"
+            if outcome.startswith(("error", "not-"))
+            else "red"
+        )
         table.add_row(shown(key), f"[{style}]{shown(outcome)}[/]", labels_text(results.get(key)))
     console.print(table)
 

@@ -12,8 +12,14 @@ LISTED_PER_RESULT = 5
 
 
 def print_schema_check(statuses: list, result_key) -> int:
-    """Name each result that breaks the schema and what is wrong, on stderr; the number of such results."""
-    broken = 0
+    """Name each result that breaks the schema (or is not a JSON object) and what is wrong, on stderr; the number
+    of such results."""
+    from customlabels.operations.transfer import UNREADABLE
+
+    unreadable = [item for item in statuses if item.status == UNREADABLE]
+    for item in unreadable:
+        error_console.print(f"[red]{shown(result_key(item.key))}[/]: {shown(item.problem)}", soft_wrap=True)
+    broken = len(unreadable)
     checked = [item for item in statuses if item.result is not None]
     for item in checked:
         problems = schema_problems(item.result)
@@ -27,7 +33,8 @@ def print_schema_check(statuses: list, result_key) -> int:
             error_console.print(f"  and {len(problems) - LISTED_PER_RESULT} more", soft_wrap=True)
     verdict = f"[red]{broken} break it[/]" if broken else "[green]all valid[/]"
     error_console.print(
-        f"Schema check: {len(checked)} result(s) against result.schema.json (docs/result-contract.md): {verdict}",
+        f"Schema check: {len(checked) + len(unreadable)} result(s) against result.schema.json "
+        f"(docs/result-contract.md): {verdict}",
         soft_wrap=True,
     )
     return broken

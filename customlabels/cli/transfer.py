@@ -31,6 +31,7 @@ STATUS_WORDS = {
     "labels": "with labels",
     "nothing": "with nothing detected",
     "error": "with an Error result",
+    "unreadable": "with a result file that is not a JSON object",
     "pending": "pending",
     "dead-letter": "in the dead-letter queue",
 }
@@ -389,7 +390,14 @@ def _print_statuses(statuses) -> None:
     table.add_column("image", overflow="fold")
     table.add_column("status", no_wrap=True)
     table.add_column("labels (confidence)", overflow="fold")
-    colours = {"labels": "green", "nothing": "white", "error": "yellow", "pending": "cyan", "dead-letter": "red"}
+    colours = {
+        "labels": "green",
+        "nothing": "white",
+        "error": "yellow",
+        "unreadable": "red",
+        "pending": "cyan",
+        "dead-letter": "red",
+    }
     for item in statuses:
         error = (item.result or {}).get("Error")
         text = (

@@ -24,7 +24,7 @@ from customlabels.local.emulator.server import serve
 from customlabels.local.esm import EventSourceMapping
 from customlabels.local.lambda_api import serve_mapping_api
 from customlabels.local.lambda_runtime import INFERENCE_HANDLER, MANAGER_HANDLER, ONNX_INFERENCE_HANDLER
-from customlabels.local.result_events import collect_events
+from customlabels.local.result_events import collect_events, event_account
 from customlabels.local.scheduler import ScheduledFunction
 from customlabels.operations import transfer
 from customlabels.outputs import KeyFolder, NotSaved, input_files
@@ -34,7 +34,11 @@ from customlabels_runtime.contract import (  # the handler's own rules
     error_code,
     is_input_image,
     result_key_for,
+    result_status,
 )
+
+HAS_RESULT = ("labels", "nothing")
+"""The outcomes, besides `error:<Code>`, of an image with a result JSON."""
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_MODEL_ARN = (
@@ -271,9 +275,10 @@ class LocalPipeline:
         return set(transfer.list_keys(self.s3, self.resources.bucket, self.config.effective_results_prefix))
 
     def outcome(self, key: str, dead_letters: set[str], results: set[str] | None = None) -> str | None:
-        """`labels`, `error:<Code>`, `dead-letter`, `not-picked-up` (named like an image, but with a suffix in mixed
-        case: the notifications never send it), `not-an-image`, or None while still pending (the words of
-        `customlabels results`); `error:KeyTooLongError` at once for an image whose key or result key S3 cannot
+        """`labels`, `nothing` (a result without labels), `error:<Code>` (the words of `customlabels results` and of
+        the event's Outcome: `result_status`, with the error's code), `dead-letter`, `not-picked-up` (named like an
+        image, but with a suffix in mixed case: the notifications never send it), `not-an-image`, or None while
+        still pending; `error:KeyTooLongError` at once for an image whose key or result key S3 cannot
         store (S3 refused it, or the function skips it: it can never have a result)."""
         if not is_input_image(key, self.config.input_prefix, self.config.effective_results_prefix):
             return "not-picked-up" if is_miscased_image_name(key) else "not-an-image"
@@ -281,7 +286,8 @@ class LocalPipeline:
             return f"error:{KEY_TOO_LONG}"
         result = self.result(key) if results is None or self.result_key_for(key) in results else None
         if result is not None:
-            return f"error:{result['Error']['Code']}" if "Error" in result else "labels"
+            status = result_status(result)
+            return f"error:{result['Error']['Code']}" if status == "error" else status
         return "dead-letter" if key in dead_letters else None
 
     def wait(
@@ -310,6 +316,19 @@ class LocalPipeline:
         """After Ctrl-C: the outcome of each key that has one now, `interrupted` for the others."""
         done = self.outcomes_now(keys)
         return {key: done.get(key, "interrupted") for key in keys}
+
+
+def _write_result_events(pipeline: LocalPipeline, result_keys: set[str], out_dir: Path) -> dict[str, Any] | str:
+    """events.jsonl, each event as delivered, and summary.json's account of them (event_account); `off`, and no
+    events.jsonl (not one left from an earlier run either), with result_events=off."""
+    events_file = out_dir / "events.jsonl"
+    watch = pipeline.resources.result_events
+    if watch is None:
+        events_file.unlink(missing_ok=True)
+        return "off"  # the setting's own word
+    events = pipeline.collect_result_events(result_keys)
+    events_file.write_text("".join(json.dumps(event, ensure_ascii=False) + "\n" for event in events), "utf-8")
+    return {"bus": watch.bus, **event_account(events, result_keys)}
 
 
 def upload_tree(
@@ -347,7 +366,7 @@ def write_outputs(
     results = {}
     folder = KeyFolder(out_dir, on_not_saved)
     for key, outcome in outcomes.items():
-        if (outcome == "labels" or outcome.startswith("error:")) and (result := pipeline.result(key)) is not None:
+        if (outcome in HAS_RESULT or outcome.startswith("error:")) and (result := pipeline.result(key)) is not None:
             results[key] = result
             transfer.save_result(folder, pipeline.result_key_for(key), result)
     counts: dict[str, int] = {}
@@ -362,9 +381,8 @@ def write_outputs(
         "interrupted": interrupted,
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    events = pipeline.collect_result_events({pipeline.result_key_for(key) for key in results})
-    lines = "".join(json.dumps(event, ensure_ascii=False) + "\n" for event in events)
-    (out_dir / "events.jsonl").write_text(lines, encoding="utf-8")
-    summary["result_events"] = len(events)
+    summary["result_events"] = _write_result_events(
+        pipeline, {pipeline.result_key_for(key) for key in results}, out_dir
+    )
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     return results

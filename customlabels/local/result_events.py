@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,13 +23,16 @@ class EventWatch:
     bus: str
     queue_url: str
     rule: str
+    created_bus: bool = False
+    """The twin created the named bus, which on AWS the user must create before deploying (created_bus_note)."""
 
 
 def watch_result_events(
     events: Any, sqs: Any, config: PipelineConfig, bucket: str, queue_arn: Callable
 ) -> EventWatch | None:
-    """The configured bus (created unless it is the default one, as the user's own would exist), a queue, and a
-    rule with the stack's pattern of this bucket's result events delivering to it; None with result_events=off."""
+    """The configured bus (created unless it is the default one: the stack does not create it, so `local run` and
+    `local serve` say that AWS needs it created, created_bus_note), a queue, and a rule with the stack's pattern of
+    this bucket's result events delivering to it; None with result_events=off."""
     bus = config.result_event_bus
     if bus is None:
         return None
@@ -38,7 +42,18 @@ def watch_result_events(
     rule = f"{bucket}-result-events"
     events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps(result_event_pattern(bucket)))
     events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "watch", "Arn": queue_arn(sqs, queue_url)}])
-    return EventWatch(bus, queue_url, rule)
+    return EventWatch(bus, queue_url, rule, created_bus=bus != DEFAULT_BUS)
+
+
+def created_bus_note(bus: str) -> str:
+    """What to do on AWS for a named bus the twin created: the stack only grants PutEvents on it, and PutEvents
+    accepts events for a bus that does not exist and drops them with no error (aws/aws-cli#9186,
+    localstack/localstack#8264), so neither the function's retries nor ResultEventsFailed would notice."""
+    return (
+        f"The twin created the bus {bus}; on AWS it must exist before you deploy: aws events create-event-bus "
+        f"--name {bus} (the stack does not create it, and PutEvents accepts events for a missing bus and drops "
+        "them without an error)"
+    )
 
 
 def collect_events(
@@ -63,3 +78,18 @@ def collect_events(
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
         if not messages and not waiting:
             return collected
+
+
+def event_account(events: list[dict[str, Any]], result_keys: Iterable[str]) -> dict[str, Any]:
+    """summary.json's `result_events`: the events delivered for the results written, checked by result key (one
+    each): the results without an event, those with more than one (EventBridge delivers at least once), and events
+    that announce no result of this run."""
+    per_key = Counter(event["detail"]["Result"]["Key"] for event in events)
+    keys = sorted(set(result_keys))
+    return {
+        "events": len(events),
+        "results": len(keys),
+        "without_event": [key for key in keys if not per_key[key]],
+        "more_than_one": sorted(key for key, count in per_key.items() if count > 1),
+        "not_a_result": sorted(set(per_key) - set(keys)),
+    }

@@ -219,18 +219,43 @@ def notified_prefixes(s3: Any, bucket: str) -> list[str] | None:
 # --- results ----------------------------------------------------------------------------------------------
 
 
-STATUSES = ("labels", "nothing", "error", "pending", "dead-letter")
+STATUSES = ("labels", "nothing", "error", "unreadable", "pending", "dead-letter")
+UNREADABLE = "unreadable"
 
 
 @dataclass(frozen=True)
 class ImageStatus:
     key: str
     status: str
-    """`labels`, `nothing` (no label passed its threshold), `error` (see the result's Error), `dead-letter`
-    (every retry failed) or `pending`."""
+    """`labels`, `nothing` (no label passed its threshold), `error` (see the result's Error), `unreadable` (its
+    result file is not a JSON object), `dead-letter` (every retry failed) or `pending`."""
     result: dict[str, Any] | None = None
     problem: str | None = None
-    """Why an `error` image has no result and never will (its result key would be over S3's key limit)."""
+    """Why an `error` image has no result and never will (its result key would be over S3's key limit), or why
+    an `unreadable` one's result file cannot be read (`not JSON (...)`, `not a JSON object (a list)`)."""
+
+
+@dataclass(frozen=True)
+class UnreadableResult:
+    """A result file that is not a JSON object, and why: the other results are still read."""
+
+    problem: str
+
+
+JSON_TYPES = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+
+
+def read_result(body: bytes) -> dict[str, Any] | UnreadableResult:
+    """A result file's document, or why it is not one (anything can be written under a result key)."""
+    try:
+        document = json.loads(body)
+    except ValueError as error:  # JSONDecodeError, or UnicodeDecodeError for bytes that are not UTF-8
+        return UnreadableResult(f"not JSON ({error})")
+    except RecursionError:
+        return UnreadableResult("JSON nested too deep to read (not a result)")
+    if not isinstance(document, dict):
+        return UnreadableResult(f"not a JSON object ({JSON_TYPES.get(type(document), 'null')})")
+    return document
 
 
 def list_keys(s3: Any, bucket: str, prefix: str) -> list[str]:
@@ -257,11 +282,13 @@ def dead_letter_keys(sqs: Any, dead_letter_queue_url: str) -> set[str]:
     return {key for letter in dlq.peek(sqs, dead_letter_queue_url) for key in letter.keys}
 
 
-def fetch_results(s3: Any, bucket: str, result_keys: Iterable[tuple[str, str]], workers: int = 8) -> dict[str, dict]:
-    """(image key, result key) pairs -> the result documents, read concurrently."""
+def fetch_results(
+    s3: Any, bucket: str, result_keys: Iterable[tuple[str, str]], workers: int = 8
+) -> dict[str, dict | UnreadableResult]:
+    """(image key, result key) pairs -> the result documents (or why one is unreadable), read concurrently."""
 
-    def read(pair: tuple[str, str]) -> tuple[str, dict]:
-        return pair[0], json.loads(s3.get_object(Bucket=bucket, Key=pair[1])["Body"].read())
+    def read(pair: tuple[str, str]) -> tuple[str, dict | UnreadableResult]:
+        return pair[0], read_result(s3.get_object(Bucket=bucket, Key=pair[1])["Body"].read())
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return dict(pool.map(read, result_keys))
@@ -273,9 +300,13 @@ def save_result(folder: KeyFolder, result_key: str, document: dict[str, Any]) ->
     return folder.write_text(result_key, json.dumps(document, indent=2, ensure_ascii=False))
 
 
-def status_of(key: str, result: dict | None, dead_letters: set[str], problem: str | None = None) -> ImageStatus:
+def status_of(
+    key: str, result: dict | UnreadableResult | None, dead_letters: set[str], problem: str | None = None
+) -> ImageStatus:
     if problem is not None:
         return ImageStatus(key, "error", None, problem)
+    if isinstance(result, UnreadableResult):
+        return ImageStatus(key, UNREADABLE, None, result.problem)
     status = result_status(result)
     return ImageStatus(key, "dead-letter" if status == "pending" and key in dead_letters else status, result)
 
@@ -296,7 +327,7 @@ def follow(
     shared = commonprefix(keys)  # noqa: RUF071 - by character on purpose, then cut back to the last "/"
     folder = shared[: shared.rfind("/") + 1]
     listing = location.result_key(folder).removesuffix(RESULT_SUFFIX)  # where the results of keys under folder go
-    results: dict[str, dict] = {}
+    results: dict[str, dict | UnreadableResult] = {}
     never = {key: problem for key in keys if (problem := key_length_problem(key, location.result_key(key)))}
     deadline = time.monotonic() + timeout
     while True:
@@ -339,7 +370,7 @@ def csv_rows(statuses: Iterable[ImageStatus]) -> Iterable[list[Any]]:
     """One row per label (box ratios empty for image-level labels), one row for an image without any."""
     for item in statuses:
         error = (item.result or {}).get("Error") or (
-            {"Code": KEY_TOO_LONG, "Message": item.problem} if item.problem else {}
+            {"Code": "" if item.status == UNREADABLE else KEY_TOO_LONG, "Message": item.problem} if item.problem else {}
         )
         labels = (item.result or {}).get("CustomLabels") or [{}]
         for label in labels:

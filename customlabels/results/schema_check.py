@@ -28,8 +28,39 @@ def _validator(name: str) -> Draft202012Validator:
 def schema_problems(document: Any, name: str = RESULT) -> list[str]:
     """What is wrong with `document` by schema `name` (result, event or event-detail), one line each, in the
     document's order; empty when it is valid."""
-    errors = sorted(_validator(name).iter_errors(document), key=lambda error: [str(part) for part in error.path])
-    return [f"{_where(error.absolute_path)}: {error.message}" for error in errors]
+    validator = _validator(name)
+    errors = sorted(validator.iter_errors(document), key=lambda error: [str(part) for part in error.path])
+    return [f"{_where(error.absolute_path)}: {_message(error, validator.schema)}" for error in errors]
+
+
+LONGEST_VALUE = 80
+"""Characters of a value a problem quotes whole; a longer one is abbreviated (`4 item(s)`), as a whole array of
+labels would hide what is wrong."""
+
+
+def _message(error, schema: dict) -> str:
+    """jsonschema's message, with a long value abbreviated; `CustomLabels: 4 item(s), expected none with Error`
+    for the schema's rule that a result with an Error has no labels (its `if` / `then`)."""
+    path = list(error.absolute_schema_path)
+    if error.validator == "maxItems" and error.validator_value == 0:
+        condition = schema.get("if", {}).get("required", []) if path[:1] == ["then"] else []
+        return f"{_abbreviated(error.instance)}, expected none" + (f" with {', '.join(condition)}" if condition else "")
+    quoted = repr(error.instance)
+    if len(quoted) > LONGEST_VALUE and error.message.startswith(quoted):
+        return _abbreviated(error.instance) + error.message[len(quoted) :]
+    return error.message
+
+
+def _abbreviated(value: Any) -> str:
+    """`4 item(s)`, `an object of 3 key(s)`, or the value's start and length."""
+    if isinstance(value, list):
+        return f"{len(value)} item(s)"
+    if isinstance(value, dict):
+        return f"an object of {len(value)} key(s)"
+    if isinstance(value, str) and len(value) > LONGEST_VALUE // 2:
+        return f"{value[: LONGEST_VALUE // 2]!r}... ({len(value)} characters)"
+    quoted = repr(value)
+    return quoted if len(quoted) <= LONGEST_VALUE else quoted[:LONGEST_VALUE] + "..."
 
 
 def _where(path) -> str:

@@ -648,8 +648,8 @@ def test_bench_figures_quoted_in_the_docs_are_in_bench_results():
 
 
 def test_readme_lists_every_local_run_outcome_the_pipeline_writes():
-    """summary.json's outcomes come from LocalPipeline.outcome, .wait (`timeout` is wait's default) and
-    .interrupted (after Ctrl-C)."""
+    """summary.json's outcomes come from LocalPipeline.outcome (with results' words, contract.result_status), .wait
+    (`timeout` is wait's default) and .interrupted (after Ctrl-C)."""
     from customlabels.local import pipeline
 
     tree = ast.parse(Path(pipeline.__file__).read_text())
@@ -666,6 +666,19 @@ def test_readme_lists_every_local_run_outcome_the_pipeline_writes():
         and isinstance(node.value, str)
         and re.fullmatch(r"[a-z][a-z-]*:?", node.value)
     }
+    from customlabels_runtime import contract
+
+    status = next(
+        node
+        for node in ast.walk(ast.parse(Path(contract.__file__).read_text()))
+        if getattr(node, "name", "") == "result_status"
+    )
+    literals |= {
+        node.value
+        for node in ast.walk(status)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and re.fullmatch(r"[a-z][a-z-]*", node.value)
+    }
+    literals -= {"pending", "error"}  # outcome() says None while pending, and error:<Code> for an error
     outcomes = {"error:<Code>" if literal == "error:" else literal for literal in literals}
     readme = doc_text("README.md")
     listed = re.search(r"`summary\.json` lists each uploaded key with its outcome: (.*?)\.", readme)

@@ -23,9 +23,9 @@ def one_bit_png(size):
 def images():
     """Name -> (content, expected outcome); built when the test runs, not when pytest collects."""
     return {
-        "fine.jpg": (image_bytes(), "labels"),
-        "phone.jpg": (image_bytes("MPO"), "labels"),  # a JPEG with an embedded second image
-        "edge.png": (one_bit_png((64, 1280)), "labels"),  # 20:1 exactly
+        "fine.jpg": (image_bytes(), "nothing"),  # accepted: the emulated model (no manifest) detects nothing
+        "phone.jpg": (image_bytes("MPO"), "nothing"),  # a JPEG with an embedded second image
+        "edge.png": (one_bit_png((64, 1280)), "nothing"),  # 20:1 exactly
         "over-15-mb.jpg": (b"\xff\xd8\xff\xe0" + bytes(15 * 1024 * 1024), "error:ImageTooLargeException"),
         "side-under-64.png": (image_bytes("PNG", (63, 200)), "error:InvalidParameterException"),
         "side-over-4096.png": (one_bit_png((4097, 300)), "error:InvalidParameterException"),

@@ -59,8 +59,8 @@ def test_ctrl_c_saves_what_is_done_says_interrupted_and_leaves_no_traceback(tmp_
     summary = json.loads((out / "summary.json").read_text())
     assert summary["interrupted"] is True
     assert {image["key"]: image["outcome"] for image in summary["images"]} == {
-        "test_images/a.jpg": "labels",
-        "test_images/b.jpg": "labels",
+        "test_images/a.jpg": "nothing",  # no --model: the emulated model detects nothing
+        "test_images/b.jpg": "nothing",
         "test_images/slow.jpg": "interrupted",
     }
     assert sorted(path.name for path in (out / "test_images").iterdir()) == ["a.jpg.json", "b.jpg.json"]
@@ -84,8 +84,8 @@ def test_a_miscased_jpeg_is_not_picked_up_and_hostile_names_print_escaped(tmp_pa
     summary = json.loads((out / "summary.json").read_text())
     assert {image["key"]: image["outcome"] for image in summary["images"]} == {
         "test_images/one.Jpg": "not-picked-up",
-        "test_images/x\x1b[1A\x1b[2Kbee.jpg": "labels",
-        "test_images/[red]x[link=mailto:a@example.com]y.jpg": "labels",
+        "test_images/x\x1b[1A\x1b[2Kbee.jpg": "nothing",
+        "test_images/[red]x[link=mailto:a@example.com]y.jpg": "nothing",
         "test_images/notes.txt": "not-an-image",
     }
     assert "\x1b" not in stdout and "\x1b" not in stderr

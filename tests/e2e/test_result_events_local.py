@@ -20,10 +20,11 @@ from customlabels.datasets.sample_data import generate
 from customlabels.local.aws import client
 from customlabels.local.emulator.backends import ManifestBackend
 from customlabels.local.pipeline import LocalPipeline, load_config
+from customlabels.local.result_events import created_bus_note
 from customlabels.results.schema_check import schema_problems
 from customlabels_runtime.result_events import event_detail, result_event_pattern
 from customlabels_runtime.schemas import EVENT
-from support.cli import started
+from support.cli import customlabels, started
 from support.images import image_bytes
 from support.project import ROOT
 
@@ -93,7 +94,7 @@ def test_a_named_bus_gets_the_events_and_off_puts_none(tmp_path):
     for setting, expected in (("consumers", 1), ("off", 0)):
         with LocalPipeline(load_config(result_events=setting), visibility_timeout=30) as pipeline:
             pipeline.upload("test_images/bee.jpg", image_bytes())
-            assert pipeline.wait(["test_images/bee.jpg"], timeout=300) == {"test_images/bee.jpg": "labels"}
+            assert pipeline.wait(["test_images/bee.jpg"], timeout=300) == {"test_images/bee.jpg": "nothing"}
             events = pipeline.collect_result_events({"test_images/bee.jpg.json"}, timeout=5 if expected == 0 else 30)
             watch = pipeline.resources.result_events
             if watch:  # the twin's rule has the stack's own pattern (its ResultEventPattern output's source)
@@ -103,6 +104,36 @@ def test_a_named_bus_gets_the_events_and_off_puts_none(tmp_path):
                 assert json.loads(rule["EventPattern"]) == result_event_pattern(pipeline.resources.bucket)
         assert len(events) == expected
         assert (watch.bus if watch else None) == (None if setting == "off" else setting)
+        assert watch is None or watch.created_bus  # and local run / serve say AWS needs it created
+
+
+def test_a_bus_the_twin_created_is_named_with_how_to_create_it_on_aws():
+    note = created_bus_note("consumers")
+    assert "The twin created the bus consumers; on AWS it must exist" in note
+    assert "aws events create-event-bus --name consumers" in note
+
+
+def test_local_run_accounts_for_the_events_by_result_key_and_off_writes_none(tmp_path):
+    images, out = tmp_path / "images", tmp_path / "out"
+    (images).mkdir()
+    (images / "bee.jpg").write_bytes(image_bytes())
+    assert customlabels("local", "run", "--images", images, "--out", out).returncode == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["result_events"] == {
+        "bus": "default",
+        "events": 1,
+        "results": 1,
+        "without_event": [],
+        "more_than_one": [],
+        "not_a_result": [],
+    }
+    assert (out / "events.jsonl").read_text().count("\n") == 1
+
+    run = customlabels("local", "run", "--images", images, "--out", out, "--result-events", "off")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert json.loads((out / "summary.json").read_text())["result_events"] == "off"
+    assert not (out / "events.jsonl").exists()  # nor the earlier run's
+    assert "Result events: off" in run.stdout
 
 
 SERVE_FILES = ["--env-file", "local.env", "--log", "lambda.log"]

@@ -62,6 +62,10 @@ def test_failed_puts_raise_an_alarm_on_the_alarm_topic(default_template):
     assert (props["Threshold"], props["ComparisonOperator"]) == (0, "GreaterThanThreshold")
     [topic_id] = default_template.find_resources("AWS::SNS::Topic")
     assert props["AlarmActions"] == [{"Ref": topic_id}]
+    description = props["AlarmDescription"]
+    assert "permission (AccessDeniedException" in description and "a missing bus" in description
+    assert "aws events create-event-bus --name" in description
+    assert len(description) <= 1024  # CloudWatch's limit on AlarmDescription
 
 
 def test_the_pattern_output_matches_the_pipelines_events_and_no_other_buckets(default_template):

@@ -65,3 +65,48 @@ def test_a_result_that_breaks_the_schema_is_named_with_what_is_wrong(s3, capsys)
     assert "good.jpg.json" not in err
     assert "2 result(s) against result.schema.json (docs/result-contract.md): 1 break it" in " ".join(err.split())
     assert main(["results", "--bucket", BUCKET]) == 0  # without --check, the listing alone
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b'{"Image": tru', "not JSON (Expecting value"),
+        (b"[1,2,3]", "not a JSON object (a list)"),
+        (b"\xff", "not JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "JSON nested too deep to read"),
+    ],
+)
+def test_a_result_file_that_is_not_a_json_object_is_named_and_the_others_still_read(s3, capsys, body, problem):
+    put(s3, "test_images/good.jpg", written("test_images/good.jpg", [{"Name": "bee", "Confidence": 97.5}]))
+    s3.put_object(Bucket=BUCKET, Key="test_images/bad.jpg", Body=b"x")
+    s3.put_object(Bucket=BUCKET, Key="test_images/bad.jpg.json", Body=body)
+
+    assert main(["results", "--bucket", BUCKET, "--check"]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"test_images/bad.jpg.json: {problem}" in err
+    assert "2 result(s) against result.schema.json (docs/result-contract.md): 1 break it" in err
+    assert "1 with labels, 1 with a result file that is not a JSON object" in err
+
+    assert main(["results", "--bucket", BUCKET, "--format", "json"]) == 0  # without --check, listed with why
+    listed = {item["image"]: item for item in json.loads(capsys.readouterr().out)}
+    assert listed["test_images/good.jpg"]["status"] == "labels"
+    assert listed["test_images/bad.jpg"]["status"] == "unreadable"
+    assert listed["test_images/bad.jpg"]["problem"].startswith(problem)
+    assert main(["results", "--bucket", BUCKET]) == 0
+    assert "unreadable" in capsys.readouterr().out
+
+
+def test_a_long_value_is_abbreviated_not_printed_whole(s3, capsys):
+    labels = [{"Name": "bee", "Confidence": 97.5, "Geometry": {"BoundingBox": {"Left": 0.1}}}] * 4
+    put(
+        s3,
+        "test_images/both.jpg",
+        {**written("test_images/both.jpg", error={"Code": "X", "Message": "m"}), "CustomLabels": labels},
+    )
+    put(s3, "test_images/long.jpg", {**written("test_images/long.jpg"), "ProcessedAt": "9" * 500})
+
+    assert main(["results", "--bucket", BUCKET, "--check"]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "CustomLabels: 4 item(s), expected none with Error" in err
+    assert f"ProcessedAt: '{'9' * 40}'... (500 characters) does not match" in err
+    assert "'Name'" not in err and "9" * 41 not in err

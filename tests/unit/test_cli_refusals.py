@@ -29,12 +29,32 @@ def place(tmp_path):
     return tmp_path
 
 
+BUS_ARN = "arn:aws:events:eu-west-1:123456789012:event-bus/bees"
 BAD = [
     (["local", "run", "--images", "{p}/nope", "--out", "{p}/out"], "--images {p}/nope: not a folder"),
     (["local", "run", "--images", "{p}/images", "--out", "{p}/a-file"], "--out {p}/a-file: a file, not a folder"),
     (["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--faults", "bogus"], "fault bogus="),
     (["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--faults", "throtle=0.1"], "throtle"),
     (["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--fault-plan", "throttle:x"], "throttle:x"),
+    (
+        ["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--result-events", "OFF"],
+        "--result-events 'OFF' looks like off but would be taken as the name of a bus (bus names are exact): did you "
+        "mean off? Fix: --result-events off",
+    ),
+    (["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--result-events", "none"], "did you mean off?"),
+    (
+        ["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--result-events", "Default"],
+        "did you mean default? Fix: --result-events default",
+    ),
+    (
+        ["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--result-events", "a b"],
+        "--result-events 'a b' is not an EventBridge bus name. Fix: --result-events default",
+    ),
+    (
+        ["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--result-events", BUS_ARN],
+        "give the bus's name, not its ARN. Fix: --result-events bees (a bus in the stack's account and region; a bus "
+        "of another account is not supported)",
+    ),
     (
         ["local", "run", "--images", "{p}/images", "--out", "{p}/out", "--noise", "miss=0.1"],
         "--noise makes a manifest model imperfect: give --model manifest:FILE too",

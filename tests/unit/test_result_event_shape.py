@@ -126,7 +126,7 @@ def test_the_schemas_are_draft_2020_12_and_catch_what_breaks_the_contract():
         "ProcessedAt": "2026-11-22 10:00",
     }
     assert schema_problems(document) == [
-        "CustomLabels: [{'Name': 'bee', 'Confidence': 120}] is expected to be empty",
+        "CustomLabels: 1 item(s), expected none with Error",
         "CustomLabels[0].Confidence: 120 is greater than the maximum of 100",
         "ProcessedAt: '2026-11-22 10:00' does not match '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$'",
     ]

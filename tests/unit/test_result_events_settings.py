@@ -32,13 +32,55 @@ def test_off_announces_nothing_and_a_name_names_the_bus():
     assert config(result_events="orders.bees-2_x").function_environment()["RESULT_EVENT_BUS"] == "orders.bees-2_x"
 
 
-@pytest.mark.parametrize("value", ["", "has space", "aws.partner-bus", "a/b", "x" * 257, 3, None])
+@pytest.mark.parametrize("value", ["", "has space", "aws.partner-bus", "a/b", "x" * 257, 3])
 def test_anything_else_is_refused_with_the_fix(value):
     with pytest.raises(ConfigError) as refused:
-        config(result_events=value) if value is not None else PipelineConfig(model_arn=MODEL_ARN, result_events=None)
+        config(result_events=value)
     message = str(refused.value)
     assert f"result_events={value!r} is not an EventBridge bus name" in message
     assert "Fix: -c result_events=default" in message and "-c result_events=off" in message
+
+
+OFF_LOOKALIKES = ["false", "False", "none", "None", "null", "no", "disabled", "Disable", "OFF", "Off", " off", "0"]
+DEFAULT_LOOKALIKES = ["Default", "DEFAULT", "default ", "true", "yes", "on", "enabled"]
+
+
+@pytest.mark.parametrize(
+    ("value", "meant"),
+    [
+        *((value, "off") for value in [*OFF_LOOKALIKES, False, None]),
+        *((value, "default") for value in [*DEFAULT_LOOKALIKES, True]),
+    ],
+)
+def test_a_look_alike_of_off_or_default_is_refused_not_taken_as_a_bus_name(value, meant):
+    """From `-c` (a string) or cdk.json (a JSON false, true or null as well)."""
+    with pytest.raises(ConfigError) as refused:
+        PipelineConfig(model_arn=MODEL_ARN, result_events=value)
+    message = " ".join(str(refused.value).split())
+    assert f"result_events={value!r} looks like {meant}" in message
+    assert f"did you mean {meant}? Fix: -c result_events={meant}" in message
+
+
+@pytest.mark.parametrize("value", ["offline", "default-bus", "nobody", "bees"])
+def test_a_name_that_merely_contains_off_or_default_is_a_bus_name(value):
+    assert config(result_events=value).result_event_bus == value
+
+
+def test_a_bus_arn_is_refused_with_its_name_as_the_fix():
+    with pytest.raises(ConfigError) as refused:
+        config(result_events="arn:aws:events:eu-west-1:210987654321:event-bus/bees")
+    message = " ".join(str(refused.value).split())
+    assert "give the bus's name, not its ARN. Fix: -c result_events=bees" in message
+    assert "a bus of another account is not supported" in message
+
+
+@pytest.mark.parametrize("value", ["OFF", "a b", "arn:aws:events:eu-west-1:123456789012:event-bus/bees"])
+def test_the_fix_is_spelled_as_the_flag_the_user_gave(value):
+    from customlabels.result_events_settings import result_events_problems
+
+    [problem] = result_events_problems(value, "--result-events")
+    assert problem.startswith(f"--result-events {value!r} ")
+    assert "Fix: --result-events " in problem and "-c result_events" not in problem
 
 
 @given(st.text(alphabet=st.characters(codec="ascii"), min_size=1, max_size=300))
