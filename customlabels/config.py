@@ -17,7 +17,9 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from customlabels import own_model
+from customlabels.config_checks import check_range as _check_range
 from customlabels.config_conversion import convert
+from customlabels.config_model_manager import model_manager_problems
 from customlabels.result_events_settings import result_event_bus, result_events_environment, result_events_problems
 from customlabels_runtime import contract
 
@@ -54,7 +56,6 @@ MODEL_ARN_EXAMPLE = (
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365)  # up to a year, then the longer ones
 LOG_RETENTION_DAYS += (400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 REMOVAL_POLICIES = ("retain", "destroy")
-MODEL_LIFECYCLES = ("on-demand", "always-on", "manual")
 INITIAL_MANAGER_STATE = "{}"
 """The model manager's state parameter before its first run (it records the last activity there)."""
 QUEUE_RETENTION_DAYS = 4
@@ -111,6 +112,7 @@ class PipelineConfig:
     max_message_age_minutes: int = 60
     alarm_email: str | None = None
     max_model_hours_per_day: int | None = None
+    max_wait_minutes: int | None = None
     backend: str = "custom-labels"
     onnx_model: str | None = None
     onnx_model_key_arn: str | None = None
@@ -248,6 +250,13 @@ class PipelineConfig:
         return None if hours >= 24 else hours
 
     @property
+    def oldest_image_alarm_minutes(self) -> int:
+        """The oldest-image alarm's threshold: with a latency budget, images may wait that long (plus the two
+        intervals of the manager's margin) by design, so it alarms only past the budget."""
+        budget = self.max_wait_minutes + 2 * self.manager_interval_minutes if self.max_wait_minutes else 0
+        return max(self.max_message_age_minutes, budget)
+
+    @property
     def effective_function_memory_mb(self) -> int:
         """`function_memory_mb`, or 512 MB (Custom Labels: the function waits) or ONNX_DEFAULT_MEMORY_MB (onnx)."""
         if self.function_memory_mb is not None:
@@ -286,6 +295,8 @@ class PipelineConfig:
             "MIN_INFERENCE_UNITS": str(self.min_inference_units),
             "MAX_INFERENCE_UNITS": str(self.max_inference_units),
             "MAX_RUNNING_SECONDS_PER_DAY": str((self.effective_max_model_hours_per_day or 0) * 3600),
+            "MAX_WAIT_SECONDS": str((self.max_wait_minutes or 0) * 60),
+            "MANAGER_INTERVAL_SECONDS": str(self.manager_interval_minutes * 60),
             "POWERTOOLS_SERVICE_NAME": contract.MANAGER_SERVICE,
             "POWERTOOLS_METRICS_NAMESPACE": contract.METRICS_NAMESPACE,
         }
@@ -321,20 +332,13 @@ def _check_prefix(name: str, prefix: Any) -> list[str]:
     return []
 
 
-def _check_range(config: PipelineConfig, name: str, low: int, high: int, why: str) -> list[str]:
-    value = getattr(config, name)
-    if not isinstance(value, int) or not low <= value <= high:
-        return [f"{name}={value!r} is out of range: {why} accepts {low}-{high}. Fix: -c {name}=<{low}-{high}>"]
-    return []
-
-
 def _problems(config: PipelineConfig) -> list[str]:
     """Every problem of `config`, each naming the key and the fix: one check per concern."""
     return [
         *_model_problems(config),
         *_location_problems(config),
         *_processing_problems(config),
-        *_lifecycle_problems(config),
+        *model_manager_problems(config),
         *_operations_problems(config),
         *result_events_problems(config.result_events),
     ]
@@ -380,38 +384,6 @@ def _processing_problems(config: PipelineConfig) -> list[str]:
     problems += _check_range(config, "function_timeout_seconds", 10, 900, "Lambda (with 6x for the queue)")
     if config.function_memory_mb is not None:
         problems += _check_range(config, "function_memory_mb", 128, 10240, "Lambda")
-    return problems
-
-
-def _lifecycle_problems(config: PipelineConfig) -> list[str]:
-    """The model manager: its mode, its timing, the inference units and the spend guard's budget."""
-    problems = []
-    if config.model_lifecycle not in MODEL_LIFECYCLES:
-        problems.append(
-            f"model_lifecycle={config.model_lifecycle!r} is unknown. Fix: -c model_lifecycle=on-demand (start the "
-            "model when images arrive, stop it when idle: the default), always-on, or manual (never touch it)"
-        )
-    problems += _check_range(config, "idle_minutes", 1, 1440, "the idle time before an on-demand model stops")
-    problems += _check_range(config, "manager_interval_minutes", 1, 60, "the model manager's schedule")
-    problems += _check_range(config, "min_inference_units", 1, 100, "StartProjectVersion")
-    if isinstance(config.min_inference_units, int) and (
-        not isinstance(config.max_inference_units, int) or config.max_inference_units < config.min_inference_units
-    ):
-        problems.append(
-            f"max_inference_units={config.max_inference_units!r} must be at least min_inference_units="
-            f"{config.min_inference_units}. Fix: -c max_inference_units=<n >= min> (above min, Rekognition auto-scales)"
-        )
-    if config.max_model_hours_per_day is not None:
-        if config.model_lifecycle == "manual":
-            problems.append(
-                "max_model_hours_per_day is set, but with model_lifecycle=manual the manager never starts "
-                "or stops the model, so nothing would keep to it. Fix: leave it unset, or use "
-                "-c model_lifecycle=on-demand"
-            )
-        else:
-            problems += _check_range(
-                config, "max_model_hours_per_day", 1, 24, "the spend guard's model running hours per day (24: no cap)"
-            )
     return problems
 
 

@@ -18,6 +18,7 @@ _INT_KEYS = {
     "manager_interval_minutes",
     "max_message_age_minutes",
     "max_model_hours_per_day",
+    "max_wait_minutes",
 }
 
 
@@ -27,6 +28,8 @@ def convert(name: str, value: Any) -> Any:
     modes; anything else as it is, for the checks to judge. ValueError names the key and the fix."""
     if name in ("max_concurrency", "max_model_hours_per_day", "function_memory_mb") and _unset(value, "auto"):
         return None  # derived: effective_max_concurrency, _max_model_hours_per_day, _function_memory_mb
+    if name == "max_wait_minutes" and _unset(value):
+        return None
     if name in _INT_KEYS:
         return _whole_number(name, value)
     if name == "min_confidence":

@@ -44,6 +44,10 @@ RESULT_EVENTS_FAILED = "ResultEventsFailed"
 name reads it (customlabels_runtime/inference/result_publishing.py)."""
 MODEL_HOURS_TODAY = "ModelHoursToday"
 SPEND_GUARD_PAUSED = "SpendGuardPaused"
+OLDEST_IMAGE_WAIT_MINUTES = "OldestImageWaitMinutes"
+"""Minutes the oldest image known to wait for a model that is not running has waited (0: none)."""
+WAIT_BUDGET_MISSED = "WaitBudgetMissed"
+"""1 while an image waits longer than `max_wait_minutes` for a model that is not running; the alarm reads it."""
 
 IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".JPG", ".JPEG", ".PNG")
 """Object key suffixes that trigger inference; S3 suffix filters are case-sensitive."""

@@ -122,7 +122,8 @@ class ModelManager(Construct):
         self._acknowledge_dropped_invocations(schedule, on_upload)
 
     def _build_alarms(self, config: PipelineConfig) -> list[cloudwatch.Alarm]:
-        """The manager failing, in every mode; on demand, a model running idle; with a budget, the spend guard."""
+        """The manager failing, in every mode; on demand, a model running idle; with a budget, the spend guard; with
+        a latency budget, an image waiting past it."""
         alarms = [
             alarm_above(
                 self,
@@ -163,7 +164,23 @@ class ModelManager(Construct):
                     metric=pipeline_metric(contract.SPEND_GUARD_PAUSED, "Maximum", contract.MANAGER_SERVICE),
                 )
             )
+        if config.max_wait_minutes is not None:
+            alarms.append(self._wait_budget_alarm(config.max_wait_minutes))
         return alarms
+
+    def _wait_budget_alarm(self, minutes: int) -> cloudwatch.Alarm:
+        """The latency budget's promise broken: an image waits longer than max_wait_minutes for a stopped or
+        starting model. The manager's log names it and why; so does `customlabels model status`."""
+        return alarm_above(
+            self,
+            "WaitBudgetMissed",
+            description=(
+                f"An image has waited longer than max_wait_minutes ({minutes} min) for the model to start: the "
+                "start took longer than the manager learned, the spend guard holds the model, or the model cannot "
+                "start. `customlabels model status` names the image and why; none is lost."
+            ),
+            metric=pipeline_metric(contract.WAIT_BUDGET_MISSED, "Maximum", contract.MANAGER_SERVICE),
+        )
 
     def _grant(self, config: PipelineConfig, queue: sqs.IQueue, event_source: event_sources.SqsEventSource) -> None:
         statements = [

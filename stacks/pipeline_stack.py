@@ -103,7 +103,7 @@ class PipelineStack(Stack):
                 *(self.result_events.alarms if self.result_events else []),
             ],
             alarm_email=config.alarm_email,
-            max_message_age_minutes=config.max_message_age_minutes,
+            max_message_age_minutes=config.oldest_image_alarm_minutes,
         )
 
     def _build_client_policies(self, config: PipelineConfig) -> ClientPolicies:

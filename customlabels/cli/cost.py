@@ -8,6 +8,7 @@ import argparse
 from rich.table import Table
 
 from customlabels.cli.common import POSITIVE, console, number
+from customlabels.cli.cost_simulated import add_budget_arguments
 from customlabels.config import TPS_PER_INFERENCE_UNIT
 from customlabels.errors import CommandError
 
@@ -51,6 +52,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "The pipeline itself needs no such figure, it finds the capacity",
     )
     _onnx_options(cost)
+    add_budget_arguments(cost)
     cost.set_defaults(func=cost_command)
 
 
@@ -103,6 +105,10 @@ def cost_command(args: argparse.Namespace) -> int:
     )
     if problems := workload.problems():
         raise CommandError("\n".join(problems))
+    if args.max_wait_minutes is not None:
+        from customlabels.cli.cost_simulated import budget_command
+
+        return budget_command(args)
     prices = Prices(inference_unit_hour=args.price_per_iu_hour)
     estimates = {mode: estimate(workload, mode, prices) for mode in ("always-on", "on-demand")}
     function = OnnxFunction(args.onnx_ms_per_image, args.onnx_memory_mb, args.onnx_init_ms)

@@ -142,9 +142,44 @@ def _status_table(current, target) -> Table:
             else f"{current.hours_today:.2f} (the spend guard's count; `model resume` restarts it)",
         ),
         ("Lifecycle", target.lifecycle or "-"),
+        *_wait_rows(current.wait),
     ):
         table.add_row(name, str(value))
     return table
+
+
+def _wait_rows(wait) -> list[tuple[str, str]]:
+    """The latency budget, the oldest waiting image and when the model starts for it, as the manager recorded."""
+    if wait is None:
+        return []
+    from customlabels_runtime.model_manager.learning import DEFAULT_START_SECONDS
+
+    if wait.budget_minutes is None:
+        return [("Latency budget", "none (max_wait_minutes unset: the model starts at the first image)")]
+    rows = [("Latency budget", f"{wait.budget_minutes:g} min (max_wait_minutes)")]
+    if wait.waiting_since is None:
+        return [*rows, ("Oldest waiting image", "none")]
+    rows.append(
+        (
+            "Oldest waiting image",
+            f"{wait.waiting_key or '(key not known)'}, waiting {wait.waited_minutes:.0f} min (since "
+            f"{wait.waiting_since:%Y-%m-%d %H:%M:%S} UTC)",
+        )
+    )
+    start = (
+        f"at {wait.start_due_at:%Y-%m-%d %H:%M:%S} UTC, when waiting longer would make it miss the budget"
+        if wait.start_due_at is not None
+        else "now (it is due, or already starting)"
+    )
+    learned = (
+        f"its safe default, {DEFAULT_START_SECONDS / 60:g} min"
+        if wait.start_minutes is None
+        else f"{wait.start_minutes:.1f} min, as seen"
+    )
+    rows.append(("Model starts", f"{start}; a start takes {learned}"))
+    if wait.late:
+        rows.append(("[red]Late[/]", f"the image waits longer than the budget: {wait.late}"))
+    return rows
 
 
 def _resume(target, ssm) -> int:

@@ -234,6 +234,7 @@ class LocalPipeline:
             "MAPPING_UUID": self.esm.uuid,
             "STATE_PARAMETER": self.resources.state_parameter,
             "AWS_ENDPOINT_URL_LAMBDA": self.lambda_endpoint,
+            "MANAGER_INTERVAL_SECONDS": str(self.manager_interval),  # the latency budget plans with the real one
         }
         if self.idle_seconds is not None:
             environment["IDLE_SECONDS"] = str(self.idle_seconds)

@@ -38,6 +38,57 @@ class ModelStatus:
     last_activity: str | None
     hours_today: float | None = None
     """Running hours this UTC day as the manager's spend guard counts them (None without its state)."""
+    wait: WaitStatus | None = None
+    """The latency budget's view, from the manager's state (None without its state)."""
+
+
+@dataclass(frozen=True)
+class WaitStatus:
+    """What the manager's last run recorded about waiting images (docs/model-lifecycle.md, "A latency budget")."""
+
+    budget_minutes: float | None
+    """`max_wait_minutes`; None: no budget (the model starts at the first image)."""
+    waiting_since: datetime | None
+    """Since when the oldest image known to wait for a model that is not running waits; None: none."""
+    waiting_key: str | None
+    start_due_at: datetime | None
+    """When the manager will start the model for it; None: now (or no image waits, or no budget)."""
+    late: str | None
+    """Why the oldest image waits longer than the budget (None: it does not)."""
+    start_minutes: float | None = None
+    """The longest recent start the manager saw (None: none yet; it assumes its safe default)."""
+    waited_minutes: float | None = None
+    """How long the oldest image has waited, at the time of the status."""
+
+
+def wait_status(state: dict[str, Any], now: datetime) -> WaitStatus:
+    """The waiting images as the manager's state says, each field read as the manager reads it."""
+    from customlabels_runtime.model_manager.learning import learned_start_seconds
+    from customlabels_runtime.model_manager.state import parse_time
+
+    budget = state.get("wait_budget_seconds")
+    budget_minutes = budget / 60 if isinstance(budget, int | float) and not isinstance(budget, bool) else None
+    key, late = state.get("waiting_key"), state.get("late")
+    start = learned_start_seconds(state)
+    since = parse_time(state.get("image_seen_at"), now)
+    return WaitStatus(
+        budget_minutes,
+        since,
+        key if isinstance(key, str) else None,
+        _any_time(state.get("start_due_at")),
+        late if isinstance(late, str) else None,
+        None if start is None else start / 60,
+        None if since is None else (now - since).total_seconds() / 60,
+    )
+
+
+def _any_time(value: Any) -> datetime | None:
+    """A time the manager planned (it may be in the future), None when unreadable."""
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.utcoffset() is not None else None
 
 
 def stack_target(cloudformation: Any, stack_name: str) -> Target:
@@ -77,11 +128,12 @@ def status(rekognition: Any, target: Target, ssm: Any | None = None, now: dateti
     if ssm is not None and target.state_parameter:
         state = json.loads(ssm.get_parameter(Name=target.state_parameter)["Parameter"]["Value"] or "{}")
     since = state.get("model_status_since") if state.get("model_status") == description["Status"] else None
-    hours = None
+    hours, wait, now = None, None, now or datetime.now(UTC)
     if state:
         from customlabels_runtime.model_manager.state import running_seconds_today
 
-        hours = running_seconds_today(state, now or datetime.now(UTC)) / 3600
+        hours = running_seconds_today(state, now) / 3600
+        wait = wait_status(state, now)
     return ModelStatus(
         target.model_arn,
         description["Status"],
@@ -91,6 +143,7 @@ def status(rekognition: Any, target: Target, ssm: Any | None = None, now: dateti
         since,
         state.get("last_activity"),
         hours,
+        wait,
     )
 
 

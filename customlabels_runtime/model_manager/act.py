@@ -11,7 +11,9 @@ from botocore.exceptions import ClientError
 
 from customlabels_runtime import contract
 from customlabels_runtime.contract import error_code
-from customlabels_runtime.model_manager.dependencies import Dependencies
+from customlabels_runtime.model_manager.budget import late_reason
+from customlabels_runtime.model_manager.dependencies import Dependencies, Settings
+from customlabels_runtime.model_manager.learning import learned_state
 from customlabels_runtime.model_manager.records import Decision, Observation
 from customlabels_runtime.model_manager.state import next_state
 
@@ -31,7 +33,8 @@ def update_mapping(deps: Dependencies, enabled: bool) -> bool:
 def act(decision: Decision, seen: Observation, state: dict[str, Any], deps: Dependencies) -> dict[str, Any]:
     """Write the state first (so an image seen is remembered even if a start fails), disable the event source
     before a stop and enable it after a start: never stop under work."""
-    _write_state(next_state(seen, decision, state), state, deps)
+    late = late_reason(seen, deps.settings, decision.image_seen_at, decision.budget_paused, decision.start_model)
+    _write_state(_new_state(decision, seen, state, deps.settings, late), state, deps)
     stop = decision.stop_model
     if decision.enable_mapping is False and not update_mapping(deps, False):
         stop = False  # the event source may still be delivering: not under it
@@ -41,8 +44,8 @@ def act(decision: Decision, seen: Observation, state: dict[str, Any], deps: Depe
         _start_model(decision, deps)
     if decision.enable_mapping is True:
         update_mapping(deps, True)
-    _publish_metrics(decision, seen, deps.metrics)
-    _log_run(decision, seen, deps.logger)
+    _publish_metrics(decision, seen, deps.metrics, late)
+    _log_run(decision, seen, deps.logger, late)
     return {
         "reason": decision.reason,
         "start": decision.start_model,
@@ -51,6 +54,19 @@ def act(decision: Decision, seen: Observation, state: dict[str, Any], deps: Depe
         "model_status": seen.model_status,
         "paused": decision.budget_paused,
     }
+
+
+def _new_state(
+    decision: Decision, seen: Observation, state: dict[str, Any], settings: Settings, late: str | None
+) -> dict[str, Any]:
+    """The state (state.py) with what the manager learned of its model (learning.py) and, with a latency budget,
+    the budget and why an image waits longer, for `customlabels model status`."""
+    new = {**next_state(seen, decision, state), **learned_state(seen, decision, state)}
+    if settings.max_wait_seconds > 0:
+        new["wait_budget_seconds"] = settings.max_wait_seconds
+    if late:
+        new["late"] = late
+    return new
 
 
 def _write_state(new_state: dict[str, Any], state: dict[str, Any], deps: Dependencies) -> None:
@@ -79,8 +95,9 @@ def _start_model(decision: Decision, deps: Dependencies) -> None:
     deps.logger.info("Started the model", extra={"reason": decision.reason, "model_arn": settings.model_arn, **units})
 
 
-def _publish_metrics(decision: Decision, seen: Observation, metrics: Any) -> None:
-    """Every run's figures, which the dashboard shows and the RunningWhileIdle and SpendGuardPaused alarms read."""
+def _publish_metrics(decision: Decision, seen: Observation, metrics: Any, late: str | None) -> None:
+    """Every run's figures, which the dashboard shows and the RunningWhileIdle, SpendGuardPaused and
+    WaitBudgetMissed alarms read."""
     if seen.inspection is not None:
         metrics.add_metric(
             name=contract.QUEUE_MESSAGES_DISCARDED, unit=MetricUnit.Count, value=seen.inspection.discarded
@@ -91,11 +108,19 @@ def _publish_metrics(decision: Decision, seen: Observation, metrics: Any) -> Non
         name=contract.MODEL_HOURS_TODAY, unit=MetricUnit.Count, value=round(seen.running_seconds_today / 3600, 3)
     )
     metrics.add_metric(name=contract.SPEND_GUARD_PAUSED, unit=MetricUnit.Count, value=int(decision.budget_paused))
+    waited = (seen.now - decision.image_seen_at).total_seconds() / 60 if decision.image_seen_at else 0.0
+    metrics.add_metric(name=contract.OLDEST_IMAGE_WAIT_MINUTES, unit=MetricUnit.Count, value=round(waited, 2))
+    metrics.add_metric(name=contract.WAIT_BUDGET_MISSED, unit=MetricUnit.Count, value=int(late is not None))
 
 
-def _log_run(decision: Decision, seen: Observation, logger: Any) -> None:
+def _log_run(decision: Decision, seen: Observation, logger: Any, late: str | None) -> None:
     if decision.budget_paused:
         logger.warning("Spend guard: the daily budget of model hours is used up", extra={"reason": decision.reason})
+    if late:
+        logger.warning(
+            "An image waits longer than max_wait_minutes",
+            extra={"key": decision.waiting_key, "since": str(decision.image_seen_at), "why": late},
+        )
     logger.info(
         "Model manager ran",
         extra={

@@ -23,6 +23,11 @@ class Settings:
     """The spend guard's budget of RUNNING seconds per UTC day; 0: none (docs/model-lifecycle.md)."""
     results_prefix: str | None = None
     """Where results go (None: beside the images); an image there is not the pipeline's to infer."""
+    max_wait_seconds: float = 0.0
+    """On demand, the latency budget: how long an image may wait for a stopped model; 0: none, start at once
+    (docs/model-lifecycle.md, "A latency budget")."""
+    interval_seconds: float = 60.0
+    """The schedule's interval: with a budget, the next chance to start is one interval away."""
 
     @property
     def effective_results_prefix(self) -> str:
@@ -59,6 +64,8 @@ class Settings:
             environ["INPUT_PREFIX"],
             float(environ.get("MAX_RUNNING_SECONDS_PER_DAY") or 0),
             environ.get("RESULTS_PREFIX") or None,
+            float(environ.get("MAX_WAIT_SECONDS") or 0),
+            float(environ.get("MANAGER_INTERVAL_SECONDS") or 60),
         )
 
 

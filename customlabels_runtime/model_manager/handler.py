@@ -15,7 +15,7 @@ from botocore.config import Config
 
 from customlabels_runtime.model_manager.dependencies import Dependencies, Settings
 from customlabels_runtime.model_manager.logic import manage
-from customlabels_runtime.model_manager.messages import announced_image, announcement_time
+from customlabels_runtime.model_manager.messages import announced_image, announced_key, announcement_time
 from customlabels_runtime.model_manager.observe import project_arn
 
 logger = Logger()
@@ -53,4 +53,5 @@ def handler(event: dict, context: LambdaContext) -> dict:
         now=now,
         work_announced=announced_image(event, settings.input_prefix, settings.effective_results_prefix),
         announced_at=announcement_time(event, now),
+        announced_key=announced_key(event, settings.input_prefix, settings.effective_results_prefix),
     )

@@ -28,9 +28,10 @@ def manage(
     work_announced: bool = False,
     announced_at: datetime | None = None,
     now: datetime | None = None,
+    announced_key: str | None = None,
 ) -> dict[str, Any]:
     """One run: observe, decide (pure), act."""
-    seen, state = observe(deps, now or datetime.now(UTC), work_announced, announced_at)
+    seen, state = observe(deps, now or datetime.now(UTC), work_announced, announced_at, announced_key)
     result = act(decide(seen, deps.settings), seen, state, deps)
     if seen.inspection is not None and seen.inspection.error:
         deps.logger.error("Could not look at the waiting messages", extra={"error": seen.inspection.error})

@@ -40,8 +40,24 @@ def announced_image(event: Any, input_prefix: str, results_prefix: str | None = 
 
 
 def _announces_an_image(message: QueueMessage, input_prefix: str, results_prefix: str | None) -> bool:
+    return _image_key(message, input_prefix, results_prefix) is not None
+
+
+def _image_key(message: QueueMessage, input_prefix: str, results_prefix: str | None) -> str | None:
     results = input_prefix if results_prefix is None else results_prefix
-    return any(is_input_image(item.key, input_prefix, results) for item in message.objects)
+    return next((item.key for item in message.objects if is_input_image(item.key, input_prefix, results)), None)
+
+
+def image_key(body: Any, input_prefix: str, results_prefix: str | None = None) -> str | None:
+    """The first image a queue message announces (None: none), to name the image that waits."""
+    return _image_key(read_queue_message(body), input_prefix, results_prefix)
+
+
+def announced_key(event: Any, input_prefix: str, results_prefix: str | None = None) -> str | None:
+    """The image an EventBridge `Object Created` announces (None: not an image the pipeline infers)."""
+    if not announced_image(event, input_prefix, results_prefix):
+        return None
+    return _image_key(read_event_bridge_event(event), input_prefix, results_prefix)
 
 
 def announcement_time(event: Mapping[str, Any], now: datetime) -> datetime | None:

@@ -13,7 +13,12 @@ from botocore.exceptions import ClientError
 
 from customlabels_runtime.contract import error_code
 from customlabels_runtime.model_manager.dependencies import Dependencies, Settings
-from customlabels_runtime.model_manager.messages import message_kind
+from customlabels_runtime.model_manager.learning import (
+    learned_images_per_second,
+    learned_start_seconds,
+    starting_since,
+)
+from customlabels_runtime.model_manager.messages import image_key, message_kind
 from customlabels_runtime.model_manager.records import Inspection, Observation
 from customlabels_runtime.model_manager.rules import INSPECT_MIN_RECEIVE_COUNT, should_inspect
 from customlabels_runtime.model_manager.state import parse_state, parse_time, running_seconds_today
@@ -107,17 +112,44 @@ def inspect_queue(sqs: Any, settings: Settings) -> Inspection:
             )
         except ClientError as error:
             problems.append(f"ChangeMessageVisibilityBatch failed: {error_code(error)}")
+    keys = [image_key(m.get("Body"), settings.input_prefix, settings.effective_results_prefix) for m in keep]
     return Inspection(
         received=len(messages),
         images=kinds.count("image"),
         discarded=discarded,
         unknown=kinds.count("unknown"),
         error="; ".join(problems) or None,
+        image_key=next((key for key in keys if key), None),
+    )
+
+
+def _observation(
+    now: datetime, attributes: Mapping[str, Any], model_status: str, mapping_state: str, state: Mapping[str, Any]
+) -> Observation:
+    """What the queue's counts, the model's status, the event source's state and the manager's state say."""
+    return Observation(
+        now=now,
+        visible=int(attributes.get("ApproximateNumberOfMessages", 0)),
+        in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+        model_status=model_status,
+        mapping_enabled=mapping_state in MAPPING_ON,
+        mapping_busy=mapping_state not in MAPPING_ON | MAPPING_OFF,
+        last_activity=parse_time(state.get("last_activity"), now),
+        image_seen_at=parse_time(state.get("image_seen_at"), now),
+        running_seconds_today=running_seconds_today(state, now),
+        waiting_key=state.get("waiting_key") if isinstance(state.get("waiting_key"), str) else None,
+        start_seconds=learned_start_seconds(state),
+        images_per_second=learned_images_per_second(state),
+        starting_since=starting_since(state, now),
     )
 
 
 def observe(
-    deps: Dependencies, now: datetime, work_announced: bool, announced_at: datetime | None = None
+    deps: Dependencies,
+    now: datetime,
+    work_announced: bool,
+    announced_at: datetime | None = None,
+    announced_key: str | None = None,
 ) -> tuple[Observation, dict[str, Any]]:
     settings = deps.settings
     attributes = deps.sqs.get_queue_attributes(
@@ -127,19 +159,9 @@ def observe(
     model = model_description(deps.rekognition, settings.model_arn, deps.project)
     mapping_state = deps.lambda_.get_event_source_mapping(UUID=settings.mapping_uuid).get("State", "")
     state = read_state(deps.ssm, settings.state_parameter)
-    seen = Observation(
-        now=now,
-        visible=int(attributes.get("ApproximateNumberOfMessages", 0)),
-        in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
-        model_status=model["Status"],
-        mapping_enabled=mapping_state in MAPPING_ON,
-        mapping_busy=mapping_state not in MAPPING_ON | MAPPING_OFF,
-        last_activity=parse_time(state.get("last_activity"), now),
-        work_announced=work_announced,
-        announced_at=announced_at if work_announced else None,
-        image_seen_at=parse_time(state.get("image_seen_at"), now),
-        running_seconds_today=running_seconds_today(state, now),
-    )
+    seen = _observation(now, attributes, model["Status"], mapping_state, state)
+    if work_announced:
+        seen = replace(seen, work_announced=True, announced_at=announced_at, announced_key=announced_key)
     receives = max_receive_count(attributes)
     if should_inspect(seen, settings, receives):
         found = inspect_queue(deps.sqs, settings)
@@ -148,6 +170,7 @@ def observe(
             inspection=found,
             visible=max(0, seen.visible - found.discarded),
             image_seen_at=now if found.images else None,
+            waiting_key=found.image_key,
         )
     elif (
         settings.lifecycle == "on-demand"

@@ -17,6 +17,8 @@ class Inspection:
     """Messages that can never be work (S3's test event, non-image keys), deleted."""
     unknown: int = 0
     error: str | None = None
+    image_key: str | None = None
+    """The key of one image found waiting, for `customlabels model status` and the late-image warning."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,16 @@ class Observation:
     inspection: Inspection | None = None
     running_seconds_today: float = 0.0
     """Seconds the model has been RUNNING this UTC day (since a `customlabels model resume`), up to now."""
+    announced_key: str | None = None
+    """The announced upload's key."""
+    waiting_key: str | None = None
+    """The key of the image waiting since `image_seen_at`, when known (from the state, or this run's look)."""
+    start_seconds: float | None = None
+    """How long this model's recent starts took, as the manager saw them (learning.py); None: none seen yet."""
+    images_per_second: float | None = None
+    """How fast the inference function drained the queue in recent runs (learning.py); None: not measured yet."""
+    starting_since: datetime | None = None
+    """When the manager asked for the start that is under way (StartProjectVersion), if it did."""
 
     @property
     def queued(self) -> int:
@@ -59,3 +71,8 @@ class Decision:
     """What to remember: an image waits for a model that is not running yet (so no run looks at the queue again)."""
     budget_paused: bool = False
     """The spend guard holds the model stopped and the images in the queue until the next UTC day or a resume."""
+    waiting_key: str | None = None
+    """The key of the image waiting since `image_seen_at`, when known."""
+    start_due_at: datetime | None = None
+    """With a latency budget, when the model will be started for the oldest waiting image (None: no budget, or
+    nothing waits, or it starts now)."""

@@ -3,8 +3,10 @@ to look at the waiting messages first). Every rule is tested without AWS; docs/m
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
+from customlabels_runtime.model_manager.budget import drained_after_seconds, start_due_at
 from customlabels_runtime.model_manager.dependencies import Settings
 from customlabels_runtime.model_manager.records import Decision, Observation
 from customlabels_runtime.model_manager.spend_guard import budget_spent, paused_by_budget
@@ -21,8 +23,8 @@ def decide(seen: Observation, settings: Settings) -> Decision:
     last = _last_activity(seen)
     idle = (seen.now - last).total_seconds()
     if budget_spent(seen, settings):  # what waits is remembered, to start at once the next day
-        held = seen.now if seen.work_announced else (seen.image_seen_at if seen.queued else None)
-        return paused_by_budget(seen, settings, last, idle, held)
+        held = _earliest_known_wait(seen)
+        return replace(paused_by_budget(seen, settings, last, idle, held), waiting_key=_key_known_to_wait(seen, held))
     if settings.lifecycle == "manual":
         return Decision(
             f"manual: model {seen.model_status}, {_waiting(seen)}; gating the event source only",
@@ -43,7 +45,7 @@ def decide(seen: Observation, settings: Settings) -> Decision:
         )
     if seen.model_status == "RUNNING":
         return _keep_or_stop(seen, settings, last, idle)
-    return _start_or_wait(seen, last, idle)
+    return _start_or_wait(seen, settings, last, idle)
 
 
 def _has_work(seen: Observation) -> bool:
@@ -62,13 +64,29 @@ def _last_activity(seen: Observation) -> datetime:
 
 
 def _image_known_to_wait(seen: Observation) -> datetime | None:
-    """Since when an image is known to wait for a model that is not running (an announcement now, or one seen by
-    an earlier run while messages wait), to remember so that no later run looks at the queue again; None: none."""
-    if seen.model_status == "RUNNING":
-        return None
+    """Since when an image is known to wait for a model that is not running, to remember so that no later run
+    looks at the queue again (and, with a latency budget, to count its wait from); None: none. The earliest of an
+    announcement's upload time (EventBridge's `time`, "the time the event occurred") and the record of an earlier
+    run, trusted only while messages wait."""
+    return None if seen.model_status == "RUNNING" else _earliest_known_wait(seen)
+
+
+def _earliest_known_wait(seen: Observation) -> datetime | None:
+    """The earliest known wait, whatever the model's status (the spend guard remembers it while it holds the
+    model, so that the wait of the held images counts from when they came)."""
+    known = [seen.image_seen_at] if seen.image_seen_at is not None and seen.queued > 0 else []
     if seen.work_announced:
-        return seen.now
-    return seen.image_seen_at if seen.queued > 0 else None
+        known.append(seen.announced_at or seen.now)
+    return min(known, default=None)
+
+
+def _key_known_to_wait(seen: Observation, since: datetime | None) -> str | None:
+    """The key of the image waiting since `since`: the record's, or the announced one when it is the earliest."""
+    if since is None:
+        return None
+    if seen.work_announced and since == (seen.announced_at or seen.now) and seen.announced_key:
+        return seen.announced_key
+    return seen.waiting_key
 
 
 def _gate(seen: Observation) -> bool | None:
@@ -85,9 +103,10 @@ def _waiting(seen: Observation) -> str:
 def _keep_or_stop(seen: Observation, settings: Settings, last: datetime, idle: float) -> Decision:
     """On demand, a running model: kept while there is work or for idle_seconds after it, then stopped (unless an
     upload was just announced, or the event source is changing)."""
-    if _has_work(seen) or idle < settings.idle_seconds:
+    limit = drained_after_seconds(settings)
+    if _has_work(seen) or idle < limit:
         return Decision(
-            f"model RUNNING, {_waiting(seen)}, idle {idle:.0f}s of {settings.idle_seconds:g}s",
+            f"model RUNNING, {_waiting(seen)}, idle {idle:.0f}s of {limit:g}s",
             last,
             idle,
             enable_mapping=_gate(seen),
@@ -104,7 +123,9 @@ def _keep_or_stop(seen: Observation, settings: Settings, last: datetime, idle: f
             f"no work for {idle:.0f}s but the event source is changing: stopping on a later run", last, idle
         )
     return Decision(
-        f"no work for {idle:.0f}s (idle limit {settings.idle_seconds:g}s): stopping the model",
+        f"no work for {idle:.0f}s (idle limit {limit:g}s"
+        + (", the queue drained within the latency budget" if settings.max_wait_seconds > 0 else "")
+        + "): stopping the model",
         last,
         idle,
         stop_model=True,
@@ -112,11 +133,30 @@ def _keep_or_stop(seen: Observation, settings: Settings, last: datetime, idle: f
     )
 
 
-def _start_or_wait(seen: Observation, last: datetime, idle: float) -> Decision:
-    """On demand, a model that is not running: started when it can be and an image is known to wait."""
+def _start_or_wait(seen: Observation, settings: Settings, last: datetime, idle: float) -> Decision:
+    """On demand, a model that is not running: started when it can be and an image is known to wait, and with a
+    latency budget only once waiting longer would make the oldest image miss it (budget.py)."""
     waits_since = _image_known_to_wait(seen)
+    key = _key_known_to_wait(seen, waits_since)
+    due = start_due_at(seen, settings, waits_since)
     if seen.model_status in STARTABLE and waits_since is not None:
+        if due is not None and seen.now < due:
+            return Decision(
+                f"{_waiting(seen)}, the oldest since {waits_since:%Y-%m-%d %H:%M:%S} UTC; within the latency "
+                f"budget of {settings.max_wait_seconds / 60:g} min the model starts at {due:%H:%M:%S} UTC",
+                last,
+                idle,
+                enable_mapping=_gate(seen),
+                image_seen_at=waits_since,
+                waiting_key=key,
+                start_due_at=due,
+            )
         why = "upload announced" if seen.work_announced else "an image waits"
+        if due is not None:
+            why = (
+                f"the oldest image, waiting since {waits_since:%H:%M:%S} UTC, would miss the latency budget of "
+                f"{settings.max_wait_seconds / 60:g} min if the model started later"
+            )
         return Decision(
             f"{why} ({_waiting(seen)}) and the model is {seen.model_status}: starting it",
             last,
@@ -124,6 +164,7 @@ def _start_or_wait(seen: Observation, last: datetime, idle: float) -> Decision:
             start_model=True,
             enable_mapping=_gate(seen),
             image_seen_at=waits_since,
+            waiting_key=key,
         )
     found = seen.inspection
     looked = (
@@ -140,6 +181,7 @@ def _start_or_wait(seen: Observation, last: datetime, idle: float) -> Decision:
         idle,
         enable_mapping=_gate(seen),
         image_seen_at=waits_since,
+        waiting_key=key,
     )
 
 

@@ -98,4 +98,8 @@ def next_state(seen: Observation, decision: Decision, state: Mapping[str, Any]) 
         new["resumed_at"] = resumed.isoformat()
     if decision.image_seen_at is not None:
         new["image_seen_at"] = decision.image_seen_at.isoformat()
+        if decision.waiting_key:
+            new["waiting_key"] = decision.waiting_key
+    if decision.start_due_at is not None:
+        new["start_due_at"] = decision.start_due_at.isoformat()
     return new

@@ -39,6 +39,7 @@ import pytest
 
 from customlabels import cli, config
 from customlabels.config import MODEL_ARN_EXAMPLE, ConfigError, PipelineConfig
+from customlabels.config_model_manager import MODEL_LIFECYCLES
 from customlabels.operations import cost
 from support.cli import started
 from support.project import ROOT, cdk_json_context
@@ -510,7 +511,7 @@ def test_readme_table_names_the_accepted_values_of_the_enumerated_keys():
     table = readme_configuration_table()
     stated_retentions = [int(day) for day in re.findall(r"\d+", table["log_retention_days"][1].split(":")[1])]
     assert stated_retentions and tuple(stated_retentions) == config.LOG_RETENTION_DAYS[: len(stated_retentions)]
-    for key, allowed in (("removal_policy", config.REMOVAL_POLICIES), ("model_lifecycle", config.MODEL_LIFECYCLES)):
+    for key, allowed in (("removal_policy", config.REMOVAL_POLICIES), ("model_lifecycle", MODEL_LIFECYCLES)):
         named = set(re.findall(r"`([\w-]+)`", table[key][1])) - CONTEXT_KEYS
         assert named == set(allowed), f"{key}: README names {sorted(named)}, the code accepts {allowed}"
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from customlabels.config import MODEL_LIFECYCLES
+from customlabels.config_model_manager import MODEL_LIFECYCLES
 from customlabels_runtime.model_manager.dependencies import Dependencies, Settings
 from customlabels_runtime.model_manager.logic import manage
 from customlabels_runtime.model_manager.messages import announced_image, announcement_time

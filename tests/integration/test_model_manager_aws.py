@@ -4,24 +4,18 @@ import json
 from dataclasses import replace
 from datetime import timedelta
 
-import boto3
 import pytest
 from aws_cdk.assertions import Match
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Metrics
 from botocore.exceptions import ClientError
-from moto import mock_aws
 
 from customlabels.local.emulator.rekognition import CustomLabelsService
-from customlabels.local.emulator.server import serve
-from customlabels.local.esm import EventSourceMapping
-from customlabels.local.lambda_api import serve_mapping_api
-from customlabels_runtime.model_manager.dependencies import Dependencies, Settings
 from customlabels_runtime.model_manager.logic import manage
 from customlabels_runtime.model_manager.observe import project_arn
 from support.aws import MODEL_ARN
 from support.cloudformation import synth_template
 from support.events import TEST_EVENT, s3_event
-from support.manager import NOW
+from support.manager import NOW, on_local_services
 
 pytestmark = pytest.mark.integration
 
@@ -32,48 +26,8 @@ def world():
     """moto SQS and SSM, the Rekognition emulator, and the local event source mapping's Lambda API."""
     service = CustomLabelsService()
     service.add_model(MODEL_ARN)
-    rekognition_server = serve(service)
-    mapping = EventSourceMapping(
-        environment={},
-        queue_url="unused",
-        queue_arn="arn:aws:sqs:eu-west-1:1:work",
-        region="eu-west-1",
-        batch_size=10,
-        max_concurrency=2,
-        memory_mb=512,
-        timeout_seconds=60,
-        log_path="unused",
-        enabled=False,
-    )  # never started: no pollers
-    lambda_server = serve_mapping_api(mapping)
-    with mock_aws():
-        sqs = boto3.client("sqs", region_name="eu-west-1")
-        ssm = boto3.client("ssm", region_name="eu-west-1")
-        dlq_url = sqs.create_queue(QueueName="dlq")["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        queue_url = sqs.create_queue(
-            QueueName="work",
-            Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5})},
-        )["QueueUrl"]
-        ssm.put_parameter(Name="/state", Value="{}", Type="String")
-        rekognition = boto3.client(
-            "rekognition",
-            region_name="eu-west-1",
-            endpoint_url=f"http://127.0.0.1:{rekognition_server.server_address[1]}",
-        )
-        lambda_ = boto3.client(
-            "lambda", region_name="eu-west-1", endpoint_url=f"http://127.0.0.1:{lambda_server.server_address[1]}"
-        )
-        settings = Settings(MODEL_ARN, "on-demand", 60, 1, 2, queue_url, mapping.uuid, "/state", "test_images/")
-        project = project_arn(rekognition, settings.model_arn)
-        yield (
-            service,
-            Dependencies(settings, project, rekognition, sqs, lambda_, ssm, Logger(), Metrics()),
-            settings,
-            mapping,
-        )
-    rekognition_server.shutdown()
-    lambda_server.shutdown()
+    with on_local_services(service) as (deps, mapping):
+        yield service, deps, deps.settings, mapping
 
 
 def run(world, when, **kwargs):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from customlabels.config import MODEL_LIFECYCLES
+from customlabels.config_model_manager import MODEL_LIFECYCLES
 from customlabels_runtime.contract import RESULT_SUFFIX
 from support.aws import ACCOUNT, REGION
 from support.cloudformation import PSEUDO_PARAMETERS, resolve, symbolic, synth_template

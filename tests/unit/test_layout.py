@@ -12,7 +12,9 @@ from support.project import ROOT
 pytestmark = pytest.mark.unit
 
 ALLOWED = {
-    "config": {"config_conversion", "own_model", "result_events_settings"},
+    "config": {"config_conversion", "config_checks", "config_model_manager", "own_model", "result_events_settings"},
+    "config_checks": set(),
+    "config_model_manager": {"config_checks"},
     "own_model": set(),
     "config_conversion": set(),
     "result_events_settings": set(),
@@ -28,6 +30,7 @@ ALLOWED = {
     "visualize": {"config", "escaping", "outputs", "datasets", "results", "evaluation", "visualize"},
     "review": {"config", "datasets", "results", "evaluation", "review"},
     "local": {"config", "limits", "outputs", "datasets", "operations", "local"},
+    "simulation": {"config", "simulation"},
     "diy": {"datasets", "diy"},
 }
 """The parts of `customlabels` and what each may import of the others (any part may import the function code's

@@ -7,8 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from bench.lifecycle import DAY, FLOOD, PROFILES, Profile, flood_outcomes, simulate, spend_table, table
+from bench.lifecycle import FLOOD, PROFILES, flood_outcomes, spend_table, table
 from customlabels.config import MODEL_ARN_EXAMPLE, PipelineConfig
+from customlabels.simulation.lifecycle import DAY, Profile, simulate
 from customlabels_runtime.model_manager import logic, observe, rules
 
 pytestmark = pytest.mark.unit

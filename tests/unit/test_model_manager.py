@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from customlabels import config
-from customlabels.config import MODEL_LIFECYCLES
+from customlabels.config_model_manager import MODEL_LIFECYCLES
 from customlabels_runtime.model_manager.dependencies import Settings
 from customlabels_runtime.model_manager.messages import announced_image, announcement_time, message_kind
 from customlabels_runtime.model_manager.records import Observation
