@@ -144,12 +144,7 @@ def _output_mismatches(spec: ModelSpec, graph: Graph) -> list[str]:
             'class). Fix: "format": "yolo-raw" for [1, 4+C, N] outputs'
         ]
     if spec.format == "yolo-raw" and output.fixed(1) not in (None, 4 + labels):
-        classes = output.fixed(1) - 4
-        fix = (
-            f"give {classes} label{'s' if classes != 1 else ''}, one per class in the model's class order"
-            if classes >= 1
-            else 'pick the format its outputs are ("yolo-e2e" for [1, N, 6])'
-        )
+        fix = _yolo_raw_labels_fix(output.fixed(1) - 4)
         return [
             f"format is yolo-raw with {labels} label{'s' if labels != 1 else ''}, so the output should be "
             f"[1, {4 + labels}, N], but it is {output.describe()}. Fix: {fix}"
@@ -198,3 +193,10 @@ def guessed_format(graph: Graph) -> tuple[str, int]:
     if len(output.shape) == 3 and output.fixed(2) == 6:
         return "yolo-e2e", 0
     return "yolo-raw", max((output.fixed(1) or 5) - 4, 1)
+
+
+def _yolo_raw_labels_fix(classes: int) -> str:
+    """How to mend a yolo-raw spec whose labels do not fit an output of 4 + `classes` rows."""
+    if classes < 1:
+        return 'pick the format its outputs are ("yolo-e2e" for [1, N, 6])'
+    return f"give {classes} label{'s' if classes != 1 else ''}, one per class in the model's class order"
