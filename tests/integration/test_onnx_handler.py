@@ -23,7 +23,7 @@ from customlabels_runtime.onnx_model.spec import SpecError
 from customlabels_runtime.result_events import event_detail
 from support.images import huge_png, image_bytes
 from support.inference import BUCKET, deps_for
-from support.onnx_models import constant_model, save
+from support.onnx_models import UINT8, constant_model, image_input, save
 
 pytestmark = pytest.mark.integration
 
@@ -228,3 +228,53 @@ def test_an_s3_model_whose_spec_does_not_fit_fails_the_start_naming_the_field_an
         f"the spec of s3://{BUCKET}/models/m.onnx does not fit the model: input.width is 320 but the input "
         'images [1, 3, 640, 640] float takes 640. Fix: "input": {"width": 640}',
     ]
+
+
+# Each format's graph answering the same thing: a flower at 80% over x 0-50%, y 0-25% of the image (stretched
+# input, so ratios of the input are ratios of the image), or for the classifier, the flower as an image-level label.
+FLOWER_BOX = {"Width": 0.5, "Height": 0.25, "Left": 0.0, "Top": 0.0}
+EVERY_FORMAT = {
+    "yolo-e2e": (constant_model({"output0": [[BOX_ROW]]}), SPEC),
+    "yolo-raw": (
+        constant_model({"output0": np.array([[160, 80, 320, 160, 0.1, 0.8]], np.float32).T[np.newaxis]}),
+        {"format": "yolo-raw", "labels": ["bee", "flower"], "input": {"resize": "stretch"}},
+    ),
+    "tf-od-api": (
+        constant_model(
+            {
+                "detection_boxes": [[[0.0, 0.0, 0.25, 0.5]]],  # ymin, xmin, ymax, xmax
+                "detection_scores": [[0.8]],
+                "detection_classes": [[2.0]],  # 1-based: flower
+                "num_detections": [1.0],
+            },
+            graph_input=image_input("NHWC", UINT8, 320, 320, name="input_tensor"),
+        ),
+        {
+            "format": "tf-od-api",
+            "labels": ["bee", "flower"],
+            "input": {"width": 320, "height": 320, "resize": "stretch"},
+        },
+    ),
+    "classifier": (
+        constant_model({"scores": [[0.2, 0.8]]}, graph_input=image_input(width=224, height=224)),
+        {"format": "classifier", "labels": ["bee", "flower"], "input": {"width": 224, "height": 224}},
+    ),
+}
+
+
+@pytest.mark.parametrize("model_format", sorted(EVERY_FORMAT))
+def test_every_format_answers_through_the_function_as_its_graph_says(pipeline, tmp_path, model_format):
+    """The four formats through the whole function (S3 image, the model, the result JSON in the contract and the
+    schema), not only through the decoding: the same flower whichever way the graph says it."""
+    graph, spec = EVERY_FORMAT[model_format]
+    model = load_model(str(save(graph, tmp_path / f"{model_format}.onnx", spec)), s3=None)
+    pipeline.upload("test_images/flower.jpg", jpeg((400, 300)))
+    assert handle_event(pipeline.receive(2), None, onnx_deps(pipeline, model)) == {"batchItemFailures": []}
+    document = pipeline.result("test_images/flower.jpg.json")
+    assert schema_problems(document) == []
+    [label] = document["CustomLabels"]  # the bee's 20% is under the default threshold of 50%
+    assert (label["Name"], label["Confidence"]) == ("flower", pytest.approx(80.0, abs=1e-3))
+    if model_format == "classifier":
+        assert "Geometry" not in label
+    else:
+        assert label["Geometry"]["BoundingBox"] == pytest.approx(FLOWER_BOX, abs=1e-6)
