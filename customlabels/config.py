@@ -73,6 +73,8 @@ VISIBILITY_TIMEOUT_FACTOR = 6
 MANAGER_RESERVED_CONCURRENCY = 1
 """One model manager decision at a time: no two runs starting the model at once."""
 DEFAULT_ON_DEMAND_MODEL_HOURS_PER_DAY = 12
+MANAGER_ONLY_KEYS = ("max_model_hours_per_day", "max_wait_minutes")
+"""Settings (unset by default) that only the model manager keeps to, so none of them does anything with onnx."""
 """The spend guard's default budget on demand: a flood can make the on-demand model cost at most half of
 always-on (docs/model-lifecycle.md argues it); `always-on` defaults to 24 (no cap), `manual` has none."""
 MANAGER_MAX_EVENT_AGE_SECONDS = 60
@@ -155,6 +157,11 @@ class PipelineConfig:
         """Settings that are valid but probably not meant."""
         if self.backend == "onnx" and self.model_arn:
             return ["model_arn is set but backend=onnx does not use it: the function runs onnx_model"]
+        if self.backend == "onnx" and (unused := [key for key in MANAGER_ONLY_KEYS if getattr(self, key) is not None]):
+            return [
+                f"{', '.join(unused)} set, but backend=onnx has no model manager to keep to it (the own model runs "
+                "in the function, billed per image): it does nothing"
+            ]
         if self.min_confidence is not None and 0 < self.min_confidence < 1:
             return [
                 f"min_confidence={self.min_confidence:g} is a percent (0-100), so this keeps labels at "

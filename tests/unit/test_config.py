@@ -1,6 +1,6 @@
 """The configuration object: defaults, conversion of `-c` strings, and errors that name the key and the fix."""
 
-from dataclasses import fields
+from dataclasses import fields, replace
 
 import pytest
 
@@ -201,3 +201,13 @@ def test_the_function_is_told_no_rate_to_keep_only_whether_the_model_may_scale()
 def test_max_concurrency_auto_is_derived_and_a_number_wins(auto):
     assert PipelineConfig.from_mapping({"model_arn": MODEL_ARN, "max_concurrency": auto}).max_concurrency is None
     assert PipelineConfig.from_mapping({"model_arn": MODEL_ARN, "max_concurrency": "7"}).effective_max_concurrency == 7
+
+
+def test_the_model_managers_own_settings_warn_that_they_do_nothing_with_the_onnx_backend():
+    quiet = PipelineConfig(backend="onnx", onnx_model="s3://models-bucket/bees.onnx")
+    assert quiet.warnings() == []
+    warned = replace(quiet, max_wait_minutes=60, max_model_hours_per_day=4).warnings()
+    assert (
+        warned and "max_model_hours_per_day, max_wait_minutes set, but backend=onnx has no model manager" in warned[0]
+    )
+    assert PipelineConfig(model_arn=MODEL_ARN, max_wait_minutes=60).warnings() == []
