@@ -32,6 +32,17 @@ ALLOWED = {
     "local": {"config", "limits", "outputs", "datasets", "operations", "local"},
     "simulation": {"config", "simulation"},
     "diy": {"datasets", "diy"},
+    "lifecycle": {
+        "config",
+        "errors",
+        "limits",
+        "outputs",
+        "operations",
+        "datasets",
+        "results",
+        "evaluation",
+        "lifecycle",
+    },
 }
 """The parts of `customlabels` and what each may import of the others (any part may import the function code's
 package, `customlabels_runtime`). Only the CLI (`cli`, `__main__`) puts them together."""
