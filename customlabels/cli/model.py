@@ -9,6 +9,14 @@ import argparse
 from rich.table import Table
 
 from customlabels.cli.common import POSITIVE, SECONDS, aws_client, console, stack_option
+from customlabels.cli.model_versions import (
+    IN_FLIGHT,
+    VERSION_ACTIONS,
+    add_version_options,
+    in_service_target,
+    version_rows,
+    versions_command,
+)
 from customlabels.errors import CommandError
 
 
@@ -23,12 +31,19 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "action",
-        choices=["status", "start", "stop", "resume", "inspect", "example"],
+        choices=["status", "start", "stop", "resume", "inspect", "example", *VERSION_ACTIONS],
         help="resume: after the spend guard stopped the model for the day, allow another "
         "max_model_hours_per_day from now (needs --stack); inspect: an ONNX model file (offline); example: write a "
-        "tiny stand-in ONNX detector and its spec to try the onnx backend",
+        "tiny stand-in ONNX detector and its spec to try the onnx backend; promote VERSION_ARN: switch the pipeline "
+        "to that version without a redeploy (started with the units of the version in service, gated, then the old "
+        "one stopped); rollback: back to the previous version the same way. " + IN_FLIGHT,
     )
-    parser.add_argument("onnx_model", nargs="?", metavar="MODEL.onnx", help="inspect, example: the model file")
+    parser.add_argument(
+        "onnx_model",
+        nargs="?",
+        metavar="MODEL.onnx|VERSION_ARN",
+        help="inspect, example: the model file; promote: the project version ARN to put in service",
+    )
     parser.add_argument(
         "--write-spec",
         action="store_true",
@@ -50,6 +65,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--timeout", type=SECONDS, default=3600, help="--wait gives up after this (s)")
     parser.add_argument("--poll", type=SECONDS, default=15, help=argparse.SUPPRESS)
+    add_version_options(parser)
     parser.set_defaults(func=model_command)
 
 
@@ -59,11 +75,12 @@ def model_target(args: argparse.Namespace):
 
     if args.model_arn:
         return model.Target(model.check_model_arn(args.model_arn)), None
-    return model.stack_target(aws_client("cloudformation"), args.stack), aws_client("ssm")
+    ssm = aws_client("ssm")
+    return in_service_target(model.stack_target(aws_client("cloudformation"), args.stack), ssm), ssm
 
 
 def model_command(args: argparse.Namespace) -> int:
-    if args.action in ("inspect", "example") or args.onnx_model or args.write_spec:
+    if args.action in ("inspect", "example") or (args.onnx_model and args.action != "promote") or args.write_spec:
         from customlabels.cli.model_inspect import example_command, inspect_command
 
         return example_command(args) if args.action == "example" else inspect_command(args)
@@ -77,6 +94,8 @@ def model_command(args: argparse.Namespace) -> int:
             f"--max-inference-units {args.max_inference_units} is below --inference-units "
             f"{args.inference_units}. Fix: give a maximum at least the starting number"
         )
+    if args.action in VERSION_ACTIONS:
+        return versions_command(args)
     target, ssm = model_target(args)
     if args.action == "resume":
         return _resume(target, ssm)
@@ -105,7 +124,7 @@ def _model_action(args: argparse.Namespace, rekognition, target, ssm) -> int:
         console.print(f"Model {final}")
         if final not in wanted:
             return 1
-    console.print(_status_table(model.status(rekognition, target, ssm), target))
+    console.print(_status_table(model.status(rekognition, target, ssm), target, version_rows(target, ssm)))
     return 0
 
 
@@ -125,12 +144,13 @@ def _start_or_stop(args: argparse.Namespace, rekognition, target) -> None:
         )
 
 
-def _status_table(current, target) -> Table:
+def _status_table(current, target, versions: list[tuple[str, str]]) -> Table:
     table = Table(show_header=False, title="Model")
     table.add_column(no_wrap=True)
     table.add_column(overflow="fold")
     for name, value in (
         ("Model", current.model_arn),
+        *versions,
         ("Status", f"{current.status}: {current.message}"),
         ("Inference units", f"{current.min_inference_units or '-'} (max {current.max_inference_units or '-'})"),
         ("Since", current.since or "unknown (the model manager records it)"),

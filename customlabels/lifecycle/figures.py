@@ -18,7 +18,7 @@ from customlabels.evaluation.compare import headline
 from customlabels.evaluation.evaluate import Evaluation, evaluate
 from customlabels.lifecycle.gate import Figures
 from customlabels.operations.runtime_thresholds import Thresholds, ThresholdsError, label_evaluation_results
-from customlabels.results.model import ImageResult, result_from_document
+from customlabels.results.model import result_from_document
 from customlabels_runtime.contract import error_code, error_message
 
 SUMMARY_METRICS = {"f1": "F1Score", "precision": "Precision", "recall": "Recall"}
@@ -74,7 +74,7 @@ def evaluation_figures(evaluation: Evaluation, source: str) -> Figures:
     )
 
 
-def run_over_manifest(
+def manifest_documents(
     rekognition: Any,
     version_arn: str,
     entries: list[ManifestEntry],
@@ -83,10 +83,11 @@ def run_over_manifest(
     sleep: Callable[[float], None],
     on_image: Callable[[int, int], None] | None = None,
     attempts: int = 8,
-) -> list[ImageResult]:
+) -> list[dict[str, Any]]:
     """Each manifest image (by its S3 `source-ref`) sent to `version_arn` as the inference function sends it (the
-    pipeline's thresholds: `MinConfidence` as the function asks, then each label's own), read as a result JSON."""
-    results = []
+    pipeline's thresholds: `MinConfidence` as the function asks, then each label's own), answered as a result JSON
+    of the contract (Image, CustomLabels, ProjectVersionArn; Error for an image the model refuses)."""
+    documents = []
     for number, entry in enumerate(entries, start=1):
         bucket, key = _source(entry)
         request: dict[str, Any] = {
@@ -101,10 +102,10 @@ def run_over_manifest(
             document["CustomLabels"] = thresholds.keep(answer.get("CustomLabels", []))
         except rekognition.exceptions.ClientError as error:
             document |= {"CustomLabels": [], "Error": {"Code": error_code(error), "Message": error_message(error)}}
-        results.append(result_from_document(document))
+        documents.append(document)
         if on_image:
             on_image(number, len(entries))
-    return results
+    return documents
 
 
 def _source(entry: ManifestEntry) -> tuple[str, str]:
@@ -136,7 +137,7 @@ def manifest_evaluations(
     """Name -> the evaluation of that version's results over the manifest, scored by `evaluate` (default IoU)."""
     evaluations = {}
     for name, arn in versions.items():
-        results = run_over_manifest(
+        documents = manifest_documents(
             rekognition,
             arn,
             entries,
@@ -144,5 +145,5 @@ def manifest_evaluations(
             sleep=sleep,
             on_image=None if on_image is None else lambda done, total, name=name: on_image(name, done, total),
         )
-        evaluations[name] = evaluate(entries, results)
+        evaluations[name] = evaluate(entries, [result_from_document(document) for document in documents])
     return evaluations
