@@ -80,7 +80,11 @@ def model_target(args: argparse.Namespace):
 
 
 def model_command(args: argparse.Namespace) -> int:
-    if args.action in ("inspect", "example") or (args.onnx_model and args.action != "promote") or args.write_spec:
+    if (
+        args.action in ("inspect", "example")
+        or (args.onnx_model and args.action not in VERSION_ACTIONS)
+        or args.write_spec
+    ):
         from customlabels.cli.model_inspect import example_command, inspect_command
 
         return example_command(args) if args.action == "example" else inspect_command(args)

@@ -88,7 +88,7 @@ def _term(part: str, text: str) -> Term:
     label, metric, operator = match["label"], match["metric"].lower(), match["op"]
     if metric not in METRICS:
         raise GateError(
-            f"--gate {text!r}: {match['metric']!r} is not a metric (allowed: {', '.join(METRICS)}). {GRAMMAR}"
+            f"--gate {text!r}: {match['metric']!r} is not a metric (allowed: {', '.join(METRICS)}). Fix: {GRAMMAR}"
         )
     if operator in ("=", "=="):
         raise GateError(f"--gate {text!r}: {part!r} asks for an exact figure. Fix: use >=, >, <= or <")
