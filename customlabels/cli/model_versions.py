@@ -9,6 +9,8 @@ import time
 from dataclasses import replace
 from typing import Any
 
+from rich.markup import escape
+
 from customlabels.cli.common import SECONDS, aws_client, console
 from customlabels.errors import CommandError
 
@@ -112,12 +114,13 @@ def versions_command(args: argparse.Namespace) -> int:
                     take_over=args.take_over,
                 )
     except promotion.PromotionInterruptedError as interruption:
-        console.print(f"[yellow]{interruption}[/]", soft_wrap=True)
+        console.print(f"[yellow]{escape(str(interruption))}[/]", soft_wrap=True, highlight=False)
         return 130
     console.print(
         f"[green]In service:[/] {outcome.version_arn} (previous: {outcome.previous_arn}; roll back with "
         f"customlabels model rollback{_where(args)})",
         soft_wrap=True,
+        highlight=False,
     )
     return 0
 
@@ -155,7 +158,7 @@ def _progress(spinner):
             spinner.update(f"{step.name}: {step.message}")
         else:
             colour = "red" if step.name == "undo" else "green"
-            console.print(f"[{colour}]{step.name}[/] {step.message}", soft_wrap=True)
+            console.print(f"[{colour}]{step.name}[/] {escape(step.message)}", soft_wrap=True, highlight=False)
             spinner.update(f"after {step.name}...")
 
     return on_step
@@ -180,7 +183,8 @@ def _gate_check(args: argparse.Namespace, target, rekognition, ssm, region: str)
             found = [figures.service_figures(model.describe(rekognition, arn), read) for arn in (candidate, current)]
         verdict = check_gate(gate, *found)
         for line in verdict_lines(verdict):
-            console.print(("[green]" if line.startswith("PASS") else "[red]") + line + "[/]", soft_wrap=True)
+            colour = "green" if line.startswith("PASS") else "red"
+            console.print(f"[{colour}]{escape(line)}[/]", soft_wrap=True, highlight=False)
         return verdict
 
     return check
@@ -197,7 +201,9 @@ def _manifest_figures(args, target, rekognition, ssm, entries, candidate: str, c
     thresholds = runtime.read(ssm, target.thresholds_parameter) if target.thresholds_parameter else runtime.Thresholds()
     versions = {"in service": current, "candidate": candidate}
     if model.describe(rekognition, current)["Status"] != "RUNNING":
-        console.print(f"{current} is not RUNNING: the manifest is run on the candidate alone", soft_wrap=True)
+        console.print(
+            f"{current} is not RUNNING: the manifest is run on the candidate alone", soft_wrap=True, highlight=False
+        )
         del versions["in service"]
     with console.status("Running the manifest...") as spinner:
         evaluations = figures.manifest_evaluations(

@@ -134,7 +134,7 @@ def promote(
     since = timing.now().isoformat()
     document = replace(document, promotion=Promotion(candidate, "starting", since))
     write_document(pipeline.ssm, pipeline.version_parameter, document)
-    on_step(Step("record", f"recorded the promotion of {candidate} in {pipeline.version_parameter}"))
+    on_step(Step("record", f"recorded the promotion of {short(candidate)} in {pipeline.version_parameter}"))
     started = False
     try:
         started = _start(pipeline, candidate, old, status, timing, on_step)
@@ -215,6 +215,12 @@ def _check(pipeline: Pipeline, document: VersionDocument, candidate: str, take_o
     return status
 
 
+def short(arn: str) -> str:
+    """A version as people name it in a line of progress: `project/version` (the full ARN in errors)."""
+    match = MODEL_ARN_PATTERN.match(arn)
+    return f"{match['project']}/{match['version']}" if match else arn
+
+
 def _project(arn: str) -> str:
     """`arn:...:project/NAME`, the part the pipeline's IAM grants its versions under."""
     return arn.split("/version/")[0]
@@ -244,14 +250,14 @@ def inference_units(rekognition: Any, version_arn: str) -> tuple[int, int, str]:
     described = model.describe(rekognition, version_arn)
     minimum = described.get("MinInferenceUnits")
     if not minimum:
-        return 1, 1, f"1: {version_arn} reports none (never started)"
+        return 1, 1, f"1: {short(version_arn)} reports none (never started)"
     maximum = described.get("MaxInferenceUnits") or minimum
-    return minimum, maximum, f"as {version_arn} was started (DescribeProjectVersions)"
+    return minimum, maximum, f"those of {short(version_arn)}, from DescribeProjectVersions"
 
 
 def _start(pipeline: Pipeline, candidate: str, old: str, status: str, timing: Timing, on_step) -> bool:
     if status in ("RUNNING", "STARTING"):
-        on_step(Step("start", f"{candidate} is already {status}: not started again (and not stopped on failure)"))
+        on_step(Step("start", f"{short(candidate)} is already {status}: not started again (nor stopped on failure)"))
         return False
     if status == "STOPPING":
         _wait(pipeline, candidate, "STOPPED", timing, on_step)
@@ -262,7 +268,7 @@ def _start(pipeline: Pipeline, candidate: str, old: str, status: str, timing: Ti
         raise PromotionFailedError(
             f"StartProjectVersion refused {candidate}: {error_code(error)}: {error_message(error)}."
         ) from None
-    on_step(Step("start", f"started {candidate} with {minimum} inference unit(s), max {maximum} ({source})"))
+    on_step(Step("start", f"started {short(candidate)} with {minimum} inference unit(s), max {maximum} ({source})"))
     return True
 
 
@@ -273,7 +279,7 @@ def _wait(pipeline: Pipeline, version_arn: str, wanted: str, timing: Timing, on_
         {wanted},
         timing.start_timeout,
         timing.poll,
-        on_status=lambda status: on_step(Step("wait", f"{version_arn}: {status}, waiting for {wanted}")),
+        on_status=lambda status: on_step(Step("wait", f"{short(version_arn)} is {status}, waiting for {wanted}")),
         clock=timing.clock,
         sleep=timing.sleep,
     )
@@ -287,7 +293,7 @@ def _wait(pipeline: Pipeline, version_arn: str, wanted: str, timing: Timing, on_
 def _wait_running(pipeline: Pipeline, candidate: str, timing: Timing, on_step) -> None:
     final = _wait(pipeline, candidate, "RUNNING", timing, on_step)
     if final == "FAILED":
-        message = model.describe(pipeline.rekognition, candidate).get("StatusMessage", "")
+        message = model.describe(pipeline.rekognition, candidate).get("StatusMessage", "").rstrip(".")
         raise PromotionFailedError(f"{candidate} failed to start: {message}.")
     if final != "RUNNING":
         raise PromotionFailedError(f"{candidate} was still {final} after {timing.start_timeout:g} s (give --timeout).")
@@ -338,25 +344,31 @@ def _switch(pipeline: Pipeline, candidate: str, old: str, timing: Timing, on_ste
         promotion=None,
     )
     write_document(pipeline.ssm, pipeline.version_parameter, switched)
-    on_step(Step("switch", f"{candidate} is in service; {old} answers the images it took until {stop_after:%H:%M:%S}"))
+    on_step(
+        Step(
+            "switch",
+            f"{short(candidate)} is in service; {short(old)} finishes the images it took, until "
+            f"{stop_after:%H:%M:%S} UTC",
+        )
+    )
     return stop_after
 
 
 def _drain_and_stop(pipeline: Pipeline, old: str, stop_after: datetime, timing: Timing, on_step) -> None:
     while (left := (stop_after - timing.now()).total_seconds()) > 0:
-        on_step(Step("drain", f"{left:.0f} s until {old} may be stopped"))
+        on_step(Step("drain", f"draining: {short(old)} stops in {left:.0f} s"))
         timing.sleep(min(left, timing.poll))
     _stop_if_running(pipeline, old, on_step)
     document = read_document(pipeline.ssm, pipeline.version_parameter)
     if document.retiring is not None and document.retiring.version_arn == old:
         write_document(pipeline.ssm, pipeline.version_parameter, replace(document, retiring=None))
-    on_step(Step("done", f"{old} retired"))
+    on_step(Step("done", f"{short(old)} retired"))
 
 
 def _stop_if_running(pipeline: Pipeline, version_arn: str, on_step) -> None:
     status = model.describe(pipeline.rekognition, version_arn)["Status"]
     if status == "RUNNING":
         model.stop(pipeline.rekognition, version_arn)
-        on_step(Step("stop", f"stopping {version_arn} (its billing ends)"))
+        on_step(Step("stop", f"stopping {short(version_arn)} (its billing ends)"))
     else:
-        on_step(Step("stop", f"{version_arn} is {status}: nothing to stop"))
+        on_step(Step("stop", f"{short(version_arn)} is {status}: nothing to stop"))
