@@ -16,7 +16,7 @@ from customlabels.lifecycle import figures
 from customlabels.local.emulator.rekognition import CustomLabelsService
 from customlabels.local.emulator.server import serve
 from customlabels.operations.runtime_thresholds import Thresholds
-from customlabels_runtime.model_version import initial_document
+from customlabels_runtime.model_version import Promotion, Retiring, VersionDocument, initial_document
 from support.aws import ACCOUNT, MODEL_ARN, REGION
 from support.emulator import Sees
 from support.images import image_bytes
@@ -24,6 +24,7 @@ from support.images import image_bytes
 pytestmark = pytest.mark.integration
 
 CANDIDATE = f"arn:aws:rekognition:{REGION}:{ACCOUNT}:project/bees/version/bees.2026-12-01/1764547200000"
+OTHER = f"arn:aws:rekognition:{REGION}:{ACCOUNT}:project/bees/version/bees.2026-12-02/1764633600000"
 STACK, PARAMETER, THRESHOLDS = "Bees", "/bees/model/version", "/bees/inference/thresholds"
 IMAGES = {"test_images/a.jpg": "bee", "test_images/b.jpg": "bee", "test_images/c.jpg": "wasp"}
 SUMMARY = {  # Rekognition's documented layout ("Reference: Training results summary file"), shortened
@@ -194,3 +195,20 @@ def test_a_stack_deployed_before_model_versions_is_named_with_the_fix(deployed, 
     code = main(["model", "promote", CANDIDATE, "--stack", "Old"])
     said = " ".join(capsys.readouterr().err.split())
     assert code == 1 and "--stack Old has no ModelVersionParameter output" in said and "Fix: cdk deploy" in said
+
+
+def test_status_shows_a_promotion_under_way_and_a_version_retiring(deployed, capsys):
+    document = VersionDocument(
+        CANDIDATE,
+        previous_arn=MODEL_ARN,
+        changed_at="2026-12-02T03:00:00+00:00",
+        retiring=Retiring(MODEL_ARN, "2026-12-02T03:05:00+00:00"),
+        promotion=Promotion(OTHER, "gating", "2026-12-02T03:01:00+00:00"),
+    )
+    deployed["ssm"].put_parameter(Name=PARAMETER, Type="String", Value=document.to_json(), Overwrite=True)
+    deployed["service"].add_model(OTHER)
+    code, said = run(capsys, "status")
+    assert code == 0, said
+    assert f"Model │ {CANDIDATE}" in said and f"In service │ {CANDIDATE} (since 2026-12-02T03:00:00+00:00)" in said
+    assert f"Promotion │ {OTHER}: gating since 2026-12-02T03:01:00+00:00" in said
+    assert f"Retiring │ {MODEL_ARN}: answers its images in flight, stopped after 2026-12-02T03:05:00+00:00" in said
