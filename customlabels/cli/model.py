@@ -5,6 +5,7 @@ resuming after the spend guard's daily budget; `model inspect MODEL.onnx`: an ow
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 
 from rich.table import Table
 
@@ -148,7 +149,7 @@ def _start_or_stop(args: argparse.Namespace, rekognition, target) -> None:
         )
 
 
-def _status_table(current, target, versions: list[tuple[str, str]]) -> Table:
+def _status_table(current, target, versions: Sequence[tuple[str, str]] = ()) -> Table:
     table = Table(show_header=False, title="Model")
     table.add_column(no_wrap=True)
     table.add_column(overflow="fold")

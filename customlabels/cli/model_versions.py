@@ -197,8 +197,9 @@ def _manifest_figures(args, target, rekognition, ssm, entries, candidate: str, c
     from customlabels.lifecycle import figures
     from customlabels.operations import model
     from customlabels.operations import runtime_thresholds as runtime
+    from customlabels_runtime.inference.thresholds import Thresholds
 
-    thresholds = runtime.read(ssm, target.thresholds_parameter) if target.thresholds_parameter else runtime.Thresholds()
+    thresholds = runtime.read(ssm, target.thresholds_parameter) if target.thresholds_parameter else Thresholds()
     versions = {"in service": current, "candidate": candidate}
     if model.describe(rekognition, current)["Status"] != "RUNNING":
         console.print(

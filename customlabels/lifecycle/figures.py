@@ -17,9 +17,10 @@ from customlabels.datasets.manifest import ManifestEntry
 from customlabels.evaluation.compare import headline
 from customlabels.evaluation.evaluate import Evaluation, evaluate
 from customlabels.lifecycle.gate import Figures
-from customlabels.operations.runtime_thresholds import Thresholds, ThresholdsError, label_evaluation_results
+from customlabels.operations.runtime_thresholds import label_evaluation_results
 from customlabels.results.model import result_from_document
 from customlabels_runtime.contract import error_code, error_message
+from customlabels_runtime.inference.thresholds import Thresholds, ThresholdsError
 
 SUMMARY_METRICS = {"f1": "F1Score", "precision": "Precision", "recall": "Recall"}
 RETRIED = {"ProvisionedThroughputExceededException", "ThrottlingException"}

@@ -15,7 +15,7 @@ from customlabels.datasets.manifest import read_manifest
 from customlabels.lifecycle import figures
 from customlabels.local.emulator.rekognition import CustomLabelsService
 from customlabels.local.emulator.server import serve
-from customlabels.operations.runtime_thresholds import Thresholds
+from customlabels_runtime.inference.thresholds import Thresholds
 from customlabels_runtime.model_version import Promotion, Retiring, VersionDocument, initial_document
 from support.aws import ACCOUNT, MODEL_ARN, REGION
 from support.emulator import Sees
