@@ -366,9 +366,18 @@ def _drain_and_stop(pipeline: Pipeline, old: str, stop_after: datetime, timing: 
 
 
 def _stop_if_running(pipeline: Pipeline, version_arn: str, on_step) -> None:
+    """Stopped if it runs; the model manager may stop it at the same moment (at `stop_after`): a stop refused
+    because it is already stopping is that."""
     status = model.describe(pipeline.rekognition, version_arn)["Status"]
     if status == "RUNNING":
-        model.stop(pipeline.rekognition, version_arn)
+        try:
+            model.stop(pipeline.rekognition, version_arn)
+        except pipeline.rekognition.exceptions.ClientError as error:
+            if error_code(error) != "ResourceInUseException":
+                raise
+            status = model.describe(pipeline.rekognition, version_arn)["Status"]
+            on_step(Step("stop", f"{short(version_arn)} is {status}: stopped by the model manager"))
+            return
         on_step(Step("stop", f"stopping {short(version_arn)} (its billing ends)"))
     else:
         on_step(Step("stop", f"{short(version_arn)} is {status}: nothing to stop"))

@@ -223,3 +223,15 @@ def test_rollback_without_a_previous_version_is_refused(stage):
     with pytest.raises(CommandError, match="no previous version to roll back to"):
         promotion.rollback(stage["pipeline"], timing=stage["timing"])
     assert len(documents(stage["ssm"])) == 1
+
+
+def test_an_old_version_the_manager_stopped_during_the_drain_is_not_stopped_again(stage):
+    def on_step(step):
+        stage["steps"].append(step)
+        if step.name == "drain":
+            stage["service"].set_status(MODEL_ARN, "STOPPED")  # the manager, at stop_after
+
+    promotion.promote(stage["pipeline"], CANDIDATE, timing=stage["timing"], on_step=on_step)
+    [stop] = [step for step in stage["steps"] if step.name == "stop"]
+    assert "is STOPPED: nothing to stop" in stop.message
+    assert documents(stage["ssm"])[-1]["retiring"] is None
