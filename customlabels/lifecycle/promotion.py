@@ -135,9 +135,9 @@ def promote(
     document = replace(document, promotion=Promotion(candidate, "starting", since))
     write_document(pipeline.ssm, pipeline.version_parameter, document)
     on_step(Step("record", f"recorded the promotion of {short(candidate)} in {pipeline.version_parameter}"))
-    started = False
+    started = status not in ("RUNNING", "STARTING")  # before the call: a Ctrl-C during it stops the candidate too
     try:
-        started = _start(pipeline, candidate, old, status, timing, on_step)
+        _start(pipeline, candidate, old, status, timing, on_step)
         _wait_running(pipeline, candidate, timing, on_step)
         verdict = None
         if gate_check is not None:
@@ -255,10 +255,10 @@ def inference_units(rekognition: Any, version_arn: str) -> tuple[int, int, str]:
     return minimum, maximum, f"those of {short(version_arn)}, from DescribeProjectVersions"
 
 
-def _start(pipeline: Pipeline, candidate: str, old: str, status: str, timing: Timing, on_step) -> bool:
+def _start(pipeline: Pipeline, candidate: str, old: str, status: str, timing: Timing, on_step) -> None:
     if status in ("RUNNING", "STARTING"):
         on_step(Step("start", f"{short(candidate)} is already {status}: not started again (nor stopped on failure)"))
-        return False
+        return
     if status == "STOPPING":
         _wait(pipeline, candidate, "STOPPED", timing, on_step)
     minimum, maximum, source = inference_units(pipeline.rekognition, old)
@@ -269,7 +269,6 @@ def _start(pipeline: Pipeline, candidate: str, old: str, status: str, timing: Ti
             f"StartProjectVersion refused {candidate}: {error_code(error)}: {error_message(error)}."
         ) from None
     on_step(Step("start", f"started {short(candidate)} with {minimum} inference unit(s), max {maximum} ({source})"))
-    return True
 
 
 def _wait(pipeline: Pipeline, version_arn: str, wanted: str, timing: Timing, on_step) -> str:
@@ -326,7 +325,7 @@ def _undo(pipeline: Pipeline, candidate: str, started: bool, on_step) -> str:
                 f"customlabels model stop --model-arn {candidate} once it is RUNNING"
             )
         else:
-            said = f"{candidate}, started for this promotion, is {status} (not running, not billed)."
+            said = f"{candidate} is {status}: not running, not billed."
     on_step(Step("undo", said))
     return said
 
