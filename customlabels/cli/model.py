@@ -24,7 +24,8 @@ from customlabels.errors import CommandError
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "model",
-        help="status, start, stop or resume (after the spend guard) the model; inspect an ONNX model",
+        help="status, start, stop or resume (after the spend guard) the model; promote or roll back a version; "
+        "inspect an ONNX model",
         description="Shows the model's state, inference units and since when; starts "
         "or stops it. The model is found from the stack's outputs "
         "(--stack) or given (--model-arn). Uses your AWS credentials. `model inspect MODEL.onnx` shows an own "
@@ -64,7 +65,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         type=POSITIVE,
         help="let Rekognition scale up to this many (at least --inference-units)",
     )
-    parser.add_argument("--timeout", type=SECONDS, default=3600, help="--wait gives up after this (s)")
+    parser.add_argument(
+        "--timeout", type=SECONDS, default=3600, help="--wait gives up after this (s); promote: the longest start"
+    )
     parser.add_argument("--poll", type=SECONDS, default=15, help=argparse.SUPPRESS)
     add_version_options(parser)
     parser.set_defaults(func=model_command)
