@@ -5,6 +5,7 @@ gate that fails changes nothing; a rollback goes back the same way. The commands
 `--stack` against the local stack's outputs, as a user would run them."""
 
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -57,7 +58,7 @@ def model_command(pipeline, *args):
             "1",
         ],
         cwd=ROOT,
-        env={**pipeline.client_environment(), "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
+        env={**pipeline.client_environment(), "PATH": "/usr/bin:/bin", "COLUMNS": "200", "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -72,6 +73,14 @@ def finished(process, timeout=600):
 def upload(pipeline, keys):
     for key in keys:
         pipeline.upload(key, image_bytes())
+
+
+def status(pipeline, arn):
+    """A version's status now (the emulator moves a transition on when it is asked, as DescribeProjectVersions)."""
+    [described] = pipeline.service.describe_project_versions(
+        {"ProjectArn": pipeline.service.models[arn].project_arn, "VersionNames": [arn.split("/")[3]]}
+    )["ProjectVersionDescriptions"]
+    return described["Status"]
 
 
 def ssm(pipeline):
@@ -201,3 +210,39 @@ def test_promotion_under_load_a_gate_that_fails_and_a_rollback(stack):
     assert {pipeline.result(key)["ProjectVersionArn"] for key in last} == {LOCAL_MODEL_ARN}
     assert pipeline.service.models[GOOD].status in ("STOPPING", "STOPPED")
     assert pipeline.dead_letter_keys() == set()
+
+
+def interrupted_at(process, step: str) -> tuple[int, str]:
+    """Ctrl-C (SIGINT) once the command has printed `step`, then its exit code and everything it said."""
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if line.startswith(step + " "):
+            process.send_signal(signal.SIGINT)
+            break
+    code, rest = finished(process)
+    return code, " ".join("".join(seen).split()) + " " + rest
+
+
+def test_ctrl_c_before_the_switch_changes_nothing_and_after_it_the_manager_retires_the_old_version(stack):
+    pipeline = stack[0]
+    code, said = interrupted_at(model_command(pipeline, "promote", GOOD, "--drain-seconds", DRAIN), "start")
+    assert code == 130 and "Traceback" not in said, said
+    assert "Interrupted before the switch: nothing changed" in said
+    assert document(pipeline)["version_arn"] == LOCAL_MODEL_ARN and document(pipeline)["promotion"] is None
+
+    eventually(lambda: status(pipeline, GOOD) in ("RUNNING", "STOPPED"))
+    if status(pipeline, GOOD) == "RUNNING":  # it was still starting when the promotion ended
+        pipeline.service.stop_project_version({"ProjectVersionArn": GOOD})
+    eventually(lambda: status(pipeline, GOOD) == "STOPPED")
+    code, said = interrupted_at(model_command(pipeline, "promote", GOOD, "--drain-seconds", DRAIN), "switch")
+    assert code == 130 and "Traceback" not in said, said
+    assert "Interrupted after the switch" in said and "the model manager stops it at" in said
+    switched = document(pipeline)
+    assert switched["version_arn"] == GOOD and switched["retiring"]["version_arn"] == LOCAL_MODEL_ARN
+    eventually(lambda: document(pipeline)["retiring"] is None, timeout=300)  # the manager, after stop_after
+    assert status(pipeline, LOCAL_MODEL_ARN) == "STOPPED"  # no stop delay here
+    [(stopped_at, _)] = [entry for entry in pipeline.service.models[LOCAL_MODEL_ARN].history if entry[1] == "STOPPING"]
+    wall_minus_emulator = time.time() - pipeline.service.clock()  # the emulator keeps time.monotonic
+    conversion = 0.05  # the two clocks read one after the other, not the manager's timing
+    assert stopped_at + wall_minus_emulator >= moment(switched["retiring"]["stop_after"]) - conversion
