@@ -6,8 +6,8 @@ evaluated over its TEST dataset by the project's own scoring (`customlabels.eval
 Where AWS documents no rule the emulator assumes one, named here. The emulator cannot learn: it stands for a model
 that learned its TRAIN dataset and generalizes, so an image is seen as its TRAIN line says (matched by key, as
 `ManifestBackend` matches) and an image TRAIN does not hold as its TEST line says (else nothing); the noise makes it
-imperfect, and the evaluation measures that. Each label's assumed threshold is the confidence of its best F1 over the
-TEST dataset (AWS: calculated from the test dataset, by a rule it does not publish); the overall precision, recall and
+imperfect, and the evaluation measures that. Each label's assumed threshold is computed from the TEST dataset (as AWS
+says, by a rule it does not publish): `assumed_threshold`, from the label's best F1 there; the overall precision, recall and
 F1 are the micro averages (the counts summed over the labels).
 """
 
@@ -116,12 +116,10 @@ def train(
     answers = [
         ImageResult(entry.key, tuple(_predictions(backend, entry))) for entry in test_entries
     ]  # every label the model sees, before any threshold
-    tuning = evaluate(test_entries, answers).tuning["per_label"]
+    unthresholded = evaluate(test_entries, answers)
     thresholds = {
-        label: tuning[label]["best_f1"]["threshold"]
-        if label in tuning and tuning[label]["best_f1"]
-        else DEFAULT_ASSUMED_THRESHOLD
-        for label in sorted(set(backend.label_names) | set(tuning))
+        label: assumed_threshold(unthresholded.curves.get(label), unthresholded.tuning["per_label"].get(label))
+        for label in sorted(set(backend.label_names) | set(labels_of(test_entries)))
     }
     kept = [ImageResult(a.key, tuple(p for p in a.predictions if p.confidence >= thresholds[p.label])) for a in answers]
     labels = labels_of(test_entries)
@@ -133,6 +131,17 @@ def train(
         overall,
         {label: sum(label in entry.all_labels for entry in test_entries) for label in labels},
     )
+
+
+def assumed_threshold(curve: Any, tuned: dict[str, Any] | None) -> float:
+    """Midway between the confidence of the label's best F1 over TEST and the next lower confidence the model gave
+    it there (0 when none): the middle of the gap between what it keeps and what it drops, so an image seen a little
+    less surely than the test images is still answered. Without evidence, the emulator's default."""
+    if curve is None or tuned is None or tuned["best_f1"] is None:
+        return DEFAULT_ASSUMED_THRESHOLD
+    best = tuned["best_f1"]["threshold"]
+    lower = [point["threshold"] for point in curve.points() if point["threshold"] < best]
+    return (best + max(lower, default=0.0)) / 2
 
 
 def _scores(scored: Any, labels: list[str]) -> tuple[dict[str, dict[str, float | None]], dict[str, float | None]]:

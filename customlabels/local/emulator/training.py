@@ -84,7 +84,6 @@ class TrainingJob:
     started_wall: float
     output: dict[str, str]
     problem: tuple[str, str, str] | None = None
-    planned_failure: str | None = None
 
 
 class Training:
@@ -219,7 +218,6 @@ class Training:
                 self.settings.wall_clock(),
                 output,
                 problem,
-                self.planned_failures.get(name),
             )
         return {"ProjectVersionArn": arn}
 
@@ -255,8 +253,9 @@ class Training:
                 "ManifestSummary": {"S3Object": summary},
             }
         )
-        if job.planned_failure is not None or problem is not None:
-            return job.planned_failure or problem[2]
+        planned = self.planned_failures.get(model.version_name)
+        if planned is not None or problem is not None:
+            return planned or problem[2]
         result = trained.train(train, test, self.settings.noise, self.settings.seed)
         document = trained.evaluation_summary(result, model.arn, end.isoformat(), len(train), len(test))
         project = model.project_arn.split("/")[1]
