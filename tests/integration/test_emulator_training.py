@@ -19,7 +19,6 @@ from customlabels.local.emulator.errors import ServiceError
 from customlabels.local.emulator.rekognition import CustomLabelsService
 from customlabels.local.emulator.trained import AUTOSPLIT, EMPTY_MANIFEST, SERVICE_ISSUE, TOO_FEW_LABELS
 from customlabels.local.emulator.training import CANNOT_WRITE, TrainingSettings
-from support.aws import MODEL_ARN
 from support.emulator import Bucket, labels_line, manifest_text
 from support.images import image_bytes
 
@@ -170,7 +169,7 @@ def test_every_training_answer_fits_botocores_output_shapes(world):
 # --- each documented error ---------------------------------------------------------------------------------------
 def test_each_documented_error_of_the_training_operations(world):
     service, _, clock = world
-    project, train_arn, test_arn = project_with_datasets(service, split=False)
+    project, train_arn, _test_arn = project_with_datasets(service, split=False)
     other, *_ = project_with_datasets(service, name="wasps", split=False)
     train(service, project)
     missing = {"GroundTruthManifest": {"S3Object": {"Bucket": "images", "Name": "nowhere.manifest"}}}
@@ -222,9 +221,9 @@ def test_each_documented_error_of_the_training_operations(world):
 
 
 def test_a_dataset_being_filled_is_not_ready_to_distribute_and_a_full_test_dataset_refuses(world):
-    service, bucket, clock = world
+    service, _bucket, clock = world
     service.datasets.update_delay = 60
-    project, train_arn, test_arn = project_with_datasets(service, split=False)
+    _project, train_arn, test_arn = project_with_datasets(service, split=False)
     distribute = {"Datasets": [{"Arn": train_arn}, {"Arn": test_arn}]}
     assert error_of(lambda: service.dispatch("DistributeDatasetEntries", distribute)) == "ResourceNotReadyException"
     clock.advance(60)
@@ -278,7 +277,7 @@ def test_too_few_images_of_a_label_fail_the_auto_split_as_documented(world):
     service, bucket, clock = world
     lines = [labels_line(f"img/{n}.jpg", "bee") for n in range(9)] + [labels_line("img/19.jpg", "wasp")]
     bucket.objects[("images", "few.manifest")] = manifest_text(*lines).encode()
-    project, train_arn, test_arn = project_with_datasets(service, name="few", manifest="few.manifest")
+    _project, _train_arn, test_arn = project_with_datasets(service, name="few", manifest="few.manifest")
     status = service.dispatch("DescribeDataset", {"DatasetArn": test_arn})["DatasetDescription"]
     assert (status["Status"], status["StatusMessage"]) == ("UPDATE_FAILED", AUTOSPLIT[1])
     manifests = {"Assets": [{"GroundTruthManifest": {"S3Object": {"Bucket": "images", "Name": "few.manifest"}}}]}
@@ -304,8 +303,8 @@ def test_a_planned_failure_and_an_output_bucket_that_refuses_fail_the_training(w
 
 # --- the auto-split ---------------------------------------------------------------------------------------------
 def test_distribute_moves_20_percent_of_the_training_images_covering_every_label(world):
-    service, _, clock = world
-    project, train_arn, test_arn = project_with_datasets(service)
+    service, _, _clock = world
+    _project, train_arn, test_arn = project_with_datasets(service)
     listed = {
         arn: [
             json.loads(line)["source-ref"]

@@ -7,8 +7,8 @@ Where AWS documents no rule the emulator assumes one, named here. The emulator c
 that learned its TRAIN dataset and generalizes, so an image is seen as its TRAIN line says (matched by key, as
 `ManifestBackend` matches) and an image TRAIN does not hold as its TEST line says (else nothing); the noise makes it
 imperfect, and the evaluation measures that. Each label's assumed threshold is computed from the TEST dataset (as AWS
-says, by a rule it does not publish): `assumed_threshold`, from the label's best F1 there; the overall precision, recall and
-F1 are the micro averages (the counts summed over the labels).
+says, by a rule it does not publish): `assumed_threshold`, from the label's best F1 there; the overall precision,
+recall and F1 are the micro averages (the counts summed over the labels).
 """
 
 from __future__ import annotations
