@@ -39,18 +39,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def dataset_update(args: argparse.Namespace) -> int:
     from customlabels.cli.model import model_target
-    from customlabels.datasets import manifest_tools
     from customlabels.operations import dataset
 
-    path = input_file("--manifest", args.manifest)
-    problems = manifest_tools.validate(path)
-    if problems:
-        shown = "\n".join(f"  line {p.line or '-'}: {p.rule}: {p.message}" for p in problems[:5])
-        raise CommandError(
-            f"--manifest {path}: {len(problems)} problem(s), nothing sent:\n{shown}\nFix: correct "
-            f"them (`customlabels manifest validate {path}` lists all)"
-        )
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = checked_manifest_lines("--manifest", args.manifest)
     target, _ = model_target(args)
     rekognition = aws_client("rekognition", region_name=target.model_arn.split(":")[3])
     arn = dataset.dataset_arn(rekognition, target.model_arn, args.dataset.upper())
@@ -71,3 +62,18 @@ def dataset_update(args: argparse.Namespace) -> int:
         soft_wrap=True,
     )
     return 0
+
+
+def checked_manifest_lines(option: str, value: str) -> list[str]:
+    """The manifest's lines once `manifest validate` finds no problem in them; else one error listing the first."""
+    from customlabels.datasets import manifest_tools
+
+    path = input_file(option, value)
+    problems = manifest_tools.validate(path)
+    if problems:
+        shown = "\n".join(f"  line {p.line or '-'}: {p.rule}: {p.message}" for p in problems[:5])
+        raise CommandError(
+            f"{option} {path}: {len(problems)} problem(s), nothing sent:\n{shown}\nFix: correct "
+            f"them (`customlabels manifest validate {path}` lists all)"
+        )
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
