@@ -25,7 +25,7 @@ KINDS = ("bee", "wasp")
 
 
 class Calls:
-    """Every AWS call the command's clients make: (service, operation, params), from botocore's before-call event."""
+    """Every AWS call the command's clients make: (service, operation, params), from botocore.s before-parameter-build event."""
 
     def __init__(self):
         self.made = []
@@ -64,7 +64,7 @@ def trainer(monkeypatch, tmp_path):
         )
         calls = Calls()
         boto3.setup_default_session()
-        boto3.DEFAULT_SESSION.events.register("before-call", calls)
+        boto3.DEFAULT_SESSION.events.register("before-parameter-build", calls)
 
         def run(*argv, sleep=clock.sleep):
             return train_command(
