@@ -23,10 +23,8 @@ from typing import Any
 from customlabels.config import MODEL_ARN_PATTERN
 from customlabels.errors import CommandError
 from customlabels.operations import dataset as datasets
-from customlabels_runtime.contract import error_code, error_message
+from customlabels_runtime.contract import TRAINING_PREFIX, error_code, error_message
 
-TRAINING_PREFIX = "training/"
-"""Where `model train` puts the manifests and the training output in the pipeline's bucket (never the input prefix)."""
 SETTLED = {"TRAINING_COMPLETED", "TRAINING_FAILED"}
 READY = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
 FAILED_DATASET = {"CREATE_FAILED", "UPDATE_FAILED"}
