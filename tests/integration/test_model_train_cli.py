@@ -4,79 +4,22 @@ training, Ctrl-C from the injected sleep, and every refusal of bad input as one 
 
 import json
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from customlabels.cli import build_parser
-from customlabels.cli.model_train import train_command
-from customlabels.local.emulator.clock import ManualClock
-from customlabels.local.emulator.rekognition import CustomLabelsService
-from customlabels.local.emulator.server import serve
-from customlabels.local.emulator.training import TrainingSettings
 from support.cli import refused
-from support.emulator import labels_line, manifest_text
+from support.emulator import emulated_training
 
 pytestmark = pytest.mark.integration
 
 BUCKET = "pipeline-bucket"
-DELAY = 1800.0
-KINDS = ("bee", "wasp")
-
-
-class Calls:
-    """Every AWS call the command's clients make: (service, operation, params), from botocore.s before-parameter-build event."""
-
-    def __init__(self):
-        self.made = []
-
-    def __call__(self, model, params, **_):
-        self.made.append((model.service_model.endpoint_prefix, model.name, params))
 
 
 @pytest.fixture
 def trainer(monkeypatch, tmp_path):
-    """moto's S3 holding the pipeline's bucket, the emulator reading and writing it, its endpoint in the environment
-    the CLI's clients read; `run(argv, sleep=...)` runs `customlabels ARGV` on the emulator's clock."""
-    with mock_aws():
-        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        s3 = boto3.client("s3", region_name="us-east-1")
-        s3.create_bucket(Bucket=BUCKET)
-        clock = ManualClock(1_764_000_000.0)
-
-        def write(bucket, key, body):
-            try:
-                s3.put_object(Bucket=bucket, Key=key, Body=body)
-            except s3.exceptions.ClientError as error:
-                raise OSError(str(error)) from None
-
-        service = CustomLabelsService(
-            read_s3_object=lambda bucket, key, _v: s3.get_object(Bucket=bucket, Key=key)["Body"].read(),
-            clock=clock,
-            sleep=clock.sleep,
-            training=TrainingSettings(delay=DELAY, write_s3_object=write, wall_clock=clock),
-        )
-        server = serve(service)
-        monkeypatch.setenv("AWS_ENDPOINT_URL_REKOGNITION", f"http://127.0.0.1:{server.server_address[1]}")
-        manifest = tmp_path / "train.manifest"
-        manifest.write_text(
-            manifest_text(*(labels_line(f"test_images/{n}.jpg", KINDS[n % 2], bucket=BUCKET) for n in range(20)))
-        )
-        calls = Calls()
-        boto3.setup_default_session()
-        boto3.DEFAULT_SESSION.events.register("before-parameter-build", calls)
-
-        def run(*argv, sleep=clock.sleep):
-            return train_command(
-                build_parser().parse_args(["model", "train", *map(str, argv)]), clock=clock, sleep=sleep
-            )
-
-        yield run, service, s3, manifest, calls
-        server.shutdown()
-
-
-def started_line(text):
-    return next(line for line in text.splitlines() if "started training" in line)
+    world = emulated_training(monkeypatch, tmp_path, BUCKET, "us-east-1")
+    yield next(world)
+    next(world, None)
 
 
 def test_a_training_is_followed_to_its_end_and_its_evaluation_printed(trainer, capsys):
@@ -95,8 +38,9 @@ def test_a_training_is_followed_to_its_end_and_its_evaluation_printed(trainer, c
         row = [item["Label"], *(f"{metrics[name]:.3f}" for name in ("F1Score", "Precision", "Recall"))]
         assert " │ ".join([*row, f"{metrics['Threshold'] * 100:.1f}", str(item["NumberOfTestingImages"])]) in out
     assert f"Next: customlabels model promote {version.arn} --bucket {BUCKET}" in out
-    uploads = [params["Key"] for service_name, op, params in calls.made if op == "PutObject"]
-    assert uploads == ["training/v1/train.manifest"]  # never under the input prefix the pipeline reads
+    uploads = [params["Key"] for _, op, params in calls.made if op == "PutObject"]
+    assert uploads[0] == "training/v1/train.manifest"  # the command's upload, then training's output
+    assert all(key.startswith("training/output/v1/") for key in uploads[1:])  # never under the input prefix
     assert version.trained["OutputConfig"] == {"S3Bucket": BUCKET, "S3KeyPrefix": "training/output/"}
     assert not any(key.startswith("test_images/") for key in [*uploads, version.evaluation_summary[1]])
 
