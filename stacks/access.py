@@ -218,7 +218,6 @@ class ClientPolicies(Construct):
         output under training/ (CreateProjectVersion: "You need s3:PutObject permission on the bucket") and, the
         bucket being SSE-KMS, uses the key through S3 ("Step 5: Encrypt training files": kms:GenerateDataKey,
         kms:Decrypt). No KmsKeyId is passed, so the copies are encrypted with a key AWS owns (no kms:CreateGrant)."""
-        project = config.project_versions_arn  # the project, its datasets and its versions
         training = bucket.arn_for_objects(f"{TRAINING_PREFIX}*")
         images = [bucket.arn_for_objects(wildcard) for wildcard in config.image_key_wildcards]
         policy = iam.ManagedPolicy(
@@ -238,7 +237,7 @@ class ClientPolicies(Construct):
                         "rekognition:CreateProjectVersion",
                         "rekognition:DescribeProjectVersions",
                     ],
-                    resources=[project],
+                    resources=[config.project_versions_arn],  # the project, its datasets and its versions
                 ),
                 iam.PolicyStatement(sid="FindTheProject", actions=["rekognition:DescribeProjects"], resources=["*"]),
                 iam.PolicyStatement(
@@ -250,9 +249,15 @@ class ClientPolicies(Construct):
                 self._via("s3", ["kms:GenerateDataKey", "kms:Decrypt"], "UseTheBucketsKeyThroughS3"),
             ],
         )
+        self._acknowledge_model_trainer(policy, config, bucket)
+        return policy
+
+    @staticmethod
+    def _acknowledge_model_trainer(policy: iam.ManagedPolicy, config: PipelineConfig, bucket: s3.IBucket) -> None:
+        """The trainer policy's wildcards, each with why it is there."""
         acknowledge(
             policy,
-            f"AwsSolutions-IAM5[Resource::{project}]",
+            f"AwsSolutions-IAM5[Resource::{config.project_versions_arn}]",
             "Granted on the one project: its datasets and versions are named under it, with creation timestamps "
             "no configuration knows beforehand.",
         )
@@ -270,7 +275,6 @@ class ClientPolicies(Construct):
                 "Object ARNs need a wildcard for the key: the manifests and training output under training/, the "
                 "images the manifests name under the input prefix.",
             )
-        return policy
 
     def _acknowledge(self, config: PipelineConfig, bucket: s3.IBucket) -> None:
         """Each wildcard of the three policies, with why it is there."""

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from customlabels.cli.common import SECONDS, aws_client, console, input_file, stack_option
-from customlabels.errors import CommandError
+from customlabels.cli.common import SECONDS, aws_client, console, stack_option
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -38,6 +37,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def dataset_update(args: argparse.Namespace) -> int:
+    from customlabels.cli.manifest import checked_manifest_lines
     from customlabels.cli.model import model_target
     from customlabels.operations import dataset
 
@@ -62,18 +62,3 @@ def dataset_update(args: argparse.Namespace) -> int:
         soft_wrap=True,
     )
     return 0
-
-
-def checked_manifest_lines(option: str, value: str) -> list[str]:
-    """The manifest's lines once `manifest validate` finds no problem in them; else one error listing the first."""
-    from customlabels.datasets import manifest_tools
-
-    path = input_file(option, value)
-    problems = manifest_tools.validate(path)
-    if problems:
-        shown = "\n".join(f"  line {p.line or '-'}: {p.rule}: {p.message}" for p in problems[:5])
-        raise CommandError(
-            f"{option} {path}: {len(problems)} problem(s), nothing sent:\n{shown}\nFix: correct "
-            f"them (`customlabels manifest validate {path}` lists all)"
-        )
-    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -44,8 +44,6 @@ def train_command(
     sleep: Callable[[float], None] = time.sleep,
 ) -> int:
     """0 when the version is trained, 1 when its training failed, 130 when Ctrl-C stopped the following."""
-    from datetime import UTC, datetime
-
     from customlabels.lifecycle import training
 
     where = f"--bucket {args.bucket}" if args.bucket else f"--stack {args.stack}"
@@ -54,29 +52,9 @@ def train_command(
         version_arn = args.follow
         training.version_parts(version_arn)
     else:
-        plan = _plan(args, bucket, project, datetime.now(UTC))
-        with console.status("Preparing the training...") as spinner:
-            started = training.start_training(
-                rekognition,
-                s3,
-                plan,
-                clock=clock,
-                sleep=sleep,
-                poll=args.poll,
-                timeout=args.timeout,
-                on_step=lambda text: (console.print(f"  {text}", soft_wrap=True), spinner.update(text)),
-            )
-        version_arn = started.version_arn
+        version_arn = _start(args, rekognition, s3, bucket, project, clock, sleep)
     try:
-        with console.status(f"Training {version_arn}...") as spinner:
-            description = training.follow(
-                rekognition,
-                version_arn,
-                clock=clock,
-                sleep=sleep,
-                poll=args.poll,
-                on_status=lambda status, elapsed: spinner.update(f"{status}, {_elapsed(elapsed)} ({version_arn})"),
-            )
+        description = _follow(args, rekognition, version_arn, clock, sleep)
     except KeyboardInterrupt:
         console.print(
             "\nStopped following; the training goes on. Follow it again with:\n"
@@ -90,6 +68,42 @@ def train_command(
     _print_evaluation(training.evaluation(s3, description), version_arn)
     console.print(f"Next: customlabels model promote {version_arn} {where}", soft_wrap=True)
     return 0
+
+
+def _start(args, rekognition, s3, bucket: str, project: str, clock, sleep) -> str:
+    """The project, datasets and manifests made ready and the training started, each step printed: its version ARN."""
+    from datetime import UTC, datetime
+
+    from customlabels.lifecycle import training
+
+    plan = _plan(args, bucket, project, datetime.now(UTC))
+    with console.status("Preparing the training...") as spinner:
+        started = training.start_training(
+            rekognition,
+            s3,
+            plan,
+            clock=clock,
+            sleep=sleep,
+            poll=args.poll,
+            timeout=args.timeout,
+            on_step=lambda text: (console.print(f"  {text}", soft_wrap=True), spinner.update(text)),
+        )
+    return started.version_arn
+
+
+def _follow(args, rekognition, version_arn: str, clock, sleep) -> dict:
+    """DescribeProjectVersions until the training settles, its status and elapsed time on a spinner."""
+    from customlabels.lifecycle import training
+
+    with console.status(f"Training {version_arn}...") as spinner:
+        return training.follow(
+            rekognition,
+            version_arn,
+            clock=clock,
+            sleep=sleep,
+            poll=args.poll,
+            on_status=lambda status, elapsed: spinner.update(f"{status}, {_elapsed(elapsed)} ({version_arn})"),
+        )
 
 
 def _clients_and_target(args: argparse.Namespace):
@@ -115,7 +129,7 @@ def _clients_and_target(args: argparse.Namespace):
 
 def _plan(args: argparse.Namespace, bucket: str, project: str, now):
     """The training the options describe; bad input is one error naming the fix."""
-    from customlabels.cli.dataset import checked_manifest_lines
+    from customlabels.cli.manifest import checked_manifest_lines
     from customlabels.lifecycle import training
 
     if not args.train_manifest:
