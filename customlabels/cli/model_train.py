@@ -19,7 +19,8 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
         "train",
         "model train: creates the project and its datasets where missing (or reuses them), uploads the manifests "
         "to the pipeline's bucket (under training/), starts CreateProjectVersion with its output there, follows it "
-        "until TRAINING_COMPLETED or TRAINING_FAILED, then prints the evaluation (README, 'Train and promote a new version')",
+        "until TRAINING_COMPLETED or TRAINING_FAILED, then prints the evaluation (README, 'Train and promote a "
+        "new version')",
     )
     train.add_argument("--project", help="train: the Rekognition project (default: the stack's model's project)")
     train.add_argument("--train-manifest", metavar="FILE", help="train: the training images' Ground Truth manifest")

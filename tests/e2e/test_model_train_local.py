@@ -10,7 +10,7 @@ import signal
 import boto3
 import pytest
 
-from support.cli import customlabels, started
+from support.cli import customlabels, started, until_served
 from support.emulator import labels_line, manifest_text
 from support.images import image_bytes
 
@@ -18,11 +18,7 @@ pytestmark = pytest.mark.e2e
 
 
 def served(serve, env_file):
-    printed = ""
-    while "aws s3 cp s3://" not in printed:  # the last thing `local serve` prints once the stack is up
-        line = serve.stdout.readline()
-        assert line, f"local serve ended early: {printed}"
-        printed += line
+    printed = until_served(serve)
     exported = dict(re.findall(r"^export (\w+)=(\S+)$", env_file.read_text(), re.MULTILINE))
     [bucket] = re.findall(r"^  Bucket:\s+(\S+)$", printed, re.MULTILINE)
     return exported, bucket

@@ -15,6 +15,12 @@ pytestmark = pytest.mark.integration
 BUCKET = "pipeline-bucket"
 
 
+def train_auto_split(run, manifest, version, **options):
+    """`model train --bucket BUCKET --project bees --train-manifest MANIFEST --auto-split --version-name VERSION`."""
+    words = ["--bucket", BUCKET, "--project", "bees", "--train-manifest", manifest, "--auto-split"]
+    return run(*words, "--version-name", version, **options)
+
+
 @pytest.fixture
 def trainer(monkeypatch, tmp_path):
     world = emulated_training(monkeypatch, tmp_path, BUCKET, "us-east-1")
@@ -24,9 +30,7 @@ def trainer(monkeypatch, tmp_path):
 
 def test_a_training_is_followed_to_its_end_and_its_evaluation_printed(trainer, capsys):
     run, service, s3, manifest, calls = trainer
-    code = run(
-        "--bucket", BUCKET, "--project", "bees", "--train-manifest", manifest, "--auto-split", "--version-name", "v1"
-    )
+    code = train_auto_split(run, manifest, "v1")
     out = " ".join(capsys.readouterr().out.split())
     assert code == 0, out
     [version] = [m for m in service.models.values() if m.version_name == "v1"]
@@ -47,35 +51,9 @@ def test_a_training_is_followed_to_its_end_and_its_evaluation_printed(trainer, c
 
 def test_a_second_training_reuses_the_project_and_its_datasets_and_says_so(trainer, capsys):
     run, service, _, manifest, _ = trainer
-    assert (
-        run(
-            "--bucket",
-            BUCKET,
-            "--project",
-            "bees",
-            "--train-manifest",
-            manifest,
-            "--auto-split",
-            "--version-name",
-            "v1",
-        )
-        == 0
-    )
+    assert train_auto_split(run, manifest, "v1") == 0
     capsys.readouterr()
-    assert (
-        run(
-            "--bucket",
-            BUCKET,
-            "--project",
-            "bees",
-            "--train-manifest",
-            manifest,
-            "--auto-split",
-            "--version-name",
-            "v2",
-        )
-        == 0
-    )
+    assert train_auto_split(run, manifest, "v2") == 0
     out = " ".join(capsys.readouterr().out.split())
     assert "reused project" in out and "reused the train dataset" in out and "20 line(s) added or updated" in out
     assert "the test dataset already holds 4 image(s); kept as it is" in out
@@ -85,20 +63,7 @@ def test_a_second_training_reuses_the_project_and_its_datasets_and_says_so(train
 def test_a_failed_training_prints_the_services_message_in_one_line_and_exits_1(trainer, capsys):
     run, service, _, manifest, _ = trainer
     service.plan_training_failure("v1", "The manifest file contains too many invalid rows.")
-    assert (
-        run(
-            "--bucket",
-            BUCKET,
-            "--project",
-            "bees",
-            "--train-manifest",
-            manifest,
-            "--auto-split",
-            "--version-name",
-            "v1",
-        )
-        == 1
-    )
+    assert train_auto_split(run, manifest, "v1") == 1
     out = capsys.readouterr().out
     assert "TRAINING_FAILED" in out and "The manifest file contains too many invalid rows." in out
     assert "Traceback" not in out
@@ -113,18 +78,7 @@ def test_ctrl_c_leaves_the_training_running_and_says_how_to_follow_it_again(trai
         if len(sleeps) == 3:  # a planned Ctrl-C while following
             raise KeyboardInterrupt
 
-    code = run(
-        "--bucket",
-        BUCKET,
-        "--project",
-        "bees",
-        "--train-manifest",
-        manifest,
-        "--auto-split",
-        "--version-name",
-        "v1",
-        sleep=interrupted,
-    )
+    code = train_auto_split(run, manifest, "v1", sleep=interrupted)
     out = " ".join(capsys.readouterr().out.split())
     [version] = service.models.values()
     assert code == 130 and "Traceback" not in out
