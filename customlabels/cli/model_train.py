@@ -45,15 +45,22 @@ def train_command(
     sleep: Callable[[float], None] = time.sleep,
 ) -> int:
     """0 when the version is trained, 1 when its training failed, 130 when Ctrl-C stopped the following."""
+    from dataclasses import replace
+    from datetime import UTC, datetime
+
     from customlabels.lifecycle import training
 
     where = f"--bucket {args.bucket}" if args.bucket else f"--stack {args.stack}"
-    rekognition, s3, bucket, project = _clients_and_target(args)
     if args.follow:
+        training.version_parts(args.follow)
+    plan = None if args.follow else _plan(args, datetime.now(UTC))
+    rekognition, s3, bucket, project = _clients_and_target(args)
+    if plan is None:
         version_arn = args.follow
-        training.version_parts(version_arn)
     else:
-        version_arn = _start(args, rekognition, s3, bucket, project, clock, sleep)
+        if (problem := training.name_problem("--project", project)) is not None:  # the stack's model's project
+            raise CommandError(problem)
+        version_arn = _start(replace(plan, bucket=bucket, project=project), rekognition, s3, args, clock, sleep)
     try:
         description = _follow(args, rekognition, version_arn, clock, sleep)
     except KeyboardInterrupt:
@@ -71,13 +78,10 @@ def train_command(
     return 0
 
 
-def _start(args, rekognition, s3, bucket: str, project: str, clock, sleep) -> str:
+def _start(plan, rekognition, s3, args: argparse.Namespace, clock, sleep) -> str:
     """The project, datasets and manifests made ready and the training started, each step printed: its version ARN."""
-    from datetime import UTC, datetime
-
     from customlabels.lifecycle import training
 
-    plan = _plan(args, bucket, project, datetime.now(UTC))
     with console.status("Preparing the training...") as spinner:
         started = training.start_training(
             rekognition,
@@ -128,8 +132,9 @@ def _clients_and_target(args: argparse.Namespace):
     return aws_client("rekognition", **options), aws_client("s3", **options), bucket, project
 
 
-def _plan(args: argparse.Namespace, bucket: str, project: str, now):
-    """The training the options describe; bad input is one error naming the fix."""
+def _plan(args: argparse.Namespace, now):
+    """The training the options describe, without its bucket and project until they are known; bad input is one
+    error naming the fix, before any call to AWS."""
     from customlabels.cli.manifest import checked_manifest_lines
     from customlabels.lifecycle import training
 
@@ -139,13 +144,13 @@ def _plan(args: argparse.Namespace, bucket: str, project: str, now):
             "--test-manifest FILE or --auto-split; or --follow VERSION_ARN to follow a training already started"
         )
     version_name = args.version_name or training.timestamped_name(now)
-    for option, name in (("--project", project), ("--version-name", version_name)):
-        if problem := training.name_problem(option, name):
+    for option, name in (("--project", args.project), ("--version-name", version_name)):
+        if name is not None and (problem := training.name_problem(option, name)):
             raise CommandError(problem)
     return training.TrainingPlan(
-        project=project,
+        project=args.project or "",
         version_name=version_name,
-        bucket=bucket,
+        bucket=args.bucket or "",
         train_lines=checked_manifest_lines("--train-manifest", args.train_manifest),
         test_lines=checked_manifest_lines("--test-manifest", args.test_manifest) if args.test_manifest else None,
         auto_split=args.auto_split,
