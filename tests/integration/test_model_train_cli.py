@@ -115,3 +115,24 @@ def test_bad_input_is_one_error_naming_the_fix(trainer, capsys, tmp_path):
         )
     assert usage.value.code == 2
     assert "not allowed with argument --test-manifest" in capsys.readouterr().err
+
+
+def test_the_stack_gives_the_bucket_and_the_project_of_its_model(trainer, capsys):
+    import boto3
+
+    run, service, _, manifest, _ = trainer
+    model_arn = "arn:aws:rekognition:us-east-1:123456789012:project/hives/version/hives.v0/1764000000000"
+    boto3.client("cloudformation", region_name="us-east-1").create_stack(
+        StackName="Bees",
+        TemplateBody=json.dumps(
+            {
+                "Resources": {"Placeholder": {"Type": "AWS::SQS::Queue"}},
+                "Outputs": {"BucketName": {"Value": BUCKET}, "ModelArn": {"Value": model_arn}},
+            }
+        ),
+    )
+    assert run("--stack", "Bees", "--train-manifest", manifest, "--auto-split", "--version-name", "v1") == 0
+    out = " ".join(capsys.readouterr().out.split())
+    [project] = service.projects.values()
+    assert project.name == "hives" and f"s3://{BUCKET}/training/v1/train.manifest" in out
+    assert "--stack Bees" in out
