@@ -54,6 +54,10 @@ IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".JPG", ".JPEG", ".P
 
 RESULT_SUFFIX = ".json"
 
+TRAINING_PREFIX = "training/"
+"""Where `customlabels model train` puts the manifests it uploads and the training output in the pipeline's bucket
+(the stack's trainer policy grants it): manifests and JSON, never an image suffix, so never read as an image."""
+
 MAX_KEY_BYTES = 1024
 """S3's limit on a key: "a sequence of Unicode characters encoded in UTF-8, with a maximum length of 1,024 bytes",
 prefix and delimiters included (Naming Amazon S3 objects, https://docs.aws.amazon.com/AmazonS3/latest/userguide/

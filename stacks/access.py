@@ -10,6 +10,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct, IConstruct
 
 from customlabels.config import PipelineConfig
+from customlabels_runtime.contract import TRAINING_PREFIX
 from stacks.nag import acknowledge, acknowledge_object_wildcard
 
 RESULT_WRITE_ACTIONS = (
@@ -99,6 +100,7 @@ class ClientPolicies(Construct):
         self.result_reader = self._build_result_reader(config, bucket, dead_letter_queue)
         self.operator = self._build_operator(config, queue, dead_letter_queue, thresholds, manager_state, alarm_arns)
         self._acknowledge(config, bucket)
+        self.model_trainer = None if config.backend == "onnx" else self._build_model_trainer(config, bucket)
 
     def _via(self, service: str, actions: list[str], sid: str) -> iam.PolicyStatement:
         """Use of the pipeline's key through `service` only (SSE-KMS objects, encrypted queues)."""
@@ -208,6 +210,71 @@ class ClientPolicies(Construct):
             ),
             *describe_the_model(config),
         ]
+
+    def _build_model_trainer(self, config: PipelineConfig, bucket: s3.IBucket) -> iam.ManagedPolicy:
+        """`customlabels model train`: the project's datasets and versions, and what training reads and writes with
+        the caller's permissions ("Set up SDK permissions": Rekognition no longer needs its own access to the
+        bucket). It reads the manifests and the images they name (under the input prefix, or training/), writes its
+        output under training/ (CreateProjectVersion: "You need s3:PutObject permission on the bucket") and, the
+        bucket being SSE-KMS, uses the key through S3 ("Step 5: Encrypt training files": kms:GenerateDataKey,
+        kms:Decrypt). No KmsKeyId is passed, so the copies are encrypted with a key AWS owns (no kms:CreateGrant)."""
+        training = bucket.arn_for_objects(f"{TRAINING_PREFIX}*")
+        images = [bucket.arn_for_objects(wildcard) for wildcard in config.image_key_wildcards]
+        policy = iam.ManagedPolicy(
+            self,
+            "ModelTrainer",
+            description="customlabels model train: the project's datasets and versions, manifests under training/",
+            statements=[
+                self._read_outputs,
+                iam.PolicyStatement(
+                    sid="TrainVersionsOfTheProject",
+                    actions=[
+                        "rekognition:CreateProject",
+                        "rekognition:CreateDataset",
+                        "rekognition:DescribeDataset",
+                        "rekognition:UpdateDatasetEntries",
+                        "rekognition:DistributeDatasetEntries",
+                        "rekognition:CreateProjectVersion",
+                        "rekognition:DescribeProjectVersions",
+                    ],
+                    resources=[config.project_versions_arn],  # the project, its datasets and its versions
+                ),
+                iam.PolicyStatement(sid="FindTheProject", actions=["rekognition:DescribeProjects"], resources=["*"]),
+                iam.PolicyStatement(
+                    sid="UploadManifestsAndWriteTheTrainingOutput",
+                    actions=["s3:PutObject", "s3:GetObject"],
+                    resources=[training],
+                ),
+                iam.PolicyStatement(sid="ReadTheTrainingImages", actions=["s3:GetObject"], resources=images),
+                self._via("s3", ["kms:GenerateDataKey", "kms:Decrypt"], "UseTheBucketsKeyThroughS3"),
+            ],
+        )
+        self._acknowledge_model_trainer(policy, config, bucket)
+        return policy
+
+    @staticmethod
+    def _acknowledge_model_trainer(policy: iam.ManagedPolicy, config: PipelineConfig, bucket: s3.IBucket) -> None:
+        """The trainer policy's wildcards, each with why it is there."""
+        acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Resource::{config.project_versions_arn}]",
+            "Granted on the one project: its datasets and versions are named under it, with creation timestamps "
+            "no configuration knows beforehand.",
+        )
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "rekognition:DescribeProjects has no resource-level permissions; `model train` calls it to find the "
+            "project and its datasets.",
+        )
+        for wildcard in (f"{TRAINING_PREFIX}*", *config.image_key_wildcards):
+            acknowledge_object_wildcard(
+                policy,
+                bucket,
+                wildcard,
+                "Object ARNs need a wildcard for the key: the manifests and training output under training/, the "
+                "images the manifests name under the input prefix.",
+            )
 
     def _acknowledge(self, config: PipelineConfig, bucket: s3.IBucket) -> None:
         """Each wildcard of the three policies, with why it is there."""

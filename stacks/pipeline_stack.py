@@ -173,6 +173,11 @@ class PipelineStack(Stack):
             ("OperatorPolicyArn", self.client_policies.operator, "customlabels thresholds, model, dlq"),
         ):
             CfnOutput(self, name, value=policy.managed_policy_arn, description=f"Attach to who runs {who}")
+        if self.client_policies.model_trainer is not None:
+            trainer = self.client_policies.model_trainer
+            CfnOutput(
+                self, "ModelTrainerPolicyArn", value=trainer.managed_policy_arn, description="Attach to who trains"
+            )
 
     def _output_result_events(self) -> None:
         """Where results are announced and the pattern that matches them all (what a consumer's rule starts from)."""

@@ -192,13 +192,20 @@ def _timing_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="how long the emulated model takes from STARTING to RUNNING (default 2; real models take minutes)",
     )
+    parser.add_argument(
+        "--training-delay",
+        type=number(at_least=0),
+        default=5.0,
+        metavar="SECONDS",
+        help="how long an emulated training (customlabels model train) lasts (default 5; real ones take hours)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of injected faults and noise")
 
 
 def _pipeline(args: argparse.Namespace, log_path: Path):
     """The local pipeline the options describe; the emulator and the configuration judge them, and any refusal is
     reported naming the options as they were typed."""
-    from customlabels.local.emulator.backends import manifest_model
+    from customlabels.local.emulator.backends import Noise, manifest_model
     from customlabels.local.emulator.errors import OptionError
     from customlabels.local.emulator.options import ModelOptions
     from customlabels.local.pipeline import LocalPipeline, load_config
@@ -216,6 +223,8 @@ def _pipeline(args: argparse.Namespace, log_path: Path):
             latency=args.latency,
             seed=args.seed,
             start_delay=args.start_delay,
+            training_delay=args.training_delay,
+            noise=Noise.from_mapping(args.noise or {}),
         )
         onnx_model = args.model[len("onnx:") :] if (args.model or "").startswith("onnx:") else None
         if (onnx_model or "").startswith("s3://"):

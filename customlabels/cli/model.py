@@ -9,6 +9,7 @@ import argparse
 from rich.table import Table
 
 from customlabels.cli.common import POSITIVE, SECONDS, aws_client, console, stack_option
+from customlabels.cli.model_train import add_train_options, train_command
 from customlabels.errors import CommandError
 
 
@@ -23,7 +24,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "action",
-        choices=["status", "start", "stop", "resume", "inspect", "example"],
+        choices=["status", "start", "stop", "resume", "inspect", "example", "train"],
         help="resume: after the spend guard stopped the model for the day, allow another "
         "max_model_hours_per_day from now (needs --stack); inspect: an ONNX model file (offline); example: write a "
         "tiny stand-in ONNX detector and its spec to try the onnx backend",
@@ -50,6 +51,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--timeout", type=SECONDS, default=3600, help="--wait gives up after this (s)")
     parser.add_argument("--poll", type=SECONDS, default=15, help=argparse.SUPPRESS)
+    add_train_options(parser)
     parser.set_defaults(func=model_command)
 
 
@@ -63,6 +65,8 @@ def model_target(args: argparse.Namespace):
 
 
 def model_command(args: argparse.Namespace) -> int:
+    if args.action == "train":
+        return train_command(args)
     if args.action in ("inspect", "example") or args.onnx_model or args.write_spec:
         from customlabels.cli.model_inspect import example_command, inspect_command
 

@@ -21,6 +21,7 @@ from customlabels.local.emulator.models import DetectionBackend
 from customlabels.local.emulator.options import ModelOptions
 from customlabels.local.emulator.rekognition import CustomLabelsService
 from customlabels.local.emulator.server import serve
+from customlabels.local.emulator.training import TrainingSettings
 from customlabels.local.esm import EventSourceMapping
 from customlabels.local.lambda_api import serve_mapping_api
 from customlabels.local.lambda_runtime import INFERENCE_HANDLER, MANAGER_HANDLER, ONNX_INFERENCE_HANDLER
@@ -125,6 +126,9 @@ class LocalPipeline:
             faults=options.faults,
             fault_plan=options.fault_plan,
             seed=options.seed,
+            training=TrainingSettings(
+                delay=options.training_delay, write_s3_object=self._write_object, noise=options.noise, seed=options.seed
+            ),
         )
         running = self.config.model_lifecycle == "manual" if options.running is None else options.running
         model = self.service.add_model(
@@ -182,6 +186,13 @@ class LocalPipeline:
     def _read_object(self, bucket: str, key: str, version: str | None) -> bytes:
         extra = {"VersionId": version} if version else {}
         return self.s3.get_object(Bucket=bucket, Key=key, **extra)["Body"].read()
+
+    def _write_object(self, bucket: str, key: str, body: bytes) -> None:
+        """How the emulator's training writes its output: to the local S3 (OSError when it refuses)."""
+        try:
+            self.s3.put_object(Bucket=bucket, Key=key, Body=body)
+        except self.s3.exceptions.ClientError as error:
+            raise OSError(str(error)) from None
 
     def _write_evaluation_summary(self, model) -> None:
         """Leave the model's evaluation summary in a training-output bucket of its own, as training does, for

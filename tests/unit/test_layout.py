@@ -29,7 +29,7 @@ ALLOWED = {
     "evaluation": {"config", "plots", "escaping", "outputs", "datasets", "results", "evaluation"},
     "visualize": {"config", "escaping", "outputs", "datasets", "results", "evaluation", "visualize"},
     "review": {"config", "datasets", "results", "evaluation", "review"},
-    "local": {"config", "limits", "outputs", "datasets", "operations", "local"},
+    "local": {"config", "limits", "outputs", "datasets", "operations", "results", "evaluation", "local"},
     "simulation": {"config", "simulation"},
     "diy": {"datasets", "diy"},
     "lifecycle": {
