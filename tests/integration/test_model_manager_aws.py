@@ -228,7 +228,7 @@ def test_on_demand_grants_start_stop_on_the_model_and_gating_on_the_one_mapping(
         "rekognition:StartProjectVersion",
         "rekognition:StopProjectVersion",
     ]
-    assert statements["StartStopTheModel"]["Resource"] == MODEL_ARN
+    assert statements["StartStopTheModel"]["Resource"] == MODEL_ARN.split("/version/")[0] + "/version/*"
     assert statements["DescribeTheModel"]["Resource"] == "arn:aws:rekognition:eu-west-1:123456789012:project/bees/*"
     [mapping_id] = default_template.find_resources("AWS::Lambda::EventSourceMapping")
     assert mapping_id in json.dumps(statements["GateTheEventSource"]["Resource"])
