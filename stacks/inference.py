@@ -38,16 +38,7 @@ class InferenceFunction(Construct):
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        # Thresholds change at runtime (`customlabels thresholds set`); CloudFormation rewrites the value
-        # only when min_confidence in the configuration changes.
-        self.thresholds = ssm.StringParameter(
-            self,
-            "Thresholds",
-            string_value=config.initial_thresholds_document(),
-            description="Confidence thresholds of the Custom Labels pipeline: "
-            '{"min_confidence": null | 0-100, "labels": {"<label>": 0-100}}',
-        )
-        self.thresholds.apply_removal_policy(removal_policy)  # the operator's tuning outlives the stack
+        self.thresholds = self._build_thresholds(config, removal_policy)
         onnx = config.backend == "onnx"
         self.model_version = None if onnx else self._build_model_version(config, removal_policy)
         parameters = {"THRESHOLDS_PARAMETER": self.thresholds.parameter_name}
@@ -78,6 +69,19 @@ class InferenceFunction(Construct):
         self.function.add_event_source(self.event_source)
         self._grant(config, bucket, key)
         self._acknowledge()
+
+    def _build_thresholds(self, config: PipelineConfig, removal_policy: RemovalPolicy) -> ssm.StringParameter:
+        """Thresholds change at runtime (`customlabels thresholds set`); CloudFormation rewrites the value only when
+        min_confidence in the configuration changes."""
+        thresholds = ssm.StringParameter(
+            self,
+            "Thresholds",
+            string_value=config.initial_thresholds_document(),
+            description="Confidence thresholds of the Custom Labels pipeline: "
+            '{"min_confidence": null | 0-100, "labels": {"<label>": 0-100}}',
+        )
+        thresholds.apply_removal_policy(removal_policy)  # the operator's tuning outlives the stack
+        return thresholds
 
     def _build_model_version(self, config: PipelineConfig, removal_policy: RemovalPolicy) -> ssm.StringParameter:
         """The version in service (customlabels_runtime/model_version.py), which `customlabels model promote`

@@ -191,6 +191,8 @@ def test_a_bad_or_missing_state_is_rewritten_and_waits_a_full_idle_period(world,
         "model_status_since": NOW.isoformat(),
         "budget_day": NOW.date().isoformat(),
         "running_seconds": 0.0,
+        "running_since": {MODEL_ARN: NOW.isoformat()},
+        "model_version": MODEL_ARN,
     }
     assert run(world, NOW + timedelta(seconds=59))["stop"] is False
     assert run(world, NOW + timedelta(seconds=60))["stop"] is True
