@@ -316,6 +316,7 @@ class PipelineConfig:
             "MAX_RUNNING_SECONDS_PER_DAY": str((self.effective_max_model_hours_per_day or 0) * 3600),
             "MAX_WAIT_SECONDS": str((self.max_wait_minutes or 0) * 60),
             "MANAGER_INTERVAL_SECONDS": str(self.manager_interval_minutes * 60),
+            "VERSION_DRAIN_SECONDS": str(self.version_drain_seconds),
             "POWERTOOLS_SERVICE_NAME": contract.MANAGER_SERVICE,
             "POWERTOOLS_METRICS_NAMESPACE": contract.METRICS_NAMESPACE,
         }

@@ -4,6 +4,7 @@ version in service, stop a retiring version that is due, and report it in metric
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -16,8 +17,8 @@ from customlabels_runtime.model_manager.dependencies import Dependencies, Settin
 from customlabels_runtime.model_manager.learning import learned_state
 from customlabels_runtime.model_manager.records import Decision, Observation
 from customlabels_runtime.model_manager.state import next_state
-from customlabels_runtime.model_manager.versions import STOP_RETIRING, retirement, without_retiring
-from customlabels_runtime.model_version import parse_version_document
+from customlabels_runtime.model_manager.versions import STOP_RETIRING, retirement, with_retiring, without_retiring
+from customlabels_runtime.model_version import VersionDocument, parse_version_document
 
 
 def update_mapping(deps: Dependencies, enabled: bool) -> bool:
@@ -82,11 +83,28 @@ def _write_state(new_state: dict[str, Any], state: dict[str, Any], deps: Depende
         )
 
 
+def _write_document(deps: Dependencies, read: VersionDocument, new: VersionDocument) -> None:
+    """The document is read again just before it is written, and left alone if it changed meanwhile (a promotion or
+    a rollback is under way: the next run sees it)."""
+    name = deps.settings.version_parameter
+    if parse_version_document(deps.ssm.get_parameter(Name=name)["Parameter"]["Value"]) == read:
+        deps.ssm.put_parameter(Name=name, Value=new.to_json(), Overwrite=True, Type="String")
+
+
 def _retire(seen: Observation, deps: Dependencies) -> str | None:
     """The `retiring` version once its `stop_after` has passed (versions.retirement): stopped if still RUNNING, then
-    its record cleared, so an interrupted `model promote` never leaves it billed. The document is read again just
-    before it is written, and left alone if it changed meanwhile (a promotion or a rollback is under way)."""
+    its record cleared, so an interrupted `model promote` never leaves it billed. A version replaced unannounced
+    (a redeploy with another model_arn) that still runs is made `retiring` first, stopped after the drain time."""
     versions = seen.versions
+    if versions and versions.replaced and versions.statuses.get(versions.replaced) in ("RUNNING", "STARTING"):
+        stop_after = seen.now + timedelta(seconds=deps.settings.drain_seconds)
+        _write_document(deps, versions.document, with_retiring(versions.document, versions.replaced, stop_after))
+        deps.logger.warning(
+            "The version in service changed without retiring the one before (a redeploy?): it is stopped after the "
+            "drain time",
+            extra={"model_arn": versions.replaced, "stop_after": stop_after.isoformat()},
+        )
+        return "retiring"
     what = retirement(versions, seen.now) if versions else None
     if what is None:
         return None
@@ -97,10 +115,7 @@ def _retire(seen: Observation, deps: Dependencies) -> str | None:
         deps.logger.info(
             "Stopped the retired version", extra={"model_arn": retiring, "in_service": versions.in_service}
         )
-    name = deps.settings.version_parameter
-    if parse_version_document(deps.ssm.get_parameter(Name=name)["Parameter"]["Value"]) == versions.document:
-        cleared = without_retiring(versions.document).to_json()
-        deps.ssm.put_parameter(Name=name, Value=cleared, Overwrite=True, Type="String")
+    _write_document(deps, versions.document, without_retiring(versions.document))
     return what
 
 

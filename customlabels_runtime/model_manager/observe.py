@@ -23,7 +23,13 @@ from customlabels_runtime.model_manager.messages import image_key, message_kind
 from customlabels_runtime.model_manager.records import Inspection, Observation
 from customlabels_runtime.model_manager.rules import INSPECT_MIN_RECEIVE_COUNT, should_inspect
 from customlabels_runtime.model_manager.state import parse_state, parse_time, running_seconds_today
-from customlabels_runtime.model_manager.versions import Versions, in_service, known_versions, read_document
+from customlabels_runtime.model_manager.versions import (
+    Versions,
+    in_service,
+    known_versions,
+    read_document,
+    replaced_unannounced,
+)
 
 MAPPING_ON = frozenset({"Enabled", "Enabling"})
 MAPPING_OFF = frozenset({"Disabled", "Disabling"})
@@ -59,7 +65,8 @@ def read_versions(deps: Dependencies, state: Mapping[str, Any]) -> Versions:
         except ClientError as error:
             problem = f"GetParameter {settings.version_parameter} failed: {error_code(error)}"
     serving = in_service(document, state.get("model_version"), settings.model_arn)
-    arns = known_versions(document, serving)
+    replaced = replaced_unannounced(document, state.get("model_version"))
+    arns = known_versions(document, serving, replaced)
     names = {version_names(arn)[1]: arn for arn in arns}
     described = deps.rekognition.describe_project_versions(ProjectArn=deps.project, VersionNames=list(names))
     statuses = {
@@ -72,7 +79,7 @@ def read_versions(deps: Dependencies, state: Mapping[str, Any]) -> Versions:
             f"The version in service {serving} was not found in its project. Fix: promote an existing version "
             "(customlabels model promote) or redeploy with its model_arn"
         )
-    return Versions(serving, document, statuses, problem)
+    return Versions(serving, document, statuses, problem, replaced)
 
 
 def read_state(ssm: Any, name: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from customlabels_runtime.model_version import VersionDocument, parse_version_document, project_of
+from customlabels_runtime.model_version import Retiring, VersionDocument, parse_version_document, project_of
 
 STOP_RETIRING, CLEAR_RETIRING = "stop", "clear"
 
@@ -24,6 +24,8 @@ class Versions:
     statuses: Mapping[str, str] = field(default_factory=dict)
     problem: str | None = None
     """Why the document was not used (the manager then manages the version it managed last)."""
+    replaced: str | None = None
+    """A version the document replaced without naming it retiring (`replaced_unannounced`)."""
 
     @property
     def running(self) -> frozenset[str]:
@@ -51,10 +53,29 @@ def in_service(document: VersionDocument | None, managed_last: Any, deploy_time_
     return deploy_time_arn
 
 
-def known_versions(document: VersionDocument | None, version_in_service: str) -> list[str]:
-    """The versions whose status the run reads: in service first, then retiring and a promotion's candidate (of the
-    project: another project's is never touched)."""
-    others = []
+def replaced_unannounced(document: VersionDocument | None, managed_last: Any) -> str | None:
+    """The version the manager managed until the document changed without naming it `retiring` or as a candidate: a
+    `cdk deploy` with another `model_arn` rewrites the document so, as may a hand edit. It still runs and bills, so the
+    manager retires it as `model promote` would (`with_retiring`). None when the document accounts for it."""
+    if document is None or not isinstance(managed_last, str) or not managed_last:
+        return None
+    accounted = {document.version_arn}
+    if document.retiring is not None:
+        return None  # one retiring version at a time: the record there is stopped first
+    if document.promotion is not None:
+        accounted.add(document.promotion.candidate_arn)
+    same_project = project_of(managed_last) == project_of(document.version_arn)
+    return managed_last if managed_last not in accounted and same_project else None
+
+
+def with_retiring(document: VersionDocument, version_arn: str, stop_after: datetime) -> VersionDocument:
+    return replace(document, retiring=Retiring(version_arn, stop_after.isoformat()))
+
+
+def known_versions(document: VersionDocument | None, version_in_service: str, replaced: str | None = None) -> list[str]:
+    """The versions whose status the run reads: in service first, then retiring, a promotion's candidate and one
+    replaced unannounced (of the project: another project's is never touched)."""
+    others = [replaced] if replaced else []
     if document is not None:
         if document.retiring is not None:
             others.append(document.retiring.version_arn)

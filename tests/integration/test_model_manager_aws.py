@@ -139,6 +139,8 @@ def test_a_burst_starts_the_model_with_its_units_then_idle_time_stops_it(world):
         "enable_mapping": True,
         "model_status": "RUNNING",
         "paused": False,
+        "model_arn": MODEL_ARN,
+        "retired": None,
     }
     assert mapping.enabled
     clients.sqs.purge_queue(QueueUrl=settings.queue_url)

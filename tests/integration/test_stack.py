@@ -591,3 +591,4 @@ def test_the_version_in_service_and_its_drain_time_are_outputs(tmp_path):
         if "Model manager" in resource["Properties"].get("Description", "")
     ]
     assert manager["Properties"]["Environment"]["Variables"]["MODEL_VERSION_PARAMETER"] == {"Ref": version_id}
+    assert manager["Properties"]["Environment"]["Variables"]["VERSION_DRAIN_SECONDS"] == str(60 + 120 + 30)

@@ -14,9 +14,10 @@ from customlabels_runtime.model_manager.versions import (
     in_service,
     known_versions,
     read_document,
+    replaced_unannounced,
     retirement,
 )
-from customlabels_runtime.model_version import Promotion, Retiring, VersionDocument
+from customlabels_runtime.model_version import Promotion, Retiring, VersionDocument, parse_version_document
 from support.aws import MODEL_ARN, MODEL_STATUSES
 from support.versions import OTHER_PROJECT_ARN, SECOND_ARN, promoted
 
@@ -75,3 +76,14 @@ def test_nothing_to_retire_without_a_record():
 def test_the_version_in_service_is_never_stopped_for_retiring(status, offset):
     versions = retiring_at((NOW + timedelta(seconds=offset)).isoformat(), {MODEL_ARN: status}, in_service_arn=MODEL_ARN)
     assert retirement(versions, NOW) != STOP_RETIRING
+
+
+def test_a_version_replaced_unannounced_is_the_one_managed_last_that_the_document_does_not_account_for():
+    assert replaced_unannounced(VersionDocument(SECOND_ARN), MODEL_ARN) == MODEL_ARN  # a redeploy, a hand edit
+    assert replaced_unannounced(VersionDocument(MODEL_ARN), MODEL_ARN) is None
+    assert replaced_unannounced(parse_version_document(promoted(stop_after=NOW.isoformat())), MODEL_ARN) is None
+    candidate = VersionDocument(SECOND_ARN, promotion=Promotion(MODEL_ARN, "gating", NOW.isoformat()))
+    assert replaced_unannounced(candidate, MODEL_ARN) is None
+    assert replaced_unannounced(VersionDocument(SECOND_ARN), OTHER_PROJECT_ARN) is None
+    assert replaced_unannounced(None, MODEL_ARN) is None
+    assert replaced_unannounced(VersionDocument(SECOND_ARN), None) is None

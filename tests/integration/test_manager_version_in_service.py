@@ -28,7 +28,7 @@ def versions():
     service = CustomLabelsService()
     service.add_model(MODEL_ARN)
     service.add_model(SECOND_ARN)
-    with on_local_services(service, version_parameter=PARAMETER) as (deps, _):
+    with on_local_services(service, version_parameter=PARAMETER, drain_seconds=150) as (deps, _):
 
         def write(value):
             deps.ssm.put_parameter(Name=PARAMETER, Value=value, Type="String", Overwrite=True)
@@ -126,3 +126,22 @@ def test_the_spend_guard_counts_both_versions_while_they_overlap(versions):
     assert status(service, MODEL_ARN) in ("STOPPING", "STOPPED")
     manage(deps, now=NOW + timedelta(hours=1, minutes=1))  # sees it stopped: its period closes, one run late
     assert running_seconds_today(state(deps), NOW + timedelta(hours=2)) == (3600 + 60) + 2 * 3600
+
+
+def test_a_version_replaced_without_retiring_it_is_retired_after_the_drain_time(versions):
+    """A `cdk deploy` with another model_arn rewrites the document to the new version alone: the one it replaced
+    would run (and bill) forever; the manager makes it retiring and stops it after the drain time."""
+    service, deps, write = versions
+    for arn in (MODEL_ARN, SECOND_ARN):
+        service.start_project_version({"ProjectVersionArn": arn, "MinInferenceUnits": 1})
+    manage(deps, now=NOW)  # manages MODEL_ARN, the document's
+    write(initial_document(SECOND_ARN))
+    assert manage(deps, now=NOW + timedelta(minutes=1))["retired"] == "retiring"
+    retiring = document(deps).retiring
+    assert retiring.version_arn == MODEL_ARN
+    assert retiring.stop_after == (NOW + timedelta(minutes=1, seconds=150)).isoformat()
+    assert manage(deps, now=NOW + timedelta(minutes=2))["retired"] is None
+    assert status(service, MODEL_ARN) == "RUNNING"
+    assert manage(deps, now=NOW + timedelta(minutes=3, seconds=30))["retired"] == "stop"
+    assert status(service, MODEL_ARN) in ("STOPPING", "STOPPED")
+    assert document(deps) == parse_version_document(initial_document(SECOND_ARN))
