@@ -65,12 +65,16 @@ def inspect_command(args: argparse.Namespace) -> int:
         console.print(
             f"Wrote {written}: check the format and the labels (one per class, in the model's order).", soft_wrap=True
         )
+    document = None
     try:
         document = spec_document_of(path)
         source = spec_path(path).name if document is not None else "the model's metadata"
         spec = resolve_spec(graph, document, path.name)
     except SpecError as error:
-        console.print("[bold]Spec[/]: what the graph suggests (no spec fits yet):", highlight=False)
+        if document is not None:  # the user's own spec first: it is what they are to mend
+            console.print(f"[bold]Spec[/] (from {spec_path(path).name}, as written):", highlight=False)
+            console.print_json(json.dumps(document))
+        console.print("[bold]Spec[/]: what the graph suggests:", highlight=False)
         console.print_json(json.dumps(suggested_spec(graph)))
         console.print("[bold red]Does not fit:[/]")
         for problem in error.problems:

@@ -148,6 +148,18 @@ def test_model_inspect_shows_the_graph_the_spec_and_what_does_not_fit(tmp_path, 
     assert "exists already" in capsys.readouterr().err
 
 
+def test_model_inspect_shows_the_users_own_spec_when_it_does_not_fit(tmp_path, capsys):
+    path = save(constant_model({"output0": np.zeros((1, 5, 6), np.float32)}), tmp_path / "mine.onnx")
+    mine = {"format": "yolo-raw", "labels": ["bee", "flower", "wasp"], "input": {"width": 512, "height": 512}}
+    path.with_name("mine.onnx.json").write_text(json.dumps(mine))
+    assert main(["model", "inspect", str(path)]) == 1
+    out = " ".join(capsys.readouterr().out.split())
+    assert "from mine.onnx.json, as written" in out and '"wasp"' in out, (
+        "the spec the user is to mend, as they wrote it"
+    )
+    assert out.index("as written") < out.index("what the graph suggests") < out.index("Does not fit")
+
+
 def test_model_inspect_refuses_what_is_not_a_model(tmp_path, capsys):
     (tmp_path / "notes.onnx").write_text("not a model")
     assert main(["model", "inspect", str(tmp_path / "notes.onnx")]) == 1
