@@ -58,6 +58,16 @@ def acknowledge_describe_the_model(scope: IConstruct, config: PipelineConfig) ->
     )
 
 
+def acknowledge_project_versions(scope: IConstruct, config: PipelineConfig) -> None:
+    """The wildcard of the project's version ARNs (`config.project_version_arns`)."""
+    acknowledge(
+        scope,
+        f"AwsSolutions-IAM5[Resource::{config.project_version_arns}]",
+        "Granted on the versions of the one project: versions are trained after the deploy and put in service at "
+        "runtime (customlabels model promote), so their ARNs cannot be listed in the template.",
+    )
+
+
 def protect_results(bucket: s3.Bucket, config: PipelineConfig, writers: dict[str, str]) -> None:
     """Deny writing, tagging or deleting result objects, every version, to every principal but `writers` (role
     ARN -> why it needs it). Object actions only: administrators can still change or delete the bucket policy."""
@@ -90,8 +100,10 @@ class ClientPolicies(Construct):
         thresholds: ssm.IStringParameter,
         manager_state: ssm.IStringParameter | None,
         alarm_arns: list[str],
+        model_version: ssm.IStringParameter | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._model_version = model_version
         self._key = key
         self._read_outputs = iam.PolicyStatement(
             sid="ReadTheStacksOutputs", actions=["cloudformation:DescribeStacks"], resources=[Stack.of(self).stack_id]
@@ -193,9 +205,8 @@ class ClientPolicies(Construct):
             ],
         )
 
-    @staticmethod
-    def _start_and_stop_the_model(config: PipelineConfig, manager_state: ssm.IStringParameter) -> list:
-        """Custom Labels: the model's status, start and stop, and the manager's record."""
+    def _start_and_stop_the_model(self, config: PipelineConfig, manager_state: ssm.IStringParameter) -> list:
+        """Custom Labels: the versions' status, start and stop, the version in service, and the manager's record."""
         return [
             # `model status` shows the manager's record; `model resume` restarts the spend guard's count.
             iam.PolicyStatement(
@@ -203,10 +214,17 @@ class ClientPolicies(Construct):
                 actions=["ssm:GetParameter", "ssm:PutParameter"],
                 resources=[manager_state.parameter_arn],
             ),
+            # `model start|stop|promote|rollback`: any version of the project (promote starts the new one).
             iam.PolicyStatement(
                 sid="StartAndStopTheModel",
                 actions=["rekognition:StartProjectVersion", "rekognition:StopProjectVersion"],
-                resources=[config.model_arn],
+                resources=[config.project_version_arns],
+            ),
+            # `model status` shows the version in service; `model promote|rollback` switch it.
+            iam.PolicyStatement(
+                sid="ShowAndSwitchTheVersionInService",
+                actions=["ssm:GetParameter", "ssm:PutParameter"],
+                resources=[self._model_version.parameter_arn],
             ),
             *describe_the_model(config),
         ]
@@ -294,6 +312,7 @@ class ClientPolicies(Construct):
         if config.backend == "onnx":
             return
         acknowledge_describe_the_model(self.operator, config)
+        acknowledge_project_versions(self.operator, config)
         acknowledge(
             self.operator,
             "AwsSolutions-IAM5[Resource::*]",

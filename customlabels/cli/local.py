@@ -33,6 +33,7 @@ from customlabels.config import ConfigError
 from customlabels.errors import CommandError
 from customlabels.local.emulator.capacity import DEFAULT_TPS_PER_INFERENCE_UNIT
 from customlabels.result_events_settings import result_events_problems
+from customlabels_runtime.contract import DEFAULT_STACK_NAME
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -378,6 +379,8 @@ def _print_stack(pipeline, log_path: Path) -> None:
         ("Dead-letter queue", resources.dead_letter_queue_url),
         ("Model", pipeline.config.onnx_model if pipeline.onnx else pipeline.config.model_arn),
         ("Thresholds parameter", resources.thresholds_parameter),
+        ("Version parameter", resources.model_version_parameter),
+        ("Stack (--stack)", DEFAULT_STACK_NAME),
         *(
             [
                 ("Result events bus", resources.result_events.bus),
