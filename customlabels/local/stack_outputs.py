@@ -21,6 +21,7 @@ ABSENT_LOCALLY = {
     "UploaderPolicyArn": "no IAM locally: the twin runs with fake credentials",
     "ResultReaderPolicyArn": "no IAM locally",
     "OperatorPolicyArn": "no IAM locally",
+    "ModelTrainerPolicyArn": "no IAM locally",
 }
 """The deployed stack's outputs the local stack has no counterpart for, and why (a test holds the two together)."""
 
