@@ -80,6 +80,8 @@ always-on (docs/model-lifecycle.md argues it); `always-on` defaults to 24 (no ca
 MANAGER_MAX_EVENT_AGE_SECONDS = 60
 """Lambda's minimum: an upload event the manager cannot take within a minute is dropped (with 0 retries), not
 queued for hours behind its reserved concurrency; the schedule runs the manager every interval anyway."""
+MODEL_VERSION_MAX_AGE_SECONDS, VERSION_DRAIN_MARGIN_SECONDS = 60, 30
+"""The function's cache of the version in service, and a margin (start-up, clocks): docs/model-lifecycle.md."""
 
 
 def wildcard_literal(text: str) -> str:
@@ -228,6 +230,16 @@ class PipelineConfig:
         return f"{self.model_arn.split(':project/')[0]}:project/{project}/*"
 
     @property
+    def project_version_arns(self) -> str:
+        """`arn:...:project/<name>/version/*`: what the function calls, the manager and `promote` start and stop."""
+        return self.project_versions_arn.removesuffix("*") + "version/*"
+
+    @property
+    def version_drain_seconds(self) -> int:
+        """The wait between a switch and stopping the old version: the function's cache, its timeout, a margin."""
+        return MODEL_VERSION_MAX_AGE_SECONDS + self.function_timeout_seconds + VERSION_DRAIN_MARGIN_SECONDS
+
+    @property
     def effective_max_concurrency(self) -> int:
         """`max_concurrency`, or by default just enough concurrent invocations to keep the model busy.
 
@@ -304,6 +316,7 @@ class PipelineConfig:
             "MAX_RUNNING_SECONDS_PER_DAY": str((self.effective_max_model_hours_per_day or 0) * 3600),
             "MAX_WAIT_SECONDS": str((self.max_wait_minutes or 0) * 60),
             "MANAGER_INTERVAL_SECONDS": str(self.manager_interval_minutes * 60),
+            "VERSION_DRAIN_SECONDS": str(self.version_drain_seconds),
             "POWERTOOLS_SERVICE_NAME": contract.MANAGER_SERVICE,
             "POWERTOOLS_METRICS_NAMESPACE": contract.METRICS_NAMESPACE,
         }
@@ -318,6 +331,7 @@ class PipelineConfig:
         onnx = self.backend == "onnx"
         return {
             **({"ONNX_MODEL": own_model.function_location(self.onnx_model)} if onnx else {"MODEL_ARN": self.model_arn}),
+            **({} if onnx else {"MODEL_VERSION_MAX_AGE_SECONDS": str(MODEL_VERSION_MAX_AGE_SECONDS)}),
             "MIN_CONFIDENCE": "" if self.min_confidence is None else repr(float(self.min_confidence)),
             "INPUT_PREFIX": self.input_prefix,
             "RESULTS_PREFIX": self.effective_results_prefix,

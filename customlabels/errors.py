@@ -39,10 +39,11 @@ ACCESS_DENIED = frozenset(
 """The codes of a refusal for want of a permission ("403": S3's HEAD requests have no body to name it)."""
 
 UPLOADER, READER, OPERATOR = "UploaderPolicyArn", "ResultReaderPolicyArn", "OperatorPolicyArn"
+TRAINER = "ModelTrainerPolicyArn"
 PERMISSIONS = {
     # the operation a command calls -> the IAM action it needs, and the stack outputs naming the policies granting it
-    "DescribeStacks": ("cloudformation:DescribeStacks", (UPLOADER, READER, OPERATOR)),
-    "PutObject": ("s3:PutObject", (UPLOADER,)),
+    "DescribeStacks": ("cloudformation:DescribeStacks", (UPLOADER, READER, OPERATOR, TRAINER)),
+    "PutObject": ("s3:PutObject", (UPLOADER, TRAINER)),
     "CreateMultipartUpload": ("s3:PutObject", (UPLOADER,)),
     "UploadPart": ("s3:PutObject", (UPLOADER,)),
     "CompleteMultipartUpload": ("s3:PutObject", (UPLOADER,)),
@@ -56,13 +57,17 @@ PERMISSIONS = {
     "DeleteMessageBatch": ("sqs:DeleteMessage", (OPERATOR,)),
     "GetParameter": ("ssm:GetParameter", (OPERATOR,)),
     "PutParameter": ("ssm:PutParameter", (OPERATOR,)),
-    "DescribeProjects": ("rekognition:DescribeProjects", (OPERATOR,)),
-    "DescribeProjectVersions": ("rekognition:DescribeProjectVersions", (OPERATOR,)),
+    "DescribeProjects": ("rekognition:DescribeProjects", (OPERATOR, TRAINER)),
+    "DescribeProjectVersions": ("rekognition:DescribeProjectVersions", (OPERATOR, TRAINER)),
     "StartProjectVersion": ("rekognition:StartProjectVersion", (OPERATOR,)),
     "StopProjectVersion": ("rekognition:StopProjectVersion", (OPERATOR,)),
     "DescribeAlarms": ("cloudwatch:DescribeAlarms", (OPERATOR,)),
-    "UpdateDatasetEntries": ("rekognition:UpdateDatasetEntries", ()),
-    "DescribeDataset": ("rekognition:DescribeDataset", ()),
+    "UpdateDatasetEntries": ("rekognition:UpdateDatasetEntries", (TRAINER,)),
+    "DescribeDataset": ("rekognition:DescribeDataset", (TRAINER,)),
+    "CreateProject": ("rekognition:CreateProject", (TRAINER,)),
+    "CreateDataset": ("rekognition:CreateDataset", (TRAINER,)),
+    "DistributeDatasetEntries": ("rekognition:DistributeDatasetEntries", (TRAINER,)),
+    "CreateProjectVersion": ("rekognition:CreateProjectVersion", (TRAINER,)),
 }
 """What each permission a command needs is called, and which of the stack's managed policies grants it
 (docs/security.md); the stack prints each policy's ARN as the output named here."""

@@ -32,6 +32,9 @@ CALLS_THROTTLED = "DetectCustomLabelsThrottled"
 """Calls the model refused for throughput; each is retried at the next slot of the throughput control."""
 IMAGES_FAILED = "ImagesFailed"
 THRESHOLDS_REJECTED = "ThresholdsRejected"
+MODEL_VERSION_REJECTED = "ModelVersionRejected"
+"""Reads of the version-in-service parameter that failed or held no version of the project (dimension `Reason`):
+the function keeps the last good version (customlabels_runtime/inference/model_version_source.py)."""
 MODEL_STARTS = "ModelStarts"
 MODEL_STOPS = "ModelStops"
 MODEL_RUNNING_IDLE_MINUTES = "ModelRunningIdleMinutes"
@@ -53,6 +56,10 @@ IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".JPG", ".JPEG", ".P
 """Object key suffixes that trigger inference; S3 suffix filters are case-sensitive."""
 
 RESULT_SUFFIX = ".json"
+
+TRAINING_PREFIX = "training/"
+"""Where `customlabels model train` puts the manifests it uploads and the training output in the pipeline's bucket
+(the stack's trainer policy grants it): manifests and JSON, never an image suffix, so never read as an image."""
 
 MAX_KEY_BYTES = 1024
 """S3's limit on a key: "a sequence of Unicode characters encoded in UTF-8, with a maximum length of 1,024 bytes",

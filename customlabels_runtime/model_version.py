@@ -82,3 +82,10 @@ def parse_version_document(value: Any) -> VersionDocument | None:
 def initial_document(version_arn: str) -> str:
     """What the stack (and the local twin) put in the parameter: the deploy-time `model_arn`, nothing else."""
     return VersionDocument(version_arn).to_json()
+
+
+def project_of(version_arn: str) -> str:
+    """The part of a version ARN that names its project (`arn:...:project/NAME`), '' for anything else: what tells
+    a version of the pipeline's project from another project's, which the pipeline's IAM would refuse."""
+    project, marker, _ = version_arn.partition("/version/")
+    return project if marker and ":project/" in project else ""

@@ -10,6 +10,7 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct, IConstruct
 
 from customlabels.config import PipelineConfig
+from customlabels_runtime.contract import TRAINING_PREFIX
 from stacks.nag import acknowledge, acknowledge_object_wildcard
 
 RESULT_WRITE_ACTIONS = (
@@ -57,6 +58,16 @@ def acknowledge_describe_the_model(scope: IConstruct, config: PipelineConfig) ->
     )
 
 
+def acknowledge_project_versions(scope: IConstruct, config: PipelineConfig) -> None:
+    """The wildcard of the project's version ARNs (`config.project_version_arns`)."""
+    acknowledge(
+        scope,
+        f"AwsSolutions-IAM5[Resource::{config.project_version_arns}]",
+        "Granted on the versions of the one project: versions are trained after the deploy and put in service at "
+        "runtime (customlabels model promote), so their ARNs cannot be listed in the template.",
+    )
+
+
 def protect_results(bucket: s3.Bucket, config: PipelineConfig, writers: dict[str, str]) -> None:
     """Deny writing, tagging or deleting result objects, every version, to every principal but `writers` (role
     ARN -> why it needs it). Object actions only: administrators can still change or delete the bucket policy."""
@@ -89,8 +100,10 @@ class ClientPolicies(Construct):
         thresholds: ssm.IStringParameter,
         manager_state: ssm.IStringParameter | None,
         alarm_arns: list[str],
+        model_version: ssm.IStringParameter | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._model_version = model_version
         self._key = key
         self._read_outputs = iam.PolicyStatement(
             sid="ReadTheStacksOutputs", actions=["cloudformation:DescribeStacks"], resources=[Stack.of(self).stack_id]
@@ -99,6 +112,7 @@ class ClientPolicies(Construct):
         self.result_reader = self._build_result_reader(config, bucket, dead_letter_queue)
         self.operator = self._build_operator(config, queue, dead_letter_queue, thresholds, manager_state, alarm_arns)
         self._acknowledge(config, bucket)
+        self.model_trainer = None if config.backend == "onnx" else self._build_model_trainer(config, bucket)
 
     def _via(self, service: str, actions: list[str], sid: str) -> iam.PolicyStatement:
         """Use of the pipeline's key through `service` only (SSE-KMS objects, encrypted queues)."""
@@ -191,9 +205,8 @@ class ClientPolicies(Construct):
             ],
         )
 
-    @staticmethod
-    def _start_and_stop_the_model(config: PipelineConfig, manager_state: ssm.IStringParameter) -> list:
-        """Custom Labels: the model's status, start and stop, and the manager's record."""
+    def _start_and_stop_the_model(self, config: PipelineConfig, manager_state: ssm.IStringParameter) -> list:
+        """Custom Labels: the versions' status, start and stop, the version in service, and the manager's record."""
         return [
             # `model status` shows the manager's record; `model resume` restarts the spend guard's count.
             iam.PolicyStatement(
@@ -201,13 +214,85 @@ class ClientPolicies(Construct):
                 actions=["ssm:GetParameter", "ssm:PutParameter"],
                 resources=[manager_state.parameter_arn],
             ),
+            # `model start|stop|promote|rollback`: any version of the project (promote starts the new one).
             iam.PolicyStatement(
                 sid="StartAndStopTheModel",
                 actions=["rekognition:StartProjectVersion", "rekognition:StopProjectVersion"],
-                resources=[config.model_arn],
+                resources=[config.project_version_arns],
+            ),
+            # `model status` shows the version in service; `model promote|rollback` switch it.
+            iam.PolicyStatement(
+                sid="ShowAndSwitchTheVersionInService",
+                actions=["ssm:GetParameter", "ssm:PutParameter"],
+                resources=[self._model_version.parameter_arn],
             ),
             *describe_the_model(config),
         ]
+
+    def _build_model_trainer(self, config: PipelineConfig, bucket: s3.IBucket) -> iam.ManagedPolicy:
+        """`customlabels model train`: the project's datasets and versions, and what training reads and writes with
+        the caller's permissions ("Set up SDK permissions": Rekognition no longer needs its own access to the
+        bucket). It reads the manifests and the images they name (under the input prefix, or training/), writes its
+        output under training/ (CreateProjectVersion: "You need s3:PutObject permission on the bucket") and, the
+        bucket being SSE-KMS, uses the key through S3 ("Step 5: Encrypt training files": kms:GenerateDataKey,
+        kms:Decrypt). No KmsKeyId is passed, so the copies are encrypted with a key AWS owns (no kms:CreateGrant)."""
+        training = bucket.arn_for_objects(f"{TRAINING_PREFIX}*")
+        images = [bucket.arn_for_objects(wildcard) for wildcard in config.image_key_wildcards]
+        policy = iam.ManagedPolicy(
+            self,
+            "ModelTrainer",
+            description="customlabels model train: the project's datasets and versions, manifests under training/",
+            statements=[
+                self._read_outputs,
+                iam.PolicyStatement(
+                    sid="TrainVersionsOfTheProject",
+                    actions=[
+                        "rekognition:CreateProject",
+                        "rekognition:CreateDataset",
+                        "rekognition:DescribeDataset",
+                        "rekognition:UpdateDatasetEntries",
+                        "rekognition:DistributeDatasetEntries",
+                        "rekognition:CreateProjectVersion",
+                        "rekognition:DescribeProjectVersions",
+                    ],
+                    resources=[config.project_versions_arn],  # the project, its datasets and its versions
+                ),
+                iam.PolicyStatement(sid="FindTheProject", actions=["rekognition:DescribeProjects"], resources=["*"]),
+                iam.PolicyStatement(
+                    sid="UploadManifestsAndWriteTheTrainingOutput",
+                    actions=["s3:PutObject", "s3:GetObject"],
+                    resources=[training],
+                ),
+                iam.PolicyStatement(sid="ReadTheTrainingImages", actions=["s3:GetObject"], resources=images),
+                self._via("s3", ["kms:GenerateDataKey", "kms:Decrypt"], "UseTheBucketsKeyThroughS3"),
+            ],
+        )
+        self._acknowledge_model_trainer(policy, config, bucket)
+        return policy
+
+    @staticmethod
+    def _acknowledge_model_trainer(policy: iam.ManagedPolicy, config: PipelineConfig, bucket: s3.IBucket) -> None:
+        """The trainer policy's wildcards, each with why it is there."""
+        acknowledge(
+            policy,
+            f"AwsSolutions-IAM5[Resource::{config.project_versions_arn}]",
+            "Granted on the one project: its datasets and versions are named under it, with creation timestamps "
+            "no configuration knows beforehand.",
+        )
+        acknowledge(
+            policy,
+            "AwsSolutions-IAM5[Resource::*]",
+            "rekognition:DescribeProjects has no resource-level permissions; `model train` calls it to find the "
+            "project and its datasets.",
+        )
+        for wildcard in (f"{TRAINING_PREFIX}*", *config.image_key_wildcards):
+            acknowledge_object_wildcard(
+                policy,
+                bucket,
+                wildcard,
+                "Object ARNs need a wildcard for the key: the manifests and training output under training/, the "
+                "images the manifests name under the input prefix.",
+            )
 
     def _acknowledge(self, config: PipelineConfig, bucket: s3.IBucket) -> None:
         """Each wildcard of the three policies, with why it is there."""
@@ -227,6 +312,7 @@ class ClientPolicies(Construct):
         if config.backend == "onnx":
             return
         acknowledge_describe_the_model(self.operator, config)
+        acknowledge_project_versions(self.operator, config)
         acknowledge(
             self.operator,
             "AwsSolutions-IAM5[Resource::*]",

@@ -12,6 +12,8 @@ from constructs import Construct
 
 from customlabels import own_model
 from customlabels.config import PipelineConfig
+from customlabels_runtime.model_version import initial_document
+from stacks.access import acknowledge_project_versions
 from stacks.function import PipelineFunction
 from stacks.nag import COMPLIANCE, acknowledge, acknowledge_in, acknowledge_object_wildcard
 
@@ -36,23 +38,18 @@ class InferenceFunction(Construct):
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        # Thresholds change at runtime (`customlabels thresholds set`); CloudFormation rewrites the value
-        # only when min_confidence in the configuration changes.
-        self.thresholds = ssm.StringParameter(
-            self,
-            "Thresholds",
-            string_value=config.initial_thresholds_document(),
-            description="Confidence thresholds of the Custom Labels pipeline: "
-            '{"min_confidence": null | 0-100, "labels": {"<label>": 0-100}}',
-        )
-        self.thresholds.apply_removal_policy(removal_policy)  # the operator's tuning outlives the stack
+        self.thresholds = self._build_thresholds(config, removal_policy)
         onnx = config.backend == "onnx"
+        self.model_version = None if onnx else self._build_model_version(config, removal_policy)
+        parameters = {"THRESHOLDS_PARAMETER": self.thresholds.parameter_name}
+        if self.model_version is not None:
+            parameters["MODEL_VERSION_PARAMETER"] = self.model_version.parameter_name
         pipeline_function = PipelineFunction(
             self,
             "Handler",
             folder="onnx_inference" if onnx else "inference",
             description=DESCRIPTIONS[config.backend],
-            environment={**config.function_environment(), "THRESHOLDS_PARAMETER": self.thresholds.parameter_name},
+            environment={**config.function_environment(), **parameters},
             timeout=Duration.seconds(config.function_timeout_seconds),
             memory_mb=config.effective_function_memory_mb,
             log_retention_days=config.log_retention_days,
@@ -72,6 +69,33 @@ class InferenceFunction(Construct):
         self.function.add_event_source(self.event_source)
         self._grant(config, bucket, key)
         self._acknowledge()
+
+    def _build_thresholds(self, config: PipelineConfig, removal_policy: RemovalPolicy) -> ssm.StringParameter:
+        """Thresholds change at runtime (`customlabels thresholds set`); CloudFormation rewrites the value only when
+        min_confidence in the configuration changes."""
+        thresholds = ssm.StringParameter(
+            self,
+            "Thresholds",
+            string_value=config.initial_thresholds_document(),
+            description="Confidence thresholds of the Custom Labels pipeline: "
+            '{"min_confidence": null | 0-100, "labels": {"<label>": 0-100}}',
+        )
+        thresholds.apply_removal_policy(removal_policy)  # the operator's tuning outlives the stack
+        return thresholds
+
+    def _build_model_version(self, config: PipelineConfig, removal_policy: RemovalPolicy) -> ssm.StringParameter:
+        """The version in service (customlabels_runtime/model_version.py), which `customlabels model promote`
+        rewrites at runtime. CloudFormation writes the value only when the template's changes, that is when
+        `model_arn` changes: a redeploy with the same configuration leaves a promoted version in service."""
+        parameter = ssm.StringParameter(
+            self,
+            "ModelVersion",
+            string_value=initial_document(config.model_arn),
+            description="The Custom Labels model version in service, read at runtime: "
+            '{"version_arn", "previous_arn", "changed_at", "retiring", "promotion"} (customlabels model promote)',
+        )
+        parameter.apply_removal_policy(removal_policy)
+        return parameter
 
     def _acknowledge(self) -> None:
         """The rule packs' findings that do not apply to a function fed by an SQS event source."""
@@ -118,6 +142,25 @@ class InferenceFunction(Construct):
                 )
             )
 
+    def _grant_versions(self, config: PipelineConfig) -> None:
+        """DetectCustomLabels on any version of the project (the one in service is read at runtime), and the read
+        of the parameter that names it."""
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="DetectWithTheProjectsVersions",
+                actions=["rekognition:DetectCustomLabels"],
+                resources=[config.project_version_arns],
+            )
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ReadTheVersionInService",
+                actions=["ssm:GetParameter"],
+                resources=[self.model_version.parameter_arn],
+            )
+        )
+        acknowledge_project_versions(self.role, config)
+
     def _grant(self, config: PipelineConfig, bucket: s3.IBucket, key: kms.IKey) -> None:
         inputs = bucket.arn_for_objects(f"{config.input_prefix}*")
         results = bucket.arn_for_objects(config.result_key_wildcard)
@@ -139,13 +182,7 @@ class InferenceFunction(Construct):
         if config.backend == "onnx":
             self._grant_model_object(config)
         else:
-            self.role.add_to_principal_policy(
-                iam.PolicyStatement(
-                    sid="DetectWithTheConfiguredModel",
-                    actions=["rekognition:DetectCustomLabels"],
-                    resources=[config.model_arn],
-                )
-            )
+            self._grant_versions(config)
         self.role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid="ReadThresholds", actions=["ssm:GetParameter"], resources=[self.thresholds.parameter_arn]

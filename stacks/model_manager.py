@@ -21,7 +21,7 @@ from customlabels.config import (
     PipelineConfig,
 )
 from customlabels_runtime import contract
-from stacks.access import acknowledge_describe_the_model, describe_the_model
+from stacks.access import acknowledge_describe_the_model, acknowledge_project_versions, describe_the_model
 from stacks.alarms import PERIOD, alarm_above, pipeline_metric
 from stacks.function import PipelineFunction
 from stacks.nag import COMPLIANCE, acknowledge, acknowledge_in
@@ -43,9 +43,11 @@ class ModelManager(Construct):
         bucket: s3.IBucket,
         key: kms.IKey,
         removal_policy: RemovalPolicy,
+        model_version: ssm.IStringParameter,
     ) -> None:
         super().__init__(scope, construct_id)
         self.state = self._build_state(removal_policy)
+        self.model_version = model_version
         manager = self._build_function(config, queue, event_source, key, removal_policy)
         self.function, self.role = manager.function, manager.role
         self._grant(config, queue, event_source)
@@ -82,6 +84,7 @@ class ModelManager(Construct):
                 "QUEUE_URL": queue.queue_url,
                 "MAPPING_UUID": event_source.event_source_mapping_id,
                 "STATE_PARAMETER": self.state.parameter_name,
+                "MODEL_VERSION_PARAMETER": self.model_version.parameter_name,
             },
             timeout=Duration.seconds(30),
             memory_mb=256,
@@ -189,6 +192,12 @@ class ModelManager(Construct):
             iam.PolicyStatement(
                 sid="KeepState", actions=["ssm:GetParameter", "ssm:PutParameter"], resources=[self.state.parameter_arn]
             ),
+            # It manages the version in service, and clears `retiring` once it has stopped that version.
+            iam.PolicyStatement(
+                sid="FollowTheVersionInService",
+                actions=["ssm:GetParameter", "ssm:PutParameter"],
+                resources=[self.model_version.parameter_arn],
+            ),
             # In every mode the manager keeps the event source disabled while the model is not RUNNING, so
             # an image waits in the queue instead of spending its receives on a stopped model.
             iam.PolicyStatement(
@@ -197,10 +206,11 @@ class ModelManager(Construct):
                 resources=[event_source.event_source_mapping_arn],
             ),
         ]
-        if model_actions := _model_actions(config):
-            statements.append(
-                iam.PolicyStatement(sid="StartStopTheModel", resources=[config.model_arn], actions=model_actions)
+        statements.append(  # any version of the project: the one in service is read at runtime
+            iam.PolicyStatement(
+                sid="StartStopTheModel", resources=[config.project_version_arns], actions=_model_actions(config)
             )
+        )
         if config.model_lifecycle == "on-demand":
             # Before starting a stopped model for waiting messages, the manager looks at them: S3's test event
             # and non-images are deleted, images are made visible again (docs/model-lifecycle.md).
@@ -216,6 +226,7 @@ class ModelManager(Construct):
         for statement in statements:
             self.role.add_to_principal_policy(statement)
         acknowledge_describe_the_model(self.role, config)
+        acknowledge_project_versions(self.role, config)
 
     def _acknowledge_dropped_invocations(self, *rules: events.Rule) -> None:
         """The rule packs ask for somewhere to keep failed invocations; the manager's are worth nothing later: each
@@ -233,11 +244,8 @@ class ModelManager(Construct):
 
 
 def _model_actions(config: PipelineConfig) -> list[str]:
-    """What the mode may do to the model: `manual` nothing, `on-demand` start and stop it, `always-on` start it
-    (and stop it only for the spend guard, when it has a budget below 24 h)."""
+    """What the mode may do to the versions: stop, in every mode, a `retiring` version still running after its
+    `stop_after` (an interrupted `model promote` never leaves it billed); `on-demand` and `always-on` start the
+    version in service. The rules (rules.py) stop the version in service only on demand or for the spend guard."""
     start, stop = "rekognition:StartProjectVersion", "rekognition:StopProjectVersion"
-    if config.model_lifecycle == "manual":
-        return []
-    if config.model_lifecycle == "always-on" and not config.effective_max_model_hours_per_day:
-        return [start]
-    return [start, stop]
+    return [stop] if config.model_lifecycle == "manual" else [start, stop]

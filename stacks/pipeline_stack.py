@@ -78,6 +78,7 @@ class PipelineStack(Stack):
             bucket=self.storage.bucket,
             key=self.key,
             removal_policy=retention,
+            model_version=self.inference.model_version,
         )
 
     def _build_result_events(self, config: PipelineConfig) -> ResultEventPublishing | None:
@@ -117,6 +118,7 @@ class PipelineStack(Stack):
             dead_letter_queue=self.queues.dead_letter_queue,
             thresholds=self.inference.thresholds,
             manager_state=self.model_manager.state if self.model_manager else None,
+            model_version=self.inference.model_version,
             alarm_arns=[alarm.alarm_arn for alarm in self.monitoring.alarms],
         )
 
@@ -157,6 +159,18 @@ class PipelineStack(Stack):
         CfnOutput(self, "ModelLifecycleMode", value=config.model_lifecycle)
         CfnOutput(self, "ModelManagerFunctionName", value=model_manager.function.function_name)
         CfnOutput(self, "ModelManagerStateParameter", value=model_manager.state.parameter_name)
+        CfnOutput(
+            self,
+            "ModelVersionParameter",
+            value=model_manager.model_version.parameter_name,
+            description="The model version in service, read at runtime: customlabels model promote|rollback|status",
+        )
+        CfnOutput(
+            self,
+            "ModelVersionDrainSeconds",
+            value=str(config.version_drain_seconds),
+            description="Seconds from a switch until no image can still be on the old version (then it is stopped)",
+        )
 
     def _output_monitoring_and_policies(self) -> None:
         """The alarm topic and dashboard, and the managed policy for each kind of user."""
@@ -173,6 +187,11 @@ class PipelineStack(Stack):
             ("OperatorPolicyArn", self.client_policies.operator, "customlabels thresholds, model, dlq"),
         ):
             CfnOutput(self, name, value=policy.managed_policy_arn, description=f"Attach to who runs {who}")
+        if self.client_policies.model_trainer is not None:
+            trainer = self.client_policies.model_trainer
+            CfnOutput(
+                self, "ModelTrainerPolicyArn", value=trainer.managed_policy_arn, description="Attach to who trains"
+            )
 
     def _output_result_events(self) -> None:
         """Where results are announced and the pattern that matches them all (what a consumer's rule starts from)."""

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from customlabels.cli.common import SECONDS, aws_client, console, input_file, stack_option
-from customlabels.errors import CommandError
+from customlabels.cli.common import SECONDS, aws_client, console, stack_option
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -38,19 +37,11 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def dataset_update(args: argparse.Namespace) -> int:
+    from customlabels.cli.manifest import checked_manifest_lines
     from customlabels.cli.model import model_target
-    from customlabels.datasets import manifest_tools
     from customlabels.operations import dataset
 
-    path = input_file("--manifest", args.manifest)
-    problems = manifest_tools.validate(path)
-    if problems:
-        shown = "\n".join(f"  line {p.line or '-'}: {p.rule}: {p.message}" for p in problems[:5])
-        raise CommandError(
-            f"--manifest {path}: {len(problems)} problem(s), nothing sent:\n{shown}\nFix: correct "
-            f"them (`customlabels manifest validate {path}` lists all)"
-        )
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = checked_manifest_lines("--manifest", args.manifest)
     target, _ = model_target(args)
     rekognition = aws_client("rekognition", region_name=target.model_arn.split(":")[3])
     arn = dataset.dataset_arn(rekognition, target.model_arn, args.dataset.upper())

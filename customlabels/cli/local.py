@@ -33,6 +33,7 @@ from customlabels.config import ConfigError
 from customlabels.errors import CommandError
 from customlabels.local.emulator.capacity import DEFAULT_TPS_PER_INFERENCE_UNIT
 from customlabels.result_events_settings import result_events_problems
+from customlabels_runtime.contract import DEFAULT_STACK_NAME
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -192,13 +193,20 @@ def _timing_options(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="how long the emulated model takes from STARTING to RUNNING (default 2; real models take minutes)",
     )
+    parser.add_argument(
+        "--training-delay",
+        type=number(at_least=0),
+        default=5.0,
+        metavar="SECONDS",
+        help="how long an emulated training (customlabels model train) lasts (default 5; real ones take hours)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of injected faults and noise")
 
 
 def _pipeline(args: argparse.Namespace, log_path: Path):
     """The local pipeline the options describe; the emulator and the configuration judge them, and any refusal is
     reported naming the options as they were typed."""
-    from customlabels.local.emulator.backends import manifest_model
+    from customlabels.local.emulator.backends import Noise, manifest_model
     from customlabels.local.emulator.errors import OptionError
     from customlabels.local.emulator.options import ModelOptions
     from customlabels.local.pipeline import LocalPipeline, load_config
@@ -216,6 +224,8 @@ def _pipeline(args: argparse.Namespace, log_path: Path):
             latency=args.latency,
             seed=args.seed,
             start_delay=args.start_delay,
+            training_delay=args.training_delay,
+            noise=Noise.from_mapping(args.noise or {}),
         )
         onnx_model = args.model[len("onnx:") :] if (args.model or "").startswith("onnx:") else None
         if (onnx_model or "").startswith("s3://"):
@@ -369,6 +379,8 @@ def _print_stack(pipeline, log_path: Path) -> None:
         ("Dead-letter queue", resources.dead_letter_queue_url),
         ("Model", pipeline.config.onnx_model if pipeline.onnx else pipeline.config.model_arn),
         ("Thresholds parameter", resources.thresholds_parameter),
+        ("Version parameter", resources.model_version_parameter),
+        ("Stack (--stack)", DEFAULT_STACK_NAME),
         *(
             [
                 ("Result events bus", resources.result_events.bus),

@@ -261,3 +261,18 @@ def _manifest_stats(args: argparse.Namespace) -> int:
     tools.stats_chart(result, f"{source.name}: images and boxes per label", chart)
     console.print(f"Chart: {chart}", soft_wrap=True)
     return 0
+
+
+def checked_manifest_lines(option: str, value: str) -> list[str]:
+    """The manifest's lines once `manifest validate` finds no problem in them; else one error listing the first."""
+    from customlabels.datasets import manifest_tools
+
+    path = input_file(option, value)
+    problems = manifest_tools.validate(path)
+    if problems:
+        shown = "\n".join(f"  line {p.line or '-'}: {p.rule}: {p.message}" for p in problems[:5])
+        raise CommandError(
+            f"{option} {path}: {len(problems)} problem(s), nothing sent:\n{shown}\nFix: correct "
+            f"them (`customlabels manifest validate {path}` lists all)"
+        )
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from rich.table import Table
 
 from customlabels.cli.common import POSITIVE, SECONDS, aws_client, console, stack_option
+from customlabels.cli.model_train import add_train_options, train_command
 from customlabels.cli.model_versions import (
     IN_FLIGHT,
     VERSION_ACTIONS,
@@ -33,7 +34,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "action",
-        choices=["status", "start", "stop", "resume", "inspect", "example", *VERSION_ACTIONS],
+        choices=["status", "start", "stop", "resume", "inspect", "example", "train", *VERSION_ACTIONS],
         help="resume: after the spend guard stopped the model for the day, allow another "
         "max_model_hours_per_day from now (needs --stack); inspect: an ONNX model file (offline); example: write a "
         "tiny stand-in ONNX detector and its spec to try the onnx backend; promote VERSION_ARN: switch the pipeline "
@@ -69,6 +70,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--timeout", type=SECONDS, default=3600, help="--wait gives up after this (s); promote: the longest start"
     )
     parser.add_argument("--poll", type=SECONDS, default=15, help=argparse.SUPPRESS)
+    add_train_options(parser)
     add_version_options(parser)
     parser.set_defaults(func=model_command)
 
@@ -84,6 +86,8 @@ def model_target(args: argparse.Namespace):
 
 
 def model_command(args: argparse.Namespace) -> int:
+    if args.action == "train":
+        return train_command(args)
     if (
         args.action in ("inspect", "example")
         or (args.onnx_model and args.action not in VERSION_ACTIONS)

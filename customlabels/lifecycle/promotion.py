@@ -29,7 +29,13 @@ from customlabels.errors import CommandError
 from customlabels.lifecycle.gate import Verdict
 from customlabels.operations import model
 from customlabels_runtime.contract import error_code, error_message
-from customlabels_runtime.model_version import Promotion, Retiring, VersionDocument, parse_version_document
+from customlabels_runtime.model_version import (
+    Promotion,
+    Retiring,
+    VersionDocument,
+    parse_version_document,
+    project_of,
+)
 
 STARTABLE = {"TRAINING_COMPLETED", "STOPPED"}
 """States StartProjectVersion accepts (RUNNING needs no start; STARTING is waited for, STOPPING too before the
@@ -193,7 +199,7 @@ def _check(pipeline: Pipeline, document: VersionDocument, candidate: str, take_o
             f"{candidate!r} is not a project version ARN (arn:aws:rekognition:REGION:ACCOUNT:project/NAME/version/"
             "NAME/TIMESTAMP). Fix: copy it from `customlabels model train` or the console"
         )
-    if current is None or _project(candidate) != _project(document.version_arn):
+    if current is None or project_of(candidate) != project_of(document.version_arn):
         raise CommandError(
             f"{candidate} is a version of project {match['project']!r}, and the pipeline serves "
             f"{document.version_arn}: its permissions cover its own project's versions only. Fix: promote a version "
@@ -219,11 +225,6 @@ def short(arn: str) -> str:
     """A version as people name it in a line of progress: `project/version` (the full ARN in errors)."""
     match = MODEL_ARN_PATTERN.match(arn)
     return f"{match['project']}/{match['version']}" if match else arn
-
-
-def _project(arn: str) -> str:
-    """`arn:...:project/NAME`, the part the pipeline's IAM grants its versions under."""
-    return arn.split("/version/")[0]
 
 
 def _clear_retired(pipeline: Pipeline, document: VersionDocument, candidate: str, timing: Timing, on_step):

@@ -16,6 +16,7 @@ from customlabels.config import DLQ_RETENTION_DAYS, INITIAL_MANAGER_STATE, QUEUE
 from customlabels.local import moto_patches
 from customlabels.local.result_events import EventWatch, watch_result_events
 from customlabels_runtime.contract import IMAGE_SUFFIXES
+from customlabels_runtime.model_version import initial_document
 
 DAY_SECONDS = 24 * 3600
 
@@ -40,6 +41,8 @@ class LocalResources:
     """Where the model manager's upload rule delivers its events: Lambda's asynchronous invocation queue."""
     result_events: EventWatch | None = None
     """The result events' bus and the queue the watch rule fills (None: result_events=off)."""
+    model_version_parameter: str | None = None
+    """The version in service (customlabels_runtime/model_version.py), as the stack's; None: backend onnx."""
 
 
 def free_port() -> int:
@@ -85,7 +88,7 @@ def provision(
     _notify_queue_of_uploads(s3, config, bucket, queue_arn)
     events = client("events", endpoint, region)
     invocations_url = _create_manager_upload_rule(events, sqs, config, bucket)
-    state_parameter, thresholds_parameter = _create_parameters(ssm, config, bucket)
+    state_parameter, thresholds_parameter, version_parameter = _create_parameters(ssm, config, bucket)
     watch = watch_result_events(events, sqs, config, bucket, _queue_arn)
     return LocalResources(
         endpoint,
@@ -100,6 +103,7 @@ def provision(
         thresholds_parameter,
         invocations_url,
         watch,
+        version_parameter,
     )
 
 
@@ -192,10 +196,15 @@ def _create_manager_upload_rule(events: Any, sqs: Any, config: PipelineConfig, b
     return invocations_url
 
 
-def _create_parameters(ssm: Any, config: PipelineConfig, bucket: str) -> tuple[str, str]:
-    """The model manager's state and the function's thresholds: their names."""
+def _create_parameters(ssm: Any, config: PipelineConfig, bucket: str) -> tuple[str, str, str | None]:
+    """The model manager's state, the function's thresholds and (Custom Labels) the version in service, with the
+    stack's initial values: their names."""
     state_parameter = f"/{bucket}/model-manager/state"
     ssm.put_parameter(Name=state_parameter, Value=INITIAL_MANAGER_STATE, Type="String")
     thresholds_parameter = f"/{bucket}/inference/thresholds"
     ssm.put_parameter(Name=thresholds_parameter, Value=config.initial_thresholds_document(), Type="String")
-    return state_parameter, thresholds_parameter
+    if config.backend == "onnx":
+        return state_parameter, thresholds_parameter, None
+    version_parameter = f"/{bucket}/inference/model-version"
+    ssm.put_parameter(Name=version_parameter, Value=initial_document(config.model_arn), Type="String")
+    return state_parameter, thresholds_parameter, version_parameter

@@ -21,11 +21,13 @@ from customlabels.local.emulator.models import DetectionBackend
 from customlabels.local.emulator.options import ModelOptions
 from customlabels.local.emulator.rekognition import CustomLabelsService
 from customlabels.local.emulator.server import serve
+from customlabels.local.emulator.training import TrainingSettings
 from customlabels.local.esm import EventSourceMapping
 from customlabels.local.lambda_api import serve_mapping_api
 from customlabels.local.lambda_runtime import INFERENCE_HANDLER, MANAGER_HANDLER, ONNX_INFERENCE_HANDLER
 from customlabels.local.result_events import collect_events, event_account
 from customlabels.local.scheduler import ScheduledFunction
+from customlabels.local.stack_outputs import local_outputs, register_stack
 from customlabels.operations import transfer
 from customlabels.outputs import KeyFolder, NotSaved, input_files
 from customlabels_runtime.contract import (  # the handler's own rules
@@ -74,10 +76,12 @@ class LocalPipeline:
         idle_seconds: float | None = None,
         pollers: int | None = None,
         thresholds_max_age: int | None = None,
+        version_max_age: int | None = None,
     ) -> None:
         """`pollers` overrides the event source's concurrency (the configuration allows 2 or more) to measure
         other sizings, such as the one-poller baseline of bench/; `thresholds_max_age` shortens the function's
-        60 s cache of the thresholds parameter, so tests see a change at once."""
+        60 s cache of the thresholds parameter, so tests see a change at once; `version_max_age` that of the
+        version in service (the ModelVersionDrainSeconds output stays the deployed figure, an upper bound)."""
         self.config = config
         self.region = config.region or LOCAL_REGION
         self.onnx = config.backend == "onnx"
@@ -85,6 +89,7 @@ class LocalPipeline:
         self.rekognition_endpoint: str | None = None
         self.pollers = pollers or config.effective_max_concurrency
         self.thresholds_max_age = thresholds_max_age
+        self.version_max_age = version_max_age
         self.manager_interval = manager_interval
         self.idle_seconds = idle_seconds
         self.backend = backend
@@ -100,6 +105,9 @@ class LocalPipeline:
         self._moto, endpoint = start_moto()
         try:
             self.resources = provision(self.config, endpoint, visibility_timeout=self.visibility_timeout)
+            account = client("sts", endpoint, self.region).get_caller_identity()["Account"]
+            outputs = local_outputs(self.config, self.resources, account)
+            register_stack(client("cloudformation", endpoint, self.region), outputs)  # --stack works locally
             self.s3 = client("s3", endpoint, self.region)
             self.sqs = client("sqs", endpoint, self.region)
             if not self.onnx:
@@ -125,6 +133,9 @@ class LocalPipeline:
             faults=options.faults,
             fault_plan=options.fault_plan,
             seed=options.seed,
+            training=TrainingSettings(
+                delay=options.training_delay, write_s3_object=self._write_object, noise=options.noise, seed=options.seed
+            ),
         )
         running = self.config.model_lifecycle == "manual" if options.running is None else options.running
         model = self.service.add_model(
@@ -183,6 +194,13 @@ class LocalPipeline:
         extra = {"VersionId": version} if version else {}
         return self.s3.get_object(Bucket=bucket, Key=key, **extra)["Body"].read()
 
+    def _write_object(self, bucket: str, key: str, body: bytes) -> None:
+        """How the emulator's training writes its output: to the local S3 (OSError when it refuses)."""
+        try:
+            self.s3.put_object(Bucket=bucket, Key=key, Body=body)
+        except self.s3.exceptions.ClientError as error:
+            raise OSError(str(error)) from None
+
     def _write_evaluation_summary(self, model) -> None:
         """Leave the model's evaluation summary in a training-output bucket of its own, as training does, for
         `thresholds import-assumed`."""
@@ -209,6 +227,7 @@ class LocalPipeline:
             **({"AWS_ENDPOINT_URL_REKOGNITION": self.rekognition_endpoint} if self.rekognition_endpoint else {}),
             "AWS_ENDPOINT_URL_SSM": self.resources.endpoint,
             "AWS_ENDPOINT_URL_EVENTBRIDGE": self.resources.endpoint,
+            "AWS_ENDPOINT_URL_CLOUDFORMATION": self.resources.endpoint,
             "AWS_ACCESS_KEY_ID": FAKE_CREDENTIALS["aws_access_key_id"],
             "AWS_SECRET_ACCESS_KEY": FAKE_CREDENTIALS["aws_secret_access_key"],
             "AWS_DEFAULT_REGION": self.region,
@@ -223,6 +242,7 @@ class LocalPipeline:
             **self._lambda_aws_environment(),
             "THRESHOLDS_PARAMETER": self.resources.thresholds_parameter,
             **({} if self.thresholds_max_age is None else {"THRESHOLDS_MAX_AGE_SECONDS": str(self.thresholds_max_age)}),
+            **self._version_environment(),
         }
 
     def manager_environment(self) -> dict[str, str]:
@@ -233,12 +253,20 @@ class LocalPipeline:
             "QUEUE_URL": self.resources.queue_url,
             "MAPPING_UUID": self.esm.uuid,
             "STATE_PARAMETER": self.resources.state_parameter,
+            "MODEL_VERSION_PARAMETER": self.resources.model_version_parameter,
             "AWS_ENDPOINT_URL_LAMBDA": self.lambda_endpoint,
             "MANAGER_INTERVAL_SECONDS": str(self.manager_interval),  # the latency budget plans with the real one
         }
         if self.idle_seconds is not None:
             environment["IDLE_SECONDS"] = str(self.idle_seconds)
         return environment
+
+    def _version_environment(self) -> dict[str, str]:
+        """The version in service, as the stack adds it (onnx: none); `version_max_age` shortens its cache."""
+        if self.onnx:
+            return {}
+        ages = {} if self.version_max_age is None else {"MODEL_VERSION_MAX_AGE_SECONDS": str(self.version_max_age)}
+        return {"MODEL_VERSION_PARAMETER": self.resources.model_version_parameter, **ages}
 
     def _lambda_aws_environment(self) -> dict[str, str]:
         """The client environment, plus `AWS_REGION`, which Lambda sets for every function."""

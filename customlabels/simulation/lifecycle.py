@@ -198,7 +198,7 @@ class _Run:
                 "STATE_PARAMETER": "/state",
             }
         )
-        rekognition, quiet = FakeRekognition(self.world), Quiet()
+        rekognition, quiet = FakeRekognition(self.world, self.settings.model_arn), Quiet()
         self.deps = Dependencies(
             settings=self.settings,
             project=project_arn(rekognition, self.settings.model_arn),

@@ -189,14 +189,16 @@ class FakeSQS:
 
 
 class FakeRekognition:
-    def __init__(self, world: World) -> None:
-        self.world = world
+    def __init__(self, world: World, model_arn: str) -> None:
+        self.world, self.model_arn = world, model_arn
 
     def describe_projects(self, ProjectNames: list[str]) -> dict:
         return {"ProjectDescriptions": [{"ProjectArn": f"arn:aws:rekognition:::project/{ProjectNames[0]}/1"}]}
 
     def describe_project_versions(self, ProjectArn: str, VersionNames: list[str]) -> dict:
-        return {"ProjectVersionDescriptions": [{"Status": self.world.model_status}]}
+        return {
+            "ProjectVersionDescriptions": [{"ProjectVersionArn": self.model_arn, "Status": self.world.model_status}]
+        }
 
     def start_project_version(self, ProjectVersionArn: str, MinInferenceUnits: int, **_: Any) -> dict:
         if self.world.model_status not in ("STOPPED", "TRAINING_COMPLETED"):

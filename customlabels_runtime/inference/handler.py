@@ -16,7 +16,14 @@ from customlabels_runtime.inference.logic import (
 from customlabels_runtime.inference.metrics import PipelineMetrics
 from customlabels_runtime.inference.result_publishing import result_events_from_environ
 from customlabels_runtime.inference.throughput import ThroughputControl
-from customlabels_runtime.inference.wiring import client_options, powertools, standard_retries, thresholds_source
+from customlabels_runtime.inference.wiring import (
+    client_options,
+    model_version_source,
+    parameter_reader,
+    powertools,
+    standard_retries,
+    thresholds_source,
+)
 
 logger, metrics = powertools()
 
@@ -30,6 +37,7 @@ def dependencies() -> Dependencies:
     # No botocore retries: logic.detect retries (a copy: botocore edits the dict it is given).
     rekognition_config = Config(retries=dict(REKOGNITION_RETRIES), **client_options(settings))
     pipeline_metrics = PipelineMetrics(metrics)
+    parameters = parameter_reader(settings)
     return Dependencies(
         settings=settings,
         s3=boto3.client("s3", config=standard_retries(settings)),
@@ -40,7 +48,8 @@ def dependencies() -> Dependencies:
         result_events=result_events_from_environ(
             os.environ, lambda: boto3.client("events", config=standard_retries(settings)), pipeline_metrics, logger
         ),
-        thresholds=thresholds_source(settings, pipeline_metrics, logger),
+        thresholds=thresholds_source(settings, pipeline_metrics, logger, parameters),
+        model_version=model_version_source(settings, pipeline_metrics, logger, parameters),
     )
 
 

@@ -28,6 +28,7 @@ from customlabels_runtime.contract import (
 )
 from customlabels_runtime.inference.detection import Detection
 from customlabels_runtime.inference.metrics import PipelineMetrics
+from customlabels_runtime.inference.model_version_source import ModelVersionSource, control_for, in_service
 from customlabels_runtime.inference.result_publishing import NoResultEvents, ResultEvents
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
 from customlabels_runtime.inference.throughput import THROTTLING_CODES, ThroughputControl
@@ -77,6 +78,9 @@ class Settings:
     """The SSM parameter holding the runtime thresholds (None: `min_confidence` only)."""
     thresholds_max_age: int = 60
     """Seconds a read of the thresholds parameter is cached: how long a change takes to apply."""
+    model_version_parameter: str | None = None
+    """The SSM parameter naming the version in service (None: `model_arn` always); cached `model_version_max_age` s."""
+    model_version_max_age: int = 60
     model: Mapping[str, str] | None = None
     """The own model that results name instead of ProjectVersionArn (backend onnx): its `Uri` and `Sha256`."""
 
@@ -105,6 +109,8 @@ class Settings:
             max_inference_units=int(environ.get("MAX_INFERENCE_UNITS", "1")),
             thresholds_parameter=environ.get("THRESHOLDS_PARAMETER") or None,
             thresholds_max_age=int(environ.get("THRESHOLDS_MAX_AGE_SECONDS", "60")),
+            model_version_parameter=environ.get("MODEL_VERSION_PARAMETER") or None,
+            model_version_max_age=int(environ.get("MODEL_VERSION_MAX_AGE_SECONDS", "60")),
         )
 
 
@@ -149,6 +155,16 @@ class Dependencies:
     """The own model that answers in place of DetectCustomLabels (backend onnx), with the same permanent errors."""
     result_events: ResultEvents | NoResultEvents = field(default_factory=NoResultEvents)
     """Announces each result once it is written (result_publishing.py); by default nothing is put."""
+    model_version: ModelVersionSource | None = None
+    """Where the version in service comes from (model_version_source.py); None: the deploy-time `model_arn`."""
+
+    def image_settings(self) -> Settings:
+        """The settings of one image: the version in service read now, for its call and its result alike."""
+        return in_service(self.settings, self.model_version)
+
+    def throughput_for(self, version_arn: str) -> ThroughputControl:
+        """The control of that version's calls: each version has its own capacity (model_version_source.py)."""
+        return control_for(version_arn, self.throughput, self.model_version)
 
     def current_thresholds(self) -> Thresholds:
         if self.thresholds is None:
@@ -268,7 +284,7 @@ def detect_request(image: ImageEvent, settings: Settings, thresholds: Thresholds
 def detect(request: dict, deps: Dependencies, retry_until: float) -> Detection:
     """DetectCustomLabels at this environment's rate; a throttled call is retried at the next slot, in the
     invocation, until `retry_until` (a `throughput.clock` time): no SQS receive is spent on throttling."""
-    control = deps.throughput
+    control = deps.throughput_for(request["ProjectVersionArn"])
     server_errors = 0
     ready = control.clock()
     while True:
@@ -297,7 +313,7 @@ def detect(request: dict, deps: Dependencies, retry_until: float) -> Detection:
 def process_image(event: ImageEvent, deps: Dependencies, retry_until: float = float("-inf")) -> Outcome:
     """Infer one image and write its result. Transient errors propagate so SQS retries the message; throttles
     are retried here until `retry_until` (the default: not at all)."""
-    settings = deps.settings
+    settings = deps.image_settings()
     if not is_processable(event.key, settings):
         return Outcome(event.key, "skipped", "not-an-image")
     result_key = result_key_for(event.key, settings.input_prefix, settings.results_prefix)

@@ -43,6 +43,9 @@ class PipelineMetrics:
     def thresholds_rejected(self, reason: str) -> None:
         self._count_apart(contract.THRESHOLDS_REJECTED, "Reason", reason)
 
+    def model_version_rejected(self, reason: str) -> None:
+        self._count_apart(contract.MODEL_VERSION_REJECTED, "Reason", reason)
+
     def _count_apart(self, name: str, dimension: str, value: str) -> None:
         """One count in a metric of its own, so that its dimension (an error code, a reason) does not split the
         others."""

@@ -12,10 +12,11 @@ so the call asks for the lowest threshold needed and the rest is filtered here.
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from customlabels_runtime.inference.runtime_parameter import RuntimeParameter
 
 
 class ThresholdsError(ValueError):
@@ -93,44 +94,15 @@ def parse_thresholds(text: str | bytes | Mapping[str, Any]) -> Thresholds:
     )
 
 
-class ThresholdSource:
+class ThresholdSource(RuntimeParameter[Thresholds]):
     """The current thresholds from the SSM parameter, cached up to `max_age` seconds by Powertools Parameters.
 
-    A value that fails validation (or a failed read) keeps the last valid thresholds in force; it is
-    logged and counted once per distinct bad value, so a typo never stops the pipeline.
+    A value that fails validation (or a failed read) keeps the last valid thresholds in force; it is logged and
+    counted once per distinct bad value, so a typo never stops the pipeline (runtime_parameter.py).
     """
 
-    def __init__(
-        self,
-        parameter_name: str | None,
-        get_parameter: Callable[..., str],
-        fallback: Thresholds,
-        on_invalid: Callable[[str, str], None],
-        max_age: int = 60,
-    ) -> None:
-        self.parameter_name, self.max_age = parameter_name, max_age
-        self._get, self._on_invalid = get_parameter, on_invalid
-        self._current, self._last_value, self._last_bad = fallback, None, None
-        self._lock = threading.Lock()
+    unreadable_code = "ThresholdsUnreadable"
+    invalid_code = "ThresholdsInvalid"
 
-    def current(self) -> Thresholds:
-        if not self.parameter_name:
-            return self._current
-        with self._lock:
-            try:
-                value = self._get(self.parameter_name, max_age=self.max_age)
-            except Exception as error:  # any failure to read keeps the thresholds in force
-                self._report(f"read failed: {type(error).__name__}: {error}", "ThresholdsUnreadable")
-                return self._current
-            if value != self._last_value:
-                try:
-                    self._current = parse_thresholds(value)
-                    self._last_value = value
-                except ThresholdsError as error:
-                    self._report(f"{self.parameter_name}: {error}", "ThresholdsInvalid")
-            return self._current
-
-    def _report(self, message: str, code: str) -> None:
-        if message != self._last_bad:
-            self._last_bad = message
-            self._on_invalid(message, code)
+    def parse(self, value: str) -> Thresholds:
+        return parse_thresholds(value)

@@ -1,9 +1,10 @@
-"""The clients and the thresholds source every inference function builds once per execution environment, whichever
-model answers (Custom Labels' handler, the onnx backend's)."""
+"""The clients and the runtime parameters' sources every inference function builds once per execution environment,
+whichever model answers (Custom Labels' handler, the onnx backend's)."""
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -13,7 +14,9 @@ from botocore.config import Config
 
 from customlabels_runtime.inference.logic import Settings
 from customlabels_runtime.inference.metrics import PipelineMetrics
+from customlabels_runtime.inference.model_version_source import ModelVersionSource
 from customlabels_runtime.inference.thresholds import Thresholds, ThresholdSource
+from customlabels_runtime.inference.throughput import ThroughputControl
 
 
 def powertools() -> tuple[Logger, Metrics]:
@@ -32,22 +35,52 @@ def standard_retries(settings: Settings) -> Config:
     return Config(retries={"mode": "standard", "max_attempts": 4}, **client_options(settings))
 
 
-def thresholds_source(settings: Settings, metrics: PipelineMetrics, logger: Any) -> ThresholdSource:
+def parameter_reader(settings: Settings) -> SSMProvider:
+    """Powertools' SSM provider: each parameter's value cached for the `max_age` its source asks."""
+    return SSMProvider(boto3_client=boto3.client("ssm", config=standard_retries(settings)))
+
+
+def reporting(logger: Any, message: str, count: Callable[[str], None]) -> Callable[[str, str], None]:
+    """What a runtime parameter's source calls with a rejected value: one ERROR log with the problem, one count."""
+
+    def rejected(problem: str, reason: str) -> None:
+        logger.error(message, extra={"problem": problem, "reason": reason})
+        count(reason)
+
+    return rejected
+
+
+def thresholds_source(settings: Settings, metrics: PipelineMetrics, logger: Any, ssm: SSMProvider) -> ThresholdSource:
     """The runtime thresholds from the SSM parameter; a rejected document is logged and counted, and the last valid
     thresholds stay in force."""
-
-    def thresholds_rejected(problem: str, reason: str) -> None:
-        logger.error(
-            "Thresholds parameter rejected; the last valid thresholds stay in force",
-            extra={"problem": problem, "reason": reason},
-        )
-        metrics.thresholds_rejected(reason)
-
-    ssm = SSMProvider(boto3_client=boto3.client("ssm", config=standard_retries(settings)))
     return ThresholdSource(
         settings.thresholds_parameter,
         ssm.get,
         Thresholds(settings.min_confidence),
-        thresholds_rejected,
+        reporting(
+            logger,
+            "Thresholds parameter rejected; the last valid thresholds stay in force",
+            metrics.thresholds_rejected,
+        ),
         max_age=settings.thresholds_max_age,
+    )
+
+
+def model_version_source(
+    settings: Settings, metrics: PipelineMetrics, logger: Any, ssm: SSMProvider
+) -> ModelVersionSource:
+    """The version in service from its SSM parameter (the deploy-time MODEL_ARN until one is read); a rejected
+    document is logged and counted, and the last good version keeps answering. Each version gets a throughput
+    control of its own, like the first."""
+    return ModelVersionSource(
+        settings.model_version_parameter,
+        ssm.get,
+        settings.model_arn,
+        reporting(
+            logger,
+            "Version-in-service parameter rejected; the last good version keeps answering",
+            metrics.model_version_rejected,
+        ),
+        max_age=settings.model_version_max_age,
+        new_control=lambda: ThroughputControl(scale_factor=settings.scale_factor),
     )

@@ -1,9 +1,10 @@
 """What one run of the manager does about its decision: write the state, gate the event source, stop or start the
-model, and report it in metrics and logs."""
+version in service, stop a retiring version that is due, and report it in metrics and logs."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -16,6 +17,8 @@ from customlabels_runtime.model_manager.dependencies import Dependencies, Settin
 from customlabels_runtime.model_manager.learning import learned_state
 from customlabels_runtime.model_manager.records import Decision, Observation
 from customlabels_runtime.model_manager.state import next_state
+from customlabels_runtime.model_manager.versions import STOP_RETIRING, retirement, with_retiring, without_retiring
+from customlabels_runtime.model_version import VersionDocument, parse_version_document
 
 
 def update_mapping(deps: Dependencies, enabled: bool) -> bool:
@@ -39,11 +42,12 @@ def act(decision: Decision, seen: Observation, state: dict[str, Any], deps: Depe
     if decision.enable_mapping is False and not update_mapping(deps, False):
         stop = False  # the event source may still be delivering: not under it
     if stop:
-        _stop_model(decision, deps)
+        _stop_model(decision, seen, deps)
     if decision.start_model:
-        _start_model(decision, deps)
+        _start_model(decision, seen, deps)
     if decision.enable_mapping is True:
         update_mapping(deps, True)
+    retired = _retire(seen, deps)
     _publish_metrics(decision, seen, deps.metrics, late)
     _log_run(decision, seen, deps.logger, late)
     return {
@@ -53,6 +57,8 @@ def act(decision: Decision, seen: Observation, state: dict[str, Any], deps: Depe
         "enable_mapping": decision.enable_mapping,
         "model_status": seen.model_status,
         "paused": decision.budget_paused,
+        "model_arn": seen.model_arn or deps.settings.model_arn,
+        "retired": retired,
     }
 
 
@@ -77,22 +83,60 @@ def _write_state(new_state: dict[str, Any], state: dict[str, Any], deps: Depende
         )
 
 
-def _stop_model(decision: Decision, deps: Dependencies) -> None:
-    model_arn = deps.settings.model_arn
+def _write_document(deps: Dependencies, read: VersionDocument, new: VersionDocument) -> None:
+    """The document is read again just before it is written, and left alone if it changed meanwhile (a promotion or
+    a rollback is under way: the next run sees it)."""
+    name = deps.settings.version_parameter
+    if parse_version_document(deps.ssm.get_parameter(Name=name)["Parameter"]["Value"]) == read:
+        deps.ssm.put_parameter(Name=name, Value=new.to_json(), Overwrite=True, Type="String")
+
+
+def _retire(seen: Observation, deps: Dependencies) -> str | None:
+    """The `retiring` version once its `stop_after` has passed (versions.retirement): stopped if still RUNNING, then
+    its record cleared, so an interrupted `model promote` never leaves it billed. A version replaced unannounced
+    (a redeploy with another model_arn) that still runs is made `retiring` first, stopped after the drain time."""
+    versions = seen.versions
+    if versions and versions.replaced and versions.statuses.get(versions.replaced) in ("RUNNING", "STARTING"):
+        stop_after = seen.now + timedelta(seconds=deps.settings.drain_seconds)
+        _write_document(deps, versions.document, with_retiring(versions.document, versions.replaced, stop_after))
+        deps.logger.warning(
+            "The version in service changed without retiring the one before (a redeploy?): it is stopped after the "
+            "drain time",
+            extra={"model_arn": versions.replaced, "stop_after": stop_after.isoformat()},
+        )
+        return "retiring"
+    what = retirement(versions, seen.now) if versions else None
+    if what is None:
+        return None
+    retiring = versions.document.retiring.version_arn
+    if what == STOP_RETIRING:
+        deps.rekognition.stop_project_version(ProjectVersionArn=retiring)
+        deps.metrics.add_metric(name=contract.MODEL_STOPS, unit=MetricUnit.Count, value=1)
+        deps.logger.info(
+            "Stopped the retired version", extra={"model_arn": retiring, "in_service": versions.in_service}
+        )
+    _write_document(deps, versions.document, without_retiring(versions.document))
+    return what
+
+
+def _stop_model(decision: Decision, seen: Observation, deps: Dependencies) -> None:
+    model_arn = seen.model_arn or deps.settings.model_arn
     deps.rekognition.stop_project_version(ProjectVersionArn=model_arn)
     deps.metrics.add_metric(name=contract.MODEL_STOPS, unit=MetricUnit.Count, value=1)
     deps.logger.info("Stopped the model", extra={"reason": decision.reason, "model_arn": model_arn})
 
 
-def _start_model(decision: Decision, deps: Dependencies) -> None:
-    """With the minimum of inference units, and a maximum (Rekognition's auto-scaling) only above it."""
+def _start_model(decision: Decision, seen: Observation, deps: Dependencies) -> None:
+    """The version in service, with the minimum of inference units, and a maximum (Rekognition's auto-scaling) only
+    above it."""
     settings = deps.settings
+    model_arn = seen.model_arn or settings.model_arn
     units = {"MinInferenceUnits": settings.min_inference_units}
     if settings.max_inference_units > settings.min_inference_units:
         units["MaxInferenceUnits"] = settings.max_inference_units
-    deps.rekognition.start_project_version(ProjectVersionArn=settings.model_arn, **units)
+    deps.rekognition.start_project_version(ProjectVersionArn=model_arn, **units)
     deps.metrics.add_metric(name=contract.MODEL_STARTS, unit=MetricUnit.Count, value=1)
-    deps.logger.info("Started the model", extra={"reason": decision.reason, "model_arn": settings.model_arn, **units})
+    deps.logger.info("Started the model", extra={"reason": decision.reason, "model_arn": model_arn, **units})
 
 
 def _publish_metrics(decision: Decision, seen: Observation, metrics: Any, late: str | None) -> None:

@@ -28,6 +28,10 @@ class Settings:
     (docs/model-lifecycle.md, "A latency budget")."""
     interval_seconds: float = 60.0
     """The schedule's interval: with a budget, the next chance to start is one interval away."""
+    version_parameter: str | None = None
+    """The SSM parameter of the version in service (customlabels_runtime/model_version.py); None: `model_arn` only."""
+    drain_seconds: float = 0.0
+    """How long a replaced version may still answer images in flight (PipelineConfig.version_drain_seconds)."""
 
     @property
     def effective_results_prefix(self) -> str:
@@ -66,6 +70,8 @@ class Settings:
             environ.get("RESULTS_PREFIX") or None,
             float(environ.get("MAX_WAIT_SECONDS") or 0),
             float(environ.get("MANAGER_INTERVAL_SECONDS") or 60),
+            environ.get("MODEL_VERSION_PARAMETER") or None,
+            float(environ.get("VERSION_DRAIN_SECONDS") or 0),
         )
 
 

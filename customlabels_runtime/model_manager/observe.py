@@ -1,5 +1,6 @@
 """What one run of the manager reads: the queue's depth (and, when that alone decides a start, the waiting messages
-themselves), the model's status, the event source's state and the manager's state."""
+themselves), the version in service and the status of every version it knows, the event source's state and the
+manager's state."""
 
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ from customlabels_runtime.model_manager.messages import image_key, message_kind
 from customlabels_runtime.model_manager.records import Inspection, Observation
 from customlabels_runtime.model_manager.rules import INSPECT_MIN_RECEIVE_COUNT, should_inspect
 from customlabels_runtime.model_manager.state import parse_state, parse_time, running_seconds_today
+from customlabels_runtime.model_manager.versions import (
+    Versions,
+    in_service,
+    known_versions,
+    read_document,
+    replaced_unannounced,
+)
 
 MAPPING_ON = frozenset({"Enabled", "Enabling"})
 MAPPING_OFF = frozenset({"Disabled", "Disabling"})
@@ -44,12 +52,34 @@ def project_arn(rekognition: Any, model_arn: str) -> str:
     return description["ProjectArn"]
 
 
-def model_description(rekognition: Any, model_arn: str, project: str) -> dict[str, Any]:
-    _, version = version_names(model_arn)
-    [description] = rekognition.describe_project_versions(ProjectArn=project, VersionNames=[version])[
-        "ProjectVersionDescriptions"
-    ]
-    return description
+def read_versions(deps: Dependencies, state: Mapping[str, Any]) -> Versions:
+    """The version document, the version in service and the status of every version it names, in one
+    DescribeProjectVersions. The version in service must exist (as the deploy-time one had to); a retiring version or
+    a candidate that does not is simply not running."""
+    settings = deps.settings
+    document, problem = None, None
+    if settings.version_parameter:
+        try:
+            value = deps.ssm.get_parameter(Name=settings.version_parameter)["Parameter"]["Value"]
+            document, problem = read_document(value, settings.model_arn)
+        except ClientError as error:
+            problem = f"GetParameter {settings.version_parameter} failed: {error_code(error)}"
+    serving = in_service(document, state.get("model_version"), settings.model_arn)
+    replaced = replaced_unannounced(document, state.get("model_version"))
+    arns = known_versions(document, serving, replaced)
+    names = {version_names(arn)[1]: arn for arn in arns}
+    described = deps.rekognition.describe_project_versions(ProjectArn=deps.project, VersionNames=list(names))
+    statuses = {
+        description["ProjectVersionArn"]: description["Status"]
+        for description in described["ProjectVersionDescriptions"]
+        if description.get("ProjectVersionArn") in arns
+    }
+    if serving not in statuses:
+        raise LookupError(
+            f"The version in service {serving} was not found in its project. Fix: promote an existing version "
+            "(customlabels model promote) or redeploy with its model_arn"
+        )
+    return Versions(serving, document, statuses, problem, replaced)
 
 
 def read_state(ssm: Any, name: str) -> dict[str, Any]:
@@ -124,14 +154,15 @@ def inspect_queue(sqs: Any, settings: Settings) -> Inspection:
 
 
 def _observation(
-    now: datetime, attributes: Mapping[str, Any], model_status: str, mapping_state: str, state: Mapping[str, Any]
+    now: datetime, attributes: Mapping[str, Any], versions: Versions, mapping_state: str, state: Mapping[str, Any]
 ) -> Observation:
-    """What the queue's counts, the model's status, the event source's state and the manager's state say."""
+    """What the queue's counts, the versions' statuses, the event source's state and the manager's state say."""
     return Observation(
         now=now,
         visible=int(attributes.get("ApproximateNumberOfMessages", 0)),
         in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
-        model_status=model_status,
+        model_status=versions.statuses[versions.in_service],
+        versions=versions,
         mapping_enabled=mapping_state in MAPPING_ON,
         mapping_busy=mapping_state not in MAPPING_ON | MAPPING_OFF,
         last_activity=parse_time(state.get("last_activity"), now),
@@ -156,10 +187,10 @@ def observe(
         QueueUrl=settings.queue_url,
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "RedrivePolicy"],
     )["Attributes"]
-    model = model_description(deps.rekognition, settings.model_arn, deps.project)
-    mapping_state = deps.lambda_.get_event_source_mapping(UUID=settings.mapping_uuid).get("State", "")
     state = read_state(deps.ssm, settings.state_parameter)
-    seen = _observation(now, attributes, model["Status"], mapping_state, state)
+    versions = read_versions(deps, state)
+    mapping_state = deps.lambda_.get_event_source_mapping(UUID=settings.mapping_uuid).get("State", "")
+    seen = _observation(now, attributes, versions, mapping_state, state)
     if work_announced:
         seen = replace(seen, work_announced=True, announced_at=announced_at, announced_key=announced_key)
     receives = max_receive_count(attributes)

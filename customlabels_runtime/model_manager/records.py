@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from customlabels_runtime.model_manager.versions import Versions
+
 
 @dataclass(frozen=True)
 class Inspection:
@@ -52,10 +54,24 @@ class Observation:
     """How fast the inference function drained the queue in recent runs (learning.py); None: not measured yet."""
     starting_since: datetime | None = None
     """When the manager asked for the start that is under way (StartProjectVersion), if it did."""
+    versions: Versions | None = None
+    """The version in service (whose status is `model_status`), and every version known and its status (versions.py);
+    None: the deploy-time model alone (the rules' tests and the simulations)."""
 
     @property
     def queued(self) -> int:
         return self.visible + self.in_flight
+
+    @property
+    def model_arn(self) -> str | None:
+        """The version in service, the one the manager starts and stops (None: the deploy-time MODEL_ARN)."""
+        return self.versions.in_service if self.versions else None
+
+    @property
+    def running(self) -> frozenset[str]:
+        """Every version RUNNING now, each counted by the spend guard ("" for the version in service, unnamed)."""
+        running = self.versions.running if self.versions else frozenset()
+        return running | ({self.model_arn or ""} if self.model_status == "RUNNING" else frozenset())
 
 
 @dataclass(frozen=True)

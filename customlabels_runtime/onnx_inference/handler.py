@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from customlabels_runtime.inference.logic import Dependencies, Settings, handle_event
 from customlabels_runtime.inference.metrics import PipelineMetrics
 from customlabels_runtime.inference.result_publishing import result_events_from_environ
-from customlabels_runtime.inference.wiring import powertools, standard_retries, thresholds_source
+from customlabels_runtime.inference.wiring import parameter_reader, powertools, standard_retries, thresholds_source
 from customlabels_runtime.onnx_inference.answer import OwnModelAnswer
 from customlabels_runtime.onnx_inference.model_source import load_model
 from customlabels_runtime.onnx_model.spec import SpecError
@@ -40,7 +40,7 @@ def dependencies() -> Dependencies:
         rekognition=None,
         metrics=pipeline_metrics,
         logger=logger,
-        thresholds=thresholds_source(settings, pipeline_metrics, logger),
+        thresholds=thresholds_source(settings, pipeline_metrics, logger, parameter_reader(settings)),
         result_events=result_events_from_environ(
             os.environ, lambda: boto3.client("events", config=standard_retries(settings)), pipeline_metrics, logger
         ),

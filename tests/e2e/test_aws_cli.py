@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from support.cli import until_served
 from support.images import image_bytes
 from support.project import ROOT
 
@@ -21,11 +22,7 @@ README = ROOT / "README.md"
 
 
 def served_environment(serve, tmp_path):
-    printed = ""
-    while "aws s3 cp s3://" not in printed:  # the last thing `local serve` prints once the stack is up
-        line = serve.stdout.readline()
-        assert line, f"local serve ended early: {printed}"
-        printed += line
+    printed = until_served(serve)
     exported = dict(re.findall(r"^export (\w+)=(\S+)$", (tmp_path / "local.env").read_text(), re.MULTILINE))
     names = dict(re.findall(r"^  (Bucket|Queue|Thresholds parameter):\s+(\S+)$", printed, re.MULTILINE))
     clean = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}

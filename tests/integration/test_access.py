@@ -35,6 +35,7 @@ NAMES = {
     "dlq": "dead-letters",
     "thresholds": "thresholds",
     "state": "manager-state",
+    "model_version": "model-version",
 }
 POLICIES = {
     "uploader": "ClientPoliciesUploader",
@@ -53,8 +54,10 @@ def logical_ids(template: dict) -> dict[str, str]:
             ("dlq", "QueuesDeadLetterQueue"),
             ("thresholds", "InferenceThresholds"),
             ("state", "ModelLifecycleState"),
+            ("model_version", "InferenceModelVersion"),
             *[(role, policy) for role, policy in POLICIES.items()],
             ("inference", "InferenceHandlerRole"),
+            ("manager", "ModelLifecycleManagerRole"),
             ("bucket_policy", "StorageImagesPolicy"),
         ):
             if (
@@ -81,14 +84,15 @@ def documents(template: dict, stack_id: str) -> dict[str, dict]:
         name: resolve(template["Resources"][ids[name]]["Properties"]["PolicyDocument"], values, pseudo)
         for name in (*POLICIES, "bucket_policy")
     }
-    role = {"Ref": ids["inference"]}
-    [inference] = [
-        resource["Properties"]["PolicyDocument"]
-        for resource in template["Resources"].values()
-        if resource["Type"] == "AWS::IAM::Policy" and role in resource["Properties"]["Roles"]
-    ]
-    docs["inference"] = resolve(inference, values, pseudo)
-    docs["inference_role_arn"] = values[ids["inference"], "Arn"]
+    for function in ("inference", "manager"):
+        role = {"Ref": ids[function]}
+        [policy] = [
+            resource["Properties"]["PolicyDocument"]
+            for resource in template["Resources"].values()
+            if resource["Type"] == "AWS::IAM::Policy" and role in resource["Properties"]["Roles"]
+        ]
+        docs[function] = resolve(policy, values, pseudo)
+        docs[f"{function}_role_arn"] = values[ids[function], "Arn"]
     docs["key_arn"] = next(
         value
         for (logical_id, attribute), value in values.items()
@@ -143,7 +147,9 @@ OBJECT = f"arn:aws:s3:::{NAMES['bucket']}/"
 BUCKET_ARN = f"arn:aws:s3:::{NAMES['bucket']}"
 PARAMETER = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/"
 QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:"
-OTHER_MODEL = MODEL_ARN.replace("/1615479933000", "/1700000000000").replace("bees.2021", "wasps.2021")
+SECOND_VERSION = MODEL_ARN.replace("/1615479933000", "/1700000000000").replace("bees.2021", "bees.2026")
+OTHER_PROJECT = MODEL_ARN.replace("project/bees/", "project/wasps/")
+PREFIXED_PROJECT = MODEL_ARN.replace("project/bees/", "project/bees-v2/")
 S3_VIA = {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}
 NO_TLS = {"aws:SecureTransport": "false"}
 
@@ -178,7 +184,12 @@ TABLE = [  # who, action, resource, request context, allowed?, what it shows
     ("operator", "ssm:PutParameter", PARAMETER + "another", {}, False, "another parameter"),
     ("operator", "rekognition:StartProjectVersion", MODEL_ARN, {}, True, "model start"),
     ("operator", "rekognition:StopProjectVersion", MODEL_ARN, {}, True, "model stop"),
-    ("operator", "rekognition:StartProjectVersion", OTHER_MODEL, {}, False, "another model"),
+    ("operator", "rekognition:StartProjectVersion", SECOND_VERSION, {}, True, "model promote starts a new version"),
+    ("operator", "rekognition:StopProjectVersion", SECOND_VERSION, {}, True, "... and stops the old one"),
+    ("operator", "rekognition:StartProjectVersion", OTHER_PROJECT, {}, False, "another project's version"),
+    ("operator", "rekognition:StartProjectVersion", PREFIXED_PROJECT, {}, False, "a project whose name extends ours"),
+    ("operator", "ssm:PutParameter", PARAMETER + "model-version", {}, True, "model promote switches the version"),
+    ("operator", "ssm:GetParameter", PARAMETER + "model-version", {}, True, "model status shows the version"),
     ("operator", "sqs:SendMessage", QUEUE + "work-queue", {}, True, "dlq redrive"),
     ("operator", "sqs:DeleteMessage", QUEUE + "work-queue", {}, False, "deleting queued images"),
     ("operator", "s3:PutObject", OBJECT + "test_images/bee.jpg.json", {}, False, "a forged result"),
@@ -200,6 +211,25 @@ TABLE = [  # who, action, resource, request context, allowed?, what it shows
     ("inference", "s3:PutObject", OBJECT + "test_images/bee.jpg.json", NO_TLS, False, "... but not without TLS"),
     ("inference", "s3:DeleteObjectVersion", OBJECT + "test_images/bee.jpg.json", {}, False, "nor deletes one"),
     ("inference", "s3:PutObject", OBJECT + "test_images/bee.jpg", {}, False, "nor writes an image"),
+    ("inference", "rekognition:DetectCustomLabels", MODEL_ARN, {}, True, "the function calls the deployed version"),
+    ("inference", "rekognition:DetectCustomLabels", SECOND_VERSION, {}, True, "... and any version of its project"),
+    ("inference", "rekognition:DetectCustomLabels", OTHER_PROJECT, {}, False, "... but no other project's"),
+    ("inference", "rekognition:DetectCustomLabels", PREFIXED_PROJECT, {}, False, "... even one named like it"),
+    ("inference", "ssm:GetParameter", PARAMETER + "model-version", {}, True, "it reads the version in service"),
+    ("inference", "ssm:PutParameter", PARAMETER + "model-version", {}, False, "... but never switches it"),
+    ("inference", "rekognition:StartProjectVersion", SECOND_VERSION, {}, False, "... nor starts a version"),
+    (
+        "manager",
+        "rekognition:StartProjectVersion",
+        SECOND_VERSION,
+        {},
+        True,
+        "the manager starts the version in service",
+    ),
+    ("manager", "rekognition:StopProjectVersion", MODEL_ARN, {}, True, "... and stops a retiring one"),
+    ("manager", "rekognition:StopProjectVersion", OTHER_PROJECT, {}, False, "... of its project only"),
+    ("manager", "ssm:PutParameter", PARAMETER + "model-version", {}, True, "it clears `retiring` once stopped"),
+    ("manager", "ssm:PutParameter", PARAMETER + "thresholds", {}, False, "... and touches no other parameter"),
 ]
 
 
@@ -215,7 +245,8 @@ def principals(template):
     users["admin"] = principal(
         f"arn:aws:iam::{ACCOUNT}:user/admin", {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
     )
-    users["inference"] = principal(docs["inference_role_arn"], docs["inference"])
+    for function in ("inference", "manager"):
+        users[function] = principal(docs[f"{function}_role_arn"], docs[function])
     return users, docs
 
 
@@ -399,7 +430,11 @@ def test_the_operator_sets_thresholds_and_redrives_and_cannot_read_results(deplo
 
 
 @pytest.mark.parametrize(("budget", "may_stop"), [(None, False), ("20", True)], ids=["no-budget", "20-hours"])
-def test_always_on_may_stop_the_model_only_for_a_spend_guard_budget(tmp_path, budget, may_stop):
+def test_always_on_has_the_spend_guard_only_with_a_budget_and_may_always_stop_a_retiring_version(
+    tmp_path, budget, may_stop
+):
+    """The right to stop is there in every mode for a `retiring` version (an interrupted `model promote`); that
+    always-on stops the version in service only for the spend guard is the rules' (tests/unit/test_manager_rules.py)."""
     context = {"model_lifecycle": "always-on", **({"max_model_hours_per_day": budget} if budget else {})}
     synthesized = synth_template(tmp_path, **context).to_json()
     manager_actions = {
@@ -416,5 +451,5 @@ def test_always_on_may_stop_the_model_only_for_a_spend_guard_budget(tmp_path, bu
         if resource["Type"] == "AWS::CloudWatch::Alarm"
         and resource["Properties"].get("MetricName") == "SpendGuardPaused"
     ]
-    assert ("rekognition:StopProjectVersion" in manager_actions) is may_stop
+    assert "rekognition:StopProjectVersion" in manager_actions
     assert len(alarms) == int(may_stop)

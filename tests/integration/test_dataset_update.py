@@ -106,7 +106,7 @@ def test_batches_keep_every_line_in_order_and_each_within_the_limit(lines, limit
     )
 
 
-def test_a_refused_update_names_the_permission_and_that_the_stack_grants_none():
+def test_a_refused_update_names_the_permission_and_the_trainer_policy_that_grants_it():
     from botocore.stub import Stubber
 
     from customlabels.errors import explain
@@ -124,6 +124,6 @@ def test_a_refused_update_names_the_permission_and_that_the_stack_grants_none():
     said = explain(raised.value)
     assert (
         "lack rekognition:UpdateDatasetEntries" in said
-        and "use a role allowed to change the model's datasets" in said
+        and "the policy in the stack's output ModelTrainerPolicyArn" in said
         and "OperatorPolicyArn" not in said
     ), said

@@ -60,7 +60,7 @@ class FakeRekognition:
     stops: int = 0
 
     def describe_project_versions(self, **_: Any) -> dict:
-        return {"ProjectVersionDescriptions": [{"Status": self.status}]}
+        return {"ProjectVersionDescriptions": [{"ProjectVersionArn": MODEL_ARN, "Status": self.status}]}
 
     def start_project_version(self, **_: Any) -> dict:
         if self.status not in STARTABLE:

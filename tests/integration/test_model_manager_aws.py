@@ -139,6 +139,8 @@ def test_a_burst_starts_the_model_with_its_units_then_idle_time_stops_it(world):
         "enable_mapping": True,
         "model_status": "RUNNING",
         "paused": False,
+        "model_arn": MODEL_ARN,
+        "retired": None,
     }
     assert mapping.enabled
     clients.sqs.purge_queue(QueueUrl=settings.queue_url)
@@ -191,6 +193,8 @@ def test_a_bad_or_missing_state_is_rewritten_and_waits_a_full_idle_period(world,
         "model_status_since": NOW.isoformat(),
         "budget_day": NOW.date().isoformat(),
         "running_seconds": 0.0,
+        "running_since": {MODEL_ARN: NOW.isoformat()},
+        "model_version": MODEL_ARN,
     }
     assert run(world, NOW + timedelta(seconds=59))["stop"] is False
     assert run(world, NOW + timedelta(seconds=60))["stop"] is True
@@ -228,7 +232,7 @@ def test_on_demand_grants_start_stop_on_the_model_and_gating_on_the_one_mapping(
         "rekognition:StartProjectVersion",
         "rekognition:StopProjectVersion",
     ]
-    assert statements["StartStopTheModel"]["Resource"] == MODEL_ARN
+    assert statements["StartStopTheModel"]["Resource"] == MODEL_ARN.split("/version/")[0] + "/version/*"
     assert statements["DescribeTheModel"]["Resource"] == "arn:aws:rekognition:eu-west-1:123456789012:project/bees/*"
     [mapping_id] = default_template.find_resources("AWS::Lambda::EventSourceMapping")
     assert mapping_id in json.dumps(statements["GateTheEventSource"]["Resource"])

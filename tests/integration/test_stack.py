@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from customlabels_runtime.contract import IMAGE_SUFFIXES
+from customlabels_runtime.model_version import initial_document, parse_version_document
 from support.aws import MODEL_ARN
 from support.cloudformation import synth_template
 from support.events import eventbridge_object_created
@@ -250,8 +251,13 @@ def test_function_environment_comes_from_the_configuration(tmp_path):
     parameter_id, parameter = only(
         template, "AWS::SSM::Parameter", {"Description": Match.string_like_regexp("Confidence thresholds")}
     )
+    version_id, version = only(
+        template, "AWS::SSM::Parameter", {"Description": Match.string_like_regexp("model version in service")}
+    )
     assert function["Properties"]["Environment"]["Variables"] == {
         "MODEL_ARN": MODEL_ARN,
+        "MODEL_VERSION_PARAMETER": {"Ref": version_id},
+        "MODEL_VERSION_MAX_AGE_SECONDS": "60",
         "MIN_CONFIDENCE": "90.0",
         "INPUT_PREFIX": "test_images/",
         "RESULTS_PREFIX": "results/",
@@ -265,6 +271,8 @@ def test_function_environment_comes_from_the_configuration(tmp_path):
     }
     assert json.loads(parameter["Properties"]["Value"]) == {"min_confidence": 90.0, "labels": {}}
     assert parameter["Properties"]["Type"] == "String"
+    assert version["Properties"]["Value"] == initial_document(MODEL_ARN)  # the contract's own initial document
+    assert parse_version_document(version["Properties"]["Value"]).version_arn == MODEL_ARN
 
 
 def test_sqs_event_source_reports_partial_batch_failures(default_template):
@@ -314,13 +322,18 @@ def test_inference_function_grants_are_least_privilege(default_template):
     assert by_action["s3:GetObjectVersion"] == [object_arn(bucket_id, "/test_images/*")]
     assert by_action["s3:PutObject"] == [object_arn(bucket_id, "/test_images/*.json")]
     assert by_action["s3:ListBucket"] == [{"Fn::GetAtt": [bucket_id, "Arn"]}]
-    assert by_action["rekognition:DetectCustomLabels"] == [MODEL_ARN]
+    # Any version of the project (the one in service is read at runtime); tests/integration/test_access.py proves
+    # what that admits and what it does not.
+    assert by_action["rekognition:DetectCustomLabels"] == [f"{MODEL_ARN.split('/version/')[0]}/version/*"]
     assert by_action["kms:Decrypt"] == by_action["kms:GenerateDataKey"] == [{"Fn::GetAtt": [key_id, "Arn"]}]
-    [thresholds_arn] = by_action["ssm:GetParameter"]  # the thresholds parameter, nothing else
-    parameter_id, _ = only(
-        default_template, "AWS::SSM::Parameter", {"Description": Match.string_like_regexp("Confidence thresholds")}
+    read = [arn["Fn::Join"][1][-1] for arn in by_action["ssm:GetParameter"]]  # the runtime parameters, no other
+    assert sorted(read, key=str) == sorted(
+        (
+            {"Ref": only(default_template, "AWS::SSM::Parameter", {"Description": Match.string_like_regexp(text)})[0]}
+            for text in ("Confidence thresholds", "version in service")
+        ),
+        key=str,
     )
-    assert {"Ref": parameter_id} in thresholds_arn["Fn::Join"][1]
     # Active tracing: X-Ray's write actions have no resource-level permissions.
     assert by_action["xray:PutTraceSegments"] == by_action["xray:PutTelemetryRecords"] == ["*"]
     assert by_action["events:PutEvents"] == [  # the default bus of the stack's account and region, nothing else
@@ -492,8 +505,8 @@ def manager_actions(template):
     ("mode", "model_actions"),
     [
         ("on-demand", {"rekognition:StartProjectVersion", "rekognition:StopProjectVersion"}),
-        ("always-on", {"rekognition:StartProjectVersion"}),
-        ("manual", set()),
+        ("always-on", {"rekognition:StartProjectVersion", "rekognition:StopProjectVersion"}),
+        ("manual", {"rekognition:StopProjectVersion"}),  # a retiring version, still running after stop_after
     ],
 )
 def test_manager_gates_the_one_event_source_in_every_mode_and_starts_stops_per_mode(tmp_path, mode, model_actions):
@@ -520,7 +533,7 @@ def test_manager_gates_the_one_event_source_in_every_mode_and_starts_stops_per_m
     }
     assert granted == model_actions
     for action in granted:
-        assert by_action[action] == [MODEL_ARN]
+        assert by_action[action] == [f"{MODEL_ARN.split('/version/')[0]}/version/*"]
 
 
 # --- Stack -----------------------------------------------------------------------------------------------
@@ -560,3 +573,22 @@ def test_synth_warns_about_a_threshold_that_looks_like_a_fraction(tmp_path, min_
     stack = next(child for child in app.node.children if isinstance(child, Stack))
     found = Annotations.from_stack(stack).find_warning("*", Match.string_like_regexp("did you mean 90\\?"))
     assert bool(found) == warned, found
+
+
+def test_the_version_in_service_and_its_drain_time_are_outputs(tmp_path):
+    """What `model promote` reads: the parameter, and how long to wait after the switch before stopping the old
+    version (the function's cache of the parameter, its timeout, a margin), derived from the configuration."""
+    template = synth_template(tmp_path, function_timeout_seconds="120")
+    outputs = template.to_json()["Outputs"]
+    version_id, _ = only(
+        template, "AWS::SSM::Parameter", {"Description": Match.string_like_regexp("version in service")}
+    )
+    assert outputs["ModelVersionParameter"]["Value"] == {"Ref": version_id}
+    assert outputs["ModelVersionDrainSeconds"]["Value"] == str(60 + 120 + 30)
+    [manager] = [
+        resource
+        for resource in template.find_resources("AWS::Lambda::Function").values()
+        if "Model manager" in resource["Properties"].get("Description", "")
+    ]
+    assert manager["Properties"]["Environment"]["Variables"]["MODEL_VERSION_PARAMETER"] == {"Ref": version_id}
+    assert manager["Properties"]["Environment"]["Variables"]["VERSION_DRAIN_SECONDS"] == str(60 + 120 + 30)

@@ -590,7 +590,12 @@ RULES: dict[tuple[str, str], Callable[[dict, Integration], Problems]] = {
         {"QUEUE_URL": ["sqs:GetQueueAttributes"]}, lambda r, q: arn(q)
     ),
     ("AWS::Lambda::Function environment", "AWS::SSM::Parameter"): function_knows(
-        {"THRESHOLDS_PARAMETER": ["ssm:GetParameter"], "STATE_PARAMETER": ["ssm:GetParameter", "ssm:PutParameter"]},
+        {
+            "THRESHOLDS_PARAMETER": ["ssm:GetParameter"],
+            "STATE_PARAMETER": ["ssm:GetParameter", "ssm:PutParameter"],
+            # both functions read it; the manager's PutParameter is in tests/integration/test_access.py's table
+            "MODEL_VERSION_PARAMETER": ["ssm:GetParameter"],
+        },
         parameter_arn,
     ),
     # The manager gates the inference event source in every lifecycle mode.

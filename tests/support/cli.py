@@ -56,3 +56,13 @@ def thresholds_cli(stack, *args):
         "AWS_SECRET_ACCESS_KEY": "local",
     }
     return customlabels("thresholds", *args, "--parameter", stack.resources.thresholds_parameter, env=env)
+
+
+def until_served(serve: subprocess.Popen) -> str:
+    """What `local serve` printed until its stack is up (the `aws s3 cp` hint is the last thing it prints)."""
+    printed = ""
+    while "aws s3 cp s3://" not in printed:
+        line = serve.stdout.readline()
+        assert line, f"local serve ended early: {printed}"
+        printed += line
+    return printed

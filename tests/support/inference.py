@@ -72,9 +72,9 @@ class Pipeline:
     def object_keys(self):
         return sorted(o["Key"] for o in self.s3.list_objects_v2(Bucket=BUCKET).get("Contents", []))
 
-    def expect_detect(self, key, labels=LABELS, min_confidence=None, version=ANY):
+    def expect_detect(self, key, labels=LABELS, min_confidence=None, version=ANY, model_arn=MODEL_ARN):
         request = {
-            "ProjectVersionArn": MODEL_ARN,
+            "ProjectVersionArn": model_arn,
             "Image": {"S3Object": {"Bucket": BUCKET, "Name": key, "Version": version}},
         }
         if min_confidence is not None:

@@ -46,4 +46,5 @@ def test_every_permission_names_a_policy_the_stack_outputs():
         "UploaderPolicyArn",
         "ResultReaderPolicyArn",
         "OperatorPolicyArn",
+        "ModelTrainerPolicyArn",
     }

@@ -488,7 +488,7 @@ IMAGE = {"S3Object": {"Bucket": "images", "Name": "bee.jpg"}}
         ),
         ("StartProjectVersion", {"ProjectVersionArn": MODEL_ARN}, "ValidationException"),
         ("StopProjectVersion", {"ProjectVersionArn": MODEL_ARN + "/extra"}, "ValidationException"),
-        ("CreateProject", {"ProjectName": "wasps"}, "UnknownOperationException"),
+        ("DeleteProject", {"ProjectArn": PROJECT_ARN}, "UnknownOperationException"),
     ],
 )
 def test_malformed_requests_are_refused_with_the_front_ends_codes(running, operation, request_, code):

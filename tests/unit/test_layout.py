@@ -29,7 +29,7 @@ ALLOWED = {
     "evaluation": {"config", "plots", "escaping", "outputs", "datasets", "results", "evaluation"},
     "visualize": {"config", "escaping", "outputs", "datasets", "results", "evaluation", "visualize"},
     "review": {"config", "datasets", "results", "evaluation", "review"},
-    "local": {"config", "limits", "outputs", "datasets", "operations", "local"},
+    "local": {"config", "limits", "outputs", "datasets", "operations", "results", "evaluation", "local"},
     "simulation": {"config", "simulation"},
     "diy": {"datasets", "diy"},
     "lifecycle": {
@@ -97,8 +97,13 @@ def test_the_function_code_never_imports_the_tool_and_the_contract_only_the_stan
 def test_the_stack_reads_only_the_configuration_and_the_contract_of_the_tool():
     for name, path in modules("stacks"):
         ours = {i for i in imports(path) if i.split(".")[0] in ("customlabels", "customlabels_runtime")}
-        # result_events: the events' shape and pattern, standard library only like the contract
-        shared = {"customlabels_runtime.contract", "customlabels_runtime.result_events"}
+        # result_events: the events' shape and pattern; model_version: the version document's initial value; both
+        # standard library only like the contract
+        shared = {
+            "customlabels_runtime.contract",
+            "customlabels_runtime.result_events",
+            "customlabels_runtime.model_version",
+        }
         assert ours <= {"customlabels.config", "customlabels.own_model", "customlabels_runtime", *shared}, name
 
 
@@ -117,7 +122,7 @@ def test_the_model_managers_rules_and_records_import_no_aws_library():
     """`decide` stays pure between `observe` and `act` (the only modules that call AWS): its rules, the records
     the steps pass, the state and the messages import the standard library and the function code alone."""
     folder = ROOT / "customlabels_runtime" / "model_manager"
-    for name in ("dependencies", "records", "rules", "spend_guard", "state", "messages"):
+    for name in ("dependencies", "records", "rules", "spend_guard", "state", "messages", "versions"):
         found = {i.split(".")[0] for i in imports(folder / f"{name}.py")}
         assert found <= set(sys.stdlib_module_names) | {"customlabels_runtime"}, (name, found)
 

@@ -13,7 +13,13 @@ from customlabels_runtime.model_manager.dependencies import Settings
 from customlabels_runtime.model_manager.records import Decision, Observation
 from customlabels_runtime.model_manager.rules import decide, should_inspect
 from customlabels_runtime.model_manager.spend_guard import budget_spent
-from customlabels_runtime.model_manager.state import next_state, resumed_state, running_seconds_today
+from customlabels_runtime.model_manager.state import (
+    MAX_COUNTED_VERSIONS,
+    next_state,
+    resumed_state,
+    running_seconds_today,
+)
+from customlabels_runtime.model_manager.versions import Versions
 from support.manager import SETTINGS
 
 pytestmark = pytest.mark.unit
@@ -137,20 +143,47 @@ def test_resume_gives_another_full_budget_from_now():
 
 @given(
     st.dictionaries(
-        st.sampled_from(["budget_day", "running_seconds", "resumed_at", "model_status", "model_status_since"]),
+        st.sampled_from(
+            ["budget_day", "running_seconds", "resumed_at", "model_status", "model_status_since", "running_since"]
+        ),
         st.one_of(
             st.none(),
             st.booleans(),
             st.integers(),
             st.just(86_400),
+            st.just(3 * 86_400),
             st.floats(allow_nan=True),
             st.text(),
             st.just("RUNNING"),
             st.just(NOON.date().isoformat()),
             st.just((NOON - timedelta(hours=1)).isoformat()),
+            st.dictionaries(
+                st.text(max_size=3), st.sampled_from([(NOON - timedelta(hours=20)).isoformat(), "x", 5]), max_size=5
+            ),
         ),
     )
 )
 def test_any_state_gives_a_count_between_zero_and_the_day_so_far(state):
-    """A corrupted state can make the guard forget (count 0), never count more than the day has had."""
-    assert 0 <= running_seconds_today(state, NOON) <= 12 * 3600
+    """A corrupted state can make the guard forget (count 0), never count more than the day has had for each of the
+    versions that may run at once (in service, retiring, a candidate)."""
+    assert 0 <= running_seconds_today(state, NOON) <= MAX_COUNTED_VERSIONS * 12 * 3600
+
+
+def test_two_versions_running_for_an_hour_count_two_hours_and_each_stop_closes_its_own():
+    """A promotion: the candidate starts beside the version in service; the old one retires an hour later."""
+    start = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+    def seen(minutes, statuses):
+        versions = Versions("new", statuses=statuses)
+        return Observation(start + timedelta(minutes=minutes), 0, 0, statuses["new"], True, None, versions=versions)
+
+    state: dict = {}
+    for minutes, statuses in (
+        (0, {"new": "RUNNING", "old": "RUNNING"}),
+        (60, {"new": "RUNNING", "old": "RUNNING"}),
+        (61, {"new": "RUNNING", "old": "STOPPING"}),
+        (90, {"new": "RUNNING"}),
+    ):
+        state = next_state(seen(minutes, statuses), Decision("", start, 0), state)
+    assert running_seconds_today(state, start + timedelta(minutes=90)) == (61 + 90) * 60
+    assert state["running_since"] == {"new": start.isoformat()}

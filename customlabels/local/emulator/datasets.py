@@ -1,8 +1,11 @@
 """The emulated projects' datasets: UpdateDatasetEntries, ListDatasetEntries and DescribeDataset, for the feedback
 loop (`customlabels dataset update`) run against the local stack.
 
-Every emulated project has a TRAIN and a TEST dataset (as every project with a trained model has), empty until
-entries are sent. What Rekognition documents, and botocore's service model bounds (docs/results-and-gallery.md):
+A project made with a model (`CustomLabelsService.add_model`) has a TRAIN and a TEST dataset (as every project with a
+trained model has), empty until entries are sent; a project made by CreateProject has the datasets CreateDataset gives
+it (`create`), `CREATE_IN_PROGRESS` for `update_delay` seconds, then `CREATE_COMPLETE` (training.py).
+
+What Rekognition documents, and botocore's service model bounds (docs/results-and-gallery.md):
 
 - `Changes.GroundTruth` is 1 byte to 5 MB (5,242,880 bytes) of JSON lines; a line whose `source-ref` is already in
   the dataset replaces that entry, any other line is added.
@@ -26,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from customlabels.datasets.manifest import ManifestError, parse_document
+from customlabels.datasets.manifest import ManifestEntry, ManifestError, parse_document
 from customlabels.local.emulator.errors import ServiceError
 
 DATASET_ARN = re.compile(
@@ -54,10 +57,20 @@ class EmulatedDataset:
     status: str = "CREATE_COMPLETE"
     updated: float = 0.0
     update_done_at: float | None = None
+    done_status: str = "UPDATE_COMPLETE"
+    """What the dataset becomes at `update_done_at` (CREATE_COMPLETE after CreateDataset)."""
+    status_message: str | None = None
+
+    def manifest_entries(self) -> list[ManifestEntry]:
+        """The dataset's lines as manifest entries, in the order first added."""
+        return [
+            parse_document(json.loads(line), number, "dataset") for number, line in enumerate(self.entries.values(), 1)
+        ]
 
 
 class DatasetStore:
-    """The datasets of the projects that `projects()` names (project ARNs: `.../project/NAME/CREATED`)."""
+    """The datasets the store holds, and the implicit TRAIN and TEST datasets of the projects that `projects()` names
+    (project ARNs: `.../project/NAME/CREATED`)."""
 
     def __init__(
         self, *, clock: Callable[[], float], projects: Callable[[], set[str]], update_delay: float = 0.0
@@ -82,7 +95,10 @@ class DatasetStore:
         """The `Datasets` of DescribeProjects' description of the project."""
         name_arn, created = project_arn.rsplit("/", 1)
         with self._lock:
-            datasets = [self._dataset(f"{name_arn}/dataset/{kind}/{created}") for kind in ("train", "test")]
+            if project_arn in self.projects():
+                datasets = [self._dataset(f"{name_arn}/dataset/{kind}/{created}") for kind in ("train", "test")]
+            else:
+                datasets = [d for d in self.datasets.values() if d.arn.startswith(f"{name_arn}/dataset/")]
             for dataset in datasets:
                 self._advance(dataset)
             return [
@@ -91,22 +107,70 @@ class DatasetStore:
                     "DatasetType": dataset.dataset_type,
                     "DatasetArn": dataset.arn,
                     "Status": dataset.status,
-                    "StatusMessage": _status_message(dataset.status),
-                    "StatusMessageCode": "SUCCESS",
+                    "StatusMessage": dataset.status_message or _status_message(dataset.status),
+                    "StatusMessageCode": _message_code(dataset.status),
                 }
                 for dataset in datasets
             ]
+
+    def dataset_of(self, project_arn: str, dataset_type: str) -> EmulatedDataset | None:
+        """The project's dataset of that type (TRAIN or TEST), if it has one."""
+        name_arn, created = project_arn.rsplit("/", 1)
+        with self._lock:
+            if project_arn in self.projects():
+                return self._dataset(f"{name_arn}/dataset/{dataset_type.lower()}/{created}")
+            found = [
+                d for d in self.datasets.values() if d.arn.startswith(f"{name_arn}/dataset/{dataset_type.lower()}/")
+            ]
+            if found:
+                self._advance(found[0])
+            return found[0] if found else None
+
+    def create(self, arn: str, lines: dict[str, tuple[str, frozenset[str]]], failure: str | None = None) -> None:
+        """A dataset made by CreateDataset with these lines (source-ref -> line, labels): CREATE_IN_PROGRESS for
+        `update_delay`, then CREATE_COMPLETE, or CREATE_FAILED with `failure` as its StatusMessage."""
+        match = DATASET_ARN.match(arn)
+        now = self.clock()
+        with self._lock:
+            dataset = self.datasets[arn] = EmulatedDataset(arn, match["type"].upper(), now, updated=now)
+            for source_ref, (line, labels) in lines.items():
+                dataset.entries[source_ref], dataset.labels[source_ref] = line, labels
+            dataset.status, dataset.update_done_at = "CREATE_IN_PROGRESS", now + self.update_delay
+            dataset.done_status, dataset.status_message = (
+                ("CREATE_FAILED", failure) if failure else ("CREATE_COMPLETE", None)
+            )
+            self._advance(dataset)
+
+    def find(self, arn: Any) -> EmulatedDataset:
+        """The dataset of that ARN, its status brought up to date (InvalidParameter/ResourceNotFound as the operations
+        answer)."""
+        with self._lock:
+            dataset = self._find(arn)
+            self._advance(dataset)
+            return dataset
+
+    def move(self, source: EmulatedDataset, target: EmulatedDataset, source_refs: list[str]) -> None:
+        """Move these entries from one dataset to the other; both are UPDATE_IN_PROGRESS for `update_delay`."""
+        now = self.clock()
+        with self._lock:
+            for source_ref in source_refs:
+                target.entries[source_ref] = source.entries.pop(source_ref)
+                target.labels[source_ref] = source.labels.pop(source_ref)
+            for dataset in (source, target):
+                dataset.status, dataset.updated, dataset.update_done_at = (
+                    "UPDATE_IN_PROGRESS",
+                    now,
+                    now + self.update_delay,
+                )
+                dataset.done_status, dataset.status_message = "UPDATE_COMPLETE", None
+                self._advance(dataset)
 
     # --- operations --------------------------------------------------------------------------------------------
 
     def update_dataset_entries(self, request: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             self._find(request.get("DatasetArn"))
-        lines = _changed_lines(request.get("Changes"))
-        parsed = {}
-        for number, line in enumerate(lines, start=1):
-            source_ref, labels = _entry(line, number)
-            parsed[source_ref] = (line, labels)  # a later line of the same source-ref wins, as a later call would
+        parsed = manifest_lines("\n".join(_changed_lines(request.get("Changes"))), "Changes")
         with self._lock:
             dataset = self._find(request.get("DatasetArn"))
             self._advance(dataset)
@@ -122,6 +186,7 @@ class DatasetStore:
             dataset.updated = now
             dataset.status = "UPDATE_IN_PROGRESS"
             dataset.update_done_at = now + self.update_delay
+            dataset.done_status = "UPDATE_COMPLETE"
             self._advance(dataset)
         return {}
 
@@ -161,8 +226,8 @@ class DatasetStore:
                     "CreationTimestamp": dataset.created,
                     "LastUpdatedTimestamp": dataset.updated or dataset.created,
                     "Status": dataset.status,
-                    "StatusMessage": _status_message(dataset.status),
-                    "StatusMessageCode": "SUCCESS",
+                    "StatusMessage": dataset.status_message or _status_message(dataset.status),
+                    "StatusMessageCode": _message_code(dataset.status),
                     "DatasetStats": {
                         "LabeledEntries": sum(1 for found in dataset.labels.values() if found),
                         "TotalEntries": len(dataset.entries),
@@ -182,8 +247,12 @@ class DatasetStore:
                 f"DatasetArn {arn!r} is not a dataset ARN "
                 "(arn:aws:rekognition:REGION:ACCOUNT:project/NAME/dataset/train|test/NUMBER)",
             )
+        if arn in self.datasets:
+            return self.datasets[arn]
         if not any(project.rsplit("/", 1)[0] == match["project"] for project in self.projects()):
-            raise ServiceError("ResourceNotFoundException", f"The dataset {arn} was not found: no such project")
+            raise ServiceError(
+                "ResourceNotFoundException", f"The dataset {arn} was not found: no such project or dataset"
+            )
         return self._dataset(arn)
 
     def _dataset(self, arn: str) -> EmulatedDataset:
@@ -194,7 +263,7 @@ class DatasetStore:
 
     def _advance(self, dataset: EmulatedDataset) -> None:
         if dataset.update_done_at is not None and self.clock() >= dataset.update_done_at:
-            dataset.status, dataset.update_done_at = "UPDATE_COMPLETE", None
+            dataset.status, dataset.update_done_at = dataset.done_status, None
 
 
 def _changed_lines(changes: Any) -> list[str]:
@@ -223,22 +292,32 @@ def _changed_lines(changes: Any) -> list[str]:
     return lines
 
 
-def _entry(line: str, number: int) -> tuple[str, frozenset[str]]:
+def manifest_lines(text: str, source: str) -> dict[str, tuple[str, frozenset[str]]]:
+    """A manifest's lines by source-ref (a later line of the same source-ref wins), each checked as `_entry`."""
+    parsed = {}
+    for number, line in enumerate((line for line in text.splitlines() if line.strip()), start=1):
+        source_ref, labels = _entry(line, number, source)
+        parsed[source_ref] = (line, labels)
+    return parsed
+
+
+def _entry(line: str, number: int, source: str = "Changes") -> tuple[str, frozenset[str]]:
     """The line's source-ref and labels; a line Rekognition would fail the update on is refused, named."""
     if len(line) > MAX_ENTRY_CHARACTERS:
         raise ServiceError(
             "InvalidParameterException",
-            f"line {number} of Changes is {len(line)} characters; a dataset entry holds at most {MAX_ENTRY_CHARACTERS}",
+            f"line {number} of {source} is {len(line)} characters; a dataset entry holds at most "
+            f"{MAX_ENTRY_CHARACTERS}",
         )
     try:
-        entry = parse_document(json.loads(line), number, "Changes")
+        entry = parse_document(json.loads(line), number, source)
     except json.JSONDecodeError as error:
-        raise ServiceError("InvalidParameterException", f"Changes:{number}: not a JSON object ({error.msg})") from None
+        raise ServiceError("InvalidParameterException", f"{source}:{number}: not a JSON object ({error.msg})") from None
     except ManifestError as error:
         raise ServiceError("InvalidParameterException", str(error)) from None
     if not entry.source_ref.startswith("s3://"):
         raise ServiceError(
-            "InvalidParameterException", f"Changes:{number}: source-ref {entry.source_ref!r} is not an s3:// URI"
+            "InvalidParameterException", f"{source}:{number}: source-ref {entry.source_ref!r} is not an s3:// URI"
         )
     return entry.source_ref, frozenset(entry.labels) | {box.label for box in entry.boxes}
 
@@ -259,8 +338,13 @@ def _start(token: Any, total: int) -> int:
     return position
 
 
+def _message_code(status: str) -> str:
+    return "CLIENT_ERROR" if status.endswith("_FAILED") else "SUCCESS"
+
+
 def _status_message(status: str) -> str:
     return {
+        "CREATE_IN_PROGRESS": "The dataset is being created.",
         "CREATE_COMPLETE": "The dataset is created.",
         "UPDATE_IN_PROGRESS": "The dataset is being updated.",
         "UPDATE_COMPLETE": "The dataset is updated.",

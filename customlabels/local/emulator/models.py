@@ -27,6 +27,7 @@ silent: FAILED, EXPIRED, DEPRECATED and the training states cannot be started)."
 SETTLED = set(service_model().shape_for("ProjectVersionStatus").enum) - {"STARTING", "STOPPING"}
 """What `set_status` (and `settle`) may put a version in to rehearse it (the transitions have their own operations)."""
 STATUS_MESSAGES = {
+    "TRAINING_IN_PROGRESS": "The model is being trained.",
     "TRAINING_COMPLETED": "The model is trained and ready to start.",
     "STARTING": "The model is being started.",
     "STOPPING": "The model is being stopped.",
@@ -56,6 +57,8 @@ class Project:
 
     arn: str
     created: float
+    datasets_implicit: bool = True
+    """Made with a model (`add_model`): it has a TRAIN and a TEST dataset without CreateDataset."""
 
     @property
     def name(self) -> str:
@@ -86,6 +89,9 @@ class EmulatedModel:
     """(time, status) of every status the model entered, for reports and tests."""
     evaluation_summary: tuple[str, str] | None = None
     """Bucket and key of the evaluation summary file, as training leaves it (None: not written)."""
+    trained: dict[str, Any] = field(default_factory=dict)
+    """What CreateProjectVersion and its training add to DescribeProjectVersions (OutputConfig, EvaluationResult,
+    TrainingDataResult, ...; training.py)."""
 
     @property
     def inference_units(self) -> int:
@@ -164,7 +170,7 @@ class EmulatedModel:
         if self.evaluation_summary is not None:
             bucket, key = self.evaluation_summary
             description["EvaluationResult"] = {"Summary": {"S3Object": {"Bucket": bucket, "Name": key}}}
-        return description
+        return {**description, **self.trained}
 
     def status_text(self) -> str:
         """What the model is doing; while RUNNING, also how many inference units are in service (the field has no

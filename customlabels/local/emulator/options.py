@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from customlabels.local.emulator.backends import Noise
 from customlabels.local.emulator.capacity import (
     DEFAULT_SCALE_DOWN_AFTER,
     DEFAULT_SCALE_UP_AFTER,
@@ -43,6 +44,10 @@ class ModelOptions:
     fault_plan: list[PlannedFault] = field(default_factory=list)
     assumed_thresholds: dict[str, float] = field(default_factory=dict)
     seed: int = 0
+    training_delay: float = 0.0
+    """How long a training (CreateProjectVersion) lasts."""
+    noise: Noise = field(default_factory=Noise)
+    """How imperfect a trained version is (the manifest model's `--noise`, seeded by `seed`)."""
 
     def __post_init__(self) -> None:
         if self.inference_units < 1:
@@ -62,6 +67,8 @@ class ModelOptions:
             raise OptionError("{latency} {seconds:g}: give 0 or more seconds", seconds=self.latency)
         if self.start_delay < 0:
             raise OptionError("{start_delay} {seconds:g}: give 0 or more seconds", seconds=self.start_delay)
+        if self.training_delay < 0:
+            raise OptionError("{training_delay} {seconds:g}: give 0 or more seconds", seconds=self.training_delay)
         parse_faults(self.faults)  # each rate 0 to 1, each name an error code
 
     @classmethod

@@ -20,6 +20,10 @@ Each model has its own one-second window: calls over `tps_per_inference_unit` x 
 `ProvisionedThroughputExceededException`. A model started by StartProjectVersion gets `MinInferenceUnits`
 and scales up to `MaxInferenceUnits`. DescribeProjectVersions reports both, and the units in service in
 `StatusMessage`. `LocalPipeline`'s `ModelOptions` passes the same parameters through.
+
+Training (training.py): CreateProject, CreateDataset, DistributeDatasetEntries and CreateProjectVersion, as
+`TrainingSettings` say (how long a training lasts on the clock, how it writes its outputs to S3, how imperfect a
+trained version is); `plan_training_failure` rehearses a training that fails.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from customlabels.local.emulator.models import (
     NoDetections,
     Project,
 )
+from customlabels.local.emulator.training import Training, TrainingSettings
 from customlabels.local.emulator.validation import validate
 
 DEFAULT_INFERENCE_UNITS_QUOTA = 100
@@ -66,6 +71,10 @@ MODEL_CHECKED = {
     "DescribeProjectVersions",
     "StartProjectVersion",
     "StopProjectVersion",
+    "CreateProject",
+    "CreateDataset",
+    "DistributeDatasetEntries",
+    "CreateProjectVersion",
 }
 """Operations whose requests the front end checks against botocore's model; the datasets' operations
 (datasets.py) check their own, answering InvalidParameterException."""
@@ -93,6 +102,7 @@ class CustomLabelsService:
         seed: int = 0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        training: TrainingSettings | None = None,
     ) -> None:
         """`tps_per_inference_unit`, `scale_up_after` and `scale_down_after` are the defaults of the models
         `add_model` creates (each model may have its own); `max_inference_units_quota` is the most units
@@ -119,7 +129,10 @@ class CustomLabelsService:
         """Answers by error code: throttled calls, calls to a cold model, injected faults."""
         self._random = random.Random(seed)
         self._lock = threading.Lock()
-        self.datasets = DatasetStore(clock=clock, projects=lambda: {m.project_arn for m in list(self.models.values())})
+        self.datasets = DatasetStore(
+            clock=clock, projects=lambda: {p.arn for p in list(self.projects.values()) if p.datasets_implicit}
+        )
+        self.training = Training(self, training or TrainingSettings())
 
     # --- set-up ------------------------------------------------------------------------------------------
 
@@ -187,6 +200,12 @@ class CustomLabelsService:
         with self._lock:
             self.models[arn].settle(status, message, self.clock())
 
+    def plan_training_failure(self, version_name: str, message: str | None = None) -> None:
+        """The training of the version of that name ends TRAINING_FAILED with `message` (a service issue)."""
+        from customlabels.local.emulator.trained import SERVICE_ISSUE
+
+        self.training.planned_failures[version_name] = message or SERVICE_ISSUE
+
     # --- operations --------------------------------------------------------------------------------------
 
     def dispatch(self, operation: str, request: Any) -> dict[str, Any]:
@@ -198,6 +217,7 @@ class CustomLabelsService:
             "StartProjectVersion": self.start_project_version,
             "StopProjectVersion": self.stop_project_version,
             **self.datasets.handlers,
+            **self.training.handlers,
         }
         with self._lock:
             self.calls[operation] = self.calls.get(operation, 0) + 1
@@ -311,6 +331,7 @@ class CustomLabelsService:
         if model is None:
             raise ServiceError("ResourceNotFoundException", f"ProjectVersion {arn} was not found")
         model.advance(self.clock())
+        self.training.advance(model, self.clock())
         if model.status == "RUNNING":
             model.capacity.refresh(self.clock())
         return model
