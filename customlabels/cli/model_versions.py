@@ -179,8 +179,7 @@ def _gate_check(args: argparse.Namespace, target, rekognition, ssm, region: str)
         if entries is not None:
             found = _manifest_figures(args, target, rekognition, ssm, entries, candidate, current)
         else:
-            read = lambda bucket, key: s3.get_object(Bucket=bucket, Key=key)["Body"].read()  # noqa: E731
-            found = [figures.service_figures(model.describe(rekognition, arn), read) for arn in (candidate, current)]
+            found = [figures.service_figures(model.describe(rekognition, arn), s3) for arn in (candidate, current)]
         verdict = check_gate(gate, *found)
         for line in verdict_lines(verdict):
             colour = "green" if line.startswith("PASS") else "red"

@@ -3,13 +3,12 @@ evaluation summary file), or both versions run over a Ground Truth manifest and 
 
 The summary file's layout is Rekognition's ("Reference: Training results summary file", Custom Labels guide):
 `AggregatedEvaluationResults` {F1Score, Precision, Recall} for the whole model and `LabelEvaluationResults[]`
-{Label, Metrics {F1Score, Precision, Recall, Threshold}} per label, read with the code `thresholds import-assumed`
-uses. DescribeProjectVersions returns the aggregate F1 directly (`EvaluationResult.F1Score`).
+{Label, Metrics {F1Score, Precision, Recall, Threshold}} per label, read by the code `model train` prints it with.
+DescribeProjectVersions returns the aggregate F1 directly (`EvaluationResult.F1Score`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -17,44 +16,32 @@ from customlabels.datasets.manifest import ManifestEntry
 from customlabels.evaluation.compare import headline
 from customlabels.evaluation.evaluate import Evaluation, evaluate
 from customlabels.lifecycle.gate import Figures
-from customlabels.operations.runtime_thresholds import label_evaluation_results
+from customlabels.lifecycle.training import evaluation
 from customlabels.results.model import result_from_document
 from customlabels_runtime.contract import error_code, error_message
-from customlabels_runtime.inference.thresholds import Thresholds, ThresholdsError
+from customlabels_runtime.inference.thresholds import Thresholds
 
-SUMMARY_METRICS = {"f1": "F1Score", "precision": "Precision", "recall": "Recall"}
 RETRIED = {"ProvisionedThroughputExceededException", "ThrottlingException"}
 """DetectCustomLabels answers retried with backoff when the manifest is run (the model's throughput is busy)."""
 
 
-def service_figures(version: dict[str, Any], read_summary: Callable[[str, str], bytes] | None) -> Figures:
-    """A version's evaluation as the service computed it: F1 from DescribeProjectVersions, precision and recall
-    (whole and per label) from the summary file when `read_summary` (bucket, key -> its bytes) can read it."""
-    evaluation = version.get("EvaluationResult") or {}
+def service_figures(version: dict[str, Any], s3: Any) -> Figures:
+    """A version's evaluation as the service computed it, read as `model train` reads it (`training.evaluation`):
+    F1 from DescribeProjectVersions, precision and recall, whole and per label, from the summary file."""
+    found = evaluation(s3, version)
     source = f"the service's evaluation of {version['ProjectVersionArn']}"
-    overall: dict[str, float | None] = {"f1": _fraction(evaluation.get("F1Score"))}
-    s3_object = (evaluation.get("Summary") or {}).get("S3Object") or {}
-    if read_summary is None or not s3_object.get("Bucket") or not s3_object.get("Name"):
-        return Figures(source + " (no summary file: F1 only)", overall)
-    summary = json.loads(read_summary(s3_object["Bucket"], s3_object["Name"]))
-    aggregated = summary.get("AggregatedEvaluationResults") or {}
-    overall = {metric: _fraction(aggregated.get(key)) for metric, key in SUMMARY_METRICS.items()}
-    if overall["f1"] is None:
-        overall["f1"] = _fraction(evaluation.get("F1Score"))
-    return Figures(source, overall, _per_label(summary))
-
-
-def _per_label(summary: dict[str, Any]) -> dict[str, dict[str, float | None]]:
-    try:
-        items = label_evaluation_results(summary)
-    except ThresholdsError:
-        return {}
-    per_label = {}
-    for item in items:
-        label, metrics = item.get("Label", item.get("LabelName")), item.get("Metrics") or {}
-        if isinstance(label, str):
-            per_label[label] = {metric: _fraction(metrics.get(key)) for metric, key in SUMMARY_METRICS.items()}
-    return per_label
+    return Figures(
+        source if found.summary_uri else source + " (no summary file: F1 only)",
+        {"f1": _fraction(found.f1), "precision": _fraction(found.precision), "recall": _fraction(found.recall)},
+        {
+            label.label: {
+                "f1": _fraction(label.f1),
+                "precision": _fraction(label.precision),
+                "recall": _fraction(label.recall),
+            }
+            for label in found.labels
+        },
+    )
 
 
 def _fraction(value: Any) -> float | None:

@@ -45,9 +45,8 @@ def write(ssm: Any, parameter: str, thresholds: Thresholds) -> None:
     ssm.put_parameter(Name=parameter, Value=json.dumps(thresholds.to_document()), Type="String", Overwrite=True)
 
 
-def label_evaluation_results(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """`LabelEvaluationResults` (the summary file example) or `labelEvaluationResults` (the reference text); the
-    promotion gate reads its per-label metrics from it too."""
+def _items(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """`LabelEvaluationResults` (the summary file example) or `labelEvaluationResults` (the reference text)."""
     for key, value in summary.items():
         if key.lower() == "labelevaluationresults" and isinstance(value, list):
             return value
@@ -64,7 +63,7 @@ def assumed_thresholds(summary: dict[str, Any]) -> dict[str, float]:
     A threshold beside `Metrics` rather than in it, and `LabelName` for `Label`, are read too.
     """
     thresholds = {}
-    for number, item in enumerate(label_evaluation_results(summary), start=1):
+    for number, item in enumerate(_items(summary), start=1):
         label = item.get("Label", item.get("LabelName"))
         metrics = item.get("Metrics") or {}
         value = metrics.get("Threshold", item.get("Threshold"))
