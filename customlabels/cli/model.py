@@ -12,14 +12,20 @@ from rich.table import Table
 from customlabels.cli.common import POSITIVE, SECONDS, aws_client, console, stack_option
 from customlabels.cli.model_train import add_train_options, train_command
 from customlabels.cli.model_versions import (
-    IN_FLIGHT,
     VERSION_ACTIONS,
+    VERSIONS_HELP,
     add_version_options,
     in_service_target,
     version_rows,
     versions_command,
 )
 from customlabels.errors import CommandError
+
+ACTIONS_HELP = (
+    "resume: after the spend guard stopped the model for the day, allow another max_model_hours_per_day from now "
+    "(needs --stack); inspect: an ONNX model file (offline); example: write a tiny stand-in ONNX detector and its spec "
+    "to try the onnx backend; " + VERSIONS_HELP
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -35,11 +41,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "action",
         choices=["status", "start", "stop", "resume", "inspect", "example", "train", *VERSION_ACTIONS],
-        help="resume: after the spend guard stopped the model for the day, allow another "
-        "max_model_hours_per_day from now (needs --stack); inspect: an ONNX model file (offline); example: write a "
-        "tiny stand-in ONNX detector and its spec to try the onnx backend; promote VERSION_ARN: switch the pipeline "
-        "to that version without a redeploy (started with the units of the version in service, gated, then the old "
-        "one stopped); rollback: back to the previous version the same way. " + IN_FLIGHT,
+        help=ACTIONS_HELP,
     )
     parser.add_argument(
         "onnx_model",

@@ -22,6 +22,12 @@ IN_FLIGHT = (
     "from the new version's start until the old one stops."
 )
 
+VERSIONS_HELP = (
+    "promote VERSION_ARN: switch the pipeline to that version without a redeploy (started with the units of the "
+    "version in service, gated, then the old one stopped); rollback: back to the previous version the same way. "
+    + IN_FLIGHT
+)
+
 
 def add_version_options(parser: argparse.ArgumentParser) -> None:
     """promote's and rollback's options on `model`'s one parser."""
