@@ -83,8 +83,7 @@ def model_target(args: argparse.Namespace):
 
     if args.model_arn:
         return model.Target(model.check_model_arn(args.model_arn)), None
-    ssm = aws_client("ssm")
-    return in_service_target(model.stack_target(aws_client("cloudformation"), args.stack), ssm), ssm
+    return model.stack_target(aws_client("cloudformation"), args.stack), aws_client("ssm")
 
 
 def model_command(args: argparse.Namespace) -> int:
@@ -113,6 +112,7 @@ def model_command(args: argparse.Namespace) -> int:
     target, ssm = model_target(args)
     if args.action == "resume":
         return _resume(target, ssm)
+    target = in_service_target(target, ssm)  # start, stop, status: the version in service, not the deployed one
     rekognition = aws_client("rekognition", region_name=target.model_arn.split(":")[3])
     return _model_action(args, rekognition, target, ssm)
 
