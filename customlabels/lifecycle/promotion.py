@@ -159,16 +159,27 @@ def promote(
         if isinstance(error, PromotionFailedError):
             raise PromotionFailedError(f"{error} Nothing changed: {old} keeps serving. {undone}") from None
         raise
-    stop_after = _switch(pipeline, candidate, old, timing, on_step)
     try:
+        stop_after = _switch(pipeline, candidate, old, timing, on_step)
         _drain_and_stop(pipeline, old, stop_after, timing, on_step)
     except KeyboardInterrupt:
-        raise PromotionInterruptedError(
-            f"Interrupted after the switch: {candidate} serves; {old} still answers the images it took and the "
-            f"model manager stops it at {stop_after.isoformat()} (retiring in {pipeline.version_parameter}).",
-            True,
-        ) from None
+        raise _interrupted_at_the_switch(pipeline, candidate, old, started, on_step) from None
     return Outcome(candidate, old, verdict, started)
+
+
+def _interrupted_at_the_switch(pipeline: Pipeline, candidate: str, old: str, started: bool, on_step):
+    """Ctrl-C from the switch's write on: what the document says decides whether the switch stands."""
+    document = read_document(pipeline.ssm, pipeline.version_parameter)
+    if document.version_arn != candidate:  # the write had not happened
+        undone = _undo(pipeline, candidate, started, on_step)
+        return PromotionInterruptedError(f"Interrupted before the switch: nothing changed. {undone}", False)
+    retiring = document.retiring
+    when = f"at {retiring.stop_after}" if retiring and retiring.version_arn == old else "once its drain is over"
+    return PromotionInterruptedError(
+        f"Interrupted after the switch: {candidate} serves; {old} still answers the images it took and the "
+        f"model manager stops it {when} (retiring in {pipeline.version_parameter}).",
+        True,
+    )
 
 
 def rollback(

@@ -235,3 +235,11 @@ def test_an_old_version_the_manager_stopped_during_the_drain_is_not_stopped_agai
     [stop] = [step for step in stage["steps"] if step.name == "stop"]
     assert "is STOPPED: nothing to stop" in stop.message
     assert documents(stage["ssm"])[-1]["retiring"] is None
+
+
+def test_ctrl_c_as_the_switch_is_announced_keeps_the_switch(stage):
+    """The switch is written, then announced: a Ctrl-C in between is after the switch (found on the local stack)."""
+    with pytest.raises(promotion.PromotionInterruptedError) as interruption:
+        promotion.promote(stage["pipeline"], CANDIDATE, timing=stage["timing"], on_step=_interrupt_at("switch"))
+    assert interruption.value.switched and "the model manager stops it at" in str(interruption.value)
+    assert documents(stage["ssm"])[-1]["retiring"]["version_arn"] == MODEL_ARN
