@@ -153,7 +153,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     if args.images:
         input_folder("--images", args.images)
     galleries = _galleries(args.gallery or [], models)
-    entries = _manifest_entries(args.manifest)
+    entries = manifest_entries(args.manifest)
     evaluations = _evaluations(models, entries, args)
     document = _print_evaluations(evaluations)
     if args.json:
@@ -166,7 +166,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _manifest_entries(path: str):
+def manifest_entries(path: str):
     from customlabels.datasets.manifest import ManifestError, read_manifest
 
     try:

@@ -5,18 +5,34 @@ resuming after the spend guard's daily budget; `model inspect MODEL.onnx`: an ow
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 
 from rich.table import Table
 
 from customlabels.cli.common import POSITIVE, SECONDS, aws_client, console, stack_option
 from customlabels.cli.model_train import add_train_options, train_command
+from customlabels.cli.model_versions import (
+    VERSION_ACTIONS,
+    VERSIONS_HELP,
+    add_version_options,
+    in_service_target,
+    version_rows,
+    versions_command,
+)
 from customlabels.errors import CommandError
+
+ACTIONS_HELP = (
+    "resume: after the spend guard stopped the model for the day, allow another max_model_hours_per_day from now "
+    "(needs --stack); inspect: an ONNX model file (offline); example: write a tiny stand-in ONNX detector and its spec "
+    "to try the onnx backend; " + VERSIONS_HELP
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "model",
-        help="status, start, stop or resume (after the spend guard) the model; inspect an ONNX model",
+        help="status, start, stop or resume (after the spend guard) the model; promote or roll back a version; "
+        "inspect an ONNX model",
         description="Shows the model's state, inference units and since when; starts "
         "or stops it. The model is found from the stack's outputs "
         "(--stack) or given (--model-arn). Uses your AWS credentials. `model inspect MODEL.onnx` shows an own "
@@ -24,12 +40,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "action",
-        choices=["status", "start", "stop", "resume", "inspect", "example", "train"],
-        help="resume: after the spend guard stopped the model for the day, allow another "
-        "max_model_hours_per_day from now (needs --stack); inspect: an ONNX model file (offline); example: write a "
-        "tiny stand-in ONNX detector and its spec to try the onnx backend",
+        choices=["status", "start", "stop", "resume", "inspect", "example", "train", *VERSION_ACTIONS],
+        help=ACTIONS_HELP,
     )
-    parser.add_argument("onnx_model", nargs="?", metavar="MODEL.onnx", help="inspect, example: the model file")
+    parser.add_argument(
+        "onnx_model",
+        nargs="?",
+        metavar="MODEL.onnx|VERSION_ARN",
+        help="inspect, example: the model file; promote: the project version ARN to put in service",
+    )
     parser.add_argument(
         "--write-spec",
         action="store_true",
@@ -49,9 +68,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         type=POSITIVE,
         help="let Rekognition scale up to this many (at least --inference-units)",
     )
-    parser.add_argument("--timeout", type=SECONDS, default=3600, help="--wait gives up after this (s)")
+    parser.add_argument(
+        "--timeout", type=SECONDS, default=3600, help="--wait gives up after this (s); promote: the longest start"
+    )
     parser.add_argument("--poll", type=SECONDS, default=15, help=argparse.SUPPRESS)
     add_train_options(parser)
+    add_version_options(parser)
     parser.set_defaults(func=model_command)
 
 
@@ -67,7 +89,11 @@ def model_target(args: argparse.Namespace):
 def model_command(args: argparse.Namespace) -> int:
     if args.action == "train":
         return train_command(args)
-    if args.action in ("inspect", "example") or args.onnx_model or args.write_spec:
+    if (
+        args.action in ("inspect", "example")
+        or (args.onnx_model and args.action not in VERSION_ACTIONS)
+        or args.write_spec
+    ):
         from customlabels.cli.model_inspect import example_command, inspect_command
 
         return example_command(args) if args.action == "example" else inspect_command(args)
@@ -81,9 +107,12 @@ def model_command(args: argparse.Namespace) -> int:
             f"--max-inference-units {args.max_inference_units} is below --inference-units "
             f"{args.inference_units}. Fix: give a maximum at least the starting number"
         )
+    if args.action in VERSION_ACTIONS:
+        return versions_command(args)
     target, ssm = model_target(args)
     if args.action == "resume":
         return _resume(target, ssm)
+    target = in_service_target(target, ssm)  # start, stop, status: the version in service, not the deployed one
     rekognition = aws_client("rekognition", region_name=target.model_arn.split(":")[3])
     return _model_action(args, rekognition, target, ssm)
 
@@ -109,7 +138,7 @@ def _model_action(args: argparse.Namespace, rekognition, target, ssm) -> int:
         console.print(f"Model {final}")
         if final not in wanted:
             return 1
-    console.print(_status_table(model.status(rekognition, target, ssm), target))
+    console.print(_status_table(model.status(rekognition, target, ssm), target, version_rows(target, ssm)))
     return 0
 
 
@@ -129,12 +158,13 @@ def _start_or_stop(args: argparse.Namespace, rekognition, target) -> None:
         )
 
 
-def _status_table(current, target) -> Table:
+def _status_table(current, target, versions: Sequence[tuple[str, str]] = ()) -> Table:
     table = Table(show_header=False, title="Model")
     table.add_column(no_wrap=True)
     table.add_column(overflow="fold")
     for name, value in (
         ("Model", current.model_arn),
+        *versions,
         ("Status", f"{current.status}: {current.message}"),
         ("Inference units", f"{current.min_inference_units or '-'} (max {current.max_inference_units or '-'})"),
         ("Since", current.since or "unknown (the model manager records it)"),

@@ -25,6 +25,10 @@ class Target:
     state_parameter: str | None = None
     lifecycle: str | None = None
     thresholds_parameter: str | None = None
+    version_parameter: str | None = None
+    """The parameter of the version in service (output `ModelVersionParameter`; docs/model-lifecycle.md)."""
+    drain_seconds: float | None = None
+    """How long after a switch the old version may still get calls (output `ModelVersionDrainSeconds`)."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,16 @@ def stack_target(cloudformation: Any, stack_name: str) -> Target:
         outputs.get("ModelManagerStateParameter"),
         outputs.get("ModelLifecycleMode"),
         outputs.get("ThresholdsParameter"),
+        outputs.get("ModelVersionParameter"),
+        _seconds(outputs.get("ModelVersionDrainSeconds")),
     )
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def check_model_arn(model_arn: str) -> str:

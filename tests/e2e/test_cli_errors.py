@@ -40,6 +40,8 @@ PROBLEMS = {
 COMMANDS = [
     ["model", "status"],
     ["model", "start"],
+    ["model", "promote", "arn:aws:rekognition:eu-west-1:123456789012:project/bees/version/v2/1764547200000"],
+    ["model", "rollback"],
     ["thresholds", "show"],
     ["thresholds", "import-assumed"],
     ["dlq", "list"],
