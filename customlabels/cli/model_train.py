@@ -23,7 +23,12 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
         "new version')",
     )
     train.add_argument("--project", help="train: the Rekognition project (default: the stack's model's project)")
-    train.add_argument("--train-manifest", metavar="FILE", help="train: the training images' Ground Truth manifest")
+    train.add_argument(
+        "--train-manifest",
+        metavar="FILE",
+        help="train: the training images' Ground Truth manifest (left out: the project's training dataset as it is, "
+        "e.g. after `dataset update`)",
+    )
     test = train.add_mutually_exclusive_group()
     test.add_argument("--test-manifest", metavar="FILE", help="train: the test images' manifest")
     test.add_argument(
@@ -138,11 +143,6 @@ def _plan(args: argparse.Namespace, now):
     from customlabels.cli.manifest import checked_manifest_lines
     from customlabels.lifecycle import training
 
-    if not args.train_manifest:
-        raise CommandError(
-            "model train needs --train-manifest FILE (the training images' Ground Truth manifest), with "
-            "--test-manifest FILE or --auto-split; or --follow VERSION_ARN to follow a training already started"
-        )
     version_name = args.version_name or training.timestamped_name(now)
     for option, name in (("--project", args.project), ("--version-name", version_name)):
         if name is not None and (problem := training.name_problem(option, name)):
@@ -151,7 +151,7 @@ def _plan(args: argparse.Namespace, now):
         project=args.project or "",
         version_name=version_name,
         bucket=args.bucket or "",
-        train_lines=checked_manifest_lines("--train-manifest", args.train_manifest),
+        train_lines=checked_manifest_lines("--train-manifest", args.train_manifest) if args.train_manifest else None,
         test_lines=checked_manifest_lines("--test-manifest", args.test_manifest) if args.test_manifest else None,
         auto_split=args.auto_split,
     )

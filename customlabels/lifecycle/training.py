@@ -37,7 +37,8 @@ class TrainingPlan:
     project: str
     version_name: str
     bucket: str
-    train_lines: Sequence[str]
+    train_lines: Sequence[str] | None
+    """None: train the project's TRAIN dataset as it is (after `dataset update`, the loop's step before)."""
     test_lines: Sequence[str] | None = None
     auto_split: bool = False
     prefix: str = TRAINING_PREFIX
@@ -130,7 +131,12 @@ def start_training(
         on_step(text)
 
     started.project_arn, datasets_now = _project(rekognition, plan.project, step)
-    train_key = _upload(s3, plan, "train.manifest", plan.train_lines, step)
+    if plan.train_lines is None and "TRAIN" not in datasets_now:
+        raise CommandError(
+            f"project {plan.project} has no training dataset to train as it is. Fix: give --train-manifest FILE "
+            "(the training images' Ground Truth manifest)"
+        )
+    train_key = _upload(s3, plan, "train.manifest", plan.train_lines, step) if plan.train_lines is not None else None
     test_key = _upload(s3, plan, "test.manifest", plan.test_lines, step) if plan.test_lines is not None else None
     wait = {"clock": clock, "sleep": sleep, "poll": poll, "timeout": timeout}
     train_arn = _dataset(

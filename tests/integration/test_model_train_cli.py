@@ -89,6 +89,22 @@ def test_ctrl_c_leaves_the_training_running_and_says_how_to_follow_it_again(trai
     assert "Overall F1" in capsys.readouterr().out
 
 
+def test_without_a_manifest_the_projects_datasets_are_trained_as_they_are(trainer, capsys):
+    """The loop's order: `dataset update` sent the reviewed lines, then `model train` trains what the datasets hold."""
+    run, service, _, manifest, calls = trainer
+    assert train_auto_split(run, manifest, "v1") == 0
+    capsys.readouterr()
+    uploads_before = sum(1 for _, op, _ in calls.made if op == "PutObject")
+    assert run("--bucket", BUCKET, "--project", "bees", "--version-name", "v2") == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "reused the train dataset" in out and "as it is" in out and "reused the test dataset" in out
+    assert not any(
+        op == "PutObject" and params["Key"].startswith("training/v2/") for _, op, params in calls.made[uploads_before:]
+    ), "no manifest uploaded"
+    [version] = [m for m in service.models.values() if m.version_name == "v2"]
+    assert version.status == "TRAINING_COMPLETED"
+
+
 def test_bad_input_is_one_error_naming_the_fix(trainer, capsys, tmp_path):
     _run, _, _, manifest, _ = trainer
     broken = tmp_path / "broken.manifest"
@@ -101,8 +117,8 @@ def test_bad_input_is_one_error_naming_the_fix(trainer, capsys, tmp_path):
     assert "problem(s)" in message and "manifest validate" in message
     message = refused(capsys, [*base, "--project", "my bees", "--train-manifest", str(manifest), "--auto-split"])
     assert "--project 'my bees'" in message and "Fix: e.g. --project my-bees" in message
-    message = refused(capsys, [*base, "--project", "bees"])
-    assert "needs --train-manifest FILE" in message
+    message = refused(capsys, [*base, "--project", "bees", "--auto-split"])
+    assert "project bees has no training dataset to train as it is" in message and "--train-manifest FILE" in message
     message = refused(capsys, [*base, "--project", "bees", "--train-manifest", str(manifest)])
     assert "has no test dataset" in message and "--auto-split" in message
     message = refused(
