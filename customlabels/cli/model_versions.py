@@ -23,9 +23,9 @@ IN_FLIGHT = (
 )
 
 VERSIONS_HELP = (
-    "promote VERSION_ARN: switch the pipeline to that version without a redeploy (started with the units of the "
-    "version in service, gated, then the old one stopped); rollback: back to the previous version the same way. "
-    + IN_FLIGHT
+    "promote VERSION_ARN (or its name in the project, e.g. v2): switch the pipeline to that version without a "
+    "redeploy (started with the units of the version in service, gated, then the old one stopped); rollback: back "
+    "to the previous version the same way. " + IN_FLIGHT
 )
 
 
@@ -113,7 +113,7 @@ def versions_command(args: argparse.Namespace) -> int:
             else:
                 outcome = promotion.promote(
                     pipeline,
-                    args.onnx_model,
+                    candidate_arn(rekognition, document.version_arn, args.onnx_model),
                     gate_check=gate_check,
                     timing=timing,
                     on_step=on_step,
@@ -131,6 +131,27 @@ def versions_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def candidate_arn(rekognition, in_service: str, given: str) -> str:
+    """The version to promote: an ARN as given, or the version of that name in the project of the version in service
+    (the name `model train --version-name` gave it)."""
+    from customlabels.config import MODEL_ARN_PATTERN
+
+    if given.startswith("arn:") or (match := MODEL_ARN_PATTERN.match(in_service)) is None:
+        return given
+    projects = rekognition.describe_projects(ProjectNames=[match["project"]])["ProjectDescriptions"]
+    versions = rekognition.describe_project_versions(
+        ProjectArn=projects[0]["ProjectArn"], **({"VersionNames": [given]} if given else {})
+    )["ProjectVersionDescriptions"]
+    if not versions:
+        every = rekognition.describe_project_versions(ProjectArn=projects[0]["ProjectArn"], MaxResults=10)
+        names = ", ".join(version["ProjectVersionArn"].split("/")[3] for version in every["ProjectVersionDescriptions"])
+        raise CommandError(
+            f"project {match['project']} has no version named {given!r}. Fix: one of {names} (the newest first), "
+            "or the version's ARN as `customlabels model train` printed it"
+        )
+    return versions[0]["ProjectVersionArn"]
+
+
 def _check_arguments(args: argparse.Namespace) -> None:
     if args.action == "rollback" and (args.onnx_model or args.gate or args.manifest):
         raise CommandError(
@@ -138,7 +159,10 @@ def _check_arguments(args: argparse.Namespace) -> None:
             "--manifest (use model promote VERSION_ARN for another version)"
         )
     if args.action == "promote" and not args.onnx_model:
-        raise CommandError("model promote needs the VERSION_ARN to promote: customlabels model promote ARN")
+        raise CommandError(
+            "model promote needs the version to promote: customlabels model promote VERSION_ARN (or the version's "
+            "name in the project of the version in service, e.g. v2)"
+        )
     if args.manifest and not args.gate:
         raise CommandError('--manifest is where the gate is checked: give --gate too, e.g. --gate "f1>=current"')
     if args.gate:

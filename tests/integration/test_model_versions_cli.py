@@ -122,6 +122,16 @@ def test_promote_on_the_services_evaluation_then_status_shows_the_version_in_ser
     assert f"In service │ {CANDIDATE} (since " in said and f"Previous │ {MODEL_ARN}" in said
 
 
+def test_promote_takes_the_versions_name_in_the_project_of_the_version_in_service(deployed, capsys):
+    code, said = run(capsys, "promote", "no-such-version")
+    assert code == 1 and "project bees has no version named 'no-such-version'" in said
+    assert "bees.2026-12-01" in said, "the project's versions, to choose from"
+    assert in_service(deployed["ssm"])["version_arn"] == MODEL_ARN
+    code, said = run(capsys, "promote", "bees.2026-12-01")
+    assert code == 0, said
+    assert in_service(deployed["ssm"])["version_arn"] == CANDIDATE
+
+
 def test_a_gate_that_fails_exits_1_and_changes_nothing(deployed, capsys):
     code, said = run(capsys, "promote", CANDIDATE, "--gate", "bee.recall>=0.9")
     assert code == 1

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.unit
 @pytest.mark.parametrize(
     ("argv", "said"),
     [
-        (["model", "promote"], "model promote needs the VERSION_ARN to promote"),
+        (["model", "promote"], "model promote needs the version to promote"),
         (["model", "rollback", MODEL_ARN], "model rollback goes back to the previous version, without a gate"),
         (["model", "rollback", "--gate", "f1>=0.9"], "give no VERSION_ARN, --gate or --manifest"),
         (["model", "promote", MODEL_ARN, "--manifest", "gt.manifest"], "--manifest is where the gate is checked"),
