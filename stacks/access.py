@@ -110,7 +110,9 @@ class ClientPolicies(Construct):
         )
         self.uploader = self._build_uploader(config, bucket)
         self.result_reader = self._build_result_reader(config, bucket, dead_letter_queue)
-        self.operator = self._build_operator(config, queue, dead_letter_queue, thresholds, manager_state, alarm_arns)
+        self.operator = self._build_operator(
+            config, bucket, queue, dead_letter_queue, thresholds, manager_state, alarm_arns
+        )
         self._acknowledge(config, bucket)
         self.model_trainer = None if config.backend == "onnx" else self._build_model_trainer(config, bucket)
 
@@ -168,13 +170,18 @@ class ClientPolicies(Construct):
     def _build_operator(
         self,
         config: PipelineConfig,
+        bucket: s3.IBucket,
         queue: sqs.IQueue,
         dead_letter_queue: sqs.IQueue,
         thresholds: ssm.IStringParameter,
         manager_state: ssm.IStringParameter | None,
         alarm_arns: list[str],
     ) -> iam.ManagedPolicy:
-        model = [] if manager_state is None else self._start_and_stop_the_model(config, manager_state)
+        model = (
+            []
+            if manager_state is None
+            else [*self._start_and_stop_the_model(config, manager_state), *self._check_the_gate(config, bucket)]
+        )
         return iam.ManagedPolicy(
             self,
             "Operator",
@@ -227,6 +234,25 @@ class ClientPolicies(Construct):
                 resources=[self._model_version.parameter_arn],
             ),
             *describe_the_model(config),
+        ]
+
+    def _check_the_gate(self, config: PipelineConfig, bucket: s3.IBucket) -> list:
+        """`model promote --gate`: the service's evaluation summary (training writes it under training/), and with
+        --manifest both versions' answers to its images (DetectCustomLabels reads an S3 image with the caller's
+        permissions: the images under the input prefix, the key through S3)."""
+        images = [bucket.arn_for_objects(wildcard) for wildcard in config.image_key_wildcards]
+        return [
+            iam.PolicyStatement(
+                sid="CheckTheGateOnTheVersions",
+                actions=["rekognition:DetectCustomLabels"],
+                resources=[config.project_version_arns],
+            ),
+            iam.PolicyStatement(
+                sid="ReadTheGatesFigures",
+                actions=["s3:GetObject"],
+                resources=[bucket.arn_for_objects(f"{TRAINING_PREFIX}*"), *images],
+            ),
+            self._via("s3", ["kms:Decrypt"], "DecryptTheGatesFiguresThroughS3"),
         ]
 
     def _build_model_trainer(self, config: PipelineConfig, bucket: s3.IBucket) -> iam.ManagedPolicy:
@@ -313,6 +339,14 @@ class ClientPolicies(Construct):
             return
         acknowledge_describe_the_model(self.operator, config)
         acknowledge_project_versions(self.operator, config)
+        for wildcard in (f"{TRAINING_PREFIX}*", *config.image_key_wildcards):
+            acknowledge_object_wildcard(
+                self.operator,
+                bucket,
+                wildcard,
+                "Object ARNs need a wildcard for the key: model promote's gate reads the evaluation summaries under "
+                "training/ and, with --manifest, the images under the input prefix the versions answer.",
+            )
         acknowledge(
             self.operator,
             "AwsSolutions-IAM5[Resource::*]",
