@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from support.cli import customlabels, started
+from support.cli import customlabels, started, until_served
 from support.project import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -37,14 +37,10 @@ def commands(block: str) -> list[list[str]]:
 
 
 def serve(workspace: Path, words: list[str]) -> subprocess.Popen:
-    """`customlabels local serve ...` from the README, until it prints its last line."""
+    """`customlabels local serve ...` from the README, once its stack is up."""
     assert words[:3] == ["customlabels", "local", "serve"], words
     process = started(*words[1:], cwd=workspace)
-    printed = ""
-    while "--wait-time-seconds 10" not in printed:
-        line = process.stdout.readline()
-        assert line, f"local serve ended early: {printed}"
-        printed += line
+    until_served(process)
     return process
 
 
