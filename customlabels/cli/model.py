@@ -33,10 +33,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         "model",
         help="status, start, stop or resume (after the spend guard) the model; promote or roll back a version; "
         "inspect an ONNX model",
-        description="Shows the model's state, inference units and since when; starts "
-        "or stops it. The model is found from the stack's outputs "
-        "(--stack) or given (--model-arn). Uses your AWS credentials. `model inspect MODEL.onnx` shows an own "
-        "model's inputs, outputs, metadata, the spec it would run with and what does not fit (docs/own-model.md).",
+        description="Shows the model's state (with --stack: the version in service, the previous one, a promotion "
+        "under way), inference units and since when; starts or stops it. `model train` trains a new version, "
+        "`model promote` puts one in service without a redeploy and `model rollback` goes back (README, 'Train and "
+        "promote a new version'). The model is found from the stack's outputs (--stack) or given (--model-arn). Uses "
+        "your AWS credentials. `model inspect MODEL.onnx` shows an own model's inputs, outputs, metadata, the spec it "
+        "would run with and what does not fit (docs/own-model.md).",
     )
     parser.add_argument(
         "action",
@@ -47,7 +49,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         "onnx_model",
         nargs="?",
         metavar="MODEL.onnx|VERSION_ARN",
-        help="inspect, example: the model file; promote: the project version ARN to put in service",
+        help="inspect, example: the model file; promote: the version to put in service, its ARN or its name in the "
+        "project of the version in service",
     )
     parser.add_argument(
         "--write-spec",
