@@ -330,17 +330,28 @@ class PipelineConfig:
         """The inference function's environment variables; the local runner sets the same ones (onnx: ONNX_MODEL)."""
         onnx = self.backend == "onnx"
         return {
-            **({"ONNX_MODEL": own_model.function_location(self.onnx_model)} if onnx else {"MODEL_ARN": self.model_arn}),
-            **({} if onnx else {"MODEL_VERSION_MAX_AGE_SECONDS": str(MODEL_VERSION_MAX_AGE_SECONDS)}),
+            **(
+                {"ONNX_MODEL": own_model.function_location(self.onnx_model)}
+                if onnx
+                else self._custom_labels_environment()
+            ),
             "MIN_CONFIDENCE": "" if self.min_confidence is None else repr(float(self.min_confidence)),
             "INPUT_PREFIX": self.input_prefix,
             "RESULTS_PREFIX": self.effective_results_prefix,
             "BATCH_WORKERS": str(self.batch_size),
-            "MIN_INFERENCE_UNITS": str(self.min_inference_units),
-            "MAX_INFERENCE_UNITS": str(self.max_inference_units),
             **result_events_environment(self.result_events),
             "POWERTOOLS_SERVICE_NAME": contract.INFERENCE_SERVICE,
             "POWERTOOLS_METRICS_NAMESPACE": contract.METRICS_NAMESPACE,
+        }
+
+    def _custom_labels_environment(self) -> dict[str, str]:
+        """What only a Custom Labels function reads: the model, its cached version in service, its units (for the
+        throughput control's view of auto-scaling); the onnx backend has none of them."""
+        return {
+            "MODEL_ARN": self.model_arn,
+            "MODEL_VERSION_MAX_AGE_SECONDS": str(MODEL_VERSION_MAX_AGE_SECONDS),
+            "MIN_INFERENCE_UNITS": str(self.min_inference_units),
+            "MAX_INFERENCE_UNITS": str(self.max_inference_units),
         }
 
 

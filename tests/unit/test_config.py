@@ -211,3 +211,14 @@ def test_the_model_managers_own_settings_warn_that_they_do_nothing_with_the_onnx
         warned and "max_model_hours_per_day, max_wait_minutes set, but backend=onnx has no model manager" in warned[0]
     )
     assert PipelineConfig(model_arn=MODEL_ARN, max_wait_minutes=60).warnings() == []
+
+
+def test_the_onnx_function_gets_no_custom_labels_setting():
+    """The own model has no model ARN, version in service or inference units: its environment names none of them,
+    and its settings read the defaults (review of issue 29: it got MIN/MAX_INFERENCE_UNITS it never used)."""
+    environment = PipelineConfig(backend="onnx", onnx_model="s3://models-bucket/bees.onnx").function_environment()
+    custom_labels_only = {"MODEL_ARN", "MODEL_VERSION_MAX_AGE_SECONDS", "MIN_INFERENCE_UNITS", "MAX_INFERENCE_UNITS"}
+    assert custom_labels_only.isdisjoint(environment)
+    settings = Settings.from_environ(environment)
+    assert (settings.model_arn, settings.scale_factor) == ("", 1.0)
+    assert custom_labels_only <= set(PipelineConfig(model_arn=MODEL_ARN).function_environment())
