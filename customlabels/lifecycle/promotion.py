@@ -135,6 +135,8 @@ def promote(
     timing = timing or Timing()
     document = read_document(pipeline.ssm, pipeline.version_parameter)
     status = _check(pipeline, document, candidate, take_over, on_step)
+    if take_over and document.promotion is not None:
+        _stop_orphan(pipeline, document.promotion.candidate_arn, (candidate, document.version_arn), on_step)
     document = _clear_retired(pipeline, document, candidate, timing, on_step)
     old = document.version_arn
     since = timing.now().isoformat()
@@ -151,7 +153,7 @@ def promote(
             write_document(pipeline.ssm, pipeline.version_parameter, document)
             verdict = _gate(gate_check, candidate, old, on_step)
     except BaseException as error:  # any end before the switch puts back what the promotion did
-        undone = _undo(pipeline, candidate, started, on_step)
+        undone = _undo(pipeline, candidate, started, on_step, timing.now())
         if isinstance(error, KeyboardInterrupt):
             raise PromotionInterruptedError(
                 f"Interrupted before the switch: nothing changed. {undone}", False
@@ -163,15 +165,15 @@ def promote(
         stop_after = _switch(pipeline, candidate, old, timing, on_step)
         _drain_and_stop(pipeline, old, stop_after, timing, on_step)
     except KeyboardInterrupt:
-        raise _interrupted_at_the_switch(pipeline, candidate, old, started, on_step) from None
+        raise _interrupted_at_the_switch(pipeline, candidate, old, started, on_step, timing) from None
     return Outcome(candidate, old, verdict, started)
 
 
-def _interrupted_at_the_switch(pipeline: Pipeline, candidate: str, old: str, started: bool, on_step):
+def _interrupted_at_the_switch(pipeline: Pipeline, candidate: str, old: str, started: bool, on_step, timing: Timing):
     """Ctrl-C from the switch's write on: what the document says decides whether the switch stands."""
     document = read_document(pipeline.ssm, pipeline.version_parameter)
     if document.version_arn != candidate:  # the write had not happened
-        undone = _undo(pipeline, candidate, started, on_step)
+        undone = _undo(pipeline, candidate, started, on_step, timing.now())
         return PromotionInterruptedError(f"Interrupted before the switch: nothing changed. {undone}", False)
     retiring = document.retiring
     when = f"at {retiring.stop_after}" if retiring and retiring.version_arn == old else "once its drain is over"
@@ -238,12 +240,33 @@ def short(arn: str) -> str:
     return f"{match['project']}/{match['version']}" if match else arn
 
 
+def _stop_orphan(pipeline: Pipeline, orphan: str, keep: tuple[str, ...], on_step) -> None:
+    """--take-over: the candidate of the promotion that was killed is stopped, if this promotion does not need it
+    (it would run, billed, with no one to stop it); still STARTING, it cannot be stopped yet: refused, say when."""
+    if orphan in keep:
+        return
+    status = model.describe(pipeline.rekognition, orphan)["Status"]
+    if status == "STARTING":
+        raise CommandError(
+            f"{orphan}, the candidate of the promotion taken over, is STARTING and cannot be stopped yet. Fix: give "
+            "--take-over again once it is RUNNING (customlabels model status --model-arn ...), which stops it"
+        )
+    if status == "RUNNING":
+        _stop_if_running(pipeline, orphan, on_step)
+        on_step(Step("take-over", f"stopped {short(orphan)}, the candidate of the promotion taken over"))
+
+
 def _clear_retired(pipeline: Pipeline, document: VersionDocument, candidate: str, timing: Timing, on_step):
     """A version still retiring from the last switch: back in service if it is the candidate, stopped when its
     drain is over, else the promotion waits for it (refused: its images in flight need it)."""
     retiring = document.retiring
     if retiring is None or retiring.version_arn == candidate:
         return document
+    if model.describe(pipeline.rekognition, retiring.version_arn)["Status"] == "STARTING":
+        raise CommandError(
+            f"{retiring.version_arn} is retiring but still STARTING (a promotion ended while it started); the model "
+            "manager stops it once it is RUNNING. Fix: promote again after that (customlabels model status)"
+        )
     stop_after = datetime.fromisoformat(retiring.stop_after)
     if timing.now() < stop_after:
         raise CommandError(
@@ -320,7 +343,7 @@ def _gate(gate_check: GateCheck, candidate: str, old: str, on_step) -> Verdict:
     return verdict
 
 
-def _undo(pipeline: Pipeline, candidate: str, started: bool, on_step) -> str:
+def _undo(pipeline: Pipeline, candidate: str, started: bool, on_step, now: datetime) -> str:
     """Before the switch: `promotion` cleared, a candidate this promotion started stopped; what was done, said."""
     document = read_document(pipeline.ssm, pipeline.version_parameter)
     write_document(pipeline.ssm, pipeline.version_parameter, replace(document, promotion=None))
@@ -331,10 +354,13 @@ def _undo(pipeline: Pipeline, candidate: str, started: bool, on_step) -> str:
         if status == "RUNNING":
             model.stop(pipeline.rekognition, candidate)
             said = f"{candidate}, started for this promotion, is being stopped (no more billing for it)."
-        elif status == "STARTING":
+        elif status == "STARTING":  # it cannot be stopped yet: the model manager stops it once it runs
+            document = read_document(pipeline.ssm, pipeline.version_parameter)
+            retiring = Retiring(candidate, now.isoformat())
+            write_document(pipeline.ssm, pipeline.version_parameter, replace(document, retiring=retiring))
             said = (
-                f"{candidate}, started for this promotion, is still STARTING and is billed once it runs. Fix: "
-                f"customlabels model stop --model-arn {candidate} once it is RUNNING"
+                f"{candidate}, started for this promotion, is still STARTING: it is recorded as retiring, and the "
+                "model manager stops it as soon as it is RUNNING (within a run of its schedule)."
             )
         else:
             said = f"{candidate} is {status}: not running, not billed."
