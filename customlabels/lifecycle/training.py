@@ -25,7 +25,9 @@ from customlabels.errors import CommandError
 from customlabels.operations import dataset as datasets
 from customlabels_runtime.contract import TRAINING_PREFIX, error_code, error_message
 
-SETTLED = {"TRAINING_COMPLETED", "TRAINING_FAILED"}
+TRAINING = "TRAINING_IN_PROGRESS"
+"""The one status a training is followed through; any other means it has ended (a version followed again later may
+be RUNNING or STOPPED by then)."""
 READY = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
 FAILED_DATASET = {"CREATE_FAILED", "UPDATE_FAILED"}
 
@@ -276,7 +278,8 @@ def follow(
     poll: float = 60.0,
     on_status: Callable[[str, float], None] = lambda _status, _elapsed: None,
 ) -> dict[str, Any]:
-    """DescribeProjectVersions every `poll` seconds until TRAINING_COMPLETED or TRAINING_FAILED; `on_status` hears
+    """DescribeProjectVersions every `poll` seconds until the training ended (TRAINING_COMPLETED, TRAINING_FAILED, or
+    a status a trained version moves on to); `on_status` hears
     each status with the seconds since following began. Training takes from 30 minutes to 24 hours on AWS."""
     project, name = version_parts(version_arn)
     projects = rekognition.describe_projects(ProjectNames=[project]).get("ProjectDescriptions", [])
@@ -289,7 +292,7 @@ def follow(
         if not descriptions:
             raise CommandError(f"{version_arn} was not found in its project. Fix: check the ARN and the region")
         on_status(descriptions[0]["Status"], clock() - began)
-        if descriptions[0]["Status"] in SETTLED:
+        if descriptions[0]["Status"] != TRAINING:  # trained (and maybe started, stopped, expired since) or failed
             return descriptions[0]
         sleep(poll)
 

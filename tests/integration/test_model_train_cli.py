@@ -87,6 +87,9 @@ def test_ctrl_c_leaves_the_training_running_and_says_how_to_follow_it_again(trai
     assert run("--follow", version.arn, "--bucket", BUCKET, "--project", "bees") == 0
     assert version.status == "TRAINING_COMPLETED"
     assert "Overall F1" in capsys.readouterr().out
+    service.set_status(version.arn, "RUNNING")  # followed again later, once it was put in service: no endless wait
+    assert run("--follow", version.arn, "--bucket", BUCKET, "--project", "bees") == 0
+    assert "Overall F1" in capsys.readouterr().out
 
 
 def test_without_a_manifest_the_projects_datasets_are_trained_as_they_are(trainer, capsys):
