@@ -103,8 +103,7 @@ def versions_command(args: argparse.Namespace) -> int:
     rekognition = aws_client("rekognition", region_name=region)
     pipeline = promotion.Pipeline(rekognition, ssm, target.version_parameter, target.drain_seconds)
     timing = promotion.Timing(start_timeout=args.timeout, poll=args.poll)
-    gate_check = _gate_check(args, target, rekognition, ssm, region) if args.gate else None
-    console.print(f"[yellow]Billing:[/] {IN_FLIGHT}", soft_wrap=True)
+    gate_check = _gate_check(args, target, rekognition, ssm, region) if args.gate is not None else None
     try:
         with console.status("Starting...") as spinner:
             on_step = _progress(spinner)
@@ -153,7 +152,7 @@ def candidate_arn(rekognition, in_service: str, given: str) -> str:
 
 
 def _check_arguments(args: argparse.Namespace) -> None:
-    if args.action == "rollback" and (args.onnx_model or args.gate or args.manifest):
+    if args.action == "rollback" and (args.onnx_model or args.gate is not None or args.manifest):
         raise CommandError(
             "model rollback goes back to the previous version, without a gate: give no VERSION_ARN, --gate or "
             "--manifest (use model promote VERSION_ARN for another version)"
@@ -163,9 +162,9 @@ def _check_arguments(args: argparse.Namespace) -> None:
             "model promote needs the version to promote: customlabels model promote VERSION_ARN (or the version's "
             "name in the project of the version in service, e.g. v2)"
         )
-    if args.manifest and not args.gate:
+    if args.manifest and args.gate is None:
         raise CommandError('--manifest is where the gate is checked: give --gate too, e.g. --gate "f1>=current"')
-    if args.gate:
+    if args.gate is not None:
         from customlabels.lifecycle.gate import GateError, parse_gate
 
         try:
@@ -189,6 +188,8 @@ def _progress(spinner):
         else:
             colour = "red" if step.name == "undo" else "green"
             console.print(f"[{colour}]{step.name}[/] {escape(step.message)}", soft_wrap=True, highlight=False)
+            if step.name == "record":  # the checks passed: what happens now to images and the bill
+                console.print(f"[yellow]Images and billing:[/] {IN_FLIGHT}", soft_wrap=True)
             spinner.update(f"after {step.name}...")
 
     return on_step

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.unit
             "'accuracy' is not a metric (allowed: f1, precision, recall). Fix: a gate is",
         ),
         (["model", "promote", MODEL_ARN, "--gate", "f1>=0.9,"], "an empty term"),
+        (["model", "promote", MODEL_ARN, "--gate", ""], "--gate '': an empty term"),  # not "no gate"
         (
             ["model", "promote", MODEL_ARN, "--version-parameter", "/v"],
             "--version-parameter needs --drain-seconds",
