@@ -79,7 +79,12 @@ def train_command(
         console.print(f"[red]TRAINING_FAILED[/] {version_arn}: {training.failure_line(description)}", soft_wrap=True)
         return 1
     _print_evaluation(training.evaluation(s3, description), version_arn)
-    console.print(f"Next: customlabels model promote {version_arn} {where}", soft_wrap=True)
+    stack = f"--stack {args.stack}" if not args.bucket else "--stack <the stack of a pipeline serving this project>"
+    console.print(
+        f'Next: customlabels model promote {version_arn} {stack} (with --gate, e.g. --gate "f1>=0.9", it is put '
+        "in service only if its figures reach the gate)",
+        soft_wrap=True,
+    )
     return 0
 
 

@@ -41,7 +41,9 @@ def test_a_training_is_followed_to_its_end_and_its_evaluation_printed(trainer, c
         metrics = item["Metrics"]
         row = [item["Label"], *(f"{metrics[name]:.3f}" for name in ("F1Score", "Precision", "Recall"))]
         assert " │ ".join([*row, f"{metrics['Threshold'] * 100:.1f}", str(item["NumberOfTestingImages"])]) in out
-    assert f"Next: customlabels model promote {version.arn} --bucket {BUCKET}" in out
+    assert (
+        f"Next: customlabels model promote {version.arn} --stack <the stack of a pipeline serving this project>" in out
+    )
     uploads = [params["Key"] for _, op, params in calls.made if op == "PutObject"]
     assert uploads[0] == "training/v1/train.manifest"  # the command's upload, then training's output
     assert all(key.startswith("training/output/v1/") for key in uploads[1:])  # never under the input prefix
