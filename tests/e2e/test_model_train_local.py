@@ -42,7 +42,7 @@ def test_model_train_trains_a_version_on_local_serve_that_answers_like_its_manif
         out = " ".join(trained.stdout.split())
         assert trained.returncode == 0, trained.stdout + trained.stderr
         assert "created project" in out and "--auto-split: 20%" in out and "Overall F1" in out
-        [version_arn] = re.findall(r"model promote (\S+) --bucket", out)
+        [version_arn] = re.findall(r"model promote (\S+) --stack", out)
 
         def client(service):
             return boto3.client(
