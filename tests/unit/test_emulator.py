@@ -528,3 +528,24 @@ def test_a_small_file_declaring_a_huge_picture_is_refused_for_its_size_not_decom
     with pytest.raises(ServiceError) as raised:
         detect(running)
     assert raised.value.code == "InvalidParameterException" and "4096" in raised.value.message
+
+
+def test_a_client_that_goes_away_mid_request_prints_no_traceback(capsys):
+    """A killed command resets its connection: the endpoint carries on, saying nothing (a review saw a traceback)."""
+    from customlabels.local.emulator.rekognition import CustomLabelsService
+    from customlabels.local.emulator.server import serve
+
+    server = serve(CustomLabelsService())
+    try:
+        try:
+            raise ConnectionResetError(104, "Connection reset by peer")
+        except ConnectionResetError:
+            server.handle_error(None, ("127.0.0.1", 1))
+        assert capsys.readouterr().err == ""
+        try:
+            raise ValueError("a real fault")
+        except ValueError:
+            server.handle_error(None, ("127.0.0.1", 1))
+        assert "ValueError: a real fault" in capsys.readouterr().err
+    finally:
+        server.shutdown()

@@ -9,6 +9,7 @@ InternalServerError (500), never a dropped connection.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +27,12 @@ class EmulatorServer(ThreadingHTTPServer):
     def __init__(self, service: CustomLabelsService, address: tuple[str, int]) -> None:
         super().__init__(address, _Handler)
         self.service = service
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-request (a killed command) is no error of the service: no traceback for it;
+        anything else is reported as socketserver does."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
