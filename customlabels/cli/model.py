@@ -89,7 +89,34 @@ def model_target(args: argparse.Namespace):
     return model.stack_target(aws_client("cloudformation"), args.stack), aws_client("ssm")
 
 
+ACTION_OPTIONS = {
+    "--project": ("project", {"train"}),
+    "--train-manifest": ("train_manifest", {"train"}),
+    "--test-manifest": ("test_manifest", {"train"}),
+    "--auto-split": ("auto_split", {"train"}),
+    "--version-name": ("version_name", {"train"}),
+    "--bucket": ("bucket", {"train"}),
+    "--follow": ("follow", {"train"}),
+    "--gate": ("gate", {"promote"}),
+    "--manifest": ("manifest", {"promote"}),
+    "--version-parameter": ("version_parameter", {"promote", "rollback"}),
+    "--drain-seconds": ("drain_seconds", {"promote", "rollback"}),
+    "--take-over": ("take_over", {"promote", "rollback"}),
+}
+"""The options of one or two actions on `model`'s one parser, by the attribute argparse sets: given to another
+action they would be ignored in silence."""
+
+
+def _refuse_options_of_other_actions(args: argparse.Namespace) -> None:
+    for option, (name, actions) in ACTION_OPTIONS.items():
+        if getattr(args, name, None) not in (None, False) and args.action not in actions:
+            raise CommandError(
+                f"{option} applies to `model {'|'.join(sorted(actions))}`, not `model {args.action}`. Fix: leave it out"
+            )
+
+
 def model_command(args: argparse.Namespace) -> int:
+    _refuse_options_of_other_actions(args)
     if args.action == "train":
         return train_command(args)
     if (

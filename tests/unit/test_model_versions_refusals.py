@@ -14,7 +14,10 @@ pytestmark = pytest.mark.unit
     [
         (["model", "promote"], "model promote needs the version to promote"),
         (["model", "rollback", MODEL_ARN], "model rollback goes back to the previous version, without a gate"),
-        (["model", "rollback", "--gate", "f1>=0.9"], "give no VERSION_ARN, --gate or --manifest"),
+        (["model", "rollback", "--gate", "f1>=0.9"], "--gate applies to `model promote`, not `model rollback`"),
+        (["model", "status", "--train-manifest", "x"], "--train-manifest applies to `model train`, not `model status`"),
+        (["model", "start", "--gate", "garbage"], "--gate applies to `model promote`, not `model start`"),
+        (["model", "train", "--take-over"], "--take-over applies to `model promote|rollback`, not `model train`"),
         (["model", "promote", MODEL_ARN, "--manifest", "gt.manifest"], "--manifest is where the gate is checked"),
         (["model", "promote", MODEL_ARN, "--gate", "f1>=90"], "is not a fraction from 0 to 1; did you mean 0.9?"),
         (
