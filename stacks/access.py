@@ -236,11 +236,16 @@ class ClientPolicies(Construct):
             *describe_the_model(config),
         ]
 
+    @staticmethod
+    def _training_and_image_wildcards(config: PipelineConfig) -> tuple[str, ...]:
+        """The keys training and the promotion gate read: the manifests, output and summaries under training/, and
+        the images under the input prefix."""
+        return (f"{TRAINING_PREFIX}*", *config.image_key_wildcards)
+
     def _check_the_gate(self, config: PipelineConfig, bucket: s3.IBucket) -> list:
         """`model promote --gate`: the service's evaluation summary (training writes it under training/), and with
         --manifest both versions' answers to its images (DetectCustomLabels reads an S3 image with the caller's
         permissions: the images under the input prefix, the key through S3)."""
-        images = [bucket.arn_for_objects(wildcard) for wildcard in config.image_key_wildcards]
         return [
             iam.PolicyStatement(
                 sid="CheckTheGateOnTheVersions",
@@ -250,7 +255,7 @@ class ClientPolicies(Construct):
             iam.PolicyStatement(
                 sid="ReadTheGatesFigures",
                 actions=["s3:GetObject"],
-                resources=[bucket.arn_for_objects(f"{TRAINING_PREFIX}*"), *images],
+                resources=[bucket.arn_for_objects(wildcard) for wildcard in self._training_and_image_wildcards(config)],
             ),
             self._via("s3", ["kms:Decrypt"], "DecryptTheGatesFiguresThroughS3"),
         ]
@@ -311,7 +316,7 @@ class ClientPolicies(Construct):
             "rekognition:DescribeProjects has no resource-level permissions; `model train` calls it to find the "
             "project and its datasets.",
         )
-        for wildcard in (f"{TRAINING_PREFIX}*", *config.image_key_wildcards):
+        for wildcard in ClientPolicies._training_and_image_wildcards(config):
             acknowledge_object_wildcard(
                 policy,
                 bucket,
@@ -339,7 +344,7 @@ class ClientPolicies(Construct):
             return
         acknowledge_describe_the_model(self.operator, config)
         acknowledge_project_versions(self.operator, config)
-        for wildcard in (f"{TRAINING_PREFIX}*", *config.image_key_wildcards):
+        for wildcard in ClientPolicies._training_and_image_wildcards(config):
             acknowledge_object_wildcard(
                 self.operator,
                 bucket,

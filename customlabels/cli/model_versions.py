@@ -134,21 +134,20 @@ def candidate_arn(rekognition, in_service: str, given: str) -> str:
     """The version to promote: an ARN as given, or the version of that name in the project of the version in service
     (the name `model train --version-name` gave it)."""
     from customlabels.config import MODEL_ARN_PATTERN
+    from customlabels_runtime.model_manager.observe import project_arn, version_names
 
-    if given.startswith("arn:") or (match := MODEL_ARN_PATTERN.match(in_service)) is None:
+    if given.startswith("arn:") or MODEL_ARN_PATTERN.match(in_service) is None:
         return given
-    projects = rekognition.describe_projects(ProjectNames=[match["project"]])["ProjectDescriptions"]
-    versions = rekognition.describe_project_versions(
-        ProjectArn=projects[0]["ProjectArn"], **({"VersionNames": [given]} if given else {})
-    )["ProjectVersionDescriptions"]
-    if not versions:
-        every = rekognition.describe_project_versions(ProjectArn=projects[0]["ProjectArn"], MaxResults=10)
-        names = ", ".join(version["ProjectVersionArn"].split("/")[3] for version in every["ProjectVersionDescriptions"])
+    project = project_arn(rekognition, in_service)
+    found = rekognition.describe_project_versions(ProjectArn=project, VersionNames=[given])
+    if not found["ProjectVersionDescriptions"]:
+        every = rekognition.describe_project_versions(ProjectArn=project, MaxResults=10)["ProjectVersionDescriptions"]
+        names = ", ".join(version_names(version["ProjectVersionArn"])[1] for version in every)
         raise CommandError(
-            f"project {match['project']} has no version named {given!r}. Fix: one of {names} (the newest first), "
-            "or the version's ARN as `customlabels model train` printed it"
+            f"project {version_names(in_service)[0]} has no version named {given!r}. Fix: one of {names} (the newest "
+            "first), or the version's ARN as `customlabels model train` printed it"
         )
-    return versions[0]["ProjectVersionArn"]
+    return found["ProjectVersionDescriptions"][0]["ProjectVersionArn"]
 
 
 def _check_arguments(args: argparse.Namespace) -> None:
