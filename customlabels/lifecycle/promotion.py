@@ -345,8 +345,8 @@ def _gate(gate_check: GateCheck, candidate: str, old: str, on_step) -> Verdict:
 
 def _undo(pipeline: Pipeline, candidate: str, started: bool, on_step, now: datetime) -> str:
     """Before the switch: `promotion` cleared, a candidate this promotion started stopped; what was done, said."""
-    document = read_document(pipeline.ssm, pipeline.version_parameter)
-    write_document(pipeline.ssm, pipeline.version_parameter, replace(document, promotion=None))
+    cleared = replace(read_document(pipeline.ssm, pipeline.version_parameter), promotion=None)
+    write_document(pipeline.ssm, pipeline.version_parameter, cleared)
     if not started:
         said = "The candidate was not started by this promotion and is left as it is."
     else:
@@ -355,9 +355,8 @@ def _undo(pipeline: Pipeline, candidate: str, started: bool, on_step, now: datet
             model.stop(pipeline.rekognition, candidate)
             said = f"{candidate}, started for this promotion, is being stopped (no more billing for it)."
         elif status == "STARTING":  # it cannot be stopped yet: the model manager stops it once it runs
-            document = read_document(pipeline.ssm, pipeline.version_parameter)
             retiring = Retiring(candidate, now.isoformat())
-            write_document(pipeline.ssm, pipeline.version_parameter, replace(document, retiring=retiring))
+            write_document(pipeline.ssm, pipeline.version_parameter, replace(cleared, retiring=retiring))
             said = (
                 f"{candidate}, started for this promotion, is still STARTING: it is recorded as retiring, and the "
                 "model manager stops it as soon as it is RUNNING (within a run of its schedule)."
